@@ -1,0 +1,189 @@
+"""Cross-reference checks over the raw YAML document.
+
+They run on the document as written, tolerating parts that are malformed
+(the model reports those), so that every problem is reported in one go.
+"""
+from __future__ import annotations
+
+import string
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import holidays as holiday_calendars
+
+from bereik.config.model import REQUIRED_TEXTS, SHARED_NUMBER_TEXTS
+
+Location = tuple[str | int, ...]
+Finding = tuple[Location, str]
+
+# Placeholders a spoken text may use, filled in per call.
+TEXT_PLACEHOLDERS = {"next_opening", "website", "municipality"}
+
+
+def cross_references(doc: Mapping) -> list[Finding]:
+    return [
+        *_texts(doc),
+        *_queues(doc),
+        *_menu(doc),
+        *_agents(doc),
+        *_shared_number(doc),
+        *_holidays(doc),
+    ]
+
+
+def _items(doc: Mapping, key: str) -> Iterator[tuple[int, Mapping]]:
+    value = doc.get(key)
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, Mapping):
+                yield index, item
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or isinstance(value, (dict, list)) else str(value)
+
+
+def _queue_topics(doc: Mapping) -> dict[str, set[str]]:
+    return {
+        str(q.get("id")): {str(t) for t in q.get("topics") or [] if not isinstance(t, (dict, list))}
+        for _, q in _items(doc, "queues")
+    }
+
+
+def _texts(doc: Mapping) -> Iterator[Finding]:
+    texts = doc.get("texts")
+    if not isinstance(texts, Mapping):
+        return
+    required = list(REQUIRED_TEXTS)
+    if doc.get("shared_number") is not None:
+        required += SHARED_NUMBER_TEXTS
+    for key in required:
+        if key not in texts:
+            yield ("texts",), f"the text '{key}' is missing; every caller may hear it, so write it under texts:"
+    for key, value in texts.items():
+        if not isinstance(value, str):
+            continue
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as error:
+            yield ("texts", key), f"texts.{key}: {error}; write {{ and }} only around a placeholder"
+            continue
+        for name in sorted(names - TEXT_PLACEHOLDERS):
+            yield ("texts", key), (
+                f"texts.{key}: unknown placeholder {{{name}}}; "
+                f"allowed: {', '.join('{' + p + '}' for p in sorted(TEXT_PLACEHOLDERS))}"
+            )
+
+
+def _queues(doc: Mapping) -> Iterator[Finding]:
+    seen_ids: set[str] = set()
+    seen_extensions: dict[str, str] = {}
+    for index, queue in _items(doc, "queues"):
+        queue_id = _text(queue.get("id"))
+        if queue_id in seen_ids:
+            yield ("queues", index, "id"), f"the queue '{queue_id}' is defined twice; give each queue its own id"
+        seen_ids.add(queue_id)
+        for p_index, position in _items(queue, "positions"):
+            extension = _text(position.get("extension"))
+            if extension is None:
+                continue
+            if extension in seen_extensions:
+                yield ("queues", index, "positions", p_index, "extension"), (
+                    f"duplicate extension {extension}: already a position of queue '{seen_extensions[extension]}'; "
+                    "every phone needs its own extension"
+                )
+            seen_extensions[extension] = queue_id
+    front_office = _text(doc.get("front_office", "tic"))
+    if seen_ids and front_office not in seen_ids:
+        yield ("front_office",), _unknown_queue(front_office, seen_ids)
+
+
+def _unknown_queue(queue_id: str | None, known: set[str]) -> str:
+    return f"unknown queue '{queue_id}'; the queues defined under queues: are {', '.join(sorted(known))}"
+
+
+def _menu(doc: Mapping) -> Iterator[Finding]:
+    menu = doc.get("menu")
+    if not isinstance(menu, Mapping):
+        return
+    topics = _queue_topics(doc)
+    front_office = _text(doc.get("front_office", "tic"))
+    keys: set[str] = set()
+    for index, option in _items(menu, "options"):
+        where = ("menu", "options", index)
+        key = _text(option.get("key"))
+        if key in keys:
+            yield (*where, "key"), f"key {key} is used by two menu options; each option needs its own key"
+        keys.add(key)
+        queue_id = _text(option.get("queue")) or front_office
+        topic = _text(option.get("topic"))
+        if queue_id not in topics:
+            yield (*where, "queue"), _unknown_queue(queue_id, set(topics))
+        elif topic is not None and topic not in topics[queue_id]:
+            known = ", ".join(sorted(topics[queue_id])) or "none yet"
+            yield (*where, "topic"), (
+                f"menu option {key} leads nowhere: '{topic}' is not a topic of queue '{queue_id}' "
+                f"(its topics: {known}); add it to the queue's topics or pick one of them"
+            )
+
+
+def _agents(doc: Mapping) -> Iterator[Finding]:
+    positions = {
+        _text(p.get("extension")) for _, q in _items(doc, "queues") for _, p in _items(q, "positions")
+    }
+    all_topics = set().union(*_queue_topics(doc).values()) if doc.get("queues") else set()
+    seen: dict[str, str] = {}
+    for index, agent in _items(doc, "agents"):
+        extension = _text(agent.get("extension"))
+        name = _text(agent.get("name")) or f"agent {index + 1}"
+        if extension in seen:
+            yield ("agents", index, "extension"), (
+                f"duplicate extension {extension}: {seen[extension]} already has it; every agent needs their own"
+            )
+        elif extension is not None and positions and extension not in positions:
+            yield ("agents", index, "extension"), (
+                f"{name} has extension {extension}, which is no position of any queue; "
+                f"positions: {', '.join(sorted(p for p in positions if p))}"
+            )
+        if extension is not None:
+            seen[extension] = name
+        for t_index, topic in enumerate(agent.get("topics") or []):
+            if isinstance(topic, str) and all_topics and topic not in all_topics:
+                yield ("agents", index, "topics", t_index), (
+                    f"{name} is trained for '{topic}', which no queue has as a topic; "
+                    f"known topics: {', '.join(sorted(all_topics))}"
+                )
+
+
+def _shared_number(doc: Mapping) -> Iterator[Finding]:
+    shared = doc.get("shared_number")
+    if not isinstance(shared, Mapping):
+        return
+    keys = {_text(shared.get("our_key"))}
+    for index, other in _items(shared, "others"):
+        key = _text(other.get("key"))
+        if key in keys:
+            yield ("shared_number", "others", index, "key"), (
+                f"key {key} is already used in the municipality choice; each municipality needs its own key"
+            )
+        keys.add(key)
+
+
+def _holidays(doc: Mapping) -> Iterator[Finding]:
+    section = doc.get("holidays")
+    if not isinstance(section, Mapping):
+        return
+    country = _text(section.get("country")) or "NL"
+    try:
+        calendar = holiday_calendars.country_holidays(country, years=range(2020, 2031), language="nl")
+    except (NotImplementedError, KeyError):
+        yield ("holidays", "country"), f"no public holidays are known for country '{country}'; use a code such as NL"
+        return
+    except Exception:  # the package has no Dutch names for this country
+        calendar = holiday_calendars.country_holidays(country, years=range(2020, 2031))
+    names = set(calendar.values())
+    for index, name in enumerate(section.get("open_on") or []):
+        if str(name) not in names:
+            yield ("holidays", "open_on", index), (
+                f"'{name}' is not a public holiday of {country}; known: {', '.join(sorted(names))}"
+            )

@@ -1,0 +1,196 @@
+"""The municipality as an administrator describes it in YAML.
+
+Structure and types live here (pydantic); cross-references between parts
+(a menu option's queue, an agent's extension) are checked in `checks.py`, so
+that every problem is reported at once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+MAX_MENU_OPTIONS = 5
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class Strict(BaseModel):
+    # `extension: 201` unquoted in YAML means the text "201"
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+DtmfKey = Annotated[str, StringConstraints(pattern=r"^[0-9]$")]
+Extension = Annotated[str, StringConstraints(pattern=r"^[0-9]{2,8}$")]
+PhoneNumber = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{3,15}$")]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,30}$")]
+SpokenText = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+HostPort = Annotated[str, StringConstraints(pattern=r"^[0-9.]+:[0-9]{1,5}$")]
+IPv4 = Annotated[str, StringConstraints(pattern=r"^(?:[0-9]{1,3}\.){3}[0-9]{1,3}$")]
+
+_PERIOD = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+def _parse_period(text: str) -> tuple[dt.time, dt.time]:
+    match = _PERIOD.match(text)
+    if not match:
+        raise ValueError(f"'{text}' is not a period; write it as HH:MM-HH:MM, e.g. 08:30-17:00")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    for hour, minute in ((h1, m1), (h2, m2)):
+        if hour > 23 or minute > 59:
+            raise ValueError(
+                f"'{hour:02d}:{minute:02d}' in '{text}' is not a time of day; "
+                "hours run 00-23 and minutes 00-59"
+            )
+    start, end = dt.time(h1, m1), dt.time(h2, m2)
+    if end <= start:
+        raise ValueError(f"'{text}' ends before it starts; a period runs from early to late")
+    return start, end
+
+
+Period = Annotated[str, AfterValidator(lambda text: (_parse_period(text), text)[1])]
+
+
+class WeekHours(Strict):
+    """Opening periods per weekday; a missing day is closed all day."""
+
+    monday: list[Period] = []
+    tuesday: list[Period] = []
+    wednesday: list[Period] = []
+    thursday: list[Period] = []
+    friday: list[Period] = []
+    saturday: list[Period] = []
+    sunday: list[Period] = []
+
+    def periods(self, weekday: int) -> list[tuple[dt.time, dt.time]]:
+        return [_parse_period(p) for p in getattr(self, WEEKDAYS[weekday])]
+
+
+class ClosingDay(Strict):
+    date: dt.date
+    reason: str = ""
+
+
+class Holidays(Strict):
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "NL"
+    open_on: list[str] = Field(
+        default=[], description="Public holidays (by their Dutch name) on which the office is open"
+    )
+    extra_closed: list[ClosingDay] = []
+
+
+class OtherMunicipality(Strict):
+    key: DtmfKey
+    name: str
+    forward_to: PhoneNumber
+
+
+class SharedNumber(Strict):
+    """A 14xxx number shared with other municipalities: the caller picks first."""
+
+    our_key: DtmfKey
+    others: list[OtherMunicipality] = Field(min_length=1)
+
+
+class MenuOption(Strict):
+    key: DtmfKey
+    topic: Identifier
+    text: SpokenText = Field(description="What the caller hears: the option explained in plain words")
+    queue: Identifier | None = Field(
+        default=None, description="The queue this option leads to; the front office by default"
+    )
+
+
+class Menu(Strict):
+    retries: int = Field(default=2, ge=0, le=5, description="How often the menu is repeated")
+    wait_for_key: float = Field(default=5, gt=0, le=30, description="Seconds to wait for a key")
+    options: list[MenuOption] = Field(max_length=MAX_MENU_OPTIONS)
+
+    @field_validator("options")
+    @classmethod
+    def _some_options(cls, options: list[MenuOption]) -> list[MenuOption]:
+        if not options:
+            raise ValueError("a menu needs at least one option; remove the menu to send every caller to the queue")
+        return options
+
+
+class Position(Strict):
+    extension: Extension
+    overflow: bool = Field(default=False, description="Staffed only at peaks")
+    address: IPv4 | None = Field(
+        default=None, description="A desk phone at a fixed address; without it the phone registers"
+    )
+
+
+class Queue(Strict):
+    id: Identifier
+    name: str
+    topics: list[Identifier] = []
+    positions: list[Position] = Field(min_length=1)
+
+
+class Agent(Strict):
+    name: str = Field(min_length=1)
+    extension: Extension
+    topics: list[Identifier] = []
+
+
+class Pbx(Strict):
+    sip_bind: HostPort = "127.0.0.1:5060"
+    agi: HostPort = "127.0.0.1:4573"
+    ami: HostPort = "127.0.0.1:5038"
+    caller_address: IPv4 | None = Field(
+        default=None, description="Where calls from outside come from (the SIP trunk or test caller)"
+    )
+
+
+REQUIRED_TEXTS = ("welcome", "closed", "menu_intro", "invalid_choice")
+SHARED_NUMBER_TEXTS = ("municipality_choice",)
+
+
+class Config(Strict):
+    """One municipality's telephone front office."""
+
+    version: Literal[1] = 1
+    municipality: str = Field(min_length=1)
+    language: Literal["nl", "en"] = "nl"
+    timezone: str = "Europe/Amsterdam"
+    website: str = ""
+    number: Annotated[str, StringConstraints(pattern=r"^14[0-9]{3,4}$")]
+    shared_number: SharedNumber | None = None
+    hours: WeekHours
+    holidays: Holidays = Holidays()
+    texts: dict[Identifier, SpokenText]
+    menu: Menu | None = None
+    front_office: Identifier = "tic"
+    queues: list[Queue] = Field(min_length=1)
+    agents: list[Agent] = []
+    pbx: Pbx = Pbx()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{name}' is not a time zone; use an IANA name such as Europe/Amsterdam") from None
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def queue(self, queue_id: str) -> Queue:
+        return next(q for q in self.queues if q.id == queue_id)
+
+    def text(self, key: str) -> str:
+        return self.texts[key]
