@@ -159,6 +159,12 @@ def _shared_number(doc: Mapping) -> Iterator[Finding]:
     shared = doc.get("shared_number")
     if not isinstance(shared, Mapping):
         return
+    pbx = doc.get("pbx")
+    if shared.get("others") and not (isinstance(pbx, Mapping) and pbx.get("trunk")):
+        yield ("shared_number",), (
+            "callers who pick another municipality are forwarded through the trunk, "
+            "but pbx.trunk is not set; add it (e.g. trunk: 10.0.0.5:5060)"
+        )
     keys = {_text(shared.get("our_key"))}
     for index, other in _items(shared, "others"):
         key = _text(other.get("key"))

@@ -148,8 +148,14 @@ class Pbx(Strict):
     sip_bind: HostPort = "127.0.0.1:5060"
     agi: HostPort = "127.0.0.1:4573"
     ami: HostPort = "127.0.0.1:5038"
-    caller_address: IPv4 | None = Field(
-        default=None, description="Where calls from outside come from (the SIP trunk or test caller)"
+    trunk: HostPort | None = Field(
+        default=None,
+        description="The SIP trunk to the telephone network: calls from its address enter at the 14xxx "
+        "number; forwards to other municipalities go out through it",
+    )
+    watchdog_seconds: int = Field(
+        default=180, ge=30, le=3600,
+        description="A caller still in bereik's hands after this long goes to the front office anyway",
     )
 
 

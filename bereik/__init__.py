@@ -1,0 +1,1 @@
+"""bereik: telephone reachability for Dutch municipalities."""

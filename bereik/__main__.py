@@ -1,0 +1,5 @@
+import sys
+
+from bereik.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Menus, prompts and wait announcements: what callers hear."""

@@ -1,0 +1,30 @@
+"""Every sentence the call flow can say for a configuration, to render ahead of calls."""
+from __future__ import annotations
+
+import datetime as dt
+
+from bereik.config.model import WEEKDAYS, Config
+from bereik.ivr.phrases import fill, next_opening_phrase
+
+
+def spoken_texts(config: Config) -> list[str]:
+    texts = [fill(config, text) for key, text in config.texts.items() if key != "closed"]
+    if config.menu:
+        texts += [option.text for option in config.menu.options]
+    if "closed" in config.texts:
+        texts += [fill(config, config.texts["closed"], next_opening=phrase) for phrase in _next_opening_phrases(config)]
+    return list(dict.fromkeys(texts))
+
+
+def _next_opening_phrases(config: Config) -> list[str]:
+    """'vandaag/morgen/op maandag om ...' for every opening time; rarer dates are rendered when needed."""
+    zone = config.zone
+    monday = dt.datetime(2024, 1, 1, tzinfo=zone)  # any Monday will do
+    phrases = []
+    for weekday in range(len(WEEKDAYS)):
+        for start, _ in config.hours.periods(weekday):
+            opening = dt.datetime.combine(monday.date() + dt.timedelta(days=weekday), start, tzinfo=zone)
+            for days_before in range(7):
+                now = opening - dt.timedelta(days=days_before, hours=1)
+                phrases.append(next_opening_phrase(opening, now, zone, config.language))
+    return list(dict.fromkeys(phrases))

@@ -1,0 +1,79 @@
+"""Spoken texts as sound files for Asterisk, rendered offline with espeak-ng.
+
+Files are named by a hash of what they say and how, so an unchanged text is
+never rendered twice and a changed text never plays a stale recording.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+_VOICES = {"nl": "nl", "en": "en-gb"}
+_RENDERER = "espeak-ng+sox-8k-norm-v1"  # part of the hash: bump when rendering changes
+SOUND_SUBDIR = "bereik"  # under Asterisk's sounds directory
+
+
+class PromptError(RuntimeError):
+    pass
+
+
+class PromptLibrary:
+    def __init__(self, directory: Path, language: str = "nl"):
+        self.directory = Path(directory)
+        self.language = language
+
+    def sound_name(self, text: str) -> str:
+        """The name Asterisk plays (relative to its sounds directory, no extension)."""
+        digest = hashlib.sha256(f"{_RENDERER}\0{self.language}\0{text}".encode()).hexdigest()[:20]
+        return f"{SOUND_SUBDIR}/{digest}"
+
+    def path(self, text: str) -> Path:
+        return self.directory / f"{self.sound_name(text).split('/', 1)[1]}.wav"
+
+    def ensure(self, text: str) -> tuple[str, bool]:
+        """Render `text` unless a file for it exists; (sound name, whether it was rendered now)."""
+        target = self.path(text)
+        if target.exists():
+            return self.sound_name(text), False
+        render_speech(text, self.language, target)
+        return self.sound_name(text), True
+
+    def ensure_all(self, texts: Iterable[str], progress: Callable[[int, int, str, bool], None] | None = None) -> int:
+        unique = list(dict.fromkeys(texts))
+        rendered = 0
+        for number, text in enumerate(unique, start=1):
+            _, fresh = self.ensure(text)
+            rendered += fresh
+            if progress:
+                progress(number, len(unique), text, fresh)
+        return rendered
+
+
+def render_speech(text: str, language: str, target: Path) -> None:
+    """Dutch (or English) speech as 8 kHz 16-bit mono WAV, loudness normalised."""
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            raise PromptError(f"{tool} is not installed; run `make setup` (or apt-get install espeak-ng sox)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        raw = Path(scratch) / "speech.wav"
+        # Text goes in on stdin: never through a shell, never parsed as options.
+        subprocess.run(
+            ["espeak-ng", "-v", _VOICES[language], "-s", "150", "-w", str(raw), "--stdin"],
+            input=text.encode(), check=True, capture_output=True,
+        )
+        partial = Path(scratch) / "out.wav"
+        subprocess.run(
+            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(partial), "norm", "-3"],
+            check=True, capture_output=True,
+        )
+        # Asterisk may play the file the moment it appears: publish it whole.
+        tmp_target = target.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(partial, tmp_target)
+        os.chmod(tmp_target, 0o644)
+        os.replace(tmp_target, target)

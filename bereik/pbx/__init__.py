@@ -1,0 +1,1 @@
+"""The Asterisk adapter: FastAGI, AMI and the generated configuration."""

@@ -1,0 +1,164 @@
+"""FastAGI: Asterisk hands a call to bereik over TCP; bereik sends commands back.
+
+panoramisk's Request does the command/reply exchange; the start-up block is
+parsed here, defensively, because Asterisk writes caller-controlled values
+into it raw. Every argument bereik sends is quoted, and control characters
+are refused, so no value can become a second command.
+"""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from panoramisk.fast_agi import Request
+
+log = logging.getLogger(__name__)
+
+MAX_ENVIRONMENT_BYTES = 64 * 1024
+ENVIRONMENT_TIMEOUT = 5.0
+DEFAULT_COMMAND_TIMEOUT = 10.0
+
+
+class AgiError(Exception):
+    pass
+
+
+class AgiHangup(AgiError):
+    """The caller hung up; the call's handler stops."""
+
+
+def quote(argument: str) -> str:
+    """One AGI argument: double-quoted, with backslash and quote escaped (res_agi parse_args)."""
+    if any(c in argument for c in "\r\n\0"):
+        raise AgiError(f"refusing to send a control character in an AGI argument: {argument!r}")
+    return '"' + argument.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def parse_environment(block: bytes) -> dict[str, str]:
+    """The agi_* lines Asterisk sends first. Malformed lines are dropped, never fatal."""
+    environment: dict[str, str] = {}
+    for raw_line in block.split(b"\n"):
+        line = raw_line.decode("utf-8", "replace").rstrip("\r")
+        key, separator, value = line.partition(": ")
+        if separator and key.startswith("agi_") and key[4:].replace("_", "").isalnum():
+            environment.setdefault(key, value)
+    return environment
+
+
+@dataclass
+class AgiSession:
+    """One call's FastAGI conversation."""
+
+    environment: dict[str, str]
+    request: Request
+
+    @property
+    def script(self) -> str:
+        return self.environment.get("agi_network_script", "")
+
+    @property
+    def channel(self) -> str:
+        return self.environment.get("agi_channel", "")
+
+    @property
+    def uniqueid(self) -> str:
+        return self.environment.get("agi_uniqueid", "")
+
+    async def command(self, *words: str, timeout: float = DEFAULT_COMMAND_TIMEOUT) -> dict:
+        """Send one command; the first word is the verb, the rest are quoted arguments."""
+        verb, *arguments = words
+        line = " ".join([verb, *(quote(a) for a in arguments)])
+        try:
+            reply = await asyncio.wait_for(self.request.send_command(line), timeout)
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError) as error:
+            # ValueError: panoramisk read an empty line because Asterisk closed the socket.
+            raise AgiHangup(str(error) or "connection closed") from None
+        except TimeoutError:
+            raise AgiError(f"Asterisk did not answer '{verb}' within {timeout:.0f} s") from None
+        if reply.get("error") == "AGIResultHangup":
+            raise AgiHangup(reply.get("msg", ""))
+        if reply.get("status_code") is None or reply.get("error") in ("AGIInvalidCommand", "AGIUsageError"):
+            raise AgiError(f"'{verb}' failed: {reply.get('msg') or reply}")
+        return reply
+
+    async def set_variable(self, name: str, value: str) -> None:
+        await self.command("SET VARIABLE", name, value)
+
+    async def get_variable(self, name: str) -> str | None:
+        reply = await self.command("GET VARIABLE", name)
+        value, data = reply.get("result", ("0", ""))
+        return data if value == "1" else None
+
+    async def execute(self, application: str, *arguments: str, timeout: float = DEFAULT_COMMAND_TIMEOUT) -> dict:
+        # EXEC takes the application's arguments as one string, comma-separated.
+        for argument in arguments:
+            if "," in argument or any(c in argument for c in "\r\n\0"):
+                raise AgiError(f"refusing a separator or control character in {application} argument {argument!r}")
+        return await self.command("EXEC", application, ",".join(arguments), timeout=timeout)
+
+
+Handler = Callable[[AgiSession], Awaitable[None]]
+
+
+class AgiServer:
+    """Serves FastAGI scripts (agi://host:port/<script>) to their handlers."""
+
+    def __init__(self, handlers: dict[str, Handler], host: str = "127.0.0.1", port: int = 4573,
+                 allowed_peers: tuple[str, ...] = ("127.0.0.0/8",), session_timeout: float = 900.0):
+        self.handlers = handlers
+        self.host, self.port = host, port
+        self.allowed = [ipaddress.ip_network(net) for net in allowed_peers]
+        self.session_timeout = session_timeout
+        self._server: asyncio.Server | None = None
+        self._sessions: set[asyncio.Task] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, self.host, self.port, limit=MAX_ENVIRONMENT_BYTES)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        if self._server:
+            self._server.close()
+            await self._server.wait_closed()
+        for task in list(self._sessions):
+            task.cancel()
+        await asyncio.gather(*self._sessions, return_exceptions=True)
+
+    @property
+    def active_sessions(self) -> int:
+        return len(self._sessions)
+
+    def _peer_allowed(self, writer: asyncio.StreamWriter) -> bool:
+        peer = writer.get_extra_info("peername")
+        return bool(peer) and any(ipaddress.ip_address(peer[0]) in net for net in self.allowed)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self._sessions.add(task)
+        try:
+            if not self._peer_allowed(writer):
+                log.warning("FastAGI connection refused from %s", writer.get_extra_info("peername"))
+                return
+            block = await asyncio.wait_for(reader.readuntil(b"\n\n"), ENVIRONMENT_TIMEOUT)
+            environment = parse_environment(block)
+            session = AgiSession(environment, Request(None, environment, reader, writer))
+            handler = self.handlers.get(session.script.strip("/"))
+            if handler is None:
+                log.error("no FastAGI handler for script %r", session.script[:40])
+                return
+            await asyncio.wait_for(handler(session), self.session_timeout)
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            log.warning("FastAGI connection ended before the call was handled")
+        except AgiHangup:
+            pass
+        except TimeoutError:
+            log.error("FastAGI session timed out; the dialplan sends the caller on")
+        except Exception:
+            # The dialplan fails open; the call goes to the front office.
+            log.exception("FastAGI handler failed")
+        finally:
+            self._sessions.discard(task)
+            writer.close()

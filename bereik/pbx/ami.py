@@ -1,0 +1,133 @@
+"""The one door to Asterisk's Manager Interface (AMI); panoramisk stays behind it.
+
+- Every action has a timeout; a dead connection never hangs a caller's flow.
+- Every header value is checked for CR, LF and NUL, which would let a value
+  start a second action (AMI is a line protocol and panoramisk escapes nothing).
+- After every (re)login the registered callbacks re-read state: events missed
+  while disconnected must not leave stale queue, device or channel state.
+- Events reach callbacks as plain dicts; channel variables (manager.conf
+  channelvars) as keys "ChanVariable(NAME)".
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from panoramisk import Manager
+
+log = logging.getLogger(__name__)
+
+AmiEvent = dict[str, str]
+EventCallback = Callable[[AmiEvent], Any]
+LoginCallback = Callable[[], Awaitable[None]]
+
+DEFAULT_ACTION_TIMEOUT = 5.0
+
+
+class AmiError(Exception):
+    pass
+
+
+def checked(value: Any) -> str:
+    text = str(value)
+    if any(c in text for c in "\r\n\0"):
+        raise AmiError(f"refusing to send a line break or NUL in an AMI header: {text[:40]!r}")
+    return text
+
+
+def plain_event(message: Any) -> AmiEvent:
+    event: AmiEvent = {}
+    for key, value in message.items():
+        if key.lower() == "chanvariable":
+            for assignment in value if isinstance(value, list) else [value]:
+                name, _, content = assignment.partition("=")
+                event[f"ChanVariable({name})"] = content
+        elif isinstance(value, list):
+            event[key] = value[-1]
+        else:
+            event[key] = value
+    return event
+
+
+class AmiClient:
+    def __init__(self, host: str, port: int, username: str, secret: str,
+                 action_timeout: float = DEFAULT_ACTION_TIMEOUT, reconnect_seconds: int = 2):
+        self.action_timeout = action_timeout
+        self._event_callbacks: dict[str, list[EventCallback]] = defaultdict(list)
+        self._login_callbacks: list[LoginCallback] = []
+        self._logged_in = asyncio.Event()
+        self._manager = Manager(
+            host=host, port=port, username=username, secret=secret,
+            ping_delay=10, ping_interval=10, reconnect_timeout=reconnect_seconds,
+            on_login=self._on_login, on_disconnect=self._on_disconnect,
+            forgetable_actions=("ping", "login"),
+        )
+        self._manager.register_event("*", self._dispatch)
+
+    @property
+    def connected(self) -> bool:
+        return self._logged_in.is_set()
+
+    def on_event(self, name: str, callback: EventCallback) -> None:
+        """Call `callback(event)` for every event called `name` ("*" for all)."""
+        self._event_callbacks[name].append(callback)
+
+    def on_login(self, callback: LoginCallback) -> None:
+        """Run `callback()` after every login, to re-read state."""
+        self._login_callbacks.append(callback)
+
+    async def connect(self, timeout: float = 10.0) -> None:
+        self._manager.connect()
+        await asyncio.wait_for(self._logged_in.wait(), timeout)
+
+    def close(self) -> None:
+        # panoramisk reconnects when the connection is lost; closing must not.
+        self._manager.connection_lost = lambda exc: None
+        self._manager.close()
+        self._logged_in.clear()
+
+    async def action(self, name: str, timeout: float | None = None, **headers: Any) -> list[AmiEvent]:
+        """Send an action; its response followed by any events of its list."""
+        if not self.connected:
+            raise AmiError(f"AMI is not connected; cannot send {name}")
+        action = {"Action": checked(name), **{checked(k): checked(v) for k, v in headers.items()}}
+        # panoramisk 1.4 (issue #90) fails on "successfully queued" replies without an Async header.
+        action.setdefault("Async", "false")
+        try:
+            reply = await asyncio.wait_for(self._manager.send_action(action), timeout or self.action_timeout)
+        except TimeoutError:
+            raise AmiError(f"Asterisk did not answer {name} within {timeout or self.action_timeout:.0f} s") from None
+        messages = reply if isinstance(reply, list) else [reply]
+        result = [plain_event(message) for message in messages]
+        if result and result[0].get("Response") == "Error":
+            raise AmiError(f"{name} failed: {result[0].get('Message', 'no reason given')}")
+        return result
+
+    def _dispatch(self, manager: Manager, message: Any) -> None:
+        event = plain_event(message)
+        for callback in (*self._event_callbacks.get(event.get("Event", ""), ()), *self._event_callbacks.get("*", ())):
+            try:
+                result = callback(event)
+                if asyncio.iscoroutine(result):
+                    asyncio.ensure_future(result)
+            except Exception:
+                log.exception("AMI event callback failed on %s", event.get("Event"))
+
+    def _on_login(self, manager: Manager) -> None:
+        log.info("AMI logged in")
+        self._logged_in.set()
+        for callback in self._login_callbacks:
+            asyncio.ensure_future(self._run_login_callback(callback))
+
+    async def _run_login_callback(self, callback: LoginCallback) -> None:
+        try:
+            await callback()
+        except Exception:
+            log.exception("re-reading state after AMI login failed")
+
+    def _on_disconnect(self, manager: Manager, exc: Exception | None) -> None:
+        log.warning("AMI connection lost; reconnecting")
+        self._logged_in.clear()

@@ -1,0 +1,1 @@
+"""Pure routing decisions: where a call goes and what the caller hears."""

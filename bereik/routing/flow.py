@@ -1,0 +1,167 @@
+"""One call's way through the front office, as a pure state machine.
+
+Facts go in (the dialled number, the time, the keys the caller presses);
+decisions come out. Each decision says what the caller hears and what happens
+next. Nothing here touches the PBX, so every path is tested without one:
+
+    flow = CallFlow(config, now=now)
+    decision = flow.start()
+    while isinstance(decision, Ask):
+        decision = flow.pressed(key_or_None)
+    # decision is now Enqueue, Forward or Hangup
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+from bereik.config.model import Config
+from bereik.ivr.phrases import fill, next_opening_phrase
+from bereik.routing.hours import OpeningHours
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Say these texts and wait for one key."""
+
+    say: tuple[str, ...]
+    keys: frozenset[str]
+    timeout: float
+    stage: str
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    say: tuple[str, ...]
+    queue: str
+    topic: str | None
+    choice: str | None  # the menu key pressed, if any
+    reason: str  # "menu_choice", "no_choice", "no_menu"
+
+
+@dataclass(frozen=True)
+class Forward:
+    """The caller wants another municipality that shares the number."""
+
+    say: tuple[str, ...]
+    number: str
+    municipality: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    say: tuple[str, ...]
+    reason: str  # "outside_hours", "holiday", "closing_day"
+
+
+Decision = Ask | Enqueue | Forward | Hangup
+FINAL = (Enqueue, Forward, Hangup)
+
+
+class Stage(enum.Enum):
+    MUNICIPALITY = "municipality"
+    MENU = "menu"
+    DONE = "done"
+
+
+@dataclass
+class CallFlow:
+    config: Config
+    now: dt.datetime
+    hours: OpeningHours | None = None
+    stage: Stage = field(default=Stage.DONE, init=False)
+    attempts: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self.hours = self.hours or OpeningHours(self.config)
+
+    def start(self) -> Decision:
+        if self.config.shared_number is not None:
+            return self._ask_municipality(lead=())
+        return self._our_municipality()
+
+    def pressed(self, key: str | None) -> Decision:
+        """The caller pressed `key`, or nothing before the timeout (None)."""
+        if self.stage is Stage.MUNICIPALITY:
+            return self._municipality_chosen(key)
+        if self.stage is Stage.MENU:
+            return self._menu_chosen(key)
+        raise RuntimeError("the call has already been routed")
+
+    # The municipality choice on a shared 14xxx number
+
+    def _ask_municipality(self, lead: tuple[str, ...]) -> Ask:
+        shared = self.config.shared_number
+        self.stage = Stage.MUNICIPALITY
+        keys = {shared.our_key, *(other.key for other in shared.others)}
+        return Ask((*lead, self._text("municipality_choice")), frozenset(keys), self._timeout(), "municipality")
+
+    def _municipality_chosen(self, key: str | None) -> Decision:
+        shared = self.config.shared_number
+        if key == shared.our_key:
+            self.attempts = 0
+            return self._our_municipality()
+        for other in shared.others:
+            if key == other.key:
+                self.stage = Stage.DONE
+                return Forward((), other.forward_to, other.name)
+        self.attempts += 1
+        if self.attempts > self._retries():
+            # Nobody is dropped for a wrong key: we answer the call ourselves.
+            self.attempts = 0
+            return self._our_municipality()
+        return self._ask_municipality(lead=(self._text("invalid_choice"),) if key else ())
+
+    # Our own front office
+
+    def _our_municipality(self) -> Decision:
+        status = self.hours.status(self.now)
+        if not status.open:
+            self.stage = Stage.DONE
+            closed = self._text("closed", next_opening=next_opening_phrase(
+                status.next_opening, self.now, self.config.zone, self.config.language))
+            return Hangup((closed,), status.reason)
+        welcome = (self._text("welcome"),)
+        if self.config.menu is None:
+            return self._enqueue(welcome, topic=None, choice=None, reason="no_menu")
+        return self._ask_menu(lead=welcome)
+
+    def _ask_menu(self, lead: tuple[str, ...]) -> Ask:
+        menu = self.config.menu
+        self.stage = Stage.MENU
+        options = tuple(option.text for option in menu.options)
+        keys = frozenset(option.key for option in menu.options)
+        return Ask((*lead, self._text("menu_intro"), *options), keys, menu.wait_for_key, "menu")
+
+    def _menu_chosen(self, key: str | None) -> Decision:
+        for option in self.config.menu.options:
+            if key == option.key:
+                return self._enqueue((), option.topic, key, "menu_choice", queue=option.queue)
+        self.attempts += 1
+        if self.attempts > self._retries():
+            return self._enqueue((), topic=None, choice=None, reason="no_choice")
+        return self._ask_menu(lead=(self._text("invalid_choice"),) if key else ())
+
+    def _enqueue(self, say, topic, choice, reason, queue=None) -> Enqueue:
+        self.stage = Stage.DONE
+        return Enqueue(say, queue or self.config.front_office, topic, choice, reason)
+
+    def _text(self, key: str, **values: str) -> str:
+        return fill(self.config, self.config.texts[key], **values)
+
+    def _retries(self) -> int:
+        return self.config.menu.retries if self.config.menu else 2
+
+    def _timeout(self) -> float:
+        return self.config.menu.wait_for_key if self.config.menu else 5.0
+
+
+def route_with_keys(config: Config, now: dt.datetime, keys: list[str | None]) -> list[Decision]:
+    """Drive a flow with a fixed sequence of keys (None: no key pressed); the decisions in order."""
+    flow = CallFlow(config, now)
+    decisions = [flow.start()]
+    pressed = iter(keys)
+    while isinstance(decisions[-1], Ask):
+        decisions.append(flow.pressed(next(pressed, None)))
+    return decisions

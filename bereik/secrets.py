@@ -1,0 +1,67 @@
+"""Secrets (AMI password, phone passwords) from the environment or a strict file, never from the YAML.
+
+The file holds KEY=VALUE lines, e.g. BEREIK_AMI_SECRET=...; it must not be
+readable by group or others. A value in the environment wins over the file.
+"""
+from __future__ import annotations
+
+import os
+import secrets as random_tokens
+import stat
+from pathlib import Path
+
+AMI_SECRET = "BEREIK_AMI_SECRET"
+# Secrets found in sample configurations and tutorials: refused outright.
+_SAMPLE_SECRETS = {"", "secret", "mysecret", "password", "changeme", "admin", "amp111", "1234"}
+_MIN_LENGTH = 16
+
+
+class SecretError(RuntimeError):
+    pass
+
+
+class Secrets:
+    def __init__(self, values: dict[str, str]):
+        self._values = values
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> Secrets:
+        values: dict[str, str] = {}
+        if path is not None:
+            path = Path(path)
+            mode = path.stat().st_mode
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                raise SecretError(f"{path} can be read by others; run: chmod 600 {path}")
+            for number, line in enumerate(path.read_text().splitlines(), start=1):
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                if "=" not in line:
+                    raise SecretError(f"{path}:{number}: expected KEY=VALUE")
+                key, value = line.split("=", 1)
+                values[key.strip()] = value.strip()
+        values |= {k: v for k, v in os.environ.items() if k.startswith("BEREIK_") and k.endswith("SECRET")}
+        return cls(values)
+
+    def get(self, key: str) -> str:
+        value = self._values.get(key, "")
+        if value.lower() in _SAMPLE_SECRETS or len(value) < _MIN_LENGTH:
+            raise SecretError(
+                f"{key} is missing, a sample value or shorter than {_MIN_LENGTH} characters; "
+                f"set it in the environment or the secrets file (bereik secrets --new FILE makes one)"
+            )
+        if any(c in value for c in "\r\n\0;"):
+            raise SecretError(f"{key} contains a line break, NUL or ';', which Asterisk's files cannot hold")
+        return value
+
+    def __repr__(self) -> str:  # never show values, not even in a traceback
+        return f"Secrets({sorted(self._values)})"
+
+
+def write_new_secrets_file(path: str | Path) -> Path:
+    """A fresh secrets file with a random AMI secret, readable by its owner only."""
+    path = Path(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(f"{AMI_SECRET}={random_tokens.token_urlsafe(24)}\n")
+    return path

@@ -1,0 +1,70 @@
+"""`bereik run`: the FastAGI server and the AMI connection, wired to the routing core."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import signal
+from pathlib import Path
+
+from bereik.config.model import Config
+from bereik.ivr.prompts import PromptLibrary
+from bereik.pbx.agi import AgiServer
+from bereik.pbx.ami import AmiClient, AmiError
+from bereik.pbx.dialplan import AMI_USER
+from bereik.pbx.entry import EntryHandler
+from bereik.secrets import AMI_SECRET, Secrets
+
+log = logging.getLogger(__name__)
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, port = value.rsplit(":", 1)
+    return host, int(port)
+
+
+class Service:
+    def __init__(self, config: Config, secrets: Secrets, sounds_dir: Path):
+        self.config = config
+        zone = config.zone
+        self.entry = EntryHandler(config, PromptLibrary(sounds_dir, config.language), clock=lambda: dt.datetime.now(zone))
+        agi_host, agi_port = _host_port(config.pbx.agi)
+        self.agi = AgiServer({"entry": self.entry}, agi_host, agi_port)
+        ami_host, ami_port = _host_port(config.pbx.ami)
+        self.ami = AmiClient(ami_host, ami_port, AMI_USER, secrets.get(AMI_SECRET))
+        self.ami.on_login(self._read_queue_state)
+
+    async def start(self) -> None:
+        await self.agi.start()
+        log.info("FastAGI listening on %s:%d", self.agi.host, self.agi.port)
+        try:
+            await self.ami.connect(timeout=5)
+        except (TimeoutError, OSError):
+            # Routing does not need AMI; panoramisk keeps trying in the background.
+            log.warning("AMI not reachable yet at %s; calls are routed meanwhile", self.config.pbx.ami)
+
+    async def stop(self) -> None:
+        self.ami.close()
+        await self.agi.close()
+
+    async def _read_queue_state(self) -> None:
+        try:
+            replies = await self.ami.action("QueueSummary")
+        except AmiError as error:
+            log.warning("could not read queue state: %s", error)
+            return
+        for summary in (r for r in replies if r.get("Event") == "QueueSummary"):
+            log.info("queue %s: %s logged in, %s available, %s waiting", summary.get("Queue"),
+                     summary.get("LoggedIn"), summary.get("Available"), summary.get("Callers"))
+
+
+async def run(config: Config, secrets: Secrets, sounds_dir: Path) -> None:
+    service = Service(config, secrets, sounds_dir)
+    await service.start()
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopped.set)
+    await stopped.wait()
+    log.info("stopping")
+    await service.stop()
