@@ -1,0 +1,138 @@
+"""The FastAGI entry handler over a real socket, with a fake Asterisk on the other end."""
+import asyncio
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bereik.config import load_config
+from bereik.ivr.prompts import PromptLibrary
+from bereik.pbx import variables as var
+from bereik.pbx.agi import AgiError, AgiServer, parse_environment, quote
+from bereik.pbx.entry import EntryHandler
+
+from fake_asterisk import FakeAsterisk
+
+CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+AMS = ZoneInfo("Europe/Amsterdam")
+MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=AMS)
+MONDAY_EVENING = dt.datetime(2026, 11, 23, 18, 0, tzinfo=AMS)
+
+
+@pytest.fixture
+async def serve(tmp_path):
+    servers = []
+
+    async def start(now=MONDAY_MORNING, handlers=None):
+        handler = EntryHandler(CONFIG, PromptLibrary(tmp_path / "sounds"), clock=lambda: now)
+        server = AgiServer(handlers or {"entry": handler}, port=0)
+        await server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        await server.close()
+
+
+async def test_option_two_in_hours_sets_queue_and_topic_with_routed_last(serve):
+    server = await serve()
+    asterisk = FakeAsterisk(keys=["1", "2"])
+    await asterisk.call(server.port)
+    assert asterisk.variables[var.ACTION] == "queue"
+    assert asterisk.variables[var.QUEUE] == "tic"
+    assert asterisk.variables[var.TOPIC] == "afval"
+    assert asterisk.variables[var.CHOICE] == "2"
+    set_names = [words[2] for words in asterisk.commands if words[:2] == ["SET", "VARIABLE"]]
+    assert set_names[-1] == var.ROUTED
+    # Outputs are cleared before anything else happens, so nothing stale survives.
+    assert set_names[: len(var.OUTPUTS)] == list(var.OUTPUTS)
+
+
+async def test_closed_plays_the_closing_message_and_asks_to_hang_up(serve, tmp_path):
+    server = await serve(now=MONDAY_EVENING)
+    asterisk = FakeAsterisk(keys=["1"])
+    await asterisk.call(server.port)
+    assert asterisk.variables[var.ACTION] == "hangup"
+    assert asterisk.variables[var.REASON] == "outside_hours"
+    [playback] = [words for words in asterisk.commands if words[:2] == ["EXEC", "Playback"]]
+    sound = playback[2].split("/", 1)[1]
+    assert (tmp_path / "sounds" / f"{sound}.wav").stat().st_size > 8000  # real speech, rendered on demand
+
+
+async def test_the_menu_is_one_read_with_every_option_as_a_sound(serve):
+    server = await serve()
+    asterisk = FakeAsterisk(keys=["1", "9", "9"])
+    await asterisk.call(server.port)
+    reads = [words[2].split(",") for words in asterisk.commands if words[:2] == ["EXEC", "Read"]]
+    assert len(reads) == 3  # municipality, menu, menu again after a wrong key
+    assert len(reads[1][1].split("&")) == 2 + len(CONFIG.menu.options)  # welcome, intro, options
+    assert asterisk.variables[var.REASON] == "no_choice" and asterisk.variables[var.TOPIC] == ""
+
+
+async def test_a_caller_who_hangs_up_in_the_menu_is_not_routed(serve):
+    server = await serve()
+    asterisk = FakeAsterisk(keys=["1"], hang_up_after=len(var.OUTPUTS) + 1)
+    await asterisk.call(server.port)
+    assert var.ROUTED not in asterisk.variables or asterisk.variables[var.ROUTED] == ""
+    await asyncio.sleep(0)
+    assert server.active_sessions == 0
+
+
+async def test_a_crashing_handler_closes_the_connection_without_routing(serve):
+    async def broken(session):
+        raise RuntimeError("bug")
+
+    server = await serve(handlers={"entry": broken})
+    asterisk = FakeAsterisk()
+    await asyncio.wait_for(asterisk.call(server.port), 5)
+    assert asterisk.variables == {}  # the dialplan sees no BEREIK_ROUTED and fails open
+
+
+async def test_caller_ids_with_quotes_and_backslashes_travel_quoted(serve):
+    server = await serve()
+    asterisk = FakeAsterisk(keys=["1", "1"], caller_name='Jan "de Baas" \\ Jansen')
+    await asterisk.call(server.port)
+    assert asterisk.variables[var.ROUTED] == "1"
+    for raw in asterisk.raw_commands:
+        assert "\n" not in raw
+
+
+def test_quote_escapes_and_refuses_line_breaks():
+    assert quote('a "b" \\c') == '"a \\"b\\" \\\\c"'
+    for bad in ("a\nEXEC System", "a\rb", "a\0b"):
+        with pytest.raises(AgiError):
+            quote(bad)
+
+
+def test_an_injected_line_in_the_environment_cannot_override_a_real_one():
+    block = (b"agi_network_script: entry\n"
+             b"agi_calleridname: Jan\n"
+             b"agi_network_script: evil\n"     # a newline smuggled into a value
+             b"garbage without separator\n"
+             b"agi_callerid: \xff\xfe0612\n\n")
+    environment = parse_environment(block)
+    assert environment["agi_network_script"] == "entry"
+    assert environment["agi_calleridname"] == "Jan"
+    assert environment["agi_callerid"].endswith("0612")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400))
+def test_any_environment_bytes_parse_without_error(block):
+    environment = parse_environment(block)
+    assert all(key.startswith("agi_") and "\n" not in value for key, value in environment.items())
+
+
+async def test_a_peer_outside_the_allow_list_is_refused(serve):
+    server = AgiServer({"entry": None}, port=0, allowed_peers=("10.0.0.0/8",))
+    await server.start()
+    try:
+        asterisk = FakeAsterisk()
+        await asyncio.wait_for(asterisk.call(server.port), 5)
+        assert asterisk.commands == []
+    finally:
+        await server.close()
