@@ -1,0 +1,160 @@
+"""The AMI adapter against a local server speaking AMI's wire format, as Asterisk does."""
+import asyncio
+
+import pytest
+
+from bereik.pbx.ami import AmiClient, AmiError, plain_event
+
+
+class RecordedAmi:
+    """Greets, accepts Login, answers actions from a script and can push events or drop the line."""
+
+    def __init__(self, replies: dict[str, str]):
+        self.replies = replies
+        self.received: list[dict[str, str]] = []
+        self.logins = 0
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self.server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader, writer):
+        self.writers.append(writer)
+        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
+        while True:
+            block = await reader.readuntil(b"\r\n\r\n") if not reader.at_eof() else b""
+            if not block:
+                break
+            action = dict(line.split(": ", 1) for line in block.decode().strip().split("\r\n"))
+            self.received.append(action)
+            action_id = action.get("ActionID", "")
+            name = action["Action"]
+            if name == "Login":
+                self.logins += 1
+                reply = "Response: Success\r\nMessage: Authentication accepted\r\n"
+                writer.write(f"{reply}ActionID: {action_id}\r\n\r\n".encode())
+                writer.write(b"Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n")
+            else:
+                writer.write(self.replies[name].format(id=action_id).encode())
+            await writer.drain()
+
+    async def push(self, text: str) -> None:
+        for writer in self.writers:
+            writer.write(text.encode())
+            await writer.drain()
+
+    def drop_connections(self) -> None:
+        for writer in self.writers:
+            writer.close()
+        self.writers.clear()
+
+    async def close(self):
+        self.drop_connections()
+        self.server.close()
+
+
+QUEUE_SUMMARY = (
+    "Response: Success\r\nEventList: start\r\nMessage: Queue summary will follow\r\nActionID: {id}\r\n\r\n"
+    "Event: QueueSummary\r\nQueue: tic\r\nLoggedIn: 4\r\nAvailable: 3\r\nCallers: 1\r\nActionID: {id}\r\n\r\n"
+    "Event: QueueSummaryComplete\r\nEventList: Complete\r\nListItems: 1\r\nActionID: {id}\r\n\r\n"
+)
+ATXFER_QUEUED = "Response: Success\r\nMessage: Atxfer successfully queued\r\nActionID: {id}\r\n\r\n"
+ERROR = "Response: Error\r\nMessage: No such channel\r\nActionID: {id}\r\n\r\n"
+
+
+@pytest.fixture
+async def ami():
+    server = RecordedAmi({"QueueSummary": QUEUE_SUMMARY, "Atxfer": ATXFER_QUEUED, "Hangup": ERROR,
+                          "Ping": "Response: Success\r\nPing: Pong\r\nActionID: {id}\r\n\r\n"})
+    port = await server.start()
+    client = AmiClient("127.0.0.1", port, "bereik", "s3cret-s3cret-s3cret", action_timeout=2, reconnect_seconds=0)
+    yield server, client
+    client.close()
+    await server.close()
+
+
+async def test_a_list_action_returns_its_events(ami):
+    server, client = ami
+    await client.connect()
+    replies = await client.action("QueueSummary")
+    assert [r.get("Event") for r in replies] == [None, "QueueSummary", "QueueSummaryComplete"]
+    assert replies[1]["Available"] == "3"
+
+
+async def test_successfully_queued_replies_do_not_break_the_connection(ami):
+    # panoramisk 1.4 issue #90: without an Async header this raised KeyError and dropped AMI.
+    server, client = ami
+    await client.connect()
+    [reply] = await client.action("Atxfer", Channel="PJSIP/201-00000001", Exten="301")
+    assert reply["Message"] == "Atxfer successfully queued"
+    assert (await client.action("QueueSummary"))[1]["Queue"] == "tic"
+
+
+async def test_an_error_response_raises_with_asterisks_reason(ami):
+    server, client = ami
+    await client.connect()
+    with pytest.raises(AmiError, match="No such channel"):
+        await client.action("Hangup", Channel="PJSIP/999-00000001")
+
+
+@pytest.mark.parametrize("value", ["PJSIP/201\r\nAction: Originate", "a\nb", "nul\0"])
+async def test_line_breaks_in_values_never_reach_the_wire(ami, value):
+    server, client = ami
+    await client.connect()
+    sent_before = len(server.received)
+    with pytest.raises(AmiError, match="line break or NUL"):
+        await client.action("Hangup", Channel=value)
+    assert len(server.received) == sent_before
+
+
+async def test_an_unanswered_action_times_out(ami):
+    server, client = ami
+    server.replies["Status"] = ""  # Asterisk never answers
+    await client.connect()
+    with pytest.raises(AmiError, match="did not answer Status"):
+        await client.action("Status", timeout=0.3)
+
+
+async def test_events_arrive_as_plain_dicts_with_channel_variables(ami):
+    server, client = ami
+    seen = []
+    client.on_event("QueueCallerJoin", seen.append)
+    await client.connect()
+    await server.push(
+        "Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-00000001\r\nQueue: tic\r\nPosition: 1\r\n"
+        "ChanVariable: BEREIK_TOPIC=afval\r\nChanVariable: BEREIK_CHOICE=2\r\n\r\n"
+    )
+    for _ in range(50):
+        if seen:
+            break
+        await asyncio.sleep(0.02)
+    [event] = seen
+    assert event["Queue"] == "tic"
+    assert event["ChanVariable(BEREIK_TOPIC)"] == "afval" and event["ChanVariable(BEREIK_CHOICE)"] == "2"
+
+
+async def test_state_is_re_read_after_every_login_including_reconnects(ami):
+    server, client = ami
+    summaries = []
+
+    async def reread():
+        summaries.append((await client.action("QueueSummary"))[1]["Callers"])
+
+    client.on_login(reread)
+    await client.connect()
+    for _ in range(50):
+        if summaries:
+            break
+        await asyncio.sleep(0.02)
+    server.drop_connections()
+    for _ in range(200):
+        if server.logins >= 2 and len(summaries) >= 2:
+            break
+        await asyncio.sleep(0.02)
+    assert server.logins == 2
+    assert summaries == ["1", "1"]
+
+
+def test_plain_event_keeps_the_last_of_repeated_headers():
+    assert plain_event({"Event": "X", "Key": ["a", "b"]}) == {"Event": "X", "Key": "b"}

@@ -1,0 +1,110 @@
+"""The generated Asterisk configuration: fail-open entry, least-privilege AMI, Dutch ringing."""
+from pathlib import Path
+
+import pytest
+
+from bereik.cli import main
+from bereik.config import load_config
+from bereik.pbx.dialplan import generate
+from bereik.secrets import AMI_SECRET, SecretError, Secrets
+
+CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+SECRETS = Secrets({AMI_SECRET: "k3Wq9-long-random-secret"})
+
+
+def section(text: str, name: str) -> list[str]:
+    lines, inside = [], False
+    for line in text.splitlines():
+        if line.startswith("["):
+            inside = line.startswith(f"[{name}]")
+            continue
+        if inside and line and not line.startswith(";"):
+            lines.append(line)
+    return lines
+
+
+def test_the_entry_fails_open_to_the_front_office():
+    entry = section(generate(CONFIG, SECRETS)["extensions.conf"], "bereik-entry")
+    agi = next(i for i, line in enumerate(entry) if "AGI(agi://127.0.0.1:4573/entry)" in line)
+    after = entry[agi + 1:]
+    assert any('GotoIf($["${BEREIK_ROUTED}" = "1"]?routed)' in line for line in after[:3])
+    fallback = next(i for i, line in enumerate(after) if "GotoIf" in line and "BEREIK_ROUTED" in line) + 1
+    assert after[fallback + 1].endswith("Goto(bereik-queue,tic,1)")
+    # The watchdog is armed before the hand-over and leads to the queue too.
+    assert any("TIMEOUT(absolute)=180" in line for line in entry[:agi])
+    t_start = next(i for i, line in enumerate(entry) if line.startswith("exten => T,1"))
+    assert entry[t_start + 2].endswith("Goto(bereik-queue,tic,1)")
+
+
+def test_caller_ids_are_filtered_before_anything_reads_them():
+    entry = section(generate(CONFIG, SECRETS)["extensions.conf"], "bereik-entry")
+    first_agi = next(i for i, line in enumerate(entry) if "AGI(" in line)
+    assert any("CALLERID(name)=${FILTER(" in line for line in entry[:first_agi])
+    assert any("CALLERID(num)=${FILTER(0-9+*#," in line for line in entry[:first_agi])
+
+
+def test_the_ami_user_has_least_privilege():
+    manager = generate(CONFIG, SECRETS)["manager.conf"]
+    user = dict(line.split("=", 1) for line in section(manager, "bereik"))
+    rights = set(user["read"].split(",")) | set(user["write"].split(","))
+    assert not rights & {"system", "command", "config", "originate", "all"}
+    assert user["permit"] == "127.0.0.1/255.255.255.255" and user["deny"] == "0.0.0.0/0.0.0.0"
+    general = dict(line.split("=", 1) for line in section(manager, "general"))
+    assert general["bindaddr"] == "127.0.0.1"
+    assert "BEREIK_TOPIC" in general["channelvars"]
+
+
+def test_the_queue_rings_dutch_style_and_the_overflow_position_has_a_penalty():
+    files = generate(CONFIG, SECRETS)
+    assert "ring = 425/1000,0/4000" in files["indications.conf"] and "country=nl" in files["indications.conf"]
+    members = [line for line in section(files["queues.conf"], "tic") if line.startswith("member")]
+    assert members == [
+        "member => PJSIP/201,0,Anna de Vries,PJSIP/201",
+        "member => PJSIP/202,0,Bram Jansen,PJSIP/202",
+        "member => PJSIP/203,0,Carla Bakker,PJSIP/203",
+        "member => PJSIP/204,10,Daan Visser,PJSIP/204",
+    ]
+    assert "Queue(tic,rt)" in files["extensions.conf"]
+
+
+def test_every_position_gets_a_phone_endpoint():
+    pjsip = generate(CONFIG, SECRETS)["pjsip.conf"]
+    for extension, address in [("201", "127.0.1.1"), ("204", "127.0.1.4")]:
+        assert f"contact=sip:{extension}@{address}:5060" in pjsip
+        assert f"match={address}" in pjsip
+
+
+def test_a_registering_phone_needs_its_own_secret():
+    config = CONFIG.model_copy(update={"queues": [CONFIG.queues[0].model_copy(update={
+        "positions": [CONFIG.queues[0].positions[0].model_copy(update={"address": None})]})]})
+    with pytest.raises(SecretError, match="BEREIK_PHONE_201_SECRET"):
+        generate(config, SECRETS)
+    pjsip = generate(config, Secrets({AMI_SECRET: "k3Wq9-long-random-secret",
+                                      "BEREIK_PHONE_201_SECRET": "phone-secret-201-long"}))["pjsip.conf"]
+    assert "password=phone-secret-201-long" in pjsip and "max_contacts=1" in pjsip
+
+
+@pytest.mark.parametrize("secret", ["", "mysecret", "short"])
+def test_sample_or_weak_secrets_are_refused(secret):
+    with pytest.raises(SecretError):
+        generate(CONFIG, Secrets({AMI_SECRET: secret}))
+
+
+def test_a_secrets_file_readable_by_others_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv(AMI_SECRET, raising=False)
+    path = tmp_path / "secrets.env"
+    path.write_text(f"{AMI_SECRET}=k3Wq9-long-random-secret\n")
+    path.chmod(0o644)
+    with pytest.raises(SecretError, match="chmod 600"):
+        Secrets.load(path)
+    path.chmod(0o600)
+    assert Secrets.load(path).get(AMI_SECRET) == "k3Wq9-long-random-secret"
+    assert "k3Wq9" not in repr(Secrets.load(path))
+
+
+def test_dialplan_command_writes_files_with_secrets_private(tmp_path, monkeypatch):
+    monkeypatch.setenv(AMI_SECRET, "k3Wq9-long-random-secret")
+    example = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
+    assert main(["dialplan", str(example), "--out", str(tmp_path / "asterisk")]) == 0
+    assert (tmp_path / "asterisk" / "manager.conf").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "asterisk" / "extensions.conf").read_text().startswith("; Generated by bereik")
