@@ -11,7 +11,7 @@ from typing import Any
 
 import holidays as holiday_calendars
 
-from bereik.config.model import REQUIRED_TEXTS, SHARED_NUMBER_TEXTS
+from bereik.config.model import ALWAYS_TEXTS, MENU_TEXTS, SHARED_NUMBER_TEXTS
 
 Location = tuple[str | int, ...]
 Finding = tuple[Location, str]
@@ -54,10 +54,12 @@ def _texts(doc: Mapping) -> Iterator[Finding]:
     texts = doc.get("texts")
     if not isinstance(texts, Mapping):
         return
-    required = list(REQUIRED_TEXTS)
+    required = list(ALWAYS_TEXTS)
+    if doc.get("menu") is not None:
+        required += MENU_TEXTS
     if doc.get("shared_number") is not None:
         required += SHARED_NUMBER_TEXTS
-    for key in required:
+    for key in dict.fromkeys(required):
         if key not in texts:
             yield ("texts",), f"the text '{key}' is missing; every caller may hear it, so write it under texts:"
     for key, value in texts.items():

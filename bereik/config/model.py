@@ -159,8 +159,11 @@ class Pbx(Strict):
     )
 
 
-REQUIRED_TEXTS = ("welcome", "closed", "menu_intro", "invalid_choice")
-SHARED_NUMBER_TEXTS = ("municipality_choice",)
+# Texts every caller may hear, by the part of the YAML that makes them needed.
+# "welcome" is optional: without it the caller hears the menu (or the queue) at once.
+ALWAYS_TEXTS = ("closed",)
+MENU_TEXTS = ("menu_intro", "invalid_choice")
+SHARED_NUMBER_TEXTS = ("municipality_choice", "invalid_choice")
 
 
 class Config(Strict):

@@ -38,8 +38,6 @@ class EntryHandler:
         call = CallLog(session.uniqueid or "unknown")
         call.step("entry", dialled=session.environment.get("agi_extension", ""),
                   caller=mask_number(session.environment.get("agi_callerid", "")))
-        for name in var.OUTPUTS:
-            await session.set_variable(name, "")
 
         flow = CallFlow(self.config, self.clock(), hours=self.hours)
         decision = flow.start()

@@ -14,7 +14,7 @@ ACTION_QUEUE = "queue"
 ACTION_FORWARD = "forward"
 ACTION_HANGUP = "hangup"
 
-# What bereik sets on a call, cleared first so nothing stale leaks between steps.
+# What bereik sets on a call; the dialplan clears them all before the hand-over.
 OUTPUTS = (ROUTED, ACTION, QUEUE, TOPIC, CHOICE, MUNICIPALITY, FORWARD_TO, REASON)
 
 # Carried in every AMI event about the channel (manager.conf channelvars).

@@ -122,7 +122,7 @@ class CallFlow:
             closed = self._text("closed", next_opening=next_opening_phrase(
                 status.next_opening, self.now, self.config.zone, self.config.language))
             return Hangup((closed,), status.reason)
-        welcome = (self._text("welcome"),)
+        welcome = (self._text("welcome"),) if "welcome" in self.config.texts else ()
         if self.config.menu is None:
             return self._enqueue(welcome, topic=None, choice=None, reason="no_menu")
         return self._ask_menu(lead=welcome)

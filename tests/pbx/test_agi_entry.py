@@ -47,9 +47,7 @@ async def test_option_two_in_hours_sets_queue_and_topic_with_routed_last(serve):
     assert asterisk.variables[var.TOPIC] == "afval"
     assert asterisk.variables[var.CHOICE] == "2"
     set_names = [words[2] for words in asterisk.commands if words[:2] == ["SET", "VARIABLE"]]
-    assert set_names[-1] == var.ROUTED
-    # Outputs are cleared before anything else happens, so nothing stale survives.
-    assert set_names[: len(var.OUTPUTS)] == list(var.OUTPUTS)
+    assert set_names[-1] == var.ROUTED and set_names.count(var.ROUTED) == 1
 
 
 async def test_closed_plays_the_closing_message_and_asks_to_hang_up(serve, tmp_path):
@@ -75,7 +73,7 @@ async def test_the_menu_is_one_read_with_every_option_as_a_sound(serve):
 
 async def test_a_caller_who_hangs_up_in_the_menu_is_not_routed(serve):
     server = await serve()
-    asterisk = FakeAsterisk(keys=["1"], hang_up_after=len(var.OUTPUTS) + 1)
+    asterisk = FakeAsterisk(keys=["1"], hang_up_after=1)
     await asterisk.call(server.port)
     assert var.ROUTED not in asterisk.variables or asterisk.variables[var.ROUTED] == ""
     await asyncio.sleep(0)
