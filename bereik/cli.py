@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import logging
 import sys
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("file")
     run.add_argument("--sounds", required=True, type=Path, help="the directory `bereik prompts --out` wrote")
     run.add_argument("--secrets", type=Path)
+    run.add_argument("--pretend-time", type=dt.datetime.fromisoformat, metavar="2026-12-25T10:00",
+                     help="run the clock from this moment (demonstrations and tests only)")
 
     new_secrets = commands.add_parser("secrets", help="create a secrets file with a random AMI secret")
     new_secrets.add_argument("--new", required=True, type=Path)
@@ -92,7 +95,7 @@ def _prompts(args) -> int:
 
 
 def _run(args) -> int:
-    from bereik.service import run
+    from bereik.service import pretend_clock, run
 
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLineFormatter())
@@ -100,7 +103,8 @@ def _run(args) -> int:
     config = load_config(args.file)
     secrets = Secrets.load(args.secrets)
     secrets.get("BEREIK_AMI_SECRET")  # refuse to start with a missing or sample secret
-    asyncio.run(run(config, secrets, args.sounds))
+    clock = pretend_clock(config, args.pretend_time) if args.pretend_time else None
+    asyncio.run(run(config, secrets, args.sounds, clock))
     return 0
 
 

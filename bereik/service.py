@@ -5,6 +5,8 @@ import asyncio
 import datetime as dt
 import logging
 import signal
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bereik.config.model import Config
@@ -23,11 +25,26 @@ def _host_port(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+Clock = Callable[[], dt.datetime]
+
+
+def wall_clock(config: Config) -> Clock:
+    zone = config.zone
+    return lambda: dt.datetime.now(zone)
+
+
+def pretend_clock(config: Config, start: dt.datetime) -> Clock:
+    """A clock that starts at `start` and runs on: to demonstrate a holiday or the evening."""
+    start = start if start.tzinfo else start.replace(tzinfo=config.zone)
+    began = time.monotonic()
+    return lambda: start + dt.timedelta(seconds=time.monotonic() - began)
+
+
 class Service:
-    def __init__(self, config: Config, secrets: Secrets, sounds_dir: Path):
+    def __init__(self, config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock | None = None):
         self.config = config
-        zone = config.zone
-        self.entry = EntryHandler(config, PromptLibrary(sounds_dir, config.language), clock=lambda: dt.datetime.now(zone))
+        clock = clock or wall_clock(config)
+        self.entry = EntryHandler(config, PromptLibrary(sounds_dir, config.language), clock)
         agi_host, agi_port = _host_port(config.pbx.agi)
         self.agi = AgiServer({"entry": self.entry}, agi_host, agi_port)
         ami_host, ami_port = _host_port(config.pbx.ami)
@@ -58,8 +75,8 @@ class Service:
                      summary.get("LoggedIn"), summary.get("Available"), summary.get("Callers"))
 
 
-async def run(config: Config, secrets: Secrets, sounds_dir: Path) -> None:
-    service = Service(config, secrets, sounds_dir)
+async def run(config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock | None = None) -> None:
+    service = Service(config, secrets, sounds_dir, clock)
     await service.start()
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,0 +1,1 @@
+"""Call records: journeys from AMI events, storage and reports."""
