@@ -1,0 +1,397 @@
+"""A real Asterisk 22 (Debian sid) in a chroot, for the demo, the tests and benchmarks.
+
+Debian bookworm has no Asterisk package; sid's runs fine in a chroot. The chroot is
+built once into a cache directory and reused. Standard library only, so that the
+install script can run it before any virtualenv exists.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGES = ("asterisk", "asterisk-modules", "asterisk-config", "asterisk-core-sounds-en-gsm")
+ASTERISK = "/usr/sbin/asterisk"
+SOUNDS_SUBDIR = "var/lib/asterisk/sounds/bereik"
+# Asterisk reads sounds from <astdatadir>/sounds; this link makes SOUNDS_SUBDIR one of them.
+SOUNDS_LINK = "usr/share/asterisk/sounds/bereik"
+DEFAULT_ASTERISK_CONF = Path(__file__).with_name("asterisk.conf")
+RUNTIME_DIRS = ("var/run/asterisk", "var/lib/asterisk", "var/log/asterisk", "var/spool/asterisk")
+
+DEBIAN_SUITES = {
+    "buster", "bullseye", "bookworm", "trixie", "forky", "duke", "sid",
+    "oldstable", "stable", "testing", "unstable",
+}
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot be built or Asterisk cannot run."""
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("BEREIK_SANDBOX_CACHE", "~/.cache/bereik")).expanduser()
+
+
+def default_root() -> Path:
+    return default_cache_dir() / "asterisk-root"
+
+
+# --- Debian mirror -------------------------------------------------------------------
+
+
+def _apt_source_entries(apt_dir: Path):
+    """Yield (types, uris, suites) for every entry in the machine's apt sources."""
+    one_line = [apt_dir / "sources.list", *sorted((apt_dir / "sources.list.d").glob("*.list"))]
+    for path in one_line:
+        if not path.is_file():
+            continue
+        for line in path.read_text().splitlines():
+            line = re.sub(r"\[[^\]]*\]", " ", line.split("#", 1)[0])  # drop [options]
+            fields = line.split()
+            if len(fields) >= 3:
+                yield [fields[0]], [fields[1]], [fields[2]]
+    for path in sorted((apt_dir / "sources.list.d").glob("*.sources")):
+        for stanza in re.split(r"\n\s*\n", path.read_text()):
+            fields: dict[str, list[str]] = {}
+            for line in stanza.splitlines():
+                if line.startswith("#") or ":" not in line:
+                    continue
+                key, value = line.split(":", 1)
+                fields[key.strip().lower()] = value.split()
+            if fields.get("enabled", ["yes"])[0].lower() == "no":
+                continue
+            yield fields.get("types", []), fields.get("uris", []), fields.get("suites", [])
+
+
+def debian_mirror(apt_dir: Path = Path("/etc/apt")) -> str:
+    """The first Debian mirror the machine's apt uses for a plain Debian suite.
+
+    Security archives and third-party repositories (nodesource, Google) are skipped:
+    they do not carry sid.
+    """
+    for types, uris, suites in _apt_source_entries(apt_dir):
+        plain = any(s.split("-")[0] in DEBIAN_SUITES and not s.endswith("-security") for s in suites)
+        if "deb" in types and plain and uris:
+            return uris[0]
+    raise SandboxError(f"no plain Debian mirror found in the apt sources under {apt_dir}")
+
+
+# --- building the chroot -------------------------------------------------------------
+
+
+def _write_host_files(root: Path) -> None:
+    # Asterisk must resolve its own host name without DNS, and must not try DNS at all:
+    # every stalled lookup delays calls (asterisk-sandbox.md).
+    shutil.copyfile("/etc/hosts", root / "etc/hosts")
+    (root / "etc/resolv.conf").unlink(missing_ok=True)
+    (root / "etc/resolv.conf").write_text("")
+
+
+def build_root(cache_dir: Path | None = None, *, mirror: str | None = None, force: bool = False) -> Path:
+    """Build <cache_dir>/asterisk-root once (about 30 s, 400 MB) and return its path.
+
+    Built into a .tmp directory and renamed, so an interrupted build never leaves a
+    half-made root behind.
+    """
+    cache_dir = cache_dir or default_cache_dir()
+    root = cache_dir / "asterisk-root"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(cache_dir / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second builder waits for the first
+        if root.is_dir() and not force:
+            return root
+        mirror = mirror or debian_mirror()
+        tmp = cache_dir / "asterisk-root.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        print(f"bereik sandbox: building Asterisk chroot in {root} from {mirror}", flush=True)
+        command = [
+            "mmdebstrap", "--variant=apt",
+            # The mirror's sid Release file may be past its Valid-Until date.
+            "--aptopt=Acquire::Check-Valid-Until \"false\"",
+            "--include=" + ",".join(PACKAGES),
+            "sid", str(tmp), mirror,
+        ]
+        result = subprocess.run(command)
+        if result.returncode != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise SandboxError(f"mmdebstrap failed with exit status {result.returncode}")
+        _write_host_files(tmp)
+        shutil.rmtree(root, ignore_errors=True)
+        tmp.rename(root)
+        print(f"bereik sandbox: chroot ready in {root}", flush=True)
+        return root
+
+
+# --- running Asterisk ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AmiLogin:
+    port: int
+    username: str
+    secret: str
+    host: str = "127.0.0.1"
+
+
+def ami_login_from(config_dir: Path) -> AmiLogin:
+    """The port and first user with a secret in a manager.conf (for the CLI and tests)."""
+    section, port, users = None, 5038, {}
+    for raw in (Path(config_dir) / "manager.conf").read_text().splitlines():
+        line = raw.split(";", 1)[0].strip()
+        if match := re.fullmatch(r"\[([^\]]+)\].*", line):
+            section = match.group(1)
+        elif match := re.fullmatch(r"(\w+)\s*=>?\s*(.*)", line):
+            key, value = match.group(1).lower(), match.group(2).strip()
+            if section == "general" and key == "port":
+                port = int(value)
+            elif section not in (None, "general") and key == "secret":
+                users.setdefault(section, value)
+    if not users:
+        raise SandboxError(f"no AMI user with a secret in {config_dir}/manager.conf")
+    username, secret = next(iter(users.items()))
+    return AmiLogin(port, username, secret)
+
+
+def _die_with_parent() -> None:
+    # Runs in the child before exec: if the test process dies, the kernel kills Asterisk
+    # (PR_SET_PDEATHSIG survives exec), and its private mounts vanish with it.
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class Asterisk:
+    """One Asterisk process in the chroot, with the configuration of one directory.
+
+    The chroot's /etc/asterisk is replaced by the files of `config_dir` on start (plus a
+    default asterisk.conf if the directory has none). /proc and /dev are bind-mounted in
+    a private mount namespace (`unshare -m`), so the mounts disappear with the process,
+    even after a crash. One instance per chroot at a time: a lock file makes a second
+    one (another test session on the same machine) wait.
+    """
+
+    def __init__(
+        self,
+        config_dir: Path,
+        ami: AmiLogin,
+        *,
+        root: Path | None = None,
+        log_path: Path | None = None,
+        boot_timeout: float = 30.0,
+        lock_timeout: float = 300.0,
+    ):
+        self.config_dir = Path(config_dir)
+        self.ami = ami
+        self.root = Path(root or default_root())
+        self.log_path = Path(log_path or self.root.parent / "asterisk-console.log")
+        self.boot_timeout = boot_timeout
+        self.lock_timeout = lock_timeout
+        self._process: subprocess.Popen | None = None
+        self._lock = None
+
+    @property
+    def sounds_dir(self) -> Path:
+        """Host path of the chroot's sounds/bereik: play a file X there as `bereik/X`."""
+        path = self.root / SOUNDS_SUBDIR
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def __enter__(self) -> Asterisk:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if self.running:
+            raise SandboxError("Asterisk is already running")
+        if not (self.root / ASTERISK.lstrip("/")).exists():
+            raise SandboxError(f"no Asterisk chroot at {self.root}: run `python -m bereik.sandbox build`")
+        self._acquire_lock()
+        try:
+            if _port_open(self.ami.host, self.ami.port):
+                raise SandboxError(f"AMI port {self.ami.port} is already in use by another process")
+            self._install_config()
+            with open(self.log_path, "wb") as log:
+                self._process = subprocess.Popen(
+                    [
+                        "unshare", "-m", "--propagation", "private", "--",
+                        "sh", "-c",
+                        'mount --bind /proc "$1/proc" && mount --bind /dev "$1/dev" '
+                        '&& exec chroot "$1" ' + ASTERISK + " -f -n",
+                        "sh", str(self.root),
+                    ],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    preexec_fn=_die_with_parent,
+                )
+            self._wait_until_booted()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM (Asterisk stops cleanly), SIGKILL if that takes longer than `timeout`."""
+        process, self._process = self._process, None
+        try:
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        finally:
+            if self._lock is not None:
+                self._lock.close()  # closing releases the flock
+                self._lock = None
+
+    def wait(self) -> int:
+        """Block until Asterisk exits; return its exit status."""
+        if self._process is None:
+            raise SandboxError("Asterisk is not running")
+        return self._process.wait()
+
+    def cli(self, command: str, timeout: float = 10.0) -> str:
+        """Run one CLI command through the remote console and return its output."""
+        result = subprocess.run(
+            ["chroot", str(self.root), ASTERISK, "-rx", command],
+            capture_output=True, text=True, timeout=timeout,
+        )
+        if result.returncode != 0:
+            raise SandboxError(f"asterisk -rx {command!r} failed: {result.stderr or result.stdout}")
+        return result.stdout
+
+    def active_channels(self) -> int:
+        output = self.cli("core show channels count")
+        match = re.search(r"(\d+) active channels?", output)
+        if not match:
+            raise SandboxError(f"unexpected output of 'core show channels count': {output!r}")
+        return int(match.group(1))
+
+    def hangup_all(self, timeout: float = 5.0) -> None:
+        """Hang up every channel and wait until none is left."""
+        deadline = time.monotonic() + timeout
+        while self.active_channels():
+            if time.monotonic() > deadline:
+                raise SandboxError(f"channels still up after hangup:\n{self.cli('core show channels')}")
+            self.cli("channel request hangup all")
+            time.sleep(0.1)
+
+    def reload(self) -> None:
+        """Re-read the configuration (after changing files in the chroot's /etc/asterisk).
+
+        Some settings, such as indications.conf's country, only change on a restart.
+        """
+        self.cli("core reload")
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    # --- internals ---
+
+    def _acquire_lock(self) -> None:
+        self._lock = open(self.root.parent / (self.root.name + ".run.lock"), "w")
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self._lock.close()
+                    self._lock = None
+                    raise SandboxError(f"another Asterisk has been using {self.root} for too long")
+                time.sleep(0.5)
+
+    def _install_config(self) -> None:
+        etc = self.root / "etc/asterisk"
+        shutil.rmtree(etc, ignore_errors=True)
+        shutil.copytree(self.config_dir, etc)
+        if not (etc / "asterisk.conf").exists():
+            shutil.copyfile(DEFAULT_ASTERISK_CONF, etc / "asterisk.conf")
+        _write_host_files(self.root)
+        for sub in RUNTIME_DIRS:
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        # Each instance starts from a clean state: no astdb (queue members, presence)
+        # or logs left by the previous one.
+        for leftover in ("var/lib/asterisk/astdb.sqlite3", "var/run/asterisk/asterisk.ctl"):
+            (self.root / leftover).unlink(missing_ok=True)
+        shutil.rmtree(self.root / "var/log/asterisk", ignore_errors=True)
+        (self.root / "var/log/asterisk").mkdir()
+        (self.root / SOUNDS_SUBDIR).mkdir(parents=True, exist_ok=True)
+        link = self.root / SOUNDS_LINK
+        if not link.is_symlink():
+            link.symlink_to("/" + SOUNDS_SUBDIR)
+
+    def _wait_until_booted(self) -> None:
+        deadline = time.monotonic() + self.boot_timeout
+        last_problem = "AMI never accepted a connection"
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                self._fail(f"Asterisk exited with status {self._process.returncode}")
+            try:
+                _ami_wait_fully_booted(self.ami, deadline)
+                return
+            except _AmiLoginRejected as rejected:
+                self._fail(f"AMI rejected user {self.ami.username!r}: {rejected}")
+            except OSError as error:
+                last_problem = f"AMI on {self.ami.host}:{self.ami.port}: {error}"
+                time.sleep(0.1)
+        self._fail(f"Asterisk did not boot within {self.boot_timeout:.0f} s ({last_problem}; "
+                   "FullyBooted needs read=system for the AMI user)")
+
+    def _fail(self, reason: str):
+        raise SandboxError(f"{reason}\n--- tail of {self.log_path} ---\n{self.log_tail()}")
+
+
+class _AmiLoginRejected(Exception):
+    pass
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
+def _ami_wait_fully_booted(ami: AmiLogin, deadline: float) -> None:
+    """Log in to AMI and wait for the FullyBooted event (sent on login once booted)."""
+    with socket.create_connection((ami.host, ami.port), timeout=1.0) as sock:
+        sock.sendall(
+            f"Action: Login\r\nUsername: {ami.username}\r\nSecret: {ami.secret}\r\n"
+            "Events: system\r\n\r\n".encode()
+        )
+        buffer = b""
+        while time.monotonic() < deadline:
+            sock.settimeout(max(0.05, min(1.0, deadline - time.monotonic())))
+            try:
+                chunk = sock.recv(4096)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise ConnectionResetError("AMI closed the connection")
+            buffer += chunk
+            *messages, buffer = buffer.split(b"\r\n\r\n")
+            for message in messages:
+                if b"Response: Error" in message:
+                    raise _AmiLoginRejected(message.decode(errors="replace").strip())
+                if b"Event: FullyBooted" in message:
+                    sock.sendall(b"Action: Logoff\r\n\r\n")
+                    return
+        raise TimeoutError("no FullyBooted event")

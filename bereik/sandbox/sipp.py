@@ -1,0 +1,202 @@
+"""SIPp callers and desk phones for the Asterisk sandbox.
+
+A caller is SIPp's uac side (scenarios/caller.xml, filled in per call); a desk phone is
+its uas side on its own loopback address 127.0.1.N (scenarios/phone_*.xml), which
+Asterisk identifies as one pjsip endpoint. All run with `-aa`, so connected-line UPDATEs
+are answered.
+"""
+
+from __future__ import annotations
+
+import csv
+import socket
+import string
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Literal, Sequence
+
+SCENARIOS = Path(__file__).with_name("scenarios")
+# Debian's sip-tester ships RFC 4733 recordings (payload type 101, 140 ms) per digit.
+DTMF_PCAPS = Path("/usr/share/sip-tester")
+DTMF_NAMES = {**{d: d for d in "0123456789"}, "*": "star", "#": "pound"}
+
+PhoneBehaviour = Literal["answer", "no_answer", "busy"]
+
+
+class SippError(RuntimeError):
+    pass
+
+
+def free_udp_port(ip: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind((ip, 0))
+        return probe.getsockname()[1]
+
+
+def sip_quoted(text: str) -> str:
+    """A SIP quoted-string (RFC 3261 25.1): backslash-escape backslashes and quotes."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class SippProcess:
+    """One running sipp: wait for it, read its exit status, statistics and logs."""
+
+    def __init__(self, name: str, command: list[str], workdir: Path):
+        self.name = name
+        self.command = command
+        self.workdir = workdir
+        self.output_path = workdir / f"{name}.out"
+        with open(self.output_path, "wb") as output:
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                cwd=workdir,
+            )
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.poll()
+
+    def wait(self, timeout: float) -> int:
+        """Exit status after at most `timeout` s (0: every call succeeded).
+
+        A sipp that is still running then is killed and SippError raised.
+        """
+        try:
+            return self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise SippError(f"sipp {self.name} still running after {timeout} s\n{self.report()}") from None
+
+    def expect_success(self, timeout: float) -> None:
+        if self.wait(timeout) != 0:
+            raise SippError(f"sipp {self.name} failed (exit status {self.returncode})\n{self.report()}")
+
+    def stop(self) -> None:
+        """Kill sipp if it is still running."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+
+    @property
+    def stats(self) -> dict[str, str]:
+        """The last row of sipp's statistics file, e.g. stats["SuccessfulCall(C)"]."""
+        path = self.workdir / f"{self.name}.stat.csv"
+        if not path.exists():
+            return {}
+        rows = list(csv.DictReader(path.open(), delimiter=";"))
+        return rows[-1] if rows else {}
+
+    def report(self) -> str:
+        parts = [" ".join(self.command)]
+        for suffix in ("out", "errors.log"):
+            path = self.workdir / f"{self.name}.{suffix}"
+            if path.exists():
+                parts.append(f"--- {path.name} ---\n" + "\n".join(path.read_text(errors="replace").splitlines()[-30:]))
+        return "\n".join(parts)
+
+
+class Sipp:
+    """Starts SIPp parties against one Asterisk; `stop_all()` ends any left running."""
+
+    def __init__(self, asterisk: str = "127.0.0.1:5060", workdir: Path | None = None):
+        self.asterisk = asterisk
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="bereik-sipp-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.processes: list[SippProcess] = []
+
+    def call(
+        self,
+        number: str,
+        *,
+        local_ip: str = "127.0.0.1",
+        local_port: int | None = None,
+        talk_seconds: float = 5.0,
+        dtmf: Sequence[tuple[float, str]] = (),
+        from_name: str | None = "SIPp caller",
+        from_user: str = "0612345678",
+        media_port: int | None = None,
+    ) -> SippProcess:
+        """Call `number` and stay `talk_seconds` after the answer, then hang up.
+
+        dtmf: (seconds after the previous digit or the answer, digit) pairs, sent as
+        RFC 4733 events. from_name is put in the From header as a quoted string (None:
+        no display name); from_user is the user part as is, so a test can send escapes
+        like %0A. media_port: where the SDP points the caller's audio (default: sipp's
+        own media port); a test that binds it can read what the caller hears.
+        A BYE from Asterisk before talk_seconds ends the call too, as a success.
+        """
+        sipp_media_port = free_udp_port(local_ip)
+        display = f"{sip_quoted(from_name)} " if from_name is not None else ""
+        scenario = string.Template((SCENARIOS / "caller.xml").read_text()).substitute(
+            from_header=_header_safe(f"{display}<sip:{from_user}@{local_ip}>"),
+            from_user=_header_safe(from_user),
+            dtmf=_dtmf_actions(dtmf),
+            talk_ms=int(talk_seconds * 1000),
+            sdp_media_port=media_port or sipp_media_port,
+        )
+        name = self._name("caller")
+        scenario_path = self.workdir / f"{name}.xml"
+        scenario_path.write_text(scenario)
+        return self._start(name, [
+            "-sf", str(scenario_path), "-s", number,
+            "-i", local_ip, "-p", str(local_port or free_udp_port(local_ip)),
+            "-mi", local_ip, "-mp", str(sipp_media_port),
+            self.asterisk,
+        ])
+
+    def phone(
+        self,
+        ip: str,
+        *,
+        behaviour: PhoneBehaviour = "answer",
+        ring_seconds: float = 1.0,
+        port: int = 5060,
+        calls: int = 1,
+    ) -> SippProcess:
+        """A desk phone on `ip`:`port` for `calls` calls: it answers after ring_seconds
+        and talks until the other side hangs up, never answers (the caller's CANCEL
+        ends the call), or is busy (486)."""
+        name = self._name(f"phone-{ip}")
+        return self._start(name, [
+            "-sf", str(SCENARIOS / f"phone_{behaviour}.xml"),
+            "-i", ip, "-p", str(port), "-mi", ip, "-mp", str(free_udp_port(ip)),
+            "-d", str(int(ring_seconds * 1000)), "-m", str(calls),
+        ])
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+    def _name(self, kind: str) -> str:
+        return f"{len(self.processes) + 1:03d}-{kind}"
+
+    def _start(self, name: str, arguments: list[str]) -> SippProcess:
+        command = [
+            "sipp", *arguments, "-aa", "-nostdin",
+            "-trace_err", "-error_file", f"{name}.errors.log",
+            "-trace_stat", "-stf", f"{name}.stat.csv",
+        ]
+        if "-m" not in arguments:
+            command += ["-m", "1"]
+        process = SippProcess(name, command, self.workdir)
+        self.processes.append(process)
+        return process
+
+
+def _header_safe(text: str) -> str:
+    """Refuse what would end the scenario's CDATA section or the SIP header line."""
+    if "]]>" in text or "\r" in text or "\n" in text:
+        raise ValueError(f"cannot put {text!r} into a SIP header")
+    return text
+
+
+def _dtmf_actions(dtmf: Sequence[tuple[float, str]]) -> str:
+    actions = []
+    for delay, digit in dtmf:
+        pcap = DTMF_PCAPS / f"dtmf_2833_{DTMF_NAMES[digit]}.pcap"
+        actions.append(
+            f'  <pause milliseconds="{int(delay * 1000)}"/>\n'
+            f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
+        )
+    return "".join(actions)
