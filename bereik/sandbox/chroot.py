@@ -208,6 +208,10 @@ class Asterisk:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self.running else None
+
     def __enter__(self) -> Asterisk:
         self.start()
         return self

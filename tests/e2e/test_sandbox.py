@@ -1,0 +1,94 @@
+"""The sandbox harness itself, with a hand-written minimal Asterisk configuration."""
+
+from pathlib import Path
+
+import pytest
+
+MINIMAL = Path(__file__).with_name("configs") / "minimal"
+DESK_PHONE_201 = "127.0.1.1"
+
+
+@pytest.fixture
+async def pbx(asterisk, ami):
+    instance = asterisk(MINIMAL)
+    return instance, await ami(instance)
+
+
+async def test_a_caller_in_queue_tic_is_connected_to_the_desk_phone_that_answers(pbx, sipp):
+    _, events = pbx
+    phone = sipp.phone(DESK_PHONE_201, ring_seconds=1)
+    caller = sipp.call("14023", talk_seconds=4)
+
+    joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic")
+    connected = await events.wait_for_event("AgentConnect", lambda e: e["Queue"] == "tic")
+
+    assert joined["Position"] == "1"
+    assert connected["MemberName"] == "PJSIP/201"
+    caller.expect_success(timeout=10)
+    phone.expect_success(timeout=5)
+
+
+async def test_a_dtmf_digit_from_the_caller_reaches_the_dialplan(pbx, sipp):
+    _, events = pbx
+    caller = sipp.call("1000", talk_seconds=3, dtmf=[(0.5, "7")])
+
+    read = await events.wait_for_event("UserEvent", lambda e: e["UserEvent"] == "DigitRead")
+
+    assert read["Digit"] == "7"
+    caller.expect_success(timeout=10)
+
+
+async def test_a_desk_phone_that_does_not_answer_is_cancelled_cleanly(pbx, sipp):
+    _, events = pbx
+    phone = sipp.phone(DESK_PHONE_201, behaviour="no_answer")
+    caller = sipp.call("201", talk_seconds=10)
+
+    result = await events.wait_for_event("UserEvent", lambda e: e["UserEvent"] == "DialResult")
+
+    assert result["Status"] == "NOANSWER"
+    phone.expect_success(timeout=5)  # 200 to the CANCEL, 487, ACK
+    caller.expect_success(timeout=5)  # Asterisk hangs up after the Dial
+
+
+async def test_a_busy_desk_phone_gives_dialstatus_busy(pbx, sipp):
+    _, events = pbx
+    phone = sipp.phone(DESK_PHONE_201, behaviour="busy")
+    caller = sipp.call("201", talk_seconds=10)
+
+    result = await events.wait_for_event("UserEvent", lambda e: e["UserEvent"] == "DialResult")
+
+    assert result["Status"] == "BUSY"
+    phone.expect_success(timeout=5)
+    caller.expect_success(timeout=5)
+
+
+async def test_caller_ids_reach_asterisk_as_sent_quotes_and_escapes_included(pbx, sipp):
+    """Facts for whoever reads caller IDs: chan_pjsip keeps the backslashes of a quoted
+    display name and decodes %0A in the user part into a real newline. AMI C-escapes
+    CallerIDName, but sends CallerIDNum raw: the newline splits the event's header
+    line (panoramisk glues the pieces back together with a newline)."""
+    _, events = pbx
+    caller = sipp.call("1000", talk_seconds=1, from_name='Jan "de" Vries', from_user="06%0A12")
+
+    channel = await events.wait_for_event("Newchannel", lambda e: e["Exten"] == "1000")
+
+    assert channel["CallerIDName"] == r'Jan \\\"de\\\" Vries'  # CALLERID(name) is Jan \"de\" Vries
+    assert channel["CallerIDNum"] == "06\n12"
+    caller.expect_success(timeout=10)
+
+
+def _mounts_under(root: Path) -> list[str]:
+    return [line for line in Path("/proc/self/mounts").read_text().splitlines() if str(root) in line]
+
+
+def test_asterisk_restarts_leave_no_process_or_mount_behind(asterisk):
+    first = asterisk(MINIMAL, restart=True)
+    first_pid = first.pid
+    second = asterisk(MINIMAL, restart=True)
+
+    assert not first.running
+    assert not Path(f"/proc/{first_pid}").exists()
+    assert second.running and second.active_channels() == 0
+    assert "PJSIP/201" in second.cli("queue show tic")
+    assert _mounts_under(second.root) == []  # /proc and /dev live in Asterisk's namespace only
+
