@@ -222,6 +222,7 @@ class Asterisk:
     def start(self) -> None:
         if self.running:
             raise SandboxError("Asterisk is already running")
+        self.stop()  # an earlier run that crashed still holds the lock
         if not (self.root / ASTERISK.lstrip("/")).exists():
             raise SandboxError(f"no Asterisk chroot at {self.root}: run `python -m bereik.sandbox build`")
         self._acquire_lock()

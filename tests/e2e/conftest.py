@@ -79,10 +79,12 @@ def asterisk(_running_asterisk) -> Callable[..., Asterisk]:
         return instance
 
     yield start
-    for instance in used:
-        if instance.running:
-            instance.hangup_all()
-            assert instance.active_channels() == 0
+    current = _running_asterisk.current
+    if used and current is not None:
+        if not current.running:
+            pytest.fail(f"Asterisk died during the test:\n{current.log_tail()}")
+        current.hangup_all()
+        assert current.active_channels() == 0, "channels leaked into the next test"
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
 """The sandbox harness itself, with a hand-written minimal Asterisk configuration."""
 
+import subprocess
 from pathlib import Path
 
 import pytest
+
+from bereik.sandbox import debian_mirror
 
 MINIMAL = Path(__file__).with_name("configs") / "minimal"
 DESK_PHONE_201 = "127.0.1.1"
@@ -77,6 +80,23 @@ async def test_caller_ids_reach_asterisk_as_sent_quotes_and_escapes_included(pbx
     caller.expect_success(timeout=10)
 
 
+async def test_asterisk_plays_a_prompt_put_in_the_sounds_dir(pbx, sipp):
+    instance, events = pbx
+    prompt = instance.sounds_dir / "sandbox-check.wav"
+    # Asterisk reads only plain 16-bit PCM wav; sox's default for synth is a format it refuses.
+    subprocess.run(
+        ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(prompt),
+         "synth", "0.3", "sine", "425"],
+        check=True,
+    )
+    caller = sipp.call("1001", talk_seconds=5)
+
+    played = await events.wait_for_event("UserEvent", lambda e: e["UserEvent"] == "Played")
+
+    assert played["Status"] == "SUCCESS"
+    caller.expect_success(timeout=10)
+
+
 def _mounts_under(root: Path) -> list[str]:
     return [line for line in Path("/proc/self/mounts").read_text().splitlines() if str(root) in line]
 
@@ -92,3 +112,20 @@ def test_asterisk_restarts_leave_no_process_or_mount_behind(asterisk):
     assert "PJSIP/201" in second.cli("queue show tic")
     assert _mounts_under(second.root) == []  # /proc and /dev live in Asterisk's namespace only
 
+
+
+def test_the_chroot_mirror_is_the_first_plain_debian_one_in_the_apt_sources(tmp_path):
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list").write_text(
+        "# deb http://old.example/debian bookworm main\n"
+        "deb [signed-by=/k.gpg] https://packages.cloud.google.com/apt cloud-sdk-bookworm main\n"
+    )
+    (tmp_path / "sources.list.d/nodesource.list").write_text(
+        "deb https://deb.nodesource.com/node_20.x nodistro main\n"
+    )
+    (tmp_path / "sources.list.d/debian.sources").write_text(
+        "Types: deb\nURIs: http://security.example/debian-security\nSuites: bookworm-security\n\n"
+        "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\n"
+    )
+
+    assert debian_mirror(tmp_path) == "http://mirror.example/debian"
