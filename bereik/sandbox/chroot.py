@@ -321,7 +321,7 @@ class Asterisk:
                 if time.monotonic() > deadline:
                     self._lock.close()
                     self._lock = None
-                    raise SandboxError(f"another Asterisk has been using {self.root} for too long")
+                    raise SandboxError(f"another Asterisk has been using {self.root} for too long") from None
                 time.sleep(0.5)
 
     def _install_config(self) -> None:
