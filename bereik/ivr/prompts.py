@@ -69,7 +69,7 @@ def render_speech(text: str, language: str, target: Path) -> None:
         )
         partial = Path(scratch) / "out.wav"
         subprocess.run(
-            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(partial), "norm", "-3"],
+            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(partial), "norm", "-3"],
             check=True, capture_output=True,
         )
         # Asterisk may play the file the moment it appears: publish it whole.

@@ -209,6 +209,7 @@ def _pjsip(config: Config, secrets: Secrets) -> str:
             f"[{TRUNK_ENDPOINT}]",
             "type=endpoint",
             f"context={ENTRY_CONTEXT}",
+            f"language={config.language}",
             *_ENDPOINT_DEFAULTS,
             f"aors={TRUNK_ENDPOINT}",
             "",
@@ -225,16 +226,17 @@ def _pjsip(config: Config, secrets: Secrets) -> str:
     for queue in config.queues:
         for position in queue.positions:
             name = _member_name(agents.get(position.extension, f"positie {position.extension}"))
-            lines += _phone(position, name, secrets)
+            lines += _phone(position, name, secrets, config.language)
     return "\n".join(lines)
 
 
-def _phone(position: Position, name: str, secrets: Secrets) -> list[str]:
+def _phone(position: Position, name: str, secrets: Secrets, language: str) -> list[str]:
     ext = position.extension
     endpoint = [
         f"[{ext}]",
         "type=endpoint",
         f"context={INTERNAL_CONTEXT}",
+        f"language={language}",
         *_ENDPOINT_DEFAULTS,
         f"aors={ext}",
         f'callerid="{name}" <{ext}>',
@@ -282,6 +284,9 @@ def _manager(config: Config, secrets: Secrets) -> str:
 _MODULES = """[modules]
 autoload=yes
 noload => chan_dahdi.so
+; Debian ships three voicemail modules registering the same applications.
+noload => app_voicemail_imap.so
+noload => app_voicemail_odbc.so
 noload => res_hep.so
 noload => res_hep_pjsip.so
 noload => res_hep_rtcp.so

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import socket
+import struct
 import string
 import subprocess
 import tempfile
@@ -131,7 +132,7 @@ class Sipp:
         scenario = string.Template((SCENARIOS / "caller.xml").read_text()).substitute(
             from_header=_header_safe(f"{display}<sip:{from_user}@{local_ip}>"),
             from_user=_header_safe(from_user),
-            dtmf=_dtmf_actions(dtmf),
+            dtmf=_dtmf_actions(dtmf, self.workdir / self._name("dtmf")),
             talk_ms=int(talk_seconds * 1000),
             sdp_media_port=media_port or sipp_media_port,
         )
@@ -184,6 +185,24 @@ class Sipp:
         return process
 
 
+def _renumbered_rtp(pcap: Path, index: int) -> bytes:
+    """The recording with RTP sequence numbers and timestamps that keep rising digit after digit.
+
+    Debian's recordings number their packets by digit (a '9' carries later numbers than
+    a '7'), so Asterisk drops a lower digit after a higher one as an old packet.
+    """
+    data = bytearray(pcap.read_bytes())
+    offset, packet_number = 24, 0  # after the pcap file header
+    while offset < len(data):
+        captured = struct.unpack_from("<I", data, offset + 8)[0]
+        rtp = offset + 16 + 14 + 20 + 8  # record header, Ethernet, IPv4, UDP
+        struct.pack_into(">HI", data, rtp + 2, 10_000 + index * 100 + packet_number, 160_000 + index * 16_000)
+        struct.pack_into(">H", data, rtp - 2, 0)  # no UDP checksum (allowed over IPv4)
+        offset += 16 + captured
+        packet_number += 1
+    return bytes(data)
+
+
 def _header_safe(text: str) -> str:
     """Refuse what would end the scenario's CDATA section or the SIP header line."""
     if "]]>" in text or "\r" in text or "\n" in text:
@@ -191,10 +210,12 @@ def _header_safe(text: str) -> str:
     return text
 
 
-def _dtmf_actions(dtmf: Sequence[tuple[float, str]]) -> str:
+def _dtmf_actions(dtmf: Sequence[tuple[float, str]], directory: Path) -> str:
     actions = []
-    for delay, digit in dtmf:
-        pcap = DTMF_PCAPS / f"dtmf_2833_{DTMF_NAMES[digit]}.pcap"
+    directory.mkdir(parents=True, exist_ok=True)
+    for index, (delay, digit) in enumerate(dtmf):
+        pcap = directory / f"{index}-{DTMF_NAMES[digit]}.pcap"
+        pcap.write_bytes(_renumbered_rtp(DTMF_PCAPS / f"dtmf_2833_{DTMF_NAMES[digit]}.pcap", index))
         actions.append(
             f'  <pause milliseconds="{int(delay * 1000)}"/>\n'
             f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'

@@ -1,0 +1,88 @@
+"""A journey told in a sentence or two, as the caller experienced it (Dutch or English)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from bereik.calllog import mask_number
+from bereik.pbx import variables as var
+from bereik.records.journey import Journey
+
+_WORDS = {
+    "nl": {
+        "called": "{who} belde {dialled} om {time}.",
+        "municipality": "Gemeente {name}",
+        "choice": "menukeuze {choice} ({topic})",
+        "no_choice": "geen geldige menukeuze: algemene wachtrij",
+        "queued": "In de wachtrij '{queue}' na {seconds} s, positie {position}.",
+        "answered_by": "Opgenomen door {agent} na {seconds} s wachten.",
+        "abandoned": "Opgehangen in de wachtrij na {seconds} s wachten.",
+        "closed": "Gesloten ({reason}): het sluitingsbericht gehoord, na {seconds} s opgehangen.",
+        "failopen": "bereik was niet bereikbaar; de centrale stuurde de beller toch door",
+        "watchdog": "bereik reageerde niet; de centrale stuurde de beller na de wachttijd door",
+        "forwarded": "Doorgeschakeld naar {to}.",
+        "ended": "Einde gesprek na {seconds} s.",
+        "caller": "Beller {number}",
+        "anonymous": "Een anonieme beller",
+    },
+    "en": {
+        "called": "{who} called {dialled} at {time}.",
+        "municipality": "Municipality {name}",
+        "choice": "menu choice {choice} ({topic})",
+        "no_choice": "no valid menu choice: general queue",
+        "queued": "Joined queue '{queue}' after {seconds} s, position {position}.",
+        "answered_by": "Answered by {agent} after {seconds} s waiting.",
+        "abandoned": "Hung up in the queue after {seconds} s waiting.",
+        "closed": "Closed ({reason}): heard the closing message, hung up after {seconds} s.",
+        "failopen": "bereik was unreachable; the PBX sent the caller on anyway",
+        "watchdog": "bereik did not respond; the PBX sent the caller on after the watchdog time",
+        "forwarded": "Forwarded to {to}.",
+        "ended": "Call ended after {seconds} s.",
+        "caller": "Caller {number}",
+        "anonymous": "An anonymous caller",
+    },
+}
+
+
+def describe(journey: Journey, language: str = "nl") -> str:
+    words = _WORDS[language]
+    entered = journey.first("entered")
+    start = entered.at if entered else 0.0
+    time = dt.datetime.fromtimestamp(start).strftime("%H:%M:%S")
+    who = words["caller"].format(number=mask_number(journey.caller_number)) if journey.caller_number \
+        else words["anonymous"]
+    sentences = [words["called"].format(who=who, dialled=journey.dialled, time=time)]
+
+    reason = journey.variables.get(var.REASON, "")
+    facts = []
+    if journey.variables.get(var.MUNICIPALITY):
+        facts.append(words["municipality"].format(name=journey.variables[var.MUNICIPALITY]))
+    if journey.variables.get(var.CHOICE):
+        facts.append(words["choice"].format(choice=journey.variables[var.CHOICE],
+                                            topic=journey.variables.get(var.TOPIC, "")))
+    elif reason == "no_choice":
+        facts.append(words["no_choice"])
+    elif reason.startswith("failopen"):
+        facts.append(words["failopen"])
+    elif reason == "watchdog":
+        facts.append(words["watchdog"])
+    if facts:
+        sentences.append(", ".join(facts) + ".")
+
+    for step in journey.steps:
+        seconds = f"{step.at - start:.1f}"
+        if step.what == "queued":
+            sentences.append(words["queued"].format(queue=step.detail["queue"], seconds=seconds,
+                                                    position=step.detail["position"]))
+        elif step.what == "agent_answered":
+            sentences.append(words["answered_by"].format(agent=step.detail["agent"],
+                                                         seconds=step.detail["hold_seconds"]))
+        elif step.what == "abandoned":
+            sentences.append(words["abandoned"].format(seconds=step.detail["hold_seconds"]))
+        elif step.what == "forwarded":
+            sentences.append(words["forwarded"].format(to=step.detail["to"]))
+        elif step.what == "hung_up":
+            if reason in ("outside_hours", "holiday", "closing_day"):
+                sentences.append(words["closed"].format(reason=reason, seconds=seconds))
+            else:
+                sentences.append(words["ended"].format(seconds=seconds))
+    return " ".join(sentences)

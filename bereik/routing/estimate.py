@@ -1,0 +1,121 @@
+"""How long a waiting caller will still wait, from a snapshot of the queue.
+
+Pure: the live queue state and the clock go in, an `Estimate` comes out. The
+AMI side builds the snapshot (QueueStatus, QueueMember, AgentComplete events).
+
+bereik's estimate is position-aware. In a first-come-first-served queue with N
+agents working, a caller with k callers ahead is connected at the (k+1)-th
+moment an agent frees up; with mean handling time H those moments come on
+average H/N apart, so the expected remaining wait is (k+1) * H / N (exact for
+M/M/N). Measured against app_queue's method and Erlang C in
+`bench/estimator_bench.py`; see `bereik.simulation.queue_sim`.
+
+app_queue's own method is here too, faithfully (apps/app_queue.c 22.10.1,
+recalc_holdtime and say_position), as the baseline it is compared with: one
+queue-wide exponential average of answered callers' waits, announced as
+|average - own wait|, blind to position and to the number of agents.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class HandledCall:
+    """A call an agent finished: its talk and wrap-up, the time the agent was not free."""
+
+    finished_at: float
+    talk_seconds: float
+    wrapup_seconds: float
+
+    @property
+    def handling_seconds(self) -> float:
+        return self.talk_seconds + self.wrapup_seconds
+
+
+@dataclass(frozen=True)
+class QueueSnapshot:
+    """The queue as one waiting caller sees it at one moment."""
+
+    callers_ahead: int
+    agents_logged_in: int
+    agents_free: int
+    agents_paused: int
+    recent_calls: tuple[HandledCall, ...] = ()
+    recent_arrivals: tuple[float, ...] = ()  # join times of callers; for Erlang C and the what-if tools
+    waited_seconds: float = 0.0  # this caller's time in the queue so far
+
+
+@dataclass(frozen=True)
+class EstimatorSettings:
+    window_seconds: float = 3600.0  # handled calls older than this no longer count
+    min_recent_calls: int = 5  # fewer than this in the window: the wait is uncertain
+    prior_handling_seconds: float = 300.0  # assumed handling time before calls are seen
+    prior_weight: float = 2.0  # the prior counts as this many calls, so one odd call cannot swing it
+
+
+class Uncertainty(enum.Enum):
+    FEW_RECENT_CALLS = "few_recent_calls"
+    NO_AGENT_WORKING = "no_agent_working"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    callers_ahead: int
+    wait_seconds: float | None  # None when nobody is working: no honest number exists
+    uncertainty: Uncertainty | None = None
+
+    @property
+    def position(self) -> int:
+        """1 for the next caller to be connected, as Asterisk counts."""
+        return self.callers_ahead + 1
+
+    @property
+    def certain(self) -> bool:
+        return self.uncertainty is None and self.wait_seconds is not None
+
+
+def mean_handling_seconds(calls: tuple[HandledCall, ...], now: float, settings: EstimatorSettings) -> tuple[float, int]:
+    """The mean handling time over the window, shrunk towards the prior; and how many calls it rests on."""
+    recent = [call.handling_seconds for call in calls if now - call.finished_at <= settings.window_seconds]
+    total = sum(recent) + settings.prior_handling_seconds * settings.prior_weight
+    return total / (len(recent) + settings.prior_weight), len(recent)
+
+
+def estimate_wait(snapshot: QueueSnapshot, now: float, settings: EstimatorSettings = EstimatorSettings()) -> Estimate:
+    """bereik's estimate: (turns to wait) x (mean handling time) / (agents working)."""
+    working = snapshot.agents_logged_in - snapshot.agents_paused
+    if working <= 0:
+        return Estimate(snapshot.callers_ahead, None, Uncertainty.NO_AGENT_WORKING)
+    handling, seen = mean_handling_seconds(snapshot.recent_calls, now, settings)
+    # A free agent takes the head of the line now; each later turn needs an agent to finish.
+    turns = max(0, snapshot.callers_ahead + 1 - snapshot.agents_free)
+    uncertainty = Uncertainty.FEW_RECENT_CALLS if seen < settings.min_recent_calls else None
+    return Estimate(snapshot.callers_ahead, turns * handling / working, uncertainty)
+
+
+@dataclass(frozen=True)
+class AppQueueHoldtime:
+    """app_queue's queue-wide hold time: whole seconds, as Asterisk keeps it."""
+
+    holdtime: int = 0
+    settled: bool = False  # a call completed or was abandoned: from then on samples are averaged
+
+    def answered(self, waited_seconds: int) -> AppQueueHoldtime:
+        """recalc_holdtime(): new = (3 * old + sample) / 4, integer; samples replace it until settled."""
+        if not self.settled:
+            return AppQueueHoldtime(waited_seconds, False)
+        return AppQueueHoldtime((3 * self.holdtime + waited_seconds) >> 2, True)
+
+    def call_ended(self) -> AppQueueHoldtime:
+        """callscompleted or callsabandoned went up."""
+        return AppQueueHoldtime(self.holdtime, True)
+
+    def remaining(self, waited_seconds: int) -> int:
+        """The value behind the announcement: |holdtime - waited|, which grows again after the average."""
+        return abs(self.holdtime - waited_seconds)
+
+    def spoken_seconds(self, waited_seconds: int) -> int:
+        """What say_position() says: whole minutes of |holdtime + 30 - waited| (C division); 0 is not said."""
+        return 60 * abs(int((self.holdtime + 30 - waited_seconds) / 60))

@@ -1,0 +1,38 @@
+"""Erlang C: the M/M/N queue in closed form (Poisson arrivals, exponential handling, no abandonment).
+
+The simulation is checked against it; staffing what-ifs can use it directly.
+"""
+from __future__ import annotations
+
+import math
+
+
+def offered_load(arrivals_per_second: float, mean_handling_seconds: float) -> float:
+    """Traffic in Erlangs: how many agents would be busy on average."""
+    return arrivals_per_second * mean_handling_seconds
+
+
+def probability_of_waiting(agents: int, load: float) -> float:
+    """Erlang C, through the Erlang B recursion, which stays stable for many agents."""
+    if load >= agents:
+        return 1.0
+    blocking = 1.0
+    for n in range(1, agents + 1):
+        blocking = load * blocking / (n + load * blocking)
+    return agents * blocking / (agents - load * (1 - blocking))
+
+
+def mean_wait_seconds(agents: int, arrivals_per_second: float, mean_handling_seconds: float) -> float:
+    """Average speed of answer over all callers, those answered at once included."""
+    load = offered_load(arrivals_per_second, mean_handling_seconds)
+    if load >= agents:
+        return math.inf
+    return probability_of_waiting(agents, load) * mean_handling_seconds / (agents - load)
+
+
+def mean_wait_of_delayed_seconds(agents: int, arrivals_per_second: float, mean_handling_seconds: float) -> float:
+    """Average wait of callers who had to wait; in M/M/N also the expected rest of any wait."""
+    load = offered_load(arrivals_per_second, mean_handling_seconds)
+    if load >= agents:
+        return math.inf
+    return mean_handling_seconds / (agents - load)

@@ -1,0 +1,160 @@
+"""The first real call: the generated configuration on the real Asterisk, bereik serving FastAGI.
+
+Each test asserts on what Asterisk did (AMI events seen by an observer), not on
+what bereik intended.
+"""
+import asyncio
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pytest
+
+from bereik.config import load_config
+from bereik.ivr.catalogue import spoken_texts
+from bereik.ivr.phrases import fill
+from bereik.ivr.prompts import PromptLibrary
+from bereik.pbx import dialplan
+from bereik.secrets import AMI_SECRET, Secrets
+from bereik.service import Service, pretend_clock
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
+CONFIG = load_config(EXAMPLE)
+MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
+MONDAY_EVENING = dt.datetime(2026, 11, 23, 18, 0)
+OBSERVER = ("observer", "observer-secret-for-tests-only")
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory):
+    """The example municipality's Asterisk configuration, as `bereik dialplan` writes it,
+    plus an observer AMI user that only the tests use (bereik's own user cannot see dialplan events)."""
+    directory = tmp_path_factory.mktemp("asterisk")
+    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
+    dialplan.write(dialplan.generate(CONFIG, secrets, source=str(EXAMPLE)), directory)
+    with open(directory / "manager.conf", "a") as manager:
+        manager.write(f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call\n")
+    return directory, secrets
+
+
+@pytest.fixture
+async def pbx(asterisk, ami, generated):
+    directory, _ = generated
+    instance = asterisk(directory)
+    PromptLibrary(instance.sounds_dir, CONFIG.language).ensure_all(spoken_texts(CONFIG))
+    instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)
+    return instance, await ami(instance)
+
+
+@pytest.fixture
+async def bereik(pbx, generated):
+    """bereik itself, in this process, with a clock that says what time it is for the caller."""
+    services = []
+
+    async def start(at: dt.datetime) -> Service:
+        _, secrets = generated
+        service = Service(CONFIG, secrets, pbx[0].sounds_dir, clock=pretend_clock(CONFIG, at))
+        await service.start()
+        services.append(service)
+        return service
+
+    yield start
+    for service in services:
+        await service.stop()
+
+
+def caller_of(events):
+    """The channel of the first call from outside (SIPp comes in over the trunk)."""
+    return lambda e: e.get("Channel", "").startswith("PJSIP/trunk-")
+
+
+def agi_commands(events, prefix):
+    """The AGI commands Asterisk executed for bereik (AGIExecStart events), as sent."""
+    return [e["Command"] for e in events.matching("AGIExecStart") if e.get("Command", "").startswith(prefix)]
+
+
+def variable(event, name):
+    values = event.get("ChanVariable", [])
+    values = values if isinstance(values, list) else [values]
+    return dict(v.split("=", 1) for v in values).get(name)
+
+
+async def test_in_hours_option_two_joins_the_tic_queue_with_its_topic_and_an_agent_answers(pbx, bereik, sipp):
+    _, events = pbx
+    await bereik(MONDAY_MORNING)
+    phones = [sipp.phone(f"127.0.1.{n}", ring_seconds=1) for n in (1, 2, 3)]
+    caller = sipp.call("14023", talk_seconds=12, dtmf=[(1.0, "1"), (2.0, "2")])
+
+    joined = await events.wait_for_event("QueueCallerJoin", timeout=20)
+    assert joined["Queue"] == "tic"
+    assert variable(joined, "BEREIK_TOPIC") == "afval"
+    assert variable(joined, "BEREIK_CHOICE") == "2"
+    assert variable(joined, "BEREIK_MUNICIPALITY") == "Bloemendaal"
+
+    connected = await events.wait_for_event("AgentConnect", lambda e: e["Queue"] == "tic", timeout=15)
+    assert connected["Interface"] in {"PJSIP/201", "PJSIP/202", "PJSIP/203"}
+    # The municipality choice and the menu were each a Read of bereik's own prompts.
+    reads = agi_commands(events, 'EXEC "Read"')
+    assert len(reads) == 2 and all("bereik/" in command for command in reads)
+    caller.expect_success(timeout=20)
+    answered = next(p for p in phones if p.wait(timeout=20) == 0 and p.stats.get("SuccessfulCall(C)") == "1") \
+        if all(hasattr(p, "stats") for p in phones) else None
+    assert answered is not None
+
+
+async def test_outside_hours_the_caller_hears_the_closing_message_and_asterisk_hangs_up(pbx, bereik, sipp):
+    _, events = pbx
+    await bereik(MONDAY_EVENING)
+    caller = sipp.call("14023", talk_seconds=40, dtmf=[(1.0, "1")])
+
+    hangup = await events.wait_for_event("Hangup", caller_of(events), timeout=40)
+    assert variable(hangup, "BEREIK_REASON") == "outside_hours"
+    closing = fill(CONFIG, CONFIG.texts["closed"], next_opening="morgen om 8 uur 30")
+    expected_sound = PromptLibrary(pbx[0].sounds_dir).sound_name(closing)
+    assert agi_commands(events, 'EXEC "Playback"') == [f'EXEC "Playback" "{expected_sound}"']
+    assert not events.matching("QueueCallerJoin")
+    caller.expect_success(timeout=10)  # Asterisk sent the BYE well before the caller's 40 s
+
+
+async def test_with_bereik_stopped_the_call_still_joins_the_tic_queue(pbx, sipp):
+    _, events = pbx  # no bereik: nothing listens on the FastAGI port
+    caller = sipp.call("14023", talk_seconds=3)
+
+    joined = await events.wait_for_event("QueueCallerJoin", timeout=10)
+    assert joined["Queue"] == "tic"
+    assert variable(joined, "BEREIK_REASON") == "failopen-FAILURE"
+    caller.expect_success(timeout=10)
+
+
+async def test_an_invalid_key_twice_sends_the_caller_to_the_general_queue(pbx, bereik, sipp):
+    _, events = pbx
+    await bereik(MONDAY_MORNING)
+    caller = sipp.call("14023", talk_seconds=12, dtmf=[(1.0, "1"), (2.0, "9"), (2.0, "7")])
+    joined = await events.wait_for_event("QueueCallerJoin", timeout=25)
+    assert joined["Queue"] == "tic"
+    assert variable(joined, "BEREIK_REASON") == "no_choice"
+    assert not variable(joined, "BEREIK_TOPIC")
+    assert len(agi_commands(events, 'EXEC "Read"')) == 3
+    caller.expect_success(timeout=20)
+
+
+@pytest.mark.parametrize(("name", "number"), [
+    ('Jan "de Baas" Vries', "0612345678"),
+    ("Jan", "06%0A12%0D%0Aagi_network_script%3A%20evil"),
+])
+async def test_caller_ids_with_quotes_or_line_breaks_do_not_break_agi_or_ami(pbx, bereik, sipp, caplog, name, number):
+    _, events = pbx
+    service = await bereik(MONDAY_MORNING)
+    caplog.set_level(logging.WARNING)
+    caller = sipp.call("14023", talk_seconds=8, dtmf=[(1.0, "1"), (2.0, "3")], from_name=name, from_user=number)
+
+    joined = await events.wait_for_event("QueueCallerJoin", timeout=20)
+    entered = events.matching("Newchannel", caller_of(events))[0]
+    if "%0A" in number:
+        assert "\n" in entered["CallerIDNum"]  # the line break really reached Asterisk
+    assert variable(joined, "BEREIK_TOPIC") == "belastingen"  # routed by bereik, not failed open
+    assert "\n" not in joined["CallerIDNum"] and "\r" not in joined["CallerIDNum"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert service.ami.connected
+    caller.expect_success(timeout=20)
+    await asyncio.sleep(0)
