@@ -5,7 +5,7 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(
-  python3
+  python3 python3-venv
   mmdebstrap   # builds the Asterisk chroot (bookworm has no Asterisk package)
   sip-tester   # SIPp: simulated callers and desk phones
   espeak-ng sox  # Dutch prompts

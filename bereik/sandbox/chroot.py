@@ -19,7 +19,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGES = ("asterisk", "asterisk-modules", "asterisk-config", "asterisk-core-sounds-en-gsm")
+PACKAGES = (
+    "asterisk", "asterisk-modules", "asterisk-config", "asterisk-core-sounds-en-gsm",
+    # For the benchmark's classic process-per-call AGI script, which runs inside the chroot.
+    "python3", "python3-pydantic", "python3-ruamel.yaml", "python3-holidays",
+)
+MANIFEST = ".bereik-packages"  # what the root was built with; a different list rebuilds it
 ASTERISK = "/usr/sbin/asterisk"
 SOUNDS_SUBDIR = "var/lib/asterisk/sounds/bereik"
 # Asterisk reads sounds from <astdatadir>/sounds; this link makes SOUNDS_SUBDIR one of them.
@@ -107,7 +112,8 @@ def build_root(cache_dir: Path | None = None, *, mirror: str | None = None, forc
     cache_dir.mkdir(parents=True, exist_ok=True)
     with open(cache_dir / "build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second builder waits for the first
-        if root.is_dir() and not force:
+        manifest = "\n".join(PACKAGES)
+        if root.is_dir() and not force and _read(root / MANIFEST) == manifest:
             return root
         mirror = mirror or debian_mirror()
         tmp = cache_dir / "asterisk-root.tmp"
@@ -125,10 +131,21 @@ def build_root(cache_dir: Path | None = None, *, mirror: str | None = None, forc
             shutil.rmtree(tmp, ignore_errors=True)
             raise SandboxError(f"mmdebstrap failed with exit status {result.returncode}")
         _write_host_files(tmp)
-        shutil.rmtree(root, ignore_errors=True)
-        tmp.rename(root)
+        (tmp / MANIFEST).write_text(manifest)
+        # Never pull the root from under a running Asterisk: take its run lock first.
+        with open(cache_dir / (root.name + ".run.lock"), "w") as running:
+            fcntl.flock(running, fcntl.LOCK_EX)
+            shutil.rmtree(root, ignore_errors=True)
+            tmp.rename(root)
         print(f"bereik sandbox: chroot ready in {root}", flush=True)
         return root
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return None
 
 
 # --- running Asterisk ----------------------------------------------------------------
