@@ -27,6 +27,7 @@ from bereik.presence.directory import (
     apply_changes,
     person_from_entry,
 )
+from bereik.presence.merge import SourceStatus
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,6 @@ class LdapSettings:
     page_size: int = 500
     timeout: float = 10.0
     refresh_seconds: float = 300.0
-
-
-@dataclass(frozen=True)
-class SourceStatus:
-    up: bool = False
-    last_ok: dt.datetime | None = None
-    error: str = ""
 
 
 def changed_since_filter(base_filter: str, attribute: str, stamp: str) -> str:

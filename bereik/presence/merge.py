@@ -114,6 +114,15 @@ UNKNOWN_FACT: Fact = Fact(up=False)
 
 
 @dataclass(frozen=True)
+class SourceStatus:
+    """How a source that is polled is doing: down keeps its facts from counting."""
+
+    up: bool = False
+    last_ok: dt.datetime | None = None
+    error: str = ""  # never a secret, never a person's data
+
+
+@dataclass(frozen=True)
 class Inputs:
     now: dt.datetime
     phone: Fact[PhoneReading] = UNKNOWN_FACT
