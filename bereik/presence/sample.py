@@ -137,3 +137,15 @@ attributetype ( 1.3.6.1.4.1.99999.14023.1.1 NAME 'bereikTeamMailbox'
 objectclass ( 1.3.6.1.4.1.99999.14023.2.1 NAME 'bereikPerson' SUP top AUXILIARY
     MAY ( bereikTeamMailbox ) )
 """
+
+
+def index(count: int = 2000, seed: int = 14023):
+    """The sample as a DirectoryIndex, as if read from LDAP."""
+    from bereik.presence.directory import DirectoryIndex, Person
+
+    return DirectoryIndex({p.uid: Person(
+        id=p.uid, dn=p.dn, name=p.name, department=p.department, title=p.title, extension=p.extension,
+        mobile=p.mobile, email=p.email, photo=photo(p.uid),
+        manager_dn=f"uid={p.manager_uid},{BASE_DN}" if p.manager_uid else "",
+        team_mailbox=p.team_mailbox, topics=p.topics,
+    ) for p in people(count, seed)}).warm()

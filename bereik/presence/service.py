@@ -1,0 +1,218 @@
+"""The presence service: the directory, phone states, Outlook and absences merged per person.
+
+Every read is from memory (the sources refresh themselves in the background), so
+the console's search and the call routing never wait for LDAP, Graph or SQLite.
+Changes are pushed to subscribers (the console's WebSocket) as they happen, and a
+tick catches the changes that only time makes (a meeting that ends at 14:30).
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Protocol
+
+from bereik.presence.absence import AbsenceStore
+from bereik.presence.directory import DirectoryIndex, Diff, Person
+from bereik.presence.merge import (
+    Fact,
+    Inputs,
+    PhoneReading,
+    SourceStatus,
+    UNKNOWN_FACT,
+    View,
+    WorkingHours,
+    merge,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PresenceSettings:
+    device_template: str = "PJSIP/{extension}"  # the Asterisk device of a person's extension
+    default_hours: WorkingHours | None = None  # when Outlook does not say
+    tick_seconds: float = 30.0
+    subscriber_queue: int = 2000
+
+
+class DirectorySource(Protocol):
+    index: DirectoryIndex
+    status: SourceStatus
+    on_change: Callable[[Diff], None]
+
+
+class PhoneSource(Protocol):
+    on_change: Callable[[set[str]], None]
+
+    def fact(self, device: str | None, extension: str | None) -> Fact[PhoneReading]: ...
+
+
+class CalendarSource(Protocol):
+    status: SourceStatus
+    on_change: Callable[[set[str]], None]
+
+    def calendar(self, address: str) -> Fact: ...
+    def replies(self, address: str) -> Fact: ...
+
+
+RESYNC = "resync"  # told to a subscriber that fell behind: fetch everything again
+
+
+class Subscription:
+    def __init__(self, size: int):
+        self.queue: asyncio.Queue = asyncio.Queue(size)
+
+    def put(self, item) -> None:
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            # A slow console gets one "resync" rather than slowing everyone down.
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(RESYNC)
+
+    async def get(self):
+        return await self.queue.get()
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    index: DirectoryIndex
+    device_template: str
+
+    @cached_property
+    def by_phone_key(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for person in self.index.people.values():
+            if person.extension:
+                found.setdefault(person.extension, []).append(person.id)
+                found.setdefault(self.device_template.format(extension=person.extension), []).append(person.id)
+        return found
+
+    @cached_property
+    def by_address(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for person in self.index.people.values():
+            if person.email:
+                found.setdefault(person.email.lower(), []).append(person.id)
+        return found
+
+
+class PresenceService:
+    def __init__(self, directory: DirectorySource, phone: PhoneSource, absences: AbsenceStore,
+                 clock: Callable[[], dt.datetime], outlook: CalendarSource | None = None,
+                 settings: PresenceSettings = PresenceSettings()):
+        self.directory = directory
+        self.phone = phone
+        self.absences = absences
+        self.outlook = outlook
+        self.clock = clock
+        self.settings = settings
+        self._subscribers: set[Subscription] = set()
+        self._published: dict[str, tuple] = {}
+        self._lookups = _Lookups(directory.index, settings.device_template)
+        directory.on_change = self.directory_changed
+        phone.on_change = self.phone_changed
+        if outlook is not None:
+            outlook.on_change = self.outlook_changed
+
+    # -- reads, from memory only --
+
+    @property
+    def index(self) -> DirectoryIndex:
+        return self.directory.index
+
+    def device_of(self, person: Person) -> str | None:
+        return self.settings.device_template.format(extension=person.extension) if person.extension else None
+
+    def view(self, person: Person, now: dt.datetime | None = None) -> View:
+        now = now or self.clock()
+        calendar = replies = UNKNOWN_FACT
+        if self.outlook is not None and person.email:
+            calendar, replies = self.outlook.calendar(person.email), self.outlook.replies(person.email)
+        return merge(Inputs(
+            now=now,
+            phone=self.phone.fact(self.device_of(person), person.extension or None),
+            calendar=calendar,
+            out_of_office=replies,
+            absences=self.absences.of(person.id),
+            default_hours=self.settings.default_hours,
+            absences_observed_at=self.absences.loaded_at and now,
+        ))
+
+    def search(self, query: str = "", department: str = "", topic: str = "",
+               limit: int = 50) -> list[tuple[Person, View]]:
+        now = self.clock()
+        return [(p, self.view(p, now)) for p in self.index.search(query, department, topic, limit)]
+
+    def person(self, person_id: str) -> tuple[Person, View] | None:
+        person = self.index.get(person_id)
+        return None if person is None else (person, self.view(person))
+
+    def by_extension(self, extension: str) -> list[tuple[Person, View]]:
+        """For call routing: everyone behind an extension, with their view. Memory only."""
+        ids = self._current_lookups().by_phone_key.get(extension, [])
+        now = self.clock()
+        return [(self.index.people[i], self.view(self.index.people[i], now)) for i in ids]
+
+    # -- changes --
+
+    def subscribe(self) -> Subscription:
+        subscription = Subscription(self.settings.subscriber_queue)
+        self._subscribers.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscribers.discard(subscription)
+
+    def _current_lookups(self) -> _Lookups:
+        if self._lookups.index is not self.index:
+            self._lookups = _Lookups(self.index, self.settings.device_template)
+        return self._lookups
+
+    def _publish(self, person_ids, send: bool = True) -> None:
+        now = self.clock()
+        for person_id in person_ids:
+            person = self.index.get(person_id)
+            if person is None:
+                if self._published.pop(person_id, None) is not None:
+                    self._send((person_id, None))
+                continue
+            view = self.view(person, now)
+            signature = (view.status, view.until, view.substitute, view.uncertain)
+            if self._published.get(person_id) != signature:
+                self._published[person_id] = signature
+                if send:
+                    self._send((person_id, view))
+
+    def _send(self, item) -> None:
+        for subscription in self._subscribers:
+            subscription.put(item)
+
+    def phone_changed(self, keys: set[str]) -> None:
+        lookups = self._current_lookups().by_phone_key
+        self._publish({pid for key in keys for pid in lookups.get(key, ())})
+
+    def outlook_changed(self, addresses: set[str]) -> None:
+        lookups = self._current_lookups().by_address
+        self._publish({pid for address in addresses for pid in lookups.get(address.lower(), ())})
+
+    def directory_changed(self, diff: Diff) -> None:
+        self._publish(diff.added | diff.modified | diff.removed)
+
+    def absence_changed(self, person_id: str) -> None:
+        self._publish({person_id})
+
+    def tick(self) -> None:
+        self._publish(list(self.index.people))
+
+    async def run(self) -> None:
+        # What everyone looks like now, so the first tick only sends real changes.
+        self._publish(list(self.index.people), send=False)
+        while True:
+            await asyncio.sleep(self.settings.tick_seconds)
+            self.tick()
