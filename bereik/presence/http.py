@@ -11,7 +11,7 @@
 
 Login is the console's job: it mounts this app behind its authentication middleware,
 `app.add_subapp("/api", presence_app(service, middlewares=[login]))`, and may put the
-user's name in request["user"]; absences then record who registered them.
+user's name in request[USER]; absences then record who registered them.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from bereik.presence.vocabulary import describe, language
 log = logging.getLogger(__name__)
 
 SERVICE = web.AppKey("presence_service", PresenceService)
+USER = web.RequestKey("user", str)  # set by the console's login middleware
 MAX_LIMIT = 200
 
 
@@ -143,7 +144,7 @@ async def _absence_from(request: web.Request, absence_id: int | None = None) -> 
         raise web.HTTPBadRequest(text="unknown person_id")
     return Absence(person_id=person_id, starts=_moment(body, "starts"), ends=_moment(body, "ends"),
                    reason=str(body.get("reason", "")), substitute=str(body.get("substitute", "")),
-                   registered_by=str(request.get("user", "")), id=absence_id)
+                   registered_by=request.get(USER, ""), id=absence_id)
 
 
 async def list_absences(request: web.Request) -> web.Response:
