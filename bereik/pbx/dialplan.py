@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bereik.config.model import Config, Position
 from bereik.pbx import variables as var
+from bereik.records import cel
 from bereik.secrets import AMI_SECRET, Secrets
 
 AMI_USER = "bereik"
@@ -46,6 +47,9 @@ def generate(config: Config, secrets: Secrets, source: str = "the YAML") -> dict
         "features.conf": _FEATURES,
         "musiconhold.conf": _MUSICONHOLD,
         "logger.conf": _LOGGER,
+        # Asterisk's own record of every call, for bereik to fill in what it missed while away.
+        "cel.conf": cel.cel_conf(),
+        "cel_custom.conf": cel.cel_custom_conf(),
     }
     return {name: header + body for name, body in files.items()}
 

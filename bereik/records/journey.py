@@ -109,6 +109,16 @@ class JourneyBook:
             }))
         return journey
 
+    def _on_AgentComplete(self, event):
+        # Reason says who ended the conversation: caller, agent or transfer.
+        journey = self._caller_leg(event)
+        if journey:
+            journey.steps.append(Step(_timestamp(event), "agent_completed", {
+                "agent": event.get("MemberName", ""), "talk_seconds": event.get("TalkTime", ""),
+                "reason": event.get("Reason", ""),
+            }))
+        return journey
+
     def _on_QueueCallerAbandon(self, event):
         journey = self._caller_leg(event)
         if journey:

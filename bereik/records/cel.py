@@ -1,0 +1,91 @@
+"""Asterisk's own event log (CEL), written by cel_custom into a CSV file bereik reads.
+
+AMI events reach bereik only while it is connected. CEL is written by Asterisk
+itself, so after a restart or an AMI reconnect it tells what bereik missed:
+when a call started, was answered, joined a queue, met an agent and ended.
+The configuration written by `bereik dialplan` and the parser here share FIELDS.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "bereik.csv"  # under Asterisk's log directory, in cel-custom/
+
+# (column, cel_custom expression)
+FIELDS = (
+    ("eventtype", "${eventtype}"),
+    ("eventtime", "${eventtime}"),
+    ("uniqueid", "${CHANNEL(uniqueid)}"),
+    ("linkedid", "${CHANNEL(linkedid)}"),
+    ("channel", "${CHANNEL(channame)}"),
+    ("appname", "${CHANNEL(appname)}"),
+    ("appdata", "${CHANNEL(appdata)}"),
+    ("exten", "${CHANNEL(exten)}"),
+    ("caller", "${CALLERID(num)}"),
+    ("extra", "${eventextra}"),
+)
+
+EVENTS = ("CHAN_START", "ANSWER", "HANGUP", "APP_START", "BRIDGE_ENTER", "LINKEDID_END")
+
+
+class CelRecord(NamedTuple):
+    eventtype: str
+    eventtime: float
+    uniqueid: str
+    linkedid: str
+    channel: str
+    appname: str
+    appdata: str
+    exten: str
+    caller: str
+    extra: str
+
+    def extra_value(self, key: str) -> str:
+        try:
+            return str(json.loads(self.extra or "{}").get(key, ""))
+        except (ValueError, AttributeError):
+            return ""
+
+
+def cel_conf() -> str:
+    return "\n".join([
+        "[general]",
+        "enable=yes",
+        "apps=queue",  # APP_START of Queue: when the caller joined the queue
+        f"events={','.join(EVENTS)}",
+        "",
+    ])
+
+
+def cel_custom_conf() -> str:
+    mapping = ",".join(f"${{CSV_QUOTE({expression})}}" for _, expression in FIELDS)
+    return f"[mappings]\n{FILE_NAME} => {mapping}\n"
+
+
+def read(path: Path | str, linkedids: Iterable[str]) -> list[CelRecord]:
+    """The CEL records of these calls; none when Asterisk wrote no log (yet)."""
+    wanted = set(linkedids)
+    if not wanted:
+        return []
+    try:
+        handle = open(path, newline="", encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        log.warning("no CEL log at %s; calls missed while disconnected keep what AMI told", path)
+        return []
+    records = []
+    with handle:
+        for row in csv.reader(handle):
+            if len(row) != len(FIELDS) or row[3] not in wanted:
+                continue
+            try:
+                records.append(CelRecord(row[0], float(row[1]), *row[2:]))
+            except ValueError:
+                continue  # a line cut short by a crash
+    return records

@@ -1,0 +1,83 @@
+"""Fill in what bereik missed while it was down or AMI was disconnected.
+
+Pure: the journeys bereik knows, the channels Asterisk has now (the Status
+action) and Asterisk's own event log (CEL) go in; the journeys that changed come
+out. Only steps a journey lacks are added, so what AMI did report wins.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from bereik.records.cel import CelRecord
+from bereik.records.journey import FRONT_CHANNEL_PREFIXES, Journey, Step
+
+
+def _interface(channel: str) -> str:
+    return channel.rsplit("-", 1)[0]  # PJSIP/201-0000001a -> PJSIP/201
+
+
+def _cel_steps(call_id: str, records: list[CelRecord], agent_names: Mapping[str, str]) -> list[Step]:
+    steps: list[Step] = []
+    queued = False
+    for r in sorted(records, key=lambda r: r.eventtime):
+        own = r.uniqueid == call_id
+        if own and r.eventtype == "CHAN_START":
+            steps.append(Step(r.eventtime, "entered", {"channel": r.channel, "from": "cel"}))
+        elif own and r.eventtype == "ANSWER":
+            steps.append(Step(r.eventtime, "answered", {"from": "cel"}))
+        elif own and r.eventtype == "APP_START" and r.appname.lower() == "queue":
+            queued = True
+            steps.append(Step(r.eventtime, "queued", {"queue": r.appdata.split(",")[0], "from": "cel"}))
+        elif not own and r.eventtype == "BRIDGE_ENTER" and queued and not r.channel.startswith(FRONT_CHANNEL_PREFIXES):
+            interface = _interface(r.channel)
+            steps.append(Step(r.eventtime, "agent_answered", {
+                "agent": agent_names.get(interface, ""), "interface": interface, "from": "cel"}))
+            queued = False
+        elif own and r.eventtype == "HANGUP":
+            steps.append(Step(r.eventtime, "hung_up", {"cause": r.extra_value("hangupcause"), "from": "cel"}))
+    return steps
+
+
+def reconcile(
+    journeys: dict[str, Journey],
+    live: Iterable[Mapping[str, str]],
+    cel: Iterable[CelRecord],
+    now: float,
+    agent_names: Mapping[str, str] = {},
+) -> list[Journey]:
+    """Update `journeys` in place; return those that changed.
+
+    `live` are Status events (one per channel up now). A journey bereik still has
+    open but whose caller channel is gone ended while bereik was away: CEL says
+    when; without CEL it is closed at `now`, marked as such.
+    """
+    by_call: dict[str, list[CelRecord]] = defaultdict(list)
+    for record in cel:
+        by_call[record.linkedid].append(record)
+    up = {c.get("Uniqueid", ""): c for c in live if c.get("Uniqueid") and c.get("Uniqueid") == c.get("Linkedid")}
+    created: set[str] = set()
+    for call_id, channel in up.items():
+        if call_id not in journeys:
+            journey = Journey(call_id, caller_number=channel.get("CallerIDNum", ""),
+                              caller_name=channel.get("CallerIDName", ""), dialled=channel.get("Exten", ""))
+            if not any(r.uniqueid == call_id and r.eventtype == "CHAN_START" for r in by_call[call_id]):
+                seconds = float(channel.get("Seconds") or 0)
+                journey.steps.append(Step(now - seconds, "entered", {"channel": channel.get("Channel", ""),
+                                                                    "from": "status"}))
+            journeys[call_id] = journey
+            created.add(call_id)
+    changed: list[Journey] = []
+    for call_id, journey in journeys.items():
+        if journey.ended:
+            continue
+        have = {s.what for s in journey.steps}
+        added = [s for s in _cel_steps(call_id, by_call.get(call_id, []), agent_names) if s.what not in have]
+        if call_id not in up and not any(s.what == "hung_up" for s in added):
+            added.append(Step(now, "hung_up", {"cause": "", "from": "gone"}))  # ended while bereik was away
+        if added:
+            journey.steps = sorted([*journey.steps, *added], key=lambda s: s.at)
+            journey.ended = any(s.what == "hung_up" for s in added)
+        if added or call_id in created:
+            changed.append(journey)
+    return changed

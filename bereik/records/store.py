@@ -1,0 +1,237 @@
+"""The call-record store: one interface, SQLite (default) and PostgreSQL (several servers, one store).
+
+Writes are idempotent: a step is keyed on (call, step, moment), so the same AMI
+event applied twice, or replayed from Asterisk's own log after a restart, is
+one step; a call's row is replaced by its latest summary. Each thread gets its
+own connection: the recorder writes from its writer thread while reports and
+the wallboard read.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from bereik.records.journey import Journey, Step
+from bereik.records.summary import COLUMNS, CallRow
+
+
+class StepRow(NamedTuple):
+    call_id: str
+    at: float
+    what: str
+    detail: str  # JSON
+
+
+class Update(NamedTuple):
+    """A call's latest summary and the steps not yet written."""
+
+    call: CallRow
+    extra: str  # JSON: what restores the journey (caller name, channel variables)
+    steps: list[StepRow]
+
+
+def update_for(journey: Journey, row: CallRow, steps: Sequence[Step]) -> Update:
+    extra = json.dumps({"caller_name": journey.caller_name, "variables": journey.variables}, ensure_ascii=False)
+    return Update(row, extra, [
+        StepRow(journey.call_id, s.at, s.what, json.dumps(s.detail, ensure_ascii=False, sort_keys=True))
+        for s in steps
+    ])
+
+
+_DDL = [
+    "CREATE TABLE IF NOT EXISTS calls ("
+    " call_id TEXT PRIMARY KEY, started_at DOUBLE PRECISION NOT NULL, ended_at DOUBLE PRECISION,"
+    " day TEXT NOT NULL, hour INTEGER NOT NULL, weekday INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " dialled TEXT NOT NULL, caller TEXT NOT NULL, queue TEXT NOT NULL, topic TEXT NOT NULL,"
+    " reason TEXT NOT NULL, queued_at DOUBLE PRECISION, wait_seconds DOUBLE PRECISION, agent TEXT NOT NULL,"
+    " abandoned INTEGER NOT NULL, talk_seconds DOUBLE PRECISION, forwarded_to TEXT NOT NULL,"
+    " fallback INTEGER NOT NULL, direct_answered INTEGER NOT NULL, transfer_seconds DOUBLE PRECISION,"
+    " transfer_wait_seconds DOUBLE PRECISION, transfer_answered INTEGER, callback_requested INTEGER NOT NULL,"
+    " callback_on_time INTEGER, extra TEXT NOT NULL DEFAULT '{}')",
+    "CREATE INDEX IF NOT EXISTS calls_started_at ON calls (started_at)",
+    "CREATE TABLE IF NOT EXISTS steps ("
+    " call_id TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, what TEXT NOT NULL, detail TEXT NOT NULL,"
+    " PRIMARY KEY (call_id, what, at))",
+]
+
+_CALL_COLUMNS = (*COLUMNS, "extra")
+
+
+def _db_value(value: Any) -> Any:
+    return int(value) if isinstance(value, bool) else value
+
+
+class CallStore(ABC):
+    """Where call journeys are kept. The same tests run against every implementation."""
+
+    placeholder = "?"
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._connections: list[Any] = []
+        self._lock = threading.Lock()
+        p = self.placeholder
+        self._insert_step = f"INSERT INTO steps (call_id, at, what, detail) VALUES ({p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING"
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _CALL_COLUMNS if c != "call_id")
+        self._upsert_call = (
+            f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) VALUES ({', '.join([p] * len(_CALL_COLUMNS))})"
+            f" ON CONFLICT (call_id) DO UPDATE SET {updates}"
+        )
+        with self._transaction() as cursor:
+            for statement in _DDL:
+                cursor.execute(statement)
+
+    @abstractmethod
+    def _connect(self) -> Any: ...
+
+    def _connection(self) -> Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self._connect()
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    def _transaction(self):
+        store = self
+
+        class _Tx:
+            def __enter__(self):
+                self.connection = store._connection()
+                self.cursor = self.connection.cursor()
+                return self.cursor
+
+            def __exit__(self, kind, *_):
+                if kind is None:
+                    self.connection.commit()
+                else:
+                    self.connection.rollback()
+                self.cursor.close()
+
+        return _Tx()
+
+    def write(self, updates: Iterable[Update]) -> None:
+        """Write a batch in one transaction; safe to repeat."""
+        latest: dict[str, tuple] = {}
+        steps: list[StepRow] = []
+        for update in updates:
+            latest[update.call.call_id] = (*map(_db_value, update.call), update.extra)
+            steps.extend(update.steps)
+        with self._transaction() as cursor:
+            if steps:
+                cursor.executemany(self._insert_step, steps)
+            if latest:
+                cursor.executemany(self._upsert_call, list(latest.values()))
+
+    def calls(self, start: float, end: float) -> Iterator[CallRow]:
+        """Every call that started in [start, end), oldest first, streamed."""
+        p = self.placeholder
+        query = f"SELECT {', '.join(COLUMNS)} FROM calls WHERE started_at >= {p} AND started_at < {p} ORDER BY started_at"
+        for row in self._stream(query, (start, end)):
+            yield CallRow._make(row)
+
+    def _stream(self, query: str, parameters: tuple) -> Iterator[tuple]:
+        cursor = self._connection().cursor()
+        try:
+            cursor.execute(query, parameters)
+            while batch := cursor.fetchmany(5000):
+                yield from batch
+        finally:
+            cursor.close()
+            self._connection().commit()  # end the read transaction
+
+    def count(self) -> int:
+        with self._transaction() as cursor:
+            cursor.execute("SELECT count(*) FROM calls")
+            return cursor.fetchone()[0]
+
+    def journey(self, call_id: str) -> Journey | None:
+        found = self._journeys(f"call_id = {self.placeholder}", (call_id,))
+        return found[0] if found else None
+
+    def open_journeys(self, since: float) -> list[Journey]:
+        """Calls not yet ended that started after `since`: to pick up after a restart."""
+        return self._journeys(f"ended_at IS NULL AND started_at >= {self.placeholder}", (since,))
+
+    def _journeys(self, where: str, parameters: tuple) -> list[Journey]:
+        with self._transaction() as cursor:
+            cursor.execute(f"SELECT call_id, caller, dialled, ended_at, extra FROM calls WHERE {where}", parameters)
+            calls = cursor.fetchall()
+            journeys = []
+            for call_id, caller, dialled, ended_at, extra in calls:
+                more = json.loads(extra or "{}")
+                journey = Journey(call_id, caller_number=caller, caller_name=more.get("caller_name", ""),
+                                  dialled=dialled, variables=more.get("variables", {}), ended=ended_at is not None)
+                cursor.execute(f"SELECT at, what, detail FROM steps WHERE call_id = {self.placeholder} ORDER BY at",
+                               (call_id,))
+                journey.steps = [Step(at, what, json.loads(detail)) for at, what, detail in cursor.fetchall()]
+                journeys.append(journey)
+            return journeys
+
+    def purge(self, before: float) -> int:
+        """Delete the records of calls that started before `before` (retention)."""
+        p = self.placeholder
+        with self._transaction() as cursor:
+            cursor.execute(f"DELETE FROM steps WHERE call_id IN (SELECT call_id FROM calls WHERE started_at < {p})",
+                           (before,))
+            cursor.execute(f"DELETE FROM calls WHERE started_at < {p}", (before,))
+            return cursor.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+class SqliteStore(CallStore):
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__()
+
+    def _connect(self) -> sqlite3.Connection:
+        # check_same_thread off only for close(); each thread otherwise uses its own connection.
+        connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")  # durable across a crash of bereik; WAL keeps it consistent
+        return connection
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+
+class PostgresStore(CallStore):
+    placeholder = "%s"
+
+    def __init__(self, dsn: str):
+        self.dsn = dsn
+        super().__init__()
+
+    def _connect(self):
+        import psycopg
+
+        return psycopg.connect(self.dsn)
+
+    def _stream(self, query: str, parameters: tuple) -> Iterator[tuple]:
+        # A server-side cursor: a month of a million calls never sits in memory at once.
+        connection = self._connection()
+        with connection.transaction(), connection.cursor(name="bereik_calls") as cursor:
+            cursor.itersize = 5000
+            cursor.execute(query, parameters)
+            yield from cursor
+
+    def __repr__(self) -> str:
+        return "PostgresStore(…)"  # the address may hold a password
+
+
+def open_store(location: str) -> CallStore:
+    if location.startswith(("postgresql://", "postgres://")):
+        return PostgresStore(location)
+    return SqliteStore(location)

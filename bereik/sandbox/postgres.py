@@ -1,0 +1,83 @@
+"""A throwaway PostgreSQL cluster from Debian's packages, for tests and the benchmark.
+
+initdb and postgres refuse to run as root, so as root the cluster belongs to the
+`postgres` user (runuser); it listens on loopback on a free port and vanishes on stop().
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class PostgresError(RuntimeError):
+    pass
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Cluster:
+    def __init__(self, bin_dir: Path = BIN):
+        self.bin_dir = bin_dir
+        self.port = _free_port()
+        self.directory: Path | None = None
+        self._prefix: list[str] = []
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self, timeout: float = 30.0) -> Cluster:
+        if not (self.bin_dir / "initdb").exists():
+            raise PostgresError(f"no PostgreSQL at {self.bin_dir}: apt-get install postgresql")
+        self.directory = Path(tempfile.mkdtemp(prefix="bereik-pg-"))
+        if os.geteuid() == 0:
+            user = pwd.getpwnam("postgres")
+            os.chown(self.directory, user.pw_uid, user.pw_gid)
+            self._prefix = ["runuser", "-u", "postgres", "--"]
+        data = self.directory / "data"
+        self._run([str(self.bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+                   "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"])
+        self._run([str(self.bin_dir / "pg_ctl"), "-D", str(data), "-l", str(self.directory / "log"), "-w",
+                   "-t", str(int(timeout)), "-o",
+                   f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} -c fsync=off",
+                   "start"])
+        return self
+
+    def stop(self) -> None:
+        if self.directory is None:
+            return
+        try:
+            self._run([str(self.bin_dir / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "immediate",
+                       "-w", "stop"])
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+
+    def log_tail(self) -> str:
+        try:
+            return (self.directory / "log").read_text()[-2000:]
+        except (OSError, TypeError):
+            return "(no log)"
+
+    def _run(self, command: list[str]) -> None:
+        result = subprocess.run([*self._prefix, *command], capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise PostgresError(f"{' '.join(command[:2])} failed: {result.stderr or result.stdout}\n{self.log_tail()}")
+
+    def __enter__(self) -> Cluster:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+

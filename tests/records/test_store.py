@@ -1,0 +1,90 @@
+"""The call-record store, the same tests against SQLite and a real PostgreSQL."""
+from zoneinfo import ZoneInfo
+
+from bereik.records.journey import JourneyBook
+from bereik.records.recorder import Recorder
+from bereik.records.store import update_for
+from bereik.records.summary import summarise
+
+from .calls import front_office_call
+
+ZONE = ZoneInfo("Europe/Amsterdam")
+FRONT = frozenset({"14023"})
+MONDAY_10 = 1795424400.0  # 2026-11-23 10:00 Amsterdam
+
+
+def recorded(store, events):
+    recorder = Recorder(store, ZONE, FRONT, retention_days=3650, clock=lambda: MONDAY_10 + 3600)
+    recorder.start()
+    for event in events:
+        recorder.apply(event)
+    recorder.close()
+    return recorder
+
+
+def test_a_call_is_kept_with_its_whole_journey(store):
+    recorded(store, front_office_call("c1", MONDAY_10, wait=15))
+
+    journey = store.journey("c1")
+    assert [s.what for s in journey.steps] == ["entered", "answered", "queued", "agent_answered", "hung_up",
+                                               "agent_completed"]
+    assert journey.variables["BEREIK_TOPIC"] == "afval" and journey.ended
+    [row] = store.calls(MONDAY_10 - 1, MONDAY_10 + 1)
+    assert (row.kind, row.queue, row.agent, row.wait_seconds, row.talk_seconds) == ("front", "tic", "Anna", 15, 60)
+    assert (row.day, row.hour, row.weekday) == ("2026-11-23", 10, 0)
+
+
+def test_the_same_events_twice_make_one_record(store):
+    events = front_office_call("c1", MONDAY_10, wait=15)
+    recorded(store, events)
+    recorded(store, events + events)
+
+    assert store.count() == 1
+    assert len(store.journey("c1").steps) == 6
+
+
+def test_an_update_written_twice_changes_nothing(store):
+    book = JourneyBook()
+    for event in front_office_call("c1", MONDAY_10, wait=15):
+        book.apply(event)
+    journey = book.journeys["c1"]
+    update = update_for(journey, summarise(journey, ZONE, FRONT), journey.steps)
+    store.write([update])
+    store.write([update, update])
+    assert store.count() == 1 and len(store.journey("c1").steps) == 6
+
+
+def test_a_call_still_in_progress_is_open_and_picked_up_after_a_restart(store):
+    events = front_office_call("c1", MONDAY_10, wait=15)
+    recorded(store, events[:3])  # entered, answered, queued: then bereik stopped
+
+    [open_call] = store.open_journeys(since=MONDAY_10 - 60)
+    assert [s.what for s in open_call.steps] == ["entered", "answered", "queued"]
+    recorded(store, events[3:])  # the new run knows the call from the store
+    assert [s.what for s in store.journey("c1").steps][-3:] == ["agent_answered", "hung_up", "agent_completed"]
+    assert store.open_journeys(since=MONDAY_10 - 60) == []
+    [row] = store.calls(MONDAY_10 - 1, MONDAY_10 + 1)
+    assert row.wait_seconds == 15 and row.ended_at is not None
+
+
+def test_calls_are_listed_by_start_time_within_the_period(store):
+    for n in range(5):
+        recorded(store, front_office_call(f"c{n}", MONDAY_10 + n * 600, wait=5))
+    rows = list(store.calls(MONDAY_10 + 600, MONDAY_10 + 1800))
+    assert [r.call_id for r in rows] == ["c1", "c2"]
+
+
+def test_retention_deletes_old_calls_and_their_steps(store):
+    recorded(store, front_office_call("old", MONDAY_10 - 500 * 86400, wait=5))
+    recorded(store, front_office_call("new", MONDAY_10, wait=5))
+
+    assert store.purge(MONDAY_10 - 400 * 86400) == 1
+    assert store.journey("old") is None and store.journey("new") is not None
+
+
+def test_the_recorder_purges_on_start(store):
+    recorded(store, front_office_call("old", MONDAY_10 - 500 * 86400, wait=5))
+    recorder = Recorder(store, ZONE, FRONT, retention_days=400, clock=lambda: MONDAY_10)
+    recorder.start()
+    recorder.close()
+    assert store.count() == 0
