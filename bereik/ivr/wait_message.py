@@ -99,6 +99,8 @@ def wait_texts(language: str, overrides: Mapping[str, str] | None = None) -> Wai
 
 @dataclass(frozen=True)
 class WaitMessageSettings:
+    """Build `texts` with wait_texts(language, overrides from the YAML), for the same language."""
+
     mode: Mode = "both"
     language: Literal["nl", "en"] = "nl"
     texts: WaitTexts = field(default=DUTCH)

@@ -189,12 +189,12 @@ def bereik_estimator(settings: EstimatorSettings = EstimatorSettings()) -> Estim
 
 def app_queue_estimator(moment: Moment) -> float:
     """app_queue's |holdtime - waited| before rounding to minutes."""
-    return moment.app_queue.remaining(int(moment.snapshot.waited_seconds))
+    return moment.app_queue.remaining(round(moment.snapshot.waited_seconds))
 
 
 def app_queue_spoken_estimator(moment: Moment) -> float:
     """app_queue as the caller hears it: whole minutes, silence counted as 0."""
-    return moment.app_queue.spoken_seconds(int(moment.snapshot.waited_seconds))
+    return moment.app_queue.spoken_seconds(round(moment.snapshot.waited_seconds))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,103 @@
+"""The wait estimate: position, agents working, recent handling times; and app_queue's baseline."""
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bereik.routing.estimate import (
+    AppQueueHoldtime,
+    Estimate,
+    EstimatorSettings,
+    HandledCall,
+    QueueSnapshot,
+    Uncertainty,
+    estimate_wait,
+    mean_handling_seconds,
+    median_turns,
+)
+
+NOW = 100_000.0
+SETTINGS = EstimatorSettings(window_seconds=3600, min_recent_calls=5, prior_handling_seconds=300, prior_weight=0)
+
+
+def calls(count, handling=240.0, finished_at=NOW - 60):
+    return tuple(HandledCall(finished_at, handling - 30, 30) for _ in range(count))
+
+
+def snapshot(ahead=0, logged_in=3, free=0, paused=0, recent=calls(10)):
+    return QueueSnapshot(ahead, logged_in, free, paused, recent)
+
+
+@pytest.mark.parametrize(("ahead", "logged_in", "free", "paused", "expected"), [
+    (0, 3, 0, 0, (1 - 1 / 3) * 240 / 3),   # next in line: the median wait for one of three agents
+    (2, 3, 0, 0, (3 - 1 / 3) * 240 / 3),
+    (2, 4, 0, 0, (3 - 1 / 3) * 240 / 4),   # a fourth agent shortens every wait
+    (2, 4, 0, 1, (3 - 1 / 3) * 240 / 3),   # a paused agent does not count
+    (0, 3, 1, 0, 0.0),                      # a free agent takes the next caller now
+    (1, 3, 1, 0, (1 - 1 / 3) * 240 / 3),    # one turn left once the free agent has taken the first
+    (1, 3, 2, 0, 0.0),
+])
+def test_wait_follows_position_and_agents_working(ahead, logged_in, free, paused, expected):
+    estimate = estimate_wait(snapshot(ahead, logged_in, free, paused), NOW, SETTINGS)
+    assert estimate.wait_seconds == pytest.approx(expected)
+    assert estimate.certain and estimate.position == ahead + 1
+
+
+@pytest.mark.parametrize(("logged_in", "paused"), [(0, 0), (2, 2)])
+def test_nobody_working_gives_no_number(logged_in, paused):
+    estimate = estimate_wait(snapshot(2, logged_in, 0, paused), NOW, SETTINGS)
+    assert estimate == Estimate(2, None, Uncertainty.NO_AGENT_WORKING)
+    assert not estimate.certain
+
+
+def test_few_recent_calls_make_the_wait_uncertain():
+    estimate = estimate_wait(snapshot(recent=calls(4)), NOW, SETTINGS)
+    assert estimate.uncertainty is Uncertainty.FEW_RECENT_CALLS and estimate.wait_seconds is not None
+
+
+def test_calls_older_than_the_window_do_not_count():
+    old = calls(10, handling=1000, finished_at=NOW - 3601)
+    handling, seen = mean_handling_seconds(old + calls(5, 240), NOW, SETTINGS)
+    assert (handling, seen) == (240, 5)
+
+
+def test_the_prior_stands_in_before_calls_are_seen_and_fades_after():
+    settings = EstimatorSettings(prior_handling_seconds=300, prior_weight=2)
+    assert mean_handling_seconds((), NOW, settings) == (300, 0)
+    assert mean_handling_seconds(calls(2, 200), NOW, settings) == (250, 2)
+    assert mean_handling_seconds(calls(98, 200), NOW, settings)[0] == pytest.approx(202)
+
+
+@pytest.mark.parametrize(("turns", "median"), [(0, 0.0), (1, 0.693), (2, 1.678), (5, 4.671), (10, 9.669)])
+def test_median_turns_is_close_to_the_erlang_median(turns, median):
+    assert median_turns(turns) == pytest.approx(median, rel=0.04, abs=1e-9)
+
+
+@given(ahead=st.integers(0, 200), logged_in=st.integers(1, 10), handling=st.floats(1, 3600))
+def test_more_callers_ahead_never_means_a_shorter_wait(ahead, logged_in, handling):
+    recent = calls(10, handling)
+    nearer = estimate_wait(snapshot(ahead, logged_in, recent=recent), NOW, SETTINGS).wait_seconds
+    further = estimate_wait(snapshot(ahead + 1, logged_in, recent=recent), NOW, SETTINGS).wait_seconds
+    assert 0 <= nearer < further
+
+
+# app_queue, as apps/app_queue.c (22.10.1) does it: recalc_holdtime and say_position.
+def test_app_queue_takes_samples_as_they_are_until_a_call_ends_then_averages_in_whole_seconds():
+    held = AppQueueHoldtime().answered(100)
+    assert held.holdtime == 100
+    held = held.answered(40)
+    assert held.holdtime == 40                      # nothing completed yet: replaced, not averaged
+    held = held.call_ended().answered(81)
+    assert held.holdtime == (3 * 40 + 81) >> 2 == 50
+
+
+@pytest.mark.parametrize(("holdtime", "waited", "remaining", "spoken"), [
+    (200, 20, 180, 180),
+    (200, 60, 140, 120),    # 2:50 after +30 s, whole minutes: 2
+    (200, 200, 0, 0),       # below a minute nothing is said
+    (200, 300, 100, 60),    # waited past the average: the announced wait grows again
+    (200, 500, 300, 240),   # |200 + 30 - 500| = 270 s: 4 minutes
+])
+def test_app_queue_announces_the_distance_to_its_average(holdtime, waited, remaining, spoken):
+    held = AppQueueHoldtime(holdtime, True)
+    assert held.remaining(waited) == remaining
+    assert held.spoken_seconds(waited) == spoken
