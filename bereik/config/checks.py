@@ -18,6 +18,8 @@ Finding = tuple[Location, str]
 
 # Placeholders a spoken text may use, filled in per call.
 TEXT_PLACEHOLDERS = {"next_opening", "website", "municipality"}
+# Back-office texts also name the colleague or department the caller tried.
+EXTRA_PLACEHOLDERS = {"not_reachable": {"name"}, "camp_on_offer": {"name"}}
 
 
 def cross_references(doc: Mapping) -> list[Finding]:
@@ -28,6 +30,8 @@ def cross_references(doc: Mapping) -> list[Finding]:
         *_agents(doc),
         *_shared_number(doc),
         *_holidays(doc),
+        *_people(doc),
+        *_departments(doc),
     ]
 
 
@@ -70,10 +74,11 @@ def _texts(doc: Mapping) -> Iterator[Finding]:
         except ValueError as error:
             yield ("texts", key), f"texts.{key}: {error}; write {{ and }} only around a placeholder"
             continue
-        for name in sorted(names - TEXT_PLACEHOLDERS):
+        allowed = TEXT_PLACEHOLDERS | EXTRA_PLACEHOLDERS.get(key, set())
+        for name in sorted(names - allowed):
             yield ("texts", key), (
                 f"texts.{key}: unknown placeholder {{{name}}}; "
-                f"allowed: {', '.join('{' + p + '}' for p in sorted(TEXT_PLACEHOLDERS))}"
+                f"allowed: {', '.join('{' + p + '}' for p in sorted(allowed))}"
             )
 
 
@@ -194,4 +199,88 @@ def _holidays(doc: Mapping) -> Iterator[Finding]:
         if str(name) not in names:
             yield ("holidays", "open_on", index), (
                 f"'{name}' is not a public holiday of {country}; known: {', '.join(sorted(names))}"
+            )
+
+
+def _people(doc: Mapping) -> Iterator[Finding]:
+    positions = {
+        _text(p.get("extension")) for _, q in _items(doc, "queues") for _, p in _items(q, "positions")
+    }
+    people = {_text(p.get("extension")): p for _, p in _items(doc, "people")}
+    numbers = {_text(doc.get("number")): "the 14 number"}
+    for index, department in _items(doc, "departments"):
+        numbers.setdefault(_text(department.get("number")), f"the number of department '{department.get('id')}'")
+    seen: dict[str, str] = {}
+    for index, person in _items(doc, "people"):
+        where = ("people", index)
+        name = _text(person.get("name")) or f"person {index + 1}"
+        extension = _text(person.get("extension"))
+        if extension in seen:
+            yield (*where, "extension"), (
+                f"duplicate extension {extension}: {seen[extension]} already has it; every phone needs its own"
+            )
+        elif extension in positions:
+            yield (*where, "extension"), (
+                f"{name} has extension {extension}, which is a position of the front office; "
+                "back-office people need their own extensions"
+            )
+        if extension is not None:
+            seen[extension] = name
+        direct = _text(person.get("direct"))
+        if direct is not None and direct in numbers:
+            yield (*where, "direct"), f"{name}'s direct number {direct} is already {numbers[direct]}"
+        elif direct is not None:
+            numbers[direct] = f"{name}'s direct number"
+        substitute = _text(person.get("substitute"))
+        if substitute is None or isinstance(person.get("substitute"), list):
+            continue
+        if substitute == extension:
+            yield (*where, "substitute"), f"{name} cannot be their own substitute; name a colleague"
+        elif substitute not in people:
+            yield (*where, "substitute"), (
+                f"{name}'s substitute {substitute} is nobody under people:; "
+                f"known extensions: {', '.join(sorted(e for e in people if e))}"
+            )
+        elif _text(people[substitute].get("substitute")) is not None:
+            colleague = people[substitute]
+            yield (*where, "substitute"), (
+                f"{name}'s substitute {colleague.get('name')} ({substitute}) has a substitute of their own "
+                f"({colleague.get('substitute')}): a call would hop from person to person, a hunt group in "
+                "disguise. Bloemendaal has no hunt groups; give only the absent person a substitute, "
+                "and an unanswered call goes to the TIC"
+            )
+
+
+def _departments(doc: Mapping) -> Iterator[Finding]:
+    people = {_text(p.get("extension")) for _, p in _items(doc, "people")}
+    ids: set[str] = set()
+    member_of: dict[str, str] = {}
+    for index, department in _items(doc, "departments"):
+        where = ("departments", index)
+        department_id = _text(department.get("id"))
+        if department_id in ids:
+            yield (*where, "id"), f"the department '{department_id}' is defined twice; give each its own id"
+        ids.add(department_id)
+        members = [_text(m) for m in department.get("members") or [] if not isinstance(m, (dict, list))]
+        for m_index, member in enumerate(members):
+            if member not in people:
+                yield (*where, "members", m_index), (
+                    f"member {member} of '{department_id}' is nobody under people:; add them there first"
+                )
+            elif member in member_of:
+                yield (*where, "members", m_index), (
+                    f"{member} is already a member of '{member_of[member]}'; a person belongs to one department"
+                )
+            else:
+                member_of[member] = department_id
+        answered_by = department.get("answered_by")
+        if isinstance(answered_by, list):
+            continue  # the model explains why a list is refused
+        if department.get("number") is not None and answered_by is None:
+            yield (*where, "number"), (
+                f"the number of '{department_id}' rings one member: set answered_by to that member's extension"
+            )
+        elif answered_by is not None and _text(answered_by) not in members:
+            yield (*where, "answered_by"), (
+                f"answered_by {answered_by} is no member of '{department_id}'; members: {', '.join(members)}"
             )

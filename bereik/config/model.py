@@ -144,6 +144,75 @@ class Agent(Strict):
     topics: list[Identifier] = []
 
 
+# The brief: no hunt groups (doorschakelkringen). An unanswered call goes to the TIC, not to the next colleague.
+HUNT_GROUP_REFUSED = (
+    "{what} is a hunt group in disguise: a call would hop from person to person. "
+    "Bloemendaal has no hunt groups; name one person, and an unanswered call goes to the TIC"
+)
+
+
+class Person(Strict):
+    """A back-office colleague with a desk phone; reachable directly, never through a hunt group."""
+
+    name: str = Field(min_length=1)
+    extension: Extension
+    address: IPv4 | None = Field(
+        default=None, description="A desk phone at a fixed address; without it the phone registers"
+    )
+    direct: PhoneNumber | None = Field(default=None, description="The number callers from outside dial")
+    mobile: PhoneNumber | None = Field(default=None, description="Where absence forwarding may send calls")
+    substitute: Extension | None = Field(
+        default=None, description="The colleague absence forwarding sends calls to unless told otherwise"
+    )
+
+    @field_validator("substitute", mode="before")
+    @classmethod
+    def _one_substitute(cls, value: object) -> object:
+        if isinstance(value, list):
+            raise ValueError(HUNT_GROUP_REFUSED.format(what="a list of substitutes"))
+        return value
+
+
+ForwardingKind = Literal["colleague", "mobile"]
+
+
+class Department(Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    number: PhoneNumber | None = Field(
+        default=None, description="A department number from outside; it rings one person, answered_by"
+    )
+    answered_by: Extension | None = Field(
+        default=None, description="The one member the department number rings; unanswered calls go to the TIC"
+    )
+    members: list[Extension] = Field(min_length=1)
+    caller_id: PhoneNumber | None = Field(
+        default=None,
+        description="The number shown when members call out, so call-backs reach the department "
+        "(default: the department number)",
+    )
+    forwarding: list[ForwardingKind] = Field(
+        default=["colleague", "mobile"],
+        description="Where members may forward their calls when absent; [] means absent members' "
+        "calls go to the TIC",
+    )
+
+    @field_validator("answered_by", mode="before")
+    @classmethod
+    def _one_person(cls, value: object) -> object:
+        if isinstance(value, list):
+            raise ValueError(HUNT_GROUP_REFUSED.format(what="a department number that rings several members"))
+        return value
+
+
+class BackOffice(Strict):
+    rings: int = Field(default=4, ge=1, le=12, description="Rings (5 s each) before a direct call falls back")
+    camp_on_seconds: int = Field(
+        default=180, ge=1, le=1800,
+        description="How long a caller may wait behind a colleague's call before the TIC takes it",
+    )
+
+
 class Pbx(Strict):
     sip_bind: HostPort = "127.0.0.1:5060"
     agi: HostPort = "127.0.0.1:4573"
@@ -183,6 +252,9 @@ class Config(Strict):
     front_office: Identifier = "tic"
     queues: list[Queue] = Field(min_length=1)
     agents: list[Agent] = []
+    people: list[Person] = []
+    departments: list[Department] = []
+    back_office: BackOffice = BackOffice()
     pbx: Pbx = Pbx()
 
     @field_validator("timezone")
@@ -203,3 +275,9 @@ class Config(Strict):
 
     def text(self, key: str) -> str:
         return self.texts[key]
+
+    def person(self, extension: str) -> Person | None:
+        return next((p for p in self.people if p.extension == extension), None)
+
+    def department_of(self, extension: str) -> Department | None:
+        return next((d for d in self.departments if extension in d.members), None)

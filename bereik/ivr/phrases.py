@@ -52,3 +52,23 @@ def next_opening_phrase(opening: dt.datetime | None, now: dt.datetime, zone: Zon
         weekday, month = _WEEKDAYS[language][opening.weekday()], _MONTHS[language][opening.month - 1]
         day = f"{words['on']} {weekday} {opening.day} {month}"
     return f"{day} {words['at']} {clock_time(opening, language)}"
+
+
+# What a caller to the back office hears, unless the YAML's texts: say otherwise.
+BACK_OFFICE_TEXTS = {
+    "nl": {
+        "not_reachable": "{name} is niet bereikbaar. U wordt doorverbonden met ons klantcontactcentrum.",
+        "camp_on_offer": "{name} is in gesprek. Wilt u wachten tot het gesprek voorbij is, toets 1. "
+                         "Wilt u ons klantcontactcentrum spreken, toets 2.",
+    },
+    "en": {
+        "not_reachable": "{name} cannot take your call. We are putting you through to our contact centre.",
+        "camp_on_offer": "{name} is on the phone. To wait until the call is over, press 1. "
+                         "To speak to our contact centre, press 2.",
+    },
+}
+
+
+def back_office_text(config: Config, key: str, name: str) -> str:
+    template = config.texts.get(key) or BACK_OFFICE_TEXTS[config.language][key]
+    return fill(config, template, name=name)
