@@ -59,6 +59,9 @@ class EstimatorSettings:
     prior_weight: float = 2.0  # the prior counts as this many calls, so one odd call cannot swing it
 
 
+DEFAULT_SETTINGS = EstimatorSettings()
+
+
 class Uncertainty(enum.Enum):
     FEW_RECENT_CALLS = "few_recent_calls"
     NO_AGENT_WORKING = "no_agent_working"
@@ -87,7 +90,7 @@ def mean_handling_seconds(calls: tuple[HandledCall, ...], now: float, settings: 
     return total / (len(recent) + settings.prior_weight), len(recent)
 
 
-def estimate_wait(snapshot: QueueSnapshot, now: float, settings: EstimatorSettings = EstimatorSettings()) -> Estimate:
+def estimate_wait(snapshot: QueueSnapshot, now: float, settings: EstimatorSettings = DEFAULT_SETTINGS) -> Estimate:
     """bereik's estimate: the median wait for (turns) agents to free up, at (agents working) / (mean handling time)."""
     working = snapshot.agents_logged_in - snapshot.agents_paused
     if working <= 0:

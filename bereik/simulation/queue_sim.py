@@ -21,7 +21,14 @@ from typing import Literal
 
 import simpy
 
-from bereik.routing.estimate import AppQueueHoldtime, EstimatorSettings, HandledCall, QueueSnapshot, estimate_wait
+from bereik.routing.estimate import (
+    DEFAULT_SETTINGS,
+    AppQueueHoldtime,
+    EstimatorSettings,
+    HandledCall,
+    QueueSnapshot,
+    estimate_wait,
+)
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ class _Queue:
     finished_at: list[float] = field(default_factory=list)
     handled: list[HandledCall] = field(default_factory=list)
     arrivals: list[float] = field(default_factory=list)
-    app_queue: AppQueueHoldtime = AppQueueHoldtime()
+    app_queue: AppQueueHoldtime = field(default_factory=AppQueueHoldtime)
     calls: list[CallRecord] = field(default_factory=list)
     pending: dict[int, list[tuple[float, QueueSnapshot, AppQueueHoldtime]]] = field(default_factory=dict)
     moments: list[Moment] = field(default_factory=list)
@@ -180,7 +187,7 @@ def simulate(profile: Profile, seed: int) -> SimulationResult:
 Estimator = Callable[[Moment], float]
 
 
-def bereik_estimator(settings: EstimatorSettings = EstimatorSettings()) -> Estimator:
+def bereik_estimator(settings: EstimatorSettings = DEFAULT_SETTINGS) -> Estimator:
     def announced(moment: Moment) -> float:
         wait = estimate_wait(moment.snapshot, moment.at, settings).wait_seconds
         return math.inf if wait is None else wait

@@ -23,7 +23,10 @@ def calls(count, handling=240.0, finished_at=NOW - 60):
     return tuple(HandledCall(finished_at, handling - 30, 30) for _ in range(count))
 
 
-def snapshot(ahead=0, logged_in=3, free=0, paused=0, recent=calls(10)):
+TEN_CALLS = calls(10)
+
+
+def snapshot(ahead=0, logged_in=3, free=0, paused=0, recent=TEN_CALLS):
     return QueueSnapshot(ahead, logged_in, free, paused, recent)
 
 

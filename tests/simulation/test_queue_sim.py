@@ -2,7 +2,14 @@
 import pytest
 
 from bereik.simulation import erlang
-from bereik.simulation.queue_sim import Profile, app_queue_estimator, bereik_estimator, judge, run, simulate
+from bereik.simulation.queue_sim import (
+    Profile,
+    app_queue_estimator,
+    bereik_estimator,
+    judge,
+    run,
+    simulate,
+)
 
 
 def test_the_same_seed_gives_the_same_day_and_another_seed_another():
