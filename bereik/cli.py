@@ -40,6 +40,34 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--pretend-time", type=dt.datetime.fromisoformat, metavar="2026-12-25T10:00",
                      help="run the clock from this moment (demonstrations and tests only)")
 
+    forward = commands.add_parser("forward", help="absence forwarding: set, clear or list")
+    forward_commands = forward.add_subparsers(dest="forward_command", required=True)
+    forward_set = forward_commands.add_parser("set", help="forward a person's calls for a period")
+    forward_set.add_argument("file")
+    forward_set.add_argument("person", help="the person's extension")
+    forward_set.add_argument("--to", required=True, help="a colleague's extension, 'mobile' or 'substitute'")
+    forward_set.add_argument("--from", dest="starts", type=dt.datetime.fromisoformat, help="default: now")
+    forward_set.add_argument("--until", type=dt.datetime.fromisoformat, help="default: until cleared")
+    forward_set.add_argument("--by", default="cli", help="who sets it (a person or team lead), for the record")
+    forward_clear = forward_commands.add_parser("clear", help="remove a person's forward")
+    forward_clear.add_argument("file")
+    forward_clear.add_argument("person")
+    forward_list = forward_commands.add_parser("list", help="every forward, in force or planned")
+    forward_list.add_argument("file")
+    for sub in (forward_set, forward_clear, forward_list):
+        sub.add_argument("--db", type=Path, help="default: back_office.forwarding_store in the YAML")
+
+    report = commands.add_parser("report", help="write the reachability report of a month or period "
+                                 "(HTML with charts, CSV, JSON)")
+    report.add_argument("file")
+    period = report.add_mutually_exclusive_group(required=True)
+    period.add_argument("--month", metavar="2026-10")
+    period.add_argument("--from", dest="start", type=dt.date.fromisoformat, metavar="2026-10-01")
+    report.add_argument("--to", dest="end", type=dt.date.fromisoformat, metavar="2026-10-31",
+                        help="the last day, inclusive (default: the same as --from)")
+    report.add_argument("--out", type=Path, default=Path("."), help="directory for the files")
+    report.add_argument("--store", help="the call-record store (default: records.store in the YAML)")
+
     new_secrets = commands.add_parser("secrets", help="create a secrets file with a random AMI secret")
     new_secrets.add_argument("--new", required=True, type=Path)
 
@@ -108,6 +136,61 @@ def _run(args) -> int:
     return 0
 
 
+def _forward(args) -> int:
+    from bereik.forwarding.store import ForwardingError, ForwardingStore
+
+    config = load_config(args.file)
+    store = ForwardingStore(args.db or config.back_office.forwarding_store, config)
+    now = dt.datetime.now(config.zone)
+    try:
+        if args.forward_command == "set":
+            local = lambda moment: moment if moment is None or moment.tzinfo else moment.replace(tzinfo=config.zone)
+            forward = store.set(args.person, args.to, starts=local(args.starts) or now, ends=local(args.until),
+                                set_by=args.by)
+            until = forward.ends.isoformat() if forward.ends else "cleared"
+            print(f"{args.person} forwards to {forward.target} from {forward.starts.isoformat()} until {until}")
+        elif args.forward_command == "clear":
+            if not store.clear(args.person):
+                print(f"{args.person} has no forward", file=sys.stderr)
+                return 1
+            print(f"{args.person}: forward removed")
+        else:
+            for forward in store.all():
+                state = "in force" if forward.in_force(now) else "planned" if forward.starts > now else "ended"
+                until = forward.ends.isoformat() if forward.ends else "cleared"
+                print(f"{forward.person} -> {forward.target}  {forward.starts.isoformat()} .. {until}  "
+                      f"({state}, set by {forward.set_by})")
+    except ForwardingError as error:
+        print(f"bereik forward: {error}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    return 0
+
+
+def _report(args) -> int:
+    from bereik.records.store import open_store
+    from bereik.reports.figures import from_store
+    from bereik.reports.render import write_all
+    from bereik.reports.schema import ReportRequest
+
+    config = load_config(args.file)
+    try:
+        request = (ReportRequest.month(args.month) if args.month
+                   else ReportRequest(start=args.start, end=args.end or args.start))
+    except ValueError as error:
+        print(f"bereik report: {error}", file=sys.stderr)
+        return 2
+    store = open_store(args.store or config.records.store)
+    try:
+        report = from_store(store, config, request)
+    finally:
+        store.close()
+    for path in write_all(report, args.out, f"bereik-{request.label}"):
+        print(f"wrote {path}")
+    return 0
+
+
 def _secrets(args) -> int:
     path = write_new_secrets_file(args.new)
     print(f"wrote {path} (mode 600); pass it with --secrets")
@@ -115,7 +198,7 @@ def _secrets(args) -> int:
 
 
 _COMMANDS = {"check": _check, "schema": _schema, "dialplan": _dialplan, "prompts": _prompts,
-             "run": _run, "secrets": _secrets}
+             "run": _run, "secrets": _secrets, "forward": _forward, "report": _report}
 
 if __name__ == "__main__":
     sys.exit(main())

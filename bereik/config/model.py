@@ -211,6 +211,10 @@ class BackOffice(Strict):
         default=180, ge=1, le=1800,
         description="How long a caller may wait behind a colleague's call before the TIC takes it",
     )
+    forwarding_store: str = Field(
+        default="/var/lib/bereik/forwarding.sqlite3",
+        description="SQLite file with absence forwarding (`bereik forward`), kept across restarts",
+    )
 
 
 class Pbx(Strict):

@@ -1,0 +1,1 @@
+"""Absence forwarding: a colleague's calls go to a colleague or their mobile for a while."""

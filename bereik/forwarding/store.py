@@ -1,0 +1,137 @@
+"""Absence forwarding, kept in SQLite so that it survives a restart.
+
+One forward per person at most. Each department chooses what its members may
+forward to (departments[].forwarding). A forward never makes a call hop from
+person to person: nobody forwards to a colleague who forwards, and nobody who
+receives forwarded calls forwards their own (no hunt group in disguise).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from bereik.config.model import Config
+
+MOBILE = "mobile"
+SUBSTITUTE = "substitute"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS forward (
+    person TEXT PRIMARY KEY,
+    target TEXT NOT NULL,        -- a colleague's extension, or 'mobile'
+    starts TEXT NOT NULL,        -- ISO 8601 with offset
+    ends TEXT,                   -- NULL: until cleared
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL
+)
+"""
+
+
+class ForwardingError(ValueError):
+    """A forward that is not allowed; the message says why, for the CLI and the console."""
+
+
+@dataclass(frozen=True)
+class Forward:
+    person: str
+    target: str  # a colleague's extension or "mobile"
+    starts: dt.datetime
+    ends: dt.datetime | None
+    set_by: str
+
+    @property
+    def mobile(self) -> bool:
+        return self.target == MOBILE
+
+    def in_force(self, now: dt.datetime) -> bool:
+        return self.starts <= now and (self.ends is None or now < self.ends)
+
+    def overlaps(self, starts: dt.datetime, ends: dt.datetime | None) -> bool:
+        return (ends is None or self.starts < ends) and (self.ends is None or starts < self.ends)
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"person": self.person, "to": self.target, "from": self.starts.isoformat(),
+                "until": self.ends.isoformat() if self.ends else None, "set_by": self.set_by}
+
+
+class ForwardingStore:
+    def __init__(self, path: str | Path, config: Config):
+        self.config = config
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def set(self, person: str, target: str, *, starts: dt.datetime, ends: dt.datetime | None,
+            set_by: str) -> Forward:
+        """Forward `person`'s calls to `target`: an extension, "mobile" or "substitute"."""
+        forward = self._checked(person, target, starts, ends, set_by)
+        self._db.execute(
+            "INSERT OR REPLACE INTO forward VALUES (?, ?, ?, ?, ?, ?)",
+            (forward.person, forward.target, forward.starts.isoformat(),
+             forward.ends.isoformat() if forward.ends else None, set_by,
+             dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
+        )
+        return forward
+
+    def clear(self, person: str) -> bool:
+        return self._db.execute("DELETE FROM forward WHERE person = ?", (person,)).rowcount > 0
+
+    def all(self) -> list[Forward]:
+        rows = self._db.execute("SELECT person, target, starts, ends, set_by FROM forward ORDER BY person")
+        return [_forward(*row) for row in rows]
+
+    def in_force(self, person: str, now: dt.datetime) -> Forward | None:
+        row = self._db.execute(
+            "SELECT person, target, starts, ends, set_by FROM forward WHERE person = ?", (person,)).fetchone()
+        forward = _forward(*row) if row else None
+        return forward if forward and forward.in_force(now) else None
+
+    def _checked(self, person: str, target: str, starts: dt.datetime, ends: dt.datetime | None,
+                 set_by: str) -> Forward:
+        who = self.config.person(person)
+        if who is None:
+            raise ForwardingError(f"{person} is nobody under people: in the configuration")
+        if starts.tzinfo is None or (ends is not None and ends.tzinfo is None):
+            raise ForwardingError("give times with their UTC offset, e.g. 2026-11-23T08:00+01:00")
+        if ends is not None and ends <= starts:
+            raise ForwardingError("the forward ends before it starts")
+        if target == SUBSTITUTE:
+            if who.substitute is None:
+                raise ForwardingError(f"{who.name} has no substitute in the configuration; name a colleague")
+            target = who.substitute
+        department = self.config.department_of(person)
+        allowed = department.forwarding if department else ["colleague", "mobile"]
+        kind = "mobile" if target == MOBILE else "colleague"
+        if kind not in allowed:
+            where = f"department '{department.id}'"
+            choice = f"only to: {', '.join(allowed)}" if allowed else "no forwarding: calls go to the TIC"
+            raise ForwardingError(f"{where} allows {choice}")
+        if target == MOBILE and not who.mobile:
+            raise ForwardingError(f"{who.name} has no mobile number in the configuration")
+        if kind == "colleague":
+            colleague = self.config.person(target)
+            if colleague is None or target == person:
+                raise ForwardingError(f"forward to a colleague's extension under people:, not {target}")
+            others = [f for f in self.all() if f.person != person]
+            onward = next((f for f in others if f.person == target and f.overlaps(starts, ends)), None)
+            if onward:
+                raise ForwardingError(
+                    f"{colleague.name} forwards to {onward.target} in that period: the call would hop from person "
+                    "to person (a hunt group in disguise); pick someone who is in, or let the TIC take the calls")
+        inward = next((f for f in self.all() if f.target == person and f.overlaps(starts, ends)), None)
+        if inward:
+            sender = self.config.person(inward.person)
+            raise ForwardingError(
+                f"{sender.name if sender else inward.person} forwards to {who.name} in that period: the call "
+                "would hop from person to person (a hunt group in disguise); clear that forward first")
+        return Forward(person, target, starts, ends, set_by)
+
+
+def _forward(person: str, target: str, starts: str, ends: str | None, set_by: str) -> Forward:
+    return Forward(person, target, dt.datetime.fromisoformat(starts),
+                   dt.datetime.fromisoformat(ends) if ends else None, set_by)
