@@ -1,0 +1,95 @@
+"""Presence from the real Asterisk: a SIPp desk phone ringing and answering changes the person's state,
+and an Asterisk restart is followed by a re-read of every device state."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bereik.pbx.ami import AmiClient
+from bereik.presence.absence import AbsenceStore
+from bereik.presence.directory import DirectoryIndex, Person
+from bereik.presence.merge import SourceStatus
+from bereik.presence.phone import PhoneWatcher
+from bereik.presence.service import PresenceService
+from bereik.presence.vocabulary import Status
+
+MINIMAL = Path(__file__).with_name("configs") / "minimal"
+DESK_PHONE_201 = "127.0.1.1"
+JAN = Person("jan", "uid=jan,ou=people,dc=bloemendaal,dc=test", "Jan de Vries", "Burgerzaken", extension="201")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class OneManDirectory:
+    def __init__(self):
+        self.index = DirectoryIndex({JAN.id: JAN}).warm()
+        self.status = SourceStatus(True, now())
+        self.on_change = lambda diff: None
+
+
+@pytest.fixture
+async def presence(asterisk, tmp_path):
+    instance = asterisk(MINIMAL)
+    login = instance.ami
+    ami = AmiClient(login.host, login.port, login.username, login.secret, reconnect_seconds=1)
+    phone = PhoneWatcher(ami, now)
+    store = AbsenceStore(tmp_path / "absence.sqlite", now)
+    await store.open()
+    service = PresenceService(OneManDirectory(), phone, store, now)
+    seen: list[Status] = []
+    subscription = service.subscribe()
+
+    async def record():
+        while True:
+            _, view = await subscription.get()
+            seen.append(view.status)
+    recorder = asyncio.ensure_future(record())
+    await ami.connect()
+    await until(lambda: phone.table.synced_at is not None, "the first re-read after login")
+    yield service, phone, ami, seen
+    recorder.cancel()
+    ami.close()
+    store.close()
+
+
+async def until(condition, what: str, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what}")
+        await asyncio.sleep(0.02)
+
+
+def status(service) -> Status:
+    return service.person("jan")[1].status
+
+
+async def test_a_desk_phone_ringing_and_answering_changes_the_persons_state(presence, sipp):
+    service, phone, _, seen = presence
+    assert status(service) is Status.AVAILABLE, "PJSIP/201 is idle after the re-read"
+
+    desk = sipp.phone(DESK_PHONE_201, ring_seconds=1.5)
+    caller = sipp.call("201", talk_seconds=2)
+    await until(lambda: Status.RINGING in seen, "ringing")
+    await until(lambda: Status.ON_THE_PHONE in seen, "on the phone")
+    caller.expect_success(timeout=15)
+    desk.expect_success(timeout=5)
+    await until(lambda: status(service) is Status.AVAILABLE, "available again after the call")
+
+    changes = [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] is not s]
+    assert changes[-3:] == [Status.RINGING, Status.ON_THE_PHONE, Status.AVAILABLE]
+
+
+async def test_after_an_asterisk_restart_the_states_are_read_again(presence, asterisk):
+    service, phone, ami, seen = presence
+    first_sync = phone.table.synced_at
+    asterisk(MINIMAL, restart=True)
+    await until(lambda: not ami.connected or phone.table.synced_at != first_sync, "the AMI connection to drop")
+    await until(lambda: ami.connected and phone.table.synced_at != first_sync, "login and re-read", timeout=30)
+    assert phone.table.devices["PJSIP/201"].state.value == "idle"
+    assert status(service) is Status.AVAILABLE
