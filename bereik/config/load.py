@@ -124,6 +124,7 @@ _DESCRIPTIONS = {
     r"^(?:[0-9]{1,3}\.){3}[0-9]{1,3}$": "an IPv4 address such as 127.0.1.1",
     r"^14[0-9]{3,4}$": "a 14 number of 5 or 6 digits, e.g. 14023",
     r"^[A-Z]{2}$": "a two-letter country code such as NL",
+    r"^[^,|\x00-\x1f]{1,60}$": "a name of at most 60 characters without commas, | or control characters",
 }
 
 

@@ -35,6 +35,8 @@ PhoneNumber = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{3,15}$")]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,30}$")]
 SpokenText = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 HostPort = Annotated[str, StringConstraints(pattern=r"^[0-9.]+:[0-9]{1,5}$")]
+# A name that travels in channel variables, where a comma separates arguments.
+PlaceName = Annotated[str, StringConstraints(pattern=r"^[^,|\x00-\x1f]{1,60}$")]
 IPv4 = Annotated[str, StringConstraints(pattern=r"^(?:[0-9]{1,3}\.){3}[0-9]{1,3}$")]
 
 _PERIOD = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -90,7 +92,7 @@ class Holidays(Strict):
 
 class OtherMunicipality(Strict):
     key: DtmfKey
-    name: str
+    name: PlaceName
     forward_to: PhoneNumber
 
 
@@ -232,6 +234,82 @@ class Pbx(Strict):
     )
 
 
+class Records(Strict):
+    """Where every call's journey is kept, and for how long."""
+
+    store: str = Field(
+        default="/var/lib/bereik/calls.sqlite3",
+        description="A file path (SQLite) or a postgresql:// address (several Asterisk servers, one store)",
+    )
+    retention_days: int = Field(
+        default=400, ge=1, le=3650,
+        description="Call records older than this are deleted (AVG); 400 days allows a year-on-year month",
+    )
+    asterisk_cel: str | None = Field(
+        default="/var/log/asterisk/cel-custom/bereik.csv",
+        description="Asterisk's own event log (written by the generated cel_custom.conf); read after a "
+        "restart or AMI reconnect to fill in what bereik missed",
+    )
+
+
+# Haarlem's Telan report publishes grades but not the formula; these bands give its 2019
+# figures their published grades (82% against 80% -> 8, 98% against 90% -> 9, 48 s against
+# 30 s -> 6, 30 s against 30 s -> 10). A band is (lowest ratio, grade); the ratio is
+# result/norm for shares and norm/result for times.
+SHARE_BANDS = ((1.10, 10), (1.05, 9), (1.00, 8), (0.95, 7), (0.90, 6), (0.85, 5),
+               (0.80, 4), (0.70, 3), (0.60, 2), (0.0, 1))
+TIME_BANDS = ((1.00, 10), (0.90, 9), (0.80, 8), (0.70, 7), (0.60, 6), (0.50, 5),
+              (0.40, 4), (0.30, 3), (0.20, 2), (0.0, 1))
+
+Share = Annotated[float, Field(ge=0, le=1)]
+Seconds = Annotated[float, Field(gt=0, le=3600)]
+Band = tuple[Annotated[float, Field(ge=0)], Annotated[int, Field(ge=1, le=10)]]
+
+
+class Norms(Strict):
+    """The norm of each reported parameter; a missing norm means the figure is shown without a grade."""
+
+    answered_within_20s: Share | None = Field(default=0.80, description="Share answered within 20 s (80/20)")
+    answered_within_norm: Share | None = Field(
+        default=0.80, description="Share answered within reports.answer_seconds (Telan, Huizen: 80%)")
+    average_speed_of_answer: Seconds | None = Field(
+        default=30, description="Average seconds until an agent answers (Telan's answer norm)")
+    abandoned: Share | None = Field(default=None, description="No published norm; shown without a grade")
+    direct_reachability: Share | None = Field(default=0.80, description="Telan (Haarlem 2019): 80%")
+    fallback_share: Share | None = Field(default=None, description="No published norm; shown without a grade")
+    indirect_reachability: Share | None = Field(default=0.90, description="Telan (Haarlem 2019): 90%")
+    transfer_seconds: Seconds | None = Field(default=30, description="Telan (Haarlem 2019): 30 s")
+    wait_after_transfer_seconds: Seconds | None = Field(default=30, description="Telan (Haarlem 2019): 30 s")
+    callbacks_on_time: Share | None = Field(
+        default=0.90, description="No published share; NEN 8878 asks that call-back promises are kept")
+
+
+class GradeBands(Strict):
+    share: list[Band] = Field(default=list(SHARE_BANDS), min_length=1)
+    time: list[Band] = Field(default=list(TIME_BANDS), min_length=1)
+
+    @field_validator("share", "time")
+    @classmethod
+    def _descending(cls, bands: list[tuple[float, int]]) -> list[tuple[float, int]]:
+        ratios = [ratio for ratio, _ in bands]
+        if ratios != sorted(ratios, reverse=True) or ratios[-1] != 0:
+            raise ValueError("list the bands from the highest ratio down, ending with a band at 0")
+        return bands
+
+
+class Reports(Strict):
+    answer_seconds: int = Field(
+        default=30, ge=1, le=600,
+        description="The answer norm in seconds (Telan 2018: 30 s; Haarlem measured 60 s, VNG advises 25 s)")
+    callback_working_days: int = Field(default=2, ge=1, le=10, description="A call-back is on time within this")
+    norms: Norms = Norms()
+    grade_bands: GradeBands = GradeBands()
+
+
+class Wallboard(Strict):
+    listen: HostPort = Field(default="127.0.0.1:8080", description="The wallboard and /metrics (loopback)")
+
+
 # Texts every caller may hear, by the part of the YAML that makes them needed.
 # "welcome" is optional: without it the caller hears the menu (or the queue) at once.
 ALWAYS_TEXTS = ("closed",)
@@ -243,7 +321,7 @@ class Config(Strict):
     """One municipality's telephone front office."""
 
     version: Literal[1] = 1
-    municipality: str = Field(min_length=1)
+    municipality: PlaceName
     language: Literal["nl", "en"] = "nl"
     timezone: str = "Europe/Amsterdam"
     website: str = ""
@@ -260,6 +338,9 @@ class Config(Strict):
     departments: list[Department] = []
     back_office: BackOffice = BackOffice()
     pbx: Pbx = Pbx()
+    records: Records = Records()
+    reports: Reports = Reports()
+    wallboard: Wallboard = Wallboard()
 
     @field_validator("timezone")
     @classmethod

@@ -88,8 +88,8 @@ def _extensions(config: Config) -> str:
         f" same => n,Set(CALLERID(name)=${{FILTER({_SAFE_NAME_CHARS},${{CALLERID(name)}})}})",
         " same => n,Set(CALLERID(num)=${FILTER(0-9+*#,${CALLERID(num)})})",
         " same => n,Answer()",
-        # Cleared here, right before the hand-over, so nothing stale is trusted (and bereik saves round trips).
-        *[f" same => n,Set({name}=)" for name in var.OUTPUTS],
+        # Cleared here, right before the hand-over, so nothing stale is trusted.
+        f" same => n,MSet({','.join(f'{name}=' for name in var.OUTPUTS)})",
         # Asterisk has no AGI inactivity timeout: a frozen bereik must not hold the caller.
         f" same => n,Set(TIMEOUT(absolute)={config.pbx.watchdog_seconds})",
         f" same => n,AGI(agi://{agi_host}:{agi_port}/entry)",

@@ -73,9 +73,9 @@ class EntryHandler:
             case Hangup(reason=reason):
                 settings = {var.ACTION: var.ACTION_HANGUP, var.REASON: reason,
                             var.MUNICIPALITY: self.config.municipality}
-        for name, value in settings.items():
-            await session.set_variable(name, value)
-        await session.set_variable(var.ROUTED, "1")
+        # One MSet, BEREIK_ROUTED last: one round trip instead of seven, and the
+        # dialplan never sees ROUTED without the rest.
+        await session.execute("MSet", *(f"{name}={value}" for name, value in settings.items()), f"{var.ROUTED}=1")
 
     async def _sound(self, text: str) -> str:
         """The sound name for a text, rendered now if `bereik prompts` has not done it."""

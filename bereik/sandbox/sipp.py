@@ -146,6 +146,16 @@ class Sipp:
             self.asterisk,
         ])
 
+    def load(self, number: str, *, rate: float, calls: int, hold_seconds: float,
+             local_ip: str = "127.0.0.1") -> SippProcess:
+        """Many calls with SIPp's built-in caller: `rate` new calls a second, each held `hold_seconds`."""
+        return self._start(self._name("load"), [
+            "-sn", "uac", "-s", number, "-r", f"{rate:g}", "-m", str(calls),
+            "-d", str(int(hold_seconds * 1000)), "-l", str(max(calls, 1)),
+            "-i", local_ip, "-p", str(free_udp_port(local_ip)),
+            self.asterisk,
+        ])
+
     def phone(
         self,
         ip: str,

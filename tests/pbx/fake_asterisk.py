@@ -70,6 +70,8 @@ class FakeAsterisk:
             return "200 result=0\n" if value is None else f"200 result=1 ({value})\n"
         if words[0].upper() == "EXEC":
             application, arguments = words[1], words[2].split(",")
+            if application == "MSet":
+                self.variables.update(a.split("=", 1) for a in arguments)
             if application == "Read":
                 key = self.keys.pop(0) if self.keys else None
                 self.variables[arguments[0]] = key or ""

@@ -46,8 +46,8 @@ async def test_option_two_in_hours_sets_queue_and_topic_with_routed_last(serve):
     assert asterisk.variables[var.QUEUE] == "tic"
     assert asterisk.variables[var.TOPIC] == "afval"
     assert asterisk.variables[var.CHOICE] == "2"
-    set_names = [words[2] for words in asterisk.commands if words[:2] == ["SET", "VARIABLE"]]
-    assert set_names[-1] == var.ROUTED and set_names.count(var.ROUTED) == 1
+    [mset] = [words for words in asterisk.commands if words[:2] == ["EXEC", "MSet"]]
+    assert mset[2].split(",")[-1] == f"{var.ROUTED}=1"  # set last, in the same step as the rest
 
 
 async def test_closed_plays_the_closing_message_and_asks_to_hang_up(serve, tmp_path):
