@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import datetime as dt
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -27,16 +26,21 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bereik.pbx.ami import AmiClient  # noqa: E402
-from bereik.presence import sample  # noqa: E402
-from bereik.presence.absence import AbsenceStore  # noqa: E402
-from bereik.presence.directory import fold  # noqa: E402
-from bereik.presence.http import presence_app  # noqa: E402
-from bereik.presence.merge import (  # noqa: E402
-    Absence, CalendarItem, CalendarReading, Fact, SourceStatus, WorkingHours,
+from bereik.pbx.ami import AmiClient
+from bereik.presence import sample
+from bereik.presence.absence import AbsenceStore
+from bereik.presence.directory import fold
+from bereik.presence.http import presence_app
+from bereik.presence.merge import (
+    Absence,
+    CalendarItem,
+    CalendarReading,
+    Fact,
+    SourceStatus,
+    WorkingHours,
 )
-from bereik.presence.phone import PhoneWatcher  # noqa: E402
-from bereik.presence.service import PresenceService, PresenceSettings  # noqa: E402
+from bereik.presence.phone import PhoneWatcher
+from bereik.presence.service import PresenceService, PresenceSettings
 
 AMS = ZoneInfo("Europe/Amsterdam")
 HOURS = WorkingHours(frozenset(range(5)), dt.time(8), dt.time(17), AMS)

@@ -21,8 +21,8 @@ from ldap3.utils.conv import escape_filter_chars
 from bereik.presence.directory import (
     OPENLDAP,
     AttributeMap,
-    DirectoryIndex,
     Diff,
+    DirectoryIndex,
     Person,
     apply_changes,
     person_from_entry,

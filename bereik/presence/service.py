@@ -16,13 +16,13 @@ from functools import cached_property
 from typing import Protocol
 
 from bereik.presence.absence import AbsenceStore
-from bereik.presence.directory import DirectoryIndex, Diff, Person
+from bereik.presence.directory import Diff, DirectoryIndex, Person
 from bereik.presence.merge import (
+    UNKNOWN_FACT,
     Fact,
     Inputs,
     PhoneReading,
     SourceStatus,
-    UNKNOWN_FACT,
     View,
     WorkingHours,
     merge,

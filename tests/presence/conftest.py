@@ -7,8 +7,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from presence_slapd import Slapd
+
 from bereik.presence import sample
-from presence_slapd import Slapd  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,10 @@ import logging
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from fake_graph import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraph, busy, calendar
 
 from bereik.presence.graph import GraphClient, GraphError, GraphSettings, OutlookSource
 from bereik.presence.merge import Fact
-from fake_graph import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraph, busy, calendar
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday, 10:00 in Amsterdam
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
+from presence_slapd import ROOT_DN, ROOT_PASSWORD
 
 from bereik.presence import sample
 from bereik.presence.directory import OPENLDAP
 from bereik.presence.ldap import LdapDirectory, LdapSettings, changed_since_filter
-from presence_slapd import ROOT_DN, ROOT_PASSWORD
 
 MAPPING = OPENLDAP.__class__(**{**OPENLDAP.__dict__, "team_mailbox": "bereikTeamMailbox"})
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)

@@ -7,7 +7,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bereik.presence.merge import (
-    Absence, CalendarItem, CalendarReading, Fact, Inputs, OutOfOffice, PhoneReading, WorkingHours, merge,
+    Absence,
+    CalendarItem,
+    CalendarReading,
+    Fact,
+    Inputs,
+    OutOfOffice,
+    PhoneReading,
+    WorkingHours,
+    merge,
 )
 from bereik.presence.vocabulary import PhoneState, Source, Status, describe
 

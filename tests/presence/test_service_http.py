@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from test_phone import FakeAmi, device
 
 from bereik.presence import sample
 from bereik.presence.absence import AbsenceStore
@@ -15,7 +16,6 @@ from bereik.presence.http import USER, presence_app
 from bereik.presence.merge import Absence, SourceStatus, WorkingHours
 from bereik.presence.phone import PhoneWatcher
 from bereik.presence.service import PresenceService, PresenceSettings
-from test_phone import FakeAmi, device
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = dt.datetime(2026, 3, 4, 11, 0, tzinfo=AMS)  # Wednesday
