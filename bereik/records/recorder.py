@@ -158,7 +158,7 @@ class Recorder:
     def apply(self, event: dict[str, str]) -> Journey | None:
         journey = self.book.apply(event)
         if journey is not None:
-            self._record(journey)
+            self.record(journey)
         return journey
 
     async def reconcile(self, ami: AmiClient) -> None:
@@ -172,11 +172,12 @@ class Recorder:
         records = await asyncio.to_thread(cel.read, self.cel_path, wanted) if self.cel_path else []
         changed = reconcile(self.book.journeys, live, records, self.clock(), self.agent_names)
         for journey in changed:
-            self._record(journey)
+            self.record(journey)
         if changed:
             log.info("reconciled %d call(s) with Asterisk after login", len(changed))
 
-    def _record(self, journey: Journey) -> None:
+    def record(self, journey: Journey) -> None:
+        """Queue the journey's new steps and latest summary for the store."""
         written = self._written.setdefault(journey.call_id, set())
         new = [s for s in journey.steps if (s.what, s.at) not in written]
         written.update((s.what, s.at) for s in new)

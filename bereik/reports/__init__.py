@@ -1,0 +1,1 @@
+"""Monthly reachability reports in the Telan terms."""

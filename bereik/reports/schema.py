@@ -1,0 +1,160 @@
+"""What a reachability report asks and answers, declared once for the CLI, HTTP and the tests.
+
+The parameters follow Telan's measurements (../shared/brief.md): the front office
+on speed of answer, departments and persons on reachability, transfers and call-backs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Kind = Literal["share", "seconds"]
+Section = Literal["front", "back"]
+
+
+class Parameter(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    section: Section
+    kind: Kind
+    nl: str
+    en: str
+    how_nl: str  # how the figure is counted, shown in the report
+    how_en: str
+
+
+PARAMETERS: tuple[Parameter, ...] = (
+    Parameter(id="answered_within_20s", section="front", kind="share",
+              nl="Binnen 20 seconden opgenomen", en="Answered within 20 seconds",
+              how_nl="Deel van de bellers in de wachtrij dat binnen 20 s een medewerker sprak; "
+                     "wie ophing telt als niet opgenomen.",
+              how_en="Share of queued callers who spoke to an agent within 20 s; a caller who hung up counts as not answered."),
+    Parameter(id="answered_within_norm", section="front", kind="share",
+              nl="Binnen de norm opgenomen", en="Answered within the norm",
+              how_nl="Als hierboven, binnen de ingestelde norm (reports.answer_seconds).",
+              how_en="As above, within the configured norm (reports.answer_seconds)."),
+    Parameter(id="average_speed_of_answer", section="front", kind="seconds",
+              nl="Gemiddelde snelheid van opnemen", en="Average speed of answer",
+              how_nl="Gemiddelde wachttijd in de wachtrij van de opgenomen gesprekken.",
+              how_en="Average wait in the queue of the answered calls."),
+    Parameter(id="abandoned", section="front", kind="share",
+              nl="Opgehangen in de wachtrij", en="Abandoned in the queue",
+              how_nl="Deel van de bellers in de wachtrij dat ophing voordat een medewerker opnam.",
+              how_en="Share of queued callers who hung up before an agent answered."),
+    Parameter(id="direct_reachability", section="back", kind="share",
+              nl="Directe bereikbaarheid", en="Direct reachability",
+              how_nl="Deel van de rechtstreekse gesprekken naar een persoon of afdeling dat daar werd opgenomen.",
+              how_en="Share of calls dialled directly to a person or department that were answered there."),
+    Parameter(id="fallback_share", section="back", kind="share",
+              nl="Terugval naar het KCC", en="Fallback to the front office",
+              how_nl="Deel van de rechtstreekse gesprekken dat onbeantwoord terugviel naar de wachtrij van het KCC.",
+              how_en="Share of direct calls that fell back, unanswered, to the front-office queue."),
+    Parameter(id="indirect_reachability", section="back", kind="share",
+              nl="Indirecte bereikbaarheid", en="Indirect reachability",
+              how_nl="Deel van de doorverbindingen vanuit het KCC dat door de collega werd opgenomen.",
+              how_en="Share of transfers from the front office that the colleague answered."),
+    Parameter(id="transfer_seconds", section="back", kind="seconds",
+              nl="Doorverbindtijd", en="Transfer time",
+              how_nl="Gemiddelde tijd van opnemen door het KCC tot het begin van het doorverbinden (zoektijd).",
+              how_en="Average time from the front office answering until the transfer started (search time)."),
+    Parameter(id="wait_after_transfer_seconds", section="back", kind="seconds",
+              nl="Wachttijd na doorverbinden", en="Wait after transfer",
+              how_nl="Gemiddelde tijd van het begin van het doorverbinden tot de collega opnam of het opgaf.",
+              how_en="Average time from the start of the transfer until the colleague answered or it was given up."),
+    Parameter(id="callbacks_on_time", section="back", kind="share",
+              nl="Op tijd teruggebeld", en="Called back on time",
+              how_nl="Deel van de terugbelverzoeken dat binnen de afgesproken termijn werd nagekomen.",
+              how_en="Share of call-back requests kept within the agreed term."),
+)
+
+WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class ReportRequest(BaseModel):
+    """A period of whole days, local time: `month` (2026-10) or `start` and `end` (inclusive)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: dt.date
+    end: dt.date = Field(description="The last day of the period, inclusive")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ReportRequest:
+        if self.end < self.start:
+            raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
+        return self
+
+    @classmethod
+    def month(cls, text: str) -> ReportRequest:
+        match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise ValueError(f"'{text}' is not a month; write it as YYYY-MM, e.g. 2026-10")
+        first = dt.date(int(match.group(1)), int(match.group(2)), 1)
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        return cls(start=first, end=following - dt.timedelta(days=1))
+
+    @property
+    def label(self) -> str:
+        if self.start.day == 1 and (self.end + dt.timedelta(days=1)).day == 1 and self.start.month == self.end.month:
+            return self.start.strftime("%Y-%m")
+        return f"{self.start.isoformat()}_{self.end.isoformat()}"
+
+    def bounds(self, zone: ZoneInfo) -> tuple[float, float]:
+        """Epoch seconds of local midnight at the start and after the end (DST-safe)."""
+        begin = dt.datetime.combine(self.start, dt.time(), zone)
+        after = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), zone)
+        return begin.timestamp(), after.timestamp()
+
+
+class Figure(BaseModel):
+    id: str
+    section: Section
+    kind: Kind
+    label: str
+    value: float | None = Field(description="None: geen gegevens (no call in the period had the data)")
+    count: int = Field(description="How many calls, transfers or call-backs the figure is counted over")
+    norm: float | None
+    grade: int | None
+
+
+class Bucket(BaseModel):
+    """The front office in one hour of the day, one weekday, or one queue."""
+
+    key: str
+    offered: int
+    answered: int
+    within_20s: int
+    within_norm: int
+    abandoned: int
+    average_speed_of_answer: float | None
+
+
+class AgentFigures(BaseModel):
+    agent: str
+    answered: int
+    within_20s: int
+    average_speed_of_answer: float | None
+    average_talk_seconds: float | None
+    transfers: int
+    average_transfer_seconds: float | None
+
+
+class Report(BaseModel):
+    municipality: str
+    language: Literal["nl", "en"]
+    start: dt.date
+    end: dt.date
+    answer_seconds: int
+    calls: int
+    figures: list[Figure]
+    average_grade: float | None
+    by_hour: list[Bucket]
+    by_weekday: list[Bucket]
+    by_agent: list[AgentFigures]
+    grade_bands: dict[Kind, list[tuple[float, int]]]
