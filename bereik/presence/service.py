@@ -44,6 +44,8 @@ class DirectorySource(Protocol):
     status: SourceStatus
     on_change: Callable[[Diff], None]
 
+    async def run(self) -> None: ...
+
 
 class PhoneSource(Protocol):
     on_change: Callable[[set[str]], None]
@@ -57,6 +59,7 @@ class CalendarSource(Protocol):
 
     def calendar(self, address: str) -> Fact: ...
     def replies(self, address: str) -> Fact: ...
+    async def run(self) -> None: ...
 
 
 RESYNC = "resync"  # told to a subscriber that fell behind: fetch everything again
@@ -115,6 +118,7 @@ class PresenceService:
         self._subscribers: set[Subscription] = set()
         self._published: dict[str, tuple] = {}
         self._lookups = _Lookups(directory.index, settings.device_template)
+        self._tasks: list[asyncio.Task] = []
         directory.on_change = self.directory_changed
         phone.on_change = self.phone_changed
         if outlook is not None:
@@ -209,6 +213,19 @@ class PresenceService:
 
     def tick(self) -> None:
         self._publish(list(self.index.people))
+
+    def start(self) -> None:
+        """Start the background loops: LDAP and Outlook refreshes, and the tick. For app startup."""
+        loops = [self.directory.run(), self.run()]
+        if self.outlook is not None:
+            loops.append(self.outlook.run())
+        self._tasks = [asyncio.ensure_future(loop) for loop in loops]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
 
     async def run(self) -> None:
         # What everyone looks like now, so the first tick only sends real changes.

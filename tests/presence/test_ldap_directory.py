@@ -129,3 +129,32 @@ async def test_wrong_password_is_down_and_the_password_is_not_in_the_status(smal
     await directory.refresh()
     assert not directory.status.up
     assert "wrong-secret-xyz" not in caplog.text and "wrong-secret-xyz" not in repr(directory.settings)
+
+
+async def test_the_service_starts_the_directory_refresh_and_stops_it(small_slapd, tmp_path):
+    import asyncio
+
+    from bereik.presence.absence import AbsenceStore
+    from bereik.presence.phone import PhoneWatcher
+    from bereik.presence.service import PresenceService
+    from test_phone import FakeAmi
+
+    directory = LdapDirectory(settings_for(small_slapd), clock=lambda: NOW)
+    store = AbsenceStore(tmp_path / "absence.sqlite", lambda: NOW)
+    await store.open()
+    service = PresenceService(directory, PhoneWatcher(FakeAmi(), lambda: NOW), store, lambda: NOW)
+    subscription = service.subscribe()
+    service.start()
+    try:
+        for _ in range(250):
+            if directory.status.up:
+                break
+            await asyncio.sleep(0.02)
+        assert len(service.search("", limit=100)) == 40
+        assert service.by_extension("2003")[0][0].id == "p00003"
+        published = {subscription.queue.get_nowait()[0] for _ in range(subscription.queue.qsize())}
+        assert len(published) == 40, "everyone who arrived from LDAP is announced"
+    finally:
+        await service.stop()
+        store.close()
+    assert not service._tasks
