@@ -33,3 +33,12 @@ def small_slapd(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def tls_slapd(tmp_path):
+    """A slapd with a self-signed certificate, listening for StartTLS and LDAPS."""
+    server = Slapd(tmp_path / "slapd", sample.people(10), tls=True)
+    server.start()
+    yield server
+    server.stop()

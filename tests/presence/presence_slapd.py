@@ -46,23 +46,42 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+TLS_CONFIG = """\
+TLSCACertificateFile {dir}/cert.pem
+TLSCertificateFile {dir}/cert.pem
+TLSCertificateKeyFile {dir}/key.pem
+"""
+
+
 class Slapd:
-    def __init__(self, workdir: Path, people: list[sample.SamplePerson]):
+    def __init__(self, workdir: Path, people: list[sample.SamplePerson], tls: bool = False):
         self.dir = workdir
         self.people = people
         self.port = free_port()
+        self.tls_port = free_port() if tls else None
         self.process: subprocess.Popen | None = None
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "db").mkdir(exist_ok=True)
         (self.dir / "bereik.schema").write_text(sample.SCHEMA)
         self.config = self.dir / "slapd.conf"
-        self.config.write_text(CONFIG.format(dir=self.dir, suffix=SUFFIX, root_dn=ROOT_DN, password=ROOT_PASSWORD))
+        config = CONFIG.format(dir=self.dir, suffix=SUFFIX, root_dn=ROOT_DN, password=ROOT_PASSWORD)
+        if tls:
+            made = subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                 "-keyout", str(self.dir / "key.pem"), "-out", str(self.dir / "cert.pem"),
+                 "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                capture_output=True, text=True, check=False)
+            if made.returncode:
+                raise AssertionError(f"openssl could not make a test certificate: {made.stderr}")
+            # Global TLS settings belong before the first database.
+            config = config.replace("database mdb", TLS_CONFIG.format(dir=self.dir) + "database mdb")
+        self.config.write_text(config)
         (self.dir / "people.ldif").write_text("\n".join(sample.ldif(people)))
         for tool in (SLAPD, SLAPADD):
             if not shutil.which(tool):
                 raise AssertionError(f"{tool} is missing: apt-get install slapd ldap-utils")
         loaded = subprocess.run([SLAPADD, "-q", "-f", str(self.config), "-l", str(self.dir / "people.ldif")],
-                                capture_output=True, text=True)
+                                capture_output=True, text=True, check=False)
         if loaded.returncode:
             raise AssertionError(f"slapadd failed: {loaded.stderr}")
 
@@ -70,9 +89,18 @@ class Slapd:
     def url(self) -> str:
         return f"ldap://127.0.0.1:{self.port}"
 
+    @property
+    def ldaps_url(self) -> str:
+        return f"ldaps://127.0.0.1:{self.tls_port}"
+
+    @property
+    def certificate(self) -> str:
+        return str(self.dir / "cert.pem")
+
     def start(self, timeout: float = 10.0) -> None:
+        urls = f"{self.url} {self.ldaps_url}" if self.tls_port else self.url
         self.process = subprocess.Popen(
-            [SLAPD, "-h", self.url, "-f", str(self.config), "-d", "0"],
+            [SLAPD, "-h", urls, "-f", str(self.config), "-d", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -100,6 +128,6 @@ class Slapd:
         """Apply an LDIF change with ldapmodify, as an administrator would."""
         done = subprocess.run(
             ["ldapmodify", "-x", "-H", self.url, "-D", ROOT_DN, "-w", ROOT_PASSWORD],
-            input=ldif, capture_output=True, text=True)
+            input=ldif, capture_output=True, text=True, check=False)
         if done.returncode:
             raise AssertionError(f"ldapmodify failed: {done.stderr}")

@@ -158,3 +158,23 @@ async def test_the_service_starts_the_directory_refresh_and_stops_it(small_slapd
         await service.stop()
         store.close()
     assert not service._tasks
+
+
+async def test_ldaps_with_the_directory_certificate(tls_slapd):
+    directory = LdapDirectory(settings_for(tls_slapd, url=tls_slapd.ldaps_url, ca_file=tls_slapd.certificate),
+                              clock=lambda: NOW)
+    await directory.refresh()
+    assert directory.status.up and len(directory.index.people) == 10
+
+
+async def test_starttls_with_the_directory_certificate(tls_slapd):
+    directory = LdapDirectory(settings_for(tls_slapd, start_tls=True, ca_file=tls_slapd.certificate),
+                              clock=lambda: NOW)
+    await directory.refresh()
+    assert directory.status.up and len(directory.index.people) == 10
+
+
+async def test_an_untrusted_certificate_is_refused(tls_slapd):
+    directory = LdapDirectory(settings_for(tls_slapd, url=tls_slapd.ldaps_url), clock=lambda: NOW)
+    await directory.refresh()
+    assert not directory.status.up and directory.index.people == {}
