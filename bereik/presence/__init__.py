@@ -2,4 +2,14 @@
 
 Pure cores (merge, phone reducer, directory index) with thin shells around them
 (LDAP, AMI, Microsoft Graph, SQLite, HTTP). Reads at call time come from memory only.
+Wiring, in short (see README.md):
+
+    directory = LdapDirectory(LdapSettings(...), clock)
+    phone = PhoneWatcher(ami_client, clock)
+    outlook = OutlookSource(GraphClient(GraphSettings(...), session, clock),
+                            lambda: [p.email for p in directory.index.people.values()])
+    absences = AbsenceStore(path, clock); await absences.open()
+    service = PresenceService(directory, phone, absences, clock, outlook, PresenceSettings(...))
+    app.add_subapp("/api", presence_app(service, middlewares=[login]))
+    service.start()
 """

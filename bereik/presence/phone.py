@@ -103,6 +103,7 @@ class PhoneWatcher:
         self.clock = clock
         self.on_change = on_change
         self.table = PhoneTable()
+        self._fresh = False  # the table has been re-read since the last login
         ami.on_event(EVENT_DEVICE_STATE, self._on_event)
         ami.on_event(EVENT_EXTENSION_STATUS, self._on_event)
         ami.on_login(self.reread)
@@ -113,9 +114,12 @@ class PhoneWatcher:
             self.on_change({key})
 
     async def reread(self) -> None:
+        # Until the re-read succeeds, states from before the login count as unknown.
+        self._fresh = False
         events = await self.ami.action(ACTION_DEVICE_STATE_LIST)
         events += await self.ami.action(ACTION_EXTENSION_STATE_LIST)
         before, self.table = self.table, resync(self.table, events, self.clock())
+        self._fresh = True
         log.info("phone states re-read: %d devices, %d extensions",
                  len(self.table.devices), len(self.table.extensions))
         self.on_change(changed_keys(before, self.table))
@@ -123,4 +127,4 @@ class PhoneWatcher:
     def fact(self, device: str | None, extension: str | None) -> Fact[PhoneReading]:
         reading = self.table.reading(device, extension)
         observed = reading and max(reading.since, self.table.synced_at or reading.since)
-        return Fact(reading, observed, up=self.ami.connected)
+        return Fact(reading, observed, up=self.ami.connected and self._fresh)

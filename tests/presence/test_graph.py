@@ -181,3 +181,10 @@ async def test_the_outlook_source_turns_unknown_when_graph_is_down_or_old(graph,
 
 def test_an_unknown_person_has_no_outlook_facts():
     assert Fact().usable(NOW) is None
+
+
+async def test_an_answer_of_the_wrong_shape_marks_the_source_down_without_raising(graph, session):
+    graph.calendars["p00000@bloemendaal.test"] = {"scheduleItems": [{"status": "busy", "start": {}}]}
+    source = OutlookSource(client_for(graph, session, Clock()), lambda: ["p00000@bloemendaal.test"])
+    await source.refresh()
+    assert not source.status.up and source.status.error == "KeyError"

@@ -160,3 +160,20 @@ def test_resync_keeps_since_for_states_that_did_not_change():
     assert after.synced_at == at(60)
     gone = resync(after, [], at(90))
     assert gone.reading("PJSIP/2001", "2001") is None, "devices Asterisk no longer lists are forgotten"
+
+
+async def test_a_failed_re_read_after_login_leaves_the_old_states_unknown():
+    ami = FakeAmi()
+    watcher = PhoneWatcher(ami, lambda: at(0))
+    assert watcher.fact("PJSIP/2001", "2001").usable(at(0)) is None, "nothing is known before the first re-read"
+    ami.devices = {"PJSIP/2001": "NOT_INUSE"}
+    await ami.login()
+    assert watcher.fact("PJSIP/2001", "2001").usable(at(1)).state is PhoneState.IDLE
+
+    async def timeout(name, **headers):
+        raise TimeoutError("Asterisk did not answer")
+    ami.action = timeout
+    with pytest.raises(TimeoutError):
+        await ami.login()  # the AMI adapter logs the failure of a login callback
+    assert ami.connected
+    assert watcher.fact("PJSIP/2001", "2001").usable(at(2)) is None
