@@ -23,6 +23,9 @@ _WORDS = {
         "ended": "Einde gesprek na {seconds} s.",
         "caller": "Beller {number}",
         "anonymous": "Een anonieme beller",
+        "outside_hours": "buiten de openingstijden",
+        "holiday": "feestdag",
+        "closing_day": "extra sluitingsdag",
     },
     "en": {
         "called": "{who} called {dialled} at {time}.",
@@ -39,6 +42,9 @@ _WORDS = {
         "ended": "Call ended after {seconds} s.",
         "caller": "Caller {number}",
         "anonymous": "An anonymous caller",
+        "outside_hours": "outside opening hours",
+        "holiday": "public holiday",
+        "closing_day": "extra closing day",
     },
 }
 
@@ -82,7 +88,7 @@ def describe(journey: Journey, language: str = "nl") -> str:
             sentences.append(words["forwarded"].format(to=step.detail["to"]))
         elif step.what == "hung_up":
             if reason in ("outside_hours", "holiday", "closing_day"):
-                sentences.append(words["closed"].format(reason=reason, seconds=seconds))
+                sentences.append(words["closed"].format(reason=words[reason], seconds=seconds))
             else:
                 sentences.append(words["ended"].format(seconds=seconds))
     return " ".join(sentences)

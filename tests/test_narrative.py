@@ -1,0 +1,60 @@
+"""Journeys rebuilt from AMI events as Asterisk sends them, and told as the caller experienced them."""
+from bereik.records.journey import JourneyBook
+from bereik.records.narrative import describe
+
+CALLER = {"Uniqueid": "1700.1", "Linkedid": "1700.1", "Channel": "PJSIP/trunk-00000001"}
+AGENT_LEG = {"Uniqueid": "1700.2", "Linkedid": "1700.1", "Channel": "PJSIP/201-00000002"}
+
+
+def events_of_an_answered_call():
+    return [
+        {"Event": "Newchannel", **CALLER, "CallerIDNum": "0612345678", "CallerIDName": "Jan", "Exten": "14023",
+         "Timestamp": "100.0"},
+        {"Event": "Newstate", **CALLER, "ChannelStateDesc": "Up", "Timestamp": "100.1"},
+        {"Event": "QueueCallerJoin", **CALLER, "Queue": "tic", "Position": "2", "Timestamp": "104.0",
+         "ChanVariable(BEREIK_TOPIC)": "afval", "ChanVariable(BEREIK_CHOICE)": "2",
+         "ChanVariable(BEREIK_MUNICIPALITY)": "Bloemendaal", "ChanVariable(BEREIK_REASON)": "menu_choice"},
+        {"Event": "Newchannel", **AGENT_LEG, "Exten": "14023", "Timestamp": "104.1"},
+        {"Event": "Newstate", **AGENT_LEG, "ChannelStateDesc": "Up", "Timestamp": "110.0"},
+        {"Event": "AgentConnect", **CALLER, "Queue": "tic", "MemberName": "Anna de Vries",
+         "Interface": "PJSIP/201", "HoldTime": "6", "RingTime": "2", "Timestamp": "110.0"},
+        {"Event": "Hangup", **AGENT_LEG, "Timestamp": "160.0"},
+        {"Event": "Hangup", **CALLER, "Cause-txt": "Normal Clearing", "Timestamp": "160.0"},
+    ]
+
+
+def test_only_the_caller_leg_makes_a_journey_and_its_steps_are_in_order():
+    book = JourneyBook()
+    for event in events_of_an_answered_call():
+        book.apply(event)
+    [journey] = book.journeys.values()
+    assert [s.what for s in journey.steps] == ["entered", "answered", "queued", "agent_answered", "hung_up"]
+    assert journey.seconds_between("answered", "queued") == 3.9
+    assert journey.variables["BEREIK_TOPIC"] == "afval" and journey.ended
+
+
+def test_the_story_is_dutch_by_default_masks_the_number_and_english_on_request():
+    book = JourneyBook()
+    for event in events_of_an_answered_call():
+        book.apply(event)
+    journey = next(iter(book.journeys.values()))
+    dutch = describe(journey)
+    assert "Beller 06******78 belde 14023" in dutch
+    assert "menukeuze 2 (afval)" in dutch and "Opgenomen door Anna de Vries na 6 s wachten" in dutch
+    assert "0612345678" not in dutch
+    assert "Answered by Anna de Vries after 6 s waiting" in describe(journey, "en")
+
+
+def test_a_closed_call_names_the_reason():
+    book = JourneyBook()
+    book.apply({"Event": "Newchannel", **CALLER, "CallerIDNum": "", "Exten": "14023", "Timestamp": "1"})
+    book.apply({"Event": "Hangup", **CALLER, "ChanVariable(BEREIK_REASON)": "holiday", "Timestamp": "11"})
+    story = describe(next(iter(book.journeys.values())))
+    assert story.startswith("Een anonieme beller") and "Gesloten (feestdag)" in story
+
+
+def test_events_of_unknown_calls_or_kinds_are_ignored():
+    book = JourneyBook()
+    assert book.apply({"Event": "QueueCallerJoin", **CALLER}) is None
+    assert book.apply({"Event": "SomethingNew"}) is None
+    assert book.journeys == {}
