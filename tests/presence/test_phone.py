@@ -4,9 +4,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bereik.presence.phone import PhoneTable, PhoneWatcher, reduce, resync
-from bereik.presence.vocabulary import PhoneState
+from bereik.presence.vocabulary import DEVICE_STATES, PhoneState
 
 T0 = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
 
@@ -177,3 +179,26 @@ async def test_a_failed_re_read_after_login_leaves_the_old_states_unknown():
         await ami.login()  # the AMI adapter logs the failure of a login callback
     assert ami.connected
     assert watcher.fact("PJSIP/2001", "2001").usable(at(2)) is None
+
+events = st.lists(st.tuples(st.sampled_from(["PJSIP/2001", "PJSIP/2002", "PJSIP/2003"]),
+                            st.sampled_from(sorted(DEVICE_STATES))), max_size=40)
+
+
+@given(events)
+def test_the_table_holds_each_devices_last_state_since_it_last_changed(sequence):
+    table = PhoneTable()
+    for second, (name, state) in enumerate(sequence):
+        table, _ = reduce(table, device(name, state), at(second))
+    for name in {n for n, _ in sequence}:
+        last = max(i for i, (n, _) in enumerate(sequence) if n == name)
+        assert table.devices[name].state is DEVICE_STATES[sequence[last][1]]
+        since = last
+        while since > 0 and any(n == name for n, _ in sequence[:since]):
+            previous = max(i for i, (n, _) in enumerate(sequence[:since]) if n == name)
+            if DEVICE_STATES[sequence[previous][1]] is not DEVICE_STATES[sequence[since][1]]:
+                break
+            since = previous
+        assert table.devices[name].since == at(since)
+    # A re-read of the same states changes nothing but the sync time.
+    again = resync(table, [device(n, s) for n, s in sequence], at(999))
+    assert {k: v.state for k, v in again.devices.items()} == {k: v.state for k, v in table.devices.items()}
