@@ -134,10 +134,11 @@ async def test_wrong_password_is_down_and_the_password_is_not_in_the_status(smal
 async def test_the_service_starts_the_directory_refresh_and_stops_it(small_slapd, tmp_path):
     import asyncio
 
+    from test_phone import FakeAmi
+
     from bereik.presence.absence import AbsenceStore
     from bereik.presence.phone import PhoneWatcher
     from bereik.presence.service import PresenceService
-    from test_phone import FakeAmi
 
     directory = LdapDirectory(settings_for(small_slapd), clock=lambda: NOW)
     store = AbsenceStore(tmp_path / "absence.sqlite", lambda: NOW)
