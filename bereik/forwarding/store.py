@@ -59,6 +59,7 @@ class Forward:
 class ForwardingStore:
     def __init__(self, path: str | Path, config: Config):
         self.config = config
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(_SCHEMA)

@@ -4,15 +4,19 @@ from __future__ import annotations
 import datetime as dt
 
 from bereik.config.model import WEEKDAYS, Config
-from bereik.ivr.phrases import fill, next_opening_phrase
+from bereik.ivr.phrases import BACK_OFFICE_TEXTS, back_office_text, fill, next_opening_phrase
 
 
 def spoken_texts(config: Config) -> list[str]:
-    texts = [fill(config, text) for key, text in config.texts.items() if key != "closed"]
+    # "closed" and the back-office texts have per-call placeholders, filled in below.
+    per_call = {"closed", *BACK_OFFICE_TEXTS[config.language]}
+    texts = [fill(config, text) for key, text in config.texts.items() if key not in per_call]
     if config.menu:
         texts += [option.text for option in config.menu.options]
     if "closed" in config.texts:
         texts += [fill(config, config.texts["closed"], next_opening=phrase) for phrase in _next_opening_phrases(config)]
+    names = [p.name for p in config.people] + [d.name for d in config.departments if d.number]
+    texts += [back_office_text(config, key, name) for name in names for key in ("camp_on_offer", "not_reachable")]
     return list(dict.fromkeys(texts))
 
 

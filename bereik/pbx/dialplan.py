@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bereik.config.model import Config, Position
+from bereik.config.model import Config, Person, Position
 from bereik.pbx import variables as var
+from bereik.routing.direct import SECONDS_PER_RING, Origin, Stage
 from bereik.records import cel
 from bereik.secrets import AMI_SECRET, Secrets
 
@@ -19,6 +20,9 @@ ENTRY_CONTEXT = "bereik-entry"
 QUEUE_CONTEXT = "bereik-queue"
 FORWARD_CONTEXT = "bereik-forward"
 INTERNAL_CONTEXT = "bereik-internal"
+DIRECT_CONTEXT = "bereik-direct"
+CAMP_QUEUE_PREFIX = "camp-"  # camp-<extension>: callers waiting behind that colleague's call
+PICKUP_CODE = "*8"  # alone: the ringing phone of one's own department; *8<extension>: that colleague's
 TRUNK_ENDPOINT = "trunk"
 OVERFLOW_PENALTY = 10
 AGENT_RING_SECONDS = 20  # four Dutch rings before the next agent is tried
@@ -105,6 +109,7 @@ def _extensions(config: Config) -> str:
         "exten => T,1,Set(TIMEOUT(absolute)=0)",
         f" same => n,Set({var.REASON}=watchdog)",
         f" same => n,Goto({QUEUE_CONTEXT},{front_office},1)",
+        *_direct_numbers(config),
         "",
         f"[{QUEUE_CONTEXT}]",
     ]
@@ -137,9 +142,102 @@ def _extensions(config: Config) -> str:
             " same => n,Hangup()",
         )],
         f"exten => {config.number},1,Goto({ENTRY_CONTEXT},{config.number},1)",
+        *_internal_back_office(config),
         "",
+        *_direct_context(config),
     ]
     return "\n".join(lines)
+
+
+def _direct_numbers(config: Config) -> list[str]:
+    numbers = [d.number for d in config.departments if d.number] + [p.direct for p in config.people if p.direct]
+    if not numbers:
+        return []
+    return ["; Direct numbers of people and departments.", *[line for number in numbers for line in (
+        f"exten => {number},1,Set({var.ORIGIN}={Origin.OUTSIDE})",
+        f" same => n,Goto({DIRECT_CONTEXT},{number},1)",
+    )]]
+
+
+def _internal_back_office(config: Config) -> list[str]:
+    lines = [line for person in config.people for line in (
+        f"exten => {person.extension},1,Set({var.ORIGIN}={Origin.INSIDE})",
+        f" same => n,Goto({DIRECT_CONTEXT},{person.extension},1)",
+    )]
+    if config.people:
+        lines += [
+            f"; Directed pickup: {PICKUP_CODE}<extension> answers that colleague's ringing phone "
+            f"({PICKUP_CODE} alone, the department's, is answered by chan_pjsip itself).",
+            f"exten => _{PICKUP_CODE}X.,1,PickupChan(PJSIP/${{FILTER(0-9,${{EXTEN:{len(PICKUP_CODE)}}})}})",
+            " same => n,Hangup()",
+        ]
+    if config.pbx.trunk:
+        # Call-backs show the department's number (Haarlem lost callers to the KCC's own number).
+        lines += [
+            "; Calls out through the trunk.",
+            f"exten => _0X.,1,Set(CALLERID(num)=${{IF($[\"${{{var.OUTGOING_ID}}}\" != \"\"]"
+            f"?${{{var.OUTGOING_ID}}}:{config.number})}})",
+            f" same => n,Dial(PJSIP/${{EXTEN}}@{TRUNK_ENDPOINT},60)",
+            " same => n,Hangup()",
+        ]
+    return lines
+
+
+def _direct_context(config: Config) -> list[str]:
+    """A call to one colleague: bereik decides each step, the dialplan carries it out.
+
+    bereik is asked at the start, after ringing and after waiting behind a call; it
+    leaves its stage on the channel so that a hang-up in between is recorded too.
+    """
+    if not config.people:
+        return []
+    agi_host, agi_port = _host_port(config.pbx.agi)
+    agi = f"agi://{agi_host}:{agi_port}/direct"
+    front_office = config.front_office
+    ring_seconds = config.back_office.rings * SECONDS_PER_RING
+    return [
+        f"[{DIRECT_CONTEXT}]",
+        f"exten => _X.,1,NoOp(bereik direct call)",
+        f" same => n,Set(CALLERID(name)=${{FILTER({_SAFE_NAME_CHARS},${{CALLERID(name)}})}})",
+        " same => n,Set(CALLERID(num)=${FILTER(0-9+*#,${CALLERID(num)})})",
+        # Answered at once: the caller hears Asterisk's Dutch ring tone, the offer and the message.
+        " same => n,Answer()",
+        f" same => n,Set({var.EVENT}=start)",
+        f" same => n(ask),MSet({','.join(f'{name}=' for name in var.DIRECT_OUTPUTS)})",
+        f" same => n,Set(TIMEOUT(absolute)={config.pbx.watchdog_seconds})",
+        f" same => n,AGI({agi},${{{var.EVENT}}})",
+        " same => n,Set(TIMEOUT(absolute)=0)",
+        f' same => n,GotoIf($["${{{var.ROUTED}}}" != "1"]?failopen)',
+        f' same => n,GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_RING}"]?ring)',
+        f' same => n,GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_CAMP}"]?camp)',
+        f' same => n,GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_QUEUE}"]?{QUEUE_CONTEXT},${{{var.QUEUE}}},1)',
+        " same => n,Hangup()",
+        # g: back here after the colleague hangs up, so that bereik records the answered call.
+        f" same => n(ring),Dial(${{{var.DIAL}}},${{{var.RING_SECONDS}}},g)",
+        f" same => n,Set({var.EVENT}=rang)",
+        " same => n,Goto(ask)",
+        # Camp-on: a one-member queue rings the colleague the moment their line frees (ringinuse=no).
+        f" same => n(camp),Queue(${{{var.CAMP_QUEUE}}},rc,,,${{{var.CAMP_SECONDS}}})",
+        f" same => n,Set({var.EVENT}=waited)",
+        " same => n,Goto(ask)",
+        # Fail open: a citizen reaches the front office, a colleague rings the extension.
+        f" same => n(failopen),Set({var.REASON}=failopen-${{AGISTATUS}})",
+        f' same => n,GotoIf($["${{{var.ORIGIN}}}" = "{Origin.INSIDE}"]?inside)',
+        f" same => n,Goto({QUEUE_CONTEXT},{front_office},1)",
+        f" same => n(inside),Dial(PJSIP/${{EXTEN}},{ring_seconds})",
+        " same => n,Hangup()",
+        "exten => T,1,Set(TIMEOUT(absolute)=0)",
+        f" same => n,Set({var.REASON}=watchdog)",
+        f" same => n,Goto({QUEUE_CONTEXT},{front_office},1)",
+        "; The caller hung up while the colleague's phone rang or while waiting behind their call: record it.",
+        f'exten => h,1,GotoIf($["${{{var.DIRECT_STAGE}}}" != "{Stage.RINGING}" & '
+        f'"${{{var.DIRECT_STAGE}}}" != "{Stage.CAMPED}"]?done)',
+        # A hung-up channel must not send "HANGUP" into the FastAGI conversation.
+        " same => n,Set(AGISIGHUP=no)",
+        f" same => n,AGI({agi},hungup)",
+        " same => n(done),NoOp()",
+        "",
+    ]
 
 
 def _member_name(name: str) -> str:
@@ -180,7 +278,32 @@ def _queues(config: Config) -> str:
             name = _member_name(agents.get(position.extension, f"positie {position.extension}"))
             lines.append(f"member => PJSIP/{position.extension},{penalty},{name},PJSIP/{position.extension}")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _camp_queues(config))
+
+
+def _camp_queues(config: Config) -> list[str]:
+    """One queue per colleague for camp-on: chan_pjsip offers no CCSS (Asterisk's call completion)."""
+    lines = []
+    for person in config.people:
+        lines += [
+            f"[{CAMP_QUEUE_PREFIX}{person.extension}]",
+            f"; Callers waiting behind {_member_name(person.name)}'s call",
+            "strategy=ringall",
+            f"timeout={config.back_office.rings * SECONDS_PER_RING}",
+            "retry=1",
+            # Rung only when the line is free again: this is what makes it camp-on.
+            "ringinuse=no",
+            "joinempty=yes",
+            "leavewhenempty=no",
+            "announce-frequency=0",
+            "announce-holdtime=no",
+            "announce-position=no",
+            "periodic-announce-frequency=0",
+            "setinterfacevar=yes",
+            f"member => PJSIP/{person.extension},0,{_member_name(person.name)},PJSIP/{person.extension}",
+            "",
+        ]
+    return lines
 
 
 _ENDPOINT_DEFAULTS = [
@@ -231,10 +354,25 @@ def _pjsip(config: Config, secrets: Secrets) -> str:
         for position in queue.positions:
             name = _member_name(agents.get(position.extension, f"positie {position.extension}"))
             lines += _phone(position, name, secrets, config.language)
+    for person in config.people:
+        lines += _phone(person, _member_name(person.name), secrets, config.language, _back_office_phone(config, person))
     return "\n".join(lines)
 
 
-def _phone(position: Position, name: str, secrets: Secrets, language: str) -> list[str]:
+def _back_office_phone(config: Config, person: Person) -> list[str]:
+    department = config.department_of(person.extension)
+    if department is None:
+        return []
+    # Group pickup: *8 answers a ringing phone of one's own department.
+    lines = [f"named_pickup_group={department.id}", f"named_call_group={department.id}"]
+    caller_id = department.caller_id or department.number
+    if caller_id:
+        lines.append(f"set_var={var.OUTGOING_ID}={caller_id}")
+    return lines
+
+
+def _phone(position: Position | Person, name: str, secrets: Secrets, language: str,
+           extra: tuple[str, ...] | list[str] = ()) -> list[str]:
     ext = position.extension
     endpoint = [
         f"[{ext}]",
@@ -244,7 +382,7 @@ def _phone(position: Position, name: str, secrets: Secrets, language: str) -> li
         *_ENDPOINT_DEFAULTS,
         f"aors={ext}",
         f'callerid="{name}" <{ext}>',
-        "named_call_group=" + ext,
+        *(extra or ["named_call_group=" + ext]),
     ]
     if position.address:
         return [
@@ -328,8 +466,9 @@ rtpend=20000
 icesupport=no
 """
 
-_FEATURES = """[general]
+_FEATURES = f"""[general]
 transferdigittimeout=3
+pickupexten={PICKUP_CODE}
 
 [featuremap]
 atxfer=*2

@@ -17,8 +17,31 @@ ACTION_HANGUP = "hangup"
 # What bereik sets on a call; the dialplan clears them all before the hand-over.
 OUTPUTS = (ROUTED, ACTION, QUEUE, TOPIC, CHOICE, MUNICIPALITY, FORWARD_TO, REASON)
 
+# A call to one colleague (bereik.routing.direct), handed to bereik before and after each step.
+EVENT = "BEREIK_EVENT"  # set by the dialplan: what just happened (start, rang, waited, hungup)
+ORIGIN = "BEREIK_ORIGIN"  # set by the dialplan: outside (the trunk) or inside (a desk phone)
+DIRECT_STAGE = "BEREIK_DIRECT_STAGE"  # where bereik left the call: ringing, offered, camped, ...
+DIAL = "BEREIK_DIAL"  # what to ring: PJSIP/<extension> or PJSIP/<number>@trunk
+RING_SECONDS = "BEREIK_RING_SECONDS"
+CAMP_QUEUE = "BEREIK_CAMP_QUEUE"
+CAMP_SECONDS = "BEREIK_CAMP_SECONDS"
+# The context the front office sees when the call falls back: whom, via whom, when, why.
+TRIED = "BEREIK_TRIED"  # the extension of the colleague rung
+TRIED_VIA = "BEREIK_TRIED_VIA"  # absence forwarding: a colleague's extension or "mobile"
+TRIED_AT = "BEREIK_TRIED_AT"
+FAILED = "BEREIK_FAILED"  # noanswer, busy, unavailable, dnd, camp_timeout
+DEPARTMENT = "BEREIK_DEPARTMENT"
+# Set on a department's desk phones (pjsip set_var): the caller ID of their outgoing calls.
+OUTGOING_ID = "BEREIK_OUTGOING_ID"
+
+ACTION_RING = "ring"
+ACTION_CAMP = "camp"
+
+# What the dialplan clears before each hand-over of a direct call.
+DIRECT_OUTPUTS = (ROUTED, ACTION, DIAL, DIRECT_STAGE)
+
 # Carried in every AMI event about the channel (manager.conf channelvars).
-IN_AMI_EVENTS = (TOPIC, CHOICE, MUNICIPALITY, REASON)
+IN_AMI_EVENTS = (TOPIC, CHOICE, MUNICIPALITY, REASON, TRIED, TRIED_VIA, TRIED_AT, FAILED, DEPARTMENT)
 
 # Read by app_queue and Read(); set by Asterisk.
 READ_RESULT = "BEREIK_KEY"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bereik.pbx import variables as var
+from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX, DIRECT_CONTEXT
 
 FRONT_CHANNEL_PREFIXES = ("PJSIP/trunk-",)
 
@@ -93,10 +94,15 @@ class JourneyBook:
 
     def _on_QueueCallerJoin(self, event):
         journey = self._caller_leg(event)
-        if journey:
+        if journey and event.get("Queue", "").startswith(CAMP_QUEUE_PREFIX):
+            journey.steps.append(Step(_timestamp(event), "camped", {"colleague": event["Queue"][len(CAMP_QUEUE_PREFIX):]}))
+        elif journey:
             journey.steps.append(Step(_timestamp(event), "queued", {
                 "queue": event.get("Queue", ""), "position": event.get("Position", ""),
                 "topic": event.get(f"ChanVariable({var.TOPIC})", ""),
+                # A direct call that fell back: whom the caller tried and why it failed.
+                "tried": event.get(f"ChanVariable({var.TRIED})", ""),
+                "failed": event.get(f"ChanVariable({var.FAILED})", ""),
             }))
         return journey
 
@@ -127,8 +133,30 @@ class JourneyBook:
 
     def _on_DialBegin(self, event):
         journey = self._caller_leg(event)
-        if journey and event.get("DestChannel", "").startswith(FRONT_CHANNEL_PREFIXES):
+        if journey and event.get("Context") == DIRECT_CONTEXT:
+            journey.steps.append(Step(_timestamp(event), "rang", {
+                "to": _endpoint(event.get("DestChannel", "")),
+                "via": event.get(f"ChanVariable({var.TRIED_VIA})", ""),
+            }))
+        elif journey and event.get("DestChannel", "").startswith(FRONT_CHANNEL_PREFIXES):
             journey.steps.append(Step(_timestamp(event), "forwarded", {"to": event.get("DestExten", "")}))
+        return journey
+
+    def _on_DialEnd(self, event):
+        journey = self._caller_leg(event)
+        if journey and event.get("Context") == DIRECT_CONTEXT:
+            journey.steps.append(Step(_timestamp(event), "ring_ended", {
+                "to": _endpoint(event.get("DestChannel", "")), "status": event.get("DialStatus", ""),
+            }))
+        return journey
+
+    def _on_Pickup(self, event):
+        # A colleague answered the ringing phone from their own (call pickup).
+        journey = self.journeys.get(event.get("TargetLinkedid", ""))
+        if journey:
+            journey.steps.append(Step(_timestamp(event), "picked_up", {
+                "ringing": _endpoint(event.get("TargetChannel", "")), "by": _endpoint(event.get("Channel", "")),
+            }))
         return journey
 
     def _on_Hangup(self, event):
@@ -137,3 +165,8 @@ class JourneyBook:
             journey.ended = True
             journey.steps.append(Step(_timestamp(event), "hung_up", {"cause": event.get("Cause-txt", "")}))
         return journey
+
+
+def _endpoint(channel: str) -> str:
+    """PJSIP/301-0000002a -> 301."""
+    return channel.partition("/")[2].rpartition("-")[0]

@@ -1,0 +1,181 @@
+"""A call to one colleague, handed to bereik at each step (dialplan context bereik-direct).
+
+1. start: whom the number reaches, their phone's state, their presence and any
+   absence forward go into `DirectCall`; the decision comes back (ring, offer
+   camp-on, fall back).
+2. rang / waited: after Dial() or the camp-on queue, DIALSTATUS or QUEUESTATUS
+   goes in; the next decision comes back.
+3. hungup: the caller hung up while the call was ringing or waiting; recorded.
+
+bereik keeps nothing in memory between hand-overs: the stage and the attempt
+travel on the channel, so a restart of bereik between two steps loses nothing.
+Every step is one structured log line (`direct`), the attempt's record.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+
+from bereik.calllog import CallLog, mask_number
+from bereik.config.model import Config
+from bereik.forwarding.store import ForwardingStore
+from bereik.ivr.prompts import PromptLibrary
+from bereik.pbx import variables as var
+from bereik.pbx.agi import AgiHangup, AgiSession
+from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX, TRUNK_ENDPOINT
+from bereik.routing.direct import (
+    Attempt, CampOn, Decision, DirectCall, Diversion, Done, Facts, Fallback, OfferCampOn, Origin, Ring,
+    Stage, attempt_for,
+)
+
+Clock = Callable[[], dt.datetime]
+
+# The event the dialplan reports -> the stage bereik left the call in.
+_RESUMED_STAGE = {"rang": Stage.RINGING, "waited": Stage.CAMPED}
+
+
+class DirectHandler:
+    def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock,
+                 forwarding: ForwardingStore | None = None):
+        self.config = config
+        self.prompts = prompts
+        self.clock = clock
+        self.forwarding = forwarding
+        self._known_sounds: dict[str, str] = {}
+
+    async def __call__(self, session: AgiSession) -> None:
+        event = session.environment.get("agi_arg_1", "")
+        dialled = session.environment.get("agi_extension", "")
+        log = CallLog(session.uniqueid or "unknown")
+        origin = Origin(await session.get_variable(var.ORIGIN) or Origin.OUTSIDE)
+        attempt = attempt_for(self.config, dialled, origin, self.clock().isoformat(timespec="seconds"))
+        if attempt is None:
+            # Not ours (a stale dialplan): without BEREIK_ROUTED the dialplan fails open.
+            log.step("direct", event=event, outcome="unknown_number", dialled=mask_number(dialled))
+            return
+        if event != "start":
+            attempt = await self._attempt_on_channel(session, attempt)
+        call = DirectCall(self.config, attempt, stage=await self._stage(session, event))
+        caller = mask_number(session.environment.get("agi_callerid", ""))
+        record = {"event": event, "caller": caller, "target": attempt.extension,
+                  "department": attempt.department, "origin": attempt.origin.value}
+        try:
+            decision = await self._decide(session, call, event, record)
+            while isinstance(decision, OfferCampOn):
+                key = await self._ask(session, decision)
+                record["camp_on_key"] = key or "none"
+                decision = call.pressed(key)
+            record.update(_summary(decision))
+            await self._carry_out(session, call, decision)
+        except AgiHangup:
+            record.update(_summary(call.hung_up()))
+        log.step("direct", via=call.attempt.via, **record)
+
+    async def _decide(self, session: AgiSession, call: DirectCall, event: str, record: dict) -> Decision:
+        extension = call.attempt.extension
+        if event == "start":
+            return call.start(await self._facts(session, extension))
+        if event == "rang":
+            status = await session.get_variable("DIALSTATUS") or ""
+            record.update(status=status, ring_seconds=await self._ring_seconds(session))
+            return call.rang(status, device=await self._device(session, extension))
+        if event == "waited":
+            status = await session.get_variable("QUEUESTATUS") or ""
+            record.update(status=status)
+            return call.waited(status, answered=bool(await session.get_variable("MEMBERINTERFACE")))
+        if event == "hungup":
+            # The call may have been answered before the caller hung up.
+            if call.stage is Stage.RINGING and await session.get_variable("DIALSTATUS") == "ANSWER":
+                record.update(ring_seconds=await self._ring_seconds(session))
+                call.rang("ANSWER")
+            elif call.stage is Stage.CAMPED and await session.get_variable("MEMBERINTERFACE"):
+                call.waited("", answered=True)
+            return call.hung_up()
+        raise ValueError(f"unknown event {event!r} from the dialplan")
+
+    async def _stage(self, session: AgiSession, event: str) -> Stage:
+        if event == "start":
+            return Stage.NEW
+        if event == "hungup":
+            return Stage(await session.get_variable(var.DIRECT_STAGE) or Stage.NEW)
+        return _RESUMED_STAGE[event]
+
+    async def _attempt_on_channel(self, session: AgiSession, attempt: Attempt) -> Attempt:
+        via = await session.get_variable(var.TRIED_VIA) or ""
+        at = await session.get_variable(var.TRIED_AT) or attempt.at
+        return Attempt(attempt.extension, attempt.name, attempt.department, attempt.origin, at, via)
+
+    async def _facts(self, session: AgiSession, extension: str) -> Facts:
+        presence = await session.get_variable(f"PRESENCE_STATE(CustomPresence:{extension},value)") or ""
+        forward = self.forwarding.in_force(extension, self.clock()) if self.forwarding else None
+        diversion = None
+        if forward is not None and forward.mobile:
+            diversion = Diversion(self.config.person(extension).mobile, mobile=True)
+        elif forward is not None:
+            diversion = Diversion(forward.target, mobile=False, device=await self._device(session, forward.target))
+        return Facts(await self._device(session, extension), presence, diversion)
+
+    @staticmethod
+    async def _device(session: AgiSession, extension: str) -> str:
+        return await session.get_variable(f"DEVICE_STATE(PJSIP/{extension})") or "UNKNOWN"
+
+    @staticmethod
+    async def _ring_seconds(session: AgiSession) -> int | None:
+        dialed, answered = [await session.get_variable(name) for name in ("DIALEDTIME", "ANSWEREDTIME")]
+        try:
+            return int(dialed) - int(answered or 0)
+        except (TypeError, ValueError):
+            return None
+
+    async def _ask(self, session: AgiSession, offer: OfferCampOn) -> str | None:
+        sounds = [await self._sound(text) for text in offer.say]
+        await session.execute("Read", var.READ_RESULT, "&".join(sounds), "1", "", "1", f"{offer.timeout:g}",
+                              timeout=offer.timeout + 120)
+        key = await session.get_variable(var.READ_RESULT)
+        return key[:1] if key else None
+
+    async def _carry_out(self, session: AgiSession, call: DirectCall, decision: Decision) -> None:
+        attempt = call.attempt
+        settings = {var.TRIED: attempt.extension, var.TRIED_VIA: attempt.via, var.TRIED_AT: attempt.at,
+                    var.DEPARTMENT: attempt.department}
+        match decision:
+            case Ring(to=to, external=external, seconds=seconds):
+                dial = f"PJSIP/{to}@{TRUNK_ENDPOINT}" if external else f"PJSIP/{to}"
+                settings |= {var.ACTION: var.ACTION_RING, var.DIAL: dial, var.RING_SECONDS: str(seconds)}
+            case CampOn(extension=extension, seconds=seconds):
+                settings |= {var.ACTION: var.ACTION_CAMP, var.CAMP_QUEUE: f"{CAMP_QUEUE_PREFIX}{extension}",
+                             var.CAMP_SECONDS: str(seconds)}
+            case Fallback(say=say, queue=queue, reason=reason):
+                if say:
+                    sounds = [await self._sound(text) for text in say]
+                    await session.execute("Playback", "&".join(sounds), timeout=120)
+                settings |= {var.FAILED: reason.value, var.REASON: "direct"}
+                settings |= {var.ACTION: var.ACTION_QUEUE, var.QUEUE: queue} if queue else \
+                    {var.ACTION: var.ACTION_HANGUP}
+            case Done():
+                settings |= {var.ACTION: var.ACTION_HANGUP}
+        # The stage last but one and BEREIK_ROUTED last, in one MSet: never one without the other.
+        settings[var.DIRECT_STAGE] = call.stage.value
+        await session.execute("MSet", *(f"{name}={value}" for name, value in settings.items()), f"{var.ROUTED}=1")
+
+    async def _sound(self, text: str) -> str:
+        name = self._known_sounds.get(text)
+        if name is None:
+            name, _ = await asyncio.to_thread(self.prompts.ensure, text)
+            self._known_sounds[text] = name
+        return name
+
+
+def _summary(decision: Decision) -> dict[str, object]:
+    match decision:
+        case Ring():
+            return {"action": "ring", "to": mask_number(decision.to) if decision.external else decision.to,
+                    "ring_for": decision.seconds}
+        case CampOn():
+            return {"action": "camp_on", "max_seconds": decision.seconds}
+        case Fallback():
+            return {"action": "fallback", "queue": decision.queue or "", "outcome": decision.reason.value}
+        case Done():
+            return {"action": "end", "outcome": decision.outcome}
+    return {}

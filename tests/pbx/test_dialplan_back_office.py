@@ -1,0 +1,78 @@
+"""The generated configuration for the back office: direct numbers, camp-on queues, pickup, caller ID."""
+from pathlib import Path
+
+from bereik.config import load_config
+from bereik.pbx.dialplan import generate
+from bereik.secrets import AMI_SECRET, Secrets
+
+CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+FILES = generate(CONFIG, Secrets({AMI_SECRET: "k3Wq9-long-random-secret"}))
+
+
+def section(text: str, name: str) -> list[str]:
+    lines, inside = [], False
+    for line in text.splitlines():
+        if line.startswith("["):
+            inside = line.startswith(f"[{name}]")
+            continue
+        if inside and line and not line.startswith(";"):
+            lines.append(line)
+    return lines
+
+
+def test_direct_numbers_from_outside_and_extensions_from_inside_reach_the_direct_context():
+    entry = section(FILES["extensions.conf"], "bereik-entry")
+    assert "exten => 0235115301,1,Set(BEREIK_ORIGIN=outside)" in entry
+    assert " same => n,Goto(bereik-direct,0235115300,1)" in entry  # the department number
+    internal = section(FILES["extensions.conf"], "bereik-internal")
+    assert "exten => 312,1,Set(BEREIK_ORIGIN=inside)" in internal
+
+
+def test_a_direct_call_fails_open_to_the_tic_and_rings_once_per_decision():
+    direct = section(FILES["extensions.conf"], "bereik-direct")
+    agi = next(i for i, line in enumerate(direct) if "AGI(agi://127.0.0.1:4573/direct,${BEREIK_EVENT})" in line)
+    assert "MSet(BEREIK_ROUTED=,BEREIK_ACTION=,BEREIK_DIAL=,BEREIK_DIRECT_STAGE=)" in direct[agi - 2]
+    assert 'GotoIf($["${BEREIK_ROUTED}" != "1"]?failopen)' in direct[agi + 2]
+    failopen = next(i for i, line in enumerate(direct) if "(failopen)" in line)
+    assert direct[failopen + 2] == " same => n,Goto(bereik-queue,tic,1)"
+    assert " same => n(ring),Dial(${BEREIK_DIAL},${BEREIK_RING_SECONDS},g)" in direct
+    assert any(line.startswith("exten => h,1,GotoIf(") and "ringing" in line and "camped" in line for line in direct)
+
+
+def test_every_colleague_has_a_camp_on_queue_that_rings_only_a_free_line():
+    camp = section(FILES["queues.conf"], "camp-301")
+    assert "ringinuse=no" in camp and "timeout=20" in camp
+    assert camp[-1] == "member => PJSIP/301,0,Eva Smit,PJSIP/301"
+    assert not [line for line in camp if line.startswith("member") and "302" in line]
+
+
+def test_pickup_groups_per_department_and_directed_pickup():
+    eva = section(FILES["pjsip.conf"], "301")
+    assert "named_pickup_group=vergunningen" in eva and "named_call_group=vergunningen" in eva
+    hanna = section(FILES["pjsip.conf"], "311")
+    assert "named_pickup_group=wmo" in hanna
+    internal = section(FILES["extensions.conf"], "bereik-internal")
+    assert "exten => _*8X.,1,PickupChan(PJSIP/${FILTER(0-9,${EXTEN:2})})" in internal
+    assert "pickupexten=*8" in FILES["features.conf"]
+
+
+def test_a_departments_calls_out_show_its_own_number_not_the_front_offices():
+    assert "set_var=BEREIK_OUTGOING_ID=0235115300" in section(FILES["pjsip.conf"], "302")
+    assert not [line for line in section(FILES["pjsip.conf"], "311") if "BEREIK_OUTGOING_ID" in line]
+    internal = section(FILES["extensions.conf"], "bereik-internal")
+    out = internal.index(next(line for line in internal if line.startswith("exten => _0X.,1")))
+    assert "${BEREIK_OUTGOING_ID}" in internal[out] and ":14023)" in internal[out]
+    assert internal[out + 1] == " same => n,Dial(PJSIP/${EXTEN}@trunk,60)"
+
+
+def test_the_attempt_is_in_every_ami_event():
+    assert "BEREIK_TRIED,BEREIK_TRIED_VIA,BEREIK_TRIED_AT,BEREIK_FAILED" in FILES["manager.conf"]
+
+
+def test_bereik_prompts_renders_the_back_office_sentences_for_every_name():
+    from bereik.ivr.catalogue import spoken_texts
+
+    custom = CONFIG.model_copy(update={"texts": {**CONFIG.texts, "not_reachable": "{name} is er even niet."}})
+    texts = spoken_texts(custom)
+    assert "Ivo Meijer is er even niet." in texts and "Vergunningen is er even niet." in texts
+    assert any(text.startswith("Eva Smit is in gesprek.") for text in texts)
