@@ -20,6 +20,8 @@ from pydantic import (
     field_validator,
 )
 
+from bereik.ivr.wait_message import wait_texts
+
 MAX_MENU_OPTIONS = 5
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -229,8 +231,9 @@ class Pbx(Strict):
         "number; forwards to other municipalities go out through it",
     )
     watchdog_seconds: int = Field(
-        default=180, ge=30, le=3600,
-        description="A caller still in bereik's hands after this long goes to the front office anyway",
+        default=5, ge=2, le=60,
+        description="How long bereik may stay silent when it takes a call before the dialplan "
+        "sends the caller to the front office; bereik extends it step by step",
     )
 
 
@@ -306,6 +309,48 @@ class Reports(Strict):
     grade_bands: GradeBands = GradeBands()
 
 
+class Overflow(Strict):
+    """When the overflow position joins the TIC queue; two thresholds each way, so it does not flap."""
+
+    on_callers: int = Field(default=4, ge=1, le=200, description="Callers waiting at which the position joins")
+    on_wait_seconds: int = Field(
+        default=240, ge=10, le=3600, description="Or the expected wait (seconds) at which the position joins")
+    off_callers: int = Field(default=1, ge=0, le=200, description="At or below this many callers it may leave")
+    off_wait_seconds: int = Field(
+        default=60, ge=0, le=3600, description="And at or below this expected wait (seconds)")
+    min_minutes_on: float = Field(
+        default=5, ge=0, le=120, description="Once joined, the position stays at least this long")
+
+
+class Waiting(Strict):
+    """What a caller waiting for the front office hears, and how the queue widens."""
+
+    first_after_rings: int = Field(default=4, ge=1, le=60, description="Dutch rings (5 s each) before the first message")
+    repeat_every_rings: int = Field(default=4, ge=1, le=60, description="Rings between messages")
+    mode: Literal["wait", "position", "both"] = Field(
+        default="both", description="Say the expected wait, the callers ahead, or both (uncertain: position only)")
+    online_hint: str = Field(default="", max_length=300, description="Added to every message when not empty")
+    texts: dict[str, SpokenText] = Field(
+        default={}, description="Overrides of the message parts (bereik.ivr.wait_message.WaitTexts)")
+    topic_fallback_seconds: int = Field(
+        default=60, ge=0, le=3600,
+        description="A caller with a topic is offered to the agents trained for it, after this to every TIC agent")
+    overflow: Overflow = Overflow()
+    callback_key: DtmfKey | None = Field(
+        default="9", description="Key to leave the queue and be called back at the calling number; null: none")
+    callback_offer: SpokenText = "Wilt u liever teruggebeld worden? Toets dan een {key}."
+    callback_confirmed: SpokenText = "Wij bellen u terug op het nummer {number}. Tot ziens."
+    callback_no_number: SpokenText = "Wij zien uw nummer niet, dus wij kunnen u niet terugbellen. U blijft in de wachtrij."
+    callback_store: str = Field(
+        default="/var/lib/bereik/callbacks.sqlite3", description="SQLite file with the call-back tasks")
+
+    @field_validator("texts")
+    @classmethod
+    def _known_texts(cls, texts: dict[str, str]) -> dict[str, str]:
+        wait_texts("nl", texts)  # raises with every unknown key or placeholder
+        return texts
+
+
 class Wallboard(Strict):
     listen: HostPort = Field(default="127.0.0.1:8080", description="The wallboard and /metrics (loopback)")
 
@@ -341,6 +386,7 @@ class Config(Strict):
     records: Records = Records()
     reports: Reports = Reports()
     wallboard: Wallboard = Wallboard()
+    waiting: Waiting = Waiting()
 
     @field_validator("timezone")
     @classmethod

@@ -95,6 +95,7 @@ def _extensions(config: Config) -> str:
         # Cleared here, right before the hand-over, so nothing stale is trusted.
         f" same => n,MSet({','.join(f'{name}=' for name in var.OUTPUTS)})",
         # Asterisk has no AGI inactivity timeout: a frozen bereik must not hold the caller.
+        # bereik re-arms this before every step for as long as the step takes (pbx/voice.py).
         f" same => n,Set(TIMEOUT(absolute)={config.pbx.watchdog_seconds})",
         f" same => n,AGI(agi://{agi_host}:{agi_port}/entry)",
         " same => n,Set(TIMEOUT(absolute)=0)",
@@ -105,8 +106,9 @@ def _extensions(config: Config) -> str:
         f' same => n(routed),GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_QUEUE}"]?{QUEUE_CONTEXT},${{{var.QUEUE}}},1)',
         f' same => n,GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_FORWARD}"]?{FORWARD_CONTEXT},${{{var.FORWARD_TO}}},1)',
         " same => n,Hangup()",
-        "; The watchdog expired while bereik held the call.",
+        "; The watchdog expired while bereik held the call: bereik is frozen or gone.",
         "exten => T,1,Set(TIMEOUT(absolute)=0)",
+        f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?{config.number},routed)',
         f" same => n,Set({var.REASON}=watchdog)",
         f" same => n,Goto({QUEUE_CONTEXT},{front_office},1)",
         *_direct_numbers(config),

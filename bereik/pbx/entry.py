@@ -11,7 +11,6 @@ The story of one call, top to bottom:
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Callable
 
@@ -20,6 +19,7 @@ from bereik.config.model import Config
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiSession
+from bereik.pbx.voice import Voice
 from bereik.routing.flow import Ask, CallFlow, Decision, Enqueue, Forward, Hangup
 from bereik.routing.hours import OpeningHours
 
@@ -29,10 +29,9 @@ Clock = Callable[[], dt.datetime]
 class EntryHandler:
     def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock):
         self.config = config
-        self.prompts = prompts
         self.clock = clock
         self.hours = OpeningHours(config)
-        self._known_sounds: dict[str, str] = {}
+        self.voice = Voice(prompts)
 
     async def __call__(self, session: AgiSession) -> None:
         call = CallLog(session.uniqueid or "unknown")
@@ -42,48 +41,25 @@ class EntryHandler:
         flow = CallFlow(self.config, self.clock(), hours=self.hours)
         decision = flow.start()
         while isinstance(decision, Ask):
-            key = await self._ask(session, decision)
+            key = await self.voice.ask(session, decision.say, decision.timeout)
             call.step(decision.stage, key=key or "none")
             decision = flow.pressed(key)
 
-        await self._carry_out(session, decision)
+        await self.voice.say(session, decision.say)
+        await self.voice.hand_over(session, self._settings(decision))
         call.step("routed", **_summary(decision))
 
-    async def _ask(self, session: AgiSession, question: Ask) -> str | None:
-        sounds = [await self._sound(text) for text in question.say]
-        await session.execute(
-            "Read", var.READ_RESULT, "&".join(sounds), "1", "", "1", f"{question.timeout:g}",
-            timeout=question.timeout + 120,
-        )
-        key = await session.get_variable(var.READ_RESULT)
-        return key[:1] if key else None
-
-    async def _carry_out(self, session: AgiSession, decision: Decision) -> None:
-        if decision.say:
-            sounds = [await self._sound(text) for text in decision.say]
-            await session.execute("Playback", "&".join(sounds), timeout=300)
+    def _settings(self, decision: Decision) -> dict[str, str]:
         match decision:
             case Enqueue(queue=queue, topic=topic, choice=choice, reason=reason):
-                settings = {var.ACTION: var.ACTION_QUEUE, var.QUEUE: queue, var.TOPIC: topic or "",
-                            var.CHOICE: choice or "", var.REASON: reason,
-                            var.MUNICIPALITY: self.config.municipality}
+                return {var.ACTION: var.ACTION_QUEUE, var.QUEUE: queue, var.TOPIC: topic or "",
+                        var.CHOICE: choice or "", var.REASON: reason, var.MUNICIPALITY: self.config.municipality}
             case Forward(number=number, municipality=municipality):
-                settings = {var.ACTION: var.ACTION_FORWARD, var.FORWARD_TO: number,
-                            var.MUNICIPALITY: municipality, var.REASON: "other_municipality"}
+                return {var.ACTION: var.ACTION_FORWARD, var.FORWARD_TO: number,
+                        var.MUNICIPALITY: municipality, var.REASON: "other_municipality"}
             case Hangup(reason=reason):
-                settings = {var.ACTION: var.ACTION_HANGUP, var.REASON: reason,
-                            var.MUNICIPALITY: self.config.municipality}
-        # One MSet, BEREIK_ROUTED last: one round trip instead of seven, and the
-        # dialplan never sees ROUTED without the rest.
-        await session.execute("MSet", *(f"{name}={value}" for name, value in settings.items()), f"{var.ROUTED}=1")
-
-    async def _sound(self, text: str) -> str:
-        """The sound name for a text, rendered now if `bereik prompts` has not done it."""
-        name = self._known_sounds.get(text)
-        if name is None:
-            name, _ = await asyncio.to_thread(self.prompts.ensure, text)
-            self._known_sounds[text] = name
-        return name
+                return {var.ACTION: var.ACTION_HANGUP, var.REASON: reason, var.MUNICIPALITY: self.config.municipality}
+        raise ValueError(f"not a final decision: {decision!r}")
 
 
 def _summary(decision: Decision) -> dict[str, object]:

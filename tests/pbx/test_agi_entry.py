@@ -61,6 +61,20 @@ async def test_closed_plays_the_closing_message_and_asks_to_hang_up(serve, tmp_p
     assert (tmp_path / "sounds" / f"{sound}.wav").stat().st_size > 8000  # real speech, rendered on demand
 
 
+async def test_every_step_re_arms_the_watchdog_for_as_long_as_it_takes(serve, tmp_path):
+    server = await serve()
+    asterisk = FakeAsterisk(keys=["1", "2"])
+    await asterisk.call(server.port)
+    steps = [words for words in asterisk.commands if words[:2] in (["EXEC", "Read"], ["SET", "VARIABLE"])]
+    arms = [i for i, words in enumerate(steps) if words[2:3] == ["TIMEOUT(absolute)"]]
+    reads = [i for i, words in enumerate(steps) if words[1] == "Read"]
+    assert [i + 1 for i in arms] == reads  # armed right before each question
+    municipality_seconds, menu_seconds = (int(steps[i][3]) for i in arms)
+    # The menu (welcome, intro, five options) is far longer than the municipality question,
+    # and each allows the prompts, the 5 s for a key and a 3 s margin.
+    assert 5 + 3 < municipality_seconds < menu_seconds < 5 + 3 + 60
+
+
 async def test_the_menu_is_one_read_with_every_option_as_a_sound(serve):
     server = await serve()
     asterisk = FakeAsterisk(keys=["1", "9", "9"])

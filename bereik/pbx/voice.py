@@ -1,0 +1,65 @@
+"""What a FastAGI handler does to a caller: ask, say, hand the decision to the dialplan.
+
+Every step first re-arms the dialplan's watchdog (TIMEOUT(absolute)) for just
+as long as the step should take, plus a margin. A bereik that freezes mid-call
+(Asterisk has no AGI inactivity timeout) therefore loses the caller to the
+dialplan within WATCHDOG_MARGIN seconds of when it should have acted; the
+dialplan then sends the caller to the front office.
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import wave
+from collections.abc import Mapping, Sequence
+
+from bereik.ivr.prompts import PromptLibrary
+from bereik.pbx import variables as var
+from bereik.pbx.agi import AgiSession
+
+WATCHDOG_MARGIN = 3  # seconds
+WATCHDOG = "TIMEOUT(absolute)"
+
+
+class Voice:
+    def __init__(self, prompts: PromptLibrary):
+        self.prompts = prompts
+        self._sounds: dict[str, tuple[str, float]] = {}
+
+    async def ask(self, session: AgiSession, texts: Sequence[str], timeout: float) -> str | None:
+        """Say `texts` and wait `timeout` s for one key; the key, or None."""
+        sounds, seconds = await self._sounds_of(texts)
+        await self._arm_watchdog(session, seconds + timeout)
+        await session.execute("Read", var.READ_RESULT, "&".join(sounds), "1", "", "1", f"{timeout:g}",
+                              timeout=seconds + timeout + 2 * WATCHDOG_MARGIN)
+        key = await session.get_variable(var.READ_RESULT)
+        return key[:1] if key else None
+
+    async def say(self, session: AgiSession, texts: Sequence[str]) -> None:
+        if not texts:
+            return
+        sounds, seconds = await self._sounds_of(texts)
+        await self._arm_watchdog(session, seconds)
+        await session.execute("Playback", "&".join(sounds), timeout=seconds + 2 * WATCHDOG_MARGIN)
+
+    @staticmethod
+    async def hand_over(session: AgiSession, settings: Mapping[str, str]) -> None:
+        """The decision as channel variables in one MSet, BEREIK_ROUTED last: one round trip,
+        and the dialplan never sees ROUTED without the rest."""
+        await session.execute("MSet", *(f"{name}={value}" for name, value in settings.items()), f"{var.ROUTED}=1")
+
+    @staticmethod
+    async def _arm_watchdog(session: AgiSession, seconds: float) -> None:
+        await session.set_variable(WATCHDOG, str(math.ceil(seconds) + WATCHDOG_MARGIN))
+
+    async def _sounds_of(self, texts: Sequence[str]) -> tuple[list[str], float]:
+        known = [await self._sound(text) for text in texts]
+        return [name for name, _ in known], sum(seconds for _, seconds in known)
+
+    async def _sound(self, text: str) -> tuple[str, float]:
+        """Sound name and length of a text, rendered now if `bereik prompts` has not done it."""
+        if text not in self._sounds:
+            name, _ = await asyncio.to_thread(self.prompts.ensure, text)
+            with wave.open(str(self.prompts.path(text))) as audio:
+                self._sounds[text] = (name, audio.getnframes() / audio.getframerate())
+        return self._sounds[text]
