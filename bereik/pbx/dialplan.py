@@ -22,6 +22,7 @@ FORWARD_CONTEXT = "bereik-forward"
 INTERNAL_CONTEXT = "bereik-internal"
 DIRECT_CONTEXT = "bereik-direct"
 CAMP_QUEUE_PREFIX = "camp-"  # camp-<extension>: callers waiting behind that colleague's call
+RECORD_CODE = "*9"  # the console's record button: AMI MixMonitor needs `system`, PlayDTMF only `call`
 PICKUP_CODE = "*8"  # alone: the ringing phone of one's own department; *8<extension>: that colleague's
 TRUNK_ENDPOINT = "trunk"
 OVERFLOW_PENALTY = 10
@@ -95,7 +96,9 @@ def _extensions(config: Config) -> str:
         # Cleared here, right before the hand-over, so nothing stale is trusted.
         f" same => n,MSet({','.join(f'{name}=' for name in var.OUTPUTS)})",
         # Asterisk has no AGI inactivity timeout: a frozen bereik must not hold the caller.
-        # bereik re-arms this before every step for as long as the step takes (pbx/voice.py).
+        # bereik re-arms this before every step for as long as the step takes (pbx/voice.py);
+        # AGIEXITONHANGUP lets the watchdog pull the call out of a connection that never speaks.
+        " same => n,Set(AGIEXITONHANGUP=yes)",
         f" same => n,Set(TIMEOUT(absolute)={config.pbx.watchdog_seconds})",
         f" same => n,AGI(agi://{agi_host}:{agi_port}/entry)",
         " same => n,Set(TIMEOUT(absolute)=0)",
@@ -118,8 +121,9 @@ def _extensions(config: Config) -> str:
     for queue in config.queues:
         lines += [
             f"exten => {queue.id},1,NoOp(bereik queue {queue.id})",
-            # r: the caller hears ringing, not music; t: the agent may transfer.
-            f" same => n,Queue({queue.id},rt)",
+            # r: the caller hears ringing, not music; t: the agent may transfer; x: the agent may record
+            # (automixmon, started by the console with PlayDTMF: AMI MixMonitor needs the system class).
+            f" same => n,Queue({queue.id},rtx)",
             " same => n,Hangup()",
         ]
     lines += [
@@ -274,6 +278,8 @@ def _queues(config: Config) -> str:
             "setqueueentryvar=yes",
             "setqueuevar=yes",
             "servicelevel=20",
+            # The console's wrap-up after each call, kept by Asterisk itself.
+            f"wrapuptime={config.console.wrapup_seconds}",
         ]
         for position in queue.positions:
             penalty = OVERFLOW_PENALTY if position.overflow else 0
@@ -474,6 +480,7 @@ pickupexten={PICKUP_CODE}
 
 [featuremap]
 atxfer=*2
+automixmon={RECORD_CODE}
 """
 
 _MUSICONHOLD = """[default]

@@ -66,7 +66,7 @@ def test_the_queue_rings_dutch_style_and_the_overflow_position_has_a_penalty():
         "member => PJSIP/203,0,Carla Bakker,PJSIP/203",
         "member => PJSIP/204,10,Daan Visser,PJSIP/204",
     ]
-    assert "Queue(tic,rt)" in files["extensions.conf"]
+    assert "Queue(tic,rtx)" in files["extensions.conf"]
 
 
 def test_every_position_gets_a_phone_endpoint():
