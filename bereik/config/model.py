@@ -355,6 +355,48 @@ class Wallboard(Strict):
     listen: HostPort = Field(default="127.0.0.1:8080", description="The wallboard and /metrics (loopback)")
 
 
+Role = Literal["agent", "team_lead", "administrator"]
+
+
+class ConsoleUser(Strict):
+    login: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")] = Field(
+        description="The LDAP login (uid); the password is checked by binding as the person")
+    role: Role = "agent"
+    extension: Extension | None = Field(default=None, description="The position this agent works at")
+    team: Identifier = Field(default="tic", description="Team leads see the call-backs and recordings of their team")
+
+
+class Console(Strict):
+    """The front-office console in the browser."""
+
+    listen: HostPort = "127.0.0.1:8090"
+    secure_cookies: bool = Field(default=True, description="Send the session cookie over https only")
+    session_minutes: int = Field(default=600, ge=5, le=1440, description="A session ends after this")
+    login_attempts_per_minute: int = Field(default=5, ge=1, le=100, description="Per login name and per address")
+    ldap_url: str = "ldap://127.0.0.1:389"
+    ldap_start_tls: bool = False
+    ldap_user_dn: str = Field(default="uid={login},ou=people,dc=example,dc=nl",
+                              description="Where a login name is bound; {login} is the escaped name")
+    users: list[ConsoleUser] = Field(default=[], description="Who may use the console, with their role")
+    wrapup_seconds: int = Field(default=30, ge=0, le=600, description="After each call before the next rings")
+    transfer_ring_seconds: int = Field(default=20, ge=5, le=120,
+                                       description="An unanswered colleague: back to the caller after this")
+    # The notes live in waiting.callback_store, one store with the call-backs callers ask for in the queue.
+    callback_working_days: int = Field(default=2, ge=1, le=10, description="Deadline of a call-back note")
+    team_mailboxes: dict[Identifier, str] = Field(default={}, description="team -> e-mail address for call-backs")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "bereik@localhost"
+    recordings_dir: str = Field(default="/var/spool/asterisk/monitor/bereik",
+                                description="Where Asterisk writes recordings (the same directory as bereik sees it)")
+    asterisk_recordings_dir: str = Field(default="/var/spool/asterisk/monitor/bereik",
+                                         description="The same directory as Asterisk sees it (differs in a chroot)")
+    recording_retention_days: int = Field(default=30, ge=1, le=365, description="Recordings are deleted after this")
+
+    def user(self, login: str) -> ConsoleUser | None:
+        return next((u for u in self.users if u.login == login), None)
+
+
 # Texts every caller may hear, by the part of the YAML that makes them needed.
 # "welcome" is optional: without it the caller hears the menu (or the queue) at once.
 ALWAYS_TEXTS = ("closed",)
@@ -386,6 +428,7 @@ class Config(Strict):
     records: Records = Records()
     reports: Reports = Reports()
     wallboard: Wallboard = Wallboard()
+    console: Console = Console()
     waiting: Waiting = Waiting()
 
     @field_validator("timezone")
