@@ -378,7 +378,6 @@ class Console(Strict):
     ldap_user_dn: str = Field(default="uid={login},ou=people,dc=example,dc=nl",
                               description="Where a login name is bound; {login} is the escaped name")
     users: list[ConsoleUser] = Field(default=[], description="Who may use the console, with their role")
-    wrapup_seconds: int = Field(default=30, ge=0, le=600, description="After each call before the next rings")
     transfer_ring_seconds: int = Field(default=20, ge=5, le=120,
                                        description="An unanswered colleague: back to the caller after this")
     # The notes live in waiting.callback_store, one store with the call-backs callers ask for in the queue.

@@ -278,8 +278,6 @@ def _queues(config: Config) -> str:
             "setqueueentryvar=yes",
             "setqueuevar=yes",
             "servicelevel=20",
-            # The console's wrap-up after each call, kept by Asterisk itself.
-            f"wrapuptime={config.console.wrapup_seconds}",
         ]
         for position in queue.positions:
             penalty = OVERFLOW_PENALTY if position.overflow else 0
