@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bereik.config.model import Config
@@ -15,7 +15,12 @@ from bereik.pbx.agi import AgiServer
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.dialplan import AMI_USER
 from bereik.pbx.entry import EntryHandler
+from bereik.records.recorder import Recorder
+from bereik.records.store import CallStore, open_store
 from bereik.secrets import AMI_SECRET, Secrets
+from bereik.wallboard.floor import CallbackSource, Floor, no_callbacks
+from bereik.wallboard.metrics import Metrics
+from bereik.wallboard.web import Hub, WebServer, metrics_routes, wallboard_routes
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +46,43 @@ def pretend_clock(config: Config, start: dt.datetime) -> Clock:
 
 
 class Service:
-    def __init__(self, config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock | None = None):
+    def __init__(self, config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock | None = None, *,
+                 store: CallStore | None = None, callbacks: CallbackSource = no_callbacks,
+                 web_middlewares: Sequence[Callable] = ()):
+        """`store`: the call records (default: records.store in the YAML, closed on stop);
+        `callbacks`: open and late call-backs for the wallboard; `web_middlewares`: the console's login."""
         self.config = config
         clock = clock or wall_clock(config)
         self.entry = EntryHandler(config, PromptLibrary(sounds_dir, config.language), clock)
         agi_host, agi_port = _host_port(config.pbx.agi)
-        self.agi = AgiServer({"entry": self.entry}, agi_host, agi_port)
         ami_host, ami_port = _host_port(config.pbx.ami)
         self.ami = AmiClient(ami_host, ami_port, AMI_USER, secrets.get(AMI_SECRET))
         self.ami.on_login(self._read_queue_state)
+        self._own_store = store is None
+        self.store = store if store is not None else open_store(config.records.store)
+        self.recorder = Recorder(
+            self.store, config.zone, frozenset({config.number}), cel_path=config.records.asterisk_cel,
+            agent_names={f"PJSIP/{a.extension}": a.name for a in config.agents},
+            retention_days=config.records.retention_days,
+        )
+        self.recorder.attach(self.ami)
+        self.floor = Floor(config.zone, config.reports.answer_seconds, callbacks)
+        self.hub = Hub()
+        self.ami.on_event("*", self._on_floor_event)
+        self.ami.on_login(self._read_floor)
+        self.metrics = Metrics(self.floor, lambda: self.ami.connected)
+        self.agi = AgiServer({"entry": self.metrics.timed(self.entry)}, agi_host, agi_port)
+        web_host, web_port = _host_port(config.wallboard.listen)
+        self.web = WebServer(
+            [*wallboard_routes(self.board, self.hub, language=config.language),
+             *metrics_routes(self.metrics.registry)],
+            web_host, web_port, web_middlewares,
+        )
 
     async def start(self) -> None:
+        self.recorder.start()  # before AMI: the first login reconciles the calls left open
+        await self.web.start()
+        log.info("wallboard on http://%s:%d/wallboard/", self.web.host, self.web.port)
         await self.agi.start()
         log.info("FastAGI listening on %s:%d", self.agi.host, self.agi.port)
         try:
@@ -63,6 +94,26 @@ class Service:
     async def stop(self) -> None:
         self.ami.close()
         await self.agi.close()
+        await self.web.close()
+        await asyncio.to_thread(self.recorder.close)  # writes what is still queued
+        if self._own_store:
+            self.store.close()
+
+    def board(self) -> dict:
+        return {**self.floor.snapshot(time.time()), "ami_connected": self.ami.connected}
+
+    def _on_floor_event(self, event: dict[str, str]) -> None:
+        if self.floor.apply(event):
+            self.hub.notify()
+
+    async def _read_floor(self) -> None:
+        try:
+            replies = await self.ami.action("QueueStatus")
+        except AmiError as error:
+            log.warning("could not read the queues for the wallboard: %s", error)
+            return
+        self.floor.load_status(replies, time.time())
+        self.hub.notify()
 
     async def _read_queue_state(self) -> None:
         try:

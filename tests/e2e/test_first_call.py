@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from bereik.config import load_config
+from bereik.config.model import Config, Records, Wallboard
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.phrases import fill
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import dialplan
+from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
@@ -46,14 +48,25 @@ async def pbx(asterisk, ami, generated):
     return instance, await ami(instance)
 
 
+def run_config(asterisk) -> Config:
+    """The example, with its wallboard on a free port and Asterisk's CEL log where the sandbox keeps it."""
+    (asterisk.root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
+    return CONFIG.model_copy(update={
+        "wallboard": Wallboard(listen="127.0.0.1:0"),
+        "records": Records(asterisk_cel=str(asterisk.root / "var/log/asterisk/cel-custom/bereik.csv")),
+    })
+
+
 @pytest.fixture
-async def bereik(pbx, generated):
+async def bereik(pbx, generated, tmp_path):
     """bereik itself, in this process, with a clock that says what time it is for the caller."""
     services = []
 
     async def start(at: dt.datetime) -> Service:
         _, secrets = generated
-        service = Service(CONFIG, secrets, pbx[0].sounds_dir, clock=pretend_clock(CONFIG, at))
+        store = SqliteStore(tmp_path / "calls.sqlite3")
+        service = Service(run_config(pbx[0]), secrets, pbx[0].sounds_dir, clock=pretend_clock(CONFIG, at),
+                          store=store)
         await service.start()
         services.append(service)
         return service
@@ -61,6 +74,7 @@ async def bereik(pbx, generated):
     yield start
     for service in services:
         await service.stop()
+        service.store.close()
 
 
 def caller_of(events):

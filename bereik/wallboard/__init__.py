@@ -1,0 +1,1 @@
+"""The real-time wallboard for the front-office floor, and the Prometheus metrics."""

@@ -1,0 +1,114 @@
+"""Call records and the wallboard through the real Asterisk: SIPp calls, bereik in this process.
+
+The store is asserted on: what bereik kept, after the call, must be the journey Asterisk reported.
+"""
+import asyncio
+import time
+
+from bereik.records.store import SqliteStore
+from bereik.service import Service, pretend_clock
+
+from .test_first_call import CONFIG, MONDAY_MORNING, bereik, generated, pbx, run_config  # noqa: F401 (fixtures)
+from tests.wallboard.conftest import ARGS, CHROMIUM
+
+TOPIC_AFVAL = [(1.0, "1"), (2.0, "2")]  # Bloemendaal, then option 2 (afval)
+
+
+async def ended_journey(store, call_id: str, timeout: float = 10.0):
+    """The journey once the store has its hang-up (the recorder writes from its own thread)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        journey = await asyncio.to_thread(store.journey, call_id)
+        if journey is not None and journey.ended:
+            return journey
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the store has no ended journey for the call; it has {journey}")
+        await asyncio.sleep(0.2)
+
+
+def kinds(journey) -> list[str]:
+    return [step.what for step in journey.steps]
+
+
+async def test_a_call_placed_with_sipp_is_kept_with_its_journey(pbx, bereik, sipp):
+    _, events = pbx
+    service = await bereik(MONDAY_MORNING)
+    phones = [sipp.phone(f"127.0.1.{n}", ring_seconds=1) for n in (1, 2, 3)]
+    caller = sipp.call("14023", talk_seconds=3, dtmf=TOPIC_AFVAL)
+
+    entered = await events.wait_for_event("QueueCallerJoin", timeout=20)
+    connected = await events.wait_for_event("AgentConnect", timeout=20)
+    caller.expect_success(timeout=20)
+    journey = await ended_journey(service.store, entered["Linkedid"])
+
+    assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"]
+    assert "hung_up" in kinds(journey)
+    assert journey.first("agent_answered").detail["agent"] == connected["MemberName"]
+    assert journey.variables["BEREIK_TOPIC"] == "afval"
+    [row] = [r for r in service.store.calls(0, 2e10) if r.call_id == entered["Linkedid"]]
+    assert (row.kind, row.queue, row.topic, row.agent) == ("front", "tic", "afval", connected["MemberName"])
+    assert 0 < row.wait_seconds < 10 and row.talk_seconds > 1
+    for phone in phones:
+        phone.stop()
+
+
+async def test_bereik_restarted_mid_call_misses_nothing(pbx, generated, sipp, tmp_path):
+    """bereik stops while the caller waits; the agent answers while it is down; a new bereik
+    picks the call up from the store, fills in the answer from Asterisk's CEL log and sees the end."""
+    instance, events = pbx
+    _, secrets = generated
+    path = tmp_path / "calls.sqlite3"
+
+    def new_service() -> Service:
+        return Service(run_config(instance), secrets, instance.sounds_dir, clock=pretend_clock(CONFIG, MONDAY_MORNING),
+                       store=SqliteStore(path))
+
+    first = new_service()
+    await first.start()
+    sipp.phone("127.0.1.1", ring_seconds=6)
+    caller = sipp.call("14023", talk_seconds=22, dtmf=TOPIC_AFVAL)  # counted from the greeting
+    joined = await events.wait_for_event("QueueCallerJoin", timeout=20)
+    await first.stop()
+    first.store.close()
+
+    connected = await events.wait_for_event("AgentConnect", timeout=30)  # nobody from bereik is listening
+    second = new_service()
+    await second.start()
+    try:
+        caller.expect_success(timeout=30)
+        journey = await ended_journey(second.store, joined["Linkedid"])
+    finally:
+        await second.stop()
+        second.store.close()
+
+    assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"]
+    assert sorted(kinds(journey)) == sorted(set(kinds(journey))), "a step was recorded twice"
+    answered = journey.first("agent_answered")
+    assert answered.detail["from"] == "cel" and answered.detail["interface"] == connected["Interface"]
+    assert abs(answered.at - float(connected["Timestamp"])) < 1.0
+    hung_up = journey.first("hung_up")
+    assert hung_up.detail.get("from") != "gone"  # seen by the second bereik, not guessed
+    [row] = [r for r in SqliteStore(path).calls(0, 2e10) if r.call_id == joined["Linkedid"]]
+    assert row.wait_seconds is not None and 4 < row.wait_seconds < 15
+
+
+async def test_the_wallboard_in_chromium_shows_a_caller_joining_the_queue(pbx, bereik, sipp):
+    from playwright.async_api import async_playwright
+
+    _, events = pbx
+    service = await bereik(MONDAY_MORNING)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(f"http://127.0.0.1:{service.web.port}/wallboard/")
+            await page.wait_for_function("document.getElementById('waiting').textContent === '0'", timeout=5000)
+            caller = sipp.call("14023", talk_seconds=10, dtmf=TOPIC_AFVAL)  # no phone answers
+            await events.wait_for_event("QueueCallerJoin", timeout=20)
+            await page.wait_for_function("document.getElementById('waiting').textContent === '1'", timeout=3000)
+            assert "1 wachtende bellers" in await page.text_content("#announce")
+            caller.expect_success(timeout=20)
+            await page.wait_for_function("document.getElementById('waiting').textContent === '0'", timeout=5000)
+            assert await page.text_content("#status") == ""  # connected to the PBX
+        finally:
+            await browser.close()

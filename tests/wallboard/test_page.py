@@ -1,0 +1,115 @@
+"""The wallboard in a real headless Chromium: live over WebSocket, readable on a wall, WCAG 2.1 AA."""
+import asyncio
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bereik.wallboard.floor import Floor
+from bereik.wallboard.metrics import Metrics
+from bereik.wallboard.web import Hub, WebServer, metrics_routes, wallboard_routes
+
+ZONE = ZoneInfo("Europe/Amsterdam")
+T = 1795424400.0
+
+# Contrast of every text element against the page background (WCAG 2.1, 1.4.3).
+CONTRAST = """() => {
+  const lum = (c) => { const [r, g, b] = c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number).map((v) => {
+      v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const bg = lum(getComputedStyle(document.body).backgroundColor);
+  return [...document.querySelectorAll('body *')].filter((e) => e.childNodes.length && [...e.childNodes]
+      .some((n) => n.nodeType === 3 && n.textContent.trim())).map((e) => {
+    const l = lum(getComputedStyle(e).color);
+    return [(Math.max(l, bg) + 0.05) / (Math.min(l, bg) + 0.05), e.id || e.tagName];
+  });
+}"""
+
+
+@pytest.fixture
+async def board():
+    floor = Floor(ZONE, 30)
+    hub = Hub()
+    now = [T]
+    metrics = Metrics(floor, lambda: True, clock=lambda: now[0])
+    server = WebServer([*wallboard_routes(lambda: floor.snapshot(now[0]), hub),
+                        *metrics_routes(metrics.registry)], "127.0.0.1", 0)
+    await server.start()
+
+    def apply(event):
+        floor.apply({**event, "Timestamp": str(now[0])})
+        hub.notify()
+
+    yield server, apply, now
+    await server.close()
+
+
+async def test_the_page_updates_when_a_caller_joins_the_queue(board, browser):
+    server, apply, now = board
+    page = await browser.new_page()
+    await page.goto(f"http://127.0.0.1:{server.port}/wallboard/")
+    await page.wait_for_function("document.getElementById('waiting').textContent === '0'")
+
+    apply({"Event": "QueueCallerJoin", "Uniqueid": "a", "Queue": "tic"})
+    await page.wait_for_function("document.getElementById('waiting').textContent === '1'", timeout=3000)
+    assert "1 wachtende bellers" in await page.text_content("#announce")
+
+    now[0] += 75
+    await page.wait_for_function("document.getElementById('longest').textContent === '1:15'", timeout=3000)
+    assert await page.text_content("#service-level") == "geen gegevens"
+    assert await page.text_content("#callbacks") == "geen gegevens"
+
+
+async def test_agents_and_service_level_appear_in_dutch(board, browser):
+    server, apply, now = board
+    apply({"Event": "QueueMemberStatus", "Interface": "PJSIP/201", "MemberName": "Anna de Vries", "Status": "1",
+           "Paused": "0", "InCall": "0"})
+    apply({"Event": "AgentConnect", "Uniqueid": "c", "Interface": "PJSIP/201", "MemberName": "Anna de Vries",
+           "HoldTime": "12"})
+    page = await browser.new_page()
+    await page.goto(f"http://127.0.0.1:{server.port}/wallboard")  # redirected to the page
+    await page.wait_for_function("document.querySelector('#agents th')")
+    assert await page.text_content("#agents th") == "Anna de Vries"
+    assert await page.text_content("#agents td") == "in gesprek"
+    assert await page.text_content("#service-level") == "100%"
+
+
+async def test_the_page_is_accessible_and_readable_on_a_wall(board, browser):
+    server, _, _ = board
+    page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+    await page.goto(f"http://127.0.0.1:{server.port}/wallboard/")
+    await page.wait_for_function("document.getElementById('waiting').textContent === '0'")
+    assert await page.get_attribute("html", "lang") == "nl"
+    assert await page.get_attribute("#announce", "aria-live") == "polite"
+    assert await page.locator("h1").count() == 1
+    assert await page.locator("th[scope=col]").count() == 3
+    ratios = await page.evaluate(CONTRAST)
+    assert ratios and all(ratio >= 4.5 for ratio, _ in ratios), [r for r in ratios if r[0] < 4.5]
+    big = await page.evaluate("parseFloat(getComputedStyle(document.getElementById('waiting')).fontSize)")
+    assert big >= 64  # legible across a room
+
+
+async def test_metrics_for_prometheus(board):
+    import aiohttp
+
+    server, apply, _ = board
+    apply({"Event": "Newchannel", "Uniqueid": "a", "Linkedid": "a"})
+    apply({"Event": "QueueCallerJoin", "Uniqueid": "a", "Queue": "tic"})
+    async with aiohttp.ClientSession() as client:
+        async with client.get(f"http://127.0.0.1:{server.port}/metrics") as response:
+            text = await response.text()
+    assert "bereik_calls_total 1.0" in text
+    assert "bereik_waiting_callers 1.0" in text
+    assert "bereik_ami_connected 1.0" in text
+    assert "bereik_fastagi_session_seconds_bucket" in text
+
+
+async def test_fastagi_latency_is_observed_even_when_the_caller_hangs_up():
+    metrics = Metrics(Floor(ZONE, 30), lambda: False)
+
+    async def hangs_up(session):
+        await asyncio.sleep(0.01)
+        raise ConnectionError
+
+    with pytest.raises(ConnectionError):
+        await metrics.timed(hangs_up)(None)
+    assert metrics.registry.get_sample_value("bereik_fastagi_session_seconds_count") == 1
