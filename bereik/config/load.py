@@ -15,7 +15,8 @@ from typing import Any
 import pydantic
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from bereik.config import checks
 from bereik.config.model import Config
@@ -58,6 +59,14 @@ def parse_config(text: str, filename: str = "<config>") -> Config:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise ConfigError([Problem(filename, line, column, f"YAML: {error.problem or error}")]) from None
+    except ReaderError as error:
+        before = text[: error.position]
+        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+        raise ConfigError([Problem(filename, line, column, (
+            f"YAML: the character {error.character:#06x} is not allowed in YAML; remove it or save the file as UTF-8"
+        ))]) from None
+    except YAMLError as error:
+        raise ConfigError([Problem(filename, 1, 1, f"YAML: {error}")]) from None
     if not isinstance(document, CommentedMap):
         raise ConfigError([Problem(filename, 1, 1, "the file must be a mapping of keys such as municipality:, number:, hours:")])
 
