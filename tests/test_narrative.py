@@ -53,8 +53,34 @@ def test_a_closed_call_names_the_reason():
     assert story.startswith("Een anonieme beller") and "Gesloten (feestdag)" in story
 
 
+def test_a_caller_number_with_a_line_break_is_kept_as_digits_only():
+    book = JourneyBook()
+    journey = book.apply({"Event": "Newchannel", **CALLER, "CallerIDNum": "06\n12\r\nagi_x: 1", "Timestamp": "1"})
+    assert journey.caller_number == "0612"
+
+
 def test_events_of_unknown_calls_or_kinds_are_ignored():
     book = JourneyBook()
     assert book.apply({"Event": "QueueCallerJoin", **CALLER}) is None
     assert book.apply({"Event": "SomethingNew"}) is None
     assert book.journeys == {}
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+KEYS = ["Event", "Uniqueid", "Linkedid", "Timestamp", "ChannelStateDesc", "Queue", "Position", "MemberName",
+        "HoldTime", "CallerIDNum", "Exten", "ChanVariable(BEREIK_REASON)", "DestChannel", "Cause-txt"]
+NAMES = ["Newchannel", "Newstate", "QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "DialBegin", "Hangup"]
+values = st.one_of(st.sampled_from(["1700.1", "100.5", "Up", "tic", ""]), st.text(max_size=20))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(KEYS), values).map(
+    lambda e: e if "Event" not in e else {**e, "Event": NAMES[hash(e["Event"]) % len(NAMES)]}), max_size=30))
+def test_malformed_or_out_of_order_ami_events_never_break_the_book(events):
+    book = JourneyBook()
+    for event in events:
+        book.apply(event)
+    for journey in book.journeys.values():
+        assert isinstance(describe(journey), str) and isinstance(describe(journey, "en"), str)

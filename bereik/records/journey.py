@@ -74,11 +74,12 @@ class JourneyBook:
                 journey.variables[name] = value
 
     def _on_Newchannel(self, event):
-        if event.get("Uniqueid") != event.get("Linkedid"):
+        if not event.get("Uniqueid") or event.get("Uniqueid") != event.get("Linkedid"):
             return None  # a leg created by the call (agent, forward), not a new call
         journey = Journey(
             call_id=event["Uniqueid"],
-            caller_number=event.get("CallerIDNum", ""),
+            # Before the dialplan filters it, a caller number can hold anything (%0A arrives as a newline).
+            caller_number="".join(c for c in event.get("CallerIDNum", "") if c.isdigit() or c in "+*#"),
             caller_name=event.get("CallerIDName", ""),
             dialled=event.get("Exten", ""),
         )
