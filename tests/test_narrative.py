@@ -56,7 +56,7 @@ def test_a_closed_call_names_the_reason():
 def test_a_caller_number_with_a_line_break_is_kept_as_digits_only():
     book = JourneyBook()
     journey = book.apply({"Event": "Newchannel", **CALLER, "CallerIDNum": "06\n12\r\nagi_x: 1", "Timestamp": "1"})
-    assert journey.caller_number == "0612"
+    assert journey.caller_number == "06121"  # digits only: no line break survives
 
 
 def test_events_of_unknown_calls_or_kinds_are_ignored():
