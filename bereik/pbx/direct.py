@@ -13,7 +13,6 @@ Every step is one structured log line (`direct`), the attempt's record.
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Callable
 
@@ -24,9 +23,21 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiHangup, AgiSession
 from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX, TRUNK_ENDPOINT
+from bereik.pbx.voice import Voice
 from bereik.routing.direct import (
-    Attempt, CampOn, Decision, DirectCall, Diversion, Done, Facts, Fallback, OfferCampOn, Origin, Ring,
-    Stage, attempt_for,
+    Attempt,
+    CampOn,
+    Decision,
+    DirectCall,
+    Diversion,
+    Done,
+    Facts,
+    Fallback,
+    OfferCampOn,
+    Origin,
+    Ring,
+    Stage,
+    attempt_for,
 )
 
 Clock = Callable[[], dt.datetime]
@@ -39,10 +50,9 @@ class DirectHandler:
     def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock,
                  forwarding: ForwardingStore | None = None):
         self.config = config
-        self.prompts = prompts
+        self.voice = Voice(prompts)
         self.clock = clock
         self.forwarding = forwarding
-        self._known_sounds: dict[str, str] = {}
 
     async def __call__(self, session: AgiSession) -> None:
         event = session.environment.get("agi_arg_1", "")
@@ -63,7 +73,7 @@ class DirectHandler:
         try:
             decision = await self._decide(session, call, event, record)
             while isinstance(decision, OfferCampOn):
-                key = await self._ask(session, decision)
+                key = await self.voice.ask(session, decision.say, decision.timeout)
                 record["camp_on_key"] = key or "none"
                 decision = call.pressed(key)
             record.update(_summary(decision))
@@ -128,13 +138,6 @@ class DirectHandler:
         except (TypeError, ValueError):
             return None
 
-    async def _ask(self, session: AgiSession, offer: OfferCampOn) -> str | None:
-        sounds = [await self._sound(text) for text in offer.say]
-        await session.execute("Read", var.READ_RESULT, "&".join(sounds), "1", "", "1", f"{offer.timeout:g}",
-                              timeout=offer.timeout + 120)
-        key = await session.get_variable(var.READ_RESULT)
-        return key[:1] if key else None
-
     async def _carry_out(self, session: AgiSession, call: DirectCall, decision: Decision) -> None:
         attempt = call.attempt
         settings = {var.TRIED: attempt.extension, var.TRIED_VIA: attempt.via, var.TRIED_AT: attempt.at,
@@ -147,24 +150,14 @@ class DirectHandler:
                 settings |= {var.ACTION: var.ACTION_CAMP, var.CAMP_QUEUE: f"{CAMP_QUEUE_PREFIX}{extension}",
                              var.CAMP_SECONDS: str(seconds)}
             case Fallback(say=say, queue=queue, reason=reason):
-                if say:
-                    sounds = [await self._sound(text) for text in say]
-                    await session.execute("Playback", "&".join(sounds), timeout=120)
+                await self.voice.say(session, say)
                 settings |= {var.FAILED: reason.value, var.REASON: "direct"}
                 settings |= {var.ACTION: var.ACTION_QUEUE, var.QUEUE: queue} if queue else \
                     {var.ACTION: var.ACTION_HANGUP}
             case Done():
                 settings |= {var.ACTION: var.ACTION_HANGUP}
-        # The stage last but one and BEREIK_ROUTED last, in one MSet: never one without the other.
         settings[var.DIRECT_STAGE] = call.stage.value
-        await session.execute("MSet", *(f"{name}={value}" for name, value in settings.items()), f"{var.ROUTED}=1")
-
-    async def _sound(self, text: str) -> str:
-        name = self._known_sounds.get(text)
-        if name is None:
-            name, _ = await asyncio.to_thread(self.prompts.ensure, text)
-            self._known_sounds[text] = name
-        return name
+        await self.voice.hand_over(session, settings)
 
 
 def _summary(decision: Decision) -> dict[str, object]:

@@ -108,3 +108,15 @@ def test_a_back_office_text_may_name_the_colleague_but_nothing_else():
     bad = example().replace("texts:\n", 'texts:\n  closed_too: "{name} is er niet."\n')
     [problem] = problems_of(bad)
     assert "unknown placeholder {name}" in problem.message
+
+
+def test_bereik_check_refuses_a_hunt_group_in_disguise(tmp_path, capsys):
+    from bereik.cli import main
+
+    hunt = tmp_path / "gemeente.yaml"
+    hunt.write_text(example().replace('    answered_by: "303"\n', '    answered_by: ["303", "301", "302"]\n'))
+    assert main(["check", str(hunt)]) == 1
+    line, column = place_of(hunt.read_text(), "answered_by:", "[")
+    error = capsys.readouterr().err
+    assert f"{hunt}:{line}:{column}: departments.0.answered_by: a department number that rings several members" in error
+    assert "1 problem(s)" in error

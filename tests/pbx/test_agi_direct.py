@@ -6,6 +6,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fake_asterisk import FakeAsterisk
 
 from bereik.config import load_config
 from bereik.forwarding.store import ForwardingStore
@@ -13,8 +14,6 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiServer
 from bereik.pbx.direct import DirectHandler
-
-from fake_asterisk import FakeAsterisk
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))

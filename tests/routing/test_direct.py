@@ -5,8 +5,20 @@ import pytest
 
 from bereik.config import load_config
 from bereik.routing.direct import (
-    Attempt, CampOn, DirectCall, Diversion, Done, Facts, Fallback, OfferCampOn, Origin, Reason, Ring,
-    Stage, TransitionError, attempt_for,
+    Attempt,
+    CampOn,
+    DirectCall,
+    Diversion,
+    Done,
+    Facts,
+    Fallback,
+    OfferCampOn,
+    Origin,
+    Reason,
+    Ring,
+    Stage,
+    TransitionError,
+    attempt_for,
 )
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")

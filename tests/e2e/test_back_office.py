@@ -1,0 +1,169 @@
+"""The back office on the real Asterisk: direct calls, fallback to the TIC, camp-on, pickup, forwarding.
+
+SIPp plays the desk phones (127.0.1.N) and the mobile network (behind the trunk, 127.0.0.1:5080).
+The configuration is the example's with one ring (5 s) and a short camp-on maximum, so the suite
+stays fast; the default is four rings. Assertions are on what Asterisk reports over AMI.
+"""
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bereik.config import load_config
+from bereik.config.model import BackOffice
+from bereik.forwarding.store import ForwardingStore
+from bereik.ivr.catalogue import spoken_texts
+from bereik.ivr.prompts import PromptLibrary
+from bereik.pbx import dialplan
+from bereik.pbx.agi import AgiServer
+from bereik.pbx.direct import DirectHandler
+from bereik.pbx.entry import EntryHandler
+from bereik.secrets import AMI_SECRET, Secrets
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
+CONFIG = load_config(EXAMPLE).model_copy(update={"back_office": BackOffice(rings=1, camp_on_seconds=8)})
+MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CONFIG.zone)
+OBSERVER = ("observer", "observer-secret-for-tests-only")
+EVA, FEMKE, HANNA = "127.0.1.11", "127.0.1.12", "127.0.1.21"
+EVA_DIRECT, FEMKE_DIRECT = "0235115301", "0235115302"
+MOBILE_NETWORK = ("127.0.0.1", 5080)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("asterisk-back-office")
+    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
+    dialplan.write(dialplan.generate(CONFIG, secrets, source=str(EXAMPLE)), directory)
+    with open(directory / "manager.conf", "a") as manager:
+        manager.write(f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call\n")
+    return directory
+
+
+@pytest.fixture
+async def pbx(asterisk, ami, generated):
+    instance = asterisk(generated)
+    PromptLibrary(instance.sounds_dir, CONFIG.language).ensure_all(spoken_texts(CONFIG))
+    instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)
+    return instance, await ami(instance)
+
+
+@pytest.fixture
+async def bereik(pbx, tmp_path):
+    """bereik's FastAGI handlers for the entry and for direct calls, with absence forwarding."""
+    forwarding = ForwardingStore(tmp_path / "forwarding.sqlite3", CONFIG)
+    prompts = PromptLibrary(pbx[0].sounds_dir, CONFIG.language)
+    clock = lambda: MONDAY_MORNING
+    server = AgiServer({"entry": EntryHandler(CONFIG, prompts, clock),
+                        "direct": DirectHandler(CONFIG, prompts, clock, forwarding)}, port=4573)
+    await server.start()
+    yield forwarding
+    await server.close()
+    forwarding.close()
+
+
+def variable(event, name):
+    values = event.get("ChanVariable", [])
+    values = values if isinstance(values, list) else [values]
+    return dict(v.split("=", 1) for v in values if "=" in v).get(name)
+
+
+async def test_no_answer_after_the_rings_joins_the_tic_queue_behind_a_caller_already_waiting(pbx, bereik, sipp):
+    _, events = pbx
+    sipp.phone(EVA, behaviour="no_answer")
+    # Femke's phone is off (nothing answers at her address): her caller reaches the TIC first.
+    first = sipp.call(FEMKE_DIRECT, talk_seconds=25, from_user="0611111111")
+    waiting = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=15)
+    assert waiting["Position"] == "1"
+    assert (variable(waiting, "BEREIK_TRIED"), variable(waiting, "BEREIK_FAILED")) == ("302", "noanswer")
+
+    second = sipp.call(EVA_DIRECT, talk_seconds=25, from_user="0622222222")
+    rang = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"))
+    joined = await events.wait_for_event(
+        "QueueCallerJoin", lambda e: e["Queue"] == "tic" and variable(e, "BEREIK_TRIED") == "301", timeout=20)
+    assert joined["Position"] == "2"  # behind the caller already waiting: no priority
+    assert variable(joined, "BEREIK_FAILED") == "noanswer"
+    assert variable(joined, "BEREIK_TRIED_AT") == MONDAY_MORNING.isoformat(timespec="seconds")
+    assert variable(joined, "BEREIK_DEPARTMENT") == "vergunningen"
+    ended = events.matching("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"))
+    assert ended[0]["DialStatus"] == "NOANSWER"
+    rang_seconds = float(ended[0]["Timestamp"]) - float(rang["Timestamp"])
+    assert 4.5 <= rang_seconds <= 6.5  # one Dutch ring in this configuration
+    # Exactly one message between the ringing and the queue.
+    playbacks = [e for e in events.matching("AGIExecStart") if e.get("Channel") == joined["Channel"]
+                 and e.get("Command", "").startswith('EXEC "Playback"')]
+    assert len(playbacks) == 1
+    for caller in (first, second):
+        caller.stop()
+
+
+async def test_busy_the_caller_waits_behind_the_call_and_is_connected_when_the_line_frees(pbx, bereik, sipp):
+    _, events = pbx
+    eva = sipp.phone(EVA, behaviour="answer", ring_seconds=0.5, calls=2)
+    colleague = sipp.call("301", local_ip=FEMKE, talk_seconds=6, from_user="302")
+    await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-")
+                                and e.get("DialStatus") == "ANSWER")
+    caller = sipp.call(EVA_DIRECT, talk_seconds=20, dtmf=[(2.5, "1")])
+
+    camped = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "camp-301", timeout=15)
+    assert not events.matching("AgentConnect", lambda e: e["Queue"] == "camp-301")  # Eva is still busy
+    colleague.expect_success(timeout=10)
+    connected = await events.wait_for_event("AgentConnect", lambda e: e["Queue"] == "camp-301", timeout=15)
+    assert connected["Interface"] == "PJSIP/301"
+    assert float(connected["Timestamp"]) > float(camped["Timestamp"])
+    caller.stop()
+    eva.stop()
+
+
+async def test_waiting_behind_a_call_past_the_maximum_goes_to_the_tic_queue(pbx, bereik, sipp):
+    _, events = pbx
+    # Femke this time: a fresh phone, untouched by the previous test's calls to Eva.
+    sipp.phone(FEMKE, behaviour="answer", ring_seconds=0.5)
+    colleague = sipp.call("302", local_ip=HANNA, talk_seconds=20, from_user="311")
+    await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/302-")
+                                and e.get("DialStatus") == "ANSWER")
+    caller = sipp.call(FEMKE_DIRECT, talk_seconds=25, dtmf=[(2.5, "1")])
+
+    camped = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "camp-302", timeout=15)
+    joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=15)
+    assert variable(joined, "BEREIK_FAILED") == "camp_timeout"
+    assert 8 <= float(joined["Timestamp"]) - float(camped["Timestamp"]) <= 8 + 8  # the maximum, then the message
+    caller.stop()
+    colleague.stop()
+
+
+@pytest.mark.parametrize(("picker", "code"), [(FEMKE, "*8"), (HANNA, "*8301")])
+async def test_a_ringing_phone_on_an_empty_desk_is_picked_up_from_another(pbx, bereik, sipp, picker, code):
+    """*8: a colleague of the same department; *8301: anyone, naming the colleague."""
+    _, events = pbx
+    sipp.phone(EVA, behaviour="no_answer")
+    caller = sipp.call(EVA_DIRECT, talk_seconds=10)
+    await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"))
+    sipp.call(code, local_ip=picker, talk_seconds=3, from_user="picker")
+
+    pickup = await events.wait_for_event("Pickup", timeout=5)
+    assert pickup["TargetChannel"].startswith("PJSIP/301-")
+    picker_endpoint = {FEMKE: "302", HANNA: "311"}[picker]
+    assert pickup["Channel"].startswith(f"PJSIP/{picker_endpoint}-")
+    # The outside caller and the colleague who picked up end up in one bridge.
+    caller_channel = pickup["TargetLinkedid"]
+    entered = await events.wait_for_event(
+        "BridgeEnter", lambda e: e.get("Channel", "").startswith(f"PJSIP/{picker_endpoint}-"), timeout=5)
+    await events.wait_for_event(
+        "BridgeEnter", lambda e: e.get("Uniqueid") == caller_channel and e["BridgeUniqueid"] == entered["BridgeUniqueid"],
+        timeout=5)
+    caller.stop()
+
+
+async def test_forwarded_to_the_mobile_and_not_answered_there_the_call_goes_to_the_tic(pbx, bereik, sipp):
+    _, events = pbx
+    bereik.set("301", "mobile", starts=MONDAY_MORNING - dt.timedelta(hours=1), ends=None, set_by="eva")
+    mobile = sipp.phone(MOBILE_NETWORK[0], port=MOBILE_NETWORK[1], behaviour="no_answer")
+    caller = sipp.call(EVA_DIRECT, talk_seconds=20)
+
+    rang = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/trunk-"))
+    assert rang.get("DialString", "").startswith("0612340301@trunk")
+    joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=20)
+    assert (variable(joined, "BEREIK_TRIED"), variable(joined, "BEREIK_TRIED_VIA")) == ("301", "mobile")
+    assert variable(joined, "BEREIK_FAILED") == "noanswer"
+    mobile.expect_success(timeout=5)  # the mobile saw the CANCEL: no ringing left behind
+    caller.stop()
