@@ -10,10 +10,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bereik.config.model import Config
+from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.agi import AgiServer
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.dialplan import AMI_USER
+from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
 from bereik.records.recorder import Recorder
 from bereik.records.store import CallStore, open_store
@@ -48,9 +50,10 @@ def pretend_clock(config: Config, start: dt.datetime) -> Clock:
 class Service:
     def __init__(self, config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock | None = None, *,
                  store: CallStore | None = None, callbacks: CallbackSource = no_callbacks,
-                 web_middlewares: Sequence[Callable] = ()):
+                 web_middlewares: Sequence[Callable] = (), forwarding: ForwardingStore | None = None):
         """`store`: the call records (default: records.store in the YAML, closed on stop);
-        `callbacks`: open and late call-backs for the wallboard; `web_middlewares`: the console's login."""
+        `callbacks`: open and late call-backs for the wallboard; `web_middlewares`: the console's login;
+        `forwarding`: absence forwarding (default: back_office.forwarding_store in the YAML)."""
         self.config = config
         clock = clock or wall_clock(config)
         self.entry = EntryHandler(config, PromptLibrary(sounds_dir, config.language), clock)
@@ -78,6 +81,9 @@ class Service:
              *metrics_routes(self.metrics.registry)],
             web_host, web_port, web_middlewares,
         )
+        self.forwarding = forwarding or ForwardingStore(config.back_office.forwarding_store, config)
+        self.direct = DirectHandler(config, PromptLibrary(sounds_dir, config.language), clock, self.forwarding)
+        self.agi.handlers["direct"] = self.metrics.timed(self.direct)
 
     async def start(self) -> None:
         self.recorder.start()  # before AMI: the first login reconciles the calls left open
