@@ -107,7 +107,7 @@ def _dialplan(args) -> int:
 
 
 def _prompts(args) -> int:
-    from bereik.ivr.catalogue import spoken_texts
+    from bereik.ivr.catalogue import spoken_texts, whispered_texts
     from bereik.ivr.prompts import PromptLibrary
 
     config = load_config(args.file)
@@ -118,6 +118,7 @@ def _prompts(args) -> int:
         print(f"[{number}/{total}] {state}: {text[:60]}{'…' if len(text) > 60 else ''}", flush=True)
 
     rendered = library.ensure_all(spoken_texts(config), progress)
+    rendered += PromptLibrary(args.out, config.language, over_ring=True).ensure_all(whispered_texts(config), progress)
     print(f"{rendered} rendered, the rest unchanged, in {args.out}")
     return 0
 

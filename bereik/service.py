@@ -9,14 +9,17 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bereik.callbacks.store import CallbackStore
 from bereik.config.model import Config
 from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.agi import AgiServer
 from bereik.pbx.ami import AmiClient, AmiError
+from bereik.pbx.callback import CallbackHandler
 from bereik.pbx.dialplan import AMI_USER
 from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
+from bereik.pbx.waiting import Announcer, OverflowObserver
 from bereik.records.recorder import Recorder
 from bereik.records.store import CallStore, open_store
 from bereik.secrets import AMI_SECRET, Secrets
@@ -50,10 +53,14 @@ def pretend_clock(config: Config, start: dt.datetime) -> Clock:
 class Service:
     def __init__(self, config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock | None = None, *,
                  store: CallStore | None = None, callbacks: CallbackSource = no_callbacks,
-                 web_middlewares: Sequence[Callable] = (), forwarding: ForwardingStore | None = None):
+                 web_middlewares: Sequence[Callable] = (), forwarding: ForwardingStore | None = None,
+                 callback_store: CallbackStore | None = None, overflow_observers: Sequence[OverflowObserver] = (),
+                 now: Callable[[], float] = time.time):
         """`store`: the call records (default: records.store in the YAML, closed on stop);
         `callbacks`: open and late call-backs for the wallboard; `web_middlewares`: the console's login;
-        `forwarding`: absence forwarding (default: back_office.forwarding_store in the YAML)."""
+        `forwarding`: absence forwarding (default: back_office.forwarding_store in the YAML);
+        `callback_store`: call-backs callers ask for in the queue (default: waiting.callback_store);
+        `overflow_observers`: told when the overflow position joins or leaves; `now`: epoch seconds, as AMI's."""
         self.config = config
         clock = clock or wall_clock(config)
         self.entry = EntryHandler(config, PromptLibrary(sounds_dir, config.language), clock)
@@ -84,6 +91,14 @@ class Service:
         self.forwarding = forwarding or ForwardingStore(config.back_office.forwarding_store, config)
         self.direct = DirectHandler(config, PromptLibrary(sounds_dir, config.language), clock, self.forwarding)
         self.agi.handlers["direct"] = self.metrics.timed(self.direct)
+        self.announcer = Announcer(config, self.ami, PromptLibrary(sounds_dir, config.language, over_ring=True),
+                                   now, tuple(overflow_observers))
+        self.announcer.attach()
+        self._own_callbacks = callback_store is None
+        self.callback_store = callback_store or CallbackStore(config.waiting.callback_store)
+        self.callback = CallbackHandler(config, self.callback_store, self.entry.prompts, clock,
+                                        self.announcer.place_of)
+        self.agi.handlers["callback"] = self.metrics.timed(self.callback)
 
     async def start(self) -> None:
         self.recorder.start()  # before AMI: the first login reconciles the calls left open
@@ -98,12 +113,15 @@ class Service:
             log.warning("AMI not reachable yet at %s; calls are routed meanwhile", self.config.pbx.ami)
 
     async def stop(self) -> None:
+        self.announcer.close()
         self.ami.close()
         await self.agi.close()
         await self.web.close()
         await asyncio.to_thread(self.recorder.close)  # writes what is still queued
         if self._own_store:
             self.store.close()
+        if self._own_callbacks:
+            self.callback_store.close()
 
     def board(self) -> dict:
         return {**self.floor.snapshot(time.time()), "ami_connected": self.ami.connected}

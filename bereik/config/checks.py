@@ -28,6 +28,7 @@ def cross_references(doc: Mapping) -> list[Finding]:
         *_queues(doc),
         *_menu(doc),
         *_agents(doc),
+        *_topic_ranges(doc),
         *_shared_number(doc),
         *_holidays(doc),
         *_people(doc),
@@ -160,6 +161,23 @@ def _agents(doc: Mapping) -> Iterator[Finding]:
                     f"{name} is trained for '{topic}', which no queue has as a topic; "
                     f"known topics: {', '.join(sorted(all_topics))}"
                 )
+
+
+def _topic_ranges(doc: Mapping) -> Iterator[Finding]:
+    """app_queue offers a caller one penalty range: each topic's agents must fit side by side."""
+    from bereik.routing.waiting import TopicsNotArrangeable, arrange  # the rule lives with the queue plan
+
+    front_office = _text(doc.get("front_office")) or "tic"
+    queue = next((q for _, q in _items(doc, "queues") if _text(q.get("id")) == front_office), None)
+    if queue is None:
+        return
+    extensions = [_text(p.get("extension")) for _, p in _items(queue, "positions")]
+    trained = {_text(a.get("extension")): {t for t in a.get("topics") or [] if isinstance(t, str)}
+               for _, a in _items(doc, "agents")}
+    try:
+        arrange([e for e in extensions if e], {e: t for e, t in trained.items() if e})
+    except TopicsNotArrangeable as problem:
+        yield ("agents",), str(problem)
 
 
 def _shared_number(doc: Mapping) -> Iterator[Finding]:

@@ -338,7 +338,7 @@ class Waiting(Strict):
     overflow: Overflow = Overflow()
     callback_key: DtmfKey | None = Field(
         default="9", description="Key to leave the queue and be called back at the calling number; null: none")
-    callback_offer: SpokenText = "Wilt u liever teruggebeld worden? Toets dan een {key}."
+    callback_offer: SpokenText = "Wilt u liever teruggebeld worden? Toets dan de {key}."
     callback_confirmed: SpokenText = "Wij bellen u terug op het nummer {number}. Tot ziens."
     callback_no_number: SpokenText = "Wij zien uw nummer niet, dus wij kunnen u niet terugbellen. U blijft in de wachtrij."
     callback_store: str = Field(

@@ -4,7 +4,14 @@ from __future__ import annotations
 import datetime as dt
 
 from bereik.config.model import WEEKDAYS, Config
-from bereik.ivr.phrases import BACK_OFFICE_TEXTS, back_office_text, fill, next_opening_phrase
+from bereik.ivr.phrases import (
+    BACK_OFFICE_TEXTS,
+    back_office_text,
+    fill,
+    next_opening_phrase,
+)
+from bereik.ivr.wait_message import all_wait_messages
+from bereik.routing.waiting import callback_offer, callback_texts, waiting_settings
 
 
 def spoken_texts(config: Config) -> list[str]:
@@ -17,7 +24,14 @@ def spoken_texts(config: Config) -> list[str]:
         texts += [fill(config, config.texts["closed"], next_opening=phrase) for phrase in _next_opening_phrases(config)]
     names = [p.name for p in config.people] + [d.name for d in config.departments if d.number]
     texts += [back_office_text(config, key, name) for name in names for key in ("camp_on_offer", "not_reachable")]
+    texts += callback_texts(config)
     return list(dict.fromkeys(texts))
+
+
+def whispered_texts(config: Config) -> list[str]:
+    """Every message a caller waiting for the front office can hear (rendered louder, over the ring tone)."""
+    offer = callback_offer(config)
+    return [" ".join(part for part in (message, offer) if part) for message in all_wait_messages(waiting_settings(config))]
 
 
 def _next_opening_phrases(config: Config) -> list[str]:

@@ -20,6 +20,7 @@ OUTPUTS = (ROUTED, ACTION, QUEUE, TOPIC, CHOICE, MUNICIPALITY, FORWARD_TO, REASO
 # A call to one colleague (bereik.routing.direct), handed to bereik before and after each step.
 EVENT = "BEREIK_EVENT"  # set by the dialplan: what just happened (start, rang, waited, hungup)
 ORIGIN = "BEREIK_ORIGIN"  # set by the dialplan: outside (the trunk) or inside (a desk phone)
+DIALLED = "BEREIK_DIALLED"  # set by the dialplan: the number or extension dialled
 DIRECT_STAGE = "BEREIK_DIRECT_STAGE"  # where bereik left the call: ringing, offered, camped, ...
 DIAL = "BEREIK_DIAL"  # what to ring: PJSIP/<extension> or PJSIP/<number>@trunk
 RING_SECONDS = "BEREIK_RING_SECONDS"
@@ -45,3 +46,7 @@ IN_AMI_EVENTS = (TOPIC, CHOICE, MUNICIPALITY, REASON, TRIED, TRIED_VIA, TRIED_AT
 
 # Read by app_queue and Read(); set by Asterisk.
 READ_RESULT = "BEREIK_KEY"
+
+# Waiting in the front-office queue (bereik.pbx.waiting, bereik.pbx.callback).
+QUEUED_AT = "BEREIK_QUEUED_AT"  # set by the dialplan: epoch seconds of the first entry into the queue
+POSITION = "BEREIK_POSITION"  # set by bereik: the place a caller returns to (Queue()'s position argument)

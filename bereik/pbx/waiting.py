@@ -1,0 +1,234 @@
+"""Callers waiting for the front office: bereik's own messages, the live queue state, the overflow position.
+
+The message reaches a caller who stays in Queue(): bereik whispers it. AMI Originate starts
+Local/<sound>@bereik-whisper (which answers, plays the sound and hangs up) and connects it to
+ChanSpy(<caller channel>,qwE): w whispers into the caller only, q without a beep, E ends with the
+caller. The caller never leaves the queue, so it keeps its place and an agent freeing up is
+connected at once, mid-sentence. When the caller leaves the queue bereik hangs the whisper up,
+so the agent never hears the rest. (Withdrawing the caller to play the message and putting it
+back would hold the caller outside Queue() for the length of the message, when no agent can
+take it; a per-caller music-on-hold class would need files rewritten per caller and estimate.)
+
+`whisper(channel, text)` / `hush(channel)` are the interface for anyone who wants to speak to
+a waiting caller (camp-on, for one).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bereik.calllog import CallLog
+from bereik.config.model import Config
+from bereik.ivr.prompts import PromptLibrary
+from bereik.ivr.wait_message import wait_message
+from bereik.pbx.ami import AmiClient, AmiError
+from bereik.pbx.dialplan import OVERFLOW_PENALTY
+from bereik.routing.estimate import estimate_wait
+from bereik.routing.queue_state import QueueState
+from bereik.routing.waiting import (
+    AnnouncementSchedule,
+    OverflowSwitch,
+    callback_offer,
+    penalty_plan,
+    waiting_settings,
+)
+
+log = logging.getLogger(__name__)
+
+WHISPER_CONTEXT = "bereik-whisper"
+OVERFLOW_OFF_REASON = "bereik: overflow off"
+
+
+@dataclass(frozen=True)
+class OverflowSwitched:
+    """Told to every observer (wallboard, console) when the overflow position joins or leaves."""
+
+    queue: str
+    interface: str
+    on: bool
+    reason: str
+    at: float
+    callers: int
+
+
+OverflowObserver = Callable[[OverflowSwitched], None]
+
+
+class Announcer:
+    def __init__(self, config: Config, ami: AmiClient, prompts: PromptLibrary,
+                 now: Callable[[], float] = time.time, observers: tuple[OverflowObserver, ...] = ()):
+        self.config = config
+        self.ami = ami
+        self.prompts = prompts
+        self.now = now
+        self.observers = list(observers)
+        self.queue = config.front_office
+        self.state = QueueState(self.queue, config.console.wrapup_seconds)
+        self.schedule = AnnouncementSchedule.from_config(config.waiting)
+        self.settings = waiting_settings(config)
+        self.offer = callback_offer(config)
+        self.overflow = OverflowSwitch.from_config(config.waiting)
+        self.plan = penalty_plan(config)
+        self.overflow_interfaces = [f"PJSIP/{p.extension}" for p in config.queue(self.queue).positions if p.overflow]
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._whispers: dict[str, str] = {}  # caller channel -> whisper channel id
+        self._sounds: dict[str, str] = {}
+        self._left_at: dict[str, int] = {}  # callers who pressed a key, until the call-back handler asks
+        self.announcements = 0
+
+    def attach(self) -> None:
+        for name in ("QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "QueueMemberStatus",
+                     "QueueMemberAdded", "QueueMemberRemoved", "QueueMemberPause", "AgentComplete"):
+            self.ami.on_event(name, self._on_event)
+        self.ami.on_login(self.resync)
+
+    def close(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+
+    # -- the interface for whoever speaks to a waiting caller -----------------------------------
+
+    async def whisper(self, channel: str, text: str) -> None:
+        """Speak `text` to `channel` without taking it out of what it is in (Queue(), a camp-on wait)."""
+        sound = await self._sound(text)
+        await self.hush(channel)
+        whisper_id = uuid.uuid4().hex
+        self._whispers[channel] = whisper_id
+        # The sound's hash is the exten; the context plays only bereik's own sounds.
+        await self.ami.action(
+            "Originate", Channel=f"Local/{sound.split('/', 1)[1]}@{WHISPER_CONTEXT}", ChannelId=whisper_id,
+            OtherChannelId=uuid.uuid4().hex, Application="ChanSpy", Data=f"{channel},qwE", Async="true",
+        )
+
+    async def hush(self, channel: str) -> None:
+        """Stop whatever is being whispered to `channel`."""
+        whisper_id = self._whispers.pop(channel, None)
+        if whisper_id is None:
+            return
+        try:
+            await self.ami.action("Hangup", Channel=whisper_id)
+        except AmiError:
+            pass  # it had finished already
+
+    def place_of(self, channel: str) -> int | None:
+        """Where `channel` stood when it last left the queue (asked once, by the call-back handler)."""
+        return self._left_at.pop(channel, None)
+
+    # -- waiting callers --------------------------------------------------------------------------
+
+    async def resync(self) -> None:
+        """After every AMI login: the queue as Asterisk has it now, and the overflow position set to match."""
+        try:
+            replies = await self.ami.action("QueueStatus", Queue=self.queue)
+        except AmiError as error:
+            log.warning("could not read queue %s: %s", self.queue, error)
+            return
+        now = self.now()
+        self.state.load_status(replies, now)
+        for caller in self.state.callers:
+            self._plan(caller.channel, now)
+        await self._set_overflow(self.overflow.on, "bereik connected", force=True)
+        await self._check_overflow()
+
+    def _on_event(self, event: dict[str, str]) -> None:
+        now = self.now()
+        channel = event.get("Channel", "")
+        place = self.state.position(channel)
+        change = self.state.apply(event, now)
+        if change is None:
+            return
+        if change == "QueueCallerLeave" and place is not None:
+            self._left_at[channel] = place
+        if change == "QueueCallerJoin":
+            self._plan(channel, now)
+        elif change in ("QueueCallerLeave", "QueueCallerAbandon"):
+            timer = self._timers.pop(channel, None)
+            if timer:
+                timer.cancel()
+            asyncio.ensure_future(self.hush(channel))
+        if change.startswith("QueueCaller") or change == "AgentComplete":
+            asyncio.ensure_future(self._check_overflow())
+
+    def _plan(self, channel: str, now: float) -> None:
+        caller = self.state.caller(channel)
+        if caller is None:
+            return
+        previous = self._timers.pop(channel, None)
+        if previous:
+            previous.cancel()
+        waited = now - caller.joined_at
+        delay = self.schedule.next_after(waited) - waited
+        self._timers[channel] = asyncio.get_running_loop().call_later(
+            delay, lambda: asyncio.ensure_future(self._announce(channel)))
+
+    async def _announce(self, channel: str) -> None:
+        now = self.now()
+        snapshot = self.state.snapshot(channel, now)
+        if snapshot is None:
+            return
+        self._plan(channel, now + 0.001)  # the next one, counted from the entry: no drift
+        estimate = estimate_wait(snapshot, now)
+        text = " ".join(part for part in (wait_message(estimate, self.settings), self.offer) if part)
+        try:
+            await self.whisper(channel, text)
+        except AmiError as error:
+            log.warning("message to a waiting caller failed: %s", error)
+            return
+        self.announcements += 1
+        caller = self.state.caller(channel)
+        CallLog(caller.uniqueid if caller else channel).step(
+            "announced", queue=self.queue, position=estimate.position, waited=round(snapshot.waited_seconds, 1),
+            wait=None if estimate.wait_seconds is None else round(estimate.wait_seconds),
+            certain=estimate.certain)
+
+    async def _sound(self, text: str) -> str:
+        name = self._sounds.get(text)
+        if name is None:
+            name, _ = await asyncio.to_thread(self.prompts.ensure, text)
+            self._sounds[text] = name
+        return name
+
+    # -- the overflow position --------------------------------------------------------------------
+
+    def expected_wait_of_last(self) -> float | None:
+        if not self.state.callers:
+            return 0.0
+        now = self.now()
+        snapshot = self.state.snapshot(self.state.callers[-1].channel, now)
+        return estimate_wait(snapshot, now).wait_seconds
+
+    async def _check_overflow(self) -> None:
+        if not self.overflow_interfaces:
+            return
+        decision = self.overflow.update(len(self.state.callers), self.expected_wait_of_last(), self.now())
+        if decision is not None:
+            await self._set_overflow(decision.on, decision.reason)
+
+    async def _set_overflow(self, on: bool, reason: str, force: bool = False) -> None:
+        for interface in self.overflow_interfaces:
+            extension = interface.split("/", 1)[1]
+            penalty = self.plan.slots[extension] if on else OVERFLOW_PENALTY
+            try:
+                # Off: paused, so that app_queue does not count it as available and let a later caller
+                # take a turn ahead of the first; and parked above every caller's penalty range.
+                await self.ami.action("QueuePenalty", Interface=interface, Penalty=penalty, Queue=self.queue)
+                await self.ami.action("QueuePause", Interface=interface, Queue=self.queue,
+                                      Paused="false" if on else "true", Reason="" if on else OVERFLOW_OFF_REASON)
+            except AmiError as error:
+                log.warning("could not switch the overflow position %s: %s", interface, error)
+                continue
+            if force:
+                continue
+            switched = OverflowSwitched(self.queue, interface, on, reason, self.now(), len(self.state.callers))
+            CallLog(f"overflow-{self.queue}").step("overflow", interface=interface, on=on, reason=reason,
+                                                   callers=switched.callers)
+            for observer in self.observers:
+                try:
+                    observer(switched)
+                except Exception:
+                    log.exception("overflow observer failed")

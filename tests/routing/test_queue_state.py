@@ -1,0 +1,58 @@
+"""The live queue state from AMI events, and its re-read after a login."""
+from bereik.routing.queue_state import QueueState
+
+
+def join(channel, position, at, topic=""):
+    return {"Event": "QueueCallerJoin", "Queue": "tic", "Channel": channel, "Uniqueid": channel[-3:],
+            "Position": str(position), "Timestamp": str(at), "ChanVariable(BEREIK_TOPIC)": topic}
+
+
+def member(interface, status="1", paused="0", in_call="0"):
+    return {"Event": "QueueMemberStatus", "Queue": "tic", "Interface": interface, "Status": status,
+            "Paused": paused, "InCall": in_call}
+
+
+def test_positions_follow_joins_and_leaves_and_a_returning_caller_gets_its_place_back():
+    state = QueueState("tic")
+    for n in (1, 2, 3):
+        state.apply(join(f"PJSIP/trunk-00{n}", n, 100 + n), now=200)
+    state.apply({"Event": "QueueCallerLeave", "Queue": "tic", "Channel": "PJSIP/trunk-001"}, now=200)
+    assert [state.position(f"PJSIP/trunk-00{n}") for n in (1, 2, 3)] == [None, 1, 2]
+    state.apply(join("PJSIP/trunk-004", 1, 205), now=205)  # Queue(...,position=1)
+    assert state.position("PJSIP/trunk-004") == 1 and state.position("PJSIP/trunk-003") == 3
+
+
+def test_the_snapshot_counts_agents_logged_in_free_and_paused_and_the_callers_ahead():
+    state = QueueState("tic", wrapup_seconds=30)
+    for event in (member("PJSIP/201"), member("PJSIP/202", status="2", in_call="1"),
+                  member("PJSIP/203", paused="1"), member("PJSIP/204", status="5"),
+                  join("PJSIP/trunk-001", 1, 100), join("PJSIP/trunk-002", 2, 110),
+                  {"Event": "AgentComplete", "Queue": "tic", "TalkTime": "90", "Timestamp": "150"}):
+        state.apply(event, now=150)
+    snapshot = state.snapshot("PJSIP/trunk-002", now=160)
+    assert (snapshot.callers_ahead, snapshot.agents_logged_in, snapshot.agents_free, snapshot.agents_paused) == \
+        (1, 3, 1, 1)
+    assert snapshot.waited_seconds == 50
+    assert snapshot.recent_calls[0].handling_seconds == 120  # talk plus the configured wrap-up
+
+
+def test_events_of_other_queues_are_ignored():
+    state = QueueState("tic")
+    assert state.apply({**join("PJSIP/trunk-001", 1, 1), "Queue": "camp-301"}, now=1) is None
+    assert state.callers == []
+
+
+def test_a_re_read_replaces_everything_but_keeps_what_only_events_told():
+    state = QueueState("tic")
+    state.apply(join("PJSIP/trunk-001", 1, 100, topic="afval"), now=100)
+    state.apply(join("PJSIP/trunk-002", 2, 101), now=101)
+    state.load_status([
+        {"Event": "QueueMember", "Queue": "tic", "StateInterface": "PJSIP/201", "Status": "1", "Paused": "0",
+         "InCall": "0"},
+        {"Event": "QueueEntry", "Queue": "tic", "Channel": "PJSIP/trunk-003", "Position": "2", "Wait": "5"},
+        {"Event": "QueueEntry", "Queue": "tic", "Channel": "PJSIP/trunk-001", "Position": "1", "Wait": "30"},
+    ], now=130)
+    assert [c.channel for c in state.callers] == ["PJSIP/trunk-001", "PJSIP/trunk-003"]
+    assert state.callers[0].topic == "afval" and state.callers[0].joined_at == 100
+    assert state.callers[1].joined_at == 125
+    assert list(state.members) == ["PJSIP/201"]
