@@ -1,0 +1,342 @@
+"""The agents' desks: AMI events in, screen-pops and state out; the console's buttons as AMI actions.
+
+The shell around the pure transfer machine (bereik.console.transfer): it reads AMI
+events, feeds them to the machine, sends the machine's commands, and tells the
+agent's browsers. Every action goes through AmiClient (timeouts, no line breaks).
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bereik.calllog import mask_number
+from bereik.callbacks.store import CallbackStore
+from bereik.config.model import Config, ConsoleUser
+from bereik.console import transfer as tx
+from bereik.pbx import variables as var
+from bereik.pbx.ami import AmiClient, AmiError
+from bereik.pbx.dialplan import INTERNAL_CONTEXT, RECORD_CODE
+from bereik.records import summary
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+Listener = asyncio.Queue
+# (call id = the caller's Linkedid, step name, at, detail): into the call's journey for the reports.
+StepSink = Callable[[str, str, float, dict], None]
+# The caller's earlier calls: number -> [(start, topic)], newest first (the call-record store).
+History = Callable[[str, float], list[tuple[float, str]]]
+
+REPEAT_DAYS = 7
+TRANSFER_ENDED = "transfer_ended"  # a journey step: outcome and the caller's wait after the transfer
+LOGGED_OUT = "afgemeld"  # the pause reason that means "not at the position": members are static
+RECORDING_NAME = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9A-Za-z.]{1,40}\.wav$")
+
+
+def _no_steps(call_id: str, what: str, at: float, detail: dict) -> None:
+    return None
+
+
+def _no_history(number: str, since: float) -> list[tuple[float, str]]:
+    return []
+
+
+@dataclass
+class Call:
+    caller_channel: str
+    call_id: str  # Linkedid
+    number: str
+    name: str
+    agent_channel: str = ""
+    answered: bool = False
+    recording: str = ""  # the file being recorded, if any
+
+
+@dataclass
+class Position:
+    extension: str
+    listeners: set[Listener] = field(default_factory=set)
+    call: Call | None = None
+    transfer: tx.State = field(default_factory=tx.Idle)
+    transfer_call_id: str = ""  # the caller's Linkedid: the journey the transfer's steps belong to
+    no_answer_timer: asyncio.TimerHandle | None = None
+
+
+def _event_time(event: dict[str, str], fallback: float) -> float:
+    try:
+        return float(event["Timestamp"])
+    except (KeyError, ValueError):
+        return fallback
+
+
+class Desk:
+    def __init__(self, config: Config, ami: AmiClient, callbacks: CallbackStore, clock: Clock, *,
+                 steps: StepSink = _no_steps, history: History = _no_history,
+                 recordings_dir: Path | None = None):
+        self.config = config
+        self.ami = ami
+        self.callbacks = callbacks
+        self.clock = clock
+        self.steps = steps
+        self.history = history
+        self.recordings_dir = Path(recordings_dir or config.console.recordings_dir)
+        self.positions = {p.extension: Position(p.extension) for q in config.queues for p in q.positions}
+        self._joined: dict[str, float] = {}  # caller Uniqueid -> when it joined the queue
+        self._names = {a.extension: a.name for a in config.agents}
+        for name in ("QueueCallerJoin", "AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer",
+                     "DialBegin", "DialEnd", "Hangup", "AttendedTransfer", "QueueCallerAbandon"):
+            ami.on_event(name, getattr(self, f"_on_{name}"))
+
+    # --- the browsers ------------------------------------------------------------------------
+
+    def listen(self, extension: str) -> Listener:
+        queue: Listener = asyncio.Queue(maxsize=100)
+        self.positions[extension].listeners.add(queue)
+        return queue
+
+    def leave(self, extension: str, queue: Listener) -> None:
+        self.positions[extension].listeners.discard(queue)
+
+    def _tell(self, position: Position, message: dict) -> None:
+        for queue in position.listeners:
+            if queue.full():  # a browser that stopped reading loses old news, not the newest
+                queue.get_nowait()
+            queue.put_nowait(message)
+
+    def _position(self, channel_or_interface: str) -> Position | None:
+        match = re.match(r"^PJSIP/([0-9]+)", channel_or_interface or "")
+        return self.positions.get(match.group(1)) if match else None
+
+    def now(self) -> float:
+        return self.clock().timestamp()
+
+    # --- AMI events --------------------------------------------------------------------------
+
+    def _on_QueueCallerJoin(self, event: dict[str, str]) -> None:
+        self._joined[event.get("Uniqueid", "")] = _event_time(event, self.now())
+
+    def _on_QueueCallerAbandon(self, event: dict[str, str]) -> None:
+        self._joined.pop(event.get("Uniqueid", ""), None)
+
+    def _on_AgentCalled(self, event: dict[str, str]) -> None:
+        position = self._position(event.get("Interface", ""))
+        if position is None:
+            return
+        at = _event_time(event, self.now())
+        number = event.get("CallerIDNum", "")
+        position.call = Call(event.get("Channel", ""), event.get("Linkedid", ""), number,
+                             event.get("CallerIDName", ""), agent_channel=event.get("DestChannel", ""))
+        joined = self._joined.get(event.get("Uniqueid", ""), at)
+        variable = lambda name: event.get(f"ChanVariable({name})", "")  # noqa: E731
+        self._tell(position, {
+            "type": "ringing", "number": number if number not in ("", "<unknown>") else "",
+            "name": event.get("CallerIDName", "") if event.get("CallerIDName") != "<unknown>" else "",
+            "municipality": variable(var.MUNICIPALITY), "topic": variable(var.TOPIC),
+            "choice": variable(var.CHOICE), "waited_seconds": round(max(at - joined, 0.0)),
+            "tried": variable(var.TRIED), "tried_via": variable(var.TRIED_VIA), "failed": variable(var.FAILED),
+            "department": variable(var.DEPARTMENT), "reason": variable(var.REASON),
+            "callbacks": [{"id": n.id, "question": n.question, "due": n.due_at.astimezone(self.config.zone).isoformat(), "team": n.team}
+                          for n in (self.callbacks.open_for_number(number) if number else [])],
+            "event_at": at,
+        })
+        if number:
+            asyncio.ensure_future(self._tell_history(position, number, at))
+
+    async def _tell_history(self, position: Position, number: str, at: float) -> None:
+        try:
+            earlier = await asyncio.to_thread(self.history, number, at - REPEAT_DAYS * 86400)
+        except Exception:
+            log.exception("could not read earlier calls of %s", mask_number(number))
+            return
+        self._tell(position, {"type": "history", "number": number,
+                              "earlier": [{"at": start, "topic": topic} for start, topic in earlier]})
+
+    def _on_AgentRingNoAnswer(self, event: dict[str, str]) -> None:
+        position = self._position(event.get("Interface", ""))
+        if position and position.call and not position.call.answered:
+            position.call = None
+            self._tell(position, {"type": "missed"})
+
+    def _on_AgentConnect(self, event: dict[str, str]) -> None:
+        position = self._position(event.get("Interface", ""))
+        if position is None:
+            return
+        self._joined.pop(event.get("Uniqueid", ""), None)
+        call = position.call or Call(event.get("Channel", ""), event.get("Linkedid", ""),
+                                     event.get("CallerIDNum", ""), event.get("CallerIDName", ""))
+        call.agent_channel, call.answered = event.get("DestChannel", call.agent_channel), True
+        position.call = call
+        self._tell(position, {"type": "connected"})
+
+    def _on_AgentComplete(self, event: dict[str, str]) -> None:
+        position = self._position(event.get("Interface", ""))
+        if position and position.call and position.call.caller_channel == event.get("Channel"):
+            self._end_call(position)
+
+    def _end_call(self, position: Position) -> None:
+        position.call = None
+        self._tell(position, {"type": "ended"})
+
+    def _transferring(self) -> list[Position]:
+        return [p for p in self.positions.values() if isinstance(p.transfer, (tx.Ringing, tx.Talking))]
+
+    def _on_DialBegin(self, event: dict[str, str]) -> None:
+        for position in self._transferring():
+            if event.get("DestChannel", "").startswith(f"PJSIP/{position.transfer.transfer.target}-"):
+                self._feed(position, "target_rings", event)
+
+    def _on_DialEnd(self, event: dict[str, str]) -> None:
+        status = event.get("DialStatus", "")
+        outcome = {"ANSWER": "target_answers", "NOANSWER": "target_no_answer", "BUSY": "target_busy",
+                   "CONGESTION": "target_busy", "CHANUNAVAIL": "target_busy"}.get(status)
+        for position in self._transferring():
+            if outcome and event.get("DestChannel", "").startswith(f"PJSIP/{position.transfer.transfer.target}-"):
+                self._feed(position, outcome, event)
+
+    def _on_Hangup(self, event: dict[str, str]) -> None:
+        channel = event.get("Channel", "")
+        for position in self.positions.values():
+            call = position.call
+            if isinstance(position.transfer, (tx.Ringing, tx.Talking)):
+                transfer = position.transfer.transfer
+                if channel == transfer.caller_channel:
+                    self._feed(position, "caller_hangs_up", event)
+                elif channel == transfer.agent_channel:
+                    self._feed(position, "agent_hangs_up", event)
+                elif channel.startswith(f"PJSIP/{transfer.target}-"):
+                    self._feed(position, "target_hangs_up", event)
+            if call and channel in (call.caller_channel, call.agent_channel):
+                self._end_call(position)
+
+    def _on_AttendedTransfer(self, event: dict[str, str]) -> None:
+        position = self._position(event.get("OrigTransfererChannel", ""))
+        if position is None or not isinstance(position.transfer, (tx.Ringing, tx.Talking, tx.Completed)):
+            return
+        if event.get("Result") == "Success":
+            self._tell(position, {"type": "transfer", "state": position.transfer.name, "confirmed": True})
+        else:
+            self._feed(position, "asterisk_refused", event)
+
+    # --- warm transfer -----------------------------------------------------------------------
+
+    def _feed(self, position: Position, event_name: str, event: dict | None = None, *,
+              by_agent: bool = False) -> tx.Step:
+        """Give the transfer machine one event; send its commands; tell the agent."""
+        # The console's clock for every transfer time: the button presses have no AMI timestamp.
+        at = self.now()
+        before = position.transfer
+        step = getattr(before, event_name)(at)
+        position.transfer = step.state
+        if step.state is not before:
+            log.info("transfer at %s: %s -> %s on %s", position.extension, before.name, step.state.name, event_name)
+            self._after(position, step, event_name, at)
+        elif by_agent:  # a late Asterisk event that changes nothing is not news; a refused click is
+            self._tell(position, {"type": "transfer", "state": step.state.name, "refused": step.refused})
+        return step
+
+    def _after(self, position: Position, step: tx.Step, event_name: str, at: float) -> None:
+        transfer = step.state.transfer
+        for command in step.commands:
+            asyncio.ensure_future(self._send(position, command, transfer))
+        if isinstance(step.state, tx.Talking):
+            self.steps(position.transfer_call_id, summary.TRANSFER_ANSWERED, at,
+                       {"target": transfer.target, "transfer_seconds": transfer.transfer_seconds})
+        if step.state.final:
+            if position.no_answer_timer:
+                position.no_answer_timer.cancel()
+                position.no_answer_timer = None
+            self.steps(position.transfer_call_id, TRANSFER_ENDED, at, {
+                "target": transfer.target, "outcome": transfer.outcome.value,
+                "wait_after_transfer_seconds": transfer.wait_after_transfer_seconds})
+        self._tell(position, {"type": "transfer", "state": step.state.name, "target": transfer.target,
+                              "outcome": transfer.outcome.value if transfer.outcome else None,
+                              "refused": step.refused})
+
+    async def _send(self, position: Position, command: tx.Command, transfer: tx.Transfer) -> None:
+        try:
+            if command is tx.Command.ATXFER:
+                await self.ami.action("Atxfer", Channel=transfer.agent_channel, Exten=transfer.target,
+                                      Context=INTERNAL_CONTEXT)
+            elif command is tx.Command.COMPLETE:
+                # Hanging up the agent's leg is how Asterisk completes an attended transfer.
+                await self.ami.action("Hangup", Channel=transfer.agent_channel)
+            elif command is tx.Command.CANCEL:
+                await self.ami.action("CancelAtxfer", Channel=transfer.agent_channel)
+        except AmiError as problem:
+            log.warning("transfer %s at %s failed: %s", command.value, position.extension, problem)
+            if command is tx.Command.ATXFER:
+                self._feed(position, "asterisk_refused")
+
+    def start_transfer(self, extension: str, target: str) -> tx.Step:
+        position = self.positions[extension]
+        call = position.call
+        if call is None or not call.answered:
+            return tx.Step(position.transfer, refused="no call to transfer")
+        if not re.fullmatch(r"[0-9]{2,8}", target):
+            return tx.Step(position.transfer, refused="not an extension")
+        if position.transfer.final:
+            position.transfer = tx.Idle()
+        at = self.now()
+        step = position.transfer.start(call.agent_channel, call.caller_channel, target, at)
+        position.transfer = step.state
+        if step.refused:
+            self._tell(position, {"type": "transfer", "state": step.state.name, "refused": step.refused})
+            return step
+        position.transfer_call_id = call.call_id
+        self.steps(call.call_id, summary.TRANSFER_STARTED, at, {"target": target})
+        position.no_answer_timer = asyncio.get_running_loop().call_later(
+            self.config.console.transfer_ring_seconds, self._feed, position, "target_no_answer")
+        self._after(position, step, "start", at)
+        return step
+
+    def complete_transfer(self, extension: str) -> tx.Step:
+        return self._feed(self.positions[extension], "agent_completes", by_agent=True)
+
+    def cancel_transfer(self, extension: str) -> tx.Step:
+        return self._feed(self.positions[extension], "agent_cancels", by_agent=True)
+
+    # --- agent state in the queue ------------------------------------------------------------
+
+    def _interface(self, extension: str) -> str:
+        return f"PJSIP/{extension}"
+
+    async def set_paused(self, extension: str, paused: bool, reason: str = "") -> None:
+        headers = {"Interface": self._interface(extension), "Paused": "true" if paused else "false"}
+        if paused:
+            headers["Reason"] = reason
+        await self.ami.action("QueuePause", **headers)  # in every queue the position is a member of
+
+    async def member_state(self, extension: str) -> dict:
+        interface = self._interface(extension)
+        replies = await self.ami.action("QueueStatus", Member=interface, timeout=5)
+        members = [r for r in replies if r.get("Event") == "QueueMember"
+                   and interface in (r.get("Location"), r.get("StateInterface"))]
+        paused = any(m.get("Paused") == "1" for m in members)
+        reason = next((m.get("PausedReason", "") for m in members if m.get("Paused") == "1"), "")
+        return {"extension": extension, "queues": sorted({m.get("Queue", "") for m in members}),
+                "paused": paused, "reason": reason, "logged_in": bool(members) and reason != LOGGED_OUT,
+                "call": bool(self.positions[extension].call)}
+
+    # --- recording ---------------------------------------------------------------------------
+
+    async def toggle_recording(self, user: ConsoleUser) -> dict:
+        position = self.positions[user.extension]
+        call = position.call
+        if call is None or not call.answered:
+            return {"recording": False, "refused": "no call to record"}
+        if not call.recording:
+            name = f"{self.clock().strftime('%Y%m%dT%H%M%S')}-{re.sub(r'[^0-9A-Za-z.]', '', call.call_id)}.wav"
+            path = f"{self.config.console.asterisk_recordings_dir}/{user.login}/{name}"
+            # automixmon names its file from TOUCH_MIXMONITOR on the channel that presses the code.
+            await self.ami.action("Setvar", Channel=call.agent_channel, Variable="TOUCH_MIXMONITOR", Value=path)
+        for digit in RECORD_CODE:
+            await self.ami.action("PlayDTMF", Channel=call.agent_channel, Digit=digit, Receive="yes")
+        call.recording = "" if call.recording else name
+        self._tell(position, {"type": "recording", "on": bool(call.recording)})
+        return {"recording": bool(call.recording)}
+

@@ -1,0 +1,457 @@
+"""The front-office console: aiohttp routes, server-rendered pages, one WebSocket per browser.
+
+    GET  /login, POST /login, POST /logout        LDAP bind; rate limited per name and address
+    GET  /                                        the agent's console        (agent, team lead)
+    GET  /team                                    the team's call-backs       (team lead, administrator)
+    GET  /api/me                                  who am I, my position's queue state
+    POST /api/position/{login,logout,pause,resume}  QueuePause of the agent's static member
+    POST /api/transfer, /api/transfer/complete, /api/transfer/cancel
+    POST /api/recording                           start or stop recording the current call
+    GET  /api/recordings, /api/recordings/{login}/{name}   the agent's own; a team lead's team
+    GET  /api/callbacks, POST /api/callbacks, POST /api/callbacks/{id}/done
+    GET  /api/stream                              WebSocket: screen-pop, transfer, recording news
+    /api/directory..., /api/absences..., /api/presence/stream   presence_app, behind the same login
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import json
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+from bereik.calllog import mask_number
+from bereik.callbacks.mail import Mailer
+from bereik.callbacks.store import CallbackStore, Note, WorkingDays
+from bereik.config.model import Config
+from bereik.console import recordings
+from bereik.console.auth import (
+    ADMIN,
+    AGENT,
+    COOKIE,
+    EVERYONE,
+    LEADS,
+    SESSION,
+    TEAM_LEAD,
+    Authenticator,
+    Policy,
+    RateLimit,
+    Session,
+    Sessions,
+    same_origin,
+    login_required,
+    security_headers,
+)
+from bereik.console.desk import LOGGED_OUT, Desk
+from bereik.pbx.ami import AmiError
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).with_name("static")
+LOGIN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+AGENTS = frozenset({AGENT, TEAM_LEAD})  # team leads also take calls
+
+TEXTS = {
+    "nl": {"title": "Console", "login": "Inloggen", "user": "Gebruikersnaam", "password": "Wachtwoord",
+           "wrong": "Gebruikersnaam of wachtwoord klopt niet.", "slow": "Te veel pogingen; wacht een minuut.",
+           "team": "Terugbellen in het team", "skip": "Naar het gesprek", "console": "console", "you": "U bent",
+           "position": "positie", "logout": "Uitloggen", "h_position": "Positie", "login_position": "Aanmelden",
+           "logout_position": "Afmelden", "pause_reason": "Reden van pauze", "r_break": "Pauze",
+           "r_meeting": "Overleg", "r_callbacks": "Terugbellen", "r_training": "Training", "pause": "Pauzeren",
+           "resume": "Verder", "h_call": "Gesprek", "no_call": "Geen gesprek.", "record": "Opnemen",
+           "h_transfer": "Doorverbinden (warm)", "search": "Zoek een collega (naam, afdeling, onderwerp)",
+           "search_help": "Toets / om te zoeken; pijltjes en Enter om te kiezen.", "results": "Gevonden collega's",
+           "complete": "Doorverbinden voltooien", "cancel": "Terug naar de beller", "h_callback": "Terugbelnotitie",
+           "cb_number": "Telefoonnummer", "cb_name": "Naam beller", "cb_for": "Voor (collega)",
+           "cb_team": "Team", "cb_question": "Vraag", "cb_send": "Notitie versturen",
+           "my_callbacks": "Mijn terugbelnotities", "h_recordings": "Mijn opnames",
+           "js": {"ringing": "Gaat over", "caller": "Beller", "unknown": "onbekend nummer", "municipality": "Gemeente",
+                  "topic": "Keuze", "waited": "Gewacht", "seconds": "s", "tried": "Probeerde",
+                  "failed": "Reden", "open_callbacks": "Open terugbelverzoeken", "earlier": "Eerder gebeld (7 dagen)",
+                  "connected": "In gesprek", "ended": "Gesprek beëindigd", "missed": "Niet opgenomen",
+                  "transfer": "Doorverbinden", "state_ringing": "Collega gaat over; beller hoort wachtmuziek",
+                  "state_talking": "In overleg met collega", "state_completed": "Doorverbonden",
+                  "state_cancelled": "Terug bij de beller", "state_failed": "Doorverbinden mislukt",
+                  "transfer_to": "Doorverbinden naar", "recording_on": "Opname loopt", "recording_off": "Geen opname",
+                  "stop_record": "Opname stoppen", "record": "Opnemen", "paused": "Gepauzeerd",
+                  "available": "Aangemeld", "logged_out": "Afgemeld", "sent": "Verstuurd", "due": "uiterlijk",
+                  "status_open": "open", "status_done": "afgehandeld", "status_late": "te laat",
+                  "done": "Afgehandeld", "no_results": "Niemand gevonden", "play": "Opname"}},
+    "en": {"title": "Console", "login": "Log in", "user": "User name", "password": "Password",
+           "wrong": "User name or password is wrong.", "slow": "Too many attempts; wait a minute.",
+           "team": "Team call-backs", "skip": "To the call", "console": "console", "you": "You are",
+           "position": "position", "logout": "Log out", "h_position": "Position", "login_position": "Sign in",
+           "logout_position": "Sign out", "pause_reason": "Pause reason", "r_break": "Break",
+           "r_meeting": "Meeting", "r_callbacks": "Call-backs", "r_training": "Training", "pause": "Pause",
+           "resume": "Resume", "h_call": "Call", "no_call": "No call.", "record": "Record",
+           "h_transfer": "Transfer (warm)", "search": "Find a colleague (name, department, topic)",
+           "search_help": "Press / to search; arrows and Enter to choose.", "results": "Colleagues found",
+           "complete": "Complete transfer", "cancel": "Back to the caller", "h_callback": "Call-back note",
+           "cb_number": "Phone number", "cb_name": "Caller's name", "cb_for": "For (colleague)",
+           "cb_team": "Team", "cb_question": "Question", "cb_send": "Send note",
+           "my_callbacks": "My call-back notes", "h_recordings": "My recordings",
+           "js": {"ringing": "Ringing", "caller": "Caller", "unknown": "unknown number", "municipality": "Municipality",
+                  "topic": "Choice", "waited": "Waited", "seconds": "s", "tried": "Tried",
+                  "failed": "Reason", "open_callbacks": "Open call-backs", "earlier": "Called before (7 days)",
+                  "connected": "Talking", "ended": "Call ended", "missed": "Not answered",
+                  "transfer": "Transfer", "state_ringing": "Colleague ringing; the caller hears music",
+                  "state_talking": "Consulting the colleague", "state_completed": "Transferred",
+                  "state_cancelled": "Back with the caller", "state_failed": "Transfer failed",
+                  "transfer_to": "Transfer to", "recording_on": "Recording", "recording_off": "Not recording",
+                  "stop_record": "Stop recording", "record": "Record", "paused": "Paused",
+                  "available": "Signed in", "logged_out": "Signed out", "sent": "Sent", "due": "due",
+                  "status_open": "open", "status_done": "done", "status_late": "late",
+                  "done": "Done", "no_results": "Nobody found", "play": "Recording"}},
+}
+
+
+def policy() -> Policy:
+    rules = Policy(public={"/login", "/favicon.ico"})
+    rules.allow({"POST"}, "/logout", EVERYONE)
+    rules.allow({"GET"}, "/", AGENTS)
+    rules.allow({"GET"}, "/team", LEADS)
+    rules.allow({"GET"}, "/wallboard", EVERYONE)
+    rules.allow({"GET"}, "/api/me", EVERYONE)
+    rules.allow({"GET"}, "/api/stream", AGENTS)
+    rules.allow({"POST"}, "/api/position", AGENTS)
+    rules.allow({"POST"}, "/api/transfer", AGENTS)
+    rules.allow({"POST"}, "/api/recording", AGENTS)
+    rules.allow({"GET"}, "/api/recordings", AGENTS)
+    rules.allow({"GET", "POST"}, "/api/callbacks", EVERYONE)
+    # presence_app: everyone searches; team leads register absences (Huizen's advice).
+    rules.allow({"GET"}, "/api/directory", EVERYONE)
+    rules.allow({"GET"}, "/api/presence/stream", EVERYONE)
+    rules.allow({"GET", "POST", "PUT", "DELETE"}, "/api/absences", LEADS)
+    return rules
+
+
+class Console:
+    def __init__(self, config: Config, desk: Desk, store: CallbackStore, mailer: Mailer,
+                 authenticator: Authenticator, *, clock: Callable[[], dt.datetime],
+                 presence: web.Application | None = None, recordings_dir: Path | None = None):
+        self.config, self.settings = config, config.console
+        self.desk, self.store, self.mailer, self.authenticator = desk, store, mailer, authenticator
+        self.clock = clock
+        self.days = WorkingDays(config)
+        self.sessions = Sessions(self.settings.session_minutes)
+        self.limit = RateLimit(self.settings.login_attempts_per_minute)
+        self.policy = policy()
+        self.presence = presence
+        self.recordings_dir = Path(recordings_dir or self.settings.recordings_dir)
+
+    def middlewares(self) -> list:
+        from bereik.presence.http import USER
+
+        def on_user(request: web.Request, session: Session) -> None:
+            request[USER] = session.user.login
+        return [security_headers(self.settings.secure_cookies),
+                login_required(self.sessions, self.policy, on_user)]
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=self.middlewares(), client_max_size=64 * 1024)
+        app.router.add_get("/login", self.login_page)
+        app.router.add_post("/login", self.login)
+        app.router.add_post("/logout", self.logout)
+        app.router.add_get("/", self.console_page)
+        app.router.add_get("/team", self.team_page)
+        app.router.add_get("/api/me", self.me)
+        app.router.add_get("/api/stream", self.stream)
+        app.router.add_post("/api/position/{action}", self.position)
+        app.router.add_post("/api/transfer", self.transfer)
+        app.router.add_post("/api/transfer/{action}", self.transfer_action)
+        app.router.add_post("/api/recording", self.record)
+        app.router.add_get("/api/recordings", self.list_recordings)
+        app.router.add_get("/api/recordings/{login}/{name}", self.play_recording)
+        app.router.add_get("/api/callbacks", self.list_callbacks)
+        app.router.add_post("/api/callbacks", self.add_callback)
+        app.router.add_post("/api/callbacks/{id}/done", self.callback_done)
+        app.router.add_static("/static/", STATIC, append_version=True)
+        if self.presence is not None:
+            app.add_subapp("/api", self.presence)
+        return app
+
+    # --- pages -------------------------------------------------------------------------------
+
+    def _lang(self, request: web.Request) -> str:
+        wanted = request.query.get("lang") or request.cookies.get("bereik_lang") or self.config.language
+        return wanted if wanted in TEXTS else "nl"
+
+    def _page(self, lang: str, title: str, body: str, session: Session | None = None, script: str = "") -> str:
+        meta = f'<meta name="csrf" content="{html.escape(session.csrf)}">' if session else ""
+        extra = f'<script src="/static/{script}" defer></script>' if script else ""
+        return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+                f'<meta name="viewport" content="width=device-width, initial-scale=1">{meta}'
+                f'<title>{html.escape(title)} · bereik</title><link rel="stylesheet" href="/static/console.css">'
+                f'{extra}</head><body>{body}</body></html>')
+
+    async def login_page(self, request: web.Request, problem: str = "") -> web.Response:
+        lang, t = self._lang(request), TEXTS[self._lang(request)]
+        error = f'<p role="alert" class="error">{html.escape(problem)}</p>' if problem else ""
+        body = (f'<main class="login"><h1>bereik · {t["login"]}</h1>{error}'
+                f'<form method="post" action="/login"><p><label for="login">{t["user"]}</label>'
+                f'<input id="login" name="login" autocomplete="username" required autofocus></p>'
+                f'<p><label for="password">{t["password"]}</label><input id="password" name="password" '
+                f'type="password" autocomplete="current-password" required></p>'
+                f'<p><button type="submit">{t["login"]}</button></p></form></main>')
+        return web.Response(text=self._page(lang, t["login"], body), content_type="text/html",
+                            status=401 if problem else 200)
+
+    async def login(self, request: web.Request) -> web.Response:
+        t = TEXTS[self._lang(request)]
+        if not same_origin(request):
+            raise web.HTTPForbidden(text="cross-origin login refused")
+        form = await request.post()
+        login, password = str(form.get("login", "")).strip(), str(form.get("password", ""))
+        if not self.limit.allow(f"name:{login.lower()}", f"address:{request.remote}"):
+            response = await self.login_page(request, t["slow"])
+            response.set_status(429)
+            return response
+        user = self.settings.user(login) if LOGIN.match(login) else None
+        # The directory is asked even for unknown names: the answer time does not tell who exists.
+        accepted = await self.authenticator.check(login, password) if LOGIN.match(login) else False
+        if user is None or not accepted:
+            log.info("console login refused")
+            return await self.login_page(request, t["wrong"])
+        session = self.sessions.create(user)
+        log.info("console login: %s (%s)", user.login, user.role)
+        response = web.HTTPSeeOther("/team" if user.role in (ADMIN,) else "/")
+        response.set_cookie(COOKIE, session.token, httponly=True, samesite="Strict",
+                            secure=self.settings.secure_cookies, path="/")
+        raise response
+
+    async def logout(self, request: web.Request) -> web.Response:
+        self.sessions.end(request[SESSION].token)
+        response = web.HTTPSeeOther("/login")
+        response.del_cookie(COOKIE, path="/")
+        raise response
+
+    async def console_page(self, request: web.Request) -> web.Response:
+        session = request[SESSION]
+        lang = self._lang(request)
+        texts = TEXTS[lang]
+        teams = "".join(f'<option value="{html.escape(team)}"{" selected" if team == session.user.team else ""}>'
+                        f"{html.escape(team)}</option>" for team in self.settings.team_mailboxes)
+        values = {**{k: html.escape(v) for k, v in texts.items() if isinstance(v, str)},
+                  "name": html.escape(session.user.login), "extension": html.escape(session.user.extension or "-"),
+                  "csrf": html.escape(session.csrf), "teams": teams,
+                  # Inert JSON (CSP forbids inline script); "<" escaped so no text can close the element.
+                  "texts_json": json.dumps(texts["js"], ensure_ascii=False).replace("<", "\\u003c")}
+        body = re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], (STATIC / "console.html").read_text())
+        return web.Response(text=self._page(lang, TEXTS[lang]["title"], body, session, "console.js"),
+                            content_type="text/html")
+
+    async def team_page(self, request: web.Request) -> web.Response:
+        session = request[SESSION]
+        lang = self._lang(request)
+        now = self.clock()
+        rows = "".join(
+            f"<tr><td>{html.escape(n.name)}</td><td>{html.escape(n.number)}</td><td>{html.escape(n.question)}</td>"
+            f"<td>{html.escape(n.for_person or n.team)}</td>"
+            f"<td>{n.due_at.astimezone(self.config.zone):%d-%m-%Y %H:%M}</td>"
+            f'<td class="status-{n.status(now).value}">{_STATUS[lang][n.status(now).value]}</td>'
+            f"<td>{html.escape(n.created_by)}</td><td>{html.escape(n.done_by)}</td></tr>"
+            for n in self._team_notes(session))
+        heads = _TEAM_HEADS[lang]
+        body = (f'<main><h1>{TEXTS[lang]["team"]} ({html.escape(session.user.team)})</h1>'
+                f'<table><caption>{TEXTS[lang]["team"]}</caption><thead><tr>'
+                + "".join(f'<th scope="col">{h}</th>' for h in heads)
+                + f"</tr></thead><tbody>{rows}</tbody></table></main>")
+        return web.Response(text=self._page(lang, TEXTS[lang]["team"], body, session), content_type="text/html")
+
+    def _team_notes(self, session: Session) -> list[Note]:
+        if session.user.role == ADMIN:
+            return [n for team in {u.team for u in self.settings.users} for n in self.store.of_team(team)]
+        return self.store.of_team(session.user.team)
+
+    # --- the agent's state and the screen-pop -------------------------------------------------
+
+    def _extension(self, session: Session) -> str:
+        extension = session.user.extension
+        if not extension or extension not in self.desk.positions:
+            raise web.HTTPConflict(text="you have no position")
+        return extension
+
+    async def me(self, request: web.Request) -> web.Response:
+        session = request[SESSION]
+        # The CSRF token is readable by same-origin script only (no CORS), which is the point.
+        body = {"login": session.user.login, "role": session.user.role, "team": session.user.team,
+                "extension": session.user.extension, "csrf": session.csrf}
+        if session.user.extension in self.desk.positions:
+            try:
+                body["position"] = await self.desk.member_state(session.user.extension)
+            except AmiError as problem:
+                body["position_error"] = str(problem)
+        return web.json_response(body)
+
+    async def position(self, request: web.Request) -> web.Response:
+        extension = self._extension(request[SESSION])
+        action = request.match_info["action"]
+        reason = ""
+        if action == "pause":
+            reason = re.sub(r"[^\w .-]", "", str((await _json(request)).get("reason", "pauze")))[:40] or "pauze"
+        changes = {"login": (False, ""), "logout": (True, LOGGED_OUT), "pause": (True, reason),
+                   "resume": (False, "")}
+        if action not in changes:
+            raise web.HTTPNotFound()
+        try:
+            await self.desk.set_paused(extension, *changes[action])
+            return web.json_response(await self.desk.member_state(extension))
+        except AmiError as problem:
+            raise web.HTTPBadGateway(text=str(problem)) from None
+
+    async def stream(self, request: web.Request) -> web.WebSocketResponse:
+        session = request[SESSION]
+        extension = self._extension(session)
+        socket = web.WebSocketResponse(heartbeat=30)
+        await socket.prepare(request)
+        news = self.desk.listen(extension)
+        sender = asyncio.ensure_future(_forward(news, socket))
+        try:
+            async for message in socket:
+                if message.type != WSMsgType.TEXT:
+                    break
+                # The socket only listens: every action is a POST with its CSRF token and role check.
+                kind = _message_type(message.data)
+                if kind == "ping":
+                    await socket.send_json({"type": "pong"})
+                else:
+                    await socket.send_json({"type": "error", "error": "not allowed on this socket"})
+        finally:
+            sender.cancel()
+            self.desk.leave(extension, news)
+        return socket
+
+    # --- transfer and recording ---------------------------------------------------------------
+
+    async def transfer(self, request: web.Request) -> web.Response:
+        extension = self._extension(request[SESSION])
+        target = str((await _json(request)).get("target", ""))
+        return _step_json(self.desk.start_transfer(extension, target))
+
+    async def transfer_action(self, request: web.Request) -> web.Response:
+        extension = self._extension(request[SESSION])
+        action = request.match_info["action"]
+        if action == "complete":
+            return _step_json(self.desk.complete_transfer(extension))
+        if action == "cancel":
+            return _step_json(self.desk.cancel_transfer(extension))
+        raise web.HTTPNotFound()
+
+    async def record(self, request: web.Request) -> web.Response:
+        session = request[SESSION]
+        self._extension(session)
+        try:
+            return web.json_response(await self.desk.toggle_recording(session.user))
+        except AmiError as problem:
+            raise web.HTTPBadGateway(text=str(problem)) from None
+
+    async def list_recordings(self, request: web.Request) -> web.Response:
+        found = await asyncio.to_thread(recordings.listing, self.recordings_dir, self.settings,
+                                        request[SESSION].user)
+        return web.json_response({"recordings": [
+            {"login": r.login, "name": r.name, "size": r.size, "started": r.started.isoformat(),
+             "url": f"/api/recordings/{r.login}/{r.name}"} for r in found]})
+
+    async def play_recording(self, request: web.Request) -> web.StreamResponse:
+        path = recordings.path_for(self.recordings_dir, self.settings, request[SESSION].user,
+                                   request.match_info["login"], request.match_info["name"])
+        if path is None:
+            # The same answer for "not yours" and "not there": nothing to learn by probing.
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Content-Type": "audio/wav", "Cache-Control": "private, no-store"})
+
+    # --- call-back notes ------------------------------------------------------------------------
+
+    async def list_callbacks(self, request: web.Request) -> web.Response:
+        session = request[SESSION]
+        now = self.clock()
+        notes = self._team_notes(session) if session.user.role in LEADS else \
+            self.store.by_creator(session.user.login)
+        return web.json_response({"callbacks": [_note_json(n, now) for n in notes]})
+
+    async def add_callback(self, request: web.Request) -> web.Response:
+        session = request[SESSION]
+        body = await _json(request)
+        number = re.sub(r"[^0-9+]", "", str(body.get("number", "")))[:20]
+        question = str(body.get("question", "")).strip()[:2000]
+        key = str(body.get("key", ""))
+        team = str(body.get("team", "")) or session.user.team
+        if not number or not question or not re.fullmatch(r"[A-Za-z0-9-]{8,64}", key):
+            raise web.HTTPBadRequest(text="number, question and a key (8-64 letters, digits, -) are needed")
+        mailbox = self.settings.team_mailboxes.get(team)
+        if mailbox is None:
+            raise web.HTTPBadRequest(text="unknown team")
+        now = self.clock()
+        note, new = self.store.add(Note(
+            key=f"console-{key}", number=number, name=" ".join(str(body.get("name", "")).split())[:120],
+            question=question, team=team, for_person=" ".join(str(body.get("for_person", "")).split())[:120],
+            mailbox=mailbox, created_at=now, due_at=self.days.deadline(now, self.settings.callback_working_days),
+            created_by=session.user.login))
+        if new:
+            log.info("call-back note %s for %s to team %s", note.id, mask_number(number), team)
+            if await self.mailer.send(note):
+                self.store.mark_mailed(note.id, self.clock())
+                note = self.store.get(note.id)
+        return web.json_response(_note_json(note, now), status=201 if new else 200)
+
+    async def callback_done(self, request: web.Request) -> web.Response:
+        session = request[SESSION]
+        try:
+            note = self.store.get(int(request.match_info["id"]))
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        allowed = note is not None and (note.team == session.user.team or session.user.role == ADMIN
+                                         or note.created_by == session.user.login)
+        if not allowed:
+            raise web.HTTPNotFound()
+        done = self.store.mark_done(note.id, session.user.login, self.clock())
+        return web.json_response(_note_json(done, self.clock()))
+
+
+_STATUS = {"nl": {"open": "open", "done": "afgehandeld", "late": "te laat"},
+           "en": {"open": "open", "done": "done", "late": "late"}}
+_TEAM_HEADS = {"nl": ["Naam", "Nummer", "Vraag", "Voor", "Uiterlijk", "Status", "Genoteerd door", "Afgehandeld door"],
+               "en": ["Name", "Number", "Question", "For", "Due", "Status", "Taken by", "Handled by"]}
+
+
+def _note_json(note: Note, now: dt.datetime) -> dict:
+    # Local time, as the agent reads it (the store keeps UTC).
+    return {"id": note.id, "number": note.number, "name": note.name, "question": note.question, "team": note.team,
+            "for_person": note.for_person, "due": note.due_at.astimezone(now.tzinfo).isoformat(), "status": note.status(now).value,
+            "created_by": note.created_by, "done_by": note.done_by, "mailed": note.mailed_at is not None}
+
+
+def _step_json(step) -> web.Response:
+    transfer = step.state.transfer
+    return web.json_response({"state": step.state.name, "refused": step.refused,
+                              "outcome": transfer.outcome.value if transfer and transfer.outcome else None},
+                             status=409 if step.refused else 200)
+
+
+async def _json(request: web.Request) -> dict:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(text="a JSON body is needed") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="a JSON object is needed")
+    return body
+
+
+def _message_type(data: str) -> str:
+    try:
+        message = json.loads(data)
+    except json.JSONDecodeError:
+        return ""
+    return str(message.get("type", "")) if isinstance(message, dict) else ""
+
+
+async def _forward(news: asyncio.Queue, socket: web.WebSocketResponse) -> None:
+    while True:
+        message = await news.get()
+        await socket.send_json(message)

@@ -1,0 +1,37 @@
+"""A console with a fake AMI and a fake directory login, served on a test port."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from console_helpers import Clock, Console, Desk, FakeAmi, FakeDirectory, Mailer, CallbackStore, EXAMPLE, console_config, load_config, dt  # noqa: E402
+
+
+@pytest.fixture
+def clock():
+    return Clock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=load_config(EXAMPLE).zone))
+
+
+@pytest.fixture
+def console(tmp_path, clock):
+    config = console_config(tmp_path / "recordings")
+    ami = FakeAmi()
+    store = CallbackStore(tmp_path / "callbacks.sqlite3")
+    desk = Desk(config, ami, store, clock)
+    mailer = Mailer("127.0.0.1", config.console.smtp_port, "bereik@test", config.zone, timeout=0.5)
+    built = Console(config, desk, store, mailer, FakeDirectory(), clock=clock)
+    built.ami = ami
+    return built
+
+
+@pytest.fixture
+async def client(console):
+    async with TestClient(TestServer(console.app())) as test_client:
+        yield test_client
+
+

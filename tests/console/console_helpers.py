@@ -1,0 +1,77 @@
+"""Fakes for the console tests: an AMI that records actions and replays events, a directory login."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+
+from bereik.callbacks.mail import Mailer
+from bereik.callbacks.store import CallbackStore
+from bereik.config import load_config
+from bereik.config.model import Console as ConsoleSettings
+from bereik.config.model import ConsoleUser
+from bereik.console.desk import Desk
+from bereik.console.web import Console
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
+PASSWORDS = {"anna": "anna-pw", "bram": "bram-pw", "lisa": "lisa-pw", "olaf": "olaf-pw", "root": "root-pw"}
+USERS = [
+    ConsoleUser(login="anna", role="agent", extension="201", team="tic"),
+    ConsoleUser(login="bram", role="agent", extension="202", team="tic"),
+    ConsoleUser(login="lisa", role="team_lead", extension="203", team="tic"),
+    ConsoleUser(login="olaf", role="team_lead", team="vergunningen"),
+    ConsoleUser(login="root", role="administrator", team="tic"),
+]
+
+
+def console_config(recordings: Path, smtp_port: int = 1, **changes):
+    config = load_config(EXAMPLE)
+    settings = ConsoleSettings(users=USERS, secure_cookies=False, recordings_dir=str(recordings),
+                               asterisk_recordings_dir="/var/spool/asterisk/monitor/bereik",
+                               team_mailboxes={"tic": "kcc@bloemendaal.test", "vergunningen": "vg@bloemendaal.test"},
+                               smtp_port=smtp_port, transfer_ring_seconds=5, **changes)
+    return config.model_copy(update={"console": settings})
+
+
+class FakeAmi:
+    def __init__(self):
+        self.callbacks: dict[str, list] = {}
+        self.actions: list[tuple[str, dict]] = []
+        self.replies: dict[str, list[dict]] = {}
+
+    def on_event(self, name, callback):
+        self.callbacks.setdefault(name, []).append(callback)
+
+    async def action(self, name, timeout=None, **headers):
+        self.actions.append((name, headers))
+        return self.replies.get(name, [{"Response": "Success"}])
+
+    def emit(self, **event):
+        for callback in self.callbacks.get(event["Event"], []):
+            callback(event)
+
+    def sent(self, name):
+        return [h for n, h in self.actions if n == name]
+
+
+class FakeDirectory:
+    async def check(self, login, password):
+        return bool(password) and PASSWORDS.get(login) == password
+
+
+class Clock:
+    def __init__(self, start: dt.datetime):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+
+
+
+async def log_in(client, login: str) -> str:
+    """Log in; returns the CSRF token of the session."""
+    response = await client.post("/login", data={"login": login, "password": PASSWORDS[login]},
+                                 allow_redirects=False)
+    assert response.status == 303, await response.text()
+    return (await (await client.get("/api/me")).json())["csrf"]

@@ -1,0 +1,199 @@
+"""The console against recorded AMI events: screen-pop, warm transfer, position, recording, call-back notes."""
+import asyncio
+import datetime as dt
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from bereik.console.auth import LdapAuthenticator
+from console_helpers import log_in
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "presence"))
+
+
+def ring(ami, extension="201", linkedid="1700000000.1", **variables):
+    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel="PJSIP/trunk-00000001", Uniqueid=linkedid,
+             Linkedid=linkedid, Timestamp="1800000000.0")
+    ami.emit(Event="AgentCalled", Queue="tic", Interface=f"PJSIP/{extension}", Channel="PJSIP/trunk-00000001",
+             DestChannel=f"PJSIP/{extension}-00000002", CallerIDNum="0612345678", CallerIDName="J. Jansen",
+             Uniqueid=linkedid, Linkedid=linkedid, Timestamp="1800000042.5",
+             **{f"ChanVariable({k})": v for k, v in variables.items()})
+
+
+def answer(ami, extension="201", linkedid="1700000000.1"):
+    ami.emit(Event="AgentConnect", Queue="tic", Interface=f"PJSIP/{extension}", Channel="PJSIP/trunk-00000001",
+             DestChannel=f"PJSIP/{extension}-00000002", Uniqueid=linkedid, Linkedid=linkedid,
+             Timestamp="1800000045.0")
+
+
+async def test_the_screen_pop_reaches_only_the_ringing_agents_browser(client, console):
+    token = await log_in(client, "anna")
+    socket_ = await client.ws_connect("/api/stream")
+    ring(console.ami, BEREIK_TOPIC="afval", BEREIK_CHOICE="2", BEREIK_MUNICIPALITY="Bloemendaal",
+         BEREIK_TRIED="301", BEREIK_FAILED="noanswer")
+    pop = await asyncio.wait_for(socket_.receive_json(), 2)
+    assert pop["type"] == "ringing" and pop["topic"] == "afval" and pop["choice"] == "2"
+    assert pop["municipality"] == "Bloemendaal" and pop["waited_seconds"] == 42
+    assert pop["number"] == "0612345678" and pop["tried"] == "301" and pop["failed"] == "noanswer"
+    assert token
+    await socket_.close()
+
+
+async def test_the_screen_pop_lists_open_call_backs_and_earlier_calls_of_the_number(client, console):
+    token = await log_in(client, "anna")
+    await client.post("/api/callbacks", json={"number": "0612345678", "question": "Paspoort kwijt",
+                                              "key": "note-0001", "team": "tic"}, headers={"X-CSRF-Token": token})
+    console.desk.history = lambda number, since: [(1799990000.0, "burgerzaken")] if number == "0612345678" else []
+    socket_ = await client.ws_connect("/api/stream")
+    ring(console.ami)
+    pop = await asyncio.wait_for(socket_.receive_json(), 2)
+    assert [c["question"] for c in pop["callbacks"]] == ["Paspoort kwijt"]
+    history = await asyncio.wait_for(socket_.receive_json(), 2)
+    assert history == {"type": "history", "number": "0612345678",
+                       "earlier": [{"at": 1799990000.0, "topic": "burgerzaken"}]}
+
+
+async def test_warm_transfer_from_the_console_drives_atxfer_and_completes_by_hanging_up_the_agent(client, console):
+    token = await log_in(client, "anna")
+    headers = {"X-CSRF-Token": token}
+    steps = []
+    console.desk.steps = lambda *step: steps.append(step)
+    ring(console.ami)
+    answer(console.ami)
+    early = await client.post("/api/transfer/complete", headers=headers)
+    assert early.status == 409
+    started = await client.post("/api/transfer", json={"target": "301"}, headers=headers)
+    assert (await started.json())["state"] == "ringing"
+    await asyncio.sleep(0)
+    assert console.ami.sent("Atxfer") == [{"Channel": "PJSIP/201-00000002", "Exten": "301",
+                                           "Context": "bereik-internal"}]
+    console.ami.emit(Event="DialBegin", Channel="Local/301@bereik-internal-0001;2",
+                     DestChannel="PJSIP/301-00000005", Timestamp="1800000050.0")
+    console.ami.emit(Event="DialEnd", DestChannel="PJSIP/301-00000005", DialStatus="ANSWER",
+                     Timestamp="1800000056.0")
+    refused = await client.post("/api/transfer/complete", headers=headers)
+    assert (await refused.json())["state"] == "completed"
+    await asyncio.sleep(0)
+    assert console.ami.sent("Hangup") == [{"Channel": "PJSIP/201-00000002"}]
+    assert [s[1] for s in steps] == ["transfer_started", "transfer_answered", "transfer_ended"]
+    assert steps[1][3]["transfer_seconds"] is not None
+
+
+async def test_cancel_returns_to_the_caller_and_an_unanswered_colleague_is_cancelled_by_the_timer(client, console):
+    token = await log_in(client, "anna")
+    headers = {"X-CSRF-Token": token}
+    ring(console.ami)
+    answer(console.ami)
+    await client.post("/api/transfer", json={"target": "301"}, headers=headers)
+    cancelled = await client.post("/api/transfer/cancel", headers=headers)
+    assert (await cancelled.json())["state"] == "cancelled"
+    await asyncio.sleep(0)
+    assert console.ami.sent("CancelAtxfer") == [{"Channel": "PJSIP/201-00000002"}]
+    loop = asyncio.get_running_loop()
+    console.desk.positions["201"].transfer.transfer  # noqa: B018 - a transfer existed
+    await client.post("/api/transfer", json={"target": "302"}, headers=headers)
+    position = console.desk.positions["201"]
+    assert position.no_answer_timer.when() - loop.time() == pytest.approx(5, abs=0.5)
+    position.no_answer_timer._run()  # the ring time is over
+    assert position.transfer.name == "failed" and position.transfer.transfer.outcome.value == "no_answer"
+    await asyncio.sleep(0)
+    assert len(console.ami.sent("CancelAtxfer")) == 2
+
+
+async def test_a_transfer_target_must_be_an_extension(client, console):
+    token = await log_in(client, "anna")
+    ring(console.ami)
+    answer(console.ami)
+    response = await client.post("/api/transfer", json={"target": "301\r\nAction: Originate"},
+                                 headers={"X-CSRF-Token": token})
+    assert response.status == 409 and not console.ami.sent("Atxfer")
+
+
+async def test_pause_with_a_reason_and_sign_out_are_queue_pauses_of_the_static_member(client, console):
+    token = await log_in(client, "anna")
+    headers = {"X-CSRF-Token": token}
+    await client.post("/api/position/pause", json={"reason": "overleg"}, headers=headers)
+    await client.post("/api/position/logout", headers=headers)
+    await client.post("/api/position/login", headers=headers)
+    assert console.ami.sent("QueuePause") == [
+        {"Interface": "PJSIP/201", "Paused": "true", "Reason": "overleg"},
+        {"Interface": "PJSIP/201", "Paused": "true", "Reason": "afgemeld"},
+        {"Interface": "PJSIP/201", "Paused": "false"},
+    ]
+
+
+async def test_the_record_button_sets_the_file_and_presses_the_automixmon_code(client, console):
+    token = await log_in(client, "anna")
+    ring(console.ami)
+    answer(console.ami)
+    response = await client.post("/api/recording", headers={"X-CSRF-Token": token})
+    assert (await response.json())["recording"] is True
+    setvar, = console.ami.sent("Setvar")
+    assert setvar["Channel"] == "PJSIP/201-00000002" and setvar["Variable"] == "TOUCH_MIXMONITOR"
+    assert setvar["Value"] == "/var/spool/asterisk/monitor/bereik/anna/20261123T100000-1700000000.1.wav"
+    assert [d["Digit"] for d in console.ami.sent("PlayDTMF")] == ["*", "9"]
+    assert all(d["Receive"] == "yes" for d in console.ami.sent("PlayDTMF"))
+    stopped = await client.post("/api/recording", headers={"X-CSRF-Token": token})
+    assert (await stopped.json())["recording"] is False and len(console.ami.sent("Setvar")) == 1
+
+
+def free_tcp_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Inbox:
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+async def test_a_call_back_note_is_mailed_once_and_the_team_lead_sees_it_late_after_the_deadline(client, console, clock):
+    inbox, port = Inbox(), free_tcp_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    console.mailer.port = port
+    try:
+        token = await log_in(client, "anna")
+        note = {"number": "0612345678", "name": "J. Jansen", "question": "Grofvuil niet opgehaald",
+                "key": "note-0002", "team": "tic"}
+        first = await client.post("/api/callbacks", json=note, headers={"X-CSRF-Token": token})
+        again = await client.post("/api/callbacks", json=note, headers={"X-CSRF-Token": token})
+        assert (first.status, again.status) == (201, 200)
+        assert (await first.json())["mailed"] and (await first.json())["due"].startswith("2026-11-25T10:00")
+        assert len(inbox.envelopes) == 1 and inbox.envelopes[0].rcpt_tos == ["kcc@bloemendaal.test"]
+    finally:
+        smtp.stop()
+    await client.post("/logout", headers={"X-CSRF-Token": token})
+    await log_in(client, "lisa")
+    clock.now += dt.timedelta(days=2, minutes=1)
+    listed = (await (await client.get("/api/callbacks")).json())["callbacks"]
+    assert [(c["status"], c["created_by"]) for c in listed] == [("late", "anna")]
+    page = await (await client.get("/team")).text()
+    assert "te laat" in page and "Grofvuil" in page
+
+
+async def test_login_by_binding_as_the_person_in_a_real_directory(tmp_path):
+    from presence_slapd import Slapd
+
+    from bereik.presence import sample
+
+    people = sample.people(5)
+    server = Slapd(tmp_path / "slapd", people)
+    server.start()
+    try:
+        server.modify(f"dn: {people[0].dn}\nchangetype: modify\nreplace: userPassword\nuserPassword: geheim-1\n")
+        directory = LdapAuthenticator(server.url, "uid={login}," + sample.BASE_DN)
+        assert await directory.check(people[0].uid, "geheim-1")
+        assert not await directory.check(people[0].uid, "fout")
+        assert not await directory.check(people[0].uid, "")
+        assert not await directory.check("*)(uid=*", "geheim-1")
+    finally:
+        server.stop()

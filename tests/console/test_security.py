@@ -1,0 +1,131 @@
+"""The console as an attacker tries it: no session, no CSRF token, a foreign origin, the wrong role,
+another agent's recordings, guessing passwords."""
+import pytest
+from aiohttp import WSServerHandshakeError
+
+from console_helpers import log_in
+
+
+@pytest.mark.parametrize("path", ["/", "/team", "/api/me", "/api/callbacks", "/api/recordings",
+                                  "/api/recordings/anna/20261123T100000-1.wav", "/api/directory?q=a"])
+async def test_nothing_is_served_without_a_session(client, path):
+    response = await client.get(path, allow_redirects=False)
+    assert response.status in (303, 401)
+    if response.status == 303:
+        assert response.headers["Location"] == "/login"
+
+
+async def test_no_websocket_without_a_session(client):
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await client.ws_connect("/api/stream")
+    assert refused.value.status == 401
+
+
+async def test_a_route_without_a_declared_role_is_refused_even_when_logged_in(client, console):
+    console.policy.rules.clear()
+    response = await client.post("/login", data={"login": "anna", "password": "anna-pw"}, allow_redirects=False)
+    assert response.status == 303
+    assert (await client.get("/api/me")).status == 403
+
+
+async def test_wrong_password_and_empty_password_are_refused(client):
+    for password in ("wrong", ""):
+        response = await client.post("/login", data={"login": "anna", "password": password}, allow_redirects=False)
+        assert response.status == 401
+        assert "bereik_session" not in response.cookies
+
+
+async def test_the_session_cookie_is_httponly_and_samesite_strict(client):
+    response = await client.post("/login", data={"login": "anna", "password": "anna-pw"}, allow_redirects=False)
+    cookie = response.cookies["bereik_session"]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/"
+
+
+async def test_login_attempts_are_rate_limited(client):
+    statuses = [(await client.post("/login", data={"login": "anna", "password": f"guess{n}"})).status
+                for n in range(7)]
+    assert statuses[:5] == [401] * 5 and statuses[5:] == [429, 429]
+    # even the right password waits out the minute
+    right = await client.post("/login", data={"login": "anna", "password": "anna-pw"}, allow_redirects=False)
+    assert right.status == 429
+
+
+async def test_state_changing_requests_need_the_csrf_token(client):
+    token = await log_in(client, "anna")
+    note = {"number": "0612345678", "question": "Vraag", "key": "abcdefgh12", "team": "tic"}
+    assert (await client.post("/api/callbacks", json=note)).status == 403
+    assert (await client.post("/api/callbacks", json=note, headers={"X-CSRF-Token": "x" * 43})).status == 403
+    assert (await client.post("/api/position/pause", json={}, headers={"X-CSRF-Token": ""})).status == 403
+    assert (await client.post("/logout")).status == 403
+    ok = await client.post("/api/callbacks", json=note, headers={"X-CSRF-Token": token})
+    assert ok.status == 201
+
+
+async def test_a_foreign_origin_is_refused_even_with_the_token(client):
+    token = await log_in(client, "anna")
+    response = await client.post("/api/position/pause", json={"reason": "pauze"},
+                                 headers={"X-CSRF-Token": token, "Origin": "https://evil.example"})
+    assert response.status == 403
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await client.ws_connect("/api/stream", headers={"Origin": "https://evil.example"})
+    assert refused.value.status == 403
+
+
+async def test_an_agent_cannot_open_the_team_page_nor_register_absences(client):
+    token = await log_in(client, "anna")
+    assert (await client.get("/team")).status == 403
+    response = await client.post("/api/absences", json={}, headers={"X-CSRF-Token": token})
+    assert response.status == 403
+
+
+async def test_a_team_lead_without_a_position_gets_no_screen_pops(client):
+    await log_in(client, "olaf")
+    assert (await client.get("/team")).status == 200
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await client.ws_connect("/api/stream")
+    assert refused.value.status == 409
+
+
+async def test_the_websocket_refuses_every_message_but_ping(client):
+    await log_in(client, "anna")
+    socket = await client.ws_connect("/api/stream")
+    await socket.send_json({"type": "transfer", "target": "301"})
+    assert (await socket.receive_json())["type"] == "error"
+    await socket.send_json({"type": "ping"})
+    assert (await socket.receive_json())["type"] == "pong"
+    await socket.close()
+
+
+async def test_security_headers_on_pages(client):
+    await log_in(client, "anna")
+    response = await client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in await response.text()  # no inline script; the texts are inert JSON
+
+
+def _recording(console, login, name="20261123T100000-1700000000.1.wav"):
+    folder = console.recordings_dir / login
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(b"RIFF....WAVE")
+    return f"/api/recordings/{login}/{name}"
+
+
+async def test_an_agent_cannot_hear_another_agents_recordings(client, console):
+    mine, theirs = _recording(console, "anna"), _recording(console, "bram")
+    await log_in(client, "anna")
+    assert (await client.get(mine)).status == 200
+    assert (await client.get(theirs)).status == 404
+    assert (await client.get("/api/recordings/anna/..%2Fbram%2F20261123T100000-1700000000.1.wav")).status == 404
+    listed = (await (await client.get("/api/recordings")).json())["recordings"]
+    assert [r["login"] for r in listed] == ["anna"]
+
+
+async def test_the_team_lead_hears_the_teams_recordings_another_team_lead_does_not(client, console):
+    mine = _recording(console, "anna")
+    await log_in(client, "lisa")
+    assert (await client.get(mine)).status == 200
+    await client.post("/logout", headers={"X-CSRF-Token": (await (await client.get("/api/me")).json())["csrf"]})
+    await log_in(client, "olaf")
+    assert (await client.get(mine)).status == 404
