@@ -167,3 +167,13 @@ async def test_forwarded_to_the_mobile_and_not_answered_there_the_call_goes_to_t
     assert variable(joined, "BEREIK_FAILED") == "noanswer"
     mobile.expect_success(timeout=5)  # the mobile saw the CANCEL: no ringing left behind
     caller.stop()
+
+
+async def test_a_call_back_from_a_department_shows_the_departments_number(pbx, bereik, sipp):
+    """Haarlem lost callers because call-backs came from the contact centre's own number."""
+    _, events = pbx
+    citizen = sipp.phone(MOBILE_NETWORK[0], port=MOBILE_NETWORK[1], behaviour="answer", ring_seconds=0.5)
+    sipp.call("0612345678", local_ip=FEMKE, talk_seconds=2, from_user="302")
+    out = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/trunk-"))
+    assert out["DestConnectedLineNum"] == "0235115300"  # the From the mobile network sees
+    citizen.expect_success(timeout=10)

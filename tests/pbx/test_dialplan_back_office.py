@@ -76,3 +76,11 @@ def test_bereik_prompts_renders_the_back_office_sentences_for_every_name():
     texts = spoken_texts(custom)
     assert "Ivo Meijer is er even niet." in texts and "Vergunningen is er even niet." in texts
     assert any(text.startswith("Eva Smit is in gesprek.") for text in texts)
+
+
+def test_the_watchdog_in_a_direct_call_honours_a_decision_already_handed_over():
+    direct = section(FILES["extensions.conf"], "bereik-direct")
+    t = direct.index("exten => T,1,Set(TIMEOUT(absolute)=0)")
+    assert direct[t + 1] == ' same => n,GotoIf($["${BEREIK_ROUTED}" = "1"]?${BEREIK_DIALLED},routed)'
+    assert direct[t + 3] == " same => n,Goto(bereik-queue,tic,1)"
+    assert " same => n,Set(BEREIK_DIALLED=${EXTEN})" in direct
