@@ -45,12 +45,15 @@ def reconcile(
     cel: Iterable[CelRecord],
     now: float,
     agent_names: Mapping[str, str] = {},
+    open_at_login: Iterable[str] | None = None,
 ) -> list[Journey]:
     """Update `journeys` in place; return those that changed.
 
-    `live` are Status events (one per channel up now). A journey bereik still has
-    open but whose caller channel is gone ended while bereik was away: CEL says
-    when; without CEL it is closed at `now`, marked as such.
+    `live` are Status events (one per channel up at login). A journey bereik still
+    has open but whose caller channel is gone ended while bereik was away: CEL says
+    when; without CEL it is closed at `now`, marked as such. `open_at_login`: the
+    calls open when the login began; their gaps are filled even if AMI has
+    reported their end while Asterisk's answers were on the way.
     """
     by_call: dict[str, list[CelRecord]] = defaultdict(list)
     for record in cel:
@@ -68,16 +71,19 @@ def reconcile(
             journeys[call_id] = journey
             created.add(call_id)
     changed: list[Journey] = []
-    for call_id, journey in journeys.items():
-        if journey.ended:
+    candidates = set(open_at_login) if open_at_login is not None else {
+        call_id for call_id, journey in journeys.items() if not journey.ended}
+    for call_id in sorted(candidates | created):
+        journey = journeys.get(call_id)
+        if journey is None:
             continue
         have = {s.what for s in journey.steps}
         added = [s for s in _cel_steps(call_id, by_call.get(call_id, []), agent_names) if s.what not in have]
-        if call_id not in up and not any(s.what == "hung_up" for s in added):
+        if call_id not in up and not journey.ended and not any(s.what == "hung_up" for s in added):
             added.append(Step(now, "hung_up", {"cause": "", "from": "gone"}))  # ended while bereik was away
         if added:
             journey.steps = sorted([*journey.steps, *added], key=lambda s: s.at)
-            journey.ended = any(s.what == "hung_up" for s in added)
+            journey.ended = journey.ended or any(s.what == "hung_up" for s in added)
         if added or call_id in created:
             changed.append(journey)
     return changed

@@ -162,15 +162,15 @@ class Recorder:
         return journey
 
     async def reconcile(self, ami: AmiClient) -> None:
+        open_at_login = {cid for cid, j in self.book.journeys.items() if not j.ended}
         try:
             live = [e for e in await ami.action("Status", timeout=10) if e.get("Event") == "Status"]
         except AmiError as error:
             log.warning("could not list Asterisk's channels to reconcile call records: %s", error)
             return
-        open_ids = {cid for cid, j in self.book.journeys.items() if not j.ended}
-        wanted = open_ids | {c.get("Linkedid", "") for c in live}
+        wanted = open_at_login | {c.get("Linkedid", "") for c in live}
         records = await asyncio.to_thread(cel.read, self.cel_path, wanted) if self.cel_path else []
-        changed = reconcile(self.book.journeys, live, records, self.clock(), self.agent_names)
+        changed = reconcile(self.book.journeys, live, records, self.clock(), self.agent_names, open_at_login)
         for journey in changed:
             self.record(journey)
         if changed:

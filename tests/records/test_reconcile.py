@@ -1,0 +1,90 @@
+"""What bereik missed while it was down, filled in from Asterisk's channels (Status) and its CEL log."""
+import csv
+
+from bereik.records import cel
+from bereik.records.journey import Journey, Step
+from bereik.records.reconcile import reconcile
+
+T = 1795424400.0
+CALLER, AGENT = "1795424400.0", "1795424410.1"
+
+
+def cel_file(tmp_path, rows):
+    path = tmp_path / "bereik.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
+        for kind, at, uniqueid, channel, app, data, extra in rows:
+            writer.writerow([kind, f"{T + at:.6f}", uniqueid, CALLER, channel, app, data, "14023", "0612345678", extra])
+        handle.write('"HANGUP","17954')  # a line cut short by a crash
+    return path
+
+
+def story(tmp_path):
+    return cel.read(cel_file(tmp_path, [
+        ("CHAN_START", 0, CALLER, "PJSIP/trunk-00000000", "", "", ""),
+        ("ANSWER", 0.1, CALLER, "PJSIP/trunk-00000000", "Answer", "", ""),
+        ("APP_START", 5, CALLER, "PJSIP/trunk-00000000", "Queue", "tic,rtx", ""),
+        ("CHAN_START", 5.1, AGENT, "PJSIP/201-00000001", "", "", ""),
+        ("BRIDGE_ENTER", 12, AGENT, "PJSIP/201-00000001", "AppQueue", "(Outgoing Line)", "{}"),
+        ("BRIDGE_ENTER", 12, CALLER, "PJSIP/trunk-00000000", "Queue", "tic,rtx", "{}"),
+        ("HANGUP", 70, CALLER, "PJSIP/trunk-00000000", "", "", '{"hangupcause":16}'),
+    ]), [CALLER, "other"])
+
+
+def waiting_journey():
+    journey = Journey(CALLER, dialled="14023")
+    journey.steps = [Step(T, "entered"), Step(T + 0.1, "answered"), Step(T + 5, "queued", {"queue": "tic"})]
+    return journey
+
+
+def test_a_call_that_was_answered_and_ended_while_bereik_was_down(tmp_path):
+    journeys = {CALLER: waiting_journey()}
+    [changed] = reconcile(journeys, live=[], cel=story(tmp_path), now=T + 500,
+                          agent_names={"PJSIP/201": "Anna"})
+    assert [s.what for s in changed.steps] == ["entered", "answered", "queued", "agent_answered", "hung_up"]
+    assert changed.first("agent_answered").detail == {"agent": "Anna", "interface": "PJSIP/201", "from": "cel"}
+    assert changed.first("hung_up").at == T + 70 and changed.ended
+
+
+def test_without_cel_a_vanished_call_is_closed_at_the_login_and_marked_so():
+    journeys = {CALLER: waiting_journey()}
+    [changed] = reconcile(journeys, live=[], cel=[], now=T + 500)
+    assert (changed.steps[-1].what, changed.steps[-1].at, changed.steps[-1].detail["from"]) == ("hung_up", T + 500,
+                                                                                                "gone")
+
+
+def test_a_call_still_up_gets_its_gaps_filled_and_stays_open(tmp_path):
+    journeys = {CALLER: waiting_journey()}
+    records = [r for r in story(tmp_path) if r.eventtype != "HANGUP"]
+    live = [{"Event": "Status", "Uniqueid": CALLER, "Linkedid": CALLER, "Seconds": "30"},
+            {"Event": "Status", "Uniqueid": AGENT, "Linkedid": CALLER, "Seconds": "20"}]
+    [changed] = reconcile(journeys, live, records, now=T + 30)
+    assert changed.first("agent_answered") is not None and not changed.ended
+
+
+def test_a_call_that_began_while_bereik_was_down_is_picked_up():
+    live = [{"Event": "Status", "Uniqueid": "new", "Linkedid": "new", "Seconds": "42", "CallerIDNum": "0611111111",
+             "Exten": "14023", "Channel": "PJSIP/trunk-0000000a"}]
+    journeys: dict[str, Journey] = {}
+    [changed] = reconcile(journeys, live, [], now=T + 100)
+    assert changed.first("entered").at == T + 58 and journeys["new"].caller_number == "0611111111"
+
+
+def test_what_ami_reported_wins_and_nothing_is_added_twice(tmp_path):
+    journey = waiting_journey()
+    journey.steps.append(Step(T + 12.001, "agent_answered", {"agent": "Anna"}))
+    journeys = {CALLER: journey}
+    live = [{"Event": "Status", "Uniqueid": CALLER, "Linkedid": CALLER, "Seconds": "30"}]
+    records = [r for r in story(tmp_path) if r.eventtype != "HANGUP"]
+    assert reconcile(journeys, live, records, now=T + 30) == []
+    assert [s.what for s in journey.steps].count("agent_answered") == 1
+
+
+def test_a_call_ami_ended_while_the_login_was_under_way_still_gets_its_gaps_filled(tmp_path):
+    journey = waiting_journey()
+    journey.steps.append(Step(T + 70.001, "hung_up", {"cause": "Normal Clearing"}))
+    journey.ended = True
+    journeys = {CALLER: journey}
+    live = [{"Event": "Status", "Uniqueid": CALLER, "Linkedid": CALLER, "Seconds": "30"}]
+    [changed] = reconcile(journeys, live, story(tmp_path), now=T + 30, open_at_login={CALLER})
+    assert [s.what for s in changed.steps] == ["entered", "answered", "queued", "agent_answered", "hung_up"]
