@@ -10,7 +10,7 @@ import difflib
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic
 from ruamel.yaml import YAML
@@ -22,6 +22,7 @@ from bereik.config import checks
 from bereik.config.model import Config
 
 Location = tuple[str | int, ...]
+ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,33 @@ def load_config(path: str | Path) -> Config:
 
 
 def parse_config(text: str, filename: str = "<config>") -> Config:
+    document = parse_document(text, filename, "the file must be a mapping of keys such as municipality:, number:, hours:")
+    locate = _Locator(document, filename)
+    problems = [locate(loc, message) for loc, message in checks.cross_references(document)]
+    try:
+        config = Config.model_validate(_plain(document))
+    except pydantic.ValidationError as error:
+        raise ConfigError(problems + validation_problems(error, locate)) from None
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def parse_model(text: str, filename: str, model: type[ModelT], hint: str) -> ModelT:
+    """Another YAML file (a traffic profile, a what-if variant) read the same way: every problem with its place."""
+    document = parse_document(text, filename, hint)
+    try:
+        return model.model_validate(_plain(document))
+    except pydantic.ValidationError as error:
+        raise ConfigError(validation_problems(error, _Locator(document, filename), model)) from None
+
+
+def validation_problems(error: pydantic.ValidationError, locate: _Locator, model: type = Config) -> list[Problem]:
+    return [locate(e["loc"], _explain(e, model), at_key=e["type"] == "extra_forbidden") for e in error.errors()]
+
+
+def parse_document(text: str, filename: str, hint: str) -> CommentedMap:
+    """The YAML as ruamel nodes, which keep every line and column; `hint` when it is not a mapping."""
     try:
         document = YAML(typ="rt").load(text)
     except MarkedYAMLError as error:
@@ -68,20 +96,8 @@ def parse_config(text: str, filename: str = "<config>") -> Config:
     except YAMLError as error:
         raise ConfigError([Problem(filename, 1, 1, f"YAML: {error}")]) from None
     if not isinstance(document, CommentedMap):
-        raise ConfigError([Problem(filename, 1, 1, "the file must be a mapping of keys such as municipality:, number:, hours:")])
-
-    locate = _Locator(document, filename)
-    problems = [locate(loc, message) for loc, message in checks.cross_references(document)]
-    try:
-        config = Config.model_validate(_plain(document))
-    except pydantic.ValidationError as error:
-        problems += [
-            locate(e["loc"], _explain(e), at_key=e["type"] == "extra_forbidden") for e in error.errors()
-        ]
-        raise ConfigError(problems) from None
-    if problems:
-        raise ConfigError(problems)
-    return config
+        raise ConfigError([Problem(filename, 1, 1, hint)])
+    return document
 
 
 def _plain(node: Any) -> Any:
@@ -137,14 +153,14 @@ _DESCRIPTIONS = {
 }
 
 
-def _explain(error: dict) -> str:
+def _explain(error: dict, model: type = Config) -> str:
     loc, kind, ctx = error["loc"], error["type"], error.get("ctx", {})
     field = ".".join(str(p) for p in loc) or "the file"
     value = error.get("input")
     if kind == "missing":
         return f"'{loc[-1]}' is missing; it is required here"
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+        allowed = _allowed_keys(loc[:-1], model)
         hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
         return f"unknown key '{loc[-1]}'{suggestion}. Allowed here: {', '.join(allowed)}"
@@ -163,8 +179,7 @@ def _explain(error: dict) -> str:
     return f"{field}: {error['msg']}"
 
 
-def _allowed_keys(loc: Location) -> list[str]:
-    model: Any = Config
+def _allowed_keys(loc: Location, model: Any = Config) -> list[str]:
     for step in loc:
         if isinstance(step, int):
             continue
