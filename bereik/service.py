@@ -16,6 +16,7 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.agi import AgiServer
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.callback import CallbackHandler
+from bereik.pbx.camp_on import CampOnAnnouncer
 from bereik.pbx.dialplan import AMI_USER
 from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
@@ -94,6 +95,8 @@ class Service:
         self.announcer = Announcer(config, self.ami, PromptLibrary(sounds_dir, config.language, over_ring=True),
                                    now, tuple(overflow_observers))
         self.announcer.attach()
+        self.camp_on = CampOnAnnouncer(config, self.ami, self.announcer.whisper, self.announcer.hush)
+        self.camp_on.attach()
         self._own_callbacks = callback_store is None
         self.callback_store = callback_store or CallbackStore(config.waiting.callback_store)
         self.callback = CallbackHandler(config, self.callback_store, self.entry.prompts, clock,
@@ -114,6 +117,7 @@ class Service:
 
     async def stop(self) -> None:
         self.announcer.close()
+        self.camp_on.close()
         self.ami.close()
         await self.agi.close()
         await self.web.close()

@@ -31,7 +31,9 @@ def spoken_texts(config: Config) -> list[str]:
 def whispered_texts(config: Config) -> list[str]:
     """Every message a caller waiting for the front office can hear (rendered louder, over the ring tone)."""
     offer = callback_offer(config)
-    return [" ".join(part for part in (message, offer) if part) for message in all_wait_messages(waiting_settings(config))]
+    camp_on = [back_office_text(config, "camp_on_waiting", person.name) for person in config.people]
+    return [" ".join(part for part in (message, offer) if part)
+            for message in all_wait_messages(waiting_settings(config))] + camp_on
 
 
 def _next_opening_phrases(config: Config) -> list[str]:

@@ -60,11 +60,15 @@ BACK_OFFICE_TEXTS = {
         "not_reachable": "{name} is niet bereikbaar. U wordt doorverbonden met ons klantcontactcentrum.",
         "camp_on_offer": "{name} is in gesprek. Wilt u wachten tot het gesprek voorbij is, toets 1. "
                          "Wilt u ons klantcontactcentrum spreken, toets 2.",
+        "camp_on_waiting": "{name} is nog in gesprek. Blijft u aan de lijn: zodra het gesprek voorbij is, "
+                           "gaat de telefoon bij {name} over.",
     },
     "en": {
         "not_reachable": "{name} cannot take your call. We are putting you through to our contact centre.",
         "camp_on_offer": "{name} is on the phone. To wait until the call is over, press 1. "
                          "To speak to our contact centre, press 2.",
+        "camp_on_waiting": "{name} is still on the phone. Please hold: as soon as the call is over, "
+                           "{name}'s phone will ring.",
     },
 }
 

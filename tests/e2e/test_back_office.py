@@ -16,8 +16,12 @@ from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import dialplan
 from bereik.pbx.agi import AgiServer
+from bereik.pbx.ami import AmiClient
+from bereik.pbx.camp_on import CampOnAnnouncer
 from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
+from bereik.pbx.waiting import Announcer
+from bereik.routing.waiting import AnnouncementSchedule
 from bereik.secrets import AMI_SECRET, Secrets
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
@@ -115,7 +119,13 @@ async def test_busy_the_caller_waits_behind_the_call_and_is_connected_when_the_l
 
 
 async def test_waiting_behind_a_call_past_the_maximum_goes_to_the_tic_queue(pbx, bereik, sipp):
-    _, events = pbx
+    """Meanwhile the caller hears whom they wait for, whispered over the ringing (here after one ring)."""
+    instance, events = pbx
+    ami = AmiClient("127.0.0.1", instance.ami.port, dialplan.AMI_USER, "e2e-" + "x" * 28)
+    await ami.connect()
+    front_office = Announcer(CONFIG, ami, PromptLibrary(instance.sounds_dir, CONFIG.language, over_ring=True))
+    camp_on = CampOnAnnouncer(CONFIG, ami, front_office.whisper, front_office.hush, AnnouncementSchedule(1, 1))
+    camp_on.attach()
     # Femke this time: a fresh phone, untouched by the previous test's calls to Eva.
     sipp.phone(FEMKE, behaviour="answer", ring_seconds=0.5)
     colleague = sipp.call("302", local_ip=HANNA, talk_seconds=20, from_user="311")
@@ -127,8 +137,12 @@ async def test_waiting_behind_a_call_past_the_maximum_goes_to_the_tic_queue(pbx,
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=15)
     assert variable(joined, "BEREIK_FAILED") == "camp_timeout"
     assert 8 <= float(joined["Timestamp"]) - float(camped["Timestamp"]) <= 8 + 8  # the maximum, then the message
+    spy = events.matching("ChanSpyStart", lambda e: e.get("SpyeeChannel") == camped["Channel"])
+    assert spy and 5 <= float(spy[0]["Timestamp"]) - float(camped["Timestamp"]) <= 7
     caller.stop()
     colleague.stop()
+    camp_on.close()
+    ami.close()
 
 
 @pytest.mark.parametrize(("picker", "code"), [(FEMKE, "*8"), (HANNA, "*8301")])
