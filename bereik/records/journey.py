@@ -109,7 +109,12 @@ class JourneyBook:
 
     def _on_AgentConnect(self, event):
         journey = self._caller_leg(event)
-        if journey:
+        if journey and event.get("Queue", "").startswith(CAMP_QUEUE_PREFIX):
+            # The colleague the caller waited for, not a front-office agent.
+            journey.steps.append(Step(_timestamp(event), "colleague_answered", {
+                "colleague": event["Queue"][len(CAMP_QUEUE_PREFIX):], "hold_seconds": event.get("HoldTime", ""),
+            }))
+        elif journey:
             journey.steps.append(Step(_timestamp(event), "agent_answered", {
                 "agent": event.get("MemberName", ""), "interface": event.get("Interface", ""),
                 "ring_seconds": event.get("RingTime", ""), "hold_seconds": event.get("HoldTime", ""),

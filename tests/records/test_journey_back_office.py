@@ -38,6 +38,12 @@ def test_waiting_behind_a_call_and_a_pickup_are_steps():
     assert journey.first("picked_up").detail == {"ringing": "301", "by": "302"}
 
 
+def test_the_colleague_answering_after_camp_on_is_no_front_office_answer():
+    journey = journey_of({"Event": "AgentConnect", **CALL, "Queue": "camp-301", "HoldTime": "40"})
+    assert journey.first("colleague_answered").detail == {"colleague": "301", "hold_seconds": "40"}
+    assert journey.first("agent_answered") is None
+
+
 def test_a_dial_outside_the_direct_context_is_no_ring_of_a_colleague():
     journey = journey_of({"Event": "DialBegin", **CALL, "Context": "bereik-queue",
                           "DestChannel": "PJSIP/201-00000002"})
