@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bereik.callbacks.store import CallbackStore
 from bereik.config.model import Config
+from bereik.console.wiring import build_console
 from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.agi import AgiServer
@@ -102,6 +103,11 @@ class Service:
         self.callback = CallbackHandler(config, self.callback_store, self.entry.prompts, clock,
                                         self.announcer.place_of)
         self.agi.handlers["callback"] = self.metrics.timed(self.callback)
+        # The front-office console, when the YAML names its users; the wallboard then needs its login too.
+        self.console = build_console(config, self.ami, self.callback_store, clock, self.recorder, self.store) \
+            if config.console.users else None
+        if self.console and not web_middlewares:
+            self.web.app.middlewares.extend(self.console.wallboard_middlewares())
 
     async def start(self) -> None:
         self.recorder.start()  # before AMI: the first login reconciles the calls left open
@@ -109,6 +115,8 @@ class Service:
         log.info("wallboard on http://%s:%d/wallboard/", self.web.host, self.web.port)
         await self.agi.start()
         log.info("FastAGI listening on %s:%d", self.agi.host, self.agi.port)
+        if self.console:
+            await self.console.start()
         try:
             await self.ami.connect(timeout=5)
         except (TimeoutError, OSError):
@@ -121,6 +129,8 @@ class Service:
         self.ami.close()
         await self.agi.close()
         await self.web.close()
+        if self.console:
+            await self.console.close()
         await asyncio.to_thread(self.recorder.close)  # writes what is still queued
         if self._own_store:
             self.store.close()
