@@ -24,8 +24,9 @@ from bereik.pbx.entry import EntryHandler
 from bereik.pbx.waiting import Announcer, OverflowObserver
 from bereik.records.recorder import Recorder
 from bereik.records.store import CallStore, open_store
+from bereik.reports.http import report_routes
 from bereik.secrets import AMI_SECRET, Secrets
-from bereik.wallboard.floor import CallbackSource, Floor, no_callbacks
+from bereik.wallboard.floor import CallbackCounts, CallbackSource, Floor, no_callbacks
 from bereik.wallboard.metrics import Metrics
 from bereik.wallboard.web import Hub, WebServer, metrics_routes, wallboard_routes
 
@@ -87,7 +88,7 @@ class Service:
         web_host, web_port = _host_port(config.wallboard.listen)
         self.web = WebServer(
             [*wallboard_routes(self.board, self.hub, language=config.language),
-             *metrics_routes(self.metrics.registry)],
+             *report_routes(self.store, config), *metrics_routes(self.metrics.registry)],
             web_host, web_port, web_middlewares,
         )
         self.forwarding = forwarding or ForwardingStore(config.back_office.forwarding_store, config)
@@ -100,9 +101,11 @@ class Service:
         self.camp_on.attach()
         self._own_callbacks = callback_store is None
         self.callback_store = callback_store or CallbackStore(config.waiting.callback_store)
-        self.callback = CallbackHandler(config, self.callback_store, self.entry.prompts, clock,
+        self.callback = CallbackHandler(config, self.callback_store, PromptLibrary(sounds_dir, config.language), clock,
                                         self.announcer.place_of)
         self.agi.handlers["callback"] = self.metrics.timed(self.callback)
+        if callbacks is no_callbacks:
+            self.floor.callbacks = lambda: CallbackCounts(*self.callback_store.counts(clock()))
         # The front-office console, when the YAML names its users; the wallboard then needs its login too.
         self.console = build_console(config, self.ami, self.callback_store, clock, self.recorder, self.store) \
             if config.console.users else None

@@ -336,6 +336,8 @@ class Waiting(Strict):
         default=60, ge=0, le=3600,
         description="A caller with a topic is offered to the agents trained for it, after this to every TIC agent")
     overflow: Overflow = Overflow()
+    wrapup_seconds: int = Field(
+        default=0, ge=0, le=600, description="Wrap-up after each call, counted in the handling time of the wait estimate")
     callback_key: DtmfKey | None = Field(
         default="9", description="Key to leave the queue and be called back at the calling number; null: none")
     callback_offer: SpokenText = "Wilt u liever teruggebeld worden? Toets dan de {key}."

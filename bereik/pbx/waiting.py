@@ -67,7 +67,7 @@ class Announcer:
         self.now = now
         self.observers = list(observers)
         self.queue = config.front_office
-        self.state = QueueState(self.queue, config.console.wrapup_seconds)
+        self.state = QueueState(self.queue, config.waiting.wrapup_seconds)
         self.schedule = AnnouncementSchedule.from_config(config.waiting)
         self.settings = waiting_settings(config)
         self.offer = callback_offer(config)
@@ -112,8 +112,8 @@ class Announcer:
             return
         try:
             await self.ami.action("Hangup", Channel=whisper_id)
-        except AmiError:
-            pass  # it had finished already
+        except AmiError as error:
+            log.info("whisper to a caller already over: %s", error)  # it had finished
 
     def place_of(self, channel: str) -> int | None:
         """Where `channel` stood when it last left the queue (asked once, by the call-back handler)."""
