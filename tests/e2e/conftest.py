@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from bereik.sandbox import Asterisk, ami_login_from, build_root
 from bereik.sandbox.sipp import Sipp
 
 CONFIGS = Path(__file__).with_name("configs")
+sys.path.insert(0, str(Path(__file__).parent))  # for helpers.py
 AmiEvent = dict[str, str]
 
 
