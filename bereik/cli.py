@@ -12,6 +12,7 @@ from pathlib import Path
 from bereik.calllog import JsonLineFormatter
 from bereik.config import Config, ConfigError, load_config
 from bereik.secrets import SecretError, Secrets, write_new_secrets_file
+from bereik.simulation import command as simulation
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the last day, inclusive (default: the same as --from)")
     report.add_argument("--out", type=Path, default=Path("."), help="directory for the files")
     report.add_argument("--store", help="the call-record store (default: records.store in the YAML)")
+
+    simulation.add_parser(commands)
 
     new_secrets = commands.add_parser("secrets", help="create a secrets file with a random AMI secret")
     new_secrets.add_argument("--new", required=True, type=Path)
@@ -199,7 +202,8 @@ def _secrets(args) -> int:
 
 
 _COMMANDS = {"check": _check, "schema": _schema, "dialplan": _dialplan, "prompts": _prompts,
-             "run": _run, "secrets": _secrets, "forward": _forward, "report": _report}
+             "run": _run, "secrets": _secrets, "forward": _forward, "report": _report,
+             "simulate": simulation.run}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -36,3 +36,22 @@ def mean_wait_of_delayed_seconds(agents: int, arrivals_per_second: float, mean_h
     if load >= agents:
         return math.inf
     return mean_handling_seconds / (agents - load)
+
+
+def service_level(agents: int, arrivals_per_second: float, mean_handling_seconds: float, within_seconds: float) -> float:
+    """Share of callers answered within `within_seconds`: 1 - C(N, A) * exp(-(N - A) * t / H)."""
+    load = offered_load(arrivals_per_second, mean_handling_seconds)
+    if load >= agents:
+        return 0.0
+    waiting = probability_of_waiting(agents, load)
+    return 1 - waiting * math.exp(-(agents - load) * within_seconds / mean_handling_seconds)
+
+
+def agents_for_service_level(arrivals_per_second: float, mean_handling_seconds: float, target: float,
+                             within_seconds: float) -> int:
+    """The fewest agents that answer `target` of the callers within `within_seconds`."""
+    load = offered_load(arrivals_per_second, mean_handling_seconds)
+    agents = max(1, math.floor(load) + 1)
+    while service_level(agents, arrivals_per_second, mean_handling_seconds, within_seconds) < target:
+        agents += 1
+    return agents

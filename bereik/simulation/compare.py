@@ -1,0 +1,296 @@
+"""What-ifs side by side: variants of the municipality and its traffic, each simulated with the
+same seed, counted by the report code, and shown on one page for a manager (Dutch by default).
+
+A variant is a small YAML file: a name and what it changes, as patches merged into the
+municipality's YAML (`config:`) and into the traffic profile (`traffic:`); a key set to
+null removes it (`menu: null` is "no menu"). The patched files are validated like the
+originals, so a variant cannot describe something bereik would refuse, except the
+simulation-only policies in `traffic: policy:` (hunt group, voicemail, camp-on off).
+"""
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bereik.config import checks
+from bereik.config.load import ConfigError, Problem, parse_document, parse_model
+from bereik.config.model import Config
+from bereik.records.summary import DIRECT, CallRow
+from bereik.reports.figures import compute
+from bereik.reports.schema import Report
+from bereik.simulation.municipality import SimulationRun, simulate
+from bereik.simulation.staffing import HourStaffing, staffing
+from bereik.simulation.traffic import TrafficProfile
+
+
+class Variant(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=60)
+    description: str = ""
+    config: dict[str, Any] = Field(default={}, description="Merged into the municipality's YAML")
+    traffic: dict[str, Any] = Field(default={}, description="Merged into the traffic profile")
+
+
+def load_variant(path: str | Path) -> Variant:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([Problem(str(path), 0, 0, "file not found; give the path of a variant")]) from None
+    return parse_model(text, str(path), Variant, "a variant must be a mapping of name:, config:, traffic:")
+
+
+def merged(base: Any, patch: Any) -> Any:
+    if not isinstance(base, dict) or not isinstance(patch, dict):
+        return patch
+    result = dict(base)
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merged(result.get(key), value)
+    return result
+
+
+def apply(variant: Variant, config_text: str, config_file: str, profile: TrafficProfile,
+          variant_file: str = "<variant>") -> tuple[Config, TrafficProfile]:
+    """The municipality and traffic as the variant has them, validated like the originals."""
+    from bereik.config.load import _plain
+
+    document = merged(_plain(parse_document(config_text, config_file, "not a municipality")), variant.config)
+    problems = [f"{'.'.join(map(str, loc))}: {message}" for loc, message in checks.cross_references(document)]
+    try:
+        config = Config.model_validate(document)
+        patched = TrafficProfile.model_validate(merged(profile.model_dump(), variant.traffic))
+    except ValidationError as error:
+        problems += [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+    if problems:
+        raise ConfigError([Problem(variant_file, 1, 1, f"variant '{variant.name}' makes {problem}")
+                           for problem in problems])
+    return config, patched
+
+
+def successful_contact(rows: Iterable[CallRow]) -> tuple[float | None, int]:
+    """Telan's 'geslaagde contactpogingen' over calls for a colleague (dialled directly or transferred):
+    the colleague answered, the call-back came on time, or the front office answered the question
+    itself (a fallen-back call it took without a call-back note)."""
+    hits = count = 0
+    for row in rows:
+        if row.kind != DIRECT and row.transfer_answered is None:
+            continue
+        count += 1
+        hits += bool(row.direct_answered or row.transfer_answered or row.callback_on_time
+                     or (row.fallback and row.agent and not row.callback_requested and not row.abandoned))
+    return (round(hits / count, 4) if count else None), count
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    description: str
+    run: SimulationRun
+    report: Report
+    successful_contact: float | None
+    staffing: list[HourStaffing]
+    positions: int  # at the front office, the overflow position included
+    staffed: int  # positions normally staffed
+
+
+def outcome(name: str, description: str, config: Config, profile: TrafficProfile, seed: int,
+            target: float = 0.8, occupancy_cap: float = 0.6) -> Outcome:
+    run = simulate(config, profile, seed)
+    report = compute(run.rows, config, run.request)
+    positions = config.queue(config.front_office).positions
+    handling = profile.handling.talk_seconds + profile.handling.wrapup_seconds
+    table = staffing(run.rows, run.request, handling, sum(not p.overflow for p in positions),
+                     target=target, occupancy_cap=occupancy_cap)
+    staffed = sum(not p.overflow for p in positions)
+    return Outcome(name, description, run, report, successful_contact(run.rows)[0], table, len(positions), staffed)
+
+
+# -- the page -----------------------------------------------------------------------------------
+
+WORDS = {
+    "nl": {
+        "title": "Wat als? Telefonische bereikbaarheid gemeente {municipality}, gesimuleerd",
+        "intro": ("Elke variant is dezelfde maand {month} met dezelfde bellers (toevalsgetal {seed}), "
+                  "door de routering van bereik zelf gestuurd. De cijfers zijn die van het maandrapport."),
+        "summary": "Samenvatting",
+        "figures": "Cijfers per variant", "figure": "Parameter", "grade": "cijfer",
+        "successful": "Geslaagd contact", "average": "Gemiddeld rapportcijfer", "calls": "Gesprekken",
+        "staffing": "Bezetting per uur ({name})",
+        "staffing_text": ("Posities nodig om {target:.0%} binnen {answer} s op te nemen (Erlang C), en om de "
+                          "bezetting onder {cap:.0%} te houden (organisatieplan Bloemendaal); naast de "
+                          "voorspelling van Erlang C en de gesimuleerde uitkomst bij {staffed} posities."),
+        "hour": "Uur", "per_hour": "Gesprekken/uur", "load": "Belasting (Erlang)", "for_level": "Voor servicenorm",
+        "for_cap": "Voor bezetting", "needed": "Nodig", "erlang": "Erlang C binnen {answer} s",
+        "simulated": "Gesimuleerd binnen {answer} s",
+        "baseline": "{name} haalt gemiddeld een {grade}; {within:.0%} van de bellers wordt binnen 20 seconden "
+                    "opgenomen, {direct:.0%} van wie een collega rechtstreeks belt krijgt die te spreken en "
+                    "{success:.0%} van wie een collega zoekt komt tot een geslaagd contact.",
+        "versus": "{name}: gemiddeld {grade} (was {base_grade}); binnen 20 s {within:.0%} (was {base_within:.0%}), "
+                  "directe bereikbaarheid {direct:.0%} (was {base_direct:.0%}), geslaagd contact {success:.0%} "
+                  "(was {base_success:.0%}).",
+        "best": "Het hoogste gemiddelde cijfer haalt: {name} ({grade}).",
+        "peak": "Op het drukste uur ({hour}) zijn {needed} posities nodig; er zijn er {staffed} vast bezet "
+                "en {positions} in totaal.",
+        "none": "geen gegevens",
+        "assumptions": ("Let op: de uitkomst is zo goed als de aannames in het verkeersprofiel (aantallen bellers, "
+                        "gespreksduur, hoe vaak collega's opnemen). Vergelijk de varianten met elkaar, niet met "
+                        "de werkelijkheid."),
+    },
+    "en": {
+        "title": "What if? Telephone reachability of {municipality}, simulated",
+        "intro": ("Every variant is the same month {month} with the same callers (seed {seed}), routed by "
+                  "bereik's own routing. The figures are those of the monthly report."),
+        "summary": "Summary",
+        "figures": "Figures per variant", "figure": "Parameter", "grade": "grade",
+        "successful": "Successful contact", "average": "Average grade", "calls": "Calls",
+        "staffing": "Positions per hour ({name})",
+        "staffing_text": ("Positions needed to answer {target:.0%} within {answer} s (Erlang C), and to keep "
+                          "occupancy below {cap:.0%} (Bloemendaal plan); next to Erlang C's prediction and the "
+                          "simulated result with {staffed} positions."),
+        "hour": "Hour", "per_hour": "Calls/hour", "load": "Load (Erlang)", "for_level": "For service level",
+        "for_cap": "For occupancy", "needed": "Needed", "erlang": "Erlang C within {answer} s",
+        "simulated": "Simulated within {answer} s",
+        "baseline": "{name} averages a {grade}; {within:.0%} of callers are answered within 20 seconds, "
+                    "{direct:.0%} of those who dial a colleague reach them and {success:.0%} of those looking "
+                    "for a colleague make successful contact.",
+        "versus": "{name}: average {grade} (was {base_grade}); within 20 s {within:.0%} (was {base_within:.0%}), "
+                  "direct reachability {direct:.0%} (was {base_direct:.0%}), successful contact {success:.0%} "
+                  "(was {base_success:.0%}).",
+        "best": "The highest average grade: {name} ({grade}).",
+        "peak": "At the busiest hour ({hour}) {needed} positions are needed; {staffed} are staffed, "
+                "{positions} exist.",
+        "none": "no data",
+        "assumptions": ("Mind: the outcome is as good as the assumptions in the traffic profile (numbers of "
+                        "callers, talk times, how often colleagues answer). Compare the variants with each "
+                        "other, not with reality."),
+    },
+}
+
+CHARTED = ("answered_within_20s", "average_speed_of_answer", "direct_reachability", "indirect_reachability",
+           "callbacks_on_time")
+
+
+def _value(outcome: Outcome, figure_id: str) -> float | None:
+    if figure_id == "successful_contact":
+        return outcome.successful_contact
+    if figure_id == "average_grade":
+        return outcome.report.average_grade
+    return next(f.value for f in outcome.report.figures if f.id == figure_id)
+
+
+def _format(value: float | None, kind: str, words: dict) -> str:
+    if value is None:
+        return words["none"]
+    if kind == "share":
+        return f"{value:.0%}"
+    if kind == "grade":
+        return f"{value:.1f}".replace(".", ",") if words is WORDS["nl"] else f"{value:.1f}"
+    return f"{value:.0f} s"
+
+
+def _grade(value: float | None, words: dict) -> str:
+    return _format(value, "grade", words)
+
+
+def summary(outcomes: Sequence[Outcome], language: str = "nl") -> list[str]:
+    words = WORDS[language]
+    base = outcomes[0]
+
+    def facts(o: Outcome) -> dict:
+        return {"name": o.name, "grade": _grade(o.report.average_grade, words),
+                "within": _value(o, "answered_within_20s") or 0.0, "direct": _value(o, "direct_reachability") or 0.0,
+                "success": o.successful_contact or 0.0}
+
+    lines = [words["baseline"].format(**facts(base))]
+    for other in outcomes[1:]:
+        b = facts(base)
+        lines.append(words["versus"].format(**facts(other), **{f"base_{k}": v for k, v in b.items()}))
+    if len(outcomes) > 1:
+        best = max(outcomes, key=lambda o: o.report.average_grade or 0)
+        lines.append(words["best"].format(name=best.name, grade=_grade(best.report.average_grade, words)))
+    if base.staffing:
+        peak = max(base.staffing, key=lambda h: (h.positions, h.load))
+        lines.append(words["peak"].format(hour=peak.label(language), needed=peak.positions,
+                                          staffed=base.staffed, positions=base.positions))
+    lines.append(words["assumptions"])
+    return lines
+
+
+def _bars(outcomes: Sequence[Outcome], figure_id: str, label: str, kind: str, words: dict) -> str:
+    """One horizontal bar per variant; shares on 0-100%, times on 0 to the longest."""
+    values = [_value(o, figure_id) for o in outcomes]
+    top = 1.0 if kind == "share" else max([v for v in values if v is not None] or [1.0]) * 1.1 or 1.0
+    width, row, left = 560, 26, 190
+    height = row * len(outcomes) + 30
+    parts = [(f'<svg role="img" aria-label="{html.escape(label)}" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'),
+             f'<text x="0" y="16" font-weight="bold">{html.escape(label)}</text>']
+    for i, (o, value) in enumerate(zip(outcomes, values)):
+        y = 26 + i * row
+        length = 0 if value is None else (width - left - 60) * min(value / top, 1.0)
+        parts.append(f'<text x="0" y="{y + 15}">{html.escape(o.name[:28])}</text>')
+        parts.append(f'<rect x="{left}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" fill="#1f5f99"/>')
+        parts.append(f'<text x="{left + length + 6:.1f}" y="{y + 15}">{_format(value, kind, words)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def to_html(outcomes: Sequence[Outcome], seed: int, language: str = "nl", target: float = 0.8,
+            answer_seconds: int = 20, occupancy_cap: float = 0.6) -> str:
+    words = WORDS[language]
+    base = outcomes[0]
+    report = base.report
+    e = html.escape
+    head = words["title"].format(municipality=report.municipality)
+    out = [f'<!doctype html><html lang="{language}"><head><meta charset="utf-8"><title>{e(head)}</title>',
+           ("<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#111}"
+           "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.25rem .5rem;text-align:right}"
+           "th:first-child,td:first-child{text-align:left}svg{display:block;margin:1rem 0}</style></head><body>"),
+           f"<h1>{e(head)}</h1>",
+           f"<p>{e(words['intro'].format(month=f'{report.start:%Y-%m}', seed=seed))}</p>",
+           f"<h2>{e(words['summary'])}</h2>", *(f"<p>{e(line)}</p>" for line in summary(outcomes, language)),
+           f"<h2>{e(words['figures'])}</h2>", "<table><tr>",
+           f"<th>{e(words['figure'])}</th>", *(f"<th>{e(o.name)}</th>" for o in outcomes), "</tr>"]
+    for i, figure in enumerate(report.figures):
+        cells = []
+        for o in outcomes:
+            f = o.report.figures[i]
+            grade = f" ({words['grade']} {f.grade})" if f.grade is not None else ""
+            cells.append(f"<td>{_format(f.value, f.kind, words)}{grade}</td>")
+        out.append(f"<tr><td>{e(figure.label)}</td>{''.join(cells)}</tr>")
+    out.append(f"<tr><td>{e(words['successful'])}</td>"
+               + "".join(f"<td>{_format(o.successful_contact, 'share', words)}</td>" for o in outcomes) + "</tr>")
+    out.append(f"<tr><td>{e(words['average'])}</td>"
+               + "".join(f"<td>{_grade(o.report.average_grade, words)}</td>" for o in outcomes) + "</tr>")
+    out.append(f"<tr><td>{e(words['calls'])}</td>" + "".join(f"<td>{o.report.calls}</td>" for o in outcomes)
+               + "</tr></table>")
+    labels = {f.id: (f.label, f.kind) for f in report.figures}
+    for figure_id in CHARTED:
+        out.append(_bars(outcomes, figure_id, *labels[figure_id], words))
+    out.append(_bars(outcomes, "successful_contact", words["successful"], "share", words))
+    out.append(_staffing_table(base, words, language, target, answer_seconds, occupancy_cap))
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def _staffing_table(o: Outcome, words: dict, language: str, target: float, answer: int, cap: float) -> str:
+    e = html.escape
+    headers = [words["hour"], words["per_hour"], words["load"], words["for_level"], words["for_cap"],
+               words["needed"], words["erlang"].format(answer=answer), words["simulated"].format(answer=answer)]
+    rows = ["".join(f"<td>{cell}</td>" for cell in (
+        e(h.label(language)), f"{h.calls_per_hour:.1f}", f"{h.load:.2f}", h.for_service_level, h.for_occupancy,
+        h.positions, f"{h.erlang_service_level:.0%}",
+        "" if h.simulated_service_level is None else f"{h.simulated_service_level:.0%}")) for h in o.staffing]
+    return (f"<h2>{e(words['staffing'].format(name=o.name))}</h2>"
+            f"<p>{e(words['staffing_text'].format(target=target, answer=answer, cap=cap, staffed=o.staffed))}</p>"
+            "<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in headers) + "</tr>"
+            + "".join(f"<tr>{row}</tr>" for row in rows) + "</table>")
