@@ -1,0 +1,67 @@
+"""One month of a municipality with 150,000 contacts a year, through bereik's routing (`bereik simulate`).
+
+Target: under 30 s and under 500 MB. Next to it, in the same run, the baseline: the plain
+front-office queue (bereik.simulation.queue_sim) for the same hours and load, without
+routing, colleagues or records. Run: `python -m bench simulate_bench`.
+"""
+from __future__ import annotations
+
+import resource
+import time
+import tracemalloc
+from pathlib import Path
+
+from bereik.config import load_config
+from bereik.reports.figures import compute
+from bereik.simulation import queue_sim
+from bereik.simulation.municipality import simulate
+from bereik.simulation.traffic import load_traffic
+
+ROOT = Path(__file__).parents[1]
+CONTACTS_PER_YEAR = 150_000
+WEEKS_PER_YEAR = 50.6  # the Bloemendaal plan's working year
+POSITIONS = 9  # 8 normally staffed and one overflow: at most 9 positions have topic ranges
+
+
+def _municipality():
+    config = load_config(ROOT / "examples" / "bloemendaal.yaml")
+    queue = config.queues[0]
+    positions = [queue.positions[0].model_copy(update={"extension": str(201 + n), "address": None,
+                                                      "overflow": n == POSITIONS - 1}) for n in range(POSITIONS)]
+    config = config.model_copy(update={"queues": [queue.model_copy(update={"positions": positions})]})
+    profile = load_traffic(ROOT / "examples" / "traffic" / "bloemendaal.yaml")
+    scale = CONTACTS_PER_YEAR / WEEKS_PER_YEAR / profile.arrivals.per_week()
+    return config, profile.model_copy(update={"arrivals": profile.arrivals.model_copy(update={"scale": scale})})
+
+
+def _measure(work):
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return result, seconds, peak / 2**20
+
+
+def main() -> int:
+    config, profile = _municipality()
+    (run, report), seconds, peak = _measure(lambda: (lambda r: (r, compute(r.rows, config, r.request)))(
+        simulate(config, profile, 0)))
+    print(f"bereik simulate, {profile.month}: {len(run.rows)} calls ({CONTACTS_PER_YEAR:,} a year), "
+          f"{run.events:,} events in {seconds:.1f} s = {run.events / seconds:,.0f} events/s; "
+          f"peak traced memory {peak:.0f} MB; report grade {report.average_grade}")
+    queued = [r for r in run.rows if r.queued_at is not None]
+    open_hours = len({(r.day, r.hour) for r in queued})
+    handling = profile.handling.talk_seconds + profile.handling.wrapup_seconds
+    occupancy = len(queued) / (open_hours * 3600) * handling / (POSITIONS - 1)
+    baseline = queue_sim.Profile(POSITIONS - 1, occupancy, talk_seconds=profile.handling.talk_seconds,
+                                 wrapup_seconds=profile.handling.wrapup_seconds,
+                                 patience_seconds=profile.patience_seconds, hours=open_hours)
+    result, base_seconds, base_peak = _measure(lambda: queue_sim.simulate(baseline, 0))
+    print(f"baseline queue_sim ({baseline.name}, {open_hours} h): {len(result.calls)} calls in "
+          f"{base_seconds:.1f} s; peak traced memory {base_peak:.0f} MB")
+    max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"process peak RSS {max_rss:.0f} MB; target: under 30 s and under 500 MB -> "
+          f"{'met' if seconds < 30 and max_rss < 500 else 'NOT met'}")
+    return 0 if seconds < 30 and max_rss < 500 else 1
