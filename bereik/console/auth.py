@@ -150,7 +150,8 @@ def security_headers(secure: bool):
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # Not "no-referrer": with it Chromium sends "Origin: null" on form posts, which the origin check refuses.
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers.setdefault("Cache-Control", "no-store")
         if secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"

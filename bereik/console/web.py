@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from bereik.calllog import mask_number
 from bereik.callbacks.mail import Mailer
@@ -145,6 +145,7 @@ class Console:
         self.presence = presence
         self.recordings_dir = Path(recordings_dir or self.settings.recordings_dir)
         self._runner: web.AppRunner | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
         self._purging: asyncio.Future | None = None
         self.port = 0
 
@@ -163,6 +164,11 @@ class Console:
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
+
+    async def _close_sockets(self, app: web.Application) -> None:
+        # Open consoles would otherwise hold the shutdown for aiohttp's whole grace period.
+        for socket in list(self._sockets):
+            await socket.close(code=WSCloseCode.GOING_AWAY, message=b"bereik stops")
 
     async def _purge_recordings(self) -> None:
         while True:
@@ -207,6 +213,7 @@ class Console:
         app.router.add_post("/api/callbacks", self.add_callback)
         app.router.add_post("/api/callbacks/{id}/done", self.callback_done)
         app.router.add_static("/static/", STATIC, append_version=True)
+        app.on_shutdown.append(self._close_sockets)
         if self.presence is not None:
             app.add_subapp("/api", self.presence)
         return app
@@ -347,6 +354,7 @@ class Console:
         await socket.prepare(request)
         news = self.desk.listen(extension)
         sender = asyncio.ensure_future(_forward(news, socket))
+        self._sockets.add(socket)
         try:
             async for message in socket:
                 if message.type != WSMsgType.TEXT:
@@ -358,6 +366,7 @@ class Console:
                 else:
                     await socket.send_json({"type": "error", "error": "not allowed on this socket"})
         finally:
+            self._sockets.discard(socket)
             sender.cancel()
             self.desk.leave(extension, news)
         return socket
