@@ -33,6 +33,7 @@ def cross_references(doc: Mapping) -> list[Finding]:
         *_holidays(doc),
         *_people(doc),
         *_departments(doc),
+        *_console(doc),
     ]
 
 
@@ -302,3 +303,26 @@ def _departments(doc: Mapping) -> Iterator[Finding]:
             yield (*where, "answered_by"), (
                 f"answered_by {answered_by} is no member of '{department_id}'; members: {', '.join(members)}"
             )
+
+
+def _console(doc: Mapping) -> Iterator[Finding]:
+    console = doc.get("console")
+    if not isinstance(console, Mapping):
+        return
+    positions = {_text(p.get("extension")) for _, q in _items(doc, "queues") for _, p in _items(q, "positions")}
+    mailboxes = console.get("team_mailboxes") if isinstance(console.get("team_mailboxes"), Mapping) else {}
+    seen: set[str | None] = set()
+    for index, user in _items(console, "users"):
+        where = ("console", "users", index)
+        login, extension = _text(user.get("login")), _text(user.get("extension"))
+        if login in seen:
+            yield (*where, "login"), f"'{login}' is listed twice; give each console user one entry"
+        seen.add(login)
+        if extension is not None and extension not in positions:
+            yield (*where, "extension"), (
+                f"{login} works at {extension}, which is no position of any queue; "
+                f"positions: {', '.join(sorted(p for p in positions if p))}")
+        team = _text(user.get("team")) or "tic"
+        if mailboxes and team not in mailboxes:
+            yield (*where, "team"), (
+                f"{login}'s team '{team}' has no mailbox under console.team_mailboxes; call-backs would go nowhere")
