@@ -111,5 +111,6 @@ async def test_the_wallboard_in_chromium_shows_a_caller_joining_the_queue(pbx, b
             await asyncio.to_thread(caller.expect_success, 20)  # SIPp waits; bereik keeps running
             await page.wait_for_function("document.getElementById('waiting').textContent === '0'", timeout=5000)
             assert await page.text_content("#status") == ""  # connected to the PBX
+            assert await page.text_content("#callbacks") == "0 open"  # from the call-back notes
         finally:
             await browser.close()

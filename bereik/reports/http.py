@@ -1,0 +1,38 @@
+"""The reachability report over HTTP: the same request and report schema as `bereik report`.
+
+GET /reports?month=2026-10 or /reports?start=2026-10-01&end=2026-10-31; add format=html for the page.
+Mounted next to the wallboard; the console puts its login in front of both.
+"""
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from bereik.config.model import Config
+from bereik.records.store import CallStore
+from bereik.reports.figures import from_store
+from bereik.reports.render import to_html
+from bereik.reports.schema import ReportRequest
+
+
+def _request(query) -> ReportRequest:
+    if "month" in query:
+        return ReportRequest.month(query["month"])
+    return ReportRequest.model_validate({"start": query.get("start"), "end": query.get("end", query.get("start"))})
+
+
+def report_routes(store: CallStore, config: Config, prefix: str = "/reports") -> list[web.RouteDef]:
+    async def report(request: web.Request) -> web.Response:
+        try:
+            period = _request(request.query)
+        except (ValueError, ValidationError) as error:
+            raise web.HTTPBadRequest(text=f"{error}\nvraag ?month=2026-10 of ?start=2026-10-01&end=2026-10-31")
+        # A month of calls is read and counted off the event loop: calls keep being routed meanwhile.
+        result = await asyncio.to_thread(from_store, store, config, period)
+        if request.query.get("format") == "html":
+            return web.Response(text=await asyncio.to_thread(to_html, result), content_type="text/html")
+        return web.Response(text=result.model_dump_json(), content_type="application/json")
+
+    return [web.get(prefix, report)]
