@@ -46,8 +46,11 @@ def _measure(work):
 
 def main() -> int:
     config, profile = _municipality()
-    (run, report), seconds, peak = _measure(lambda: (lambda r: (r, compute(r.rows, config, r.request)))(
-        simulate(config, profile, 0)))
+    def month():
+        run = simulate(config, profile, 0)
+        return run, compute(run.rows, config, run.request)
+
+    (run, report), seconds, peak = _measure(month)
     print(f"bereik simulate, {profile.month}: {len(run.rows)} calls ({CONTACTS_PER_YEAR:,} a year), "
           f"{run.events:,} events in {seconds:.1f} s = {run.events / seconds:,.0f} events/s; "
           f"peak traced memory {peak:.0f} MB; report grade {report.average_grade}")
