@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system venv sandbox demo test bench clean
+.PHONY: setup system venv sandbox demo test bench dialplans clean
 
 setup: system venv sandbox
 
@@ -29,6 +29,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+dialplans: venv
+	$(BIN)/python dialplans/ship.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
