@@ -55,6 +55,19 @@ class CallRow(NamedTuple):
 
 COLUMNS = CallRow._fields
 
+# A direct call reached its colleague: the phone answered, the camped caller was connected, or a
+# colleague picked it up (Telan counts a colleague of the same department as direct reachability).
+_REACHED = ("colleague_answered", "picked_up")
+
+
+def _direct_answer(journey: Journey) -> float | None:
+    if journey.first("rang") is None:
+        step = journey.first("answered")  # no ringing recorded (the simulation): the caller's answer
+        return step.at if step else None
+    times = [s.at for s in journey.steps
+             if s.what in _REACHED or s.what == "ring_ended" and s.detail.get("status") == "ANSWER"]
+    return min(times, default=None)
+
 
 def _seconds(start: float | None, end: float | None) -> float | None:
     return None if start is None or end is None else round(max(0.0, end - start), 3)
@@ -72,13 +85,15 @@ def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = 
     queued_at = queued_step.at if queued_step else None
     hung_up = at("hung_up")
     fallback_at = at(FALLBACK)
+    if fallback_at is None and queued_step is not None and queued_step.detail.get("tried"):
+        fallback_at = queued_step.at  # the back office's fallback: the queue step says whom the caller tried
     answered_at = answered_step.at if answered_step else None
     abandoned = queued_at is not None and answered_at is None and (journey.ended or journey.first("abandoned"))
     completed = journey.first("agent_completed")
     talk_end = min((t for t in (completed.at if completed else None, hung_up) if t is not None), default=None)
     talk = _seconds(answered_at, talk_end)
     kind = FRONT if (journey.dialled in front_numbers or queued_at is not None and fallback_at is None) else DIRECT
-    first_answer = at("answered")
+    first_answer = _direct_answer(journey)
     direct_answered = kind == DIRECT and first_answer is not None and (fallback_at is None or first_answer < fallback_at)
     transfer_start = at(TRANSFER_STARTED)
     transfer_answer = at(TRANSFER_ANSWERED)

@@ -88,3 +88,28 @@ def test_the_recorder_purges_on_start(store):
     recorder.start()
     recorder.close()
     assert store.count() == 0
+
+
+def direct(call_id, steps):
+    from bereik.records.journey import Journey, Step
+
+    journey = Journey(call_id, dialled="0235111301")
+    journey.steps = [Step(MONDAY_10 + t, what, detail) for t, what, detail in steps]
+    journey.ended = True
+    return summarise(journey, ZONE, FRONT)
+
+
+def test_a_direct_call_is_reached_when_the_colleague_or_a_pickup_answers_not_when_it_falls_back():
+    rang = (1, "rang", {"to": "301"})
+    answered = direct("a", [(0, "entered", {}), rang, (6, "ring_ended", {"to": "301", "status": "ANSWER"}),
+                            (6, "answered", {}), (90, "hung_up", {})])
+    picked = direct("b", [(0, "entered", {}), rang, (8, "picked_up", {"ringing": "301", "by": "302"}),
+                          (90, "hung_up", {})])
+    fell_back = direct("c", [(0, "entered", {}), rang, (21, "ring_ended", {"to": "301", "status": "NOANSWER"}),
+                             (21.5, "answered", {}), (25, "queued", {"queue": "tic", "tried": "301", "failed": "noanswer"}),
+                             (30, "agent_answered", {"agent": "Anna"}), (90, "hung_up", {})])
+    camped = direct("d", [(0, "entered", {}), rang, (3, "answered", {}), (4, "camped", {"colleague": "301"}),
+                          (60, "colleague_answered", {"colleague": "301"}), (120, "hung_up", {})])
+    assert [(r.kind, r.direct_answered, r.fallback) for r in (answered, picked, fell_back, camped)] == [
+        ("direct", True, False), ("direct", True, False), ("direct", False, True), ("direct", True, False)]
+    assert fell_back.wait_seconds == 5 and fell_back.agent == "Anna"  # and it counts for the TIC's queue
