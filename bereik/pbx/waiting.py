@@ -75,7 +75,7 @@ class Announcer:
         self.plan = penalty_plan(config)
         self.overflow_interfaces = [f"PJSIP/{p.extension}" for p in config.queue(self.queue).positions if p.overflow]
         self._timers: dict[str, asyncio.TimerHandle] = {}
-        self._whispers: dict[str, str] = {}  # caller channel -> whisper channel id
+        self._whispers: dict[str, str] = {}  # caller channel -> the whisper's Local channel (name, or id at first)
         self._sounds: dict[str, str] = {}
         self._left_at: dict[str, int] = {}  # callers who pressed a key, until the call-back handler asks
         self.announcements = 0
@@ -100,20 +100,26 @@ class Announcer:
         whisper_id = uuid.uuid4().hex
         self._whispers[channel] = whisper_id
         # The sound's hash is the exten; the context plays only bereik's own sounds.
-        await self.ami.action(
+        replies = await self.ami.action(
             "Originate", Channel=f"Local/{sound.split('/', 1)[1]}@{WHISPER_CONTEXT}", ChannelId=whisper_id,
             OtherChannelId=uuid.uuid4().hex, Application="ChanSpy", Data=f"{channel},qwE", Async="true",
         )
+        # The ;2 half plays the sound; hanging it up silences the whisper at once. (Hanging up the ChanSpy
+        # half, ;1, left the sound playing once the caller was bridged to an agent: measured.)
+        name = next((r["Channel"] for r in replies if r.get("Event") == "OriginateResponse" and r.get("Channel")), None)
+        if name and self._whispers.get(channel) == whisper_id:
+            self._whispers[channel] = name.replace(";1", ";2")
 
     async def hush(self, channel: str) -> None:
         """Stop whatever is being whispered to `channel`."""
-        whisper_id = self._whispers.pop(channel, None)
-        if whisper_id is None:
+        whisper = self._whispers.pop(channel, None)
+        if whisper is None:
             return
         try:
-            await self.ami.action("Hangup", Channel=whisper_id)
+            await self.ami.action("Hangup", Channel=whisper)
         except AmiError as error:
             log.info("whisper to a caller already over: %s", error)  # it had finished
+
 
     def place_of(self, channel: str) -> int | None:
         """Where `channel` stood when it last left the queue (asked once, by the call-back handler)."""

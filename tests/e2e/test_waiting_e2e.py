@@ -84,10 +84,12 @@ def at(event):
     return float(event["Timestamp"])
 
 
-def whisper_plays(events, sounds):
-    """(time, sound) of every Playback Asterisk ran in the whisper context."""
-    return [(at(e), e["AppData"]) for e in events.matching(
-        "Newexten", lambda e: e.get("Context") == "bereik-whisper" and e.get("Application") == "Playback")]
+def whisper_plays(events, caller):
+    """(seconds after the caller joined, sound) of every Playback Asterisk ran in a whisper to `caller`."""
+    players = {e["SpyerChannel"].replace(";1", ";2") for e in events.matching("ChanSpyStart")
+               if e.get("SpyeeChannel") == caller["Channel"]}
+    return [(at(e) - at(caller), e["AppData"]) for e in events.matching(
+        "Newexten", lambda e: e.get("Application") == "Playback" and e["Channel"] in players)]
 
 
 def expected_sound(library, text):
@@ -114,19 +116,25 @@ async def test_messages_at_4_8_and_12_rings_and_an_agent_freeing_up_connects_at_
     connected = await events.wait_for_event("AgentConnect", timeout=10)
     assert connected["Channel"] == first_join["Channel"]
     assert at(connected) - at(freed) < 1.5  # not after the message: it was still playing
+    left = await events.wait_for_event("QueueCallerLeave", lambda e: e["Channel"] == first_join["Channel"])
+    # The whisper to the first caller ends with its leaving the queue: the agent hears none of it.
+    spy = events.matching("ChanSpyStart", lambda e: e.get("SpyeeChannel") == first_join["Channel"])[0]
+    player = spy["SpyerChannel"].replace(";1", ";2")  # the Local half that plays the sound
+    ended = await events.wait_for_event("Hangup", lambda e: e["Channel"] == player, timeout=5)
+    assert at(ended) - at(left) < 1.0
 
     # The second caller stays to hear three messages: 20, 40 and 60 s after joining.
-    await events.wait_for_event("Newexten", lambda e: e.get("Context") == "bereik-whisper"
-                                and float(e["Timestamp"]) > at(second_join) + 55, timeout=70)
-    plays = [(t - at(second_join), sound) for t, sound in whisper_plays(events, None) if t > at(second_join) + 5]
+    await events.wait_for_event("Newexten", lambda e: e.get("Application") == "Playback"
+                                and at(e) > at(second_join) + 55, timeout=70)
+    plays = whisper_plays(events, second_join)
     assert [round(t) for t, _ in plays] == [20, 40, 60], plays
     assert all(abs(t - due) <= 2 for (t, _), due in zip(plays, (20, 40, 60)))
     # One caller ahead at 20 s (the first was connected at 25 s); next in line at 40 and 60 s.
     assert plays[0][1] == expected_sound(library, "Er is nog één beller voor u.")
     assert plays[1][1] == plays[2][1] == expected_sound(library, "U bent de volgende.")
-    # The first caller's message at 20 s too.
-    first_plays = [t - at(first_join) for t, _ in whisper_plays(events, None) if t < at(second_join) + 5]
-    assert len(first_plays) == 1 and abs(first_plays[0] - 20) <= 2
+    first_plays = whisper_plays(events, first_join)
+    assert [round(t) for t, _ in first_plays] == [20]
+    assert first_plays[0][1] == expected_sound(library, "U bent de volgende.")
     for caller in callers:
         caller.stop()
     phone.stop()
