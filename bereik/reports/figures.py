@@ -21,6 +21,7 @@ from bereik.reports.schema import (
     Figure,
     Report,
     ReportRequest,
+    TargetFigures,
 )
 
 
@@ -83,6 +84,19 @@ def grade(value: float | None, norm: float | None, kind: str, bands: list[tuple[
     return next(g for lowest, g in bands if ratio >= lowest)
 
 
+def _target_names(config: Config) -> dict[str, str]:
+    """Who a dialled number reaches: a person's direct number or extension, a department's number."""
+    names: dict[str, str] = {}
+    for person in config.people:
+        names[person.extension] = person.name
+        if person.direct:
+            names[person.direct] = person.name
+    for department in config.departments:
+        if department.number:
+            names[department.number] = department.name
+    return names
+
+
 def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest) -> Report:
     reports = config.reports
     norm_seconds = reports.answer_seconds
@@ -92,6 +106,7 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest) -> 
     agents: dict[str, _Agent] = {}
     direct, fallback, transfers, wait_after, callbacks = _Ratio(), _Ratio(), _Ratio(), _Ratio(), _Ratio()
     transfer_time = _Ratio()
+    targets: dict[str, _Ratio] = {}  # dialled number -> direct answered (hits), fell back (total)
     calls = 0
     for row in rows:
         calls += 1
@@ -105,6 +120,10 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest) -> 
             direct.hits += row.direct_answered
             fallback.count += 1
             fallback.hits += row.fallback
+            target = targets.setdefault(row.dialled, _Ratio())
+            target.count += 1
+            target.hits += row.direct_answered
+            target.total += row.fallback
         if row.agent:
             agent = agents.setdefault(row.agent, _Agent())
             agent.answered += 1
@@ -157,6 +176,7 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest) -> 
             value=value, count=count, norm=norm, grade=grade(value, norm, parameter.kind, bands[parameter.kind]),
         ))
     grades = [f.grade for f in figures if f.grade is not None]
+    names_of = _target_names(config)
     names = WEEKDAYS_NL if config.language == "nl" else WEEKDAYS_EN
     return Report(
         municipality=config.municipality, language=config.language, start=request.start, end=request.end,
@@ -170,6 +190,11 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest) -> 
                          average_talk_seconds=_mean(a.talk_total, a.talked), transfers=a.transfers,
                          average_transfer_seconds=_mean(a.transfer_total, a.transfers))
             for name, a in sorted(agents.items())
+        ],
+        by_target=[
+            TargetFigures(target=number, name=names_of.get(number, ""), calls=t.count,
+                          direct_reachability=share(t.hits, t.count), fallback_share=share(int(t.total), t.count))
+            for number, t in sorted(targets.items())
         ],
         grade_bands=bands,
     )

@@ -6,7 +6,7 @@ import html
 import io
 from pathlib import Path
 
-from bereik.reports.schema import PARAMETERS, AgentFigures, Bucket, Figure, Report
+from bereik.reports.schema import PARAMETERS, AgentFigures, Bucket, Figure, Report, TargetFigures
 
 _WORDS = {
     "nl": {
@@ -20,6 +20,8 @@ _WORDS = {
         "average": "Gemiddeld rapportcijfer: {grade}",
         "average_none": "Nog geen rapportcijfer: geen enkele parameter met een norm heeft gegevens.",
         "by_hour": "Per uur van de dag", "by_weekday": "Per dag van de week", "by_agent": "Per medewerker",
+        "by_target": "Per afdeling en persoon (rechtstreekse gesprekken)", "number": "Nummer", "name": "Naam",
+        "calls": "Gesprekken", "direct": "Direct bereikt", "fallback": "Terugval naar het KCC",
         "key": "", "offered": "Aangeboden", "answered": "Opgenomen", "within_20s": "Binnen 20 s",
         "within_norm": "Binnen {norm} s", "abandoned": "Opgehangen", "asa": "Gem. wachttijd (s)",
         "agent": "Medewerker", "talk": "Gem. gesprekstijd (s)", "transfers": "Doorverbonden",
@@ -46,6 +48,8 @@ _WORDS = {
         "average": "Average grade: {grade}",
         "average_none": "No grade yet: no parameter with a norm has data.",
         "by_hour": "By hour of the day", "by_weekday": "By weekday", "by_agent": "By agent",
+        "by_target": "By department and person (direct calls)", "number": "Number", "name": "Name",
+        "calls": "Calls", "direct": "Reached directly", "fallback": "Fell back to the front office",
         "key": "", "offered": "Offered", "answered": "Answered", "within_20s": "Within 20 s",
         "within_norm": "Within {norm} s", "abandoned": "Abandoned", "asa": "Avg. wait (s)",
         "agent": "Agent", "talk": "Avg. talk time (s)", "transfers": "Transferred",
@@ -161,6 +165,12 @@ def to_html(report: Report) -> str:
             parts.append(f"<figure>{_chart(buckets, chart_title, words['share_axis'])}"
                          f"<figcaption>{html.escape(chart_title)}</figcaption></figure>")
         parts.append(_table(bucket_headers, _bucket_rows(buckets), words[key]))
+    parts.append(f"<h2>{html.escape(words['by_target'])}</h2>")
+    parts.append(_table(
+        [words["number"], words["name"], words["calls"], words["direct"], words["fallback"]],
+        [[t.target, t.name, str(t.calls), _share(t.direct_reachability, words), _share(t.fallback_share, words)]
+         for t in report.by_target],
+        words["by_target"]))
     parts.append(f"<h2>{html.escape(words['by_agent'])}</h2>")
     parts.append(_table(
         [words["agent"], words["answered"], words["within_20s"], words["asa"], words["talk"], words["transfers"],
@@ -177,6 +187,10 @@ def to_html(report: Report) -> str:
     return "\n".join(parts)
 
 
+def _share(value: float | None, words: dict) -> str:
+    return words["no_data"] if value is None else f"{value:.0%}"
+
+
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.0f}"
 
@@ -186,13 +200,14 @@ def to_json(report: Report) -> str:
 
 
 def write_csv(report: Report, directory: Path, stem: str) -> list[Path]:
-    """One CSV per table: the parameters, per hour, per weekday, per agent."""
+    """One CSV per table: the parameters, per hour, per weekday, per agent, per person or department."""
     tables = {
         "parameters": (["id", "label", "value", "norm", "grade", "count"],
                        [[f.id, f.label, f.value, f.norm, f.grade, f.count] for f in report.figures]),
         "per-hour": (list(Bucket.model_fields), [list(b.model_dump().values()) for b in report.by_hour]),
         "per-weekday": (list(Bucket.model_fields), [list(b.model_dump().values()) for b in report.by_weekday]),
         "per-agent": (list(AgentFigures.model_fields), [list(a.model_dump().values()) for a in report.by_agent]),
+        "per-target": (list(TargetFigures.model_fields), [list(t.model_dump().values()) for t in report.by_target]),
     }
     paths = []
     for name, (header, rows) in tables.items():

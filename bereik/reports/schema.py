@@ -145,6 +145,16 @@ class AgentFigures(BaseModel):
     average_transfer_seconds: float | None
 
 
+class TargetFigures(BaseModel):
+    """Direct calls to one person or department (the number dialled)."""
+
+    target: str
+    name: str
+    calls: int
+    direct_reachability: float | None
+    fallback_share: float | None
+
+
 class Report(BaseModel):
     municipality: str
     language: Literal["nl", "en"]
@@ -157,4 +167,5 @@ class Report(BaseModel):
     by_hour: list[Bucket]
     by_weekday: list[Bucket]
     by_agent: list[AgentFigures]
+    by_target: list[TargetFigures]
     grade_bands: dict[Kind, list[tuple[float, int]]]

@@ -2,7 +2,7 @@
 
 Every weekday (22 in October 2026), 09:00-17:00, four callers an hour join the TIC queue:
 at :00 Anna answers after 5 s, at :15 Bert after 15 s, at :30 Anna after 25 s, and at :45
-the caller gives up after 40 s. At 08:00-08:50 ten calls are dialled directly to a colleague:
+the caller gives up after 40 s. At 08:00-08:50 ten calls are dialled directly to Eva Smit:
 six are answered there, four fall back to the TIC, where Anna answers after 5 s. The 09:00
 call is transferred after 30 s and the colleague answers 10 s later; the 09:15 call is
 transferred after 50 s and nobody answers in the 20 s before the caller hangs up.
@@ -35,7 +35,7 @@ def at(day: dt.date, hour: int, minute: int) -> float:
 
 
 def direct_call(call_id: str, start: float, answered: bool) -> Journey:
-    journey = Journey(call_id, caller_number="0687654321", dialled="0235111301")
+    journey = Journey(call_id, caller_number="0687654321", dialled="0235115301")  # Eva Smit's direct number
     if answered:
         steps = [(0, "entered"), (8, "answered"), (100, "hung_up")]
     else:
@@ -109,6 +109,13 @@ def test_departments_and_persons(report):
     assert figure(report, "wait_after_transfer_seconds").value == 15  # (10 + 20) / 2
 
 
+def test_direct_calls_per_person(report):
+    [eva] = report.by_target
+    assert (eva.target, eva.name, eva.calls, eva.direct_reachability, eva.fallback_share) == (
+        "0235115301", "Eva Smit", 220, 0.6, 0.4)
+    assert "Eva Smit" in to_html(report)
+
+
 def test_call_backs_are_not_invented_before_they_are_recorded(report):
     callbacks = figure(report, "callbacks_on_time")
     assert (callbacks.value, callbacks.count, callbacks.grade) == (None, 0, None)
@@ -172,7 +179,7 @@ def test_html_csv_and_json_exports(report, tmp_path):
     with open(tmp_path / "bereik-2026-10-parameters.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["id"] for r in rows] == [p.id for p in PARAMETERS]
-    assert len(paths) == 6
+    assert len(paths) == 7
     assert json.loads((tmp_path / "bereik-2026-10.json").read_text())["average_grade"] == 5.7
 
 
