@@ -82,7 +82,7 @@ def _norm(figure: Figure, words: dict) -> str:
     return f"{figure.norm:.0%}" if figure.kind == "share" else f"{figure.norm:.0f} s"
 
 
-def _chart(buckets: list[Bucket], title: str, share_label: str) -> str:
+def _chart(buckets: list[Bucket], title: str, share_label: str, count_label: str) -> str:
     """Bars of calls offered and a line of the share within 20 s, as inline SVG."""
     import matplotlib
 
@@ -93,6 +93,7 @@ def _chart(buckets: list[Bucket], title: str, share_label: str) -> str:
     figure, bars = plt.subplots(figsize=(8, 3.2))
     try:
         bars.bar(keys, [b.offered for b in buckets], color="#1f4e79")
+        bars.set_ylabel(count_label)
         bars.tick_params(axis="x", labelrotation=45 if len(keys) > 8 else 0)
         line = bars.twinx()
         line.plot(keys, [b.within_20s / b.offered if b.offered else 0 for b in buckets], color="#b34700",
@@ -162,7 +163,7 @@ def to_html(report: Report) -> str:
                                       ("by_weekday", words["chart_weekday"], report.by_weekday)):
         parts.append(f"<h2>{html.escape(words[key])}</h2>")
         if buckets:
-            parts.append(f"<figure>{_chart(buckets, chart_title, words['share_axis'])}"
+            parts.append(f"<figure>{_chart(buckets, chart_title, words['share_axis'], words['offered'].lower())}"
                          f"<figcaption>{html.escape(chart_title)}</figcaption></figure>")
         parts.append(_table(bucket_headers, _bucket_rows(buckets), words[key]))
     parts.append(f"<h2>{html.escape(words['by_target'])}</h2>")
