@@ -388,10 +388,8 @@ class Console(Strict):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "bereik@localhost"
-    recordings_dir: str = Field(default="/var/spool/asterisk/monitor/bereik",
-                                description="Where Asterisk writes recordings (the same directory as bereik sees it)")
-    asterisk_recordings_dir: str = Field(default="/var/spool/asterisk/monitor/bereik",
-                                         description="The same directory as Asterisk sees it (differs in a chroot)")
+    recordings_dir: str = Field(default="/var/spool/asterisk/monitor",
+                                description="Asterisk's monitor directory, as bereik sees it (in a chroot: its path)")
     recording_retention_days: int = Field(default=30, ge=1, le=365, description="Recordings are deleted after this")
 
     def user(self, login: str) -> ConsoleUser | None:

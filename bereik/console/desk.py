@@ -12,11 +12,11 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from bereik.calllog import mask_number
 from bereik.callbacks.store import CallbackStore
 from bereik.config.model import Config, ConsoleUser
+from bereik.console import recordings
 from bereik.console import transfer as tx
 from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient, AmiError
@@ -35,7 +35,6 @@ History = Callable[[str, float], list[tuple[float, str]]]
 REPEAT_DAYS = 7
 TRANSFER_ENDED = "transfer_ended"  # a journey step: outcome and the caller's wait after the transfer
 LOGGED_OUT = "afgemeld"  # the pause reason that means "not at the position": members are static
-RECORDING_NAME = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9A-Za-z.]{1,40}\.wav$")
 
 
 def _no_steps(call_id: str, what: str, at: float, detail: dict) -> None:
@@ -76,15 +75,13 @@ def _event_time(event: dict[str, str], fallback: float) -> float:
 
 class Desk:
     def __init__(self, config: Config, ami: AmiClient, callbacks: CallbackStore, clock: Clock, *,
-                 steps: StepSink = _no_steps, history: History = _no_history,
-                 recordings_dir: Path | None = None):
+                 steps: StepSink = _no_steps, history: History = _no_history):
         self.config = config
         self.ami = ami
         self.callbacks = callbacks
         self.clock = clock
         self.steps = steps
         self.history = history
-        self.recordings_dir = Path(recordings_dir or config.console.recordings_dir)
         self.positions = {p.extension: Position(p.extension) for q in config.queues for p in q.positions}
         self._joined: dict[str, float] = {}  # caller Uniqueid -> when it joined the queue
         self._names = {a.extension: a.name for a in config.agents}
@@ -330,10 +327,12 @@ class Desk:
         if call is None or not call.answered:
             return {"recording": False, "refused": "no call to record"}
         if not call.recording:
-            name = f"{self.clock().strftime('%Y%m%dT%H%M%S')}-{re.sub(r'[^0-9A-Za-z.]', '', call.call_id)}.wav"
-            path = f"{self.config.console.asterisk_recordings_dir}/{user.login}/{name}"
-            # automixmon names its file from TOUCH_MIXMONITOR on the channel that presses the code.
-            await self.ami.action("Setvar", Channel=call.agent_channel, Variable="TOUCH_MIXMONITOR", Value=path)
+            name = recordings.touch_name(user.login, self.clock(), call.call_id)
+            # automixmon reads these from the channel that presses the code; the beep tells caller and
+            # agent that recording starts (and gives the file its first sound).
+            for variable, value in (("TOUCH_MIXMONITOR_PREFIX", recordings.PREFIX), ("TOUCH_MIXMONITOR", name),
+                                    ("TOUCH_MIXMONITOR_MESSAGE_START", "beep")):
+                await self.ami.action("Setvar", Channel=call.agent_channel, Variable=variable, Value=value)
         for digit in RECORD_CODE:
             await self.ami.action("PlayDTMF", Channel=call.agent_channel, Digit=digit, Receive="yes")
         call.recording = "" if call.recording else name

@@ -1,19 +1,30 @@
-"""Recordings for coaching: one directory per agent, kept for the YAML's retention period.
+"""Recordings for coaching, in Asterisk's monitor directory, kept for the YAML's retention period.
 
-The file name carries the moment (YYYYMMDDTHHMMSS-<call>.wav), so no database is needed:
-the directory is the list, its owner the agent, and the team lead is found in the YAML.
+automixmon names its file `<TOUCH_MIXMONITOR_PREFIX>-<epoch>-<TOUCH_MIXMONITOR>.wav` in the
+monitor directory and turns every "/" into "-" (bridges/bridge_builtin_features.c), so no
+directory per agent is possible. The console sets the prefix to "bereik" and the name to
+`<login>+<YYYYMMDDTHHMMSS>-<call>`: "+" never occurs in a login, so the owner is read back from
+the name. No database is needed: the directory is the list, the YAML says who is whose team lead.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from bereik.config.model import Console, ConsoleUser
-from bereik.console.desk import RECORDING_NAME
 
 log = logging.getLogger(__name__)
+
+PREFIX = "bereik"
+FILE_NAME = re.compile(r"^bereik-[0-9]{1,12}-([A-Za-z0-9._-]{1,64})\+([0-9]{8}T[0-9]{6})-[0-9A-Za-z.]{1,40}\.wav$")
+
+
+def touch_name(login: str, moment: dt.datetime, call_id: str) -> str:
+    """The TOUCH_MIXMONITOR value for a recording of `login` starting at `moment`."""
+    return f"{login}+{moment:%Y%m%dT%H%M%S}-{re.sub(r'[^0-9A-Za-z.]', '', call_id)[:40] or 'call'}"
 
 
 @dataclass(frozen=True)
@@ -21,10 +32,14 @@ class Recording:
     login: str
     name: str
     size: int
+    started: dt.datetime  # local time, from the name
 
-    @property
-    def started(self) -> dt.datetime:
-        return dt.datetime.strptime(self.name[:15], "%Y%m%dT%H%M%S")
+
+def parse(name: str, size: int = 0) -> Recording | None:
+    match = FILE_NAME.match(name)
+    if match is None:
+        return None
+    return Recording(match.group(1), name, size, dt.datetime.strptime(match.group(2), "%Y%m%dT%H%M%S"))
 
 
 def may_listen(listener: ConsoleUser, owner: ConsoleUser | None) -> bool:
@@ -34,26 +49,24 @@ def may_listen(listener: ConsoleUser, owner: ConsoleUser | None) -> bool:
     return listener.login == owner.login or (listener.role == "team_lead" and listener.team == owner.team)
 
 
-def _owners(console: Console, listener: ConsoleUser) -> list[ConsoleUser]:
-    return [u for u in console.users if may_listen(listener, u)]
+def _all(directory: Path) -> list[Recording]:
+    if not directory.is_dir():
+        return []
+    found = (parse(f.name, f.stat().st_size) for f in directory.iterdir() if f.is_file())
+    return [r for r in found if r is not None]
 
 
 def listing(directory: Path, console: Console, listener: ConsoleUser) -> list[Recording]:
-    found = []
-    for owner in _owners(console, listener):
-        folder = directory / owner.login
-        if folder.is_dir():
-            found += [Recording(owner.login, f.name, f.stat().st_size)
-                      for f in folder.iterdir() if RECORDING_NAME.match(f.name) and f.is_file()]
-    return sorted(found, key=lambda r: r.name, reverse=True)
+    allowed = {u.login for u in console.users if may_listen(listener, u)}
+    return sorted((r for r in _all(directory) if r.login in allowed), key=lambda r: r.started, reverse=True)
 
 
 def path_for(directory: Path, console: Console, listener: ConsoleUser, login: str, name: str) -> Path | None:
-    """The file, if it exists and `listener` may hear it; names are matched, never joined raw."""
-    owner = console.user(login)
-    if not RECORDING_NAME.match(name) or not may_listen(listener, owner):
+    """The file, if it exists and `listener` may hear it; the name is matched, never joined raw."""
+    recording = parse(name)
+    if recording is None or recording.login != login or not may_listen(listener, console.user(login)):
         return None
-    path = directory / owner.login / name
+    path = directory / recording.name
     return path if path.is_file() else None
 
 
@@ -61,14 +74,10 @@ def purge(directory: Path, console: Console, now: dt.datetime) -> int:
     """Delete recordings older than the retention period (by the moment in their name)."""
     limit = (now - dt.timedelta(days=console.recording_retention_days)).replace(tzinfo=None)
     removed = 0
-    for user in console.users:
-        folder = directory / user.login
-        if not folder.is_dir():
-            continue
-        for file in folder.iterdir():
-            if RECORDING_NAME.match(file.name) and Recording(user.login, file.name, 0).started < limit:
-                file.unlink(missing_ok=True)
-                removed += 1
+    for recording in _all(directory):
+        if recording.started < limit:
+            (directory / recording.name).unlink(missing_ok=True)
+            removed += 1
     if removed:
         log.info("deleted %d recording(s) past the retention period", removed)
     return removed

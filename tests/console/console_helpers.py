@@ -27,7 +27,6 @@ USERS = [
 def console_config(recordings: Path, smtp_port: int = 1, **changes):
     config = load_config(EXAMPLE)
     settings = ConsoleSettings(users=USERS, secure_cookies=False, recordings_dir=str(recordings),
-                               asterisk_recordings_dir="/var/spool/asterisk/monitor/bereik",
                                team_mailboxes={"tic": "kcc@bloemendaal.test", "vergunningen": "vg@bloemendaal.test"},
                                smtp_port=smtp_port, transfer_ring_seconds=5, **changes)
     return config.model_copy(update={"console": settings})

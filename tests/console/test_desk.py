@@ -131,13 +131,14 @@ async def test_the_record_button_sets_the_file_and_presses_the_automixmon_code(c
     answer(console.ami)
     response = await client.post("/api/recording", headers={"X-CSRF-Token": token})
     assert (await response.json())["recording"] is True
-    setvar, = console.ami.sent("Setvar")
-    assert setvar["Channel"] == "PJSIP/201-00000002" and setvar["Variable"] == "TOUCH_MIXMONITOR"
-    assert setvar["Value"] == "/var/spool/asterisk/monitor/bereik/anna/20261123T100000-1700000000.1.wav"
+    assert {v["Variable"]: v["Value"] for v in console.ami.sent("Setvar")} == {
+        "TOUCH_MIXMONITOR_PREFIX": "bereik", "TOUCH_MIXMONITOR": "anna+20261123T100000-1700000000.1",
+        "TOUCH_MIXMONITOR_MESSAGE_START": "beep"}
+    assert {v["Channel"] for v in console.ami.sent("Setvar")} == {"PJSIP/201-00000002"}
     assert [d["Digit"] for d in console.ami.sent("PlayDTMF")] == ["*", "9"]
     assert all(d["Receive"] == "yes" for d in console.ami.sent("PlayDTMF"))
     stopped = await client.post("/api/recording", headers={"X-CSRF-Token": token})
-    assert (await stopped.json())["recording"] is False and len(console.ami.sent("Setvar")) == 1
+    assert (await stopped.json())["recording"] is False and len(console.ami.sent("Setvar")) == 3
 
 
 def free_tcp_port():

@@ -105,10 +105,10 @@ async def test_security_headers_on_pages(client):
     assert "<script>" not in await response.text()  # no inline script; the texts are inert JSON
 
 
-def _recording(console, login, name="20261123T100000-1700000000.1.wav"):
-    folder = console.recordings_dir / login
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(b"RIFF....WAVE")
+def _recording(console, login):
+    console.recordings_dir.mkdir(parents=True, exist_ok=True)
+    name = f"bereik-1795473198-{login}+20261123T100000-1700000000.1.wav"
+    (console.recordings_dir / name).write_bytes(b"RIFF....WAVE")
     return f"/api/recordings/{login}/{name}"
 
 
@@ -117,7 +117,8 @@ async def test_an_agent_cannot_hear_another_agents_recordings(client, console):
     await log_in(client, "anna")
     assert (await client.get(mine)).status == 200
     assert (await client.get(theirs)).status == 404
-    assert (await client.get("/api/recordings/anna/..%2Fbram%2F20261123T100000-1700000000.1.wav")).status == 404
+    assert (await client.get(theirs.replace("/bram/", "/anna/"))).status == 404  # the owner is in the name
+    assert (await client.get("/api/recordings/anna/..%2Fcallbacks.sqlite3")).status == 404
     listed = (await (await client.get("/api/recordings")).json())["recordings"]
     assert [r["login"] for r in listed] == ["anna"]
 

@@ -1,0 +1,40 @@
+"""Recordings: the owner read from the file name, who may listen, deletion after the retention period."""
+import datetime as dt
+
+from bereik.config.model import Console, ConsoleUser
+from bereik.console import recordings
+
+USERS = [ConsoleUser(login="anna", extension="201"), ConsoleUser(login="bram-b", extension="202"),
+         ConsoleUser(login="lisa", role="team_lead"), ConsoleUser(login="olaf", role="team_lead", team="vg")]
+SETTINGS = Console(users=USERS, recording_retention_days=30)
+
+
+def make(directory, login, moment):
+    name = f"bereik-1795473198-{recordings.touch_name(login, moment, '1700000000.1')}.wav"
+    (directory / name).write_bytes(b"RIFF")
+    return name
+
+
+def test_the_name_carries_the_owner_even_with_dashes_in_the_login():
+    moment = dt.datetime(2026, 11, 23, 10, 0, 5)
+    parsed = recordings.parse(f"bereik-1-{recordings.touch_name('bram-b', moment, 'PJSIP/x;1')}.wav")
+    assert parsed.login == "bram-b" and parsed.started == moment
+    assert recordings.parse("auto-1-0612345678-201.wav") is None  # not ours: never listed
+
+
+def test_agents_see_their_own_team_leads_their_team(tmp_path):
+    make(tmp_path, "anna", dt.datetime(2026, 11, 23, 10))
+    make(tmp_path, "bram-b", dt.datetime(2026, 11, 23, 11))
+    listed = lambda login: [r.login for r in recordings.listing(tmp_path, SETTINGS, SETTINGS.user(login))]  # noqa: E731
+    assert listed("anna") == ["anna"]
+    assert listed("lisa") == ["bram-b", "anna"]
+    assert listed("olaf") == []
+
+
+def test_recordings_past_the_retention_period_are_deleted(tmp_path):
+    old = make(tmp_path, "anna", dt.datetime(2026, 10, 1, 10))
+    new = make(tmp_path, "anna", dt.datetime(2026, 11, 20, 10))
+    (tmp_path / "auto-1-other.wav").write_bytes(b"RIFF")  # not bereik's: left alone
+    assert recordings.purge(tmp_path, SETTINGS, dt.datetime(2026, 11, 23, 10)) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([new, "auto-1-other.wav"])
+    assert not (tmp_path / old).exists()
