@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the last day, inclusive (default: the same as --from)")
     report.add_argument("--out", type=Path, default=Path("."), help="directory for the files")
     report.add_argument("--store", help="the call-record store (default: records.store in the YAML)")
+    report.add_argument("--callbacks", type=Path,
+                        help="the call-back notes (default: waiting.callback_store in the YAML, if it exists)")
 
     simulation.add_parser(commands)
 
@@ -173,6 +175,7 @@ def _forward(args) -> int:
 
 
 def _report(args) -> int:
+    from bereik.callbacks.store import CallbackStore
     from bereik.records.store import open_store
     from bereik.reports.figures import from_store
     from bereik.reports.render import write_all
@@ -186,10 +189,14 @@ def _report(args) -> int:
         print(f"bereik report: {error}", file=sys.stderr)
         return 2
     store = open_store(args.store or config.records.store)
+    notes_path = args.callbacks or Path(config.waiting.callback_store)
+    notes = CallbackStore(notes_path) if notes_path.exists() else None
     try:
-        report = from_store(store, config, request)
+        report = from_store(store, config, request, notes)
     finally:
         store.close()
+        if notes:
+            notes.close()
     for path in write_all(report, args.out, f"bereik-{request.label}"):
         print(f"wrote {path}")
     return 0

@@ -88,7 +88,7 @@ class Service:
         web_host, web_port = _host_port(config.wallboard.listen)
         self.web = WebServer(
             [*wallboard_routes(self.board, self.hub, language=config.language),
-             *report_routes(self.store, config), *metrics_routes(self.metrics.registry)],
+             *report_routes(self.store, config, lambda: self.callback_store), *metrics_routes(self.metrics.registry)],
             web_host, web_port, web_middlewares,
         )
         self.forwarding = forwarding or ForwardingStore(config.back_office.forwarding_store, config)

@@ -174,6 +174,13 @@ class CallbackStore:
                                     (number,)).fetchall()
         return [_note(r) for r in rows]
 
+    def due_between(self, start: dt.datetime, end: dt.datetime) -> list[Note]:
+        """Notes whose deadline falls in [start, end): the monthly report counts those kept on time."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM callbacks WHERE due_at >= ? AND due_at < ? ORDER BY due_at",
+                                    (_utc(start), _utc(end))).fetchall()
+        return [_note(r) for r in rows]
+
     def counts(self, now: dt.datetime) -> tuple[int, int]:
         """(open, late) over all teams, for the wallboard."""
         with self._lock:

@@ -5,10 +5,12 @@ needs the memory of a few hundred counters, not of a million calls.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bereik.callbacks.store import CallbackStore, Note
 from bereik.config.model import Config
 from bereik.records.store import CallStore
 from bereik.records.summary import DIRECT, CallRow
@@ -97,7 +99,9 @@ def _target_names(config: Config) -> dict[str, str]:
     return names
 
 
-def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest) -> Report:
+def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
+            callbacks_kept: Iterable[bool] = ()) -> Report:
+    """`callbacks_kept`: for each call-back note due in the period, whether it was kept on time."""
     reports = config.reports
     norm_seconds = reports.answer_seconds
     front = _Queue()
@@ -148,6 +152,10 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest) -> 
         if row.callback_on_time is not None:
             callbacks.count += 1
             callbacks.hits += row.callback_on_time
+
+    for kept in callbacks_kept:
+        callbacks.count += 1
+        callbacks.hits += kept
 
     def share(hits: int, count: int) -> float | None:
         return round(hits / count, 4) if count else None
@@ -200,5 +208,18 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest) -> 
     )
 
 
-def from_store(store: CallStore, config: Config, request: ReportRequest) -> Report:
-    return compute(store.calls(*request.bounds(config.zone)), config, request)
+def callbacks_kept(notes: Iterable[Note], now: dt.datetime) -> list[bool]:
+    """Kept on time or not, for every note whose deadline has passed; a note still in time is not judged yet."""
+    return [note.on_time if note.done_at is not None else False for note in notes
+            if note.done_at is not None or note.due_at < now]
+
+
+def from_store(store: CallStore, config: Config, request: ReportRequest,
+               callback_store: CallbackStore | None = None, now: dt.datetime | None = None) -> Report:
+    notes: list[Note] = []
+    if callback_store is not None:
+        start, end = request.bounds(config.zone)
+        notes = callback_store.due_between(dt.datetime.fromtimestamp(start, config.zone),
+                                           dt.datetime.fromtimestamp(end, config.zone))
+    kept = callbacks_kept(notes, now or dt.datetime.now(config.zone))
+    return compute(store.calls(*request.bounds(config.zone)), config, request, kept)

@@ -6,10 +6,12 @@ Mounted next to the wallboard; the console puts its login in front of both.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from aiohttp import web
 from pydantic import ValidationError
 
+from bereik.callbacks.store import CallbackStore
 from bereik.config.model import Config
 from bereik.records.store import CallStore
 from bereik.reports.figures import from_store
@@ -23,14 +25,16 @@ def _request(query) -> ReportRequest:
     return ReportRequest.model_validate({"start": query.get("start"), "end": query.get("end", query.get("start"))})
 
 
-def report_routes(store: CallStore, config: Config, prefix: str = "/reports") -> list[web.RouteDef]:
+def report_routes(store: CallStore, config: Config, callback_store: Callable[[], CallbackStore | None] = lambda: None,
+                  prefix: str = "/reports") -> list[web.RouteDef]:
+    """`callback_store()`: the call-back notes, for the share kept on time (None: geen gegevens)."""
     async def report(request: web.Request) -> web.Response:
         try:
             period = _request(request.query)
         except (ValueError, ValidationError) as error:
             raise web.HTTPBadRequest(text=f"{error}\nvraag ?month=2026-10 of ?start=2026-10-01&end=2026-10-31")
         # A month of calls is read and counted off the event loop: calls keep being routed meanwhile.
-        result = await asyncio.to_thread(from_store, store, config, period)
+        result = await asyncio.to_thread(from_store, store, config, period, callback_store())
         if request.query.get("format") == "html":
             return web.Response(text=await asyncio.to_thread(to_html, result), content_type="text/html")
         return web.Response(text=result.model_dump_json(), content_type="application/json")
