@@ -60,7 +60,7 @@ PURGE_SECONDS = 3600
 TEXTS = {
     "nl": {"title": "Console", "login": "Inloggen", "user": "Gebruikersnaam", "password": "Wachtwoord",
            "wrong": "Gebruikersnaam of wachtwoord klopt niet.", "slow": "Te veel pogingen; wacht een minuut.",
-           "team": "Terugbellen in het team", "skip": "Naar het gesprek", "console": "console", "you": "U bent",
+           "team": "Terugbellen in het team", "switch_code": "en", "switch_name": "English", "skip": "Naar het gesprek", "console": "console", "you": "U bent",
            "position": "positie", "logout": "Uitloggen", "h_position": "Positie", "login_position": "Aanmelden",
            "logout_position": "Afmelden", "pause_reason": "Reden van pauze", "r_break": "Pauze",
            "r_meeting": "Overleg", "r_callbacks": "Terugbellen", "r_training": "Training", "pause": "Pauzeren",
@@ -85,7 +85,7 @@ TEXTS = {
                   "done": "Afgehandeld", "no_results": "Niemand gevonden", "play": "Opname"}},
     "en": {"title": "Console", "login": "Log in", "user": "User name", "password": "Password",
            "wrong": "User name or password is wrong.", "slow": "Too many attempts; wait a minute.",
-           "team": "Team call-backs", "skip": "To the call", "console": "console", "you": "You are",
+           "team": "Team call-backs", "switch_code": "nl", "switch_name": "Nederlands", "skip": "To the call", "console": "console", "you": "You are",
            "position": "position", "logout": "Log out", "h_position": "Position", "login_position": "Sign in",
            "logout_position": "Sign out", "pause_reason": "Pause reason", "r_break": "Break",
            "r_meeting": "Meeting", "r_callbacks": "Call-backs", "r_training": "Training", "pause": "Pause",
@@ -116,6 +116,7 @@ def policy() -> Policy:
     rules.allow({"POST"}, "/logout", EVERYONE)
     rules.allow({"GET"}, "/", AGENTS)
     rules.allow({"GET"}, "/team", LEADS)
+    rules.allow({"POST"}, "/team/done", LEADS)
     rules.allow({"GET"}, "/wallboard", EVERYONE)
     rules.allow({"GET"}, "/api/me", EVERYONE)
     rules.allow({"GET"}, "/api/stream", AGENTS)
@@ -191,8 +192,15 @@ class Console:
 
         def on_user(request: web.Request, session: Session) -> None:
             request[USER] = session.user.login
+        @web.middleware
+        async def remember_language(request: web.Request, handler) -> web.StreamResponse:
+            response = await handler(request)
+            if request.query.get("lang") in TEXTS:
+                response.set_cookie("bereik_lang", request.query["lang"], httponly=True, samesite="Strict",
+                                    secure=self.settings.secure_cookies, path="/")
+            return response
         return [security_headers(self.settings.secure_cookies),
-                login_required(self.sessions, self.policy, on_user)]
+                login_required(self.sessions, self.policy, on_user), remember_language]
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=self.middlewares(), client_max_size=64 * 1024)
@@ -201,6 +209,7 @@ class Console:
         app.router.add_post("/logout", self.logout)
         app.router.add_get("/", self.console_page)
         app.router.add_get("/team", self.team_page)
+        app.router.add_post("/team/done/{id}", self.team_done)
         app.router.add_get("/api/me", self.me)
         app.router.add_get("/api/stream", self.stream)
         app.router.add_post("/api/position/{action}", self.position)
@@ -297,7 +306,7 @@ class Console:
             f"<td>{html.escape(n.for_person or n.team)}</td>"
             f"<td>{n.due_at.astimezone(self.config.zone):%d-%m-%Y %H:%M}</td>"
             f'<td class="status-{n.status(now).value}">{_STATUS[lang][n.status(now).value]}</td>'
-            f"<td>{html.escape(n.created_by)}</td><td>{html.escape(n.done_by)}</td></tr>"
+            f"<td>{html.escape(n.created_by)}</td><td>{html.escape(n.done_by) or self._done_form(n, session, lang)}</td></tr>"
             for n in self._team_notes(session))
         heads = _TEAM_HEADS[lang]
         body = (f'<main><h1>{TEXTS[lang]["team"]} ({html.escape(session.user.team)})</h1>'
@@ -305,6 +314,17 @@ class Console:
                 + "".join(f'<th scope="col">{h}</th>' for h in heads)
                 + f"</tr></thead><tbody>{rows}</tbody></table></main>")
         return web.Response(text=self._page(lang, TEXTS[lang]["team"], body, session), content_type="text/html")
+
+    @staticmethod
+    def _done_form(note: Note, session: Session, lang: str) -> str:
+        # A plain form: the team page works without script; the token travels as a field.
+        return (f'<form method="post" action="/team/done/{note.id}"><input type="hidden" name="csrf" '
+                f'value="{html.escape(session.csrf)}"><button type="submit" aria-label="{_DONE[lang]}: '
+                f'{html.escape(note.name or note.number)}">{_DONE[lang]}</button></form>')
+
+    async def team_done(self, request: web.Request) -> web.Response:
+        await self.callback_done(request)
+        raise web.HTTPSeeOther("/team")
 
     def _team_notes(self, session: Session) -> list[Note]:
         if session.user.role == ADMIN:
@@ -458,6 +478,7 @@ class Console:
         return web.json_response(_note_json(done, self.clock()))
 
 
+_DONE = {"nl": "Afgehandeld", "en": "Done"}
 _STATUS = {"nl": {"open": "open", "done": "afgehandeld", "late": "te laat"},
            "en": {"open": "open", "done": "done", "late": "late"}}
 _TEAM_HEADS = {"nl": ["Naam", "Nummer", "Vraag", "Voor", "Uiterlijk", "Status", "Genoteerd door", "Afgehandeld door"],

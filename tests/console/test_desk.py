@@ -198,3 +198,19 @@ async def test_login_by_binding_as_the_person_in_a_real_directory(tmp_path):
         assert not await directory.check("*)(uid=*", "geheim-1")
     finally:
         server.stop()
+
+
+async def test_the_team_lead_marks_a_call_back_done_from_the_team_page_and_is_named_as_handler(client, console):
+    token = await log_in(client, "anna")
+    created = await client.post("/api/callbacks", json={"number": "0612345678", "question": "WOZ",
+                                                        "key": "note-0003", "team": "tic"},
+                                headers={"X-CSRF-Token": token})
+    note_id = (await created.json())["id"]
+    assert (await client.post(f"/team/done/{note_id}", data={"csrf": token})).status == 403  # agents may not
+    await client.post("/logout", headers={"X-CSRF-Token": token})
+    lead_token = await log_in(client, "lisa")
+    assert (await client.post(f"/team/done/{note_id}", data={})).status == 403  # no token
+    done = await client.post(f"/team/done/{note_id}", data={"csrf": lead_token}, allow_redirects=False)
+    assert done.status == 303
+    listed = (await (await client.get("/api/callbacks")).json())["callbacks"]
+    assert [(c["status"], c["done_by"]) for c in listed] == [("done", "lisa")]

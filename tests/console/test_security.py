@@ -130,3 +130,11 @@ async def test_the_team_lead_hears_the_teams_recordings_another_team_lead_does_n
     await client.post("/logout", headers={"X-CSRF-Token": (await (await client.get("/api/me")).json())["csrf"]})
     await log_in(client, "olaf")
     assert (await client.get(mine)).status == 404
+
+
+async def test_english_is_one_click_away_and_remembered(client):
+    await log_in(client, "anna")
+    english = await client.get("/?lang=en")
+    assert "Transfer (warm)" in await english.text() and english.cookies["bereik_lang"].value == "en"
+    assert "Transfer (warm)" in await (await client.get("/")).text()
+    assert "Doorverbinden (warm)" in await (await client.get("/?lang=nl")).text()
