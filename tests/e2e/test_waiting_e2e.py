@@ -23,10 +23,16 @@ from bereik.service import Service, pretend_clock
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 _EXAMPLE = load_config(EXAMPLE)
-CONFIG = _EXAMPLE.model_copy(update={"waiting": _EXAMPLE.waiting.model_copy(update={"topic_fallback_seconds": 8})})
+# A short topic fallback, and the overflow position at three callers, off when the queue is empty.
+CONFIG = _EXAMPLE.model_copy(update={"waiting": _EXAMPLE.waiting.model_copy(update={
+    "topic_fallback_seconds": 8,
+    "overflow": _EXAMPLE.waiting.overflow.model_copy(update={"on_callers": 3, "off_callers": 0, "min_minutes_on": 0}),
+})})
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
 OBSERVER = ("observer", "observer-secret-for-tests-only")
 BURGERZAKEN = [(1.0, "1"), (2.0, "1")]  # Bloemendaal, then topic 1: agents 201 and 203
+ZORG = [(1.0, "1"), (2.0, "4")]  # agent 203 only
+AFVAL = [(1.0, "1"), (2.0, "2")]  # agents 202 and 204 (the overflow position)
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +146,63 @@ async def test_messages_at_4_8_and_12_rings_and_an_agent_freeing_up_connects_at_
     phone.stop()
     assert bereik.switches == []  # two callers: the overflow position never joined
 
+
+
+async def test_a_topic_caller_waits_for_its_agents_until_the_fallback_and_the_call_back_key_makes_one_task(
+        pbx, bereik, sipp):
+    _, events = pbx
+    # 202 is free but not trained for zorg. (Not 201: the first test's phone at its address may still be
+    # sent a retransmitted BYE of its call, which would end a new phone there.)
+    for extension, paused in (("201", True), ("202", False), ("203", True)):
+        await pause(events, extension, paused)
+    phone = sipp.phone("127.0.1.2", ring_seconds=0.2)
+    topic_caller = sipp.call("14023", talk_seconds=30, dtmf=ZORG, from_user="0633333333")
+    topic_join = await events.wait_for_event("QueueCallerJoin", timeout=25)
+    # A second caller, behind the first, presses 9 a few seconds after joining.
+    leaver = sipp.call("14023", talk_seconds=40, dtmf=[*BURGERZAKEN, (6.0, "9")], from_user="0644444444")
+
+    called = await events.wait_for_event("AgentCalled", lambda e: e["Channel"] == topic_join["Channel"], timeout=20)
+    assert called["Interface"] == "PJSIP/202"
+    assert 8 <= at(called) - at(topic_join) <= 10  # not before the fallback, although 202 was free
+    await events.wait_for_event("AgentConnect", lambda e: e["Channel"] == topic_join["Channel"], timeout=5)
+
+    # The task is recorded before the confirmation is read out.
+    await events.wait_for_event("AGIExecStart", lambda e: e.get("Command", "").startswith('EXEC "Playback"')
+                                and "bereik-queue-exit" == e.get("Context"), timeout=30)
+    [task] = bereik.callback_store.of_team("tic")
+    assert task.number == "0644444444" and "burgerzaken" in task.question
+    leaving = events.matching("QueueCallerLeave", lambda e: e["Channel"] != topic_join["Channel"])[0]
+    # Asterisk hangs up after the confirmation (about 11 s of speech).
+    await events.wait_for_event("Hangup", lambda e: e["Channel"] == leaving["Channel"], timeout=30)
+    assert len(bereik.callback_store.of_team("tic")) == 1
+    # The number was read back digit by digit: ten digit sounds among the confirmation's.
+    confirmation = [e for e in events.matching("AGIExecStart") if e.get("Command", "").startswith('EXEC "Playback"')]
+    assert len(confirmation[-1]["Command"].split("&")) == 2 + 10
+    for party in (topic_caller, leaver, phone):
+        party.stop()
+
+
+async def test_the_overflow_position_takes_calls_only_from_three_waiting_callers_on(pbx, bereik, sipp):
+    _, events = pbx
+    for extension in ("201", "202", "203"):
+        await pause(events, extension, True)
+    overflow_phone = sipp.phone("127.0.1.4", ring_seconds=0.2)
+    callers = []
+    for number in ("0655555551", "0655555552", "0655555553"):
+        callers.append(sipp.call("14023", talk_seconds=30, dtmf=AFVAL, from_user=number))
+        count = str(len(callers))
+        await events.wait_for_event("QueueCallerJoin", lambda e, count=count: e["Count"] == count, timeout=25)
+        await asyncio.sleep(1.0)
+        if len(callers) < 3:
+            assert not events.matching("AgentCalled", lambda e: e["Interface"] == "PJSIP/204")
+    third = events.matching("QueueCallerJoin", lambda e: e["Count"] == "3")[0]
+    unpaused = await events.wait_for_event(
+        "QueueMemberPause", lambda e: e["Interface"] == "PJSIP/204" and e["Paused"] == "0", timeout=5)
+    assert at(unpaused) >= at(third)
+    connected = await events.wait_for_event("AgentConnect", lambda e: e["Interface"] == "PJSIP/204", timeout=10)
+    first = events.matching("QueueCallerJoin", lambda e: e["Count"] == "1")[0]
+    assert connected["Channel"] == first["Channel"]  # the overflow position takes the first in line
+    assert [s.on for s in bereik.switches] == [True] and bereik.switches[0].interface == "PJSIP/204"
+    for caller in callers:
+        caller.stop()
+    overflow_phone.stop()
