@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("schema", help="print the JSON Schema of the YAML, for editors")
 
+    diff = commands.add_parser("diff", help="what a change to the YAML will do, in plain words")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    diff.add_argument("--lang", choices=("nl", "en"), default="nl")
+
     dialplan = commands.add_parser("dialplan", help="write the Asterisk configuration")
     dialplan.add_argument("file")
     dialplan.add_argument("--out", required=True, type=Path, help="directory for the .conf files")
@@ -98,6 +103,14 @@ def _check(args) -> int:
 
 def _schema(args) -> int:
     print(json.dumps(Config.model_json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _diff(args) -> int:
+    from bereik.admin.diff import changes, render
+
+    found = changes(load_config(args.old), load_config(args.new), args.lang)
+    print(render(found, args.lang))
     return 0
 
 
@@ -208,7 +221,7 @@ def _secrets(args) -> int:
     return 0
 
 
-_COMMANDS = {"check": _check, "schema": _schema, "dialplan": _dialplan, "prompts": _prompts,
+_COMMANDS = {"check": _check, "schema": _schema, "diff": _diff, "dialplan": _dialplan, "prompts": _prompts,
              "run": _run, "secrets": _secrets, "forward": _forward, "report": _report,
              "simulate": simulation.run}
 

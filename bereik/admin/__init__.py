@@ -1,0 +1,1 @@
+"""Administration: what a change does, importing an existing PBX, reloading safely."""

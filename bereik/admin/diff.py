@@ -1,0 +1,449 @@
+"""What a change to the YAML will do, in words an administrator understands.
+
+`changes(old, new)` walks the two configurations generically: models field by
+field, lists of models matched by their identity (id, key, extension, login,
+date), lists of plain values as sets, dictionaries by key. Every difference
+becomes one sentence. The parts administrators care about most (menu options
+moving, opening hours, closing days, spoken texts, positions, agents, people,
+departments) have their own wording; any other section, including one added
+to the model later, still gets a plain sentence from the generic walk.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from bereik.config.model import WEEKDAYS, Config, MenuOption
+
+IDENTITIES = ("id", "key", "extension", "login", "date")
+Path = tuple[Any, ...]  # field names, and (identity field, value) for an item of a list
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str  # where in the YAML, e.g. "menu.options[key=2].text"
+    text: str  # the sentence for the administrator
+    rerender: bool = False  # a spoken text: `bereik prompts` renders it again
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# Sentences, by name; {placeholders} filled per change.
+WORDS: dict[str, dict[str, str]] = {
+    "changed": {"nl": "{label}: {old} wordt {new}", "en": "{label}: {old} becomes {new}"},
+    "added": {"nl": "{label} toegevoegd: {new}", "en": "{label} added: {new}"},
+    "removed": {"nl": "{label} verwijderd: {old}", "en": "{label} removed: {old}"},
+    "set_added": {"nl": "{label}: {new} erbij", "en": "{label}: {new} added"},
+    "set_removed": {"nl": "{label}: {old} eraf", "en": "{label}: {old} removed"},
+    "order": {"nl": "{label}: de volgorde verandert ({old} wordt {new})",
+              "en": "{label}: the order changes ({old} becomes {new})"},
+    "option_moves": {"nl": "Menukeuze '{topic}' verhuist van toets {old} naar toets {new}",
+                     "en": "Menu option '{topic}' moves from key {old} to key {new}"},
+    "option_topic": {"nl": "Toets {key} in het menu krijgt een ander onderwerp: '{old}' wordt '{new}'",
+                     "en": "Key {key} in the menu gets another topic: '{old}' becomes '{new}'"},
+    "option_added": {"nl": "Nieuwe menukeuze: toets {key} voor '{topic}'",
+                     "en": "New menu option: key {key} for '{topic}'"},
+    "option_removed": {"nl": "Menukeuze verdwijnt: toets {key} voor '{topic}'",
+                       "en": "Menu option removed: key {key} for '{topic}'"},
+    "option_queue": {"nl": "Menukeuze '{topic}' gaat naar wachtrij {new} in plaats van {old}",
+                     "en": "Menu option '{topic}' goes to queue {new} instead of {old}"},
+    "option_text": {"nl": "de tekst van menukeuze '{topic}'", "en": "the text of menu option '{topic}'"},
+    "menu_added": {"nl": "Er komt een keuzemenu met {count} keuzes", "en": "A menu with {count} options is added"},
+    "menu_removed": {"nl": "Het keuzemenu verdwijnt: elke beller gaat direct naar de wachtrij",
+                     "en": "The menu is removed: every caller goes straight to the queue"},
+    "text": {"nl": "{label} verandert (wordt opnieuw ingesproken): \"{old}\" wordt \"{new}\"",
+             "en": "{label} changes (will be re-rendered): \"{old}\" becomes \"{new}\""},
+    "text_added": {"nl": "{label} komt erbij (wordt ingesproken): \"{new}\"",
+                   "en": "{label} is added (will be rendered): \"{new}\""},
+    "text_removed": {"nl": "{label} verdwijnt: \"{old}\"", "en": "{label} is removed: \"{old}\""},
+    "hours": {"nl": "Openingstijden op {day}: {old} wordt {new}", "en": "Opening hours on {day}: {old} become {new}"},
+    "closed": {"nl": "gesloten", "en": "closed"},
+    "closing_added": {"nl": "Extra sluitingsdag: {date}{reason}", "en": "Extra closing day: {date}{reason}"},
+    "closing_removed": {"nl": "Geen sluitingsdag meer: {date}{reason}", "en": "No longer a closing day: {date}{reason}"},
+    "open_on_added": {"nl": "Open op de feestdag {new}", "en": "Open on the public holiday {new}"},
+    "open_on_removed": {"nl": "Niet meer open op de feestdag {old}", "en": "No longer open on the public holiday {old}"},
+    "position_added": {"nl": "Wachtrij {queue}: positie {extension} komt erbij{overflow}",
+                       "en": "Queue {queue}: position {extension} is added{overflow}"},
+    "position_removed": {"nl": "Wachtrij {queue}: positie {extension} verdwijnt",
+                         "en": "Queue {queue}: position {extension} is removed"},
+    "peak": {"nl": " (alleen bij drukte)", "en": " (peaks only)"},
+    "overflow_on": {"nl": "Wachtrij {queue}: positie {extension} wordt alleen bij drukte bemand",
+                    "en": "Queue {queue}: position {extension} becomes a peak-only position"},
+    "overflow_off": {"nl": "Wachtrij {queue}: positie {extension} wordt altijd bemand",
+                     "en": "Queue {queue}: position {extension} becomes a normally staffed position"},
+    "agent_added": {"nl": "Medewerker {who} komt erbij", "en": "Agent {who} is added"},
+    "agent_removed": {"nl": "Medewerker {who} verdwijnt", "en": "Agent {who} is removed"},
+    "agent_topics": {"nl": "Medewerker {who} neemt voortaan {new} aan (was {old})",
+                     "en": "Agent {who} now takes {new} (was {old})"},
+    "person_added": {"nl": "Collega {who} komt erbij", "en": "Colleague {who} is added"},
+    "person_removed": {"nl": "Collega {who} verdwijnt", "en": "Colleague {who} is removed"},
+    "substitute": {"nl": "{who} krijgt een andere vervanger bij afwezigheid: {old} wordt {new}",
+                   "en": "{who} gets another substitute when absent: {old} becomes {new}"},
+    "answered_by": {"nl": "Het nummer van afdeling {department} gaat over bij {new} in plaats van {old}; "
+                          "niet opgenomen gaat naar de {front_office}",
+                    "en": "Department {department}'s number rings {new} instead of {old}; "
+                          "unanswered calls go to the {front_office}"},
+    "department_added": {"nl": "Afdeling {department} komt erbij", "en": "Department {department} is added"},
+    "department_removed": {"nl": "Afdeling {department} verdwijnt", "en": "Department {department} is removed"},
+    "member_added": {"nl": "{who} hoort voortaan bij afdeling {department}",
+                     "en": "{who} joins department {department}"},
+    "member_removed": {"nl": "{who} hoort niet meer bij afdeling {department}",
+                       "en": "{who} leaves department {department}"},
+    "nothing": {"nl": "Geen verschillen.", "en": "No differences."},
+    "none": {"nl": "(geen)", "en": "(none)"},
+}
+
+# Field names as an administrator says them; a field missing here is shown by its YAML name.
+LABELS: dict[str, dict[str, str]] = {
+    "nl": {
+        "municipality": "gemeente", "number": "nummer", "language": "taal", "timezone": "tijdzone",
+        "shared_number": "gedeeld 14-nummer", "our_key": "toets voor onze gemeente", "others": "andere gemeenten",
+        "forward_to": "doorverbinden naar", "holidays": "feestdagen", "country": "land", "texts": "tekst",
+        "menu": "menu", "retries": "aantal herhalingen", "wait_for_key": "seconden wachten op een toets",
+        "front_office": "frontoffice-wachtrij", "queues": "wachtrij", "name": "naam", "topics": "onderwerpen",
+        "positions": "posities", "address": "adres", "agents": "medewerker", "people": "collega",
+        "departments": "afdeling", "members": "leden", "caller_id": "getoond nummer bij terugbellen",
+        "forwarding": "doorschakelen bij afwezigheid naar", "mobile": "mobiel nummer", "direct": "direct nummer",
+        "back_office": "backoffice", "rings": "aantal belsignalen voor de terugval naar de frontoffice",
+        "camp_on_seconds": "seconden wachten achter een gesprek", "pbx": "telefooncentrale",
+        "waiting": "wachten", "first_after_rings": "belsignalen voor de eerste melding",
+        "repeat_every_rings": "belsignalen tussen meldingen", "online_hint": "tip over online regelen",
+        "callback_key": "toets voor terugbellen", "overflow": "piekpositie", "records": "gespreksgegevens",
+        "retention_days": "bewaartermijn (dagen)", "reports": "rapportages", "norms": "normen",
+        "console": "console", "users": "gebruiker", "role": "rol", "team": "team", "wallboard": "wandbord",
+        "extension": "toestel", "date": "datum", "key": "toets", "id": "id", "login": "login",
+    },
+    "en": {"texts": "text", "queues": "queue", "agents": "agent", "people": "colleague", "departments": "department",
+           "users": "user"},
+}
+
+# Spoken on the telephone: a change means `bereik prompts` renders it again.
+SPOKEN = {("texts",), ("menu", "options", "text"), ("waiting", "texts"), ("waiting", "online_hint"),
+          ("waiting", "callback_offer"), ("waiting", "callback_confirmed"), ("waiting", "callback_no_number")}
+
+
+def changes(old: Config, new: Config, lang: str = "nl") -> list[Change]:
+    """Every difference between two configurations, one sentence each, in the YAML's order."""
+    return _Walk(old, new, lang).run()
+
+
+def render(found: list[Change], lang: str = "nl") -> str:
+    if not found:
+        return WORDS["nothing"][lang]
+    return "\n".join(f"- {change.text}" for change in found)
+
+
+class _Walk:
+    def __init__(self, old: Config, new: Config, lang: str):
+        self.old, self.new, self.lang = old, new, lang
+        self.found: list[Change] = []
+        # Specific wording, by the path with list items as "*"; each returns True when it said it all.
+        self.rules: dict[tuple, Callable[..., bool]] = {
+            ("menu",): self._menu,
+            ("hours",): self._hours,
+            ("holidays", "extra_closed"): self._closing_days,
+            ("holidays", "open_on"): self._open_on,
+            ("queues", "*", "positions"): self._positions,
+            ("agents", "*"): self._agent,
+            ("people", "*"): self._person,
+            ("departments", "*"): self._department,
+        }
+
+    def run(self) -> list[Change]:
+        self._walk(self.old, self.new, ())
+        return self.found
+
+    # The generic walk
+
+    def _walk(self, old: Any, new: Any, path: Path) -> None:
+        if old == new:
+            return
+        rule = self.rules.get(_pattern(path))
+        if rule and rule(old, new, path):
+            return
+        if isinstance(old, BaseModel) and isinstance(new, BaseModel) and type(old) is type(new):
+            for name in type(old).model_fields:
+                self._walk(getattr(old, name), getattr(new, name), (*path, name))
+        elif isinstance(old, dict) and isinstance(new, dict):
+            for key in [*old, *(k for k in new if k not in old)]:
+                if key not in new:
+                    self._say("removed", path, old=old[key], step=key)
+                elif key not in old:
+                    self._say("added", path, new=new[key], step=key)
+                else:
+                    self._walk(old[key], new[key], (*path, key))
+        elif isinstance(old, list) and isinstance(new, list) and _identity(old + new):
+            self._items(old, new, path, _identity(old + new))
+        elif isinstance(old, list) and isinstance(new, list) and _hashable(old + new):
+            self._set(old, new, path)
+        else:
+            self._say("changed", path, old=old, new=new)
+
+    def _items(self, old: list, new: list, path: Path, field: str) -> None:
+        before = {getattr(item, field): item for item in old}
+        after = {getattr(item, field): item for item in new}
+        for ident in [*before, *(i for i in after if i not in before)]:
+            step = (field, ident)
+            if ident not in after:
+                self._added_or_removed("removed", before[ident], (*path, step))
+            elif ident not in before:
+                self._added_or_removed("added", after[ident], (*path, step))
+            else:
+                self._walk(before[ident], after[ident], (*path, step))
+
+    def _added_or_removed(self, kind: str, item: Any, path: Path) -> None:
+        rule = self.rules.get(_pattern(path))
+        old, new = (item, None) if kind == "removed" else (None, item)
+        if not (rule and rule(old, new, path)):
+            self._say(kind, path[:-1], **{"old" if kind == "removed" else "new": item})
+
+    def _set(self, old: list, new: list, path: Path) -> None:
+        gone = [v for v in old if v not in new]
+        came = [v for v in new if v not in old]
+        if gone:
+            self._say("set_removed", path, old=gone)
+        if came:
+            self._say("set_added", path, new=came)
+        if not gone and not came:
+            self._say("order", path, old=old, new=new)
+
+    # Specific wording
+
+    def _menu(self, old, new, path) -> bool:
+        if old is None or new is None:
+            self._emit(path, "menu_removed" if new is None else "menu_added",
+                       count=len(new.options) if new else 0)
+            return True
+        self._walk_except(old, new, path, "options")
+        self._options(old.options, new.options, (*path, "options"))
+        return True
+
+    def _options(self, old: list[MenuOption], new: list[MenuOption], path: Path) -> None:
+        before = {o.topic: o for o in old}
+        after = {o.topic: o for o in new}
+        for topic in [t for t in before if t in after]:
+            was, now = before[topic], after[topic]
+            where = (*path, ("key", now.key))
+            if was.key != now.key:
+                self._emit(where, "option_moves", topic=topic, old=was.key, new=now.key)
+            if was.text != now.text:
+                self._text(was.text, now.text, (*where, "text"), self._words("option_text", topic=topic))
+            if was.queue != now.queue:
+                self._emit(where, "option_queue", topic=topic, old=was.queue or self.old.front_office,
+                           new=now.queue or self.new.front_office)
+        gone = {o.key: o for o in old if o.topic not in after}
+        came = {o.key: o for o in new if o.topic not in before}
+        for key in [k for k in gone if k in came]:
+            self._emit((*path, ("key", key)), "option_topic", key=key, old=gone[key].topic, new=came[key].topic)
+            if gone[key].text != came[key].text:
+                self._text(gone[key].text, came[key].text, (*path, ("key", key), "text"),
+                           self._words("option_text", topic=came[key].topic))
+        for key in [k for k in gone if k not in came]:
+            self._emit((*path, ("key", key)), "option_removed", key=key, topic=gone[key].topic)
+        for key in [k for k in came if k not in gone]:
+            self._emit((*path, ("key", key)), "option_added", key=key, topic=came[key].topic)
+
+    def _hours(self, old, new, path) -> bool:
+        days = _day_names(self.lang)
+        for number, day in enumerate(WEEKDAYS):
+            was, now = getattr(old, day), getattr(new, day)
+            if was != now:
+                self._emit((*path, day), "hours", day=days[number], old=self._periods(was), new=self._periods(now))
+        return True
+
+    def _closing_days(self, old, new, path) -> bool:
+        before = {d.date: d for d in old}
+        after = {d.date: d for d in new}
+        for date in sorted(set(before) | set(after)):
+            if date not in after or date not in before:
+                day = before.get(date) or after[date]
+                self._emit((*path, ("date", date)), "closing_removed" if date not in after else "closing_added",
+                           date=_date(date, self.lang), reason=f" ({day.reason})" if day.reason else "")
+            elif before[date] != after[date]:
+                self._walk(before[date], after[date], (*path, ("date", date)))
+        return True
+
+    def _open_on(self, old, new, path) -> bool:
+        for name in (n for n in old if n not in new):
+            self._emit(path, "open_on_removed", old=name)
+        for name in (n for n in new if n not in old):
+            self._emit(path, "open_on_added", new=name)
+        return True
+
+    def _positions(self, old, new, path) -> bool:
+        queue = path[-2][1]
+        before = {p.extension: p for p in old}
+        after = {p.extension: p for p in new}
+        for ext in [e for e in before if e not in after]:
+            self._emit((*path, ("extension", ext)), "position_removed", queue=queue, extension=ext)
+        for ext in [e for e in after if e not in before]:
+            peak = WORDS["peak"][self.lang] if after[ext].overflow else ""
+            self._emit((*path, ("extension", ext)), "position_added", queue=queue, extension=ext, overflow=peak)
+        for ext in [e for e in before if e in after and before[e] != after[e]]:
+            where = (*path, ("extension", ext))
+            if before[ext].overflow != after[ext].overflow:
+                self._emit(where, "overflow_on" if after[ext].overflow else "overflow_off", queue=queue, extension=ext)
+            self._walk_except(before[ext], after[ext], where, "overflow")
+        return True
+
+    def _agent(self, old, new, path) -> bool:
+        if old is None or new is None:
+            self._emit(path, "agent_removed" if new is None else "agent_added", who=_who(old or new))
+            return True
+        if old.topics != new.topics:
+            none = WORDS["none"][self.lang]
+            self._emit((*path, "topics"), "agent_topics", who=_who(new),
+                       old=", ".join(old.topics) or none, new=", ".join(new.topics) or none)
+        self._walk_except(old, new, path, "topics")
+        return True
+
+    def _person(self, old, new, path) -> bool:
+        if old is None or new is None:
+            self._emit(path, "person_removed" if new is None else "person_added", who=_who(old or new))
+            return True
+        if old.substitute != new.substitute:
+            self._emit((*path, "substitute"), "substitute", who=_who(new),
+                       old=self._extension(old.substitute, self.old), new=self._extension(new.substitute, self.new))
+        self._walk_except(old, new, path, "substitute")
+        return True
+
+    def _department(self, old, new, path) -> bool:
+        if old is None or new is None:
+            self._emit(path, "department_removed" if new is None else "department_added",
+                       department=(old or new).name)
+            return True
+        if old.answered_by != new.answered_by:
+            self._emit((*path, "answered_by"), "answered_by", department=new.name,
+                       old=self._extension(old.answered_by, self.old), new=self._extension(new.answered_by, self.new),
+                       front_office=self.new.front_office.upper())
+        for ext in (e for e in old.members if e not in new.members):
+            self._emit((*path, "members"), "member_removed", department=new.name, who=self._extension(ext, self.old))
+        for ext in (e for e in new.members if e not in old.members):
+            self._emit((*path, "members"), "member_added", department=new.name, who=self._extension(ext, self.new))
+        self._walk_except(old, new, path, "answered_by", "members")
+        return True
+
+    # Helpers
+
+    def _walk_except(self, old: BaseModel, new: BaseModel, path: Path, *handled: str) -> None:
+        for name in type(old).model_fields:
+            if name not in handled:
+                self._walk(getattr(old, name), getattr(new, name), (*path, name))
+
+    def _say(self, kind: str, path: Path, old: Any = None, new: Any = None, step: Any = None) -> None:
+        where = (*path, step) if step is not None else path
+        spoken = _spoken(where)
+        if spoken and kind in ("changed", "added", "removed") and isinstance(old or new, str):
+            if kind == "changed":
+                self._text(old, new, where, self._label(where))
+            else:
+                self._emit(where, "text_added" if kind == "added" else "text_removed",
+                           label=self._label(where), old=old, new=new, rerender=kind == "added")
+            return
+        self._emit(where, kind, label=self._label(where), old=self._value(old), new=self._value(new))
+
+    def _text(self, old: str, new: str, path: Path, label: str) -> None:
+        self._emit(path, "text", label=label, old=old, new=new, rerender=True)
+
+    def _words(self, words: str, **values: Any) -> str:
+        return WORDS[words][self.lang].format(**values)
+
+    def _emit(self, path: Path, words: str, rerender: bool = False, **values: Any) -> None:
+        text = self._words(words, **values)
+        self.found.append(Change(_dotted(path), text[:1].upper() + text[1:], rerender))
+
+    def _label(self, path: Path) -> str:
+        labels = LABELS[self.lang]
+        parts = []
+        for step in path:
+            if isinstance(step, tuple):
+                field, value = step
+                parts.append(f"{labels.get(field, LABELS['nl'].get(field, field)) if field == 'key' else ''}"
+                             f"{' ' if field == 'key' else ''}{_plain(value, self.lang)}")
+            elif isinstance(step, str):
+                parts.append(labels.get(step, LABELS["nl"].get(step, step) if self.lang == "nl" else step))
+            else:
+                parts.append(str(step))
+        return " ".join(parts)
+
+    def _value(self, value: Any) -> str:
+        if isinstance(value, BaseModel):
+            return _summary(value)
+        if isinstance(value, list):
+            return ", ".join(self._value(v) for v in value) or WORDS["none"][self.lang]
+        if value is None:
+            return WORDS["none"][self.lang]
+        return _plain(value, self.lang)
+
+    def _periods(self, periods: list[str]) -> str:
+        return ", ".join(periods) or WORDS["closed"][self.lang]
+
+    def _extension(self, extension: str | None, config: Config) -> str:
+        if extension is None:
+            return WORDS["none"][self.lang]
+        person = config.person(extension)
+        return _who(person) if person else extension
+
+
+def _pattern(path: Path) -> tuple:
+    return tuple("*" if isinstance(step, tuple) else step for step in path)
+
+
+def _spoken(path: Path) -> bool:
+    names = tuple(step for step in path if isinstance(step, str))
+    return any(names[: len(prefix)] == prefix for prefix in SPOKEN)
+
+
+def _identity(items: list) -> str | None:
+    if not items or not all(isinstance(i, BaseModel) for i in items):
+        return None
+    fields = type(items[0]).model_fields
+    return next((f for f in IDENTITIES if f in fields), None)
+
+
+def _hashable(items: list) -> bool:
+    return all(isinstance(i, (str, int, float, bool, dt.date)) or i is None for i in items)
+
+
+def _who(item: Any) -> str:
+    return f"{item.name} ({item.extension})"
+
+
+def _summary(model: BaseModel) -> str:
+    if "name" in type(model).model_fields and "extension" in type(model).model_fields:
+        return _who(model)
+    values = model.model_dump(exclude_defaults=True, mode="json")
+    return ", ".join(f"{k}: {v}" for k, v in values.items())
+
+
+def _plain(value: Any, lang: str) -> str:
+    if isinstance(value, dt.date):
+        return _date(value, lang)
+    if isinstance(value, bool):
+        return {("nl", True): "ja", ("nl", False): "nee"}.get((lang, value), str(value).lower())
+    return str(value)
+
+
+def _date(date: dt.date, lang: str) -> str:
+    return date.strftime("%d-%m-%Y") if lang == "nl" else date.isoformat()
+
+
+def _day_names(lang: str) -> tuple[str, ...]:
+    if lang == "nl":
+        return ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+    return WEEKDAYS
+
+
+def _dotted(path: Path) -> str:
+    text = ""
+    for step in path:
+        if isinstance(step, tuple):
+            text += f"[{step[0]}={_plain(step[1], 'en')}]"
+        else:
+            text += f".{step}" if text else str(step)
+    return text
