@@ -146,7 +146,10 @@ async def agent_page(browser, service):
     await page.fill("#login", "anna")
     await page.fill("#password", "anna-pw")
     await page.click("button[type=submit]")
-    await page.wait_for_selector("#screenpop")
+    try:
+        await page.wait_for_selector("#screenpop", timeout=10_000)
+    except Exception:
+        raise AssertionError(f"not logged in at {page.url}: {(await page.content())[:600]}") from None
     await page.evaluate(SOCKET_OPEN)
     return page
 
@@ -267,3 +270,24 @@ async def test_recording_then_cancel_returns_the_caller(console, pbx, sipp, brow
     response = await page.request.get(f"http://127.0.0.1:{console.console.port}{url}")
     assert response.status == 200 and response.headers["content-type"] == "audio/wav"
     caller.expect_success(timeout=40)
+
+
+async def member(service, interface="PJSIP/201") -> dict:
+    replies = await service.ami.action("QueueStatus", Queue="tic", Member=interface)
+    found, = [r for r in replies if r.get("Event") == "QueueMember" and r.get("StateInterface") == interface]
+    return found
+
+
+async def test_pause_with_a_reason_sign_out_and_back_in_are_what_asterisk_shows(console, pbx, browser):
+    page = await agent_page(browser, console)
+    await page.select_option("#pause-reason", "overleg")
+    await page.click("#pause")
+    await page.wait_for_selector("#state:has-text('Gepauzeerd (overleg)')")
+    paused = await member(console)
+    assert (paused["Paused"], paused["PausedReason"]) == ("1", "overleg")
+    await page.click("#logout-position")
+    await page.wait_for_selector("#state:has-text('Afgemeld')")
+    assert (await member(console))["PausedReason"] == "afgemeld"
+    await page.click("#login-position")
+    await page.wait_for_selector("#state:has-text('Aangemeld')")
+    assert (await member(console))["Paused"] == "0"
