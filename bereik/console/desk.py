@@ -85,6 +85,7 @@ class Desk:
         self.positions = {p.extension: Position(p.extension) for q in config.queues for p in q.positions}
         self._joined: dict[str, float] = {}  # caller Uniqueid -> when it joined the queue
         self._names = {a.extension: a.name for a in config.agents}
+        ami.on_login(self.resync)
         for name in ("QueueCallerJoin", "AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer",
                      "DialBegin", "DialEnd", "Hangup", "AttendedTransfer", "QueueCallerAbandon"):
             ami.on_event(name, getattr(self, f"_on_{name}"))
@@ -113,6 +114,31 @@ class Desk:
         return self.clock().timestamp()
 
     # --- AMI events --------------------------------------------------------------------------
+
+    async def resync(self) -> None:
+        """After every AMI (re)login: the calls at the positions as Asterisk has them now, since
+        events were missed while the connection was down."""
+        try:
+            replies = await self.ami.action("Status", timeout=10)
+        except AmiError as problem:
+            log.warning("could not re-read the positions' calls: %s", problem)
+            return
+        channels = [r for r in replies if r.get("Event") == "Status"]
+        for position in self.positions.values():
+            mine = next((c for c in channels if c.get("Channel", "").startswith(f"PJSIP/{position.extension}-")),
+                        None)
+            if mine is None:
+                if isinstance(position.transfer, (tx.Ringing, tx.Talking)):
+                    self._feed(position, "agent_hangs_up")
+                if position.call:
+                    self._end_call(position)
+                continue
+            peer = next((c for c in channels if c is not mine and c.get("BridgeID")
+                         and c.get("BridgeID") == mine.get("BridgeID")), None)
+            if peer and (position.call is None or position.call.agent_channel != mine["Channel"]):
+                position.call = Call(peer["Channel"], peer.get("Linkedid", ""), peer.get("CallerIDNum", ""),
+                                     peer.get("CallerIDName", ""), agent_channel=mine["Channel"], answered=True)
+                self._tell(position, {"type": "connected"})
 
     def _on_QueueCallerJoin(self, event: dict[str, str]) -> None:
         self._joined[event.get("Uniqueid", "")] = _event_time(event, self.now())

@@ -38,6 +38,9 @@ class FakeAmi:
         self.actions: list[tuple[str, dict]] = []
         self.replies: dict[str, list[dict]] = {}
 
+    def on_login(self, callback):
+        self.login_callbacks = [*getattr(self, "login_callbacks", []), callback]
+
     def on_event(self, name, callback):
         self.callbacks.setdefault(name, []).append(callback)
 

@@ -214,3 +214,24 @@ async def test_the_team_lead_marks_a_call_back_done_from_the_team_page_and_is_na
     assert done.status == 303
     listed = (await (await client.get("/api/callbacks")).json())["callbacks"]
     assert [(c["status"], c["done_by"]) for c in listed] == [("done", "lisa")]
+
+
+async def test_after_an_ami_reconnect_the_call_at_the_position_is_read_back_and_a_lost_one_ended(client, console):
+    token = await log_in(client, "anna")
+    console.ami.replies["Status"] = [
+        {"Response": "Success"},
+        {"Event": "Status", "Channel": "PJSIP/201-0000000a", "BridgeID": "b1", "Linkedid": "1700000001.1"},
+        {"Event": "Status", "Channel": "PJSIP/trunk-00000009", "BridgeID": "b1", "Linkedid": "1700000001.1",
+         "CallerIDNum": "0612345678"},
+    ]
+    for callback in console.ami.login_callbacks:
+        await callback()
+    call = console.desk.positions["201"].call
+    assert (call.agent_channel, call.caller_channel, call.answered) == ("PJSIP/201-0000000a", "PJSIP/trunk-00000009", True)
+    started = await client.post("/api/transfer", json={"target": "301"}, headers={"X-CSRF-Token": token})
+    assert started.status == 200  # the console can transfer the call it learnt about
+    console.ami.replies["Status"] = [{"Response": "Success"}]
+    for callback in console.ami.login_callbacks:
+        await callback()
+    position = console.desk.positions["201"]
+    assert position.call is None and position.transfer.transfer.outcome.value == "completed_unattended"

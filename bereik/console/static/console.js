@@ -142,6 +142,11 @@
       const item = el("li", (c.name || c.number) + ": " + c.question + " · " + T.due + " " +
         c.due.slice(0, 16).replace("T", " ") + " · ");
       item.append(el("span", T["status_" + c.status], {"class": "status-" + c.status}));
+      if (c.status !== "done") {
+        const done = el("button", T.done, {"type": "button", "aria-label": T.done + ": " + (c.name || c.number)});
+        done.addEventListener("click", async () => { await post("/api/callbacks/" + c.id + "/done"); loadCallbacks(); });
+        item.append(" ", done);
+      }
       list.append(item);
     });
   }
