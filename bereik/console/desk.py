@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -75,13 +76,17 @@ def _event_time(event: dict[str, str], fallback: float) -> float:
 
 class Desk:
     def __init__(self, config: Config, ami: AmiClient, callbacks: CallbackStore, clock: Clock, *,
-                 steps: StepSink = _no_steps, history: History = _no_history):
+                 steps: StepSink = _no_steps, history: History = _no_history,
+                 epoch: Callable[[], float] = time.time):
+        """`clock`: the municipality's time (deadlines, file names); `epoch`: seconds as in AMI's
+        Timestamp, for waits and the transfer's steps in the caller's journey."""
         self.config = config
         self.ami = ami
         self.callbacks = callbacks
         self.clock = clock
         self.steps = steps
         self.history = history
+        self.epoch = epoch
         self.positions = {p.extension: Position(p.extension) for q in config.queues for p in q.positions}
         self._joined: dict[str, float] = {}  # caller Uniqueid -> when it joined the queue
         self._names = {a.extension: a.name for a in config.agents}
@@ -111,7 +116,7 @@ class Desk:
         return self.positions.get(match.group(1)) if match else None
 
     def now(self) -> float:
-        return self.clock().timestamp()
+        return self.epoch()
 
     # --- AMI events --------------------------------------------------------------------------
 
