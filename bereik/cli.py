@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("new")
     diff.add_argument("--lang", choices=("nl", "en"), default="nl")
 
+    importer = commands.add_parser("import", help="a starting YAML from an existing Asterisk's configuration")
+    importer.add_argument("paths", nargs="+", type=Path,
+                          help="a directory with extensions.conf, queues.conf, pjsip.conf, or those files")
+    importer.add_argument("--out", type=Path, help="the YAML to write (default: standard output)")
+    importer.add_argument("--municipality", help="the municipality's name")
+
     dialplan = commands.add_parser("dialplan", help="write the Asterisk configuration")
     dialplan.add_argument("file")
     dialplan.add_argument("--out", required=True, type=Path, help="directory for the .conf files")
@@ -111,6 +117,27 @@ def _diff(args) -> int:
 
     found = changes(load_config(args.old), load_config(args.new), args.lang)
     print(render(found, args.lang))
+    return 0
+
+
+def _import(args) -> int:
+    from bereik.admin.importer import ImportProblem, import_asterisk
+    from bereik.config import parse_config
+
+    try:
+        imported = import_asterisk(args.paths, args.municipality)
+    except ImportProblem as error:
+        print(f"bereik import: {error}", file=sys.stderr)
+        return 1
+    for item in imported.not_imported:
+        print(f"not imported: {item}", file=sys.stderr)
+    if args.out:
+        args.out.write_text(imported.yaml, encoding="utf-8")
+        print(f"wrote {args.out}: {len(imported.guesses)} guess(es) marked 'guessed', "
+              f"{len(imported.not_imported)} item(s) not imported (listed at the top)", file=sys.stderr)
+    else:
+        print(imported.yaml, end="")
+    parse_config(imported.yaml, str(args.out or "<imported>"))  # what `bereik check` would say
     return 0
 
 
@@ -221,7 +248,7 @@ def _secrets(args) -> int:
     return 0
 
 
-_COMMANDS = {"check": _check, "schema": _schema, "diff": _diff, "dialplan": _dialplan, "prompts": _prompts,
+_COMMANDS = {"check": _check, "schema": _schema, "diff": _diff, "import": _import, "dialplan": _dialplan, "prompts": _prompts,
              "run": _run, "secrets": _secrets, "forward": _forward, "report": _report,
              "simulate": simulation.run}
 
