@@ -216,6 +216,8 @@ async def test_screen_pop_then_warm_transfer_completed_bridges_caller_and_collea
 
     await transfer_to_eva(page, events)
     assert "overleg" in await page.text_content("#transfer-state")
+    # live presence: Eva's phone is in use now, and the search result on screen says so without a new search
+    await page.wait_for_selector("span.presence[data-person='301'].presence-on_the_phone", timeout=5_000)
     await page.click("#complete")
     done = await events.wait_for_event("AttendedTransfer", timeout=10)
     assert done["Result"] == "Success" and done["DestType"] == "Bridge"

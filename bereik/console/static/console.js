@@ -109,6 +109,21 @@
     window.bereikSocket = socket;
   }
 
+  // Live presence: the directory's change stream updates the colleagues on screen.
+  function followPresence() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const socket = new WebSocket(scheme + location.host + "/api/presence/stream?lang=" + document.documentElement.lang);
+    socket.onmessage = (event) => {
+      const m = JSON.parse(event.data);
+      if (m.type !== "presence") return;
+      document.querySelectorAll('span.presence[data-person="' + CSS.escape(m.person) + '"]').forEach((span) => {
+        span.textContent = span.dataset.department + " · " + m.presence.text;
+        span.className = "presence presence-" + m.presence.status;
+      });
+    };
+    socket.onclose = () => setTimeout(followPresence, 5000);
+  }
+
   async function search() {
     const q = $("search").value.trim();
     const list = $("results");
@@ -121,7 +136,8 @@
       const button = el("button", T.transfer_to + " " + p.name + (p.extension ? " (" + p.extension + ")" : ""),
         {"type": "button", "class": "person", "data-extension": p.extension || ""});
       if (!p.extension) button.disabled = true;
-      const status = el("span", p.department + " · " + p.presence.text, {"class": "presence presence-" + p.presence.status});
+      const status = el("span", p.department + " · " + p.presence.text,
+        {"class": "presence presence-" + p.presence.status, "data-person": p.id, "data-department": p.department});
       button.addEventListener("click", () => startTransfer(p));
       item.append(button, " ", status);
       list.append(item);
@@ -215,4 +231,5 @@
   loadCallbacks();
   loadRecordings();
   connect();
+  followPresence();
 })();
