@@ -208,7 +208,7 @@ class Desk:
 
     def _end_call(self, position: Position) -> None:
         position.call = None
-        self._tell(position, {"type": "ended"})
+        self._tell(position, {"type": "ended", "wrapup_seconds": self.config.waiting.wrapup_seconds})
 
     def _transferring(self) -> list[Position]:
         return [p for p in self.positions.values() if isinstance(p.transfer, (tx.Ringing, tx.Talking))]

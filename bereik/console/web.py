@@ -82,7 +82,7 @@ TEXTS = {
                   "stop_record": "Opname stoppen", "record": "Opnemen", "paused": "Gepauzeerd",
                   "available": "Aangemeld", "logged_out": "Afgemeld", "sent": "Verstuurd", "due": "uiterlijk",
                   "status_open": "open", "status_done": "afgehandeld", "status_late": "te laat",
-                  "done": "Afgehandeld", "no_results": "Niemand gevonden", "play": "Opname"}},
+                  "done": "Afgehandeld", "no_results": "Niemand gevonden", "play": "Opname", "wrapup": "Nawerktijd"}},
     "en": {"title": "Console", "login": "Log in", "user": "User name", "password": "Password",
            "wrong": "User name or password is wrong.", "slow": "Too many attempts; wait a minute.",
            "team": "Team call-backs", "switch_code": "nl", "switch_name": "Nederlands", "skip": "To the call", "console": "console", "you": "You are",
@@ -107,7 +107,7 @@ TEXTS = {
                   "stop_record": "Stop recording", "record": "Record", "paused": "Paused",
                   "available": "Signed in", "logged_out": "Signed out", "sent": "Sent", "due": "due",
                   "status_open": "open", "status_done": "done", "status_late": "late",
-                  "done": "Done", "no_results": "Nobody found", "play": "Recording"}},
+                  "done": "Done", "no_results": "Nobody found", "play": "Recording", "wrapup": "Wrap-up"}},
 }
 
 

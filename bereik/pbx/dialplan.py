@@ -343,6 +343,8 @@ def _queues(config: Config) -> str:
             "setqueueentryvar=yes",
             "setqueuevar=yes",
             "servicelevel=20",
+            # waiting.wrapup_seconds, kept by Asterisk itself: the next call waits for the agent's wrap-up.
+            f"wrapuptime={config.waiting.wrapup_seconds}",
         ]
         slots = {}
         if queue.id == config.front_office:

@@ -69,6 +69,8 @@ def test_the_queue_rings_dutch_style_and_the_overflow_position_has_a_penalty():
         "member => PJSIP/204,10,Daan Visser,PJSIP/204",
     ]
     assert "Queue(tic,rtx,,,,,,topic-fallback,${BEREIK_POSITION})" in files["extensions.conf"]
+    # the wrap-up after each call, kept by Asterisk
+    assert f"wrapuptime={CONFIG.waiting.wrapup_seconds}" in section(files["queues.conf"], "tic")
 
 
 def test_every_position_gets_a_phone_endpoint():

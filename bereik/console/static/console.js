@@ -90,6 +90,20 @@
     $("recording-state").textContent = on ? T.recording_on : T.recording_off;
   }
 
+  // Asterisk keeps the wrap-up (queue wrapuptime); the console only shows how long it still lasts.
+  let wrapTimer = null;
+  function wrapUp(seconds) {
+    clearInterval(wrapTimer);
+    const until = Date.now() + seconds * 1000;
+    const show = () => {
+      const left = Math.max(0, Math.round((until - Date.now()) / 1000));
+      $("wrapup").textContent = left ? T.wrapup + ": " + left + " " + T.seconds : "";
+      if (!left) clearInterval(wrapTimer);
+    };
+    show();
+    wrapTimer = setInterval(show, 1000);
+  }
+
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + "/api/stream");
@@ -100,6 +114,7 @@
       else if (m.type === "connected") $("screenpop").prepend(el("p", T.connected, {"class": "pop-state"}));
       else if (m.type === "ended" || m.type === "missed") {
         $("screenpop").prepend(el("p", m.type === "ended" ? T.ended : T.missed, {"class": "pop-state"}));
+        if (m.wrapup_seconds) wrapUp(m.wrapup_seconds);
         document.title = "Console · bereik"; showRecording(false); loadRecordings();
       }
       else if (m.type === "transfer") showTransfer(m);
