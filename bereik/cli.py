@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import shlex
 import sys
 from pathlib import Path
 
@@ -49,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("file")
     run.add_argument("--sounds", required=True, type=Path, help="the directory `bereik prompts --out` wrote")
     run.add_argument("--secrets", type=Path)
+    run.add_argument("--asterisk-config", type=Path, metavar="/etc/asterisk",
+                     help="on a change of the YAML (or SIGHUP), write the Asterisk configuration here and reload it")
+    run.add_argument("--reload-command", metavar='"sudo -n asterisk -rx \'module reload {module}\'"',
+                     help="how Asterisk modules are reloaded (bereik's AMI user may not); {module} is filled in")
     run.add_argument("--pretend-time", type=dt.datetime.fromisoformat, metavar="2026-12-25T10:00",
                      help="run the clock from this moment (demonstrations and tests only)")
 
@@ -178,7 +183,8 @@ def _run(args) -> int:
     secrets = Secrets.load(args.secrets)
     secrets.get("BEREIK_AMI_SECRET")  # refuse to start with a missing or sample secret
     clock = pretend_clock(config, args.pretend_time) if args.pretend_time else None
-    asyncio.run(run(config, secrets, args.sounds, clock))
+    asyncio.run(run(config, secrets, args.sounds, clock, source=Path(args.file), asterisk_dir=args.asterisk_config,
+                    reload_command=shlex.split(args.reload_command) if args.reload_command else None))
     return 0
 
 

@@ -66,6 +66,7 @@ class Service:
         `overflow_observers`: told when the overflow position joins or leaves; `now`: epoch seconds, as AMI's."""
         self.config = config
         clock = clock or wall_clock(config)
+        self._clock, self._sounds_dir = clock, sounds_dir
         self.entry = EntryHandler(config, PromptLibrary(sounds_dir, config.language), clock)
         agi_host, agi_port = _host_port(config.pbx.agi)
         ami_host, ami_port = _host_port(config.pbx.ami)
@@ -111,6 +112,18 @@ class Service:
             if config.console.users else None
         if self.console and not web_middlewares:
             self.web.app.middlewares.extend(self.console.wallboard_middlewares())
+
+    def use_config(self, config: Config) -> None:
+        """New calls follow `config` (a safe reload, bereik.admin.reload). FastAGI picks the handler per
+        connection, so a call in progress keeps the handler, and the configuration, it started with."""
+        prompts = PromptLibrary(self._sounds_dir, config.language)
+        self.config = config
+        self.entry = EntryHandler(config, prompts, self._clock)
+        self.direct = DirectHandler(config, prompts, self._clock, self.forwarding)
+        self.callback = CallbackHandler(config, self.callback_store, prompts, self._clock, self.announcer.place_of)
+        self.camp_on.config = config
+        self.agi.handlers.update({"entry": self.metrics.timed(self.entry), "direct": self.metrics.timed(self.direct),
+                                  "callback": self.metrics.timed(self.callback)})
 
     async def start(self) -> None:
         self.recorder.start()  # before AMI: the first login reconciles the calls left open
@@ -167,13 +180,31 @@ class Service:
                      summary.get("LoggedIn"), summary.get("Available"), summary.get("Callers"))
 
 
-async def run(config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock | None = None) -> None:
+async def run(config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock | None = None, *,
+              source: Path | None = None, asterisk_dir: Path | None = None,
+              reload_command: Sequence[str] | None = None) -> None:
+    """`source`: the YAML, re-read on SIGHUP and when it changes (bereik.admin.reload)."""
     service = Service(config, secrets, sounds_dir, clock)
     await service.start()
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopped.set)
+    watching = follow_changes(service, source, secrets, asterisk_dir=asterisk_dir,
+                              reload_command=reload_command) if source else None
     await stopped.wait()
     log.info("stopping")
+    if watching:
+        watching.stop()
     await service.stop()
+
+
+def follow_changes(service: Service, source: Path, secrets: Secrets, *, asterisk_dir: Path | None = None,
+                   reload_command: Sequence[str] | None = None, interval: float = 1.0):
+    """Reload `source` on SIGHUP and whenever its content changes; the Reloader's stop() ends it."""
+    from bereik.admin.reload import Reloader
+
+    reloader = Reloader(source, service.config, secrets, service.use_config, asterisk_dir=asterisk_dir,
+                        reload_command=reload_command, ami=service.ami)
+    reloader.follow(interval)
+    return reloader
