@@ -168,8 +168,10 @@ def same_origin(request: web.Request) -> bool:
                                         f"https://{request.host}"}
 
 
-def login_required(sessions: Sessions, policy: Policy, on_user: Callable[[web.Request, Session], None]):
-    """Nothing without a session; every route's roles checked; CSRF on every state-changing request."""
+def login_required(sessions: Sessions, policy: Policy, on_user: Callable[[web.Request, Session], None],
+                   login_page: bool = True):
+    """Nothing without a session; every route's roles checked; CSRF on every state-changing request.
+    `login_page`: pages without a session redirect to /login (else 401: the login lives elsewhere)."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -179,8 +181,8 @@ def login_required(sessions: Sessions, policy: Policy, on_user: Callable[[web.Re
         session = sessions.get(request.cookies.get(COOKIE))
         api = path.startswith("/api/") or request.headers.get("Upgrade", "").lower() == "websocket"
         if session is None:
-            if api or request.method not in SAFE_METHODS:
-                raise web.HTTPUnauthorized(text="log in first")
+            if api or request.method not in SAFE_METHODS or not login_page:
+                raise web.HTTPUnauthorized(text="log in at the console first")
             raise web.HTTPSeeOther("/login")
         roles = policy.roles_for(request.method, path)
         if roles is None or session.user.role not in roles:

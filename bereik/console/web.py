@@ -185,7 +185,7 @@ class Console:
         rules = Policy(public={"/metrics"})
         rules.allow({"GET"}, "/wallboard", EVERYONE)
         return [security_headers(self.settings.secure_cookies),
-                login_required(self.sessions, rules, lambda request, session: None)]
+                login_required(self.sessions, rules, lambda request, session: None, login_page=False)]
 
     def middlewares(self) -> list:
         from bereik.presence.http import USER

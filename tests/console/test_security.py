@@ -138,3 +138,23 @@ async def test_english_is_one_click_away_and_remembered(client):
     assert "Transfer (warm)" in await english.text() and english.cookies["bereik_lang"].value == "en"
     assert "Transfer (warm)" in await (await client.get("/")).text()
     assert "Doorverbinden (warm)" in await (await client.get("/?lang=nl")).text()
+
+
+async def test_the_wallboard_on_its_own_port_is_behind_the_console_login_but_metrics_stay_open(client, console):
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bereik.wallboard.web import Hub, wallboard_routes
+
+    async def metrics(request):
+        return web.Response(text="bereik_up 1\n")
+    board = web.Application(middlewares=console.wallboard_middlewares())
+    board.add_routes([*wallboard_routes(lambda: {}, Hub()), web.get("/metrics", metrics)])
+    async with TestClient(TestServer(board, host="127.0.0.1")) as wallboard:
+        assert (await wallboard.get("/wallboard/", allow_redirects=False)).status == 401
+        assert (await wallboard.get("/metrics")).status == 200
+        await log_in(client, "anna")
+        cookie = client.session.cookie_jar.filter_cookies(client.make_url("/"))["bereik_session"].value
+        # cookies belong to the host, not the port: the console's session opens the wallboard
+        seen = await wallboard.get("/wallboard/", cookies={"bereik_session": cookie})
+        assert seen.status == 200
