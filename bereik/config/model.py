@@ -377,6 +377,8 @@ class Console(Strict):
     login_attempts_per_minute: int = Field(default=5, ge=1, le=100, description="Per login name and per address")
     ldap_url: str = "ldap://127.0.0.1:389"
     ldap_start_tls: bool = False
+    ldap_ca_file: str | None = Field(default=None, description="CA certificate(s) for ldaps:// or StartTLS; "
+                                     "default: the system's")
     ldap_user_dn: str = Field(default="uid={login},ou=people,dc=example,dc=nl",
                               description="Where a login name is bound; {login} is the escaped name")
     users: list[ConsoleUser] = Field(default=[], description="Who may use the console, with their role")

@@ -10,6 +10,7 @@ import asyncio
 import hmac
 import logging
 import secrets
+import ssl
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -42,11 +43,16 @@ class Authenticator(Protocol):
 class LdapAuthenticator:
     """The password is right when the directory lets the person bind with it."""
 
-    def __init__(self, url: str, user_dn: str, start_tls: bool = False, timeout: int = 5):
+    def __init__(self, url: str, user_dn: str, start_tls: bool = False, timeout: int = 5,
+                 ca_file: str | None = None):
         self.url, self.user_dn, self.start_tls, self.timeout = url, user_dn, start_tls, timeout
+        self.ca_file = ca_file
 
     def _bind(self, login: str, password: str) -> bool:
-        server = ldap3.Server(self.url, connect_timeout=self.timeout)
+        # Passwords only over a verified connection: ldap3 itself would not check the certificate.
+        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=self.ca_file) \
+            if self.url.lower().startswith("ldaps://") or self.start_tls else None
+        server = ldap3.Server(self.url, connect_timeout=self.timeout, tls=tls)
         # ldap3 packs receive_timeout into a socket option: whole seconds only.
         connection = ldap3.Connection(server, user=self.user_dn.format(login=escape_rdn(login)),
                                       password=password, receive_timeout=int(self.timeout), raise_exceptions=False)

@@ -43,5 +43,6 @@ def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, cloc
     settings = config.console
     desk = Desk(config, ami, callbacks, clock, steps=journey_steps(recorder), history=earlier_calls(store))
     mailer = Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, config.zone, config.language)
-    directory = LdapAuthenticator(settings.ldap_url, settings.ldap_user_dn, settings.ldap_start_tls)
+    directory = LdapAuthenticator(settings.ldap_url, settings.ldap_user_dn, settings.ldap_start_tls,
+                                  ca_file=settings.ldap_ca_file)
     return Console(config, desk, callbacks, mailer, directory, clock=clock, presence=presence)

@@ -235,3 +235,24 @@ async def test_after_an_ami_reconnect_the_call_at_the_position_is_read_back_and_
         await callback()
     position = console.desk.positions["201"]
     assert position.call is None and position.transfer.transfer.outcome.value == "completed_unattended"
+
+
+async def test_login_over_ldaps_checks_the_directory_certificate(tmp_path):
+    from presence_slapd import Slapd
+
+    from bereik.presence import sample
+
+    people = sample.people(3)
+    server = Slapd(tmp_path / "slapd", people, tls=True)
+    server.start()
+    try:
+        server.modify(f"dn: {people[0].dn}\nchangetype: modify\nreplace: userPassword\nuserPassword: geheim-2\n")
+        user_dn = "uid={login}," + sample.BASE_DN
+        trusted = LdapAuthenticator(server.ldaps_url, user_dn, ca_file=server.certificate)
+        assert await trusted.check(people[0].uid, "geheim-2")
+        assert await LdapAuthenticator(server.url, user_dn, start_tls=True, ca_file=server.certificate).check(
+            people[0].uid, "geheim-2")
+        # a self-signed certificate nobody vouched for: the password is never sent
+        assert not await LdapAuthenticator(server.ldaps_url, user_dn).check(people[0].uid, "geheim-2")
+    finally:
+        server.stop()
