@@ -381,6 +381,8 @@ class Console(Strict):
                                      "default: the system's")
     ldap_user_dn: str = Field(default="uid={login},ou=people,dc=example,dc=nl",
                               description="Where a login name is bound; {login} is the escaped name")
+    ldap_role_groups: dict[Role, str] = Field(
+        default={}, description="role -> DN of a groupOfNames: its members get that role (the higher one wins)")
     users: list[ConsoleUser] = Field(default=[], description="Who may use the console, with their role")
     transfer_ring_seconds: int = Field(default=20, ge=5, le=120,
                                        description="An unanswered colleague: back to the caller after this")

@@ -20,6 +20,7 @@ from typing import Protocol
 import ldap3
 from aiohttp import web
 from ldap3.core.exceptions import LDAPException
+from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn
 
 from bereik.config.model import ConsoleUser
@@ -36,43 +37,61 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
+ROLE_ORDER = (AGENT, TEAM_LEAD, ADMIN)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The password was right; `roles`: the roles the person's directory groups give."""
+
+    roles: frozenset[str] = frozenset()
+
+
 class Authenticator(Protocol):
-    async def check(self, login: str, password: str) -> bool: ...
+    async def check(self, login: str, password: str) -> Verdict | None: ...
 
 
 class LdapAuthenticator:
     """The password is right when the directory lets the person bind with it."""
 
     def __init__(self, url: str, user_dn: str, start_tls: bool = False, timeout: int = 5,
-                 ca_file: str | None = None):
+                 ca_file: str | None = None, role_groups: dict[str, str] | None = None):
         self.url, self.user_dn, self.start_tls, self.timeout = url, user_dn, start_tls, timeout
         self.ca_file = ca_file
+        self.role_groups = dict(role_groups or {})  # role -> group DN (groupOfNames with member)
 
-    def _bind(self, login: str, password: str) -> bool:
+    def _bind(self, login: str, password: str) -> Verdict | None:
         # Passwords only over a verified connection: ldap3 itself would not check the certificate.
         tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=self.ca_file) \
             if self.url.lower().startswith("ldaps://") or self.start_tls else None
         server = ldap3.Server(self.url, connect_timeout=self.timeout, tls=tls)
+        user_dn = self.user_dn.format(login=escape_rdn(login))
         # ldap3 packs receive_timeout into a socket option: whole seconds only.
-        connection = ldap3.Connection(server, user=self.user_dn.format(login=escape_rdn(login)),
-                                      password=password, receive_timeout=int(self.timeout), raise_exceptions=False)
+        connection = ldap3.Connection(server, user=user_dn, password=password,
+                                      receive_timeout=int(self.timeout), raise_exceptions=False)
         try:
             connection.open()
             if self.start_tls:
                 connection.start_tls()
-            return bool(connection.bind())
+            if not connection.bind():
+                return None
+            # Read as the person: each role group that lists them as a member.
+            return Verdict(frozenset(
+                role for role, group in self.role_groups.items()
+                if connection.search(group, f"(member={escape_filter_chars(user_dn)})", ldap3.BASE,
+                                     attributes=[]) and connection.entries))
         finally:
             connection.unbind()
 
-    async def check(self, login: str, password: str) -> bool:
+    async def check(self, login: str, password: str) -> Verdict | None:
         # An empty password is an anonymous bind that many servers accept: never a login.
         if not password:
-            return False
+            return None
         try:
             return await asyncio.to_thread(self._bind, login, password)
         except LDAPException as problem:
             log.warning("LDAP login check failed: %s", type(problem).__name__)
-            return False
+            return None
 
 
 @dataclass

@@ -28,7 +28,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from bereik.calllog import mask_number
 from bereik.callbacks.mail import Mailer
 from bereik.callbacks.store import CallbackStore, Note, WorkingDays
-from bereik.config.model import Config
+from bereik.config.model import Config, ConsoleUser
 from bereik.console import recordings
 from bereik.console.auth import (
     ADMIN,
@@ -36,6 +36,7 @@ from bereik.console.auth import (
     COOKIE,
     EVERYONE,
     LEADS,
+    ROLE_ORDER,
     SESSION,
     TEAM_LEAD,
     Authenticator,
@@ -265,8 +266,9 @@ class Console:
             return response
         user = self.settings.user(login) if LOGIN.match(login) else None
         # The directory is asked even for unknown names: the answer time does not tell who exists.
-        accepted = await self.authenticator.check(login, password) if LOGIN.match(login) else False
-        if user is None or not accepted:
+        verdict = await self.authenticator.check(login, password) if LOGIN.match(login) else None
+        user = _with_group_role(user, login, verdict.roles) if verdict else None
+        if user is None:
             log.info("console login refused")
             return await self.login_page(request, t["wrong"])
         session = self.sessions.create(user)
@@ -483,6 +485,16 @@ _STATUS = {"nl": {"open": "open", "done": "afgehandeld", "late": "te laat"},
            "en": {"open": "open", "done": "done", "late": "late"}}
 _TEAM_HEADS = {"nl": ["Naam", "Nummer", "Vraag", "Voor", "Uiterlijk", "Status", "Genoteerd door", "Afgehandeld door"],
                "en": ["Name", "Number", "Question", "For", "Due", "Status", "Taken by", "Handled by"]}
+
+
+def _with_group_role(user: ConsoleUser | None, login: str, roles: frozenset[str]) -> ConsoleUser | None:
+    """The higher of the YAML's role and the directory groups' roles; a group member needs no YAML entry."""
+    best = max(roles, key=ROLE_ORDER.index, default=None)
+    if user is None:
+        return ConsoleUser(login=login, role=best) if best else None
+    if best and ROLE_ORDER.index(best) > ROLE_ORDER.index(user.role):
+        return user.model_copy(update={"role": best})
+    return user
 
 
 def _note_json(note: Note, now: dt.datetime) -> dict:

@@ -44,5 +44,5 @@ def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, cloc
     desk = Desk(config, ami, callbacks, clock, steps=journey_steps(recorder), history=earlier_calls(store))
     mailer = Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, config.zone, config.language)
     directory = LdapAuthenticator(settings.ldap_url, settings.ldap_user_dn, settings.ldap_start_tls,
-                                  ca_file=settings.ldap_ca_file)
+                                  ca_file=settings.ldap_ca_file, role_groups=settings.ldap_role_groups)
     return Console(config, desk, callbacks, mailer, directory, clock=clock, presence=presence)

@@ -10,6 +10,7 @@ from bereik.callbacks.store import CallbackStore
 from bereik.config import load_config
 from bereik.config.model import Console as ConsoleSettings
 from bereik.config.model import ConsoleUser
+from bereik.console.auth import Verdict
 from bereik.console.desk import Desk
 from bereik.console.web import Console
 
@@ -57,8 +58,12 @@ class FakeAmi:
 
 
 class FakeDirectory:
+    groups: dict[str, frozenset[str]] = {}
+
     async def check(self, login, password):
-        return bool(password) and PASSWORDS.get(login) == password
+        if password and PASSWORDS.get(login) == password:
+            return Verdict(self.groups.get(login, frozenset()))
+        return None
 
 
 class Clock:

@@ -256,3 +256,32 @@ async def test_login_over_ldaps_checks_the_directory_certificate(tmp_path):
         assert not await LdapAuthenticator(server.ldaps_url, user_dn).check(people[0].uid, "geheim-2")
     finally:
         server.stop()
+
+
+async def test_a_directory_group_raises_the_role_from_the_yaml(client, console):
+    console.authenticator.groups = {"bram": frozenset({"team_lead"})}
+    await log_in(client, "bram")
+    me = await (await client.get("/api/me")).json()
+    assert me["role"] == "team_lead" and me["extension"] == "202"  # the position stays the YAML's
+    assert (await client.get("/team")).status == 200
+
+
+async def test_role_groups_are_read_from_the_directory_as_the_person(tmp_path):
+    from presence_slapd import ROOT_DN, Slapd
+
+    from bereik.presence import sample
+
+    people = sample.people(3)
+    server = Slapd(tmp_path / "slapd", people)
+    server.start()
+    try:
+        for person in people[:2]:
+            server.modify(f"dn: {person.dn}\nchangetype: modify\nreplace: userPassword\nuserPassword: pw-{person.uid}\n")
+        group = "cn=teamleiders," + sample.BASE_DN
+        server.modify(f"dn: {group}\nchangetype: add\nobjectClass: groupOfNames\ncn: teamleiders\n"
+                      f"member: {people[1].dn}\nmember: {ROOT_DN}\n")
+        directory = LdapAuthenticator(server.url, "uid={login}," + sample.BASE_DN, role_groups={"team_lead": group})
+        assert (await directory.check(people[1].uid, f"pw-{people[1].uid}")).roles == {"team_lead"}
+        assert (await directory.check(people[0].uid, f"pw-{people[0].uid}")).roles == frozenset()
+    finally:
+        server.stop()
