@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     dialplan.add_argument("--out", required=True, type=Path, help="directory for the .conf files")
     dialplan.add_argument("--secrets", type=Path, help="KEY=VALUE file with BEREIK_AMI_SECRET (mode 600)")
 
+    freeswitch = commands.add_parser("freeswitch", help="write the FreeSWITCH dialplan and mod_callcenter configuration")
+    freeswitch.add_argument("file")
+    freeswitch.add_argument("--out", required=True, type=Path, help="FreeSWITCH's configuration directory")
+    freeswitch.add_argument("--esl", default="127.0.0.1:8084", help="where bereik's outbound event socket listens")
+
     prompts = commands.add_parser("prompts", help="render every spoken text as speech for Asterisk")
     prompts.add_argument("file")
     prompts.add_argument("--out", required=True, type=Path,
@@ -156,6 +161,17 @@ def _dialplan(args) -> int:
     return 0
 
 
+def _freeswitch(args) -> int:
+    from bereik.freeswitch.generate import generate
+
+    for name, text in generate(load_config(args.file), args.esl).items():
+        path = args.out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path}")
+    return 0
+
+
 def _prompts(args) -> int:
     from bereik.ivr.catalogue import spoken_texts, whispered_texts
     from bereik.ivr.prompts import PromptLibrary
@@ -254,7 +270,7 @@ def _secrets(args) -> int:
     return 0
 
 
-_COMMANDS = {"check": _check, "schema": _schema, "diff": _diff, "import": _import, "dialplan": _dialplan, "prompts": _prompts,
+_COMMANDS = {"check": _check, "schema": _schema, "diff": _diff, "import": _import, "freeswitch": _freeswitch, "dialplan": _dialplan, "prompts": _prompts,
              "run": _run, "secrets": _secrets, "forward": _forward, "report": _report,
              "simulate": simulation.run}
 

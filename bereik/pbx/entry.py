@@ -46,20 +46,22 @@ class EntryHandler:
             decision = flow.pressed(key)
 
         await self.voice.say(session, decision.say)
-        await self.voice.hand_over(session, self._settings(decision))
+        await self.voice.hand_over(session, settings(self.config, decision))
         call.step("routed", **_summary(decision))
 
-    def _settings(self, decision: Decision) -> dict[str, str]:
-        match decision:
-            case Enqueue(queue=queue, topic=topic, choice=choice, reason=reason):
-                return {var.ACTION: var.ACTION_QUEUE, var.QUEUE: queue, var.TOPIC: topic or "",
-                        var.CHOICE: choice or "", var.REASON: reason, var.MUNICIPALITY: self.config.municipality}
-            case Forward(number=number, municipality=municipality):
-                return {var.ACTION: var.ACTION_FORWARD, var.FORWARD_TO: number,
-                        var.MUNICIPALITY: municipality, var.REASON: "other_municipality"}
-            case Hangup(reason=reason):
-                return {var.ACTION: var.ACTION_HANGUP, var.REASON: reason, var.MUNICIPALITY: self.config.municipality}
-        raise ValueError(f"not a final decision: {decision!r}")
+
+def settings(config: Config, decision: Decision) -> dict[str, str]:
+    """A final decision as channel variables; the FreeSWITCH adapter sets the same (bereik.freeswitch.esl)."""
+    match decision:
+        case Enqueue(queue=queue, topic=topic, choice=choice, reason=reason):
+            return {var.ACTION: var.ACTION_QUEUE, var.QUEUE: queue, var.TOPIC: topic or "",
+                    var.CHOICE: choice or "", var.REASON: reason, var.MUNICIPALITY: config.municipality}
+        case Forward(number=number, municipality=municipality):
+            return {var.ACTION: var.ACTION_FORWARD, var.FORWARD_TO: number,
+                    var.MUNICIPALITY: municipality, var.REASON: "other_municipality"}
+        case Hangup(reason=reason):
+            return {var.ACTION: var.ACTION_HANGUP, var.REASON: reason, var.MUNICIPALITY: config.municipality}
+    raise ValueError(f"not a final decision: {decision!r}")
 
 
 def _summary(decision: Decision) -> dict[str, object]:

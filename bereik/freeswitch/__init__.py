@@ -1,0 +1,1 @@
+"""FreeSWITCH: the same routing core behind an outbound event socket, and its configuration."""

@@ -1,0 +1,108 @@
+"""A call to the 14xxx number on FreeSWITCH: the same routing core as on Asterisk, over an outbound event socket.
+
+FreeSWITCH's dialplan runs `socket 127.0.0.1:8084 async full` (bereik.freeswitch.generate), so FreeSWITCH
+connects to bereik for every call. genesis's Outbound server answers `connect`, subscribes to the call's
+events and hands bereik a Session; each step below is one `sendmsg` execute whose end bereik awaits
+(CHANNEL_EXECUTE_COMPLETE):
+
+1. questions: play_and_get_digits with bereik's prompts, one try, any digit (the core judges the key);
+2. what the caller hears before the hand-over: playback;
+3. the decision: `set` for each variable (bereik.pbx.entry.settings, names in lower case), bereik_routed last;
+4. `transfer` to the generated extension for the queue (mod_callcenter), the forward or the hang-up.
+
+If bereik fails before step 4 the socket application returns and the dialplan's next action sends the
+caller to the front-office queue.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+
+from genesis import Outbound, Session
+
+from bereik.config.model import Config
+from bereik.freeswitch.generate import CONTEXT, FORWARD_PREFIX, HANGUP_EXTENSION, QUEUE_PREFIX
+from bereik.ivr.prompts import PromptLibrary
+from bereik.pbx import variables as var
+from bereik.pbx.entry import settings
+from bereik.routing.flow import Ask, CallFlow, Decision, Enqueue, Forward
+from bereik.routing.hours import OpeningHours
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], dt.datetime]
+KEY_VARIABLE = "bereik_key"
+# A step FreeSWITCH never reports complete ends the session; the dialplan then fails open.
+STEP_TIMEOUT = 120.0
+
+
+def variable_name(name: str) -> str:
+    """BEREIK_QUEUE on Asterisk is bereik_queue on FreeSWITCH."""
+    return name.lower()
+
+
+class EslEntry:
+    def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock):
+        self.config = config
+        self.prompts = prompts
+        self.clock = clock
+        self.hours = OpeningHours(config)
+
+    async def __call__(self, session: Session) -> None:
+        flow = CallFlow(self.config, self.clock(), hours=self.hours)
+        decision = flow.start()
+        while isinstance(decision, Ask):
+            decision = flow.pressed(await self._ask(session, decision))
+        if decision.say:
+            await _execute(session, "playback", self._files(decision.say))
+        for name, value in (*settings(self.config, decision).items(), (var.ROUTED, "1")):
+            await _execute(session, "set", f"{variable_name(name)}={value}")
+        await _execute(session, "transfer", f"{_destination(decision)} XML {CONTEXT}")
+
+    async def _ask(self, session: Session, question: Ask) -> str | None:
+        milliseconds = int(question.timeout * 1000)
+        # min max tries timeout terminators file invalid_file var_name regexp digit_timeout
+        data = (f"1 1 1 {milliseconds} # {self._files(question.say)} silence_stream://250 "
+                f"{KEY_VARIABLE} \\d {milliseconds}")
+        complete = await _execute(session, "play_and_get_digits", data)
+        key = complete.get(f"variable_{KEY_VARIABLE}") or ""
+        return key[:1] if key.isdigit() else None
+
+    def _files(self, texts: Sequence[str]) -> str:
+        paths = []
+        for text in texts:
+            self.prompts.ensure(text)
+            paths.append(str(self.prompts.path(text)))
+        return paths[0] if len(paths) == 1 else "file_string://" + "!".join(paths)
+
+
+def _destination(decision: Decision) -> str:
+    if isinstance(decision, Enqueue):
+        return f"{QUEUE_PREFIX}{decision.queue}"
+    if isinstance(decision, Forward):
+        return f"{FORWARD_PREFIX}{decision.number}"
+    return HANGUP_EXTENSION
+
+
+async def _execute(session: Session, application: str, data: str):
+    """One dialplan application on the call, awaited until FreeSWITCH reports it complete."""
+    if any(c in data for c in "\r\n\x00"):
+        raise ValueError(f"refusing a line break in an ESL argument: {data[:40]!r}")
+    return await session.sendmsg("execute", application, data, block=True, timeout=STEP_TIMEOUT)
+
+
+class EslServer:
+    """bereik's outbound event socket: FreeSWITCH connects here once per call."""
+
+    def __init__(self, handler: Callable[[Session], object], host: str = "127.0.0.1", port: int = 8084):
+        self.outbound = Outbound(handler, host, port, events=True, linger=True)
+
+    @property
+    def port(self) -> int:
+        return self.outbound.server.sockets[0].getsockname()[1]
+
+    async def start(self) -> None:
+        await self.outbound.start(block=False)
+
+    async def close(self) -> None:
+        await self.outbound.stop()

@@ -1,0 +1,97 @@
+"""The FreeSWITCH adapter: the same decisions as the Asterisk adapter for the same facts, over ESL as documented."""
+import datetime as dt
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bereik.config import load_config
+from bereik.freeswitch.esl import EslEntry, EslServer, variable_name
+from bereik.ivr.prompts import PromptLibrary
+from bereik.pbx import variables as var
+from bereik.pbx.agi import AgiServer
+from bereik.pbx.entry import EntryHandler
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "pbx"))
+from fake_asterisk import FakeAsterisk  # noqa: E402
+from fake_freeswitch import UUID, FakeFreeswitch  # noqa: E402
+
+CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+AMS = ZoneInfo("Europe/Amsterdam")
+MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=AMS)
+MONDAY_EVENING = dt.datetime(2026, 11, 23, 18, 0, tzinfo=AMS)
+CHRISTMAS = dt.datetime(2026, 12, 25, 10, 0, tzinfo=AMS)
+
+# (moment, keys the caller presses): every kind of decision the entry can make.
+FACTS = [
+    (MONDAY_MORNING, ["1", "2"]),  # menu option: afval
+    (MONDAY_MORNING, ["1", "5"]),
+    (MONDAY_MORNING, ["2"]),  # Heemstede: forwarded
+    (MONDAY_MORNING, ["1", "9", "7"]),  # two wrong keys: the general queue
+    (MONDAY_MORNING, ["1", None, None]),  # no key at all
+    (MONDAY_MORNING, ["8", "1", "3"]),  # a wrong municipality key, then ours
+    (MONDAY_EVENING, ["1"]),  # closed
+    (CHRISTMAS, ["1"]),  # a public holiday
+]
+
+
+async def asterisk_decision(tmp_path, now, keys) -> dict[str, str]:
+    server = AgiServer({"entry": EntryHandler(CONFIG, PromptLibrary(tmp_path / "sounds"), lambda: now)}, port=0)
+    await server.start()
+    try:
+        asterisk = FakeAsterisk(keys=list(keys))
+        await asterisk.call(server.port)
+    finally:
+        await server.close()
+    return {name: asterisk.variables.get(name, "") for name in (*var.OUTPUTS,)}
+
+
+async def freeswitch_call(tmp_path, now, keys) -> FakeFreeswitch:
+    server = EslServer(EslEntry(CONFIG, PromptLibrary(tmp_path / "sounds"), lambda: now), port=0)
+    await server.start()
+    try:
+        freeswitch = FakeFreeswitch(keys=list(keys))
+        await freeswitch.call(server.port)
+    finally:
+        await server.close()
+    return freeswitch
+
+
+@pytest.mark.parametrize("now, keys", FACTS, ids=[f"{now:%a %H:%M}-{keys}" for now, keys in FACTS])
+async def test_the_esl_adapter_decides_what_the_agi_adapter_decides(tmp_path, now, keys):
+    on_asterisk = await asterisk_decision(tmp_path, now, keys)
+    freeswitch = await freeswitch_call(tmp_path, now, keys)
+    on_freeswitch = {name: freeswitch.variables.get(variable_name(name), "") for name in var.OUTPUTS}
+    assert on_freeswitch == on_asterisk
+    assert on_asterisk[var.ROUTED] == "1"
+
+
+async def test_the_call_is_handed_over_by_documented_esl_steps_routed_last_then_transferred(tmp_path):
+    freeswitch = await freeswitch_call(tmp_path, MONDAY_MORNING, ["1", "2"])
+    commands = [c["command"] for c in freeswitch.commands]
+    assert commands[:4] == ["connect", f"filter Unique-ID {UUID}", "event plain all", "linger"]
+    applications = [app for app, _ in freeswitch.executed]
+    assert applications[:2] == ["play_and_get_digits", "play_and_get_digits"]
+    sets = [arg for app, arg in freeswitch.executed if app == "set"]
+    assert sets[-1] == "bereik_routed=1" and "bereik_topic=afval" in sets
+    assert freeswitch.executed[-1] == ("transfer", "bereik-queue-tic XML bereik")
+    # min max tries timeout terminators file invalid var regexp digit-timeout: one digit, one try, 5 s
+    arguments = freeswitch.executed[1][1].split(" ")
+    assert arguments[:5] == ["1", "1", "1", "5000", "#"] and arguments[7:9] == ["bereik_key", "\\d"]
+    assert arguments[5].startswith("file_string://") and arguments[5].count(".wav") == 7  # welcome, intro, 5 options
+    assert all(app_headers.get("call-command") == "execute" for app_headers in freeswitch.commands[4:])
+
+
+async def test_closed_plays_the_closing_message_then_transfers_to_the_hangup(tmp_path):
+    freeswitch = await freeswitch_call(tmp_path, MONDAY_EVENING, ["1"])
+    [playback] = [arg for app, arg in freeswitch.executed if app == "playback"]
+    assert playback.endswith(".wav") and Path(playback).stat().st_size > 8000
+    assert freeswitch.executed[-1] == ("transfer", "bereik-hangup XML bereik")
+    assert freeswitch.variables["bereik_reason"] == "outside_hours"
+
+
+async def test_forward_to_the_other_municipality(tmp_path):
+    freeswitch = await freeswitch_call(tmp_path, MONDAY_MORNING, ["2"])
+    assert freeswitch.executed[-1] == ("transfer", "bereik-forward-0235485868 XML bereik")
