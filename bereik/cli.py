@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     freeswitch.add_argument("--out", required=True, type=Path, help="FreeSWITCH's configuration directory")
     freeswitch.add_argument("--esl", default="127.0.0.1:8084", help="where bereik's outbound event socket listens")
 
+    esl = commands.add_parser("esl", help="route FreeSWITCH's calls: serve the outbound event socket")
+    esl.add_argument("file")
+    esl.add_argument("--sounds", required=True, type=Path, help="where the prompts are (FreeSWITCH plays them by path)")
+    esl.add_argument("--listen", default="127.0.0.1:8084")
+
     prompts = commands.add_parser("prompts", help="render every spoken text as speech for Asterisk")
     prompts.add_argument("file")
     prompts.add_argument("--out", required=True, type=Path,
@@ -172,6 +177,15 @@ def _freeswitch(args) -> int:
     return 0
 
 
+def _esl(args) -> int:
+    from bereik.freeswitch.esl import serve
+
+    logging.basicConfig(level=logging.INFO)
+    host, port = args.listen.rsplit(":", 1)
+    asyncio.run(serve(load_config(args.file), args.sounds, host, int(port)))
+    return 0
+
+
 def _prompts(args) -> int:
     from bereik.ivr.catalogue import spoken_texts, whispered_texts
     from bereik.ivr.prompts import PromptLibrary
@@ -270,7 +284,7 @@ def _secrets(args) -> int:
     return 0
 
 
-_COMMANDS = {"check": _check, "schema": _schema, "diff": _diff, "import": _import, "freeswitch": _freeswitch, "dialplan": _dialplan, "prompts": _prompts,
+_COMMANDS = {"check": _check, "schema": _schema, "diff": _diff, "import": _import, "freeswitch": _freeswitch, "esl": _esl, "dialplan": _dialplan, "prompts": _prompts,
              "run": _run, "secrets": _secrets, "forward": _forward, "report": _report,
              "simulate": simulation.run}
 

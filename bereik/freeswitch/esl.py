@@ -15,9 +15,12 @@ caller to the front-office queue.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import signal
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from genesis import Outbound, Session
 
@@ -106,3 +109,17 @@ class EslServer:
 
     async def close(self) -> None:
         await self.outbound.stop()
+
+
+async def serve(config: Config, sounds_dir: Path, host: str, port: int) -> None:
+    """`bereik esl`: route FreeSWITCH's calls until SIGINT or SIGTERM."""
+    zone = config.zone
+    server = EslServer(EslEntry(config, PromptLibrary(sounds_dir, config.language), lambda: dt.datetime.now(zone)),
+                       host, port)
+    await server.start()
+    log.info("outbound event socket listening on %s:%d", host, server.port)
+    stopped = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stopped.set)
+    await stopped.wait()
+    await server.close()

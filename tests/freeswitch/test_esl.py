@@ -95,3 +95,28 @@ async def test_closed_plays_the_closing_message_then_transfers_to_the_hangup(tmp
 async def test_forward_to_the_other_municipality(tmp_path):
     freeswitch = await freeswitch_call(tmp_path, MONDAY_MORNING, ["2"])
     assert freeswitch.executed[-1] == ("transfer", "bereik-forward-0235485868 XML bereik")
+
+
+async def test_bereik_esl_serves_calls_until_stopped(tmp_path):
+    import asyncio
+    import os
+    import signal
+    import socket
+
+    from bereik.freeswitch.esl import serve
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    task = asyncio.create_task(serve(CONFIG, tmp_path / "sounds", "127.0.0.1", port))
+    for _ in range(50):
+        await asyncio.sleep(0.05)
+        try:
+            freeswitch = FakeFreeswitch(keys=["2"])
+            await freeswitch.call(port)
+            break
+        except ConnectionRefusedError:
+            continue
+    assert freeswitch.executed[-1] == ("transfer", "bereik-forward-0235485868 XML bereik")
+    os.kill(os.getpid(), signal.SIGTERM)
+    await asyncio.wait_for(task, 5)
