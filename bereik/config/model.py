@@ -224,6 +224,11 @@ class BackOffice(Strict):
 class Pbx(Strict):
     sip_bind: HostPort = "127.0.0.1:5060"
     agi: HostPort = "127.0.0.1:4573"
+    agi_fallback: list[HostPort] = Field(
+        default=[],
+        description="Further bereik instances (on other servers), tried in order for a new call when none "
+        "before them can be reached; the last resort is still the front office",
+    )
     ami: HostPort = "127.0.0.1:5038"
     trunk: HostPort | None = Field(
         default=None,

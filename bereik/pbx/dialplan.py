@@ -82,9 +82,24 @@ def _host_port(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _entry_agi(config: Config) -> list[str]:
+    """The hand-over to bereik; with pbx.agi_fallback, the next instance when one cannot be reached.
+    Only AGISTATUS=FAILURE (no connection) tries the next: a bereik that took the call and then
+    failed has already spoken to the caller, so that call fails open as before."""
+    addresses = [config.pbx.agi, *config.pbx.agi_fallback]
+    lines = []
+    for number, address in enumerate(addresses):
+        if number:
+            lines.append(f" same => n,Set(TIMEOUT(absolute)={config.pbx.watchdog_seconds})")
+        lines.append(f" same => n,AGI(agi://{address}/entry)")
+        if number < len(addresses) - 1:
+            lines.append(' same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)')
+    label = "(handed_over)" if len(addresses) > 1 else ""
+    return [*lines, f" same => n{label},Set(TIMEOUT(absolute)=0)"]
+
+
 def _extensions(config: Config) -> str:
     front_office = config.front_office
-    agi_host, agi_port = _host_port(config.pbx.agi)
     extensions = sorted({p.extension for q in config.queues for p in q.positions})
     lines = [
         "[general]",
@@ -106,8 +121,7 @@ def _extensions(config: Config) -> str:
         # AGIEXITONHANGUP lets the watchdog pull the call out of a connection that never speaks.
         " same => n,Set(AGIEXITONHANGUP=yes)",
         f" same => n,Set(TIMEOUT(absolute)={config.pbx.watchdog_seconds})",
-        f" same => n,AGI(agi://{agi_host}:{agi_port}/entry)",
-        " same => n,Set(TIMEOUT(absolute)=0)",
+        *_entry_agi(config),
         f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?routed)',
         # Fail open: bereik unreachable (AGISTATUS=FAILURE) or gone mid-call.
         f" same => n,Set({var.REASON}=failopen-${{AGISTATUS}})",
