@@ -345,15 +345,7 @@ def _queues(config: Config) -> str:
             "strategy=rrmemory",
             f"timeout={AGENT_RING_SECONDS}",
             "retry=1",
-            "ringinuse=no",
-            "joinempty=yes",
-            "leavewhenempty=no",
-            # bereik makes its own announcements; app_queue's start at once and speak a moving average.
-            "announce-frequency=0",
-            "announce-holdtime=no",
-            "announce-position=no",
-            "periodic-announce-frequency=0",
-            "setinterfacevar=yes",
+            *_QUEUE_COMMON,
             "setqueueentryvar=yes",
             "setqueuevar=yes",
             "servicelevel=20",
@@ -373,6 +365,19 @@ def _queues(config: Config) -> str:
     return "\n".join(lines + _camp_queues(config))
 
 
+_QUEUE_COMMON = [
+    "ringinuse=no",
+    "joinempty=yes",
+    "leavewhenempty=no",
+    # bereik makes its own announcements; app_queue's start at once and speak a moving average.
+    "announce-frequency=0",
+    "announce-holdtime=no",
+    "announce-position=no",
+    "periodic-announce-frequency=0",
+    "setinterfacevar=yes",
+]
+
+
 def _camp_queues(config: Config) -> list[str]:
     """One queue per colleague for camp-on: chan_pjsip offers no CCSS (Asterisk's call completion)."""
     lines = []
@@ -383,15 +388,8 @@ def _camp_queues(config: Config) -> list[str]:
             "strategy=ringall",
             f"timeout={config.back_office.rings * SECONDS_PER_RING}",
             "retry=1",
-            # Rung only when the line is free again: this is what makes it camp-on.
-            "ringinuse=no",
-            "joinempty=yes",
-            "leavewhenempty=no",
-            "announce-frequency=0",
-            "announce-holdtime=no",
-            "announce-position=no",
-            "periodic-announce-frequency=0",
-            "setinterfacevar=yes",
+            # ringinuse=no (common): rung only when the line is free again, which makes it camp-on.
+            *_QUEUE_COMMON,
             f"member => PJSIP/{person.extension},0,{_member_name(person.name)},PJSIP/{person.extension}",
             "",
         ]

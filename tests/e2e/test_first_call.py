@@ -15,29 +15,22 @@ from bereik.config.model import Config, Records, Wallboard
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.phrases import fill
 from bereik.ivr.prompts import PromptLibrary
-from bereik.pbx import dialplan
 from bereik.pbx.agi import AgiServer
 from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
+from helpers import OBSERVER, variable, write_config_with_observer
+
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 CONFIG = load_config(EXAMPLE)
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
 MONDAY_EVENING = dt.datetime(2026, 11, 23, 18, 0)
-OBSERVER = ("observer", "observer-secret-for-tests-only")
-
-
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory):
-    """The example municipality's Asterisk configuration, as `bereik dialplan` writes it,
-    plus an observer AMI user that only the tests use (bereik's own user cannot see dialplan events)."""
-    directory = tmp_path_factory.mktemp("asterisk")
+    """The example municipality's Asterisk configuration, as `bereik dialplan` writes it, plus the observer."""
     secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
-    dialplan.write(dialplan.generate(CONFIG, secrets, source=str(EXAMPLE)), directory)
-    with open(directory / "manager.conf", "a") as manager:
-        manager.write(f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call\n")
-    return directory, secrets
+    return write_config_with_observer(CONFIG, secrets, tmp_path_factory.mktemp("asterisk"), str(EXAMPLE)), secrets
 
 
 @pytest.fixture
@@ -86,12 +79,6 @@ def caller_of(events):
 def agi_commands(events, prefix):
     """The AGI commands Asterisk executed for bereik (AGIExecStart events), as sent."""
     return [e["Command"] for e in events.matching("AGIExecStart") if e.get("Command", "").startswith(prefix)]
-
-
-def variable(event, name):
-    values = event.get("ChanVariable", [])
-    values = values if isinstance(values, list) else [values]
-    return dict(v.split("=", 1) for v in values).get(name)
 
 
 async def test_in_hours_option_two_joins_the_tic_queue_with_its_topic_and_an_agent_answers(pbx, bereik, sipp):
