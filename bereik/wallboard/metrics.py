@@ -1,13 +1,15 @@
-"""Prometheus metrics: calls, waiting callers, service level, AMI health, FastAGI latency.
+"""Prometheus metrics: calls, waiting callers, service level, AMI health, FastAGI latency, and the
+process's own memory, open files and asyncio tasks (a soak shows whether they grow).
 
 Each Service has its own registry (no globals), read at scrape time from the floor.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from bereik.wallboard.floor import STATES, Floor
@@ -40,12 +42,16 @@ class _FloorCollector:
         yield agents
         yield GaugeMetricFamily("bereik_ami_connected", "1 while bereik is logged in to Asterisk's AMI",
                                 value=1.0 if self.ami_connected() else 0.0)
+        # Scraped on bereik's own loop (aiohttp), so this counts that loop's tasks.
+        yield GaugeMetricFamily("bereik_asyncio_tasks", "asyncio tasks alive in bereik's event loop",
+                                value=len(asyncio.all_tasks()))
 
 
 class Metrics:
     def __init__(self, floor: Floor, ami_connected: Callable[[], bool], clock: Callable[[], float] = time.time):
         self.registry = CollectorRegistry()
         self.registry.register(_FloorCollector(floor, ami_connected, clock))
+        ProcessCollector(registry=self.registry)  # process_resident_memory_bytes, process_open_fds
         self.agi_seconds = Histogram("bereik_fastagi_session_seconds", "Duration of a FastAGI entry session",
                                      buckets=AGI_BUCKETS, registry=self.registry)
 

@@ -113,3 +113,17 @@ async def test_fastagi_latency_is_observed_even_when_the_caller_hangs_up():
     with pytest.raises(ConnectionError):
         await metrics.timed(hangs_up)(None)
     assert metrics.registry.get_sample_value("bereik_fastagi_session_seconds_count") == 1
+
+
+async def test_metrics_count_the_loops_tasks_and_the_process_open_files():
+    metrics = Metrics(Floor(ZONE, 30), lambda: False)
+    before = metrics.registry.get_sample_value("bereik_asyncio_tasks")
+    sleepers = [asyncio.create_task(asyncio.sleep(10)) for _ in range(3)]
+    try:
+        assert metrics.registry.get_sample_value("bereik_asyncio_tasks") == before + 3
+    finally:
+        for sleeper in sleepers:
+            sleeper.cancel()
+    with open(__file__):
+        opened = metrics.registry.get_sample_value("process_open_fds")
+    assert opened >= 1 and metrics.registry.get_sample_value("process_resident_memory_bytes") > 0
