@@ -34,6 +34,7 @@ def cross_references(doc: Mapping) -> list[Finding]:
         *_people(doc),
         *_departments(doc),
         *_console(doc),
+        *_privacy(doc),
     ]
 
 
@@ -326,3 +327,15 @@ def _console(doc: Mapping) -> Iterator[Finding]:
         if mailboxes and team not in mailboxes:
             yield (*where, "team"), (
                 f"{login}'s team '{team}' has no mailbox under console.team_mailboxes; call-backs would go nowhere")
+
+
+def _privacy(doc: Mapping) -> Iterator[Finding]:
+    privacy, records = doc.get("privacy"), doc.get("records")
+    if not isinstance(privacy, Mapping):
+        return
+    after = privacy.get("pseudonymise_after_days")
+    kept = records.get("retention_days", 400) if isinstance(records, Mapping) else 400
+    if isinstance(after, int) and isinstance(kept, int) and after >= kept:
+        yield ("privacy", "pseudonymise_after_days"), (
+            f"numbers would be pseudonymised after {after} days, but call records are deleted after {kept} "
+            "(records.retention_days): pseudonymise earlier, or write null")

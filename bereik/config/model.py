@@ -405,6 +405,32 @@ class Console(Strict):
         return next((u for u in self.users if u.login == login), None)
 
 
+class Privacy(Strict):
+    """Privacy by default (AVG): how long personal data is kept, and what callers are told.
+
+    Call records (records.retention_days) and recordings (console.recording_retention_days) keep
+    their own keys; one retention job in `bereik run` enforces every period, hourly and at start-up.
+    """
+
+    pseudonymise_after_days: int | None = Field(
+        default=30, ge=1, le=3650,
+        description="Caller numbers in call records older than this are replaced by a keyed hash "
+        "(BEREIK_PSEUDONYM_SECRET): repeat callers still count as one caller, the number cannot be read "
+        "back; null: numbers are kept until the record is deleted")
+    callback_note_retention_days: int = Field(
+        default=90, ge=7, le=3650,
+        description="Call-back notes are deleted this long after they were handled, or after their "
+        "deadline when never handled")
+    audit_retention_days: int = Field(
+        default=730, ge=30, le=3650, description="Entries of the audit log of administrative acts are deleted after this")
+    forwarding_retention_days: int = Field(
+        default=30, ge=1, le=3650, description="An absence forward that has ended is deleted after this")
+    recording_announcement: bool = Field(
+        default=False,
+        description="Tell every caller, before the menu, that calls may be recorded (texts.recording_notice "
+        "overrides the sentence); on when agents record calls for coaching")
+
+
 # Texts every caller may hear, by the part of the YAML that makes them needed.
 # "welcome" is optional: without it the caller hears the menu (or the queue) at once.
 ALWAYS_TEXTS = ("closed",)
@@ -438,6 +464,7 @@ class Config(Strict):
     wallboard: Wallboard = Wallboard()
     console: Console = Console()
     waiting: Waiting = Waiting()
+    privacy: Privacy = Privacy()
 
     @field_validator("timezone")
     @classmethod
