@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     dialplan.add_argument("file")
     dialplan.add_argument("--out", required=True, type=Path, help="directory for the .conf files")
     dialplan.add_argument("--secrets", type=Path, help="KEY=VALUE file with BEREIK_AMI_SECRET (mode 600)")
+    dialplan.add_argument("--server", help="which of pbx.servers this configuration is for")
 
     freeswitch = commands.add_parser("freeswitch", help="write the FreeSWITCH dialplan and mod_callcenter configuration")
     freeswitch.add_argument("file")
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("file")
     run.add_argument("--sounds", required=True, type=Path, help="the directory `bereik prompts --out` wrote")
     run.add_argument("--secrets", type=Path)
+    run.add_argument("--server", help="which of pbx.servers this bereik serves")
     run.add_argument("--asterisk-config", type=Path, metavar="/etc/asterisk",
                      help="on a change of the YAML (or SIGHUP), write the Asterisk configuration here and reload it")
     run.add_argument("--reload-command", metavar='"sudo -n asterisk -rx \'module reload {module}\'"',
@@ -114,6 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _config_for_server(args):
+    try:
+        return load_config(args.file).for_server(args.server)
+    except ValueError as error:
+        raise SystemExit(f"bereik: {error}") from None
+
+
 def _check(args) -> int:
     config = load_config(args.file)
     options = len(config.menu.options) if config.menu else 0
@@ -159,7 +168,7 @@ def _import(args) -> int:
 def _dialplan(args) -> int:
     from bereik.pbx import dialplan
 
-    config = load_config(args.file)
+    config = _config_for_server(args)
     files = dialplan.generate(config, Secrets.load(args.secrets), source=args.file)
     for path in dialplan.write(files, args.out):
         print(f"wrote {path}")
@@ -209,7 +218,7 @@ def _run(args) -> int:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLineFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler])
-    config = load_config(args.file)
+    config = _config_for_server(args)
     secrets = Secrets.load(args.secrets)
     secrets.get("BEREIK_AMI_SECRET")  # refuse to start with a missing or sample secret
     clock = pretend_clock(config, args.pretend_time) if args.pretend_time else None

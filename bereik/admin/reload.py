@@ -130,9 +130,11 @@ class Reloader:
 
     async def _reload(self) -> Outcome:
         try:
-            new = load_config(self.path)
+            new = load_config(self.path).for_server(self.config.pbx.server)
         except ConfigError as error:
             return Outcome(False, [str(p) for p in error.problems])
+        except ValueError as error:  # this server left pbx.servers
+            return Outcome(False, [f"{self.path}: {error}"])
         try:
             old_files = dialplan.generate(self.config, self.secrets, source=str(self.path))
             new_files = dialplan.generate(new, self.secrets, source=str(self.path))

@@ -30,6 +30,7 @@ def cross_references(doc: Mapping) -> list[Finding]:
         *_agents(doc),
         *_topic_ranges(doc),
         *_shared_number(doc),
+        *_servers(doc),
         *_holidays(doc),
         *_people(doc),
         *_departments(doc),
@@ -200,6 +201,27 @@ def _shared_number(doc: Mapping) -> Iterator[Finding]:
                 f"key {key} is already used in the municipality choice; each municipality needs its own key"
             )
         keys.add(key)
+
+
+def _servers(doc: Mapping) -> Iterator[Finding]:
+    pbx = doc.get("pbx")
+    if not isinstance(pbx, Mapping):
+        return
+    if pbx.get("server") is not None:
+        yield ("pbx", "server"), "pbx.server is chosen when bereik starts (`bereik run --server NAME`); remove it"
+    servers = list(_items(pbx, "servers"))
+    names: set[str | None] = set()
+    for index, server in servers:
+        name = _text(server.get("name"))
+        if name in names:
+            yield ("pbx", "servers", index, "name"), f"server {name} is listed twice; each server needs its own name"
+        names.add(name)
+    records = doc.get("records")
+    store = _text(records.get("store")) if isinstance(records, Mapping) else None
+    if len(servers) > 1 and not (store or "").startswith(("postgresql://", "postgres://")):
+        yield ("pbx", "servers"), (
+            "several servers share one call-record store, which a file (SQLite) cannot be; "
+            "set records.store to a postgresql:// address")
 
 
 def _holidays(doc: Mapping) -> Iterator[Finding]:

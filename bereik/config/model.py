@@ -221,6 +221,15 @@ class BackOffice(Strict):
     )
 
 
+class Server(Strict):
+    """One Asterisk server of several, with the bereik instance beside it."""
+
+    name: Identifier = Field(description="Kept with every call record; `bereik run --server NAME` picks this one")
+    sip_bind: HostPort
+    agi: HostPort = Field(description="Where the bereik instance beside this server listens for FastAGI")
+    ami: HostPort
+
+
 class Pbx(Strict):
     sip_bind: HostPort = "127.0.0.1:5060"
     agi: HostPort = "127.0.0.1:4573"
@@ -240,6 +249,13 @@ class Pbx(Strict):
         description="How long bereik may stay silent when it takes a call before the dialplan "
         "sends the caller to the front office; bereik extends it step by step",
     )
+    servers: list[Server] = Field(
+        default=[],
+        description="Several Asterisk servers sharing one records.store (PostgreSQL): each has its own bereik, "
+        "the others' bereiks are its FastAGI fall-back, and every bereik sees every server's calls",
+    )
+    server: Identifier | None = Field(
+        default=None, description="Which of `servers` this is; set by `bereik run/dialplan --server`, not in the YAML")
 
 
 class Records(Strict):
@@ -484,6 +500,25 @@ class Config(Strict):
 
     def text(self, key: str) -> str:
         return self.texts[key]
+
+    def for_server(self, name: str | None) -> Config:
+        """The configuration as one of pbx.servers sees it: its own addresses, the other servers' bereiks
+        as FastAGI fall-back. Without pbx.servers there is one server and no name."""
+        servers = {server.name: server for server in self.pbx.servers}
+        if not servers and name is None:
+            return self
+        if name not in servers:
+            known = ", ".join(servers) or "none: pbx.servers is empty"
+            raise ValueError(f"no server {name!r} in pbx.servers (known: {known})")
+        this = servers[name]
+        others = [server.agi for server in self.pbx.servers if server.name != name]
+        pbx = self.pbx.model_copy(update={"server": name, "sip_bind": this.sip_bind, "agi": this.agi, "ami": this.ami,
+                                          "agi_fallback": [*others, *self.pbx.agi_fallback]})
+        return self.model_copy(update={"pbx": pbx})
+
+    def peers(self) -> list[Server]:
+        """The other servers, whose calls this bereik also follows (wallboard, stand-by recording)."""
+        return [server for server in self.pbx.servers if server.name != self.pbx.server]
 
     def person(self, extension: str) -> Person | None:
         return next((p for p in self.people if p.extension == extension), None)

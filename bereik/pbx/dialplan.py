@@ -504,7 +504,9 @@ def _manager(config: Config, secrets: Secrets) -> str:
         f"[{AMI_USER}]",
         f"secret={secrets.get(AMI_SECRET)}",
         "deny=0.0.0.0/0.0.0.0",
-        f"permit={host}/255.255.255.255",
+        # The bereik beside this server, and those beside the others (their wallboards and stand-by records).
+        *[f"permit={address}/255.255.255.255" for address in dict.fromkeys(
+            [host, *(_host_port(peer.agi)[0] for peer in config.peers())])],
         # Least privilege: never system, command or config. originate only for the whisper to a waiting
         # caller (bereik.pbx.waiting): bereik originates nothing but Local/<hash>@bereik-whisper running
         # ChanSpy, and Asterisk refuses System, Exec, AGI and the like as Originate applications without
