@@ -1,23 +1,24 @@
 """FastAGI: Asterisk hands a call to bereik over TCP; bereik sends commands back.
 
-panoramisk's Request does the command/reply exchange; the start-up block is
-parsed here, defensively, because Asterisk writes caller-controlled values
-into it raw. Every argument bereik sends is quoted, and control characters
-are refused, so no value can become a second command.
+The start-up block and the replies are parsed here, defensively: Asterisk
+writes caller-controlled values into both raw. A reply bereik cannot read as
+success ends the call's conversation, and the dialplan fails open. Every
+argument bereik sends is quoted, and control characters are refused, so no
+value can become a second command.
 """
 from __future__ import annotations
 
 import asyncio
 import ipaddress
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from panoramisk.fast_agi import Request
-
 log = logging.getLogger(__name__)
 
-MAX_ENVIRONMENT_BYTES = 64 * 1024
+MAX_ENVIRONMENT_BYTES = 64 * 1024  # also the longest reply line
+MAX_USAGE_LINES = 50
 ENVIRONMENT_TIMEOUT = 5.0
 DEFAULT_COMMAND_TIMEOUT = 10.0
 
@@ -48,12 +49,39 @@ def parse_environment(block: bytes) -> dict[str, str]:
     return environment
 
 
+@dataclass(frozen=True)
+class AgiReply:
+    code: int
+    result: str | None = None  # None: no "result=", which res_agi always writes on success
+    data: str | None = None  # the text in parentheses: a variable's value, "timeout", ...
+    continued: bool = False  # "520-": the usage text follows, up to "520 End of proper usage."
+
+
+_REPLY = re.compile(r"(?P<code>\d{3})(?:(?P<dash>-).*| (?P<text>.*))?")
+_RESULT = re.compile(r"result=(?P<result>\S*)(?: \((?P<data>.*)\))?")
+
+
+def parse_reply(line: bytes) -> AgiReply:
+    """One reply line as res_agi writes it ("200 result=1 (value)", "510 ...", "520-...", "HANGUP")."""
+    text = line.decode("utf-8", "replace").rstrip("\r\n")
+    if text == "HANGUP":
+        raise AgiHangup("the caller hung up")
+    reply = _REPLY.fullmatch(text)
+    if reply is None:
+        # Never the text itself: it may hold a caller's number.
+        raise AgiError(f"Asterisk sent an unreadable reply ({len(line)} bytes)")
+    result = _RESULT.match(reply["text"] or "")
+    return AgiReply(int(reply["code"]), result["result"] if result else None, result["data"] if result else None,
+                    continued=bool(reply["dash"]))
+
+
 @dataclass
 class AgiSession:
     """One call's FastAGI conversation."""
 
     environment: dict[str, str]
-    request: Request
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
 
     @property
     def script(self) -> str:
@@ -67,32 +95,55 @@ class AgiSession:
     def uniqueid(self) -> str:
         return self.environment.get("agi_uniqueid", "")
 
-    async def command(self, *words: str, timeout: float = DEFAULT_COMMAND_TIMEOUT) -> dict:
-        """Send one command; the first word is the verb, the rest are quoted arguments."""
+    async def command(self, *words: str, timeout: float = DEFAULT_COMMAND_TIMEOUT) -> AgiReply:
+        """Send one command; the first word is the verb, the rest are quoted arguments.
+
+        Only a success (200, result not -1) comes back; anything else raises."""
         verb, *arguments = words
         line = " ".join([verb, *(quote(a) for a in arguments)])
         try:
-            reply = await asyncio.wait_for(self.request.send_command(line), timeout)
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError) as error:
-            # ValueError: panoramisk read an empty line because Asterisk closed the socket.
+            self.writer.write(line.encode() + b"\n")
+            await self.writer.drain()
+            reply = await asyncio.wait_for(self._reply(), timeout)
+        except ConnectionError as error:
             raise AgiHangup(str(error) or "connection closed") from None
         except TimeoutError:
             raise AgiError(f"Asterisk did not answer '{verb}' within {timeout:.0f} s") from None
-        if reply.get("error") == "AGIResultHangup":
-            raise AgiHangup(reply.get("msg", ""))
-        if reply.get("status_code") is None or reply.get("error") in ("AGIInvalidCommand", "AGIUsageError"):
-            raise AgiError(f"'{verb}' failed: {reply.get('msg') or reply}")
+        if reply.code == 200 and reply.data == "hangup":
+            raise AgiHangup("the caller hung up")
+        if reply.code != 200 or reply.result in (None, "-1"):
+            raise AgiError(f"'{verb}' failed: Asterisk replied {reply.code} result={(reply.result or '')[:10]}")
         return reply
+
+    async def _reply(self) -> AgiReply:
+        while True:
+            reply = parse_reply(await self._line())
+            if reply.code == 100:  # "Trying...": the real answer follows
+                continue
+            if reply.continued:
+                for _ in range(MAX_USAGE_LINES):
+                    if (await self._line()).startswith(b"%d " % reply.code):
+                        break
+            return reply
+
+    async def _line(self) -> bytes:
+        try:
+            line = await self.reader.readline()
+        except ValueError:  # longer than the stream's limit
+            raise AgiError(f"Asterisk sent a reply longer than {MAX_ENVIRONMENT_BYTES} bytes") from None
+        if not line.endswith(b"\n"):
+            raise AgiHangup("connection closed")
+        return line
 
     async def set_variable(self, name: str, value: str) -> None:
         await self.command("SET VARIABLE", name, value)
 
     async def get_variable(self, name: str) -> str | None:
         reply = await self.command("GET VARIABLE", name)
-        value, data = reply.get("result", ("0", ""))
-        return data if value == "1" else None
+        return (reply.data or "") if reply.result == "1" else None
 
-    async def execute(self, application: str, *arguments: str, timeout: float = DEFAULT_COMMAND_TIMEOUT) -> dict:
+    async def execute(self, application: str, *arguments: str,
+                      timeout: float = DEFAULT_COMMAND_TIMEOUT) -> AgiReply:
         # EXEC takes the application's arguments as one string, comma-separated.
         for argument in arguments:
             if "," in argument or any(c in argument for c in "\r\n\0"):
@@ -144,7 +195,7 @@ class AgiServer:
                 return
             block = await asyncio.wait_for(reader.readuntil(b"\n\n"), ENVIRONMENT_TIMEOUT)
             environment = parse_environment(block)
-            session = AgiSession(environment, Request(None, environment, reader, writer))
+            session = AgiSession(environment, reader, writer)
             handler = self.handlers.get(session.script.strip("/"))
             if handler is None:
                 log.error("no FastAGI handler for script %r", session.script[:40])
@@ -154,6 +205,8 @@ class AgiServer:
             log.warning("FastAGI connection ended before the call was handled")
         except AgiHangup:
             pass
+        except AgiError as error:
+            log.error("FastAGI call handed back to the dialplan: %s", error)
         except TimeoutError:
             log.error("FastAGI session timed out; the dialplan sends the caller on")
         except Exception:

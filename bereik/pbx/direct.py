@@ -21,7 +21,7 @@ from bereik.config.model import Config
 from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
-from bereik.pbx.agi import AgiHangup, AgiSession
+from bereik.pbx.agi import AgiError, AgiHangup, AgiSession
 from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX, TRUNK_ENDPOINT
 from bereik.pbx.voice import Voice
 from bereik.routing.direct import (
@@ -58,7 +58,7 @@ class DirectHandler:
         event = session.environment.get("agi_arg_1", "")
         dialled = session.environment.get("agi_extension", "")
         log = CallLog(session.uniqueid or "unknown")
-        origin = Origin(await session.get_variable(var.ORIGIN) or Origin.OUTSIDE)
+        origin = _set_by_dialplan(Origin, await session.get_variable(var.ORIGIN) or Origin.OUTSIDE)
         attempt = attempt_for(self.config, dialled, origin, self.clock().isoformat(timespec="seconds"))
         if attempt is None:
             # Not ours (a stale dialplan): without BEREIK_ROUTED the dialplan fails open.
@@ -102,13 +102,15 @@ class DirectHandler:
             elif call.stage is Stage.CAMPED and await session.get_variable("MEMBERINTERFACE"):
                 call.waited("", answered=True)
             return call.hung_up()
-        raise ValueError(f"unknown event {event!r} from the dialplan")
+        raise AgiError(f"unknown event {event[:20]!r} from the dialplan")
 
     async def _stage(self, session: AgiSession, event: str) -> Stage:
         if event == "start":
             return Stage.NEW
         if event == "hungup":
-            return Stage(await session.get_variable(var.DIRECT_STAGE) or Stage.NEW)
+            return _set_by_dialplan(Stage, await session.get_variable(var.DIRECT_STAGE) or Stage.NEW)
+        if event not in _RESUMED_STAGE:
+            raise AgiError(f"unknown event {event[:20]!r} from the dialplan")
         return _RESUMED_STAGE[event]
 
     async def _attempt_on_channel(self, session: AgiSession, attempt: Attempt) -> Attempt:
@@ -158,6 +160,14 @@ class DirectHandler:
                 settings |= {var.ACTION: var.ACTION_HANGUP}
         settings[var.DIRECT_STAGE] = call.stage.value
         await self.voice.hand_over(session, settings)
+
+
+def _set_by_dialplan(kind: type[Origin | Stage], value: str) -> Origin | Stage:
+    """A value bereik's own dialplan set; anything else (a stale or edited dialplan) hands the call back."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise AgiError(f"the dialplan set an unknown {kind.__name__}: {value[:20]!r}") from None
 
 
 def _summary(decision: Decision) -> dict[str, object]:

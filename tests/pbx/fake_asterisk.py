@@ -2,7 +2,9 @@
 
 Used to test bereik's handlers over a real socket without a PBX. Replies
 follow res_agi's: `200 result=1 (value)` for GET VARIABLE, `200 result=0`
-for EXEC, `HANGUP` when the caller has gone.
+for EXEC, `HANGUP` when the caller has gone. A subclass may reply with raw
+bytes, and set `silent` to half-close the line: Asterisk then answers nothing
+more, and every further command bereik sends is still recorded.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ class FakeAsterisk:
         self.commands: list[list[str]] = []
         self.raw_commands: list[str] = []
         self.variables: dict[str, str] = {}
+        self.silent = False
 
     def environment(self, script: str) -> bytes:
         lines = {
@@ -52,12 +55,17 @@ class FakeAsterisk:
             self.raw_commands.append(command)
             words = shlex.split(command)
             self.commands.append(words)
+            if self.silent:
+                continue
             if self.hang_up_after is not None and len(self.commands) > self.hang_up_after:
                 writer.write(b"HANGUP\n")
                 await writer.drain()
                 continue
-            writer.write(self._reply(words).encode())
+            reply = self._reply(words)
+            writer.write(reply if isinstance(reply, bytes) else reply.encode())
             await writer.drain()
+            if self.silent:
+                writer.write_eof()
         writer.close()
 
     def _reply(self, words: list[str]) -> str:
