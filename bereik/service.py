@@ -23,6 +23,8 @@ from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
 from bereik.pbx.waiting import Announcer, OverflowObserver
 from bereik.records.recorder import Recorder
+from bereik.records.spool import Spool
+from bereik.records.spool import default_directory as default_spool_directory
 from bereik.records.store import CallStore, open_store
 from bereik.reports.http import report_routes
 from bereik.secrets import AMI_SECRET, Secrets
@@ -78,6 +80,7 @@ class Service:
             self.store, config.zone, frozenset({config.number}), cel_path=config.records.asterisk_cel,
             agent_names={f"PJSIP/{a.extension}": a.name for a in config.agents},
             retention_days=config.records.retention_days,
+            spool=Spool(config.records.spool or default_spool_directory(config.records.store)),
         )
         self.recorder.attach(self.ami)
         self.floor = Floor(config.zone, config.reports.answer_seconds, callbacks)

@@ -274,6 +274,12 @@ class Records(Strict):
         description="Asterisk's own event log (written by the generated cel_custom.conf); read after a "
         "restart or AMI reconnect to fill in what bereik missed",
     )
+    spool: str | None = Field(
+        default=None,
+        description="A directory where call records wait, on disk, while the store is locked, full or down; "
+        "written to the store when it is back and at start. Default: next to the SQLite file (STORE.spool), "
+        "or /var/lib/bereik/records-spool for PostgreSQL",
+    )
 
 
 # Haarlem's Telan report publishes grades but not the formula; these bands give its 2019

@@ -22,6 +22,7 @@ from bereik.pbx.ami import AmiClient, AmiError
 from bereik.records import cel
 from bereik.records.journey import Journey, JourneyBook
 from bereik.records.reconcile import reconcile
+from bereik.records.spool import Spool
 from bereik.records.store import CallStore, Update, update_for
 from bereik.records.summary import CallRow, summarise
 
@@ -33,15 +34,32 @@ KEEP_ENDED_SECONDS = 60.0
 
 
 class StoreWriter:
-    """Writes queued updates in batches on its own thread; a failed batch is retried, not dropped."""
+    """Writes queued updates in batches on its own thread.
 
-    def __init__(self, store: CallStore, batch: int = 2000, retry_seconds: float = 1.0):
+    A batch the store refuses (locked, disk full, PostgreSQL down) goes to the
+    spool, and everything after it too, so the order holds; the spool is written
+    to the store when it is back. When even the spool cannot be written (the
+    same full disk), batches wait in memory, up to `held_limit` updates.
+    """
+
+    def __init__(self, store: CallStore, spool: Spool | None = None, *, batch: int = 2000,
+                 retry_seconds: float = 1.0, held_limit: int = 200_000):
         self.store = store
+        self.spool = spool
         self.batch = batch
         self.retry_seconds = retry_seconds
+        self.held_limit = held_limit
+        self._held: deque[Update] = deque()
+        self._dropped = 0
+        self._next_attempt = 0.0
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="bereik-store-writer", daemon=True)
         self._thread.start()
+
+    @property
+    def behind(self) -> bool:
+        """Whether updates wait for the store (in the spool or in memory)."""
+        return bool(self._held) or bool(self.spool)
 
     def put(self, update: Update) -> None:
         self._queue.put(update)
@@ -51,6 +69,7 @@ class StoreWriter:
         self._queue.put(job)
 
     def flush(self, timeout: float = 30.0) -> None:
+        """Wait until what was put is in the store or, when the store is unavailable, in the spool."""
         done = threading.Event()
         self._queue.put(done)
         if not done.wait(timeout):
@@ -59,10 +78,17 @@ class StoreWriter:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join()
+        if self._held:
+            log.error("bereik stops with %d call updates neither in the store nor in the spool; they are lost",
+                      len(self._held))
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=self.retry_seconds if self.behind else None)
+            except queue.Empty:
+                self._catch_up()
+                continue
             pending: list[Update] = []
             signals: list = []
             stop = False
@@ -79,7 +105,7 @@ class StoreWriter:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            self._write(pending)
+            self._write(pending, force=stop)
             for signal in signals:
                 if isinstance(signal, threading.Event):
                     signal.set()
@@ -88,14 +114,63 @@ class StoreWriter:
             if stop:
                 return
 
-    def _write(self, pending: list[Update]) -> None:
-        while pending:
+    def _write(self, pending: list[Update], force: bool = False) -> None:
+        if self.behind and not self._catch_up(force):
+            self._defer(pending)
+            return
+        if not pending:
+            return
+        try:
+            self.store.write(pending)
+        except Exception as error:
+            log.warning("the call-record store refused %d updates (%s); they wait until it is back",
+                        len(pending), error)
+            self._next_attempt = time.monotonic() + self.retry_seconds
+            self._defer(pending)
+
+    def _catch_up(self, force: bool = False) -> bool:
+        if not force and time.monotonic() < self._next_attempt:
+            return False
+        self._next_attempt = time.monotonic() + self.retry_seconds
+        self._spool_held()
+        try:
+            if self.spool:
+                log.info("wrote %d spooled batches of call updates to the store", self.spool.replay_into(self.store))
+            if self._held:
+                self.store.write(list(self._held))
+                self._held.clear()
+                log.info("wrote the call updates held in memory to the store")
+        except Exception as error:
+            log.debug("the call-record store is still unavailable: %s", error)
+            return False
+        return True
+
+    def _defer(self, pending: list[Update]) -> None:
+        if not pending:
+            return
+        if self.spool is not None and not self._held:
             try:
-                self.store.write(pending)
+                self.spool.append(pending)
                 return
-            except Exception:
-                log.exception("writing %d call updates failed; retrying", len(pending))
-                time.sleep(self.retry_seconds)
+            except OSError as error:
+                log.error("cannot write the call-record spool %s either (%s); call updates wait in memory, "
+                          "lost if bereik stops before the store or the spool is back", self.spool.path, error)
+        self._held.extend(pending)
+        excess = len(self._held) - self.held_limit
+        if excess > 0:
+            for _ in range(excess):
+                self._held.popleft()
+            self._dropped += excess
+            log.error("call updates held in memory exceed %d; %d dropped so far", self.held_limit, self._dropped)
+
+    def _spool_held(self) -> None:
+        """Move updates held in memory to the spool once it has room again."""
+        if self._held and self.spool is not None:
+            try:
+                self.spool.append(list(self._held))
+            except OSError:
+                return
+            self._held.clear()
 
     def _job(self, job: Callable[[CallStore], object]) -> None:
         try:
@@ -115,8 +190,13 @@ class Recorder:
         agent_names: Mapping[str, str] = {},
         retention_days: int = 400,
         clock: Callable[[], float] = time.time,
+        spool: Spool | None = None,
+        retry_seconds: float = 1.0,
     ):
+        """`spool`: where records wait while the store is unavailable; `retry_seconds`: how often it is tried."""
         self.store = store
+        self.spool = spool
+        self.retry_seconds = retry_seconds
         self.zone = zone
         self.front_numbers = front_numbers
         self.cel_path = cel_path
@@ -139,11 +219,17 @@ class Recorder:
         ami.on_login(lambda: self.reconcile(ami))
 
     def start(self) -> None:
-        """Pick up the calls left open by the previous run, purge old records, start writing."""
-        for journey in self.store.open_journeys(since=self.clock() - DAY):
-            self.book.journeys[journey.call_id] = journey
-            self._written[journey.call_id] = {(s.what, s.at) for s in journey.steps}
-        self.writer = StoreWriter(self.store)
+        """Write what the previous run spooled, pick up the calls it left open, purge old records, start writing."""
+        try:
+            if self.spool:
+                log.info("wrote %d batches of call updates spooled by the previous run",
+                         self.spool.replay_into(self.store))
+            for journey in self.store.open_journeys(since=self.clock() - DAY):
+                self.book.journeys[journey.call_id] = journey
+                self._written[journey.call_id] = {(s.what, s.at) for s in journey.steps}
+        except Exception as error:  # sqlite3, psycopg or OS errors alike: routing must start regardless
+            log.error("the call-record store is unavailable at start (%s); records wait until it is back", error)
+        self.writer = StoreWriter(self.store, self.spool, retry_seconds=self.retry_seconds)
         self.writer.call(lambda store: store.purge(self.clock() - self.retention_days * DAY))
 
     def close(self) -> None:

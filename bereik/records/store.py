@@ -91,6 +91,9 @@ class CallStore(ABC):
 
     def _connection(self) -> Any:
         connection = getattr(self._local, "connection", None)
+        if connection is not None and self._broken(connection):
+            self._forget(connection)  # a read that failed on it already told the reader
+            connection = None
         if connection is None:
             connection = self._local.connection = self._connect()
             with self._lock:
@@ -109,11 +112,26 @@ class CallStore(ABC):
             def __exit__(self, kind, *_):
                 if kind is None:
                     self.connection.commit()
+                elif store._broken(self.connection):
+                    store._forget(self.connection)  # the next write connects again (PostgreSQL restarted)
                 else:
                     self.connection.rollback()
-                self.cursor.close()
+                    self.cursor.close()
 
         return _Tx()
+
+    def _broken(self, connection: Any) -> bool:
+        return False
+
+    def _forget(self, connection: Any) -> None:
+        with self._lock:
+            if connection in self._connections:
+                self._connections.remove(connection)
+        self._local.connection = None
+        try:
+            connection.close()
+        except Exception:
+            pass  # already lost
 
     def write(self, updates: Iterable[Update]) -> None:
         """Write a batch in one transaction; safe to repeat."""
@@ -191,14 +209,16 @@ class CallStore(ABC):
 
 
 class SqliteStore(CallStore):
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, busy_seconds: float = 5.0):
+        """`busy_seconds`: how long a write waits for a lock before it fails (and the recorder spools)."""
         self.path = Path(path)
+        self.busy_seconds = busy_seconds
         self.path.parent.mkdir(parents=True, exist_ok=True)
         super().__init__()
 
     def _connect(self) -> sqlite3.Connection:
         # check_same_thread off only for close(); each thread otherwise uses its own connection.
-        connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        connection = sqlite3.connect(self.path, timeout=self.busy_seconds, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")  # durable across a crash of bereik; WAL keeps it consistent
         return connection
@@ -218,6 +238,9 @@ class PostgresStore(CallStore):
         import psycopg
 
         return psycopg.connect(self.dsn)
+
+    def _broken(self, connection) -> bool:
+        return connection.broken or connection.closed
 
     def _stream(self, query: str, parameters: tuple) -> Iterator[tuple]:
         # A server-side cursor: a month of a million calls never sits in memory at once.

@@ -45,14 +45,21 @@ class Cluster:
             user = pwd.getpwnam("postgres")
             os.chown(self.directory, user.pw_uid, user.pw_gid)
             self._prefix = ["runuser", "-u", "postgres", "--"]
-        data = self.directory / "data"
-        self._run([str(self.bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+        self._run([str(self.bin_dir / "initdb"), "-D", str(self.directory / "data"), "-U", "postgres", "-A", "trust",
                    "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"])
-        self._run([str(self.bin_dir / "pg_ctl"), "-D", str(data), "-l", str(self.directory / "log"), "-w",
-                   "-t", str(int(timeout)), "-o",
+        self.resume(timeout)
+        return self
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data: PostgreSQL down, as a fault."""
+        self._run([str(self.bin_dir / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "fast", "-w", "stop"])
+
+    def resume(self, timeout: float = 30.0) -> None:
+        """Start the server (again) on the same port and data."""
+        self._run([str(self.bin_dir / "pg_ctl"), "-D", str(self.directory / "data"), "-l", str(self.directory / "log"),
+                   "-w", "-t", str(int(timeout)), "-o",
                    f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} -c fsync=off",
                    "start"])
-        return self
 
     def stop(self) -> None:
         if self.directory is None:
