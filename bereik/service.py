@@ -22,6 +22,7 @@ from bereik.pbx.dialplan import AMI_USER
 from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
 from bereik.pbx.waiting import Announcer, OverflowObserver
+from bereik.privacy.job import RetentionJob
 from bereik.records.recorder import Recorder
 from bereik.records.spool import Spool
 from bereik.records.spool import default_directory as default_spool_directory
@@ -79,7 +80,6 @@ class Service:
         self.recorder = Recorder(
             self.store, config.zone, frozenset({config.number}), cel_path=config.records.asterisk_cel,
             agent_names={f"PJSIP/{a.extension}": a.name for a in config.agents},
-            retention_days=config.records.retention_days,
             spool=Spool(config.records.spool or default_spool_directory(config.records.store)),
         )
         self.recorder.attach(self.ami)
@@ -115,6 +115,9 @@ class Service:
             if config.console.users else None
         if self.console and not web_middlewares:
             self.web.app.middlewares.extend(self.console.wallboard_middlewares())
+        self.retention = RetentionJob(config, self.store, clock, secrets, self.callback_store, self.forwarding,
+                                      self.console.recordings_dir if self.console else None, now)
+        self._retaining: asyncio.Task | None = None
 
     def use_config(self, config: Config) -> None:
         """New calls follow `config` (a safe reload, bereik.admin.reload). FastAGI picks the handler per
@@ -125,11 +128,13 @@ class Service:
         self.direct = DirectHandler(config, prompts, self._clock, self.forwarding)
         self.callback = CallbackHandler(config, self.callback_store, prompts, self._clock, self.announcer.place_of)
         self.camp_on.config = config
+        self.retention.config = config
         self.agi.handlers.update({"entry": self.metrics.timed(self.entry), "direct": self.metrics.timed(self.direct),
                                   "callback": self.metrics.timed(self.callback)})
 
     async def start(self) -> None:
         self.recorder.start()  # before AMI: the first login reconciles the calls left open
+        self._retaining = asyncio.create_task(self.retention.run_periodically())  # at once, then hourly
         await self.web.start()
         log.info("wallboard on http://%s:%d/wallboard/", self.web.host, self.web.port)
         await self.agi.start()
@@ -143,6 +148,8 @@ class Service:
             log.warning("AMI not reachable yet at %s; calls are routed meanwhile", self.config.pbx.ami)
 
     async def stop(self) -> None:
+        if self._retaining:
+            self._retaining.cancel()
         self.announcer.close()
         self.camp_on.close()
         self.ami.close()

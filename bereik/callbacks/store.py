@@ -189,6 +189,12 @@ class CallbackStore:
                 (_utc(now),)).fetchone()
         return open_, late
 
+    def purge(self, before: dt.datetime) -> int:
+        """Delete notes handled before `before`, and notes never handled whose deadline was before it (retention)."""
+        with self._lock:
+            return self._db.execute("DELETE FROM callbacks WHERE COALESCE(done_at, due_at) < ?",
+                                    (_utc(before),)).rowcount
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -9,14 +9,11 @@ the name. No database is needed: the directory is the list, the YAML says who is
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from bereik.config.model import Console, ConsoleUser
-
-log = logging.getLogger(__name__)
 
 PREFIX = "bereik"
 FILE_NAME = re.compile(r"^bereik-[0-9]{1,12}-([A-Za-z0-9._-]{1,64})\+([0-9]{8}T[0-9]{6})-[0-9A-Za-z.]{1,40}\.wav$")
@@ -70,14 +67,10 @@ def path_for(directory: Path, console: Console, listener: ConsoleUser, login: st
     return path if path.is_file() else None
 
 
-def purge(directory: Path, console: Console, now: dt.datetime) -> int:
-    """Delete recordings older than the retention period (by the moment in their name)."""
-    limit = (now - dt.timedelta(days=console.recording_retention_days)).replace(tzinfo=None)
-    removed = 0
-    for recording in _all(directory):
-        if recording.started < limit:
-            (directory / recording.name).unlink(missing_ok=True)
-            removed += 1
-    if removed:
-        log.info("deleted %d recording(s) past the retention period", removed)
-    return removed
+def stored(directory: Path) -> list[Recording]:
+    """Every recording in the directory, whoever it belongs to: for the retention job."""
+    return _all(directory)
+
+
+def delete(directory: Path, recording: Recording) -> None:
+    (directory / recording.name).unlink(missing_ok=True)

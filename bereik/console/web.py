@@ -56,7 +56,6 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 LOGIN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 AGENTS = frozenset({AGENT, TEAM_LEAD})  # team leads also take calls
-PURGE_SECONDS = 3600
 
 TEXTS = {
     "nl": {"title": "Console", "login": "Inloggen", "user": "Gebruikersnaam", "password": "Wachtwoord",
@@ -148,7 +147,6 @@ class Console:
         self.recordings_dir = Path(recordings_dir or self.settings.recordings_dir)
         self._runner: web.AppRunner | None = None
         self._sockets: set[web.WebSocketResponse] = set()
-        self._purging: asyncio.Future | None = None
         self.port = 0
 
     async def start(self) -> None:
@@ -157,12 +155,9 @@ class Console:
         await self._runner.setup()
         await web.TCPSite(self._runner, host, int(port)).start()
         self.port = self._runner.addresses[0][1]  # the real port when 0 was asked
-        self._purging = asyncio.ensure_future(self._purge_recordings())
         log.info("console on http://%s:%d/", host, self.port)
 
     async def close(self) -> None:
-        if self._purging:
-            self._purging.cancel()
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
@@ -171,14 +166,6 @@ class Console:
         # Open consoles would otherwise hold the shutdown for aiohttp's whole grace period.
         for socket in list(self._sockets):
             await socket.close(code=WSCloseCode.GOING_AWAY, message=b"bereik stops")
-
-    async def _purge_recordings(self) -> None:
-        while True:
-            try:
-                await asyncio.to_thread(recordings.purge, self.recordings_dir, self.settings, self.clock())
-            except OSError as problem:
-                log.warning("could not purge old recordings: %s", problem)
-            await asyncio.sleep(PURGE_SECONDS)
 
     def wallboard_middlewares(self) -> list:
         """The wallboard on its own port behind the console's login (cookies are per host, not port);

@@ -82,6 +82,13 @@ class ForwardingStore:
     def clear(self, person: str) -> bool:
         return self._db.execute("DELETE FROM forward WHERE person = ?", (person,)).rowcount > 0
 
+    def purge_ended(self, before: dt.datetime) -> int:
+        """Delete forwards that ended before `before` (retention). Times carry their own offsets, so they
+        are compared as times, not as text."""
+        ended = [f.person for f in self.all() if f.ends is not None and f.ends < before]
+        self._db.executemany("DELETE FROM forward WHERE person = ?", [(person,) for person in ended])
+        return len(ended)
+
     def all(self) -> list[Forward]:
         rows = self._db.execute("SELECT person, target, starts, ends, set_by FROM forward ORDER BY person")
         return [_forward(*row) for row in rows]

@@ -188,7 +188,6 @@ class Recorder:
         *,
         cel_path: Path | str | None = None,
         agent_names: Mapping[str, str] = {},
-        retention_days: int = 400,
         clock: Callable[[], float] = time.time,
         spool: Spool | None = None,
         retry_seconds: float = 1.0,
@@ -201,7 +200,6 @@ class Recorder:
         self.front_numbers = front_numbers
         self.cel_path = cel_path
         self.agent_names = dict(agent_names)
-        self.retention_days = retention_days
         self.clock = clock
         self.book = JourneyBook()
         self.writer: StoreWriter | None = None
@@ -219,7 +217,7 @@ class Recorder:
         ami.on_login(lambda: self.reconcile(ami))
 
     def start(self) -> None:
-        """Write what the previous run spooled, pick up the calls it left open, purge old records, start writing."""
+        """Write what the previous run spooled, pick up the calls it left open, start writing (retention: bereik.privacy.job)."""
         try:
             if self.spool:
                 log.info("wrote %d batches of call updates spooled by the previous run",
@@ -230,7 +228,6 @@ class Recorder:
         except Exception as error:  # sqlite3, psycopg or OS errors alike: routing must start regardless
             log.error("the call-record store is unavailable at start (%s); records wait until it is back", error)
         self.writer = StoreWriter(self.store, self.spool, retry_seconds=self.retry_seconds)
-        self.writer.call(lambda store: store.purge(self.clock() - self.retention_days * DAY))
 
     def close(self) -> None:
         if self.writer:

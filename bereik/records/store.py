@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -57,9 +57,30 @@ _DDL = [
     "CREATE TABLE IF NOT EXISTS steps ("
     " call_id TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, what TEXT NOT NULL, detail TEXT NOT NULL,"
     " PRIMARY KEY (call_id, what, at))",
+    # Administrative acts (bereik.audit): who did what, when, from where; never a personal number.
+    "CREATE TABLE IF NOT EXISTS audit ("
+    " at DOUBLE PRECISION NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,"
+    " source TEXT NOT NULL, detail TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
 ]
 
+
+class AuditRow(NamedTuple):
+    at: float  # epoch seconds
+    actor: str  # a login, "cli" or "bereik"
+    action: str
+    target: str
+    source: str  # where from: an address, the command line, a signal
+    detail: str  # JSON
+
+
 _CALL_COLUMNS = (*COLUMNS, "extra")
+
+
+def _without_name(extra: str | None) -> str:
+    more = json.loads(extra or "{}")
+    more.pop("caller_name", None)
+    return json.dumps(more, ensure_ascii=False)
 
 
 def _db_value(value: Any) -> Any:
@@ -199,6 +220,50 @@ class CallStore(ABC):
                            (before,))
             cursor.execute(f"DELETE FROM calls WHERE started_at < {p}", (before,))
             return cursor.rowcount
+
+    def pseudonymise(self, before: float, pseudonym: Callable[[str], str], prefix: str) -> int:
+        """Replace the caller number (and drop the caller's name) of calls that started before `before`
+        by `pseudonym(number)`; numbers already starting with `prefix` are left alone. The number of calls changed."""
+        p = self.placeholder
+        with self._transaction() as cursor:
+            cursor.execute(f"SELECT call_id, caller, extra FROM calls WHERE started_at < {p} AND caller <> ''"
+                           f" AND caller NOT LIKE {p}", (before, prefix + "%"))
+            changes = [(pseudonym(caller), _without_name(extra), call_id) for call_id, caller, extra in cursor.fetchall()]
+            if changes:
+                cursor.executemany(f"UPDATE calls SET caller = {p}, extra = {p} WHERE call_id = {p}", changes)
+        return len(changes)
+
+    def add_audit(self, rows: Iterable[AuditRow]) -> None:
+        p = self.placeholder
+        with self._transaction() as cursor:
+            cursor.executemany(f"INSERT INTO audit (at, actor, action, target, source, detail)"
+                               f" VALUES ({p}, {p}, {p}, {p}, {p}, {p})", list(rows))
+
+    def audit(self, start: float, end: float, limit: int = 1000) -> list[AuditRow]:
+        """Audit entries in [start, end), newest first."""
+        p = self.placeholder
+        with self._transaction() as cursor:
+            cursor.execute(f"SELECT at, actor, action, target, source, detail FROM audit"
+                           f" WHERE at >= {p} AND at < {p} ORDER BY at DESC LIMIT {p}", (start, end, limit))
+            return [AuditRow._make(row) for row in cursor.fetchall()]
+
+    def purge_audit(self, before: float) -> int:
+        with self._transaction() as cursor:
+            cursor.execute(f"DELETE FROM audit WHERE at < {self.placeholder}", (before,))
+            return cursor.rowcount
+
+    def claim_server(self, server: str, instance: str, now: float, seconds: float, home: bool) -> str:
+        """Claim the writing of `server`'s calls for `seconds`: its home bereik always gets it, another
+        only when the claim lapsed (its holder stopped renewing). Returns who holds it now."""
+        p = self.placeholder
+        with self._transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO server_writers (server, instance, until) VALUES ({p}, {p}, {p})"
+                f" ON CONFLICT (server) DO UPDATE SET instance = excluded.instance, until = excluded.until"
+                f" WHERE server_writers.instance = excluded.instance OR server_writers.until < {p} OR {p}",
+                (server, instance, now + seconds, now, home))
+            cursor.execute(f"SELECT instance FROM server_writers WHERE server = {p}", (server,))
+            return cursor.fetchone()[0]
 
     def close(self) -> None:
         with self._lock:

@@ -23,7 +23,7 @@ STEPS = ["entered", "answered", "queued", "agent_answered", "hung_up", "agent_co
 
 
 def recorder_for(store, spool) -> Recorder:
-    recorder = Recorder(store, ZONE, FRONT, retention_days=3650, clock=lambda: MONDAY_10 + 3600,
+    recorder = Recorder(store, ZONE, FRONT, clock=lambda: MONDAY_10 + 3600,
                         spool=spool, retry_seconds=0.05)
     recorder.start()
     return recorder

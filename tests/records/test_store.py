@@ -14,7 +14,7 @@ MONDAY_10 = 1795424400.0  # 2026-11-23 10:00 Amsterdam
 
 
 def recorded(store, events):
-    recorder = Recorder(store, ZONE, FRONT, retention_days=3650, clock=lambda: MONDAY_10 + 3600)
+    recorder = Recorder(store, ZONE, FRONT, clock=lambda: MONDAY_10 + 3600)
     recorder.start()
     for event in events:
         recorder.apply(event)
@@ -80,14 +80,6 @@ def test_retention_deletes_old_calls_and_their_steps(store):
 
     assert store.purge(MONDAY_10 - 400 * 86400) == 1
     assert store.journey("old") is None and store.journey("new") is not None
-
-
-def test_the_recorder_purges_on_start(store):
-    recorded(store, front_office_call("old", MONDAY_10 - 500 * 86400, wait=5))
-    recorder = Recorder(store, ZONE, FRONT, retention_days=400, clock=lambda: MONDAY_10)
-    recorder.start()
-    recorder.close()
-    assert store.count() == 0
 
 
 def direct(call_id, steps):

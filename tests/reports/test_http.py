@@ -13,7 +13,7 @@ async def test_a_month_as_json_and_html_and_a_clear_error_for_a_bad_period(tmp_p
     from bereik.records.recorder import Recorder
 
     store = SqliteStore(tmp_path / "calls.sqlite3")
-    recorder = Recorder(store, CONFIG.zone, frozenset({CONFIG.number}), retention_days=3650)
+    recorder = Recorder(store, CONFIG.zone, frozenset({CONFIG.number}))
     recorder.start()
     for journey in month_of_calls()[:200]:
         recorder.record(journey)

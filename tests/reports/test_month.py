@@ -73,7 +73,7 @@ def month_of_calls() -> list[Journey]:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Report:
     store = SqliteStore(tmp_path_factory.mktemp("month") / "calls.sqlite3")
-    recorder = Recorder(store, ZONE, frozenset({CONFIG.number}), retention_days=3650)
+    recorder = Recorder(store, ZONE, frozenset({CONFIG.number}))
     recorder.start()
     for journey in month_of_calls():
         recorder.record(journey)
@@ -195,7 +195,7 @@ def test_bereik_report_writes_the_month_from_the_store_in_the_yaml(report, tmp_p
     from bereik.cli import main
 
     store = SqliteStore(tmp_path / "calls.sqlite3")
-    recorder = Recorder(store, ZONE, frozenset({CONFIG.number}), retention_days=3650)
+    recorder = Recorder(store, ZONE, frozenset({CONFIG.number}))
     recorder.start()
     for journey in month_of_calls()[:100]:
         recorder.record(journey)

@@ -1,0 +1,75 @@
+"""The audit log of administrative acts: forwarding changes, recordings played, configuration reloads, console logins.
+
+Kept in the call-record store (SQLite or PostgreSQL), beside the records it is about, for
+privacy.audit_retention_days. An entry names who, what, when and from where; the detail never
+holds a personal number in full (a forward to a mobile says "mobile", not the number).
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bereik.records.store import AuditRow, CallStore
+
+FORWARD_SET = "forwarding_set"
+FORWARD_CLEARED = "forwarding_cleared"
+RECORDING_PLAYED = "recording_played"
+CONFIG_RELOADED = "config_reloaded"
+CONFIG_REFUSED = "config_reload_refused"
+CONSOLE_LOGIN = "console_login"
+
+# What an administrator reads in `bereik audit` and on the console's audit page.
+ACTIONS = {
+    "nl": {FORWARD_SET: "doorschakeling ingesteld", FORWARD_CLEARED: "doorschakeling opgeheven",
+           RECORDING_PLAYED: "opname beluisterd", CONFIG_RELOADED: "configuratie opnieuw geladen",
+           CONFIG_REFUSED: "configuratie geweigerd", CONSOLE_LOGIN: "ingelogd op de console"},
+    "en": {FORWARD_SET: "forwarding set", FORWARD_CLEARED: "forwarding cleared",
+           RECORDING_PLAYED: "recording played", CONFIG_RELOADED: "configuration reloaded",
+           CONFIG_REFUSED: "configuration refused", CONSOLE_LOGIN: "logged in to the console"},
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: float
+    actor: str
+    action: str
+    target: str
+    source: str
+    detail: dict[str, str]
+
+    def as_dict(self, zone: ZoneInfo) -> dict:
+        return {"at": dt.datetime.fromtimestamp(self.at, zone).isoformat(timespec="seconds"), "actor": self.actor,
+                "action": self.action, "target": self.target, "source": self.source, "detail": self.detail}
+
+    def line(self, zone: ZoneInfo, language: str) -> str:
+        when = dt.datetime.fromtimestamp(self.at, zone).strftime("%Y-%m-%d %H:%M:%S")
+        what = ACTIONS[language].get(self.action, self.action)
+        detail = ", ".join(f"{k}={v}" for k, v in sorted(self.detail.items()))
+        return "  ".join(part for part in (when, self.actor, what, self.target, f"({self.source})", detail) if part)
+
+
+class AuditLog:
+    """Writes are synchronous and small (one row); from the event loop use `add`, which runs in a thread."""
+
+    def __init__(self, store: CallStore, now: Callable[[], float] = time.time):
+        self.store, self.now = store, now
+
+    def record(self, actor: str, action: str, target: str = "", source: str = "", **detail: object) -> Entry:
+        entry = Entry(self.now(), actor or "?", action, target, source, {k: str(v) for k, v in detail.items()})
+        self.store.add_audit([AuditRow(entry.at, entry.actor, entry.action, entry.target, entry.source,
+                                       json.dumps(entry.detail, ensure_ascii=False, sort_keys=True))])
+        return entry
+
+    async def add(self, actor: str, action: str, target: str = "", source: str = "", **detail: object) -> Entry:
+        return await asyncio.to_thread(self.record, actor, action, target, source, **detail)
+
+    def entries(self, since: float, until: float = float("inf"), limit: int = 1000) -> list[Entry]:
+        """Newest first."""
+        return [Entry(r.at, r.actor, r.action, r.target, r.source, json.loads(r.detail))
+                for r in self.store.audit(since, until, limit)]
