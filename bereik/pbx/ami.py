@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from panoramisk import Manager
+
+from bereik.pbx.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +57,26 @@ def plain_event(message: Any) -> AmiEvent:
 
 class AmiClient:
     def __init__(self, host: str, port: int, username: str, secret: str,
-                 action_timeout: float = DEFAULT_ACTION_TIMEOUT, reconnect_seconds: int = 2):
+                 action_timeout: float = DEFAULT_ACTION_TIMEOUT, backoff: Backoff = Backoff(),
+                 jitter: Callable[[], float] = random.random):
+        """`backoff`: the wait before each reconnect; `jitter()`: a fraction in [0, 1) that spreads it."""
         self.action_timeout = action_timeout
+        self.backoff = backoff
+        self._jitter = jitter
+        self._attempt = 0
+        self._closed = False
         self._event_callbacks: dict[str, list[EventCallback]] = defaultdict(list)
         self._login_callbacks: list[LoginCallback] = []
         self._logged_in = asyncio.Event()
         self._manager = Manager(
             host=host, port=port, username=username, secret=secret,
-            ping_delay=10, ping_interval=10, reconnect_timeout=reconnect_seconds,
+            ping_delay=10, ping_interval=10, reconnect_timeout=0,
             on_login=self._on_login, on_disconnect=self._on_disconnect,
             forgetable_actions=("ping", "login"),
         )
+        # panoramisk retries through self.connect, waiting reconnect_timeout after a try that
+        # fails or a connection that is lost: each try sets the wait that follows it.
+        self._manager.connect = self._try_connect
         self._manager.register_event("*", self._dispatch)
 
     @property
@@ -85,6 +97,7 @@ class AmiClient:
 
     def close(self) -> None:
         # panoramisk reconnects when the connection is lost; closing must not.
+        self._closed = True
         self._manager.connection_lost = lambda exc: None
         self._manager.close()
         self._logged_in.clear()
@@ -116,8 +129,17 @@ class AmiClient:
             except Exception:
                 log.exception("AMI event callback failed on %s", event.get("Event"))
 
+    def _try_connect(self) -> asyncio.Task | None:
+        if self._closed:
+            return None  # a retry scheduled before close()
+        self._manager.reconnect_timeout = self.backoff.delay(self._attempt, self._jitter())
+        self._attempt += 1
+        return Manager.connect(self._manager)
+
     def _on_login(self, manager: Manager) -> None:
         log.info("AMI logged in")
+        self._attempt = 0
+        self._manager.reconnect_timeout = self.backoff.delay(0, self._jitter())
         self._logged_in.set()
         for callback in self._login_callbacks:
             asyncio.ensure_future(self._run_login_callback(callback))
@@ -129,5 +151,6 @@ class AmiClient:
             log.exception("re-reading state after AMI login failed")
 
     def _on_disconnect(self, manager: Manager, exc: Exception | None) -> None:
-        log.warning("AMI connection lost; reconnecting")
+        log.warning("AMI connection lost; reconnecting in %.1f s, then less and less often",
+                    self._manager.reconnect_timeout)
         self._logged_in.clear()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bereik.pbx.ami import AmiClient
+from bereik.pbx.backoff import Backoff
 from bereik.presence.absence import AbsenceStore
 from bereik.presence.directory import DirectoryIndex, Person
 from bereik.presence.merge import SourceStatus
@@ -36,7 +37,7 @@ class OneManDirectory:
 async def presence(asterisk, tmp_path):
     instance = asterisk(MINIMAL)
     login = instance.ami
-    ami = AmiClient(login.host, login.port, login.username, login.secret, reconnect_seconds=1)
+    ami = AmiClient(login.host, login.port, login.username, login.secret, backoff=Backoff(first=1, cap=1))
     phone = PhoneWatcher(ami, now)
     store = AbsenceStore(tmp_path / "absence.sqlite", now)
     await store.open()

@@ -4,6 +4,7 @@ import asyncio
 import pytest
 
 from bereik.pbx.ami import AmiClient, AmiError, plain_event
+from bereik.pbx.backoff import Backoff
 
 
 class RecordedAmi:
@@ -14,12 +15,18 @@ class RecordedAmi:
         self.received: list[dict[str, str]] = []
         self.logins = 0
         self.writers: list[asyncio.StreamWriter] = []
+        self.hanging_up = False  # like an Asterisk still starting: accept, then close at once
+        self.hung_up = 0
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         return self.server.sockets[0].getsockname()[1]
 
     async def _serve(self, reader, writer):
+        if self.hanging_up:
+            self.hung_up += 1
+            writer.close()
+            return
         self.writers.append(writer)
         writer.write(b"Asterisk Call Manager/9.0.0\r\n")
         while True:
@@ -68,7 +75,8 @@ async def ami():
     server = RecordedAmi({"QueueSummary": QUEUE_SUMMARY, "Atxfer": ATXFER_QUEUED, "Hangup": ERROR,
                           "Ping": "Response: Success\r\nPing: Pong\r\nActionID: {id}\r\n\r\n"})
     port = await server.start()
-    client = AmiClient("127.0.0.1", port, "bereik", "s3cret-s3cret-s3cret", action_timeout=2, reconnect_seconds=0)
+    client = AmiClient("127.0.0.1", port, "bereik", "s3cret-s3cret-s3cret", action_timeout=2,
+                       backoff=Backoff(first=0, cap=0))
     yield server, client
     client.close()
     await server.close()
@@ -154,6 +162,30 @@ async def test_state_is_re_read_after_every_login_including_reconnects(ami):
         await asyncio.sleep(0.02)
     assert server.logins == 2
     assert summaries == ["1", "1"]
+
+
+async def test_an_asterisk_that_keeps_hanging_up_is_tried_less_and_less_often_then_logged_in_again(ami):
+    """The client backs off rather than knocking in a tight loop, and logs in once Asterisk answers."""
+    server, client = ami
+    client.backoff = Backoff(first=0.05, cap=0.4)
+    client._jitter = lambda: 0.0  # waits of 0.025, 0.05, 0.1, 0.2, 0.2, ... s
+    summaries = []
+
+    async def reread():
+        summaries.append((await client.action("QueueSummary"))[1]["Callers"])
+
+    client.on_login(reread)
+    await client.connect()
+    server.hanging_up = True
+    server.drop_connections()
+    await asyncio.sleep(1.0)
+    assert 3 <= server.hung_up <= 9, f"{server.hung_up} tries in a second"
+    server.hanging_up = False
+    for _ in range(100):
+        if len(summaries) >= 2:
+            break
+        await asyncio.sleep(0.02)
+    assert server.logins == 2 and summaries == ["1", "1"], "logged in again and re-read the state"
 
 
 def test_plain_event_keeps_the_last_of_repeated_headers():
