@@ -7,6 +7,7 @@ QueueStatus's answer, so events missed while disconnected leave nothing stale.
 """
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from bereik.routing.estimate import HandledCall, QueueSnapshot
 # app_queue's member Status: AST_DEVICE_* (include/asterisk/devicestate.h).
 NOT_INUSE, INVALID, UNAVAILABLE = "1", "4", "5"
 RECENT_CALLS = 200
+LATEST_TIMESTAMP = 32_503_680_000.0  # the year 3000: far beyond any real event, well within a datetime
 
 
 @dataclass
@@ -56,7 +58,7 @@ class QueueState:
         if event.get("Queue") != self.queue:
             return None
         name = event.get("Event", "")
-        at = float(event.get("Timestamp") or now)
+        at = event_time(event, now)
         if name == "QueueCallerJoin":
             self._join(event, at)
         elif name in ("QueueCallerLeave", "QueueCallerAbandon"):
@@ -66,7 +68,7 @@ class QueueState:
         elif name == "QueueMemberRemoved":
             self.members.pop(_interface(event), None)
         elif name == "AgentComplete":
-            self.handled.append(HandledCall(at, float(event.get("TalkTime") or 0), self.wrapup_seconds))
+            self.handled.append(HandledCall(at, number(event.get("TalkTime"), 0), self.wrapup_seconds))
         else:
             return None
         return name
@@ -81,8 +83,8 @@ class QueueState:
             if reply.get("Event") == "QueueMember":
                 self._member(reply)
             elif reply.get("Event") == "QueueEntry":
-                callers.append((int(reply.get("Position") or 0), Caller(
-                    reply.get("Channel", ""), reply.get("Uniqueid", ""), now - float(reply.get("Wait") or 0),
+                callers.append((number(reply.get("Position"), 0), Caller(
+                    reply.get("Channel", ""), reply.get("Uniqueid", ""), now - number(reply.get("Wait"), 0),
                     caller_number=reply.get("CallerIDNum", ""))))
         known = {c.channel: c for c in self.callers}
         # A caller already known keeps its topic; QueueEntry carries no channel variables.
@@ -114,7 +116,7 @@ class QueueState:
                         event.get(f"ChanVariable({var.TOPIC})", ""), event.get("CallerIDNum", ""))
         self.callers = [c for c in self.callers if c.channel != caller.channel]
         # A caller put back at its place (Queue()'s position argument) joins mid-line.
-        index = max(0, min(int(event.get("Position") or len(self.callers) + 1) - 1, len(self.callers)))
+        index = max(0, min(int(number(event.get("Position"), len(self.callers) + 1)) - 1, len(self.callers)))
         self.callers.insert(index, caller)
 
     def _member(self, event: dict[str, str]) -> None:
@@ -123,6 +125,21 @@ class QueueState:
         member.status = event.get("Status", member.status)
         member.paused = event.get("Paused", "1" if member.paused else "0") == "1"
         member.in_call = event.get("InCall", "1" if member.in_call else "0") == "1"
+
+
+def number(text: str | None, fallback: float) -> float:
+    """A number from an AMI header; `fallback` when it is missing, unreadable, infinite or NaN."""
+    try:
+        value = float(text or fallback)
+    except ValueError:
+        return fallback
+    return value if math.isfinite(value) else fallback
+
+
+def event_time(event: dict[str, str], fallback: float | None) -> float | None:
+    """An event's Timestamp in epoch seconds; `fallback` when missing or beyond what a datetime holds."""
+    at = number(event.get("Timestamp"), math.nan)
+    return at if 0 < at < LATEST_TIMESTAMP else fallback
 
 
 def _interface(event: dict[str, str]) -> str:
