@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import getpass
 import json
 import logging
 import shlex
@@ -85,6 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     forward_list.add_argument("file")
     for sub in (forward_set, forward_clear, forward_list):
         sub.add_argument("--db", type=Path, help="default: back_office.forwarding_store in the YAML")
+    for sub in (forward_set, forward_clear):
+        sub.add_argument("--store", help="the call-record store that keeps the audit log (default: records.store)")
+
+    audit = commands.add_parser("audit", help="the audit log of administrative acts, newest first")
+    audit.add_argument("file")
+    audit.add_argument("--days", type=int, default=30, help="how far back (default: 30 days)")
+    audit.add_argument("--store", help="the call-record store (default: records.store in the YAML)")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
 
     report = commands.add_parser("report", help="write the reachability report of a month or period "
                                  "(HTML with charts, CSV, JSON)")
@@ -213,6 +222,7 @@ def _prompts(args) -> int:
 
 
 def _run(args) -> int:
+    from bereik.privacy.job import pseudonym_key
     from bereik.service import pretend_clock, run
 
     handler = logging.StreamHandler()
@@ -221,6 +231,7 @@ def _run(args) -> int:
     config = _config_for_server(args)
     secrets = Secrets.load(args.secrets)
     secrets.get("BEREIK_AMI_SECRET")  # refuse to start with a missing or sample secret
+    pseudonym_key(config, secrets)  # likewise the pseudonym key, unless pseudonymisation is off
     clock = pretend_clock(config, args.pretend_time) if args.pretend_time else None
     asyncio.run(run(config, secrets, args.sounds, clock, source=Path(args.file), asterisk_dir=args.asterisk_config,
                     reload_command=shlex.split(args.reload_command) if args.reload_command else None))
@@ -228,6 +239,7 @@ def _run(args) -> int:
 
 
 def _forward(args) -> int:
+    from bereik import audit
     from bereik.forwarding.store import ForwardingError, ForwardingStore
 
     config = load_config(args.file)
@@ -239,11 +251,13 @@ def _forward(args) -> int:
             forward = store.set(args.person, args.to, starts=local(args.starts) or now, ends=local(args.until),
                                 set_by=args.by)
             until = forward.ends.isoformat() if forward.ends else "cleared"
+            _audit(config, args, audit.FORWARD_SET, args.person, to=forward.target, until=until)
             print(f"{args.person} forwards to {forward.target} from {forward.starts.isoformat()} until {until}")
         elif args.forward_command == "clear":
             if not store.clear(args.person):
                 print(f"{args.person} has no forward", file=sys.stderr)
                 return 1
+            _audit(config, args, audit.FORWARD_CLEARED, args.person)
             print(f"{args.person}: forward removed")
         else:
             for forward in store.all():
@@ -256,6 +270,36 @@ def _forward(args) -> int:
         return 1
     finally:
         store.close()
+    return 0
+
+
+def _audit(config: Config, args, action: str, target: str, **detail: str) -> None:
+    from bereik.audit import AuditLog
+    from bereik.records.store import open_store
+
+    store = open_store(args.store or config.records.store)
+    try:
+        AuditLog(store).record(args.by if args.forward_command == "set" else "cli", action, target,
+                               f"cli ({getpass.getuser()})", **detail)
+    finally:
+        store.close()
+
+
+def _show_audit(args) -> int:
+    import time
+
+    from bereik.audit import AuditLog
+    from bereik.records.store import open_store
+
+    config = load_config(args.file)
+    store = open_store(args.store or config.records.store)
+    try:
+        entries = AuditLog(store).entries(since=time.time() - args.days * 86400)
+    finally:
+        store.close()
+    for entry in entries:
+        print(json.dumps(entry.as_dict(config.zone), ensure_ascii=False) if args.json
+              else entry.line(config.zone, config.language))
     return 0
 
 
@@ -294,7 +338,7 @@ def _secrets(args) -> int:
 
 
 _COMMANDS = {"check": _check, "schema": _schema, "diff": _diff, "import": _import, "freeswitch": _freeswitch, "esl": _esl, "dialplan": _dialplan, "prompts": _prompts,
-             "run": _run, "secrets": _secrets, "forward": _forward, "report": _report,
+             "run": _run, "secrets": _secrets, "forward": _forward, "report": _report, "audit": _show_audit,
              "simulate": simulation.run}
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import stat
 from pathlib import Path
 
 AMI_SECRET = "BEREIK_AMI_SECRET"
+# The key of caller pseudonyms in old call records (bereik.privacy): kept out of the store it protects.
+PSEUDONYM_SECRET = "BEREIK_PSEUDONYM_SECRET"
 # Secrets found in sample configurations and tutorials: refused outright.
 _SAMPLE_SECRETS = {"", "secret", "mysecret", "password", "changeme", "admin", "amp111", "1234"}
 _MIN_LENGTH = 16
@@ -59,9 +61,10 @@ class Secrets:
 
 
 def write_new_secrets_file(path: str | Path) -> Path:
-    """A fresh secrets file with a random AMI secret, readable by its owner only."""
+    """A fresh secrets file with a random AMI secret and pseudonym key, readable by its owner only."""
     path = Path(path)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as file:
         file.write(f"{AMI_SECRET}={random_tokens.token_urlsafe(24)}\n")
+        file.write(f"{PSEUDONYM_SECRET}={random_tokens.token_urlsafe(32)}\n")
     return path

@@ -11,12 +11,22 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bereik import audit
+from bereik.audit import AuditLog
 from bereik.forwarding.store import ForwardingError, ForwardingStore
+from bereik.presence.http import USER
 
 Clock = Callable[[], dt.datetime]
 
 
-def forwarding_routes(store: ForwardingStore, clock: Clock, prefix: str = "/forwarding") -> list[web.RouteDef]:
+def forwarding_routes(store: ForwardingStore, clock: Clock, log: AuditLog,
+                      prefix: str = "/forwarding") -> list[web.RouteDef]:
+    """Every change is written to the audit log: by the console's logged-in user when mounted behind
+    its login, else by the `set_by` the caller gives, from the request's address."""
+
+    def actor(request: web.Request, named: str = "") -> str:
+        return request.get(USER) or named or "http"
+
     async def listed(request: web.Request) -> web.Response:
         now = clock()
         return web.json_response([{**f.as_dict(), "in_force": f.in_force(now)} for f in store.all()])
@@ -32,10 +42,14 @@ def forwarding_routes(store: ForwardingStore, clock: Clock, prefix: str = "/forw
                                 ends=_moment(body.get("until")), set_by=body["set_by"])
         except (ForwardingError, ValueError) as error:
             return web.json_response({"error": str(error)}, status=422)
+        await log.add(actor(request, body["set_by"]), audit.FORWARD_SET, forward.person, f"http {request.remote}",
+                      to=forward.target, until=forward.ends.isoformat() if forward.ends else "cleared")
         return web.json_response(forward.as_dict())
 
     async def delete(request: web.Request) -> web.Response:
         if store.clear(request.match_info["extension"]):
+            await log.add(actor(request), audit.FORWARD_CLEARED, request.match_info["extension"],
+                          f"http {request.remote}")
             return web.Response(status=204)
         return web.json_response({"error": "no forward for this extension"}, status=404)
 

@@ -17,11 +17,10 @@ from bereik.console import recordings
 from bereik.forwarding.store import ForwardingStore
 from bereik.privacy.retention import PSEUDONYM_PREFIX, cutoffs, expired_recordings, pseudonym
 from bereik.records.store import CallStore
-from bereik.secrets import SecretError, Secrets
+from bereik.secrets import PSEUDONYM_SECRET, SecretError, Secrets
 
 log = logging.getLogger(__name__)
 
-PSEUDONYM_SECRET = "BEREIK_PSEUDONYM_SECRET"
 INTERVAL_SECONDS = 3600
 
 

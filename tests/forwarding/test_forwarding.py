@@ -7,10 +7,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bereik.audit import FORWARD_CLEARED, FORWARD_SET, AuditLog
 from bereik.cli import main
 from bereik.config import load_config
 from bereik.forwarding.http import forwarding_routes
 from bereik.forwarding.store import ForwardingError, ForwardingStore
+from bereik.records.store import SqliteStore
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 CONFIG = load_config(EXAMPLE)
@@ -63,22 +65,30 @@ def test_a_forward_to_someone_who_forwards_is_a_hunt_group_in_disguise(store):
     assert store.set("301", "302", starts=FRIDAY, ends=None, set_by="x").target == "302"
 
 
-def test_the_cli_sets_lists_and_clears(tmp_path, capsys):
-    db = str(tmp_path / "f.sqlite3")
+def test_the_cli_sets_lists_and_clears_and_the_audit_log_says_who(tmp_path, capsys):
+    db, calls = str(tmp_path / "f.sqlite3"), str(tmp_path / "calls.sqlite3")
     assert main(["forward", "set", str(EXAMPLE), "301", "--to", "mobile", "--until", "2099-01-01T00:00",
-                 "--by", "eva", "--db", db]) == 0
+                 "--by", "eva", "--db", db, "--store", calls]) == 0
     assert "301 forwards to mobile" in capsys.readouterr().out
     assert main(["forward", "list", str(EXAMPLE), "--db", db]) == 0
     assert "301 -> mobile" in (listing := capsys.readouterr().out) and "in force, set by eva" in listing
-    assert main(["forward", "set", str(EXAMPLE), "311", "--to", "mobile", "--db", db]) == 1
+    assert main(["forward", "set", str(EXAMPLE), "311", "--to", "mobile", "--db", db, "--store", calls]) == 1
     assert "department 'wmo' allows only to: colleague" in capsys.readouterr().err
-    assert main(["forward", "clear", str(EXAMPLE), "301", "--db", db]) == 0
-    assert main(["forward", "clear", str(EXAMPLE), "301", "--db", db]) == 1
+    assert main(["forward", "clear", str(EXAMPLE), "301", "--db", db, "--store", calls]) == 0
+    assert main(["forward", "clear", str(EXAMPLE), "301", "--db", db, "--store", calls]) == 1
+    capsys.readouterr()
+
+    assert main(["audit", str(EXAMPLE), "--store", calls]) == 0
+    cleared, made = capsys.readouterr().out.splitlines()  # newest first; the refused forward is no act
+    assert "doorschakeling opgeheven  301  (cli (" in cleared
+    assert "eva  doorschakeling ingesteld  301" in made and "to=mobile" in made
+    assert "0612340301" not in made  # Eva's mobile number: "mobile", never the number
 
 
-async def test_the_http_api(store):
+async def test_the_http_api(store, tmp_path):
     app = web.Application()
-    app.add_routes(forwarding_routes(store, clock=lambda: MONDAY + dt.timedelta(hours=1)))
+    calls = SqliteStore(tmp_path / "calls.sqlite3")
+    app.add_routes(forwarding_routes(store, clock=lambda: MONDAY + dt.timedelta(hours=1), log=AuditLog(calls)))
     async with TestClient(TestServer(app)) as client:
         response = await client.put("/forwarding/301", json={"to": "302", "set_by": "teamlead",
                                                              "until": FRIDAY.isoformat()})
@@ -92,3 +102,7 @@ async def test_the_http_api(store):
         assert (await client.put("/forwarding/302", data=b"not json")).status == 422
         assert (await client.delete("/forwarding/301")).status == 204
         assert (await client.delete("/forwarding/301")).status == 404
+    cleared, made = AuditLog(calls).entries(0)
+    assert (made.actor, made.action, made.target, made.detail["to"]) == ("teamlead", FORWARD_SET, "301", "302")
+    assert (cleared.action, cleared.target, cleared.source) == (FORWARD_CLEARED, "301", "http 127.0.0.1")
+    calls.close()

@@ -13,12 +13,12 @@ from bereik.callbacks.store import CallbackStore, Note
 from bereik.config import load_config
 from bereik.console.recordings import touch_name
 from bereik.forwarding.store import ForwardingStore
-from bereik.privacy.job import PSEUDONYM_SECRET, RetentionJob
+from bereik.privacy.job import RetentionJob
 from bereik.privacy.retention import PSEUDONYM_PREFIX
 from bereik.records.recorder import Recorder
 from bereik.reports.figures import from_store
 from bereik.reports.schema import ReportRequest
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PSEUDONYM_SECRET, Secrets
 
 from ..reports.test_month import month_of_calls
 from .calls import front_office_call
