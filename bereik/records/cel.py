@@ -69,10 +69,11 @@ def cel_custom_conf() -> str:
     return f"[mappings]\n{FILE_NAME} => {mapping}\n"
 
 
-def read(path: Path | str, linkedids: Iterable[str]) -> list[CelRecord]:
-    """The CEL records of these calls; none when Asterisk wrote no log (yet)."""
+def read(path: Path | str, linkedids: Iterable[str], since: float | None = None) -> list[CelRecord]:
+    """The CEL records of these calls, and of every call that began at or after `since` (one that
+    began and ended while AMI was disconnected); none when Asterisk wrote no log (yet)."""
     wanted = set(linkedids)
-    if not wanted:
+    if not wanted and since is None:
         return []
     try:
         handle = open(path, newline="", encoding="utf-8", errors="replace")
@@ -82,10 +83,15 @@ def read(path: Path | str, linkedids: Iterable[str]) -> list[CelRecord]:
     records = []
     with handle:
         for row in csv.reader(handle):
-            if len(row) != len(FIELDS) or row[3] not in wanted:
+            if len(row) != len(FIELDS):
                 continue
             try:
-                records.append(CelRecord(row[0], float(row[1]), *row[2:]))
+                record = CelRecord(row[0], float(row[1]), *row[2:])
             except ValueError:
                 continue  # a line cut short by a crash
+            if since is not None and record.eventtype == "CHAN_START" and record.uniqueid == record.linkedid \
+                    and record.eventtime >= since:
+                wanted.add(record.linkedid)  # a call's first record comes before its others
+            if record.linkedid in wanted:
+                records.append(record)
     return records

@@ -49,7 +49,8 @@ def reconcile(
 ) -> list[Journey]:
     """Update `journeys` in place; return those that changed.
 
-    `live` are Status events (one per channel up at login). A journey bereik still
+    `live` are Status events (one per channel up at login); a call in `cel` that bereik
+    does not know and that is no longer up began and ended while bereik was away. A journey bereik still
     has open but whose caller channel is gone ended while bereik was away: CEL says
     when; without CEL it is closed at `now`, marked as such. `open_at_login`: the
     calls open when the login began; their gaps are filled even if AMI has
@@ -60,6 +61,12 @@ def reconcile(
         by_call[record.linkedid].append(record)
     up = {c.get("Uniqueid", ""): c for c in live if c.get("Uniqueid") and c.get("Uniqueid") == c.get("Linkedid")}
     created: set[str] = set()
+    for call_id, records in by_call.items():
+        start = next((r for r in records if r.uniqueid == call_id and r.eventtype == "CHAN_START"), None)
+        if call_id not in journeys and call_id not in up and start is not None:
+            # began and ended while bereik was away: CEL is all there is
+            journeys[call_id] = Journey(call_id, caller_number=start.caller, dialled=start.exten)
+            created.add(call_id)
     for call_id, channel in up.items():
         if call_id not in journeys:
             journey = Journey(call_id, caller_number=channel.get("CallerIDNum", ""),

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 DAY = 86400.0
 # Asterisk may report an agent's completion just after the caller's hang-up.
 KEEP_ENDED_SECONDS = 60.0
+# CEL and AMI stamp the same moment apart by a little; calls known already are not added twice.
+SEEN_MARGIN_SECONDS = 5.0
 
 
 class StoreWriter:
@@ -207,6 +209,7 @@ class Recorder:
         self._on_row: list[Callable[[CallRow], None]] = []
         self._ended: deque[tuple[float, str]] = deque()
         self._ended_at: set[str] = set()
+        self._last_event_at = 0.0  # Asterisk's clock: the newest event seen
 
     def on_row(self, callback: Callable[[CallRow], None]) -> None:
         """Call `callback(row)` with a call's summary each time it changes."""
@@ -239,6 +242,10 @@ class Recorder:
             self.writer.flush()
 
     def apply(self, event: dict[str, str]) -> Journey | None:
+        try:
+            self._last_event_at = max(self._last_event_at, float(event.get("Timestamp", 0)))
+        except ValueError:
+            pass
         journey = self.book.apply(event)
         if journey is not None:
             self.record(journey)
@@ -252,7 +259,9 @@ class Recorder:
             log.warning("could not list Asterisk's channels to reconcile call records: %s", error)
             return
         wanted = open_at_login | {c.get("Linkedid", "") for c in live}
-        records = await asyncio.to_thread(cel.read, self.cel_path, wanted) if self.cel_path else []
+        # Calls that began after the last event bereik saw may have ended unseen (AMI disconnected).
+        since = self._last_event_at - SEEN_MARGIN_SECONDS if self._last_event_at else None
+        records = await asyncio.to_thread(cel.read, self.cel_path, wanted, since) if self.cel_path else []
         changed = reconcile(self.book.journeys, live, records, self.clock(), self.agent_names, open_at_login)
         for journey in changed:
             self.record(journey)

@@ -88,3 +88,19 @@ def test_a_call_ami_ended_while_the_login_was_under_way_still_gets_its_gaps_fill
     live = [{"Event": "Status", "Uniqueid": CALLER, "Linkedid": CALLER, "Seconds": "30"}]
     [changed] = reconcile(journeys, live, story(tmp_path), now=T + 30, open_at_login={CALLER})
     assert [s.what for s in changed.steps] == ["entered", "answered", "queued", "agent_answered", "hung_up"]
+
+
+def test_a_call_that_began_and_ended_while_ami_was_disconnected_comes_from_cel(tmp_path):
+    path = cel_file(tmp_path, [
+        ("CHAN_START", 0, CALLER, "PJSIP/trunk-00000000", "", "", ""),
+        ("ANSWER", 0.1, CALLER, "PJSIP/trunk-00000000", "Answer", "", ""),
+        ("HANGUP", 9, CALLER, "PJSIP/trunk-00000000", "", "", '{"hangupcause":16}'),
+    ])
+    assert cel.read(path, [], since=T + 1) == [], "began before the last event bereik saw: known already"
+    records = cel.read(path, [], since=T - 1)
+    journeys: dict[str, Journey] = {}
+    [changed] = reconcile(journeys, live=[], cel=records, now=T + 100, open_at_login=set())
+    assert [s.what for s in changed.steps] == ["entered", "answered", "hung_up"]
+    assert changed.ended and changed.first("hung_up").at == T + 9
+    assert (changed.caller_number, changed.dialled) == ("0612345678", "14023")
+    assert reconcile(journeys, live=[], cel=records, now=T + 200, open_at_login=set()) == [], "once"
