@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bereik.audit import AuditLog
 from bereik.callbacks.store import CallbackStore
 from bereik.config.model import Config
 from bereik.console.wiring import build_console
@@ -23,7 +24,9 @@ from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
 from bereik.pbx.waiting import Announcer, OverflowObserver
 from bereik.privacy.job import RetentionJob
+from bereik.records import servers as call_ids
 from bereik.records.recorder import Recorder
+from bereik.records.standby import ServerWriters
 from bereik.records.spool import Spool
 from bereik.records.spool import default_directory as default_spool_directory
 from bereik.records.store import CallStore, open_store
@@ -77,16 +80,31 @@ class Service:
         self.ami.on_login(self._read_queue_state)
         self._own_store = store is None
         self.store = store if store is not None else open_store(config.records.store)
+        self.audit = AuditLog(self.store, now)
         self.recorder = Recorder(
             self.store, config.zone, frozenset({config.number}), cel_path=config.records.asterisk_cel,
             agent_names={f"PJSIP/{a.extension}": a.name for a in config.agents},
             spool=Spool(config.records.spool or default_spool_directory(config.records.store)),
+            server=config.pbx.server or "",
         )
         self.recorder.attach(self.ami)
-        self.floor = Floor(config.zone, config.reports.answer_seconds, callbacks)
+        self.floor = Floor(config.zone, config.reports.answer_seconds, callbacks,
+                           tuple(server.name for server in config.pbx.servers))
         self.hub = Hub()
-        self.ami.on_event("*", self._on_floor_event)
-        self.ami.on_login(self._read_floor)
+        self._follow(config.pbx.server or "", self.ami)
+        # Several servers: this bereik follows the others too, for one wallboard of all, and stands by to
+        # write their calls when their own bereik is gone (bereik.records.standby).
+        self.peers: list[tuple[AmiClient, Recorder]] = []
+        for peer in config.peers():
+            peer_ami = AmiClient(*_host_port(peer.ami), AMI_USER, secrets.get(AMI_SECRET))
+            peer_recorder = Recorder(self.store, config.zone, frozenset({config.number}), server=peer.name,
+                                     agent_names=self.recorder.agent_names, cel_path=None, writing=False)
+            peer_recorder.attach(peer_ami)
+            self._follow(peer.name, peer_ami)
+            self.peers.append((peer_ami, peer_recorder))
+        self.writers = ServerWriters(self.store, config.pbx.server, {
+            config.pbx.server: self.recorder, **{r.server: r for _, r in self.peers}}) if config.pbx.server else None
+        self._claiming: asyncio.Task | None = None
         self.metrics = Metrics(self.floor, lambda: self.ami.connected)
         self.agi = AgiServer({"entry": self.metrics.timed(self.entry)}, agi_host, agi_port)
         web_host, web_port = _host_port(config.wallboard.listen)
@@ -146,13 +164,27 @@ class Service:
         except (TimeoutError, OSError):
             # Routing does not need AMI; panoramisk keeps trying in the background.
             log.warning("AMI not reachable yet at %s; calls are routed meanwhile", self.config.pbx.ami)
+        for peer_ami, peer_recorder in self.peers:
+            peer_recorder.start()
+            try:
+                await peer_ami.connect(timeout=5)
+            except (TimeoutError, OSError):
+                log.warning("the AMI of server %s is not reachable yet; its calls are followed once it is",
+                            peer_recorder.server)
+        if self.writers:
+            self._claiming = asyncio.create_task(self.writers.run())
 
     async def stop(self) -> None:
         if self._retaining:
             self._retaining.cancel()
         self.announcer.close()
         self.camp_on.close()
+        if self._claiming:
+            self._claiming.cancel()
         self.ami.close()
+        for peer_ami, peer_recorder in self.peers:
+            peer_ami.close()
+            await asyncio.to_thread(peer_recorder.close)
         await self.agi.close()
         await self.web.close()
         if self.console:
@@ -166,18 +198,24 @@ class Service:
     def board(self) -> dict:
         return {**self.floor.snapshot(time.time()), "ami_connected": self.ami.connected}
 
-    def _on_floor_event(self, event: dict[str, str]) -> None:
-        if self.floor.apply(event):
+    def _follow(self, server: str, ami: AmiClient) -> None:
+        """Feed one server's AMI to the wallboard, its call ids qualified by the server's name."""
+
+        def on_event(event: dict[str, str]) -> None:
+            if self.floor.apply(call_ids.event(server, event)):
+                self.hub.notify()
+
+        async def read_floor() -> None:
+            try:
+                replies = await ami.action("QueueStatus")
+            except AmiError as error:
+                log.warning("could not read the queues for the wallboard: %s", error)
+                return
+            self.floor.load_status([call_ids.event(server, r) for r in replies], time.time(), server)
             self.hub.notify()
 
-    async def _read_floor(self) -> None:
-        try:
-            replies = await self.ami.action("QueueStatus")
-        except AmiError as error:
-            log.warning("could not read the queues for the wallboard: %s", error)
-            return
-        self.floor.load_status(replies, time.time())
-        self.hub.notify()
+        ami.on_event("*", on_event)
+        ami.on_login(read_floor)
 
     async def _read_queue_state(self) -> None:
         try:
@@ -215,6 +253,6 @@ def follow_changes(service: Service, source: Path, secrets: Secrets, *, asterisk
     from bereik.admin.reload import Reloader
 
     reloader = Reloader(source, service.config, secrets, service.use_config, asterisk_dir=asterisk_dir,
-                        reload_command=reload_command, ami=service.ami)
+                        reload_command=reload_command, ami=service.ami, audit_log=service.audit)
     reloader.follow(interval)
     return reloader

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bereik.audit import AuditLog
 from bereik.callbacks.mail import Mailer
 from bereik.callbacks.store import CallbackStore
 from bereik.config.model import Config
@@ -13,6 +14,7 @@ from bereik.console.auth import LdapAuthenticator
 from bereik.console.desk import Desk
 from bereik.console.web import Console
 from bereik.pbx.ami import AmiClient
+from bereik.records import servers
 from bereik.records.journey import Step
 from bereik.records.recorder import Recorder
 from bereik.records.store import CallStore
@@ -22,7 +24,7 @@ def journey_steps(recorder: Recorder):
     """The console's transfer steps into the caller's journey, where the reports read them."""
 
     def add(call_id: str, what: str, at: float, detail: dict) -> None:
-        journey = recorder.book.journeys.get(call_id)
+        journey = recorder.book.journeys.get(servers.call_id(recorder.server, call_id))
         if journey is not None:
             journey.steps.append(Step(at, what, {k: str(v) for k, v in detail.items() if v is not None}))
             recorder.record(journey)
@@ -45,4 +47,5 @@ def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, cloc
     mailer = Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, config.zone, config.language)
     directory = LdapAuthenticator(settings.ldap_url, settings.ldap_user_dn, settings.ldap_start_tls,
                                   ca_file=settings.ldap_ca_file, role_groups=settings.ldap_role_groups)
-    return Console(config, desk, callbacks, mailer, directory, clock=clock, presence=presence)
+    return Console(config, desk, callbacks, mailer, directory, clock=clock, audit_log=AuditLog(store),
+                   presence=presence)

@@ -19,7 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bereik.pbx.ami import AmiClient, AmiError
-from bereik.records import cel
+from bereik.records import cel, servers
 from bereik.records.journey import Journey, JourneyBook
 from bereik.records.reconcile import reconcile
 from bereik.records.spool import Spool
@@ -193,9 +193,15 @@ class Recorder:
         clock: Callable[[], float] = time.time,
         spool: Spool | None = None,
         retry_seconds: float = 1.0,
+        server: str = "",
+        writing: bool = True,
     ):
-        """`spool`: where records wait while the store is unavailable; `retry_seconds`: how often it is tried."""
+        """`spool`: where records wait while the store is unavailable; `retry_seconds`: how often it is tried;
+        `server`: the Asterisk's name when several share the store (bereik.records.servers); `writing`: False
+        for a stand-by that follows another bereik's server and writes only once it takes over."""
         self.store = store
+        self.server = server
+        self.writing = writing
         self.spool = spool
         self.retry_seconds = retry_seconds
         self.zone = zone
@@ -226,6 +232,8 @@ class Recorder:
                 log.info("wrote %d batches of call updates spooled by the previous run",
                          self.spool.replay_into(self.store))
             for journey in self.store.open_journeys(since=self.clock() - DAY):
+                if not servers.of_server(self.server, journey.call_id):
+                    continue  # another server's call, followed by that server's bereik
                 self.book.journeys[journey.call_id] = journey
                 self._written[journey.call_id] = {(s.what, s.at) for s in journey.steps}
         except Exception as error:  # sqlite3, psycopg or OS errors alike: routing must start regardless
@@ -241,12 +249,22 @@ class Recorder:
         if self.writer:
             self.writer.flush()
 
+    def take_over(self, writing: bool) -> None:
+        """Start (or stop) writing; on start, everything this recorder holds, which the bereik that
+        wrote before may not have written when it died (the store keeps each step once)."""
+        if writing and not self.writing:
+            self._written.clear()
+            self.writing = True
+            for journey in list(self.book.journeys.values()):
+                self.record(journey)
+        self.writing = writing
+
     def apply(self, event: dict[str, str]) -> Journey | None:
         try:
             self._last_event_at = max(self._last_event_at, float(event.get("Timestamp", 0)))
         except ValueError:
             pass
-        journey = self.book.apply(event)
+        journey = self.book.apply(servers.event(self.server, event))
         if journey is not None:
             self.record(journey)
         return journey
@@ -254,14 +272,17 @@ class Recorder:
     async def reconcile(self, ami: AmiClient) -> None:
         open_at_login = {cid for cid, j in self.book.journeys.items() if not j.ended}
         try:
-            live = [e for e in await ami.action("Status", timeout=10) if e.get("Event") == "Status"]
+            live = [servers.event(self.server, e) for e in await ami.action("Status", timeout=10)
+                    if e.get("Event") == "Status"]
         except AmiError as error:
             log.warning("could not list Asterisk's channels to reconcile call records: %s", error)
             return
         wanted = open_at_login | {c.get("Linkedid", "") for c in live}
         # Calls that began after the last event bereik saw may have ended unseen (AMI disconnected).
         since = self._last_event_at - SEEN_MARGIN_SECONDS if self._last_event_at else None
-        records = await asyncio.to_thread(cel.read, self.cel_path, wanted, since) if self.cel_path else []
+        records = [servers.cel_record(self.server, r) for r in await asyncio.to_thread(
+            cel.read, self.cel_path, {servers.asterisk_id(self.server, w) for w in wanted}, since)] \
+            if self.cel_path else []
         changed = reconcile(self.book.journeys, live, records, self.clock(), self.agent_names, open_at_login)
         for journey in changed:
             self.record(journey)
@@ -270,18 +291,21 @@ class Recorder:
 
     def record(self, journey: Journey) -> None:
         """Queue the journey's new steps and latest summary for the store."""
-        written = self._written.setdefault(journey.call_id, set())
-        new = [s for s in journey.steps if (s.what, s.at) not in written]
-        written.update((s.what, s.at) for s in new)
         row = summarise(journey, self.zone, self.front_numbers)
-        if self.writer:
-            self.writer.put(update_for(journey, row, new))
+        if self.writer and self.writing:
+            self._put(journey, row)
         for callback in self._on_row:
             callback(row)
         if journey.ended and journey.call_id not in self._ended_at:
             self._ended.append((journey.steps[-1].at, journey.call_id))
             self._ended_at.add(journey.call_id)
         self._forget_before(journey.steps[-1].at - KEEP_ENDED_SECONDS if journey.steps else 0.0)
+
+    def _put(self, journey: Journey, row: CallRow) -> None:
+        written = self._written.setdefault(journey.call_id, set())
+        new = [s for s in journey.steps if (s.what, s.at) not in written]
+        written.update((s.what, s.at) for s in new)
+        self.writer.put(update_for(journey, row, new))
 
     def _forget_before(self, moment: float) -> None:
         # Event time, not the wall clock: the same in production, replays and the benchmark.

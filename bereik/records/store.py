@@ -57,6 +57,9 @@ _DDL = [
     "CREATE TABLE IF NOT EXISTS steps ("
     " call_id TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, what TEXT NOT NULL, detail TEXT NOT NULL,"
     " PRIMARY KEY (call_id, what, at))",
+    # Several servers: which bereik writes each server's calls, until when (bereik.records.standby).
+    "CREATE TABLE IF NOT EXISTS server_writers ("
+    " server TEXT PRIMARY KEY, instance TEXT NOT NULL, until DOUBLE PRECISION NOT NULL)",
     # Administrative acts (bereik.audit): who did what, when, from where; never a personal number.
     "CREATE TABLE IF NOT EXISTS audit ("
     " at DOUBLE PRECISION NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,"

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from bereik.records import servers as call_ids
+
 FREE, TALKING, RINGING, WRAPUP, PAUSED, AWAY = "free", "talking", "ringing", "wrapup", "paused", "away"
 STATES = (FREE, TALKING, RINGING, WRAPUP, PAUSED, AWAY)
 
@@ -69,8 +71,12 @@ def _number(text: str | None) -> float:
 
 
 class Floor:
-    def __init__(self, zone: ZoneInfo, answer_seconds: float, callbacks: CallbackSource = no_callbacks):
+    def __init__(self, zone: ZoneInfo, answer_seconds: float, callbacks: CallbackSource = no_callbacks,
+                 servers: tuple[str, ...] = ()):
+        """`servers`: the names of several servers whose events (call ids qualified, bereik.records.servers)
+        all come here; the board then also counts the waiting callers per server."""
         self.zone = zone
+        self.servers = servers
         self.answer_seconds = answer_seconds
         self.callbacks = callbacks
         self.waiting: dict[str, tuple[str, float]] = {}  # caller Uniqueid -> (queue, joined at)
@@ -91,10 +97,10 @@ class Floor:
         handler(event, at)
         return True
 
-    def load_status(self, events: Iterable[dict[str, str]], now: float) -> None:
-        """Replace waiting callers and agents with QueueStatus's answer."""
+    def load_status(self, events: Iterable[dict[str, str]], now: float, server: str = "") -> None:
+        """Replace waiting callers (of `server`, if named) and agents with QueueStatus's answer."""
         self._roll_day(now)
-        waiting: dict[str, tuple[str, float]] = {}
+        waiting = {k: v for k, v in self.waiting.items() if not call_ids.of_server(server, k)}
         for event in events:
             kind = event.get("Event")
             if kind == "QueueEntry":
@@ -205,4 +211,6 @@ class Floor:
             "average_talk": round(today.talk_total / today.talk_count) if today.talk_count else None,
             "average_wrapup": round(seconds[WRAPUP] / today.talk_count) if today.talk_count else None,
             "callbacks": callbacks._asdict() if callbacks is not None else None,
+            **({"servers": [{"name": name, "waiting": sum(call_ids.of_server(name, k) for k in self.waiting)}
+                            for name in self.servers]} if self.servers else {}),
         }
