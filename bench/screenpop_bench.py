@@ -26,6 +26,7 @@ from playwright.async_api import async_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bereik.audit import AuditLog  # noqa: E402
 from bereik.callbacks.mail import Mailer  # noqa: E402
 from bereik.callbacks.store import CallbackStore  # noqa: E402
 from bereik.config import load_config  # noqa: E402
@@ -35,6 +36,7 @@ from bereik.console.auth import COOKIE  # noqa: E402
 from bereik.console.desk import Desk  # noqa: E402
 from bereik.console.web import Console  # noqa: E402
 from bereik.pbx.ami import AmiClient  # noqa: E402
+from bereik.records.store import SqliteStore  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "bloemendaal.yaml"
 AGENTS = 20
@@ -154,7 +156,8 @@ async def console_run(rounds: int) -> list[float]:
     clock = lambda: dt.datetime.now(config.zone)  # noqa: E731
     store = CallbackStore(workdir / "callbacks.sqlite3")
     console = Console(config, Desk(config, client, store, clock), store,
-                      Mailer("127.0.0.1", 25, "b@x", config.zone), authenticator=None, clock=clock)
+                      Mailer("127.0.0.1", 25, "b@x", config.zone), authenticator=None, clock=clock,
+                      audit_log=AuditLog(SqliteStore(workdir / "calls.sqlite3")))
     await console.start()
     latencies = []
     async with async_playwright() as playwright:

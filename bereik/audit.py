@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bereik.records.store import AuditRow, CallStore
 
+log = logging.getLogger(__name__)
 FORWARD_SET = "forwarding_set"
 FORWARD_CLEARED = "forwarding_cleared"
 RECORDING_PLAYED = "recording_played"
@@ -67,7 +69,15 @@ class AuditLog:
         return entry
 
     async def add(self, actor: str, action: str, target: str = "", source: str = "", **detail: object) -> Entry:
+        """Raises when the store is unavailable: an act that must be accountable (a recording played) fails with it."""
         return await asyncio.to_thread(self.record, actor, action, target, source, **detail)
+
+    async def add_or_warn(self, actor: str, action: str, target: str = "", source: str = "", **detail: object) -> None:
+        """For acts that must go on when the store is down (a login, a reload): the gap is logged."""
+        try:
+            await self.add(actor, action, target, source, **detail)
+        except Exception as error:  # sqlite3, psycopg or OS errors alike
+            log.error("audit log not written (%s by %s): %s", action, actor, error)
 
     def entries(self, since: float, until: float = float("inf"), limit: int = 1000) -> list[Entry]:
         """Newest first."""

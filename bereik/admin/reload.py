@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bereik import audit
 from bereik.admin.diff import changes
 from bereik.config import ConfigError, load_config
 from bereik.config.model import Config
@@ -77,9 +78,11 @@ class Reloader:
 
     def __init__(self, path: Path, config: Config, secrets: Secrets, use: Callable[[Config], None], *,
                  asterisk_dir: Path | None = None, reload_command: Sequence[str] | None = None,
-                 ami: AmiClient | None = None):
+                 ami: AmiClient | None = None, audit_log: audit.AuditLog | None = None):
         """`use(config)`: hands the new configuration to bereik for new calls; `asterisk_dir`: where
-        Asterisk reads bereik's .conf files (None: bereik alone); `reload_command`: argv with {module}."""
+        Asterisk reads bereik's .conf files (None: bereik alone); `reload_command`: argv with {module};
+        `audit_log`: where every reload, applied or refused, is written."""
+        self.audit_log = audit_log
         self.path = Path(path)
         self.config = config
         self.secrets = secrets
@@ -95,7 +98,7 @@ class Reloader:
     def follow(self, interval: float = 1.0) -> None:
         """Reload on SIGHUP and whenever the file changes, until stop()."""
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, lambda: self._keep(asyncio.ensure_future(self.reload())))
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._keep(asyncio.ensure_future(self.reload("SIGHUP"))))
         self._keep(asyncio.create_task(self.watch(interval)))
 
     def _keep(self, task: asyncio.Task) -> None:
@@ -112,9 +115,10 @@ class Reloader:
         while True:
             await asyncio.sleep(interval)
             if self._fingerprint() != self._seen:
-                await self.reload()
+                await self.reload("file changed")
 
-    async def reload(self) -> Outcome:
+    async def reload(self, trigger: str = "") -> Outcome:
+        """`trigger`: what asked for it, for the audit log (a signal carries no sender)."""
         async with self._lock:
             self._seen = self._fingerprint()
             outcome = self.last = await self._reload()
@@ -126,6 +130,10 @@ class Reloader:
         else:
             for problem in outcome.problems:
                 log.error("reload refused, the running configuration stays in force: %s", problem)
+        if self.audit_log is not None:
+            await self.audit_log.add_or_warn(
+                "bereik", audit.CONFIG_RELOADED if outcome.applied else audit.CONFIG_REFUSED, str(self.path),
+                trigger, files=len(outcome.changed_files), problems=len(outcome.problems))
         return outcome
 
     async def _reload(self) -> Outcome:

@@ -9,6 +9,7 @@
     POST /api/recording                           start or stop recording the current call
     GET  /api/recordings, /api/recordings/{login}/{name}   the agent's own; a team lead's team
     GET  /api/callbacks, POST /api/callbacks, POST /api/callbacks/{id}/done
+    GET  /api/audit?days=30                       the audit log of administrative acts (team lead, administrator)
     GET  /api/stream                              WebSocket: screen-pop, transfer, recording news
     /api/directory..., /api/absences..., /api/presence/stream   presence_app, behind the same login
 """
@@ -25,6 +26,8 @@ from pathlib import Path
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bereik import audit
+from bereik.audit import AuditLog
 from bereik.calllog import mask_number
 from bereik.callbacks.mail import Mailer
 from bereik.callbacks.store import CallbackStore, Note, WorkingDays
@@ -125,6 +128,7 @@ def policy() -> Policy:
     rules.allow({"POST"}, "/api/recording", AGENTS)
     rules.allow({"GET"}, "/api/recordings", AGENTS)
     rules.allow({"GET", "POST"}, "/api/callbacks", EVERYONE)
+    rules.allow({"GET"}, "/api/audit", LEADS)
     # presence_app: everyone searches; team leads register absences (Huizen's advice).
     rules.allow({"GET"}, "/api/directory", EVERYONE)
     rules.allow({"GET"}, "/api/presence/stream", EVERYONE)
@@ -134,9 +138,11 @@ def policy() -> Policy:
 
 class Console:
     def __init__(self, config: Config, desk: Desk, store: CallbackStore, mailer: Mailer,
-                 authenticator: Authenticator, *, clock: Callable[[], dt.datetime],
+                 authenticator: Authenticator, *, clock: Callable[[], dt.datetime], audit_log: AuditLog,
                  presence: web.Application | None = None, recordings_dir: Path | None = None):
+        """`audit_log`: where logins and recordings played are written (bereik.audit)."""
         self.config, self.settings = config, config.console
+        self.audit = audit_log
         self.desk, self.store, self.mailer, self.authenticator = desk, store, mailer, authenticator
         self.clock = clock
         self.days = WorkingDays(config)
@@ -209,6 +215,7 @@ class Console:
         app.router.add_get("/api/callbacks", self.list_callbacks)
         app.router.add_post("/api/callbacks", self.add_callback)
         app.router.add_post("/api/callbacks/{id}/done", self.callback_done)
+        app.router.add_get("/api/audit", self.audit_entries)
         app.router.add_static("/static/", STATIC, append_version=True)
         app.on_shutdown.append(self._close_sockets)
         if self.presence is not None:
@@ -260,6 +267,7 @@ class Console:
             return await self.login_page(request, t["wrong"])
         session = self.sessions.create(user)
         log.info("console login: %s (%s)", user.login, user.role)
+        await self.audit.add_or_warn(user.login, audit.CONSOLE_LOGIN, "", f"http {request.remote}", role=user.role)
         response = web.HTTPSeeOther("/team" if user.role in (ADMIN,) else "/")
         response.set_cookie(COOKIE, session.token, httponly=True, samesite="Strict",
                             secure=self.settings.secure_cookies, path="/")
@@ -417,7 +425,19 @@ class Console:
         if path is None:
             # The same answer for "not yours" and "not there": nothing to learn by probing.
             raise web.HTTPNotFound()
+        # Played and downloaded are one request: the browser's player fetches the file.
+        await self.audit.add(request[SESSION].user.login, audit.RECORDING_PLAYED, request.match_info["login"],
+                             f"http {request.remote}", recording=path.name)
         return web.FileResponse(path, headers={"Content-Type": "audio/wav", "Cache-Control": "private, no-store"})
+
+    async def audit_entries(self, request: web.Request) -> web.Response:
+        try:
+            days = min(max(int(request.query.get("days", "30")), 1), 3650)
+        except ValueError:
+            raise web.HTTPBadRequest(text="days is a whole number") from None
+        since = self.audit.now() - days * 86400
+        entries = await asyncio.to_thread(self.audit.entries, since)
+        return web.json_response({"entries": [e.as_dict(self.config.zone) for e in entries]})
 
     # --- call-back notes ------------------------------------------------------------------------
 

@@ -149,3 +149,22 @@ async def test_the_reload_command_reloads_only_bereiks_modules_and_reads_asteris
     with pytest.raises(ReloadError, match="not found"):
         await run_reload_command(["echo", "Module '{module}' not found"], "pbx_config.so")
     assert await run_reload_command(["echo", "reloaded {module}"], "pbx_config.so") == "reloaded pbx_config.so"
+
+
+async def test_every_reload_applied_or_refused_is_in_the_audit_log(setup, tmp_path):
+    from bereik.audit import CONFIG_REFUSED, CONFIG_RELOADED, AuditLog
+    from bereik.records.store import SqliteStore
+
+    reloader, yaml, *_ = setup
+    store = SqliteStore(tmp_path / "calls.sqlite3")
+    reloader.audit_log = AuditLog(store)
+    edit(yaml, MOVE_AFVAL)
+    await reloader.reload("SIGHUP")
+    edit(yaml, ("wait_for_key: 5", "wait_for_key: vijf"))
+    await reloader.reload("file changed")
+
+    refused, applied = AuditLog(store).entries(0)
+    assert (applied.action, applied.target, applied.source, applied.detail["problems"]) == \
+        (CONFIG_RELOADED, str(yaml), "SIGHUP", "0")
+    assert (refused.action, refused.source, refused.detail["problems"]) == (CONFIG_REFUSED, "file changed", "1")
+    store.close()

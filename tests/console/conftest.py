@@ -9,6 +9,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from bereik.audit import AuditLog  # noqa: E402
+from bereik.records.store import SqliteStore  # noqa: E402
 from console_helpers import Clock, Console, Desk, FakeAmi, FakeDirectory, Mailer, CallbackStore, EXAMPLE, console_config, load_config, dt  # noqa: E402
 
 
@@ -24,9 +26,11 @@ def console(tmp_path, clock):
     store = CallbackStore(tmp_path / "callbacks.sqlite3")
     desk = Desk(config, ami, store, clock)
     mailer = Mailer("127.0.0.1", config.console.smtp_port, "bereik@test", config.zone, timeout=0.5)
-    built = Console(config, desk, store, mailer, FakeDirectory(), clock=clock)
+    records = SqliteStore(tmp_path / "calls.sqlite3")
+    built = Console(config, desk, store, mailer, FakeDirectory(), clock=clock, audit_log=AuditLog(records))
     built.ami = ami
-    return built
+    yield built
+    records.close()
 
 
 @pytest.fixture
