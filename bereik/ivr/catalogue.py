@@ -9,6 +9,7 @@ from bereik.ivr.phrases import (
     back_office_text,
     fill,
     next_opening_phrase,
+    recording_notice,
 )
 from bereik.ivr.wait_message import all_wait_messages
 from bereik.routing.waiting import callback_offer, callback_texts, waiting_settings
@@ -25,6 +26,7 @@ def spoken_texts(config: Config) -> list[str]:
     names = [p.name for p in config.people] + [d.name for d in config.departments if d.number]
     texts += [back_office_text(config, key, name) for name in names for key in ("camp_on_offer", "not_reachable")]
     texts += callback_texts(config)
+    texts += [notice] if (notice := recording_notice(config)) else []
     return list(dict.fromkeys(texts))
 
 

@@ -76,3 +76,17 @@ BACK_OFFICE_TEXTS = {
 def back_office_text(config: Config, key: str, name: str) -> str:
     template = config.texts.get(key) or BACK_OFFICE_TEXTS[config.language][key]
     return fill(config, template, name=name)
+
+
+# Told before the menu when privacy.recording_announcement is on; texts.recording_notice overrides it.
+RECORDING_NOTICE = {
+    "nl": "Gesprekken kunnen worden opgenomen voor training en coaching.",
+    "en": "Calls may be recorded for training and coaching.",
+}
+
+
+def recording_notice(config: Config) -> str | None:
+    """What every caller of our own municipality hears before the menu, or None when the YAML turns it off."""
+    if not config.privacy.recording_announcement:
+        return None
+    return fill(config, config.texts.get("recording_notice") or RECORDING_NOTICE[config.language])

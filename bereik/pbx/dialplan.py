@@ -13,7 +13,8 @@ from bereik.config.model import Config, Person, Position
 from bereik.pbx import variables as var
 from bereik.routing.direct import SECONDS_PER_RING, Origin, Stage
 from bereik.records import cel
-from bereik.ivr.prompts import SOUND_SUBDIR
+from bereik.ivr.phrases import recording_notice
+from bereik.ivr.prompts import SOUND_SUBDIR, PromptLibrary
 from bereik.routing.waiting import penalty_plan
 from bereik.secrets import AMI_SECRET, Secrets
 
@@ -125,6 +126,7 @@ def _extensions(config: Config) -> str:
         f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?routed)',
         # Fail open: bereik unreachable (AGISTATUS=FAILURE) or gone mid-call.
         f" same => n,Set({var.REASON}=failopen-${{AGISTATUS}})",
+        *_recording_notice(config),
         f" same => n,Goto({QUEUE_CONTEXT},{front_office},1)",
         f' same => n(routed),GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_QUEUE}"]?{QUEUE_CONTEXT},${{{var.QUEUE}}},1)',
         f' same => n,GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_FORWARD}"]?{FORWARD_CONTEXT},${{{var.FORWARD_TO}}},1)',
@@ -133,6 +135,7 @@ def _extensions(config: Config) -> str:
         "exten => T,1,Set(TIMEOUT(absolute)=0)",
         f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?{config.number},routed)',
         f" same => n,Set({var.REASON}=watchdog)",
+        *_recording_notice(config),
         f" same => n,Goto({QUEUE_CONTEXT},{front_office},1)",
         *_direct_numbers(config),
         "",
@@ -178,6 +181,13 @@ def _extensions(config: Config) -> str:
         *_direct_context(config),
     ]
     return "\n".join(lines)
+
+
+def _recording_notice(config: Config) -> list[str]:
+    """A caller who fails open may be recorded in the queue too, so hears the notice bereik would have played
+    (perhaps a second time, when bereik failed after playing it). A missing sound file is skipped by Playback."""
+    notice = recording_notice(config)
+    return [f" same => n,Playback({PromptLibrary(Path(), config.language).sound_name(notice)})"] if notice else []
 
 
 def _front_office_queue(config: Config) -> list[str]:

@@ -17,7 +17,7 @@ import enum
 from dataclasses import dataclass, field
 
 from bereik.config.model import Config
-from bereik.ivr.phrases import fill, next_opening_phrase
+from bereik.ivr.phrases import fill, next_opening_phrase, recording_notice
 from bereik.routing.hours import OpeningHours
 
 
@@ -123,9 +123,11 @@ class CallFlow:
                 status.next_opening, self.now, self.config.zone, self.config.language))
             return Hangup((closed,), status.reason)
         welcome = (self._text("welcome"),) if "welcome" in self.config.texts else ()
+        notice = recording_notice(self.config)
+        lead = (*welcome, notice) if notice else welcome
         if self.config.menu is None:
-            return self._enqueue(welcome, topic=None, choice=None, reason="no_menu")
-        return self._ask_menu(lead=welcome)
+            return self._enqueue(lead, topic=None, choice=None, reason="no_menu")
+        return self._ask_menu(lead=lead)
 
     def _ask_menu(self, lead: tuple[str, ...]) -> Ask:
         menu = self.config.menu
