@@ -359,5 +359,5 @@ def _privacy(doc: Mapping) -> Iterator[Finding]:
     kept = records.get("retention_days", 400) if isinstance(records, Mapping) else 400
     if isinstance(after, int) and isinstance(kept, int) and after >= kept:
         yield ("privacy", "pseudonymise_after_days"), (
-            f"numbers would be pseudonymised after {after} days, but call records are deleted after {kept} "
-            "(records.retention_days): pseudonymise earlier, or write null")
+            f"privacy.pseudonymise_after_days: numbers would be pseudonymised after {after} days, but call "
+            f"records are deleted after {kept} (records.retention_days): pseudonymise earlier, or write null")

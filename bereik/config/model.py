@@ -435,10 +435,11 @@ class Privacy(Strict):
     """
 
     pseudonymise_after_days: int | None = Field(
-        default=30, ge=1, le=3650,
+        default=30, ge=7, le=3650,
         description="Caller numbers in call records older than this are replaced by a keyed hash "
         "(BEREIK_PSEUDONYM_SECRET): repeat callers still count as one caller, the number cannot be read "
-        "back; null: numbers are kept until the record is deleted")
+        "back; at least 7, the console's repeat-caller hint looks back a week; null: numbers are kept "
+        "until the record is deleted")
     callback_note_retention_days: int = Field(
         default=90, ge=7, le=3650,
         description="Call-back notes are deleted this long after they were handled, or after their "
