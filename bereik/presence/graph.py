@@ -264,8 +264,8 @@ class OutlookSource:
         try:
             calendars = await self.client.schedules(wanted, now, now + self.client.settings.window)
             replies = await self.client.automatic_replies(wanted)
-        except (GraphError, aiohttp.ClientError, TimeoutError, ValueError, KeyError) as exc:
-            # ValueError, KeyError: an answer that is not the documented shape.
+        except (GraphError, aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            # ValueError, KeyError, TypeError, AttributeError: an answer that is not the documented shape.
             self.status = SourceStatus(False, self.status.last_ok, str(exc) if isinstance(exc, GraphError)
                                        else type(exc).__name__)
             log.warning("Outlook refresh failed: %s", self.status.error)

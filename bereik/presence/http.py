@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 from collections.abc import Iterable
 
@@ -33,6 +32,18 @@ log = logging.getLogger(__name__)
 SERVICE = web.AppKey("presence_service", PresenceService)
 USER = web.RequestKey("user", str)  # set by the console's login middleware
 MAX_LIMIT = 200
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer
+
+
+async def json_object(request: web.Request) -> dict:
+    """The request's JSON object body, or 400 with the reason (for every API that reads JSON)."""
+    try:
+        body = await request.json()
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested beyond the parser's depth
+        raise web.HTTPBadRequest(text="a JSON body is needed") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="a JSON object is needed")
+    return body
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -128,16 +139,15 @@ def _moment(body: dict, key: str) -> dt.datetime:
         raise web.HTTPBadRequest(text=f"{key}: a date and time in ISO 8601 is needed") from None
     if moment.tzinfo is None:
         raise web.HTTPBadRequest(text=f"{key}: give a time zone offset, e.g. +01:00")
+    try:
+        moment.astimezone(dt.UTC)  # stored in UTC: the first and last hours of the calendar do not fit
+    except OverflowError:
+        raise web.HTTPBadRequest(text=f"{key}: a date between the years 1 and 9999 is needed") from None
     return moment
 
 
 async def _absence_from(request: web.Request, absence_id: int | None = None) -> Absence:
-    try:
-        body = await request.json()
-    except json.JSONDecodeError:
-        raise web.HTTPBadRequest(text="a JSON body is needed") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="a JSON object is needed")
+    body = await json_object(request)
     service = request.app[SERVICE]
     person_id = str(body.get("person_id", ""))
     if service.index.get(person_id) is None:
@@ -165,9 +175,12 @@ async def create_absence(request: web.Request) -> web.Response:
 
 def _absence_id(request: web.Request) -> int:
     try:
-        return int(request.match_info["id"])
+        absence_id = int(request.match_info["id"])
     except ValueError:
         raise web.HTTPNotFound() from None
+    if not 0 < absence_id <= MAX_ROW_ID:
+        raise web.HTTPNotFound()
+    return absence_id
 
 
 async def update_absence(request: web.Request) -> web.Response:

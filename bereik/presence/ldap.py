@@ -112,6 +112,9 @@ class LdapDirectory:
             person = person_from_entry(entry["dn"], _caseless(attributes), mapping)
             if person:
                 people.append(person)
+        if len(people) < len(entries):
+            # A count only: a DN names a person.
+            log.warning("%d directory entries without %s skipped", len(entries) - len(people), mapping.id)
         return people
 
     def _fetch(self, full: bool) -> tuple[list[Person], set[str] | None]:
