@@ -127,6 +127,20 @@ class Sipp:
         own media port); a test that binds it can read what the caller hears.
         A BYE from Asterisk before talk_seconds ends the call too, as a success.
         """
+        return self._caller(number, local_ip=local_ip, local_port=local_port, talk_seconds=talk_seconds,
+                            dtmf=dtmf, from_name=from_name, from_user=from_user, media_port=media_port)
+
+    def callers(self, number: str, *, rate: float, calls: int, talk_seconds: float,
+                dtmf: Sequence[tuple[float, str]] = (), from_user: str = "0612345678",
+                local_ip: str = "127.0.0.1") -> SippProcess:
+        """Many callers like `call`'s (same keys, same hold), `rate` new calls a second (below 1 too)."""
+        return self._caller(number, local_ip=local_ip, talk_seconds=talk_seconds, dtmf=dtmf,
+                            from_user=from_user, extra=[*_rate_arguments(rate), "-m", str(calls),
+                                                        "-l", str(max(calls, 1))])
+
+    def _caller(self, number: str, *, local_ip: str, talk_seconds: float, dtmf: Sequence[tuple[float, str]],
+                from_user: str, from_name: str | None = "SIPp caller", local_port: int | None = None,
+                media_port: int | None = None, extra: Sequence[str] = ()) -> SippProcess:
         sipp_media_port = free_udp_port(local_ip)
         display = f"{sip_quoted(from_name)} " if from_name is not None else ""
         scenario = string.Template((SCENARIOS / "caller.xml").read_text()).substitute(
@@ -142,7 +156,7 @@ class Sipp:
         return self._start(name, [
             "-sf", str(scenario_path), "-s", number,
             "-i", local_ip, "-p", str(local_port or free_udp_port(local_ip)),
-            "-mi", local_ip, "-mp", str(sipp_media_port),
+            "-mi", local_ip, "-mp", str(sipp_media_port), *extra,
             self.asterisk,
         ])
 
@@ -150,7 +164,7 @@ class Sipp:
              local_ip: str = "127.0.0.1") -> SippProcess:
         """Many calls with SIPp's built-in caller: `rate` new calls a second, each held `hold_seconds`."""
         return self._start(self._name("load"), [
-            "-sn", "uac", "-s", number, "-r", f"{rate:g}", "-m", str(calls),
+            "-sn", "uac", "-s", number, *_rate_arguments(rate), "-m", str(calls),
             "-d", str(int(hold_seconds * 1000)), "-l", str(max(calls, 1)),
             "-i", local_ip, "-p", str(free_udp_port(local_ip)),
             self.asterisk,
@@ -193,6 +207,13 @@ class Sipp:
         process = SippProcess(name, command, self.workdir)
         self.processes.append(process)
         return process
+
+
+def _rate_arguments(rate: float) -> list[str]:
+    """SIPp counts new calls per rate period: 0.05 calls/s is one call every 20,000 ms."""
+    if rate >= 1:
+        return ["-r", f"{rate:g}"]
+    return ["-r", "1", "-rp", str(round(1000 / rate))]
 
 
 def _renumbered_rtp(pcap: Path, index: int) -> bytes:

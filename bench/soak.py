@@ -1,0 +1,247 @@
+"""Load and soak: realistic SIPp mixes through the real Asterisk and a real `bereik run`.
+
+Phases, one run: the pure dialplan (Answer, Queue: the baseline), the expected peak, ten
+times the peak, and a soak of at least 10,000 calls. After each phase: channels Asterisk
+still holds once the callers are gone (leaked), bereik's memory, open files and asyncio
+tasks (its /metrics), calls recorded against calls placed, and calls that failed.
+Run: `python -m bench soak` (SOAK_CALLS=2000 SOAK_PEAK_SECONDS=30 for a shorter run).
+
+The expected peak, from the brief's municipality of about 150,000 contacts a year, all
+counted as calls (an upper bound): 250 working days, the busiest day (Monday) 1.5 times an
+average day, 15% of a day in its busiest hour, and the busiest quarter of that hour at
+twice the hour's average: 150,000 / 250 * 1.5 * 0.15 * 2 / 3600 = 0.075 calls/s.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from bench.call_paths import EXAMPLE, OBSERVER, PRETEND, asterisk_config
+from bereik.records.store import SqliteStore
+from bereik.sandbox import AmiLogin, Asterisk, build_root
+from bereik.sandbox.sipp import Sipp
+from bereik.secrets import AMI_SECRET, Secrets
+
+CONTACTS_PER_YEAR, WORKING_DAYS, BUSIEST_DAY, BUSIEST_HOUR, BUSIEST_QUARTER = 150_000, 250, 1.5, 0.15, 2.0
+PEAK_RATE = CONTACTS_PER_YEAR / WORKING_DAYS * BUSIEST_DAY * BUSIEST_HOUR * BUSIEST_QUARTER / 3600
+PEAK_SECONDS = int(os.environ.get("SOAK_PEAK_SECONDS", 120))  # each of the two peak phases
+SOAK_CALLS = int(os.environ.get("SOAK_CALLS", 10_000))
+SOAK_RATE = 12.0  # 160x the peak: 10,000 calls in 14 minutes
+BASELINE_CALLS = max(SOAK_CALLS // 10, 200)
+METRICS_PORT = 8089
+EXTRA_AGENTS = 5  # beside the example's four: the nine positions a front office may have
+SAMPLE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One kind of caller in the mix: what they dial, the keys they press, how long they stay."""
+    name: str
+    number: str
+    share: float
+    hold_seconds: float
+    dtmf: tuple[tuple[float, str], ...] = ()
+
+
+AFVAL = ((1.0, "1"), (2.0, "2"))  # Bloemendaal, then option 2 (afval)
+MIX = (
+    Flow("menu, queue, an agent answers", "14023", 0.55, 9.0, AFVAL),
+    Flow("call-back key in the queue", "14023", 0.15, 12.0, (*AFVAL, (2.5, "9"))),
+    Flow("direct call, nobody there: the TIC", "0235115311", 0.20, 8.0),
+    Flow("municipality choice timed out: the TIC", "14023", 0.10, 12.0),
+)
+BASELINE = (Flow("pure dialplan: Answer, Queue", "14901", 1.0, 9.0),)
+
+
+def soak_config(directory: Path, root: Path) -> Path:
+    """The example with one ring before a direct call falls back, its stores in `directory`, the
+    metrics on a fixed port and more agents answering."""
+    yaml = YAML()
+    document = yaml.load(EXAMPLE.read_text())
+    document["back_office"]["rings"] = 1
+    document["back_office"]["forwarding_store"] = str(directory / "forwarding.sqlite3")
+    (root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
+    document["records"] = {"store": str(directory / "calls.sqlite3"),
+                           "asterisk_cel": str(root / "var/log/asterisk/cel-custom/bereik.csv")}
+    document["waiting"] = {"callback_store": str(directory / "callbacks.sqlite3")}
+    document["wallboard"] = {"listen": f"127.0.0.1:{METRICS_PORT}"}
+    tic = next(queue for queue in document["queues"] if queue["id"] == document["front_office"])
+    for n in range(EXTRA_AGENTS):
+        extension = str(205 + n)
+        tic["positions"].append({"extension": extension, "address": agent_address(extension)})
+        document["agents"].append({"name": f"Agent {extension}", "extension": extension, "topics": ["afval"]})
+    path = directory / "municipality.yaml"
+    with path.open("w") as file:
+        yaml.dump(document, file)
+    return path
+
+
+def agent_address(extension: str) -> str:
+    number = int(extension) - 200
+    return f"127.0.1.{number}" if number <= 4 else f"127.0.2.{number}"
+
+
+@dataclass
+class Sample:
+    rss_kib: int
+    fds: int
+    tasks: int
+
+
+def sample(bereik: subprocess.Popen) -> Sample:
+    status = Path(f"/proc/{bereik.pid}/status").read_text()
+    rss = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+    fds = len(os.listdir(f"/proc/{bereik.pid}/fd"))
+    with urllib.request.urlopen(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=10) as response:
+        metrics = response.read().decode()
+    tasks = int(float(re.search(r"^bereik_asyncio_tasks (\S+)$", metrics, re.M).group(1)))
+    return Sample(rss, fds, tasks)
+
+
+def stored_calls(store_path: Path) -> tuple[int, int, int]:
+    """(calls recorded, of which ended, of which an agent answered) in the store, as any reader sees it."""
+    store = SqliteStore(store_path)
+    try:
+        rows = list(store.calls(0, 2e10))
+    finally:
+        store.close()
+    return len(rows), sum(1 for row in rows if row.ended_at is not None), sum(1 for row in rows if row.agent)
+
+
+async def settle(pbx: Asterisk, store_path: Path, expected_calls: int, timeout: float = 60) -> tuple[int, ...]:
+    """Wait until the callers are gone and the store has every call ended (or the timeout):
+    (channels left in Asterisk, calls recorded, calls ended, answered by an agent)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        channels = pbx.active_channels()
+        recorded, ended, answered = stored_calls(store_path)
+        if (channels == 0 and ended >= expected_calls) or time.monotonic() > deadline:
+            return channels, recorded, ended, answered
+        await asyncio.sleep(1)
+
+
+async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sipp: Sipp, pbx: Asterisk,
+                bereik: subprocess.Popen, store_path: Path) -> dict:
+    before_recorded, before_ended, before_answered = stored_calls(store_path)
+    started = time.monotonic()
+    counts = [max(round(calls * flow.share), 1) for flow in flows]
+    callers = [sipp.callers(flow.number, rate=rate * flow.share, calls=count, talk_seconds=flow.hold_seconds,
+                            dtmf=flow.dtmf) for flow, count in zip(flows, counts)]
+    placed = sum(counts)
+    samples: list[Sample] = []
+    deadline = started + calls / rate + 120
+    while any(c.returncode is None for c in callers) and time.monotonic() < deadline:
+        await asyncio.sleep(SAMPLE_SECONDS)
+        samples.append(sample(bereik))  # under load: the growth compares like with like
+    for caller in callers:
+        caller.stop()
+    failed = sum(int(c.stats.get("FailedCall(C)", 0)) for c in callers)
+    succeeded = sum(int(c.stats.get("SuccessfulCall(C)", 0)) for c in callers)
+    channels, recorded, ended, answered = await settle(pbx, store_path, before_ended + placed)
+    after = sample(bereik)
+    outcome = {"name": name, "rate": rate, "placed": placed, "succeeded": succeeded, "failed": failed,
+               "channels_left": channels, "recorded": recorded - before_recorded, "ended": ended - before_ended,
+               "answered": answered - before_answered,
+               "seconds": time.monotonic() - started, "after": after, "samples": samples}
+    print(f"  {name:<28} {rate:6.3f} calls/s  placed {placed:>6}  failed {failed:>4}  "
+          f"channels left {channels:>3}  recorded {outcome['recorded']:>6} (ended {outcome['ended']:>6}, "
+          f"agent answered {outcome['answered']:>6})  "
+          f"RSS {after.rss_kib / 1024:6.1f} MiB  fds {after.fds:>4}  tasks {after.tasks:>4}  "
+          f"({outcome['seconds']:.0f} s)", flush=True)
+    if channels:
+        pbx.hangup_all(timeout=15)  # counted above; the next phase starts clean
+    return outcome
+
+
+def growth(samples: list[Sample]) -> dict[str, float]:
+    """Mean of the last third of the samples minus the mean of the first third."""
+    third = max(len(samples) // 3, 1)
+    first, last = samples[:third], samples[-third:]
+    return {field: statistics.mean(getattr(s, field) for s in last) - statistics.mean(getattr(s, field) for s in first)
+            for field in ("rss_kib", "fds", "tasks")}
+
+
+async def main() -> int:
+    root = build_root()
+    work = Path(tempfile.mkdtemp(prefix="bereik-soak-"))
+    secrets = Secrets({AMI_SECRET: "bench-" + os.urandom(12).hex()})
+    config_path = soak_config(work, root)
+    conf_dir = asterisk_config(config_path, secrets, work / "asterisk")
+    pbx = Asterisk(conf_dir, AmiLogin(5038, *OBSERVER), root=root, log_path=work / "asterisk.log")
+    pbx.start()
+    sipp = Sipp(workdir=work / "sipp")
+    bereik = None
+    try:
+        secrets_file = work / "secrets.env"
+        secrets_file.write_text(f"{AMI_SECRET}={secrets.get(AMI_SECRET)}\n")
+        secrets_file.chmod(0o600)
+        bereik = subprocess.Popen(
+            [sys.executable, "-m", "bereik", "run", str(config_path), "--sounds", str(pbx.sounds_dir),
+             "--secrets", str(secrets_file), "--pretend-time", PRETEND],
+            stdout=open(work / "bereik.log", "w"), stderr=subprocess.STDOUT)
+        await wait_for_metrics(bereik)
+        for n in range(4 + EXTRA_AGENTS):
+            extension = str(201 + n)
+            sipp.phone(agent_address(extension), ring_seconds=0.5, calls=10 * (SOAK_CALLS + BASELINE_CALLS))
+        store = work / "calls.sqlite3"
+        results = [
+            await phase("baseline (pure dialplan)", BASELINE, SOAK_RATE, BASELINE_CALLS, sipp, pbx, bereik, store),
+            await phase("peak", MIX, PEAK_RATE, max(round(PEAK_RATE * PEAK_SECONDS), 1), sipp, pbx, bereik, store),
+            await phase("10x peak", MIX, 10 * PEAK_RATE, round(10 * PEAK_RATE * PEAK_SECONDS), sipp, pbx, bereik, store),
+            await phase("soak", MIX, SOAK_RATE, SOAK_CALLS, sipp, pbx, bereik, store),
+        ]
+        report(results)
+        return 0
+    finally:
+        sipp.stop_all()
+        if bereik:
+            bereik.send_signal(signal.SIGTERM)
+            bereik.wait(10)
+        pbx.stop()
+
+
+async def wait_for_metrics(bereik: subprocess.Popen, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            sample(bereik)
+            return
+        except OSError:
+            if time.monotonic() > deadline or bereik.poll() is not None:
+                raise
+            await asyncio.sleep(0.2)
+
+
+def report(results: list[dict]) -> None:
+    print(f"\nexpected peak {PEAK_RATE:.3f} calls/s ({CONTACTS_PER_YEAR:,} contacts a year, see the module); "
+          f"10x {10 * PEAK_RATE:.2f} calls/s; soak and baseline {SOAK_RATE:g} calls/s")
+    print("phase (bereik after it)       placed  failed  leaked channels  lost records  agent answered"
+          "  RSS MiB  fds  tasks")
+    for r in results:
+        lost = r["placed"] - r["ended"]
+        print(f"{r['name']:<28} {r['placed']:>7} {r['failed']:>7} {r['channels_left']:>16} {lost:>13} "
+              f"{r['answered']:>15} {r['after'].rss_kib / 1024:8.1f} {r['after'].fds:>4} {r['after'].tasks:>6}")
+    for r in (results[-1], results[0]):
+        change = growth(r["samples"])
+        print(f"{r['name']}: growth under load, last third minus first third of {len(r['samples'])} samples "
+              f"every {SAMPLE_SECONDS:g} s: RSS {change['rss_kib'] / 1024:+.1f} MiB, fds {change['fds']:+.1f}, "
+              f"tasks {change['tasks']:+.1f}")
+    print(f"(measured {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores; "
+          f"mix: {', '.join(f'{f.share:.0%} {f.name}' for f in MIX)})")
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
