@@ -191,8 +191,10 @@ class Asterisk:
     The chroot's /etc/asterisk is replaced by the files of `config_dir` on start (plus a
     default asterisk.conf if the directory has none). /proc and /dev are bind-mounted in
     a private mount namespace (`unshare -m`), so the mounts disappear with the process,
-    even after a crash. One instance per chroot at a time: a lock file makes a second
-    one (another test session on the same machine) wait.
+    even after a crash. One instance per chroot and `name` at a time: a lock file makes a
+    second one (another test session on the same machine) wait. A named instance keeps its
+    configuration, runtime, log, spool and astdb directories apart (/etc/asterisk-<name>,
+    ...), so two servers run side by side in one chroot without copying it.
     """
 
     def __init__(
@@ -204,11 +206,14 @@ class Asterisk:
         log_path: Path | None = None,
         boot_timeout: float = 30.0,
         lock_timeout: float = 300.0,
+        name: str = "",
     ):
         self.config_dir = Path(config_dir)
+        self.name = name
+        self._suffix = f"-{name}" if name else ""
         self.ami = ami
         self.root = Path(root or default_root())
-        self.log_path = Path(log_path or self.root.parent / "asterisk-console.log")
+        self.log_path = Path(log_path or self.root.parent / f"asterisk{self._suffix}-console.log")
         self.boot_timeout = boot_timeout
         self.lock_timeout = lock_timeout
         self._process: subprocess.Popen | None = None
@@ -253,7 +258,7 @@ class Asterisk:
                         "unshare", "-m", "--propagation", "private", "--",
                         "sh", "-c",
                         'mount --bind /proc "$1/proc" && mount --bind /dev "$1/dev" '
-                        '&& exec chroot "$1" ' + ASTERISK + " -f -n",
+                        '&& exec chroot "$1" ' + ASTERISK + " -f -n -C " + self._conf_file,
                         "sh", str(self.root),
                     ],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -289,7 +294,7 @@ class Asterisk:
     def cli(self, command: str, timeout: float = 10.0) -> str:
         """Run one CLI command through the remote console and return its output."""
         result = subprocess.run(
-            ["chroot", str(self.root), ASTERISK, "-rx", command],
+            ["chroot", str(self.root), ASTERISK, "-C", self._conf_file, "-rx", command],
             capture_output=True, text=True, timeout=timeout,
         )
         if result.returncode != 0:
@@ -327,8 +332,16 @@ class Asterisk:
 
     # --- internals ---
 
+    @property
+    def _conf_file(self) -> str:
+        return f"/etc/asterisk{self._suffix}/asterisk.conf"
+
+    def _directory(self, path: str) -> str:
+        """A directory this instance has to itself (inside the chroot)."""
+        return path.replace("/asterisk", f"/asterisk{self._suffix}", 1) if self._suffix else path
+
     def _acquire_lock(self) -> None:
-        self._lock = open(self.root.parent / (self.root.name + ".run.lock"), "w")
+        self._lock = open(self.root.parent / (self.root.name + self._suffix + ".run.lock"), "w")
         deadline = time.monotonic() + self.lock_timeout
         while True:
             try:
@@ -342,20 +355,25 @@ class Asterisk:
                 time.sleep(0.5)
 
     def _install_config(self) -> None:
-        etc = self.root / "etc/asterisk"
+        etc = self.root / self._directory("etc/asterisk")
         shutil.rmtree(etc, ignore_errors=True)
         shutil.copytree(self.config_dir, etc)
         if not (etc / "asterisk.conf").exists():
-            shutil.copyfile(DEFAULT_ASTERISK_CONF, etc / "asterisk.conf")
+            conf = DEFAULT_ASTERISK_CONF.read_text()
+            for own in ("etc", "run", "log", "spool"):
+                conf = re.sub(rf"(ast{own}dir => )(\S+)", lambda m: m.group(1) + self._directory(m.group(2)), conf)
+            conf = re.sub(r"(astdbdir => )(\S+)", lambda m: m.group(1) + self._directory(m.group(2)), conf)
+            (etc / "asterisk.conf").write_text(conf)
         _write_host_files(self.root)
-        for sub in RUNTIME_DIRS:
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        for sub in (*RUNTIME_DIRS, "var/lib/asterisk"):
+            (self.root / self._directory(sub)).mkdir(parents=True, exist_ok=True)
         # Each instance starts from a clean state: no astdb (queue members, presence)
         # or logs left by the previous one.
         for leftover in ("var/lib/asterisk/astdb.sqlite3", "var/run/asterisk/asterisk.ctl"):
-            (self.root / leftover).unlink(missing_ok=True)
-        shutil.rmtree(self.root / "var/log/asterisk", ignore_errors=True)
-        (self.root / "var/log/asterisk").mkdir()
+            (self.root / self._directory(leftover)).unlink(missing_ok=True)
+        log_dir = self.root / self._directory("var/log/asterisk")
+        shutil.rmtree(log_dir, ignore_errors=True)
+        log_dir.mkdir()
         (self.root / SOUNDS_SUBDIR).mkdir(parents=True, exist_ok=True)
         link = self.root / SOUNDS_LINK
         if not link.is_symlink():
