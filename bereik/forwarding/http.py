@@ -40,7 +40,7 @@ def forwarding_routes(store: ForwardingStore, clock: Clock, log: AuditLog,
             starts = _moment(body.get("from")) or clock()
             forward = store.set(request.match_info["extension"], body["to"], starts=starts,
                                 ends=_moment(body.get("until")), set_by=body["set_by"])
-        except (ForwardingError, ValueError) as error:
+        except (ForwardingError, ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
             return web.json_response({"error": str(error)}, status=422)
         await log.add(actor(request, body["set_by"]), audit.FORWARD_SET, forward.person, f"http {request.remote}",
                       to=forward.target, until=forward.ends.isoformat() if forward.ends else "cleared")
