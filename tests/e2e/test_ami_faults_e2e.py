@@ -1,0 +1,152 @@
+"""Asterisk restarted, or only bereik's AMI connection cut, while callers call: bereik reconnects
+with back-off, re-reads Asterisk's state, and the call records show every call, none twice."""
+import asyncio
+import time
+
+import pytest
+
+from bereik.pbx.backoff import Backoff
+from bereik.records.store import SqliteStore
+from bereik.service import Service, pretend_clock
+
+from .test_first_call import CONFIG, MONDAY_MORNING, generated, pbx, run_config  # noqa: F401 (fixtures)
+from .test_records_e2e import TOPIC_AFVAL, kinds
+
+
+class Cut:
+    """A TCP relay between bereik and AMI that can fail like a network: every connection
+    reset, new ones refused, until mended."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.pairs: list[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = []
+        self.server: asyncio.Server | None = None
+        self.listen_port = 0
+
+    async def mend(self) -> None:
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.listen_port)
+        self.listen_port = self.server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        self.server.close()
+        await self.server.wait_closed()
+        for a, b in self.pairs:
+            for writer in (a, b):
+                writer.transport.abort()
+        self.pairs.clear()
+
+    async def _relay(self, reader, writer):
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.pairs.append((writer, up_writer))
+
+        async def pipe(source, sink):
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+@pytest.fixture
+async def service(pbx, generated, tmp_path):
+    """bereik in this process, its AMI through a relay the test can cut."""
+    instance, _ = pbx
+    relay = Cut(instance.ami.port)
+    await relay.mend()
+    config = run_config(instance)
+    config = config.model_copy(update={"pbx": config.pbx.model_copy(update={"ami": f"127.0.0.1:{relay.listen_port}"})})
+    running = Service(config, generated[1], instance.sounds_dir, clock=pretend_clock(CONFIG, MONDAY_MORNING),
+                      store=SqliteStore(tmp_path / "calls.sqlite3"))
+    running.ami.backoff = Backoff(first=0.5, cap=2.0)  # short, to keep the test lean
+    await running.start()
+    running.relay = relay
+    yield running
+    await running.stop()
+    running.store.close()
+
+
+async def until(condition, timeout: float, what: str) -> None:
+    """Wait until `condition()` (a bool, or a coroutine of one) holds."""
+    deadline = time.monotonic() + timeout
+    while not await _value(condition()):
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.2)
+
+
+async def _value(result):
+    return await result if asyncio.iscoroutine(result) else result
+
+
+async def every_call_once(store, call_ids: set[str], timeout: float = 15.0) -> dict:
+    """The journeys of these calls once all have ended; no other call, no step twice."""
+    async def all_ended():
+        journeys = {c: await asyncio.to_thread(store.journey, c) for c in call_ids}
+        return all(j is not None and j.ended for j in journeys.values())
+
+    await until(all_ended, timeout, "a call is missing from the records, or never ended")
+    rows = await asyncio.to_thread(lambda: list(store.calls(0, 2e10)))
+    assert sorted(r.call_id for r in rows) == sorted(call_ids), "a call recorded that was not made, or twice"
+    journeys = {c: await asyncio.to_thread(store.journey, c) for c in call_ids}
+    for journey in journeys.values():
+        assert sorted(kinds(journey)) == sorted(set(kinds(journey))), f"a step recorded twice: {kinds(journey)}"
+        assert kinds(journey)[0] == "entered" and "hung_up" in kinds(journey)
+    return journeys
+
+
+TOPIC_BURGERZAKEN = [(1.0, "1"), (2.0, "1")]
+
+
+def joined_calls(events) -> set[str]:
+    return {e["Linkedid"] for e in events.matching("QueueCallerJoin")}
+
+
+async def test_the_ami_connection_cut_while_calls_go_on_leaves_no_gap_in_the_records(pbx, service, sipp):
+    _, events = pbx
+    for n in (1, 2):  # Anna takes burgerzaken, Bram afval
+        sipp.phone(f"127.0.1.{n}", ring_seconds=1)
+    talking = sipp.call("14023", talk_seconds=14, dtmf=TOPIC_AFVAL)
+    await events.wait_for_event("AgentConnect", timeout=20)
+
+    await service.relay.cut()
+    await until(lambda: not service.ami.connected, 5, "bereik did not notice the cut")
+    # begins and ends while bereik is blind
+    unseen = sipp.call("14023", talk_seconds=6, dtmf=TOPIC_BURGERZAKEN, from_user="0687654321")
+    await asyncio.to_thread(unseen.expect_success, 30)
+    await service.relay.mend()
+
+    await until(lambda: service.ami.connected, 10, "bereik did not reconnect")
+    await asyncio.to_thread(talking.expect_success, 30)
+    journeys = await every_call_once(service.store, joined_calls(events))
+    assert len(journeys) == 2
+    for journey in journeys.values():
+        assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"], journey.steps
+    [blind] = [j for j in journeys.values() if j.first("entered").detail.get("from") == "cel"]
+    assert blind.first("hung_up").detail.get("from") == "cel", "its end from Asterisk's log, not guessed"
+
+
+async def test_asterisk_restarted_with_callers_in_the_queue_every_call_is_recorded_once(pbx, service, sipp):
+    instance, events = pbx
+    sipp.phone("127.0.1.2", ring_seconds=1)  # Bram takes the first afval caller; Daan's phone is off
+    talking = sipp.call("14023", talk_seconds=30, dtmf=TOPIC_AFVAL)
+    await events.wait_for_event("AgentConnect", timeout=20)
+    waiting = sipp.call("14023", talk_seconds=30, dtmf=TOPIC_AFVAL, from_user="0687654321")
+    await events.wait_for_event("QueueCallerJoin", lambda e: e["Linkedid"] not in
+                                {c["Linkedid"] for c in events.matching("AgentConnect")}, timeout=20)
+    before = joined_calls(events)
+    assert service.board()["waiting"] >= 1
+
+    instance.cli("core restart now")  # Asterisk hangs up every channel and starts again
+    await until(lambda: not service.ami.connected, 10, "bereik did not notice the restart")
+    await until(lambda: service.ami.connected, 30, "bereik did not reconnect")
+    talking.stop()
+    waiting.stop()
+    await until(lambda: service.board()["waiting"] == 0, 5,
+                "the wallboard still shows callers that Asterisk no longer has")
+
+    journeys = await every_call_once(service.store, before)
+    assert len(journeys) == 2
