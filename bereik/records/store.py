@@ -9,6 +9,7 @@ the wallboard read.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
@@ -18,6 +19,8 @@ from typing import Any, NamedTuple
 
 from bereik.records.journey import Journey, Step
 from bereik.records.summary import COLUMNS, CallRow
+
+log = logging.getLogger(__name__)
 
 
 class StepRow(NamedTuple):
@@ -106,9 +109,18 @@ class CallStore(ABC):
             f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) VALUES ({', '.join([p] * len(_CALL_COLUMNS))})"
             f" ON CONFLICT (call_id) DO UPDATE SET {updates}"
         )
+        self._tables_made = False
+        try:
+            self._make_tables()
+        except Exception as error:  # sqlite3, psycopg or OS errors alike
+            # Locked, full or down at start: bereik starts and routes; the first write that gets through makes them.
+            log.error("the call-record store is unavailable (%s); records wait until it is back", error)
+
+    def _make_tables(self) -> None:
         with self._transaction() as cursor:
             for statement in _DDL:
                 cursor.execute(statement)
+        self._tables_made = True
 
     @abstractmethod
     def _connect(self) -> Any: ...
@@ -164,6 +176,8 @@ class CallStore(ABC):
         for update in updates:
             latest[update.call.call_id] = (*map(_db_value, update.call), update.extra)
             steps.extend(update.steps)
+        if not self._tables_made:
+            self._make_tables()
         with self._transaction() as cursor:
             if steps:
                 cursor.executemany(self._insert_step, steps)

@@ -209,3 +209,24 @@ def test_postgresql_stopped_and_started_again_loses_no_call_and_doubles_none(tmp
             assert_each_call_once_and_whole(reader, before | during)
         finally:
             reader.close()
+
+
+def test_bereik_starts_while_the_store_is_locked_and_writes_once_it_is_free(tmp_path):
+    path = tmp_path / "calls.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # held before bereik opens the store: not even its tables can be made
+    store = SqliteStore(path, busy_seconds=0.1)
+    spool = Spool(tmp_path / "spool")
+    recorder = recorder_for(store, spool)
+    events = calls(0, 2)
+    for call in events.values():
+        for event in call:
+            recorder.apply(event)
+    recorder.flush()
+    assert spooled_calls(spool) == set(events)
+    other.execute("ROLLBACK")
+    other.close()
+
+    caught_up(recorder)
+    recorder.close()
+    assert_each_call_once_and_whole(store, events)
