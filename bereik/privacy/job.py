@@ -80,8 +80,9 @@ class RetentionJob:
             await asyncio.sleep(interval)
 
     def _pseudonymise(self, before: float) -> int:
-        key = pseudonym_key(self.config, self.secrets)
-        return self.calls.pseudonymise(before, partial(pseudonym, key), PSEUDONYM_PREFIX)
+        # The key is read only when a number is due: `bereik run` has checked it at start already.
+        return self.calls.pseudonymise(
+            before, lambda number: pseudonym(pseudonym_key(self.config, self.secrets), number), PSEUDONYM_PREFIX)
 
     def _delete_recordings(self, before: dt.datetime) -> int:
         expired = expired_recordings(recordings.stored(self.recordings_dir), before)
