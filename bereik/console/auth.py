@@ -186,6 +186,14 @@ def security_headers(secure: bool):
     return middleware
 
 
+async def form_of(request: web.Request):
+    """The request's form fields, or 400: a multipart body without its boundary, say, is no form."""
+    try:
+        return await request.post()
+    except ValueError:
+        raise web.HTTPBadRequest(text="a form is needed") from None
+
+
 def same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     # Browsers send Origin on every cross-site POST and WebSocket; absent means a same-origin GET or a non-browser.
@@ -217,7 +225,7 @@ def login_required(sessions: Sessions, policy: Policy, on_user: Callable[[web.Re
         if request.method not in SAFE_METHODS:
             sent = request.headers.get("X-CSRF-Token", "")
             if not sent and request.content_type == "application/x-www-form-urlencoded":
-                sent = str((await request.post()).get("csrf", ""))
+                sent = str((await form_of(request)).get("csrf", ""))
             if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
                 raise web.HTTPForbidden(text="CSRF token missing or wrong")
         request[SESSION] = session

@@ -23,6 +23,7 @@ from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.dialplan import INTERNAL_CONTEXT, RECORD_CODE
 from bereik.records import summary
+from bereik.routing.queue_state import event_time
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +66,6 @@ class Position:
     transfer: tx.State = field(default_factory=tx.Idle)
     transfer_call_id: str = ""  # the caller's Linkedid: the journey the transfer's steps belong to
     no_answer_timer: asyncio.TimerHandle | None = None
-
-
-def _event_time(event: dict[str, str], fallback: float) -> float:
-    try:
-        return float(event["Timestamp"])
-    except (KeyError, ValueError):
-        return fallback
 
 
 class Desk:
@@ -146,7 +140,7 @@ class Desk:
                 self._tell(position, {"type": "connected"})
 
     def _on_QueueCallerJoin(self, event: dict[str, str]) -> None:
-        self._joined[event.get("Uniqueid", "")] = _event_time(event, self.now())
+        self._joined[event.get("Uniqueid", "")] = event_time(event, self.now())
 
     def _on_QueueCallerAbandon(self, event: dict[str, str]) -> None:
         self._joined.pop(event.get("Uniqueid", ""), None)
@@ -155,7 +149,7 @@ class Desk:
         position = self._position(event.get("Interface", ""))
         if position is None:
             return
-        at = _event_time(event, self.now())
+        at = event_time(event, self.now())
         number = event.get("CallerIDNum", "")
         position.call = Call(event.get("Channel", ""), event.get("Linkedid", ""), number,
                              event.get("CallerIDName", ""), agent_channel=event.get("DestChannel", ""))

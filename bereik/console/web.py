@@ -47,12 +47,14 @@ from bereik.console.auth import (
     RateLimit,
     Session,
     Sessions,
+    form_of,
     same_origin,
     login_required,
     security_headers,
 )
 from bereik.console.desk import LOGGED_OUT, Desk
 from bereik.pbx.ami import AmiError
+from bereik.presence.http import json_object
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +254,7 @@ class Console:
         t = TEXTS[self._lang(request)]
         if not same_origin(request):
             raise web.HTTPForbidden(text="cross-origin login refused")
-        form = await request.post()
+        form = await form_of(request)
         login, password = str(form.get("login", "")).strip(), str(form.get("password", ""))
         if not self.limit.allow(f"name:{login.lower()}", f"address:{request.remote}"):
             response = await self.login_page(request, t["slow"])
@@ -353,7 +355,7 @@ class Console:
         action = request.match_info["action"]
         reason = ""
         if action == "pause":
-            reason = re.sub(r"[^\w .-]", "", str((await _json(request)).get("reason", "pauze")))[:40] or "pauze"
+            reason = re.sub(r"[^\w .-]", "", str((await json_object(request)).get("reason", "pauze")))[:40] or "pauze"
         changes = {"login": (False, ""), "logout": (True, LOGGED_OUT), "pause": (True, reason),
                    "resume": (False, "")}
         if action not in changes:
@@ -392,7 +394,7 @@ class Console:
 
     async def transfer(self, request: web.Request) -> web.Response:
         extension = self._extension(request[SESSION])
-        target = str((await _json(request)).get("target", ""))
+        target = str((await json_object(request)).get("target", ""))
         return _step_json(self.desk.start_transfer(extension, target))
 
     async def transfer_action(self, request: web.Request) -> web.Response:
@@ -450,7 +452,7 @@ class Console:
 
     async def add_callback(self, request: web.Request) -> web.Response:
         session = request[SESSION]
-        body = await _json(request)
+        body = await json_object(request)
         number = re.sub(r"[^0-9+]", "", str(body.get("number", "")))[:20]
         question = str(body.get("question", "")).strip()[:2000]
         key = str(body.get("key", ""))
@@ -518,20 +520,10 @@ def _step_json(step) -> web.Response:
                              status=409 if step.refused else 200)
 
 
-async def _json(request: web.Request) -> dict:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text="a JSON body is needed") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="a JSON object is needed")
-    return body
-
-
 def _message_type(data: str) -> str:
     try:
         message = json.loads(data)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond the parser's depth
         return ""
     return str(message.get("type", "")) if isinstance(message, dict) else ""
 
