@@ -21,6 +21,8 @@ from panoramisk import Manager
 
 from bereik.pbx.backoff import Backoff
 
+from bereik.pbx.events import CONSUMED
+
 log = logging.getLogger(__name__)
 
 AmiEvent = dict[str, str]
@@ -85,6 +87,9 @@ class AmiClient:
 
     def on_event(self, name: str, callback: EventCallback) -> None:
         """Call `callback(event)` for every event called `name` ("*" for all)."""
+        if name != "*" and name not in CONSUMED:
+            # Asterisk is told to send only CONSUMED (bereik.pbx.events): this one would never come.
+            raise ValueError(f"AMI event {name!r} is not in bereik.pbx.events.CONSUMED; add it there")
         self._event_callbacks[name].append(callback)
 
     def on_login(self, callback: LoginCallback) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bereik.config.model import Config, Person, Position
 from bereik.pbx import variables as var
+from bereik.pbx import events
 from bereik.routing.direct import SECONDS_PER_RING, Origin, Stage
 from bereik.records import cel
 from bereik.ivr.phrases import recording_notice
@@ -524,6 +525,7 @@ def _manager(config: Config, secrets: Secrets) -> str:
         "read=call,agent,user",
         "write=call,agent,originate",
         "writetimeout=1000",
+        *[f"eventfilter(name({name}))=" for name in sorted(events.CONSUMED)],
         "",
     ])
 
