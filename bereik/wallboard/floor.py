@@ -14,6 +14,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from bereik.records import servers as call_ids
+from bereik.routing.queue_state import event_time, number
 
 FREE, TALKING, RINGING, WRAPUP, PAUSED, AWAY = "free", "talking", "ringing", "wrapup", "paused", "away"
 STATES = (FREE, TALKING, RINGING, WRAPUP, PAUSED, AWAY)
@@ -56,20 +57,6 @@ class _Today:
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STATES, 0.0))
 
 
-def _at(event: dict[str, str]) -> float:
-    try:
-        return float(event.get("Timestamp", "0"))
-    except ValueError:
-        return 0.0
-
-
-def _number(text: str | None) -> float:
-    try:
-        return float(text or 0)
-    except ValueError:
-        return 0.0
-
-
 class Floor:
     def __init__(self, zone: ZoneInfo, answer_seconds: float, callbacks: CallbackSource = no_callbacks,
                  servers: tuple[str, ...] = ()):
@@ -92,7 +79,9 @@ class Floor:
         handler = getattr(self, f"_on_{event.get('Event', '')}", None)
         if handler is None:
             return False
-        at = _at(event)
+        at = event_time(event, None)
+        if at is None:  # without its time an event would count on the wrong day
+            return False
         self._roll_day(at)
         handler(event, at)
         return True
@@ -104,7 +93,7 @@ class Floor:
         for event in events:
             kind = event.get("Event")
             if kind == "QueueEntry":
-                waiting[event.get("Uniqueid", "")] = (event.get("Queue", ""), now - _number(event.get("Wait")))
+                waiting[event.get("Uniqueid", "")] = (event.get("Queue", ""), now - number(event.get("Wait"), 0))
             elif kind == "QueueMember":
                 self._member(event, now)
         self.waiting = waiting
@@ -136,11 +125,11 @@ class Floor:
         self.waiting.pop(event.get("Uniqueid", ""), None)
         self.today.answered += 1
         self.totals["answered"] += 1
-        self.today.within_norm += _number(event.get("HoldTime")) <= self.answer_seconds
+        self.today.within_norm += number(event.get("HoldTime"), 0) <= self.answer_seconds
         self._set(event.get("Interface", ""), event.get("MemberName", ""), TALKING, at)
 
     def _on_AgentComplete(self, event, at):
-        self.today.talk_total += _number(event.get("TalkTime"))
+        self.today.talk_total += number(event.get("TalkTime"), 0)
         self.today.talk_count += 1
         agent = self.agents.get(event.get("Interface", ""))
         if agent is not None:

@@ -19,6 +19,7 @@ from bereik.pbx.camp_on import CampOnAnnouncer
 from bereik.pbx.waiting import Announcer
 from bereik.presence.phone import PhoneState, PhoneTable, reduce
 from bereik.routing.queue_state import QueueState
+from bereik.wallboard.floor import Floor
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -103,6 +104,16 @@ def test_the_phone_table_survives_any_events_and_still_reads_a_device(sequence):
         table, _ = reduce(table, event, at)
     table, changed = reduce(table, {"Event": "DeviceStateChange", "Device": "PJSIP/9999", "State": "INUSE"}, at)
     assert changed == "PJSIP/9999" and table.devices["PJSIP/9999"].state is PhoneState.IN_CALL
+
+
+@FUZZ
+@given(events)
+def test_the_wallboard_survives_any_events_and_still_counts_a_waiting_caller(sequence):
+    floor = Floor(CONFIG.zone, answer_seconds=20)
+    for event in sequence:
+        floor.apply(event)
+    floor.apply(JOIN)
+    assert "9.9" in floor.waiting
 
 
 @pytest.fixture(scope="module")
