@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
+from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX
 from bereik.records.cel import CelRecord
 from bereik.records.journey import FRONT_CHANNEL_PREFIXES, Journey, Step
 
@@ -27,8 +28,12 @@ def _cel_steps(call_id: str, records: list[CelRecord], agent_names: Mapping[str,
         elif own and r.eventtype == "ANSWER":
             steps.append(Step(r.eventtime, "answered", {"from": "cel"}))
         elif own and r.eventtype == "APP_START" and r.appname.lower() == "queue":
+            queue = r.appdata.split(",")[0]
+            if queue.startswith(CAMP_QUEUE_PREFIX):  # waiting behind a colleague's call, as AMI tells it
+                steps.append(Step(r.eventtime, "camped", {"colleague": queue[len(CAMP_QUEUE_PREFIX):], "from": "cel"}))
+                continue
             queued = True
-            steps.append(Step(r.eventtime, "queued", {"queue": r.appdata.split(",")[0], "from": "cel"}))
+            steps.append(Step(r.eventtime, "queued", {"queue": queue, "from": "cel"}))
         elif not own and r.eventtype == "BRIDGE_ENTER" and queued and not r.channel.startswith(FRONT_CHANNEL_PREFIXES):
             interface = _interface(r.channel)
             steps.append(Step(r.eventtime, "agent_answered", {

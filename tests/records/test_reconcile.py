@@ -104,3 +104,18 @@ def test_a_call_that_began_and_ended_while_ami_was_disconnected_comes_from_cel(t
     assert changed.ended and changed.first("hung_up").at == T + 9
     assert (changed.caller_number, changed.dialled) == ("0612345678", "14023")
     assert reconcile(journeys, live=[], cel=records, now=T + 200, open_at_login=set()) == [], "once"
+
+
+def test_waiting_behind_a_colleagues_call_then_the_tic_is_camped_then_queued_as_ami_tells_it(tmp_path):
+    records = cel.read(cel_file(tmp_path, [
+        ("CHAN_START", 0, CALLER, "PJSIP/trunk-00000000", "", "", ""),
+        ("ANSWER", 0.1, CALLER, "PJSIP/trunk-00000000", "Answer", "", ""),
+        ("APP_START", 4, CALLER, "PJSIP/trunk-00000000", "Queue", "camp-301,rc,,,8", ""),
+        ("APP_START", 13, CALLER, "PJSIP/trunk-00000000", "Queue", "tic,rtx", ""),
+        ("HANGUP", 20, CALLER, "PJSIP/trunk-00000000", "", "", '{"hangupcause":16}'),
+    ]), [], since=T - 1)
+    journeys: dict[str, Journey] = {}
+    [changed] = reconcile(journeys, live=[], cel=records, now=T + 100, open_at_login=set())
+    assert [s.what for s in changed.steps] == ["entered", "answered", "camped", "queued", "hung_up"]
+    assert changed.first("camped").detail == {"colleague": "301", "from": "cel"}
+    assert changed.first("queued").detail["queue"] == "tic"
