@@ -84,20 +84,24 @@ def _host_port(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _entry_agi(config: Config) -> list[str]:
-    """The hand-over to bereik; with pbx.agi_fallback, the next instance when one cannot be reached.
+def _hand_over(config: Config, script: str, argument: str = "", *, watchdog: bool = True) -> list[str]:
+    """AGI to this server's bereik; with pbx.agi_fallback, the next instance when one cannot be reached.
     Only AGISTATUS=FAILURE (no connection) tries the next: a bereik that took the call and then
-    failed has already spoken to the caller, so that call fails open as before."""
+    failed has already spoken to the caller, so that call fails open as before. `watchdog`: each
+    try re-arms the context's TIMEOUT(absolute), cleared once a bereik has answered."""
     addresses = [config.pbx.agi, *config.pbx.agi_fallback]
+    arguments = f",{argument}" if argument else ""
     lines = []
     for number, address in enumerate(addresses):
-        if number:
+        if watchdog:
             lines.append(f" same => n,Set(TIMEOUT(absolute)={config.pbx.watchdog_seconds})")
-        lines.append(f" same => n,AGI(agi://{address}/entry)")
+        lines.append(f" same => n,AGI(agi://{address}/{script}{arguments})")
         if number < len(addresses) - 1:
             lines.append(' same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)')
     label = "(handed_over)" if len(addresses) > 1 else ""
-    return [*lines, f" same => n{label},Set(TIMEOUT(absolute)=0)"]
+    if watchdog:
+        return [*lines, f" same => n{label},Set(TIMEOUT(absolute)=0)"]
+    return [*lines, f" same => n{label},NoOp()"] if label else lines
 
 
 def _extensions(config: Config) -> str:
@@ -122,8 +126,7 @@ def _extensions(config: Config) -> str:
         # bereik re-arms this before every step for as long as the step takes (pbx/voice.py);
         # AGIEXITONHANGUP lets the watchdog pull the call out of a connection that never speaks.
         " same => n,Set(AGIEXITONHANGUP=yes)",
-        f" same => n,Set(TIMEOUT(absolute)={config.pbx.watchdog_seconds})",
-        *_entry_agi(config),
+        *_hand_over(config, "entry"),
         f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?routed)',
         # Fail open: bereik unreachable (AGISTATUS=FAILURE) or gone mid-call.
         f" same => n,Set({var.REASON}=failopen-${{AGISTATUS}})",
@@ -215,7 +218,6 @@ def _front_office_queue(config: Config) -> list[str]:
 
 
 def _waiting_contexts(config: Config) -> list[str]:
-    agi_host, agi_port = _host_port(config.pbx.agi)
     lines = [
         f"[{WHISPER_CONTEXT}]",
         "; A message whispered to a waiting caller (bereik.pbx.waiting): only bereik's own sounds, by hash.",
@@ -230,7 +232,8 @@ def _waiting_contexts(config: Config) -> list[str]:
             f"[{QUEUE_EXIT_CONTEXT}]",
             f"; The caller pressed {key} in the TIC queue: bereik records a call-back and confirms it.",
             f"exten => {key},1,MSet({var.ROUTED}=,{var.POSITION}=)",
-            f" same => n,AGI(agi://{agi_host}:{agi_port}/callback)",
+            # No watchdog: the call-back script does not re-arm one (bereik.pbx.callback).
+            *_hand_over(config, "callback", watchdog=False),
             f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?done)',
             # No number to call back, or bereik away: back to the queue, at the caller's place.
             f" same => n,Goto({QUEUE_CONTEXT},{config.front_office},1)",
@@ -282,8 +285,6 @@ def _direct_context(config: Config) -> list[str]:
     """
     if not config.people:
         return []
-    agi_host, agi_port = _host_port(config.pbx.agi)
-    agi = f"agi://{agi_host}:{agi_port}/direct"
     front_office = config.front_office
     ring_seconds = config.back_office.rings * SECONDS_PER_RING
     return [
@@ -298,9 +299,7 @@ def _direct_context(config: Config) -> list[str]:
         f" same => n,Set({var.DIALLED}=${{EXTEN}})",
         f" same => n,Set({var.EVENT}=start)",
         f" same => n(ask),MSet({','.join(f'{name}=' for name in var.DIRECT_OUTPUTS)})",
-        f" same => n,Set(TIMEOUT(absolute)={config.pbx.watchdog_seconds})",
-        f" same => n,AGI({agi},${{{var.EVENT}}})",
-        " same => n,Set(TIMEOUT(absolute)=0)",
+        *_hand_over(config, "direct", f"${{{var.EVENT}}}"),
         f' same => n(routed),GotoIf($["${{{var.ROUTED}}}" != "1"]?failopen)',
         f' same => n,GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_RING}"]?ring)',
         f' same => n,GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_CAMP}"]?camp)',
@@ -330,7 +329,7 @@ def _direct_context(config: Config) -> list[str]:
         f'"${{{var.DIRECT_STAGE}}}" != "{Stage.CAMPED}"]?done)',
         # A hung-up channel must not send "HANGUP" into the FastAGI conversation.
         " same => n,Set(AGISIGHUP=no)",
-        f" same => n,AGI({agi},hungup)",
+        *_hand_over(config, "direct", "hungup", watchdog=False),
         " same => n(done),NoOp()",
         "",
     ]

@@ -1,4 +1,5 @@
-"""Several bereik instances: the entry hands a new call to the next one when one cannot be reached."""
+"""Several bereik instances: the entry, a direct call and the call-back key go to the next one when one
+cannot be reached."""
 from pathlib import Path
 
 from bereik.config import load_config
@@ -10,11 +11,19 @@ CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 SECRETS = Secrets({AMI_SECRET: "failover-" + "x" * 24})
 
 
-def entry_steps(config) -> list[str]:
+THREE = CONFIG.model_copy(update={"pbx": Pbx.model_validate(
+    {**CONFIG.pbx.model_dump(), "agi_fallback": ["127.0.0.2:4573", "127.0.0.3:4573"]})})
+
+
+def steps(config, start: str, end: str) -> list[str]:
     text = dialplan.generate(config, SECRETS)["extensions.conf"]
-    block = text[text.index("exten => 14023,1"):text.index("exten => T,1")]
+    block = text[text.index(start):text.index(end, text.index(start))]
     return [line.strip() for line in block.splitlines()
-            if "AGI(" in line or "AGISTATUS" in line or "TIMEOUT(absolute)" in line]
+            if "AGI(" in line or "AGISTATUS" in line or "TIMEOUT(absolute)" in line or "handed_over" in line]
+
+
+def entry_steps(config) -> list[str]:
+    return steps(config, "exten => 14023,1", "exten => T,1")
 
 
 def test_one_instance_keeps_the_plain_hand_over():
@@ -24,8 +33,7 @@ def test_one_instance_keeps_the_plain_hand_over():
 
 
 def test_the_next_instance_only_when_the_one_before_could_not_be_reached():
-    pbx = CONFIG.pbx.model_copy(update={"agi_fallback": ["127.0.0.2:4573", "127.0.0.3:4573"]})
-    assert entry_steps(CONFIG.model_copy(update={"pbx": Pbx.model_validate(pbx.model_dump())})) == [
+    assert entry_steps(THREE) == [
         "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.1:4573/entry)",
         'same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)',
         "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.2:4573/entry)",
@@ -33,3 +41,46 @@ def test_the_next_instance_only_when_the_one_before_could_not_be_reached():
         "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.3:4573/entry)",
         "same => n(handed_over),Set(TIMEOUT(absolute)=0)",
         "same => n,Set(BEREIK_REASON=failopen-${AGISTATUS})"]
+
+
+def test_each_step_of_a_direct_call_goes_to_the_next_instance_with_the_watchdog_re_armed():
+    assert steps(CONFIG, "[bereik-direct]", "(routed)") == [
+        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.1:4573/direct,${BEREIK_EVENT})",
+        "same => n,Set(TIMEOUT(absolute)=0)"]
+    assert steps(THREE, "[bereik-direct]", "(routed)") == [
+        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.1:4573/direct,${BEREIK_EVENT})",
+        'same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)',
+        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.2:4573/direct,${BEREIK_EVENT})",
+        'same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)',
+        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.3:4573/direct,${BEREIK_EVENT})",
+        "same => n(handed_over),Set(TIMEOUT(absolute)=0)"]
+    # None answered: BEREIK_ROUTED is unset, so the next line fails open (front office or the extension).
+    block = dialplan.generate(THREE, SECRETS)["extensions.conf"]
+    assert 'n(handed_over),Set(TIMEOUT(absolute)=0)\n same => n(routed),GotoIf($["${BEREIK_ROUTED}" != "1"]?failopen)' \
+        in block
+
+
+def test_a_caller_who_hangs_up_on_a_ringing_colleague_is_recorded_by_the_next_instance():
+    assert steps(THREE, "exten => h,1", "(done)") == [
+        "same => n,AGI(agi://127.0.0.1:4573/direct,hungup)",
+        'same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)',
+        "same => n,AGI(agi://127.0.0.2:4573/direct,hungup)",
+        'same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)',
+        "same => n,AGI(agi://127.0.0.3:4573/direct,hungup)",
+        "same => n(handed_over),NoOp()"]
+
+
+def test_the_call_back_key_goes_to_the_next_instance_and_back_to_the_queue_when_none_answers():
+    key = CONFIG.waiting.callback_key
+    assert steps(CONFIG, f"exten => {key},1", "(done)") == ["same => n,AGI(agi://127.0.0.1:4573/callback)"]
+    assert steps(THREE, f"exten => {key},1", "(done)") == [
+        "same => n,AGI(agi://127.0.0.1:4573/callback)",
+        'same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)',
+        "same => n,AGI(agi://127.0.0.2:4573/callback)",
+        'same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)',
+        "same => n,AGI(agi://127.0.0.3:4573/callback)",
+        "same => n(handed_over),NoOp()"]
+    text = dialplan.generate(THREE, SECRETS)["extensions.conf"]
+    after = text[text.index("n(handed_over),NoOp()", text.index("/callback")):].splitlines()
+    assert after[1:3] == [' same => n,GotoIf($["${BEREIK_ROUTED}" = "1"]?done)',
+                          " same => n,Goto(bereik-queue,tic,1)"]
