@@ -4,6 +4,7 @@ An LDAP entry of any shape becomes a person or is skipped; a Graph answer of any
 leaves the person's calendar "unknown"; any request to the API is answered with a 4xx
 with a reason, never a 500.
 """
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -15,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from fake_graph import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraph
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_phone import device
 from test_service_http import world  # noqa: F401  (the fixture)
 
 from bereik.presence.directory import OPENLDAP, Person
@@ -132,3 +134,47 @@ async def test_any_presence_request_gets_an_answer_never_a_server_error(world, m
     assert response.status < 500, f"{method} {template}: {response.status} {text[:200]}"
     if response.status >= 400 and response.status != 404:
         assert text.strip(), "a refusal says why"
+
+
+socket_messages = st.lists(st.one_of(
+    st.text(max_size=200), st.binary(max_size=200), json_values.map(json.dumps),
+    st.sampled_from(["[" * 1500, '{"type": "subscribe", "person": "p00003"}', "\0" * 100, "é" * 70_000,
+                     "x" * (4 * 2**20 + 1)]),  # beyond aiohttp's largest message: a close, 1009
+), min_size=1, max_size=30)
+
+
+async def until(condition, seconds=2.0):
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    assert condition()
+
+
+@FUZZ
+@given(messages=socket_messages)
+async def test_any_message_on_the_presence_stream_leaves_the_server_and_other_consoles_going(  # noqa: F811
+        world, messages):
+    service, ami, client, _, _ = world
+    watcher = await client.ws_connect("/api/presence/stream")
+    attacker = await client.ws_connect("/api/presence/stream")
+    await until(lambda: len(service._subscribers) == 2)
+    for message in messages:  # all at once, without waiting for an answer
+        try:
+            await (attacker.send_bytes if isinstance(message, bytes) else attacker.send_str)(message)
+        except ConnectionError:  # the server hung up on a message beyond its limit
+            break
+    ami.emit(device("PJSIP/2003", "RINGING"))
+    update = await asyncio.wait_for(watcher.receive_json(), 2)
+    assert update["person"] == "p00003" and update["presence"]["status"] == "ringing"
+    # The attacker was sent the same update or closed cleanly; it never got anything else.
+    reply = await asyncio.wait_for(attacker.receive(), 2)
+    if reply.type is aiohttp.WSMsgType.TEXT:
+        assert json.loads(reply.data) == update
+    else:
+        assert reply.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR), reply.type
+    await attacker.close()
+    ami.emit(device("PJSIP/2003", "NOT_INUSE"))
+    assert (await asyncio.wait_for(watcher.receive_json(), 2))["presence"]["status"] == "available"
+    await watcher.close()
+    await until(lambda: not service._subscribers)  # both unsubscribed: nothing leaks
