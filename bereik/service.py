@@ -76,7 +76,9 @@ class Service:
         self.entry = EntryHandler(config, PromptLibrary(sounds_dir, config.language), clock)
         agi_host, agi_port = _host_port(config.pbx.agi)
         ami_host, ami_port = _host_port(config.pbx.ami)
-        self.ami = AmiClient(ami_host, ami_port, AMI_USER, secrets.get(AMI_SECRET))
+        # re-read what the service, recorder, wallboard and announcements need, once Asterisk offers it
+        self.ami = AmiClient(ami_host, ami_port, AMI_USER, secrets.get(AMI_SECRET),
+                             ready_actions=("QueueStatus", "QueueSummary", "Status"))
         self.ami.on_login(self._read_queue_state)
         self._own_store = store is None
         self.store = store if store is not None else open_store(config.records.store)
@@ -129,7 +131,8 @@ class Service:
         if callbacks is no_callbacks:
             self.floor.callbacks = lambda: CallbackCounts(*self.callback_store.counts(clock()))
         # The front-office console, when the YAML names its users; the wallboard then needs its login too.
-        self.console = build_console(config, self.ami, self.callback_store, clock, self.recorder, self.store) \
+        self.console = build_console(config, self.ami, self.callback_store, clock, self.recorder, self.store,
+                                     forwarding=self.forwarding) \
             if config.console.users else None
         if self.console and not web_middlewares:
             self.web.app.middlewares.extend(self.console.wallboard_middlewares())

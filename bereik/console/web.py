@@ -11,6 +11,7 @@
     GET  /api/callbacks, POST /api/callbacks, POST /api/callbacks/{id}/done
     GET  /api/audit?days=30                       the audit log of administrative acts (team lead, administrator)
     GET  /api/stream                              WebSocket: screen-pop, transfer, recording news
+    GET  /api/forwarding, PUT/DELETE /api/forwarding/{extension}   absence forwarding (bereik.forwarding.http)
     /api/directory..., /api/absences..., /api/presence/stream   presence_app, behind the same login
 """
 from __future__ import annotations
@@ -54,6 +55,8 @@ from bereik.console.auth import (
 )
 from bereik.console.desk import LOGGED_OUT, Desk
 from bereik.pbx.ami import AmiError
+from bereik.forwarding.http import forwarding_routes
+from bereik.forwarding.store import ForwardingStore
 from bereik.presence.http import json_object
 
 log = logging.getLogger(__name__)
@@ -135,14 +138,18 @@ def policy() -> Policy:
     rules.allow({"GET"}, "/api/directory", EVERYONE)
     rules.allow({"GET"}, "/api/presence/stream", EVERYONE)
     rules.allow({"GET", "POST", "PUT", "DELETE"}, "/api/absences", LEADS)
+    # Everyone sees who is forwarded where; team leads change it, as they register absences.
+    rules.allow({"GET"}, "/api/forwarding", EVERYONE)
+    rules.allow({"PUT", "DELETE"}, "/api/forwarding", LEADS)
     return rules
 
 
 class Console:
     def __init__(self, config: Config, desk: Desk, store: CallbackStore, mailer: Mailer,
                  authenticator: Authenticator, *, clock: Callable[[], dt.datetime], audit_log: AuditLog,
-                 presence: web.Application | None = None, recordings_dir: Path | None = None):
-        """`audit_log`: where logins and recordings played are written (bereik.audit)."""
+                 presence: web.Application | None = None, recordings_dir: Path | None = None,
+                 forwarding: ForwardingStore | None = None):
+        """`audit_log`: where logins, recordings played and forwarding changes are written (bereik.audit)."""
         self.config, self.settings = config, config.console
         self.audit = audit_log
         self.desk, self.store, self.mailer, self.authenticator = desk, store, mailer, authenticator
@@ -152,6 +159,7 @@ class Console:
         self.limit = RateLimit(self.settings.login_attempts_per_minute)
         self.policy = policy()
         self.presence = presence
+        self.forwarding = forwarding
         self.recordings_dir = Path(recordings_dir or self.settings.recordings_dir)
         self._runner: web.AppRunner | None = None
         self._sockets: set[web.WebSocketResponse] = set()
@@ -220,6 +228,8 @@ class Console:
         app.router.add_get("/api/audit", self.audit_entries)
         app.router.add_static("/static/", STATIC, append_version=True)
         app.on_shutdown.append(self._close_sockets)
+        if self.forwarding is not None:
+            app.add_routes(forwarding_routes(self.forwarding, self.clock, self.audit, prefix="/api/forwarding"))
         if self.presence is not None:
             app.add_subapp("/api", self.presence)
         return app

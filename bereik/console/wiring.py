@@ -13,6 +13,7 @@ from bereik.config.model import Config
 from bereik.console.auth import LdapAuthenticator
 from bereik.console.desk import Desk
 from bereik.console.web import Console
+from bereik.forwarding.store import ForwardingStore
 from bereik.pbx.ami import AmiClient
 from bereik.records import servers
 from bereik.records.journey import Step
@@ -41,11 +42,12 @@ def earlier_calls(store: CallStore):
 
 
 def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, clock: Callable[[], dt.datetime],
-                  recorder: Recorder, store: CallStore, presence: web.Application | None = None) -> Console:
+                  recorder: Recorder, store: CallStore, presence: web.Application | None = None,
+                  forwarding: ForwardingStore | None = None) -> Console:
     settings = config.console
     desk = Desk(config, ami, callbacks, clock, steps=journey_steps(recorder), history=earlier_calls(store))
     mailer = Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, config.zone, config.language)
     directory = LdapAuthenticator(settings.ldap_url, settings.ldap_user_dn, settings.ldap_start_tls,
                                   ca_file=settings.ldap_ca_file, role_groups=settings.ldap_role_groups)
     return Console(config, desk, callbacks, mailer, directory, clock=clock, audit_log=AuditLog(store),
-                   presence=presence)
+                   presence=presence, forwarding=forwarding)

@@ -24,8 +24,8 @@ def forwarding_routes(store: ForwardingStore, clock: Clock, log: AuditLog,
     """Every change is written to the audit log: by the console's logged-in user when mounted behind
     its login, else by the `set_by` the caller gives, from the request's address."""
 
-    def actor(request: web.Request, named: str = "") -> str:
-        return request.get(USER) or named or "http"
+    def actor(request: web.Request) -> str:
+        return request.get(USER) or "http"
 
     async def listed(request: web.Request) -> web.Response:
         now = clock()
@@ -34,15 +34,16 @@ def forwarding_routes(store: ForwardingStore, clock: Clock, log: AuditLog,
     async def put(request: web.Request) -> web.Response:
         try:
             body = await request.json()
-            if not isinstance(body, dict) or not isinstance(body.get("to"), str) \
-                    or not isinstance(body.get("set_by"), str) or not body["set_by"]:
+            # Behind the console's login the logged-in person set it, whatever the body says.
+            who = request.get(USER) or (body.get("set_by") if isinstance(body, dict) else None)
+            if not isinstance(body, dict) or not isinstance(body.get("to"), str) or not isinstance(who, str) or not who:
                 raise ForwardingError('send {"to": "<extension>|mobile|substitute", "set_by": "<who>"}')
             starts = _moment(body.get("from")) or clock()
             forward = store.set(request.match_info["extension"], body["to"], starts=starts,
-                                ends=_moment(body.get("until")), set_by=body["set_by"])
+                                ends=_moment(body.get("until")), set_by=who)
         except (ForwardingError, ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
             return web.json_response({"error": str(error)}, status=422)
-        await log.add(actor(request, body["set_by"]), audit.FORWARD_SET, forward.person, f"http {request.remote}",
+        await log.add(who, audit.FORWARD_SET, forward.person, f"http {request.remote}",
                       to=forward.target, until=forward.ends.isoformat() if forward.ends else "cleared")
         return web.json_response(forward.as_dict())
 
