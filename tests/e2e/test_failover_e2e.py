@@ -1,15 +1,17 @@
 """Two bereik instances behind one Asterisk (pbx.agi_fallback): one is killed while it holds a caller in the
-menu; that caller still reaches the front office (fail open), and the next caller is routed by the other one."""
+menu; that caller still reaches the front office (fail open), and the next callers are routed by the other one:
+one through the menu, one dialling a colleague's direct number (each step of that call goes to the other one)."""
 import asyncio
 import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bereik.config import load_config
-from bereik.config.model import Pbx
+from bereik.config.model import BackOffice, Pbx
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.agi import AgiServer
+from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
 from bereik.secrets import AMI_SECRET, Secrets
 
@@ -17,22 +19,27 @@ from helpers import OBSERVER, variable, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+FEMKE_DIRECT = "0235115302"  # her phone is off: it rings unanswered, then the TIC
 
 
 def instance(config, sounds, host: str, served: list[str]) -> AgiServer:
-    entry = EntryHandler(config, PromptLibrary(sounds, config.language), lambda: MONDAY_MORNING)
+    prompts = PromptLibrary(sounds, config.language)
+    clock = lambda: MONDAY_MORNING
 
-    async def counted(session):
-        served.append(session.uniqueid)
-        await entry(session)
+    def counted(script: str, handler):
+        async def serve(session):
+            served.append(f"{script}:{session.environment.get('agi_arg_1', '')}")
+            await handler(session)
+        return serve
 
-    return AgiServer({"entry": counted}, host, 4573)
+    return AgiServer({"entry": counted("entry", EntryHandler(config, prompts, clock)),
+                      "direct": counted("direct", DirectHandler(config, prompts, clock))}, host, 4573)
 
 
 async def test_one_bereik_killed_no_caller_lost_the_next_routed_by_the_other(asterisk, ami, sipp, tmp_path):
     base = load_config(EXAMPLE)
     config = base.model_copy(update={"pbx": Pbx.model_validate(
-        {**base.pbx.model_dump(), "agi_fallback": ["127.0.0.2:4573"]})})
+        {**base.pbx.model_dump(), "agi_fallback": ["127.0.0.2:4573"]}), "back_office": BackOffice(rings=1)})
     secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
     pbx = asterisk(write_config_with_observer(config, secrets, tmp_path / "asterisk", str(EXAMPLE)), restart=True)
     PromptLibrary(pbx.sounds_dir, config.language).ensure_all(spoken_texts(config))
@@ -52,17 +59,21 @@ async def test_one_bereik_killed_no_caller_lost_the_next_routed_by_the_other(ast
             await asyncio.sleep(0.05)
         await a.close()  # the first bereik is gone: its listening socket and its calls
         callers.append(sipp.call("14023", talk_seconds=12, dtmf=[(1.0, "1"), (1.5, "3")]))
+        callers.append(sipp.call(FEMKE_DIRECT, talk_seconds=12))
         for _ in range(200):
-            if len(events.matching("QueueCallerJoin")) == 3:
+            if len(events.matching("QueueCallerJoin")) == 4:
                 break
             await asyncio.sleep(0.1)
         joined = events.matching("QueueCallerJoin")
         reasons = [variable(e, "BEREIK_REASON") for e in joined]
-        assert len(joined) == 3, reasons
-        assert (len(first), len(second)) == (2, 1)
-        routed = sorted((variable(e, "BEREIK_REASON"), variable(e, "BEREIK_TOPIC")) for e in joined)
+        assert len(joined) == 4, reasons
+        assert (first, sorted(second)) == (["entry:"] * 2, ["direct:rang", "direct:start", "entry:"])
+        routed = sorted((variable(e, "BEREIK_REASON"), variable(e, "BEREIK_TOPIC")) for e in joined
+                        if not variable(e, "BEREIK_TRIED"))
         assert routed[:2] == [("failopen-SUCCESS", ""), ("menu_choice", "afval")], routed
         assert routed[2] == ("menu_choice", "belastingen")  # the second bereik, with the key its caller pressed
+        direct = [e for e in joined if variable(e, "BEREIK_TRIED")]
+        assert [(variable(e, "BEREIK_TRIED"), variable(e, "BEREIK_FAILED")) for e in direct] == [("302", "noanswer")]
         for caller in callers:
             caller.expect_success(timeout=30)
     finally:
