@@ -5,6 +5,7 @@ on speed of answer, departments and persons on reachability, transfers and call-
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from typing import Literal
@@ -88,6 +89,9 @@ class ReportRequest(BaseModel):
     def _ordered(self) -> ReportRequest:
         if self.end < self.start:
             raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
+        # bounds() needs the midnights around the period, in any time zone.
+        if self.start <= dt.date.min or self.end >= dt.date.max:
+            raise ValueError("a period between 0001-01-02 and 9999-12-30 is needed")
         return self
 
     @classmethod
@@ -95,9 +99,8 @@ class ReportRequest(BaseModel):
         match = re.fullmatch(r"(\d{4})-(\d{2})", text)
         if not match or not 1 <= int(match.group(2)) <= 12:
             raise ValueError(f"'{text}' is not a month; write it as YYYY-MM, e.g. 2026-10")
-        first = dt.date(int(match.group(1)), int(match.group(2)), 1)
-        following = (first + dt.timedelta(days=32)).replace(day=1)
-        return cls(start=first, end=following - dt.timedelta(days=1))
+        year, month = int(match.group(1)), int(match.group(2))
+        return cls(start=dt.date(year, month, 1), end=dt.date(year, month, calendar.monthrange(year, month)[1]))
 
     @property
     def label(self) -> str:
