@@ -185,9 +185,10 @@ class Console:
 
     def wallboard_middlewares(self) -> list:
         """The wallboard on its own port behind the console's login (cookies are per host, not port);
-        /metrics stays open for Prometheus on the loopback address."""
+        the reports for team leads and administrators; /metrics stays open for Prometheus on the loopback address."""
         rules = Policy(public={"/metrics"})
         rules.allow({"GET"}, "/wallboard", EVERYONE)
+        rules.allow({"GET"}, "/reports", LEADS)
         return [security_headers(self.settings.secure_cookies),
                 login_required(self.sessions, rules, lambda request, session: None, login_page=False)]
 
