@@ -228,6 +228,10 @@ class Server(Strict):
     sip_bind: HostPort
     agi: HostPort = Field(description="Where the bereik instance beside this server listens for FastAGI")
     ami: HostPort
+    asterisk_cel: str | None = Field(
+        default=None,
+        description="This server's Asterisk event log as its bereik reads it; default records.asterisk_cel",
+    )
 
 
 class Pbx(Strict):
@@ -272,7 +276,8 @@ class Records(Strict):
     asterisk_cel: str | None = Field(
         default="/var/log/asterisk/cel-custom/bereik.csv",
         description="Asterisk's own event log (written by the generated cel_custom.conf); read after a "
-        "restart or AMI reconnect to fill in what bereik missed",
+        "restart or AMI reconnect to fill in what bereik missed. Several servers: pbx.servers[].asterisk_cel "
+        "sets each server's own",
     )
     spool: str | None = Field(
         default=None,
@@ -521,7 +526,8 @@ class Config(Strict):
         others = [server.agi for server in self.pbx.servers if server.name != name]
         pbx = self.pbx.model_copy(update={"server": name, "sip_bind": this.sip_bind, "agi": this.agi, "ami": this.ami,
                                           "agi_fallback": [*others, *self.pbx.agi_fallback]})
-        return self.model_copy(update={"pbx": pbx})
+        records = self.records.model_copy(update={"asterisk_cel": this.asterisk_cel}) if this.asterisk_cel else self.records
+        return self.model_copy(update={"pbx": pbx, "records": records})
 
     def peers(self) -> list[Server]:
         """The other servers, whose calls this bereik also follows (wallboard, stand-by recording)."""

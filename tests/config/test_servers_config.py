@@ -58,3 +58,12 @@ def test_several_servers_need_a_shared_postgresql_store_and_distinct_names():
     messages = [p.message for p in caught.value.problems]
     assert "server noord is listed twice; each server needs its own name" in messages
     assert any("set records.store to a postgresql:// address" in m for m in messages)
+
+
+def test_each_server_reconciles_from_its_own_asterisk_event_log():
+    text = with_servers().replace("ami: 10.0.0.2:5038}", "ami: 10.0.0.2:5038, asterisk_cel: /srv/zuid/cel/bereik.csv}")
+    config = parse_config(text)
+    assert config.for_server("zuid").records.asterisk_cel == "/srv/zuid/cel/bereik.csv"
+    # A server without its own keeps records.asterisk_cel (each bereik beside its Asterisk on its own host).
+    assert config.for_server("noord").records.asterisk_cel == config.records.asterisk_cel \
+        == "/var/log/asterisk/cel-custom/bereik.csv"
