@@ -67,6 +67,22 @@ async def test_the_screen_pop_appears_in_an_assertive_live_region(browser, serve
     assert not [p for p in problems if "Content Security Policy" in p], problems
 
 
+async def test_a_hostile_caller_name_and_number_appear_as_text_and_run_no_script(browser, served, console):
+    page, problems = await logged_in_page(browser, served)
+    dialogs = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    name, number = """<img src=x onerror=alert(1)>"'""", """06"1'2<svg onload=window.bereikPwned=1>"""
+    ring(console.ami, number=number, name=name)
+    await page.wait_for_selector("#screenpop .pop-title")
+    shown = await page.text_content("#screenpop")
+    assert name in shown and number in shown  # literally, quotes and all
+    assert await page.input_value("#cb-name") == name and await page.input_value("#cb-number") == number
+    # No element was made of the text, so no handler of it can ever run.
+    assert await page.evaluate("() => document.querySelectorAll('img, svg').length") == 0
+    assert await page.evaluate("() => window.bereikPwned") is None
+    assert dialogs == [] and not [p for p in problems if "Content Security Policy" in p], (dialogs, problems)
+
+
 async def test_slash_jumps_to_the_search_and_the_pause_reason_reaches_the_queue(browser, served, console):
     page, _ = await logged_in_page(browser, served)
     await page.keyboard.press("/")

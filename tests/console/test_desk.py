@@ -14,11 +14,11 @@ from console_helpers import log_in
 sys.path.insert(0, str(Path(__file__).parents[1] / "presence"))
 
 
-def ring(ami, extension="201", linkedid="1700000000.1", **variables):
+def ring(ami, extension="201", linkedid="1700000000.1", number="0612345678", name="J. Jansen", **variables):
     ami.emit(Event="QueueCallerJoin", Queue="tic", Channel="PJSIP/trunk-00000001", Uniqueid=linkedid,
              Linkedid=linkedid, Timestamp="1800000000.0")
     ami.emit(Event="AgentCalled", Queue="tic", Interface=f"PJSIP/{extension}", Channel="PJSIP/trunk-00000001",
-             DestChannel=f"PJSIP/{extension}-00000002", CallerIDNum="0612345678", CallerIDName="J. Jansen",
+             DestChannel=f"PJSIP/{extension}-00000002", CallerIDNum=number, CallerIDName=name,
              Uniqueid=linkedid, Linkedid=linkedid, Timestamp="1800000042.5",
              **{f"ChanVariable({k})": v for k, v in variables.items()})
 
