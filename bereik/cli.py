@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the last day, inclusive (default: the same as --from)")
     report.add_argument("--out", type=Path, default=Path("."), help="directory for the files")
     report.add_argument("--store", help="the call-record store (default: records.store in the YAML)")
+    report.add_argument("--server", metavar="NAME", help="only the calls of this one of pbx.servers (default: all)")
     report.add_argument("--callbacks", type=Path,
                         help="the call-back notes (default: waiting.callback_store in the YAML, if it exists)")
 
@@ -314,6 +315,8 @@ def _report(args) -> int:
     try:
         request = (ReportRequest.month(args.month) if args.month
                    else ReportRequest(start=args.start, end=args.end or args.start))
+        if args.server is not None:
+            config.for_server(args.server)  # a name pbx.servers knows
     except ValueError as error:
         print(f"bereik report: {error}", file=sys.stderr)
         return 2
@@ -321,12 +324,13 @@ def _report(args) -> int:
     notes_path = args.callbacks or Path(config.waiting.callback_store)
     notes = CallbackStore(notes_path) if notes_path.exists() else None
     try:
-        report = from_store(store, config, request, notes)
+        report = from_store(store, config, request, notes, server=args.server)
     finally:
         store.close()
         if notes:
             notes.close()
-    for path in write_all(report, args.out, f"bereik-{request.label}"):
+    stem = f"bereik-{request.label}" + (f"-{args.server}" if args.server else "")
+    for path in write_all(report, args.out, stem):
         print(f"wrote {path}")
     return 0
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bereik.callbacks.store import CallbackStore, Note
 from bereik.config.model import Config
+from bereik.records import servers
 from bereik.records.store import CallStore
 from bereik.records.summary import DIRECT, CallRow
 from bereik.reports.schema import (
@@ -215,11 +216,17 @@ def callbacks_kept(notes: Iterable[Note], now: dt.datetime) -> list[bool]:
 
 
 def from_store(store: CallStore, config: Config, request: ReportRequest,
-               callback_store: CallbackStore | None = None, now: dt.datetime | None = None) -> Report:
+               callback_store: CallbackStore | None = None, now: dt.datetime | None = None,
+               server: str | None = None) -> Report:
+    """`server`: only the calls of that one of pbx.servers (their ids carry its name); None: all servers."""
     notes: list[Note] = []
     if callback_store is not None:
         start, end = request.bounds(config.zone)
         notes = callback_store.due_between(dt.datetime.fromtimestamp(start, config.zone),
                                            dt.datetime.fromtimestamp(end, config.zone))
     kept = callbacks_kept(notes, now or dt.datetime.now(config.zone))
-    return compute(store.calls(*request.bounds(config.zone)), config, request, kept)
+    rows = store.calls(*request.bounds(config.zone))
+    if server is None:
+        return compute(rows, config, request, kept)
+    report = compute((row for row in rows if servers.of_server(server, row.call_id)), config, request, kept)
+    return report.model_copy(update={"server": server})

@@ -12,6 +12,7 @@ _WORDS = {
     "nl": {
         "title": "Telefonische bereikbaarheid gemeente {municipality}",
         "period": "Periode {start} tot en met {end}; {calls} gesprekken.",
+        "server": "Alleen de gesprekken van server {server}.",
         "front": "Klantcontactcentrum (KCC)",
         "back": "Afdelingen en personen",
         "parameter": "Parameter", "value": "Resultaat", "norm": "Norm", "grade": "Cijfer", "count": "Aantal",
@@ -40,6 +41,7 @@ _WORDS = {
     "en": {
         "title": "Telephone reachability, municipality of {municipality}",
         "period": "Period {start} to {end} inclusive; {calls} calls.",
+        "server": "Only the calls of server {server}.",
         "front": "Front office",
         "back": "Departments and persons",
         "parameter": "Parameter", "value": "Result", "norm": "Norm", "grade": "Grade", "count": "Count",
@@ -145,6 +147,7 @@ def to_html(report: Report) -> str:
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body><main>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p>{html.escape(words['period'].format(start=report.start, end=report.end, calls=report.calls))}</p>",
+        *([f"<p>{html.escape(words['server'].format(server=report.server))}</p>"] if report.server else []),
         '<p class="grade">' + html.escape(
             words["average"].format(grade=f"{report.average_grade:.1f}".replace(".", ",") if report.language == "nl"
                                     else f"{report.average_grade:.1f}")

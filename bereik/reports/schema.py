@@ -160,6 +160,7 @@ class TargetFigures(BaseModel):
 
 class Report(BaseModel):
     municipality: str
+    server: str | None = Field(default=None, description="One of pbx.servers only; None: every server's calls")
     language: Literal["nl", "en"]
     start: dt.date
     end: dt.date
