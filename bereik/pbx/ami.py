@@ -30,6 +30,8 @@ EventCallback = Callable[[AmiEvent], Any]
 LoginCallback = Callable[[], Awaitable[None]]
 
 DEFAULT_ACTION_TIMEOUT = 5.0
+READY_TIMEOUT = 60.0  # Asterisk's boot, at most
+READY_POLL_SECONDS = 0.2
 
 
 class AmiError(Exception):
@@ -60,9 +62,11 @@ def plain_event(message: Any) -> AmiEvent:
 class AmiClient:
     def __init__(self, host: str, port: int, username: str, secret: str,
                  action_timeout: float = DEFAULT_ACTION_TIMEOUT, backoff: Backoff = Backoff(),
-                 jitter: Callable[[], float] = random.random):
-        """`backoff`: the wait before each reconnect; `jitter()`: a fraction in [0, 1) that spreads it."""
+                 jitter: Callable[[], float] = random.random, ready_actions: tuple[str, ...] = ()):
+        """`backoff`: the wait before each reconnect; `jitter()`: a fraction in [0, 1) that spreads it;
+        `ready_actions`: after a login, state is re-read once Asterisk offers these (its modules are loaded)."""
         self.action_timeout = action_timeout
+        self.ready_actions = ready_actions
         self.backoff = backoff
         self._jitter = jitter
         self._attempt = 0
@@ -146,8 +150,30 @@ class AmiClient:
         self._attempt = 0
         self._manager.reconnect_timeout = self.backoff.delay(0, self._jitter())
         self._logged_in.set()
+        asyncio.ensure_future(self._after_login())
+
+    async def _after_login(self) -> None:
+        await self._until_ready()
         for callback in self._login_callbacks:
             asyncio.ensure_future(self._run_login_callback(callback))
+
+    async def _until_ready(self) -> None:
+        """Asterisk takes logins before it has loaded its modules (just after a restart): a re-read
+        then would be refused ("Invalid/unknown command") and leave stale state."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_TIMEOUT
+        while self.ready_actions:
+            try:
+                offered = (await self.action("ListCommands"))[0]
+                missing = [name for name in self.ready_actions if name not in offered]
+            except AmiError as error:
+                missing = [str(error)]
+            if not missing:
+                return
+            if loop.time() > deadline:
+                log.warning("Asterisk does not offer %s; re-reading state without", ", ".join(missing))
+                return
+            await asyncio.sleep(READY_POLL_SECONDS)
 
     async def _run_login_callback(self, callback: LoginCallback) -> None:
         try:

@@ -1,12 +1,14 @@
 """Asterisk restarted, or only bereik's AMI connection cut, while callers call: bereik reconnects
 with back-off, re-reads Asterisk's state, and the call records show every call, none twice."""
 import asyncio
+import logging
 import time
 
 import pytest
 
 from bereik.pbx.backoff import Backoff
 from bereik.records.store import SqliteStore
+from bereik.sandbox import SandboxError
 from bereik.service import Service, pretend_clock
 
 from .test_first_call import CONFIG, MONDAY_MORNING, generated, pbx, run_config  # noqa: F401 (fixtures)
@@ -101,6 +103,14 @@ async def every_call_once(store, call_ids: set[str], timeout: float = 15.0) -> d
 TOPIC_BURGERZAKEN = [(1.0, "1"), (2.0, "1")]
 
 
+def booted(instance) -> bool:
+    try:
+        instance.cli("core waitfullybooted")
+        return True
+    except SandboxError:  # the CLI socket is not there yet
+        return False
+
+
 def joined_calls(events) -> set[str]:
     return {e["Linkedid"] for e in events.matching("QueueCallerJoin")}
 
@@ -129,7 +139,7 @@ async def test_the_ami_connection_cut_while_calls_go_on_leaves_no_gap_in_the_rec
     assert blind.first("hung_up").detail.get("from") == "cel", "its end from Asterisk's log, not guessed"
 
 
-async def test_asterisk_restarted_with_callers_in_the_queue_every_call_is_recorded_once(pbx, service, sipp):
+async def test_asterisk_restarted_with_callers_in_the_queue_every_call_is_recorded_once(pbx, service, sipp, caplog):
     instance, events = pbx
     sipp.phone("127.0.1.2", ring_seconds=1)  # Bram takes the first afval caller; Daan's phone is off
     talking = sipp.call("14023", talk_seconds=30, dtmf=TOPIC_AFVAL)
@@ -140,13 +150,17 @@ async def test_asterisk_restarted_with_callers_in_the_queue_every_call_is_record
     before = joined_calls(events)
     assert service.board()["waiting"] >= 1
 
+    service.ami.backoff = Backoff(first=0.05, cap=0.2)  # knock often: log in while Asterisk still boots
     instance.cli("core restart now")  # Asterisk hangs up every channel and starts again
     await until(lambda: not service.ami.connected, 10, "bereik did not notice the restart")
-    await until(lambda: service.ami.connected, 30, "bereik did not reconnect")
-    talking.stop()
-    waiting.stop()
-    await until(lambda: service.board()["waiting"] == 0, 5,
-                "the wallboard still shows callers that Asterisk no longer has")
-
-    journeys = await every_call_once(service.store, before)
+    with caplog.at_level(logging.WARNING):
+        await until(lambda: service.ami.connected, 30, "bereik did not reconnect")
+        await until(lambda: asyncio.to_thread(booted, instance), 30, "Asterisk did not boot again")
+        talking.stop()
+        waiting.stop()
+        await until(lambda: service.board()["waiting"] == 0, 5,
+                    "the wallboard still shows callers that Asterisk no longer has")
+        journeys = await every_call_once(service.store, before)
     assert len(journeys) == 2
+    assert "could not read" not in caplog.text, "the re-read came before Asterisk had loaded its queues"
+    assert [a["name"] for a in service.board()["agent_list"]], "the agents, re-read from the restarted Asterisk"

@@ -67,6 +67,7 @@ QUEUE_SUMMARY = (
     "Event: QueueSummaryComplete\r\nEventList: Complete\r\nListItems: 1\r\nActionID: {id}\r\n\r\n"
 )
 ATXFER_QUEUED = "Response: Success\r\nMessage: Atxfer successfully queued\r\nActionID: {id}\r\n\r\n"
+LISTING = "Response: Success\r\nActionID: {id}\r\n{actions}\r\n"
 ERROR = "Response: Error\r\nMessage: No such channel\r\nActionID: {id}\r\n\r\n"
 
 
@@ -186,6 +187,28 @@ async def test_an_asterisk_that_keeps_hanging_up_is_tried_less_and_less_often_th
             break
         await asyncio.sleep(0.02)
     assert server.logins == 2 and summaries == ["1", "1"], "logged in again and re-read the state"
+
+
+async def test_state_is_re_read_only_once_asterisk_offers_the_actions_after_a_restart(ami):
+    server, client = ami
+    server.replies["ListCommands"] = LISTING.format(actions="Ping: Ping (Priv: <none>)\r\n", id="{id}")
+    client.ready_actions = ("QueueSummary",)
+    summaries = []
+
+    async def reread():
+        summaries.append((await client.action("QueueSummary"))[1]["Callers"])
+
+    client.on_login(reread)
+    await client.connect()
+    await asyncio.sleep(0.5)
+    assert summaries == [], "app_queue not loaded yet: nothing re-read, nothing refused"
+    server.replies["ListCommands"] = LISTING.format(
+        actions="Ping: Ping (Priv: <none>)\r\nQueueSummary: Show queue summary. (Priv: <none>)\r\n", id="{id}")
+    for _ in range(100):
+        if summaries:
+            break
+        await asyncio.sleep(0.02)
+    assert summaries == ["1"]
 
 
 def test_plain_event_keeps_the_last_of_repeated_headers():
