@@ -131,7 +131,8 @@ class Service:
         if callbacks is no_callbacks:
             self.floor.callbacks = lambda: CallbackCounts(*self.callback_store.counts(clock()))
         # The front-office console, when the YAML names its users; the wallboard then needs its login too.
-        self.console = build_console(config, self.ami, self.callback_store, clock, self.recorder, self.store) \
+        self.console = build_console(config, self.ami, self.callback_store, clock, self.recorder, self.store,
+                                     forwarding=self.forwarding) \
             if config.console.users else None
         if self.console and not web_middlewares:
             self.web.app.middlewares.extend(self.console.wallboard_middlewares())
