@@ -1,6 +1,8 @@
 """Small helpers the end-to-end tests share (importable: conftest puts this folder on sys.path)."""
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 from bereik.config.model import Config
@@ -29,3 +31,19 @@ def variable(event: dict, name: str) -> str | None:
 def from_outside(event: dict) -> bool:
     """Events of the caller's own channel (SIPp callers come in over the trunk)."""
     return event.get("Channel", "").startswith("PJSIP/trunk-")
+
+
+async def ended_journey(store, call_id: str, timeout: float = 10.0):
+    """The journey once the store has its hang-up (the recorder writes from its own thread)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        journey = await asyncio.to_thread(store.journey, call_id)
+        if journey is not None and journey.ended:
+            return journey
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the store has no ended journey for the call; it has {journey}")
+        await asyncio.sleep(0.2)
+
+
+def kinds(journey) -> list[str]:
+    return [step.what for step in journey.steps]

@@ -1,5 +1,7 @@
-"""bereik as a real process, killed (SIGKILL) or frozen (SIGSTOP) while a caller is in the menu:
-the caller still reaches the front-office queue, and soon."""
+"""bereik as a real process, killed (SIGKILL), frozen (SIGSTOP) or restarted while callers are in
+the menu, in the queue, in a warm transfer or waiting behind a colleague's call: every caller still
+reaches a person or the front-office queue, and soon. After each fault a new bereik reads what
+Asterisk did meanwhile (CEL) and the store must hold the call to its end."""
 import asyncio
 import os
 import signal
@@ -10,45 +12,76 @@ import time
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
+from bereik.callbacks.store import CallbackStore
 from bereik.config import load_config
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
+from bereik.pbx.dialplan import INTERNAL_CONTEXT
+from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, Secrets, write_new_secrets_file
 
-from helpers import OBSERVER, from_outside, variable, write_config_with_observer
+from helpers import OBSERVER, ended_journey, from_outside, kinds, variable, write_config_with_observer
+from test_console_e2e import bridged, music_on_hold
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-CONFIG = load_config(EXAMPLE)
 MONDAY_MORNING = "2026-11-23T10:00"
+AFVAL = [(1.0, "1"), (2.0, "2")]  # Bloemendaal, then option 2 (afval): Bram (202) and Daan (204)
+BURGERZAKEN = [(1.0, "1"), (2.0, "1")]  # option 1: Anna (201) and Carla (203)
+EVA, FEMKE = "127.0.1.11", "127.0.1.12"
+EVA_DIRECT = "0235115301"
+MOBILE_NETWORK = ("127.0.0.1", 5080)
+CAMP_ON_SECONDS = 8
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory):
+def generated(tmp_path_factory, sandbox_root):
+    """The example with one ring and a short camp-on maximum, its stores in a temporary folder."""
     directory = tmp_path_factory.mktemp("faults")
+    yaml = YAML()
+    document = yaml.load(EXAMPLE.read_text())
+    document["back_office"] = {"rings": 1, "camp_on_seconds": CAMP_ON_SECONDS,
+                               "forwarding_store": str(directory / "forwarding.sqlite3")}
+    document["records"] = {"store": str(directory / "calls.sqlite3"),
+                           "asterisk_cel": str(sandbox_root / "var/log/asterisk/cel-custom/bereik.csv")}
+    document["waiting"] = {"callback_store": str(directory / "callbacks.sqlite3")}
+    path = directory / "gemeente.yaml"
+    with path.open("w") as file:
+        yaml.dump(document, file)
     secrets_file = write_new_secrets_file(directory / "secrets.env")
-    write_config_with_observer(CONFIG, Secrets.load(secrets_file), directory / "asterisk", str(EXAMPLE))
-    return directory / "asterisk", secrets_file
+    write_config_with_observer(load_config(path), Secrets.load(secrets_file), directory / "asterisk", str(path))
+    return directory / "asterisk", secrets_file, path
 
 
 @pytest.fixture
-async def pbx(asterisk, ami, generated):
+async def pbx(sandbox_root, asterisk, ami, generated):
+    music_on_hold(sandbox_root)  # the caller held during a consultation hears it
     instance = asterisk(generated[0])
-    PromptLibrary(instance.sounds_dir, CONFIG.language).ensure_all(spoken_texts(CONFIG))
+    (instance.root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
+    PromptLibrary(instance.sounds_dir, "nl").ensure_all(spoken_texts(load_config(generated[2])))
     instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)
     return instance, await ami(instance)
+
+
+@pytest.fixture
+def store(generated):
+    calls = SqliteStore(generated[2].parent / "calls.sqlite3")
+    yield calls
+    calls.close()
 
 
 @pytest.fixture
 def bereik_process(pbx, generated, tmp_path):
     """`bereik run` as its own process, the way it runs in production."""
     processes = []
+    log = tmp_path / "bereik.log"
 
     def start() -> subprocess.Popen:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bereik", "run", str(EXAMPLE), "--sounds", str(pbx[0].sounds_dir),
+            [sys.executable, "-m", "bereik", "run", str(generated[2]), "--sounds", str(pbx[0].sounds_dir),
              "--secrets", str(generated[1]), "--pretend-time", MONDAY_MORNING],
-            stdout=open(tmp_path / "bereik.log", "w"), stderr=subprocess.STDOUT,
+            stdout=open(log, "a"), stderr=subprocess.STDOUT,
             env={**os.environ, AMI_SECRET: Secrets.load(generated[1]).get(AMI_SECRET)})
         processes.append(process)
         deadline = time.monotonic() + 15
@@ -57,7 +90,7 @@ def bereik_process(pbx, generated, tmp_path):
                 if probe.connect_ex(("127.0.0.1", 4573)) == 0:
                     return process
             time.sleep(0.05)
-        raise AssertionError(f"bereik did not listen on 4573:\n{(tmp_path / 'bereik.log').read_text()}")
+        raise AssertionError(f"bereik did not listen on 4573:\n{log.read_text()}")
 
     yield start
     for process in processes:
@@ -65,6 +98,16 @@ def bereik_process(pbx, generated, tmp_path):
             process.send_signal(signal.SIGCONT)
             process.kill()
         process.wait(10)
+
+
+async def all_of(events, name, predicate, count, timeout):
+    """The first `count` events called `name` that satisfy `predicate`, waiting for them if needed."""
+    deadline = time.monotonic() + timeout
+    while len(found := events.matching(name, predicate)) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(found)} of {count} {name} events within {timeout} s")
+        await asyncio.sleep(0.1)
+    return found[:count]
 
 
 async def wait_for_menu(events, timeout=15):
@@ -104,3 +147,92 @@ async def test_bereik_frozen_in_the_menu_the_watchdog_sends_the_caller_on(pbx, b
     menu_budget = int(armed[-1]["Command"].rsplit('"', 2)[-2])
     assert float(joined["Timestamp"]) - float(menu["Timestamp"]) < menu_budget + 2
     caller.expect_success(timeout=60)
+
+
+async def test_bereik_killed_while_callers_wait_in_the_queue_agents_still_answer_them(
+        pbx, bereik_process, sipp, store):
+    _, events = pbx
+    bereik = bereik_process()
+    callers = [sipp.call("14023", talk_seconds=12, dtmf=keys, from_user=f"061111111{n}")
+               for n, keys in enumerate((AFVAL, BURGERZAKEN))]
+    joined = await all_of(events, "QueueCallerJoin", from_outside, 2, timeout=25)
+    bereik.send_signal(signal.SIGKILL)
+    bereik.wait(5)
+
+    for n in (1, 2, 3):  # the front office sits down at its three phones
+        sipp.phone(f"127.0.1.{n}", ring_seconds=0.5)
+    callers_channels = {j["Channel"] for j in joined}
+    connected = await all_of(events, "AgentConnect", lambda e: e["Channel"] in callers_channels, 2, timeout=15)
+    assert {c["Interface"] for c in connected} <= {"PJSIP/201", "PJSIP/202", "PJSIP/203"}
+    assert not events.matching("QueueCallerAbandon")
+    bereik_process()  # back, while they talk
+    for caller in callers:
+        await asyncio.to_thread(caller.expect_success, 20)
+
+    for join, answer in zip(sorted(joined, key=lambda e: e["Linkedid"]), sorted(connected, key=lambda e: e["Linkedid"])):
+        journey = await ended_journey(store, join["Linkedid"], timeout=15)
+        assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"]
+        answered = journey.first("agent_answered")
+        assert answered.detail["from"] == "cel" and answered.detail["interface"] == answer["Interface"]
+
+
+async def test_bereik_killed_during_a_warm_transfer_the_caller_reaches_the_colleague(
+        pbx, bereik_process, sipp, store):
+    """The console asks Asterisk for the consultation (Atxfer, sent here as the console sends it);
+    with bereik gone the agent completes it by putting the handset down."""
+    _, events = pbx
+    bereik = bereik_process()
+    for n in (1, 3):  # Anna and Carla (burgerzaken); whom the queue rings first depends on earlier calls
+        sipp.phone(f"127.0.1.{n}", ring_seconds=0.5)
+    eva = sipp.phone(EVA, ring_seconds=1)
+    caller = sipp.call("14023", talk_seconds=16, dtmf=BURGERZAKEN)
+    connected = await events.wait_for_event("AgentConnect", from_outside, timeout=25)
+    agent_channel = connected["DestChannel"]
+    await events.send_action({"Action": "Atxfer", "Channel": agent_channel, "Exten": "301",
+                              "Context": INTERNAL_CONTEXT})
+    await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-")
+                                and e.get("DialStatus") == "ANSWER", timeout=10)
+    bereik.send_signal(signal.SIGKILL)
+    bereik.wait(5)
+
+    await events.send_action({"Action": "Hangup", "Channel": agent_channel})
+    done = await events.wait_for_event("AttendedTransfer", timeout=10)
+    assert done["Result"] == "Success" and done["TransfereeChannel"] == connected["Channel"], done
+    assert await bridged(events, connected["Channel"], "PJSIP/301-")
+    bereik_process()
+    caller.expect_success(timeout=30)  # the caller hung up after talking to Eva: nobody dropped them
+    eva.expect_success(timeout=10)
+    caller_hangup = await events.wait_for_event("Hangup", lambda e: e["Channel"] == connected["Channel"])
+    assert caller_hangup["Cause"] == "16"  # normal clearing, by the caller
+
+    journey = await ended_journey(store, connected["Linkedid"], timeout=15)
+    assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"]
+    assert journey.first("agent_answered").detail["interface"] == connected["Interface"]
+
+
+async def test_bereik_killed_while_a_caller_waits_behind_a_colleagues_call_the_tic_takes_over(
+        pbx, bereik_process, sipp, store):
+    _, events = pbx
+    bereik = bereik_process()
+    sipp.phone(EVA, ring_seconds=0.5)
+    colleague = sipp.call("301", local_ip=FEMKE, talk_seconds=30, from_user="302")
+    await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-")
+                                and e.get("DialStatus") == "ANSWER")
+    caller = sipp.call(EVA_DIRECT, talk_seconds=15, dtmf=[(2.5, "1")])
+    camped = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "camp-301", timeout=15)
+    bereik.send_signal(signal.SIGKILL)
+    bereik.wait(5)
+
+    joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=CAMP_ON_SECONDS + 8)
+    assert joined["Channel"] == camped["Channel"]
+    assert variable(joined, "BEREIK_REASON") == "failopen-FAILURE"  # bereik could not be asked again
+    assert float(joined["Timestamp"]) - float(camped["Timestamp"]) < CAMP_ON_SECONDS + 3
+    bereik_process()
+    caller.expect_success(timeout=20)
+    colleague.stop()
+
+    journey = await ended_journey(store, camped["Linkedid"], timeout=15)
+    steps = kinds(journey)
+    assert steps.index("camped") < steps.index("queued") < steps.index("hung_up")
+    assert journey.first("camped").detail["colleague"] == "301"
+    assert journey.first("queued").detail["queue"] == "tic"

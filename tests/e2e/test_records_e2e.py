@@ -3,7 +3,6 @@
 The store is asserted on: what bereik kept, after the call, must be the journey Asterisk reported.
 """
 import asyncio
-import time
 
 from bereik.records.store import SqliteStore
 from bereik.service import Service, pretend_clock
@@ -11,23 +10,9 @@ from bereik.service import Service, pretend_clock
 from .test_first_call import CONFIG, MONDAY_MORNING, bereik, generated, pbx, run_config  # noqa: F401 (fixtures)
 from tests.wallboard.conftest import ARGS, CHROMIUM
 
+from helpers import ended_journey, kinds
+
 TOPIC_AFVAL = [(1.0, "1"), (2.0, "2")]  # Bloemendaal, then option 2 (afval)
-
-
-async def ended_journey(store, call_id: str, timeout: float = 10.0):
-    """The journey once the store has its hang-up (the recorder writes from its own thread)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        journey = await asyncio.to_thread(store.journey, call_id)
-        if journey is not None and journey.ended:
-            return journey
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the store has no ended journey for the call; it has {journey}")
-        await asyncio.sleep(0.2)
-
-
-def kinds(journey) -> list[str]:
-    return [step.what for step in journey.steps]
 
 
 async def test_a_call_placed_with_sipp_is_kept_with_its_journey(pbx, bereik, sipp):
