@@ -29,6 +29,7 @@ _WORDS = {
         "disconnected": "Geen verbinding met de server; opnieuw verbinden…",
         "pbx_down": "Geen verbinding met de telefooncentrale: de cijfers staan stil.",
         "announce": "{waiting} wachtende bellers, langste wachttijd {longest}.",
+        "by_server": "Per server:",
         "states": {"free": "vrij", "talking": "in gesprek", "ringing": "gaat over", "wrapup": "nawerk",
                    "paused": "pauze", "away": "afgemeld"},
     },
@@ -42,6 +43,7 @@ _WORDS = {
         "disconnected": "No connection to the server; reconnecting…",
         "pbx_down": "No connection to the PBX: the figures are frozen.",
         "announce": "{waiting} callers waiting, longest wait {longest}.",
+        "by_server": "By server:",
         "states": {"free": "free", "talking": "talking", "ringing": "ringing", "wrapup": "wrap-up",
                    "paused": "paused", "away": "logged off"},
     },
@@ -86,6 +88,10 @@ function show(state) {
   $('callbacks').textContent = state.callbacks ? state.callbacks.open + ' ' + words.open : words.no_data;
   $('callbacks-late').textContent = state.callbacks ? state.callbacks.late + ' ' + words.late : '';
   $('waiting-tile').classList.toggle('alert', state.waiting > 0);
+  // Several servers (pbx.servers): which one the callers wait on, in words.
+  const servers = state.servers || [];
+  $('waiting-servers').textContent = servers.length > 1
+    ? words.by_server + ' ' + servers.map((s) => s.name + ' ' + s.waiting).join(', ') : '';
   const rows = state.agent_list.map((a) => {
     const tr = document.createElement('tr');
     const name = document.createElement('th'); name.scope = 'row'; name.textContent = a.name;
@@ -130,7 +136,7 @@ def _page(language: str) -> str:
         '<p id="status" class="status" role="status"></p>',
         '<p id="announce" class="visually-hidden" aria-live="polite" aria-atomic="true"></p>',
         '<dl class="tiles">',
-        tile("waiting", "waiting", extra=' id="waiting-tile"'),
+        tile("waiting", "waiting", "waiting-servers", extra=' id="waiting-tile"'),
         tile("longest", "longest"),
         tile("service_level", "service-level", "service-level-note"),
         tile("occupancy", "occupancy"),

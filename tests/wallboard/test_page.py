@@ -3,6 +3,7 @@ import asyncio
 from zoneinfo import ZoneInfo
 
 import pytest
+from axe_playwright_python.async_playwright import Axe
 
 from bereik.wallboard.floor import Floor
 from bereik.wallboard.metrics import Metrics
@@ -82,10 +83,32 @@ async def test_the_page_is_accessible_and_readable_on_a_wall(board, browser):
     assert await page.get_attribute("#announce", "aria-live") == "polite"
     assert await page.locator("h1").count() == 1
     assert await page.locator("th[scope=col]").count() == 3
+    assert await page.text_content("#waiting-servers") == ""  # one server: no breakdown
     ratios = await page.evaluate(CONTRAST)
     assert ratios and all(ratio >= 7 for ratio, _ in ratios), [r for r in ratios if r[0] < 7]  # AA asks 4.5
     big = await page.evaluate("parseFloat(getComputedStyle(document.getElementById('waiting')).fontSize)")
     assert big >= 64  # legible across a room
+
+
+async def test_several_servers_show_their_waiting_callers_in_words(browser):
+    floor = Floor(ZONE, 30, servers=("noord", "zuid"))
+    for call_id in ("noord-1795424400.1", "noord-1795424400.2", "zuid-1795424400.1"):
+        floor.apply({"Event": "QueueCallerJoin", "Uniqueid": call_id, "Queue": "tic", "Timestamp": str(T)})
+    server = WebServer(wallboard_routes(lambda: floor.snapshot(T + 30), Hub()), "127.0.0.1", 0)
+    await server.start()
+    page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+    try:
+        await page.goto(f"http://127.0.0.1:{server.port}/wallboard/")
+        await page.wait_for_function("document.getElementById('waiting').textContent === '3'")
+        assert await page.text_content("#waiting-servers") == "Per server: noord 2, zuid 1"
+        ratios = await page.evaluate(CONTRAST)
+        assert all(ratio >= 7 for ratio, _ in ratios), [r for r in ratios if r[0] < 7]
+        results = await Axe().run(page, options={"runOnly": {"type": "tag", "values": [
+            "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+        assert results.violations_count == 0, results.generate_report()
+    finally:
+        await page.close()  # first: the server's close waits for open WebSockets
+        await server.close()
 
 
 async def test_metrics_for_prometheus(board):
