@@ -22,6 +22,8 @@ from bereik.records.summary import COLUMNS, CallRow
 
 log = logging.getLogger(__name__)
 
+CONNECT_TIMEOUT_SECONDS = 5  # PostgreSQL
+
 
 class StepRow(NamedTuple):
     call_id: str
@@ -319,7 +321,8 @@ class PostgresStore(CallStore):
     def _connect(self):
         import psycopg
 
-        return psycopg.connect(self.dsn)
+        # A server that does not answer (not even refuses) fails the write in seconds, and the recorder spools.
+        return psycopg.connect(self.dsn, connect_timeout=CONNECT_TIMEOUT_SECONDS)
 
     def _broken(self, connection) -> bool:
         return connection.broken or connection.closed
