@@ -236,3 +236,42 @@ async def test_bereik_killed_while_a_caller_waits_behind_a_colleagues_call_the_t
     assert steps.index("camped") < steps.index("queued") < steps.index("hung_up")
     assert journey.first("camped").detail["colleague"] == "301"
     assert journey.first("queued").detail["queue"] == "tic"
+
+
+async def test_bereik_restarted_mid_day_the_waiting_caller_stays_and_forwarding_and_call_backs_survive(
+        pbx, bereik_process, sipp, store, generated):
+    _, events = pbx
+    first = bereik_process()
+    subprocess.run([sys.executable, "-m", "bereik", "forward", "set", str(generated[2]), "301", "--to", "mobile",
+                    "--from", "2026-11-23T09:00", "--by", "teamlead"], check=True, capture_output=True)
+    asker = sipp.call("14023", talk_seconds=30, dtmf=[*AFVAL, (3.0, "9")], from_user="0612222222")
+    asking = await events.wait_for_event("QueueCallerJoin", from_outside, timeout=20)
+    waiting = sipp.call("14023", talk_seconds=18, dtmf=AFVAL, from_user="0613333333")
+    joined = await all_of(events, "QueueCallerJoin", from_outside, 2, timeout=20)
+    asker.expect_success(timeout=30)  # Asterisk ended the call after reading the number back
+    first.send_signal(signal.SIGTERM)
+    first.wait(10)
+
+    bereik_process()
+    for n in (1, 2, 3):
+        sipp.phone(f"127.0.1.{n}", ring_seconds=0.5)
+    [stayed] = [j for j in joined if j["CallerIDNum"] == "0613333333"]
+    await events.wait_for_event("AgentConnect", lambda e: e["Channel"] == stayed["Channel"], timeout=15)
+    mobile = sipp.phone(*MOBILE_NETWORK[:1], port=MOBILE_NETWORK[1], ring_seconds=0.5)
+    direct = sipp.call(EVA_DIRECT, talk_seconds=3)
+    rang = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/trunk-"),
+                                       timeout=15)
+    assert rang["DialString"].startswith("0612340301@trunk")  # Eva's forward to her mobile survived
+    waiting.expect_success(timeout=20)
+    direct.expect_success(timeout=15)
+    mobile.expect_success(timeout=10)
+
+    callbacks = CallbackStore(generated[2].parent / "callbacks.sqlite3")
+    try:
+        assert len(callbacks.open_for_number("0612222222")) == 1  # still open, once
+    finally:
+        callbacks.close()
+    journey = await ended_journey(store, stayed["Linkedid"], timeout=15)
+    assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"]
+    [asked] = [row for row in store.calls(0, 2e10) if row.call_id == asking["Linkedid"]]
+    assert asked.ended_at is not None and asked.queue == "tic"  # its note is in the call-back store (above)
