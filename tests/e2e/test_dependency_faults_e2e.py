@@ -1,12 +1,16 @@
-"""Asterisk restarted, or only bereik's AMI connection cut, while callers call: bereik reconnects
-with back-off, re-reads Asterisk's state, and the call records show every call, none twice."""
+"""Dependencies failing while callers call. Asterisk restarted, or only bereik's AMI connection cut:
+bereik reconnects with back-off, re-reads Asterisk's state, and the call records show every call,
+none twice. The call-record store locked: the caller is routed as ever, the call waits in the spool
+and is written once the store is free."""
 import asyncio
 import logging
+import sqlite3
 import time
 
 import pytest
 
 from bereik.pbx.backoff import Backoff
+from bereik.records.spool import Spool
 from bereik.records.store import SqliteStore
 from bereik.sandbox import SandboxError
 from bereik.service import Service, pretend_clock
@@ -164,3 +168,34 @@ async def test_asterisk_restarted_with_callers_in_the_queue_every_call_is_record
     assert len(journeys) == 2
     assert "could not read" not in caplog.text, "the re-read came before Asterisk had loaded its queues"
     assert [a["name"] for a in service.board()["agent_list"]], "the agents, re-read from the restarted Asterisk"
+
+
+async def test_the_store_locked_while_a_caller_calls_routing_goes_on_and_the_call_is_written_once_free(
+        pbx, generated, sipp, tmp_path):
+    instance, events = pbx
+    path, spool = tmp_path / "calls.sqlite3", Spool(tmp_path / "spool")
+    config = run_config(instance)
+    config = config.model_copy(update={"records": config.records.model_copy(update={"spool": str(spool.path.parent)})})
+    running = Service(config, generated[1], instance.sounds_dir, clock=pretend_clock(CONFIG, MONDAY_MORNING),
+                      store=SqliteStore(path, busy_seconds=0.2))
+    await running.start()
+    other = sqlite3.connect(path, isolation_level=None)  # another program holds the database
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        sipp.phone("127.0.1.2", ring_seconds=1)
+        caller = sipp.call("14023", talk_seconds=4, dtmf=TOPIC_AFVAL)
+        connected = await events.wait_for_event("AgentConnect", timeout=20)  # routed as ever
+        await asyncio.to_thread(caller.expect_success, 20)
+
+        def spooled_and_ended() -> bool:
+            return any(u.call.call_id == connected["Linkedid"] and u.call.ended_at is not None
+                       for batch in spool.batches() for u in batch)
+        await until(spooled_and_ended, 15, "the ended call is not in the spool while the store is locked")
+        other.execute("ROLLBACK")
+        [journey] = (await every_call_once(running.store, {connected["Linkedid"]})).values()
+        assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"]
+        await until(lambda: not spool, 5, "the spool was not emptied once the store took it")
+    finally:
+        other.close()
+        await running.stop()
+        running.store.close()
