@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from bench.soak import METRICS_PORT
 from bereik.callbacks.store import CallbackStore
 from bereik.config import load_config
 from bereik.ivr.catalogue import spoken_texts
@@ -46,6 +47,7 @@ def generated(tmp_path_factory, sandbox_root):
     document["records"] = {"store": str(directory / "calls.sqlite3"),
                            "asterisk_cel": str(sandbox_root / "var/log/asterisk/cel-custom/bereik.csv")}
     document["waiting"] = {"callback_store": str(directory / "callbacks.sqlite3")}
+    document["wallboard"] = {"listen": f"127.0.0.1:{METRICS_PORT}"}  # /metrics for the short soak
     path = directory / "gemeente.yaml"
     with path.open("w") as file:
         yaml.dump(document, file)

@@ -1,0 +1,36 @@
+"""A short soak through the real Asterisk and a real `bereik run` (the long one is `python -m bench soak`):
+after a few hundred calls no channel is left in Asterisk, no call is missing from the records, and
+bereik holds no more open files or asyncio tasks than before them."""
+import asyncio
+
+from bench.soak import sample, settle, stored_calls
+from test_faults import AFVAL, bereik_process, generated, pbx, store  # noqa: F401 (fixtures)
+
+CALLS, RATE = 200, 10
+DIRECT_TO_NOBODY = "0235115311"  # Hanna's phone is not there: one ring, then the TIC
+
+
+async def test_two_hundred_calls_leak_no_channel_lose_no_record_and_grow_no_tasks_or_files(
+        pbx, bereik_process, sipp, generated):
+    instance, _ = pbx
+    bereik = bereik_process()
+    store_path = generated[2].parent / "calls.sqlite3"
+    for n in (1, 2, 3, 4):
+        sipp.phone(f"127.0.1.{n}", ring_seconds=0.3, calls=CALLS)
+    warm_up = sipp.callers("14023", rate=RATE, calls=10, talk_seconds=5, dtmf=AFVAL)
+    await asyncio.to_thread(warm_up.expect_success, 30)
+    recorded_before = stored_calls(store_path)[0]
+    await settle(instance, store_path, recorded_before, timeout=15)
+    before = sample(bereik)
+
+    menu = sipp.callers("14023", rate=RATE * 0.75, calls=CALLS * 3 // 4, talk_seconds=6, dtmf=AFVAL)
+    direct = sipp.callers(DIRECT_TO_NOBODY, rate=RATE * 0.25, calls=CALLS // 4, talk_seconds=8)
+    for callers in (menu, direct):
+        await asyncio.to_thread(callers.expect_success, CALLS / RATE + 30)
+    channels, recorded, ended, _ = await settle(instance, store_path, recorded_before + CALLS, timeout=20)
+    after = sample(bereik)
+
+    assert channels == 0, instance.cli("core show channels")
+    assert (recorded - recorded_before, ended - recorded_before) == (CALLS, CALLS)
+    assert after.fds - before.fds <= 3, (before, after)
+    assert after.tasks - before.tasks <= 3, (before, after)
