@@ -223,6 +223,7 @@ def _prompts(args) -> int:
 
 
 def _run(args) -> int:
+    from bereik.presence.configured import check_secrets
     from bereik.privacy.job import pseudonym_key
     from bereik.service import pretend_clock, run
 
@@ -233,6 +234,8 @@ def _run(args) -> int:
     secrets = Secrets.load(args.secrets)
     secrets.get("BEREIK_AMI_SECRET")  # refuse to start with a missing or sample secret
     pseudonym_key(config, secrets)  # likewise the pseudonym key, unless pseudonymisation is off
+    if config.console.users:
+        check_secrets(config, secrets)  # and the LDAP and Graph secrets the console's presence section needs
     clock = pretend_clock(config, args.pretend_time) if args.pretend_time else None
     asyncio.run(run(config, secrets, args.sounds, clock, source=Path(args.file), asterisk_dir=args.asterisk_config,
                     reload_command=shlex.split(args.reload_command) if args.reload_command else None))

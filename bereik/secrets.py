@@ -13,6 +13,10 @@ from pathlib import Path
 AMI_SECRET = "BEREIK_AMI_SECRET"
 # The key of caller pseudonyms in old call records (bereik.privacy): kept out of the store it protects.
 PSEUDONYM_SECRET = "BEREIK_PSEUDONYM_SECRET"
+# Given by others, so never generated: the bind password of presence.ldap.bind_dn, and the client
+# secret of presence.graph's app registration. Named *_SECRET so the environment may hold them.
+LDAP_SECRET = "BEREIK_LDAP_SECRET"
+GRAPH_SECRET = "BEREIK_GRAPH_SECRET"
 # Secrets found in sample configurations and tutorials: refused outright.
 _SAMPLE_SECRETS = {"", "secret", "mysecret", "password", "changeme", "admin", "amp111", "1234"}
 _MIN_LENGTH = 16
@@ -61,10 +65,13 @@ class Secrets:
 
 
 def write_new_secrets_file(path: str | Path) -> Path:
-    """A fresh secrets file with a random AMI secret and pseudonym key, readable by its owner only."""
+    """A fresh secrets file with a random AMI secret and pseudonym key, readable by its owner only; the
+    LDAP and Graph secrets, which bereik cannot make up, as commented lines to fill in."""
     path = Path(path)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as file:
         file.write(f"{AMI_SECRET}={random_tokens.token_urlsafe(24)}\n")
         file.write(f"{PSEUDONYM_SECRET}={random_tokens.token_urlsafe(32)}\n")
+        file.write(f"# {LDAP_SECRET}=  (the password of presence.ldap.bind_dn, when it is set)\n")
+        file.write(f"# {GRAPH_SECRET}=  (the client secret of presence.graph's app registration)\n")
     return path

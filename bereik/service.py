@@ -23,6 +23,7 @@ from bereik.pbx.dialplan import AMI_USER
 from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
 from bereik.pbx.waiting import Announcer, OverflowObserver
+from bereik.presence.configured import ConfiguredPresence
 from bereik.privacy.job import RetentionJob
 from bereik.records import servers as call_ids
 from bereik.records.recorder import Recorder
@@ -130,10 +131,12 @@ class Service:
         self.agi.handlers["callback"] = self.metrics.timed(self.callback)
         if callbacks is no_callbacks:
             self.floor.callbacks = lambda: CallbackCounts(*self.callback_store.counts(clock()))
-        # The front-office console, when the YAML names its users; the wallboard then needs its login too.
+        # The front-office console, when the YAML names its users, with the directory and presence (YAML
+        # presence:); the wallboard then needs the console's login too.
+        self.presence = ConfiguredPresence(config, self.ami, clock, secrets) if config.console.users else None
         self.console = build_console(config, self.ami, self.callback_store, clock, self.recorder, self.store,
-                                     forwarding=self.forwarding) \
-            if config.console.users else None
+                                     presence=self.presence.app, forwarding=self.forwarding) \
+            if self.presence else None
         if self.console and not web_middlewares:
             self.web.app.middlewares.extend(self.console.wallboard_middlewares())
         self.retention = RetentionJob(config, self.store, clock, secrets, self.callback_store, self.forwarding,
@@ -160,6 +163,8 @@ class Service:
         log.info("wallboard on http://%s:%d/wallboard/", self.web.host, self.web.port)
         await self.agi.start()
         log.info("FastAGI listening on %s:%d", self.agi.host, self.agi.port)
+        if self.presence:
+            await self.presence.start()
         if self.console:
             await self.console.start()
         try:
@@ -192,6 +197,8 @@ class Service:
         await self.web.close()
         if self.console:
             await self.console.close()
+        if self.presence:
+            await self.presence.stop()
         await asyncio.to_thread(self.recorder.close)  # writes what is still queued
         if self._own_store:
             self.store.close()

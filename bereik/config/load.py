@@ -150,6 +150,10 @@ _DESCRIPTIONS = {
     r"^14[0-9]{3,4}$": "a 14 number of 5 or 6 digits, e.g. 14023",
     r"^[A-Z]{2}$": "a two-letter country code such as NL",
     r"^[^,|\x00-\x1f]{1,60}$": "a name of at most 60 characters without commas, | or control characters",
+    r"^ldaps?://[^/\s]+/?$": "an LDAP server address such as ldap://ldap.example.nl:389 or ldaps://dc1.example.nl",
+    r"^\(.*\)$": "an LDAP filter in parentheses, e.g. (objectClass=inetOrgPerson)",
+    r"^[^@\s]+@[^@\s]+$": "an e-mail address",
+    r"^https?://\S+$": "a web address starting with https://",
 }
 
 

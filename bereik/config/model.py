@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 
@@ -459,6 +460,67 @@ class Privacy(Strict):
         "overrides the sentence); on when agents record calls for coaching")
 
 
+class PresenceLdap(Strict):
+    """The staff directory the console searches, read from LDAP (OpenLDAP or Active Directory)."""
+
+    url: Annotated[str, StringConstraints(pattern=r"^ldaps?://[^/\s]+/?$")] = Field(
+        description="ldap://host:389 (with start_tls) or ldaps://host:636")
+    base_dn: str = Field(min_length=1, description="Where the people are, e.g. ou=people,dc=bloemendaal,dc=nl")
+    bind_dn: str = Field(
+        default="", description="Who bereik binds as; its password is BEREIK_LDAP_SECRET (environment or "
+        "secrets file), never the YAML. Empty: an anonymous bind")
+    filter: str = Field(default="(objectClass=inetOrgPerson)", pattern=r"^\(.*\)$",
+                        description="Which entries are people, an LDAP filter in parentheses")
+    attributes: Literal["openldap", "active_directory"] = Field(
+        default="openldap", description="Which attributes hold name, extension, mail, ... (bereik.presence.directory)")
+    start_tls: bool = False
+    ca_file: str | None = Field(default=None, description="CA certificate(s) for ldaps:// or StartTLS; default: "
+                                "the system's")
+    page_size: int = Field(default=500, ge=10, le=5000, description="Entries per page of the paged search")
+    refresh_seconds: int = Field(default=300, ge=30, le=86400, description="How often changes are read")
+
+    @field_validator("start_tls")
+    @classmethod
+    def _one_kind_of_tls(cls, start_tls: bool, info: ValidationInfo) -> bool:
+        if start_tls and info.data.get("url", "").lower().startswith("ldaps://"):
+            raise ValueError("ldaps:// is encrypted from the start; set start_tls: false, or use ldap:// with it")
+        return start_tls
+
+
+class PresenceGraph(Strict):
+    """Outlook's calendars and automatic replies through Microsoft Graph (an app registration with
+    application permissions Calendars.Read and MailboxSettings.Read)."""
+
+    tenant: str = Field(min_length=1, description="The Entra ID tenant (its id or domain)")
+    client_id: str = Field(min_length=1, description="The app registration's id; its client secret is "
+                           "BEREIK_GRAPH_SECRET (environment or secrets file), never the YAML")
+    schedule_mailbox: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")] = Field(
+        description="The (service) mailbox whose calendar/getSchedule is asked for everyone's free/busy")
+    authority_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] = "https://login.microsoftonline.com"
+    graph_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] = "https://graph.microsoft.com/v1.0"
+
+
+class Presence(Strict):
+    """The console's directory with live presence: phone state from AMI, absences, optionally Outlook."""
+
+    ldap: PresenceLdap | None = Field(
+        default=None, description="Without it the directory is the YAML's own people and agents")
+    graph: PresenceGraph | None = None
+    absences_store: str = Field(
+        default="/var/lib/bereik/absences.sqlite3", description="SQLite file with the absences team leads register")
+    device_template: str = Field(
+        default="PJSIP/{extension}", description="A person's Asterisk device, from the extension in the directory")
+
+    @field_validator("device_template")
+    @classmethod
+    def _one_placeholder(cls, template: str) -> str:
+        rest = template.replace("{extension}", "")
+        if "{extension}" not in template or "{" in rest or "}" in rest:
+            raise ValueError(f"'{template}' must name the device with {{extension}} and nothing else in braces, "
+                             "e.g. PJSIP/{extension}")
+        return template
+
+
 # Texts every caller may hear, by the part of the YAML that makes them needed.
 # "welcome" is optional: without it the caller hears the menu (or the queue) at once.
 ALWAYS_TEXTS = ("closed",)
@@ -493,6 +555,8 @@ class Config(Strict):
     console: Console = Console()
     waiting: Waiting = Waiting()
     privacy: Privacy = Privacy()
+    presence: Presence = Field(
+        default=Presence(), description="The directory with live presence in the console (when console.users is set)")
 
     @field_validator("timezone")
     @classmethod
