@@ -55,7 +55,7 @@ QUEUE_FILES = {"queues.conf", "queuerules.conf"}  # AMI QueueReload, no class ne
 # Read only when Asterisk starts (indications.conf's country among them).
 RESTART_FILES = {"modules.conf", "indications.conf"}
 # Sections read once when `bereik run` starts, by parts that live as long as the process.
-RESTART_SECTIONS = ("pbx", "records", "wallboard", "console", "waiting", "reports")
+RESTART_SECTIONS = ("pbx", "records", "wallboard", "console", "waiting", "reports", "presence")
 COMMAND_TIMEOUT = 15.0
 SECRET_FILES = ("manager.conf", "pjsip.conf")  # as `bereik dialplan` writes them: mode 600
 

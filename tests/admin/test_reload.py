@@ -123,6 +123,13 @@ async def test_a_section_read_at_start_says_it_needs_a_restart(setup):
     assert outcome.applied and "bereik: the pbx: section" in outcome.restart_needed
 
 
+async def test_the_presence_section_is_read_at_start_too(setup):
+    reloader, yaml, *_ = setup
+    edit(yaml, ("  trunk: 127.0.0.1:5080", "  trunk: 127.0.0.1:5080\npresence:\n  device_template: SIP/{extension}"))
+    outcome = await reloader.reload()
+    assert outcome.applied and outcome.restart_needed == ["bereik: the presence: section"]
+
+
 async def test_the_file_watch_and_sighup_both_reload(setup):
     reloader, yaml, asterisk_dir, used, reloads, ami = setup
     reloader.follow(interval=0.05)
