@@ -33,7 +33,7 @@ from bench.call_paths import EXAMPLE, OBSERVER, PRETEND, asterisk_config
 from bereik.records.store import SqliteStore
 from bereik.sandbox import AmiLogin, Asterisk, build_root
 from bereik.sandbox.sipp import Sipp
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import Secrets, write_new_secrets_file
 
 CONTACTS_PER_YEAR, WORKING_DAYS, BUSIEST_DAY, BUSIEST_HOUR, BUSIEST_QUARTER = 150_000, 250, 1.5, 0.15, 2.0
 PEAK_RATE = CONTACTS_PER_YEAR / WORKING_DAYS * BUSIEST_DAY * BUSIEST_HOUR * BUSIEST_QUARTER / 3600
@@ -177,7 +177,8 @@ def growth(samples: list[Sample]) -> dict[str, float]:
 async def main() -> int:
     root = build_root()
     work = Path(tempfile.mkdtemp(prefix="bereik-soak-"))
-    secrets = Secrets({AMI_SECRET: "bench-" + os.urandom(12).hex()})
+    secrets_file = write_new_secrets_file(work / "secrets.env")  # every secret `bereik run` asks for
+    secrets = Secrets.load(secrets_file)
     config_path = soak_config(work, root)
     conf_dir = asterisk_config(config_path, secrets, work / "asterisk")
     pbx = Asterisk(conf_dir, AmiLogin(5038, *OBSERVER), root=root, log_path=work / "asterisk.log")
@@ -185,9 +186,6 @@ async def main() -> int:
     sipp = Sipp(workdir=work / "sipp")
     bereik = None
     try:
-        secrets_file = work / "secrets.env"
-        secrets_file.write_text(f"{AMI_SECRET}={secrets.get(AMI_SECRET)}\n")
-        secrets_file.chmod(0o600)
         bereik = subprocess.Popen(
             [sys.executable, "-m", "bereik", "run", str(config_path), "--sounds", str(pbx.sounds_dir),
              "--secrets", str(secrets_file), "--pretend-time", PRETEND],
