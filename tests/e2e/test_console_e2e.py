@@ -17,17 +17,11 @@ import pytest
 from playwright.async_api import async_playwright
 
 from bereik.config import load_config
-from bereik.config.model import Console, ConsoleUser, Records, Wallboard
+from bereik.config.model import Console, ConsoleUser, Presence, Records, Wallboard
 from bereik.console.auth import Verdict
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import dialplan
-from bereik.presence.absence import AbsenceStore
-from bereik.presence.directory import DirectoryIndex, Person
-from bereik.presence.http import presence_app
-from bereik.presence.merge import SourceStatus
-from bereik.presence.phone import PhoneWatcher
-from bereik.presence.service import PresenceService
 from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service, pretend_clock
@@ -43,7 +37,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run"]
 
 
-def config_for(root: Path):
+def config_for(root: Path, state: Path):
+    """`state`: where the absences of this test's presence service are kept."""
     base = load_config(EXAMPLE)
     (root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
     console = Console(
@@ -52,6 +47,8 @@ def config_for(root: Path):
         recordings_dir=str(root / "var/spool/asterisk/monitor"))
     return base.model_copy(update={
         "console": console, "wallboard": Wallboard(listen="127.0.0.1:0"),
+        # No LDAP: the directory is the example's own people and agents, as `bereik run` builds it.
+        "presence": Presence(absences_store=str(state / "absences.sqlite3")),
         "records": Records(asterisk_cel=str(root / "var/log/asterisk/cel-custom/bereik.csv"))})
 
 
@@ -97,39 +94,21 @@ class OneLogin:
         return Verdict() if (login, password) == ("anna", "anna-pw") else None
 
 
-class StaticDirectory:
-    """The example's back office as the directory (LDAP is tested against slapd elsewhere)."""
-
-    def __init__(self, config, now):
-        people = {p.extension: Person(id=p.extension, dn=f"uid={p.extension}", name=p.name, extension=p.extension,
-                                      department=(config.department_of(p.extension).name
-                                                  if config.department_of(p.extension) else ""))
-                  for p in config.people}
-        self.index = DirectoryIndex(people)
-        self.status = SourceStatus(True, now)
-        self.on_change = lambda diff: None
-
-
 @pytest.fixture
 async def console(pbx, generated, tmp_path):
     """bereik with the console and the directory; the agent's phone is the only free position."""
     instance, _ = pbx
-    config = config_for(instance.root)
+    config = config_for(instance.root, tmp_path)
     clock = pretend_clock(config, MONDAY_MORNING)
     service = Service(config, generated[1], instance.sounds_dir, clock=clock,
                       store=SqliteStore(tmp_path / "calls.sqlite3"))
     service.console.authenticator = OneLogin()
-    absences = AbsenceStore(tmp_path / "absences.sqlite3", clock)
-    await absences.open()
-    presence = PresenceService(StaticDirectory(config, clock()), PhoneWatcher(service.ami, clock), absences, clock)
-    service.console.presence = presence_app(presence)
     await service.start()
     for extension in ("202", "203", "204"):
         await service.ami.action("QueuePause", Interface=f"PJSIP/{extension}", Paused="true", Reason="test")
     yield service
     await service.stop()
     service.store.close()
-    absences.close()
 
 
 @pytest.fixture
