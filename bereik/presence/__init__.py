@@ -2,7 +2,7 @@
 
 Pure cores (merge, phone reducer, directory index) with thin shells around them
 (LDAP, AMI, Microsoft Graph, SQLite, HTTP). Reads at call time come from memory only.
-Wiring, in short (see README.md):
+Wiring, in short (see README.md; `configured.py` does this from the YAML for `bereik run`):
 
     directory = LdapDirectory(LdapSettings(...), clock)
     phone = PhoneWatcher(ami_client, clock)

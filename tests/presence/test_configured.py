@@ -10,11 +10,12 @@ import pytest
 from presence_slapd import ROOT_DN, ROOT_PASSWORD, free_port
 from ruamel.yaml import YAML
 
+from bereik.cli import main
 from bereik.config import ConfigError, parse_config
 from bereik.console.auth import Verdict
 from bereik.presence import sample
 from bereik.presence.configured import check_secrets, people_in
-from bereik.secrets import AMI_SECRET, LDAP_SECRET, SecretError, Secrets
+from bereik.secrets import AMI_SECRET, GRAPH_SECRET, LDAP_SECRET, SecretError, Secrets, write_new_secrets_file
 from bereik.service import Service
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
@@ -124,6 +125,22 @@ def test_a_bind_dn_without_its_password_refuses_to_start_and_says_which_secret(t
     # An anonymous bind needs no secret.
     anonymous = yaml_with(tmp_path, {"ldap": {"url": "ldap://127.0.0.1:389", "base_dn": sample.BASE_DN}})
     check_secrets(parse_config(anonymous), Secrets(SECRETS))
+
+
+def test_bereik_run_refuses_a_bind_dn_until_its_password_is_filled_into_the_new_secrets_file(
+        tmp_path, monkeypatch, capsys):
+    for key in (AMI_SECRET, LDAP_SECRET, GRAPH_SECRET):
+        monkeypatch.delenv(key, raising=False)
+    secrets_file = write_new_secrets_file(tmp_path / "secrets.env")
+    assert f"# {LDAP_SECRET}=" in secrets_file.read_text() and f"# {GRAPH_SECRET}=" in secrets_file.read_text()
+    yaml = tmp_path / "bereik.yaml"
+    yaml.write_text(yaml_with(tmp_path, {"ldap": {"url": "ldap://127.0.0.1:389", "base_dn": sample.BASE_DN,
+                                                  "bind_dn": ROOT_DN}}))
+    assert main(["run", str(yaml), "--sounds", str(tmp_path), "--secrets", str(secrets_file)]) == 1
+    told = capsys.readouterr().err
+    assert f"presence.ldap.bind_dn is set, so bereik needs its password as {LDAP_SECRET}" in told
+    monkeypatch.setenv(LDAP_SECRET, ROOT_PASSWORD)  # the environment may hold it too
+    check_secrets(parse_config(yaml.read_text()), Secrets.load(secrets_file))
 
 
 def test_graph_without_its_client_secret_refuses_to_start(tmp_path):
