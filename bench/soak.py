@@ -73,7 +73,6 @@ def soak_config(directory: Path, root: Path) -> Path:
     document = yaml.load(EXAMPLE.read_text())
     document["back_office"]["rings"] = 1
     document["back_office"]["forwarding_store"] = str(directory / "forwarding.sqlite3")
-    (root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
     document["records"] = {"store": str(directory / "calls.sqlite3"),
                            "asterisk_cel": str(root / "var/log/asterisk/cel-custom/bereik.csv")}
     document["waiting"] = {"callback_store": str(directory / "callbacks.sqlite3")}
@@ -142,7 +141,7 @@ async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sip
                             dtmf=flow.dtmf) for flow, count in zip(flows, counts)]
     placed = sum(counts)
     samples: list[Sample] = []
-    deadline = started + calls / rate + 120
+    deadline = started + max(count / (rate * flow.share) + flow.hold_seconds for flow, count in zip(flows, counts)) + 120
     while any(c.returncode is None for c in callers) and time.monotonic() < deadline:
         await asyncio.sleep(SAMPLE_SECONDS)
         samples.append(sample(bereik))  # under load: the growth compares like with like
@@ -183,6 +182,7 @@ async def main() -> int:
     conf_dir = asterisk_config(config_path, secrets, work / "asterisk")
     pbx = Asterisk(conf_dir, AmiLogin(5038, *OBSERVER), root=root, log_path=work / "asterisk.log")
     pbx.start()
+    (root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)  # Asterisk's start empties its logs
     sipp = Sipp(workdir=work / "sipp")
     bereik = None
     try:
@@ -193,7 +193,8 @@ async def main() -> int:
         await wait_for_metrics(bereik)
         for n in range(4 + EXTRA_AGENTS):
             extension = str(201 + n)
-            sipp.phone(agent_address(extension), ring_seconds=0.5, calls=10 * (SOAK_CALLS + BASELINE_CALLS))
+            # Answered at once: the phone scenario cannot take a CANCEL while it rings, and callers give up.
+            sipp.phone(agent_address(extension), ring_seconds=0, calls=10 * (SOAK_CALLS + BASELINE_CALLS))
         store = work / "calls.sqlite3"
         results = [
             await phase("baseline (pure dialplan)", BASELINE, SOAK_RATE, BASELINE_CALLS, sipp, pbx, bereik, store),
