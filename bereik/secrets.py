@@ -20,6 +20,7 @@ GRAPH_SECRET = "BEREIK_GRAPH_SECRET"
 # Secrets found in sample configurations and tutorials: refused outright.
 _SAMPLE_SECRETS = {"", "secret", "mysecret", "password", "changeme", "admin", "amp111", "1234"}
 _MIN_LENGTH = 16
+_GIVEN_BY_OTHERS = frozenset({LDAP_SECRET, GRAPH_SECRET})
 
 
 class SecretError(RuntimeError):
@@ -51,13 +52,18 @@ class Secrets:
 
     def get(self, key: str) -> str:
         value = self._values.get(key, "")
-        if value.lower() in _SAMPLE_SECRETS or len(value) < _MIN_LENGTH:
-            raise SecretError(
-                f"{key} is missing, a sample value or shorter than {_MIN_LENGTH} characters; "
-                f"set it in the environment or the secrets file (bereik secrets --new FILE makes one)"
-            )
-        if any(c in value for c in "\r\n\0;"):
-            raise SecretError(f"{key} contains a line break, NUL or ';', which Asterisk's files cannot hold")
+        if value.lower() in _SAMPLE_SECRETS:
+            raise SecretError(f"{key} is missing or a sample value; set it in the environment or the secrets file "
+                              f"(bereik secrets --new FILE makes one)")
+        if any(c in value for c in "\r\n\0"):
+            raise SecretError(f"{key} contains a line break or NUL")
+        if key in _GIVEN_BY_OTHERS:  # a directory's or Microsoft's password rules, not ours
+            return value
+        if len(value) < _MIN_LENGTH:
+            raise SecretError(f"{key} is shorter than {_MIN_LENGTH} characters; "
+                              f"bereik secrets --new FILE makes a long random one")
+        if ";" in value:
+            raise SecretError(f"{key} contains ';', which Asterisk's files read as the start of a comment")
         return value
 
     def __repr__(self) -> str:  # never show values, not even in a traceback

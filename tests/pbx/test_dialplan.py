@@ -6,7 +6,7 @@ import pytest
 from bereik.cli import main
 from bereik.config import load_config
 from bereik.pbx.dialplan import generate
-from bereik.secrets import AMI_SECRET, SecretError, Secrets
+from bereik.secrets import AMI_SECRET, LDAP_SECRET, SecretError, Secrets
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
 SECRETS = Secrets({AMI_SECRET: "k3Wq9-long-random-secret"})
@@ -94,6 +94,17 @@ def test_a_registering_phone_needs_its_own_secret():
 def test_sample_or_weak_secrets_are_refused(secret):
     with pytest.raises(SecretError):
         generate(CONFIG, Secrets({AMI_SECRET: secret}))
+
+
+def test_a_directory_password_follows_the_directorys_rules_not_asterisks():
+    short_with_semicolon = "Zomer;2026"  # too short and a ';' for an Asterisk secret, fine for Active Directory
+    given = Secrets({LDAP_SECRET: short_with_semicolon, AMI_SECRET: short_with_semicolon})
+    assert given.get(LDAP_SECRET) == short_with_semicolon
+    with pytest.raises(SecretError, match="shorter than 16"):
+        given.get(AMI_SECRET)
+    for unusable in ("", "changeme", "line\nbreak"):
+        with pytest.raises(SecretError):
+            Secrets({LDAP_SECRET: unusable}).get(LDAP_SECRET)
 
 
 def test_a_secrets_file_readable_by_others_is_refused(tmp_path, monkeypatch):
