@@ -18,6 +18,7 @@ from bereik.config.model import Config
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiSession
+from bereik.pbx.voice import Voice
 from bereik.routing.waiting import confirmation_parts
 
 Clock = Callable[[], dt.datetime]
@@ -30,7 +31,7 @@ class CallbackHandler:
         """`place_of(channel)`: where that caller stood in the queue when it left (the announcer knows)."""
         self.config = config
         self.store = store
-        self.prompts = prompts
+        self.voice = Voice(prompts)
         self.clock = clock
         self.place_of = place_of
         self.working_days = WorkingDays(config)
@@ -40,7 +41,7 @@ class CallbackHandler:
         number = session.environment.get("agi_callerid", "")
         if not _CALLABLE.match(number):
             call.step("callback", outcome="no_number", caller=mask_number(number))
-            await self._play(session, [self.config.waiting.callback_no_number])
+            await self.voice.say(session, [self.config.waiting.callback_no_number])
             place = self.place_of(session.channel)
             # Not routed: the dialplan puts the caller back in the queue, at its place.
             await session.execute("Set", f"{var.POSITION}={place or ''}")
@@ -50,7 +51,7 @@ class CallbackHandler:
         note, new = await asyncio.to_thread(self.store.add, self._note(session.uniqueid, number, topic, queued_at))
         call.step("callback", outcome="recorded" if new else "already_recorded", note=note.id,
                   caller=mask_number(number), topic=topic or None)
-        await self._play(session, confirmation_parts(self.config, number))
+        await self.voice.say(session, confirmation_parts(self.config, number))
         await session.execute("Set", f"{var.ROUTED}=1")
 
     def _note(self, uniqueid: str, number: str, topic: str, queued_at: str) -> Note:
@@ -62,7 +63,3 @@ class CallbackHandler:
                     team=self.config.front_office, created_at=entered,
                     due_at=self.working_days.deadline(entered, self.config.console.callback_working_days),
                     created_by="queue")
-
-    async def _play(self, session: AgiSession, texts: list[str]) -> None:
-        sounds = [(await asyncio.to_thread(self.prompts.ensure, text))[0] for text in texts]
-        await session.execute("Playback", "&".join(sounds), timeout=60)

@@ -232,12 +232,16 @@ def _waiting_contexts(config: Config) -> list[str]:
             f"[{QUEUE_EXIT_CONTEXT}]",
             f"; The caller pressed {key} in the TIC queue: bereik records a call-back and confirms it.",
             f"exten => {key},1,MSet({var.ROUTED}=,{var.POSITION}=)",
-            # No watchdog: the call-back script does not re-arm one (bereik.pbx.callback).
-            *_hand_over(config, "callback", watchdog=False),
+            *_hand_over(config, "callback"),
             f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?done)',
             # No number to call back, or bereik away: back to the queue, at the caller's place.
-            f" same => n,Goto({QUEUE_CONTEXT},{config.front_office},1)",
+            f" same => n(back),Goto({QUEUE_CONTEXT},{config.front_office},1)",
             " same => n(done),Hangup()",
+            "; The watchdog expired: bereik froze while confirming; a call-back already recorded stands.",
+            "exten => T,1,Set(TIMEOUT(absolute)=0)",
+            f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?{key},done)',
+            f" same => n,Set({var.REASON}=watchdog)",
+            f" same => n,Goto({key},back)",
             "",
         ]
     return lines

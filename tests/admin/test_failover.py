@@ -72,15 +72,30 @@ def test_a_caller_who_hangs_up_on_a_ringing_colleague_is_recorded_by_the_next_in
 
 def test_the_call_back_key_goes_to_the_next_instance_and_back_to_the_queue_when_none_answers():
     key = CONFIG.waiting.callback_key
-    assert steps(CONFIG, f"exten => {key},1", "(done)") == ["same => n,AGI(agi://127.0.0.1:4573/callback)"]
+    assert steps(CONFIG, f"exten => {key},1", "(done)") == [
+        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.1:4573/callback)",
+        "same => n,Set(TIMEOUT(absolute)=0)"]
     assert steps(THREE, f"exten => {key},1", "(done)") == [
-        "same => n,AGI(agi://127.0.0.1:4573/callback)",
+        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.1:4573/callback)",
         'same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)',
-        "same => n,AGI(agi://127.0.0.2:4573/callback)",
+        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.2:4573/callback)",
         'same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)',
-        "same => n,AGI(agi://127.0.0.3:4573/callback)",
-        "same => n(handed_over),NoOp()"]
+        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.3:4573/callback)",
+        "same => n(handed_over),Set(TIMEOUT(absolute)=0)"]
     text = dialplan.generate(THREE, SECRETS)["extensions.conf"]
-    after = text[text.index("n(handed_over),NoOp()", text.index("/callback")):].splitlines()
+    after = text[text.index("n(handed_over),Set(TIMEOUT(absolute)=0)", text.index("/callback")):].splitlines()
     assert after[1:3] == [' same => n,GotoIf($["${BEREIK_ROUTED}" = "1"]?done)',
-                          " same => n,Goto(bereik-queue,tic,1)"]
+                          " same => n(back),Goto(bereik-queue,tic,1)"]
+
+
+def test_a_frozen_bereik_at_the_call_back_key_loses_the_caller_back_to_the_queue():
+    key = CONFIG.waiting.callback_key
+    text = dialplan.generate(CONFIG, SECRETS)["extensions.conf"]
+    exit_context = text[text.index("[bereik-queue-exit]"):].split("\n[", 1)[0]
+    watchdog = exit_context[exit_context.index("exten => T,1"):].splitlines()
+    assert watchdog == [
+        "exten => T,1,Set(TIMEOUT(absolute)=0)",
+        f' same => n,GotoIf($["${{BEREIK_ROUTED}}" = "1"]?{key},done)',  # recorded and confirmed: stands
+        " same => n,Set(BEREIK_REASON=watchdog)",
+        f" same => n,Goto({key},back)",
+        ""]

@@ -1,19 +1,33 @@
 """The call-back key: exactly one task per caller per call, the number read back, no number kept in logs."""
 import datetime as dt
 import logging
+import wave
 from pathlib import Path
 
 from bereik.callbacks.store import CallbackStore
 from bereik.config import load_config
 from bereik.pbx.callback import CallbackHandler
+from bereik.pbx.voice import WATCHDOG_MARGIN
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CONFIG.zone)
 
 
 class Prompts:
+    """Each text a sound of one second."""
+
+    def __init__(self, directory):
+        self.directory = directory
+
     def ensure(self, text):
-        return f"bereik/{abs(hash(text))}", False
+        name = f"{abs(hash(text))}"
+        with wave.open(str(self.path(text)), "wb") as sound:
+            sound.setnchannels(1), sound.setsampwidth(2), sound.setframerate(8000)
+            sound.writeframes(b"\0\0" * 8000)
+        return f"bereik/{name}", False
+
+    def path(self, text):
+        return self.directory / f"{abs(hash(text))}.wav"
 
 
 class Session:
@@ -29,13 +43,16 @@ class Session:
     async def get_variable(self, name):
         return self.variables.get(name)
 
+    async def set_variable(self, name, value):
+        self.variables[name] = value
+
     async def execute(self, application, *arguments, timeout=10):
         self.executed.append((application, arguments))
 
 
 def handler(tmp_path, place=None):
     store = CallbackStore(tmp_path / "callbacks.sqlite3")
-    return CallbackHandler(CONFIG, store, Prompts(), lambda: MONDAY, lambda channel: place), store
+    return CallbackHandler(CONFIG, store, Prompts(tmp_path), lambda: MONDAY, lambda channel: place), store
 
 
 async def test_one_press_makes_one_task_with_topic_and_first_entry_time(tmp_path):
@@ -49,6 +66,9 @@ async def test_one_press_makes_one_task_with_topic_and_first_entry_time(tmp_path
     assert session.executed[-1] == ("Set", ("BEREIK_ROUTED=1",))
     played = session.executed[0][1][0].split("&")
     assert len(played) == 2 + len("0612345678")  # the sentence around the number, one sound per digit
+    # A bereik that freezes while confirming loses the caller to the dialplan's watchdog: armed for
+    # the confirmation's length (one second a sound here) plus the margin.
+    assert session.variables["TIMEOUT(absolute)"] == str(len(played) + WATCHDOG_MARGIN)
 
 
 async def test_pressing_again_or_a_retried_request_makes_no_second_task(tmp_path):
