@@ -127,7 +127,8 @@ class Service:
         self._own_callbacks = callback_store is None
         self.callback_store = callback_store or CallbackStore(config.waiting.callback_store)
         self.callback = CallbackHandler(config, self.callback_store, PromptLibrary(sounds_dir, config.language), clock,
-                                        self.announcer.place_of)
+                                        self.announcer.place_of,
+                                        self.recorder.add_step)
         self.agi.handlers["callback"] = self.metrics.timed(self.callback)
         if callbacks is no_callbacks:
             self.floor.callbacks = lambda: CallbackCounts(*self.callback_store.counts(clock()))
@@ -150,7 +151,8 @@ class Service:
         self.config = config
         self.entry = EntryHandler(config, prompts, self._clock)
         self.direct = DirectHandler(config, prompts, self._clock, self.forwarding)
-        self.callback = CallbackHandler(config, self.callback_store, prompts, self._clock, self.announcer.place_of)
+        self.callback = CallbackHandler(config, self.callback_store, prompts, self._clock, self.announcer.place_of,
+                                        self.recorder.add_step)
         self.camp_on.config = config
         self.retention.config = config
         self.agi.handlers.update({"entry": self.metrics.timed(self.entry), "direct": self.metrics.timed(self.direct),

@@ -15,21 +15,8 @@ from bereik.console.desk import Desk
 from bereik.console.web import Console
 from bereik.forwarding.store import ForwardingStore
 from bereik.pbx.ami import AmiClient
-from bereik.records import servers
-from bereik.records.journey import Step
 from bereik.records.recorder import Recorder
 from bereik.records.store import CallStore
-
-
-def journey_steps(recorder: Recorder):
-    """The console's transfer steps into the caller's journey, where the reports read them."""
-
-    def add(call_id: str, what: str, at: float, detail: dict) -> None:
-        journey = recorder.book.journeys.get(servers.call_id(recorder.server, call_id))
-        if journey is not None:
-            journey.steps.append(Step(at, what, {k: str(v) for k, v in detail.items() if v is not None}))
-            recorder.record(journey)
-    return add
 
 
 def earlier_calls(store: CallStore):
@@ -45,7 +32,7 @@ def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, cloc
                   recorder: Recorder, store: CallStore, presence: web.Application | None = None,
                   forwarding: ForwardingStore | None = None) -> Console:
     settings = config.console
-    desk = Desk(config, ami, callbacks, clock, steps=journey_steps(recorder), history=earlier_calls(store))
+    desk = Desk(config, ami, callbacks, clock, steps=recorder.add_step, history=earlier_calls(store))
     mailer = Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, config.zone, config.language)
     directory = LdapAuthenticator(settings.ldap_url, settings.ldap_user_dn, settings.ldap_start_tls,
                                   ca_file=settings.ldap_ca_file, role_groups=settings.ldap_role_groups)

@@ -19,21 +19,25 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiSession
 from bereik.pbx.voice import Voice
+from bereik.records.summary import CALLBACK_REQUESTED
 from bereik.routing.waiting import confirmation_parts
 
 Clock = Callable[[], dt.datetime]
+Steps = Callable[[str, str, float, dict], None]
 _CALLABLE = re.compile(r"^\+?[0-9]{6,15}$")  # anonymous, internal or garbled numbers cannot be called back
 
 
 class CallbackHandler:
     def __init__(self, config: Config, store: CallbackStore, prompts: PromptLibrary, clock: Clock,
-                 place_of: Callable[[str], int | None] = lambda channel: None):
-        """`place_of(channel)`: where that caller stood in the queue when it left (the announcer knows)."""
+                 place_of: Callable[[str], int | None] = lambda channel: None, steps: Steps = lambda *step: None):
+        """`place_of(channel)`: where that caller stood in the queue when it left (the announcer knows);
+        `steps(uniqueid, what, at, detail)`: adds the request to the call's record (Recorder.add_step)."""
         self.config = config
         self.store = store
         self.voice = Voice(prompts)
         self.clock = clock
         self.place_of = place_of
+        self.steps = steps
         self.working_days = WorkingDays(config)
 
     async def __call__(self, session: AgiSession) -> None:
@@ -51,6 +55,8 @@ class CallbackHandler:
         note, new = await asyncio.to_thread(self.store.add, self._note(session.uniqueid, number, topic, queued_at))
         call.step("callback", outcome="recorded" if new else "already_recorded", note=note.id,
                   caller=mask_number(number), topic=topic or None)
+        if new:
+            self.steps(session.uniqueid, CALLBACK_REQUESTED, self.clock().timestamp(), {"via": "queue", "note": note.id})
         await self.voice.say(session, confirmation_parts(self.config, number))
         await session.execute("Set", f"{var.ROUTED}=1")
 

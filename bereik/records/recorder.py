@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.records import cel, servers
-from bereik.records.journey import Journey, JourneyBook
+from bereik.records.journey import Journey, JourneyBook, Step
 from bereik.records.reconcile import reconcile
 from bereik.records.spool import Spool
 from bereik.records.store import CallStore, Update, update_for
@@ -288,6 +288,14 @@ class Recorder:
             self.record(journey)
         if changed:
             log.info("reconciled %d call(s) with Asterisk after login", len(changed))
+
+    def add_step(self, call_id: str, what: str, at: float, detail: Mapping[str, object]) -> None:
+        """A step that bereik itself knows and Asterisk does not tell (a warm transfer from the console,
+        a call-back the caller asked for), added to the call's journey by the caller channel's uniqueid."""
+        journey = self.book.journeys.get(servers.call_id(self.server, call_id))
+        if journey is not None:
+            journey.steps.append(Step(at, what, {k: str(v) for k, v in detail.items() if v is not None}))
+            self.record(journey)
 
     def record(self, journey: Journey) -> None:
         """Queue the journey's new steps and latest summary for the store."""

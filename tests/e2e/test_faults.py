@@ -277,3 +277,4 @@ async def test_bereik_restarted_mid_day_the_waiting_caller_stays_and_forwarding_
     assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"]
     [asked] = [row for row in store.calls(0, 2e10) if row.call_id == asking["Linkedid"]]
     assert asked.ended_at is not None and asked.queue == "tic"  # its note is in the call-back store (above)
+    assert asked.callback_requested  # and the call's record says it asked, written before the restart

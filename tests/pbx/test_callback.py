@@ -50,9 +50,9 @@ class Session:
         self.executed.append((application, arguments))
 
 
-def handler(tmp_path, place=None):
+def handler(tmp_path, place=None, steps=lambda *step: None):
     store = CallbackStore(tmp_path / "callbacks.sqlite3")
-    return CallbackHandler(CONFIG, store, Prompts(tmp_path), lambda: MONDAY, lambda channel: place), store
+    return CallbackHandler(CONFIG, store, Prompts(tmp_path), lambda: MONDAY, lambda channel: place, steps), store
 
 
 async def test_one_press_makes_one_task_with_topic_and_first_entry_time(tmp_path):
@@ -72,10 +72,14 @@ async def test_one_press_makes_one_task_with_topic_and_first_entry_time(tmp_path
 
 
 async def test_pressing_again_or_a_retried_request_makes_no_second_task(tmp_path):
-    callback, store = handler(tmp_path)
+    steps = []
+    callback, store = handler(tmp_path, steps=lambda *step: steps.append(step))
     for _ in range(3):
         await callback(Session("0612345678"))
     assert len(store.of_team("tic")) == 1
+    [note] = store.of_team("tic")
+    # The call's record says a call-back was asked for, once.
+    assert steps == [("1700000000.7", "callback_requested", MONDAY.timestamp(), {"via": "queue", "note": note.id})]
     await callback(Session("0612345678", uniqueid="1700000099.1"))  # another call: another task
     assert len(store.of_team("tic")) == 2
 
