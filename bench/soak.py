@@ -4,7 +4,14 @@ Phases, one run: the pure dialplan (Answer, Queue: the baseline), the expected p
 times the peak, and a soak of at least 10,000 calls. After each phase: channels Asterisk
 still holds once the callers are gone (leaked), bereik's memory, open files and asyncio
 tasks (its /metrics), calls recorded against calls placed, and calls that failed.
-Run: `python -m bench soak` (SOAK_CALLS=2000 SOAK_PEAK_SECONDS=30 for a shorter run).
+Run: `python -m bench soak`; a shorter run while developing: `python -m bench.soak --calls 500
+--peak-seconds 30` (or SOAK_CALLS=500 SOAK_PEAK_SECONDS=30 python -m bench soak).
+
+The transfer flow: the bench plays the agent's part as bereik's console does it
+(bereik.console.desk): AMI Atxfer of the agent's channel to a back-office colleague, whose
+SIPp desk phone answers; then Hangup of the agent's channel, which completes the transfer.
+bereik records the transfer steps (transfer_started ...) only for transfers made in its
+console; for these the records show the agent's part ending with reason "transfer".
 
 The expected peak, from the brief's municipality of about 150,000 contacts a year, all
 counted as calls (an upper bound): 250 working days, the busiest day (Monday) 1.5 times an
@@ -13,8 +20,10 @@ twice the hour's average: 150,000 / 250 * 1.5 * 0.15 * 2 / 3600 = 0.075 calls/s.
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
+import itertools
 import os
 import re
 import signal
@@ -26,10 +35,13 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from ruamel.yaml import YAML
 
 from bench.call_paths import EXAMPLE, OBSERVER, PRETEND, asterisk_config
+from bereik.pbx.ami import AmiClient, AmiError
+from bereik.pbx.dialplan import INTERNAL_CONTEXT
 from bereik.records.store import SqliteStore
 from bereik.sandbox import AmiLogin, Asterisk, build_root
 from bereik.sandbox.sipp import Sipp
@@ -40,10 +52,13 @@ PEAK_RATE = CONTACTS_PER_YEAR / WORKING_DAYS * BUSIEST_DAY * BUSIEST_HOUR * BUSI
 PEAK_SECONDS = int(os.environ.get("SOAK_PEAK_SECONDS", 120))  # each of the two peak phases
 SOAK_CALLS = int(os.environ.get("SOAK_CALLS", 10_000))
 SOAK_RATE = 12.0  # 160x the peak: 10,000 calls in 14 minutes
-BASELINE_CALLS = max(SOAK_CALLS // 10, 200)
 METRICS_PORT = 8089
 EXTRA_AGENTS = 5  # beside the example's four: the nine positions a front office may have
 SAMPLE_SECONDS = 10.0
+CALLER = "0612345678"
+TRANSFER_CALLER = "0612340777"  # how the bench tells the transfer flow's calls from the others
+AGENT_HANDS = ("bench-agents", "bench-agents-secret-for-bench-only")  # the AMI login that plays the agents
+COLLEAGUES = {"301": "127.0.1.11", "303": "127.0.1.13"}  # back office (the example's): extension, phone
 
 
 @dataclass(frozen=True)
@@ -54,15 +69,19 @@ class Flow:
     share: float
     hold_seconds: float
     dtmf: tuple[tuple[float, str], ...] = ()
+    caller: str = CALLER
 
 
 AFVAL = ((1.0, "1"), (2.0, "2"))  # Bloemendaal, then option 2 (afval)
 MIX = (
-    Flow("menu, queue, an agent answers", "14023", 0.55, 9.0, AFVAL),
+    Flow("menu, queue, an agent answers", "14023", 0.45, 9.0, AFVAL),
+    # The agent consults for a second, the colleague answers at once: the caller spends the rest with them.
+    Flow("agent transfers warm to back office", "14023", 0.10, 14.0, AFVAL, caller=TRANSFER_CALLER),
     Flow("call-back key in the queue", "14023", 0.15, 12.0, (*AFVAL, (2.5, "9"))),
     Flow("direct call, nobody there: the TIC", "0235115311", 0.20, 8.0),
     Flow("municipality choice timed out: the TIC", "14023", 0.10, 12.0),
 )
+TRANSFER_FLOW = next(flow for flow in MIX if flow.caller == TRANSFER_CALLER)
 BASELINE = (Flow("pure dialplan: Answer, Queue", "14901", 1.0, 9.0),)
 
 
@@ -91,6 +110,77 @@ def soak_config(directory: Path, root: Path) -> Path:
 def agent_address(extension: str) -> str:
     number = int(extension) - 200
     return f"127.0.1.{number}" if number <= 4 else f"127.0.2.{number}"
+
+
+class WarmTransfers:
+    """The agent's part in the transfer flow, played as bereik's console does it (bereik.console.desk):
+    a second after an agent answers one of `caller`'s calls, AMI Atxfer of the agent's channel to a
+    colleague; once the colleague answers, Hangup of the agent's channel, which completes the transfer."""
+
+    def __init__(self, ami: AmiClient, caller: str, colleagues: Sequence[str], consult_seconds: float = 1.0):
+        self.ami = ami
+        self.caller = caller
+        self.colleagues = tuple(colleagues)
+        self._next_colleague = itertools.cycle(self.colleagues)
+        self.consult_seconds = consult_seconds
+        self.call_of_agent: dict[str, str] = {}  # the agent's channel -> the call (Linkedid) it transfers
+        self.started: set[str] = set()
+        self.colleague_answered: set[str] = set()
+        self.succeeded: set[str] = set()  # AttendedTransfer Result=Success
+        self.refused = 0  # Atxfer or Hangup refused by Asterisk, or AttendedTransfer with another result
+        ami.on_event("AgentConnect", self._agent_answered)
+        ami.on_event("DialEnd", self._dial_ended)
+        ami.on_event("AttendedTransfer", self._transferred)
+
+    async def _agent_answered(self, event: dict[str, str]) -> None:
+        # Asterisk may show the number in another form (+31...): its last digits tell.
+        if not event.get("CallerIDNum", "").endswith(self.caller[-9:]):
+            return
+        call_id, agent_channel = event["Linkedid"], event["DestChannel"]
+        await asyncio.sleep(self.consult_seconds)
+        self.call_of_agent[agent_channel] = call_id
+        self.started.add(call_id)
+        await self._send("Atxfer", Channel=agent_channel, Exten=next(self._next_colleague), Context=INTERNAL_CONTEXT)
+
+    async def _dial_ended(self, event: dict[str, str]) -> None:
+        call_id = event.get("Linkedid", "")
+        destination = event.get("DestChannel", "")
+        if (call_id in self.started and event.get("DialStatus") == "ANSWER"
+                and any(destination.startswith(f"PJSIP/{extension}-") for extension in self.colleagues)):
+            self.colleague_answered.add(call_id)
+            agent_channel = next(c for c, call in self.call_of_agent.items() if call == call_id)
+            await asyncio.sleep(0.5)  # the agent says who is on the line
+            await self._send("Hangup", Channel=agent_channel)
+
+    def _transferred(self, event: dict[str, str]) -> None:
+        call_id = self.call_of_agent.get(event.get("OrigTransfererChannel", ""))
+        if call_id is None:
+            return
+        if event.get("Result") == "Success":
+            self.succeeded.add(call_id)
+        else:
+            self.refused += 1
+
+    async def _send(self, action: str, **headers: str) -> None:
+        try:
+            await self.ami.action(action, **headers)  # bereik's client sets the Async header panoramisk needs
+        except AmiError:
+            self.refused += 1
+
+
+def stored_transfers(store_path: Path, call_ids: set[str]) -> tuple[int, int]:
+    """Of these calls, (how many the records end with the agent's part ending in a transfer, how many
+    carry bereik's transfer steps)."""
+    store = SqliteStore(store_path)
+    try:
+        journeys = [store.journey(call_id) for call_id in call_ids]
+    finally:
+        store.close()
+    steps = [journey.steps for journey in journeys if journey]
+    by_transfer = sum(1 for found in steps if any(
+        step.what == "agent_completed" and step.detail.get("reason") == "transfer" for step in found))
+    with_steps = sum(1 for found in steps if any(step.what == "transfer_started" for step in found))
+    return by_transfer, with_steps
 
 
 @dataclass
@@ -133,12 +223,13 @@ async def settle(pbx: Asterisk, store_path: Path, expected_calls: int, timeout: 
 
 
 async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sipp: Sipp, pbx: Asterisk,
-                bereik: subprocess.Popen, store_path: Path) -> dict:
+                bereik: subprocess.Popen, store_path: Path, transfers: WarmTransfers) -> dict:
     before_recorded, before_ended, before_answered = stored_calls(store_path)
+    transfers_before = (set(transfers.started), set(transfers.succeeded), transfers.refused)
     started = time.monotonic()
     counts = [max(round(calls * flow.share), 1) for flow in flows]
     callers = [sipp.callers(flow.number, rate=rate * flow.share, calls=count, talk_seconds=flow.hold_seconds,
-                            dtmf=flow.dtmf) for flow, count in zip(flows, counts)]
+                            dtmf=flow.dtmf, from_user=flow.caller) for flow, count in zip(flows, counts)]
     placed = sum(counts)
     samples: list[Sample] = []
     deadline = started + max(count / (rate * flow.share) + flow.hold_seconds for flow, count in zip(flows, counts)) + 120
@@ -151,7 +242,17 @@ async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sip
     succeeded = sum(int(c.stats.get("SuccessfulCall(C)", 0)) for c in callers)
     channels, recorded, ended, answered = await settle(pbx, store_path, before_ended + placed)
     after = sample(bereik)
+    transferred = transfers.succeeded - transfers_before[1]
+    by_transfer, with_steps = stored_transfers(store_path, transferred)
+    per_flow = [{"flow": flow.name, "placed": count, "completed": int(c.stats.get("SuccessfulCall(C)", 0)),
+                 "failed": int(c.stats.get("FailedCall(C)", 0))} for flow, c, count in zip(flows, callers, counts)]
+    for row, flow in zip(per_flow, flows):
+        if flow.caller == transfers.caller:
+            row.update(transfers_started=len(transfers.started - transfers_before[0]), transferred=len(transferred),
+                       transfers_refused=transfers.refused - transfers_before[2], recorded_by_transfer=by_transfer,
+                       recorded_transfer_steps=with_steps)
     outcome = {"name": name, "rate": rate, "placed": placed, "succeeded": succeeded, "failed": failed,
+               "flows": per_flow,
                "channels_left": channels, "recorded": recorded - before_recorded, "ended": ended - before_ended,
                "answered": answered - before_answered,
                "seconds": time.monotonic() - started, "after": after, "samples": samples}
@@ -160,6 +261,8 @@ async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sip
           f"agent answered {outcome['answered']:>6})  "
           f"RSS {after.rss_kib / 1024:6.1f} MiB  fds {after.fds:>4}  tasks {after.tasks:>4}  "
           f"({outcome['seconds']:.0f} s)", flush=True)
+    for row in per_flow:
+        print("    " + flow_line(row), flush=True)
     if channels:
         pbx.hangup_all(timeout=15)  # counted above; the next phase starts clean
     return outcome
@@ -173,18 +276,33 @@ def growth(samples: list[Sample]) -> dict[str, float]:
             for field in ("rss_kib", "fds", "tasks")}
 
 
-async def main() -> int:
+def flow_line(row: dict) -> str:
+    line = f"{row['flow']:<40} placed {row['placed']:>6}  completed {row['completed']:>6}  failed {row['failed']:>4}"
+    if "transferred" in row:
+        line += (f"  transfers: started {row['transfers_started']}, succeeded {row['transferred']}, "
+                 f"refused {row['transfers_refused']}; recorded as ended by a transfer {row['recorded_by_transfer']}, "
+                 f"with bereik's transfer steps {row['recorded_transfer_steps']}")
+    return line
+
+
+async def main(soak_calls: int = SOAK_CALLS, peak_seconds: int = PEAK_SECONDS) -> int:
+    baseline_calls = max(soak_calls // 10, 200)
     root = build_root()
     work = Path(tempfile.mkdtemp(prefix="bereik-soak-"))
     secrets_file = write_new_secrets_file(work / "secrets.env")  # every secret `bereik run` asks for
     secrets = Secrets.load(secrets_file)
     config_path = soak_config(work, root)
     conf_dir = asterisk_config(config_path, secrets, work / "asterisk")
+    with open(conf_dir / "manager.conf", "a") as manager:  # hears only what WarmTransfers acts on
+        manager.write(f"\n[{AGENT_HANDS[0]}]\nsecret={AGENT_HANDS[1]}\nread=all\nwrite=call\n"
+                      "eventfilter=Event: AgentConnect\neventfilter=Event: DialEnd\n"
+                      "eventfilter=Event: AttendedTransfer\n")
     pbx = Asterisk(conf_dir, AmiLogin(5038, *OBSERVER), root=root, log_path=work / "asterisk.log")
     pbx.start()
     (root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)  # Asterisk's start empties its logs
     sipp = Sipp(workdir=work / "sipp")
     bereik = None
+    ami = AmiClient("127.0.0.1", 5038, *AGENT_HANDS)
     try:
         bereik = subprocess.Popen(
             [sys.executable, "-m", "bereik", "run", str(config_path), "--sounds", str(pbx.sounds_dir),
@@ -194,17 +312,22 @@ async def main() -> int:
         for n in range(4 + EXTRA_AGENTS):
             extension = str(201 + n)
             # Answered at once: the phone scenario cannot take a CANCEL while it rings, and callers give up.
-            sipp.phone(agent_address(extension), ring_seconds=0, calls=10 * (SOAK_CALLS + BASELINE_CALLS))
+            sipp.phone(agent_address(extension), ring_seconds=0, calls=10 * (soak_calls + baseline_calls))
+        for address in COLLEAGUES.values():
+            sipp.phone(address, ring_seconds=0, calls=10 * soak_calls)
+        await ami.connect()
+        transfers = WarmTransfers(ami, TRANSFER_FLOW.caller, list(COLLEAGUES))
         store = work / "calls.sqlite3"
-        results = [
-            await phase("baseline (pure dialplan)", BASELINE, SOAK_RATE, BASELINE_CALLS, sipp, pbx, bereik, store),
-            await phase("peak", MIX, PEAK_RATE, max(round(PEAK_RATE * PEAK_SECONDS), 1), sipp, pbx, bereik, store),
-            await phase("10x peak", MIX, 10 * PEAK_RATE, round(10 * PEAK_RATE * PEAK_SECONDS), sipp, pbx, bereik, store),
-            await phase("soak", MIX, SOAK_RATE, SOAK_CALLS, sipp, pbx, bereik, store),
-        ]
+        results = [await phase(name, flows, rate, calls, sipp, pbx, bereik, store, transfers)
+                   for name, flows, rate, calls in (
+                       ("baseline (pure dialplan)", BASELINE, SOAK_RATE, baseline_calls),
+                       ("peak", MIX, PEAK_RATE, max(round(PEAK_RATE * peak_seconds), 1)),
+                       ("10x peak", MIX, 10 * PEAK_RATE, round(10 * PEAK_RATE * peak_seconds)),
+                       ("soak", MIX, SOAK_RATE, soak_calls))]
         report(results)
         return 0
     finally:
+        ami.close()
         sipp.stop_all()
         if bereik:
             bereik.send_signal(signal.SIGTERM)
@@ -238,9 +361,18 @@ def report(results: list[dict]) -> None:
         print(f"{r['name']}: growth under load, last third minus first third of {len(r['samples'])} samples "
               f"every {SAMPLE_SECONDS:g} s: RSS {change['rss_kib'] / 1024:+.1f} MiB, fds {change['fds']:+.1f}, "
               f"tasks {change['tasks']:+.1f}")
+    print("per flow:")
+    for r in results:
+        for row in r["flows"]:
+            print(f"{r['name']:<28} {flow_line(row)}")
     print(f"(measured {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores; "
           f"mix: {', '.join(f'{f.share:.0%} {f.name}' for f in MIX)})")
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=SOAK_CALLS, help="calls in the soak phase (default %(default)s)")
+    parser.add_argument("--peak-seconds", type=int, default=PEAK_SECONDS,
+                        help="length of each of the two peak phases (default %(default)s)")
+    arguments = parser.parse_args()
+    sys.exit(asyncio.run(main(arguments.calls, arguments.peak_seconds)))
