@@ -167,7 +167,7 @@ async def test_a_bereik_that_never_speaks_loses_the_caller_to_the_front_office_w
     silent = AgiServer({"entry": lambda session: asyncio.Event().wait()}, port=4573)
     await silent.start()
     try:
-        caller = sipp.call("14023", talk_seconds=25)
+        caller = sipp.call("14023", talk_seconds=12)
         entered = await events.wait_for_event("Newchannel", caller_of(events), timeout=10)
         joined = await events.wait_for_event("QueueCallerJoin", timeout=25)
         assert variable(joined, "BEREIK_REASON") == "watchdog"
