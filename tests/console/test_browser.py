@@ -1,31 +1,14 @@
 """The console in headless Chromium (Debian's) without Asterisk: login form, screen-pop in an aria-live
 region, keyboard use, WCAG 2.1 AA by axe-core, and no Content-Security-Policy violation."""
-from pathlib import Path
-
 import pytest
 from aiohttp.test_utils import TestServer
 from axe_playwright_python.async_playwright import Axe
 
 from test_desk import answer, ring
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 SOCKET_OPEN = """() => new Promise((resolve) => { const check = () =>
   (window.bereikSocket && window.bereikSocket.readyState === 1) ? resolve() : setTimeout(check, 20); check(); })"""
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-
-
-@pytest.fixture
-async def browser():
-    from playwright.async_api import async_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail("no /usr/bin/chromium: apt-get install chromium")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import wave
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright
 
 from bereik.config import load_config
 from bereik.config.model import Console, ConsoleUser, Presence, Records, Wallboard
@@ -33,8 +32,6 @@ AGENT_PHONE, EVA_PHONE = "127.0.1.1", "127.0.1.11"
 # Functions and selectors, never string predicates: the console's CSP has no 'unsafe-eval'.
 SOCKET_OPEN = """() => new Promise((resolve) => { const check = () =>
   (window.bereikSocket && window.bereikSocket.readyState === 1) ? resolve() : setTimeout(check, 20); check(); })"""
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 
 
 def config_for(root: Path, state: Path):
@@ -109,14 +106,6 @@ async def console(pbx, generated, tmp_path):
     yield service
     await service.stop()
     service.store.close()
-
-
-@pytest.fixture
-async def browser():
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 async def agent_page(browser, service):

@@ -8,7 +8,6 @@ from bereik.records.store import SqliteStore
 from bereik.service import Service, pretend_clock
 
 from .test_first_call import CONFIG, MONDAY_MORNING, bereik, generated, pbx, run_config  # noqa: F401 (fixtures)
-from tests.wallboard.conftest import ARGS, CHROMIUM
 
 from helpers import ended_journey, kinds
 
@@ -78,24 +77,17 @@ async def test_bereik_restarted_mid_call_misses_nothing(pbx, generated, sipp, tm
     assert row.wait_seconds is not None and 4 < row.wait_seconds < 15
 
 
-async def test_the_wallboard_in_chromium_shows_a_caller_joining_the_queue(pbx, bereik, sipp):
-    from playwright.async_api import async_playwright
-
+async def test_the_wallboard_in_chromium_shows_a_caller_joining_the_queue(pbx, bereik, sipp, browser):
     _, events = pbx
     service = await bereik(MONDAY_MORNING)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = await browser.new_page()
-            await page.goto(f"http://127.0.0.1:{service.web.port}/wallboard/")
-            await page.wait_for_function("document.getElementById('waiting').textContent === '0'", timeout=5000)
-            caller = sipp.call("14023", talk_seconds=10, dtmf=TOPIC_AFVAL)  # no phone answers
-            await events.wait_for_event("QueueCallerJoin", timeout=20)
-            await page.wait_for_function("document.getElementById('waiting').textContent === '1'", timeout=3000)
-            assert "1 wachtende bellers" in await page.text_content("#announce")
-            await asyncio.to_thread(caller.expect_success, 20)  # SIPp waits; bereik keeps running
-            await page.wait_for_function("document.getElementById('waiting').textContent === '0'", timeout=5000)
-            assert await page.text_content("#status") == ""  # connected to the PBX
-            assert await page.text_content("#callbacks") == "0 open"  # from the call-back notes
-        finally:
-            await browser.close()
+    page = await browser.new_page()
+    await page.goto(f"http://127.0.0.1:{service.web.port}/wallboard/")
+    await page.wait_for_function("document.getElementById('waiting').textContent === '0'", timeout=5000)
+    caller = sipp.call("14023", talk_seconds=10, dtmf=TOPIC_AFVAL)  # no phone answers
+    await events.wait_for_event("QueueCallerJoin", timeout=20)
+    await page.wait_for_function("document.getElementById('waiting').textContent === '1'", timeout=3000)
+    assert "1 wachtende bellers" in await page.text_content("#announce")
+    await asyncio.to_thread(caller.expect_success, 20)  # SIPp waits; bereik keeps running
+    await page.wait_for_function("document.getElementById('waiting').textContent === '0'", timeout=5000)
+    assert await page.text_content("#status") == ""  # connected to the PBX
+    assert await page.text_content("#callbacks") == "0 open"  # from the call-back notes

@@ -1,8 +1,9 @@
-"""Headless Chromium from Debian (never a Playwright browser download)."""
+"""Fixtures shared by every test folder."""
 from pathlib import Path
 
 import pytest
 
+# Headless Chromium from Debian, never a Playwright browser download.
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
