@@ -13,11 +13,12 @@ from bereik.secrets import Secrets
 OBSERVER = ("observer", "observer-secret-for-tests-only")
 
 
-def write_config_with_observer(config: Config, secrets: Secrets, directory: Path, source: str) -> Path:
-    """The configuration `bereik dialplan` writes, plus the observer AMI user."""
+def write_config_with_observer(config: Config, secrets: Secrets, directory: Path, source: str,
+                               write: str = "call") -> Path:
+    """The configuration `bereik dialplan` writes, plus the observer AMI user with the `write` classes."""
     dialplan.write(dialplan.generate(config, secrets, source=source), directory)
     with open(directory / "manager.conf", "a") as manager:
-        manager.write(f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call\n")
+        manager.write(f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite={write}\n")
     return directory
 
 

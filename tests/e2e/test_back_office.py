@@ -24,10 +24,11 @@ from bereik.pbx.waiting import Announcer
 from bereik.routing.waiting import AnnouncementSchedule
 from bereik.secrets import AMI_SECRET, Secrets
 
+from helpers import OBSERVER, write_config_with_observer
+
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 CONFIG = load_config(EXAMPLE).model_copy(update={"back_office": BackOffice(rings=1, camp_on_seconds=8)})
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CONFIG.zone)
-OBSERVER = ("observer", "observer-secret-for-tests-only")
 EVA, FEMKE, HANNA = "127.0.1.11", "127.0.1.12", "127.0.1.21"
 EVA_DIRECT, FEMKE_DIRECT = "0235115301", "0235115302"
 MOBILE_NETWORK = ("127.0.0.1", 5080)
@@ -37,10 +38,7 @@ MOBILE_NETWORK = ("127.0.0.1", 5080)
 def generated(tmp_path_factory):
     directory = tmp_path_factory.mktemp("asterisk-back-office")
     secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
-    dialplan.write(dialplan.generate(CONFIG, secrets, source=str(EXAMPLE)), directory)
-    with open(directory / "manager.conf", "a") as manager:
-        manager.write(f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call\n")
-    return directory
+    return write_config_with_observer(CONFIG, secrets, directory, str(EXAMPLE))
 
 
 @pytest.fixture

@@ -20,13 +20,13 @@ from bereik.config.model import Console, ConsoleUser, Presence, Records, Wallboa
 from bereik.console.auth import Verdict
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
-from bereik.pbx import dialplan
 from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
+from helpers import OBSERVER, write_config_with_observer
+
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-OBSERVER = ("observer", "observer-secret-for-tests-only")
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
 AGENT_PHONE, EVA_PHONE = "127.0.1.1", "127.0.1.11"
 # Functions and selectors, never string predicates: the console's CSP has no 'unsafe-eval'.
@@ -53,10 +53,7 @@ def config_for(root: Path, state: Path):
 def generated(tmp_path_factory):
     directory = tmp_path_factory.mktemp("asterisk-console")
     secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
-    dialplan.write(dialplan.generate(load_config(EXAMPLE), secrets, source=str(EXAMPLE)), directory)
-    with open(directory / "manager.conf", "a") as manager:
-        manager.write(f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call\n")
-    return directory, secrets
+    return write_config_with_observer(load_config(EXAMPLE), secrets, directory, str(EXAMPLE)), secrets
 
 
 def music_on_hold(root: Path) -> None:

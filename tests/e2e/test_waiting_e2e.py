@@ -16,10 +16,11 @@ from bereik.config import load_config
 from bereik.config.model import Records, Wallboard
 from bereik.ivr.catalogue import spoken_texts, whispered_texts
 from bereik.ivr.prompts import PromptLibrary
-from bereik.pbx import dialplan
 from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service, pretend_clock
+
+from helpers import OBSERVER, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 _EXAMPLE = load_config(EXAMPLE)
@@ -29,7 +30,6 @@ CONFIG = _EXAMPLE.model_copy(update={"waiting": _EXAMPLE.waiting.model_copy(upda
     "overflow": _EXAMPLE.waiting.overflow.model_copy(update={"on_callers": 3, "off_callers": 0, "min_minutes_on": 0}),
 })})
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
-OBSERVER = ("observer", "observer-secret-for-tests-only")
 BURGERZAKEN = [(1.0, "1"), (2.0, "1")]  # Bloemendaal, then topic 1: agents 201 and 203
 ZORG = [(1.0, "1"), (2.0, "4")]  # agent 203 only
 AFVAL = [(1.0, "1"), (2.0, "2")]  # agents 202 and 204 (the overflow position)
@@ -39,11 +39,8 @@ AFVAL = [(1.0, "1"), (2.0, "2")]  # agents 202 and 204 (the overflow position)
 def generated(tmp_path_factory):
     directory = tmp_path_factory.mktemp("asterisk-waiting")
     secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
-    dialplan.write(dialplan.generate(CONFIG, secrets, source=str(EXAMPLE)), directory)
-    with open(directory / "manager.conf", "a") as manager:
-        # The test plays the agents: it pauses and unpauses them (agent class).
-        manager.write(f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call,agent\n")
-    return directory, secrets
+    # The test plays the agents: it pauses and unpauses them (agent class).
+    return write_config_with_observer(CONFIG, secrets, directory, str(EXAMPLE), write="call,agent"), secrets
 
 
 @pytest.fixture
