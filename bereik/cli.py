@@ -11,6 +11,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from bereik import version
 from bereik.calllog import JsonLineFormatter
 from bereik.config import Config, ConfigError, load_config
 from bereik.secrets import SecretError, Secrets, write_new_secrets_file
@@ -19,6 +20,7 @@ from bereik.simulation import command as simulation
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bereik", description="Telephone reachability for Dutch municipalities.")
+    parser.add_argument("--version", action="version", version=f"bereik {version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     check = commands.add_parser("check", help="validate a municipality's YAML and report every problem")
@@ -110,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="the call-back notes (default: waiting.callback_store in the YAML, if it exists)")
 
     simulation.add_parser(commands)
+
+    migrate = commands.add_parser("migrate", help="bring the call-record store to this release's schema version "
+                                  "(bereik run does so at start)")
+    migrate.add_argument("file")
+    migrate.add_argument("--store", help="the call-record store (default: records.store in the YAML)")
 
     new_secrets = commands.add_parser("secrets", help="create a secrets file with a random AMI secret")
     new_secrets.add_argument("--new", required=True, type=Path)
@@ -338,6 +345,18 @@ def _report(args) -> int:
     return 0
 
 
+def _migrate(args) -> int:
+    from bereik.records import schema
+
+    location = args.store or load_config(args.file).records.store
+    applied = schema.upgrade(location)
+    for migration in applied:
+        print(f"applied schema version {migration}")
+    print(f"the call-record store is at schema version {schema.expected()[-1]}"
+          + ("" if applied else " (nothing to do)"))
+    return 0
+
+
 def _secrets(args) -> int:
     path = write_new_secrets_file(args.new)
     print(f"wrote {path} (mode 600); pass it with --secrets")
@@ -345,7 +364,7 @@ def _secrets(args) -> int:
 
 
 _COMMANDS = {"check": _check, "schema": _schema, "diff": _diff, "import": _import, "freeswitch": _freeswitch, "esl": _esl, "dialplan": _dialplan, "prompts": _prompts,
-             "run": _run, "secrets": _secrets, "forward": _forward, "report": _report, "audit": _show_audit,
+             "run": _run, "migrate": _migrate, "secrets": _secrets, "forward": _forward, "report": _report, "audit": _show_audit,
              "simulate": simulation.run}
 
 if __name__ == "__main__":

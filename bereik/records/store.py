@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from bereik.records import schema
 from bereik.records.journey import Journey, Step
 from bereik.records.summary import COLUMNS, CallRow
 
@@ -46,31 +47,6 @@ def update_for(journey: Journey, row: CallRow, steps: Sequence[Step]) -> Update:
         StepRow(journey.call_id, s.at, s.what, json.dumps(s.detail, ensure_ascii=False, sort_keys=True))
         for s in steps
     ])
-
-
-_DDL = [
-    "CREATE TABLE IF NOT EXISTS calls ("
-    " call_id TEXT PRIMARY KEY, started_at DOUBLE PRECISION NOT NULL, ended_at DOUBLE PRECISION,"
-    " day TEXT NOT NULL, hour INTEGER NOT NULL, weekday INTEGER NOT NULL, kind TEXT NOT NULL,"
-    " dialled TEXT NOT NULL, caller TEXT NOT NULL, queue TEXT NOT NULL, topic TEXT NOT NULL,"
-    " reason TEXT NOT NULL, queued_at DOUBLE PRECISION, wait_seconds DOUBLE PRECISION, agent TEXT NOT NULL,"
-    " abandoned INTEGER NOT NULL, talk_seconds DOUBLE PRECISION, forwarded_to TEXT NOT NULL,"
-    " fallback INTEGER NOT NULL, direct_answered INTEGER NOT NULL, transfer_seconds DOUBLE PRECISION,"
-    " transfer_wait_seconds DOUBLE PRECISION, transfer_answered INTEGER, callback_requested INTEGER NOT NULL,"
-    " callback_on_time INTEGER, extra TEXT NOT NULL DEFAULT '{}')",
-    "CREATE INDEX IF NOT EXISTS calls_started_at ON calls (started_at)",
-    "CREATE TABLE IF NOT EXISTS steps ("
-    " call_id TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, what TEXT NOT NULL, detail TEXT NOT NULL,"
-    " PRIMARY KEY (call_id, what, at))",
-    # Several servers: which bereik writes each server's calls, until when (bereik.records.standby).
-    "CREATE TABLE IF NOT EXISTS server_writers ("
-    " server TEXT PRIMARY KEY, instance TEXT NOT NULL, until DOUBLE PRECISION NOT NULL)",
-    # Administrative acts (bereik.audit): who did what, when, from where; never a personal number.
-    "CREATE TABLE IF NOT EXISTS audit ("
-    " at DOUBLE PRECISION NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,"
-    " source TEXT NOT NULL, detail TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
-]
 
 
 class AuditRow(NamedTuple):
@@ -119,10 +95,22 @@ class CallStore(ABC):
             log.error("the call-record store is unavailable (%s); records wait until it is back", error)
 
     def _make_tables(self) -> None:
-        with self._transaction() as cursor:
-            for statement in _DDL:
-                cursor.execute(statement)
+        """Bring the tables to this bereik's schema version (bereik.records.schema)."""
+        if self.version().pending:
+            schema.upgrade(self.location)
         self._tables_made = True
+
+    def version(self) -> schema.Version:
+        with self._transaction() as cursor:
+            return schema.Version(schema.applied(cursor, self._has_table), schema.expected())
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """As records.store in the YAML: a path or a postgresql:// URL."""
+
+    @abstractmethod
+    def _has_table(self, cursor: Any, name: str) -> bool: ...
 
     @abstractmethod
     def _connect(self) -> Any: ...
@@ -307,6 +295,14 @@ class SqliteStore(CallStore):
         connection.execute("PRAGMA synchronous=NORMAL")  # durable across a crash of bereik; WAL keeps it consistent
         return connection
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def _has_table(self, cursor, name: str) -> bool:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return cursor.fetchone() is not None
+
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
 
@@ -334,6 +330,14 @@ class PostgresStore(CallStore):
             cursor.itersize = 5000
             cursor.execute(query, parameters)
             yield from cursor
+
+    @property
+    def location(self) -> str:
+        return self.dsn
+
+    def _has_table(self, cursor, name: str) -> bool:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
+        return cursor.fetchone()[0]
 
     def __repr__(self) -> str:
         return "PostgresStore(…)"  # the address may hold a password
