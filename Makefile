@@ -24,8 +24,13 @@ sandbox: venv
 demo: setup
 	$(BIN)/python -m bereik.demo
 
+# One pytest-xdist worker per core; each has its own network namespace and its own copy of the
+# Asterisk chroot (tests/conftest.py, bereik/sandbox/isolation.py); loadgroup keeps an end-to-end
+# module on one worker (tests/e2e/conftest.py). TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= $(shell nproc)
+
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: setup
 	$(BIN)/python -m bench

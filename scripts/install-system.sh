@@ -12,6 +12,7 @@ packages=(
   slapd ldap-utils  # a real directory for the LDAP tests
   chromium     # browser tests
   postgresql
+  iproute2     # `ip netns`: several hosts for one test (the hosts fixture)
 )
 
 step() { printf '\n==> %s\n' "$*"; }

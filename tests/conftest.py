@@ -1,7 +1,28 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures shared by every test folder, and a network of its own for every process that runs tests."""
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+from bereik.sandbox.isolation import Hosts, IsolationError, enter_private_network
+
+# No per-example deadline anywhere: on 2 cores shared by parallel workers, a 200 ms deadline fails
+# correct code. Speed is measured by the benchmarks in bench/, never by timed unit tests.
+settings.register_profile("bereik", deadline=None)
+settings.load_profile("bereik")
+
+
+def pytest_configure(config):
+    # Each process that runs tests (every pytest-xdist worker, or pytest itself without -n) gets its
+    # own network namespace: Asterisk's fixed ports, the desk phones' 127.0.1.N:5060, slapd and
+    # PostgreSQL never meet another worker's or another developer's. The xdist controller runs none.
+    if not hasattr(config, "workerinput") and (getattr(config.option, "numprocesses", None) or 0) > 0:
+        return
+    try:
+        enter_private_network()
+    except IsolationError as problem:
+        raise pytest.UsageError(str(problem)) from None
+
 
 # Headless Chromium from Debian, never a Playwright browser download.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -19,3 +40,19 @@ async def browser():
         launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield launched
         await launched.close()
+
+
+@pytest.fixture
+def hosts():
+    """hosts("asterisk", "bereik") -> Hosts: a network namespace per name, on one bridge, with
+    addresses 10.77.0.1, .2, ...; `hosts.on(name) + [program, ...]` runs a program there. Deleted
+    after the test."""
+    made: list[Hosts] = []
+
+    def make(*names: str) -> Hosts:
+        made.append(Hosts(*names))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.close()

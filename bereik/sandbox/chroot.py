@@ -31,6 +31,10 @@ SOUNDS_SUBDIR = "var/lib/asterisk/sounds/bereik"
 SOUNDS_LINK = "usr/share/asterisk/sounds/bereik"
 DEFAULT_ASTERISK_CONF = Path(__file__).with_name("asterisk.conf")
 RUNTIME_DIRS = ("var/run/asterisk", "var/lib/asterisk", "var/log/asterisk", "var/spool/asterisk")
+TIMER_B_SECONDS = 32  # pjsip gives up on an unanswered INVITE after 64 * T1 (500 ms)
+_ENDPOINT = re.compile(r"^ Endpoint:\s+(\S+?)(?:/\S*)?\s{2,}(\S.*?)\s{2,}\d+ of", re.M)
+_MEMBER = re.compile(r"^\s{6}.*?\((\w+/[^)\s]+)\)(.*?) has taken")
+_HISTORY = re.compile(r"^(\d{5,}) (\d+) \* (==>|<==) (\S+)\s+(.*\S)\s*$")
 
 DEBIAN_SUITES = {
     "buster", "bullseye", "bookworm", "trixie", "forky", "duke", "sid",
@@ -317,6 +321,45 @@ class Asterisk:
             self.cli("channel request hangup all")
             time.sleep(0.1)
 
+    # --- what a call can leave behind (the test harness checks it between tests) ---
+
+    def record_sip(self) -> None:
+        """Keep every SIP message Asterisk sends and receives from now on (res_pjsip_history)."""
+        self.cli("pjsip set history clear")
+        self.cli("pjsip set history on")
+
+    def unanswered_sip_requests(self, within: float = TIMER_B_SECONDS + 2) -> list[UnansweredRequest]:
+        """Requests Asterisk sent (since record_sip) that got no message back from that address:
+        pjsip retransmits them until its 32 s timer gives up, e.g. an INVITE to a desk phone that
+        is not there. A SIPp phone started meanwhile at that address would take it for a new call."""
+        now, waiting = time.time(), {}
+        for stamp, direction, address, first_line in _history(self.cli("pjsip show history")):
+            if direction == "==>" and not first_line.startswith(("SIP/2.0", "ACK ")):
+                method, uri = first_line.split(" ", 2)[:2]
+                waiting.setdefault(address, UnansweredRequest(method, uri, address, stamp, now))
+            elif direction == "<==":
+                waiting.pop(address, None)
+        return [request for request in waiting.values() if request.age < within]
+
+    def channel_list(self) -> list[str]:
+        return [line for line in self.cli("core show channels concise").splitlines() if "!" in line]
+
+    def device_states(self) -> set[str]:
+        """Every endpoint's device state, queue member (paused, state) and custom device state.
+
+        A call that is over leaves all of them as they were when Asterisk started."""
+        states = {f"endpoint {m.group(1)}: {m.group(2)}" for m in _ENDPOINT.finditer(self.cli("pjsip show endpoints"))}
+        queue = ""
+        for line in self.cli("queue show").splitlines():
+            if match := re.match(r"(\S+) has \d+ calls", line):
+                queue = match.group(1)
+            elif match := _MEMBER.match(line):
+                flags = re.sub(r" was \d+ secs? ago", "", match.group(2))
+                states.add(f"queue {queue} member {match.group(1)} {flags}")
+        states |= {f"custom {line.strip()}" for line in self.cli("devstate list").splitlines()
+                   if line.strip().startswith("Custom:")}
+        return states
+
     def reload(self) -> None:
         """Re-read the configuration (after changing files in the chroot's /etc/asterisk).
 
@@ -404,6 +447,31 @@ class Asterisk:
 
 class _AmiLoginRejected(Exception):
     pass
+
+
+
+
+def _history(output: str):
+    """(timestamp, direction, address, first line) per entry of `pjsip show history`, in order."""
+    for line in output.splitlines():
+        if match := _HISTORY.match(line):
+            yield int(match.group(2)), match.group(3), match.group(4), match.group(5)
+
+
+@dataclass(frozen=True)
+class UnansweredRequest:
+    method: str
+    uri: str
+    address: str
+    sent: float  # whole seconds: pjsip's history keeps no more
+    now: float
+
+    @property
+    def age(self) -> float:
+        return self.now - self.sent
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.uri} to {self.address}, unanswered for {self.age:.0f} s"
 
 
 def _port_open(host: str, port: int) -> bool:

@@ -58,6 +58,11 @@ class SippProcess:
     def returncode(self) -> int | None:
         return self._process.poll()
 
+    @property
+    def address(self) -> str:
+        """Where this party sends from and receives SIP: ip:port."""
+        return f"{self.command[self.command.index('-i') + 1]}:{self.command[self.command.index('-p') + 1]}"
+
     def wait(self, timeout: float) -> int:
         """Exit status after at most `timeout` s (0: every call succeeded).
 

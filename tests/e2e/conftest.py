@@ -6,7 +6,10 @@ Nothing here skips: without the chroot, sipp or root rights the tests fail loudl
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -16,47 +19,123 @@ import pytest
 from panoramisk import Manager
 
 from bereik.sandbox import Asterisk, ami_login_from, build_root
+from bereik.sandbox.isolation import private_root, processes_in_my_network
 from bereik.sandbox.sipp import Sipp
 
 CONFIGS = Path(__file__).with_name("configs")
 sys.path.insert(0, str(Path(__file__).parent))  # for helpers.py
 AmiEvent = dict[str, str]
+log = logging.getLogger("bereik.tests.e2e")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
         if Path(item.fspath).is_relative_to(Path(__file__).parent):
             item.add_marker(pytest.mark.asterisk)
+            # A module's tests share one Asterisk configuration: with --dist loadgroup they run on one
+            # worker, one after the other, so that worker starts Asterisk once for them.
+            item.add_marker(pytest.mark.xdist_group(Path(item.fspath).stem))
 
 
 @pytest.fixture(scope="session")
 def sandbox_root() -> Path:
+    """This process's own copy of the Asterisk chroot (built once per machine, copied once per slot)."""
     missing = [tool for tool in ("sipp", "mmdebstrap", "unshare", "chroot") if not shutil.which(tool)]
     if missing:
         pytest.fail(f"missing {', '.join(missing)}: run scripts/install-system.sh")
-    return build_root()
+    return private_root(build_root())
 
 
 class _Running:
-    """The one Asterisk of the session; a test asking for another config restarts it."""
+    """The one Asterisk of this process; a test asking for another config restarts it.
+
+    Between two tests it is proven quiet: no channel, no SIP request still being retransmitted,
+    every endpoint, queue member and custom device state as it was after boot, and no SIPp or
+    `bereik run` process of an earlier test alive in this process's network. What the fixtures
+    can end in an orderly way they end after each test (wind_down); anything else fails the next
+    test's fixture, naming what was left.
+    """
 
     def __init__(self, root: Path):
         self.root = root
         self.current: Asterisk | None = None
+        self.clean_states: set[str] = set()
+        self.last_test = "an earlier test"
 
-    def get(self, config_dir: Path, restart: bool) -> Asterisk:
+    def get(self, config_dir: Path, restart: bool, test: str) -> Asterisk:
         config_dir = Path(config_dir).resolve()
-        if self.current and self.current.running and self.current.config_dir == config_dir and not restart:
-            return self.current
+        reuse = self.current and self.current.running and self.current.config_dir == config_dir and not restart
+        left = self.leftovers(with_asterisk=bool(reuse))
+        previous, self.last_test = self.last_test, test
+        if left:
+            for pid, _ in stray_processes():
+                _kill(pid)
+            self.restart(config_dir)
+            pytest.fail(f"{previous} left behind (cleaned up now, so that only this test fails):\n  - "
+                        + "\n  - ".join(left), pytrace=False)
+        if not reuse:
+            self.restart(config_dir)
+        return self.current
+
+    def restart(self, config_dir: Path) -> None:
         self.stop()
         self.current = Asterisk(config_dir, ami_login_from(config_dir), root=self.root)
         self.current.start()
-        return self.current
+        self.current.record_sip()
+        self.clean_states = self.current.device_states()
+
+    def leftovers(self, *, with_asterisk: bool) -> list[str]:
+        left = [f"process {pid}: {command}" for pid, command in stray_processes()]
+        if with_asterisk:
+            left += [f"channel {line.split('!')[0]}: {line}" for line in self.current.channel_list()]
+            left += [f"SIP {request} (Asterisk still retransmits it)" for request in self.current.unanswered_sip_requests()]
+            states = self.current.device_states()
+            left += [f"state {state!r} (after boot it was not)" for state in sorted(states - self.clean_states)]
+            left += [f"state {state!r} gone" for state in sorted(self.clean_states - states)]
+        return left
+
+    def settle(self, addresses: set[str] | None = None, timeout: float = 3.0) -> bool:
+        """Wait until Asterisk has no unanswered SIP request (to `addresses`, or to anyone) that may
+        still be answered, and every state is back to the one after boot. False: it will not be."""
+        deadline = time.monotonic() + timeout
+        while True:
+            waiting = [r for r in self.current.unanswered_sip_requests() if addresses is None or r.address in addresses]
+            if any(request.age >= 2 for request in waiting):  # a live SIPp party answers in milliseconds
+                return False
+            if not waiting and (addresses is not None or self.current.device_states() == self.clean_states):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+    def wind_down(self) -> None:
+        """After a test: hang up what is still up; if Asterisk would still send something a later
+        test could receive (an INVITE to a phone that is not there) or keeps a state, restart it."""
+        self.current.hangup_all()
+        if self.settle():
+            self.current.cli("pjsip set history clear")
+        else:
+            log.info("restarting Asterisk after %s: %s", self.last_test, "; ".join(self.leftovers(with_asterisk=True)))
+            self.restart(self.current.config_dir)
 
     def stop(self) -> None:
         if self.current:
             self.current.stop()
             self.current = None
+
+
+def stray_processes() -> list[tuple[int, str]]:
+    """Processes a test starts that would disturb the next one if they outlived it: SIPp parties
+    (a phone takes the next INVITE to its address) and `bereik run` (it answers FastAGI on 4573)."""
+    return processes_in_my_network(programs=("sipp",), commands=("-m bereik run",))
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 @pytest.fixture(scope="session")
@@ -67,16 +146,16 @@ def _running_asterisk(sandbox_root):
 
 
 @pytest.fixture
-def asterisk(_running_asterisk) -> Callable[..., Asterisk]:
+def asterisk(_running_asterisk, request) -> Callable[..., Asterisk]:
     """asterisk(config_dir, restart=False) -> a running Asterisk with that config.
 
-    Kept running across tests that use the same directory; after each test every
-    channel is hung up and none may survive.
+    Kept running across tests that use the same directory. Before it is handed to a test it is
+    proven quiet (see _Running); after the test every channel is hung up.
     """
     used: list[Asterisk] = []
 
     def start(config_dir: Path, *, restart: bool = False) -> Asterisk:
-        instance = _running_asterisk.get(config_dir, restart)
+        instance = _running_asterisk.get(config_dir, restart, request.node.nodeid)
         used.append(instance)
         return instance
 
@@ -84,16 +163,27 @@ def asterisk(_running_asterisk) -> Callable[..., Asterisk]:
     current = _running_asterisk.current
     if used and current is not None:
         if not current.running:
-            pytest.fail(f"Asterisk died during the test:\n{current.log_tail()}")
-        current.hangup_all()
-        assert current.active_channels() == 0, "channels leaked into the next test"
+            log_tail = current.log_tail()
+            _running_asterisk.stop()
+            pytest.fail(f"Asterisk died during the test:\n{log_tail}")
+        _running_asterisk.wind_down()
 
 
 @pytest.fixture
-def sipp(asterisk, tmp_path) -> Sipp:
-    """SIPp callers and phones (logs in tmp_path); none survive the test."""
+async def sipp(asterisk, _running_asterisk, tmp_path) -> Sipp:
+    """SIPp callers and phones (logs in tmp_path); none survive the test.
+
+    Calls are hung up while the parties still run, so that each answers Asterisk's BYE or CANCEL
+    and Asterisk has nothing left to retransmit to their addresses. The waiting happens off the
+    event loop: a bereik in this process must still answer the hang-up handlers' FastAGI.
+    """
     parties = Sipp(workdir=tmp_path / "sipp")
     yield parties
+    current = _running_asterisk.current
+    if current is not None and current.running:
+        await asyncio.to_thread(current.hangup_all)
+        alive = {party.address for party in parties.processes if party.returncode is None}
+        await asyncio.to_thread(_running_asterisk.settle, alive)
     parties.stop_all()
 
 

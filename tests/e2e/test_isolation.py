@@ -1,0 +1,103 @@
+"""The harness between end-to-end tests: what one test leaves behind is named by the next test's
+fixture, instead of surfacing later as a timeout somewhere else."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bereik.sandbox.isolation import network_namespace
+
+E2E = Path(__file__).parent
+MINIMAL = E2E / "configs" / "minimal"
+DESK_PHONE_201 = "127.0.1.1"
+
+LEAKY_TESTS = f'''
+from pathlib import Path
+
+from bereik.sandbox.sipp import Sipp
+
+MINIMAL = Path({str(MINIMAL)!r})
+
+
+def test_leaves_a_desk_phone_running(asterisk, tmp_path):
+    asterisk(MINIMAL)
+    Sipp(workdir=tmp_path / "own").phone("{DESK_PHONE_201}")  # its own SIPp, not the fixture's: nobody stops it
+
+
+def test_next(asterisk):
+    asterisk(MINIMAL)
+
+
+async def test_after_that_the_phone_is_gone_and_a_call_goes_through(asterisk, sipp):
+    asterisk(MINIMAL)
+    phone = sipp.phone("{DESK_PHONE_201}", ring_seconds=0.2)
+    sipp.call("201", talk_seconds=1).expect_success(timeout=20)
+    phone.expect_success(timeout=5)
+'''
+
+# The e2e fixtures as they are, in a pytest of its own with a network of its own (a subprocess, so
+# that its failures are its own and this suite stays green).
+INNER_SETTINGS = """[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = function
+markers = asterisk: end-to-end
+"""
+PRIVATE_NETWORK = '''
+from bereik.sandbox.isolation import enter_private_network
+
+
+def pytest_configure(config):
+    enter_private_network()
+'''
+
+
+def test_a_desk_phone_left_running_fails_the_next_tests_fixture_naming_it(tmp_path):
+    (tmp_path / "conftest.py").write_text((E2E / "conftest.py").read_text())
+    (tmp_path / "private_network.py").write_text(PRIVATE_NETWORK)
+    (tmp_path / "test_leaky.py").write_text(LEAKY_TESTS)
+    (tmp_path / "pytest.ini").write_text(INNER_SETTINGS)
+    inner = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "private_network", "-p", "no:cacheprovider",
+         "-rA", "--import-mode=importlib", "test_leaky.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=200,
+        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"})
+    report = inner.stdout + inner.stderr
+
+    assert "PASSED test_leaky.py::test_leaves_a_desk_phone_running" in report, report
+    assert "FAILED test_leaky.py::test_next" in report, report
+    failure = report[report.index("_ test_next _"):]
+    assert "test_leaky.py::test_leaves_a_desk_phone_running left behind" in failure, failure
+    assert f"phone_answer.xml -i {DESK_PHONE_201} -p 5060" in failure, failure  # the sipp process, by its command
+    assert "PASSED test_leaky.py::test_after_that_the_phone_is_gone_and_a_call_goes_through" in report, report
+
+
+async def test_an_invite_to_a_phone_that_is_not_there_is_named_and_not_passed_on(asterisk, sipp, _running_asterisk):
+    pbx = asterisk(MINIMAL)
+    first = pbx.pid
+    sipp.call("201", talk_seconds=1).expect_success(timeout=20)  # Dial(PJSIP/201,3): nobody at 127.0.1.1
+
+    assert pbx.active_channels() == 0  # the call is over, yet Asterisk still retransmits its INVITE
+    left = _running_asterisk.leftovers(with_asterisk=True)
+    assert any(f"SIP INVITE sip:201@{DESK_PHONE_201}:5060 to {DESK_PHONE_201}:5060" in item for item in left), left
+
+    _running_asterisk.wind_down()  # what the fixture does after every test: this one restarts Asterisk
+    assert _running_asterisk.leftovers(with_asterisk=True) == []
+    assert _running_asterisk.current.pid != first
+
+
+def test_each_test_process_has_a_network_of_its_own():
+    assert network_namespace() != network_namespace(1)  # not the machine's: ports never clash
+
+
+def test_hosts_of_a_test_reach_each_other_by_their_own_addresses(hosts):
+    network = hosts("a", "b")
+    server = subprocess.Popen([*network.on("b"), sys.executable, "-c", (
+        "import socket; s = socket.create_server(('10.77.0.2', 7000)); print('up', flush=True); "
+        "c, peer = s.accept(); c.sendall(peer[0].encode())")], stdout=subprocess.PIPE, text=True)
+    assert server.stdout.readline() == "up\n"
+    client = subprocess.run([*network.on("a"), sys.executable, "-c", (
+        "import socket; c = socket.create_connection(('10.77.0.2', 7000), timeout=5); print(c.recv(100).decode())")],
+        capture_output=True, text=True, timeout=20)
+    server.wait(5)
+
+    assert client.stdout.strip() == "10.77.0.1", client.stderr  # b saw a's own address
