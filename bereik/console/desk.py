@@ -21,7 +21,7 @@ from bereik.console import recordings
 from bereik.console import transfer as tx
 from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient, AmiError
-from bereik.pbx.dialplan import INTERNAL_CONTEXT, RECORD_CODE
+from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT, RECORD_CODE
 from bereik.records import summary
 from bereik.routing.queue_state import event_time
 
@@ -285,8 +285,8 @@ class Desk:
                 await self.ami.action("Atxfer", Channel=transfer.agent_channel, Exten=transfer.target,
                                       Context=INTERNAL_CONTEXT)
             elif command is tx.Command.COMPLETE:
-                # Hanging up the agent's leg is how Asterisk completes an attended transfer.
-                await self.ami.action("Hangup", Channel=transfer.agent_channel)
+                for digit in ATXFER_COMPLETE_CODE:  # as if the agent keyed it: Asterisk completes, the agent's leg ends
+                    await self.ami.action("PlayDTMF", Channel=transfer.agent_channel, Digit=digit, Receive="yes")
             elif command is tx.Command.CANCEL:
                 await self.ami.action("CancelAtxfer", Channel=transfer.agent_channel)
         except AmiError as problem:

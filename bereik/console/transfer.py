@@ -23,7 +23,7 @@ class Command(Enum):
     """What the shell must ask Asterisk to do."""
 
     ATXFER = "atxfer"  # AMI Atxfer on the agent's channel: the caller hears music, the colleague rings
-    COMPLETE = "complete"  # AMI Hangup of the agent's channel: Asterisk joins caller and colleague
+    COMPLETE = "complete"  # the attended-transfer complete key on the agent's channel: Asterisk joins caller and colleague
     CANCEL = "cancel"  # AMI CancelAtxfer: the colleague's leg ends, the agent is back with the caller
 
 

@@ -27,6 +27,11 @@ INTERNAL_CONTEXT = "bereik-internal"
 DIRECT_CONTEXT = "bereik-direct"
 CAMP_QUEUE_PREFIX = "camp-"  # camp-<extension>: callers waiting behind that colleague's call
 RECORD_CODE = "*9"  # the console's record button: AMI MixMonitor needs `system`, PlayDTMF only `call`
+# The console's "complete transfer" button, played as the agent's keys during the consultation. Unlike
+# hanging up the agent's leg, Asterisk then completes the transfer while the agent is still in the
+# consultation, so its AttendedTransfer event always names the colleague's channel (a hang-up races
+# the agent's leaving that bridge and sometimes leaves TransferTarget* out). Not *2: that is atxfer.
+ATXFER_COMPLETE_CODE = "*5"
 PICKUP_CODE = "*8"  # alone: the ringing phone of one's own department; *8<extension>: that colleague's
 TRUNK_ENDPOINT = "trunk"
 OVERFLOW_PENALTY = 10  # the overflow position parked above every caller's range (bereik.pbx.waiting)
@@ -579,6 +584,7 @@ icesupport=no
 _FEATURES = f"""[general]
 transferdigittimeout=3
 pickupexten={PICKUP_CODE}
+atxfercomplete={ATXFER_COMPLETE_CODE}
 
 [featuremap]
 atxfer=*2

@@ -9,6 +9,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bereik.console.auth import LdapAuthenticator
+from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE
 from console_helpers import log_in
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "presence"))
@@ -56,7 +57,7 @@ async def test_the_screen_pop_lists_open_call_backs_and_earlier_calls_of_the_num
                        "earlier": [{"at": 1799990000.0, "topic": "burgerzaken"}]}
 
 
-async def test_warm_transfer_from_the_console_drives_atxfer_and_completes_by_hanging_up_the_agent(client, console):
+async def test_warm_transfer_from_the_console_drives_atxfer_and_completes_with_the_complete_key(client, console):
     token = await log_in(client, "anna")
     headers = {"X-CSRF-Token": token}
     steps = []
@@ -77,7 +78,9 @@ async def test_warm_transfer_from_the_console_drives_atxfer_and_completes_by_han
     refused = await client.post("/api/transfer/complete", headers=headers)
     assert (await refused.json())["state"] == "completed"
     await asyncio.sleep(0)
-    assert console.ami.sent("Hangup") == [{"Channel": "PJSIP/201-00000002"}]
+    assert console.ami.sent("PlayDTMF") == [{"Channel": "PJSIP/201-00000002", "Digit": digit, "Receive": "yes"}
+                                            for digit in ATXFER_COMPLETE_CODE]
+    assert not console.ami.sent("Hangup")  # hanging up the agent races Asterisk's naming of the target
     assert [s[1] for s in steps] == ["transfer_started", "transfer_answered", "transfer_ended"]
     assert steps[1][3]["transfer_seconds"] is not None
 
