@@ -25,12 +25,12 @@ demo: setup
 	$(BIN)/python -m bereik.demo
 
 # One pytest-xdist worker per core; each has its own network namespace and its own copy of the
-# Asterisk chroot (tests/conftest.py, bereik/sandbox/isolation.py); loadgroup keeps an end-to-end
-# module on one worker (tests/e2e/conftest.py). TEST_WORKERS=0 runs serially.
+# Asterisk chroot, and an end-to-end module's tests stay on one worker (tests/conftest.py,
+# bereik/sandbox/isolation.py). TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= $(shell nproc)
 
 test: setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 bench: setup
 	$(BIN)/python -m bench

@@ -24,6 +24,20 @@ def pytest_configure(config):
         raise pytest.UsageError(str(problem)) from None
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With -n: an end-to-end module's tests run on one worker, one after the other, so that worker
+    starts Asterisk once for the module's configuration; every other test goes to whichever worker
+    is free. The modules, having more tests than one, are handed out first (the longest work)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class EndToEndModulesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid.split("::", 1)[0] if nodeid.startswith("tests/e2e/") else nodeid
+
+    return EndToEndModulesTogether(config, log)
+
+
 # Headless Chromium from Debian, never a Playwright browser download.
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",

@@ -28,14 +28,10 @@ AmiEvent = dict[str, str]
 log = logging.getLogger("bereik.tests.e2e")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
         if Path(item.fspath).is_relative_to(Path(__file__).parent):
             item.add_marker(pytest.mark.asterisk)
-            # A module's tests share one Asterisk configuration: with --dist loadgroup they run on one
-            # worker, one after the other, so that worker starts Asterisk once for them.
-            item.add_marker(pytest.mark.xdist_group(Path(item.fspath).stem))
 
 
 @pytest.fixture(scope="session")
