@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system venv sandbox demo test bench dialplans clean
+.PHONY: setup system venv sandbox wheelhouse demo test bench dialplans clean
 
 setup: system venv sandbox
 
@@ -21,6 +21,14 @@ $(BIN)/.installed: pyproject.toml
 sandbox: venv
 	$(BIN)/python -m bereik.sandbox build
 
+# bereik's dependencies as wheels, for the test that installs bereik's wheel into a fresh virtualenv inside a
+# network namespace (no package index there; tests/e2e/installed.py).
+wheelhouse: .wheelhouse/.made
+
+.wheelhouse/.made: pyproject.toml
+	$(BIN)/pip wheel --quiet --wheel-dir .wheelhouse .
+	touch $@
+
 demo: setup
 	$(BIN)/python -m bereik.demo
 
@@ -29,7 +37,7 @@ demo: setup
 # bereik/sandbox/isolation.py). TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= $(shell nproc)
 
-test: setup
+test: setup wheelhouse
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 bench: setup
@@ -39,4 +47,4 @@ dialplans: venv
 	$(BIN)/python dialplans/ship.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .wheelhouse

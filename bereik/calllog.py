@@ -27,10 +27,25 @@ class CallLog:
         log.info(json.dumps(record, ensure_ascii=False, default=str))
 
 
+# syslog priorities, as journald reads them from a "<N>" line prefix (sd-daemon(3)).
+_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6, logging.DEBUG: 7}
+
+
 class JsonLineFormatter(logging.Formatter):
-    """Call steps are JSON already; everything else becomes a JSON line too."""
+    """Call steps are JSON already; everything else becomes a JSON line too. `journald`: each line starts with
+    its syslog priority, so that `journalctl -u bereik -p warning` shows warnings and errors only."""
+
+    def __init__(self, journald: bool = False):
+        super().__init__()
+        self.journald = journald
 
     def format(self, record: logging.LogRecord) -> str:
+        line = self._json(record)
+        if self.journald:
+            return f"<{_PRIORITY.get(record.levelno, 6)}>{line}"
+        return line
+
+    def _json(self, record: logging.LogRecord) -> str:
         if record.name == log.name:
             return record.getMessage()
         entry = {"level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}

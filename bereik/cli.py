@@ -7,6 +7,7 @@ import datetime as dt
 import getpass
 import json
 import logging
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                                  "(HTML with charts, CSV, JSON)")
     report.add_argument("file")
     period = report.add_mutually_exclusive_group(required=True)
-    period.add_argument("--month", metavar="2026-10")
+    period.add_argument("--month", metavar="2026-10", help="a month, or 'last' for the previous one (the timer's)")
     period.add_argument("--from", dest="start", type=dt.date.fromisoformat, metavar="2026-10-01")
     report.add_argument("--to", dest="end", type=dt.date.fromisoformat, metavar="2026-10-31",
                         help="the last day, inclusive (default: the same as --from)")
@@ -112,6 +113,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="the call-back notes (default: waiting.callback_store in the YAML, if it exists)")
 
     simulation.add_parser(commands)
+
+    units = commands.add_parser("systemd", help="install bereik's systemd units, its service user and log rotation")
+    units.add_argument("--root", type=Path, default=Path("/"), help="install under this directory (default: /)")
+    units.add_argument("--yaml", default="/etc/bereik/gemeente.yaml")
+    units.add_argument("--secrets", default="/etc/bereik/secrets.env", help="root's file; systemd hands bereik a copy")
+    units.add_argument("--sounds", default="/var/lib/asterisk/sounds/bereik")
+    units.add_argument("--asterisk-config", default="/etc/asterisk")
+    units.add_argument("--cel", default="/var/log/asterisk/cel-custom/bereik.csv", help="records.asterisk_cel")
+    units.add_argument("--bereik", help="the bereik command the units run (default: this installation's)")
 
     migrate = commands.add_parser("migrate", help="bring the call-record store to this release's schema version "
                                   "(bereik run does so at start)")
@@ -235,7 +245,7 @@ def _run(args) -> int:
     from bereik.service import pretend_clock, run
 
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonLineFormatter())
+    handler.setFormatter(JsonLineFormatter(journald="JOURNAL_STREAM" in os.environ))  # set by systemd
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     config = _config_for_server(args)
     secrets = Secrets.load(args.secrets)
@@ -314,6 +324,11 @@ def _show_audit(args) -> int:
     return 0
 
 
+def _last_month(config: Config) -> str:
+    first_of_this_month = dt.datetime.now(config.zone).date().replace(day=1)
+    return (first_of_this_month - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
 def _report(args) -> int:
     from bereik.callbacks.store import CallbackStore
     from bereik.records.store import open_store
@@ -323,7 +338,8 @@ def _report(args) -> int:
 
     config = load_config(args.file)
     try:
-        request = (ReportRequest.month(args.month) if args.month
+        month = _last_month(config) if args.month == "last" else args.month
+        request = (ReportRequest.month(month) if month
                    else ReportRequest(start=args.start, end=args.end or args.start))
         if args.server is not None:
             config.for_server(args.server)  # a name pbx.servers knows
@@ -342,6 +358,22 @@ def _report(args) -> int:
     stem = f"bereik-{request.label}" + (f"-{args.server}" if args.server else "")
     for path in write_all(report, args.out, stem):
         print(f"wrote {path}")
+    return 0
+
+
+def _systemd(args) -> int:
+    from bereik import deploy
+
+    layout = deploy.Layout(args.bereik or deploy.installed_bereik(), args.yaml, args.secrets, args.sounds,
+                           args.asterisk_config, args.cel)
+    try:
+        written = deploy.install(layout, args.root)
+    except ValueError as error:
+        print(f"bereik systemd: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    print(deploy.NEXT_STEPS.format(etc=Path(args.yaml).parent, secrets=args.secrets, yaml=args.yaml))
     return 0
 
 
@@ -364,7 +396,7 @@ def _secrets(args) -> int:
 
 
 _COMMANDS = {"check": _check, "schema": _schema, "diff": _diff, "import": _import, "freeswitch": _freeswitch, "esl": _esl, "dialplan": _dialplan, "prompts": _prompts,
-             "run": _run, "migrate": _migrate, "secrets": _secrets, "forward": _forward, "report": _report, "audit": _show_audit,
+             "run": _run, "migrate": _migrate, "systemd": _systemd, "secrets": _secrets, "forward": _forward, "report": _report, "audit": _show_audit,
              "simulate": simulation.run}
 
 if __name__ == "__main__":

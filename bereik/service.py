@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import signal
 import time
@@ -34,7 +35,8 @@ from bereik.records.store import CallStore, open_store
 from bereik.reports.http import report_routes
 from bereik.secrets import AMI_SECRET, Secrets
 from bereik.wallboard.floor import CallbackCounts, CallbackSource, Floor, no_callbacks
-from bereik.wallboard.metrics import Metrics
+from bereik.routing.hours import OpeningHours
+from bereik.wallboard.metrics import SINGLE_SERVER, Metrics, Sources
 from bereik.wallboard.web import Hub, WebServer, metrics_routes, wallboard_routes
 
 log = logging.getLogger(__name__)
@@ -108,7 +110,15 @@ class Service:
         self.writers = ServerWriters(self.store, config.pbx.server, {
             config.pbx.server: self.recorder, **{r.server: r for _, r in self.peers}}) if config.pbx.server else None
         self._claiming: asyncio.Task | None = None
-        self.metrics = Metrics(self.floor, lambda: self.ami.connected)
+        self.metrics = Metrics(self.floor, lambda: self.ami.connected, sources=Sources(
+            servers={config.pbx.server or SINGLE_SERVER: self.ami, **{r.server: a for a, r in self.peers}},
+            queues=tuple(q.id for q in config.queues),
+            open_now=lambda: OpeningHours(self.config).status(self._clock()).open,
+            spool_bytes=lambda: self.recorder.spool.size if self.recorder.spool else 0,
+            held_updates=lambda: self.recorder.writer.held if self.recorder.writer else 0,
+        ))
+        for recorder in (self.recorder, *(r for _, r in self.peers)):
+            recorder.on_row(functools.partial(self.metrics.sources.fallthrough.observe, recorder.server))
         self.agi = AgiServer({"entry": self.metrics.timed(self.entry)}, agi_host, agi_port)
         web_host, web_port = _host_port(config.wallboard.listen)
         self.web = WebServer(
@@ -138,6 +148,8 @@ class Service:
         self.console = build_console(config, self.ami, self.callback_store, clock, self.recorder, self.store,
                                      presence=self.presence.app, forwarding=self.forwarding) \
             if self.presence else None
+        if self.presence:
+            self.metrics.sources.presence = self.presence.sources_up
         if self.console and not web_middlewares:
             self.web.app.middlewares.extend(self.console.wallboard_middlewares())
         self.retention = RetentionJob(config, self.store, clock, secrets, self.callback_store, self.forwarding,

@@ -13,6 +13,7 @@ packages=(
   chromium     # browser tests
   postgresql
   iproute2     # `ip netns`: several hosts for one test (the hosts fixture)
+  prometheus   # promtool tests the shipped alert rules
 )
 
 step() { printf '\n==> %s\n' "$*"; }

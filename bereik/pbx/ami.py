@@ -70,6 +70,7 @@ class AmiClient:
         self.backoff = backoff
         self._jitter = jitter
         self._attempt = 0
+        self.logins = 0  # each after the first is a reconnect (/metrics)
         self._closed = False
         self._event_callbacks: dict[str, list[EventCallback]] = defaultdict(list)
         self._login_callbacks: list[LoginCallback] = []
@@ -147,6 +148,7 @@ class AmiClient:
 
     def _on_login(self, manager: Manager) -> None:
         log.info("AMI logged in")
+        self.logins += 1
         self._attempt = 0
         self._manager.reconnect_timeout = self.backoff.delay(0, self._jitter())
         self._logged_in.set()

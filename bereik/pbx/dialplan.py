@@ -134,7 +134,7 @@ def _extensions(config: Config) -> str:
         *_hand_over(config, "entry"),
         f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?routed)',
         # Fail open: bereik unreachable (AGISTATUS=FAILURE) or gone mid-call.
-        f" same => n,Set({var.REASON}=failopen-${{AGISTATUS}})",
+        *_fell_through("failopen-${AGISTATUS}"),
         *_recording_notice(config),
         f" same => n,Goto({QUEUE_CONTEXT},{front_office},1)",
         f' same => n(routed),GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_QUEUE}"]?{QUEUE_CONTEXT},${{{var.QUEUE}}},1)',
@@ -143,7 +143,7 @@ def _extensions(config: Config) -> str:
         "; The watchdog expired while bereik held the call: bereik is frozen or gone.",
         "exten => T,1,Set(TIMEOUT(absolute)=0)",
         f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?{config.number},routed)',
-        f" same => n,Set({var.REASON}=watchdog)",
+        *_fell_through("watchdog"),
         *_recording_notice(config),
         f" same => n,Goto({QUEUE_CONTEXT},{front_office},1)",
         *_direct_numbers(config),
@@ -190,6 +190,13 @@ def _extensions(config: Config) -> str:
         *_direct_context(config),
     ]
     return "\n".join(lines)
+
+
+def _fell_through(reason: str, label: str = "") -> list[str]:
+    """The call goes on without bereik: say why on the channel (AMI events carry it) and in Asterisk's own
+    event log, so that a bereik that was down when it happened still counts it (the operator's first alarm)."""
+    return [f" same => n{label},Set({var.REASON}={reason})",
+            f" same => n,CELGenUserEvent({cel.FELL_THROUGH},${{{var.REASON}}})"]
 
 
 def _recording_notice(config: Config) -> list[str]:
@@ -245,7 +252,7 @@ def _waiting_contexts(config: Config) -> list[str]:
             "; The watchdog expired: bereik froze while confirming; a call-back already recorded stands.",
             "exten => T,1,Set(TIMEOUT(absolute)=0)",
             f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?{key},done)',
-            f" same => n,Set({var.REASON}=watchdog)",
+            *_fell_through("watchdog"),
             f" same => n,Goto({key},back)",
             "",
         ]
@@ -323,7 +330,7 @@ def _direct_context(config: Config) -> list[str]:
         f" same => n,Set({var.EVENT}=waited)",
         " same => n,Goto(ask)",
         # Fail open: a citizen reaches the front office, a colleague rings the extension.
-        f" same => n(failopen),Set({var.REASON}=failopen-${{AGISTATUS}})",
+        *_fell_through("failopen-${AGISTATUS}", label="(failopen)"),
         f' same => n,GotoIf($["${{{var.ORIGIN}}}" = "{Origin.INSIDE}"]?inside)',
         f" same => n,Goto({QUEUE_CONTEXT},{front_office},1)",
         f" same => n(inside),Dial(PJSIP/${{EXTEN}},{ring_seconds})",
@@ -331,7 +338,7 @@ def _direct_context(config: Config) -> list[str]:
         "; The watchdog expired in a hand-over: carry out a decision already made, else the front office.",
         "exten => T,1,Set(TIMEOUT(absolute)=0)",
         f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?${{{var.DIALLED}}},routed)',
-        f" same => n,Set({var.REASON}=watchdog)",
+        *_fell_through("watchdog"),
         f" same => n,Goto({QUEUE_CONTEXT},{front_office},1)",
         "; The caller hung up while the colleague's phone rang or while waiting behind their call: record it.",
         f'exten => h,1,GotoIf($["${{{var.DIRECT_STAGE}}}" != "{Stage.RINGING}" & '

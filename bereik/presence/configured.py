@@ -103,6 +103,13 @@ class ConfiguredPresence:
                                        PresenceSettings(device_template=config.presence.device_template))
         self.app: web.Application = presence_app(self.service)
 
+    def sources_up(self) -> dict[str, bool]:
+        """Whether each polled source answers (/metrics): the directory (LDAP or the YAML) and Outlook."""
+        up = {"directory": self.service.directory.status.up}
+        if self.service.outlook is not None:
+            up["outlook"] = self.service.outlook.status.up
+        return up
+
     async def start(self) -> None:
         await self.absences.open()
         if self._graph:

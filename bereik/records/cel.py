@@ -32,7 +32,9 @@ FIELDS = (
     ("extra", "${eventextra}"),
 )
 
-EVENTS = ("CHAN_START", "ANSWER", "HANGUP", "APP_START", "BRIDGE_ENTER", "LINKEDID_END")
+EVENTS = ("CHAN_START", "ANSWER", "HANGUP", "APP_START", "BRIDGE_ENTER", "LINKEDID_END", "USER_DEFINED")
+# The dialplan's CELGenUserEvent when a call goes on without bereik (fail-open or watchdog); extra: the reason.
+FELL_THROUGH = "BEREIK_FELL_THROUGH"
 
 
 class CelRecord(NamedTuple):

@@ -10,6 +10,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX
+from bereik.pbx import variables as var
+from bereik.records import cel
 from bereik.records.cel import CelRecord
 from bereik.records.journey import FRONT_CHANNEL_PREFIXES, Journey, Step
 
@@ -39,6 +41,8 @@ def _cel_steps(call_id: str, records: list[CelRecord], agent_names: Mapping[str,
             steps.append(Step(r.eventtime, "agent_answered", {
                 "agent": agent_names.get(interface, ""), "interface": interface, "from": "cel"}))
             queued = False
+        elif own and r.eventtype == cel.FELL_THROUGH:  # the dialplan went on without bereik
+            steps.append(Step(r.eventtime, "fell_through", {"reason": r.extra_value("extra"), "from": "cel"}))
         elif own and r.eventtype == "HANGUP":
             steps.append(Step(r.eventtime, "hung_up", {"cause": r.extra_value("hangupcause"), "from": "cel"}))
     return steps
@@ -94,6 +98,9 @@ def reconcile(
         if call_id not in up and not journey.ended and not any(s.what == "hung_up" for s in added):
             added.append(Step(now, "hung_up", {"cause": "", "from": "gone"}))  # ended while bereik was away
         if added:
+            for step in added:
+                if step.what == "fell_through" and step.detail["reason"]:
+                    journey.variables.setdefault(var.REASON, step.detail["reason"])
             journey.steps = sorted([*journey.steps, *added], key=lambda s: s.at)
             journey.ended = journey.ended or any(s.what == "hung_up" for s in added)
         if added or call_id in created:

@@ -63,6 +63,11 @@ class StoreWriter:
         """Whether updates wait for the store (in the spool or in memory)."""
         return bool(self._held) or bool(self.spool)
 
+    @property
+    def held(self) -> int:
+        """Updates waiting in memory because even the spool could not be written."""
+        return len(self._held)
+
     def put(self, update: Update) -> None:
         self._queue.put(update)
 

@@ -46,10 +46,15 @@ class Spool:
 
     def __bool__(self) -> bool:
         """Whether batches are waiting."""
+        return self.size > 0
+
+    @property
+    def size(self) -> int:
+        """Bytes waiting for the store."""
         try:
-            return self.path.stat().st_size > 0
+            return self.path.stat().st_size
         except FileNotFoundError:
-            return False
+            return 0
 
     def append(self, batch: Sequence[Update]) -> None:
         """Add a batch durably; on OSError (a full disk) the file is left as it was."""

@@ -55,6 +55,22 @@ class _Today:
     talk_total: float = 0.0
     talk_count: int = 0
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STATES, 0.0))
+    by_queue: dict[str, QueueDay] = field(default_factory=dict)
+
+
+@dataclass
+class QueueDay:
+    """One queue's day, for its service level (Prometheus labels it by queue)."""
+
+    answered: int = 0
+    within_norm: int = 0
+    abandoned: int = 0
+
+    @property
+    def service_level(self) -> float:
+        """Answered within the norm over offered; 1 on a day without calls (nobody waited too long)."""
+        offered = self.answered + self.abandoned
+        return self.within_norm / offered if offered else 1.0
 
 
 class Floor:
@@ -70,6 +86,7 @@ class Floor:
         self.agents: dict[str, _Agent] = {}  # interface -> agent
         self.today = _Today()
         self.totals = {"answered": 0, "abandoned": 0}  # since start, for Prometheus counters
+        self.queue_totals: dict[tuple[str, str], int] = {}  # (queue, outcome) -> calls since start
         self.calls_entered = 0
 
     # --- events ---
@@ -120,13 +137,23 @@ class Floor:
         self.waiting.pop(event.get("Uniqueid", ""), None)
         self.today.abandoned += 1
         self.totals["abandoned"] += 1
+        self._count(event, "abandoned")
 
     def _on_AgentConnect(self, event, at):
         self.waiting.pop(event.get("Uniqueid", ""), None)
         self.today.answered += 1
         self.totals["answered"] += 1
-        self.today.within_norm += number(event.get("HoldTime"), 0) <= self.answer_seconds
+        within_norm = number(event.get("HoldTime"), 0) <= self.answer_seconds
+        self.today.within_norm += within_norm
+        self._count(event, "answered", within_norm)
         self._set(event.get("Interface", ""), event.get("MemberName", ""), TALKING, at)
+
+    def _count(self, event: dict[str, str], outcome: str, within_norm: bool = False) -> None:
+        queue = event.get("Queue", "")
+        self.queue_totals[queue, outcome] = self.queue_totals.get((queue, outcome), 0) + 1
+        day = self.today.by_queue.setdefault(queue, QueueDay())
+        setattr(day, outcome, getattr(day, outcome) + 1)
+        day.within_norm += within_norm
 
     def _on_AgentComplete(self, event, at):
         self.today.talk_total += number(event.get("TalkTime"), 0)

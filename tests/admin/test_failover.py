@@ -97,5 +97,6 @@ def test_a_frozen_bereik_at_the_call_back_key_loses_the_caller_back_to_the_queue
         "exten => T,1,Set(TIMEOUT(absolute)=0)",
         f' same => n,GotoIf($["${{BEREIK_ROUTED}}" = "1"]?{key},done)',  # recorded and confirmed: stands
         " same => n,Set(BEREIK_REASON=watchdog)",
+        " same => n,CELGenUserEvent(BEREIK_FELL_THROUGH,${BEREIK_REASON})",  # counted for the operator
         f" same => n,Goto({key},back)",
         ""]

@@ -127,6 +127,25 @@ async def test_with_bereik_stopped_the_call_still_joins_the_tic_queue(pbx, sipp)
     caller.expect_success(timeout=10)
 
 
+async def test_a_call_that_fell_open_while_bereik_was_down_is_counted_for_the_operator_once_bereik_is_back(
+        pbx, bereik, sipp):
+    """The operator's first alarm: Asterisk's CEL log tells the returning bereik why the call went on without it."""
+    _, events = pbx
+    (pbx[0].root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
+    caller = sipp.call("14023", talk_seconds=8)
+    joined = await events.wait_for_event("QueueCallerJoin", timeout=10)
+    assert variable(joined, "BEREIK_REASON") == "failopen-FAILURE"
+
+    service = await bereik(MONDAY_MORNING)
+    fell_through = {"server": "default", "reason": "failopen-FAILURE"}
+    for _ in range(100):
+        if service.metrics.registry.get_sample_value("bereik_fallthrough_calls_total", fell_through):
+            break
+        await asyncio.sleep(0.1)
+    assert service.metrics.registry.get_sample_value("bereik_fallthrough_calls_total", fell_through) == 1
+    caller.expect_success(timeout=20)
+
+
 async def test_an_invalid_key_twice_sends_the_caller_to_the_general_queue(pbx, bereik, sipp):
     _, events = pbx
     await bereik(MONDAY_MORNING)

@@ -29,13 +29,18 @@ def test_the_entry_fails_open_to_the_front_office():
     after = entry[agi + 1:]
     assert any('GotoIf($["${BEREIK_ROUTED}" = "1"]?routed)' in line for line in after[:3])
     fallback = next(i for i, line in enumerate(after) if "GotoIf" in line and "BEREIK_ROUTED" in line) + 1
-    assert after[fallback + 1].endswith("Goto(bereik-queue,tic,1)")
+    assert after[fallback].endswith("Set(BEREIK_REASON=failopen-${AGISTATUS})")
+    # Asterisk's own event log says so too: a bereik that was away counts the call from it (/metrics).
+    assert after[fallback + 1].endswith("CELGenUserEvent(BEREIK_FELL_THROUGH,${BEREIK_REASON})")
+    assert after[fallback + 2].endswith("Goto(bereik-queue,tic,1)")
     # The watchdog is armed before the hand-over and leads to the queue too.
     assert any("TIMEOUT(absolute)=5" in line for line in entry[:agi])
     t_start = next(i for i, line in enumerate(entry) if line.startswith("exten => T,1"))
     # A decision already handed over is honoured; otherwise the front office.
     assert entry[t_start + 1].endswith('GotoIf($["${BEREIK_ROUTED}" = "1"]?14023,routed)')
-    assert entry[t_start + 3].endswith("Goto(bereik-queue,tic,1)")
+    assert entry[t_start + 2].endswith("Set(BEREIK_REASON=watchdog)")
+    assert entry[t_start + 3].endswith("CELGenUserEvent(BEREIK_FELL_THROUGH,${BEREIK_REASON})")
+    assert entry[t_start + 4].endswith("Goto(bereik-queue,tic,1)")
 
 
 def test_caller_ids_are_filtered_before_anything_reads_them():

@@ -34,7 +34,8 @@ def test_a_direct_call_fails_open_to_the_tic_and_rings_once_per_decision():
     assert "MSet(BEREIK_ROUTED=,BEREIK_ACTION=,BEREIK_DIAL=,BEREIK_DIRECT_STAGE=)" in direct[agi - 2]
     assert 'GotoIf($["${BEREIK_ROUTED}" != "1"]?failopen)' in direct[agi + 2]
     failopen = next(i for i, line in enumerate(direct) if "(failopen)" in line)
-    assert direct[failopen + 2] == " same => n,Goto(bereik-queue,tic,1)"
+    assert direct[failopen + 1] == " same => n,CELGenUserEvent(BEREIK_FELL_THROUGH,${BEREIK_REASON})"
+    assert direct[failopen + 3] == " same => n,Goto(bereik-queue,tic,1)"
     assert " same => n(ring),Dial(${BEREIK_DIAL},${BEREIK_RING_SECONDS},g)" in direct
     assert any(line.startswith("exten => h,1,GotoIf(") and "ringing" in line and "camped" in line for line in direct)
 
@@ -82,5 +83,7 @@ def test_the_watchdog_in_a_direct_call_honours_a_decision_already_handed_over():
     direct = section(FILES["extensions.conf"], "bereik-direct")
     t = direct.index("exten => T,1,Set(TIMEOUT(absolute)=0)")
     assert direct[t + 1] == ' same => n,GotoIf($["${BEREIK_ROUTED}" = "1"]?${BEREIK_DIALLED},routed)'
-    assert direct[t + 3] == " same => n,Goto(bereik-queue,tic,1)"
+    assert direct[t + 2] == " same => n,Set(BEREIK_REASON=watchdog)"
+    assert direct[t + 3] == " same => n,CELGenUserEvent(BEREIK_FELL_THROUGH,${BEREIK_REASON})"
+    assert direct[t + 4] == " same => n,Goto(bereik-queue,tic,1)"
     assert " same => n,Set(BEREIK_DIALLED=${EXTEN})" in direct

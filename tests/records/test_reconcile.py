@@ -119,3 +119,30 @@ def test_waiting_behind_a_colleagues_call_then_the_tic_is_camped_then_queued_as_
     assert [s.what for s in changed.steps] == ["entered", "answered", "camped", "queued", "hung_up"]
     assert changed.first("camped").detail == {"colleague": "301", "from": "cel"}
     assert changed.first("queued").detail["queue"] == "tic"
+
+
+def test_a_call_that_fell_through_while_ami_was_away_gets_its_reason_from_cel(tmp_path):
+    """The dialplan writes CELGenUserEvent(BEREIK_FELL_THROUGH,<reason>) as Asterisk's CEL shows it."""
+    records = cel.read(cel_file(tmp_path, [
+        ("CHAN_START", 0, CALLER, "PJSIP/trunk-00000000", "", "", ""),
+        ("ANSWER", 0.1, CALLER, "PJSIP/trunk-00000000", "Answer", "", ""),
+        (cel.FELL_THROUGH, 0.6, CALLER, "PJSIP/trunk-00000000", "CELGenUserEvent",
+         f"{cel.FELL_THROUGH},failopen-FAILURE", '{"extra":"failopen-FAILURE"}'),
+        ("APP_START", 0.6, CALLER, "PJSIP/trunk-00000000", "Queue", "tic,rtx,,,,,,topic-fallback,", ""),
+        ("HANGUP", 30, CALLER, "PJSIP/trunk-00000000", "", "", '{"hangupcause":16}'),
+    ]), [], since=T - 1)
+    journeys: dict[str, Journey] = {}
+    [changed] = reconcile(journeys, live=[], cel=records, now=T + 100)
+    assert [s.what for s in changed.steps] == ["entered", "answered", "fell_through", "queued", "hung_up"]
+    assert changed.first("fell_through").detail == {"reason": "failopen-FAILURE", "from": "cel"}
+    assert changed.variables["BEREIK_REASON"] == "failopen-FAILURE"
+
+
+def test_cel_never_overrides_the_reason_ami_reported(tmp_path):
+    journey = waiting_journey()
+    journey.variables["BEREIK_REASON"] = "menu_choice"
+    records = cel.read(cel_file(tmp_path, [
+        (cel.FELL_THROUGH, 4, CALLER, "PJSIP/trunk-00000000", "CELGenUserEvent", "", '{"extra":"watchdog"}'),
+    ]), [CALLER])
+    reconcile({CALLER: journey}, live=[], cel=records, now=T + 100)
+    assert journey.variables["BEREIK_REASON"] == "menu_choice"

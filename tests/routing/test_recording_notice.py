@@ -66,7 +66,8 @@ def test_it_is_rendered_ahead_and_played_when_bereik_fails_open():
     entry = extensions.split("[bereik-entry]")[1].split("\n[")[0].splitlines()
     for reason in ("failopen-${AGISTATUS}", "watchdog"):
         at = next(i for i, line in enumerate(entry) if f"Set(BEREIK_REASON={reason})" in line)
-        assert entry[at + 1] == f" same => n,Playback({sound})"
-        assert entry[at + 2].startswith(" same => n,Goto(bereik-queue,tic,1)")
+        assert entry[at + 1] == " same => n,CELGenUserEvent(BEREIK_FELL_THROUGH,${BEREIK_REASON})"
+        assert entry[at + 2] == f" same => n,Playback({sound})"
+        assert entry[at + 3].startswith(" same => n,Goto(bereik-queue,tic,1)")
     plain = generate(CONFIG, Secrets({AMI_SECRET: "k3Wq9-long-random-secret"}))["extensions.conf"]
     assert "Playback(bereik/" not in plain.split("[bereik-entry]")[1].split("\n[")[0]

@@ -121,8 +121,8 @@ async def test_metrics_for_prometheus(board):
         async with client.get(f"http://127.0.0.1:{server.port}/metrics") as response:
             text = await response.text()
     assert "bereik_calls_total 1.0" in text
-    assert "bereik_waiting_callers 1.0" in text
-    assert "bereik_ami_connected 1.0" in text
+    assert 'bereik_waiting_callers{queue="tic",server="default"} 1.0' in text
+    assert 'bereik_ami_connected{server="default"} 1.0' in text
     assert "bereik_fastagi_session_seconds_bucket" in text
 
 
