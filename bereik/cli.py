@@ -123,6 +123,16 @@ def main(argv: list[str] | None = None) -> int:
     units.add_argument("--cel", default="/var/log/asterisk/cel-custom/bereik.csv", help="records.asterisk_cel")
     units.add_argument("--bereik", help="the bereik command the units run (default: this installation's)")
 
+    doctor = commands.add_parser("doctor", help="check a live installation: what is wrong and how to fix it "
+                                 "(exit 0 good, 1 warning, 2 fault)")
+    doctor.add_argument("file")
+    doctor.add_argument("--secrets", type=Path, help="the secrets file bereik run uses")
+    doctor.add_argument("--sounds", type=Path, default=Path("/var/lib/asterisk/sounds/bereik"))
+    doctor.add_argument("--server", help="which of pbx.servers this host serves")
+    doctor.add_argument("--user", default="bereik", help="the account bereik runs as (default: bereik)")
+    doctor.add_argument("--asterisk-cli", metavar='"asterisk -rx"',
+                        help="how to run an Asterisk CLI command here (default: asterisk -rx, if installed)")
+
     migrate = commands.add_parser("migrate", help="bring the call-record store to this release's schema version "
                                   "(bereik run does so at start)")
     migrate.add_argument("file")
@@ -377,6 +387,25 @@ def _systemd(args) -> int:
     return 0
 
 
+def _doctor(args) -> int:
+    from bereik import doctor
+
+    install = doctor.Installation(_config_for_server(args), Secrets.load(args.secrets), args.sounds, args.user,
+                                  doctor.parse_cli(args.asterisk_cli))
+    findings = []
+    for check in doctor.CHECKS:
+        for finding in check(install):
+            print(finding.line(), flush=True)
+            findings.append(finding)
+    worst = doctor.status(findings)
+    faults = sum(f.level == doctor.FAULT for f in findings)
+    warnings = sum(f.level == doctor.WARN for f in findings)
+    print({doctor.OK: f"all {len(findings)} checks ok",
+           doctor.WARN: f"{warnings} warning(s), no fault",
+           doctor.FAULT: f"{faults} fault(s), {warnings} warning(s)"}[worst])
+    return worst
+
+
 def _migrate(args) -> int:
     from bereik.records import schema
 
@@ -396,7 +425,7 @@ def _secrets(args) -> int:
 
 
 _COMMANDS = {"check": _check, "schema": _schema, "diff": _diff, "import": _import, "freeswitch": _freeswitch, "esl": _esl, "dialplan": _dialplan, "prompts": _prompts,
-             "run": _run, "migrate": _migrate, "systemd": _systemd, "secrets": _secrets, "forward": _forward, "report": _report, "audit": _show_audit,
+             "run": _run, "migrate": _migrate, "doctor": _doctor, "systemd": _systemd, "secrets": _secrets, "forward": _forward, "report": _report, "audit": _show_audit,
              "simulate": simulation.run}
 
 if __name__ == "__main__":

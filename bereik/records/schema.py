@@ -83,3 +83,47 @@ def upgrade(location: str) -> list[str]:
         return [m.id for m in pending]
     finally:
         backend.connection.close()
+
+
+def _connect(location: str):
+    """A plain connection that never creates nor migrates (for `bereik doctor`)."""
+    if location.startswith(("postgresql://", "postgres://")):
+        import psycopg
+
+        return psycopg.connect(location, connect_timeout=5)
+    import sqlite3
+    from pathlib import Path
+
+    if not Path(location).is_file():
+        raise FileNotFoundError(f"{location} does not exist")
+    return sqlite3.connect(f"file:{quote(str(Path(location).resolve()))}?mode=rw", uri=True, timeout=2)
+
+
+def _has_table(cursor, name: str) -> bool:
+    if cursor.__class__.__module__.startswith("sqlite3"):
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return cursor.fetchone() is not None
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
+    return cursor.fetchone()[0]
+
+
+def version_of(location: str) -> Version:
+    """The store's schema version, read without changing it."""
+    connection = _connect(location)
+    try:
+        return Version(applied(connection.cursor(), _has_table), expected())
+    finally:
+        connection.close()
+
+
+def check_writable(location: str) -> None:
+    """Raises what the store raises when bereik would write to it; writes nothing."""
+    connection = _connect(location)
+    try:
+        if location.startswith(("postgresql://", "postgres://")):
+            connection.execute("UPDATE calls SET call_id = call_id WHERE false")  # needs the UPDATE right
+        else:
+            connection.execute("BEGIN IMMEDIATE")  # the write lock: fails when read-only or locked
+        connection.rollback()
+    finally:
+        connection.close()
