@@ -31,6 +31,7 @@ from bereik.secrets import AMI_SECRET, SecretError, Secrets
 OK, WARN, FAULT = 0, 1, 2
 TIMEOUT = 5.0
 CLOCK_SKEW_SECONDS = 2.0
+REFUSAL_SECONDS = 0.5
 CERTIFICATE_WARN_DAYS = 30
 DISK_WARN_BYTES, DISK_FAULT_BYTES = 2 * 1024**3, 200 * 1024**2
 LDAP_SECRET, GRAPH_SECRET = "BEREIK_LDAP_SECRET", "BEREIK_GRAPH_SECRET"
@@ -194,11 +195,21 @@ def check_fastagi(install: Installation) -> list[Finding]:
                 except OSError:
                     where = "from this host (the Asterisk's address is elsewhere)"
                 probe.connect((host, int(port)))
-            found.append(Finding(check, OK, f"bereik answers on {agi} {where}"))
+                probe.settimeout(REFUSAL_SECONDS)
+                try:
+                    refused = probe.recv(1) == b""  # bereik closes at once on an address it does not allow
+                except TimeoutError:
+                    refused = False  # it waits for the call's AGI environment: accepted
         except OSError as error:
             found.append(Finding(check, FAULT, f"nothing answers on {agi} ({error.strerror or error}): calls fail "
                                  "open to the front-office queue", "start bereik (systemctl start bereik) and check "
                                  "that pbx.agi is an address of this host; a firewall must let Asterisk in"))
+            continue
+        if refused:
+            found.append(Finding(check, FAULT, f"bereik on {agi} refuses connections {where}: every call fails open",
+                                 "allow this Asterisk's address in bereik's FastAGI allow-list"))
+        else:
+            found.append(Finding(check, OK, f"bereik answers on {agi} {where}"))
     return found
 
 

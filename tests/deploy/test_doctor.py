@@ -1,0 +1,44 @@
+"""bereik doctor's checks that need no Asterisk: FastAGI allowed or refused, sounds, disk, the verdict."""
+import asyncio
+from pathlib import Path
+
+from bereik import doctor
+from bereik.config import load_config
+from bereik.pbx.agi import AgiServer
+from bereik.secrets import Secrets
+
+CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+
+
+def installation(config=CONFIG, sounds=Path("/nonexistent")) -> doctor.Installation:
+    return doctor.Installation(config, Secrets({}), sounds, "root", None)
+
+
+async def test_fastagi_that_refuses_the_asterisk_address_is_a_fault_and_one_that_takes_it_is_ok():
+    pbx = CONFIG.pbx.model_copy(update={"agi": "127.0.0.1:14573", "ami": "127.0.0.1:5038"})
+    config = CONFIG.model_copy(update={"pbx": pbx})
+    for allowed, expected in ((("10.0.0.0/8",), doctor.FAULT), (("127.0.0.0/8",), doctor.OK)):
+        server = AgiServer({}, "127.0.0.1", 14573, allowed_peers=allowed)
+        await server.start()
+        try:
+            [finding] = await asyncio.to_thread(doctor.check_fastagi, installation(config))
+        finally:
+            await server.close()
+        assert finding.level == expected, finding
+    assert "from 127.0.0.1" in finding.said
+
+
+async def test_nothing_listening_for_fastagi_is_a_fault_with_what_to_start():
+    pbx = CONFIG.pbx.model_copy(update={"agi": "127.0.0.1:14574"})
+    [finding] = await asyncio.to_thread(doctor.check_fastagi, installation(CONFIG.model_copy(update={"pbx": pbx})))
+    assert finding.level == doctor.FAULT and "systemctl start bereik" in finding.fix
+
+
+def test_without_an_asterisk_cli_the_modules_are_a_warning_not_a_pass():
+    [finding] = doctor.check_modules(installation())
+    assert finding.level == doctor.WARN and "--asterisk-cli" in finding.fix
+
+
+def test_the_exit_status_is_the_worst_finding():
+    ok, warn, fault = (doctor.Finding("x", level, "") for level in (doctor.OK, doctor.WARN, doctor.FAULT))
+    assert [doctor.status(f) for f in ([ok], [ok, warn], [warn, fault, ok], [])] == [0, 1, 2, 0]
