@@ -43,16 +43,20 @@ def installed_bereik() -> Path:
                 old.unlink()
             pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
             subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(home), str(REPO)],
-                           check=True, cwd=home)
+                           check=True, cwd=home, env=clean_environment())
             subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
             # The test run's pip installs into the new virtualenv; --no-compile keeps it quick.
             [wheel] = home.glob("bereik-*.whl")
             subprocess.run([*pip, "--python", str(venv / "bin" / "python"), "install", "--no-compile", "--no-index",
-                            "--find-links", str(WHEELHOUSE), str(wheel)], check=True, cwd=home)
+                            "--find-links", str(WHEELHOUSE), str(wheel)], check=True, cwd=home,
+                           env=clean_environment())
+            if not (venv / "bin" / "bereik").exists():
+                raise AssertionError(f"pip did not install bereik into {venv}")
             (home / ".done").touch()
     return venv / "bin"
 
 
 def clean_environment() -> dict[str, str]:
-    """The environment without anything that would import bereik from this source tree."""
+    """The environment without anything that would import bereik from this source tree (nor make pip think
+    it is installed already)."""
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
