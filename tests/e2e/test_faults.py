@@ -250,7 +250,8 @@ async def test_bereik_restarted_mid_day_the_waiting_caller_stays_and_forwarding_
                     "--from", "2026-11-23T09:00", "--by", "teamlead"], check=True, capture_output=True)
     asker = sipp.call("14023", talk_seconds=30, dtmf=[*AFVAL, (3.0, "9")], from_user="0612222222")
     asking = await events.wait_for_event("QueueCallerJoin", from_outside, timeout=20)
-    waiting = sipp.call("14023", talk_seconds=18, dtmf=AFVAL, from_user="0613333333")
+    # Held until the test hangs it up: how long the restart takes must not decide whether it is still there.
+    waiting = sipp.call("14023", talk_seconds=120, dtmf=AFVAL, from_user="0613333333")
     joined = await all_of(events, "QueueCallerJoin", from_outside, 2, timeout=20)
     asker.expect_success(timeout=30)  # Asterisk ended the call after reading the number back
     first.send_signal(signal.SIGTERM)
@@ -266,6 +267,7 @@ async def test_bereik_restarted_mid_day_the_waiting_caller_stays_and_forwarding_
     rang = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/trunk-"),
                                        timeout=15)
     assert rang["DialString"].startswith("0612340301@trunk")  # Eva's forward to her mobile survived
+    await events.send_action({"Action": "Hangup", "Channel": stayed["Channel"]})
     waiting.expect_success(timeout=20)
     direct.expect_success(timeout=15)
     mobile.expect_success(timeout=10)
