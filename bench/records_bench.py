@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from bereik.config import load_config  # noqa: E402
+from bereik.pbx.facts import fact_of  # noqa: E402
 from bereik.records.recorder import Recorder  # noqa: E402
 from bereik.records.store import Update, open_store  # noqa: E402
 from bereik.records.summary import CallRow  # noqa: E402
@@ -68,8 +69,10 @@ def bench_ingest(location: str, events: list[dict[str, str]]) -> float:
     recorder = Recorder(store, ZONE, frozenset({"14023"}), clock=lambda: OCTOBER)
     recorder.start()
     began = time.perf_counter()
-    for event in events:
-        recorder.apply(event)
+    for event in events:  # as bereik run does: each AMI event through the adapter, its fact to the recorder
+        fact = fact_of(event)
+        if fact is not None:
+            recorder.apply(fact)
     recorder.flush()
     elapsed = time.perf_counter() - began
     recorder.close()

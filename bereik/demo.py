@@ -25,6 +25,7 @@ from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import dialplan
 from bereik.pbx.ami import AmiClient
+from bereik.pbx.facts import fact_of
 from bereik.records.journey import JourneyBook
 from bereik.records.narrative import describe
 from bereik.sandbox import AmiLogin, Asterisk, build_root
@@ -65,7 +66,7 @@ async def demo(language: str) -> int:
 
     book = JourneyBook()
     ami = AmiClient("127.0.0.1", 5038, dialplan.AMI_USER, secrets.get(AMI_SECRET))
-    ami.on_event("*", book.apply)
+    ami.on_event("*", lambda event: (fact := fact_of(event)) and book.apply(fact))
     await ami.connect()
     sipp = Sipp(workdir=work / "sipp")
     try:

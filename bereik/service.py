@@ -23,6 +23,8 @@ from bereik.pbx.camp_on import CampOnAnnouncer
 from bereik.pbx.dialplan import AMI_USER
 from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
+from bereik.pbx.facts import fact_of, queue_status
+from bereik.pbx.records import RecordsFeed
 from bereik.pbx.waiting import Announcer, OverflowObserver
 from bereik.presence.configured import ConfiguredPresence
 from bereik.privacy.job import RetentionJob
@@ -87,12 +89,12 @@ class Service:
         self.store = store if store is not None else open_store(config.records.store)
         self.audit = AuditLog(self.store, now)
         self.recorder = Recorder(
-            self.store, config.zone, frozenset({config.number}), cel_path=config.records.asterisk_cel,
-            agent_names={f"PJSIP/{a.extension}": a.name for a in config.agents},
+            self.store, config.zone, frozenset({config.number}),
             spool=Spool(config.records.spool or default_spool_directory(config.records.store)),
             server=config.pbx.server or "",
         )
-        self.recorder.attach(self.ami)
+        agent_names = {f"PJSIP/{a.extension}": a.name for a in config.agents}
+        RecordsFeed(self.recorder, self.ami, config.records.asterisk_cel, agent_names).attach()
         self.floor = Floor(config.zone, config.reports.answer_seconds, callbacks,
                            tuple(server.name for server in config.pbx.servers))
         self.hub = Hub()
@@ -103,8 +105,8 @@ class Service:
         for peer in config.peers():
             peer_ami = AmiClient(*_host_port(peer.ami), AMI_USER, secrets.get(AMI_SECRET))
             peer_recorder = Recorder(self.store, config.zone, frozenset({config.number}), server=peer.name,
-                                     agent_names=self.recorder.agent_names, cel_path=None, writing=False)
-            peer_recorder.attach(peer_ami)
+                                     writing=False)
+            RecordsFeed(peer_recorder, peer_ami, None, agent_names).attach()
             self._follow(peer.name, peer_ami)
             self.peers.append((peer_ami, peer_recorder))
         self.writers = ServerWriters(self.store, config.pbx.server, {
@@ -226,7 +228,8 @@ class Service:
         """Feed one server's AMI to the wallboard, its call ids qualified by the server's name."""
 
         def on_event(event: dict[str, str]) -> None:
-            if self.floor.apply(call_ids.event(server, event)):
+            fact = fact_of(event)
+            if fact is not None and self.floor.apply(call_ids.qualified(server, fact)):
                 self.hub.notify()
 
         async def read_floor() -> None:
@@ -235,7 +238,7 @@ class Service:
             except AmiError as error:
                 log.warning("could not read the queues for the wallboard: %s", error)
                 return
-            self.floor.load_status([call_ids.event(server, r) for r in replies], time.time(), server)
+            self.floor.load_status([call_ids.qualified(server, r) for r in queue_status(replies)], time.time(), server)
             self.hub.notify()
 
         ami.on_event("*", on_event)

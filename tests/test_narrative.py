@@ -1,6 +1,7 @@
 """Journeys rebuilt from AMI events as Asterisk sends them, and told as the caller experienced them."""
 from bereik.records.journey import JourneyBook
 from bereik.records.narrative import describe
+from tests.ami_facts import told
 
 CALLER = {"Uniqueid": "1700.1", "Linkedid": "1700.1", "Channel": "PJSIP/trunk-00000001"}
 AGENT_LEG = {"Uniqueid": "1700.2", "Linkedid": "1700.1", "Channel": "PJSIP/201-00000002"}
@@ -26,17 +27,17 @@ def events_of_an_answered_call():
 def test_only_the_caller_leg_makes_a_journey_and_its_steps_are_in_order():
     book = JourneyBook()
     for event in events_of_an_answered_call():
-        book.apply(event)
+        told(book, event)
     [journey] = book.journeys.values()
     assert [s.what for s in journey.steps] == ["entered", "answered", "queued", "agent_answered", "hung_up"]
     assert journey.seconds_between("answered", "queued") == 3.9
-    assert journey.variables["BEREIK_TOPIC"] == "afval" and journey.ended
+    assert journey.labels["topic"] == "afval" and journey.ended
 
 
 def test_the_story_is_dutch_by_default_masks_the_number_and_english_on_request():
     book = JourneyBook()
     for event in events_of_an_answered_call():
-        book.apply(event)
+        told(book, event)
     journey = next(iter(book.journeys.values()))
     dutch = describe(journey)
     assert "Beller 06******78 belde 14023" in dutch
@@ -47,22 +48,22 @@ def test_the_story_is_dutch_by_default_masks_the_number_and_english_on_request()
 
 def test_a_closed_call_names_the_reason():
     book = JourneyBook()
-    book.apply({"Event": "Newchannel", **CALLER, "CallerIDNum": "", "Exten": "14023", "Timestamp": "1"})
-    book.apply({"Event": "Hangup", **CALLER, "ChanVariable(BEREIK_REASON)": "holiday", "Timestamp": "11"})
+    told(book, {"Event": "Newchannel", **CALLER, "CallerIDNum": "", "Exten": "14023", "Timestamp": "1"})
+    told(book, {"Event": "Hangup", **CALLER, "ChanVariable(BEREIK_REASON)": "holiday", "Timestamp": "11"})
     story = describe(next(iter(book.journeys.values())))
     assert story.startswith("Een anonieme beller") and "Gesloten (feestdag)" in story
 
 
 def test_a_caller_number_with_a_line_break_is_kept_as_digits_only():
     book = JourneyBook()
-    journey = book.apply({"Event": "Newchannel", **CALLER, "CallerIDNum": "06\n12\r\nagi_x: 1", "Timestamp": "1"})
+    journey = told(book, {"Event": "Newchannel", **CALLER, "CallerIDNum": "06\n12\r\nagi_x: 1", "Timestamp": "1"})
     assert journey.caller_number == "06121"  # digits only: no line break survives
 
 
 def test_events_of_unknown_calls_or_kinds_are_ignored():
     book = JourneyBook()
-    assert book.apply({"Event": "QueueCallerJoin", **CALLER}) is None
-    assert book.apply({"Event": "SomethingNew"}) is None
+    assert told(book, {"Event": "QueueCallerJoin", **CALLER}) is None
+    assert told(book, {"Event": "SomethingNew"}) is None
     assert book.journeys == {}
 
 
@@ -81,6 +82,6 @@ values = st.one_of(st.sampled_from(["1700.1", "100.5", "Up", "tic", ""]), st.tex
 def test_malformed_or_out_of_order_ami_events_never_break_the_book(events):
     book = JourneyBook()
     for event in events:
-        book.apply(event)
+        told(book, event)
     for journey in book.journeys.values():
         assert isinstance(describe(journey), str) and isinstance(describe(journey, "en"), str)

@@ -22,8 +22,8 @@ from bereik.console import transfer as tx
 from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT, RECORD_CODE
+from bereik.pbx.facts import event_time
 from bereik.records import summary
-from bereik.routing.queue_state import event_time
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from bereik.records.cel import FILE_NAME as CEL_FILE_NAME
+from bereik.pbx.cel import FILE_NAME as CEL_FILE_NAME
 
 
 def shipped(relative: str) -> str:

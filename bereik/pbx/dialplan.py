@@ -13,7 +13,7 @@ from bereik.config.model import Config, Person, Position
 from bereik.pbx import variables as var
 from bereik.pbx import events
 from bereik.routing.direct import SECONDS_PER_RING, Origin, Stage
-from bereik.records import cel
+from bereik.pbx import cel
 from bereik.ivr.phrases import recording_notice
 from bereik.ivr.prompts import SOUND_SUBDIR, PromptLibrary
 from bereik.routing.waiting import penalty_plan

@@ -21,12 +21,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bereik import facts as f
 from bereik.calllog import CallLog
 from bereik.config.model import Config
 from bereik.ivr.prompts import PromptLibrary
 from bereik.ivr.wait_message import wait_message
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.dialplan import OVERFLOW_PENALTY
+from bereik.pbx.facts import fact_of, queue_status
 from bereik.routing.estimate import estimate_wait
 from bereik.routing.queue_state import QueueState
 from bereik.routing.waiting import (
@@ -135,29 +137,31 @@ class Announcer:
             log.warning("could not read queue %s: %s", self.queue, error)
             return
         now = self.now()
-        self.state.load_status(replies, now)
+        self.state.load_status(queue_status(replies), now)
         for caller in self.state.callers:
             self._plan(caller.channel, now)
         await self._set_overflow(self.overflow.on, "bereik connected", force=True)
         await self._check_overflow()
 
     def _on_event(self, event: dict[str, str]) -> None:
-        now = self.now()
-        channel = event.get("Channel", "")
-        place = self.state.position(channel)
-        change = self.state.apply(event, now)
-        if change is None:
+        fact = fact_of(event)
+        if fact is None:
             return
-        if change == "QueueCallerLeave" and place is not None:
+        now = self.now()
+        channel = getattr(fact, "channel", "")
+        place = self.state.position(channel)
+        if self.state.apply(fact, now) is None:
+            return
+        if isinstance(fact, f.QueueLeft) and place is not None:
             self._left_at[channel] = place
-        if change == "QueueCallerJoin":
+        if isinstance(fact, f.QueueJoined):
             self._plan(channel, now)
-        elif change in ("QueueCallerLeave", "QueueCallerAbandon"):
+        elif isinstance(fact, (f.QueueLeft, f.QueueAbandoned)):
             timer = self._timers.pop(channel, None)
             if timer:
                 timer.cancel()
             asyncio.ensure_future(self.hush(channel))
-        if change.startswith("QueueCaller") or change == "AgentComplete":
+        if isinstance(fact, (f.QueueJoined, f.QueueLeft, f.QueueAbandoned, f.AgentCompleted)):
             asyncio.ensure_future(self._check_overflow())
 
     def _plan(self, channel: str, now: float) -> None:
@@ -187,7 +191,7 @@ class Announcer:
             return
         self.announcements += 1
         caller = self.state.caller(channel)
-        CallLog(caller.uniqueid if caller else channel).step(
+        CallLog(caller.leg if caller else channel).step(
             "announced", queue=self.queue, position=estimate.position, waited=round(snapshot.waited_seconds, 1),
             wait=None if estimate.wait_seconds is None else round(estimate.wait_seconds),
             certain=estimate.certain)

@@ -1,34 +1,31 @@
-"""A call's journey, rebuilt from what Asterisk reports over AMI.
+"""A call's journey, rebuilt from the facts the PBX adapter reports (bereik.facts).
 
-Pure: AMI events (plain dicts) go in, one `Journey` per call comes out. It
-records what Asterisk did, not what bereik intended, so the demo, the tests
-and the call records all tell the caller's real experience.
+Pure: facts go in, one `Journey` per call comes out. It records what the PBX did,
+not what bereik intended, so the demo, the tests and the call records all tell
+the caller's real experience, whichever PBX carried the call.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bereik.pbx import variables as var
-from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX, DIRECT_CONTEXT
-
-FRONT_CHANNEL_PREFIXES = ("PJSIP/trunk-",)
+from bereik import facts as f
 
 
 @dataclass
 class Step:
-    at: float  # seconds since the epoch, from the AMI Timestamp
+    at: float  # seconds since the epoch, the PBX's clock
     what: str  # "entered", "answered", "queued", "agent_answered", "forwarded", "hung_up", ...
     detail: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Journey:
-    call_id: str  # the caller channel's Linkedid
+    call_id: str  # the id of the caller's leg
     caller_number: str = ""
     caller_name: str = ""
     dialled: str = ""
     steps: list[Step] = field(default_factory=list)
-    variables: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # bereik.facts.LABELS, as the PBX carried them
     ended: bool = False
 
     def first(self, what: str) -> Step | None:
@@ -39,11 +36,54 @@ class Journey:
         return None if a is None or b is None else round(b.at - a.at, 3)
 
 
-def _timestamp(event: dict[str, str]) -> float:
-    try:
-        return float(event.get("Timestamp", "0"))
-    except ValueError:
-        return 0.0
+def step_of(fact: f.CallFact) -> Step | None:
+    """The journey step a fact about the caller's leg makes, or None when it makes none."""
+    at = fact.at if fact.at is not None else 0.0
+    labels = fact.labels
+    match fact:
+        case f.CallEntered():
+            return Step(at, "entered", {"channel": fact.channel})
+        case f.CallAnswered():
+            return Step(at, "answered")
+        case f.QueueJoined():
+            return Step(at, "queued", {
+                "queue": fact.queue, "position": _text(fact.position) or "", "topic": labels.get(f.TOPIC, ""),
+                # A direct call that fell back: whom the caller tried and why it failed.
+                "tried": labels.get(f.TRIED, ""), "failed": labels.get(f.FAILED, ""),
+            })
+        case f.CampedOn():
+            return Step(at, "camped", {"colleague": fact.colleague})
+        case f.AgentConnected():
+            return Step(at, "agent_answered", _known(
+                agent=fact.agent, interface=fact.member, ring_seconds=fact.ring_seconds,
+                hold_seconds=fact.waited_seconds))
+        case f.ColleagueAnswered():
+            # The colleague the caller waited for, not a front-office agent.
+            return Step(at, "colleague_answered", _known(colleague=fact.colleague, hold_seconds=fact.waited_seconds))
+        case f.AgentCompleted():
+            # reason says who ended the conversation: caller, agent or transfer.
+            return Step(at, "agent_completed", _known(agent=fact.agent, talk_seconds=fact.talk_seconds,
+                                                      reason=fact.reason))
+        case f.QueueAbandoned():
+            return Step(at, "abandoned", _known(hold_seconds=fact.waited_seconds))
+        case f.ColleagueRung():
+            return Step(at, "rang", {"to": fact.colleague, "via": labels.get(f.TRIED_VIA, "")})
+        case f.RingEnded():
+            return Step(at, "ring_ended", {"to": fact.colleague, "status": fact.status})
+        case f.Forwarded():
+            return Step(at, "forwarded", {"to": fact.to})
+        case f.PickedUp():
+            return Step(at, "picked_up", {"ringing": fact.ringing, "by": fact.by})
+        case f.FellThrough():
+            return Step(at, "fell_through", {"reason": fact.reason})
+        case f.CallEnded():
+            return Step(at, "hung_up", {"cause": fact.cause})
+    return None
+
+
+def caller_digits(number: str) -> str:
+    """Before the dialplan filters it, a caller number can hold anything (%0A arrives as a newline)."""
+    return "".join(c for c in number if c.isdigit() or c in "+*#")
 
 
 class JourneyBook:
@@ -52,127 +92,44 @@ class JourneyBook:
     def __init__(self) -> None:
         self.journeys: dict[str, Journey] = {}
 
-    def apply(self, event: dict[str, str]) -> Journey | None:
-        name = event.get("Event", "")
-        handler = getattr(self, f"_on_{name}", None)
-        if handler is None:
+    def apply(self, fact: f.Fact) -> Journey | None:
+        if isinstance(fact, f.CallEntered):
+            return self._enter(fact)
+        if isinstance(fact, f.PickedUp):
+            journey = self.journeys.get(fact.call)  # told on the colleague's phones, not the caller's leg
+        elif isinstance(fact, f.CallFact) and fact.on_caller_leg:
+            journey = self.journeys.get(fact.call)
+        else:
             return None
-        return handler(event)
-
-    def _caller_leg(self, event: dict[str, str]) -> Journey | None:
-        journey = self.journeys.get(event.get("Linkedid", ""))
-        if journey is None or event.get("Uniqueid") != journey.call_id:
+        if journey is None:
             return None
-        self._keep_variables(journey, event)
+        journey.labels.update(fact.labels)
+        step = step_of(fact)
+        if step is not None:
+            if step.what == "answered" and journey.first("answered"):
+                return journey
+            journey.steps.append(step)
+            journey.ended = journey.ended or step.what == "hung_up"
         return journey
 
-    @staticmethod
-    def _keep_variables(journey: Journey, event: dict[str, str]) -> None:
-        for name in var.IN_AMI_EVENTS:
-            value = event.get(f"ChanVariable({name})")
-            if value:
-                journey.variables[name] = value
-
-    def _on_Newchannel(self, event):
-        if not event.get("Uniqueid") or event.get("Uniqueid") != event.get("Linkedid"):
+    def _enter(self, fact: f.CallEntered) -> Journey | None:
+        if not fact.on_caller_leg:
             return None  # a leg created by the call (agent, forward), not a new call
-        journey = Journey(
-            call_id=event["Uniqueid"],
-            # Before the dialplan filters it, a caller number can hold anything (%0A arrives as a newline).
-            caller_number="".join(c for c in event.get("CallerIDNum", "") if c.isdigit() or c in "+*#"),
-            caller_name=event.get("CallerIDName", ""),
-            dialled=event.get("Exten", ""),
-        )
-        journey.steps.append(Step(_timestamp(event), "entered", {"channel": event.get("Channel", "")}))
+        journey = Journey(call_id=fact.call, caller_number=caller_digits(fact.caller_number),
+                          caller_name=fact.caller_name, dialled=fact.dialled)
+        journey.labels.update(fact.labels)
+        journey.steps.append(step_of(fact))
         self.journeys[journey.call_id] = journey
         return journey
 
-    def _on_Newstate(self, event):
-        journey = self._caller_leg(event)
-        if journey and event.get("ChannelStateDesc") == "Up" and not journey.first("answered"):
-            journey.steps.append(Step(_timestamp(event), "answered"))
-        return journey
 
-    def _on_QueueCallerJoin(self, event):
-        journey = self._caller_leg(event)
-        if journey and event.get("Queue", "").startswith(CAMP_QUEUE_PREFIX):
-            journey.steps.append(Step(_timestamp(event), "camped", {"colleague": event["Queue"][len(CAMP_QUEUE_PREFIX):]}))
-        elif journey:
-            journey.steps.append(Step(_timestamp(event), "queued", {
-                "queue": event.get("Queue", ""), "position": event.get("Position", ""),
-                "topic": event.get(f"ChanVariable({var.TOPIC})", ""),
-                # A direct call that fell back: whom the caller tried and why it failed.
-                "tried": event.get(f"ChanVariable({var.TRIED})", ""),
-                "failed": event.get(f"ChanVariable({var.FAILED})", ""),
-            }))
-        return journey
-
-    def _on_AgentConnect(self, event):
-        journey = self._caller_leg(event)
-        if journey and event.get("Queue", "").startswith(CAMP_QUEUE_PREFIX):
-            # The colleague the caller waited for, not a front-office agent.
-            journey.steps.append(Step(_timestamp(event), "colleague_answered", {
-                "colleague": event["Queue"][len(CAMP_QUEUE_PREFIX):], "hold_seconds": event.get("HoldTime", ""),
-            }))
-        elif journey:
-            journey.steps.append(Step(_timestamp(event), "agent_answered", {
-                "agent": event.get("MemberName", ""), "interface": event.get("Interface", ""),
-                "ring_seconds": event.get("RingTime", ""), "hold_seconds": event.get("HoldTime", ""),
-            }))
-        return journey
-
-    def _on_AgentComplete(self, event):
-        # Reason says who ended the conversation: caller, agent or transfer.
-        journey = self._caller_leg(event)
-        if journey:
-            journey.steps.append(Step(_timestamp(event), "agent_completed", {
-                "agent": event.get("MemberName", ""), "talk_seconds": event.get("TalkTime", ""),
-                "reason": event.get("Reason", ""),
-            }))
-        return journey
-
-    def _on_QueueCallerAbandon(self, event):
-        journey = self._caller_leg(event)
-        if journey:
-            journey.steps.append(Step(_timestamp(event), "abandoned", {"hold_seconds": event.get("HoldTime", "")}))
-        return journey
-
-    def _on_DialBegin(self, event):
-        journey = self._caller_leg(event)
-        if journey and event.get("Context") == DIRECT_CONTEXT:
-            journey.steps.append(Step(_timestamp(event), "rang", {
-                "to": _endpoint(event.get("DestChannel", "")),
-                "via": event.get(f"ChanVariable({var.TRIED_VIA})", ""),
-            }))
-        elif journey and event.get("DestChannel", "").startswith(FRONT_CHANNEL_PREFIXES):
-            journey.steps.append(Step(_timestamp(event), "forwarded", {"to": event.get("DestExten", "")}))
-        return journey
-
-    def _on_DialEnd(self, event):
-        journey = self._caller_leg(event)
-        if journey and event.get("Context") == DIRECT_CONTEXT:
-            journey.steps.append(Step(_timestamp(event), "ring_ended", {
-                "to": _endpoint(event.get("DestChannel", "")), "status": event.get("DialStatus", ""),
-            }))
-        return journey
-
-    def _on_Pickup(self, event):
-        # A colleague answered the ringing phone from their own (call pickup).
-        journey = self.journeys.get(event.get("TargetLinkedid", ""))
-        if journey:
-            journey.steps.append(Step(_timestamp(event), "picked_up", {
-                "ringing": _endpoint(event.get("TargetChannel", "")), "by": _endpoint(event.get("Channel", "")),
-            }))
-        return journey
-
-    def _on_Hangup(self, event):
-        journey = self._caller_leg(event)
-        if journey:
-            journey.ended = True
-            journey.steps.append(Step(_timestamp(event), "hung_up", {"cause": event.get("Cause-txt", "")}))
-        return journey
+def _text(value: float | int | None) -> str | None:
+    if value is None:
+        return None
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _endpoint(channel: str) -> str:
-    """PJSIP/301-0000002a -> 301."""
-    return channel.partition("/")[2].rpartition("-")[0]
+def _known(**detail: str | float | None) -> dict[str, str]:
+    """A step's detail: text as told, numbers without a needless ".0", what was not told left out."""
+    return {key: value if isinstance(value, str) else _text(value) for key, value in detail.items()
+            if value is not None}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bereik import facts as f
 from bereik.calllog import mask_number
-from bereik.pbx import variables as var
 from bereik.records.journey import Journey
 
 _WORDS = {
@@ -58,21 +58,21 @@ def describe(journey: Journey, language: str = "nl") -> str:
         else words["anonymous"]
     sentences = [words["called"].format(who=who, dialled=journey.dialled, time=time)]
 
-    reason = journey.variables.get(var.REASON, "")
-    facts = []
-    if journey.variables.get(var.MUNICIPALITY):
-        facts.append(words["municipality"].format(name=journey.variables[var.MUNICIPALITY]))
-    if journey.variables.get(var.CHOICE):
-        facts.append(words["choice"].format(choice=journey.variables[var.CHOICE],
-                                            topic=journey.variables.get(var.TOPIC, "")))
+    labels = journey.labels
+    reason = labels.get(f.REASON, "")
+    told = []
+    if labels.get(f.MUNICIPALITY):
+        told.append(words["municipality"].format(name=labels[f.MUNICIPALITY]))
+    if labels.get(f.CHOICE):
+        told.append(words["choice"].format(choice=labels[f.CHOICE], topic=labels.get(f.TOPIC, "")))
     elif reason == "no_choice":
-        facts.append(words["no_choice"])
+        told.append(words["no_choice"])
     elif reason.startswith("failopen"):
-        facts.append(words["failopen"])
+        told.append(words["failopen"])
     elif reason == "watchdog":
-        facts.append(words["watchdog"])
-    if facts:
-        sentences.append(", ".join(facts) + ".")
+        told.append(words["watchdog"])
+    if told:
+        sentences.append(", ".join(told) + ".")
 
     for step in journey.steps:
         seconds = f"{step.at - start:.1f}"

@@ -1,25 +1,24 @@
-"""The recorder: AMI events in, durable call journeys out.
+"""The recorder: facts in (bereik.facts, from whichever PBX adapter), durable call journeys out.
 
 The event loop only updates journeys in memory and queues what changed; a
 writer thread writes batches to the store, so a slow disk or database never
-delays a caller. After every AMI (re)login the recorder asks Asterisk which
-channels are up and reads Asterisk's own event log (CEL) to fill in what it
-missed; after a restart it first picks up the calls it left open.
+delays a caller. After every (re)connect the adapter tells which calls are up
+and what the PBX's own log says bereik missed (for Asterisk: bereik.pbx.records),
+and `reconcile` fills it in; after a restart the recorder first picks up the
+calls it left open.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from bereik.pbx.ami import AmiClient, AmiError
-from bereik.records import cel, servers
+from bereik import facts as f
+from bereik.records import servers
 from bereik.records.journey import Journey, JourneyBook, Step
 from bereik.records.reconcile import reconcile
 from bereik.records.spool import Spool
@@ -29,10 +28,8 @@ from bereik.records.summary import CallRow, summarise
 log = logging.getLogger(__name__)
 
 DAY = 86400.0
-# Asterisk may report an agent's completion just after the caller's hang-up.
+# The PBX may report an agent's completion just after the caller's hang-up.
 KEEP_ENDED_SECONDS = 60.0
-# CEL and AMI stamp the same moment apart by a little; calls known already are not added twice.
-SEEN_MARGIN_SECONDS = 5.0
 
 
 class StoreWriter:
@@ -193,8 +190,6 @@ class Recorder:
         zone: ZoneInfo,
         front_numbers: frozenset[str],
         *,
-        cel_path: Path | str | None = None,
-        agent_names: Mapping[str, str] = {},
         clock: Callable[[], float] = time.time,
         spool: Spool | None = None,
         retry_seconds: float = 1.0,
@@ -211,8 +206,6 @@ class Recorder:
         self.retry_seconds = retry_seconds
         self.zone = zone
         self.front_numbers = front_numbers
-        self.cel_path = cel_path
-        self.agent_names = dict(agent_names)
         self.clock = clock
         self.book = JourneyBook()
         self.writer: StoreWriter | None = None
@@ -220,15 +213,11 @@ class Recorder:
         self._on_row: list[Callable[[CallRow], None]] = []
         self._ended: deque[tuple[float, str]] = deque()
         self._ended_at: set[str] = set()
-        self._last_event_at = 0.0  # Asterisk's clock: the newest event seen
+        self.last_event_at = 0.0  # the PBX's clock: the newest fact seen
 
     def on_row(self, callback: Callable[[CallRow], None]) -> None:
         """Call `callback(row)` with a call's summary each time it changes."""
         self._on_row.append(callback)
-
-    def attach(self, ami: AmiClient) -> None:
-        ami.on_event("*", self.apply)
-        ami.on_login(lambda: self.reconcile(ami))
 
     def start(self) -> None:
         """Write what the previous run spooled, pick up the calls it left open, start writing (retention: bereik.privacy.job)."""
@@ -264,35 +253,30 @@ class Recorder:
                 self.record(journey)
         self.writing = writing
 
-    def apply(self, event: dict[str, str]) -> Journey | None:
-        try:
-            self._last_event_at = max(self._last_event_at, float(event.get("Timestamp", 0)))
-        except ValueError:
-            pass
-        journey = self.book.apply(servers.event(self.server, event))
+    def apply(self, fact: f.Fact) -> Journey | None:
+        if fact.at is not None:
+            self.last_event_at = max(self.last_event_at, fact.at)
+        journey = self.book.apply(servers.qualified(self.server, fact))
         if journey is not None:
             self.record(journey)
         return journey
 
-    async def reconcile(self, ami: AmiClient) -> None:
-        open_at_login = {cid for cid, j in self.book.journeys.items() if not j.ended}
-        try:
-            live = [servers.event(self.server, e) for e in await ami.action("Status", timeout=10)
-                    if e.get("Event") == "Status"]
-        except AmiError as error:
-            log.warning("could not list Asterisk's channels to reconcile call records: %s", error)
-            return
-        wanted = open_at_login | {c.get("Linkedid", "") for c in live}
-        # Calls that began after the last event bereik saw may have ended unseen (AMI disconnected).
-        since = self._last_event_at - SEEN_MARGIN_SECONDS if self._last_event_at else None
-        records = [servers.cel_record(self.server, r) for r in await asyncio.to_thread(
-            cel.read, self.cel_path, {servers.asterisk_id(self.server, w) for w in wanted}, since)] \
-            if self.cel_path else []
-        changed = reconcile(self.book.journeys, live, records, self.clock(), self.agent_names, open_at_login)
+    def open_calls(self) -> set[str]:
+        """The calls not yet ended, by the PBX's own ids: to ask its log about after a (re)connect."""
+        return {servers.pbx_id(self.server, cid) for cid, j in self.book.journeys.items() if not j.ended}
+
+    def reconcile(self, live: Iterable[f.CallUp], missed: Iterable[f.CallFact], open_at_login: Iterable[str],
+                  source: str) -> None:
+        """Fill in what the live facts did not tell: `live`, the calls up now; `missed`, what the PBX's own
+        log (`source`) tells; `open_at_login`, open_calls() as the (re)connect began."""
+        changed = reconcile(
+            self.book.journeys, [servers.qualified(self.server, c) for c in live],
+            [servers.qualified(self.server, m) for m in missed], self.clock(),
+            {servers.call_id(self.server, c) for c in open_at_login}, source)
         for journey in changed:
             self.record(journey)
         if changed:
-            log.info("reconciled %d call(s) with Asterisk after login", len(changed))
+            log.info("reconciled %d call(s) with the PBX after a (re)connect", len(changed))
 
     def add_step(self, call_id: str, what: str, at: float, detail: Mapping[str, object]) -> None:
         """A step that bereik itself knows and Asterisk does not tell (a warm transfer from the console,

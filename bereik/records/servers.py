@@ -7,16 +7,14 @@ servers never collide and a report can tell them apart. Pure.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
 
-from bereik.records.cel import CelRecord
-
-ID_FIELDS = ("Uniqueid", "Linkedid", "TargetLinkedid")
+from bereik import facts as f
 
 
-def call_id(server: str, asterisk_id: str) -> str:
-    """The call id bereik keeps for Asterisk's id on `server` ("" for a single server: unchanged)."""
-    return f"{server}-{asterisk_id}" if server and asterisk_id else asterisk_id
+def call_id(server: str, own_id: str) -> str:
+    """The call id bereik keeps for the PBX's own id on `server` ("" for a single server: unchanged)."""
+    return f"{server}-{own_id}" if server and own_id else own_id
 
 
 def of_server(server: str, kept_id: str) -> bool:
@@ -27,18 +25,15 @@ def server_of(kept_id: str, servers: list[str]) -> str:
     return next((name for name in servers if kept_id.startswith(f"{name}-")), "")
 
 
-def event(server: str, message: Mapping[str, str]) -> dict[str, str]:
-    """An AMI event with its call ids as bereik keeps them."""
+def qualified(server: str, fact: f.Fact) -> f.Fact:
+    """A fact with its call and leg ids as bereik keeps them."""
     if not server:
-        return dict(message)
-    return {**message, **{key: call_id(server, message[key]) for key in ID_FIELDS if message.get(key)}}
+        return fact
+    ids = {name: call_id(server, getattr(fact, name)) for name in ("call", "leg") if getattr(fact, name, "")}
+    return dataclasses.replace(fact, **ids) if ids else fact
 
 
-def cel_record(server: str, record: CelRecord) -> CelRecord:
-    return record._replace(uniqueid=call_id(server, record.uniqueid), linkedid=call_id(server, record.linkedid))
-
-
-def asterisk_id(server: str, kept_id: str) -> str:
-    """Asterisk's own id, to look a kept call up in its CEL log."""
+def pbx_id(server: str, kept_id: str) -> str:
+    """The PBX's own id, to look a kept call up in its event log."""
     prefix = f"{server}-" if server else ""
     return kept_id[len(prefix):] if kept_id.startswith(prefix) else kept_id

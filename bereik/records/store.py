@@ -37,12 +37,12 @@ class Update(NamedTuple):
     """A call's latest summary and the steps not yet written."""
 
     call: CallRow
-    extra: str  # JSON: what restores the journey (caller name, channel variables)
+    extra: str  # JSON: what restores the journey (caller name, labels)
     steps: list[StepRow]
 
 
 def update_for(journey: Journey, row: CallRow, steps: Sequence[Step]) -> Update:
-    extra = json.dumps({"caller_name": journey.caller_name, "variables": journey.variables}, ensure_ascii=False)
+    extra = json.dumps({"caller_name": journey.caller_name, "labels": journey.labels}, ensure_ascii=False)
     return Update(row, extra, [
         StepRow(journey.call_id, s.at, s.what, json.dumps(s.detail, ensure_ascii=False, sort_keys=True))
         for s in steps
@@ -212,7 +212,7 @@ class CallStore(ABC):
             for call_id, caller, dialled, ended_at, extra in calls:
                 more = json.loads(extra or "{}")
                 journey = Journey(call_id, caller_number=caller, caller_name=more.get("caller_name", ""),
-                                  dialled=dialled, variables=more.get("variables", {}), ended=ended_at is not None)
+                                  dialled=dialled, labels=more.get("labels", {}), ended=ended_at is not None)
                 cursor.execute(f"SELECT at, what, detail FROM steps WHERE call_id = {self.placeholder} ORDER BY at",
                                (call_id,))
                 journey.steps = [Step(at, what, json.loads(detail)) for at, what, detail in cursor.fetchall()]

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from bereik.pbx import variables as var
+from bereik import facts as f
 from bereik.records.journey import Journey
 
 # Step names written by the back office and the console (issues 5 and 7).
@@ -65,7 +65,7 @@ def _direct_answer(journey: Journey) -> float | None:
         step = journey.first("answered")  # no ringing recorded (the simulation): the caller's answer
         return step.at if step else None
     times = [s.at for s in journey.steps
-             if s.what in _REACHED or s.what == "ring_ended" and s.detail.get("status") == "ANSWER"]
+             if s.what in _REACHED or s.what == "ring_ended" and s.detail.get("status") == f.RING_ANSWERED]
     return min(times, default=None)
 
 
@@ -114,8 +114,8 @@ def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = 
         dialled=journey.dialled,
         caller=journey.caller_number,
         queue=queued_step.detail.get("queue", "") if queued_step else "",
-        topic=journey.variables.get(var.TOPIC, ""),
-        reason=journey.variables.get(var.REASON, ""),
+        topic=journey.labels.get(f.TOPIC, ""),
+        reason=journey.labels.get(f.REASON, ""),
         queued_at=queued_at,
         wait_seconds=_seconds(queued_at, answered_at if answered_at is not None else (hung_up if abandoned else None)),
         agent=answered_step.detail.get("agent", "") if answered_step else "",

@@ -1,29 +1,27 @@
-"""The live state of one queue, rebuilt from AMI events: who waits in which order, which
+"""The live state of one queue, rebuilt from the PBX's facts: who waits in which order, which
 agents are logged in, free, paused or talking, and how long recent calls took.
 
-Pure: events (plain dicts, as bereik.pbx.ami delivers them) and times go in; the
-estimator's QueueSnapshot comes out. After every AMI login the state is replaced by
-QueueStatus's answer, so events missed while disconnected leave nothing stale.
+Pure: facts (bereik.facts) and times go in; the estimator's QueueSnapshot comes out.
+After every (re)connect the state is replaced by the PBX's list of the queue, so facts
+missed while disconnected leave nothing stale.
 """
 from __future__ import annotations
 
-import math
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bereik.pbx import variables as var
+from bereik import facts as f
+from bereik.routing.direct import DEVICE_GONE
 from bereik.routing.estimate import HandledCall, QueueSnapshot
 
-# app_queue's member Status: AST_DEVICE_* (include/asterisk/devicestate.h).
-NOT_INUSE, INVALID, UNAVAILABLE = "1", "4", "5"
 RECENT_CALLS = 200
-LATEST_TIMESTAMP = 32_503_680_000.0  # the year 3000: far beyond any real event, well within a datetime
 
 
 @dataclass
 class Caller:
     channel: str
-    uniqueid: str
+    leg: str
     joined_at: float
     topic: str = ""
     caller_number: str = ""
@@ -31,18 +29,18 @@ class Caller:
 
 @dataclass
 class Member:
-    interface: str
-    status: str = "0"
+    interface: str  # the member's id at the PBX
+    device: str = f.UNKNOWN
     paused: bool = False
     in_call: bool = False
 
     @property
     def logged_in(self) -> bool:
-        return self.status not in (INVALID, UNAVAILABLE)
+        return self.device not in DEVICE_GONE
 
     @property
     def free(self) -> bool:
-        return self.status == NOT_INUSE and not self.paused and not self.in_call
+        return self.device == f.NOT_INUSE and not self.paused and not self.in_call
 
 
 @dataclass
@@ -53,41 +51,41 @@ class QueueState:
     members: dict[str, Member] = field(default_factory=dict)
     handled: deque[HandledCall] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
 
-    def apply(self, event: dict[str, str], now: float) -> str | None:
-        """Take one AMI event in; the name of the kind of change, or None when it is not about this queue."""
-        if event.get("Queue") != self.queue:
+    def apply(self, fact: f.Fact, now: float) -> f.Fact | None:
+        """Take one fact in; the fact when it changed this queue's state, else None."""
+        if getattr(fact, "queue", None) != self.queue:
             return None
-        name = event.get("Event", "")
-        at = event_time(event, now)
-        if name == "QueueCallerJoin":
-            self._join(event, at)
-        elif name in ("QueueCallerLeave", "QueueCallerAbandon"):
-            self.callers = [c for c in self.callers if c.channel != event.get("Channel")]
-        elif name in ("QueueMemberStatus", "QueueMemberAdded", "QueueMemberPause"):
-            self._member(event)
-        elif name == "QueueMemberRemoved":
-            self.members.pop(_interface(event), None)
-        elif name == "AgentComplete":
-            self.handled.append(HandledCall(at, number(event.get("TalkTime"), 0), self.wrapup_seconds))
-        else:
-            return None
-        return name
+        at = getattr(fact, "at", None)
+        at = now if at is None else at
+        match fact:
+            case f.QueueJoined():
+                self._join(fact, at)
+            case f.QueueLeft() | f.QueueAbandoned():
+                self.callers = [c for c in self.callers if c.channel != fact.channel]
+            case f.MemberState():
+                self._member(fact)
+            case f.MemberRemoved():
+                self.members.pop(fact.member, None)
+            case f.AgentCompleted():
+                self.handled.append(HandledCall(at, fact.talk_seconds or 0, self.wrapup_seconds))
+            case _:
+                return None
+        return fact
 
-    def load_status(self, replies: list[dict[str, str]], now: float) -> None:
-        """Replace the state with QueueStatus's QueueMember and QueueEntry answers (kept: recent calls)."""
+    def load_status(self, told: Iterable[f.MemberState | f.CallerWaiting], now: float) -> None:
+        """Replace the state with the PBX's list of the queue's members and callers (kept: recent calls)."""
         self.members = {}
         callers = []
-        for reply in replies:
-            if reply.get("Queue") != self.queue:
+        for fact in told:
+            if fact.queue != self.queue:
                 continue
-            if reply.get("Event") == "QueueMember":
-                self._member(reply)
-            elif reply.get("Event") == "QueueEntry":
-                callers.append((number(reply.get("Position"), 0), Caller(
-                    reply.get("Channel", ""), reply.get("Uniqueid", ""), now - number(reply.get("Wait"), 0),
-                    caller_number=reply.get("CallerIDNum", ""))))
+            if isinstance(fact, f.MemberState):
+                self._member(fact)
+            elif isinstance(fact, f.CallerWaiting):
+                callers.append((fact.position or 0, Caller(
+                    fact.channel, fact.leg, now - fact.waited_seconds, caller_number=fact.caller_number)))
         known = {c.channel: c for c in self.callers}
-        # A caller already known keeps its topic; QueueEntry carries no channel variables.
+        # A caller already known keeps its topic; the list carries no labels.
         self.callers = [_merged(known.get(c.channel), c) for _, c in sorted(callers, key=lambda pc: pc[0])]
 
     def caller(self, channel: str) -> Caller | None:
@@ -111,42 +109,21 @@ class QueueState:
             waited_seconds=now - self.callers[position - 1].joined_at,
         )
 
-    def _join(self, event: dict[str, str], at: float) -> None:
-        caller = Caller(event.get("Channel", ""), event.get("Uniqueid", ""), at,
-                        event.get(f"ChanVariable({var.TOPIC})", ""), event.get("CallerIDNum", ""))
+    def _join(self, fact: f.QueueJoined, at: float) -> None:
+        caller = Caller(fact.channel, fact.leg, at, fact.labels.get(f.TOPIC, ""), fact.caller_number)
         self.callers = [c for c in self.callers if c.channel != caller.channel]
         # A caller put back at its place (Queue()'s position argument) joins mid-line.
-        index = max(0, min(int(number(event.get("Position"), len(self.callers) + 1)) - 1, len(self.callers)))
-        self.callers.insert(index, caller)
+        position = fact.position if fact.position is not None else len(self.callers) + 1
+        self.callers.insert(max(0, min(position - 1, len(self.callers))), caller)
 
-    def _member(self, event: dict[str, str]) -> None:
-        interface = _interface(event)
-        member = self.members.setdefault(interface, Member(interface))
-        member.status = event.get("Status", member.status)
-        member.paused = event.get("Paused", "1" if member.paused else "0") == "1"
-        member.in_call = event.get("InCall", "1" if member.in_call else "0") == "1"
-
-
-def number(text: str | None, fallback: float) -> float:
-    """A number from an AMI header; `fallback` when it is missing, unreadable, infinite or NaN."""
-    try:
-        value = float(text or fallback)
-    except ValueError:
-        return fallback
-    return value if math.isfinite(value) else fallback
-
-
-def event_time(event: dict[str, str], fallback: float | None) -> float | None:
-    """An event's Timestamp in epoch seconds; `fallback` when missing or beyond what a datetime holds."""
-    at = number(event.get("Timestamp"), math.nan)
-    return at if 0 < at < LATEST_TIMESTAMP else fallback
-
-
-def _interface(event: dict[str, str]) -> str:
-    return event.get("Interface") or event.get("StateInterface") or event.get("Location", "")
+    def _member(self, fact: f.MemberState) -> None:
+        member = self.members.setdefault(fact.member, Member(fact.member))
+        member.device = fact.device if fact.device is not None else member.device
+        member.paused = fact.paused if fact.paused is not None else member.paused
+        member.in_call = fact.in_call if fact.in_call is not None else member.in_call
 
 
 def _merged(known: Caller | None, fresh: Caller) -> Caller:
     if known is None:
         return fresh
-    return Caller(fresh.channel, fresh.uniqueid or known.uniqueid, known.joined_at, known.topic, known.caller_number)
+    return Caller(fresh.channel, fresh.leg or known.leg, known.joined_at, known.topic, known.caller_number)

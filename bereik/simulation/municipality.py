@@ -29,8 +29,8 @@ from typing import Any
 import simpy
 
 from bereik.config.model import Config
+from bereik import facts as f
 from bereik.console import transfer as warm
-from bereik.pbx import variables as var
 from bereik.records.journey import Journey, Step
 from bereik.records.summary import (
     CALLBACK_KEPT,
@@ -208,7 +208,7 @@ class _Simulation:
         self._traced("flow", (now, tuple(keys)), tuple(decisions))
         decision = decisions[-1]
         if isinstance(decision, Enqueue):
-            trip.journey.variables.update({var.TOPIC: decision.topic or "", var.REASON: decision.reason})
+            trip.journey.labels.update({f.TOPIC: decision.topic or "", f.REASON: decision.reason})
             yield from self.queue(trip, decision.topic, fell_back=False)
             return
         if isinstance(decision, Forward):
@@ -431,7 +431,7 @@ class _Simulation:
             return
         fallback = decisions[-1]
         trip.step(self.env.now, FALLBACK, reason=fallback.reason.value)
-        trip.journey.variables[var.REASON] = "direct"
+        trip.journey.labels[f.REASON] = "direct"
         yield self.env.timeout(len(fallback.say) * self.profile.handling.ivr_prompt_seconds)
         yield from self.queue(trip, None, fell_back=True)
 

@@ -1,8 +1,8 @@
 """The front-office floor right now: who waits, what agents do, how today goes.
 
-Pure: AMI events (plain dicts, with their Timestamp) go in; `snapshot(now)`
-comes out. After every AMI (re)login `load_status` replaces the waiting callers
-and agents with what Asterisk's QueueStatus says, so nothing stale survives a
+Pure: the PBX's facts (bereik.facts, with their time) go in; `snapshot(now)`
+comes out. After every (re)connect `load_status` replaces the waiting callers
+and agents with the PBX's list of its queues, so nothing stale survives a
 disconnect. Today's counters restart at local midnight.
 """
 from __future__ import annotations
@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from bereik import facts as f
 from bereik.records import servers as call_ids
-from bereik.routing.queue_state import event_time, number
 
 FREE, TALKING, RINGING, WRAPUP, PAUSED, AWAY = "free", "talking", "ringing", "wrapup", "paused", "away"
 STATES = (FREE, TALKING, RINGING, WRAPUP, PAUSED, AWAY)
 
-# app_queue's member status codes (QueueMemberStatus, QueueMember)
-_BY_STATUS = {"1": FREE, "2": TALKING, "3": TALKING, "8": TALKING, "6": RINGING, "7": RINGING}
+_BY_DEVICE = {f.NOT_INUSE: FREE, f.INUSE: TALKING, f.BUSY: TALKING, f.ONHOLD: TALKING, f.RINGING: RINGING,
+              f.RINGINUSE: RINGING}
 # An agent who pauses this soon after a call is doing the call's wrap-up.
 WRAPUP_PAUSE_SECONDS = 5.0
 
@@ -76,43 +76,76 @@ class QueueDay:
 class Floor:
     def __init__(self, zone: ZoneInfo, answer_seconds: float, callbacks: CallbackSource = no_callbacks,
                  servers: tuple[str, ...] = ()):
-        """`servers`: the names of several servers whose events (call ids qualified, bereik.records.servers)
+        """`servers`: the names of several servers whose facts (call ids qualified, bereik.records.servers)
         all come here; the board then also counts the waiting callers per server."""
         self.zone = zone
         self.servers = servers
         self.answer_seconds = answer_seconds
         self.callbacks = callbacks
-        self.waiting: dict[str, tuple[str, float]] = {}  # caller Uniqueid -> (queue, joined at)
-        self.agents: dict[str, _Agent] = {}  # interface -> agent
+        self.waiting: dict[str, tuple[str, float]] = {}  # caller's leg -> (queue, joined at)
+        self.agents: dict[str, _Agent] = {}  # queue member -> agent
         self.today = _Today()
         self.totals = {"answered": 0, "abandoned": 0}  # since start, for Prometheus counters
         self.queue_totals: dict[tuple[str, str], int] = {}  # (queue, outcome) -> calls since start
         self.calls_entered = 0
 
-    # --- events ---
+    # --- facts ---
 
-    def apply(self, event: dict[str, str]) -> bool:
-        """Take one AMI event; True when the wallboard changed."""
-        handler = getattr(self, f"_on_{event.get('Event', '')}", None)
-        if handler is None:
-            return False
-        at = event_time(event, None)
-        if at is None:  # without its time an event would count on the wrong day
+    def apply(self, fact: f.Fact) -> bool:
+        """Take one fact; True when the wallboard changed."""
+        at = getattr(fact, "at", None)
+        if at is None:  # without its time a fact would count on the wrong day
             return False
         self._roll_day(at)
-        handler(event, at)
+        match fact:
+            case f.CallEntered():
+                self.calls_entered += fact.on_caller_leg
+            case f.QueueJoined():
+                self.waiting[fact.leg] = (fact.queue, at)
+            case f.QueueLeft():
+                self.waiting.pop(fact.leg, None)
+            case f.QueueAbandoned():
+                self.waiting.pop(fact.leg, None)
+                self.today.abandoned += 1
+                self.totals["abandoned"] += 1
+                self._count(fact.queue, "abandoned")
+            case f.AgentConnected():
+                self.waiting.pop(fact.leg, None)
+                self.today.answered += 1
+                self.totals["answered"] += 1
+                within_norm = (fact.waited_seconds or 0) <= self.answer_seconds
+                self.today.within_norm += within_norm
+                self._count(fact.queue, "answered", within_norm)
+                self._set(fact.member, fact.agent, TALKING, at)
+            case f.AgentCompleted():
+                self.today.talk_total += fact.talk_seconds or 0
+                self.today.talk_count += 1
+                agent = self.agents.get(fact.member)
+                if agent is not None:
+                    agent.completed_at = at
+            case f.MemberState():
+                self._member(fact, at)
+            case f.MemberRemoved():
+                self._set(fact.member, fact.name, AWAY, at)
+            case _:
+                return False
         return True
 
-    def load_status(self, events: Iterable[dict[str, str]], now: float, server: str = "") -> None:
-        """Replace waiting callers (of `server`, if named) and agents with QueueStatus's answer."""
+    def _count(self, queue: str, outcome: str, within_norm: bool = False) -> None:
+        self.queue_totals[queue, outcome] = self.queue_totals.get((queue, outcome), 0) + 1
+        day = self.today.by_queue.setdefault(queue, QueueDay())
+        setattr(day, outcome, getattr(day, outcome) + 1)
+        day.within_norm += within_norm
+
+    def load_status(self, told: Iterable[f.MemberState | f.CallerWaiting], now: float, server: str = "") -> None:
+        """Replace waiting callers (of `server`, if named) and agents with the PBX's list of its queues."""
         self._roll_day(now)
         waiting = {k: v for k, v in self.waiting.items() if not call_ids.of_server(server, k)}
-        for event in events:
-            kind = event.get("Event")
-            if kind == "QueueEntry":
-                waiting[event.get("Uniqueid", "")] = (event.get("Queue", ""), now - number(event.get("Wait"), 0))
-            elif kind == "QueueMember":
-                self._member(event, now)
+        for fact in told:
+            if isinstance(fact, f.CallerWaiting):
+                waiting[fact.leg] = (fact.queue, now - fact.waited_seconds)
+            elif isinstance(fact, f.MemberState):
+                self._member(fact, now)
         self.waiting = waiting
 
     def _roll_day(self, at: float) -> None:
@@ -123,66 +156,17 @@ class Floor:
             for agent in self.agents.values():
                 agent.since = max(agent.since, midnight)
 
-    def _on_Newchannel(self, event, at):
-        if event.get("Uniqueid") == event.get("Linkedid"):
-            self.calls_entered += 1
-
-    def _on_QueueCallerJoin(self, event, at):
-        self.waiting[event.get("Uniqueid", "")] = (event.get("Queue", ""), at)
-
-    def _on_QueueCallerLeave(self, event, at):
-        self.waiting.pop(event.get("Uniqueid", ""), None)
-
-    def _on_QueueCallerAbandon(self, event, at):
-        self.waiting.pop(event.get("Uniqueid", ""), None)
-        self.today.abandoned += 1
-        self.totals["abandoned"] += 1
-        self._count(event, "abandoned")
-
-    def _on_AgentConnect(self, event, at):
-        self.waiting.pop(event.get("Uniqueid", ""), None)
-        self.today.answered += 1
-        self.totals["answered"] += 1
-        within_norm = number(event.get("HoldTime"), 0) <= self.answer_seconds
-        self.today.within_norm += within_norm
-        self._count(event, "answered", within_norm)
-        self._set(event.get("Interface", ""), event.get("MemberName", ""), TALKING, at)
-
-    def _count(self, event: dict[str, str], outcome: str, within_norm: bool = False) -> None:
-        queue = event.get("Queue", "")
-        self.queue_totals[queue, outcome] = self.queue_totals.get((queue, outcome), 0) + 1
-        day = self.today.by_queue.setdefault(queue, QueueDay())
-        setattr(day, outcome, getattr(day, outcome) + 1)
-        day.within_norm += within_norm
-
-    def _on_AgentComplete(self, event, at):
-        self.today.talk_total += number(event.get("TalkTime"), 0)
-        self.today.talk_count += 1
-        agent = self.agents.get(event.get("Interface", ""))
-        if agent is not None:
-            agent.completed_at = at
-
-    def _on_QueueMemberStatus(self, event, at):
-        self._member(event, at)
-
-    _on_QueueMemberAdded = _on_QueueMemberStatus
-    _on_QueueMemberPause = _on_QueueMemberStatus
-
-    def _on_QueueMemberRemoved(self, event, at):
-        self._set(event.get("Interface", ""), event.get("MemberName", ""), AWAY, at)
-
-    def _member(self, event: dict[str, str], at: float) -> None:
-        interface = event.get("Interface") or event.get("Location", "")
-        if event.get("Paused") == "1":
-            agent = self.agents.get(interface)
+    def _member(self, fact: f.MemberState, at: float) -> None:
+        if fact.paused:
+            agent = self.agents.get(fact.member)
             after_call = agent is not None and agent.completed_at is not None \
                 and at - agent.completed_at <= WRAPUP_PAUSE_SECONDS
             state = WRAPUP if after_call or (agent is not None and agent.state == WRAPUP) else PAUSED
-        elif event.get("InCall") == "1":
+        elif fact.in_call:
             state = TALKING
         else:
-            state = _BY_STATUS.get(event.get("Status", ""), AWAY)
-        self._set(interface, event.get("MemberName") or event.get("Name", ""), state, at)
+            state = _BY_DEVICE.get(fact.device or "", AWAY)
+        self._set(fact.member, fact.name, state, at)
 
     def _set(self, interface: str, name: str, state: str, at: float) -> None:
         if not interface:

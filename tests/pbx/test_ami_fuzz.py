@@ -20,6 +20,7 @@ from bereik.pbx.waiting import Announcer
 from bereik.presence.phone import PhoneState, PhoneTable, reduce
 from bereik.routing.queue_state import QueueState
 from bereik.wallboard.floor import Floor
+from tests.ami_facts import told
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -89,8 +90,8 @@ def without_task_errors(scenario):
 def test_the_queue_state_survives_any_events_and_still_counts_a_caller_who_joins(sequence):
     state = QueueState("tic", wrapup_seconds=10)
     for event in sequence:
-        state.apply({**event, "Queue": "tic"}, NOW)
-    state.apply(JOIN, NOW)
+        told(state, {**event, "Queue": "tic"}, NOW)
+    told(state, JOIN, NOW)
     assert state.position("PJSIP/trunk-00000099") is not None
     state.snapshot("PJSIP/trunk-00000099", NOW)
 
@@ -111,8 +112,8 @@ def test_the_phone_table_survives_any_events_and_still_reads_a_device(sequence):
 def test_the_wallboard_survives_any_events_and_still_counts_a_waiting_caller(sequence):
     floor = Floor(CONFIG.zone, answer_seconds=20)
     for event in sequence:
-        floor.apply(event)
-    floor.apply(JOIN)
+        told(floor, event)
+    told(floor, JOIN)
     assert "9.9" in floor.waiting
 
 

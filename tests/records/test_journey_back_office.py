@@ -1,14 +1,15 @@
 """Journeys of direct calls: rung, ring ended, camped, picked up, fallen back with the context."""
 from bereik.records.journey import JourneyBook
+from tests.ami_facts import told
 
 CALL = {"Linkedid": "1.1", "Uniqueid": "1.1", "Timestamp": "100.0"}
 
 
 def journey_of(*events):
     book = JourneyBook()
-    book.apply({"Event": "Newchannel", **CALL, "Channel": "PJSIP/trunk-00000001", "Exten": "0235115301"})
+    told(book, {"Event": "Newchannel", **CALL, "Channel": "PJSIP/trunk-00000001", "Exten": "0235115301"})
     for event in events:
-        book.apply(event)
+        told(book, event)
     return book.journeys["1.1"]
 
 
@@ -25,7 +26,7 @@ def test_a_direct_call_that_falls_back_carries_whom_and_why_into_the_queue():
     assert journey.steps[2].detail["status"] == "NOANSWER"
     assert journey.first("queued").detail | {} == {
         "queue": "tic", "position": "2", "topic": "", "tried": "301", "failed": "noanswer"}
-    assert journey.variables["BEREIK_FAILED"] == "noanswer"
+    assert journey.labels["failed"] == "noanswer"
 
 
 def test_waiting_behind_a_call_and_a_pickup_are_steps():

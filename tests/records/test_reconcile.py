@@ -1,9 +1,11 @@
 """What bereik missed while it was down, filled in from Asterisk's channels (Status) and its CEL log."""
 import csv
 
-from bereik.records import cel
+from bereik.pbx import cel
+from bereik.pbx.facts import calls_up
+from bereik.pbx.records import SOURCE, cel_facts
+from bereik.records import reconcile as records
 from bereik.records.journey import Journey, Step
-from bereik.records.reconcile import reconcile
 
 T = 1795424400.0
 CALLER, AGENT = "1795424400.0", "1795424410.1"
@@ -29,6 +31,11 @@ def story(tmp_path):
         ("BRIDGE_ENTER", 12, CALLER, "PJSIP/trunk-00000000", "Queue", "tic,rtx", "{}"),
         ("HANGUP", 70, CALLER, "PJSIP/trunk-00000000", "", "", '{"hangupcause":16}'),
     ]), [CALLER, "other"])
+
+
+def reconcile(journeys, live, cel, now, agent_names={}, open_at_login=None):
+    """What Asterisk's Status action and CEL tell, through the adapter, reconciled."""
+    return records.reconcile(journeys, calls_up(live), cel_facts(cel, agent_names), now, open_at_login, SOURCE)
 
 
 def waiting_journey():
@@ -135,14 +142,14 @@ def test_a_call_that_fell_through_while_ami_was_away_gets_its_reason_from_cel(tm
     [changed] = reconcile(journeys, live=[], cel=records, now=T + 100)
     assert [s.what for s in changed.steps] == ["entered", "answered", "fell_through", "queued", "hung_up"]
     assert changed.first("fell_through").detail == {"reason": "failopen-FAILURE", "from": "cel"}
-    assert changed.variables["BEREIK_REASON"] == "failopen-FAILURE"
+    assert changed.labels["reason"] == "failopen-FAILURE"
 
 
 def test_cel_never_overrides_the_reason_ami_reported(tmp_path):
     journey = waiting_journey()
-    journey.variables["BEREIK_REASON"] = "menu_choice"
+    journey.labels["reason"] = "menu_choice"
     records = cel.read(cel_file(tmp_path, [
         (cel.FELL_THROUGH, 4, CALLER, "PJSIP/trunk-00000000", "CELGenUserEvent", "", '{"extra":"watchdog"}'),
     ]), [CALLER])
     reconcile({CALLER: journey}, live=[], cel=records, now=T + 100)
-    assert journey.variables["BEREIK_REASON"] == "menu_choice"
+    assert journey.labels["reason"] == "menu_choice"

@@ -19,6 +19,7 @@ from bereik.records.recorder import Recorder
 from bereik.reports.figures import from_store
 from bereik.reports.schema import ReportRequest
 from bereik.secrets import AMI_SECRET, PSEUDONYM_SECRET, Secrets
+from tests.ami_facts import told
 
 from ..reports.test_month import month_of_calls
 from .calls import front_office_call
@@ -40,7 +41,7 @@ def record_calls(store, *calls: tuple[str, float, str]) -> None:
     recorder.start()
     for call_id, start, caller in calls:
         for event in front_office_call(call_id, start, wait=5, caller=caller):
-            recorder.apply(dict(event, CallerIDName="Jan Jansen") if event["Event"] == "Newchannel" else event)
+            told(recorder, dict(event, CallerIDName="Jan Jansen") if event["Event"] == "Newchannel" else event)
     recorder.close()
 
 

@@ -3,6 +3,7 @@ import asyncio
 
 from bereik.records.recorder import Recorder
 from bereik.records.standby import ServerWriters
+from tests.ami_facts import told
 
 from .calls import front_office_call
 from .test_store import FRONT, MONDAY_10, ZONE
@@ -17,9 +18,9 @@ def recorder(store, server: str, writing: bool = True) -> Recorder:
 def test_the_same_uniqueid_on_two_servers_is_two_calls(store):
     noord, zuid = recorder(store, "noord"), recorder(store, "zuid")
     for event in front_office_call("1795424400.7", MONDAY_10, wait=15):
-        noord.apply(event)
+        told(noord, event)
     for event in front_office_call("1795424400.7", MONDAY_10 + 5, wait=40, agent=None):
-        zuid.apply(event)
+        told(zuid, event)
     noord.close()
     zuid.close()
     rows = {row.call_id: row for row in store.calls(0, 2e10)}
@@ -41,8 +42,8 @@ def test_a_stand_by_writes_the_calls_of_a_server_whose_bereik_died_and_hands_the
 
     home.writer = None  # noord's bereik is killed: what it had not written yet is gone with it
     for event in front_office_call("1795424400.1", MONDAY_10, wait=15):
-        home.apply(event)
-        stand_by.apply(event)
+        told(home, event)
+        told(stand_by, event)
     stand_by.flush()
     assert store.count() == 0
 

@@ -13,6 +13,7 @@ from bereik.records.recorder import Recorder
 from bereik.records.spool import Spool, default_directory
 from bereik.records.store import PostgresStore, SqliteStore
 from bereik.sandbox.postgres import Cluster
+from tests.ami_facts import told
 
 from .calls import front_office_call
 
@@ -60,7 +61,7 @@ def test_a_batch_survives_the_spool_as_it_went_in(tmp_path):
 
     book = JourneyBook()
     for event in front_office_call("c1", MONDAY_10, wait=15):
-        book.apply(event)
+        told(book, event)
     journey = book.journeys["c1"]
     batch = [update_for(journey, summarise(journey, ZONE, FRONT), journey.steps)]
     spool = Spool(tmp_path / "spool")
@@ -88,14 +89,14 @@ def test_a_locked_sqlite_store_spools_and_gets_every_call_once_when_unlocked(tmp
     before, during = calls(0, 2), calls(2, 3)
     for events in before.values():
         for event in events:
-            recorder.apply(event)
+            told(recorder, event)
     recorder.flush()
 
     other = sqlite3.connect(path, isolation_level=None)  # another program holding the database
     other.execute("BEGIN EXCLUSIVE")
     for events in during.values():
         for event in events:
-            recorder.apply(event)
+            told(recorder, event)
     recorder.flush()
     assert spooled_calls(spool) == set(during), "on disk while the store is locked"
     other.execute("ROLLBACK")
@@ -117,7 +118,7 @@ def test_bereik_restarted_while_the_store_was_locked_writes_the_spool_and_picks_
     other.execute("BEGIN EXCLUSIVE")
     for call in events.values():
         for event in call[:3]:  # entered, answered, queued: then bereik stops
-            first.apply(event)
+            told(first, event)
     first.close()
     assert spooled_calls(spool) == set(events)
     other.execute("ROLLBACK")
@@ -128,7 +129,7 @@ def test_bereik_restarted_while_the_store_was_locked_writes_the_spool_and_picks_
     assert sorted(second.book.journeys) == sorted(events), "the spooled calls are open and picked up"
     for call in events.values():
         for event in call[3:]:
-            second.apply(event)
+            told(second, event)
     second.close()
     assert_each_call_once_and_whole(store, events)
 
@@ -161,14 +162,14 @@ def test_a_full_disk_keeps_records_in_memory_and_writes_them_once_when_there_is_
     before, during = calls(0, 2), calls(2, 20)
     for events in before.values():
         for event in events:
-            recorder.apply(event)
+            told(recorder, event)
     recorder.flush()
 
     fill(tiny_disk)
     with caplog.at_level(logging.ERROR, logger="bereik.records.recorder"):
         for events in during.values():
             for event in events:
-                recorder.apply(event)
+                told(recorder, event)
         recorder.flush()
     assert "cannot write the call-record spool" in caplog.text
     assert recorder.writer.behind and not spooled_calls(spool)
@@ -187,16 +188,16 @@ def test_postgresql_stopped_and_started_again_loses_no_call_and_doubles_none(tmp
         before, during = calls(0, 2), calls(2, 3)
         for events in before.values():
             for event in events[:3]:
-                recorder.apply(event)
+                told(recorder, event)
         recorder.flush()
 
         cluster.pause()
         for events in before.values():
             for event in events[3:]:  # the ends of the calls that began before
-                recorder.apply(event)
+                told(recorder, event)
         for events in during.values():
             for event in events:
-                recorder.apply(event)
+                told(recorder, event)
         recorder.flush()
         assert spooled_calls(spool) == set(before | during)
 
@@ -221,7 +222,7 @@ def test_bereik_starts_while_the_store_is_locked_and_writes_once_it_is_free(tmp_
     events = calls(0, 2)
     for call in events.values():
         for event in call:
-            recorder.apply(event)
+            told(recorder, event)
     recorder.flush()
     assert spooled_calls(spool) == set(events)
     other.execute("ROLLBACK")

@@ -5,6 +5,7 @@ from bereik.records.journey import JourneyBook
 from bereik.records.recorder import Recorder
 from bereik.records.store import update_for
 from bereik.records.summary import summarise
+from tests.ami_facts import told
 
 from .calls import front_office_call
 
@@ -17,7 +18,7 @@ def recorded(store, events):
     recorder = Recorder(store, ZONE, FRONT, clock=lambda: MONDAY_10 + 3600)
     recorder.start()
     for event in events:
-        recorder.apply(event)
+        told(recorder, event)
     recorder.close()
     return recorder
 
@@ -28,7 +29,7 @@ def test_a_call_is_kept_with_its_whole_journey(store):
     journey = store.journey("c1")
     assert [s.what for s in journey.steps] == ["entered", "answered", "queued", "agent_answered", "hung_up",
                                                "agent_completed"]
-    assert journey.variables["BEREIK_TOPIC"] == "afval" and journey.ended
+    assert journey.labels["topic"] == "afval" and journey.ended
     [row] = store.calls(MONDAY_10 - 1, MONDAY_10 + 1)
     assert (row.kind, row.queue, row.agent, row.wait_seconds, row.talk_seconds) == ("front", "tic", "Anna", 15, 60)
     assert (row.day, row.hour, row.weekday) == ("2026-11-23", 10, 0)
@@ -46,7 +47,7 @@ def test_the_same_events_twice_make_one_record(store):
 def test_an_update_written_twice_changes_nothing(store):
     book = JourneyBook()
     for event in front_office_call("c1", MONDAY_10, wait=15):
-        book.apply(event)
+        told(book, event)
     journey = book.journeys["c1"]
     update = update_for(journey, summarise(journey, ZONE, FRONT), journey.steps)
     store.write([update])

@@ -21,6 +21,7 @@ from bereik.records.store import SqliteStore
 from bereik.reports.figures import compute, from_store
 from bereik.reports.render import to_html, write_all
 from bereik.reports.schema import PARAMETERS, Report, ReportRequest
+from tests.ami_facts import told
 
 from ..records.calls import front_office_call
 
@@ -57,7 +58,7 @@ def month_of_calls() -> list[Journey]:
                                               (45, None, 40, 0)):
                 call_id = f"{day}-{hour}-{minute}"
                 for event in front_office_call(call_id, at(day, hour, minute), wait=wait, agent=agent, talk=talk):
-                    book.apply(event)
+                    told(book, event)
                 journey = book.journeys[call_id]
                 answer = journey.first("agent_answered")
                 if hour == 9 and minute == 0:

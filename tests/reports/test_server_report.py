@@ -5,6 +5,7 @@ from pathlib import Path
 from bereik.cli import main
 from bereik.records.recorder import Recorder
 from bereik.records.store import SqliteStore
+from tests.ami_facts import told
 
 from ..config.test_servers_config import with_servers
 from ..records.calls import front_office_call
@@ -28,7 +29,7 @@ def test_one_server_s_report_and_the_combined_one(tmp_path, capsys):
         recorder.start()
         for n in range(calls):
             for event in front_office_call(f"1795424400.{n}", MONDAY_10 + 600 * n, wait=15, agent=agent):
-                recorder.apply(event)
+                told(recorder, event)
         recorder.close()
     store.close()
 

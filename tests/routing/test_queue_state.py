@@ -1,5 +1,7 @@
 """The live queue state from AMI events, and its re-read after a login."""
 from bereik.routing.queue_state import QueueState
+from bereik.pbx.facts import queue_status
+from tests.ami_facts import told
 
 
 def join(channel, position, at, topic=""):
@@ -15,10 +17,10 @@ def member(interface, status="1", paused="0", in_call="0"):
 def test_positions_follow_joins_and_leaves_and_a_returning_caller_gets_its_place_back():
     state = QueueState("tic")
     for n in (1, 2, 3):
-        state.apply(join(f"PJSIP/trunk-00{n}", n, 100 + n), now=200)
-    state.apply({"Event": "QueueCallerLeave", "Queue": "tic", "Channel": "PJSIP/trunk-001"}, now=200)
+        told(state, join(f"PJSIP/trunk-00{n}", n, 100 + n), now=200)
+    told(state, {"Event": "QueueCallerLeave", "Queue": "tic", "Channel": "PJSIP/trunk-001"}, now=200)
     assert [state.position(f"PJSIP/trunk-00{n}") for n in (1, 2, 3)] == [None, 1, 2]
-    state.apply(join("PJSIP/trunk-004", 1, 205), now=205)  # Queue(...,position=1)
+    told(state, join("PJSIP/trunk-004", 1, 205), now=205)  # Queue(...,position=1)
     assert state.position("PJSIP/trunk-004") == 1 and state.position("PJSIP/trunk-003") == 3
 
 
@@ -28,7 +30,7 @@ def test_the_snapshot_counts_agents_logged_in_free_and_paused_and_the_callers_ah
                   member("PJSIP/203", paused="1"), member("PJSIP/204", status="5"),
                   join("PJSIP/trunk-001", 1, 100), join("PJSIP/trunk-002", 2, 110),
                   {"Event": "AgentComplete", "Queue": "tic", "TalkTime": "90", "Timestamp": "150"}):
-        state.apply(event, now=150)
+        told(state, event, now=150)
     snapshot = state.snapshot("PJSIP/trunk-002", now=160)
     assert (snapshot.callers_ahead, snapshot.agents_logged_in, snapshot.agents_free, snapshot.agents_paused) == \
         (1, 3, 1, 1)
@@ -38,20 +40,20 @@ def test_the_snapshot_counts_agents_logged_in_free_and_paused_and_the_callers_ah
 
 def test_events_of_other_queues_are_ignored():
     state = QueueState("tic")
-    assert state.apply({**join("PJSIP/trunk-001", 1, 1), "Queue": "camp-301"}, now=1) is None
+    assert told(state, {**join("PJSIP/trunk-001", 1, 1), "Queue": "camp-301"}, now=1) is None
     assert state.callers == []
 
 
 def test_a_re_read_replaces_everything_but_keeps_what_only_events_told():
     state = QueueState("tic")
-    state.apply(join("PJSIP/trunk-001", 1, 100, topic="afval"), now=100)
-    state.apply(join("PJSIP/trunk-002", 2, 101), now=101)
-    state.load_status([
+    told(state, join("PJSIP/trunk-001", 1, 100, topic="afval"), now=100)
+    told(state, join("PJSIP/trunk-002", 2, 101), now=101)
+    state.load_status(queue_status([
         {"Event": "QueueMember", "Queue": "tic", "StateInterface": "PJSIP/201", "Status": "1", "Paused": "0",
          "InCall": "0"},
         {"Event": "QueueEntry", "Queue": "tic", "Channel": "PJSIP/trunk-003", "Position": "2", "Wait": "5"},
         {"Event": "QueueEntry", "Queue": "tic", "Channel": "PJSIP/trunk-001", "Position": "1", "Wait": "30"},
-    ], now=130)
+    ]), now=130)
     assert [c.channel for c in state.callers] == ["PJSIP/trunk-001", "PJSIP/trunk-003"]
     assert state.callers[0].topic == "afval" and state.callers[0].joined_at == 100
     assert state.callers[1].joined_at == 125

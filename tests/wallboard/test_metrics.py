@@ -8,6 +8,7 @@ from bereik.records.journey import Journey, Step
 from bereik.records.summary import summarise
 from bereik.wallboard.floor import CallbackCounts, Floor
 from bereik.wallboard.metrics import FallThrough, Metrics, Sources
+from tests.ami_facts import told
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 T = 1795424400.0  # Monday 2026-11-23 10:00
@@ -19,7 +20,7 @@ class Ami:
 
 
 def row(call_id: str, reason: str):
-    journey = Journey(call_id, caller_number="0612345678", dialled="14023", variables={"BEREIK_REASON": reason})
+    journey = Journey(call_id, caller_number="0612345678", dialled="14023", labels={"reason": reason})
     journey.steps = [Step(T, "entered"), Step(T + 1, "queued", {"queue": "tic"})]
     return summarise(journey, ZONE, frozenset({"14023"}))
 
@@ -49,11 +50,11 @@ async def test_every_queue_has_a_service_level_of_one_on_a_day_without_calls_and
     assert value(metrics, "bereik_service_level_today", queue="tic") == 1.0
     assert value(metrics, "bereik_queue_offered_today", queue="vergunningen") == 0
     at = str(T)
-    floor.apply({"Event": "AgentConnect", "Queue": "tic", "Uniqueid": "a", "HoldTime": "12", "Interface": "PJSIP/201",
+    told(floor, {"Event": "AgentConnect", "Queue": "tic", "Uniqueid": "a", "HoldTime": "12", "Interface": "PJSIP/201",
                  "Timestamp": at})
-    floor.apply({"Event": "AgentConnect", "Queue": "tic", "Uniqueid": "b", "HoldTime": "45", "Interface": "PJSIP/202",
+    told(floor, {"Event": "AgentConnect", "Queue": "tic", "Uniqueid": "b", "HoldTime": "45", "Interface": "PJSIP/202",
                  "Timestamp": at})
-    floor.apply({"Event": "QueueCallerAbandon", "Queue": "tic", "Uniqueid": "c", "Timestamp": at})
+    told(floor, {"Event": "QueueCallerAbandon", "Queue": "tic", "Uniqueid": "c", "Timestamp": at})
     assert value(metrics, "bereik_service_level_today", queue="tic") == 1 / 3
     assert value(metrics, "bereik_queue_offered_today", queue="tic") == 3
     assert value(metrics, "bereik_service_level_today", queue="vergunningen") == 1.0
@@ -65,8 +66,8 @@ async def test_waiting_callers_and_the_longest_wait_per_queue_and_server():
     floor = Floor(ZONE, 30, servers=("noord", "zuid"))
     now = [T]
     metrics = Metrics(floor, lambda: True, clock=lambda: now[0], sources=Sources(queues=("tic",)))
-    floor.apply({"Event": "QueueCallerJoin", "Queue": "tic", "Uniqueid": "noord-1", "Timestamp": str(T)})
-    floor.apply({"Event": "QueueCallerJoin", "Queue": "tic", "Uniqueid": "noord-2", "Timestamp": str(T + 10)})
+    told(floor, {"Event": "QueueCallerJoin", "Queue": "tic", "Uniqueid": "noord-1", "Timestamp": str(T)})
+    told(floor, {"Event": "QueueCallerJoin", "Queue": "tic", "Uniqueid": "noord-2", "Timestamp": str(T + 10)})
     now[0] = T + 40
     assert value(metrics, "bereik_waiting_callers", queue="tic", server="noord") == 2
     assert value(metrics, "bereik_waiting_callers", queue="tic", server="zuid") == 0

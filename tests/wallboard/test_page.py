@@ -8,6 +8,7 @@ from axe_playwright_python.async_playwright import Axe
 from bereik.wallboard.floor import Floor
 from bereik.wallboard.metrics import Metrics
 from bereik.wallboard.web import Hub, WebServer, metrics_routes, wallboard_routes
+from tests.ami_facts import told
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 T = 1795424400.0
@@ -37,7 +38,7 @@ async def board():
     await server.start()
 
     def apply(event):
-        floor.apply({**event, "Timestamp": str(now[0])})
+        told(floor, {**event, "Timestamp": str(now[0])})
         hub.notify()
 
     yield server, apply, now
@@ -93,7 +94,7 @@ async def test_the_page_is_accessible_and_readable_on_a_wall(board, browser):
 async def test_several_servers_show_their_waiting_callers_in_words(browser):
     floor = Floor(ZONE, 30, servers=("noord", "zuid"))
     for call_id in ("noord-1795424400.1", "noord-1795424400.2", "zuid-1795424400.1"):
-        floor.apply({"Event": "QueueCallerJoin", "Uniqueid": call_id, "Queue": "tic", "Timestamp": str(T)})
+        told(floor, {"Event": "QueueCallerJoin", "Uniqueid": call_id, "Queue": "tic", "Timestamp": str(T)})
     server = WebServer(wallboard_routes(lambda: floor.snapshot(T + 30), Hub()), "127.0.0.1", 0)
     await server.start()
     page = await browser.new_page(viewport={"width": 1920, "height": 1080})

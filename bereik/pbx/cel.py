@@ -3,7 +3,8 @@
 AMI events reach bereik only while it is connected. CEL is written by Asterisk
 itself, so after a restart or an AMI reconnect it tells what bereik missed:
 when a call started, was answered, joined a queue, met an agent and ended.
-The configuration written by `bereik dialplan` and the parser here share FIELDS.
+The configuration written by `bereik dialplan` and the parser here share FIELDS;
+bereik.pbx.records tells the records in bereik's words.
 """
 from __future__ import annotations
 
@@ -97,3 +98,4 @@ def read(path: Path | str, linkedids: Iterable[str], since: float | None = None)
             if record.linkedid in wanted:
                 records.append(record)
     return records
+
