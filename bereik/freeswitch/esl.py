@@ -11,7 +11,9 @@ events and hands bereik a Session; each step below is one `sendmsg` execute whos
 4. `transfer` to the generated extension for the queue (mod_callcenter), the forward or the hang-up.
 
 If bereik fails before step 4 the socket application returns and the dialplan's next action sends the
-caller to the front-office queue.
+caller to the front-office queue. After step 4 the call goes on in FreeSWITCH and its events keep coming
+on the socket until FreeSWITCH closes it (linger): from the first to the last, they are told to the
+call records as facts (bereik.freeswitch.facts), as the Asterisk adapter tells AMI's.
 """
 from __future__ import annotations
 
@@ -23,35 +25,60 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from genesis import Outbound, Session
+from genesis.exceptions import CommandStage, ConnectionLost, SessionGoneAway
 
+from bereik import facts as f
 from bereik.config.model import Config
-from bereik.freeswitch.generate import CONTEXT, FORWARD_PREFIX, HANGUP_EXTENSION, QUEUE_PREFIX
+from bereik.freeswitch.facts import connected, facts_of, variable_name
+from bereik.freeswitch.generate import CONTEXT, DOMAIN, FORWARD_PREFIX, HANGUP_EXTENSION, QUEUE_PREFIX
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.entry import settings
+from bereik.records.recorder import Recorder
+from bereik.records.spool import Spool
+from bereik.records.spool import default_directory as default_spool_directory
+from bereik.records.store import open_store
 from bereik.routing.flow import Ask, CallFlow, Decision, Enqueue, Forward
 from bereik.routing.hours import OpeningHours
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
+FactSink = Callable[[f.Fact], object]
 KEY_VARIABLE = "bereik_key"
 # A step FreeSWITCH never reports complete ends the session; the dialplan then fails open.
 STEP_TIMEOUT = 120.0
 
 
-def variable_name(name: str) -> str:
-    """BEREIK_QUEUE on Asterisk is bereik_queue on FreeSWITCH."""
-    return name.lower()
+def _no_records(fact: f.Fact) -> None:
+    return None
 
 
 class EslEntry:
-    def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock):
+    def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock, facts: FactSink = _no_records):
+        """`facts`: where the call's facts go (a Recorder's apply)."""
         self.config = config
         self.prompts = prompts
         self.clock = clock
+        self.facts = facts
         self.hours = OpeningHours(config)
+        self.agent_names = {f"{a.extension}@{DOMAIN}": a.name for a in config.agents}
 
     async def __call__(self, session: Session) -> None:
+        for fact in connected(session.context):
+            self.facts(fact)
+        # A processor sees every event inline and in order (genesis runs handlers as tasks).
+        session.event_processors.append(self._told)
+        try:
+            await self._route(session)
+            await session.wait_lost(CommandStage.ACCEPTED)
+        except (ConnectionLost, SessionGoneAway):
+            pass  # the caller hung up, or FreeSWITCH closed the socket after the call: its facts are told
+
+    def _told(self, session: Session, event) -> None:
+        for fact in facts_of(event, self.agent_names):
+            self.facts(fact)
+
+    async def _route(self, session: Session) -> None:
         flow = CallFlow(self.config, self.clock(), hours=self.hours)
         decision = flow.start()
         while isinstance(decision, Ask):
@@ -112,10 +139,14 @@ class EslServer:
 
 
 async def serve(config: Config, sounds_dir: Path, host: str, port: int) -> None:
-    """`bereik esl`: route FreeSWITCH's calls until SIGINT or SIGTERM."""
+    """`bereik esl`: route FreeSWITCH's calls, and record them (records.store), until SIGINT or SIGTERM."""
     zone = config.zone
-    server = EslServer(EslEntry(config, PromptLibrary(sounds_dir, config.language), lambda: dt.datetime.now(zone)),
-                       host, port)
+    store = open_store(config.records.store)
+    recorder = Recorder(store, zone, frozenset({config.number}),
+                        spool=Spool(config.records.spool or default_spool_directory(config.records.store)))
+    recorder.start()
+    server = EslServer(EslEntry(config, PromptLibrary(sounds_dir, config.language), lambda: dt.datetime.now(zone),
+                                recorder.apply), host, port)
     await server.start()
     log.info("outbound event socket listening on %s:%d", host, server.port)
     stopped = asyncio.Event()
@@ -123,3 +154,5 @@ async def serve(config: Config, sounds_dir: Path, host: str, port: int) -> None:
         asyncio.get_running_loop().add_signal_handler(sig, stopped.set)
     await stopped.wait()
     await server.close()
+    await asyncio.to_thread(recorder.close)  # writes what is still queued
+    store.close()

@@ -108,7 +108,9 @@ async def test_bereik_esl_serves_calls_until_stopped(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    task = asyncio.create_task(serve(CONFIG, tmp_path / "sounds", "127.0.0.1", port))
+    config = CONFIG.model_copy(update={"records": CONFIG.records.model_copy(
+        update={"store": str(tmp_path / "calls.sqlite3")})})  # bereik esl records its calls
+    task = asyncio.create_task(serve(config, tmp_path / "sounds", "127.0.0.1", port))
     for _ in range(50):
         await asyncio.sleep(0.05)
         try:
