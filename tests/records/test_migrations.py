@@ -80,7 +80,7 @@ def test_bereik_migrate_upgrades_a_store_of_release_010_and_every_call_is_still_
         journey = store.journey("c-name-quote")
         assert journey.caller_name == "O'Brien \"de Bakker\"" and journey.ended
         assert [s.what for s in journey.steps][:3] == ["entered", "answered", "queued"]
-        assert store.journey("c-failopen").variables["BEREIK_REASON"] == "failopen-FAILURE"
+        assert store.journey("c-failopen").labels["reason"] == "failopen-FAILURE"
         assert len(store.audit(0, 2e9)) == 1
     finally:
         store.close()
