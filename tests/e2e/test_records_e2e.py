@@ -28,7 +28,7 @@ async def test_a_call_placed_with_sipp_is_kept_with_its_journey(pbx, bereik, sip
     assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"]
     assert "hung_up" in kinds(journey)
     assert journey.first("agent_answered").detail["agent"] == connected["MemberName"]
-    assert journey.variables["BEREIK_TOPIC"] == "afval"
+    assert journey.labels["topic"] == "afval"
     [row] = [r for r in service.store.calls(0, 2e10) if r.call_id == entered["Linkedid"]]
     assert (row.kind, row.queue, row.topic, row.agent) == ("front", "tic", "afval", connected["MemberName"])
     assert 0 < row.wait_seconds < 10 and row.talk_seconds > 1
