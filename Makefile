@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system venv sandbox wheelhouse demo test bench dialplans clean
+.PHONY: setup system venv sandbox wheelhouse demo test bench dialplans schema clean
 
 setup: system venv sandbox
 
@@ -45,6 +45,9 @@ bench: setup
 
 dialplans: venv
 	$(BIN)/python dialplans/ship.py
+
+schema: venv
+	$(BIN)/bereik schema > examples/bereik.schema.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .wheelhouse

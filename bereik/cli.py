@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bereik import version
 from bereik.calllog import JsonLineFormatter
-from bereik.config import Config, ConfigError, load_config
+from bereik.config import Config, ConfigError, check_file, load_config
 from bereik.secrets import SecretError, Secrets, write_new_secrets_file
 from bereik.simulation import command as simulation
 
@@ -26,10 +26,13 @@ def main(argv: list[str] | None = None) -> int:
 
     check = commands.add_parser("check", help="validate a municipality's YAML and report every problem")
     check.add_argument("file")
+    check.add_argument("--sounds", type=Path, help="the prompts as Asterisk plays them (`bereik prompts --out`), to "
+                       "time the menu; default: rendered into ~/.cache/bereik-prompts")
 
     commands.add_parser("schema", help="print the JSON Schema of the YAML, for editors")
 
-    diff = commands.add_parser("diff", help="what a change to the YAML will do, in plain words")
+    diff = commands.add_parser("diff", help="what a change to the YAML will do, in plain words; exit status 0: "
+                               "the same, 1: different, 2: a file cannot be read")
     diff.add_argument("old")
     diff.add_argument("new")
     diff.add_argument("--lang", choices=("nl", "en"), default="nl")
@@ -161,24 +164,41 @@ def _config_for_server(args):
 
 
 def _check(args) -> int:
-    config = load_config(args.file)
+    from bereik.ivr.timing import menu_warning, timing_with_prompts
+
+    checked = check_file(args.file)
+    config = checked.config
+    timing = timing_with_prompts(config, args.sounds or Path("~/.cache/bereik-prompts").expanduser())
+    warnings = [*checked.warnings, *menu_warning(checked, timing)]
+    for warning in warnings:
+        print(warning, file=sys.stderr)
     options = len(config.menu.options) if config.menu else 0
-    print(f"{args.file}: ok. Gemeente {config.municipality} on {config.number}, "
-          f"{options} menu options, {len(config.queues)} queue(s), {len(config.agents)} agents.")
+    print(f"{args.file}: ok{f', {len(warnings)} warning(s)' if warnings else ''}. Gemeente {config.municipality} "
+          f"on {config.number}, {options} menu options, {len(config.queues)} queue(s), {len(config.agents)} agents.")
+    if timing is not None and not timing.too_long:
+        print(f"Timing: {timing.sentence()}.")
     return 0
 
 
 def _schema(args) -> int:
-    print(json.dumps(Config.model_json_schema(), indent=2, ensure_ascii=False))
+    from bereik.config.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
     return 0
 
 
 def _diff(args) -> int:
     from bereik.admin.diff import changes, render
 
-    found = changes(load_config(args.old), load_config(args.new), args.lang)
+    try:
+        old, new = load_config(args.old), load_config(args.new)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        print("bereik diff compares two valid files; fix the problems above first.", file=sys.stderr)
+        return 2
+    found = changes(old, new, args.lang)
     print(render(found, args.lang))
-    return 0
+    return 1 if found else 0
 
 
 def _import(args) -> int:

@@ -98,35 +98,150 @@ WORDS: dict[str, dict[str, str]] = {
     "none": {"nl": "(geen)", "en": "(none)"},
 }
 
-# Field names as an administrator says them; a field missing here is shown by its YAML name.
-LABELS: dict[str, dict[str, str]] = {
-    "nl": {
-        "municipality": "gemeente", "number": "nummer", "language": "taal", "timezone": "tijdzone",
-        "shared_number": "gedeeld 14-nummer", "our_key": "toets voor onze gemeente", "others": "andere gemeenten",
-        "forward_to": "doorverbinden naar", "holidays": "feestdagen", "country": "land", "texts": "tekst",
-        "menu": "menu", "retries": "aantal herhalingen", "wait_for_key": "seconden wachten op een toets",
-        "front_office": "frontoffice-wachtrij", "queues": "wachtrij", "name": "naam", "topics": "onderwerpen",
-        "positions": "posities", "address": "adres", "agents": "medewerker", "people": "collega",
-        "departments": "afdeling", "members": "leden", "caller_id": "getoond nummer bij terugbellen",
-        "forwarding": "doorschakelen bij afwezigheid naar", "mobile": "mobiel nummer", "direct": "direct nummer",
-        "back_office": "backoffice", "rings": "aantal belsignalen voor de terugval naar de frontoffice",
-        "camp_on_seconds": "seconden wachten achter een gesprek", "pbx": "telefooncentrale",
-        "waiting": "wachten", "first_after_rings": "belsignalen voor de eerste melding",
-        "repeat_every_rings": "belsignalen tussen meldingen", "online_hint": "tip over online regelen",
-        "callback_key": "toets voor terugbellen", "overflow": "piekpositie", "records": "gespreksgegevens",
-        "retention_days": "bewaartermijn (dagen)", "reports": "rapportages", "norms": "normen",
-        "console": "console", "users": "gebruiker", "role": "rol", "team": "team", "wallboard": "wandbord",
-        "extension": "toestel", "date": "datum", "key": "toets", "id": "id", "login": "login",
-        "privacy": "privacy", "pseudonymise_after_days": "nummers gepseudonimiseerd na (dagen)",
-        "callback_note_retention_days": "bewaartermijn terugbelnotities (dagen)",
-        "audit_retention_days": "bewaartermijn auditlog (dagen)",
-        "forwarding_retention_days": "bewaartermijn beëindigde doorschakelingen (dagen)",
-        "recording_announcement": "melding dat gesprekken kunnen worden opgenomen",
-        "recording_retention_days": "bewaartermijn opnames (dagen)",
-    },
-    "en": {"texts": "text", "queues": "queue", "agents": "agent", "people": "colleague", "departments": "department",
-           "users": "user"},
+# Every field and text name as an administrator says it, (Dutch, English); a test holds that no YAML
+# name is left without one, so `bereik diff` never shows a key name.
+NAMES: dict[str, tuple[str, str]] = {
+    # the municipality
+    "version": ("versie van het bestandsformaat", "file format version"),
+    "municipality": ("gemeente", "municipality"), "number": ("nummer", "number"), "language": ("taal", "language"),
+    "timezone": ("tijdzone", "time zone"), "website": ("website", "website"),
+    "shared_number": ("gedeeld 14-nummer", "shared 14 number"),
+    "our_key": ("toets voor onze gemeente", "key for our municipality"),
+    "others": ("andere gemeenten", "other municipalities"), "forward_to": ("doorverbinden naar", "put through to"),
+    "key": ("toets", "key"), "name": ("naam", "name"),
+    # hours and holidays
+    "hours": ("openingstijden", "opening hours"), "monday": ("maandag", "Monday"), "tuesday": ("dinsdag", "Tuesday"),
+    "wednesday": ("woensdag", "Wednesday"), "thursday": ("donderdag", "Thursday"), "friday": ("vrijdag", "Friday"),
+    "saturday": ("zaterdag", "Saturday"), "sunday": ("zondag", "Sunday"),
+    "holidays": ("feestdagen", "public holidays"), "country": ("land", "country"),
+    "open_on": ("open op feestdagen", "open on public holidays"), "extra_closed": ("sluitingsdagen", "closing days"),
+    "date": ("datum", "date"), "reason": ("reden", "reason"),
+    # texts
+    "texts": ("", ""), "welcome": ("welkomsttekst", "welcome"),  # a text is named by its own name
+    "municipality_choice": ("keuze van de gemeente", "choice of municipality"),
+    "menu_intro": ("inleiding van het menu", "menu introduction"),
+    "invalid_choice": ("tekst bij een onbekende toets", "text after an unknown key"),
+    "closed": ("tekst buiten openingstijden", "closing message"),
+    "not_reachable": ("tekst als een collega niet opneemt", "text when a colleague does not answer"),
+    "camp_on_offer": ("aanbod om achter een gesprek te wachten", "offer to wait behind a call"),
+    "camp_on_waiting": ("tekst tijdens het wachten achter een gesprek", "text while waiting behind a call"),
+    "recording_notice": ("melding dat gesprekken worden opgenomen", "notice that calls are recorded"),
+    # the menu
+    "menu": ("menu", "menu"), "retries": ("aantal herhalingen", "repetitions"),
+    "wait_for_key": ("seconden wachten op een toets", "seconds to wait for a key"),
+    "options": ("menukeuzes", "menu options"), "topic": ("onderwerp", "topic"), "text": ("tekst", "text"),
+    "queue": ("wachtrij", "queue"),
+    # queues and agents
+    "front_office": ("frontoffice-wachtrij", "front-office queue"), "queues": ("wachtrij", "queue"),
+    "id": ("id", "id"), "topics": ("onderwerpen", "topics"), "positions": ("posities", "positions"),
+    "extension": ("toestel", "extension"), "overflow": ("piekpositie", "peak position"),
+    "address": ("adres", "address"), "agents": ("medewerker", "agent"),
+    # the back office
+    "people": ("collega", "colleague"), "direct": ("direct nummer", "direct number"),
+    "mobile": ("mobiel nummer", "mobile number"), "substitute": ("vervanger", "substitute"),
+    "departments": ("afdeling", "department"), "answered_by": ("opgenomen door", "answered by"),
+    "members": ("leden", "members"), "caller_id": ("getoond nummer bij terugbellen", "number shown on call-backs"),
+    "forwarding": ("doorschakelen bij afwezigheid naar", "absence forwarding to"),
+    "back_office": ("backoffice", "back office"),
+    "rings": ("aantal belsignalen voor de terugval naar de frontoffice", "rings before falling back to the front office"),
+    "camp_on_seconds": ("seconden wachten achter een gesprek", "seconds a caller may wait behind a call"),
+    "forwarding_store": ("bestand met doorschakelingen", "forwarding file"),
+    # the PBX
+    "pbx": ("telefooncentrale", "PBX"), "sip_bind": ("SIP-adres", "SIP address"),
+    "agi": ("FastAGI-adres van bereik", "bereik's FastAGI address"),
+    "agi_fallback": ("andere bereik-servers als terugval", "other bereik servers to fall back to"),
+    "ami": ("AMI-adres", "AMI address"), "trunk": ("trunk naar het telefoonnet", "trunk to the telephone network"),
+    "watchdog_seconds": ("seconden voordat de centrale zelf naar de frontoffice verbindt",
+                         "seconds before the PBX itself sends a caller to the front office"),
+    "servers": ("servers", "servers"), "server": ("server", "server"),
+    "asterisk_cel": ("gebeurtenissenlog van Asterisk", "Asterisk's event log"),
+    # records and reports
+    "records": ("gespreksgegevens", "call records"), "store": ("opslag", "store"),
+    "retention_days": ("bewaartermijn (dagen)", "retention (days)"),
+    "spool": ("wachtmap bij een onbereikbare opslag", "spool while the store is down"),
+    "reports": ("rapportages", "reports"), "answer_seconds": ("norm voor opnemen (seconden)", "answer norm (seconds)"),
+    "callback_working_days": ("werkdagen om terug te bellen", "working days to call back"),
+    "norms": ("normen", "norms"),
+    "answered_within_20s": ("aandeel opgenomen binnen 20 s", "share answered within 20 s"),
+    "answered_within_norm": ("aandeel opgenomen binnen de norm", "share answered within the norm"),
+    "average_speed_of_answer": ("gemiddelde tijd tot opnemen", "average speed of answer"),
+    "abandoned": ("aandeel opgehangen in de wachtrij", "share abandoned"),
+    "direct_reachability": ("directe bereikbaarheid", "direct reachability"),
+    "fallback_share": ("aandeel teruggevallen naar de frontoffice", "share fallen back to the front office"),
+    "indirect_reachability": ("indirecte bereikbaarheid", "indirect reachability"),
+    "transfer_seconds": ("doorverbindtijd", "transfer time"),
+    "wait_after_transfer_seconds": ("wachttijd na doorverbinden", "wait after transfer"),
+    "callbacks_on_time": ("aandeel op tijd teruggebeld", "share called back on time"),
+    "grade_bands": ("cijferschaal", "grade bands"), "share": ("voor aandelen", "for shares"),
+    "time": ("voor tijden", "for times"),
+    # wallboard and console
+    "wallboard": ("wandbord", "wallboard"), "listen": ("luisteradres", "listening address"),
+    "console": ("console", "console"), "secure_cookies": ("cookies alleen over https", "cookies over https only"),
+    "session_minutes": ("sessieduur (minuten)", "session length (minutes)"),
+    "login_attempts_per_minute": ("inlogpogingen per minuut", "login attempts per minute"),
+    "ldap_url": ("LDAP-server voor inloggen", "LDAP server for logins"),
+    "ldap_start_tls": ("LDAP met StartTLS", "LDAP with StartTLS"),
+    "ldap_ca_file": ("CA-certificaat voor LDAP", "CA certificate for LDAP"),
+    "ldap_user_dn": ("LDAP-naam van een gebruiker", "LDAP name of a user"),
+    "ldap_role_groups": ("LDAP-groepen per rol", "LDAP groups per role"),
+    "users": ("gebruiker", "user"), "login": ("login", "login"), "role": ("rol", "role"), "team": ("team", "team"),
+    "transfer_ring_seconds": ("seconden overgaan bij doorverbinden", "seconds ringing on a transfer"),
+    "team_mailboxes": ("teammailboxen", "team mailboxes"), "smtp_host": ("mailserver", "mail server"),
+    "smtp_port": ("poort van de mailserver", "mail server port"), "smtp_from": ("afzender van mails", "mail sender"),
+    "recordings_dir": ("map met opnames", "recordings folder"),
+    "recording_retention_days": ("bewaartermijn opnames (dagen)", "recording retention (days)"),
+    # waiting
+    "waiting": ("wachten", "waiting"), "first_after_rings": ("belsignalen voor de eerste melding",
+                                                              "rings before the first message"),
+    "repeat_every_rings": ("belsignalen tussen meldingen", "rings between messages"),
+    "mode": ("wat de melding zegt", "what the message says"), "online_hint": ("tip over online regelen",
+                                                                                "online hint"),
+    "topic_fallback_seconds": ("seconden voordat iedere medewerker een onderwerp mag aannemen",
+                               "seconds before any agent may take a topic"),
+    "on_callers": ("wachtenden waarbij de piekpositie aansluit", "callers waiting for the peak position to join"),
+    "on_wait_seconds": ("wachttijd waarbij de piekpositie aansluit", "wait for the peak position to join"),
+    "off_callers": ("wachtenden waarbij de piekpositie mag stoppen", "callers waiting for the peak position to leave"),
+    "off_wait_seconds": ("wachttijd waarbij de piekpositie mag stoppen", "wait for the peak position to leave"),
+    "min_minutes_on": ("minimale minuten van de piekpositie", "least minutes of the peak position"),
+    "wrapup_seconds": ("nawerktijd (seconden)", "wrap-up (seconds)"),
+    "callback_key": ("toets voor terugbellen", "call-back key"),
+    "callback_offer": ("aanbod om teruggebeld te worden", "call-back offer"),
+    "callback_confirmed": ("bevestiging van het terugbellen", "call-back confirmation"),
+    "callback_no_number": ("tekst als het nummer onbekend is", "text when the number is hidden"),
+    "callback_store": ("bestand met terugbelverzoeken", "call-back file"),
+    # waiting.texts, the parts of the waiting message
+    "less_than_a_minute": ("wachtmelding 'minder dan een minuut'", "wait message 'less than a minute'"),
+    "about_one_minute": ("wachtmelding 'ongeveer een minuut'", "wait message 'about a minute'"),
+    "about_minutes": ("wachtmelding 'ongeveer ... minuten'", "wait message 'about ... minutes'"),
+    "about_a_quarter": ("wachtmelding 'ongeveer een kwartier'", "wait message 'about a quarter of an hour'"),
+    "more_than_a_quarter": ("wachtmelding 'meer dan een kwartier'", "wait message 'more than a quarter'"),
+    "expected_wait": ("wachtmelding over de verwachte wachttijd", "expected-wait message"),
+    "you_are_next": ("wachtmelding 'u bent de volgende'", "wait message 'you are next'"),
+    "one_caller_ahead": ("wachtmelding 'één beller voor u'", "wait message 'one caller ahead'"),
+    "callers_ahead": ("wachtmelding over de bellers voor u", "callers-ahead message"),
+    "more_callers_ahead": ("wachtmelding 'meer dan ... bellers'", "wait message 'more than ... callers'"),
+    # privacy
+    "privacy": ("privacy", "privacy"),
+    "pseudonymise_after_days": ("nummers gepseudonimiseerd na (dagen)", "numbers pseudonymised after (days)"),
+    "callback_note_retention_days": ("bewaartermijn terugbelnotities (dagen)", "call-back note retention (days)"),
+    "audit_retention_days": ("bewaartermijn auditlog (dagen)", "audit log retention (days)"),
+    "forwarding_retention_days": ("bewaartermijn beëindigde doorschakelingen (dagen)",
+                                  "retention of ended forwards (days)"),
+    "recording_announcement": ("melding dat gesprekken kunnen worden opgenomen", "recording announcement"),
+    # presence
+    "presence": ("aanwezigheid in de console", "presence in the console"), "ldap": ("LDAP", "LDAP"),
+    "url": ("adres", "address"), "base_dn": ("LDAP-basis", "LDAP base"), "bind_dn": ("LDAP-account", "LDAP account"),
+    "filter": ("LDAP-filter", "LDAP filter"), "attributes": ("soort directory", "kind of directory"),
+    "start_tls": ("StartTLS", "StartTLS"), "ca_file": ("CA-certificaat", "CA certificate"),
+    "page_size": ("regels per pagina", "entries per page"), "refresh_seconds": ("verversen (seconden)",
+                                                                                 "refresh (seconds)"),
+    "graph": ("Outlook (Microsoft Graph)", "Outlook (Microsoft Graph)"), "tenant": ("tenant", "tenant"),
+    "client_id": ("app-registratie", "app registration"), "schedule_mailbox": ("agendamailbox", "schedule mailbox"),
+    "authority_url": ("aanmeldadres", "sign-in address"), "graph_url": ("Graph-adres", "Graph address"),
+    "absences_store": ("bestand met afwezigheid", "absences file"),
+    "device_template": ("toestelnaam in Asterisk", "device name in Asterisk"),
 }
+LABELS = {lang: {name: words[index] for name, words in NAMES.items()} for index, lang in enumerate(("nl", "en"))}
 
 # Spoken on the telephone: a change means `bereik prompts` renders it again.
 SPOKEN = {("texts",), ("menu", "options", "text"), ("waiting", "texts"), ("waiting", "online_hint"),
@@ -366,16 +481,19 @@ class _Walk:
     def _label(self, path: Path) -> str:
         labels = LABELS[self.lang]
         parts = []
-        for step in path:
-            if isinstance(step, tuple):
+        for before, step in zip((None, *path), path):
+            if isinstance(step, tuple) and before in ("people", "agents") and step[0] == "extension":
+                named = [i for i in (*getattr(self.new, before), *getattr(self.old, before)) if i.extension == step[1]]
+                parts.append(_who(named[0]) if named else step[1])
+            elif isinstance(step, tuple):
                 field, value = step
-                parts.append(f"{labels.get(field, LABELS['nl'].get(field, field)) if field == 'key' else ''}"
+                parts.append(f"{labels.get(field, field) if field == 'key' else ''}"
                              f"{' ' if field == 'key' else ''}{_plain(value, self.lang)}")
             elif isinstance(step, str):
-                parts.append(labels.get(step, LABELS["nl"].get(step, step) if self.lang == "nl" else step))
+                parts.append(labels.get(step, step))
             else:
                 parts.append(str(step))
-        return " ".join(parts)
+        return " ".join(part for part in parts if part)
 
     def _value(self, value: Any) -> str:
         if isinstance(value, BaseModel):

@@ -5,13 +5,21 @@ They run on the document as written, tolerating parts that are malformed
 """
 from __future__ import annotations
 
+import datetime as dt
 import string
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import holidays as holiday_calendars
 
-from bereik.config.model import ALWAYS_TEXTS, MENU_TEXTS, SHARED_NUMBER_TEXTS
+from bereik.config.messages import did_you_mean, suggestion, unknown
+from bereik.config.model import (
+    MENU_TEXTS,
+    SHARED_NUMBER_TEXTS,
+    TEXT_NAMES,
+    WEEKDAYS,
+    _parse_period,
+)
 
 Location = tuple[str | int, ...]
 Finding = tuple[Location, str]
@@ -23,7 +31,9 @@ EXTRA_PLACEHOLDERS = {"not_reachable": {"name"}, "camp_on_offer": {"name"}, "cam
 
 
 def cross_references(doc: Mapping) -> list[Finding]:
+    """Errors: the file cannot be used as it is."""
     return [
+        *_hours(doc),
         *_texts(doc),
         *_queues(doc),
         *_menu(doc),
@@ -39,6 +49,11 @@ def cross_references(doc: Mapping) -> list[Finding]:
     ]
 
 
+def advice(doc: Mapping) -> list[Finding]:
+    """Warnings about a valid file: it works, but not quite as the administrator may think."""
+    return [*_topic_circles(doc)]
+
+
 def _items(doc: Mapping, key: str) -> Iterator[tuple[int, Mapping]]:
     value = doc.get(key)
     if isinstance(value, list):
@@ -47,28 +62,60 @@ def _items(doc: Mapping, key: str) -> Iterator[tuple[int, Mapping]]:
                 yield index, item
 
 
+def _list(value: Any) -> list:
+    """A list as written, or nothing when it is something else (the model says what is wrong with it)."""
+    return value if isinstance(value, list) else []
+
+
 def _text(value: Any) -> str | None:
     return None if value is None or isinstance(value, (dict, list)) else str(value)
 
 
 def _queue_topics(doc: Mapping) -> dict[str, set[str]]:
     return {
-        str(q.get("id")): {str(t) for t in q.get("topics") or [] if not isinstance(t, (dict, list))}
+        str(q.get("id")): {str(t) for t in _list(q.get("topics")) if not isinstance(t, (dict, list))}
         for _, q in _items(doc, "queues")
     }
+
+
+def _hours(doc: Mapping) -> Iterator[Finding]:
+    """Periods of one day that overlap: the office hours are not what the administrator thinks."""
+    hours = doc.get("hours")
+    if not isinstance(hours, Mapping):
+        return
+    for day in WEEKDAYS:
+        periods = hours.get(day)
+        if not isinstance(periods, list):
+            continue
+        parsed = []
+        for index, text in enumerate(periods):
+            try:
+                parsed.append((*_parse_period(text), index, text))
+            except (TypeError, ValueError):
+                continue  # the model says what is wrong with it
+        parsed.sort()
+        for (_, first_end, _, first), (second_start, second_end, index, second) in zip(parsed, parsed[1:]):
+            if second_start < first_end:
+                upto = min(first_end, second_end)
+                overlap = f"{second_start:%H:%M}-{'24:00' if upto == dt.time.max else f'{upto:%H:%M}'}"
+                yield ("hours", day, index), (
+                    f"{day}: {first} and {second} overlap ({overlap}); let the first end where the second "
+                    f"starts, or write one period {first[:5]}-{max(first, second, key=lambda p: p[6:])[6:]}")
 
 
 def _texts(doc: Mapping) -> Iterator[Finding]:
     texts = doc.get("texts")
     if not isinstance(texts, Mapping):
         return
-    required = list(ALWAYS_TEXTS)
+    required = []  # "closed" is required by the model
     if doc.get("menu") is not None:
         required += MENU_TEXTS
     if doc.get("shared_number") is not None:
         required += SHARED_NUMBER_TEXTS
+    # A misspelt name (`welkom:`) is reported where it stands, once, not again as a missing text.
+    meant = {suggestion(str(k), TEXT_NAMES) for k in texts if k not in TEXT_NAMES}
     for key in dict.fromkeys(required):
-        if key not in texts:
+        if key not in texts and key not in meant:
             yield ("texts",), f"the text '{key}' is missing; every caller may hear it, so write it under texts:"
     for key, value in texts.items():
         if not isinstance(value, str):
@@ -76,14 +123,12 @@ def _texts(doc: Mapping) -> Iterator[Finding]:
         try:
             names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
         except ValueError as error:
-            yield ("texts", key), f"texts.{key}: {error}; write {{ and }} only around a placeholder"
+            yield ("texts", key), f"{key}: {error}; write {{ and }} only around a placeholder"
             continue
         allowed = TEXT_PLACEHOLDERS | EXTRA_PLACEHOLDERS.get(key, set())
         for name in sorted(names - allowed):
-            yield ("texts", key), (
-                f"texts.{key}: unknown placeholder {{{name}}}; "
-                f"allowed: {', '.join('{' + p + '}' for p in sorted(allowed))}"
-            )
+            yield ("texts", key), unknown(f"{key}: unknown placeholder {{{name}}}", name, sorted(allowed),
+                                          "placeholders here")
 
 
 def _queues(doc: Mapping) -> Iterator[Finding]:
@@ -110,7 +155,7 @@ def _queues(doc: Mapping) -> Iterator[Finding]:
 
 
 def _unknown_queue(queue_id: str | None, known: set[str]) -> str:
-    return f"unknown queue '{queue_id}'; the queues defined under queues: are {', '.join(sorted(known))}"
+    return unknown(f"there is no queue '{queue_id}'", str(queue_id), sorted(k for k in known if k), "queues")
 
 
 def _menu(doc: Mapping) -> Iterator[Finding]:
@@ -120,6 +165,8 @@ def _menu(doc: Mapping) -> Iterator[Finding]:
     topics = _queue_topics(doc)
     front_office = _text(doc.get("front_office", "tic"))
     keys: set[str] = set()
+    if not topics:
+        return  # no queues at all: said once, at queues
     for index, option in _items(menu, "options"):
         where = ("menu", "options", index)
         key = _text(option.get("key"))
@@ -129,11 +176,13 @@ def _menu(doc: Mapping) -> Iterator[Finding]:
         queue_id = _text(option.get("queue")) or front_office
         topic = _text(option.get("topic"))
         if queue_id not in topics:
-            yield (*where, "queue"), _unknown_queue(queue_id, set(topics))
+            if option.get("queue") is not None:  # an unknown front_office is said once, at front_office
+                yield (*where, "queue"), _unknown_queue(queue_id, set(topics))
         elif topic is not None and topic not in topics[queue_id]:
             known = ", ".join(sorted(topics[queue_id])) or "none yet"
+            hint = did_you_mean(topic, sorted(topics[queue_id]))
             yield (*where, "topic"), (
-                f"menu option {key} leads nowhere: '{topic}' is not a topic of queue '{queue_id}' "
+                f"menu option {key} leads nowhere: '{topic}' is not a topic of queue '{queue_id}'{hint or ''} "
                 f"(its topics: {known}); add it to the queue's topics or pick one of them"
             )
 
@@ -158,29 +207,82 @@ def _agents(doc: Mapping) -> Iterator[Finding]:
             )
         if extension is not None:
             seen[extension] = name
-        for t_index, topic in enumerate(agent.get("topics") or []):
+        for t_index, topic in enumerate(_list(agent.get("topics"))):
             if isinstance(topic, str) and all_topics and topic not in all_topics:
-                yield ("agents", index, "topics", t_index), (
-                    f"{name} is trained for '{topic}', which no queue has as a topic; "
-                    f"known topics: {', '.join(sorted(all_topics))}"
-                )
+                yield ("agents", index, "topics", t_index), unknown(
+                    f"{name} is trained for '{topic}', which no queue has as a topic", topic, sorted(all_topics),
+                    "topics")
 
 
-def _topic_ranges(doc: Mapping) -> Iterator[Finding]:
-    """app_queue offers a caller one penalty range: each topic's agents must fit side by side."""
-    from bereik.routing.waiting import TopicsNotArrangeable, arrange  # the rule lives with the queue plan
-
+def _front_office_row(doc: Mapping) -> tuple[list[str], dict[str, set[str]], dict[str, tuple[int, str]]] | None:
+    """The front office's positions, what the agents at them are trained for, and who they are."""
     front_office = _text(doc.get("front_office")) or "tic"
     queue = next((q for _, q in _items(doc, "queues") if _text(q.get("id")) == front_office), None)
     if queue is None:
+        return None
+    extensions = [e for _, p in _items(queue, "positions") if (e := _text(p.get("extension")))]
+    agents = {e: (index, _text(a.get("name")) or e) for index, a in _items(doc, "agents")
+              if (e := _text(a.get("extension")))}
+    trained = {e: {t for t in _list(a.get("topics")) if isinstance(t, str)}
+               for _, a in _items(doc, "agents") if (e := _text(a.get("extension")))}
+    return extensions, trained, agents
+
+
+def _topic_ranges(doc: Mapping) -> Iterator[Finding]:
+    from bereik.routing.waiting import MAX_ARRANGED  # the rule lives with the queue plan
+
+    row = _front_office_row(doc)
+    if row and len(row[0]) > MAX_ARRANGED and any(row[1].values()):
+        yield ("agents",), (f"agents' topics work with up to {MAX_ARRANGED} front-office positions, and this "
+                            f"front office has {len(row[0])}; remove the topics, or the positions beyond "
+                            f"{MAX_ARRANGED}")
+
+
+def _topic_circles(doc: Mapping) -> Iterator[Finding]:
+    """A caller with a topic is offered to one row of neighbouring positions. When the agents' topics go
+    round in a circle, some topic's row includes an agent not trained for it: say who, and what would help."""
+    from bereik.routing.waiting import MAX_ARRANGED, arrange
+
+    row = _front_office_row(doc)
+    if row is None or len(row[0]) > MAX_ARRANGED:
         return
-    extensions = [_text(p.get("extension")) for _, p in _items(queue, "positions")]
-    trained = {_text(a.get("extension")): {t for t in a.get("topics") or [] if isinstance(t, str)}
-               for _, a in _items(doc, "agents")}
-    try:
-        arrange([e for e in extensions if e], {e: t for e, t in trained.items() if e})
-    except TopicsNotArrangeable as problem:
-        yield ("agents",), str(problem)
+    extensions, trained, agents = row
+    plan = arrange(extensions, trained)
+    if not plan.widened:
+        return
+    who = lambda e: f"{agents[e][1]} ({e})" if e in agents else f"position {e}"  # noqa: E731
+    fix = _one_topic_less(extensions, trained)
+    for topic, strangers in plan.widened.items():
+        circle = sorted({*strangers, *(e for e, ts in trained.items() if topic in ts and e in extensions)})
+        advice = ""
+        where: Location = ("agents",)
+        if fix is not None:
+            extension, dropped = fix
+            advice = f" To avoid that, take '{dropped}' away from {who(extension)}."
+            if extension in agents:
+                where = ("agents", agents[extension][0], "topics")
+        yield where, (
+            f"callers for '{topic}' will also be offered to {_and(who(e) for e in strangers)}, "
+            f"{'who is' if len(strangers) == 1 else 'who are'} not trained for it: the topics of "
+            f"{_and(who(e) for e in circle)} go round in a circle, and a caller is offered to neighbouring "
+            f"positions only.{advice}")
+
+
+def _and(names) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _one_topic_less(extensions: list[str], trained: dict[str, set[str]]) -> tuple[str, str] | None:
+    """The first agent and topic whose removal lets every topic's agents stand side by side."""
+    from bereik.routing.waiting import arrange
+
+    for extension in extensions:
+        for topic in sorted(trained.get(extension, ())):
+            fewer = {**trained, extension: trained[extension] - {topic}}
+            if not arrange(extensions, fewer).widened:
+                return extension, topic
+    return None
 
 
 def _shared_number(doc: Mapping) -> Iterator[Finding]:
@@ -237,11 +339,10 @@ def _holidays(doc: Mapping) -> Iterator[Finding]:
     except Exception:  # the package has no Dutch names for this country
         calendar = holiday_calendars.country_holidays(country, years=range(2020, 2031))
     names = set(calendar.values())
-    for index, name in enumerate(section.get("open_on") or []):
+    for index, name in enumerate(_list(section.get("open_on"))):
         if str(name) not in names:
-            yield ("holidays", "open_on", index), (
-                f"'{name}' is not a public holiday of {country}; known: {', '.join(sorted(names))}"
-            )
+            yield ("holidays", "open_on", index), unknown(
+                f"'{name}' is not a public holiday of {country}", str(name), sorted(names), "its public holidays")
 
 
 def _people(doc: Mapping) -> Iterator[Finding]:
@@ -253,6 +354,7 @@ def _people(doc: Mapping) -> Iterator[Finding]:
     for index, department in _items(doc, "departments"):
         numbers.setdefault(_text(department.get("number")), f"the number of department '{department.get('id')}'")
     seen: dict[str, str] = {}
+    mutual: set[frozenset] = set()
     for index, person in _items(doc, "people"):
         where = ("people", index)
         name = _text(person.get("name")) or f"person {index + 1}"
@@ -283,13 +385,22 @@ def _people(doc: Mapping) -> Iterator[Finding]:
                 f"{name}'s substitute {substitute} is nobody under people:; "
                 f"known extensions: {', '.join(sorted(e for e in people if e))}"
             )
+        elif _text(people[substitute].get("substitute")) == extension:
+            if frozenset((extension, substitute)) in mutual:
+                continue  # said once, at the first of the two
+            mutual.add(frozenset((extension, substitute)))
+            colleague = people[substitute]
+            yield (*where, "substitute"), (
+                f"{name} ({extension}) and {colleague.get('name')} ({substitute}) are each other's substitute: a "
+                "call would go back and forth, a hunt group in disguise. bereik has no hunt groups; give only "
+                "the absent person a substitute, and an unanswered call goes to the front office")
         elif _text(people[substitute].get("substitute")) is not None:
             colleague = people[substitute]
             yield (*where, "substitute"), (
                 f"{name}'s substitute {colleague.get('name')} ({substitute}) has a substitute of their own "
                 f"({colleague.get('substitute')}): a call would hop from person to person, a hunt group in "
-                "disguise. Bloemendaal has no hunt groups; give only the absent person a substitute, "
-                "and an unanswered call goes to the TIC"
+                "disguise. bereik has no hunt groups; give only the absent person a substitute, "
+                "and an unanswered call goes to the front office"
             )
 
 
@@ -303,7 +414,7 @@ def _departments(doc: Mapping) -> Iterator[Finding]:
         if department_id in ids:
             yield (*where, "id"), f"the department '{department_id}' is defined twice; give each its own id"
         ids.add(department_id)
-        members = [_text(m) for m in department.get("members") or [] if not isinstance(m, (dict, list))]
+        members = [_text(m) for m in _list(department.get("members")) if not isinstance(m, (dict, list))]
         for m_index, member in enumerate(members):
             if member not in people:
                 yield (*where, "members", m_index), (

@@ -6,18 +6,23 @@ that every problem is reported at once.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from typing import Annotated, Literal
+
+from typing_extensions import Required, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -28,8 +33,9 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 
 class Strict(BaseModel):
-    # `extension: 201` unquoted in YAML means the text "201"
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    # Strict types, as the JSON Schema has them: `extension: 201` unquoted is a number and refused
+    # (`forward_to: 0235485868` would lose its 0), `rings: "4"` is text and refused.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 DtmfKey = Annotated[str, StringConstraints(pattern=r"^[0-9]$")]
@@ -42,73 +48,135 @@ HostPort = Annotated[str, StringConstraints(pattern=r"^[0-9.]+:[0-9]{1,5}$")]
 PlaceName = Annotated[str, StringConstraints(pattern=r"^[^,|\x00-\x1f]{1,60}$")]
 IPv4 = Annotated[str, StringConstraints(pattern=r"^(?:[0-9]{1,3}\.){3}[0-9]{1,3}$")]
 
-_PERIOD = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+TIME_OF_DAY = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+# A period ends at 24:00 at the latest ("until midnight"); the schema says the same as the validator.
+PERIOD_PATTERN = rf"^{TIME_OF_DAY}-(?:{TIME_OF_DAY}|24:00)$"
+_PERIOD = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")
+_LOOSE_PERIOD = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*(?:-|–|tot|to)\s*(\d{1,2})[:.h](\d{2})\s*$")
+MIDNIGHT_END = dt.time.max  # 24:00: open until the day ends
 
 
 def _parse_period(text: str) -> tuple[dt.time, dt.time]:
-    match = _PERIOD.match(text)
+    match = _PERIOD.fullmatch(text)
     if not match:
+        loose = _LOOSE_PERIOD.match(text)
+        suggestion = "{:02d}:{}-{:02d}:{}".format(int(loose[1]), loose[2], int(loose[3]), loose[4]) if loose else None
+        if suggestion and _PERIOD.fullmatch(suggestion) and suggestion != text:
+            raise ValueError(f"'{text}' is not written as a period; did you mean '{suggestion}'? "
+                             "Write HH:MM-HH:MM with two digits each")
         raise ValueError(f"'{text}' is not a period; write it as HH:MM-HH:MM, e.g. 08:30-17:00")
     h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if (h1, m1) == (24, 0):
+        raise ValueError(f"'{text}' starts at 24:00, which is the end of the day; start at 00:00")
     for hour, minute in ((h1, m1), (h2, m2)):
-        if hour > 23 or minute > 59:
+        if (hour > 23 or minute > 59) and (hour, minute) != (24, 0):
             raise ValueError(
                 f"'{hour:02d}:{minute:02d}' in '{text}' is not a time of day; "
-                "hours run 00-23 and minutes 00-59"
+                "hours run 00-23 and minutes 00-59 (24:00 may end a period)"
             )
-    start, end = dt.time(h1, m1), dt.time(h2, m2)
+    start = dt.time(h1, m1)
+    end = MIDNIGHT_END if (h2, m2) == (24, 0) else dt.time(h2, m2)
     if end <= start:
-        raise ValueError(f"'{text}' ends before it starts; a period runs from early to late")
+        raise ValueError(f"'{text}' ends before it starts; a period runs from early to late "
+                         "(until midnight is 24:00)")
     return start, end
 
 
-Period = Annotated[str, AfterValidator(lambda text: (_parse_period(text), text)[1])]
+Period = Annotated[
+    str,
+    AfterValidator(lambda text: (_parse_period(text), text)[1]),
+    WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN,
+                    "description": "An opening period HH:MM-HH:MM, e.g. 08:30-17:00; 24:00 ends a period at "
+                                   "midnight"}),
+]
+
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_DAY_FIRST = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def _parse_date(value: object) -> object:
+    """A date written as text (the loader leaves dates as the administrator wrote them)."""
+    if not isinstance(value, str):
+        return value  # a date from Python, or a wrong type that the date field explains
+    match = _ISO_DATE.fullmatch(value)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+        if not 1 <= month <= 12:
+            raise ValueError(f"'{value}' has month {month}; months run 01-12 (write year-month-day)")
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            days = calendar.monthrange(year, month)[1]
+            raise ValueError(f"{day} {_MONTHS[month - 1]} {year} does not exist: "
+                             f"{_MONTHS[month - 1]} {year} has {days} days") from None
+    match = _DAY_FIRST.fullmatch(value)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+        try:
+            written = dt.date(year, month, day).isoformat()
+        except ValueError:
+            written = "2026-12-24"
+        raise ValueError(f"'{value}' is not a date bereik reads; write year-month-day: {written}")
+    raise ValueError(f"'{value}' is not a date; write year-month-day, e.g. 2026-12-24")
+
+
+CalendarDate = Annotated[
+    dt.date,
+    BeforeValidator(_parse_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                    "description": "A date written year-month-day, e.g. 2026-12-24"}),
+]
 
 
 class WeekHours(Strict):
     """Opening periods per weekday; a missing day is closed all day."""
 
-    monday: list[Period] = []
-    tuesday: list[Period] = []
-    wednesday: list[Period] = []
-    thursday: list[Period] = []
-    friday: list[Period] = []
-    saturday: list[Period] = []
-    sunday: list[Period] = []
+    monday: list[Period] = Field(default=[], description="Monday's opening periods, e.g. [\"08:30-17:00\"]")
+    tuesday: list[Period] = Field(default=[], description="Tuesday's opening periods")
+    wednesday: list[Period] = Field(default=[], description="Wednesday's opening periods")
+    thursday: list[Period] = Field(default=[], description="Thursday's opening periods, e.g. "
+                                   "[\"08:30-12:00\", \"13:00-20:00\"] for a lunch break and an evening")
+    friday: list[Period] = Field(default=[], description="Friday's opening periods")
+    saturday: list[Period] = Field(default=[], description="Saturday's opening periods")
+    sunday: list[Period] = Field(default=[], description="Sunday's opening periods")
 
     def periods(self, weekday: int) -> list[tuple[dt.time, dt.time]]:
         return [_parse_period(p) for p in getattr(self, WEEKDAYS[weekday])]
 
 
 class ClosingDay(Strict):
-    date: dt.date
-    reason: str = ""
+    date: CalendarDate = Field(description="The day the office is closed, year-month-day (e.g. 2026-12-24)")
+    reason: str = Field(default="", description="Why, for the administrator and the diff (e.g. Kerstavond)")
 
 
 class Holidays(Strict):
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "NL"
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
+        default="NL", description="Whose public holidays close the office (two letters, NL)")
     open_on: list[str] = Field(
         default=[], description="Public holidays (by their Dutch name) on which the office is open"
     )
-    extra_closed: list[ClosingDay] = []
+    extra_closed: list[ClosingDay] = Field(default=[], description="Closing days besides the public holidays")
 
 
 class OtherMunicipality(Strict):
-    key: DtmfKey
-    name: PlaceName
-    forward_to: PhoneNumber
+    key: DtmfKey = Field(description="The key a caller presses for this municipality")
+    name: PlaceName = Field(description="The municipality's name, as the caller hears it and the records keep it")
+    forward_to: PhoneNumber = Field(
+        description="Where its callers are put through (between quotes: \"0235485868\"), over pbx.trunk")
 
 
 class SharedNumber(Strict):
     """A 14xxx number shared with other municipalities: the caller picks first."""
 
-    our_key: DtmfKey
-    others: list[OtherMunicipality] = Field(min_length=1)
+    our_key: DtmfKey = Field(description="The key for this municipality in the choice")
+    others: list[OtherMunicipality] = Field(min_length=1, description="The municipalities that share the number")
 
 
 class MenuOption(Strict):
-    key: DtmfKey
-    topic: Identifier
+    key: DtmfKey = Field(description="The key a caller presses, between quotes: \"1\"")
+    topic: Identifier = Field(description="The topic of the call, one of the queue's topics")
     text: SpokenText = Field(description="What the caller hears: the option explained in plain words")
     queue: Identifier | None = Field(
         default=None, description="The queue this option leads to; the front office by default"
@@ -118,18 +186,13 @@ class MenuOption(Strict):
 class Menu(Strict):
     retries: int = Field(default=2, ge=0, le=5, description="How often the menu is repeated")
     wait_for_key: float = Field(default=5, gt=0, le=30, description="Seconds to wait for a key")
-    options: list[MenuOption] = Field(max_length=MAX_MENU_OPTIONS)
-
-    @field_validator("options")
-    @classmethod
-    def _some_options(cls, options: list[MenuOption]) -> list[MenuOption]:
-        if not options:
-            raise ValueError("a menu needs at least one option; remove the menu to send every caller to the queue")
-        return options
+    options: list[MenuOption] = Field(
+        min_length=1, max_length=MAX_MENU_OPTIONS,
+        description="At most 5 options, each with its explanation; without a menu every caller goes to the queue")
 
 
 class Position(Strict):
-    extension: Extension
+    extension: Extension = Field(description="The position's extension, between quotes: \"201\"")
     overflow: bool = Field(default=False, description="Staffed only at peaks")
     address: IPv4 | None = Field(
         default=None, description="A desk phone at a fixed address; without it the phone registers"
@@ -137,30 +200,31 @@ class Position(Strict):
 
 
 class Queue(Strict):
-    id: Identifier
-    name: str
-    topics: list[Identifier] = []
-    positions: list[Position] = Field(min_length=1)
+    id: Identifier = Field(description="The queue's short name, used by front_office and menu options")
+    name: str = Field(description="The queue's name as people say it (e.g. Klantcontactcentrum)")
+    topics: list[Identifier] = Field(default=[], description="The topics its menu options and agents use")
+    positions: list[Position] = Field(min_length=1, description="The phones that take its calls")
 
 
 class Agent(Strict):
-    name: str = Field(min_length=1)
-    extension: Extension
-    topics: list[Identifier] = []
+    name: str = Field(min_length=1, description="The agent's name as colleagues know it")
+    extension: Extension = Field(description="The front-office position the agent works at")
+    topics: list[Identifier] = Field(default=[], description="The topics the agent is trained for")
 
 
-# The brief: no hunt groups (doorschakelkringen). An unanswered call goes to the TIC, not to the next colleague.
+# The brief: no hunt groups (doorschakelkringen). An unanswered call goes to the front office, not to the
+# next colleague. Said without the example's names: every municipality reads it.
 HUNT_GROUP_REFUSED = (
     "{what} is a hunt group in disguise: a call would hop from person to person. "
-    "Bloemendaal has no hunt groups; name one person, and an unanswered call goes to the TIC"
+    "bereik has no hunt groups; name one person, and an unanswered call goes to the front office"
 )
 
 
 class Person(Strict):
     """A back-office colleague with a desk phone; reachable directly, never through a hunt group."""
 
-    name: str = Field(min_length=1)
-    extension: Extension
+    name: str = Field(min_length=1, description="The colleague's name as callers hear it")
+    extension: Extension = Field(description="The desk phone's extension, between quotes: \"301\"")
     address: IPv4 | None = Field(
         default=None, description="A desk phone at a fixed address; without it the phone registers"
     )
@@ -182,15 +246,16 @@ ForwardingKind = Literal["colleague", "mobile"]
 
 
 class Department(Strict):
-    id: Identifier
-    name: str = Field(min_length=1)
+    id: Identifier = Field(description="The department's short name")
+    name: str = Field(min_length=1, description="The department's name as callers hear it")
     number: PhoneNumber | None = Field(
         default=None, description="A department number from outside; it rings one person, answered_by"
     )
     answered_by: Extension | None = Field(
-        default=None, description="The one member the department number rings; unanswered calls go to the TIC"
+        default=None,
+        description="The one member the department number rings; unanswered calls go to the front office"
     )
-    members: list[Extension] = Field(min_length=1)
+    members: list[Extension] = Field(min_length=1, description="The extensions of its people")
     caller_id: PhoneNumber | None = Field(
         default=None,
         description="The number shown when members call out, so call-backs reach the department "
@@ -199,7 +264,7 @@ class Department(Strict):
     forwarding: list[ForwardingKind] = Field(
         default=["colleague", "mobile"],
         description="Where members may forward their calls when absent; [] means absent members' "
-        "calls go to the TIC",
+        "calls go to the front office",
     )
 
     @field_validator("answered_by", mode="before")
@@ -214,7 +279,7 @@ class BackOffice(Strict):
     rings: int = Field(default=4, ge=1, le=12, description="Rings (5 s each) before a direct call falls back")
     camp_on_seconds: int = Field(
         default=180, ge=1, le=1800,
-        description="How long a caller may wait behind a colleague's call before the TIC takes it",
+        description="How long a caller may wait behind a colleague's call before the front office takes it",
     )
     forwarding_store: str = Field(
         default="/var/lib/bereik/forwarding.sqlite3",
@@ -226,9 +291,9 @@ class Server(Strict):
     """One Asterisk server of several, with the bereik instance beside it."""
 
     name: Identifier = Field(description="Kept with every call record; `bereik run --server NAME` picks this one")
-    sip_bind: HostPort
+    sip_bind: HostPort = Field(description="Where this server's Asterisk takes SIP, address:port")
     agi: HostPort = Field(description="Where the bereik instance beside this server listens for FastAGI")
-    ami: HostPort
+    ami: HostPort = Field(description="This server's Asterisk Manager Interface, address:port")
     asterisk_cel: str | None = Field(
         default=None,
         description="This server's Asterisk event log as its bereik reads it; default records.asterisk_cel",
@@ -236,14 +301,14 @@ class Server(Strict):
 
 
 class Pbx(Strict):
-    sip_bind: HostPort = "127.0.0.1:5060"
-    agi: HostPort = "127.0.0.1:4573"
+    sip_bind: HostPort = Field(default="127.0.0.1:5060", description="Where Asterisk takes SIP, address:port")
+    agi: HostPort = Field(default="127.0.0.1:4573", description="Where bereik listens for FastAGI, address:port")
     agi_fallback: list[HostPort] = Field(
         default=[],
         description="Further bereik instances (on other servers), tried in order for a new call when none "
         "before them can be reached; the last resort is still the front office",
     )
-    ami: HostPort = "127.0.0.1:5038"
+    ami: HostPort = Field(default="127.0.0.1:5038", description="Asterisk's Manager Interface, address:port")
     trunk: HostPort | None = Field(
         default=None,
         description="The SIP trunk to the telephone network: calls from its address enter at the 14xxx "
@@ -299,7 +364,9 @@ TIME_BANDS = ((1.00, 10), (0.90, 9), (0.80, 8), (0.70, 7), (0.60, 6), (0.50, 5),
 
 Share = Annotated[float, Field(ge=0, le=1)]
 Seconds = Annotated[float, Field(gt=0, le=3600)]
-Band = tuple[Annotated[float, Field(ge=0)], Annotated[int, Field(ge=1, le=10)]]
+# Written in YAML as a list [ratio, grade].
+Band = Annotated[tuple[Annotated[float, Field(ge=0)], Annotated[int, Field(ge=1, le=10)]],
+                 BeforeValidator(lambda value: tuple(value) if isinstance(value, list) else value)]
 
 
 class Norms(Strict):
@@ -321,8 +388,10 @@ class Norms(Strict):
 
 
 class GradeBands(Strict):
-    share: list[Band] = Field(default=list(SHARE_BANDS), min_length=1)
-    time: list[Band] = Field(default=list(TIME_BANDS), min_length=1)
+    share: list[Band] = Field(default=list(SHARE_BANDS), min_length=1,
+                              description="[lowest result/norm, grade] for shares, highest first, ending at 0")
+    time: list[Band] = Field(default=list(TIME_BANDS), min_length=1,
+                             description="[lowest norm/result, grade] for times, highest first, ending at 0")
 
     @field_validator("share", "time")
     @classmethod
@@ -338,12 +407,13 @@ class Reports(Strict):
         default=30, ge=1, le=600,
         description="The answer norm in seconds (Telan 2018: 30 s; Haarlem measured 60 s, VNG advises 25 s)")
     callback_working_days: int = Field(default=2, ge=1, le=10, description="A call-back is on time within this")
-    norms: Norms = Norms()
-    grade_bands: GradeBands = GradeBands()
+    norms: Norms = Field(default=Norms(), description="The norm of each reported parameter")
+    grade_bands: GradeBands = Field(default=GradeBands(), description="How a result against its norm becomes "
+                                    "a school grade (rapportcijfer) 1-10")
 
 
 class Overflow(Strict):
-    """When the overflow position joins the TIC queue; two thresholds each way, so it does not flap."""
+    """When the overflow position joins the front office's queue; two thresholds each way, so it does not flap."""
 
     on_callers: int = Field(default=4, ge=1, le=200, description="Callers waiting at which the position joins")
     on_wait_seconds: int = Field(
@@ -367,15 +437,21 @@ class Waiting(Strict):
         default={}, description="Overrides of the message parts (bereik.ivr.wait_message.WaitTexts)")
     topic_fallback_seconds: int = Field(
         default=60, ge=0, le=3600,
-        description="A caller with a topic is offered to the agents trained for it, after this to every TIC agent")
+        description="A caller with a topic is offered to the agents trained for it, after this to every front-office agent")
     overflow: Overflow = Overflow()
     wrapup_seconds: int = Field(
         default=0, ge=0, le=600, description="Wrap-up after each call, counted in the handling time of the wait estimate")
     callback_key: DtmfKey | None = Field(
         default="9", description="Key to leave the queue and be called back at the calling number; null: none")
-    callback_offer: SpokenText = "Wilt u liever teruggebeld worden? Toets dan de {key}."
-    callback_confirmed: SpokenText = "Wij bellen u terug op het nummer {number}. Tot ziens."
-    callback_no_number: SpokenText = "Wij zien uw nummer niet, dus wij kunnen u niet terugbellen. U blijft in de wachtrij."
+    callback_offer: SpokenText = Field(
+        default="Wilt u liever teruggebeld worden? Toets dan de {key}.",
+        description="Added to each waiting message when callback_key is set; {key} is the key")
+    callback_confirmed: SpokenText = Field(
+        default="Wij bellen u terug op het nummer {number}. Tot ziens.",
+        description="Said after the call-back key; {number} is read out digit by digit")
+    callback_no_number: SpokenText = Field(
+        default="Wij zien uw nummer niet, dus wij kunnen u niet terugbellen. U blijft in de wachtrij.",
+        description="Said after the call-back key when the caller's number is hidden")
     callback_store: str = Field(
         default="/var/lib/bereik/callbacks.sqlite3", description="SQLite file with the call-back tasks")
 
@@ -396,7 +472,7 @@ Role = Literal["agent", "team_lead", "administrator"]
 class ConsoleUser(Strict):
     login: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")] = Field(
         description="The LDAP login (uid); the password is checked by binding as the person")
-    role: Role = "agent"
+    role: Role = Field(default="agent", description="agent, team_lead or administrator")
     extension: Extension | None = Field(default=None, description="The position this agent works at")
     team: Identifier = Field(default="tic", description="Team leads see the call-backs and recordings of their team")
 
@@ -404,12 +480,12 @@ class ConsoleUser(Strict):
 class Console(Strict):
     """The front-office console in the browser."""
 
-    listen: HostPort = "127.0.0.1:8090"
+    listen: HostPort = Field(default="127.0.0.1:8090", description="Where the console listens, address:port")
     secure_cookies: bool = Field(default=True, description="Send the session cookie over https only")
     session_minutes: int = Field(default=600, ge=5, le=1440, description="A session ends after this")
     login_attempts_per_minute: int = Field(default=5, ge=1, le=100, description="Per login name and per address")
-    ldap_url: str = "ldap://127.0.0.1:389"
-    ldap_start_tls: bool = False
+    ldap_url: str = Field(default="ldap://127.0.0.1:389", description="The LDAP server that checks logins")
+    ldap_start_tls: bool = Field(default=False, description="Encrypt the LDAP connection with StartTLS")
     ldap_ca_file: str | None = Field(default=None, description="CA certificate(s) for ldaps:// or StartTLS; "
                                      "default: the system's")
     ldap_user_dn: str = Field(default="uid={login},ou=people,dc=example,dc=nl",
@@ -422,9 +498,9 @@ class Console(Strict):
     # The notes live in waiting.callback_store, one store with the call-backs callers ask for in the queue.
     callback_working_days: int = Field(default=2, ge=1, le=10, description="Deadline of a call-back note")
     team_mailboxes: dict[Identifier, str] = Field(default={}, description="team -> e-mail address for call-backs")
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_from: str = "bereik@localhost"
+    smtp_host: str = Field(default="127.0.0.1", description="The mail server for call-backs to team mailboxes")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="The mail server's port")
+    smtp_from: str = Field(default="bereik@localhost", description="The sender of call-back mails")
     recordings_dir: str = Field(default="/var/spool/asterisk/monitor",
                                 description="Asterisk's monitor directory, as bereik sees it (in a chroot: its path)")
     recording_retention_days: int = Field(default=30, ge=1, le=365, description="Recordings are deleted after this")
@@ -473,7 +549,7 @@ class PresenceLdap(Strict):
                         description="Which entries are people, an LDAP filter in parentheses")
     attributes: Literal["openldap", "active_directory"] = Field(
         default="openldap", description="Which attributes hold name, extension, mail, ... (bereik.presence.directory)")
-    start_tls: bool = False
+    start_tls: bool = Field(default=False, description="Encrypt an ldap:// connection with StartTLS")
     ca_file: str | None = Field(default=None, description="CA certificate(s) for ldaps:// or StartTLS; default: "
                                 "the system's")
     page_size: int = Field(default=500, ge=10, le=5000, description="Entries per page of the paged search")
@@ -496,8 +572,10 @@ class PresenceGraph(Strict):
                            "BEREIK_GRAPH_SECRET (environment or secrets file), never the YAML")
     schedule_mailbox: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")] = Field(
         description="The (service) mailbox whose calendar/getSchedule is asked for everyone's free/busy")
-    authority_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] = "https://login.microsoftonline.com"
-    graph_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] = "https://graph.microsoft.com/v1.0"
+    authority_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] = Field(
+        default="https://login.microsoftonline.com", description="Where bereik gets its Graph token")
+    graph_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] = Field(
+        default="https://graph.microsoft.com/v1.0", description="Microsoft Graph's address")
 
 
 class Presence(Strict):
@@ -521,40 +599,86 @@ class Presence(Strict):
         return template
 
 
-# Texts every caller may hear, by the part of the YAML that makes them needed.
+def _text(description: str) -> object:
+    return Annotated[SpokenText, Field(description=description)]
+
+
+class Texts(TypedDict, total=False):
+    """Every text bereik speaks, by its name; placeholders {municipality}, {website} and, where said, others."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid", strict=True)  # type: ignore[misc]
+
+    welcome: _text("Said first to every caller of this municipality (optional), e.g. "
+                   "\"Welkom bij de gemeente {municipality}.\"")
+    municipality_choice: _text("On a shared 14xxx number: which municipality, and its key (needed with "
+                               "shared_number)")
+    menu_intro: _text("Said before the menu options (needed with a menu)")
+    invalid_choice: _text("Said after a key that is no option (needed with a menu or a shared number)")
+    closed: Required[_text("Outside opening hours, on public holidays and closing days; {next_opening} says when the "
+                  "office opens again")]
+    not_reachable: _text("A colleague called directly does not answer; {name} is the colleague or department "
+                         "(default: a Dutch sentence)")
+    camp_on_offer: _text("A colleague called directly is on the phone: the offer to wait behind the call; "
+                         "{name}")
+    camp_on_waiting: _text("Repeated while a caller waits behind a colleague's call; {name}")
+    recording_notice: _text("Said before the menu when privacy.recording_announcement is on "
+                            "(default: a Dutch sentence)")
+
+
+TEXT_NAMES = tuple(Texts.__annotations__)
+# Texts needed by the part of the YAML that makes callers hear them ("closed" always is).
 # "welcome" is optional: without it the caller hears the menu (or the queue) at once.
-ALWAYS_TEXTS = ("closed",)
 MENU_TEXTS = ("menu_intro", "invalid_choice")
 SHARED_NUMBER_TEXTS = ("municipality_choice", "invalid_choice")
+
+
+def _not_a_bool(value: object) -> object:
+    if isinstance(value, bool):  # True == 1 in Python, not in YAML or the schema
+        raise ValueError(f"'{str(value).lower()}' is not a version; write 1")
+    return value
+
+
+def _texts_needed_with(part: str, texts: tuple[str, ...]) -> dict:
+    return {"if": {"required": [part], "properties": {part: {"type": "object"}}},
+            "then": {"properties": {"texts": {"required": list(texts)}}}}
 
 
 class Config(Strict):
     """One municipality's telephone front office."""
 
-    version: Literal[1] = 1
-    municipality: PlaceName
-    language: Literal["nl", "en"] = "nl"
-    timezone: str = "Europe/Amsterdam"
-    website: str = ""
-    number: Annotated[str, StringConstraints(pattern=r"^14[0-9]{3,4}$")]
-    shared_number: SharedNumber | None = None
-    hours: WeekHours
-    holidays: Holidays = Holidays()
-    texts: dict[Identifier, SpokenText]
-    menu: Menu | None = None
-    front_office: Identifier = "tic"
-    queues: list[Queue] = Field(min_length=1)
-    agents: list[Agent] = []
-    people: list[Person] = []
-    departments: list[Department] = []
-    back_office: BackOffice = BackOffice()
-    pbx: Pbx = Pbx()
-    records: Records = Records()
-    reports: Reports = Reports()
-    wallboard: Wallboard = Wallboard()
-    console: Console = Console()
-    waiting: Waiting = Waiting()
-    privacy: Privacy = Privacy()
+    # What the model's cross-checks ask of texts (checks._texts), said in the schema as well.
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        _texts_needed_with("menu", MENU_TEXTS), _texts_needed_with("shared_number", SHARED_NUMBER_TEXTS)]})
+
+    version: Annotated[Literal[1], BeforeValidator(_not_a_bool)] = Field(
+        default=1, description="The version of this file's format; 1")
+    municipality: PlaceName = Field(description="The municipality's name, said in {municipality} and the records")
+    language: Literal["nl", "en"] = Field(default="nl", description="What callers hear: nl (Dutch) or en")
+    timezone: str = Field(default="Europe/Amsterdam", description="The time zone of the opening hours (IANA name)")
+    website: str = Field(default="", description="Said in {website}, e.g. www.gemeente.nl")
+    number: Annotated[str, StringConstraints(pattern=r"^14[0-9]{3,4}$")] = Field(
+        description="The municipality's 14 number, between quotes: \"14023\"")
+    shared_number: SharedNumber | None = Field(
+        default=None, description="When the 14 number is shared: the caller first picks a municipality")
+    hours: WeekHours = Field(description="Opening hours per weekday; public holidays and closing days are under "
+                             "holidays")
+    holidays: Holidays = Field(default=Holidays(), description="Public holidays and extra closing days")
+    texts: Texts = Field(description="What callers hear, by name (welcome, menu_intro, closed, ...)")
+    menu: Menu | None = Field(
+        default=None, description="The menu of at most 5 options; without it every caller goes to the front office")
+    front_office: Identifier = Field(default="tic", description="The id of the front office's queue")
+    queues: list[Queue] = Field(min_length=1, description="The queues, the front office's among them")
+    agents: list[Agent] = Field(default=[], description="The front-office agents and their topics")
+    people: list[Person] = Field(default=[], description="Back-office colleagues who can be called directly")
+    departments: list[Department] = Field(default=[], description="Back-office departments and their numbers")
+    back_office: BackOffice = Field(default=BackOffice(), description="Direct calls to the back office")
+    pbx: Pbx = Field(default=Pbx(), description="Where Asterisk and bereik listen")
+    records: Records = Field(default=Records(), description="Where call records are kept, and how long")
+    reports: Reports = Field(default=Reports(), description="Norms and grades of the monthly reports")
+    wallboard: Wallboard = Field(default=Wallboard(), description="The real-time wallboard")
+    console: Console = Field(default=Console(), description="The front-office console in the browser")
+    waiting: Waiting = Field(default=Waiting(), description="What callers waiting for the front office hear")
+    privacy: Privacy = Field(default=Privacy(), description="Retention periods and the recording notice (AVG)")
     presence: Presence = Field(
         default=Presence(), description="The directory with live presence in the console (when console.users is set)")
 

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import wave
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -48,6 +49,12 @@ class PromptLibrary:
             return self.sound_name(text), False
         render_speech(text, self.language, target, _OVER_RING if self.over_ring else ("norm", "-3"))
         return self.sound_name(text), True
+
+    def seconds(self, text: str) -> float:
+        """How long `text` plays, rendered now if need be."""
+        self.ensure(text)
+        with wave.open(str(self.path(text))) as audio:
+            return audio.getnframes() / audio.getframerate()
 
     def ensure_all(self, texts: Iterable[str], progress: Callable[[int, int, str, bool], None] | None = None) -> int:
         unique = list(dict.fromkeys(texts))

@@ -5,9 +5,8 @@ No I/O: the announcer (bereik.pbx.waiting) feeds it AMI facts and a clock.
 """
 from __future__ import annotations
 
-import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from num2words import num2words
 
@@ -81,13 +80,18 @@ class TopicsNotArrangeable(ValueError):
 
 @dataclass(frozen=True)
 class PenaltyPlan:
-    """app_queue picks agents by a penalty range per caller (QUEUE_MIN/MAX_PENALTY). Each TIC
+    """app_queue picks agents by a penalty range per caller (QUEUE_MIN/MAX_PENALTY). Each front-office
     position gets its own penalty 1..n, in an order where every topic's agents are neighbours,
     so a topic is one range. QUEUE_RAISE_PENALTY=r<max> lifts every agent inside the range to
-    the same penalty, so that rrmemory still shares calls evenly among them."""
+    the same penalty, so that rrmemory still shares calls evenly among them.
+
+    When no order puts every topic's agents side by side (three agents with two of three topics
+    each, in a circle), the order that lets the fewest untrained agents into a range is taken:
+    `widened` names them per topic, so that `bereik check` can say so."""
 
     slots: dict[str, int]  # extension -> penalty
     ranges: dict[str, tuple[int, int]]  # topic -> (min, max)
+    widened: dict[str, tuple[str, ...]] = field(default_factory=dict)  # topic -> untrained extensions in its range
 
     @property
     def everyone(self) -> tuple[int, int]:
@@ -98,7 +102,7 @@ class PenaltyPlan:
         return {"QUEUE_MIN_PENALTY": str(low), "QUEUE_MAX_PENALTY": str(high), "QUEUE_RAISE_PENALTY": f"r{high}"}
 
     def fallback_rule(self, seconds: int) -> str:
-        """queuerules.conf: after `seconds`, every TIC position (absolute max, min and raise)."""
+        """queuerules.conf: after `seconds`, every front-office position (absolute max, min and raise)."""
         low, high = self.everyone
         return f"penaltychange => {seconds},{high},{low},r{high}"
 
@@ -113,20 +117,49 @@ def penalty_plan(config: Config) -> PenaltyPlan:
 
 
 def arrange(extensions: list[str], trained: dict[str, set[str]]) -> PenaltyPlan:
+    """The first order (in the positions' order) with every topic's agents side by side, or else the
+    order with the fewest untrained agents inside topic ranges."""
     trained = {e: ts for e, ts in trained.items() if e in extensions}
     topics = sorted({t for ts in trained.values() for t in ts})
     groups = {t: {e for e, ts in trained.items() if t in ts} for t in topics}
     if len(extensions) > MAX_ARRANGED:
         raise TopicsNotArrangeable(f"the front office has {len(extensions)} positions; topics work up to {MAX_ARRANGED}")
-    for order in itertools.permutations(extensions):
-        index = {e: i for i, e in enumerate(order)}
-        if all(max(index[e] for e in g) - min(index[e] for e in g) == len(g) - 1 for g in groups.values()):
-            slots = {e: i + 1 for i, e in enumerate(order)}
-            ranges = {t: (min(slots[e] for e in g), max(slots[e] for e in g)) for t, g in groups.items()}
-            return PenaltyPlan(slots, ranges)
-    raise TopicsNotArrangeable(
-        "the agents' topics cannot be put in one row with every topic's agents side by side "
-        "(app_queue offers a caller one penalty range); give one agent fewer topics")
+    order = _fewest_strangers(extensions, groups)
+    slots = {e: i + 1 for i, e in enumerate(order)}
+    ranges = {t: (min(slots[e] for e in g), max(slots[e] for e in g)) for t, g in groups.items()}
+    widened = {t: tuple(e for e in order if low <= slots[e] <= high and e not in groups[t])
+               for t, (low, high) in ranges.items()}
+    return PenaltyPlan(slots, ranges, {t: w for t, w in widened.items() if w})
+
+
+def _fewest_strangers(extensions: list[str], groups: dict[str, set[str]]) -> list[str]:
+    """Depth first in the positions' order; a branch ends once it lets in as many untrained agents as the
+    best row so far (an agent placed while a topic's range is open and not complete is inside it)."""
+    best: list[list[str] | float] = [[], math.inf]
+
+    def extend(row: list[str], placed: dict[str, int], strangers: int) -> bool:
+        if strangers >= best[1]:
+            return False
+        if len(row) == len(extensions):
+            best[:] = [list(row), strangers]
+            return strangers == 0
+        for extension in extensions:
+            if extension in row:
+                continue
+            extra = sum(1 for t, g in groups.items() if 0 < placed[t] < len(g) and extension not in g)
+            for t, g in groups.items():
+                placed[t] += extension in g
+            row.append(extension)
+            done = extend(row, placed, strangers + extra)
+            row.pop()
+            for t, g in groups.items():
+                placed[t] -= extension in g
+            if done:
+                return True
+        return False
+
+    extend([], {t: 0 for t in groups}, 0)
+    return best[0]
 
 
 def waiting_settings(config: Config) -> WaitMessageSettings:

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bereik.config import checks
-from bereik.config.load import ConfigError, Problem, parse_document, parse_model
+from bereik.config.load import ConfigError, Problem, parse_document, parse_model, plain
 from bereik.config.model import Config
 from bereik.records.summary import DIRECT, CallRow
 from bereik.reports.figures import compute
@@ -61,9 +61,7 @@ def merged(base: Any, patch: Any) -> Any:
 def apply(variant: Variant, config_text: str, config_file: str, profile: TrafficProfile,
           variant_file: str = "<variant>") -> tuple[Config, TrafficProfile]:
     """The municipality and traffic as the variant has them, validated like the originals."""
-    from bereik.config.load import _plain
-
-    document = merged(_plain(parse_document(config_text, config_file, "not a municipality")), variant.config)
+    document = merged(plain(parse_document(config_text, config_file, "not a municipality")), variant.config)
     problems = [f"{'.'.join(map(str, loc))}: {message}" for loc, message in checks.cross_references(document)]
     try:
         config = Config.model_validate(document)

@@ -51,11 +51,13 @@ CASES = [
     ("open on a public holiday", [("  country: NL ", "  open_on: [Goede vrijdag]\n  country: NL ")],
      ["Open op de feestdag Goede vrijdag"], ["Open on the public holiday Goede vrijdag"]),
     ("a text changed", [("Die keuze kennen wij niet.", "Die toets kennen wij niet.")],
-     ['Tekst invalid_choice verandert (wordt opnieuw ingesproken): "Die keuze kennen wij niet." wordt '
-      '"Die toets kennen wij niet."'], None),
+     ['Tekst bij een onbekende toets verandert (wordt opnieuw ingesproken): "Die keuze kennen wij niet." wordt '
+      '"Die toets kennen wij niet."'],
+     ['Text after an unknown key changes (will be re-rendered): "Die keuze kennen wij niet." becomes '
+      '"Die toets kennen wij niet."']),
     ("a text removed", [('  welcome: "Welkom bij de gemeente {municipality}."\n', "")],
-     ['Tekst welcome verdwijnt: "Welkom bij de gemeente {municipality}."'],
-     ['Text welcome is removed: "Welkom bij de gemeente {municipality}."']),
+     ['Welkomsttekst verdwijnt: "Welkom bij de gemeente {municipality}."'],
+     ['Welcome is removed: "Welkom bij de gemeente {municipality}."']),
     ("a peak position added", [("      - {extension: \"204\", address: 127.0.1.4, overflow: true}",
                                 "      - {extension: \"204\", address: 127.0.1.4, overflow: true}\n"
                                 "      - {extension: \"205\", overflow: true}")],
@@ -73,7 +75,8 @@ CASES = [
      ["Femke de Boer (302) krijgt een andere vervanger bij afwezigheid: Eva Smit (301) wordt Gijs Mulder (303)"],
      ["Femke de Boer (302) gets another substitute when absent: Eva Smit (301) becomes Gijs Mulder (303)"]),
     ("a person's mobile", [('mobile: "0612340303"', 'mobile: "0612349999"')],
-     ["Collega 303 mobiel nummer: 0612340303 wordt 0612349999"], ["Colleague 303 mobile: 0612340303 becomes 0612349999"]),
+     ["Collega Gijs Mulder (303) mobiel nummer: 0612340303 wordt 0612349999"],
+     ["Colleague Gijs Mulder (303) mobile number: 0612340303 becomes 0612349999"]),
     ("a department number rings someone else", [('answered_by: "303"', 'answered_by: "301"')],
      ["Het nummer van afdeling Vergunningen gaat over bij Eva Smit (301) in plaats van Gijs Mulder (303); "
       "niet opgenomen gaat naar de TIC"], None),
@@ -85,9 +88,11 @@ CASES = [
      ["Collega Joris Kok (313) komt erbij"], ["Colleague Joris Kok (313) is added"]),
     # A section without specific wording still reads as a sentence: the generic walk.
     ("the fallback takes longer", [("  rings: 4 ", "  rings: 6 ")],
-     ["Backoffice aantal belsignalen voor de terugval naar de frontoffice: 4 wordt 6"], ["Back_office rings: 4 becomes 6"]),
+     ["Backoffice aantal belsignalen voor de terugval naar de frontoffice: 4 wordt 6"],
+     ["Back office rings before falling back to the front office: 4 becomes 6"]),
     ("the watchdog", [("  trunk: 127.0.0.1:5080", "  trunk: 127.0.0.1:5080\n  watchdog_seconds: 8")],
-     ["Telefooncentrale watchdog_seconds: 5 wordt 8"], ["Pbx watchdog_seconds: 5 becomes 8"]),
+     ["Telefooncentrale seconden voordat de centrale zelf naar de frontoffice verbindt: 5 wordt 8"],
+     ["PBX seconds before the PBX itself sends a caller to the front office: 5 becomes 8"]),
     ("a shared-number partner", [("name: Heemstede", "name: Heemstede-Noord")],
      ["Gedeeld 14-nummer andere gemeenten toets 2 naam: Heemstede wordt Heemstede-Noord"], None),
 ]
@@ -130,7 +135,50 @@ def test_every_change_at_once_is_listed_in_the_yaml_order():
 def test_the_command_prints_dutch_by_default_and_english_on_request(tmp_path, capsys):
     changed = tmp_path / "nieuw.yaml"
     changed.write_text(TEXT.replace('["08:30-12:00", "13:00-20:00"]', '["08:30-12:00"]'))
-    assert main(["diff", str(EXAMPLE), str(changed)]) == 0
+    assert main(["diff", str(EXAMPLE), str(changed)]) == 1  # different
     assert capsys.readouterr().out == "- Openingstijden op donderdag: 08:30-12:00, 13:00-20:00 wordt 08:30-12:00\n"
-    assert main(["diff", "--lang", "en", str(EXAMPLE), str(changed)]) == 0
+    assert main(["diff", "--lang", "en", str(EXAMPLE), str(changed)]) == 1
     assert "Opening hours on thursday" in capsys.readouterr().out
+
+
+def test_the_exit_status_says_same_different_or_unreadable(tmp_path, capsys):
+    same = tmp_path / "same.yaml"
+    same.write_text(TEXT.replace("# Check it with", "# A comment changes nothing. Check it with"))
+    assert main(["diff", str(EXAMPLE), str(same)]) == 0
+    assert capsys.readouterr().out == "Geen verschillen.\n"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(TEXT.replace('number: "14023"', "number: 14023"))
+    assert main(["diff", str(EXAMPLE), str(broken)]) == 2
+    error = capsys.readouterr().err
+    assert f"{broken}:" in error and "write it between quotes" in error
+    assert main(["diff", str(EXAMPLE), str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_every_name_in_the_yaml_has_words_in_both_languages():
+    from bereik.admin.diff import NAMES
+    from bereik.config.load import _fields
+    from bereik.config.messages import model_of
+    from bereik.config.model import Config
+    from bereik.ivr.wait_message import WaitTexts
+
+    names, models = set(), [Config]
+    while models:
+        model = models.pop()
+        for name, annotation in _fields(model).items():
+            names.add(name)
+            if (inner := model_of(annotation)) is not None:
+                models.append(inner)
+    names |= {field for field in WaitTexts.__dataclass_fields__}  # the keys of waiting.texts
+    assert sorted(names - set(NAMES)) == []
+    assert all(dutch != "" or name == "texts" for name, (dutch, _) in NAMES.items())
+
+
+def test_no_sentence_shows_a_yaml_name():
+    import re
+
+    edits = [("rings: 4 ", "rings: 6 "), ("  trunk: 127.0.0.1:5080", "  trunk: 127.0.0.1:5080\n  watchdog_seconds: 8"),
+             ("Die keuze kennen wij niet.", "Die toets kennen wij niet."), ("camp_on_seconds: 180", "camp_on_seconds: 90"),
+             ('  welcome: "Welkom bij de gemeente {municipality}."\n', "")]
+    for lang in ("nl", "en"):
+        for change in changes(OLD, edited(edits), lang):
+            assert not re.search(r"[a-z]+_[a-z]+", change.text), change.text

@@ -72,7 +72,7 @@ async def test_a_broken_yaml_changes_nothing_and_says_where(setup, caplog):
         outcome = await reloader.reload()
     assert not outcome.applied
     line = next(n for n, text in enumerate(yaml.read_text().splitlines(), start=1) if "wait_for_key" in text)
-    assert any(f"{yaml}:{line}:17: menu.wait_for_key" in problem for problem in outcome.problems)
+    assert any(f"{yaml}:{line}:17: wait_for_key: 'vijf' is not a number" in problem for problem in outcome.problems)
     assert f"{yaml}:{line}:17" in caplog.text and "the running configuration stays in force" in caplog.text
     assert used == [] and reloader.config is running
     assert snapshot(asterisk_dir) == before and not reloads.exists() and ami.actions == []
@@ -175,3 +175,13 @@ async def test_every_reload_applied_or_refused_is_in_the_audit_log(setup, tmp_pa
         (CONFIG_RELOADED, str(yaml), "SIGHUP", "0")
     assert (refused.action, refused.source, refused.detail["problems"]) == (CONFIG_REFUSED, "file changed", "1")
     store.close()
+
+
+async def test_an_impossible_date_is_refused_with_its_place_not_a_traceback(setup, caplog):
+    reloader, yaml, asterisk_dir, used, reloads, ami = setup
+    edit(yaml, ("    - date: 2026-12-31", "    - date: 2026-02-30"))
+    with caplog.at_level(logging.ERROR):
+        outcome = await reloader.reload()
+    line = next(n for n, text in enumerate(yaml.read_text().splitlines(), start=1) if "2026-02-30" in text)
+    assert outcome.problems == [f"{yaml}:{line}:13: date: 30 February 2026 does not exist: February 2026 has 28 days"]
+    assert "Traceback" not in caplog.text and used == []

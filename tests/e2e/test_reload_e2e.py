@@ -67,7 +67,7 @@ async def test_a_broken_yaml_is_refused_and_a_good_one_applied_under_load_withou
         await until(lambda: reloader.last is not None, 10, "the broken YAML was looked at")
         assert not reloader.last.applied
         line = next(n for n, text in enumerate(yaml.read_text().splitlines(), start=1) if "wait_for_key" in text)
-        assert f"{yaml}:{line}:17: menu.wait_for_key" in caplog.text
+        assert f"{yaml}:{line}:17: wait_for_key: 'vijf' is not a number" in caplog.text
         assert {p.name: p.read_text() for p in (instance.root / "etc/asterisk").iterdir()} == etc
         waiting = [sipp.call("14023", talk_seconds=30, dtmf=[(1.0, "1"), (1.5, "2")]) for _ in range(3)]
         await until(lambda: len(events.matching("QueueCallerJoin")) == 3, 25, "three callers in the queue")

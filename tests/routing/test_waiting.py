@@ -1,11 +1,13 @@
 """Waiting for the front office: the message schedule in rings, the overflow switch, topics as penalty ranges."""
+import itertools
 from pathlib import Path
 
 import pytest
 
 from bereik.config import load_config
 from bereik.routing.waiting import (
-    AnnouncementSchedule, OverflowSwitch, TopicsNotArrangeable, callback_texts, confirmation_parts, penalty_plan,
+    AnnouncementSchedule, OverflowSwitch, TopicsNotArrangeable, arrange, callback_texts, confirmation_parts,
+    penalty_plan,
 )
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
 
@@ -69,7 +71,7 @@ def test_after_the_fallback_wait_a_topic_caller_is_offered_to_every_tic_agent():
     assert penalty_plan(CONFIG).fallback_rule(45) == "penaltychange => 45,4,1,r4"
 
 
-def test_topics_that_cannot_be_ranges_are_refused_with_advice():
+def test_topics_in_a_circle_get_the_row_with_fewest_untrained_agents_and_say_whom():
     agents = [{"name": n, "extension": e, "topics": t} for n, e, t in (
         ("A", "201", ["x", "y"]), ("B", "202", ["y", "z"]), ("C", "203", ["z", "x"]), ("D", "204", ["x", "y", "z"]),
         ("E", "205", []))]
@@ -79,8 +81,25 @@ def test_topics_that_cannot_be_ranges_are_refused_with_advice():
     config = CONFIG.model_copy(update={"queues": [queue], "agents": [
         CONFIG.agents[0].model_copy(update=a) for a in agents]})
     # x={201,203,204}, y={201,202,204}, z={202,203,204}: a triangle around 204, no row has all three side by side.
-    with pytest.raises(TopicsNotArrangeable, match="fewer topics"):
-        penalty_plan(config)
+    plan = penalty_plan(config)
+    trained = {a["extension"]: set(a["topics"]) for a in agents}
+    for topic, (low, high) in plan.ranges.items():
+        inside = {e for e, slot in plan.slots.items() if low <= slot <= high}
+        assert {e for e, ts in trained.items() if topic in ts} <= inside
+        assert set(plan.widened.get(topic, ())) == {e for e in inside if topic not in trained[e]}
+
+    def strangers(order):
+        index = {e: i for i, e in enumerate(order)}
+        spans = [[index[e] for e in trained if t in trained[e]] for t in "xyz"]
+        return sum(max(s) - min(s) + 1 - len(s) for s in spans)
+
+    best = min(strangers(order) for order in itertools.permutations(trained))
+    assert best == 1 and sum(len(w) for w in plan.widened.values()) == best
+
+
+def test_more_positions_than_can_be_arranged_is_refused():
+    with pytest.raises(TopicsNotArrangeable, match="10 positions"):
+        arrange([str(200 + n) for n in range(10)], {"200": {"x"}})
 
 
 def test_the_number_is_read_back_digit_by_digit_and_never_rendered_as_one_recording():
