@@ -169,7 +169,7 @@ def test_every_name_in_the_yaml_has_words_in_both_languages():
             if (inner := model_of(annotation)) is not None:
                 models.append(inner)
     names |= {field for field in WaitTexts.__dataclass_fields__}  # the keys of waiting.texts
-    assert sorted(names - set(NAMES)) == []
+    assert sorted(names - set(NAMES)) == [], "give these YAML names Dutch and English words in NAMES (bereik/admin/diff.py)"
     assert all(dutch != "" or name == "texts" for name, (dutch, _) in NAMES.items())
 
 

@@ -21,7 +21,7 @@ def test_the_schema_says_which_dialect_and_which_schema_it_is():
 
 
 def test_every_field_has_a_description():
-    assert undescribed(json_schema()) == []
+    assert undescribed(json_schema()) == [], "give these fields a Field(description=...) in bereik/config/model.py"
 
 
 def test_periods_have_a_pattern_that_allows_until_midnight_and_nothing_past_it():
