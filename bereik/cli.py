@@ -173,8 +173,9 @@ def _check(args) -> int:
     for warning in warnings:
         print(warning, file=sys.stderr)
     options = len(config.menu.options) if config.menu else 0
-    print(f"{args.file}: ok{f', {len(warnings)} warning(s)' if warnings else ''}. Gemeente {config.municipality} "
-          f"on {config.number}, {options} menu options, {len(config.queues)} queue(s), {len(config.agents)} agents.")
+    print(f"{args.file}: ok. Gemeente {config.municipality} on {config.number}, {options} menu options, "
+          f"{len(config.queues)} queue(s), {len(config.agents)} agents."
+          + (f" {len(warnings)} warning(s), printed above." if warnings else ""))
     if timing is not None and not timing.too_long:
         print(f"Timing: {timing.sentence()}.")
     return 0

@@ -188,4 +188,4 @@ def test_bereik_check_warns_with_the_seconds_from_the_rendered_prompts(tmp_path,
         f"speech before the last menu option has been said, and a caller who presses nothing joins the queue after "
         f"{welcome + 2 * (intro + options + 5):.0f} s; shorten the welcome and the explanations, offer fewer "
         "options, or repeat the menu less often (menu.retries)"]
-    assert "ok, 1 warning(s)" in out
+    assert "ok. Gemeente Huizen" in out and "1 warning(s), printed above." in out
