@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import html
 import json
 import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
 
+import aiohttp_jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bereik import audit
+from bereik import audit, pages
 from bereik.audit import AuditLog
 from bereik.calllog import mask_number
 from bereik.callbacks.mail import Mailer
@@ -61,7 +61,6 @@ from bereik.presence.http import json_object
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).with_name("static")
 LOGIN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 AGENTS = frozenset({AGENT, TEAM_LEAD})  # team leads also take calls
 
@@ -209,6 +208,7 @@ class Console:
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=self.middlewares(), client_max_size=64 * 1024)
+        pages.setup(app)
         app.router.add_get("/login", self.login_page)
         app.router.add_post("/login", self.login)
         app.router.add_post("/logout", self.logout)
@@ -227,7 +227,7 @@ class Console:
         app.router.add_post("/api/callbacks", self.add_callback)
         app.router.add_post("/api/callbacks/{id}/done", self.callback_done)
         app.router.add_get("/api/audit", self.audit_entries)
-        app.router.add_static("/static/", STATIC, append_version=True)
+        app.router.add_static("/static/", pages.STATIC, append_version=True)
         app.on_shutdown.append(self._close_sockets)
         if self.forwarding is not None:
             app.add_routes(forwarding_routes(self.forwarding, self.clock, self.audit, prefix="/api/forwarding"))
@@ -241,25 +241,16 @@ class Console:
         wanted = request.query.get("lang") or request.cookies.get("bereik_lang") or self.config.language
         return wanted if wanted in TEXTS else "nl"
 
-    def _page(self, lang: str, title: str, body: str, session: Session | None = None, script: str = "") -> str:
-        meta = f'<meta name="csrf" content="{html.escape(session.csrf)}">' if session else ""
-        extra = f'<script src="/static/{script}" defer></script>' if script else ""
-        return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-                f'<meta name="viewport" content="width=device-width, initial-scale=1">{meta}'
-                f'<title>{html.escape(title)} · bereik</title><link rel="stylesheet" href="/static/console.css">'
-                f'{extra}</head><body>{body}</body></html>')
+    def _page(self, request: web.Request, template: str, title: str, status: int = 200, **context) -> web.Response:
+        lang = self._lang(request)
+        session = request.get(SESSION)
+        return aiohttp_jinja2.render_template(template, request, {
+            "lang": lang, "t": TEXTS[lang], "title": title, "csrf": session.csrf if session else "", **context},
+            status=status)
 
     async def login_page(self, request: web.Request, problem: str = "") -> web.Response:
-        lang, t = self._lang(request), TEXTS[self._lang(request)]
-        error = f'<p role="alert" class="error">{html.escape(problem)}</p>' if problem else ""
-        body = (f'<main class="login"><h1>bereik · {t["login"]}</h1>{error}'
-                f'<form method="post" action="/login"><p><label for="login">{t["user"]}</label>'
-                f'<input id="login" name="login" autocomplete="username" required autofocus></p>'
-                f'<p><label for="password">{t["password"]}</label><input id="password" name="password" '
-                f'type="password" autocomplete="current-password" required></p>'
-                f'<p><button type="submit">{t["login"]}</button></p></form></main>')
-        return web.Response(text=self._page(lang, t["login"], body), content_type="text/html",
-                            status=401 if problem else 200)
+        t = TEXTS[self._lang(request)]
+        return self._page(request, "console/login.html", t["login"], status=401 if problem else 200, problem=problem)
 
     async def login(self, request: web.Request) -> web.Response:
         t = TEXTS[self._lang(request)]
@@ -293,44 +284,21 @@ class Console:
         raise response
 
     async def console_page(self, request: web.Request) -> web.Response:
-        session = request[SESSION]
-        lang = self._lang(request)
-        texts = TEXTS[lang]
-        teams = "".join(f'<option value="{html.escape(team)}"{" selected" if team == session.user.team else ""}>'
-                        f"{html.escape(team)}</option>" for team in self.settings.team_mailboxes)
-        values = {**{k: html.escape(v) for k, v in texts.items() if isinstance(v, str)},
-                  "name": html.escape(session.user.login), "extension": html.escape(session.user.extension or "-"),
-                  "csrf": html.escape(session.csrf), "teams": teams,
-                  # Inert JSON (CSP forbids inline script); "<" escaped so no text can close the element.
-                  "texts_json": json.dumps(texts["js"], ensure_ascii=False).replace("<", "\\u003c")}
-        body = re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], (STATIC / "console.html").read_text())
-        return web.Response(text=self._page(lang, TEXTS[lang]["title"], body, session, "console.js"),
-                            content_type="text/html")
+        user = request[SESSION].user
+        return self._page(request, "console/console.html", TEXTS[self._lang(request)]["title"], name=user.login,
+                          extension=user.extension or "-", teams=list(self.settings.team_mailboxes),
+                          own_team=user.team)
 
     async def team_page(self, request: web.Request) -> web.Response:
         session = request[SESSION]
         lang = self._lang(request)
         now = self.clock()
-        rows = "".join(
-            f"<tr><td>{html.escape(n.name)}</td><td>{html.escape(n.number)}</td><td>{html.escape(n.question)}</td>"
-            f"<td>{html.escape(n.for_person or n.team)}</td>"
-            f"<td>{n.due_at.astimezone(self.config.zone):%d-%m-%Y %H:%M}</td>"
-            f'<td class="status-{n.status(now).value}">{_STATUS[lang][n.status(now).value]}</td>'
-            f"<td>{html.escape(n.created_by)}</td><td>{html.escape(n.done_by) or self._done_form(n, session, lang)}</td></tr>"
-            for n in self._team_notes(session))
-        heads = _TEAM_HEADS[lang]
-        body = (f'<main><h1>{TEXTS[lang]["team"]} ({html.escape(session.user.team)})</h1>'
-                f'<table><caption>{TEXTS[lang]["team"]}</caption><thead><tr>'
-                + "".join(f'<th scope="col">{h}</th>' for h in heads)
-                + f"</tr></thead><tbody>{rows}</tbody></table></main>")
-        return web.Response(text=self._page(lang, TEXTS[lang]["team"], body, session), content_type="text/html")
-
-    @staticmethod
-    def _done_form(note: Note, session: Session, lang: str) -> str:
-        # A plain form: the team page works without script; the token travels as a field.
-        return (f'<form method="post" action="/team/done/{note.id}"><input type="hidden" name="csrf" '
-                f'value="{html.escape(session.csrf)}"><button type="submit" aria-label="{_DONE[lang]}: '
-                f'{html.escape(note.name or note.number)}">{_DONE[lang]}</button></form>')
+        notes = [{"id": n.id, "name": n.name, "number": n.number, "question": n.question,
+                  "for_whom": n.for_person or n.team, "due": f"{n.due_at.astimezone(self.config.zone):%d-%m-%Y %H:%M}",
+                  "status": n.status(now).value, "status_text": _STATUS[lang][n.status(now).value],
+                  "created_by": n.created_by, "done_by": n.done_by} for n in self._team_notes(session)]
+        return self._page(request, "console/team.html", TEXTS[lang]["team"], team=session.user.team,
+                          heads=_TEAM_HEADS[lang], notes=notes, done=_DONE[lang])
 
     async def team_done(self, request: web.Request) -> web.Response:
         await self.callback_done(request)

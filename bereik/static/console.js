@@ -1,7 +1,7 @@
 // The agent's console: one WebSocket for news, every action a POST with the CSRF token.
 "use strict";
 (function () {
-  const T = JSON.parse(document.getElementById("texts").textContent);
+  const T = JSON.parse(document.body.dataset.texts);
   const csrf = document.querySelector('meta[name="csrf"]').content;
   const $ = (id) => document.getElementById(id);
   let selected = null; // the colleague chosen for a transfer
