@@ -1,12 +1,15 @@
-"""A report as a self-contained HTML page (charts as inline SVG, no internet needed), CSV and JSON."""
+"""A report as an HTML page (templates/report.html: charts as inline SVG, its stylesheet beside it, no
+internet needed), CSV and JSON."""
 from __future__ import annotations
 
 import csv
-import html
-import io
 from pathlib import Path
 
+from bereik import pages
+from bereik.reports import charts
 from bereik.reports.schema import PARAMETERS, AgentFigures, Bucket, Figure, Report, TargetFigures
+
+STYLESHEET = "report.css"
 
 _WORDS = {
     "nl": {
@@ -85,40 +88,10 @@ def _norm(figure: Figure, words: dict) -> str:
 
 
 def _chart(buckets: list[Bucket], title: str, share_label: str, count_label: str) -> str:
-    """Bars of calls offered and a line of the share within 20 s, as inline SVG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    keys = [b.key for b in buckets]
-    figure, bars = plt.subplots(figsize=(8, 3.2))
-    try:
-        bars.bar(keys, [b.offered for b in buckets], color="#1f4e79")
-        bars.set_ylabel(count_label)
-        bars.tick_params(axis="x", labelrotation=45 if len(keys) > 8 else 0)
-        line = bars.twinx()
-        line.plot(keys, [b.within_20s / b.offered if b.offered else 0 for b in buckets], color="#b34700",
-                  marker="o", linewidth=2)
-        line.set_ylim(0, 1)
-        line.set_ylabel(share_label)
-        line.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-        figure.tight_layout()
-        out = io.StringIO()
-        figure.savefig(out, format="svg")
-    finally:
-        plt.close(figure)
-    svg = out.getvalue()
-    svg = svg[svg.index("<svg"):]
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(title)}" ', 1)
-
-
-def _table(headers: list[str], rows: list[list[str]], caption: str) -> str:
-    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in headers)
-    body = "".join(
-        "<tr>" + f'<th scope="row">{html.escape(r[0])}</th>' + "".join(f"<td>{html.escape(c)}</td>" for c in r[1:])
-        + "</tr>" for r in rows)
-    return f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    """Bars of calls offered and a line of the share within 20 s."""
+    return charts.bars_and_share([b.key for b in buckets], [b.offered for b in buckets],
+                                 [b.within_20s / b.offered if b.offered else 0 for b in buckets],
+                                 title, count_label, share_label)
 
 
 def _bucket_rows(buckets: list[Bucket]) -> list[list[str]]:
@@ -126,69 +99,36 @@ def _bucket_rows(buckets: list[Bucket]) -> list[list[str]]:
              _num(b.average_speed_of_answer)] for b in buckets]
 
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; color: #111; background: #fff; margin: 2rem auto; max-width: 60rem;
-       line-height: 1.5; }
-table { border-collapse: collapse; margin: 1rem 0 2rem; width: 100%; }
-th, td { border: 1px solid #666; padding: .3rem .6rem; text-align: left; }
-td { font-variant-numeric: tabular-nums; }
-caption { text-align: left; font-weight: bold; padding: .3rem 0; }
-.grade { font-size: 1.4rem; font-weight: bold; }
-figure { margin: 1rem 0; }
-svg { max-width: 100%; height: auto; }
-"""
-
-
-def to_html(report: Report) -> str:
+def to_html(report: Report, stylesheet: str = STYLESHEET) -> str:
+    """`stylesheet`: where the page finds report.css (beside the file; a static route when served)."""
     words = _WORDS[report.language]
-    title = words["title"].format(municipality=report.municipality)
-    parts = [
-        f'<!doctype html><html lang="{report.language}"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body><main>",
-        f"<h1>{html.escape(title)}</h1>",
-        f"<p>{html.escape(words['period'].format(start=report.start, end=report.end, calls=report.calls))}</p>",
-        *([f"<p>{html.escape(words['server'].format(server=report.server))}</p>"] if report.server else []),
-        '<p class="grade">' + html.escape(
-            words["average"].format(grade=f"{report.average_grade:.1f}".replace(".", ",") if report.language == "nl"
-                                    else f"{report.average_grade:.1f}")
-            if report.average_grade is not None else words["average_none"]) + "</p>",
-    ]
-    for section in ("front", "back"):
-        rows = [[f.label, _value(f, words), _norm(f, words), "" if f.grade is None else str(f.grade), str(f.count),
-                 _HOW[report.language][f.id].replace("reports.answer_seconds", f"{report.answer_seconds} s")]
-                for f in report.figures if f.section == section]
-        parts.append(f"<h2>{html.escape(words[section])}</h2>")
-        parts.append(_table([words["parameter"], words["value"], words["norm"], words["grade"], words["count"],
-                             words["how"]], rows, words[section]))
-    bucket_headers = ["", words["offered"], words["answered"], words["within_20s"],
-                      words["within_norm"].format(norm=report.answer_seconds), words["abandoned"], words["asa"]]
-    for key, chart_title, buckets in (("by_hour", words["chart_hour"], report.by_hour),
-                                      ("by_weekday", words["chart_weekday"], report.by_weekday)):
-        parts.append(f"<h2>{html.escape(words[key])}</h2>")
-        if buckets:
-            parts.append(f"<figure>{_chart(buckets, chart_title, words['share_axis'], words['offered'].lower())}"
-                         f"<figcaption>{html.escape(chart_title)}</figcaption></figure>")
-        parts.append(_table(bucket_headers, _bucket_rows(buckets), words[key]))
-    parts.append(f"<h2>{html.escape(words['by_target'])}</h2>")
-    parts.append(_table(
-        [words["number"], words["name"], words["calls"], words["direct"], words["fallback"]],
-        [[t.target, t.name, str(t.calls), _share(t.direct_reachability, words), _share(t.fallback_share, words)]
-         for t in report.by_target],
-        words["by_target"]))
-    parts.append(f"<h2>{html.escape(words['by_agent'])}</h2>")
-    parts.append(_table(
-        [words["agent"], words["answered"], words["within_20s"], words["asa"], words["talk"], words["transfers"],
-         words["transfer_time"]],
-        [[a.agent, str(a.answered), str(a.within_20s), _num(a.average_speed_of_answer),
-          _num(a.average_talk_seconds), str(a.transfers), _num(a.average_transfer_seconds)] for a in report.by_agent],
-        words["by_agent"]))
-    parts.append(f"<h2>{html.escape(words['grades'])}</h2><p>{html.escape(words['grades_text'])}</p>")
-    for kind in ("share", "seconds"):
-        parts.append(_table([words["ratio"], words["grade"]],
-                            [[f"{ratio:.2f}", str(g)] for ratio, g in report.grade_bands[kind]],
-                            words[f"{kind}_kind"]))
-    parts.append("</main></body></html>")
-    return "\n".join(parts)
+    grade = report.average_grade
+    if grade is not None:
+        grade = f"{grade:.1f}".replace(".", ",") if report.language == "nl" else f"{grade:.1f}"
+    sections = [
+        (section, [[f.label, _value(f, words), _norm(f, words), "" if f.grade is None else str(f.grade), str(f.count),
+                    _HOW[report.language][f.id].replace("reports.answer_seconds", f"{report.answer_seconds} s")]
+                   for f in report.figures if f.section == section])
+        for section in ("front", "back")]
+    buckets = [(key, title, _chart(found, title, words["share_axis"], words["offered"].lower()) if found else None,
+                _bucket_rows(found))
+               for key, title, found in (("by_hour", words["chart_hour"], report.by_hour),
+                                         ("by_weekday", words["chart_weekday"], report.by_weekday))]
+    return pages.render(
+        "report.html", lang=report.language, w=words, stylesheet=stylesheet, report=report,
+        title=words["title"].format(municipality=report.municipality),
+        period=words["period"].format(start=report.start, end=report.end, calls=report.calls),
+        grade=words["average"].format(grade=grade) if grade is not None else words["average_none"],
+        sections=sections, buckets=buckets,
+        bucket_headers=["", words["offered"], words["answered"], words["within_20s"],
+                        words["within_norm"].format(norm=report.answer_seconds), words["abandoned"], words["asa"]],
+        targets=[[t.target, t.name, str(t.calls), _share(t.direct_reachability, words),
+                  _share(t.fallback_share, words)] for t in report.by_target],
+        agents=[[a.agent, str(a.answered), str(a.within_20s), _num(a.average_speed_of_answer),
+                 _num(a.average_talk_seconds), str(a.transfers), _num(a.average_transfer_seconds)]
+                for a in report.by_agent],
+        bands=[(kind, [[f"{ratio:.2f}", str(g)] for ratio, g in report.grade_bands[kind]])
+               for kind in ("share", "seconds")])
 
 
 def _share(value: float | None, words: dict) -> str:
@@ -228,6 +168,7 @@ def write_all(report: Report, directory: Path, stem: str) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     page = directory / f"{stem}.html"
     page.write_text(to_html(report), encoding="utf-8")
+    pages.copy_static(STYLESHEET, directory)
     data = directory / f"{stem}.json"
     data.write_text(to_json(report), encoding="utf-8")
     return [page, data, *write_csv(report, directory, stem)]

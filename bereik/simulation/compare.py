@@ -9,7 +9,6 @@ simulation-only policies in `traffic: policy:` (hunt group, voicemail, camp-on o
 """
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +16,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bereik import pages
 from bereik.config import checks
 from bereik.config.load import ConfigError, Problem, parse_document, parse_model, plain
 from bereik.config.model import Config
 from bereik.records.summary import DIRECT, CallRow
+from bereik.reports import charts
 from bereik.reports.figures import compute
+from bereik.reports.render import STYLESHEET
 from bereik.reports.schema import Report
 from bereik.simulation.municipality import SimulationRun, simulate
 from bereik.simulation.staffing import HourStaffing, staffing
@@ -224,71 +226,41 @@ def summary(outcomes: Sequence[Outcome], language: str = "nl") -> list[str]:
 
 
 def _bars(outcomes: Sequence[Outcome], figure_id: str, label: str, kind: str, words: dict) -> str:
-    """One horizontal bar per variant; shares on 0-100%, times on 0 to the longest."""
+    """One horizontal bar per variant (the report's charting path); shares on 0-100%, times on 0 to the longest."""
     values = [_value(o, figure_id) for o in outcomes]
-    top = 1.0 if kind == "share" else max([v for v in values if v is not None] or [1.0]) * 1.1 or 1.0
-    width, row, left = 560, 26, 190
-    height = row * len(outcomes) + 30
-    parts = [(f'<svg role="img" aria-label="{html.escape(label)}" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'),
-             f'<text x="0" y="16" font-weight="bold">{html.escape(label)}</text>']
-    for i, (o, value) in enumerate(zip(outcomes, values)):
-        y = 26 + i * row
-        length = 0 if value is None else (width - left - 60) * min(value / top, 1.0)
-        parts.append(f'<text x="0" y="{y + 15}">{html.escape(o.name[:28])}</text>')
-        parts.append(f'<rect x="{left}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" fill="#1f5f99"/>')
-        parts.append(f'<text x="{left + length + 6:.1f}" y="{y + 15}">{_format(value, kind, words)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return charts.horizontal_bars([o.name for o in outcomes], values, [_format(v, kind, words) for v in values],
+                                  label, share=kind == "share")
 
 
 def to_html(outcomes: Sequence[Outcome], seed: int, language: str = "nl", target: float = 0.8,
             answer_seconds: int = 20, occupancy_cap: float = 0.6) -> str:
+    """The page (templates/whatif.html); it links report.css, written beside it (pages.copy_static)."""
     words = WORDS[language]
     base = outcomes[0]
     report = base.report
-    e = html.escape
-    head = words["title"].format(municipality=report.municipality)
-    out = [f'<!doctype html><html lang="{language}"><head><meta charset="utf-8"><title>{e(head)}</title>',
-           ("<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#111}"
-           "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.25rem .5rem;text-align:right}"
-           "th:first-child,td:first-child{text-align:left}svg{display:block;margin:1rem 0}</style></head><body>"),
-           f"<h1>{e(head)}</h1>",
-           f"<p>{e(words['intro'].format(month=f'{report.start:%Y-%m}', seed=seed))}</p>",
-           f"<h2>{e(words['summary'])}</h2>", *(f"<p>{e(line)}</p>" for line in summary(outcomes, language)),
-           f"<h2>{e(words['figures'])}</h2>", "<table><tr>",
-           f"<th>{e(words['figure'])}</th>", *(f"<th>{e(o.name)}</th>" for o in outcomes), "</tr>"]
-    for i, figure in enumerate(report.figures):
-        cells = []
-        for o in outcomes:
-            f = o.report.figures[i]
-            grade = f" ({words['grade']} {f.grade})" if f.grade is not None else ""
-            cells.append(f"<td>{_format(f.value, f.kind, words)}{grade}</td>")
-        out.append(f"<tr><td>{e(figure.label)}</td>{''.join(cells)}</tr>")
-    out.append(f"<tr><td>{e(words['successful'])}</td>"
-               + "".join(f"<td>{_format(o.successful_contact, 'share', words)}</td>" for o in outcomes) + "</tr>")
-    out.append(f"<tr><td>{e(words['average'])}</td>"
-               + "".join(f"<td>{_grade(o.report.average_grade, words)}</td>" for o in outcomes) + "</tr>")
-    out.append(f"<tr><td>{e(words['calls'])}</td>" + "".join(f"<td>{o.report.calls}</td>" for o in outcomes)
-               + "</tr></table>")
+    rows = [[figure.label, *(_format(o.report.figures[i].value, o.report.figures[i].kind, words)
+                             + (f" ({words['grade']} {o.report.figures[i].grade})"
+                                if o.report.figures[i].grade is not None else "") for o in outcomes)]
+            for i, figure in enumerate(report.figures)]
+    rows.append([words["successful"], *(_format(o.successful_contact, "share", words) for o in outcomes)])
+    rows.append([words["average"], *(_grade(o.report.average_grade, words) for o in outcomes)])
+    rows.append([words["calls"], *(str(o.report.calls) for o in outcomes)])
     labels = {f.id: (f.label, f.kind) for f in report.figures}
-    for figure_id in CHARTED:
-        out.append(_bars(outcomes, figure_id, *labels[figure_id], words))
-    out.append(_bars(outcomes, "successful_contact", words["successful"], "share", words))
-    out.append(_staffing_table(base, words, language, target, answer_seconds, occupancy_cap))
-    out.append("</body></html>")
-    return "\n".join(out)
-
-
-def _staffing_table(o: Outcome, words: dict, language: str, target: float, answer: int, cap: float) -> str:
-    e = html.escape
+    chart_list = [_bars(outcomes, figure_id, *labels[figure_id], words) for figure_id in CHARTED]
+    chart_list.append(_bars(outcomes, "successful_contact", words["successful"], "share", words))
     headers = [words["hour"], words["per_hour"], words["load"], words["for_level"], words["for_cap"],
-               words["needed"], words["erlang"].format(answer=answer), words["simulated"].format(answer=answer)]
-    rows = ["".join(f"<td>{cell}</td>" for cell in (
-        e(h.label(language)), f"{h.calls_per_hour:.1f}", f"{h.load:.2f}", h.for_service_level, h.for_occupancy,
-        h.positions, f"{h.erlang_service_level:.0%}",
-        "" if h.simulated_service_level is None else f"{h.simulated_service_level:.0%}")) for h in o.staffing]
-    return (f"<h2>{e(words['staffing'].format(name=o.name))}</h2>"
-            f"<p>{e(words['staffing_text'].format(target=target, answer=answer, cap=cap, staffed=o.staffed))}</p>"
-            "<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in headers) + "</tr>"
-            + "".join(f"<tr>{row}</tr>" for row in rows) + "</table>")
+               words["needed"], words["erlang"].format(answer=answer_seconds),
+               words["simulated"].format(answer=answer_seconds)]
+    staffing_rows = [[h.label(language), f"{h.calls_per_hour:.1f}", f"{h.load:.2f}", str(h.for_service_level),
+                      str(h.for_occupancy), str(h.positions), f"{h.erlang_service_level:.0%}",
+                      "" if h.simulated_service_level is None else f"{h.simulated_service_level:.0%}"]
+                     for h in base.staffing]
+    return pages.render(
+        "whatif.html", lang=language, stylesheet=STYLESHEET, w=words,
+        title=words["title"].format(municipality=report.municipality),
+        intro=words["intro"].format(month=f"{report.start:%Y-%m}", seed=seed), summary=summary(outcomes, language),
+        headers=[words["figure"], *(o.name for o in outcomes)], rows=rows, charts=chart_list,
+        staffing_title=words["staffing"].format(name=base.name),
+        staffing_text=words["staffing_text"].format(target=target, answer=answer_seconds, cap=occupancy_cap,
+                                                    staffed=base.staffed),
+        staffing_headers=headers, staffing_rows=staffing_rows)
