@@ -89,7 +89,7 @@ class Service:
         self.store = store if store is not None else open_store(config.records.store)
         self.audit = AuditLog(self.store, now)
         self.recorder = Recorder(
-            self.store, config.zone, frozenset({config.number}),
+            self.store, config.zone, frozenset(config.entry_numbers),
             spool=Spool(config.records.spool or default_spool_directory(config.records.store)),
             server=config.pbx.server or "",
         )
@@ -104,7 +104,7 @@ class Service:
         self.peers: list[tuple[AmiClient, Recorder]] = []
         for peer in config.peers():
             peer_ami = AmiClient(*_host_port(peer.ami), AMI_USER, secrets.get(AMI_SECRET))
-            peer_recorder = Recorder(self.store, config.zone, frozenset({config.number}), server=peer.name,
+            peer_recorder = Recorder(self.store, config.zone, frozenset(config.entry_numbers), server=peer.name,
                                      writing=False)
             RecordsFeed(peer_recorder, peer_ami, None, agent_names).attach()
             self._follow(peer.name, peer_ami)

@@ -104,6 +104,7 @@ NAMES: dict[str, tuple[str, str]] = {
     # the municipality
     "version": ("versie van het bestandsformaat", "file format version"),
     "municipality": ("gemeente", "municipality"), "number": ("nummer", "number"), "language": ("taal", "language"),
+    "general_numbers": ("algemene nummers", "general numbers"),
     "timezone": ("tijdzone", "time zone"), "website": ("website", "website"),
     "shared_number": ("gedeeld 14-nummer", "shared 14 number"),
     "our_key": ("toets voor onze gemeente", "key for our municipality"),

@@ -42,6 +42,7 @@ def cross_references(doc: Mapping) -> list[Finding]:
         *_shared_number(doc),
         *_servers(doc),
         *_holidays(doc),
+        *_general_numbers(doc),
         *_people(doc),
         *_departments(doc),
         *_console(doc),
@@ -345,12 +346,24 @@ def _holidays(doc: Mapping) -> Iterator[Finding]:
                 f"'{name}' is not a public holiday of {country}", str(name), sorted(names), "its public holidays")
 
 
+def _general_numbers(doc: Mapping) -> Iterator[Finding]:
+    """Each number that reaches the front office once, and none that is also a department's."""
+    numbers = {_text(doc.get("number")): "the 14 number"}
+    numbers.update({_text(d.get("number")): f"the number of department '{_text(d.get('id'))}'"
+                    for _, d in _items(doc, "departments") if d.get("number") is not None})
+    for index, general in enumerate(_list(doc.get("general_numbers"))):
+        if _text(general) in numbers:
+            yield ("general_numbers", index), f"{general} is already {numbers[_text(general)]}; list each number once"
+        numbers.setdefault(_text(general), "a general number")
+
+
 def _people(doc: Mapping) -> Iterator[Finding]:
     positions = {
         _text(p.get("extension")) for _, q in _items(doc, "queues") for _, p in _items(q, "positions")
     }
     people = {_text(p.get("extension")): p for _, p in _items(doc, "people")}
     numbers = {_text(doc.get("number")): "the 14 number"}
+    numbers.update({_text(general): "a general number" for general in _list(doc.get("general_numbers"))})
     for index, department in _items(doc, "departments"):
         numbers.setdefault(_text(department.get("number")), f"the number of department '{department.get('id')}'")
     seen: dict[str, str] = {}

@@ -658,6 +658,9 @@ class Config(Strict):
     website: str = Field(default="", description="Said in {website}, e.g. www.gemeente.nl")
     number: Annotated[str, StringConstraints(pattern=r"^14[0-9]{3,4}$")] = Field(
         description="The municipality's 14 number, between quotes: \"14023\"")
+    general_numbers: list[PhoneNumber] = Field(
+        default=[], description="Other numbers callers dial for the municipality as a whole (e.g. \"0355281911\"): "
+        "the same welcome, menu and front office as the 14 number, without the choice of a shared 14 number")
     shared_number: SharedNumber | None = Field(
         default=None, description="When the 14 number is shared: the caller first picks a municipality")
     hours: WeekHours = Field(description="Opening hours per weekday; public holidays and closing days are under "
@@ -694,6 +697,11 @@ class Config(Strict):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def entry_numbers(self) -> tuple[str, ...]:
+        """Every number that reaches the front office: the 14 number and the general numbers."""
+        return (self.number, *self.general_numbers)
 
     def queue(self, queue_id: str) -> Queue:
         return next(q for q in self.queues if q.id == queue_id)

@@ -29,7 +29,7 @@ from genesis.exceptions import CommandStage, ConnectionLost, SessionGoneAway
 
 from bereik import facts as f
 from bereik.config.model import Config
-from bereik.freeswitch.facts import connected, facts_of, variable_name
+from bereik.freeswitch.facts import connected, facts_of, one_header, variable_name
 from bereik.freeswitch.generate import CONTEXT, DOMAIN, FORWARD_PREFIX, HANGUP_EXTENSION, QUEUE_PREFIX
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
@@ -79,7 +79,8 @@ class EslEntry:
             self.facts(fact)
 
     async def _route(self, session: Session) -> None:
-        flow = CallFlow(self.config, self.clock(), hours=self.hours)
+        dialled = one_header(session.context, "Caller-Destination-Number") or None
+        flow = CallFlow(self.config, self.clock(), hours=self.hours, dialled=dialled)
         decision = flow.start()
         while isinstance(decision, Ask):
             decision = flow.pressed(await self._ask(session, decision))

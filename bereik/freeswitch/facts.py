@@ -37,8 +37,8 @@ def connected(channel: Mapping[str, Any]) -> list[f.CallFact]:
     ids = _ids(channel)
     told: list[f.CallFact] = [f.CallEntered(
         **ids, at=_micro(channel, "Caller-Channel-Created-Time"), labels=_labels(channel),
-        caller_number=_one(channel, "Caller-Caller-ID-Number"), caller_name=_one(channel, "Caller-Caller-ID-Name"),
-        dialled=_one(channel, "Caller-Destination-Number"), channel=_one(channel, "Channel-Name"))]
+        caller_number=one_header(channel, "Caller-Caller-ID-Number"), caller_name=one_header(channel, "Caller-Caller-ID-Name"),
+        dialled=one_header(channel, "Caller-Destination-Number"), channel=one_header(channel, "Channel-Name"))]
     answered = _micro(channel, "Caller-Channel-Answered-Time")
     if answered:
         told.append(f.CallAnswered(**ids, at=answered))
@@ -47,27 +47,27 @@ def connected(channel: Mapping[str, Any]) -> list[f.CallFact]:
 
 def facts_of(event: Mapping[str, Any], agent_names: Mapping[str, str] = {}) -> list[f.CallFact]:
     """What one event on the socket tells. `agent_names`: mod_callcenter agent (201@default) -> name."""
-    name = _one(event, "Event-Name")
+    name = one_header(event, "Event-Name")
     call = {**_ids(event), "at": _micro(event, "Event-Date-Timestamp"), "labels": _labels(event)}
     if name == "CHANNEL_ANSWER":
         return [f.CallAnswered(**call)]
     if name == "CHANNEL_HANGUP_COMPLETE":
-        return [f.CallEnded(**call, cause=_one(event, "Hangup-Cause"))]
-    if name != "CUSTOM" or _one(event, "Event-Subclass") != CALLCENTER:
+        return [f.CallEnded(**call, cause=one_header(event, "Hangup-Cause"))]
+    if name != "CUSTOM" or one_header(event, "Event-Subclass") != CALLCENTER:
         return []
-    queue = _one(event, "CC-Queue").partition("@")[0]  # tic@default: the YAML's queue id
-    action = _one(event, "CC-Action")
+    queue = one_header(event, "CC-Queue").partition("@")[0]  # tic@default: the YAML's queue id
+    action = one_header(event, "CC-Action")
     if action == "member-queue-start":
-        return [f.QueueJoined(**call, queue=queue, channel=_one(event, "Channel-Name"),
-                              caller_number=_one(event, "CC-Member-CID-Number"))]
+        return [f.QueueJoined(**call, queue=queue, channel=one_header(event, "Channel-Name"),
+                              caller_number=one_header(event, "CC-Member-CID-Number"))]
     if action != "member-queue-end":
         return []
     joined, left = _seconds(event, "CC-Member-Joined-Time"), _seconds(event, "CC-Member-Leaving-Time")
-    if _one(event, "CC-Cause") == "Cancel":
+    if one_header(event, "CC-Cause") == "Cancel":
         return [f.QueueAbandoned(**{**call, "at": left if left is not None else call["at"]}, queue=queue,
-                                 channel=_one(event, "Channel-Name"), waited_seconds=_between(joined, left))]
+                                 channel=one_header(event, "Channel-Name"), waited_seconds=_between(joined, left))]
     answered = _seconds(event, "CC-Agent-Answered-Time")
-    agent = _one(event, "CC-Agent")
+    agent = one_header(event, "CC-Agent")
     name = agent_names.get(agent, "")
     return [f.AgentConnected(**{**call, "at": answered}, queue=queue, member=agent, agent=name,
                              waited_seconds=_between(joined, answered)),
@@ -76,22 +76,23 @@ def facts_of(event: Mapping[str, Any], agent_names: Mapping[str, str] = {}) -> l
 
 
 def _ids(headers: Mapping[str, Any]) -> dict[str, str]:
-    uuid = _one(headers, "Unique-ID") or _one(headers, "Channel-Unique-ID")
+    uuid = one_header(headers, "Unique-ID") or one_header(headers, "Channel-Unique-ID")
     return {"call": uuid, "leg": uuid}  # only the caller's own channel speaks on its socket
 
 
 def _labels(headers: Mapping[str, Any]) -> dict[str, str]:
-    return {label: value for label, header in _LABEL_HEADERS if (value := _one(headers, header))}
+    return {label: value for label, header in _LABEL_HEADERS if (value := one_header(headers, header))}
 
 
-def _one(headers: Mapping[str, Any], name: str) -> str:
+def one_header(headers: Mapping[str, Any], name: str) -> str:
+    """A header's value; the first when the event repeats it."""
     value = headers.get(name, "")
     return (value[0] if value else "") if isinstance(value, list) else str(value)
 
 
 def _seconds(headers: Mapping[str, Any], name: str) -> float | None:
     try:
-        value = float(_one(headers, name))
+        value = float(one_header(headers, name))
     except ValueError:
         return None
     return value if math.isfinite(value) and value > 0 else None

@@ -47,7 +47,7 @@ def generate(config: Config, esl_address: str = ESL_ADDRESS) -> dict[str, str]:
 def _dialplan(config: Config, esl_address: str) -> str:
     include = ET.Element("include")
     context = ET.SubElement(include, "context", name=CONTEXT)
-    entry = _extension(context, "bereik-entry", f"^{config.number}$")
+    entry = _extension(context, "bereik-entry", f"^({'|'.join(config.entry_numbers)})$")
     _action(entry, "answer")
     _action(entry, "set", "bereik_reason=failopen")  # overwritten by bereik when it routes the call
     _action(entry, "socket", f"{esl_address} async full")

@@ -119,30 +119,10 @@ def _extensions(config: Config) -> str:
         "clearglobalvars=yes",
         "",
         f"[{ENTRY_CONTEXT}]",
-        f"; Calls to {config.number} from outside.",
-        f"exten => {config.number},1,NoOp(bereik entry)",
-        # Control characters in caller IDs would break the AGI and AMI line protocols.
-        f" same => n,Set(CALLERID(name)=${{FILTER({_SAFE_NAME_CHARS},${{CALLERID(name)}})}})",
-        " same => n,Set(CALLERID(num)=${FILTER(0-9+*#,${CALLERID(num)})})",
-        " same => n,Answer()",
-        # Cleared here, right before the hand-over, so nothing stale is trusted.
-        f" same => n,MSet({','.join(f'{name}=' for name in var.OUTPUTS)})",
-        # Asterisk has no AGI inactivity timeout: a frozen bereik must not hold the caller.
-        # bereik re-arms this before every step for as long as the step takes (pbx/voice.py);
-        # AGIEXITONHANGUP lets the watchdog pull the call out of a connection that never speaks.
-        " same => n,Set(AGIEXITONHANGUP=yes)",
-        *_hand_over(config, "entry"),
-        f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?routed)',
-        # Fail open: bereik unreachable (AGISTATUS=FAILURE) or gone mid-call.
-        *_fell_through("failopen-${AGISTATUS}"),
-        *_recording_notice(config),
-        f" same => n,Goto({QUEUE_CONTEXT},{front_office},1)",
-        f' same => n(routed),GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_QUEUE}"]?{QUEUE_CONTEXT},${{{var.QUEUE}}},1)',
-        f' same => n,GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_FORWARD}"]?{FORWARD_CONTEXT},${{{var.FORWARD_TO}}},1)',
-        " same => n,Hangup()",
+        *[line for number in config.entry_numbers for line in _entry(config, number)],
         "; The watchdog expired while bereik held the call: bereik is frozen or gone.",
         "exten => T,1,Set(TIMEOUT(absolute)=0)",
-        f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?{config.number},routed)',
+        f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?${{{var.DIALLED}}},routed)',
         *_fell_through("watchdog"),
         *_recording_notice(config),
         f" same => n,Goto({QUEUE_CONTEXT},{front_office},1)",
@@ -184,7 +164,7 @@ def _extensions(config: Config) -> str:
             f"exten => {ext},1,Dial(PJSIP/{ext},{AGENT_RING_SECONDS * 3})",
             " same => n,Hangup()",
         )],
-        f"exten => {config.number},1,Goto({ENTRY_CONTEXT},{config.number},1)",
+        *[f"exten => {number},1,Goto({ENTRY_CONTEXT},{number},1)" for number in config.entry_numbers],
         *_internal_back_office(config),
         "",
         *_direct_context(config),
@@ -197,6 +177,36 @@ def _fell_through(reason: str, label: str = "") -> list[str]:
     event log, so that a bereik that was down when it happened still counts it (the operator's first alarm)."""
     return [f" same => n{label},Set({var.REASON}={reason})",
             f" same => n,CELGenUserEvent({cel.FELL_THROUGH},${{{var.REASON}}})"]
+
+
+def _entry(config: Config, number: str) -> list[str]:
+    """A call to the 14 number or a general number: bereik decides, and the caller reaches the front office
+    whatever happens to bereik."""
+    kind = "the 14 number" if number == config.number else "a general number"
+    return [
+        f"; Calls to {number} ({kind}) from outside.",
+        f"exten => {number},1,NoOp(bereik entry)",
+        # Control characters in caller IDs would break the AGI and AMI line protocols.
+        f" same => n,Set(CALLERID(name)=${{FILTER({_SAFE_NAME_CHARS},${{CALLERID(name)}})}})",
+        " same => n,Set(CALLERID(num)=${FILTER(0-9+*#,${CALLERID(num)})})",
+        " same => n,Answer()",
+        # Cleared here, right before the hand-over, so nothing stale is trusted.
+        f" same => n,MSet({','.join(f'{name}=' for name in var.OUTPUTS)})",
+        f" same => n,Set({var.DIALLED}=${{EXTEN}})",  # where the watchdog (T) finds the decision
+        # Asterisk has no AGI inactivity timeout: a frozen bereik must not hold the caller.
+        # bereik re-arms this before every step for as long as the step takes (pbx/voice.py);
+        # AGIEXITONHANGUP lets the watchdog pull the call out of a connection that never speaks.
+        " same => n,Set(AGIEXITONHANGUP=yes)",
+        *_hand_over(config, "entry"),
+        f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?routed)',
+        # Fail open: bereik unreachable (AGISTATUS=FAILURE) or gone mid-call.
+        *_fell_through("failopen-${AGISTATUS}"),
+        *_recording_notice(config),
+        f" same => n,Goto({QUEUE_CONTEXT},{config.front_office},1)",
+        f' same => n(routed),GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_QUEUE}"]?{QUEUE_CONTEXT},${{{var.QUEUE}}},1)',
+        f' same => n,GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_FORWARD}"]?{FORWARD_CONTEXT},${{{var.FORWARD_TO}}},1)',
+        " same => n,Hangup()",
+    ]
 
 
 def _recording_notice(config: Config) -> list[str]:

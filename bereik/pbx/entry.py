@@ -35,10 +35,10 @@ class EntryHandler:
 
     async def __call__(self, session: AgiSession) -> None:
         call = CallLog(session.uniqueid or "unknown")
-        call.step("entry", dialled=session.environment.get("agi_extension", ""),
-                  caller=mask_number(session.environment.get("agi_callerid", "")))
+        dialled = session.environment.get("agi_extension", "")
+        call.step("entry", dialled=dialled, caller=mask_number(session.environment.get("agi_callerid", "")))
 
-        flow = CallFlow(self.config, self.clock(), hours=self.hours)
+        flow = CallFlow(self.config, self.clock(), hours=self.hours, dialled=dialled or None)
         decision = flow.start()
         while isinstance(decision, Ask):
             key = await self.voice.ask(session, decision.say, decision.timeout)

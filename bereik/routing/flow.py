@@ -70,6 +70,7 @@ class CallFlow:
     config: Config
     now: dt.datetime
     hours: OpeningHours | None = None
+    dialled: str | None = None  # None: the 14 number
     stage: Stage = field(default=Stage.DONE, init=False)
     attempts: int = field(default=0, init=False)
 
@@ -77,7 +78,8 @@ class CallFlow:
         self.hours = self.hours or OpeningHours(self.config)
 
     def start(self) -> Decision:
-        if self.config.shared_number is not None:
+        # Only the shared 14 number asks which municipality; a general number is ours already.
+        if self.config.shared_number is not None and self.dialled in (None, self.config.number):
             return self._ask_municipality(lead=())
         return self._our_municipality()
 
@@ -159,9 +161,10 @@ class CallFlow:
         return self.config.menu.wait_for_key if self.config.menu else 5.0
 
 
-def route_with_keys(config: Config, now: dt.datetime, keys: list[str | None]) -> list[Decision]:
+def route_with_keys(config: Config, now: dt.datetime, keys: list[str | None], dialled: str | None = None
+                    ) -> list[Decision]:
     """Drive a flow with a fixed sequence of keys (None: no key pressed); the decisions in order."""
-    flow = CallFlow(config, now)
+    flow = CallFlow(config, now, dialled=dialled)
     decisions = [flow.start()]
     pressed = iter(keys)
     while isinstance(decisions[-1], Ask):

@@ -131,7 +131,7 @@ class _Simulation:
         self.plan = penalty_plan(config)
         self.schedule = AnnouncementSchedule.from_config(config.waiting)
         self.overflow = OverflowSwitch.from_config(config.waiting)
-        self.front_numbers = frozenset({config.number})
+        self.front_numbers = frozenset(config.entry_numbers)
         self.tracing = trace
         self.trace: list[Traced] = []
         self.rows: list[CallRow] = []

@@ -71,6 +71,12 @@ TABLE = [
      "      topic: melding", "      topic: Melding Openbare Ruimte",
      "topic: 'Melding Openbare Ruimte' is not a short name in lower case: letters, digits and _, starting with a "
      "letter; did you mean 'melding_openbare_ruimte'?", ("topic: Melding", "Melding")),
+    ("a general number twice",
+     'general_numbers: ["0355281911", "0355281247"]', 'general_numbers: ["0355281911", "0355281911"]',
+     "0355281911 is already a general number; list each number once", ("general_numbers:", '"0355281911"]')),
+    ("a direct number that is a general number",
+     'direct: "0355281501"', 'direct: "0355281247"',
+     "Wim de Groot's direct number 0355281247 is already a general number", ("Wim de Groot", '"0355281247"')),
     ("mutual substitutes",
      '  - {name: Wim de Groot, extension: "501",', '  - {name: Wim de Groot, extension: "501", substitute: "502",',
      "Wim de Groot (501) and Yara Smit (502) are each other's substitute: a call would go back and forth, a hunt "

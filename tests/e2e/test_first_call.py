@@ -103,6 +103,24 @@ async def test_in_hours_option_two_joins_the_tic_queue_with_its_topic_and_an_age
     phones[int(connected["Interface"].removeprefix("PJSIP/20")) - 1].expect_success(timeout=20)
 
 
+async def test_a_call_to_the_general_number_skips_the_municipality_choice_and_joins_the_queue(pbx, bereik, sipp):
+    _, events = pbx
+    await bereik(MONDAY_MORNING)
+    [general] = CONFIG.general_numbers
+    caller = sipp.call(general, talk_seconds=6, dtmf=[(1.0, "2")])
+
+    joined = await events.wait_for_event("QueueCallerJoin", timeout=20)
+    assert joined["Queue"] == "tic"
+    assert [e["Exten"] for e in events.matching("Newchannel") if caller_of(events)(e)] == [general]
+    assert variable(joined, "BEREIK_TOPIC") == "afval"
+    # One Read: the menu, with the welcome before it; no question which municipality.
+    [read] = agi_commands(events, 'EXEC "Read"')
+    library = PromptLibrary(pbx[0].sounds_dir)
+    assert library.sound_name(fill(CONFIG, CONFIG.texts["welcome"])) in read
+    assert library.sound_name(CONFIG.texts["municipality_choice"]) not in read
+    caller.expect_success(timeout=20)
+
+
 async def test_outside_hours_the_caller_hears_the_closing_message_and_asterisk_hangs_up(pbx, bereik, sipp):
     _, events = pbx
     await bereik(MONDAY_EVENING)

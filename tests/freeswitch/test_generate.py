@@ -52,7 +52,7 @@ def test_frslint_really_reads_the_included_dialplan(tmp_path):
     """A broken dialplan in the same place is reported, so the clean result above is not vacuous."""
     root = written(load_config(EXAMPLES[0]), tmp_path)
     dialplan = tmp_path / "dialplan/bereik.xml"
-    dialplan.write_text(dialplan.read_text().replace('"socket"', '"sokcet"').replace("^14023$", "^14(023$"))
+    dialplan.write_text(dialplan.read_text().replace('"socket"', '"sokcet"').replace("^(14023|", "^((14023|"))
     analysis = frslint("analyze", str(root))
     assert analysis.returncode == 1
     assert "Unknown application: 'sokcet'" in analysis.stdout and "invalid-regex" in analysis.stdout
@@ -66,6 +66,13 @@ def test_the_14_number_goes_to_bereiks_socket_and_fails_open_to_the_front_office
                      "transfer: bereik-queue-tic XML bereik"]
     queue = frslint("debug", str(root), "bereik-queue-tic", "-c", "bereik").stdout
     assert "callcenter: tic@default" in queue
+
+
+def test_a_general_number_goes_to_bereiks_socket_like_the_14_number(tmp_path):
+    config = load_config(EXAMPLES[0])
+    root = written(config, tmp_path)
+    trace = frslint("debug", str(root), config.general_numbers[0], "-c", "bereik").stdout
+    assert "socket: 127.0.0.1:8084 async full" in trace and "transfer: bereik-queue-tic XML bereik" in trace
 
 
 def test_mod_callcenter_has_every_position_as_an_agent_with_a_tier_overflow_on_level_two():

@@ -37,10 +37,26 @@ def test_the_entry_fails_open_to_the_front_office():
     assert any("TIMEOUT(absolute)=5" in line for line in entry[:agi])
     t_start = next(i for i, line in enumerate(entry) if line.startswith("exten => T,1"))
     # A decision already handed over is honoured; otherwise the front office.
-    assert entry[t_start + 1].endswith('GotoIf($["${BEREIK_ROUTED}" = "1"]?14023,routed)')
+    # (at the number that took the call: the 14 number or a general number)
+    assert entry[t_start + 1].endswith('GotoIf($["${BEREIK_ROUTED}" = "1"]?${BEREIK_DIALLED},routed)')
     assert entry[t_start + 2].endswith("Set(BEREIK_REASON=watchdog)")
     assert entry[t_start + 3].endswith("CELGenUserEvent(BEREIK_FELL_THROUGH,${BEREIK_REASON})")
     assert entry[t_start + 4].endswith("Goto(bereik-queue,tic,1)")
+
+
+def test_every_entry_number_is_handed_to_bereik_and_fails_open_alike():
+    conf = generate(CONFIG, SECRETS)["extensions.conf"]
+    entry = section(conf, "bereik-entry")
+    assert CONFIG.entry_numbers == ("14023", "0235115000")
+    for number in CONFIG.entry_numbers:
+        start = entry.index(f"exten => {number},1,NoOp(bereik entry)")
+        block = entry[start:start + 20]
+        assert " same => n,Set(BEREIK_DIALLED=${EXTEN})" in block
+        assert " same => n,AGI(agi://127.0.0.1:4573/entry)" in block
+        assert " same => n,Goto(bereik-queue,tic,1)" in block
+    # A desk phone reaches them too.
+    internal = section(conf, "bereik-internal")
+    assert "exten => 0235115000,1,Goto(bereik-entry,0235115000,1)" in internal
 
 
 def test_caller_ids_are_filtered_before_anything_reads_them():

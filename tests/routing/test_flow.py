@@ -131,3 +131,14 @@ def test_no_sequence_of_keys_leaves_a_caller_without_a_destination(moment, press
     if isinstance(decision, Enqueue):
         assert decision.queue == "tic"
         assert decision.topic in {None, *CONFIG.queue("tic").topics}
+
+
+def test_a_general_number_is_ours_already_no_municipality_choice():
+    [general] = CONFIG.general_numbers
+    first = CallFlow(CONFIG, OPEN, dialled=general).start()
+    assert isinstance(first, Ask) and first.stage == "menu"
+    assert route_with_keys(CONFIG, OPEN, ["2"], dialled=general)[-1] == Enqueue((), "tic", "afval", "2", "menu_choice")
+    # The 14 number itself still asks which municipality.
+    assert CallFlow(CONFIG, OPEN, dialled=CONFIG.number).start().stage == "municipality"
+    # Outside hours a general number hears the closing message like the 14 number.
+    assert isinstance(route_with_keys(CONFIG, EVENING, [], dialled=general)[-1], Hangup)
