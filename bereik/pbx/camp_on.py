@@ -58,8 +58,10 @@ class CampOnAnnouncer:
     def _plan(self, channel: str, text: str, waited: float) -> None:
         due = self.schedule.next_after(waited)
         self._timers[channel] = asyncio.get_running_loop().call_later(
-            due - waited, lambda: asyncio.ensure_future(self._announce(channel, text, due)))
+            due - waited, self._announce, channel, text, due)
 
-    async def _announce(self, channel: str, text: str, waited: float) -> None:
-        self._plan(channel, text, waited)  # the next one, counted from the entry: no drift
-        await self.whisper(channel, text)
+    def _announce(self, channel: str, text: str, waited: float) -> None:
+        # Plan the next one in the timer's own callback, not in a task: a caller who leaves
+        # before such a task ran would find no timer to cancel, and be whispered to forever.
+        self._plan(channel, text, waited)  # counted from the entry: no drift
+        asyncio.ensure_future(self.whisper(channel, text))

@@ -23,7 +23,26 @@ class FakeAmi:
             callback({"Event": name, **fields})
 
 
-async def test_whispers_every_few_rings_while_waiting_and_hushes_when_the_caller_leaves():
+class ManualTimers:
+    """The loop's call_later, fired by the test: a clock that never depends on the machine's load."""
+
+    def __init__(self):
+        self.pending = []
+        self.delays = []
+
+    def call_later(self, delay, callback, *args):
+        self.delays.append(delay)
+        timer = asyncio.get_running_loop().call_at(float("inf"), callback, *args)
+        self.pending.append((timer, callback, args))
+        return timer
+
+    def fire_next(self):
+        timer, callback, args = self.pending.pop(0)
+        timer.cancel()
+        callback(*args)
+
+
+async def test_whispers_every_few_rings_while_waiting_and_hushes_when_the_caller_leaves(monkeypatch):
     spoken, hushed = [], []
 
     async def whisper(channel, text):
@@ -32,23 +51,48 @@ async def test_whispers_every_few_rings_while_waiting_and_hushes_when_the_caller
     async def hush(channel):
         hushed.append(channel)
 
+    timers = ManualTimers()
+    monkeypatch.setattr(asyncio.get_running_loop(), "call_later", timers.call_later)
     ami = FakeAmi()
-    # Rings of 50 ms: the first message after two rings, then one every ring.
-    announcer = CampOnAnnouncer(CONFIG, ami, whisper, hush, AnnouncementSchedule(2, 1, seconds_per_ring=0.05))
+    # The first message after two rings, then one every ring.
+    announcer = CampOnAnnouncer(CONFIG, ami, whisper, hush, AnnouncementSchedule(2, 1, seconds_per_ring=5))
     announcer.attach()
     ami.emit("QueueCallerJoin", Queue="tic", Channel="PJSIP/trunk-1")  # the front office's, not ours
     ami.emit("QueueCallerJoin", Queue="camp-301", Channel="PJSIP/trunk-2")
-    await asyncio.sleep(0.07)
-    assert spoken == []  # not before the first two rings
-    await asyncio.sleep(0.1)
-    assert spoken[:2] == [("PJSIP/trunk-2", WAITING)] * 2
+    assert timers.delays == [10]  # one caller, first message after two rings
+    timers.fire_next()
+    timers.fire_next()
+    await asyncio.sleep(0)
+    assert spoken == [("PJSIP/trunk-2", WAITING)] * 2 and timers.delays[1:] == [5, 5]  # then every ring
     ami.emit("QueueCallerLeave", Queue="camp-301", Channel="PJSIP/trunk-2")
-    await asyncio.sleep(0.01)
-    count = len(spoken)
-    await asyncio.sleep(0.1)
-    assert len(spoken) == count and hushed == ["PJSIP/trunk-2"]
+    await asyncio.sleep(0)
+    assert [t for t, _, _ in timers.pending if not t.cancelled()] == [] and hushed == ["PJSIP/trunk-2"]
     announcer.close()
 
 
 def test_the_camp_on_message_is_rendered_for_whispering():
     assert WAITING in whispered_texts(CONFIG)
+
+
+async def test_a_caller_who_leaves_just_as_a_message_is_due_is_never_whispered_to_again(monkeypatch):
+    spoken = []
+
+    async def whisper(channel, text):
+        spoken.append(channel)
+
+    async def hush(channel):
+        pass
+
+    timers = ManualTimers()
+    monkeypatch.setattr(asyncio.get_running_loop(), "call_later", timers.call_later)
+    ami = FakeAmi()
+    announcer = CampOnAnnouncer(CONFIG, ami, whisper, hush, AnnouncementSchedule(2, 1))
+    announcer.attach()
+    ami.emit("QueueCallerJoin", Queue="camp-301", Channel="PJSIP/trunk-2")
+    timers.fire_next()  # the message is due ...
+    ami.emit("QueueCallerLeave", Queue="camp-301", Channel="PJSIP/trunk-2")  # ... as the caller leaves
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert [t for t, _, _ in timers.pending if not t.cancelled()] == []  # nothing left to whisper
+    assert spoken == ["PJSIP/trunk-2"]  # the one that was due, then silence
+    announcer.close()
