@@ -83,6 +83,8 @@ class EslEntry:
         flow = CallFlow(self.config, self.clock(), hours=self.hours, dialled=dialled)
         decision = flow.start()
         while isinstance(decision, Ask):
+            # As on Asterisk: the question a caller who hangs up was at (bereik.pbx.entry).
+            await _execute(session, "set", f"{variable_name(var.STAGE)}={decision.stage}")
             decision = flow.pressed(await self._ask(session, decision))
         if decision.say:
             await _execute(session, "playback", self._files(decision.say))

@@ -332,8 +332,10 @@ def _direct_context(config: Config) -> list[str]:
         f' same => n,GotoIf($["${{{var.ACTION}}}" = "{var.ACTION_QUEUE}"]?{QUEUE_CONTEXT},${{{var.QUEUE}}},1)',
         " same => n,Hangup()",
         # g: back here after the colleague hangs up, so that bereik records the answered call.
-        f" same => n(ring),Dial(${{{var.DIAL}}},${{{var.RING_SECONDS}}},g)",
-        f" same => n,Set({var.EVENT}=rang)",
+        # Asterisk's own clock around the ringing: DIALEDTIME is empty when nobody answers.
+        f" same => n(ring),Set({var.DIAL_BEGAN}={_NOW})",
+        f" same => n,Dial(${{{var.DIAL}}},${{{var.RING_SECONDS}}},g)",
+        f" same => n,MSet({var.EVENT}=rang,{var.DIAL_ENDED}={_NOW})",
         " same => n,Goto(ask)",
         # Camp-on: a one-member queue rings the colleague the moment their line frees (ringinuse=no).
         f" same => n(camp),Queue(${{{var.CAMP_QUEUE}}},rc,,,${{{var.CAMP_SECONDS}}})",
@@ -354,11 +356,14 @@ def _direct_context(config: Config) -> list[str]:
         f'exten => h,1,GotoIf($["${{{var.DIRECT_STAGE}}}" != "{Stage.RINGING}" & '
         f'"${{{var.DIRECT_STAGE}}}" != "{Stage.CAMPED}"]?done)',
         # A hung-up channel must not send "HANGUP" into the FastAGI conversation.
-        " same => n,Set(AGISIGHUP=no)",
+        f" same => n,MSet(AGISIGHUP=no,{var.DIAL_ENDED}={_NOW})",
         *_hand_over(config, "direct", "hungup", watchdog=False),
         " same => n(done),NoOp()",
         "",
     ]
+
+
+_NOW = "${STRFTIME(,,%s.%3q)}"  # epoch seconds with milliseconds
 
 
 def _member_name(name: str) -> str:

@@ -56,7 +56,9 @@ class DirectHandler:
 
     async def __call__(self, session: AgiSession) -> None:
         event = session.environment.get("agi_arg_1", "")
-        dialled = session.environment.get("agi_extension", "")
+        # After a hang-up the channel is in the h extension: the dialplan kept the number dialled.
+        dialled = session.environment.get("agi_extension", "") if event == "start" else \
+            await session.get_variable(var.DIALLED) or ""
         log = CallLog(session.uniqueid or "unknown")
         origin = _set_by_dialplan(Origin, await session.get_variable(var.ORIGIN) or Origin.OUTSIDE)
         attempt = attempt_for(self.config, dialled, origin, self.clock().isoformat(timespec="seconds"))
@@ -80,7 +82,8 @@ class DirectHandler:
             await self._carry_out(session, call, decision)
         except AgiHangup:
             record.update(_summary(call.hung_up()))
-        log.step("direct", via=call.attempt.via, **record)
+        finally:  # the attempt's record, also when the dialplan takes the call back
+            log.step("direct", via=call.attempt.via, **record)
 
     async def _decide(self, session: AgiSession, call: DirectCall, event: str, record: dict) -> Decision:
         extension = call.attempt.extension
@@ -96,9 +99,10 @@ class DirectHandler:
             return call.waited(status, answered=bool(await session.get_variable("MEMBERINTERFACE")))
         if event == "hungup":
             # The call may have been answered before the caller hung up.
-            if call.stage is Stage.RINGING and await session.get_variable("DIALSTATUS") == "ANSWER":
+            if call.stage is Stage.RINGING:
                 record.update(ring_seconds=await self._ring_seconds(session))
-                call.rang("ANSWER")
+                if await session.get_variable("DIALSTATUS") == "ANSWER":
+                    call.rang("ANSWER")
             elif call.stage is Stage.CAMPED and await session.get_variable("MEMBERINTERFACE"):
                 call.waited("", answered=True)
             return call.hung_up()
@@ -133,10 +137,13 @@ class DirectHandler:
         return await session.get_variable(f"DEVICE_STATE(PJSIP/{extension})") or "UNKNOWN"
 
     @staticmethod
-    async def _ring_seconds(session: AgiSession) -> int | None:
-        dialed, answered = [await session.get_variable(name) for name in ("DIALEDTIME", "ANSWEREDTIME")]
+    async def _ring_seconds(session: AgiSession) -> float | None:
+        """From the ringing's start until the answer, or until it stopped: the dialplan's clock stamps,
+        less the talk (Dial's g option returns after an answered call)."""
+        began, ended, talked = [await session.get_variable(name)
+                                for name in (var.DIAL_BEGAN, var.DIAL_ENDED, "ANSWEREDTIME_MS")]
         try:
-            return int(dialed) - int(answered or 0)
+            return round(max(0.0, float(ended) - float(began) - int(talked or 0) / 1000), 1)
         except (TypeError, ValueError):
             return None
 

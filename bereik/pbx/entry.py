@@ -4,6 +4,7 @@ The story of one call, top to bottom:
 1. Asterisk connects over FastAGI (dialplan: AGI(agi://.../entry)).
 2. The routing core decides what the caller hears and where the call goes.
 3. Questions (municipality, menu) are asked with Read(); the key goes back to the core.
+   A caller who hangs up meanwhile is logged, and the stage left on the channel tells the records.
 4. The final decision is written to channel variables, BEREIK_ROUTED last,
    and the dialplan carries it out (queue, forward, or hang up after the
    closing message). If bereik fails anywhere before that, the dialplan
@@ -18,7 +19,7 @@ from bereik.calllog import CallLog, mask_number
 from bereik.config.model import Config
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
-from bereik.pbx.agi import AgiSession
+from bereik.pbx.agi import AgiHangup, AgiSession
 from bereik.pbx.voice import Voice
 from bereik.routing.flow import Ask, CallFlow, Decision, Enqueue, Forward, Hangup
 from bereik.routing.hours import OpeningHours
@@ -41,7 +42,13 @@ class EntryHandler:
         flow = CallFlow(self.config, self.clock(), hours=self.hours, dialled=dialled or None)
         decision = flow.start()
         while isinstance(decision, Ask):
-            key = await self.voice.ask(session, decision.say, decision.timeout)
+            # On the channel, so that Asterisk's hang-up event says where a caller who gave up was.
+            await session.set_variable(var.STAGE, decision.stage)
+            try:
+                key = await self.voice.ask(session, decision.say, decision.timeout)
+            except AgiHangup:
+                call.step("hung_up", stage=decision.stage)
+                return
             call.step(decision.stage, key=key or "none")
             decision = flow.pressed(key)
 

@@ -9,19 +9,22 @@ CHOICE = "BEREIK_CHOICE"  # the menu key pressed
 MUNICIPALITY = "BEREIK_MUNICIPALITY"
 FORWARD_TO = "BEREIK_FORWARD_TO"
 REASON = "BEREIK_REASON"  # why the call went where it went
+STAGE = "BEREIK_STAGE"  # the question the caller is at (municipality, menu): where a hang-up left them
 
 ACTION_QUEUE = "queue"
 ACTION_FORWARD = "forward"
 ACTION_HANGUP = "hangup"
 
 # What bereik sets on a call; the dialplan clears them all before the hand-over.
-OUTPUTS = (ROUTED, ACTION, QUEUE, TOPIC, CHOICE, MUNICIPALITY, FORWARD_TO, REASON)
+OUTPUTS = (ROUTED, ACTION, QUEUE, TOPIC, CHOICE, MUNICIPALITY, FORWARD_TO, REASON, STAGE)
 
 # A call to one colleague (bereik.routing.direct), handed to bereik before and after each step.
 EVENT = "BEREIK_EVENT"  # set by the dialplan: what just happened (start, rang, waited, hungup)
 ORIGIN = "BEREIK_ORIGIN"  # set by the dialplan: outside (the trunk) or inside (a desk phone)
 DIALLED = "BEREIK_DIALLED"  # set by the dialplan: the number or extension dialled
 DIRECT_STAGE = "BEREIK_DIRECT_STAGE"  # where bereik left the call: ringing, offered, camped, ...
+DIAL_BEGAN = "BEREIK_DIAL_BEGAN"  # set by the dialplan: Asterisk's clock (epoch, ms) when the colleague's phone began to ring
+DIAL_ENDED = "BEREIK_DIAL_ENDED"  # set by the dialplan: and when the ringing (or the call) ended
 DIAL = "BEREIK_DIAL"  # what to ring: PJSIP/<extension> or PJSIP/<number>@trunk
 RING_SECONDS = "BEREIK_RING_SECONDS"
 CAMP_QUEUE = "BEREIK_CAMP_QUEUE"
@@ -42,7 +45,7 @@ ACTION_CAMP = "camp"
 DIRECT_OUTPUTS = (ROUTED, ACTION, DIAL, DIRECT_STAGE)
 
 # Carried in every AMI event about the channel (manager.conf channelvars).
-IN_AMI_EVENTS = (TOPIC, CHOICE, MUNICIPALITY, REASON, TRIED, TRIED_VIA, TRIED_AT, FAILED, DEPARTMENT)
+IN_AMI_EVENTS = (TOPIC, CHOICE, MUNICIPALITY, REASON, STAGE, TRIED, TRIED_VIA, TRIED_AT, FAILED, DEPARTMENT)
 
 # Read by app_queue and Read(); set by Asterisk.
 READ_RESULT = "BEREIK_KEY"

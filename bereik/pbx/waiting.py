@@ -27,7 +27,7 @@ from bereik.config.model import Config
 from bereik.ivr.prompts import PromptLibrary
 from bereik.ivr.wait_message import wait_message
 from bereik.pbx.ami import AmiClient, AmiError
-from bereik.pbx.dialplan import OVERFLOW_PENALTY
+from bereik.pbx.dialplan import OVERFLOW_PENALTY, WHISPER_CONTEXT
 from bereik.pbx.facts import fact_of, queue_status
 from bereik.routing.estimate import estimate_wait
 from bereik.routing.queue_state import QueueState
@@ -41,7 +41,6 @@ from bereik.routing.waiting import (
 
 log = logging.getLogger(__name__)
 
-WHISPER_CONTEXT = "bereik-whisper"
 OVERFLOW_OFF_REASON = "bereik: overflow off"
 
 

@@ -72,13 +72,15 @@ async def test_the_call_is_handed_over_by_documented_esl_steps_routed_last_then_
     freeswitch = await freeswitch_call(tmp_path, MONDAY_MORNING, ["1", "2"])
     commands = [c["command"] for c in freeswitch.commands]
     assert commands[:4] == ["connect", f"filter Unique-ID {UUID}", "event plain all", "linger"]
+    # Before each question, the stage it is (where a caller who hangs up was), as on Asterisk.
+    assert freeswitch.executed[:4:2] == [("set", "bereik_stage=municipality"), ("set", "bereik_stage=menu")]
     applications = [app for app, _ in freeswitch.executed]
-    assert applications[:2] == ["play_and_get_digits", "play_and_get_digits"]
+    assert applications[1:4:2] == ["play_and_get_digits", "play_and_get_digits"]
     sets = [arg for app, arg in freeswitch.executed if app == "set"]
     assert sets[-1] == "bereik_routed=1" and "bereik_topic=afval" in sets
     assert freeswitch.executed[-1] == ("transfer", "bereik-queue-tic XML bereik")
     # min max tries timeout terminators file invalid var regexp digit-timeout: one digit, one try, 5 s
-    arguments = freeswitch.executed[1][1].split(" ")
+    arguments = freeswitch.executed[3][1].split(" ")
     assert arguments[:5] == ["1", "1", "1", "5000", "#"] and arguments[7:9] == ["bereik_key", "\\d"]
     assert arguments[5].startswith("file_string://") and arguments[5].count(".wav") == 7  # welcome, intro, 5 options
     assert all(app_headers.get("call-command") == "execute" for app_headers in freeswitch.commands[4:])

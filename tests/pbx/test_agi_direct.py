@@ -27,12 +27,15 @@ class DirectAsterisk(FakeAsterisk):
                  hang_up_at: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.dialled, self.event, self.hang_up_at = dialled, event, hang_up_at
-        self.variables.update({var.ORIGIN: "outside", "DEVICE_STATE(PJSIP/301)": "NOT_INUSE",
+        # The dialplan keeps the number dialled on the channel (BEREIK_DIALLED), as it does on entry.
+        self.variables.update({var.ORIGIN: "outside", var.DIALLED: dialled, "DEVICE_STATE(PJSIP/301)": "NOT_INUSE",
                                "DEVICE_STATE(PJSIP/302)": "NOT_INUSE", **(variables or {})})
 
     def environment(self, script: str) -> bytes:
         block = super().environment(script).decode()
-        block = block.replace("agi_extension: 14023", f"agi_extension: {self.dialled}")
+        # After a hang-up Asterisk runs the h extension: agi_extension no longer says what was dialled.
+        extension = "h" if self.event == "hungup" else self.dialled
+        block = block.replace("agi_extension: 14023", f"agi_extension: {extension}")
         return block.replace("\n\n", f"\nagi_arg_1: {self.event}\n\n").encode()
 
     def _reply(self, words: list[str]) -> str:
@@ -90,7 +93,8 @@ async def test_a_free_colleague_is_rung_for_four_rings_with_the_attempt_on_the_c
 async def test_no_answer_plays_one_message_and_sends_the_caller_to_the_tic_with_the_context(serve, caplog):
     caplog.set_level(logging.INFO)
     asterisk = DirectAsterisk(EVA_DIRECT, "rang", {
-        "DIALSTATUS": "NOANSWER", "DIALEDTIME": "20", var.TRIED_AT: "2026-11-23T09:59:40+01:00"})
+        "DIALSTATUS": "NOANSWER", var.DIAL_BEGAN: "1795430380.250", var.DIAL_ENDED: "1795430400.250",
+        var.TRIED_AT: "2026-11-23T09:59:40+01:00"})
     await asterisk.call((await serve()).port, "direct")
     assert len(asterisk.executed("Playback")) == 1
     assert asterisk.variables[var.ACTION] == "queue" and asterisk.variables[var.QUEUE] == "tic"
@@ -134,7 +138,8 @@ async def test_the_caller_hangs_up_during_the_message_on_the_way_to_the_queue(se
     ("camped", {}, "caller_hung_up_while_waiting"),
     ("camped", {"MEMBERINTERFACE": "PJSIP/301"}, "answered_after_waiting"),
     ("ringing", {"DIALSTATUS": "CANCEL"}, "caller_hung_up"),
-    ("ringing", {"DIALSTATUS": "ANSWER", "DIALEDTIME": "30", "ANSWEREDTIME": "22"}, "answered"),
+    ("ringing", {"DIALSTATUS": "ANSWER", var.DIAL_BEGAN: "1795430370.100", var.DIAL_ENDED: "1795430400.100",
+                 "ANSWEREDTIME_MS": "22000"}, "answered"),
 ])
 async def test_a_hang_up_while_ringing_or_waiting_is_recorded(serve, caplog, stage, variables, outcome):
     caplog.set_level(logging.INFO)
