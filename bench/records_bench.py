@@ -12,6 +12,7 @@ PostgreSQL is a throwaway cluster of Debian's packages (bereik.sandbox.postgres)
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import random
 import subprocess
@@ -98,9 +99,10 @@ def generated_rows(calls: int):
             topic="afval", reason="", queued_at=None if direct else start + 10,
             wait_seconds=None if direct else round(wait, 3), agent=agent, abandoned=abandoned,
             talk_seconds=120.0 if agent else None, forwarded_to="", fallback=direct and n % 3 == 0,
-            direct_answered=direct and n % 3 != 0, transfer_seconds=35.0 if transfer else None,
-            transfer_wait_seconds=18.0 if transfer else None, transfer_answered=(n % 2 == 0) if transfer else None,
-            callback_requested=False, callback_on_time=None,
+            direct_answered=direct and n % 3 != 0, callback_requested=False, callback_on_time=None,
+            person="301" if direct else "", department="vergunningen" if direct else "",
+            transfers=json.dumps([["301", 35.0, 18.0, n % 2 == 0]] if transfer else []), left_in="", refused=False,
+            inside=False,
         )
 
 

@@ -26,7 +26,8 @@ TRIED_VIA = "tried_via"
 TRIED_AT = "tried_at"
 FAILED = "failed"
 DEPARTMENT = "department"
-LABELS = (TOPIC, CHOICE, MUNICIPALITY, REASON, TRIED, TRIED_VIA, TRIED_AT, FAILED, DEPARTMENT)
+STAGE = "stage"  # the menu's question the caller is at (municipality, menu): where a hang-up left them
+LABELS = (TOPIC, CHOICE, MUNICIPALITY, REASON, TRIED, TRIED_VIA, TRIED_AT, FAILED, DEPARTMENT, STAGE)
 
 # A phone's state, in the words of Asterisk's DEVICE_STATE() that the routing core already speaks
 # (bereik.routing.direct); the FreeSWITCH adapter uses the same words.
@@ -55,6 +56,7 @@ class CallEntered(CallFact):
     caller_name: str = ""
     dialled: str = ""
     channel: str = ""
+    inside: bool = False  # a colleague's call from a desk phone, not a citizen's through the trunk
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,6 +155,7 @@ class FellThrough(CallFact):
 @dataclass(frozen=True, kw_only=True)
 class CallEnded(CallFact):
     cause: str = ""
+    code: str = ""  # the Q.850 cause number (17 busy, 34 congestion, ...): whether the PBX turned the call away
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -35,7 +35,6 @@ StepSink = Callable[[str, str, float, dict], None]
 History = Callable[[str, float], list[tuple[float, str]]]
 
 REPEAT_DAYS = 7
-TRANSFER_ENDED = "transfer_ended"  # a journey step: outcome and the caller's wait after the transfer
 LOGGED_OUT = "afgemeld"  # the pause reason that means "not at the position": members are static
 
 
@@ -272,7 +271,7 @@ class Desk:
             if position.no_answer_timer:
                 position.no_answer_timer.cancel()
                 position.no_answer_timer = None
-            self.steps(position.transfer_call_id, TRANSFER_ENDED, at, {
+            self.steps(position.transfer_call_id, summary.TRANSFER_ENDED, at, {
                 "target": transfer.target, "outcome": transfer.outcome.value,
                 "wait_after_transfer_seconds": transfer.wait_after_transfer_seconds})
         self._tell(position, {"type": "transfer", "state": step.state.name, "target": transfer.target,

@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterable
 
 from bereik import facts as f
 from bereik.pbx import variables as var
-from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX, DIRECT_CONTEXT, TRUNK_ENDPOINT
+from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX, DIRECT_CONTEXT, TRUNK_ENDPOINT, WHISPER_CONTEXT
 
 AmiEvent = dict[str, str]
 
 LABEL_VARIABLES = {
     f.TOPIC: var.TOPIC, f.CHOICE: var.CHOICE, f.MUNICIPALITY: var.MUNICIPALITY, f.REASON: var.REASON,
     f.TRIED: var.TRIED, f.TRIED_VIA: var.TRIED_VIA, f.TRIED_AT: var.TRIED_AT, f.FAILED: var.FAILED,
-    f.DEPARTMENT: var.DEPARTMENT,
+    f.DEPARTMENT: var.DEPARTMENT, f.STAGE: var.STAGE,
 }
 _LABEL_KEYS = tuple((label, f"ChanVariable({name})") for label, name in LABEL_VARIABLES.items())
 
@@ -76,7 +76,8 @@ def calls_up(replies: Iterable[AmiEvent]) -> list[f.CallUp]:
                      caller_name=r.get("CallerIDName", ""), dialled=r.get("Exten", ""),
                      channel=r.get("Channel", ""), up_seconds=number(r.get("Seconds"), 0))
             for r in replies
-            if r.get("Event") == "Status" and r.get("Uniqueid") and r.get("Uniqueid") == r.get("Linkedid")]
+            if r.get("Event") == "Status" and r.get("Uniqueid") and r.get("Uniqueid") == r.get("Linkedid")
+            and is_call(r.get("Channel", ""))]
 
 
 def endpoint(channel: str) -> str:
@@ -105,10 +106,24 @@ def _camp_on_colleague(event: AmiEvent) -> str | None:
     return queue[len(CAMP_QUEUE_PREFIX):] if queue.startswith(CAMP_QUEUE_PREFIX) else None
 
 
-def _newchannel(event: AmiEvent) -> f.CallEntered:
+def is_call(channel: str) -> bool:
+    """Whether a channel that starts its own call is one: bereik's whisper to a waiting caller (an
+    originated Local/<sound>@bereik-whisper) is not, however often a caller hears a message."""
+    return not (channel.startswith("Local/") and f"@{WHISPER_CONTEXT}-" in channel)
+
+
+def inside(channel: str) -> bool:
+    """A call from a desk phone (PJSIP/301-...), not from outside through the trunk."""
+    return channel.startswith("PJSIP/") and not channel.startswith(TRUNK_CHANNEL_PREFIX)
+
+
+def _newchannel(event: AmiEvent) -> f.CallEntered | None:
+    channel = event.get("Channel", "")
+    if not is_call(channel):
+        return None
     return f.CallEntered(**_call(event), caller_number=event.get("CallerIDNum", ""),
                          caller_name=event.get("CallerIDName", ""), dialled=event.get("Exten", ""),
-                         channel=event.get("Channel", ""))
+                         channel=channel, inside=inside(channel))
 
 
 def _newstate(event: AmiEvent) -> f.CallAnswered | None:
@@ -170,7 +185,7 @@ def _pickup(event: AmiEvent) -> f.PickedUp:
 
 
 def _hangup(event: AmiEvent) -> f.CallEnded:
-    return f.CallEnded(**_call(event), cause=event.get("Cause-txt", ""))
+    return f.CallEnded(**_call(event), cause=event.get("Cause-txt", ""), code=event.get("Cause", ""))
 
 
 def _member_state(event: AmiEvent) -> f.MemberState:

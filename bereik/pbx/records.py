@@ -16,7 +16,7 @@ from bereik import facts as f
 from bereik.pbx import cel
 from bereik.pbx.ami import AmiClient, AmiError, AmiEvent
 from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX
-from bereik.pbx.facts import TRUNK_CHANNEL_PREFIX, calls_up, fact_of
+from bereik.pbx.facts import TRUNK_CHANNEL_PREFIX, calls_up, fact_of, inside, is_call
 from bereik.records.recorder import Recorder
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,10 @@ def cel_facts(records: Iterable[cel.CelRecord], agent_names: Mapping[str, str] =
             own = r.uniqueid == call
             leg = {"call": call, "leg": call, "at": r.eventtime}
             if own and r.eventtype == "CHAN_START":
-                told.append(f.CallEntered(**leg, caller_number=r.caller, dialled=r.exten, channel=r.channel))
+                if not is_call(r.channel):
+                    break  # bereik's whisper to a waiting caller: not a call
+                told.append(f.CallEntered(**leg, caller_number=r.caller, dialled=r.exten, channel=r.channel,
+                                          inside=inside(r.channel)))
             elif own and r.eventtype == "ANSWER":
                 told.append(f.CallAnswered(**leg))
             elif own and r.eventtype == "APP_START" and r.appname.lower() == "queue":
@@ -91,5 +94,5 @@ def cel_facts(records: Iterable[cel.CelRecord], agent_names: Mapping[str, str] =
             elif own and r.eventtype == cel.FELL_THROUGH:  # the dialplan went on without bereik
                 told.append(f.FellThrough(**leg, reason=r.extra_value("extra")))
             elif own and r.eventtype == "HANGUP":
-                told.append(f.CallEnded(**leg, cause=r.extra_value("hangupcause")))
+                told.append(f.CallEnded(**leg, code=r.extra_value("hangupcause")))
     return told

@@ -42,7 +42,7 @@ def step_of(fact: f.CallFact) -> Step | None:
     labels = fact.labels
     match fact:
         case f.CallEntered():
-            return Step(at, "entered", {"channel": fact.channel})
+            return Step(at, "entered", {"channel": fact.channel, **({"inside": "yes"} if fact.inside else {})})
         case f.CallAnswered():
             return Step(at, "answered")
         case f.QueueJoined():
@@ -77,7 +77,7 @@ def step_of(fact: f.CallFact) -> Step | None:
         case f.FellThrough():
             return Step(at, "fell_through", {"reason": fact.reason})
         case f.CallEnded():
-            return Step(at, "hung_up", {"cause": fact.cause})
+            return Step(at, "hung_up", {"cause": fact.cause, **_known(code=fact.code)})
     return None
 
 

@@ -8,16 +8,18 @@ recorded, the report says "geen gegevens" for the parameters that need them.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from bereik import facts as f
-from bereik.records.journey import Journey
+from bereik.records.journey import Journey, Step
 
 # Step names written by the back office and the console (issues 5 and 7).
 FALLBACK = "fallback"
 TRANSFER_STARTED = "transfer_started"
 TRANSFER_ANSWERED = "transfer_answered"
+TRANSFER_ENDED = "transfer_ended"  # the console: the transfer's outcome (completed, no answer, ...)
 CALLBACK_REQUESTED = "callback_requested"
 CALLBACK_KEPT = "callback_kept"
 
@@ -46,11 +48,14 @@ class CallRow(NamedTuple):
     forwarded_to: str
     fallback: bool
     direct_answered: bool  # a direct call answered where it was dialled, without fallback
-    transfer_seconds: float | None  # agent answered until the agent started the transfer
-    transfer_wait_seconds: float | None  # transfer started until the colleague answered (or gave up)
-    transfer_answered: bool | None  # None: no transfer
     callback_requested: bool
     callback_on_time: bool | None  # None: no call-back requested, or not yet due
+    person: str  # a direct call: the extension of the colleague the caller tried
+    department: str  # and that colleague's department
+    transfers: str  # JSON: the front office's transfers of this call, in order (see `transfers_of`)
+    left_in: str  # the menu stage (municipality, menu) where the caller hung up; "" otherwise
+    refused: bool  # the PBX refused the call (all lines busy, congestion): never answered
+    inside: bool  # a colleague's call from a desk phone, not through the trunk: not a citizen's call
 
 
 COLUMNS = CallRow._fields
@@ -61,9 +66,8 @@ _REACHED = ("colleague_answered", "picked_up")
 
 
 def _direct_answer(journey: Journey) -> float | None:
-    if journey.first("rang") is None:
-        step = journey.first("answered")  # no ringing recorded (the simulation): the caller's answer
-        return step.at if step else None
+    # Only a colleague's answer counts: the dialplan answers every direct call itself (to ring, offer
+    # camp-on, speak), so the caller's own "answered" says nothing about reaching anyone.
     times = [s.at for s in journey.steps
              if s.what in _REACHED or s.what == "ring_ended" and s.detail.get("status") == f.RING_ANSWERED]
     return min(times, default=None)
@@ -71,6 +75,59 @@ def _direct_answer(journey: Journey) -> float | None:
 
 def _seconds(start: float | None, end: float | None) -> float | None:
     return None if start is None or end is None else round(max(0.0, end - start), 3)
+
+
+class Transfer(NamedTuple):
+    """One warm transfer by the front office (a call may have several: back with the caller, then another)."""
+
+    to: str  # the colleague's extension
+    search_seconds: float | None  # Telan's transfer time: the agent answered (or the last try ended) until it began
+    wait_seconds: float | None  # it began until the colleague answered, or it was given up
+    answered: bool
+
+
+def _transfers(journey: Journey, answered_at: float | None, hung_up: float | None) -> list[Transfer]:
+    found: list[Transfer] = []
+    began: Step | None = None
+    answer: float | None = None
+    ready = answered_at  # when the agent was free to start (the next) one
+
+    def close(at: float | None) -> None:
+        nonlocal began, answer, ready
+        to = began.detail.get("target", began.detail.get("to", ""))
+        found.append(Transfer(to, _seconds(ready, began.at), _seconds(began.at, answer if answer is not None else at),
+                              answer is not None))
+        ready = at if at is not None else began.at
+        began, answer = None, None
+
+    for step in journey.steps:
+        if step.what == TRANSFER_STARTED:
+            if began is not None:
+                close(step.at)
+            began = step
+        elif began is not None and step.what == TRANSFER_ANSWERED and answer is None:
+            answer = step.at
+        elif began is not None and step.what == TRANSFER_ENDED:
+            close(step.at)
+    if began is not None:
+        close(hung_up)
+    return found
+
+
+def transfers_of(row: CallRow) -> list[Transfer]:
+    return [Transfer(*t) for t in json.loads(row.transfers or "[]")]
+
+
+# Hang-up causes (Q.850) with which the PBX turns a call away before answering it.
+REFUSED_CAUSES = frozenset({17, 21, 34, 38, 41, 42, 44, 47})
+
+
+def _refused(journey: Journey) -> bool:
+    hung_up = journey.first("hung_up")
+    if hung_up is None or journey.first("answered") is not None:
+        return False
+    code = str(hung_up.detail.get("code", ""))
+    return code.isdigit() and int(code) in REFUSED_CAUSES
 
 
 def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = frozenset()) -> CallRow:
@@ -95,8 +152,6 @@ def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = 
     kind = FRONT if (journey.dialled in front_numbers or queued_at is not None and fallback_at is None) else DIRECT
     first_answer = _direct_answer(journey)
     direct_answered = kind == DIRECT and first_answer is not None and (fallback_at is None or first_answer < fallback_at)
-    transfer_start = at(TRANSFER_STARTED)
-    transfer_answer = at(TRANSFER_ANSWERED)
     callback = journey.first(CALLBACK_REQUESTED)
     kept = journey.first(CALLBACK_KEPT)
     on_time = None
@@ -124,9 +179,24 @@ def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = 
         forwarded_to=forwarded.detail.get("to", "") if forwarded else "",
         fallback=fallback_at is not None,
         direct_answered=direct_answered,
-        transfer_seconds=_seconds(answered_at, transfer_start),
-        transfer_wait_seconds=_seconds(transfer_start, transfer_answer or (hung_up if transfer_start else None)),
-        transfer_answered=None if transfer_start is None else transfer_answer is not None,
         callback_requested=callback is not None,
         callback_on_time=on_time,
+        person=journey.labels.get(f.TRIED, "") if kind == DIRECT else "",
+        department=journey.labels.get(f.DEPARTMENT, "") if kind == DIRECT else "",
+        transfers=json.dumps([list(t) for t in _transfers(journey, answered_at, hung_up)]),
+        left_in=_left_in(journey, queued_step, forwarded),
+        refused=_refused(journey),
+        inside=_inside(journey),
     )
+
+
+def _inside(journey: Journey) -> bool:
+    entered = journey.first("entered")
+    return entered is not None and entered.detail.get("inside") == "yes"
+
+
+def _left_in(journey: Journey, queued: Step | None, forwarded: Step | None) -> str:
+    """A caller who hung up before bereik decided where the call goes: the question they were at."""
+    if not journey.ended or queued is not None or forwarded is not None or journey.labels.get(f.REASON):
+        return ""
+    return journey.labels.get(f.STAGE, "")

@@ -14,7 +14,7 @@ from bereik.callbacks.store import CallbackStore, Note
 from bereik.config.model import Config
 from bereik.records import servers
 from bereik.records.store import CallStore
-from bereik.records.summary import DIRECT, CallRow
+from bereik.records.summary import DIRECT, CallRow, transfers_of
 from bereik.reports.schema import (
     PARAMETERS,
     WEEKDAYS_EN,
@@ -22,6 +22,7 @@ from bereik.reports.schema import (
     AgentFigures,
     Bucket,
     Figure,
+    MenuStage,
     Report,
     ReportRequest,
     TargetFigures,
@@ -112,9 +113,17 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
     direct, fallback, transfers, wait_after, callbacks = _Ratio(), _Ratio(), _Ratio(), _Ratio(), _Ratio()
     transfer_time = _Ratio()
     targets: dict[str, _Ratio] = {}  # dialled number -> direct answered (hits), fell back (total)
-    calls = 0
+    calls = inside = front_calls = 0
+    left_in: dict[str, int] = {}
     for row in rows:
+        if row.inside:
+            inside += 1
+            continue
         calls += 1
+        if row.kind != DIRECT:
+            front_calls += 1
+            if row.left_in:
+                left_in[row.left_in] = left_in.get(row.left_in, 0) + 1
         # Every caller in the queue counts for the front office, direct calls that fell back too.
         if row.queued_at is not None and (row.ended_at is not None or row.agent):
             front.add(row, norm_seconds)
@@ -138,18 +147,18 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
             if row.talk_seconds is not None:
                 agent.talked += 1
                 agent.talk_total += row.talk_seconds
-            if row.transfer_seconds is not None:
-                agent.transfers += 1
-                agent.transfer_total += row.transfer_seconds
-        if row.transfer_answered is not None:
+        for transfer in transfers_of(row):
             transfers.count += 1
-            transfers.hits += row.transfer_answered
-        if row.transfer_seconds is not None:
-            transfer_time.count += 1
-            transfer_time.total += row.transfer_seconds
-        if row.transfer_wait_seconds is not None:
-            wait_after.count += 1
-            wait_after.total += row.transfer_wait_seconds
+            transfers.hits += transfer.answered
+            if transfer.search_seconds is not None:
+                transfer_time.count += 1
+                transfer_time.total += transfer.search_seconds
+                if row.agent:
+                    agents[row.agent].transfers += 1
+                    agents[row.agent].transfer_total += transfer.search_seconds
+            if transfer.wait_seconds is not None:
+                wait_after.count += 1
+                wait_after.total += transfer.wait_seconds
         if row.callback_on_time is not None:
             callbacks.count += 1
             callbacks.hits += row.callback_on_time
@@ -189,7 +198,7 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
     names = WEEKDAYS_NL if config.language == "nl" else WEEKDAYS_EN
     return Report(
         municipality=config.municipality, language=config.language, start=request.start, end=request.end,
-        answer_seconds=norm_seconds, calls=calls, figures=figures,
+        answer_seconds=norm_seconds, calls=calls, inside_calls=inside, figures=figures,
         average_grade=round(sum(grades) / len(grades), 1) if grades else None,
         by_hour=[q.bucket(f"{h:02d}:00") for h, q in enumerate(hours) if q.offered],
         by_weekday=[q.bucket(names[d]) for d, q in enumerate(weekdays) if q.offered],
@@ -206,7 +215,13 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
             for number, t in sorted(targets.items())
         ],
         grade_bands=bands,
+        menu_stages=[MenuStage(stage=stage, hung_up=left_in.get(stage, 0), share=share(left_in.get(stage, 0), front_calls))
+                     for stage in _menu_stages(config)],
     )
+
+
+def _menu_stages(config: Config) -> list[str]:
+    return [*(["municipality"] if config.shared_number else []), *(["menu"] if config.menu else [])]
 
 
 def callbacks_kept(notes: Iterable[Note], now: dt.datetime) -> list[bool]:

@@ -158,6 +158,14 @@ class TargetFigures(BaseModel):
     fallback_share: float | None
 
 
+class MenuStage(BaseModel):
+    """Callers who hung up at one question of the menu, before bereik knew where they wanted to go."""
+
+    stage: str  # "municipality" (which municipality, on a shared number) or "menu" (which topic)
+    hung_up: int
+    share: float | None = Field(description="Of the calls on the municipality's number")
+
+
 class Report(BaseModel):
     municipality: str
     server: str | None = Field(default=None, description="One of pbx.servers only; None: every server's calls")
@@ -165,11 +173,13 @@ class Report(BaseModel):
     start: dt.date
     end: dt.date
     answer_seconds: int
-    calls: int
+    calls: int = Field(description="Calls from outside; colleagues' calls from desk phones are not counted")
+    inside_calls: int = Field(default=0, description="Colleagues' calls from desk phones, left out of every figure")
     figures: list[Figure]
     average_grade: float | None
     by_hour: list[Bucket]
     by_weekday: list[Bucket]
     by_agent: list[AgentFigures]
     by_target: list[TargetFigures]
+    menu_stages: list[MenuStage] = []
     grade_bands: dict[Kind, list[tuple[float, int]]]

@@ -20,8 +20,9 @@ from bereik import pages
 from bereik.config import checks
 from bereik.config.load import ConfigError, Problem, parse_document, parse_model, plain
 from bereik.config.model import Config
-from bereik.records.summary import DIRECT, CallRow
+from bereik.records.summary import CallRow
 from bereik.reports import charts
+from bereik.reports.contact import Contact, contact
 from bereik.reports.figures import compute
 from bereik.reports.render import STYLESHEET
 from bereik.reports.schema import Report
@@ -77,17 +78,10 @@ def apply(variant: Variant, config_text: str, config_file: str, profile: Traffic
 
 
 def successful_contact(rows: Iterable[CallRow]) -> tuple[float | None, int]:
-    """Telan's 'geslaagde contactpogingen' over calls for a colleague (dialled directly or transferred):
-    the colleague answered, the call-back came on time, or the front office answered the question
-    itself (a fallen-back call it took without a call-back note)."""
-    hits = count = 0
-    for row in rows:
-        if row.kind != DIRECT and row.transfer_answered is None:
-            continue
-        count += 1
-        hits += bool(row.direct_answered or row.transfer_answered or row.callback_on_time
-                     or (row.fallback and row.agent and not row.callback_requested and not row.abandoned))
-    return (round(hits / count, 4) if count else None), count
+    """Telan's 'geslaagde contactpogingen' over the calls for a colleague (bereik.reports.contact)."""
+    judged = [c for c in map(contact, rows) if c is not None and c is not Contact.PENDING]
+    hits = sum(c.successful for c in judged)
+    return (round(hits / len(judged), 4) if judged else None), len(judged)
 
 
 @dataclass(frozen=True)

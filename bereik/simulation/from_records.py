@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from bereik.config.model import Config
-from bereik.records.summary import DIRECT, CallRow
+from bereik.records.summary import DIRECT, CallRow, transfers_of
 from bereik.reports.schema import ReportRequest
 from bereik.simulation.traffic import TrafficProfile
 
@@ -36,7 +36,7 @@ def derive(rows: Iterable[CallRow], config: Config, request: ReportRequest) -> T
     patience = sum(row.wait_seconds for row in queued) / gave_up if gave_up else 3600.0
     keys = {option.topic: option.key for option in (config.menu.options if config.menu else [])}
     chosen = Counter(keys.get(row.topic, "none") for row in front if row.queued_at is not None)
-    transfers = [row for row in front if row.transfer_seconds is not None]
+    searches = [t.search_seconds for row in front for t in transfers_of(row)[:1] if t.search_seconds is not None]
     answered_direct = sum(row.direct_answered for row in direct) / len(direct) if direct else 0.5
     callbacks = [row.callback_on_time for row in rows if row.callback_on_time is not None]
     profile = {
@@ -51,8 +51,8 @@ def derive(rows: Iterable[CallRow], config: Config, request: ReportRequest) -> T
         "availability": {"in_meeting": 0, "absent": 0, "on_the_phone": 0,
                          "not_answering": round(1 - answered_direct, 4)},
         "front_office": {
-            "transfer_share": round(len(transfers) / max(1, sum(bool(row.agent) for row in front)), 4),
-            "search_seconds": round(sum(r.transfer_seconds for r in transfers) / len(transfers), 1) if transfers else 30,
+            "transfer_share": round(len(searches) / max(1, sum(bool(row.agent) for row in front)), 4),
+            "search_seconds": round(sum(searches) / len(searches), 1) if searches else 30,
         },
     }
     if callbacks:

@@ -394,6 +394,8 @@ class _Simulation:
         at = dt.datetime.fromtimestamp(self.env.now, self.zone).isoformat(timespec="seconds")
         attempt = attempt_for(self.config, trip.journey.dialled, Origin.OUTSIDE, at)
         state = self._state(attempt.department)
+        # Whom the caller tried, on the channel as bereik's direct-call handler leaves it.
+        trip.journey.labels.update({f.TRIED: attempt.extension, f.DEPARTMENT: attempt.department})
         if self.profile.policy.fallback != "front_office":
             yield from self.ring_round(trip, attempt, state)
             return
@@ -425,7 +427,7 @@ class _Simulation:
             events.append(event)
         self._traced("direct", (attempt, tuple(events)), tuple(decisions))
         if isinstance(decisions[-1], Done):
-            trip.step(self.env.now, "answered")
+            trip.step(self.env.now, "colleague_answered")
             yield self.env.timeout(COLLEAGUE_TALK_SECONDS)
             self._finish(trip)
             return
@@ -449,7 +451,7 @@ class _Simulation:
             answer = self._answers_within(state, attempt.department, seconds)
             yield self.env.timeout(seconds if answer is None else answer)
             if answer is not None:
-                trip.step(self.env.now, TRANSFER_ANSWERED if after_transfer else "answered")
+                trip.step(self.env.now, TRANSFER_ANSWERED if after_transfer else "colleague_answered")
                 yield self.env.timeout(COLLEAGUE_TALK_SECONDS)
                 self._finish(trip)
                 return
@@ -465,7 +467,7 @@ class _Simulation:
         at = dt.datetime.fromtimestamp(self.env.now, self.zone).isoformat(timespec="seconds")
         attempt = attempt_for(self.config, dialled, Origin.INSIDE, at)
         state = self._state(attempt.department)
-        trip.step(self.env.now, TRANSFER_STARTED, to=attempt.extension)
+        trip.step(self.env.now, TRANSFER_STARTED, target=attempt.extension)
         if self.profile.policy.fallback != "front_office":
             # A blind transfer into the hunt group or voicemail: the agent is free at once.
             self.env.process(self.ring_round(trip, attempt, state, after_transfer=True))

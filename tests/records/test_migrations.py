@@ -82,6 +82,10 @@ def test_bereik_migrate_upgrades_a_store_of_release_010_and_every_call_is_still_
         assert [s.what for s in journey.steps][:3] == ["entered", "answered", "queued"]
         assert store.journey("c-failopen").labels["reason"] == "failopen-FAILURE"
         assert len(store.audit(0, 2e9)) == 1
+        # 0002: the report's new facts, empty for 0.1.0's calls (whose transfers 0.1.0 did not keep per transfer).
+        rows = list(store.calls(0, 2e10))
+        assert {(r.person, r.department, r.transfers, r.left_in, r.refused, r.inside) for r in rows} == {
+            ("", "", "[]", "", 0, 0)}
     finally:
         store.close()
 

@@ -103,6 +103,11 @@ def test_a_direct_call_is_reached_when_the_colleague_or_a_pickup_answers_not_whe
                              (30, "agent_answered", {"agent": "Anna"}), (90, "hung_up", {})])
     camped = direct("d", [(0, "entered", {}), rang, (3, "answered", {}), (4, "camped", {"colleague": "301"}),
                           (60, "colleague_answered", {"colleague": "301"}), (120, "hung_up", {})])
-    assert [(r.kind, r.direct_answered, r.fallback) for r in (answered, picked, fell_back, camped)] == [
-        ("direct", True, False), ("direct", True, False), ("direct", False, True), ("direct", True, False)]
+    # The colleague was on the phone (no ringing): the dialplan's own Answer(), then camp-on until the maximum.
+    camped_fell_back = direct("e", [(0, "entered", {}), (0.5, "answered", {}), (3, "camped", {"colleague": "301"}),
+                                    (183, "queued", {"queue": "tic", "tried": "301", "failed": "camp_timeout"}),
+                                    (200, "hung_up", {})])
+    assert [(r.kind, r.direct_answered, r.fallback) for r in (answered, picked, fell_back, camped, camped_fell_back)] == [
+        ("direct", True, False), ("direct", True, False), ("direct", False, True), ("direct", True, False),
+        ("direct", False, True)]
     assert fell_back.wait_seconds == 5 and fell_back.agent == "Anna"  # and it counts for the TIC's queue

@@ -37,14 +37,16 @@ def at(day: dt.date, hour: int, minute: int) -> float:
 
 def direct_call(call_id: str, start: float, answered: bool) -> Journey:
     journey = Journey(call_id, caller_number="0687654321", dialled="0235115301")  # Eva Smit's direct number
+    # As Asterisk reports it: the dialplan answers at once, then rings Eva.
     if answered:
-        steps = [(0, "entered"), (8, "answered"), (100, "hung_up")]
+        steps = [(0, "entered"), (0.5, "answered"), (1, "rang"), (8, "ring_ended", {"status": "ANSWER"}),
+                 (100, "hung_up")]
     else:
-        steps = [(0, "entered"), (20, "fallback"), (20.5, "answered"), (22, "queued"), (27, "agent_answered"),
+        steps = [(0, "entered"), (0.5, "answered"), (1, "rang"), (20, "ring_ended", {"status": "NOANSWER"}),
+                 (20, "fallback"), (22, "queued", {"queue": "tic"}), (27, "agent_answered", {"agent": "Anna"}),
                  (120, "hung_up")]
-    for offset, what in steps:
-        detail = {"agent": "Anna"} if what == "agent_answered" else {"queue": "tic"} if what == "queued" else {}
-        journey.steps.append(Step(start + offset, what, detail))
+    for offset, what, *detail in steps:
+        journey.steps.append(Step(start + offset, what, detail[0] if detail else {}))
     journey.ended = True
     return journey
 
