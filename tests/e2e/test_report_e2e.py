@@ -1,0 +1,147 @@
+"""The monthly report's figures from real calls: SIPp callers through the real Asterisk, `bereik run`'s
+Service recording them, the report counted from its store.
+
+The configuration is the example's with one ring (5 s) before a direct call falls back, a camp-on of
+6 s, and bereik's wait message after every ring, so that each caller in the front-office queue hears
+several whispered messages within seconds. The front office's positions are paused: nobody answers there.
+"""
+import asyncio
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from bereik.config import load_config
+from bereik.config.model import BackOffice, Records, Wallboard
+from bereik.ivr.catalogue import spoken_texts, whispered_texts
+from bereik.ivr.prompts import PromptLibrary
+from bereik.records.store import SqliteStore
+from bereik.reports.figures import from_store
+from bereik.reports.schema import ReportRequest
+from bereik.secrets import AMI_SECRET, Secrets
+from bereik.service import Service, pretend_clock
+
+from helpers import OBSERVER, write_config_with_observer
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
+_EXAMPLE = load_config(EXAMPLE)
+CONFIG = _EXAMPLE.model_copy(update={
+    "back_office": BackOffice(rings=1, camp_on_seconds=6),
+    "waiting": _EXAMPLE.waiting.model_copy(update={
+        "first_after_rings": 1, "repeat_every_rings": 1,
+        # The overflow position stays out: these tests are about records, not staffing.
+        "overflow": _EXAMPLE.waiting.overflow.model_copy(update={"on_callers": 50, "on_wait_seconds": 3600}),
+    }),
+})
+MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
+EVA, FEMKE, GIJS, HANNA = "127.0.1.11", "127.0.1.12", "127.0.1.13", "127.0.1.21"
+EVA_DIRECT, FEMKE_DIRECT, VERGUNNINGEN = "0235115301", "0235115302", "0235115300"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("asterisk-report")
+    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
+    # The test plays the front office's agents: it pauses them (agent class).
+    return write_config_with_observer(CONFIG, secrets, directory, str(EXAMPLE), write="call,agent"), secrets
+
+
+@pytest.fixture
+async def pbx(asterisk, ami, generated):
+    directory, _ = generated
+    instance = asterisk(directory)
+    PromptLibrary(instance.sounds_dir, CONFIG.language).ensure_all(spoken_texts(CONFIG))
+    PromptLibrary(instance.sounds_dir, CONFIG.language, over_ring=True).ensure_all(
+        t for t in whispered_texts(CONFIG) if t.startswith(("U bent", "Er is nog", "Eva Smit")))
+    instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)
+    events = await ami(instance)
+    for extension in ("201", "202", "203", "204"):
+        await events.send_action({"Action": "QueuePause", "Queue": "tic", "Interface": f"PJSIP/{extension}",
+                                  "Paused": "true"})
+    return instance, events
+
+
+@pytest.fixture
+async def bereik(pbx, generated, tmp_path):
+    instance, _ = pbx
+    _, secrets = generated
+    (instance.root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
+    config = CONFIG.model_copy(update={
+        "wallboard": Wallboard(listen="127.0.0.1:0"),
+        "records": Records(asterisk_cel=str(instance.root / "var/log/asterisk/cel-custom/bereik.csv")),
+        "back_office": CONFIG.back_office.model_copy(update={"forwarding_store": str(tmp_path / "fwd.sqlite3")}),
+        "waiting": CONFIG.waiting.model_copy(update={"callback_store": str(tmp_path / "callbacks.sqlite3")}),
+    })
+    service = Service(config, secrets, instance.sounds_dir, clock=pretend_clock(CONFIG, MONDAY_MORNING),
+                      store=SqliteStore(tmp_path / "calls.sqlite3"))
+    await service.start()
+    yield service
+    await service.stop()
+    service.store.close()
+
+
+def today() -> ReportRequest:
+    # Asterisk stamps its events with the machine's clock (bereik's pretend clock only routes).
+    now = dt.date.today()
+    return ReportRequest(start=now - dt.timedelta(days=1), end=now + dt.timedelta(days=1))
+
+
+def call_log(caplog) -> list[dict]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "bereik.call"]
+
+
+async def test_whispers_camp_on_hang_ups_in_the_menu_and_while_ringing_are_counted_as_what_they_were(
+        pbx, bereik, sipp, caplog):
+    """Five calls to colleagues, one answered; callers who gave up in the menu; messages whispered to
+    everyone waiting in the front-office queue. Before: every whisper was an answered direct call, the
+    camped caller who fell back was 'reached directly', the menu hang-ups left no trace."""
+    caplog.set_level(logging.INFO, logger="bereik.call")
+    _, events = pbx
+    # Eva is on the phone with Hanna (a colleague's call from her desk: not a citizen's).
+    eva = sipp.phone(EVA, behaviour="answer", ring_seconds=0.5)
+    colleague = sipp.call("301", local_ip=HANNA, talk_seconds=40, from_user="311")
+    await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-")
+                                and e.get("DialStatus") == "ANSWER", timeout=10)
+    gijs = sipp.phone(GIJS, behaviour="answer", ring_seconds=1)
+    callers = [
+        sipp.call(VERGUNNINGEN, talk_seconds=4, from_user="0611000001"),  # Gijs answers: reached directly
+        sipp.call(FEMKE_DIRECT, talk_seconds=22, from_user="0611000002"),  # nobody at Femke's desk: falls back
+        sipp.call(EVA_DIRECT, talk_seconds=24, dtmf=[(2.5, "1")], from_user="0611000003"),  # camps, falls back
+        sipp.call(FEMKE_DIRECT, talk_seconds=2.5, from_user="0611000004"),  # hangs up while it rings
+        sipp.call(EVA_DIRECT, talk_seconds=3, dtmf=[(2.5, "1")], from_user="0611000005"),  # hangs up camped
+        sipp.call("14023", talk_seconds=2, from_user="0611000006"),  # hangs up at the choice of municipality
+        sipp.call("14023", talk_seconds=5, dtmf=[(2.0, "1")], from_user="0611000007"),  # and in the menu
+    ]
+    for caller in callers:
+        await asyncio.to_thread(caller.expect_success, 40)
+    colleague.stop()
+    for phone in (eva, gijs):
+        phone.stop()
+    await asyncio.sleep(0.5)
+    bereik.recorder.flush()
+
+    whispers = events.matching("ChanSpyStart")
+    assert len(whispers) >= 4  # two callers in the queue for over 10 s, a message every ring
+    report = from_store(bereik.store, bereik.config, today())
+    rows = {row.caller: row for row in bereik.store.calls(*today().bounds(CONFIG.zone))}
+    figures = {f.id: f for f in report.figures}
+    assert (report.calls, report.inside_calls) == (7, 1)  # no whisper is a call
+    assert (figures["direct_reachability"].value, figures["direct_reachability"].count) == (0.2, 5)
+    assert figures["fallback_share"].value == 0.4  # the camped caller fell back; it was not reached
+    assert {m.stage: m.hung_up for m in report.menu_stages} == {"municipality": 1, "menu": 1}
+    camped = rows["0611000003"]
+    assert (camped.direct_answered, camped.fallback, camped.person, camped.department) == (
+        False, True, "301", "vergunningen")
+
+    log = call_log(caplog)
+    rang = [line for line in log if line.get("event") == "rang" and line["caller"] == "06******02"]
+    assert rang and 4.5 <= rang[0]["ring_seconds"] <= 6.5  # one Dutch ring
+    hung_up = {line["caller"]: line for line in log if line.get("outcome", "").startswith("caller_hung_up")}
+    assert (hung_up["06******04"]["target"], hung_up["06******04"]["outcome"]) == ("302", "caller_hung_up")
+    assert 1.5 <= hung_up["06******04"]["ring_seconds"] <= 3.5
+    assert (hung_up["06******05"]["target"], hung_up["06******05"]["outcome"]) == ("301", "caller_hung_up_while_waiting")
+    assert not [line for line in log if line.get("outcome") == "unknown_number"]
+    menu = [line for line in log if line["step"] == "hung_up"]
+    assert sorted(line["stage"] for line in menu) == ["menu", "municipality"]
