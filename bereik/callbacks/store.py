@@ -181,6 +181,13 @@ class CallbackStore:
                                     (_utc(start), _utc(end))).fetchall()
         return [_note(r) for r in rows]
 
+    def created_between(self, start: dt.datetime, end: dt.datetime) -> list[Note]:
+        """Notes taken in [start, end): the report links them to the calls they came from."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM callbacks WHERE created_at >= ? AND created_at < ? ORDER BY created_at",
+                                    (_utc(start), _utc(end))).fetchall()
+        return [_note(r) for r in rows]
+
     def counts(self, now: dt.datetime) -> tuple[int, int]:
         """(open, late) over all teams, for the wallboard."""
         with self._lock:

@@ -385,6 +385,14 @@ class Norms(Strict):
     wait_after_transfer_seconds: Seconds | None = Field(default=30, description="Telan (Haarlem 2019): 30 s")
     callbacks_on_time: Share | None = Field(
         default=0.90, description="No published share; NEN 8878 asks that call-back promises are kept")
+    technical_reachability: Share | None = Field(
+        default=0.90, description="Calls the PBX did not turn away (all lines busy); no published norm, 90% gives "
+        "Haarlem's 10 for no busy measurement")
+    successful_contact: Share | None = Field(
+        default=0.90, description="Telan's 'geslaagde contactpogingen'; no published norm, 90% gives Haarlem's "
+        "grade 5 for its 77%")
+    repeat_calls: Share | None = Field(
+        default=None, description="Calls from a number that called in the 7 days before; no norm: shown without a grade")
 
 
 class GradeBands(Strict):

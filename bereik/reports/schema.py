@@ -23,10 +23,12 @@ class Parameter(BaseModel):
     id: str
     section: Section
     kind: Kind
-    nl: str
+    nl: str  # "{front}": the front office's name from the YAML (its queue's name)
     en: str
     how_nl: str  # how the figure is counted, shown in the report
     how_en: str
+    lower_is_better: bool = False  # abandoned, repeat calls: a share that should be small
+    grouped: bool = False  # counted per department and per person too
 
 
 PARAMETERS: tuple[Parameter, ...] = (
@@ -40,37 +42,63 @@ PARAMETERS: tuple[Parameter, ...] = (
               how_nl="Als hierboven, binnen de ingestelde norm (reports.answer_seconds).",
               how_en="As above, within the configured norm (reports.answer_seconds)."),
     Parameter(id="average_speed_of_answer", section="front", kind="seconds",
-              nl="Gemiddelde snelheid van opnemen", en="Average speed of answer",
+              nl="Gemiddelde wachttijd tot opnemen", en="Average speed of answer",
               how_nl="Gemiddelde wachttijd in de wachtrij van de opgenomen gesprekken.",
               how_en="Average wait in the queue of the answered calls."),
     Parameter(id="abandoned", section="front", kind="share",
               nl="Opgehangen in de wachtrij", en="Abandoned in the queue",
               how_nl="Deel van de bellers in de wachtrij dat ophing voordat een medewerker opnam.",
-              how_en="Share of queued callers who hung up before an agent answered."),
+              how_en="Share of queued callers who hung up before an agent answered.", lower_is_better=True),
+    Parameter(id="technical_reachability", section="front", kind="share",
+              nl="Technische bereikbaarheid", en="Technical reachability",
+              how_nl="Deel van de gesprekken van buiten dat de telefooncentrale niet weigerde (alle lijnen bezet, "
+                     "overbelast), volgens de ophangcode van Asterisk.",
+              how_en="Share of calls from outside the PBX did not turn away (all lines busy, congestion), by "
+                     "Asterisk's hang-up cause.", grouped=True),
     Parameter(id="direct_reachability", section="back", kind="share",
               nl="Directe bereikbaarheid", en="Direct reachability",
               how_nl="Deel van de rechtstreekse gesprekken naar een persoon of afdeling dat daar werd opgenomen.",
-              how_en="Share of calls dialled directly to a person or department that were answered there."),
+              how_en="Share of calls dialled directly to a person or department that were answered there.",
+              grouped=True),
     Parameter(id="fallback_share", section="back", kind="share",
-              nl="Terugval naar het KCC", en="Fallback to the front office",
-              how_nl="Deel van de rechtstreekse gesprekken dat onbeantwoord terugviel naar de wachtrij van het KCC.",
-              how_en="Share of direct calls that fell back, unanswered, to the front-office queue."),
+              nl="Terugval naar {front}", en="Fallback to {front}",
+              how_nl="Deel van de rechtstreekse gesprekken dat onbeantwoord terugviel naar de wachtrij van {front}.",
+              how_en="Share of direct calls that fell back, unanswered, to the queue of {front}.",
+              lower_is_better=True, grouped=True),
     Parameter(id="indirect_reachability", section="back", kind="share",
               nl="Indirecte bereikbaarheid", en="Indirect reachability",
-              how_nl="Deel van de doorverbindingen vanuit het KCC dat door de collega werd opgenomen.",
-              how_en="Share of transfers from the front office that the colleague answered."),
+              how_nl="Deel van de doorverbindingen vanuit {front} dat door de collega werd opgenomen "
+                     "(elke doorverbinding telt, ook een tweede bij hetzelfde gesprek).",
+              how_en="Share of transfers from {front} that the colleague answered (every transfer counts, a "
+                     "second one in the same call too).", grouped=True),
     Parameter(id="transfer_seconds", section="back", kind="seconds",
               nl="Doorverbindtijd", en="Transfer time",
-              how_nl="Gemiddelde tijd van opnemen door het KCC tot het begin van het doorverbinden (zoektijd).",
-              how_en="Average time from the front office answering until the transfer started (search time)."),
+              how_nl="Gemiddelde tijd van opnemen door {front} (of van de vorige poging) tot het begin van het "
+                     "doorverbinden (zoektijd).",
+              how_en="Average time from {front} answering (or the previous try) until the transfer started "
+                     "(search time).", grouped=True),
     Parameter(id="wait_after_transfer_seconds", section="back", kind="seconds",
               nl="Wachttijd na doorverbinden", en="Wait after transfer",
               how_nl="Gemiddelde tijd van het begin van het doorverbinden tot de collega opnam of het opgaf.",
-              how_en="Average time from the start of the transfer until the colleague answered or it was given up."),
+              how_en="Average time from the start of the transfer until the colleague answered or it was given up.",
+              grouped=True),
     Parameter(id="callbacks_on_time", section="back", kind="share",
               nl="Op tijd teruggebeld", en="Called back on time",
               how_nl="Deel van de terugbelverzoeken dat binnen de afgesproken termijn werd nagekomen.",
-              how_en="Share of call-back requests kept within the agreed term."),
+              how_en="Share of call-back requests kept within the agreed term.", grouped=True),
+    Parameter(id="successful_contact", section="back", kind="share",
+              nl="Geslaagde contactpogingen", en="Successful contact",
+              how_nl="Deel van de gesprekken voor een collega (rechtstreeks of doorverbonden) waarin de beller de "
+                     "juiste persoon of afdeling sprak: direct, via {front}, of doordat op tijd werd teruggebeld; "
+                     "ook wanneer {front} een teruggevallen gesprek zelf afhandelde (Telans 'correct initiatief').",
+              how_en="Share of calls for a colleague (direct or transferred) in which the caller reached the right "
+                     "person or department: directly, via {front}, or by a call-back on time; also when {front} "
+                     "handled a fallen-back call itself (Telan's 'correct initiative').", grouped=True),
+    Parameter(id="repeat_calls", section="back", kind="share",
+              nl="Herhaalde gesprekken (7 dagen)", en="Repeat calls (7 days)",
+              how_nl="Deel van de gesprekken van een nummer dat in de 7 dagen ervoor al belde.",
+              how_en="Share of calls from a number that had called in the 7 days before.",
+              lower_is_better=True, grouped=True),
 )
 
 WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
@@ -101,6 +129,15 @@ class ReportRequest(BaseModel):
             raise ValueError(f"'{text}' is not a month; write it as YYYY-MM, e.g. 2026-10")
         year, month = int(match.group(1)), int(match.group(2))
         return cls(start=dt.date(year, month, 1), end=dt.date(year, month, calendar.monthrange(year, month)[1]))
+
+    def months_before(self, count: int) -> list[ReportRequest]:
+        """The `count` calendar months before this period's first month, oldest first."""
+        found = []
+        year, month = self.start.year, self.start.month
+        for _ in range(count):
+            year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+            found.append(ReportRequest.month(f"{year:04d}-{month:02d}"))
+        return found[::-1]
 
     @property
     def label(self) -> str:
@@ -158,6 +195,60 @@ class TargetFigures(BaseModel):
     fallback_share: float | None
 
 
+class GroupFigures(BaseModel):
+    """A department or a person: Telan's department parameters, graded, over the calls meant for them."""
+
+    id: str  # the department's id, or the person's extension
+    name: str
+    department: str = Field(default="", description="A person's department (its name)")
+    attempts: int = Field(description="Direct calls and transfers to them")
+    figures: list[Figure]
+
+
+class OptionFigures(BaseModel):
+    """One menu option: how often callers chose it and how they fared in the queue."""
+
+    key: str
+    topic: str
+    chosen: int
+    share: float | None = Field(description="Of the calls that reached the menu and chose or were routed")
+    answered: int
+    within_20s: int
+    abandoned: int
+    average_speed_of_answer: float | None
+
+
+class NumberFigures(BaseModel):
+    """Calls by the number dialled: the 14xxx number, a direct number, a department number."""
+
+    number: str
+    name: str
+    calls: int
+    refused: int = Field(description="Turned away by the PBX (all lines busy)")
+    reached: int = Field(description="Answered by the person dialled or by an agent")
+    fell_back: int
+    hung_up_in_menu: int
+
+
+class ContactCounts(BaseModel):
+    """How the calls for a colleague ended (bereik.reports.contact)."""
+
+    direct: int = 0
+    via_front_office: int = 0
+    called_back: int = 0
+    front_office: int = 0
+    failed: int = 0
+    pending: int = 0
+
+
+class TrendMonth(BaseModel):
+    start: dt.date
+    end: dt.date
+    calls: int
+    values: dict[str, float | None]
+    grades: dict[str, int | None]
+
+
 class MenuStage(BaseModel):
     """Callers who hung up at one question of the menu, before bereik knew where they wanted to go."""
 
@@ -168,6 +259,7 @@ class MenuStage(BaseModel):
 
 class Report(BaseModel):
     municipality: str
+    front_office: str = Field(default="", description="The front office's name, from the YAML (its queue's name)")
     server: str | None = Field(default=None, description="One of pbx.servers only; None: every server's calls")
     language: Literal["nl", "en"]
     start: dt.date
@@ -182,4 +274,10 @@ class Report(BaseModel):
     by_agent: list[AgentFigures]
     by_target: list[TargetFigures]
     menu_stages: list[MenuStage] = []
+    by_department: list[GroupFigures] = []
+    by_person: list[GroupFigures] = []
+    by_option: list[OptionFigures] = []
+    by_number: list[NumberFigures] = []
+    contact: ContactCounts = ContactCounts()
+    trend: list[TrendMonth] = Field(default=[], description="The three months before, oldest first")
     grade_bands: dict[Kind, list[tuple[float, int]]]

@@ -138,8 +138,13 @@ def test_grades_follow_the_bands_and_are_averaged(report):
         "transfer_seconds": 7,  # 30 s / 40 s = 0.75
         "wait_after_transfer_seconds": 10,
         "callbacks_on_time": None,
+        "technical_reachability": 10,  # nothing refused: 100% of 90%
+        # A day: 10 direct calls (6 answered, 4 taken by the front office after falling back) and 2 transferred
+        # (one answered): 11 of 12, 92% of 90%.
+        "successful_contact": 8,
+        "repeat_calls": None,  # no norm
     }
-    assert report.average_grade == round(40 / 7, 1)
+    assert report.average_grade == round(58 / 9, 1)
 
 
 def test_by_hour_weekday_and_agent(report):
@@ -170,20 +175,22 @@ def test_the_haarlem_2019_figures_get_their_published_grades():
 def test_an_empty_period_has_no_figures_and_no_grade():
     report = compute([], CONFIG, OCTOBER)
     assert all(f.value is None for f in report.figures) and report.average_grade is None
-    assert "Nog geen rapportcijfer" in to_html(report)
+    assert "Rapportcijfer: geen gegevens" in to_html(report)
 
 
 def test_html_csv_and_json_exports(report, tmp_path):
     paths = write_all(report, tmp_path, "bereik-2026-10")
     page = (tmp_path / "bereik-2026-10.html").read_text()
-    assert page.count("<svg") == 2 and 'lang="nl"' in page and "http" not in page.split("<svg")[0]
-    assert "Gemiddeld rapportcijfer: 5,7" in page
+    # Two charts (hour, weekday) and one trend chart per parameter; nothing loaded from the internet.
+    assert page.count("<svg") == 2 + len(PARAMETERS) and 'lang="nl"' in page and "http" not in page.split("<svg")[0]
+    assert "Gemiddeld rapportcijfer: 6,4 (voldoende)" in page
+    assert "1 t/m 31 oktober 2026: 924 gesprekken van buiten." in page
     assert Report.model_validate_json((tmp_path / "bereik-2026-10.json").read_text()) == report
-    with open(tmp_path / "bereik-2026-10-parameters.csv") as handle:
-        rows = list(csv.DictReader(handle))
+    with open(tmp_path / "bereik-2026-10-parameters.csv", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
     assert [r["id"] for r in rows] == [p.id for p in PARAMETERS]
-    assert len(paths) == 7
-    assert json.loads((tmp_path / "bereik-2026-10.json").read_text())["average_grade"] == 5.7
+    assert len(paths) == 2 + 8
+    assert json.loads((tmp_path / "bereik-2026-10.json").read_text())["average_grade"] == 6.4
 
 
 def test_a_period_is_whole_local_days():
