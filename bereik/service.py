@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import logging
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,6 +36,7 @@ from bereik.records.spool import Spool
 from bereik.records.spool import default_directory as default_spool_directory
 from bereik.records.store import CallStore, open_store
 from bereik.reports.http import report_routes
+from bereik.reports.mail import ReportMailer
 from bereik.secrets import AMI_SECRET, Secrets
 from bereik.wallboard.floor import CallbackCounts, CallbackSource, Floor, no_callbacks
 from bereik.routing.hours import OpeningHours
@@ -157,6 +159,11 @@ class Service:
         self.retention = RetentionJob(config, self.store, clock, secrets, self.callback_store, self.forwarding,
                                       self.console.recordings_dir if self.console else None, now)
         self._retaining: asyncio.Task | None = None
+        # Monday's mail to each team lead, the monthly report to the YAML's addresses (reports.mail).
+        mail = config.reports.mail
+        self.report_mailer = ReportMailer(config, self.store, self.audit, clock, Path(tempfile.mkdtemp(prefix="bereik-")),
+                                          self.callback_store) if mail.monthly_to or mail.team_leads else None
+        self._mailing: asyncio.Task | None = None
 
     def use_config(self, config: Config) -> None:
         """New calls follow `config` (a safe reload, bereik.admin.reload). FastAGI picks the handler per
@@ -169,12 +176,16 @@ class Service:
                                         self.recorder.add_step)
         self.camp_on.config = config
         self.retention.config = config
+        if self.report_mailer:
+            self.report_mailer.config = config
         self.agi.handlers.update({"entry": self.metrics.timed(self.entry), "direct": self.metrics.timed(self.direct),
                                   "callback": self.metrics.timed(self.callback)})
 
     async def start(self) -> None:
         self.recorder.start()  # before AMI: the first login reconciles the calls left open
         self._retaining = asyncio.create_task(self.retention.run_periodically())  # at once, then hourly
+        if self.report_mailer:
+            self._mailing = asyncio.create_task(self.report_mailer.run_periodically())
         await self.web.start()
         log.info("wallboard on http://%s:%d/wallboard/", self.web.host, self.web.port)
         await self.agi.start()
@@ -201,6 +212,8 @@ class Service:
     async def stop(self) -> None:
         if self._retaining:
             self._retaining.cancel()
+        if self._mailing:
+            self._mailing.cancel()
         self.announcer.close()
         self.camp_on.close()
         if self._claiming:

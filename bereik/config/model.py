@@ -410,6 +410,20 @@ class GradeBands(Strict):
         return bands
 
 
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s,;<>]+@[^@\s,;<>]+$")]
+
+
+class ReportMail(Strict):
+    """Reports by e-mail, sent by `bereik run` (over console.smtp_host)."""
+
+    monthly_to: list[Email] = Field(default=[], description="Who gets the monthly report (HTML, CSV) on the 1st")
+    team_leads: dict[Identifier, Email] = Field(
+        default={}, description="department id -> its team lead: every Monday the team's failed attempts of the "
+        "week before, by person")
+    console_url: str = Field(default="", max_length=200, description="The console's address, linked in the mails")
+    send_hour: int = Field(default=7, ge=0, le=23, description="Local hour at which the mails go out")
+
+
 class Reports(Strict):
     answer_seconds: int = Field(
         default=30, ge=1, le=600,
@@ -418,6 +432,8 @@ class Reports(Strict):
     norms: Norms = Field(default=Norms(), description="The norm of each reported parameter")
     grade_bands: GradeBands = Field(default=GradeBands(), description="How a result against its norm becomes "
                                     "a school grade (rapportcijfer) 1-10")
+    mail: ReportMail = Field(default=ReportMail(), description="Reports by e-mail: the monthly report, and each "
+                             "team lead's failed attempts of the week")
 
 
 class Overflow(Strict):

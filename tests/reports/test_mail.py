@@ -1,0 +1,98 @@
+"""Reports by e-mail, received by a real SMTP server (aiosmtpd) started by the test: Monday's mail to a team
+lead with the team's failed attempts by person, and the monthly report to the YAML's addresses, once each."""
+import datetime as dt
+import email
+import email.policy
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from bereik.audit import AuditLog
+from bereik.config.model import ReportMail
+from bereik.records.recorder import Recorder
+from bereik.records.store import SqliteStore
+from bereik.reports.mail import ReportMailer, due
+
+from .test_telan import CONFIG, EVA, FEMKE, GIJS, ZONE, direct, front, local
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def configured(port: int):
+    mail = ReportMail(monthly_to=["manager@bloemendaal.example"], team_leads={"vergunningen": "lead@bloemendaal.example"},
+                      console_url="https://console.bloemendaal.example/")
+    return CONFIG.model_copy(update={
+        "reports": CONFIG.reports.model_copy(update={"mail": mail}),
+        "console": CONFIG.console.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port,
+                                                     "smtp_from": "bereik@bloemendaal.example"}),
+    })
+
+
+def test_what_is_due_follows_the_calendar_and_what_was_sent():
+    config = configured(25)
+    monday = dt.datetime(2026, 10, 12, 7, 30, tzinfo=ZONE)
+    items = due(monday, config, lambda target: False)
+    assert [(i.kind, i.start, i.end, i.department) for i in items] == [
+        ("weekly", dt.date(2026, 10, 5), dt.date(2026, 10, 11), "vergunningen"),
+        ("monthly", dt.date(2026, 9, 1), dt.date(2026, 9, 30), "")]
+    assert due(monday.replace(hour=6), config, lambda target: False) == []  # before send_hour
+    assert due(monday, config, lambda target: True) == []
+
+
+def test_the_team_lead_gets_the_weeks_failed_attempts_by_person_and_the_manager_the_month(smtp_server, tmp_path):
+    inbox, port = smtp_server
+    config = configured(port)
+    store = SqliteStore(tmp_path / "calls.sqlite3")
+    recorder = Recorder(store, ZONE, frozenset({config.number}))
+    recorder.start()
+    week = [
+        direct("e1", local(2026, 10, 6, 9, 15), EVA, answered=False, tic_answers=True, caller="0611111101"),
+        direct("e2", local(2026, 10, 7, 14, 0), EVA, answered=False, tic_answers=False, caller="0611111102"),
+        direct("g1", local(2026, 10, 8, 10, 0), GIJS, answered=True, dialled="0235115300"),  # reached: not mailed
+        front("t1", local(2026, 10, 9, 11, 0), transfers=[(FEMKE, 20, None)], caller="0611111103"),
+        direct("late", local(2026, 10, 13, 9, 0), EVA, answered=False, tic_answers=True),  # the next week
+    ]
+    for journey in week:
+        recorder.record(journey)
+    recorder.close()
+    clock = lambda: dt.datetime(2026, 10, 12, 8, 0, tzinfo=ZONE)
+    mailer = ReportMailer(config, store, AuditLog(store, lambda: clock().timestamp()), clock, tmp_path / "out")
+
+    assert mailer.send_due() == ["weekly:vergunningen:2026-10-05", "monthly:2026-09"]
+    assert mailer.send_due() == []  # the audit log remembers
+    (lead, weekly), (manager, monthly) = inbox.messages
+    assert lead == ["lead@bloemendaal.example"] and manager == ["manager@bloemendaal.example"]
+    body = weekly.get_content()
+    assert weekly["Subject"] == "Niet geslaagde pogingen Vergunningen, 5 t/m 11 oktober 2026"
+    assert "3 keer tevergeefs" in body
+    eva = body[body.index("Eva Smit:"):body.index("Femke de Boer:")]
+    assert "6 oktober 2026 09:15, rechtstreeks, niet opgenomen, teruggevallen naar Klantcontactcentrum " \
+           "(06******01); toch geholpen" in eva
+    assert "(06******02); beller moest opnieuw bellen" in eva
+    assert "doorverbonden, niet opgenomen na doorverbinden door Klantcontactcentrum" in body
+    assert "Gijs" not in body and "0611111101" not in body
+    assert "https://console.bloemendaal.example/team" in body
+    assert monthly["Subject"] == "Bereikbaarheid gemeente Bloemendaal, 1 t/m 30 september 2026"
+    attached = [part.get_filename() for part in monthly.iter_attachments()]
+    assert "bereik-2026-09.html" in attached and "bereik-2026-09-parameters.csv" in attached
+    store.close()
