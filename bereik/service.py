@@ -164,6 +164,9 @@ class Service:
         self.report_mailer = ReportMailer(config, self.store, self.audit, clock, Path(tempfile.mkdtemp(prefix="bereik-")),
                                           self.callback_store) if mail.monthly_to or mail.team_leads else None
         self._mailing: asyncio.Task | None = None
+        # The website's live figure, on its own listener without login (YAML public.listen).
+        self.public = WebServer(PublicFigure(config, self.announcer.state.snapshot_for_new_caller, clock).routes(),
+                                *_host_port(config.public.listen)) if config.public.listen else None
 
     def use_config(self, config: Config) -> None:
         """New calls follow `config` (a safe reload, bereik.admin.reload). FastAGI picks the handler per
@@ -187,6 +190,8 @@ class Service:
         if self.report_mailer:
             self._mailing = asyncio.create_task(self.report_mailer.run_periodically())
         await self.web.start()
+        if self.public:
+            await self.public.start()
         log.info("wallboard on http://%s:%d/wallboard/", self.web.host, self.web.port)
         await self.agi.start()
         log.info("FastAGI listening on %s:%d", self.agi.host, self.agi.port)
@@ -224,6 +229,8 @@ class Service:
             await asyncio.to_thread(peer_recorder.close)
         await self.agi.close()
         await self.web.close()
+        if self.public:
+            await self.public.close()
         if self.console:
             await self.console.close()
         if self.presence:

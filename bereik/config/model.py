@@ -486,6 +486,13 @@ class Waiting(Strict):
         return texts
 
 
+class Public(Strict):
+    """The live figure for the municipality's website (open or closed, the expected wait): no login, no
+    personal data, readable from any origin."""
+
+    listen: HostPort | None = Field(default=None, description="e.g. 0.0.0.0:8070; unset: not served")
+
+
 class Wallboard(Strict):
     listen: HostPort = Field(default="127.0.0.1:8080", description="The wallboard and /metrics (loopback)")
 
@@ -703,6 +710,7 @@ class Config(Strict):
     records: Records = Field(default=Records(), description="Where call records are kept, and how long")
     reports: Reports = Field(default=Reports(), description="Norms and grades of the monthly reports")
     wallboard: Wallboard = Field(default=Wallboard(), description="The real-time wallboard")
+    public: Public = Field(default=Public(), description="The live figure for the municipality's website")
     console: Console = Field(default=Console(), description="The front-office console in the browser")
     waiting: Waiting = Field(default=Waiting(), description="What callers waiting for the front office hear")
     privacy: Privacy = Field(default=Privacy(), description="Retention periods and the recording notice (AVG)")

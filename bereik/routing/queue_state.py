@@ -109,6 +109,13 @@ class QueueState:
             waited_seconds=now - self.callers[position - 1].joined_at,
         )
 
+    def snapshot_for_new_caller(self, now: float) -> QueueSnapshot:
+        """The queue as a caller joining now would find it: everyone waiting is ahead (the public figure)."""
+        logged_in = [m for m in self.members.values() if m.logged_in]
+        return QueueSnapshot(callers_ahead=len(self.callers), agents_logged_in=len(logged_in),
+                             agents_free=sum(m.free for m in logged_in), agents_paused=sum(m.paused for m in logged_in),
+                             recent_calls=tuple(self.handled))
+
     def _join(self, fact: f.QueueJoined, at: float) -> None:
         caller = Caller(fact.channel, fact.leg, at, fact.labels.get(f.TOPIC, ""), fact.caller_number)
         self.callers = [c for c in self.callers if c.channel != caller.channel]
