@@ -22,10 +22,11 @@ from bereik.config.load import ConfigError, Problem, parse_document, parse_model
 from bereik.config.model import Config
 from bereik.records.summary import CallRow
 from bereik.reports import charts
+from bereik.reports import words as w
 from bereik.reports.contact import Contact, contact
 from bereik.reports.figures import compute
 from bereik.reports.render import STYLESHEET
-from bereik.reports.schema import Report
+from bereik.reports.schema import WEEKDAYS_EN, WEEKDAYS_NL, Report
 from bereik.simulation.municipality import SimulationRun, simulate
 from bereik.simulation.staffing import HourStaffing, staffing
 from bereik.simulation.traffic import TrafficProfile
@@ -125,13 +126,15 @@ WORDS = {
         "hour": "Uur", "per_hour": "Gesprekken/uur", "load": "Belasting (Erlang)", "for_level": "Voor servicenorm",
         "for_cap": "Voor bezetting", "needed": "Nodig", "erlang": "Erlang C binnen {answer} s",
         "simulated": "Gesimuleerd binnen {answer} s",
-        "baseline": "{name} haalt gemiddeld een {grade}; {within:.0%} van de bellers wordt binnen 20 seconden "
-                    "opgenomen, {direct:.0%} van wie een collega rechtstreeks belt krijgt die te spreken en "
-                    "{success:.0%} van wie een collega zoekt komt tot een geslaagd contact.",
-        "versus": "{name}: gemiddeld {grade} (was {base_grade}); binnen 20 s {within:.0%} (was {base_within:.0%}), "
-                  "directe bereikbaarheid {direct:.0%} (was {base_direct:.0%}), geslaagd contact {success:.0%} "
-                  "(was {base_success:.0%}).",
-        "best": "Het hoogste gemiddelde cijfer haalt: {name} ({grade}).",
+        "baseline": "{name}: {success} van wie een collega zoekt, komt tot een geslaagd contact; {direct} van wie "
+                    "een collega rechtstreeks belt, krijgt die te spreken; {within} van de bellers wordt binnen 20 "
+                    "seconden opgenomen.",
+        "versus": "{name}: geslaagd contact {success} (was {base_success}), directe bereikbaarheid {direct} (was "
+                  "{base_direct}), binnen 20 s opgenomen {within} (was {base_within}).",
+        "best": "Het meeste geslaagde contact: {name} ({success}).",
+        "best_direct": "De hoogste directe bereikbaarheid haalt {name} ({direct}), met geslaagd contact {success}.",
+        "heatmap": "Posities nodig per weekdag en uur ({name}); vast bezet: {staffed}",
+        "positions": "posities nodig",
         "peak": "Op het drukste uur ({hour}) zijn {needed} posities nodig; er zijn er {staffed} vast bezet "
                 "en {positions} in totaal.",
         "none": "geen gegevens",
@@ -153,13 +156,14 @@ WORDS = {
         "hour": "Hour", "per_hour": "Calls/hour", "load": "Load (Erlang)", "for_level": "For service level",
         "for_cap": "For occupancy", "needed": "Needed", "erlang": "Erlang C within {answer} s",
         "simulated": "Simulated within {answer} s",
-        "baseline": "{name} averages a {grade}; {within:.0%} of callers are answered within 20 seconds, "
-                    "{direct:.0%} of those who dial a colleague reach them and {success:.0%} of those looking "
-                    "for a colleague make successful contact.",
-        "versus": "{name}: average {grade} (was {base_grade}); within 20 s {within:.0%} (was {base_within:.0%}), "
-                  "direct reachability {direct:.0%} (was {base_direct:.0%}), successful contact {success:.0%} "
-                  "(was {base_success:.0%}).",
-        "best": "The highest average grade: {name} ({grade}).",
+        "baseline": "{name}: {success} of those looking for a colleague make successful contact; {direct} of those "
+                    "who dial a colleague reach them; {within} of callers are answered within 20 seconds.",
+        "versus": "{name}: successful contact {success} (was {base_success}), direct reachability {direct} (was "
+                  "{base_direct}), answered within 20 s {within} (was {base_within}).",
+        "best": "The most successful contact: {name} ({success}).",
+        "best_direct": "The highest direct reachability: {name} ({direct}), with successful contact {success}.",
+        "heatmap": "Positions needed by weekday and hour ({name}); staffed: {staffed}",
+        "positions": "positions needed",
         "peak": "At the busiest hour ({hour}) {needed} positions are needed; {staffed} are staffed, "
                 "{positions} exist.",
         "none": "no data",
@@ -196,27 +200,64 @@ def _grade(value: float | None, words: dict) -> str:
 
 
 def summary(outcomes: Sequence[Outcome], language: str = "nl") -> list[str]:
+    """Leads with successful contact and direct reachability, what callers live with; the average grade is in
+    the table, not in the verdict (a variant can raise it while fewer callers reach anyone)."""
     words = WORDS[language]
     base = outcomes[0]
 
     def facts(o: Outcome) -> dict:
-        return {"name": o.name, "grade": _grade(o.report.average_grade, words),
-                "within": _value(o, "answered_within_20s") or 0.0, "direct": _value(o, "direct_reachability") or 0.0,
-                "success": o.successful_contact or 0.0}
+        return {"name": o.name, "success": w.share(o.successful_contact, language),
+                "direct": w.share(_value(o, "direct_reachability"), language),
+                "within": w.share(_value(o, "answered_within_20s"), language)}
 
     lines = [words["baseline"].format(**facts(base))]
     for other in outcomes[1:]:
-        b = facts(base)
-        lines.append(words["versus"].format(**facts(other), **{f"base_{k}": v for k, v in b.items()}))
+        lines.append(words["versus"].format(**facts(other), **{f"base_{k}": v for k, v in facts(base).items()}))
     if len(outcomes) > 1:
-        best = max(outcomes, key=lambda o: o.report.average_grade or 0)
-        lines.append(words["best"].format(name=best.name, grade=_grade(best.report.average_grade, words)))
+        best = max(outcomes, key=lambda o: o.successful_contact or 0)
+        lines.append(words["best"].format(**facts(best)))
+        most_direct = max(outcomes, key=lambda o: _value(o, "direct_reachability") or 0)
+        if most_direct is not best:
+            lines.append(words["best_direct"].format(**facts(most_direct)))
     if base.staffing:
         peak = max(base.staffing, key=lambda h: (h.positions, h.load))
         lines.append(words["peak"].format(hour=peak.label(language), needed=peak.positions,
                                           staffed=base.staffed, positions=base.positions))
     lines.append(words["assumptions"])
     return lines
+
+
+def _heatmap(o: Outcome, words: dict, language: str) -> str:
+    """The staffing advice as a weekday-by-hour map: the positions needed in each cell, with a colour scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    hours = sorted({h.hour for h in o.staffing})
+    days = sorted({h.weekday for h in o.staffing})
+    grid = [[float("nan")] * len(hours) for _ in days]
+    for h in o.staffing:
+        grid[days.index(h.weekday)][hours.index(h.hour)] = h.positions
+    title = words["heatmap"].format(name=o.name, staffed=o.staffed)
+    figure, axis = plt.subplots(figsize=(8, 0.5 * len(days) + 1.4))
+    try:
+        image = axis.imshow(grid, cmap="Blues", aspect="auto", vmin=0)
+        for y, row in enumerate(grid):
+            for x, value in enumerate(row):
+                if value == value:  # not NaN: an hour with calls
+                    dark = value > (max(h.positions for h in o.staffing) or 1) / 2
+                    axis.text(x, y, str(int(value)), ha="center", va="center", fontsize=8,
+                              color="white" if dark else "black")
+        names = WEEKDAYS_NL if language == "nl" else WEEKDAYS_EN
+        axis.set_xticks(range(len(hours)), [f"{hour:02d}" for hour in hours], fontsize=8)
+        axis.set_yticks(range(len(days)), [names[d] for d in days], fontsize=8)
+        figure.colorbar(image, ax=axis, label=words["positions"])
+        axis.set_title(title, fontsize=9)
+        figure.tight_layout()
+        return charts.svg(figure, f"{title} ({words['positions']})")
+    finally:
+        plt.close(figure)
 
 
 def _bars(outcomes: Sequence[Outcome], figure_id: str, label: str, kind: str, words: dict) -> str:
@@ -245,9 +286,10 @@ def to_html(outcomes: Sequence[Outcome], seed: int, language: str = "nl", target
     headers = [words["hour"], words["per_hour"], words["load"], words["for_level"], words["for_cap"],
                words["needed"], words["erlang"].format(answer=answer_seconds),
                words["simulated"].format(answer=answer_seconds)]
-    staffing_rows = [[h.label(language), f"{h.calls_per_hour:.1f}", f"{h.load:.2f}", str(h.for_service_level),
-                      str(h.for_occupancy), str(h.positions), f"{h.erlang_service_level:.0%}",
-                      "" if h.simulated_service_level is None else f"{h.simulated_service_level:.0%}"]
+    staffing_rows = [[h.label(language), w.decimal(h.calls_per_hour, language), w.decimal(h.load, language, 2),
+                      str(h.for_service_level), str(h.for_occupancy), str(h.positions),
+                      w.share(h.erlang_service_level, language),
+                      "" if h.simulated_service_level is None else w.share(h.simulated_service_level, language)]
                      for h in base.staffing]
     return pages.render(
         "whatif.html", lang=language, stylesheet=STYLESHEET, w=words,
@@ -257,4 +299,5 @@ def to_html(outcomes: Sequence[Outcome], seed: int, language: str = "nl", target
         staffing_title=words["staffing"].format(name=base.name),
         staffing_text=words["staffing_text"].format(target=target, answer=answer_seconds, cap=occupancy_cap,
                                                     staffed=base.staffed),
-        staffing_headers=headers, staffing_rows=staffing_rows)
+        staffing_headers=headers, staffing_rows=staffing_rows,
+        heatmap=_heatmap(base, words, language) if base.staffing else "")
