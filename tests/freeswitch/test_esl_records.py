@@ -65,7 +65,7 @@ async def test_a_call_answered_by_an_agent_is_a_journey_with_its_menu_choice_que
     assert [s.what for s in journey.steps] == ["entered", "answered", "queued", "agent_answered",
                                                "agent_completed", "hung_up"]
     assert journey.labels == {"topic": "afval", "choice": "2", "municipality": "Bloemendaal",
-                              "reason": "menu_choice"}
+                              "reason": "menu_choice", "stage": "menu"}  # the menu's last question
     assert (journey.caller_number, journey.dialled, journey.ended) == ("0612345678", "14023", True)
     [row] = store.calls(START - 1, START + 1)
     assert (row.kind, row.queue, row.topic, row.agent, row.wait_seconds, row.talk_seconds, row.abandoned) == \

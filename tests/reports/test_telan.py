@@ -29,8 +29,7 @@ def local(*args, fold: int = 0) -> float:
 
 
 def call(call_id: str, at: float, dialled: str, steps: list, caller: str = "0611111111", **labels) -> Journey:
-    journey = Journey(call_id, caller_number=caller, dialled=dialled,
-                      variables={f"BEREIK_{k.upper()}": v for k, v in labels.items()})
+    journey = Journey(call_id, caller_number=caller, dialled=dialled, labels=dict(labels))
     journey.steps = [Step(at, "entered", {"channel": TRUNK}), Step(at + 0.5, "answered")]
     journey.steps += [Step(at + offset, what, detail) for offset, what, detail in steps]
     journey.ended = True
