@@ -131,7 +131,10 @@ class Service:
             web_host, web_port, web_middlewares,
         )
         self.forwarding = forwarding or ForwardingStore(config.back_office.forwarding_store, config)
-        self.direct = DirectHandler(config, PromptLibrary(sounds_dir, config.language), clock, self.forwarding)
+        # The directory with presence, and the absence book that routes direct calls: always, since who stands
+        # in for an absent colleague depends on it; the console shows it when the YAML names its users.
+        self.presence = ConfiguredPresence(config, self.ami, clock, secrets, self.forwarding)
+        self.direct = DirectHandler(config, PromptLibrary(sounds_dir, config.language), clock, self.presence.book)
         self.agi.handlers["direct"] = self.metrics.timed(self.direct)
         self.announcer = Announcer(config, self.ami, PromptLibrary(sounds_dir, config.language, over_ring=True),
                                    now, tuple(overflow_observers))
@@ -148,12 +151,10 @@ class Service:
             self.floor.callbacks = lambda: CallbackCounts(*self.callback_store.counts(clock()))
         # The front-office console, when the YAML names its users, with the directory and presence (YAML
         # presence:); the wallboard then needs the console's login too.
-        self.presence = ConfiguredPresence(config, self.ami, clock, secrets) if config.console.users else None
         self.console = build_console(config, self.ami, self.callback_store, clock, self.recorder, self.store,
                                      presence=self.presence.app, forwarding=self.forwarding) \
-            if self.presence else None
-        if self.presence:
-            self.metrics.sources.presence = self.presence.sources_up
+            if config.console.users else None
+        self.metrics.sources.presence = self.presence.sources_up
         if self.console and not web_middlewares:
             self.web.app.middlewares.extend(self.console.wallboard_middlewares())
         self.retention = RetentionJob(config, self.store, clock, secrets, self.callback_store, self.forwarding,
@@ -174,7 +175,8 @@ class Service:
         prompts = PromptLibrary(self._sounds_dir, config.language)
         self.config = config
         self.entry = EntryHandler(config, prompts, self._clock)
-        self.direct = DirectHandler(config, prompts, self._clock, self.forwarding)
+        self.presence.book.config = config
+        self.direct = DirectHandler(config, prompts, self._clock, self.presence.book)
         self.callback = CallbackHandler(config, self.callback_store, prompts, self._clock, self.announcer.place_of,
                                         self.recorder.add_step)
         self.camp_on.config = config
@@ -195,8 +197,7 @@ class Service:
         log.info("wallboard on http://%s:%d/wallboard/", self.web.host, self.web.port)
         await self.agi.start()
         log.info("FastAGI listening on %s:%d", self.agi.host, self.agi.port)
-        if self.presence:
-            await self.presence.start()
+        await self.presence.start()
         if self.console:
             await self.console.start()
         try:
@@ -233,8 +234,7 @@ class Service:
             await self.public.close()
         if self.console:
             await self.console.close()
-        if self.presence:
-            await self.presence.stop()
+        await self.presence.stop()
         await asyncio.to_thread(self.recorder.close)  # writes what is still queued
         if self._own_store:
             self.store.close()

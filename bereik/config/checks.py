@@ -27,7 +27,8 @@ Finding = tuple[Location, str]
 # Placeholders a spoken text may use, filled in per call.
 TEXT_PLACEHOLDERS = {"next_opening", "website", "municipality"}
 # Back-office texts also name the colleague or department the caller tried.
-EXTRA_PLACEHOLDERS = {"not_reachable": {"name"}, "camp_on_offer": {"name"}, "camp_on_waiting": {"name"}}
+EXTRA_PLACEHOLDERS = {"not_reachable": {"name"}, "camp_on_offer": {"name"}, "camp_on_waiting": {"name"},
+                      "absent_until": {"name", "until"}, "absent": {"name"}, "to_substitute": {"substitute"}}
 
 
 def cross_references(doc: Mapping) -> list[Finding]:

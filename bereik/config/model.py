@@ -229,10 +229,18 @@ class Person(Strict):
         default=None, description="A desk phone at a fixed address; without it the phone registers"
     )
     direct: PhoneNumber | None = Field(default=None, description="The number callers from outside dial")
-    mobile: PhoneNumber | None = Field(default=None, description="Where absence forwarding may send calls")
+    mobile: PhoneNumber | None = Field(
+        default=None, description="The person's mobile: their own forward (*21*), ring_mobile and calls out from it")
     substitute: Extension | None = Field(
-        default=None, description="The colleague absence forwarding sends calls to unless told otherwise"
+        default=None, description="Who takes the calls while the person is absent, unless the absence names "
+        "someone else"
     )
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$")] | None = Field(
+        default=None, description="The Outlook mailbox whose automatic reply makes the person absent "
+        "(presence.graph); with presence.ldap the directory's mail attribute is used")
+    ring_mobile: bool = Field(
+        default=False, description="The desk phone and the mobile ring at the same time (one person, not a hunt "
+        "group); the department must allow forwarding to mobiles")
 
     @field_validator("substitute", mode="before")
     @classmethod
@@ -263,8 +271,9 @@ class Department(Strict):
     )
     forwarding: list[ForwardingKind] = Field(
         default=["colleague", "mobile"],
-        description="Where members may forward their calls when absent; [] means absent members' "
-        "calls go to the front office",
+        description="Who may take over a member's calls: 'colleague' lets the substitute take them while the "
+        "member is absent (else the front office), 'mobile' lets calls go to the member's own mobile; [] means only "
+        "the front office takes over",
     )
 
     @field_validator("answered_by", mode="before")
@@ -283,7 +292,14 @@ class BackOffice(Strict):
     )
     forwarding_store: str = Field(
         default="/var/lib/bereik/forwarding.sqlite3",
-        description="SQLite file with absence forwarding (`bereik forward`), kept across restarts",
+        description="SQLite file with each person's own forwarding and do-not-disturb (`bereik forward`, the "
+        "phone's *21*, *78), kept across restarts",
+    )
+    mobile_dial_out: bool = Field(
+        default=False,
+        description="A call from a person's mobile that reaches the PBX through the trunk goes out again "
+        "showing the department's number. Only where the operator vouches for the calling number "
+        "(fixed-mobile integration): anyone who can fake that number could call out through the PBX",
     )
 
 

@@ -25,7 +25,12 @@ CREATE TABLE IF NOT EXISTS forward (
     ends TEXT,                   -- NULL: until cleared
     set_by TEXT NOT NULL,
     set_at TEXT NOT NULL
-)
+);
+CREATE TABLE IF NOT EXISTS dnd (  -- do-not-disturb (*78 on, *79 off): callers go to the TIC at once
+    person TEXT PRIMARY KEY,
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL
+);
 """
 
 
@@ -62,7 +67,7 @@ class ForwardingStore:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -78,6 +83,19 @@ class ForwardingStore:
              dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
         )
         return forward
+
+    def set_dnd(self, person: str, on: bool, *, set_by: str) -> None:
+        """Do-not-disturb on or off; on is kept until switched off (also across restarts)."""
+        if self.config.person(person) is None:
+            raise ForwardingError(f"{person} is nobody under people: in the configuration")
+        if on:
+            self._db.execute("INSERT OR REPLACE INTO dnd VALUES (?, ?, ?)",
+                             (person, set_by, dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+        else:
+            self._db.execute("DELETE FROM dnd WHERE person = ?", (person,))
+
+    def dnd(self, person: str) -> bool:
+        return self._db.execute("SELECT 1 FROM dnd WHERE person = ?", (person,)).fetchone() is not None
 
     def clear(self, person: str) -> bool:
         return self._db.execute("DELETE FROM forward WHERE person = ?", (person,)).rowcount > 0

@@ -57,6 +57,10 @@ def next_opening_phrase(opening: dt.datetime | None, now: dt.datetime, zone: Zon
 # What a caller to the back office hears, unless the YAML's texts: say otherwise.
 BACK_OFFICE_TEXTS = {
     "nl": {
+        "absent_until": "{name} is afwezig tot {until}.",
+        "absent": "{name} is afwezig.",
+        "to_substitute": "U wordt doorverbonden met de vervanger, {substitute}.",
+        "to_front_office": "U wordt doorverbonden met ons klantcontactcentrum.",
         "not_reachable": "{name} is niet bereikbaar. U wordt doorverbonden met ons klantcontactcentrum.",
         "camp_on_offer": "{name} is in gesprek. Wilt u wachten tot het gesprek voorbij is, toets 1. "
                          "Wilt u ons klantcontactcentrum spreken, toets 2.",
@@ -64,6 +68,10 @@ BACK_OFFICE_TEXTS = {
                            "gaat de telefoon bij {name} over.",
     },
     "en": {
+        "absent_until": "{name} is away until {until}.",
+        "absent": "{name} is away.",
+        "to_substitute": "We are putting you through to the substitute, {substitute}.",
+        "to_front_office": "We are putting you through to our contact centre.",
         "not_reachable": "{name} cannot take your call. We are putting you through to our contact centre.",
         "camp_on_offer": "{name} is on the phone. To wait until the call is over, press 1. "
                          "To speak to our contact centre, press 2.",
@@ -73,9 +81,41 @@ BACK_OFFICE_TEXTS = {
 }
 
 
-def back_office_text(config: Config, key: str, name: str) -> str:
+def back_office_text(config: Config, key: str, name: str = "", **values: str) -> str:
     template = config.texts.get(key) or BACK_OFFICE_TEXTS[config.language][key]
-    return fill(config, template, name=name)
+    return fill(config, template, name=name, **values)
+
+
+# Someone back at this hour or earlier is back "on Monday", not "on Monday at 8".
+_BACK_IN_THE_MORNING = dt.time(9, 0)
+
+
+def until_phrase(until: dt.datetime, now: dt.datetime, zone: ZoneInfo, language: str) -> str:
+    """When an absence ends, as a person would say it: '13 uur', 'morgen', 'maandag 8 december'."""
+    until, today = until.astimezone(zone), now.astimezone(zone).date()
+    clock = "" if until.time() <= _BACK_IN_THE_MORNING else clock_time(until, language)
+    days_ahead = (until.date() - today).days
+    if days_ahead <= 0:
+        return clock_time(until, language)
+    if days_ahead == 1:
+        day = _WORDS[language]["tomorrow"]
+    else:
+        day = f"{_WEEKDAYS[language][until.weekday()]} {until.day} {_MONTHS[language][until.month - 1]}"
+    return f"{day} {clock}".strip()
+
+
+def absence_sentence(config: Config, name: str, until: dt.datetime | None, now: dt.datetime,
+                     substitute: str | None, onward: bool = True) -> str:
+    """What a caller to an absent colleague hears, once, before going to the substitute or the front office:
+    'Eva Smit is afwezig tot maandag 8 december. U wordt doorverbonden met de vervanger, Jan de Boer.'
+    `onward=False`: only the first sentence (a colleague's internal call, which ends there)."""
+    first = back_office_text(config, "absent_until", name, until=until_phrase(until, now, config.zone, config.language)) \
+        if until is not None else back_office_text(config, "absent", name)
+    if not onward:
+        return first
+    second = back_office_text(config, "to_substitute", substitute=substitute) if substitute else \
+        back_office_text(config, "to_front_office")
+    return f"{first} {second}"
 
 
 # Told before the menu when privacy.recording_announcement is on; texts.recording_notice overrides it.

@@ -26,6 +26,10 @@ FORWARD_CONTEXT = "bereik-forward"
 INTERNAL_CONTEXT = "bereik-internal"
 DIRECT_CONTEXT = "bereik-direct"
 CAMP_QUEUE_PREFIX = "camp-"  # camp-<extension>: callers waiting behind that colleague's call
+MOBILE_CONTEXT = "bereik-mobile"  # <extension>: that person's own mobile, as the YAML has it
+MOBILE_ANSWERED = "bereik-mobile-answered"  # gosubs that keep Custom:bereik-mobile-<extension> current
+MOBILE_ENDED = "bereik-mobile-ended"
+MOBILE_DEVICE = "Custom:bereik-mobile-{extension}"  # the person's mobile as the PBX sees it: ringing, in use
 RECORD_CODE = "*9"  # the console's record button: AMI MixMonitor needs `system`, PlayDTMF only `call`
 # The console's "complete transfer" button, played as the agent's keys during the consultation. Unlike
 # hanging up the agent's leg, Asterisk then completes the transfer while the agent is still in the
@@ -82,6 +86,18 @@ def write(files: dict[str, str], directory: Path) -> list[Path]:
         path.chmod(0o600 if name in ("manager.conf", "pjsip.conf") else 0o644)
         written.append(path)
     return written
+
+
+def mobile_dial(extension: str) -> str:
+    """The Dial() target that rings a person's own mobile (their forward, or with the desk). /n: the Local
+    channel stays until the call ends, so the mobile counts as in use for as long as it is."""
+    return f"Local/{extension}@{MOBILE_CONTEXT}/n"
+
+
+def _dial_out(number: str, seconds: int | str = "", options: str = "") -> str:
+    """The one way out to the telephone network: other municipalities, calls out from desk phones, a person's
+    mobile (their forward, desk and mobile together). An outbound class of service belongs here."""
+    return f"Dial(PJSIP/{number}@{TRUNK_ENDPOINT},{seconds}{',' + options if options else ''})"
 
 
 def _host_port(value: str) -> tuple[str, int]:
@@ -151,9 +167,9 @@ def _extensions(config: Config) -> str:
     ]
     if config.pbx.trunk:
         lines += [
-            f"exten => _+X.,1,Dial(PJSIP/${{EXTEN}}@{TRUNK_ENDPOINT},60)",
+            f"exten => _+X.,1,{_dial_out('${EXTEN}', 60)}",
             " same => n,Hangup()",
-            f"exten => _X.,1,Dial(PJSIP/${{EXTEN}}@{TRUNK_ENDPOINT},60)",
+            f"exten => _X.,1,{_dial_out('${EXTEN}', 60)}",
             " same => n,Hangup()",
         ]
     lines += [
@@ -168,6 +184,7 @@ def _extensions(config: Config) -> str:
         *_internal_back_office(config),
         "",
         *_direct_context(config),
+        *_mobile_contexts(config),
     ]
     return "\n".join(lines)
 
@@ -297,10 +314,42 @@ def _internal_back_office(config: Config) -> list[str]:
             "; Calls out through the trunk.",
             f"exten => _0X.,1,Set(CALLERID(num)=${{IF($[\"${{{var.OUTGOING_ID}}}\" != \"\"]"
             f"?${{{var.OUTGOING_ID}}}:{config.number})}})",
-            f" same => n,Dial(PJSIP/${{EXTEN}}@{TRUNK_ENDPOINT},60)",
+            f" same => n,{_dial_out('${EXTEN}', 60)}",
             " same => n,Hangup()",
         ]
     return lines
+
+
+def _mobile_contexts(config: Config) -> list[str]:
+    """Each person's own mobile, rung for them through the trunk: the number is the YAML's, never one bereik
+    hands over. Custom:bereik-mobile-<extension> follows it (ringing, in use, free) for presence and the
+    busy lamps; GROUP counts the person's mobile calls, so the first to end does not free a mobile still in use."""
+    people = [p for p in config.people if p.mobile]
+    if not config.pbx.trunk or not people:
+        return []
+    device = MOBILE_DEVICE.format(extension="${ARG1}")
+    lines = [f"[{MOBILE_CONTEXT}]"]
+    for person in people:
+        ext = person.extension
+        lines += [
+            f"exten => {ext},1,Set(GROUP({MOBILE_CONTEXT})={ext})",
+            f" same => n,Set(CHANNEL(hangup_handler_push)={MOBILE_ENDED},s,1({ext}))",
+            f" same => n,Set(DEVICE_STATE({MOBILE_DEVICE.format(extension=ext)})=RINGING)",
+            # The caller's Dial() decides how long it rings; U(): in use from the moment the mobile answers.
+            f" same => n,{_dial_out(person.mobile, options=f'U({MOBILE_ANSWERED}^{ext})')}",
+            " same => n,Hangup()",
+        ]
+    return [
+        *lines, "",
+        f"[{MOBILE_ANSWERED}]",
+        f"exten => s,1,Set(DEVICE_STATE({device})=INUSE)",
+        " same => n,Return()",
+        "",
+        f"[{MOBILE_ENDED}]",
+        f"exten => s,1,ExecIf($[${{GROUP_COUNT(${{ARG1}}@{MOBILE_CONTEXT})}} <= 1]?Set(DEVICE_STATE({device})=NOT_INUSE))",
+        " same => n,Return()",
+        "",
+    ]
 
 
 def _direct_context(config: Config) -> list[str]:

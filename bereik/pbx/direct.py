@@ -1,7 +1,8 @@
 """A call to one colleague, handed to bereik at each step (dialplan context bereik-direct).
 
-1. start: whom the number reaches, their phone's state, their presence and any
-   absence forward go into `DirectCall`; the decision comes back (ring, offer
+1. start: whom the number reaches, their phone's state and who stands in for
+   them now (the absence book: absence, own forward, do-not-disturb, desk and
+   mobile together) go into `DirectCall`; the decision comes back (ring, offer
    camp-on, fall back).
 2. rang / waited: after Dial() or the camp-on queue, DIALSTATUS or QUEUESTATUS
    goes in; the next decision comes back.
@@ -18,14 +19,15 @@ from collections.abc import Callable
 
 from bereik.calllog import CallLog, mask_number
 from bereik.config.model import Config
-from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiError, AgiHangup, AgiSession
-from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX, TRUNK_ENDPOINT
+from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX, mobile_dial
 from bereik.pbx.voice import Voice
+from bereik.presence.book import AbsenceBook
 from bereik.routing.direct import (
     Attempt,
+    Away,
     CampOn,
     Decision,
     DirectCall,
@@ -39,6 +41,7 @@ from bereik.routing.direct import (
     Stage,
     attempt_for,
 )
+from bereik.routing.stand_in import Taker
 
 Clock = Callable[[], dt.datetime]
 
@@ -47,12 +50,12 @@ _RESUMED_STAGE = {"rang": Stage.RINGING, "waited": Stage.CAMPED}
 
 
 class DirectHandler:
-    def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock,
-                 forwarding: ForwardingStore | None = None):
+    def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock, book: AbsenceBook | None = None):
+        """`book`: who stands in for whom (absence, own forward, do-not-disturb); without it the desk rings."""
         self.config = config
         self.voice = Voice(prompts)
         self.clock = clock
-        self.forwarding = forwarding
+        self.book = book
 
     async def __call__(self, session: AgiSession) -> None:
         event = session.environment.get("agi_arg_1", "")
@@ -123,14 +126,21 @@ class DirectHandler:
         return Attempt(attempt.extension, attempt.name, attempt.department, attempt.origin, at, via)
 
     async def _facts(self, session: AgiSession, extension: str) -> Facts:
-        presence = await session.get_variable(f"PRESENCE_STATE(CustomPresence:{extension},value)") or ""
-        forward = self.forwarding.in_force(extension, self.clock()) if self.forwarding else None
-        diversion = None
-        if forward is not None and forward.mobile:
-            diversion = Diversion(self.config.person(extension).mobile, mobile=True)
-        elif forward is not None:
-            diversion = Diversion(forward.target, mobile=False, device=await self._device(session, forward.target))
-        return Facts(await self._device(session, extension), presence, diversion)
+        device = await self._device(session, extension)
+        if self.book is None:
+            return Facts(device)
+        taker = self.book.stand_in(extension)
+        match taker.taker:
+            case Taker.SUBSTITUTE:
+                return Facts(device, away=Away(taker.until, taker.extension, taker.name,
+                                               await self._device(session, taker.extension)))
+            case Taker.FRONT_OFFICE if taker.absent:
+                return Facts(device, away=Away(taker.until))
+            case Taker.FRONT_OFFICE:
+                return Facts(device, presence="dnd")
+            case Taker.MOBILE:
+                return Facts(device, diversion=Diversion(self.config.person(extension).mobile, mobile=True))
+        return Facts(device, ring_mobile=taker.also_mobile)
 
     @staticmethod
     async def _device(session: AgiSession, extension: str) -> str:
@@ -152,8 +162,13 @@ class DirectHandler:
         settings = {var.TRIED: attempt.extension, var.TRIED_VIA: attempt.via, var.TRIED_AT: attempt.at,
                     var.DEPARTMENT: attempt.department}
         match decision:
-            case Ring(to=to, external=external, seconds=seconds):
-                dial = f"PJSIP/{to}@{TRUNK_ENDPOINT}" if external else f"PJSIP/{to}"
+            case Ring(to=to, external=external, seconds=seconds, say=say, also_mobile=also_mobile):
+                await self.voice.say(session, say)
+                # The mobile is always the person's own, as the YAML has it: bereik never dials a number it was given.
+                if external:
+                    dial = mobile_dial(attempt.extension)
+                else:
+                    dial = f"PJSIP/{to}&{mobile_dial(to)}" if also_mobile else f"PJSIP/{to}"
                 settings |= {var.ACTION: var.ACTION_RING, var.DIAL: dial, var.RING_SECONDS: str(seconds)}
             case CampOn(extension=extension, seconds=seconds):
                 settings |= {var.ACTION: var.ACTION_CAMP, var.CAMP_QUEUE: f"{CAMP_QUEUE_PREFIX}{extension}",
@@ -181,7 +196,7 @@ def _summary(decision: Decision) -> dict[str, object]:
     match decision:
         case Ring():
             return {"action": "ring", "to": mask_number(decision.to) if decision.external else decision.to,
-                    "ring_for": decision.seconds}
+                    "ring_for": decision.seconds, "also_mobile": decision.also_mobile}
         case CampOn():
             return {"action": "camp_on", "max_seconds": decision.seconds}
         case Fallback():

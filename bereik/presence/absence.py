@@ -77,6 +77,7 @@ class AbsenceStore:
 
     async def open(self) -> None:
         def connect() -> sqlite3.Connection:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, check_same_thread=False)
             db.executescript(_SCHEMA)
             return db

@@ -13,7 +13,9 @@ import aiohttp
 from aiohttp import web
 
 from bereik.config.model import Config
+from bereik.forwarding.store import ForwardingStore
 from bereik.presence.absence import AbsenceStore
+from bereik.presence.book import AbsenceBook
 from bereik.presence.directory import ACTIVE_DIRECTORY, OPENLDAP, DirectoryIndex, Person
 from bereik.presence.graph import GraphClient, GraphSettings, OutlookSource
 from bereik.presence.http import presence_app
@@ -36,7 +38,7 @@ def people_in(config: Config) -> dict[str, Person]:
         department = config.department_of(p.extension)
         found[p.extension] = Person(id=p.extension, dn=f"extension={p.extension}", name=p.name,
                                     department=department.name if department else "", extension=p.extension,
-                                    mobile=p.mobile or "")
+                                    mobile=p.mobile or "", email=p.email or "")
     return found
 
 
@@ -88,10 +90,12 @@ def check_secrets(config: Config, secrets: Secrets) -> None:
 
 
 class ConfiguredPresence:
-    """PresenceService with its sources from the YAML; `app` is the console's /api part. The absences
-    are opened and the Graph session made on start (they need the running loop), closed on stop."""
+    """PresenceService with its sources from the YAML; `app` is the console's /api part, `book` the absence
+    book that routes calls (the same absences, Outlook and `forwarding`). The absences are opened and the
+    Graph session made on start (they need the running loop), closed on stop."""
 
-    def __init__(self, config: Config, ami: AmiLike, clock: Callable[[], dt.datetime], secrets: Secrets):
+    def __init__(self, config: Config, ami: AmiLike, clock: Callable[[], dt.datetime], secrets: Secrets,
+                 forwarding: ForwardingStore):
         ldap = ldap_settings(config, secrets)
         directory = LdapDirectory(ldap, clock) if ldap else ConfigDirectory(config, clock)
         graph = graph_settings(config, secrets)
@@ -99,8 +103,10 @@ class ConfiguredPresence:
         outlook = self._graph and OutlookSource(
             self._graph, lambda: [p.email for p in directory.index.people.values() if p.email])
         self.absences = AbsenceStore(config.presence.absences_store, clock)
+        self.book = AbsenceBook(config, clock, forwarding, absences=self.absences, outlook=outlook,
+                                directory=lambda: directory.index)
         self.service = PresenceService(directory, PhoneWatcher(ami, clock), self.absences, clock, outlook,
-                                       PresenceSettings(device_template=config.presence.device_template))
+                                       PresenceSettings(device_template=config.presence.device_template), self.book)
         self.app: web.Application = presence_app(self.service)
 
     def sources_up(self) -> dict[str, bool]:

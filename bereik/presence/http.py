@@ -56,13 +56,22 @@ def _source(status: SourceStatus, now: dt.datetime) -> dict:
 
 
 def presence_json(service: PresenceService, view: View, now: dt.datetime, lang: str) -> dict:
-    substitute = service.index.get(view.substitute) if view.substitute else None
+    substitute = None
+    if view.substitute:
+        # The absence book names substitutes by extension, the team lead's register by directory id.
+        substitute = service.index.get(view.substitute) or service.with_extension(view.substitute)
     substitute_name = substitute.name if substitute else view.substitute
+    absence = view.absence
     return {
         "status": view.status.value,
-        "text": describe(view.status, now, view.until, substitute_name, lang),
+        "text": describe(view.status, now, view.until, substitute_name, lang, view.absence_known),
         "until": _iso(view.until),
         "source": view.source.value if view.source else None,
+        "absence": None if absence is None else {
+            "state": absence.state.value, "source": absence.source.value if absence.source else None,
+            "since": _iso(absence.since), "until": _iso(absence.until),
+            "claims": [{"source": c.source.value, "from": _iso(c.starts), "until": _iso(c.ends)} for c in absence.claims],
+            "unknown": [s.value for s in absence.unknown]},
         "substitute": ({"id": substitute.id if substitute else None, "name": substitute_name}
                        if view.substitute else None),
         "facts": [{"source": f.source.value, "state": f.state, "known": f.known,

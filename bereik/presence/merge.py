@@ -1,8 +1,10 @@
 """One view per person from every source's facts. Pure: the clock value comes in.
 
 Rules, first match wins:
-1. absence registered in bereik covering now -> absent until ..., substitute ...
-2. Outlook automatic replies on now -> absent (until the scheduled end)
+1-2. the absence fact (bereik.presence.absence_fact: the team lead's absence, Outlook's automatic
+   reply and the person's own forward to a colleague, merged) says absent -> absent until ...,
+   substitute ..., with the source that decided
+2b. their own forward to their mobile -> forwarded; do-not-disturb -> do not disturb
 3. phone ringing -> ringing; in a call or on hold -> on the phone
 4. calendar busy now -> in a meeting until the end of the busy block; out of office -> absent
 5. outside the person's working hours -> outside working hours
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from bereik.presence.absence_fact import AbsenceFact, AbsenceSource, merge_absence
 from bereik.presence.vocabulary import (
     CALENDAR_BUSY,
     CALENDAR_OUT_OF_OFFICE,
@@ -131,6 +134,11 @@ class Inputs:
     absences: tuple[Absence, ...] = ()  # bereik's own store: always known
     default_hours: WorkingHours | None = None
     absences_observed_at: dt.datetime | None = None
+    # The merged absence from the absence book; None: merged here from `absences` and `out_of_office`.
+    absence: AbsenceFact | None = None
+    forwarded_to_mobile: bool = False
+    forwarded_until: dt.datetime | None = None
+    dnd: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,11 @@ class View:
     substitute: str = ""
     facts: tuple[FactView, ...] = ()
     uncertain: tuple[Source, ...] = field(default=())
+    absence: AbsenceFact | None = None
+
+    @property
+    def absence_known(self) -> bool:
+        return self.absence is None or not self.absence.unknown or self.absence.absent
 
 
 def _busy_until(items: tuple[CalendarItem, ...], now: dt.datetime, statuses: frozenset[str]) -> dt.datetime | None:
@@ -165,18 +178,8 @@ def _busy_until(items: tuple[CalendarItem, ...], now: dt.datetime, statuses: fro
     return until
 
 
-def _absence_now(absences: tuple[Absence, ...], now: dt.datetime) -> Absence | None:
-    covering = [a for a in absences if a.covers(now)]
-    if not covering:
-        return None
-    current = max(covering, key=lambda a: a.ends)
-    # An absence that starts when this one ends extends it (ill, then holiday).
-    ends = current.ends
-    for later in sorted(absences, key=lambda a: a.starts):
-        if later.starts <= ends < later.ends:
-            ends = later.ends
-    return current if ends == current.ends else Absence(
-        current.person_id, current.starts, ends, current.reason, current.substitute, current.registered_by, current.id)
+_ABSENCE_SOURCES = {AbsenceSource.TEAM_LEAD: Source.ABSENCE, AbsenceSource.OUTLOOK: Source.OUT_OF_OFFICE,
+                    AbsenceSource.FORWARDING: Source.FORWARDING}
 
 
 def merge(inputs: Inputs) -> View:
@@ -184,7 +187,11 @@ def merge(inputs: Inputs) -> View:
     phone = inputs.phone.usable(now)
     calendar = inputs.calendar.usable(now)
     ooo = inputs.out_of_office.usable(now)
-    absence = _absence_now(inputs.absences, now)
+    # UNKNOWN_FACT, the default, stands for "Outlook is no source here" (no Graph, no mailbox); a Graph that
+    # is down gives a Fact of its own, which makes the absence unknown rather than a stale "present".
+    outlook = None if inputs.out_of_office is UNKNOWN_FACT else inputs.out_of_office
+    absence = inputs.absence or merge_absence(now, team_lead=inputs.absences, outlook=outlook)
+    registered = next((c for c in absence.claims if c.source is AbsenceSource.TEAM_LEAD), None)
 
     meeting_until = calendar and _busy_until(calendar.items, now, CALENDAR_BUSY)
     calendar_oof_until = calendar and _busy_until(calendar.items, now, CALENDAR_OUT_OF_OFFICE)
@@ -198,20 +205,22 @@ def merge(inputs: Inputs) -> View:
                  calendar is not None, inputs.calendar.age(now), calendar_oof_until or meeting_until or None),
         FactView(Source.OUT_OF_OFFICE, "unknown" if ooo is None else "on" if ooo.covers(now) else "off",
                  ooo is not None, inputs.out_of_office.age(now), ooo.end if ooo and ooo.covers(now) else None),
-        FactView(Source.ABSENCE, "absent" if absence else "present", True,
+        FactView(Source.ABSENCE, "absent" if registered else "present", True,
                  None if inputs.absences_observed_at is None else round(
                      (now - inputs.absences_observed_at).total_seconds(), 1),
-                 absence.ends if absence else None),
+                 registered.ends if registered else None),
     )
     uncertain = tuple(f.source for f in facts if not f.known)
 
     def view(status: Status, source: Source | None, until: dt.datetime | None = None, substitute: str = "") -> View:
-        return View(status, source, until, substitute, facts, uncertain)
+        return View(status, source, until, substitute, facts, uncertain, absence)
 
-    if absence:
-        return view(Status.ABSENT, Source.ABSENCE, absence.ends, absence.substitute)
-    if ooo and ooo.covers(now):
-        return view(Status.ABSENT, Source.OUT_OF_OFFICE, ooo.end if ooo.status == "scheduled" else None)
+    if absence.absent:
+        return view(Status.ABSENT, _ABSENCE_SOURCES[absence.source], absence.until, absence.substitute)
+    if inputs.forwarded_to_mobile:
+        return view(Status.FORWARDED, Source.FORWARDING, inputs.forwarded_until)
+    if inputs.dnd:
+        return view(Status.DND, Source.FORWARDING)
     if phone and phone.state is PhoneState.RINGING:
         return view(Status.RINGING, Source.PHONE)
     if phone and phone.state in (PhoneState.IN_CALL, PhoneState.ON_HOLD):

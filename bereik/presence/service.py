@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
 
+from typing import TYPE_CHECKING
+
 from bereik.presence.absence import AbsenceStore
 from bereik.presence.directory import Diff, DirectoryIndex, Person
 from bereik.presence.merge import (
@@ -27,6 +29,9 @@ from bereik.presence.merge import (
     WorkingHours,
     merge,
 )
+
+if TYPE_CHECKING:
+    from bereik.presence.book import AbsenceBook
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +113,10 @@ class _Lookups:
 class PresenceService:
     def __init__(self, directory: DirectorySource, phone: PhoneSource, absences: AbsenceStore,
                  clock: Callable[[], dt.datetime], outlook: CalendarSource | None = None,
-                 settings: PresenceSettings = PresenceSettings()):
+                 settings: PresenceSettings = PresenceSettings(), book: AbsenceBook | None = None):
+        """`book`: the absence book that routes calls, so the console shows what routing does (absence
+        merged with the person's own forward, do-not-disturb); without it absences and Outlook merge here."""
+        self.book = book
         self.directory = directory
         self.phone = phone
         self.absences = absences
@@ -138,6 +146,9 @@ class PresenceService:
         calendar = replies = UNKNOWN_FACT
         if self.outlook is not None and person.email:
             calendar, replies = self.outlook.calendar(person.email), self.outlook.replies(person.email)
+        absence, own = None, None
+        if self.book is not None and person.extension:
+            absence, own = self.book.fact(person.extension, now), self.book.own(person.extension, now)
         return merge(Inputs(
             now=now,
             phone=self.phone.fact(self.device_of(person), person.extension or None),
@@ -146,6 +157,10 @@ class PresenceService:
             absences=self.absences.of(person.id),
             default_hours=self.settings.default_hours,
             absences_observed_at=self.absences.loaded_at and now,
+            absence=absence,
+            forwarded_to_mobile=bool(own and own.forward_to == "mobile"),
+            forwarded_until=own.forward_until if own else None,
+            dnd=bool(own and own.dnd),
         ))
 
     def search(self, query: str = "", department: str = "", topic: str = "",
@@ -156,6 +171,10 @@ class PresenceService:
     def person(self, person_id: str) -> tuple[Person, View] | None:
         person = self.index.get(person_id)
         return None if person is None else (person, self.view(person))
+
+    def with_extension(self, extension: str) -> Person | None:
+        ids = self._current_lookups().by_phone_key.get(extension, [])
+        return self.index.people[ids[0]] if ids else None
 
     def by_extension(self, extension: str) -> list[tuple[Person, View]]:
         """For call routing: everyone behind an extension, with their view. Memory only."""
@@ -210,6 +229,10 @@ class PresenceService:
 
     def absence_changed(self, person_id: str) -> None:
         self._publish({person_id})
+
+    def extension_changed(self, extension: str) -> None:
+        """Someone's own forward or do-not-disturb changed (phone codes, console): tell the consoles now."""
+        self._publish(set(self._current_lookups().by_phone_key.get(extension, ())))
 
     def tick(self) -> None:
         self._publish(list(self.index.people))

@@ -26,6 +26,8 @@ class Status(str, Enum):
     RINGING = "ringing"
     IN_MEETING = "in_meeting"
     ABSENT = "absent"
+    FORWARDED = "forwarded"  # their own forward to their mobile: they take calls there
+    DND = "dnd"  # do-not-disturb: callers go to the front office at once
     OUTSIDE_HOURS = "outside_hours"
     UNREACHABLE = "unreachable"  # the phone is not registered
     UNKNOWN = "unknown"
@@ -37,6 +39,7 @@ class Source(str, Enum):
     CALENDAR = "calendar"  # Outlook free/busy (Graph) or iCalendar
     OUT_OF_OFFICE = "out_of_office"  # Outlook automatic replies
     ABSENCE = "absence"  # registered in bereik by the person or the team lead
+    FORWARDING = "forwarding"  # the person's own forward and do-not-disturb (phone codes, console, CLI)
 
 
 # Asterisk's ast_devstate names (DeviceStateChange "State").
@@ -86,6 +89,8 @@ _STATUS_TEXT = {
         Status.RINGING: "telefoon gaat over",
         Status.IN_MEETING: "in vergadering",
         Status.ABSENT: "afwezig",
+        Status.FORWARDED: "doorgeschakeld naar mobiel",
+        Status.DND: "niet storen",
         Status.OUTSIDE_HOURS: "buiten werktijd",
         Status.UNREACHABLE: "telefoon niet aangemeld",
         Status.UNKNOWN: "onbekend",
@@ -96,6 +101,8 @@ _STATUS_TEXT = {
         Status.RINGING: "ringing",
         Status.IN_MEETING: "in a meeting",
         Status.ABSENT: "absent",
+        Status.FORWARDED: "forwarded to mobile",
+        Status.DND: "do not disturb",
         Status.OUTSIDE_HOURS: "outside working hours",
         Status.UNREACHABLE: "phone not registered",
         Status.UNKNOWN: "unknown",
@@ -122,8 +129,8 @@ _PHONE_TEXT = {
 }
 
 _WORDS = {
-    "nl": {"until": "tot", "substitute": "vervanger"},
-    "en": {"until": "until", "substitute": "substitute"},
+    "nl": {"until": "tot", "substitute": "vervanger", "free_unsure": "telefoon vrij, afwezigheid onbekend"},
+    "en": {"until": "until", "substitute": "substitute", "free_unsure": "phone free, absence unknown"},
 }
 
 _WEEKDAYS = {
@@ -167,11 +174,14 @@ def moment_text(until: dt.datetime, now: dt.datetime, lang: str = "nl") -> str:
 
 
 def describe(status: Status, now: dt.datetime, until: dt.datetime | None = None,
-             substitute: str | None = None, lang: str = "nl") -> str:
-    """'in vergadering tot 14:30', 'afwezig tot maandag, vervanger Jan', 'beschikbaar'."""
+             substitute: str | None = None, lang: str = "nl", absence_known: bool = True) -> str:
+    """'in vergadering tot 14:30', 'afwezig tot maandag, vervanger Jan', 'beschikbaar'. `absence_known`:
+    False when a source of absence (Outlook) cannot be read: an idle phone is then not called 'beschikbaar'."""
     lang = language(lang)
     words = _WORDS[lang]
     text = status_text(status, lang)
+    if status is Status.AVAILABLE and not absence_known:
+        text = words["free_unsure"]
     if until is not None:
         text += f" {words['until']} {moment_text(until, now, lang)}"
     if substitute:

@@ -13,14 +13,19 @@ from them:
     call = DirectCall(config, attempt)                 # Stage.NEW
     decision = call.start(Facts(device="NOT_INUSE"))   # Ring
     decision = call.rang("NOANSWER", device="NOT_INUSE")  # Fallback(reason=noanswer)
+
+A colleague who is absent (`Facts.away`, from bereik.routing.stand_in) is never rung: the caller
+hears one sentence ("Eva Smit is afwezig tot maandag 8 december. U wordt doorverbonden met de
+vervanger, Jan de Boer.") and goes to the substitute, or to the front office, at once.
 """
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass, replace
 
 from bereik.config.model import Config
-from bereik.ivr.phrases import back_office_text
+from bereik.ivr.phrases import absence_sentence, back_office_text
 
 SECONDS_PER_RING = 5  # Dutch cadence: 1 s tone, 4 s silence
 CAMP_ON_KEYS = {"wait": "1", "front_office": "2"}
@@ -39,6 +44,7 @@ class Reason(enum.StrEnum):
     UNAVAILABLE = "unavailable"
     DND = "dnd"
     CAMP_TIMEOUT = "camp_timeout"
+    ABSENT = "absent"  # absent, and no substitute who can take the call now
 
 
 class Stage(enum.StrEnum):
@@ -78,17 +84,31 @@ class Diversion:
 
 
 @dataclass(frozen=True)
+class Away:
+    """The colleague is absent: the caller is told until when, and goes to the substitute or the TIC."""
+
+    until: dt.datetime | None  # None: until further notice
+    substitute: str = ""  # the substitute's extension; "" when only the front office may take over
+    substitute_name: str = ""
+    substitute_device: str = "UNKNOWN"  # the substitute's desk phone
+
+
+@dataclass(frozen=True)
 class Facts:
     device: str  # DEVICE_STATE of the colleague's desk phone
-    presence: str = ""  # PRESENCE_STATE value: "dnd" sends the call on without ringing
+    presence: str = ""  # "dnd": do-not-disturb sends the call on without ringing
     diversion: Diversion | None = None
+    away: Away | None = None
+    ring_mobile: bool = False  # the desk and the person's own mobile ring together
 
 
 @dataclass(frozen=True)
 class Ring:
-    to: str  # an extension, or a number through the trunk when external
+    to: str  # an extension, or the person's mobile through the trunk when external
     external: bool
     seconds: int
+    say: tuple[str, ...] = ()  # said before the ringing starts
+    also_mobile: bool = False  # the desk (to) and the person's mobile ring together; the first to answer wins
 
 
 @dataclass(frozen=True)
@@ -148,6 +168,8 @@ class DirectCall:
 
     def start(self, facts: Facts) -> Decision:
         self._expect(Stage.NEW)
+        if facts.away is not None:
+            return self._away(facts.away)
         diversion = facts.diversion
         if diversion is not None:
             self.attempt = replace(self.attempt, via="mobile" if diversion.mobile else diversion.to)
@@ -162,7 +184,7 @@ class DirectCall:
             return self._fall_back(Reason.UNAVAILABLE)
         if facts.device in DEVICE_ON_A_CALL:
             return self._offer_camp_on()
-        return self._ring(self.attempt.extension, external=False)
+        return self._ring(self.attempt.extension, external=False, also_mobile=facts.ring_mobile)
 
     def rang(self, status: str, device: str = "UNKNOWN") -> Decision:
         """Ringing ended with Dial's DIALSTATUS; `device` is the colleague's state now."""
@@ -210,22 +232,46 @@ class DirectCall:
         }
         return self._done(Stage.GONE, outcomes[self.stage])
 
-    def _ring(self, to: str, external: bool) -> Ring:
+    def _away(self, away: Away) -> Decision:
+        """Never the absent colleague's desk: the substitute when free, else the front office, told once."""
+        now = dt.datetime.fromisoformat(self.attempt.at)
+        name = self.attempt.name
+        if self._for_department():
+            # The caller asked for the department, not the person: no word about whose absence.
+            if away.substitute and away.substitute_device not in DEVICE_ON_A_CALL | DEVICE_GONE:
+                self.attempt = replace(self.attempt, via=away.substitute)
+                return self._ring(away.substitute, external=False)
+            return self._fall_back(Reason.ABSENT)
+        if away.substitute and away.substitute_device not in DEVICE_ON_A_CALL | DEVICE_GONE:
+            self.attempt = replace(self.attempt, via=away.substitute)
+            say = absence_sentence(self.config, name, away.until, now, away.substitute_name)
+            return self._ring(away.substitute, external=False, say=(say,))
+        # A colleague who called is told until when; their call ends, as any unanswered internal call does.
+        return self._fall_back(Reason.ABSENT, say=(absence_sentence(self.config, name, away.until, now, None),),
+                               inside_say=(absence_sentence(self.config, name, away.until, now, None, onward=False),))
+
+    def _ring(self, to: str, external: bool, say: tuple[str, ...] = (), also_mobile: bool = False) -> Ring:
         self.stage = Stage.RINGING
-        return Ring(to, external, self.ring_seconds)
+        return Ring(to, external, self.ring_seconds, say, also_mobile)
 
     def _offer_camp_on(self) -> OfferCampOn:
         self.stage = Stage.OFFERED
         say = (back_office_text(self.config, "camp_on_offer", name=self.attempt.name),)
         return OfferCampOn(say, frozenset(CAMP_ON_KEYS.values()), CAMP_ON_WAIT_FOR_KEY)
 
-    def _fall_back(self, reason: Reason) -> Fallback:
+    def _fall_back(self, reason: Reason, say: tuple[str, ...] | None = None,
+                   inside_say: tuple[str, ...] = ()) -> Fallback:
         self.stage = Stage.FALLING_BACK
         self.outcome = reason.value
         if self.attempt.origin is Origin.INSIDE:
-            return Fallback((), None, reason)
-        say = (back_office_text(self.config, "not_reachable", name=self.attempt.name),)
+            return Fallback(inside_say, None, reason)
+        if say is None:
+            say = (back_office_text(self.config, "not_reachable", name=self.attempt.name),)
         return Fallback(say, self.config.front_office, reason)
+
+    def _for_department(self) -> bool:
+        person = self.config.person(self.attempt.extension)
+        return person is None or person.name != self.attempt.name
 
     def _done(self, stage: Stage, outcome: str) -> Done:
         self.stage = stage

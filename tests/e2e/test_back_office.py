@@ -19,6 +19,7 @@ from bereik.pbx.agi import AgiServer
 from bereik.pbx.ami import AmiClient
 from bereik.pbx.camp_on import CampOnAnnouncer
 from bereik.pbx.direct import DirectHandler
+from bereik.presence.book import AbsenceBook
 from bereik.pbx.entry import EntryHandler
 from bereik.pbx.waiting import Announcer
 from bereik.routing.waiting import AnnouncementSchedule
@@ -56,7 +57,7 @@ async def bereik(pbx, tmp_path):
     prompts = PromptLibrary(pbx[0].sounds_dir, CONFIG.language)
     clock = lambda: MONDAY_MORNING
     server = AgiServer({"entry": EntryHandler(CONFIG, prompts, clock),
-                        "direct": DirectHandler(CONFIG, prompts, clock, forwarding)}, port=4573)
+                        "direct": DirectHandler(CONFIG, prompts, clock, AbsenceBook(CONFIG, clock, forwarding))}, port=4573)
     await server.start()
     yield forwarding
     await server.close()

@@ -14,6 +14,7 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiServer
 from bereik.pbx.direct import DirectHandler
+from bereik.presence.book import AbsenceBook
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
@@ -59,7 +60,8 @@ async def serve(tmp_path, store):
     servers = []
 
     async def start():
-        handler = DirectHandler(CONFIG, PromptLibrary(tmp_path / "sounds"), lambda: MONDAY_MORNING, store)
+        handler = DirectHandler(CONFIG, PromptLibrary(tmp_path / "sounds"), lambda: MONDAY_MORNING,
+                                AbsenceBook(CONFIG, lambda: MONDAY_MORNING, store))
         server = AgiServer({"direct": handler}, port=0)
         await server.start()
         servers.append(server)
@@ -118,10 +120,11 @@ async def test_a_colleague_on_the_phone_the_caller_chooses_to_wait_or_go_to_the_
 
 
 async def test_forwarding_to_the_mobile_rings_it_through_the_trunk(serve, store):
+    """Through the dialplan's bereik-mobile, which knows Eva's mobile number from the YAML and dials the trunk."""
     store.set("301", "mobile", starts=MONDAY_MORNING - dt.timedelta(hours=1), ends=None, set_by="eva")
     asterisk = DirectAsterisk(EVA_DIRECT, "start")
     await asterisk.call((await serve()).port, "direct")
-    assert asterisk.variables[var.DIAL] == "PJSIP/0612340301@trunk"
+    assert asterisk.variables[var.DIAL] == "Local/301@bereik-mobile/n"
     assert asterisk.variables[var.TRIED_VIA] == "mobile"
 
 

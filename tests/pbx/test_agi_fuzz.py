@@ -24,6 +24,7 @@ from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiError, AgiHangup, AgiServer, parse_reply
 from bereik.pbx.callback import CallbackHandler
 from bereik.pbx.direct import DirectHandler
+from bereik.presence.book import AbsenceBook
 from bereik.pbx.entry import EntryHandler
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
@@ -85,7 +86,8 @@ def handlers(sounds, tmp_path_factory):
     forwarding = ForwardingStore(directory / "forwarding.sqlite3", CONFIG)
     callbacks = CallbackStore(directory / "callbacks.sqlite3")
     yield {"entry": EntryHandler(CONFIG, sounds, clock=lambda: MONDAY_MORNING),
-           "direct": DirectHandler(CONFIG, sounds, lambda: MONDAY_MORNING, forwarding),
+           "direct": DirectHandler(CONFIG, sounds, lambda: MONDAY_MORNING,
+                                   AbsenceBook(CONFIG, lambda: MONDAY_MORNING, forwarding)),
            "callback": CallbackHandler(CONFIG, callbacks, sounds, lambda: MONDAY_MORNING)}
     forwarding.close()
     callbacks.close()

@@ -1,11 +1,15 @@
 """A call to one colleague: every branch of the decision, hang-up races included."""
 from pathlib import Path
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from bereik.config import load_config
 from bereik.routing.direct import (
     Attempt,
+    Away,
     CampOn,
     DirectCall,
     Diversion,
@@ -193,3 +197,54 @@ def test_english_callers_hear_english():
     english = CONFIG.model_copy(update={"language": "en"})
     decision = DirectCall(english, EVA, Stage.RINGING).rang("NOANSWER")
     assert decision.say == ("Eva Smit cannot take your call. We are putting you through to our contact centre.",)
+
+
+BACK_MONDAY = dt.datetime(2026, 12, 7, 0, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+ABSENT_AT = "2026-12-02T10:00:00+01:00"  # Wednesday 2 December
+
+
+def absent_call(attempt: Attempt = EVA) -> DirectCall:
+    return call(attempt=Attempt(attempt.extension, attempt.name, attempt.department, attempt.origin, ABSENT_AT))
+
+
+def test_an_absent_colleague_is_never_rung_the_caller_is_told_once_and_rings_the_substitute():
+    eva = absent_call()
+    decision = eva.start(Facts(device="NOT_INUSE", away=Away(BACK_MONDAY, "302", "Femke de Boer", "NOT_INUSE")))
+    assert decision == Ring("302", False, 20, ("Eva Smit is afwezig tot maandag 7 december. "
+                                                "U wordt doorverbonden met de vervanger, Femke de Boer.",))
+    assert eva.attempt.via == "302"
+    # The substitute does not answer either: the TIC, never a third person.
+    assert eva.rang("NOANSWER", device="NOT_INUSE") == Fallback((NOT_REACHABLE,), "tic", Reason.NO_ANSWER)
+
+
+@pytest.mark.parametrize("substitute_device", ["INUSE", "UNAVAILABLE"])
+def test_an_absent_colleague_whose_substitute_cannot_take_it_goes_to_the_tic_at_once(substitute_device):
+    decision = absent_call().start(Facts(device="NOT_INUSE", away=Away(BACK_MONDAY, "302", "Femke", substitute_device)))
+    assert decision == Fallback(("Eva Smit is afwezig tot maandag 7 december. "
+                                 "U wordt doorverbonden met ons klantcontactcentrum.",), "tic", Reason.ABSENT)
+
+
+def test_absent_until_further_notice_without_substitute():
+    decision = absent_call().start(Facts(device="INUSE", away=Away(None)))
+    assert decision == Fallback(("Eva Smit is afwezig. U wordt doorverbonden met ons klantcontactcentrum.",),
+                                "tic", Reason.ABSENT)
+
+
+def test_a_colleague_calling_an_absent_colleague_hears_until_when_and_the_call_ends():
+    inside = Attempt("301", "Eva Smit", "vergunningen", Origin.INSIDE, AT)
+    decision = absent_call(inside).start(Facts(device="NOT_INUSE", away=Away(BACK_MONDAY)))
+    assert decision == Fallback(("Eva Smit is afwezig tot maandag 7 december.",), None, Reason.ABSENT)
+
+
+def test_a_department_number_whose_answerer_is_absent_says_nothing_of_whose_absence():
+    department = attempt_for(CONFIG, "0235115300", Origin.OUTSIDE, ABSENT_AT)
+    to_substitute = call(attempt=department).start(
+        Facts(device="NOT_INUSE", away=Away(BACK_MONDAY, "302", "Femke de Boer", "NOT_INUSE")))
+    assert to_substitute == Ring("302", False, 20)
+    to_tic = call(attempt=department).start(Facts(device="NOT_INUSE", away=Away(BACK_MONDAY)))
+    assert to_tic == Fallback(("Vergunningen is niet bereikbaar. U wordt doorverbonden met ons klantcontactcentrum.",),
+                              "tic", Reason.ABSENT)
+
+
+def test_desk_and_mobile_ring_together_as_one_ring():
+    assert call().start(Facts(device="NOT_INUSE", ring_mobile=True)) == Ring("301", False, 20, also_mobile=True)
