@@ -20,6 +20,8 @@ from bereik.records.store import AuditRow, CallStore
 log = logging.getLogger(__name__)
 FORWARD_SET = "forwarding_set"
 FORWARD_CLEARED = "forwarding_cleared"
+DND_SET = "dnd_set"
+DND_CLEARED = "dnd_cleared"
 RECORDING_PLAYED = "recording_played"
 CONFIG_RELOADED = "config_reloaded"
 CONFIG_REFUSED = "config_reload_refused"
@@ -28,9 +30,11 @@ CONSOLE_LOGIN = "console_login"
 # What an administrator reads in `bereik audit` and on the console's audit page.
 ACTIONS = {
     "nl": {FORWARD_SET: "doorschakeling ingesteld", FORWARD_CLEARED: "doorschakeling opgeheven",
+           DND_SET: "niet storen aangezet", DND_CLEARED: "niet storen uitgezet",
            RECORDING_PLAYED: "opname beluisterd", CONFIG_RELOADED: "configuratie opnieuw geladen",
            CONFIG_REFUSED: "configuratie geweigerd", CONSOLE_LOGIN: "ingelogd op de console"},
     "en": {FORWARD_SET: "forwarding set", FORWARD_CLEARED: "forwarding cleared",
+           DND_SET: "do-not-disturb on", DND_CLEARED: "do-not-disturb off",
            RECORDING_PLAYED: "recording played", CONFIG_RELOADED: "configuration reloaded",
            CONFIG_REFUSED: "configuration refused", CONSOLE_LOGIN: "logged in to the console"},
 }

@@ -25,6 +25,8 @@ from bereik.pbx.dialplan import AMI_USER
 from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
 from bereik.pbx.facts import fact_of, queue_status
+from bereik.pbx.features import FeatureHandler
+from bereik.pbx.hints import HintPublisher
 from bereik.pbx.records import RecordsFeed
 from bereik.pbx.waiting import Announcer, OverflowObserver
 from bereik.presence.configured import ConfiguredPresence
@@ -136,6 +138,9 @@ class Service:
         self.presence = ConfiguredPresence(config, self.ami, clock, secrets, self.forwarding)
         self.direct = DirectHandler(config, PromptLibrary(sounds_dir, config.language), clock, self.presence.book)
         self.agi.handlers["direct"] = self.metrics.timed(self.direct)
+        self.hints = HintPublisher(config, self.ami, self.presence.book.stand_in, clock)
+        self.features = self._features(config, PromptLibrary(sounds_dir, config.language))
+        self.agi.handlers["features"] = self.metrics.timed(self.features)
         self.announcer = Announcer(config, self.ami, PromptLibrary(sounds_dir, config.language, over_ring=True),
                                    now, tuple(overflow_observers))
         self.announcer.attach()
@@ -152,7 +157,8 @@ class Service:
         # The front-office console, when the YAML names its users, with the directory and presence (YAML
         # presence:); the wallboard then needs the console's login too.
         self.console = build_console(config, self.ami, self.callback_store, clock, self.recorder, self.store,
-                                     presence=self.presence.app, forwarding=self.forwarding) \
+                                     presence=self.presence.app, forwarding=self.forwarding,
+                                     forwarding_changed=self._own_changed) \
             if config.console.users else None
         self.metrics.sources.presence = self.presence.sources_up
         if self.console and not web_middlewares:
@@ -169,6 +175,15 @@ class Service:
         self.public = WebServer(PublicFigure(config, self.announcer.state.snapshot_for_new_caller, clock).routes(),
                                 *_host_port(config.public.listen)) if config.public.listen else None
 
+    def _features(self, config: Config, prompts: PromptLibrary) -> FeatureHandler:
+        return FeatureHandler(config, prompts, self._clock, self.forwarding, self.presence.book, self._own_changed,
+                              self.audit)
+
+    def _own_changed(self, extension: str) -> None:
+        """Someone changed their own forward or do-not-disturb: the lamps and the consoles follow at once."""
+        self.hints.changed(extension)
+        self.presence.service.extension_changed(extension)
+
     def use_config(self, config: Config) -> None:
         """New calls follow `config` (a safe reload, bereik.admin.reload). FastAGI picks the handler per
         connection, so a call in progress keeps the handler, and the configuration, it started with."""
@@ -177,6 +192,8 @@ class Service:
         self.entry = EntryHandler(config, prompts, self._clock)
         self.presence.book.config = config
         self.direct = DirectHandler(config, prompts, self._clock, self.presence.book)
+        self.features = self._features(config, prompts)
+        self.hints.config = config
         self.callback = CallbackHandler(config, self.callback_store, prompts, self._clock, self.announcer.place_of,
                                         self.recorder.add_step)
         self.camp_on.config = config
@@ -184,7 +201,8 @@ class Service:
         if self.report_mailer:
             self.report_mailer.config = config
         self.agi.handlers.update({"entry": self.metrics.timed(self.entry), "direct": self.metrics.timed(self.direct),
-                                  "callback": self.metrics.timed(self.callback)})
+                                  "callback": self.metrics.timed(self.callback),
+                                  "features": self.metrics.timed(self.features)})
 
     async def start(self) -> None:
         self.recorder.start()  # before AMI: the first login reconciles the calls left open
@@ -198,6 +216,7 @@ class Service:
         await self.agi.start()
         log.info("FastAGI listening on %s:%d", self.agi.host, self.agi.port)
         await self.presence.start()
+        self.hints.start()
         if self.console:
             await self.console.start()
         try:
@@ -234,6 +253,7 @@ class Service:
             await self.public.close()
         if self.console:
             await self.console.close()
+        await self.hints.stop()
         await self.presence.stop()
         await asyncio.to_thread(self.recorder.close)  # writes what is still queued
         if self._own_store:

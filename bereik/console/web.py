@@ -147,7 +147,8 @@ class Console:
     def __init__(self, config: Config, desk: Desk, store: CallbackStore, mailer: Mailer,
                  authenticator: Authenticator, *, clock: Callable[[], dt.datetime], audit_log: AuditLog,
                  presence: web.Application | None = None, recordings_dir: Path | None = None,
-                 forwarding: ForwardingStore | None = None):
+                 forwarding: ForwardingStore | None = None,
+                 forwarding_changed: Callable[[str], None] = lambda extension: None):
         """`audit_log`: where logins, recordings played and forwarding changes are written (bereik.audit)."""
         self.config, self.settings = config, config.console
         self.audit = audit_log
@@ -159,6 +160,7 @@ class Console:
         self.policy = policy()
         self.presence = presence
         self.forwarding = forwarding
+        self.forwarding_changed = forwarding_changed
         self.recordings_dir = Path(recordings_dir or self.settings.recordings_dir)
         self._runner: web.AppRunner | None = None
         self._sockets: set[web.WebSocketResponse] = set()
@@ -230,7 +232,8 @@ class Console:
         app.router.add_static("/static/", pages.STATIC, append_version=True)
         app.on_shutdown.append(self._close_sockets)
         if self.forwarding is not None:
-            app.add_routes(forwarding_routes(self.forwarding, self.clock, self.audit, prefix="/api/forwarding"))
+            app.add_routes(forwarding_routes(self.forwarding, self.clock, self.audit, prefix="/api/forwarding",
+                                             changed=self.forwarding_changed))
         if self.presence is not None:
             app.add_subapp("/api", self.presence)
         return app

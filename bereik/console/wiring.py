@@ -30,11 +30,12 @@ def earlier_calls(store: CallStore):
 
 def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, clock: Callable[[], dt.datetime],
                   recorder: Recorder, store: CallStore, presence: web.Application | None = None,
-                  forwarding: ForwardingStore | None = None) -> Console:
+                  forwarding: ForwardingStore | None = None,
+                  forwarding_changed: Callable[[str], None] = lambda extension: None) -> Console:
     settings = config.console
     desk = Desk(config, ami, callbacks, clock, steps=recorder.add_step, history=earlier_calls(store))
     mailer = Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, config.zone, config.language)
     directory = LdapAuthenticator(settings.ldap_url, settings.ldap_user_dn, settings.ldap_start_tls,
                                   ca_file=settings.ldap_ca_file, role_groups=settings.ldap_role_groups)
     return Console(config, desk, callbacks, mailer, directory, clock=clock, audit_log=AuditLog(store),
-                   presence=presence, forwarding=forwarding)
+                   presence=presence, forwarding=forwarding, forwarding_changed=forwarding_changed)

@@ -19,10 +19,11 @@ from bereik.presence.http import USER
 Clock = Callable[[], dt.datetime]
 
 
-def forwarding_routes(store: ForwardingStore, clock: Clock, log: AuditLog,
-                      prefix: str = "/forwarding") -> list[web.RouteDef]:
+def forwarding_routes(store: ForwardingStore, clock: Clock, log: AuditLog, prefix: str = "/forwarding",
+                      changed: Callable[[str], None] = lambda extension: None) -> list[web.RouteDef]:
     """Every change is written to the audit log: by the console's logged-in user when mounted behind
-    its login, else by the `set_by` the caller gives, from the request's address."""
+    its login, else by the `set_by` the caller gives, from the request's address. `changed(extension)`
+    after every change: the busy lamps and the consoles follow at once."""
 
     def actor(request: web.Request) -> str:
         return request.get(USER) or "http"
@@ -45,12 +46,14 @@ def forwarding_routes(store: ForwardingStore, clock: Clock, log: AuditLog,
             return web.json_response({"error": str(error)}, status=422)
         await log.add(who, audit.FORWARD_SET, forward.person, f"http {request.remote}",
                       to=forward.target, until=forward.ends.isoformat() if forward.ends else "cleared")
+        changed(forward.person)
         return web.json_response(forward.as_dict())
 
     async def delete(request: web.Request) -> web.Response:
         if store.clear(request.match_info["extension"]):
             await log.add(actor(request), audit.FORWARD_CLEARED, request.match_info["extension"],
                           f"http {request.remote}")
+            changed(request.match_info["extension"])
             return web.Response(status=204)
         return web.json_response({"error": "no forward for this extension"}, status=404)
 

@@ -35,7 +35,13 @@ CREATE TABLE IF NOT EXISTS dnd (  -- do-not-disturb (*78 on, *79 off): callers g
 
 
 class ForwardingError(ValueError):
-    """A forward that is not allowed; the message says why, for the CLI and the console."""
+    """A forward that is not allowed; the message says why, for the CLI and the console. `kind` and `name`
+    let the phone say it (bereik.pbx.features): nobody, time, no_substitute, policy, no_mobile, not_colleague,
+    hop (the target forwards), inward (someone forwards to this person); `name`: the colleague in the way."""
+
+    def __init__(self, message: str, kind: str = "", name: str = ""):
+        super().__init__(message)
+        self.kind, self.name = kind, name
 
 
 @dataclass(frozen=True)
@@ -121,14 +127,15 @@ class ForwardingStore:
                  set_by: str) -> Forward:
         who = self.config.person(person)
         if who is None:
-            raise ForwardingError(f"{person} is nobody under people: in the configuration")
+            raise ForwardingError(f"{person} is nobody under people: in the configuration", "nobody")
         if starts.tzinfo is None or (ends is not None and ends.tzinfo is None):
-            raise ForwardingError("give times with their UTC offset, e.g. 2026-11-23T08:00+01:00")
+            raise ForwardingError("give times with their UTC offset, e.g. 2026-11-23T08:00+01:00", "time")
         if ends is not None and ends <= starts:
-            raise ForwardingError("the forward ends before it starts")
+            raise ForwardingError("the forward ends before it starts", "time")
         if target == SUBSTITUTE:
             if who.substitute is None:
-                raise ForwardingError(f"{who.name} has no substitute in the configuration; name a colleague")
+                raise ForwardingError(f"{who.name} has no substitute in the configuration; name a colleague",
+                                      "no_substitute")
             target = who.substitute
         department = self.config.department_of(person)
         allowed = department.forwarding if department else ["colleague", "mobile"]
@@ -136,25 +143,28 @@ class ForwardingStore:
         if kind not in allowed:
             where = f"department '{department.id}'"
             choice = f"only to: {', '.join(allowed)}" if allowed else "no forwarding: calls go to the TIC"
-            raise ForwardingError(f"{where} allows {choice}")
+            raise ForwardingError(f"{where} allows {choice}", "policy")
         if target == MOBILE and not who.mobile:
-            raise ForwardingError(f"{who.name} has no mobile number in the configuration")
+            raise ForwardingError(f"{who.name} has no mobile number in the configuration", "no_mobile")
         if kind == "colleague":
             colleague = self.config.person(target)
             if colleague is None or target == person:
-                raise ForwardingError(f"forward to a colleague's extension under people:, not {target}")
+                raise ForwardingError(f"forward to a colleague's extension under people:, not {target}",
+                                      "not_colleague")
             others = [f for f in self.all() if f.person != person]
             onward = next((f for f in others if f.person == target and f.overlaps(starts, ends)), None)
             if onward:
                 raise ForwardingError(
                     f"{colleague.name} forwards to {onward.target} in that period: the call would hop from person "
-                    "to person (a hunt group in disguise); pick someone who is in, or let the TIC take the calls")
+                    "to person (a hunt group in disguise); pick someone who is in, or let the TIC take the calls",
+                    "hop", colleague.name)
         inward = next((f for f in self.all() if f.target == person and f.overlaps(starts, ends)), None)
         if inward:
             sender = self.config.person(inward.person)
             raise ForwardingError(
                 f"{sender.name if sender else inward.person} forwards to {who.name} in that period: the call "
-                "would hop from person to person (a hunt group in disguise); clear that forward first")
+                "would hop from person to person (a hunt group in disguise); clear that forward first",
+                "inward", sender.name if sender else inward.person)
         return Forward(person, target, starts, ends, set_by)
 
 

@@ -6,7 +6,10 @@ import datetime as dt
 from bereik.config.model import WEEKDAYS, Config
 from bereik.ivr.phrases import (
     BACK_OFFICE_TEXTS,
+    FEATURE_TEXTS,
+    FIXED_FEATURE_TEXTS,
     back_office_text,
+    feature_text,
     fill,
     next_opening_phrase,
     recording_notice,
@@ -17,7 +20,7 @@ from bereik.routing.waiting import callback_offer, callback_texts, waiting_setti
 
 def spoken_texts(config: Config) -> list[str]:
     # "closed" and the back-office texts have per-call placeholders, filled in below.
-    per_call = {"closed", *BACK_OFFICE_TEXTS[config.language]}
+    per_call = {"closed", *BACK_OFFICE_TEXTS[config.language], *FEATURE_TEXTS[config.language]}
     texts = [fill(config, text) for key, text in config.texts.items() if key not in per_call]
     if config.menu:
         texts += [option.text for option in config.menu.options]
@@ -26,6 +29,10 @@ def spoken_texts(config: Config) -> list[str]:
     names = [p.name for p in config.people] + [d.name for d in config.departments if d.number]
     texts += [back_office_text(config, key, name) for name in names for key in ("camp_on_offer", "not_reachable")]
     texts += callback_texts(config)
+    if config.people:  # what a colleague hears after a feature code on their desk phone
+        texts += [feature_text(config, key) for key in FIXED_FEATURE_TEXTS]
+        texts += [feature_text(config, key, name=p.name) for p in config.people
+                  for key in ("calls_to_colleague", "callers_to_colleague")]
     texts += [notice] if (notice := recording_notice(config)) else []
     return list(dict.fromkeys(texts))
 

@@ -86,6 +86,66 @@ def back_office_text(config: Config, key: str, name: str = "", **values: str) ->
     return fill(config, template, name=name, **values)
 
 
+# What a colleague hears after dialling a feature code on their desk phone (bereik.routing.features).
+FEATURE_TEXTS = {
+    "nl": {
+        "forward_on": "Doorschakelen staat aan.",
+        "forward_off": "Doorschakelen staat uit.",
+        "dnd_on": "Niet storen staat aan.",
+        "dnd_off": "Niet storen staat uit.",
+        "calls_here": "Uw gesprekken komen binnen op dit toestel.",
+        "calls_here_and_mobile": "Uw gesprekken komen binnen op dit toestel en op uw mobiel.",
+        "calls_to_mobile": "Uw gesprekken gaan naar uw mobiele nummer.",
+        "calls_to_colleague": "Uw gesprekken gaan naar {name}.",
+        "dnd_effect": "Bellers gaan direct naar het klantcontactcentrum.",
+        "absent_registered_until": "Let op: u bent afwezig gemeld tot {until}.",
+        "absent_registered": "Let op: u bent afwezig gemeld.",
+        "absent_outlook_until": "Let op: uw automatisch antwoord in Outlook staat aan tot {until}.",
+        "absent_outlook": "Let op: uw automatisch antwoord in Outlook staat aan.",
+        "callers_to_colleague": "Bellers gaan naar {name}.",
+        "callers_to_front_office": "Bellers gaan naar het klantcontactcentrum.",
+        "refused_number": "Dat nummer kan niet. Toets het toestelnummer van een collega of uw eigen mobiele nummer.",
+        "refused_policy": "Dat kan niet: uw afdeling staat dat doorschakelen niet toe.",
+        "refused_hop": "Dat kan niet: {name} schakelt zelf door of wordt doorgeschakeld. Kies een collega die er is.",
+        "refused_no_substitute": "U heeft geen vaste vervanger. Toets sterretje 21 sterretje, het toestelnummer "
+                                 "van een collega en hekje.",
+        "not_for_this_phone": "Op dit toestel kunt u niet doorschakelen.",
+        "failed": "Dat is niet gelukt. Probeer het later opnieuw.",
+    },
+    "en": {
+        "forward_on": "Call forwarding is on.",
+        "forward_off": "Call forwarding is off.",
+        "dnd_on": "Do not disturb is on.",
+        "dnd_off": "Do not disturb is off.",
+        "calls_here": "Your calls ring on this phone.",
+        "calls_here_and_mobile": "Your calls ring on this phone and on your mobile.",
+        "calls_to_mobile": "Your calls go to your mobile number.",
+        "calls_to_colleague": "Your calls go to {name}.",
+        "dnd_effect": "Callers go straight to the contact centre.",
+        "absent_registered_until": "Please note: you are registered as away until {until}.",
+        "absent_registered": "Please note: you are registered as away.",
+        "absent_outlook_until": "Please note: your automatic reply in Outlook is on until {until}.",
+        "absent_outlook": "Please note: your automatic reply in Outlook is on.",
+        "callers_to_colleague": "Callers go to {name}.",
+        "callers_to_front_office": "Callers go to the contact centre.",
+        "refused_number": "That number cannot be used. Dial a colleague's extension or your own mobile number.",
+        "refused_policy": "That is not possible: your department does not allow that forward.",
+        "refused_hop": "That is not possible: {name} forwards or is forwarded to. Choose a colleague who is in.",
+        "refused_no_substitute": "You have no standing substitute. Dial star 21 star, a colleague's extension "
+                                 "and hash.",
+        "not_for_this_phone": "This phone cannot forward its calls.",
+        "failed": "That did not work. Please try again later.",
+    },
+}
+# The feature texts that name nobody, rendered ahead by `bereik prompts`.
+FIXED_FEATURE_TEXTS = tuple(key for key, text in FEATURE_TEXTS["nl"].items() if "{" not in text)
+
+
+def feature_text(config: Config, key: str, **values: str) -> str:
+    template = config.texts.get(key) or FEATURE_TEXTS[config.language][key]
+    return fill(config, template, **values)
+
+
 # Someone back at this hour or earlier is back "on Monday", not "on Monday at 8".
 _BACK_IN_THE_MORNING = dt.time(9, 0)
 

@@ -12,9 +12,11 @@ from pathlib import Path
 from bereik.config.model import Config, Person, Position
 from bereik.pbx import variables as var
 from bereik.pbx import events
+from bereik.pbx.hints import AWAY_DEVICE, PRESENCE
 from bereik.routing.direct import SECONDS_PER_RING, Origin, Stage
+from bereik.routing.features import DIALPLAN_PATTERNS
 from bereik.pbx import cel
-from bereik.ivr.phrases import recording_notice
+from bereik.ivr.phrases import feature_text, recording_notice
 from bereik.ivr.prompts import SOUND_SUBDIR, PromptLibrary
 from bereik.routing.waiting import penalty_plan
 from bereik.secrets import AMI_SECRET, Secrets
@@ -30,6 +32,7 @@ MOBILE_CONTEXT = "bereik-mobile"  # <extension>: that person's own mobile, as th
 MOBILE_ANSWERED = "bereik-mobile-answered"  # gosubs that keep Custom:bereik-mobile-<extension> current
 MOBILE_ENDED = "bereik-mobile-ended"
 MOBILE_DEVICE = "Custom:bereik-mobile-{extension}"  # the person's mobile as the PBX sees it: ringing, in use
+FEATURES_CONTEXT = "bereik-features"  # *21*, #21#, *78, ... from a desk phone (bereik.routing.features)
 RECORD_CODE = "*9"  # the console's record button: AMI MixMonitor needs `system`, PlayDTMF only `call`
 # The console's "complete transfer" button, played as the agent's keys during the consultation. Unlike
 # hanging up the agent's leg, Asterisk then completes the transfer while the agent is still in the
@@ -182,8 +185,10 @@ def _extensions(config: Config) -> str:
         )],
         *[f"exten => {number},1,Goto({ENTRY_CONTEXT},{number},1)" for number in config.entry_numbers],
         *_internal_back_office(config),
+        *_hints(config, extensions),
         "",
         *_direct_context(config),
+        *_features_context(config),
         *_mobile_contexts(config),
     ]
     return "\n".join(lines)
@@ -318,6 +323,42 @@ def _internal_back_office(config: Config) -> list[str]:
             " same => n,Hangup()",
         ]
     return lines
+
+
+def _hints(config: Config, positions: list[str]) -> list[str]:
+    """Busy lamps: a front-office position shows its phone; a colleague their desk, their mobile as the PBX
+    sees it, and whether calls reach the desk, with the reason as presence (bereik.pbx.hints)."""
+    lines = ["; Busy lamps (BLF): subscribe to <extension>@" + INTERNAL_CONTEXT]
+    lines += [f"exten => {ext},hint,PJSIP/{ext}" for ext in positions]
+    lines += [f"exten => {p.extension},hint,PJSIP/{p.extension}&{MOBILE_DEVICE.format(extension=p.extension)}"
+              f"&{AWAY_DEVICE.format(extension=p.extension)},{PRESENCE.format(extension=p.extension)}"
+              for p in config.people]
+    if config.people:
+        lines += [f"; Feature codes: forwarding and do-not-disturb from the desk phone (bereik.routing.features).",
+                  *[f"exten => {pattern},1,Goto({FEATURES_CONTEXT},${{EXTEN}},1)" for pattern in DIALPLAN_PATTERNS]]
+    return lines
+
+
+def _features_context(config: Config) -> list[str]:
+    """bereik changes the forward and says so; the phone's own endpoint names the person, never its caller ID.
+    Without bereik nothing changes, and the person hears that it did not work."""
+    if not config.people:
+        return []
+    failed = f" same => n,Playback({PromptLibrary(Path(), config.language).sound_name(feature_text(config, 'failed'))})"
+    return [
+        f"[{FEATURES_CONTEXT}]",
+        "exten => _[*#].,1,Answer()",
+        " same => n,Set(AGIEXITONHANGUP=yes)",
+        f" same => n,MSet({var.ROUTED}=)",
+        *_hand_over(config, "features", "${CHANNEL(endpoint)}"),
+        f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?done)',
+        failed,
+        " same => n(done),Hangup()",
+        "exten => T,1,Set(TIMEOUT(absolute)=0)",
+        f' same => n,ExecIf($["${{{var.ROUTED}}}" != "1"]?{failed.split(",", 1)[1]})',
+        " same => n,Hangup()",
+        "",
+    ]
 
 
 def _mobile_contexts(config: Config) -> list[str]:

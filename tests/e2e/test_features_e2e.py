@@ -1,0 +1,167 @@
+"""The phone as the switch, as `bereik run` wires it: feature codes from a SIPp desk phone, the spoken
+confirmation, the busy lamps (AMI ExtensionStatus and PresenceStatus) and the console in headless Chromium.
+
+Eva's desk phone (127.0.1.11) dials the codes; the YAML gives her the mobile number 0612345678. A SIP
+phone sends '#' in the request URI as %23, as real phones do.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bereik.config import load_config
+from bereik.config.model import BackOffice, Console, ConsoleUser, Presence, Records, Wallboard
+from bereik.console.auth import Verdict
+from bereik.ivr.catalogue import spoken_texts
+from bereik.ivr.phrases import feature_text
+from bereik.ivr.prompts import PromptLibrary
+from bereik.records.store import SqliteStore
+from bereik.secrets import AMI_SECRET, Secrets
+from bereik.service import Service, pretend_clock
+
+from helpers import OBSERVER, variable, write_config_with_observer
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
+MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
+EVA_DESK, HANNA_DESK, AGENT_PHONE = "127.0.1.11", "127.0.1.21", "127.0.1.1"
+EVA_DIRECT, EVA_MOBILE = "0235115301", "0612345678"
+_example = load_config(EXAMPLE)
+BASE = _example.model_copy(update={
+    "back_office": BackOffice(rings=1),
+    "people": [p.model_copy(update={"mobile": EVA_MOBILE}) if p.extension == "301" else p for p in _example.people]})
+
+
+def config_for(root: Path, state: Path):
+    (root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
+    return BASE.model_copy(update={
+        "console": Console(listen="127.0.0.1:0", secure_cookies=False, users=[ConsoleUser(login="anna", extension="201")],
+                           team_mailboxes={"tic": "kcc@bloemendaal.test"},
+                           recordings_dir=str(root / "var/spool/asterisk/monitor")),
+        "wallboard": Wallboard(listen="127.0.0.1:0"),
+        "presence": Presence(absences_store=str(state / "absences.sqlite3")),
+        "back_office": BASE.back_office.model_copy(update={"forwarding_store": str(state / "forwarding.sqlite3")}),
+        "records": Records(asterisk_cel=str(root / "var/log/asterisk/cel-custom/bereik.csv"))})
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("asterisk-features")
+    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
+    return write_config_with_observer(BASE, secrets, directory, str(EXAMPLE)), secrets
+
+
+@pytest.fixture
+async def pbx(asterisk, ami, generated):
+    instance = asterisk(generated[0])
+    PromptLibrary(instance.sounds_dir, "nl").ensure_all(spoken_texts(BASE))
+    instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)
+    return instance, await ami(instance)
+
+
+class OneLogin:
+    async def check(self, login, password):
+        return Verdict() if (login, password) == ("anna", "anna-pw") else None
+
+
+@pytest.fixture
+async def bereik(pbx, generated, tmp_path):
+    instance, events = pbx
+    config = config_for(instance.root, tmp_path)
+    service = Service(config, generated[1], instance.sounds_dir, clock=pretend_clock(config, MONDAY_MORNING),
+                      store=SqliteStore(tmp_path / "calls.sqlite3"))
+    service.console.authenticator = OneLogin()
+    await service.start()
+    # bereik sets every lamp after its login: Eva's desk takes her calls.
+    for _ in range(100):
+        state = await events.send_action({"Action": "ExtensionState", "Exten": "301", "Context": "bereik-internal"})
+        presence = await events.send_action({"Action": "Getvar", "Variable": "PRESENCE_STATE(CustomPresence:301,value)"})
+        if (state.get("Status"), presence.get("Value")) == ("0", "available"):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"Eva's lamp is not free after bereik's start: {state}, {presence}")
+    yield service
+    await service.stop()
+    service.store.close()
+
+
+async def console_showing_eva(browser, service):
+    page = await browser.new_page()
+    await page.goto(f"http://127.0.0.1:{service.console.port}/")
+    await page.fill("#login", "anna")
+    await page.fill("#password", "anna-pw")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#search", timeout=10_000)
+    await page.fill("#search", "Eva")
+    await page.wait_for_selector("span.presence[data-person='301']")
+    return page
+
+
+def confirmed(events, *keys: str, **values: str) -> bool:
+    """Whether Eva's phone played the confirmation made of these feature texts, in this order."""
+    sounds = "&".join(PromptLibrary(Path(), "nl").sound_name(feature_text(BASE, key, **values)) for key in keys)
+    return any(sounds in e.get("Command", "") for e in events.matching("AGIExecStart")
+               if e.get("Channel", "").startswith("PJSIP/301-") and e.get("Command", "").startswith('EXEC "Playback"'))
+
+
+async def dial_code(sipp, events, code: str, *confirmation: str):
+    sipp.call(code.replace("#", "%23"), local_ip=EVA_DESK, talk_seconds=8, from_user="301")
+    await events.wait_for_event("AGIExecStart", lambda e: confirmed(events, *confirmation), timeout=15)
+
+
+async def test_forward_to_the_mobile_and_back_confirmed_lit_and_seen_in_the_console(bereik, pbx, sipp, browser):
+    _, events = pbx
+    page = await console_showing_eva(browser, bereik)
+    assert "doorgeschakeld" not in await page.text_content("span.presence[data-person='301']")
+
+    await dial_code(sipp, events, f"*21*{EVA_MOBILE}#", "forward_on", "calls_to_mobile")
+    assert bereik.forwarding.in_force("301", bereik.presence.book.clock()).mobile
+    await events.wait_for_event("ExtensionStatus", lambda e: e["Exten"] == "301" and e["Status"] == "2", timeout=5)
+    lamp = await events.wait_for_event("PresenceStatus", lambda e: e["Exten"] == "301" and e["Status"] == "away",
+                                       timeout=5)
+    assert (lamp["Subtype"], lamp["Message"]) == ("doorgeschakeld", "naar mobiel")
+    await page.wait_for_selector("span.presence[data-person='301']:has-text('doorgeschakeld naar mobiel')",
+                                 timeout=5_000)
+
+    await dial_code(sipp, events, "#21#", "forward_off", "calls_here")
+    assert bereik.forwarding.in_force("301", bereik.presence.book.clock()) is None
+    await events.wait_for_event("ExtensionStatus", lambda e: e["Exten"] == "301" and e["Status"] == "0"
+                                and float(e["Timestamp"]) > float(lamp["Timestamp"]), timeout=5)
+    await page.wait_for_selector("span.presence[data-person='301']:not(:has-text('doorgeschakeld'))", timeout=5_000)
+
+
+async def test_a_number_that_is_neither_a_colleague_nor_the_own_mobile_is_refused(bereik, pbx, sipp):
+    _, events = pbx
+    await dial_code(sipp, events, "*21*0900123456#", "refused_number")
+    assert bereik.forwarding.in_force("301", bereik.presence.book.clock()) is None
+
+
+async def test_do_not_disturb_sends_the_caller_to_the_tic_at_once_without_ringing(bereik, pbx, sipp):
+    _, events = pbx
+    await dial_code(sipp, events, "*78", "dnd_on", "dnd_effect")
+    await events.wait_for_event("PresenceStatus", lambda e: e["Exten"] == "301" and e["Status"] == "dnd", timeout=5)
+    caller = sipp.call(EVA_DIRECT, talk_seconds=12)
+    joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=15)
+    assert (variable(joined, "BEREIK_TRIED"), variable(joined, "BEREIK_FAILED")) == ("301", "dnd")
+    assert not events.matching("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"))
+    caller.stop()
+    await dial_code(sipp, events, "*79", "dnd_off", "calls_here")
+    await events.wait_for_event("PresenceStatus", lambda e: e["Exten"] == "301" and e["Status"] == "available",
+                                timeout=5)
+
+
+async def test_the_lamp_blinks_while_the_desk_rings_and_burns_while_in_a_call(bereik, pbx, sipp):
+    _, events = pbx
+    eva = sipp.phone(EVA_DESK, behaviour="answer", ring_seconds=1.5)
+    caller = sipp.call("301", local_ip=HANNA_DESK, talk_seconds=3, from_user="311")
+    ringing = await events.wait_for_event("ExtensionStatus", lambda e: e["Exten"] == "301" and e["Status"] == "8",
+                                          timeout=10)
+    assert ringing["StatusText"] == "Ringing"
+    in_use = await events.wait_for_event("ExtensionStatus", lambda e: e["Exten"] == "301" and e["Status"] == "1",
+                                         timeout=10)
+    assert in_use["StatusText"] == "InUse" and float(in_use["Timestamp"]) > float(ringing["Timestamp"])
+    caller.expect_success(timeout=15)
+    eva.expect_success(timeout=5)
