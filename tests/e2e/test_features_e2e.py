@@ -119,18 +119,18 @@ async def test_forward_to_the_mobile_and_back_confirmed_lit_and_seen_in_the_cons
 
     await dial_code(sipp, events, f"*21*{EVA_MOBILE}#", "forward_on", "calls_to_mobile")
     assert bereik.forwarding.in_force("301", bereik.presence.book.clock()).mobile
-    await events.wait_for_event("ExtensionStatus", lambda e: e["Exten"] == "301" and e["Status"] == "2", timeout=5)
+    await events.wait_for_event("ExtensionStatus", lambda e: e["Exten"] == "301" and e["Status"] == "2", timeout=10)
     lamp = await events.wait_for_event("PresenceStatus", lambda e: e["Exten"] == "301" and e["Status"] == "away",
-                                       timeout=5)
+                                       timeout=10)
     assert (lamp["Subtype"], lamp["Message"]) == ("doorgeschakeld", "naar mobiel")
     await page.wait_for_selector("span.presence[data-person='301']:has-text('doorgeschakeld naar mobiel')",
-                                 timeout=5_000)
+                                 timeout=10_000)
 
     await dial_code(sipp, events, "#21#", "forward_off", "calls_here")
     assert bereik.forwarding.in_force("301", bereik.presence.book.clock()) is None
     await events.wait_for_event("ExtensionStatus", lambda e: e["Exten"] == "301" and e["Status"] == "0"
-                                and float(e["Timestamp"]) > float(lamp["Timestamp"]), timeout=5)
-    await page.wait_for_selector("span.presence[data-person='301']:not(:has-text('doorgeschakeld'))", timeout=5_000)
+                                and float(e["Timestamp"]) > float(lamp["Timestamp"]), timeout=10)
+    await page.wait_for_selector("span.presence[data-person='301']:not(:has-text('doorgeschakeld'))", timeout=10_000)
 
 
 async def test_a_number_that_is_neither_a_colleague_nor_the_own_mobile_is_refused(bereik, pbx, sipp):
@@ -142,7 +142,7 @@ async def test_a_number_that_is_neither_a_colleague_nor_the_own_mobile_is_refuse
 async def test_do_not_disturb_sends_the_caller_to_the_tic_at_once_without_ringing(bereik, pbx, sipp):
     _, events = pbx
     await dial_code(sipp, events, "*78", "dnd_on", "dnd_effect")
-    await events.wait_for_event("PresenceStatus", lambda e: e["Exten"] == "301" and e["Status"] == "dnd", timeout=5)
+    await events.wait_for_event("PresenceStatus", lambda e: e["Exten"] == "301" and e["Status"] == "dnd", timeout=10)
     caller = sipp.call(EVA_DIRECT, talk_seconds=12)
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=15)
     assert (variable(joined, "BEREIK_TRIED"), variable(joined, "BEREIK_FAILED")) == ("301", "dnd")
@@ -150,7 +150,7 @@ async def test_do_not_disturb_sends_the_caller_to_the_tic_at_once_without_ringin
     caller.stop()
     await dial_code(sipp, events, "*79", "dnd_off", "calls_here")
     await events.wait_for_event("PresenceStatus", lambda e: e["Exten"] == "301" and e["Status"] == "available",
-                                timeout=5)
+                                timeout=10)
 
 
 async def test_the_lamp_blinks_while_the_desk_rings_and_burns_while_in_a_call(bereik, pbx, sipp):
