@@ -127,6 +127,10 @@ NAMES: dict[str, tuple[str, str]] = {
     "camp_on_offer": ("aanbod om achter een gesprek te wachten", "offer to wait behind a call"),
     "camp_on_waiting": ("tekst tijdens het wachten achter een gesprek", "text while waiting behind a call"),
     "recording_notice": ("melding dat gesprekken worden opgenomen", "notice that calls are recorded"),
+    "absent_until": ("tekst als een collega afwezig is tot een moment", "text when a colleague is away until then"),
+    "absent": ("tekst als een collega afwezig is", "text when a colleague is away"),
+    "to_substitute": ("tekst bij doorverbinden met de vervanger", "text when putting through to the substitute"),
+    "to_front_office": ("tekst bij doorverbinden met de frontoffice", "text when putting through to the front office"),
     # the menu
     "menu": ("menu", "menu"), "retries": ("aantal herhalingen", "repetitions"),
     "wait_for_key": ("seconden wachten op een toets", "seconds to wait for a key"),
@@ -147,6 +151,9 @@ NAMES: dict[str, tuple[str, str]] = {
     "rings": ("aantal belsignalen voor de terugval naar de frontoffice", "rings before falling back to the front office"),
     "camp_on_seconds": ("seconden wachten achter een gesprek", "seconds a caller may wait behind a call"),
     "forwarding_store": ("bestand met doorschakelingen", "forwarding file"),
+    "mobile_dial_out": ("bellen vanaf het mobiele nummer via de centrale", "calls out from the mobile through the PBX"),
+    "email": ("mailbox in Outlook", "Outlook mailbox"),
+    "ring_mobile": ("vast en mobiel tegelijk laten overgaan", "desk and mobile ring together"),
     # the PBX
     "pbx": ("telefooncentrale", "PBX"), "sip_bind": ("SIP-adres", "SIP address"),
     "agi": ("FastAGI-adres van bereik", "bereik's FastAGI address"),

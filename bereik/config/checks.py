@@ -28,10 +28,7 @@ Finding = tuple[Location, str]
 TEXT_PLACEHOLDERS = {"next_opening", "website", "municipality"}
 # Back-office texts also name the colleague or department the caller tried.
 EXTRA_PLACEHOLDERS = {"not_reachable": {"name"}, "camp_on_offer": {"name"}, "camp_on_waiting": {"name"},
-                      "absent_until": {"name", "until"}, "absent": {"name"}, "to_substitute": {"substitute"},
-                      # what a colleague hears after a feature code (bereik.ivr.phrases.FEATURE_TEXTS)
-                      "calls_to_colleague": {"name"}, "callers_to_colleague": {"name"}, "refused_hop": {"name"},
-                      "absent_registered_until": {"until"}, "absent_outlook_until": {"until"}}
+                      "absent_until": {"name", "until"}, "absent": {"name"}, "to_substitute": {"substitute"}}
 
 
 def cross_references(doc: Mapping) -> list[Finding]:

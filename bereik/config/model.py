@@ -668,6 +668,11 @@ class Texts(TypedDict, total=False):
     camp_on_offer: _text("A colleague called directly is on the phone: the offer to wait behind the call; "
                          "{name}")
     camp_on_waiting: _text("Repeated while a caller waits behind a colleague's call; {name}")
+    absent_until: _text("A colleague called directly is absent: {name} and until when, {until} (default: "
+                        "\"{name} is afwezig tot {until}.\")")
+    absent: _text("A colleague called directly is absent until further notice; {name}")
+    to_substitute: _text("Said after the absence: the call goes to the substitute, {substitute}")
+    to_front_office: _text("Said after the absence: no substitute can take the call, it goes to the front office")
     recording_notice: _text("Said before the menu when privacy.recording_announcement is on "
                             "(default: a Dutch sentence)")
 

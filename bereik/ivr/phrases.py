@@ -142,8 +142,7 @@ FIXED_FEATURE_TEXTS = tuple(key for key, text in FEATURE_TEXTS["nl"].items() if 
 
 
 def feature_text(config: Config, key: str, **values: str) -> str:
-    template = config.texts.get(key) or FEATURE_TEXTS[config.language][key]
-    return fill(config, template, **values)
+    return fill(config, FEATURE_TEXTS[config.language][key], **values)
 
 
 # Someone back at this hour or earlier is back "on Monday", not "on Monday at 8".

@@ -37,7 +37,8 @@ TABLE = [
     ("a misspelt text name",
      '  welcome: "Welkom', '  welkom: "Welkom',
      "'welkom' is not a text bereik speaks; did you mean 'welcome'? (the texts: welcome, municipality_choice, "
-     "menu_intro, invalid_choice, closed, not_reachable, camp_on_offer, camp_on_waiting, recording_notice)",
+     "menu_intro, invalid_choice, closed, not_reachable, camp_on_offer, camp_on_waiting, absent_until, absent, "
+     "to_substitute, to_front_office, recording_notice)",
      ("welkom:", "welkom")),
     ("a tab in the indentation",
      '  menu_intro: "Maak een keuze."', '\tmenu_intro: "Maak een keuze."',
