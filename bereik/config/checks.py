@@ -45,6 +45,7 @@ def cross_references(doc: Mapping) -> list[Finding]:
         *_holidays(doc),
         *_general_numbers(doc),
         *_people(doc),
+        *_mobiles(doc),
         *_departments(doc),
         *_console(doc),
         *_privacy(doc),
@@ -356,6 +357,46 @@ def _general_numbers(doc: Mapping) -> Iterator[Finding]:
         if _text(general) in numbers:
             yield ("general_numbers", index), f"{general} is already {numbers[_text(general)]}; list each number once"
         numbers.setdefault(_text(general), "a general number")
+
+
+def _mobiles(doc: Mapping) -> Iterator[Finding]:
+    """A mobile belongs to one person: shared, a call to one would ring two (a hunt group in disguise).
+    Desk and mobile together needs the mobile, the trunk and a department that lets calls go to mobiles."""
+    department_of = {_text(m): d for _, d in _items(doc, "departments") for m in d.get("members") or []
+                     if not isinstance(m, (dict, list))}
+    pbx = doc.get("pbx") if isinstance(doc.get("pbx"), Mapping) else {}
+    seen: dict[str, str] = {}
+    for index, person in _items(doc, "people"):
+        where = ("people", index)
+        name = _text(person.get("name")) or f"person {index + 1}"
+        mobile = _text(person.get("mobile"))
+        if mobile is not None:
+            key = _national(mobile)
+            if key in seen:
+                yield (*where, "mobile"), (
+                    f"{name}'s mobile {mobile} is {seen[key]}'s too: a call to one would ring the other, a hunt "
+                    "group in disguise; give each person their own mobile or none")
+            seen.setdefault(key, name)
+        if person.get("ring_mobile") is not True:
+            continue
+        department = department_of.get(_text(person.get("extension")))
+        allowed = department.get("forwarding", ["colleague", "mobile"]) if department else ["mobile"]
+        if mobile is None:
+            yield (*where, "ring_mobile"), f"{name} has ring_mobile but no mobile: add the number or drop ring_mobile"
+        elif pbx.get("trunk") is None:
+            yield (*where, "ring_mobile"), f"{name}'s mobile is rung through the trunk: set pbx.trunk or drop ring_mobile"
+        elif isinstance(allowed, list) and "mobile" not in allowed:
+            yield (*where, "ring_mobile"), (
+                f"department '{department.get('id')}' keeps calls off mobiles (forwarding: {allowed}): add mobile "
+                f"there or drop {name}'s ring_mobile")
+
+
+def _national(number: str) -> str:
+    digits = "".join(c for c in number if c.isdigit() or c == "+")
+    for prefix in ("+31", "0031"):
+        if digits.startswith(prefix):
+            return "0" + digits[len(prefix):]
+    return digits
 
 
 def _people(doc: Mapping) -> Iterator[Finding]:

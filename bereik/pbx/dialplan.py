@@ -13,6 +13,7 @@ from bereik.config.model import Config, Person, Position
 from bereik.pbx import variables as var
 from bereik.pbx import events
 from bereik.pbx.hints import AWAY_DEVICE, PRESENCE
+from bereik.presence.vocabulary import MOBILE_DEVICE
 from bereik.routing.direct import SECONDS_PER_RING, Origin, Stage
 from bereik.routing.features import DIALPLAN_PATTERNS
 from bereik.pbx import cel
@@ -31,7 +32,7 @@ CAMP_QUEUE_PREFIX = "camp-"  # camp-<extension>: callers waiting behind that col
 MOBILE_CONTEXT = "bereik-mobile"  # <extension>: that person's own mobile, as the YAML has it
 MOBILE_ANSWERED = "bereik-mobile-answered"  # gosubs that keep Custom:bereik-mobile-<extension> current
 MOBILE_ENDED = "bereik-mobile-ended"
-MOBILE_DEVICE = "Custom:bereik-mobile-{extension}"  # the person's mobile as the PBX sees it: ringing, in use
+FROM_MOBILE = "bereik-from-mobile"  # a colleague's mobile calling out through the PBX (back_office.mobile_dial_out)
 FEATURES_CONTEXT = "bereik-features"  # *21*, #21#, *78, ... from a desk phone (bereik.routing.features)
 RECORD_CODE = "*9"  # the console's record button: AMI MixMonitor needs `system`, PlayDTMF only `call`
 # The console's "complete transfer" button, played as the agent's keys during the consultation. Unlike
@@ -146,6 +147,7 @@ def _extensions(config: Config) -> str:
         *_recording_notice(config),
         f" same => n,Goto({QUEUE_CONTEXT},{front_office},1)",
         *_direct_numbers(config),
+        *_calls_from_mobiles(config),
         "",
         f"[{QUEUE_CONTEXT}]",
     ]
@@ -190,6 +192,7 @@ def _extensions(config: Config) -> str:
         *_direct_context(config),
         *_features_context(config),
         *_mobile_contexts(config),
+        *_from_mobile_context(config),
     ]
     return "\n".join(lines)
 
@@ -299,6 +302,49 @@ def _direct_numbers(config: Config) -> list[str]:
         f"exten => {number},1,Set({var.ORIGIN}={Origin.OUTSIDE})",
         f" same => n,Goto({DIRECT_CONTEXT},{number},1)",
     )]]
+
+
+def _outgoing_number(config: Config, person: Person) -> str:
+    """The number a colleague's calls out show: their department's, so call-backs reach the department."""
+    department = config.department_of(person.extension)
+    return (department.caller_id or department.number or config.number) if department else config.number
+
+
+def _calls_from_mobiles(config: Config) -> list[str]:
+    """A colleague's mobile calling through the trunk (the operator's fixed-mobile integration routes its
+    calls to the PBX) calls out again showing the department's number. Matched on the calling number, which
+    only a trunk that vouches for it makes safe: hence back_office.mobile_dial_out, off by default."""
+    people = [p for p in config.people if p.mobile]
+    if not (config.back_office.mobile_dial_out and config.pbx.trunk and people):
+        return []
+    lines = ["; Calls out from colleagues' mobiles (back_office.mobile_dial_out), showing the department's number."]
+    for person in people:
+        national = person.mobile if person.mobile.startswith("0") else None
+        international = "+31" + person.mobile[1:] if national else person.mobile
+        for calling in filter(None, (national, international)):
+            for dialled in ("_0X.", "_+X."):
+                lines += [
+                    f"exten => {dialled}/{calling},1,Gosub({FROM_MOBILE},s,1({person.extension},"
+                    f"{_outgoing_number(config, person)},${{FILTER(0-9+,${{EXTEN}})}}))",
+                    " same => n,Hangup()",
+                ]
+    return lines
+
+
+def _from_mobile_context(config: Config) -> list[str]:
+    if not (config.back_office.mobile_dial_out and config.pbx.trunk and any(p.mobile for p in config.people)):
+        return []
+    return [
+        f"[{FROM_MOBILE}]",
+        "; ARG1 the colleague's extension, ARG2 the number shown, ARG3 the number dialled (digits only).",
+        "exten => s,1,Set(CALLERID(num)=${ARG2})",
+        f" same => n,Set(GROUP({MOBILE_CONTEXT})=${{ARG1}})",
+        f" same => n,Set(DEVICE_STATE({MOBILE_DEVICE.format(extension='${ARG1}')})=INUSE)",
+        f" same => n,Set(CHANNEL(hangup_handler_push)={MOBILE_ENDED},s,1(${{ARG1}}))",
+        f" same => n,{_dial_out('${ARG3}', 120)}",
+        " same => n,Return()",
+        "",
+    ]
 
 
 def _internal_back_office(config: Config) -> list[str]:

@@ -29,6 +29,7 @@ from bereik.presence.merge import (
     WorkingHours,
     merge,
 )
+from bereik.presence.vocabulary import MOBILE_DEVICE, PhoneState
 
 if TYPE_CHECKING:
     from bereik.presence.book import AbsenceBook
@@ -67,6 +68,9 @@ class CalendarSource(Protocol):
     async def run(self) -> None: ...
 
 
+# Which phone state says more about whether someone can take a call: in a call over ringing.
+_BUSIER = {PhoneState.RINGING: 1, PhoneState.ON_HOLD: 2, PhoneState.IN_CALL: 2}
+
 RESYNC = "resync"  # told to a subscriber that fell behind: fetch everything again
 
 
@@ -99,6 +103,7 @@ class _Lookups:
             if person.extension:
                 found.setdefault(person.extension, []).append(person.id)
                 found.setdefault(self.device_template.format(extension=person.extension), []).append(person.id)
+                found.setdefault(MOBILE_DEVICE.format(extension=person.extension), []).append(person.id)
         return found
 
     @cached_property
@@ -151,7 +156,7 @@ class PresenceService:
             absence, own = self.book.fact(person.extension, now), self.book.own(person.extension, now)
         return merge(Inputs(
             now=now,
-            phone=self.phone.fact(self.device_of(person), person.extension or None),
+            phone=self._phone(person),
             calendar=calendar,
             out_of_office=replies,
             absences=self.absences.of(person.id),
@@ -162,6 +167,21 @@ class PresenceService:
             forwarded_until=own.forward_until if own else None,
             dnd=bool(own and own.dnd),
         ))
+
+    def _phone(self, person: Person) -> Fact[PhoneReading]:
+        """The desk phone, unless the PBX sees the person's mobile ringing or in a call (desk and mobile
+        together, their own forward, a call out from the mobile): then they are on the phone there."""
+        desk = self.phone.fact(self.device_of(person), person.extension or None)
+        if not person.extension:
+            return desk
+        mobile = self.phone.fact(MOBILE_DEVICE.format(extension=person.extension), None)
+        on_mobile = mobile.usable(self.clock())
+        if on_mobile is None or on_mobile.state not in _BUSIER:
+            return desk
+        on_desk = desk.usable(self.clock())
+        if on_desk is not None and _BUSIER.get(on_desk.state, 0) >= _BUSIER[on_mobile.state]:
+            return desk
+        return mobile
 
     def search(self, query: str = "", department: str = "", topic: str = "",
                limit: int = 50) -> list[tuple[Person, View]]:

@@ -70,6 +70,9 @@ EXTENSION_STATES: dict[str, PhoneState] = {
     "17": PhoneState.ON_HOLD,  # in use and on hold
 }
 
+# A person's mobile as the PBX sees it (ringing, in use), kept by the dialplan's bereik-mobile.
+MOBILE_DEVICE = "Custom:bereik-mobile-{extension}"
+
 # AMI event and action names this package reads or sends.
 EVENT_DEVICE_STATE = "DeviceStateChange"
 EVENT_DEVICE_STATE_LIST_COMPLETE = "DeviceStateListComplete"

@@ -121,3 +121,27 @@ def test_bereik_check_refuses_a_hunt_group_in_disguise(tmp_path, capsys):
     error = capsys.readouterr().err
     assert f"{hunt}:{line}:{column}: answered_by: a department number that rings several members" in error
     assert "1 problem(s)" in error
+
+
+@pytest.mark.parametrize(("old", "new", "message", "fragment", "value"), [
+    # A mobile rings one person: Gijs's number given to Eva too would ring two; said where it comes again.
+    ('mobile: "0612340301"', 'mobile: "0612340303"',
+     "Gijs Mulder's mobile 0612340303 is Eva Smit's too: a call to one would ring the other, a hunt group in disguise",
+     "Gijs Mulder", '"0612340303"'),
+    ('mobile: "0612340301"', 'mobile: "+31612340303"', "Gijs Mulder's mobile 0612340303 is Eva Smit's too",
+     "Gijs Mulder", '"0612340303"'),
+    ('{name: Hanna Bos, extension: "311"', '{name: Hanna Bos, extension: "311", ring_mobile: true',
+     "Hanna Bos has ring_mobile but no mobile", "Hanna Bos", "true"),
+    ('{name: Hanna Bos, extension: "311"', '{name: Hanna Bos, extension: "311", mobile: "0612340311", ring_mobile: true',
+     "department 'wmo' keeps calls off mobiles (forwarding: ['colleague']): add mobile there or drop Hanna Bos's "
+     "ring_mobile", "Hanna Bos", "true"),
+])
+def test_desk_and_mobile_together_rings_one_person(old, new, message, fragment, value):
+    text = example().replace(old, new)
+    [problem] = [p for p in problems_of(text) if p.message.startswith(message)]
+    assert (problem.line, problem.column) == place_of(text, fragment, value)
+
+
+def test_desk_and_mobile_together_is_fine_where_the_department_allows_mobiles():
+    text = example().replace('{name: Eva Smit, extension: "301"', '{name: Eva Smit, extension: "301", ring_mobile: true')
+    assert parse_config(text).person("301").ring_mobile

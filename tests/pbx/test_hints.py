@@ -80,3 +80,17 @@ def test_the_dialplan_has_a_hint_per_person_and_position_and_the_codes():
     assert "exten => 201,hint,PJSIP/201" in extensions
     for code in ("_*21*X.", "*21#", "#21#", "*#21#", "*78", "*79"):
         assert f"exten => {code},1,Goto(bereik-features,${{EXTEN}},1)" in extensions
+
+
+def test_the_mobile_is_dialled_by_the_dialplan_and_calls_out_only_when_the_yaml_trusts_the_trunk():
+    secrets = Secrets({AMI_SECRET: "x" * 32})
+    plain = dialplan.generate(CONFIG, secrets)["extensions.conf"]
+    assert "exten => 301,1,Set(GROUP(bereik-mobile)=301)" in plain
+    assert "Dial(PJSIP/0612340301@trunk,,U(bereik-mobile-answered^301))" in plain
+    assert "/0612340301,1," not in plain and "[bereik-from-mobile]" not in plain  # off by default
+    trusting = CONFIG.model_copy(update={"back_office": CONFIG.back_office.model_copy(update={"mobile_dial_out": True})})
+    generated = dialplan.generate(trusting, secrets)["extensions.conf"]
+    for calling in ("0612340301", "+31612340301"):
+        assert (f"exten => _0X./{calling},1,Gosub(bereik-from-mobile,s,1(301,0235115300,"
+                "${FILTER(0-9+,${EXTEN})}))") in generated
+    assert "[bereik-from-mobile]" in generated

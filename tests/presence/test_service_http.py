@@ -179,3 +179,24 @@ def test_a_slow_console_gets_a_resync_instead_of_an_endless_queue():
         subscription.put(("p", i))
     # Everything it missed collapses into one resync; what comes after still arrives.
     assert [subscription.queue.get_nowait() for _ in range(2)] == [RESYNC, ("p", 4)]
+
+
+async def test_the_mobile_in_use_as_the_pbx_sees_it_is_on_the_phone(world):
+    """Desk and mobile together, an own forward, a call out from the mobile: the dialplan keeps
+    Custom:bereik-mobile-<extension>, and the person is on the phone whichever phone they use."""
+    service, ami, client, clock, _ = world
+    subscription = service.subscribe()
+    service._publish(list(service.index.people), send=False)
+    [(person, view)] = service.by_extension("2005")
+    assert view.status.value == "available"
+    ami.emit(device("Custom:bereik-mobile-2005", "RINGING"))
+    assert service.person(person.id)[1].status.value == "ringing"
+    ami.emit(device("Custom:bereik-mobile-2005", "INUSE"))
+    assert service.person(person.id)[1].status.value == "on_the_phone"
+    changes = [subscription.queue.get_nowait() for _ in range(subscription.queue.qsize())]
+    assert [view.status.value for pid, view in changes if pid == person.id] == ["ringing", "on_the_phone"]
+    ami.emit(device("PJSIP/2005", "RINGING"))  # a second call rings the desk meanwhile: still on the phone
+    assert service.person(person.id)[1].status.value == "on_the_phone"
+    ami.emit(device("Custom:bereik-mobile-2005", "NOT_INUSE"))
+    ami.emit(device("PJSIP/2005", "NOT_INUSE"))
+    assert service.person(person.id)[1].status.value == "available"
