@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from bereik.calllog import mask_number
 from bereik.callbacks.store import CallbackStore
 from bereik.config.model import Config, ConsoleUser
-from bereik.console import recordings
+from bereik.console import recordings, words
 from bereik.console import transfer as tx
 from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient, AmiError
@@ -136,7 +136,7 @@ class Desk:
             if peer and (position.call is None or position.call.agent_channel != mine["Channel"]):
                 position.call = Call(peer["Channel"], peer.get("Linkedid", ""), peer.get("CallerIDNum", ""),
                                      peer.get("CallerIDName", ""), agent_channel=mine["Channel"], answered=True)
-                self._tell(position, {"type": "connected"})
+                self._tell(position, {"type": "connected", "event_at": self.now()})
 
     def _on_QueueCallerJoin(self, event: dict[str, str]) -> None:
         self._joined[event.get("Uniqueid", "")] = event_time(event, self.now())
@@ -154,14 +154,20 @@ class Desk:
                              event.get("CallerIDName", ""), agent_channel=event.get("DestChannel", ""))
         joined = self._joined.get(event.get("Uniqueid", ""), at)
         variable = lambda name: event.get(f"ChanVariable({name})", "")  # noqa: E731
+        tried, via = variable(var.TRIED), variable(var.TRIED_VIA)
         self._tell(position, {
             "type": "ringing", "number": number if number not in ("", "<unknown>") else "",
             "name": event.get("CallerIDName", "") if event.get("CallerIDName") != "<unknown>" else "",
             "municipality": variable(var.MUNICIPALITY), "topic": variable(var.TOPIC),
             "choice": variable(var.CHOICE), "waited_seconds": round(max(at - joined, 0.0)),
-            "tried": variable(var.TRIED), "tried_via": variable(var.TRIED_VIA), "failed": variable(var.FAILED),
+            # The codes stay for integrations; the agent reads the words.
+            "choice_text": words.choice_text(self.config, variable(var.CHOICE), variable(var.TOPIC)),
+            "tried": tried, "tried_via": via, "failed": variable(var.FAILED),
             "department": variable(var.DEPARTMENT), "reason": variable(var.REASON),
-            "callbacks": [{"id": n.id, "question": n.question, "due": n.due_at.astimezone(self.config.zone).isoformat(), "team": n.team}
+            "tried_person": words.colleague(self.config, tried, variable(var.DEPARTMENT)) if tried else None,
+            "via_person": words.colleague(self.config, via) if via and via != "mobile" else None,
+            "callbacks": [{"id": n.id, "question": n.question, "due": n.due_at.astimezone(self.config.zone).isoformat(),
+                           "team": n.team, "team_name": words.team_name(self.config, n.team)}
                           for n in (self.callbacks.open_for_number(number) if number else [])],
             "event_at": at,
         })
@@ -181,7 +187,7 @@ class Desk:
         position = self._position(event.get("Interface", ""))
         if position and position.call and not position.call.answered:
             position.call = None
-            self._tell(position, {"type": "missed"})
+            self._tell(position, {"type": "missed", "event_at": event_time(event, self.now())})
 
     def _on_AgentConnect(self, event: dict[str, str]) -> None:
         position = self._position(event.get("Interface", ""))
@@ -192,7 +198,7 @@ class Desk:
                                      event.get("CallerIDNum", ""), event.get("CallerIDName", ""))
         call.agent_channel, call.answered = event.get("DestChannel", call.agent_channel), True
         position.call = call
-        self._tell(position, {"type": "connected"})
+        self._tell(position, {"type": "connected", "event_at": event_time(event, self.now())})
 
     def _on_AgentComplete(self, event: dict[str, str]) -> None:
         position = self._position(event.get("Interface", ""))
@@ -201,7 +207,8 @@ class Desk:
 
     def _end_call(self, position: Position) -> None:
         position.call = None
-        self._tell(position, {"type": "ended", "wrapup_seconds": self.config.waiting.wrapup_seconds})
+        self._tell(position, {"type": "ended", "wrapup_seconds": self.config.waiting.wrapup_seconds,
+                              "event_at": self.now()})
 
     def _transferring(self) -> list[Position]:
         return [p for p in self.positions.values() if isinstance(p.transfer, (tx.Ringing, tx.Talking))]
@@ -342,6 +349,14 @@ class Desk:
         return {"extension": extension, "queues": sorted({m.get("Queue", "") for m in members}),
                 "paused": paused, "reason": reason, "logged_in": bool(members) and reason != LOGGED_OUT,
                 "call": bool(self.positions[extension].call)}
+
+    async def hang_up(self, extension: str) -> dict:
+        """End the agent's call from the browser: Asterisk hangs up the agent's leg, the phone gets a BYE."""
+        call = self.positions[extension].call
+        if call is None or not call.answered or not call.agent_channel:
+            return {"hung_up": False, "refused": "no call to hang up"}
+        await self.ami.action("Hangup", Channel=call.agent_channel)
+        return {"hung_up": True}
 
     # --- recording ---------------------------------------------------------------------------
 

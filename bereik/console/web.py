@@ -6,6 +6,7 @@
     GET  /api/me                                  who am I, my position's queue state
     POST /api/position/{login,logout,pause,resume}  QueuePause of the agent's static member
     POST /api/transfer, /api/transfer/complete, /api/transfer/cancel
+    POST /api/call/hangup                         hang up the agent's call (AMI Hangup of the agent's leg)
     POST /api/recording                           start or stop recording the current call
     GET  /api/recordings, /api/recordings/{login}/{name}   the agent's own; a team lead's team
     GET  /api/callbacks, POST /api/callbacks, POST /api/callbacks/{id}/done
@@ -33,7 +34,8 @@ from bereik.calllog import mask_number
 from bereik.callbacks.mail import Mailer
 from bereik.callbacks.store import CallbackStore, Note, WorkingDays
 from bereik.config.model import Config, ConsoleUser
-from bereik.console import recordings
+from bereik.console import recordings, words
+from bereik.console.texts import SHORTCUTS, TEXTS, date_text
 from bereik.console.auth import (
     ADMIN,
     AGENT,
@@ -64,60 +66,6 @@ log = logging.getLogger(__name__)
 LOGIN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 AGENTS = frozenset({AGENT, TEAM_LEAD})  # team leads also take calls
 
-TEXTS = {
-    "nl": {"title": "Console", "login": "Inloggen", "user": "Gebruikersnaam", "password": "Wachtwoord",
-           "wrong": "Gebruikersnaam of wachtwoord klopt niet.", "slow": "Te veel pogingen; wacht een minuut.",
-           "team": "Terugbellen in het team", "switch_code": "en", "switch_name": "English", "skip": "Naar het gesprek", "console": "console", "you": "U bent",
-           "position": "positie", "logout": "Uitloggen", "h_position": "Positie", "login_position": "Aanmelden",
-           "logout_position": "Afmelden", "pause_reason": "Reden van pauze", "r_break": "Pauze",
-           "r_meeting": "Overleg", "r_callbacks": "Terugbellen", "r_training": "Training", "pause": "Pauzeren",
-           "resume": "Verder", "h_call": "Gesprek", "no_call": "Geen gesprek.", "record": "Opnemen",
-           "h_transfer": "Doorverbinden (warm)", "search": "Zoek een collega (naam, afdeling, onderwerp)",
-           "search_help": "Toets / om te zoeken; pijltjes en Enter om te kiezen.", "results": "Gevonden collega's",
-           "complete": "Doorverbinden voltooien", "cancel": "Terug naar de beller", "h_callback": "Terugbelnotitie",
-           "cb_number": "Telefoonnummer", "cb_name": "Naam beller", "cb_for": "Voor (collega)",
-           "cb_team": "Team", "cb_question": "Vraag", "cb_send": "Notitie versturen",
-           "my_callbacks": "Mijn terugbelnotities", "h_recordings": "Mijn opnames",
-           "js": {"ringing": "Gaat over", "caller": "Beller", "unknown": "onbekend nummer", "municipality": "Gemeente",
-                  "topic": "Keuze", "waited": "Gewacht", "seconds": "s", "tried": "Probeerde",
-                  "failed": "Reden", "open_callbacks": "Open terugbelverzoeken", "earlier": "Eerder gebeld (7 dagen)",
-                  "connected": "In gesprek", "ended": "Gesprek beëindigd", "missed": "Niet opgenomen",
-                  "transfer": "Doorverbinden", "state_ringing": "Collega gaat over; beller hoort wachtmuziek",
-                  "state_talking": "In overleg met collega", "state_completed": "Doorverbonden",
-                  "state_cancelled": "Terug bij de beller", "state_failed": "Doorverbinden mislukt",
-                  "transfer_to": "Doorverbinden naar", "recording_on": "Opname loopt", "recording_off": "Geen opname",
-                  "stop_record": "Opname stoppen", "record": "Opnemen", "paused": "Gepauzeerd",
-                  "available": "Aangemeld", "logged_out": "Afgemeld", "sent": "Verstuurd", "due": "uiterlijk",
-                  "status_open": "open", "status_done": "afgehandeld", "status_late": "te laat",
-                  "done": "Afgehandeld", "no_results": "Niemand gevonden", "play": "Opname", "wrapup": "Nawerktijd"}},
-    "en": {"title": "Console", "login": "Log in", "user": "User name", "password": "Password",
-           "wrong": "User name or password is wrong.", "slow": "Too many attempts; wait a minute.",
-           "team": "Team call-backs", "switch_code": "nl", "switch_name": "Nederlands", "skip": "To the call", "console": "console", "you": "You are",
-           "position": "position", "logout": "Log out", "h_position": "Position", "login_position": "Sign in",
-           "logout_position": "Sign out", "pause_reason": "Pause reason", "r_break": "Break",
-           "r_meeting": "Meeting", "r_callbacks": "Call-backs", "r_training": "Training", "pause": "Pause",
-           "resume": "Resume", "h_call": "Call", "no_call": "No call.", "record": "Record",
-           "h_transfer": "Transfer (warm)", "search": "Find a colleague (name, department, topic)",
-           "search_help": "Press / to search; arrows and Enter to choose.", "results": "Colleagues found",
-           "complete": "Complete transfer", "cancel": "Back to the caller", "h_callback": "Call-back note",
-           "cb_number": "Phone number", "cb_name": "Caller's name", "cb_for": "For (colleague)",
-           "cb_team": "Team", "cb_question": "Question", "cb_send": "Send note",
-           "my_callbacks": "My call-back notes", "h_recordings": "My recordings",
-           "js": {"ringing": "Ringing", "caller": "Caller", "unknown": "unknown number", "municipality": "Municipality",
-                  "topic": "Choice", "waited": "Waited", "seconds": "s", "tried": "Tried",
-                  "failed": "Reason", "open_callbacks": "Open call-backs", "earlier": "Called before (7 days)",
-                  "connected": "Talking", "ended": "Call ended", "missed": "Not answered",
-                  "transfer": "Transfer", "state_ringing": "Colleague ringing; the caller hears music",
-                  "state_talking": "Consulting the colleague", "state_completed": "Transferred",
-                  "state_cancelled": "Back with the caller", "state_failed": "Transfer failed",
-                  "transfer_to": "Transfer to", "recording_on": "Recording", "recording_off": "Not recording",
-                  "stop_record": "Stop recording", "record": "Record", "paused": "Paused",
-                  "available": "Signed in", "logged_out": "Signed out", "sent": "Sent", "due": "due",
-                  "status_open": "open", "status_done": "done", "status_late": "late",
-                  "done": "Done", "no_results": "Nobody found", "play": "Recording", "wrapup": "Wrap-up"}},
-}
-
-
 def policy() -> Policy:
     rules = Policy(public={"/login", "/favicon.ico"})
     rules.allow({"POST"}, "/logout", EVERYONE)
@@ -129,6 +77,7 @@ def policy() -> Policy:
     rules.allow({"GET"}, "/api/stream", AGENTS)
     rules.allow({"POST"}, "/api/position", AGENTS)
     rules.allow({"POST"}, "/api/transfer", AGENTS)
+    rules.allow({"POST"}, "/api/call", AGENTS)
     rules.allow({"POST"}, "/api/recording", AGENTS)
     rules.allow({"GET"}, "/api/recordings", AGENTS)
     rules.allow({"GET", "POST"}, "/api/callbacks", EVERYONE)
@@ -222,6 +171,7 @@ class Console:
         app.router.add_post("/api/position/{action}", self.position)
         app.router.add_post("/api/transfer", self.transfer)
         app.router.add_post("/api/transfer/{action}", self.transfer_action)
+        app.router.add_post("/api/call/hangup", self.hang_up)
         app.router.add_post("/api/recording", self.record)
         app.router.add_get("/api/recordings", self.list_recordings)
         app.router.add_get("/api/recordings/{login}/{name}", self.play_recording)
@@ -286,21 +236,29 @@ class Console:
         response.del_cookie(COOKIE, path="/")
         raise response
 
+    def full_name(self, user: ConsoleUser) -> str:
+        """The agent's name as colleagues know it (the YAML's agents), else the login."""
+        agent = next((a for a in self.config.agents if user.extension and a.extension == user.extension), None)
+        return agent.name if agent else user.login
+
     async def console_page(self, request: web.Request) -> web.Response:
         user = request[SESSION].user
-        return self._page(request, "console/console.html", TEXTS[self._lang(request)]["title"], name=user.login,
-                          extension=user.extension or "-", teams=list(self.settings.team_mailboxes),
-                          own_team=user.team)
+        teams = [(team, words.team_name(self.config, team)) for team in self.settings.team_mailboxes]
+        return self._page(request, "console/console.html", TEXTS[self._lang(request)]["title"],
+                          name=self.full_name(user), extension=user.extension or "-", teams=teams,
+                          own_team=user.team, zone=self.config.timezone, shortcuts=dict(SHORTCUTS))
 
     async def team_page(self, request: web.Request) -> web.Response:
         session = request[SESSION]
         lang = self._lang(request)
         now = self.clock()
         notes = [{"id": n.id, "name": n.name, "number": n.number, "question": n.question,
-                  "for_whom": n.for_person or n.team, "due": f"{n.due_at.astimezone(self.config.zone):%d-%m-%Y %H:%M}",
+                  "for_whom": n.for_person or words.team_name(self.config, n.team),
+                  "due": date_text(n.due_at.astimezone(self.config.zone), lang),
                   "status": n.status(now).value, "status_text": _STATUS[lang][n.status(now).value],
                   "created_by": n.created_by, "done_by": n.done_by} for n in self._team_notes(session)]
-        return self._page(request, "console/team.html", TEXTS[lang]["team"], team=session.user.team,
+        return self._page(request, "console/team.html", TEXTS[lang]["team"],
+                          team=words.team_name(self.config, session.user.team),
                           heads=_TEAM_HEADS[lang], notes=notes, done=_DONE[lang])
 
     async def team_done(self, request: web.Request) -> web.Response:
@@ -388,6 +346,13 @@ class Console:
             return _step_json(self.desk.cancel_transfer(extension))
         raise web.HTTPNotFound()
 
+    async def hang_up(self, request: web.Request) -> web.Response:
+        extension = self._extension(request[SESSION])
+        try:
+            return web.json_response(await self.desk.hang_up(extension))
+        except AmiError as problem:
+            raise web.HTTPBadGateway(text=str(problem)) from None
+
     async def record(self, request: web.Request) -> web.Response:
         session = request[SESSION]
         self._extension(session)
@@ -430,7 +395,7 @@ class Console:
         now = self.clock()
         notes = self._team_notes(session) if session.user.role in LEADS else \
             self.store.by_creator(session.user.login)
-        return web.json_response({"callbacks": [_note_json(n, now) for n in notes]})
+        return web.json_response({"callbacks": [_note_json(n, now, self.config) for n in notes]})
 
     async def add_callback(self, request: web.Request) -> web.Response:
         session = request[SESSION]
@@ -455,7 +420,7 @@ class Console:
             if await self.mailer.send(note):
                 self.store.mark_mailed(note.id, self.clock())
                 note = self.store.get(note.id)
-        return web.json_response(_note_json(note, now), status=201 if new else 200)
+        return web.json_response(_note_json(note, now, self.config), status=201 if new else 200)
 
     async def callback_done(self, request: web.Request) -> web.Response:
         session = request[SESSION]
@@ -468,7 +433,7 @@ class Console:
         if not allowed:
             raise web.HTTPNotFound()
         done = self.store.mark_done(note.id, session.user.login, self.clock())
-        return web.json_response(_note_json(done, self.clock()))
+        return web.json_response(_note_json(done, self.clock(), self.config))
 
 
 _DONE = {"nl": "Afgehandeld", "en": "Done"}
@@ -488,9 +453,10 @@ def _with_group_role(user: ConsoleUser | None, login: str, roles: frozenset[str]
     return user
 
 
-def _note_json(note: Note, now: dt.datetime) -> dict:
+def _note_json(note: Note, now: dt.datetime, config: Config) -> dict:
     # Local time, as the agent reads it (the store keeps UTC).
     return {"id": note.id, "number": note.number, "name": note.name, "question": note.question, "team": note.team,
+            "team_name": words.team_name(config, note.team),
             "for_person": note.for_person, "due": note.due_at.astimezone(now.tzinfo).isoformat(), "status": note.status(now).value,
             "created_by": note.created_by, "done_by": note.done_by, "mailed": note.mailed_at is not None}
 

@@ -2,9 +2,13 @@
 "use strict";
 (function () {
   const T = JSON.parse(document.body.dataset.texts);
+  const ZONE = document.body.dataset.zone;
+  const LANG = document.documentElement.lang;
   const csrf = document.querySelector('meta[name="csrf"]').content;
   const $ = (id) => document.getElementById(id);
   let selected = null; // the colleague chosen for a transfer
+  let call = "idle"; // idle, ringing, connected, ended, missed: the one state the screen-pop shows
+  let transferState = "idle";
 
   function el(tag, text, attrs) {
     const node = document.createElement(tag);
@@ -30,40 +34,92 @@
     return response.json();
   }
 
+  // Times and dates in the municipality's zone, in the page's language: "10:02", "di 24 nov 17:00".
+  const clock = new Intl.DateTimeFormat(LANG, {hour: "2-digit", minute: "2-digit", timeZone: ZONE});
+  const day = new Intl.DateTimeFormat(LANG, {weekday: "short", day: "numeric", month: "short", hour: "2-digit",
+                                             minute: "2-digit", timeZone: ZONE});
+  const timeText = (epochSeconds) => clock.format(new Date(epochSeconds * 1000));
+  const dateText = (iso) => day.format(new Date(iso));
+
+  function duration(seconds) {
+    seconds = Math.max(0, Math.round(seconds));
+    if (seconds < 60) return seconds + " " + T.seconds;
+    return Math.floor(seconds / 60) + " " + T.minutes + " " + (seconds % 60) + " " + T.seconds;
+  }
+
+  // Buttons are enabled only when they apply.
+  function enableCallButtons() {
+    const inCall = call === "connected";
+    $("hangup").disabled = !inCall;
+    $("record").disabled = !inCall;
+    const consulting = transferState === "ringing" || transferState === "talking";
+    $("transfer").disabled = !(inCall && selected && selected.extension) || consulting;
+    $("complete").disabled = transferState !== "talking";
+    $("cancel").disabled = !consulting;
+  }
+
   function showPosition(p) {
     if (!p) return;
-    $("state").textContent = p.reason === "afgemeld" ? T.logged_out :
-      p.paused ? T.paused + (p.reason ? " (" + p.reason + ")" : "") : T.available;
+    const out = p.reason === "afgemeld" || p.logged_in === false;
+    $("state").textContent = out ? T.logged_out : p.paused ? T.paused + (p.reason ? " (" + p.reason + ")" : "") : T.available;
+    $("login-position").disabled = !out;
+    $("logout-position").disabled = out;
+    $("pause").disabled = out || p.paused;
+    $("pause-reason").disabled = out || p.paused;
+    $("resume").disabled = out || !p.paused;
   }
 
   function row(list, label, value) {
     if (!value) return;
-    const dt = el("dt", label); const dd = el("dd", value);
-    list.append(dt, dd);
+    list.append(el("dt", label), el("dd", value));
+  }
+
+  function person(p) {
+    return p.name + (p.department ? " (" + p.department + ")" : "");
+  }
+
+  // "Eva Smit (Vergunningen) nam niet op (doorgeschakeld naar de mobiel)"
+  function triedText(m) {
+    if (!m.tried_person) return "";
+    let text = person(m.tried_person) + " " + (T["failed_" + (m.failed || "")] || T.failed_noanswer);
+    if (m.via_person) text += " (" + T.forwarded_to + " " + person(m.via_person) + ")";
+    else if (m.tried_via === "mobile") text += " (" + T.forwarded_to + " " + T.the_mobile + ")";
+    return text;
+  }
+
+  let caller = null;
+  function setCall(state, at) {
+    call = state;
+    const line = $("call-state");
+    const when = at ? " " + (state === "ended" || state === "missed" ? T.at : T.since) + " " + timeText(at) : "";
+    const who = caller && state === "ringing" ? ": " + (caller.name || caller.number || T.unknown) : "";
+    line.textContent = T["call_" + state] + who + when;
+    line.className = "call-state call-" + state;
+    document.title = (state === "ringing" ? T.call_ringing + who : state === "connected" ? T.call_connected : T.title_idle) + " · bereik";
+    if (state !== "connected") { transferState = "idle"; showRecording(false); }
+    enableCallButtons();
   }
 
   function screenPop(m) {
-    const box = $("screenpop");
-    box.replaceChildren();
-    const heading = el("p", T.ringing + ": " + (m.name || "") + " " + (m.number || T.unknown), {"class": "pop-title"});
+    caller = m;
     const facts = el("dl");
     row(facts, T.caller, (m.name ? m.name + " · " : "") + (m.number || T.unknown));
     row(facts, T.municipality, m.municipality);
-    row(facts, T.topic, m.topic ? m.topic + (m.choice ? " (" + m.choice + ")" : "") : "");
-    row(facts, T.waited, m.waited_seconds + " " + T.seconds);
-    row(facts, T.tried, m.tried ? m.tried + (m.tried_via ? " → " + m.tried_via : "") : "");
-    row(facts, T.failed, m.failed);
-    box.append(heading, facts);
+    row(facts, T.topic, m.choice_text);
+    row(facts, T.waited, duration(m.waited_seconds));
+    row(facts, T.tried, triedText(m));
+    const details = $("call-details");
+    details.replaceChildren(facts);
     if (m.callbacks && m.callbacks.length) {
-      box.append(el("p", T.open_callbacks + ":"));
+      details.append(el("p", T.open_callbacks + ":"));
       const list = el("ul");
-      m.callbacks.forEach((c) => list.append(el("li", c.question + " (" + T.due + " " + c.due.slice(0, 16).replace("T", " ") + ")")));
-      box.append(list);
+      m.callbacks.forEach((c) => list.append(el("li", c.question + " (" + c.team_name + ", " + T.due + " " + dateText(c.due) + ")")));
+      details.append(list);
     }
     $("history").replaceChildren();
     if (m.number) $("cb-number").value = m.number;
     if (m.name) $("cb-name").value = m.name;
-    box.dataset.topic = m.topic || "";
+    setCall("ringing", m.event_at);
   }
 
   function showHistory(m) {
@@ -72,22 +128,21 @@
     if (!m.earlier.length) return;
     box.append(el("p", T.earlier + ": " + m.earlier.length));
     const list = el("ul");
-    m.earlier.forEach((e) => list.append(el("li", new Date(e.at * 1000).toLocaleString() + (e.topic ? " · " + e.topic : ""))));
+    m.earlier.forEach((e) => list.append(el("li", dateText(e.at * 1000) + (e.topic ? " · " + e.topic : ""))));
     box.append(list);
   }
 
   function showTransfer(m) {
-    const text = m.refused ? m.refused : (T["state_" + m.state] || m.state) + (m.target ? " (" + m.target + ")" : "");
-    $("transfer-state").textContent = text;
-    const consulting = m.state === "ringing" || m.state === "talking";
-    $("complete").disabled = m.state !== "talking";
-    $("cancel").disabled = !consulting;
+    if (m.state && !m.refused) transferState = m.state;
+    const target = m.target && selected && selected.extension === m.target ? selected.name : m.target;
+    $("transfer-state").textContent = m.refused ? m.refused : (T["state_" + m.state] || m.state) + (target ? " (" + target + ")" : "");
+    enableCallButtons();
   }
 
   function showRecording(on) {
     $("record").setAttribute("aria-pressed", on ? "true" : "false");
     $("record").textContent = on ? T.stop_record : T.record;
-    $("recording-state").textContent = on ? T.recording_on : T.recording_off;
+    $("recording-state").textContent = on ? T.recording_on : "";
   }
 
   // Asterisk keeps the wrap-up (queue wrapuptime); the console only shows how long it still lasts.
@@ -109,13 +164,13 @@
     const socket = new WebSocket(scheme + location.host + "/api/stream");
     socket.onmessage = (event) => {
       const m = JSON.parse(event.data);
-      if (m.type === "ringing") { screenPop(m); document.title = T.ringing + " · bereik"; }
+      if (m.type === "ringing") screenPop(m);
       else if (m.type === "history") showHistory(m);
-      else if (m.type === "connected") $("screenpop").prepend(el("p", T.connected, {"class": "pop-state"}));
+      else if (m.type === "connected") setCall("connected", m.event_at);
       else if (m.type === "ended" || m.type === "missed") {
-        $("screenpop").prepend(el("p", m.type === "ended" ? T.ended : T.missed, {"class": "pop-state"}));
+        setCall(m.type, m.event_at);
         if (m.wrapup_seconds) wrapUp(m.wrapup_seconds);
-        document.title = "Console · bereik"; showRecording(false); loadRecordings();
+        loadRecordings();
       }
       else if (m.type === "transfer") showTransfer(m);
       else if (m.type === "recording") showRecording(m.on);
@@ -127,7 +182,7 @@
   // Live presence: the directory's change stream updates the colleagues on screen.
   function followPresence() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    const socket = new WebSocket(scheme + location.host + "/api/presence/stream?lang=" + document.documentElement.lang);
+    const socket = new WebSocket(scheme + location.host + "/api/presence/stream?lang=" + LANG);
     socket.onmessage = (event) => {
       const m = JSON.parse(event.data);
       if (m.type !== "presence") return;
@@ -139,6 +194,14 @@
     socket.onclose = () => setTimeout(followPresence, 5000);
   }
 
+  // Looking someone up is not transferring: a result only chooses the colleague; Doorverbinden calls.
+  function choose(p, button) {
+    selected = p;
+    document.querySelectorAll("#results button.person").forEach((b) => b.setAttribute("aria-pressed", b === button ? "true" : "false"));
+    $("chosen").textContent = T.chosen + ": " + p.name + (p.extension ? " (" + p.extension + ")" : " (" + T.no_extension + ")");
+    enableCallButtons();
+  }
+
   async function search() {
     const q = $("search").value.trim();
     const list = $("results");
@@ -148,21 +211,21 @@
     if (!data.people.length) list.append(el("li", T.no_results));
     data.people.forEach((p) => {
       const item = el("li");
-      const button = el("button", T.transfer_to + " " + p.name + (p.extension ? " (" + p.extension + ")" : ""),
-        {"type": "button", "class": "person", "data-extension": p.extension || ""});
-      if (!p.extension) button.disabled = true;
+      const button = el("button", p.name + (p.extension ? " (" + p.extension + ")" : ""),
+        {"type": "button", "class": "person", "aria-pressed": "false", "data-extension": p.extension || "",
+         "aria-label": T.choose + " " + p.name});
       const status = el("span", p.department + " · " + p.presence.text,
         {"class": "presence presence-" + p.presence.status, "data-person": p.id, "data-department": p.department});
-      button.addEventListener("click", () => startTransfer(p));
+      button.addEventListener("click", () => choose(p, button));
       item.append(button, " ", status);
       list.append(item);
     });
   }
 
-  async function startTransfer(person) {
-    selected = person;
-    const result = await post("/api/transfer", {target: person.extension});
-    showTransfer(result.httpStatus === 200 ? {state: result.state, target: person.extension} : result);
+  async function startTransfer() {
+    if ($("transfer").disabled) return;
+    const result = await post("/api/transfer", {target: selected.extension});
+    showTransfer(result.httpStatus === 200 ? {state: result.state, target: selected.extension} : result);
   }
 
   async function loadCallbacks() {
@@ -170,8 +233,7 @@
     const list = $("callbacks");
     list.replaceChildren();
     data.callbacks.forEach((c) => {
-      const item = el("li", (c.name || c.number) + ": " + c.question + " · " + T.due + " " +
-        c.due.slice(0, 16).replace("T", " ") + " · ");
+      const item = el("li", (c.name || c.number) + ": " + c.question + " · " + T.due + " " + dateText(c.due) + " · ");
       item.append(el("span", T["status_" + c.status], {"class": "status-" + c.status}));
       if (c.status !== "done") {
         const done = el("button", T.done, {"type": "button", "aria-label": T.done + ": " + (c.name || c.number)});
@@ -188,8 +250,9 @@
     list.replaceChildren();
     data.recordings.forEach((r) => {
       const item = el("li");
-      const label = el("span", T.play + " " + r.started.replace("T", " "));
-      const audio = el("audio", null, {"controls": "", "preload": "none", "src": r.url, "aria-label": T.play + " " + r.started});
+      const when = dateText(r.started);
+      const label = el("span", T.play + " " + when);
+      const audio = el("audio", null, {"controls": "", "preload": "none", "src": r.url, "aria-label": T.play + " " + when});
       item.append(label, " ", audio);
       list.append(item);
     });
@@ -220,8 +283,10 @@
   $("logout-position").addEventListener("click", positionAction("logout"));
   $("pause").addEventListener("click", async () => showPosition(await post("/api/position/pause", {reason: $("pause-reason").value})));
   $("resume").addEventListener("click", positionAction("resume"));
+  $("transfer").addEventListener("click", startTransfer);
   $("complete").addEventListener("click", async () => showTransfer(await post("/api/transfer/complete")));
   $("cancel").addEventListener("click", async () => showTransfer(await post("/api/transfer/cancel")));
+  $("hangup").addEventListener("click", () => post("/api/call/hangup"));
   $("record").addEventListener("click", async () => { const r = await post("/api/recording"); if ("recording" in r) showRecording(r.recording); });
 
   let timer = null;
@@ -236,9 +301,20 @@
     if (event.key === "ArrowDown" && index < buttons.length - 1) { event.preventDefault(); buttons[index + 1].focus(); }
     if (event.key === "ArrowUp") { event.preventDefault(); (index > 0 ? buttons[index - 1] : $("search")).focus(); }
   });
+
+  // Alt+letter shortcuts, as listed on the page (data-shortcut on each control); "/" also searches.
+  const shortcuts = {};
+  document.querySelectorAll("[data-shortcut]").forEach((control) => { shortcuts["Key" + control.dataset.shortcut] = control; });
   document.addEventListener("keydown", (event) => {
+    if (event.altKey && !event.ctrlKey && !event.metaKey && shortcuts[event.code]) {
+      event.preventDefault();
+      const control = shortcuts[event.code];
+      if (control.tagName === "INPUT") control.focus();
+      else if (!control.disabled) control.click();
+      return;
+    }
     const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName);
-    if (event.key === "/" && !typing) { event.preventDefault(); $("search").focus(); }
+    if (event.key === "/" && !typing && !event.altKey) { event.preventDefault(); $("search").focus(); }
   });
 
   $("cb-key").value = newKey();

@@ -34,6 +34,8 @@ def console_config(recordings: Path, smtp_port: int = 1, **changes):
 
 
 class FakeAmi:
+    connected = True  # the presence service's phone watcher asks
+
     def __init__(self):
         self.callbacks: dict[str, list] = {}
         self.actions: list[tuple[str, dict]] = []

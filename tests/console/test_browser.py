@@ -1,5 +1,7 @@
 """The console in headless Chromium (Debian's) without Asterisk: login form, screen-pop in an aria-live
 region, keyboard use, WCAG 2.1 AA by axe-core, and no Content-Security-Policy violation."""
+import re
+
 import pytest
 from aiohttp.test_utils import TestServer
 from axe_playwright_python.async_playwright import Axe
@@ -8,6 +10,12 @@ from test_desk import answer, ring
 
 SOCKET_OPEN = """() => new Promise((resolve) => { const check = () =>
   (window.bereikSocket && window.bereikSocket.readyState === 1) ? resolve() : setTimeout(check, 20); check(); })"""
+
+
+def style(selector: str, prop: str) -> str:
+    return f"getComputedStyle(document.querySelector({selector!r})).getPropertyValue({prop!r})"
+
+
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
@@ -35,19 +43,69 @@ async def logged_in_page(browser, base):
     return page, problems
 
 
-async def test_the_screen_pop_appears_in_an_assertive_live_region(browser, served, console):
+async def test_the_screen_pop_speaks_in_peoples_words_and_shows_one_state_that_changes(browser, served, console):
     page, problems = await logged_in_page(browser, served)
+    assert await page.inner_text("#agent-name") == "Anna de Vries"  # the agent's name, not the login
+    assert await page.is_disabled("#record") and await page.is_disabled("#hangup")  # no call: nothing to do
     ring(console.ami, BEREIK_TOPIC="afval", BEREIK_CHOICE="2", BEREIK_MUNICIPALITY="Bloemendaal",
-         BEREIK_TRIED="301", BEREIK_FAILED="noanswer")
-    await page.wait_for_selector("#screenpop:has-text('afval (2)')")
-    text = await page.text_content("#screenpop")
-    assert "0612345678" in text and "J. Jansen" in text and "Bloemendaal" in text and "42 s" in text
-    assert "301" in text and "noanswer" in text
+         BEREIK_TRIED="301", BEREIK_FAILED="noanswer", BEREIK_DEPARTMENT="vergunningen")
+    await page.wait_for_selector("#call-state.call-ringing")
+    text = await page.inner_text("#screenpop")
+    assert "Gaat over: J. Jansen sinds 09:00" in text  # 1800000042: 09:00 in Amsterdam
+    assert "Eva Smit (Vergunningen) nam niet op" in text
+    assert "Afval, grofvuil of een kapotte container" in text  # the option as the caller heard it
+    assert "0612345678" in text and "Bloemendaal" in text and "42 s" in text
+    assert "noanswer" not in text and "301" not in text and "(2)" not in text  # no codes
     assert await page.get_attribute("#screenpop", "aria-live") == "assertive"
+    assert await page.title() == "Gaat over: J. Jansen · bereik"
+    assert await page.evaluate(style("#call-state", "color")) == "rgb(122, 0, 0)"  # red while it rings
     assert await page.input_value("#cb-number") == "0612345678"  # the call-back form is filled in
+
     answer(console.ami)
-    await page.wait_for_selector("#screenpop:has-text('In gesprek')")
+    await page.wait_for_selector("#call-state.call-connected")
+    text = await page.inner_text("#screenpop")
+    assert "In gesprek sinds 09:00" in text and "Gaat over" not in text  # one state, not a stack
+    assert await page.inner_text("#record") == "Opname starten" and await page.is_enabled("#record")
+    assert await page.is_enabled("#hangup")
+
+    console.ami.emit(Event="Hangup", Channel="PJSIP/trunk-00000001", Uniqueid="1700000000.1",
+                     Linkedid="1700000000.1")
+    await page.wait_for_selector("#call-state.call-ended")
+    state = await page.inner_text("#call-state")
+    assert re.fullmatch(r"Beëindigd om \d\d:\d\d", state), state
+    assert "In gesprek" not in await page.inner_text("#screenpop")
+    assert await page.evaluate(style("#call-state", "color")) != "rgb(122, 0, 0)"  # the title is not stuck red
+    assert await page.title() == "Console · bereik"
+    assert await page.is_disabled("#record") and await page.is_disabled("#hangup")
     assert not [p for p in problems if "Content Security Policy" in p], problems
+
+
+async def test_hang_up_from_the_browser_hangs_up_the_agents_leg(browser, served, console):
+    page, _ = await logged_in_page(browser, served)
+    ring(console.ami)
+    answer(console.ami)
+    await page.wait_for_selector("#hangup:not([disabled])")
+    await page.keyboard.press("Alt+H")
+    for _ in range(100):
+        if console.ami.sent("Hangup"):
+            break
+        await page.wait_for_timeout(20)
+    assert console.ami.sent("Hangup") == [{"Channel": "PJSIP/201-00000002"}]
+
+
+async def test_position_buttons_are_enabled_only_when_they_apply(browser, served, console):
+    console.ami.replies["QueueStatus"] = [{"Event": "QueueMember", "Queue": "tic", "StateInterface": "PJSIP/201",
+                                           "Paused": "0"}]
+    page, _ = await logged_in_page(browser, served)
+    await page.wait_for_selector("#state:has-text('Aangemeld')")
+    assert await page.is_disabled("#login-position") and await page.is_enabled("#logout-position")
+    assert await page.is_enabled("#pause") and await page.is_disabled("#resume")
+    assert await page.inner_text("#resume") == "Pauze beëindigen"
+    console.ami.replies["QueueStatus"] = [{"Event": "QueueMember", "Queue": "tic", "StateInterface": "PJSIP/201",
+                                           "Paused": "1", "PausedReason": "overleg"}]
+    await page.click("#pause")
+    await page.wait_for_selector("#state:has-text('Gepauzeerd (overleg)')")
+    assert await page.is_disabled("#pause") and await page.is_enabled("#resume")
 
 
 async def test_a_hostile_caller_name_and_number_appear_as_text_and_run_no_script(browser, served, console):
@@ -56,7 +114,7 @@ async def test_a_hostile_caller_name_and_number_appear_as_text_and_run_no_script
     page.on("dialog", lambda dialog: dialogs.append(dialog.message))
     name, number = """<img src=x onerror=alert(1)>"'""", """06"1'2<svg onload=window.bereikPwned=1>"""
     ring(console.ami, number=number, name=name)
-    await page.wait_for_selector("#screenpop .pop-title")
+    await page.wait_for_selector("#call-state.call-ringing")
     shown = await page.text_content("#screenpop")
     assert name in shown and number in shown  # literally, quotes and all
     assert await page.input_value("#cb-name") == name and await page.input_value("#cb-number") == number
@@ -67,7 +125,10 @@ async def test_a_hostile_caller_name_and_number_appear_as_text_and_run_no_script
 
 
 async def test_slash_jumps_to_the_search_and_the_pause_reason_reaches_the_queue(browser, served, console):
+    console.ami.replies["QueueStatus"] = [{"Event": "QueueMember", "Queue": "tic", "StateInterface": "PJSIP/201",
+                                           "Paused": "0"}]
     page, _ = await logged_in_page(browser, served)
+    await page.wait_for_selector("#pause:not([disabled])")
     await page.keyboard.press("/")
     assert await page.evaluate("() => document.activeElement.id") == "search"
     await page.select_option("#pause-reason", "overleg")
@@ -86,7 +147,9 @@ async def test_wcag_21_aa_by_axe(browser, served, console, where):
         await page.goto(served + "/login")
     else:
         page, _ = await logged_in_page(browser, served)
-        ring(console.ami, BEREIK_TOPIC="afval", BEREIK_CHOICE="2")
-        await page.wait_for_selector("#screenpop:has-text('afval')")
+        ring(console.ami, BEREIK_TOPIC="afval", BEREIK_CHOICE="2", BEREIK_TRIED="301", BEREIK_FAILED="busy")
+        await page.wait_for_selector("#screenpop:has-text('Afval')")
+        answer(console.ami)  # every button that applies enabled, the rest disabled
+        await page.wait_for_selector("#call-state.call-connected")
     results = await Axe().run(page, options=WCAG_AA)
     assert results.violations_count == 0, results.generate_report()

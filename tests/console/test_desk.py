@@ -37,6 +37,9 @@ async def test_the_screen_pop_reaches_only_the_ringing_agents_browser(client, co
          BEREIK_TRIED="301", BEREIK_FAILED="noanswer")
     pop = await asyncio.wait_for(socket_.receive_json(), 2)
     assert pop["type"] == "ringing" and pop["topic"] == "afval" and pop["choice"] == "2"
+    # The words the agent reads: whom the caller tried, and the option as the caller heard it.
+    assert pop["tried_person"] == {"name": "Eva Smit", "department": "Vergunningen"}
+    assert pop["choice_text"] == "Afval, grofvuil of een kapotte container"
     assert pop["municipality"] == "Bloemendaal" and pop["waited_seconds"] == 42
     assert pop["number"] == "0612345678" and pop["tried"] == "301" and pop["failed"] == "noanswer"
     assert token
@@ -182,6 +185,9 @@ async def test_a_call_back_note_is_mailed_once_and_the_team_lead_sees_it_late_af
     assert [(c["status"], c["created_by"]) for c in listed] == [("late", "anna")]
     page = await (await client.get("/team")).text()
     assert "te laat" in page and "Grofvuil" in page
+    # Dates as people write them and the team by its name, not ISO dates and ids.
+    assert "wo 25 nov 2026 10:00" in page and "2026-11-25" not in page
+    assert "Terugbellen in het team (Klantcontactcentrum)" in page
 
 
 async def test_login_by_binding_as_the_person_in_a_real_directory(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
+import re
 import struct
 import wave
 from pathlib import Path
@@ -126,13 +127,14 @@ async def call_in(sipp, page, events, talk_seconds=30):
     caller = sipp.call("14023", talk_seconds=talk_seconds, dtmf=[(1.0, "1"), (2.0, "1")])
     called = await events.wait_for_event("AgentCalled", lambda e: e["Interface"] == "PJSIP/201", timeout=25)
     try:
-        await page.wait_for_selector("#screenpop:has-text('burgerzaken')", timeout=5_000)
+        await page.wait_for_selector("#call-state.call-ringing", timeout=5_000)
     except Exception:
         raise AssertionError(f"no screen-pop for {called}; "
                              f"the page shows {await page.text_content('#screenpop')!r}") from None
+    ringing = await page.inner_text("#screenpop")
     connected = await events.wait_for_event("AgentConnect", lambda e: e["Interface"] == "PJSIP/201", timeout=15)
-    await page.wait_for_selector("#screenpop:has-text('In gesprek')")
-    return caller, connected
+    await page.wait_for_selector("#call-state.call-connected")
+    return caller, connected, ringing
 
 
 async def transfer_to_eva(page, events):
@@ -140,7 +142,9 @@ async def transfer_to_eva(page, events):
     await page.keyboard.type("Eva")
     await page.wait_for_selector("button.person[data-extension='301']")
     await page.keyboard.press("ArrowDown")
-    await page.keyboard.press("Enter")
+    await page.keyboard.press("Enter")  # Eva is chosen: looking up is not yet transferring
+    await page.wait_for_selector("#transfer:not([disabled])")
+    await page.keyboard.press("Alt+D")  # transfer
     await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"), timeout=10)
     await page.wait_for_selector("#complete:not([disabled])", timeout=15_000)
 
@@ -176,9 +180,13 @@ async def test_screen_pop_then_warm_transfer_completed_bridges_caller_and_collea
     _, events = pbx
     page = await agent_page(browser, console)
     eva = sipp.phone(EVA_PHONE, ring_seconds=2)
-    caller, connected = await call_in(sipp, page, events)
-    pop = await page.text_content("#screenpop")
-    assert "burgerzaken (1)" in pop and "0612345678" in pop and "Bloemendaal" in pop
+    caller, connected, ringing = await call_in(sipp, page, events)
+    # What the agent reads at each state of the real call, in words and one state at a time.
+    assert re.search(r"Gaat over: [^\n]+ sinds \d\d:\d\d", ringing), ringing
+    assert "Burgerzaken: een paspoort, identiteitskaart, rijbewijs of een verhuizing" in ringing
+    assert "Bloemendaal" in ringing and "(1)" not in ringing
+    pop = await page.inner_text("#screenpop")
+    assert re.search(r"In gesprek sinds \d\d:\d\d", pop) and "Gaat over" not in pop, pop
 
     await transfer_to_eva(page, events)
     assert "overleg" in await page.text_content("#transfer-state")
@@ -191,6 +199,9 @@ async def test_screen_pop_then_warm_transfer_completed_bridges_caller_and_collea
     assert done.get("TransferTargetChannel", "").startswith("Local/301@"), done  # ... goes to the dial towards Eva
     assert await bridged(events, connected["Channel"], "PJSIP/301-"), _current_bridges(events)  # with her
     await page.wait_for_selector("#transfer-state:has-text('Doorverbonden')")
+    await page.wait_for_selector("#call-state.call-ended")  # the agent's part of the call is over
+    pop = await page.inner_text("#screenpop")
+    assert re.search(r"Beëindigd om \d\d:\d\d", pop) and "In gesprek" not in pop and "Gaat over" not in pop, pop
     caller.expect_success(timeout=40)
     eva.expect_success(timeout=10)
     steps = [s.what for s in console.recorder.book.journeys[connected["Linkedid"]].steps]
@@ -201,7 +212,7 @@ async def test_recording_then_cancel_returns_the_caller(console, pbx, sipp, brow
     instance, events = pbx
     page = await agent_page(browser, console)
     sipp.phone(EVA_PHONE, ring_seconds=1)
-    caller, connected = await call_in(sipp, page, events, talk_seconds=25)
+    caller, connected, _ = await call_in(sipp, page, events, talk_seconds=25)
 
     monitor = instance.root / "var/spool/asterisk/monitor"
     earlier = set(monitor.glob("bereik-*.wav"))

@@ -1,0 +1,108 @@
+"""What the console's pages and script say, in Dutch (the default) and English.
+
+The page's texts are rendered by the templates; `js` travels to console.js in a data- attribute
+(the CSP allows no inline script). Keyboard shortcuts are listed once, in SHORTCUTS: the page shows
+them, the buttons carry them as aria-keyshortcuts, and the script reads them from the page.
+"""
+from __future__ import annotations
+
+# (button id, key with Alt): Alt, not a single letter, so a shortcut never fires while typing a note
+# (WCAG 2.1.4). Alt+D takes over the browser's "address bar" (Ctrl+L still does that).
+SHORTCUTS = (("hangup", "H"), ("search", "Z"), ("transfer", "D"), ("complete", "V"), ("cancel", "T"))
+
+TEXTS = {
+    "nl": {"title": "Console", "login": "Inloggen", "user": "Gebruikersnaam", "password": "Wachtwoord",
+           "wrong": "Gebruikersnaam of wachtwoord klopt niet.", "slow": "Te veel pogingen; wacht een minuut.",
+           "team": "Terugbellen in het team", "switch_code": "en", "switch_name": "English",
+           "skip": "Naar het gesprek", "console": "console", "you": "U bent",
+           "position": "positie", "logout": "Uitloggen", "h_position": "Positie", "login_position": "Aanmelden",
+           "logout_position": "Afmelden", "pause_reason": "Reden van pauze", "r_break": "Pauze",
+           "r_meeting": "Overleg", "r_callbacks": "Terugbellen", "r_training": "Training", "pause": "Pauzeren",
+           "resume": "Pauze beëindigen", "h_call": "Gesprek", "no_call": "Geen gesprek.",
+           "answer": "Opnemen", "hangup": "Ophangen", "record": "Opname starten",
+           "h_lookup": "Collega zoeken", "search": "Zoek een collega (naam, afdeling, onderwerp)",
+           "search_help": "Pijltjes en Enter kiezen een collega; Doorverbinden belt die collega.",
+           "results": "Gevonden collega's", "chosen_none": "Nog geen collega gekozen.",
+           "h_transfer": "Doorverbinden (warm)", "transfer": "Doorverbinden",
+           "complete": "Doorverbinden voltooien", "cancel": "Terug naar de beller", "h_callback": "Terugbelnotitie",
+           "cb_number": "Telefoonnummer", "cb_name": "Naam beller", "cb_for": "Voor (collega)",
+           "cb_team": "Team", "cb_question": "Vraag", "cb_send": "Notitie versturen",
+           "my_callbacks": "Mijn terugbelnotities", "h_recordings": "Mijn opnames",
+           "h_shortcuts": "Sneltoetsen", "search_shortcut": "of /",
+           "shortcut_names": {"answer": "Opnemen", "hangup": "Ophangen", "search": "Zoek een collega",
+                              "transfer": "Doorverbinden naar de gekozen collega",
+                              "complete": "Doorverbinden voltooien", "cancel": "Terug naar de beller",
+                              "wrapup-yes": "Afronden: direct geholpen", "wrapup-no": "Afronden: niet direct geholpen"},
+           "js": {"ringing": "Gaat over", "caller": "Beller", "unknown": "onbekend nummer", "municipality": "Gemeente",
+                  "topic": "Keuze", "waited": "Gewacht", "seconds": "s", "minutes": "min", "tried": "Probeerde",
+                  "failed_noanswer": "nam niet op", "failed_busy": "was in gesprek",
+                  "failed_unavailable": "was niet bereikbaar", "failed_dnd": "stond op niet storen",
+                  "failed_camp_timeout": "bleef te lang in gesprek", "failed_": "nam niet op",
+                  "forwarded_to": "doorgeschakeld naar", "the_mobile": "de mobiel",
+                  "open_callbacks": "Open terugbelnotities", "earlier": "Eerder gebeld (7 dagen)",
+                  "call_ringing": "Gaat over", "call_connected": "In gesprek", "call_ended": "Beëindigd",
+                  "call_missed": "Niet opgenomen", "since": "sinds", "at": "om",
+                  "title_idle": "Console", "state_ringing": "Collega gaat over; beller hoort wachtmuziek",
+                  "state_talking": "In overleg met collega", "state_completed": "Doorverbonden",
+                  "state_cancelled": "Terug bij de beller", "state_failed": "Doorverbinden mislukt",
+                  "transfer_to": "Doorverbinden naar", "chosen": "Gekozen", "choose": "Kies",
+                  "recording_on": "Opname loopt", "recording_off": "Geen opname",
+                  "stop_record": "Opname stoppen", "record": "Opname starten", "paused": "Gepauzeerd",
+                  "available": "Aangemeld", "logged_out": "Afgemeld", "sent": "Verstuurd", "due": "uiterlijk",
+                  "status_open": "open", "status_done": "afgehandeld", "status_late": "te laat",
+                  "done": "Afgehandeld", "no_results": "Niemand gevonden", "play": "Opname", "wrapup": "Nawerktijd",
+                  "no_extension": "geen toestel"}},
+    "en": {"title": "Console", "login": "Log in", "user": "User name", "password": "Password",
+           "wrong": "User name or password is wrong.", "slow": "Too many attempts; wait a minute.",
+           "team": "Team call-backs", "switch_code": "nl", "switch_name": "Nederlands", "skip": "To the call",
+           "console": "console", "you": "You are",
+           "position": "position", "logout": "Log out", "h_position": "Position", "login_position": "Sign in",
+           "logout_position": "Sign out", "pause_reason": "Pause reason", "r_break": "Break",
+           "r_meeting": "Meeting", "r_callbacks": "Call-backs", "r_training": "Training", "pause": "Pause",
+           "resume": "End the pause", "h_call": "Call", "no_call": "No call.",
+           "answer": "Answer", "hangup": "Hang up", "record": "Start recording",
+           "h_lookup": "Find a colleague", "search": "Find a colleague (name, department, topic)",
+           "search_help": "Arrows and Enter choose a colleague; Transfer calls that colleague.",
+           "results": "Colleagues found", "chosen_none": "No colleague chosen yet.",
+           "h_transfer": "Transfer (warm)", "transfer": "Transfer",
+           "complete": "Complete transfer", "cancel": "Back to the caller", "h_callback": "Call-back note",
+           "cb_number": "Phone number", "cb_name": "Caller's name", "cb_for": "For (colleague)",
+           "cb_team": "Team", "cb_question": "Question", "cb_send": "Send note",
+           "my_callbacks": "My call-back notes", "h_recordings": "My recordings",
+           "h_shortcuts": "Keyboard shortcuts", "search_shortcut": "or /",
+           "shortcut_names": {"answer": "Answer", "hangup": "Hang up", "search": "Find a colleague",
+                              "transfer": "Transfer to the chosen colleague", "complete": "Complete the transfer",
+                              "cancel": "Back to the caller", "wrapup-yes": "Wrap up: helped at once",
+                              "wrapup-no": "Wrap up: not helped at once"},
+           "js": {"ringing": "Ringing", "caller": "Caller", "unknown": "unknown number", "municipality": "Municipality",
+                  "topic": "Choice", "waited": "Waited", "seconds": "s", "minutes": "min", "tried": "Tried",
+                  "failed_noanswer": "did not answer", "failed_busy": "was on the phone",
+                  "failed_unavailable": "could not be reached", "failed_dnd": "was on do-not-disturb",
+                  "failed_camp_timeout": "stayed on the phone too long", "failed_": "did not answer",
+                  "forwarded_to": "forwarded to", "the_mobile": "the mobile",
+                  "open_callbacks": "Open call-back notes", "earlier": "Called before (7 days)",
+                  "call_ringing": "Ringing", "call_connected": "Talking", "call_ended": "Ended",
+                  "call_missed": "Not answered", "since": "since", "at": "at",
+                  "title_idle": "Console", "state_ringing": "Colleague ringing; the caller hears music",
+                  "state_talking": "Consulting the colleague", "state_completed": "Transferred",
+                  "state_cancelled": "Back with the caller", "state_failed": "Transfer failed",
+                  "transfer_to": "Transfer to", "chosen": "Chosen", "choose": "Choose",
+                  "recording_on": "Recording", "recording_off": "Not recording",
+                  "stop_record": "Stop recording", "record": "Start recording", "paused": "Paused",
+                  "available": "Signed in", "logged_out": "Signed out", "sent": "Sent", "due": "due",
+                  "status_open": "open", "status_done": "done", "status_late": "late",
+                  "done": "Done", "no_results": "Nobody found", "play": "Recording", "wrapup": "Wrap-up",
+                  "no_extension": "no phone"}},
+}
+
+# Server-side dates (the team page works without script), as people write them.
+_WEEKDAYS = {"nl": ("ma", "di", "wo", "do", "vr", "za", "zo"), "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+_MONTHS = {"nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
+           "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")}
+
+
+def date_text(moment, lang: str) -> str:
+    """'di 24 nov 2026 17:00' (nl), 'Tue 24 Nov 2026 17:00' (en): a local moment as people write it."""
+    lang = lang if lang in _WEEKDAYS else "nl"
+    return (f"{_WEEKDAYS[lang][moment.weekday()]} {moment.day} {_MONTHS[lang][moment.month - 1]} {moment.year} "
+            f"{moment:%H:%M}")

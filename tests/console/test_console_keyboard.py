@@ -1,0 +1,104 @@
+"""Looking a colleague up is not transferring, and everything a warm transfer needs works from the keyboard:
+the shortcuts are listed on the page, and each is a key with Alt (never a lone letter while typing a note)."""
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bereik.config.model import Presence
+from bereik.forwarding.store import ForwardingStore
+from bereik.presence.configured import ConfiguredPresence
+from bereik.secrets import Secrets
+from test_browser import logged_in_page
+from test_desk import answer, ring
+
+
+@pytest.fixture
+async def served(console, tmp_path, browser):
+    """The console with the directory `bereik run` builds from the YAML's people (no LDAP)."""
+    config = console.config.model_copy(update={"presence": Presence(absences_store=str(tmp_path / "absences.sqlite3"))})
+    forwarding = ForwardingStore(tmp_path / "forwarding.sqlite3", config)
+    presence = ConfiguredPresence(config, console.ami, console.clock, Secrets({}), forwarding)
+    await presence.start()
+    console.presence = presence.app
+    server = TestServer(console.app(), host="127.0.0.1")
+    await server.start_server()
+    yield f"http://127.0.0.1:{server.port}"
+    for context in browser.contexts:  # their presence sockets would hold the server's shutdown
+        await context.close()
+    await server.close()
+    await presence.stop()
+    forwarding.close()
+
+
+async def sent(page, ami, action):
+    for _ in range(150):
+        if ami.sent(action):
+            return ami.sent(action)
+        await page.wait_for_timeout(20)
+    return []
+
+
+async def test_looking_a_colleague_up_chooses_and_only_the_transfer_button_calls(browser, served, console):
+    page, _ = await logged_in_page(browser, served)
+    ring(console.ami)
+    answer(console.ami)
+    await page.wait_for_selector("#call-state.call-connected")
+    await page.fill("#search", "Eva")
+    await page.click("button.person[data-extension='301']")  # a look-up: chosen, not called
+    await page.wait_for_selector("#chosen:has-text('Gekozen: Eva Smit (301)')")
+    await page.wait_for_timeout(200)
+    assert console.ami.sent("Atxfer") == []
+    assert await page.get_attribute("button.person[data-extension='301']", "aria-pressed") == "true"
+    await page.click("#transfer")
+    assert await sent(page, console.ami, "Atxfer") == [
+        {"Channel": "PJSIP/201-00000002", "Exten": "301", "Context": "bereik-internal"}]
+
+
+async def test_transfer_is_disabled_without_a_call_even_with_a_colleague_chosen(browser, served, console):
+    page, _ = await logged_in_page(browser, served)
+    await page.fill("#search", "Eva")
+    await page.click("button.person[data-extension='301']")
+    await page.wait_for_selector("#chosen:has-text('Eva Smit')")
+    assert await page.is_disabled("#transfer")
+
+
+async def test_a_keyboard_only_warm_transfer_start_complete_and_the_visible_list(browser, served, console):
+    page, _ = await logged_in_page(browser, served)
+    shortcuts = await page.inner_text("#shortcuts")
+    for line in ("Alt+D", "Doorverbinden naar de gekozen collega", "Alt+V", "Doorverbinden voltooien",
+                 "Alt+T", "Terug naar de beller", "Alt+H", "Ophangen", "Alt+Z"):
+        assert line in shortcuts, shortcuts
+    assert await page.get_attribute("#complete", "aria-keyshortcuts") == "Alt+V"
+    ring(console.ami)
+    answer(console.ami)
+    await page.wait_for_selector("#call-state.call-connected")
+    await page.keyboard.press("Alt+Z")  # to the search
+    assert await page.evaluate("() => document.activeElement.id") == "search"
+    await page.keyboard.type("Eva")
+    await page.wait_for_selector("button.person[data-extension='301']")
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("Enter")  # chooses Eva
+    await page.wait_for_selector("#transfer:not([disabled])")
+    await page.keyboard.press("Alt+D")  # transfers
+    assert (await sent(page, console.ami, "Atxfer"))[0]["Exten"] == "301"
+    console.ami.emit(Event="DialBegin", Channel="Local/301@bereik-internal-0001;2",
+                     DestChannel="PJSIP/301-00000005", Timestamp="1800000050.0")
+    console.ami.emit(Event="DialEnd", DestChannel="PJSIP/301-00000005", DialStatus="ANSWER",
+                     Timestamp="1800000056.0")
+    await page.wait_for_selector("#complete:not([disabled])")
+    assert "In overleg met collega (Eva Smit)" in await page.inner_text("#transfer-state")
+    await page.keyboard.press("Alt+V")  # completes: the complete key on the agent's channel
+    assert [a["Digit"] for a in await sent(page, console.ami, "PlayDTMF")] == ["*", "5"]
+
+
+async def test_cancel_by_keyboard_takes_the_caller_back(browser, served, console):
+    page, _ = await logged_in_page(browser, served)
+    ring(console.ami)
+    answer(console.ami)
+    await page.wait_for_selector("#call-state.call-connected")
+    await page.fill("#search", "Eva")
+    await page.click("button.person[data-extension='301']")
+    await page.keyboard.press("Alt+D")
+    await page.wait_for_selector("#cancel:not([disabled])")
+    await page.keyboard.press("Alt+T")
+    assert await sent(page, console.ami, "CancelAtxfer") == [{"Channel": "PJSIP/201-00000002"}]
+    await page.wait_for_selector("#transfer-state:has-text('Terug bij de beller')")
