@@ -362,7 +362,7 @@ def _general_numbers(doc: Mapping) -> Iterator[Finding]:
 def _mobiles(doc: Mapping) -> Iterator[Finding]:
     """A mobile belongs to one person: shared, a call to one would ring two (a hunt group in disguise).
     Desk and mobile together needs the mobile, the trunk and a department that lets calls go to mobiles."""
-    department_of = {_text(m): d for _, d in _items(doc, "departments") for m in d.get("members") or []
+    department_of = {_text(m): d for _, d in _items(doc, "departments") for m in _list(d.get("members"))
                      if not isinstance(m, (dict, list))}
     pbx = doc.get("pbx") if isinstance(doc.get("pbx"), Mapping) else {}
     seen: dict[str, str] = {}
