@@ -222,10 +222,16 @@
     });
   }
 
+  // The stream is the one source of the transfer's state: a reply can come after newer news (the colleague
+  // answered while the reply was under way), so a reply only says why a press was refused.
+  function showRefusal(result) {
+    if (result.httpStatus === 200) return;
+    $("transfer-state").textContent = result.refused || result.error || String(result.httpStatus);
+  }
+
   async function startTransfer() {
     if ($("transfer").disabled) return;
-    const result = await post("/api/transfer", {target: selected.extension});
-    showTransfer(result.httpStatus === 200 ? {state: result.state, target: selected.extension} : result);
+    showRefusal(await post("/api/transfer", {target: selected.extension}));
   }
 
   async function loadCallbacks() {
@@ -284,8 +290,8 @@
   $("pause").addEventListener("click", async () => showPosition(await post("/api/position/pause", {reason: $("pause-reason").value})));
   $("resume").addEventListener("click", positionAction("resume"));
   $("transfer").addEventListener("click", startTransfer);
-  $("complete").addEventListener("click", async () => showTransfer(await post("/api/transfer/complete")));
-  $("cancel").addEventListener("click", async () => showTransfer(await post("/api/transfer/cancel")));
+  $("complete").addEventListener("click", async () => showRefusal(await post("/api/transfer/complete")));
+  $("cancel").addEventListener("click", async () => showRefusal(await post("/api/transfer/cancel")));
   $("hangup").addEventListener("click", () => post("/api/call/hangup"));
   $("record").addEventListener("click", async () => { const r = await post("/api/recording"); if ("recording" in r) showRecording(r.recording); });
 

@@ -1,5 +1,7 @@
 """Looking a colleague up is not transferring, and everything a warm transfer needs works from the keyboard:
 the shortcuts are listed on the page, and each is a key with Alt (never a lone letter while typing a note)."""
+import asyncio
+
 import pytest
 from aiohttp.test_utils import TestServer
 
@@ -88,6 +90,35 @@ async def test_a_keyboard_only_warm_transfer_start_complete_and_the_visible_list
     assert "In overleg met collega (Eva Smit)" in await page.inner_text("#transfer-state")
     await page.keyboard.press("Alt+V")  # completes: the complete key on the agent's channel
     assert [a["Digit"] for a in await sent(page, console.ami, "PlayDTMF")] == ["*", "5"]
+
+
+async def test_a_late_reply_to_doorverbinden_does_not_undo_the_colleague_answering(browser, served, console):
+    """The colleague may answer before the reply to the press reaches the browser: the stream's newer
+    state stands, so Doorverbinden voltooien is enabled and says whom the agent is talking to."""
+    page, _ = await logged_in_page(browser, served)
+    ring(console.ami)
+    answer(console.ami)
+    await page.wait_for_selector("#call-state.call-connected")
+    answered = asyncio.Event()
+
+    async def held_back(route):
+        reply = await route.fetch()
+        await answered.wait()
+        await page.wait_for_selector("#transfer-state:has-text('In overleg met collega')")
+        await route.fulfill(response=reply)
+
+    await page.route("**/api/transfer", held_back)
+    await page.fill("#search", "Eva")
+    await page.click("button.person[data-extension='301']")
+    await page.keyboard.press("Alt+D")
+    await sent(page, console.ami, "Atxfer")
+    console.ami.emit(Event="DialEnd", DestChannel="PJSIP/301-00000005", DialStatus="ANSWER",
+                     Timestamp="1800000056.0")
+    async with page.expect_request_finished(lambda r: r.url.endswith("/api/transfer")):
+        answered.set()
+    await page.wait_for_timeout(100)  # the page's handler of the reply has run
+    assert "In overleg met collega (Eva Smit)" in await page.inner_text("#transfer-state")
+    assert await page.is_enabled("#complete")
 
 
 async def test_cancel_by_keyboard_takes_the_caller_back(browser, served, console):
