@@ -102,7 +102,7 @@ def generated_rows(calls: int):
             direct_answered=direct and n % 3 != 0, callback_requested=False, callback_on_time=None,
             person="301" if direct else "", department="vergunningen" if direct else "",
             transfers=json.dumps([["301", 35.0, 18.0, n % 2 == 0]] if transfer else []), left_in="", refused=False,
-            inside=False,
+            inside=False, failed="noanswer" if direct and n % 3 == 0 else "", via="",
         )
 
 

@@ -22,7 +22,7 @@ import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import aiohttp_jinja2
@@ -60,6 +60,10 @@ from bereik.pbx.ami import AmiError
 from bereik.forwarding.http import forwarding_routes
 from bereik.forwarding.store import ForwardingStore
 from bereik.presence.http import json_object
+from bereik.records.summary import CallRow
+from bereik.reports import reachability
+from bereik.reports.reachability import Hours
+from bereik.reports.schema import PersonReach
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +101,8 @@ class Console:
                  authenticator: Authenticator, *, clock: Callable[[], dt.datetime], audit_log: AuditLog,
                  presence: web.Application | None = None, recordings_dir: Path | None = None,
                  forwarding: ForwardingStore | None = None,
-                 forwarding_changed: Callable[[str], None] = lambda extension: None):
+                 forwarding_changed: Callable[[str], None] = lambda extension: None,
+                 calls: Callable[[float, float], Iterable[CallRow]] | None = None):
         """`audit_log`: where logins, recordings played and forwarding changes are written (bereik.audit)."""
         self.config, self.settings = config, config.console
         self.audit = audit_log
@@ -110,6 +115,7 @@ class Console:
         self.presence = presence
         self.forwarding = forwarding
         self.forwarding_changed = forwarding_changed
+        self.calls = calls  # the call records, for the team's reachability by hour
         self.recordings_dir = Path(recordings_dir or self.settings.recordings_dir)
         self._runner: web.AppRunner | None = None
         self._sockets: set[web.WebSocketResponse] = set()
@@ -257,9 +263,28 @@ class Console:
                   "due": date_text(n.due_at.astimezone(self.config.zone), lang),
                   "status": n.status(now).value, "status_text": _STATUS[lang][n.status(now).value],
                   "created_by": n.created_by, "done_by": n.done_by} for n in self._team_notes(session)]
+        headers, rows, classes = reachability.grid(await asyncio.to_thread(self._reachability, session, lang), lang)
+        reach = [list(zip(row, css)) for row, css in zip(rows, classes)]
         return self._page(request, "console/team.html", TEXTS[lang]["team"],
                           team=words.team_name(self.config, session.user.team),
-                          heads=_TEAM_HEADS[lang], notes=notes, done=_DONE[lang])
+                          heads=_TEAM_HEADS[lang], notes=notes, done=_DONE[lang], reach_heads=headers, reach=reach,
+                          reach_title=_REACH[lang]["title"].format(days=REACH_DAYS), reach_text=_REACH[lang]["text"])
+
+    def _reachability(self, session: Session, lang: str) -> list[PersonReach]:
+        """The colleagues of the team lead's department (everyone for the front office's leads and
+        administrators): when they took their direct calls this past week, by hour of the day."""
+        if self.calls is None:
+            return []
+        now = self.clock()
+        hours = Hours()
+        for row in self.calls((now - dt.timedelta(days=REACH_DAYS)).timestamp(), now.timestamp()):
+            hours.add(row, row.person)
+        department = next((d for d in self.config.departments if d.id == session.user.team), None)
+        people = [p for p in self.config.people if session.user.role == ADMIN or department is None
+                  or p.extension in department.members]
+        names = {p.extension: p.name for p in people}
+        departments = {p.extension: d.name for p in people if (d := self.config.department_of(p.extension))}
+        return hours.people(names, departments, lang, only_named=True)
 
     async def team_done(self, request: web.Request) -> web.Response:
         await self.callback_done(request)
@@ -437,6 +462,15 @@ class Console:
 
 
 _DONE = {"nl": "Afgehandeld", "en": "Done"}
+REACH_DAYS = 7
+_REACH = {
+    "nl": {"title": "Bereikbaarheid per collega per uur (afgelopen {days} dagen)",
+           "text": "Per uur: opgenomen van de rechtstreekse gesprekken die de collega kon opnemen. 'afgemeld': "
+                   "afwezig, doorgeschakeld of niet storen."},
+    "en": {"title": "Reachability per colleague by hour (past {days} days)",
+           "text": "By hour: direct calls answered, of those the colleague could answer. 'away': absent, "
+                   "forwarded or do-not-disturb."},
+}
 _STATUS = {"nl": {"open": "open", "done": "afgehandeld", "late": "te laat"},
            "en": {"open": "open", "done": "done", "late": "late"}}
 _TEAM_HEADS = {"nl": ["Naam", "Nummer", "Vraag", "Voor", "Uiterlijk", "Status", "Genoteerd door", "Afgehandeld door"],

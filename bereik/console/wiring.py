@@ -38,4 +38,4 @@ def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, cloc
     directory = LdapAuthenticator(settings.ldap_url, settings.ldap_user_dn, settings.ldap_start_tls,
                                   ca_file=settings.ldap_ca_file, role_groups=settings.ldap_role_groups)
     return Console(config, desk, callbacks, mailer, directory, clock=clock, audit_log=AuditLog(store),
-                   presence=presence, forwarding=forwarding, forwarding_changed=forwarding_changed)
+                   presence=presence, forwarding=forwarding, forwarding_changed=forwarding_changed, calls=store.calls)

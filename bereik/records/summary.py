@@ -56,6 +56,8 @@ class CallRow(NamedTuple):
     left_in: str  # the menu stage (municipality, menu) where the caller hung up; "" otherwise
     refused: bool  # the PBX refused the call (all lines busy, congestion): never answered
     inside: bool  # a colleague's call from a desk phone, not through the trunk: not a citizen's call
+    failed: str  # a direct call that fell back: why (noanswer, busy, unavailable, dnd, absent, camp_timeout)
+    via: str  # a direct call that went elsewhere: the substitute's extension, or "mobile"
 
 
 COLUMNS = CallRow._fields
@@ -187,6 +189,8 @@ def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = 
         left_in=_left_in(journey, queued_step, forwarded),
         refused=_refused(journey),
         inside=_inside(journey),
+        failed=journey.labels.get(f.FAILED, "") if kind == DIRECT else "",
+        via=journey.labels.get(f.TRIED_VIA, "") if kind == DIRECT else "",
     )
 
 

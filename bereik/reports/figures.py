@@ -20,6 +20,7 @@ from bereik.records import servers
 from bereik.records.store import CallStore
 from bereik.records.summary import DIRECT, CallRow, transfers_of
 from bereik.reports.contact import Contact, contact
+from bereik.reports.reachability import Hours
 from bereik.reports.schema import (
     PARAMETERS,
     WEEKDAYS_EN,
@@ -282,6 +283,7 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
             last_call[row.caller] = max(last_call.get(row.caller, -math.inf), row.started_at)
     calls = inside = front_calls = 0
     left_in: Counter = Counter()
+    reach = Hours()
 
     def groups(person: str, department: str) -> list[_Group]:
         found = [whole]
@@ -298,6 +300,7 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
         calls += 1
         person, department = _attempt_target(row, config, attempts_by_number)
         mine = groups(person, department)
+        reach.add(row, person)
         number = numbers.setdefault(row.dialled, Counter())
         number["calls"] += 1
         number["refused"] += row.refused
@@ -434,6 +437,9 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
                                  fell_back=c["fell_back"], hung_up_in_menu=c["left_in"])
                    for number, c in sorted(numbers.items(), key=lambda item: -item[1]["calls"])],
         contact=ContactCounts(**{c.value: n for c, n in contacts.items()}),
+        reachability=reach.people({p.extension: p.name for p in config.people},
+                                  {p.extension: department_names.get(_department_of(config, p.extension), "")
+                                   for p in config.people}, config.language),
         trend=list(trend),
     )
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from bereik import pages
-from bereik.reports import charts
+from bereik.reports import charts, reachability
 from bereik.reports import words as w
 from bereik.reports.schema import PARAMETERS, Bucket, Figure, GroupFigures, Report
 
@@ -36,6 +36,11 @@ _WORDS = {
         "average_none": "Rapportcijfer: geen gegevens (geen parameter met een norm heeft gegevens deze periode).",
         "by_hour": "Per uur van de dag", "by_weekday": "Per dag van de week", "by_agent": "Per medewerker van {front}",
         "by_department": "Per afdeling", "by_person": "Per persoon", "department": "Afdeling", "person": "Persoon",
+        "reach": "Bereikbaarheid per persoon per uur",
+        "reach_text": "Per uur van de dag: hoeveel rechtstreekse gesprekken de collega opnam, van de gesprekken die "
+                      "hij of zij kon opnemen. Gesprekken bij afwezigheid, doorschakeling naar een collega of niet "
+                      "storen tellen niet mee ('afgemeld'); wie niet opnam zonder iets in te stellen, staat onder "
+                      "'Opvallend'.",
         "attempts": "Pogingen",
         "by_target": "Per nummer (rechtstreekse gesprekken)", "number": "Nummer", "name": "Naam",
         "calls": "Gesprekken", "direct": "Direct bereikt", "fallback": "Terugval naar {front}",
@@ -84,6 +89,10 @@ _WORDS = {
         "average_none": "Grade: no data (no parameter with a norm has data this period).",
         "by_hour": "By hour of the day", "by_weekday": "By weekday", "by_agent": "By agent of {front}",
         "by_department": "By department", "by_person": "By person", "department": "Department", "person": "Person",
+        "reach": "Reachability per person by hour",
+        "reach_text": "By hour of the day: how many direct calls the colleague answered, of those they could "
+                      "answer. Calls during an absence, a forward to a colleague or do-not-disturb do not count "
+                      "('away'); missing calls with nothing set is listed under 'Notable'.",
         "attempts": "Attempts",
         "by_target": "By number (direct calls)", "number": "Number", "name": "Name",
         "calls": "Calls", "direct": "Reached directly", "fallback": "Fell back to {front}",
@@ -299,6 +308,11 @@ def to_html(report: Report, stylesheet: str = STYLESHEET) -> str:
               _group_table(report.by_department, report, words["by_department"], words["department"], False),
               f"<h2>{e(words['by_person'])}</h2>",
               _group_table(report.by_person, report, words["by_person"], words["person"], True)]
+    if report.reachability:
+        headers, rows, classes = reachability.grid(report.reachability, language)
+        parts += [f"<h2>{e(words['reach'])}</h2>", f"<p>{e(words['reach_text'])}</p>",
+                  f'<div class="wide" tabindex="0" role="region" aria-label="{e(words["reach"])}">'
+                  f'{_table(headers, rows, words["reach"], classes)}</div>']
     if report.menu_stages:
         parts += [f"<h2>{e(words['menu'])}</h2>", _table(
             [words["stage"], words["hung_up"], words["share_of_calls"]],
@@ -409,6 +423,13 @@ def write_csv(report: Report, directory: Path, stem: str) -> list[Path]:
             [[o.key, o.topic, _cell(o.chosen, language), _cell(o.share, language, True), _cell(o.answered, language),
               _cell(o.within_20s, language), _cell(o.abandoned, language), _cell(o.average_speed_of_answer, language)]
              for o in report.by_option]),
+        "per-persoon-per-uur" if nl else "per-person-per-hour": (
+            ["toestel", "naam", "afdeling", "uur", "gesprekken", "opgenomen", "afgemeld", "in_gesprek",
+             "niet_bereikbaar_zonder_afmelding", "beller_hing_op"] if nl else
+            ["extension", "name", "department", "hour", "calls", "reached", "covered", "busy", "unannounced",
+             "gave_up"],
+            [[p.person, p.name, p.department, *(_cell(v, language) for v in h.model_dump().values())]
+             for p in report.reachability for h in p.hours]),
         "per-nummer" if nl else "per-number": (
             ["nummer", "naam", "gesprekken", "geweigerd", "bereikt", "teruggevallen", "opgehangen_in_menu"]
             if nl else ["number", "name", "calls", "refused", "reached", "fell_back", "hung_up_in_menu"],

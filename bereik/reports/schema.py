@@ -257,6 +257,35 @@ class MenuStage(BaseModel):
     share: float | None = Field(description="Of the calls on the municipality's number")
 
 
+class HourReach(BaseModel):
+    """Direct calls to one colleague in one hour of the day, by how they went (bereik.reports.reachability)."""
+
+    hour: int
+    calls: int = 0
+    reached: int = 0  # answered by the colleague, at the desk or on the mobile
+    covered: int = 0  # an absence, forward or do-not-disturb was set: the substitute or the front office took it
+    busy: int = 0  # the colleague was on the phone
+    unannounced: int = 0  # not answered, nothing set: "niet bereikbaar zonder afmelding"
+    gave_up: int = 0  # the caller hung up while it rang
+
+    @property
+    def expected(self) -> int:
+        """Calls the colleague could have answered: those nothing else was arranged for."""
+        return self.calls - self.covered
+
+
+class PersonReach(BaseModel):
+    """When a colleague was reachable, by hour of the day, and what a team lead should hear about it."""
+
+    person: str  # extension
+    name: str
+    department: str = ""
+    total: HourReach
+    hours: list[HourReach] = Field(description="The hours of the day in which the colleague was called")
+    signal: str = Field(default="", description="In people's words, e.g. 'in de middag niet bereikbaar'; "
+                        "empty when there is nothing to say")
+
+
 class Report(BaseModel):
     municipality: str
     front_office: str = Field(default="", description="The front office's name, from the YAML (its queue's name)")
@@ -279,5 +308,6 @@ class Report(BaseModel):
     by_option: list[OptionFigures] = []
     by_number: list[NumberFigures] = []
     contact: ContactCounts = ContactCounts()
+    reachability: list[PersonReach] = Field(default=[], description="Per colleague, by hour of the day")
     trend: list[TrendMonth] = Field(default=[], description="The three months before, oldest first")
     grade_bands: dict[Kind, list[tuple[float, int]]]

@@ -86,6 +86,9 @@ def test_bereik_migrate_upgrades_a_store_of_release_010_and_every_call_is_still_
         rows = list(store.calls(0, 2e10))
         assert {(r.person, r.department, r.transfers, r.left_in, r.refused, r.inside) for r in rows} == {
             ("", "", "[]", "", 0, 0)}
+        # 0004: how a direct call went for the person (why it fell back, via whom): empty for 0.1.0's calls.
+        assert {(r.failed, r.via) for r in rows} == {("", "")}
+        assert report.reachability == []  # 0.1.0 knew no person a call tried
     finally:
         store.close()
 

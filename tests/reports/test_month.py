@@ -189,7 +189,7 @@ def test_html_csv_and_json_exports(report, tmp_path):
     with open(tmp_path / "bereik-2026-10-parameters.csv", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
     assert [r["id"] for r in rows] == [p.id for p in PARAMETERS]
-    assert len(paths) == 2 + 8
+    assert len(paths) == 2 + 9  # 9 CSV files: per person per hour too (issue 20)
     assert json.loads((tmp_path / "bereik-2026-10.json").read_text())["average_grade"] == 6.4
 
 

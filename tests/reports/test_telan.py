@@ -231,7 +231,7 @@ def test_the_csv_reads_in_a_dutch_locale(tmp_path):
         eva = [r for r in csv.DictReader(handle, delimiter=";") if r["wie"] == EVA]
     direct_row = next(r for r in eva if r["parameter"] == "Directe bereikbaarheid")
     assert float(parse_decimal(direct_row["resultaat (% of s)"], locale="nl_NL")) == pytest.approx(66.7)
-    assert len(paths) == 8
+    assert len(paths) == 9
 
 
 def test_dutch_figures_and_one_name_for_the_front_office():
