@@ -15,6 +15,8 @@ from pathlib import Path
 from bereik import version
 from bereik.calllog import JsonLineFormatter
 from bereik.config import Config, ConfigError, check_file, load_config
+from bereik.platform import command as platform_command
+from bereik.platform.load import is_platform
 from bereik.secrets import SecretError, Secrets, write_new_secrets_file
 from bereik.simulation import command as simulation
 
@@ -47,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     dialplan.add_argument("file")
     dialplan.add_argument("--out", required=True, type=Path, help="directory for the .conf files")
     dialplan.add_argument("--secrets", type=Path, help="KEY=VALUE file with BEREIK_AMI_SECRET (mode 600)")
-    dialplan.add_argument("--server", help="which of pbx.servers this configuration is for")
+    dialplan.add_argument("--server", help="which of pbx.servers this configuration is for (on a platform: which "
+                          "node's instances)")
+    dialplan.add_argument("--kamailio", action="store_true", help="on a platform file: Kamailio's files only")
 
     freeswitch = commands.add_parser("freeswitch", help="write the FreeSWITCH dialplan and mod_callcenter configuration")
     freeswitch.add_argument("file")
@@ -140,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
                                   "(bereik run does so at start)")
     migrate.add_argument("file")
     migrate.add_argument("--store", help="the call-record store (default: records.store in the YAML)")
+    for sub in (dialplan, prompts, run, report, doctor, migrate):
+        sub.add_argument("--municipality", help=platform_command.MUNICIPALITY_HELP)
 
     new_secrets = commands.add_parser("secrets", help="create a secrets file with a random AMI secret")
     new_secrets.add_argument("--new", required=True, type=Path)
@@ -158,7 +164,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _config_for_server(args):
     try:
-        return load_config(args.file).for_server(args.server)
+        return platform_command.config_for(args.file, args.municipality, args.server, on_server=True)
+    except ValueError as error:
+        raise SystemExit(f"bereik: {error}") from None
+
+
+def _config(args) -> Config:
+    """The municipality's configuration (given its YAML, or a platform file and --municipality)."""
+    try:
+        return platform_command.config_for(args.file, args.municipality)
     except ValueError as error:
         raise SystemExit(f"bereik: {error}") from None
 
@@ -166,6 +180,8 @@ def _config_for_server(args):
 def _check(args) -> int:
     from bereik.ivr.timing import menu_warning, timing_with_prompts
 
+    if is_platform(args.file):
+        return platform_command.check(args.file)
     checked = check_file(args.file)
     config = checked.config
     timing = timing_with_prompts(config, args.sounds or Path("~/.cache/bereik-prompts").expanduser())
@@ -226,6 +242,9 @@ def _import(args) -> int:
 def _dialplan(args) -> int:
     from bereik.pbx import dialplan
 
+    if is_platform(args.file):
+        return platform_command.write_dialplan(args.file, args.out, server=args.server, only_kamailio=args.kamailio,
+                                               secrets=args.secrets)
     config = _config_for_server(args)
     files = dialplan.generate(config, Secrets.load(args.secrets), source=args.file)
     for path in dialplan.write(files, args.out):
@@ -257,7 +276,7 @@ def _prompts(args) -> int:
     from bereik.ivr.catalogue import spoken_texts, whispered_texts
     from bereik.ivr.prompts import PromptLibrary
 
-    config = load_config(args.file)
+    config = _config(args)
     library = PromptLibrary(args.out, config.language)
 
     def progress(number: int, total: int, text: str, fresh: bool) -> None:
@@ -367,7 +386,7 @@ def _report(args) -> int:
     from bereik.reports.render import write_all
     from bereik.reports.schema import ReportRequest
 
-    config = load_config(args.file)
+    config = _config(args)
     try:
         month = _last_month(config) if args.month == "last" else args.month
         request = (ReportRequest.month(month) if month
@@ -430,7 +449,7 @@ def _doctor(args) -> int:
 def _migrate(args) -> int:
     from bereik.records import schema
 
-    location = args.store or load_config(args.file).records.store
+    location = args.store or _config(args).records.store
     applied = schema.upgrade(location)
     for migration in applied:
         print(f"applied schema version {migration}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -78,11 +79,13 @@ def parse_config(text: str, filename: str = "<config>") -> Config:
     return check_text(text, filename).config
 
 
-def check_text(text: str, filename: str = "<config>") -> Checked:
-    """Every error (raised as ConfigError) or the configuration with the warnings about it."""
+def check_text(text: str, filename: str = "<config>",
+               amend: Callable[[CommentedMap], list[tuple[Location, str]]] | None = None) -> Checked:
+    """Every error (raised as ConfigError) or the configuration with the warnings about it. `amend`: adds to the
+    document what another file decides (a platform's nodes, bereik.platform.load) and returns its own findings."""
     document = parse_document(text, filename, "the file must be a mapping of keys such as municipality:, number:, hours:")
     locate = Locator(document, filename, text)
-    findings = checks.cross_references(document)
+    findings = [*(amend(document) if amend else []), *checks.cross_references(document)]
     problems = [locate(loc, message) for loc, message in findings]
     try:
         config = Config.model_validate(plain(document))
