@@ -14,6 +14,7 @@ packages=(
   postgresql
   iproute2     # `ip netns`: several hosts for one test (the hosts fixture)
   prometheus   # promtool tests the shipped alert rules
+  kamailio     # the SIP proxy in front of a platform's Asterisk nodes (dispatcher module)
 )
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -28,6 +29,13 @@ apt-get update
 
 step "Installing ${packages[*]}"
 DEBIAN_FRONTEND=noninteractive apt-get install -y "${packages[@]}"
+
+# Debian starts Kamailio with its sample configuration on port 5060 of every address, which the demo's
+# Asterisk needs; a platform's Kamailio runs with the configuration `bereik dialplan` writes.
+if command -v systemctl >/dev/null && systemctl is-enabled --quiet kamailio 2>/dev/null; then
+  step "Disabling Debian's sample Kamailio service"
+  systemctl disable --now kamailio || true
+fi
 
 # The chroot is built from the Debian mirror this machine's apt already uses
 # (read from its sources by bereik.sandbox; no host is written down here).
