@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bereik.sandbox.isolation import call_in
+
 PACKAGES = (
     "asterisk", "asterisk-modules", "asterisk-config", "asterisk-core-sounds-en-gsm",
     # For the benchmark's classic process-per-call AGI script, which runs inside the chroot.
@@ -211,9 +213,12 @@ class Asterisk:
         boot_timeout: float = 30.0,
         lock_timeout: float = 300.0,
         name: str = "",
+        netns: str | None = None,
     ):
+        """`netns`: run Asterisk on that host of bereik.sandbox.isolation.Hosts (its namespace's name)."""
         self.config_dir = Path(config_dir)
         self.name = name
+        self.netns = netns
         self._suffix = f"-{name}" if name else ""
         self.ami = ami
         self.root = Path(root or default_root())
@@ -253,12 +258,13 @@ class Asterisk:
             raise SandboxError(f"no Asterisk chroot at {self.root}: run `python -m bereik.sandbox build`")
         self._acquire_lock()
         try:
-            if _port_open(self.ami.host, self.ami.port):
+            if self._on_host(_port_open, self.ami.host, self.ami.port):
                 raise SandboxError(f"AMI port {self.ami.port} is already in use by another process")
             self._install_config()
             with open(self.log_path, "wb") as log:
                 self._process = subprocess.Popen(
                     [
+                        *(["ip", "netns", "exec", self.netns] if self.netns else []),
                         "unshare", "-m", "--propagation", "private", "--",
                         "sh", "-c",
                         'mount --bind /proc "$1/proc" && mount --bind /dev "$1/dev" '
@@ -429,7 +435,7 @@ class Asterisk:
             if self._process.poll() is not None:
                 self._fail(f"Asterisk exited with status {self._process.returncode}")
             try:
-                _ami_login(self.ami, deadline)
+                self._on_host(_ami_login, self.ami, deadline)
                 # bereik's AMI user has no `system` class (least privilege), so it never sees
                 # FullyBooted; the console waits for it instead.
                 self.cli("core waitfullybooted")
@@ -440,6 +446,9 @@ class Asterisk:
                 last_problem = f"AMI on {self.ami.host}:{self.ami.port}: {error}"
                 time.sleep(0.1)
         self._fail(f"Asterisk did not boot within {self.boot_timeout:.0f} s ({last_problem})")
+
+    def _on_host(self, function, *arguments):
+        return call_in(self.netns, function, *arguments) if self.netns else function(*arguments)
 
     def _fail(self, reason: str):
         raise SandboxError(f"{reason}\n--- tail of {self.log_path} ---\n{self.log_tail()}")

@@ -14,11 +14,15 @@ import shutil
 import socket
 import struct
 import subprocess
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 CLONE_NEWNET = 0x40000000
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 COPIED_FROM = ".bereik-copied-from"
+T = TypeVar("T")
 
 
 class IsolationError(RuntimeError):
@@ -41,6 +45,28 @@ def enter_private_network() -> None:
         request = struct.pack("16sH14x", b"lo", 0)
         flags = struct.unpack("16sH14x", fcntl.ioctl(any_socket, SIOCGIFFLAGS, request))[1]
         fcntl.ioctl(any_socket, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
+def call_in(namespace: str, function: Callable[..., T], *arguments) -> T:
+    """`function(*arguments)` in a thread that has entered the named network namespace (`ip netns`):
+    a socket it opens lives there, e.g. a test's connection to an Asterisk on one of its Hosts."""
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            with open(f"/run/netns/{namespace}") as target:
+                if ctypes.CDLL(None, use_errno=True).setns(target.fileno(), CLONE_NEWNET) != 0:
+                    raise IsolationError(f"cannot enter {namespace}: {os.strerror(ctypes.get_errno())}")
+            outcome["value"] = function(*arguments)
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name=f"in-{namespace}")  # it ends in the namespace it entered
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def network_namespace(pid: int | str = "self") -> str | None:
@@ -164,11 +190,24 @@ class Hosts:
     def namespace(self, host: str) -> str:
         return f"{self.prefix}-{host}"
 
+    def join(self, *addresses: str) -> None:
+        """Put this process's own network on the bridge too, with `addresses` (e.g. a trunk's and the desk
+        phones'): what the test runs itself (SIPp, an HTTP client, PostgreSQL) then reaches every host and is
+        reached at those addresses. The link goes when close() deletes the bridge's namespace."""
+        device = f"{self.prefix}j"
+        _ip("link", "add", device, "type", "veth", "peer", "name", f"{self.prefix}sj", "netns", self.namespace("switch"))
+        for address in addresses:
+            _ip("addr", "add", f"{address}/24", "dev", device)
+        _ip("link", "set", device, "up")
+        _ip("-n", self.namespace("switch"), "link", "set", f"{self.prefix}sj", "master", "br0", "up")
+
     def on(self, host: str) -> list[str]:
         """The command prefix that runs a program on `host`."""
         return ["ip", "netns", "exec", self.namespace(host)]
 
     def close(self) -> None:
+        # The kernel removes a namespace's links in its own time; the joined one goes at once.
+        subprocess.run(["ip", "link", "del", f"{self.prefix}j"], capture_output=True)
         while self._made:
             subprocess.run(["ip", "netns", "del", self._made.pop()], capture_output=True)
 

@@ -5,6 +5,7 @@ initdb and postgres refuse to run as root, so as root the cluster belongs to the
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import pwd
 import shutil
@@ -20,22 +21,33 @@ class PostgresError(RuntimeError):
     pass
 
 
-def _free_port() -> int:
+def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((host, 0))
         return probe.getsockname()[1]
 
 
 class Cluster:
-    def __init__(self, bin_dir: Path = BIN):
+    def __init__(self, bin_dir: Path = BIN, host: str = "127.0.0.1"):
+        """`host`: the address it listens on (a test's own address on its hosts' bridge, for bereiks on them)."""
         self.bin_dir = bin_dir
-        self.port = _free_port()
+        self.host = host
+        self.port = _free_port(host)
         self.directory: Path | None = None
         self._prefix: list[str] = []
 
     @property
     def dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return self.database("postgres")
+
+    def database(self, name: str) -> str:
+        return f"postgresql://postgres@{self.host}:{self.port}/{name}"
+
+    def create_database(self, name: str) -> str:
+        """A new database on the cluster (one per municipality: each its own controller); its address."""
+        self._run([str(self.bin_dir / "psql"), "-h", str(self.directory), "-p", str(self.port), "-U", "postgres",
+                   "-c", f'CREATE DATABASE "{name}"'])
+        return self.database(name)
 
     def start(self, timeout: float = 30.0) -> Cluster:
         if not (self.bin_dir / "initdb").exists():
@@ -47,6 +59,9 @@ class Cluster:
             self._prefix = ["runuser", "-u", "postgres", "--"]
         self._run([str(self.bin_dir / "initdb"), "-D", str(self.directory / "data"), "-U", "postgres", "-A", "trust",
                    "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"])
+        if not ipaddress.ip_address(self.host).is_loopback:  # bereiks on a test's other hosts connect too
+            with open(self.directory / "data" / "pg_hba.conf", "a") as rules:
+                rules.write(f"host all all {ipaddress.ip_network(self.host + '/24', strict=False)} trust\n")
         self.resume(timeout)
         return self
 
@@ -58,7 +73,7 @@ class Cluster:
         """Start the server (again) on the same port and data."""
         self._run([str(self.bin_dir / "pg_ctl"), "-D", str(self.directory / "data"), "-l", str(self.directory / "log"),
                    "-w", "-t", str(int(timeout)), "-o",
-                   f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} -c fsync=off",
+                   f"-p {self.port} -c listen_addresses={self.host} -k {self.directory} -c fsync=off",
                    "start"])
 
     def stop(self) -> None:

@@ -105,8 +105,11 @@ class SippProcess:
 class Sipp:
     """Starts SIPp parties against one Asterisk; `stop_all()` ends any left running."""
 
-    def __init__(self, asterisk: str = "127.0.0.1:5060", workdir: Path | None = None):
+    def __init__(self, asterisk: str = "127.0.0.1:5060", workdir: Path | None = None, *, proxy: bool = False):
+        """`proxy`: `asterisk` is a proxy that stays in the dialog (Kamailio): callers send their ACK and BYE
+        along its Record-Route, to the Contact of whoever answered."""
         self.asterisk = asterisk
+        self.proxy = proxy
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="bereik-sipp-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.processes: list[SippProcess] = []
@@ -154,6 +157,9 @@ class Sipp:
             dtmf=_dtmf_actions(dtmf, self.workdir / self._name("dtmf")),
             talk_ms=int(talk_seconds * 1000),
             sdp_media_port=media_port or sipp_media_port,
+            rrs=' rrs="true"' if self.proxy else "",
+            dialog_uri="[next_url]" if self.proxy else "sip:[service]@[remote_ip]:[remote_port]",
+            routes="\n      [routes]" if self.proxy else "",
         )
         name = self._name("caller")
         scenario_path = self.workdir / f"{name}.xml"
