@@ -307,6 +307,11 @@ async def run(config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock |
         loop.add_signal_handler(sig, stopped.set)
     watching = follow_changes(service, source, secrets, asterisk_dir=asterisk_dir,
                               reload_command=reload_command) if source else None
+    if watching and service.console:
+        from bereik.admin.proposals import ConfigEditor
+
+        # The coordinator's screen changes the same file, through the same safe reload.
+        service.console.manage.editor = ConfigEditor(source, watching, service.audit, config.language)
     await stopped.wait()
     log.info("stopping")
     if watching:

@@ -513,13 +513,14 @@ class Wallboard(Strict):
     listen: HostPort = Field(default="127.0.0.1:8080", description="The wallboard and /metrics (loopback)")
 
 
-Role = Literal["agent", "team_lead", "administrator"]
+# The TIC coordinator keeps the telephone set-up (hours, texts, menu, calamity) on the console's screen.
+Role = Literal["agent", "team_lead", "coordinator", "administrator"]
 
 
 class ConsoleUser(Strict):
     login: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")] = Field(
         description="The LDAP login (uid); the password is checked by binding as the person")
-    role: Role = Field(default="agent", description="agent, team_lead or administrator")
+    role: Role = Field(default="agent", description="agent, team_lead, coordinator or administrator")
     extension: Extension | None = Field(default=None, description="The position this agent works at")
     team: Identifier = Field(default="tic", description="Team leads see the call-backs and recordings of their team")
 

@@ -29,15 +29,16 @@ log = logging.getLogger(__name__)
 
 COOKIE = "bereik_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-AGENT, TEAM_LEAD, ADMIN = "agent", "team_lead", "administrator"
-EVERYONE = frozenset({AGENT, TEAM_LEAD, ADMIN})
-LEADS = frozenset({TEAM_LEAD, ADMIN})
+AGENT, TEAM_LEAD, COORDINATOR, ADMIN = "agent", "team_lead", "coordinator", "administrator"
+EVERYONE = frozenset({AGENT, TEAM_LEAD, COORDINATOR, ADMIN})
+LEADS = frozenset({TEAM_LEAD, COORDINATOR, ADMIN})
+MANAGERS = frozenset({COORDINATOR, ADMIN})  # the coordinator's screen: hours, texts, menu, calamity
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
-ROLE_ORDER = (AGENT, TEAM_LEAD, ADMIN)
+ROLE_ORDER = (AGENT, TEAM_LEAD, COORDINATOR, ADMIN)
 
 
 @dataclass(frozen=True)

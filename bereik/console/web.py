@@ -3,6 +3,8 @@
     GET  /login, POST /login, POST /logout        LDAP bind; rate limited per name and address
     GET  /                                        the agent's console        (agent, team lead)
     GET  /team                                    the team's call-backs       (team lead, administrator)
+    GET  /manage, POST /manage/...                the coordinator's screen     (coordinator, administrator;
+                                                  bereik.console.manage)
     GET  /api/me                                  who am I, my position's queue state
     POST /api/position/{login,logout,pause,resume}  QueuePause of the agent's static member
     POST /api/transfer, /api/transfer/complete, /api/transfer/cancel
@@ -40,8 +42,10 @@ from bereik.console.auth import (
     ADMIN,
     AGENT,
     COOKIE,
+    COORDINATOR,
     EVERYONE,
     LEADS,
+    MANAGERS,
     ROLE_ORDER,
     SESSION,
     TEAM_LEAD,
@@ -56,6 +60,7 @@ from bereik.console.auth import (
     security_headers,
 )
 from bereik.console.desk import LOGGED_OUT, Desk
+from bereik.console.manage import Management
 from bereik.pbx.ami import AmiError
 from bereik.forwarding.http import forwarding_routes
 from bereik.forwarding.store import ForwardingStore
@@ -93,6 +98,7 @@ def policy() -> Policy:
     # Everyone sees who is forwarded where; team leads change it, as they register absences.
     rules.allow({"GET"}, "/api/forwarding", EVERYONE)
     rules.allow({"PUT", "DELETE"}, "/api/forwarding", LEADS)
+    rules.allow({"GET", "POST"}, "/manage", MANAGERS)  # the coordinator's screen
     return rules
 
 
@@ -117,6 +123,7 @@ class Console:
         self.forwarding_changed = forwarding_changed
         self.calls = calls  # the call records, for the team's reachability by hour
         self.recordings_dir = Path(recordings_dir or self.settings.recordings_dir)
+        self.manage = Management(self._page, self._lang, clock)
         self._runner: web.AppRunner | None = None
         self._sockets: set[web.WebSocketResponse] = set()
         self.port = 0
@@ -185,6 +192,7 @@ class Console:
         app.router.add_post("/api/callbacks", self.add_callback)
         app.router.add_post("/api/callbacks/{id}/done", self.callback_done)
         app.router.add_get("/api/audit", self.audit_entries)
+        app.add_routes(self.manage.routes())
         app.router.add_static("/static/", pages.STATIC, append_version=True)
         app.on_shutdown.append(self._close_sockets)
         if self.forwarding is not None:
@@ -231,7 +239,7 @@ class Console:
         session = self.sessions.create(user)
         log.info("console login: %s (%s)", user.login, user.role)
         await self.audit.add_or_warn(user.login, audit.CONSOLE_LOGIN, "", f"http {request.remote}", role=user.role)
-        response = web.HTTPSeeOther("/team" if user.role in (ADMIN,) else "/")
+        response = web.HTTPSeeOther({ADMIN: "/team", COORDINATOR: "/manage"}.get(user.role, "/"))
         response.set_cookie(COOKIE, session.token, httponly=True, samesite="Strict",
                             secure=self.settings.secure_cookies, path="/")
         raise response

@@ -35,7 +35,7 @@ class OpeningHours:
     def _public_holidays(self) -> holiday_calendars.HolidayBase:
         return holiday_calendars.country_holidays(self.config.holidays.country, language="nl")
 
-    def _closed_all_day(self, day: dt.date) -> tuple[str, str] | None:
+    def closed_all_day(self, day: dt.date) -> tuple[str, str] | None:
         if day in self._extra_closed:
             return "closing_day", self._extra_closed[day]
         name = self._public_holidays.get(day)
@@ -47,7 +47,7 @@ class OpeningHours:
         if now.tzinfo is None:
             raise ValueError("opening hours need an aware datetime")
         local = now.astimezone(self.config.zone)
-        closed = self._closed_all_day(local.date())
+        closed = self.closed_all_day(local.date())
         if closed is None and self._within_periods(local):
             return Status(True, "open")
         reason, detail = closed or ("outside_hours", "")
@@ -63,7 +63,7 @@ class OpeningHours:
         local = now.astimezone(zone)
         for offset in range(_SEARCH_DAYS):
             day = local.date() + dt.timedelta(days=offset)
-            if self._closed_all_day(day):
+            if self.closed_all_day(day):
                 continue
             for start, _ in self.config.hours.periods(day.weekday()):
                 opening = dt.datetime.combine(day, start, tzinfo=zone)

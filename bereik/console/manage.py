@@ -1,0 +1,278 @@
+"""The coordinator's screen: opening hours and closing days on a calendar, the texts, the menu, the
+people and departments bereik owns. Every change goes the way of a change by hand
+(bereik.admin.proposals): shown as `bereik diff` says it, checked as `bereik check` checks it,
+applied through the safe reload, in the audit log with who and why.
+
+    GET  /manage                       the screen            (coordinator, administrator)
+    POST /manage/propose               a change, as a proposal
+    GET  /manage/proposal/{id}         what it changes, its problems, the reason asked for
+    POST /manage/proposal/{id}/apply   apply it (with the reason) or, with cancel, drop it
+
+Plain forms: every page works without script (the calendar and forms are server-rendered).
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Callable
+
+from aiohttp import web
+
+from bereik.admin import edit
+from bereik.admin.edit import EditError
+from bereik.admin.proposals import ConfigEditor
+from bereik.config.load import ConfigError
+from bereik.config.model import MAX_MENU_OPTIONS, TEXT_NAMES, WEEKDAYS, Config
+from bereik.console.auth import SESSION, form_of
+from bereik.routing.hours import OpeningHours
+
+MONTHS_SHOWN = 3
+
+WORDS = {
+    "nl": {
+        "title": "Beheer", "heading": "Beheer van de telefonie", "skip": "Naar de openingstijden",
+        "no_editor": "Dit scherm werkt wanneer bereik draait met het YAML-bestand (bereik run).",
+        "broken": "Het bestand heeft problemen; los die eerst op (bereik check):",
+        "hours": "Openingstijden", "hours_help": "Per dag de tijden, bijvoorbeeld 08:30-12:00, 13:00-20:00; "
+                                                "leeg is de hele dag gesloten. 24:00 is middernacht.",
+        "calendar": "Kalender", "previous": "Eerdere maanden", "next": "Latere maanden",
+        "closed": "gesloten", "holiday": "feestdag", "closing_day": "sluitingsdag", "today": "vandaag",
+        "closing_days": "Sluitingsdagen", "add_closing": "Sluitingsdag toevoegen", "date": "Datum",
+        "reason": "Reden", "remove": "Verwijderen", "remove_day": "Sluitingsdag verwijderen",
+        "texts": "Teksten", "texts_help": "Wat bellers horen. Leeg: de tekst vervalt (of bereik gebruikt zijn "
+                                          "eigen zin). {municipality}, {website} en {next_opening} worden ingevuld.",
+        "menu": "Keuzemenu", "menu_help": "Ten hoogste vijf keuzes, elk met een uitleg die bellers begrijpen.",
+        "key": "Toets", "topic": "Onderwerp", "text": "Uitleg", "new_option": "Nieuwe keuze",
+        "remove_option": "Keuze verwijderen",
+        "people": "Collega's", "name": "Naam", "extension": "Toestel", "direct": "Direct nummer",
+        "mobile": "Mobiel", "substitute": "Vervanger", "new_person": "Nieuwe collega",
+        "departments": "Afdelingen", "number": "Nummer", "answered_by": "Neemt op", "members": "Leden",
+        "save": "Wijziging bekijken", "proposal": "Wijziging bekijken", "changes": "Wat er verandert",
+        "no_changes": "Dit verandert niets.", "problems": "Dit kan zo niet; pas het aan:",
+        "warnings": "Let op:", "why": "Waarom (komt in het auditlog)", "apply": "Toepassen",
+        "cancel": "Annuleren", "back": "Terug naar beheer", "applied": "Toegepast:",
+        "not_applied": "Niet toegepast:", "conflict": "Het bestand is intussen met de hand gewijzigd. Uw "
+        "wijziging is niet toegepast, om die andere wijziging niet te overschrijven. Bekijk de huidige stand "
+        "en maak uw wijziging opnieuw.", "gone": "Deze wijziging bestaat niet (meer).",
+        "logout": "Uitloggen", "switch_code": "en", "switch_name": "English",
+        "texts_names": {"welcome": "Welkom", "municipality_choice": "Keuze van de gemeente",
+                        "menu_intro": "Inleiding van het menu", "invalid_choice": "Bij een onbekende toets",
+                        "closed": "Buiten openingstijden", "not_reachable": "Collega neemt niet op",
+                        "camp_on_offer": "Aanbod om te wachten achter een gesprek",
+                        "camp_on_waiting": "Tijdens wachten achter een gesprek",
+                        "recording_notice": "Melding dat gesprekken worden opgenomen"},
+        "days": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
+        "short_days": ("ma", "di", "wo", "do", "vr", "za", "zo"),
+        "months": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+                   "oktober", "november", "december"),
+    },
+    "en": {
+        "title": "Manage", "heading": "Managing the telephone set-up", "skip": "To the opening hours",
+        "no_editor": "This screen works when bereik runs with the YAML file (bereik run).",
+        "broken": "The file has problems; solve them first (bereik check):",
+        "hours": "Opening hours", "hours_help": "The periods per day, e.g. 08:30-12:00, 13:00-20:00; empty is "
+                                                "closed all day. 24:00 is midnight.",
+        "calendar": "Calendar", "previous": "Earlier months", "next": "Later months",
+        "closed": "closed", "holiday": "public holiday", "closing_day": "closing day", "today": "today",
+        "closing_days": "Closing days", "add_closing": "Add a closing day", "date": "Date", "reason": "Reason",
+        "remove": "Remove", "remove_day": "Remove closing day",
+        "texts": "Texts", "texts_help": "What callers hear. Empty: the text goes (or bereik says its own "
+                                        "sentence). {municipality}, {website} and {next_opening} are filled in.",
+        "menu": "Menu", "menu_help": "At most five options, each with an explanation callers understand.",
+        "key": "Key", "topic": "Topic", "text": "Explanation", "new_option": "New option",
+        "remove_option": "Remove option",
+        "people": "Colleagues", "name": "Name", "extension": "Extension", "direct": "Direct number",
+        "mobile": "Mobile", "substitute": "Substitute", "new_person": "New colleague",
+        "departments": "Departments", "number": "Number", "answered_by": "Answered by", "members": "Members",
+        "save": "Review the change", "proposal": "Review the change", "changes": "What changes",
+        "no_changes": "This changes nothing.", "problems": "This cannot be done as it is; change it:",
+        "warnings": "Note:", "why": "Why (goes into the audit log)", "apply": "Apply", "cancel": "Cancel",
+        "back": "Back to managing", "applied": "Applied:", "not_applied": "Not applied:",
+        "conflict": "The file was changed by hand in the meantime. Your change was not applied, so as not to "
+        "overwrite that other change. Look at the file as it is now and make your change again.",
+        "gone": "This change does not exist (any more).", "logout": "Log out", "switch_code": "nl",
+        "switch_name": "Nederlands",
+        "texts_names": {"welcome": "Welcome", "municipality_choice": "Choice of municipality",
+                        "menu_intro": "Menu introduction", "invalid_choice": "After an unknown key",
+                        "closed": "Outside opening hours", "not_reachable": "Colleague does not answer",
+                        "camp_on_offer": "Offer to wait behind a call", "camp_on_waiting": "While waiting behind a call",
+                        "recording_notice": "Notice that calls are recorded"},
+        "days": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        "short_days": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+        "months": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                   "October", "November", "December"),
+    },
+}
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+
+
+class Management:
+    def __init__(self, render: Callable[..., web.Response], language: Callable[[web.Request], str],
+                 clock: Callable[[], dt.datetime]):
+        """`render(request, template, title, **context)`: the console's page; `language(request)`: nl or en."""
+        self.render, self.language, self.clock = render, language, clock
+        self.editor: ConfigEditor | None = None  # set once bereik run follows the YAML file
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.get("/manage", self.page), web.post("/manage/propose", self.propose),
+                web.get("/manage/proposal/{id}", self.proposal_page),
+                web.post("/manage/proposal/{id}/apply", self.apply)]
+
+    def _words(self, request: web.Request) -> dict:
+        return WORDS[self.language(request)]
+
+    # --- the screen ------------------------------------------------------------------------------
+
+    async def page(self, request: web.Request) -> web.Response:
+        w = self._words(request)
+        if self.editor is None:
+            return self.render(request, "console/manage.html", w["title"], w=w, config=None, problems=[],
+                               message=w["no_editor"], status=503)
+        try:
+            config = self.editor.current().config
+        except ConfigError as error:
+            return self.render(request, "console/manage.html", w["title"], w=w, config=None,
+                               problems=[str(p) for p in error.problems], message=w["broken"])
+        start = self._first_month(request.query.get("from", ""))
+        return self.render(request, "console/manage.html", w["title"], w=w, config=config, problems=[], message="",
+                           hours=_hours_fields(config), months=self._months(config, start, w),
+                           earlier=_shift(start, -MONTHS_SHOWN), later=_shift(start, MONTHS_SHOWN),
+                           texts=[(name, w["texts_names"][name], config.texts.get(name, "")) for name in TEXT_NAMES],
+                           topics=sorted({t for q in config.queues for t in q.topics}),
+                           can_add_option=not config.menu or len(config.menu.options) < MAX_MENU_OPTIONS,
+                           done=request.query.get("done", ""))
+
+    def _first_month(self, wanted: str) -> dt.date:
+        match = _MONTH.match(wanted)
+        if match and 1 <= int(match[2]) <= 12 and 1900 < int(match[1]) < 3000:
+            return dt.date(int(match[1]), int(match[2]), 1)
+        return self.clock().date().replace(day=1)
+
+    def _months(self, config: Config, start: dt.date, w: dict) -> list[dict]:
+        hours, today = OpeningHours(config), self.clock().date()
+        extra = {day.date: day.reason for day in config.holidays.extra_closed}
+        months = []
+        for offset in range(MONTHS_SHOWN):
+            first = _shift_date(start, offset)
+            weeks = []
+            for week in calendar.Calendar().monthdatescalendar(first.year, first.month):
+                row = []
+                for day in week:
+                    if day.month != first.month:
+                        row.append(None)
+                        continue
+                    closed = hours.closed_all_day(day)
+                    periods = ", ".join(getattr(config.hours, WEEKDAYS[day.weekday()]))
+                    if closed and closed[0] == "closing_day":
+                        state, words = "closing", f"{w['closing_day']}: {extra.get(day) or closed[1]}"
+                    elif closed:
+                        state, words = "holiday", f"{w['holiday']}: {closed[1]}"
+                    elif not periods:
+                        state, words = "closed", w["closed"]
+                    else:
+                        state, words = "open", periods
+                    row.append({"day": day.day, "date": day.isoformat(), "state": state, "words": words,
+                                "today": day == today, "closing": closed is not None and closed[0] == "closing_day"})
+                weeks.append(row)
+            months.append({"name": f"{w['months'][first.month - 1]} {first.year}", "weeks": weeks,
+                           "id": f"m-{first.isoformat()[:7]}"})
+        return months
+
+    # --- a change --------------------------------------------------------------------------------
+
+    async def propose(self, request: web.Request) -> web.Response:
+        if self.editor is None:
+            raise web.HTTPServiceUnavailable(text=self._words(request)["no_editor"])
+        form = await form_of(request)
+        try:
+            edits = _edits_of(form)
+            proposal = self.editor.propose(request[SESSION].user.login, *edits)
+        except (EditError, ValueError) as problem:
+            raise web.HTTPBadRequest(text=str(problem)) from None
+        except ConfigError:
+            raise web.HTTPConflict(text=self._words(request)["broken"]) from None
+        raise web.HTTPSeeOther(f"/manage/proposal/{proposal.id}")
+
+    async def proposal_page(self, request: web.Request) -> web.Response:
+        w = self._words(request)
+        proposal = self.editor.proposal(request.match_info["id"], request[SESSION].user.login) if self.editor else None
+        if proposal is None:
+            return self.render(request, "console/proposal.html", w["proposal"], w=w, proposal=None, status=404)
+        return self.render(request, "console/proposal.html", w["proposal"], w=w, proposal=proposal,
+                           problems=[p.message for p in proposal.problems],
+                           warnings=[p.message for p in proposal.warnings])
+
+    async def apply(self, request: web.Request) -> web.Response:
+        w = self._words(request)
+        form = await form_of(request)
+        login, proposal_id = request[SESSION].user.login, request.match_info["id"]
+        if self.editor is None:
+            raise web.HTTPServiceUnavailable(text=w["no_editor"])
+        if "cancel" in form:
+            self.editor.drop(proposal_id, login)
+            raise web.HTTPSeeOther("/manage")
+        why = " ".join(str(form.get("why", "")).split())[:300]
+        if not why:
+            raise web.HTTPBadRequest(text=w["why"])
+        applied = await self.editor.apply(proposal_id, login, why)
+        if applied.applied:
+            raise web.HTTPSeeOther("/manage?done=1")
+        message = w["conflict"] if applied.conflict else w["not_applied"]
+        return self.render(request, "console/applied.html", w["proposal"], w=w, message=message,
+                           problems=applied.problems, status=409)
+
+
+def _hours_fields(config: Config) -> list[tuple[str, str]]:
+    return [(day, ", ".join(getattr(config.hours, day))) for day in WEEKDAYS]
+
+
+def _periods(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _edits_of(form) -> list[edit.Edit]:
+    """The form of one section of the screen, as changes to the YAML."""
+    section = str(form.get("section", ""))
+    get = lambda name: " ".join(str(form.get(name, "")).split())  # noqa: E731 (one line, no control characters)
+    if section == "hours":
+        return [edit.set_hours(day, _periods(get(day))) for day in WEEKDAYS]
+    if section == "closing_add":
+        return [edit.add_closing_day(dt.date.fromisoformat(get("date")), get("reason"))]
+    if section == "closing_remove":
+        return [edit.remove_closing_day(dt.date.fromisoformat(get("date")))]
+    if section == "texts":
+        return [edit.set_text(name, get(f"text_{name}")) for name in TEXT_NAMES if f"text_{name}" in form]
+    if section == "menu":
+        edits = []
+        for index in range(MAX_MENU_OPTIONS):
+            was = get(f"was_{index}")
+            if not was:
+                continue
+            if form.get(f"remove_{index}"):
+                edits.append(edit.remove_menu_option(was))
+            else:
+                edits.append(edit.set_menu_option(was, new_key=get(f"key_{index}"), topic=get(f"topic_{index}"),
+                                                  text=get(f"text_{index}")))
+        if get("key_new") and get("text_new"):
+            edits.append(edit.add_menu_option(get("key_new"), get("topic_new"), get("text_new")))
+        return edits
+    if section == "person":
+        fields = {name: get(name) for name in ("name", "extension", "direct", "mobile", "substitute")}
+        return [edit.set_person(get("was") or None, fields)]
+    if section == "person_remove":
+        return [edit.remove_person(get("was"))]
+    if section == "department":
+        members = [str(m) for m in form.getall("members", [])]
+        fields = {name: get(name) for name in ("name", "number", "answered_by")}
+        return [edit.set_department(get("id"), fields, members)]
+    raise ValueError(f"unknown section {section!r}")
+
+
+def _shift(start: dt.date, months: int) -> str:
+    return _shift_date(start, months).isoformat()[:7]
+
+
+def _shift_date(start: dt.date, months: int) -> dt.date:
+    index = start.year * 12 + start.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)

@@ -1,0 +1,60 @@
+"""The coordinator's screen in headless Chromium: WCAG 2.1 AA by axe-core on every new page, no
+Content-Security-Policy violation, and the calendar says in words (not colour alone) why a day is closed."""
+import pytest
+from aiohttp.test_utils import TestServer
+from axe_playwright_python.async_playwright import Axe
+
+from bereik.admin.proposals import ConfigEditor
+
+from console_helpers import EXAMPLE
+from test_manage import RecordedReload
+
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+@pytest.fixture
+async def served(console, tmp_path):
+    yaml = tmp_path / "gemeente.yaml"
+    yaml.write_text(EXAMPLE.read_text())
+    console.manage.editor = ConfigEditor(yaml, RecordedReload(), None, "nl")
+    server = TestServer(console.app(), host="127.0.0.1")
+    await server.start_server()
+    yield f"http://127.0.0.1:{server.port}"
+    await server.close()
+
+
+async def coordinator_page(browser, base):
+    page = await browser.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    await page.goto(base + "/manage")
+    await page.fill("#login", "coco")
+    await page.fill("#password", "coco-pw")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#h-hours")
+    return page, problems
+
+
+async def test_every_new_page_passes_axe_and_shows_closed_days_in_words(browser, served):
+    page, problems = await coordinator_page(browser, served)
+    results = await Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()
+    christmas = page.locator("td[data-date='2026-12-25']")
+    assert " ".join((await christmas.inner_text()).split()) == "25 feestdag: Eerste kerstdag"
+
+    await page.fill("#hours-friday", "08:30-12:30, 12:00-17:00")  # overlapping: check refuses it
+    await page.click("#hours button[type=submit]")
+    await page.wait_for_selector(".problems")
+    assert "overlap" in await page.inner_text(".problems")
+    results = await Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()
+
+    await page.goto(served + "/manage")
+    await page.fill("#closing-date", "2026-12-28")
+    await page.fill("#closing-reason", "Tussen kerst en oud")
+    await page.click("#closing-add button[type=submit]")
+    await page.wait_for_selector(".changes")
+    assert await page.inner_text(".changes") == "Extra sluitingsdag: 28-12-2026 (Tussen kerst en oud)"
+    results = await Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()
+    assert not [p for p in problems if "Content Security Policy" in p], problems
