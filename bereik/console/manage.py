@@ -20,6 +20,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bereik.admin import edit
+from bereik.admin.diff import LABELS
 from bereik.admin.edit import EditError
 from bereik.admin.proposals import ConfigEditor
 from bereik.config.load import ConfigError
@@ -56,12 +57,6 @@ WORDS = {
         "wijziging is niet toegepast, om die andere wijziging niet te overschrijven. Bekijk de huidige stand "
         "en maak uw wijziging opnieuw.", "gone": "Deze wijziging bestaat niet (meer).",
         "logout": "Uitloggen", "switch_code": "en", "switch_name": "English",
-        "texts_names": {"welcome": "Welkom", "municipality_choice": "Keuze van de gemeente",
-                        "menu_intro": "Inleiding van het menu", "invalid_choice": "Bij een onbekende toets",
-                        "closed": "Buiten openingstijden", "not_reachable": "Collega neemt niet op",
-                        "camp_on_offer": "Aanbod om te wachten achter een gesprek",
-                        "camp_on_waiting": "Tijdens wachten achter een gesprek",
-                        "recording_notice": "Melding dat gesprekken worden opgenomen"},
         "days": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
         "short_days": ("ma", "di", "wo", "do", "vr", "za", "zo"),
         "months": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
@@ -93,11 +88,6 @@ WORDS = {
         "overwrite that other change. Look at the file as it is now and make your change again.",
         "gone": "This change does not exist (any more).", "logout": "Log out", "switch_code": "nl",
         "switch_name": "Nederlands",
-        "texts_names": {"welcome": "Welcome", "municipality_choice": "Choice of municipality",
-                        "menu_intro": "Menu introduction", "invalid_choice": "After an unknown key",
-                        "closed": "Outside opening hours", "not_reachable": "Colleague does not answer",
-                        "camp_on_offer": "Offer to wait behind a call", "camp_on_waiting": "While waiting behind a call",
-                        "recording_notice": "Notice that calls are recorded"},
         "days": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
         "short_days": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
         "months": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -138,7 +128,8 @@ class Management:
         return self.render(request, "console/manage.html", w["title"], w=w, config=config, problems=[], message="",
                            hours=_hours_fields(config), months=self._months(config, start, w),
                            earlier=_shift(start, -MONTHS_SHOWN), later=_shift(start, MONTHS_SHOWN),
-                           texts=[(name, w["texts_names"][name], config.texts.get(name, "")) for name in TEXT_NAMES],
+                           texts=[(name, _capital(LABELS[self.language(request)][name]), config.texts.get(name, ""))
+                                  for name in TEXT_NAMES],
                            topics=sorted({t for q in config.queues for t in q.topics}),
                            can_add_option=not config.menu or len(config.menu.options) < MAX_MENU_OPTIONS,
                            done=request.query.get("done", ""))
@@ -221,6 +212,10 @@ class Management:
         message = w["conflict"] if applied.conflict else w["not_applied"]
         return self.render(request, "console/applied.html", w["proposal"], w=w, message=message,
                            problems=applied.problems, status=409)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _hours_fields(config: Config) -> list[tuple[str, str]]:
