@@ -41,7 +41,7 @@ REFERENCES = {
     ("privacy", "pseudonymise_after_days"), ("records", "retention_days"), ("records",), ("privacy",),
     ("console", "team_mailboxes"), ("presence", "device_template"), ("reports", "grade_bands", "share"),
     ("reports", "grade_bands", "time"), ("people", "*", "ring_mobile"), ("people", "*", "mobile"),
-    ("departments", "*", "forwarding"),
+    ("departments", "*", "forwarding"), ("general_numbers", "*"), ("general_numbers",),
 }
 REQUIRED_TEXTS = {("texts", name) for name in ("menu_intro", "invalid_choice", "closed")}
 WRONG_TYPE = [5, 355281501, 2.5, True, {"x": 1}, [{"x": 1}]]
