@@ -552,6 +552,10 @@ class Console(Strict):
     recordings_dir: str = Field(default="/var/spool/asterisk/monitor",
                                 description="Asterisk's monitor directory, as bereik sees it (in a chroot: its path)")
     recording_retention_days: int = Field(default=30, ge=1, le=365, description="Recordings are deleted after this")
+    wrap_up_topics: list[Annotated[str, StringConstraints(min_length=1, max_length=60)]] = Field(
+        default=[], max_length=30,
+        description="What a call can be about, for the agent's wrap-up after each call (the topic, then whether "
+        "the caller was helped at once); default: the menu's topics")
 
     def user(self, login: str) -> ConsoleUser | None:
         return next((u for u in self.users if u.login == login), None)

@@ -55,6 +55,30 @@ class Call:
     agent_channel: str = ""
     answered: bool = False
     recording: str = ""  # the file being recorded, if any
+    offered_at: float = 0.0
+    answered_at: float | None = None
+    choice_text: str = ""
+    callback_note: bool = False  # the agent made a call-back note for this caller during the call
+
+
+@dataclass
+class Finished:
+    """A call the agent had today: what the history shows and the wrap-up refers to."""
+
+    call_id: str
+    number: str
+    name: str
+    offered_at: float
+    answered_at: float | None
+    ended_at: float
+    choice_text: str = ""
+    callback_note: bool = False
+    wrap_up: dict | None = None  # the wrap-up's detail once the agent gave it
+
+    def as_dict(self) -> dict:
+        return {"call": self.call_id, "number": self.number, "name": self.name, "offered_at": self.offered_at,
+                "answered_at": self.answered_at, "ended_at": self.ended_at, "choice_text": self.choice_text,
+                "wrap_up": self.wrap_up}
 
 
 @dataclass
@@ -65,11 +89,13 @@ class Position:
     transfer: tx.State = field(default_factory=tx.Idle)
     transfer_call_id: str = ""  # the caller's Linkedid: the journey the transfer's steps belong to
     no_answer_timer: asyncio.TimerHandle | None = None
+    finished: list[Finished] = field(default_factory=list)  # the calls answered here, newest last
 
 
 class Desk:
     def __init__(self, config: Config, ami: AmiClient, callbacks: CallbackStore, clock: Clock, *,
                  steps: StepSink = _no_steps, history: History = _no_history,
+                 day: Callable[[str, float], list[dict]] = lambda extension, since: [],
                  epoch: Callable[[], float] = time.time):
         """`clock`: the municipality's time (deadlines, file names); `epoch`: seconds as in AMI's
         Timestamp, for waits and the transfer's steps in the caller's journey."""
@@ -79,6 +105,7 @@ class Desk:
         self.clock = clock
         self.steps = steps
         self.history = history
+        self.day = day
         self.epoch = epoch
         self.positions = {p.extension: Position(p.extension) for q in config.queues for p in q.positions}
         self._joined: dict[str, float] = {}  # caller Uniqueid -> when it joined the queue
@@ -150,10 +177,12 @@ class Desk:
             return
         at = event_time(event, self.now())
         number = event.get("CallerIDNum", "")
-        position.call = Call(event.get("Channel", ""), event.get("Linkedid", ""), number,
-                             event.get("CallerIDName", ""), agent_channel=event.get("DestChannel", ""))
-        joined = self._joined.get(event.get("Uniqueid", ""), at)
         variable = lambda name: event.get(f"ChanVariable({name})", "")  # noqa: E731
+        position.call = Call(event.get("Channel", ""), event.get("Linkedid", ""), number,
+                             event.get("CallerIDName", ""), agent_channel=event.get("DestChannel", ""),
+                             offered_at=at, choice_text=words.choice_text(self.config, variable(var.CHOICE),
+                                                                          variable(var.TOPIC)))
+        joined = self._joined.get(event.get("Uniqueid", ""), at)
         tried, via = variable(var.TRIED), variable(var.TRIED_VIA)
         self._tell(position, {
             "type": "ringing", "number": number if number not in ("", "<unknown>") else "",
@@ -194,11 +223,12 @@ class Desk:
         if position is None:
             return
         self._joined.pop(event.get("Uniqueid", ""), None)
+        at = event_time(event, self.now())
         call = position.call or Call(event.get("Channel", ""), event.get("Linkedid", ""),
-                                     event.get("CallerIDNum", ""), event.get("CallerIDName", ""))
-        call.agent_channel, call.answered = event.get("DestChannel", call.agent_channel), True
+                                     event.get("CallerIDNum", ""), event.get("CallerIDName", ""), offered_at=at)
+        call.agent_channel, call.answered, call.answered_at = event.get("DestChannel", call.agent_channel), True, at
         position.call = call
-        self._tell(position, {"type": "connected", "event_at": event_time(event, self.now())})
+        self._tell(position, {"type": "connected", "event_at": at})
 
     def _on_AgentComplete(self, event: dict[str, str]) -> None:
         position = self._position(event.get("Interface", ""))
@@ -206,9 +236,47 @@ class Desk:
             self._end_call(position)
 
     def _end_call(self, position: Position) -> None:
-        position.call = None
-        self._tell(position, {"type": "ended", "wrapup_seconds": self.config.waiting.wrapup_seconds,
-                              "event_at": self.now()})
+        call, position.call, now = position.call, None, self.now()
+        message = {"type": "ended", "wrapup_seconds": self.config.waiting.wrapup_seconds, "event_at": now}
+        if call is not None and call.answered:
+            finished = Finished(call.call_id, call.number, call.name, call.offered_at or now, call.answered_at, now,
+                                call.choice_text, call.callback_note)
+            position.finished = [f for f in position.finished if f.ended_at > now - 86400][-199:] + [finished]
+            message["call"] = finished.as_dict()  # the browser asks for the wrap-up of this call
+        self._tell(position, message)
+
+    async def today(self, extension: str, since: float) -> list[dict]:
+        """The agent's calls since `since`: the store's (before a restart) and the desk's own, oldest first."""
+        try:
+            stored = await asyncio.to_thread(self.day, extension, since)
+        except Exception:
+            log.exception("could not read the day's calls of position %s", extension)
+            stored = []
+        seen = [f.as_dict() for f in self.positions[extension].finished if f.ended_at >= since]
+        ids = {c["call"] for c in seen}
+        return sorted([c for c in stored if c["call"] not in ids] + seen, key=lambda c: c["answered_at"] or 0)
+
+    def note_made(self, extension: str, number: str) -> None:
+        """The agent sent a call-back note for `number`: it belongs to the call with that caller now, or else
+        to the last one not yet wrapped up (the note is often written after hanging up)."""
+        position = self.positions.get(extension)
+        if position is None or not number:
+            return
+        if position.call and position.call.number == number:
+            position.call.callback_note = True
+            return
+        finished = next((f for f in reversed(position.finished) if f.wrap_up is None), None)
+        if finished and finished.number == number:
+            finished.callback_note = True
+
+    def finished(self, extension: str, call_id: str) -> Finished | None:
+        return next((f for f in reversed(self.positions[extension].finished) if f.call_id == call_id), None)
+
+    def wrap_up(self, extension: str, finished: Finished, detail: dict) -> None:
+        """The agent's wrap-up: a step of the call's journey (the reports' first-contact resolution)."""
+        finished.wrap_up = detail
+        self.steps(finished.call_id, summary.WRAPPED_UP, self.now(), detail)
+        self._tell(self.positions[extension], {"type": "wrapped_up", "call": finished.as_dict()})
 
     def _transferring(self) -> list[Position]:
         return [p for p in self.positions.values() if isinstance(p.transfer, (tx.Ringing, tx.Talking))]

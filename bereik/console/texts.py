@@ -8,7 +8,8 @@ from __future__ import annotations
 
 # (button id, key with Alt): Alt, not a single letter, so a shortcut never fires while typing a note
 # (WCAG 2.1.4). Alt+D takes over the browser's "address bar" (Ctrl+L still does that).
-SHORTCUTS = (("hangup", "H"), ("search", "Z"), ("transfer", "D"), ("complete", "V"), ("cancel", "T"))
+SHORTCUTS = (("hangup", "H"), ("search", "Z"), ("transfer", "D"), ("complete", "V"), ("cancel", "T"),
+             ("wrapup-yes", "J"), ("wrapup-no", "N"))
 
 TEXTS = {
     "nl": {"title": "Console", "login": "Inloggen", "user": "Gebruikersnaam", "password": "Wachtwoord",
@@ -29,6 +30,9 @@ TEXTS = {
            "cb_team": "Team", "cb_question": "Vraag", "cb_send": "Notitie versturen",
            "my_callbacks": "Mijn terugbelnotities", "h_recordings": "Mijn opnames",
            "h_shortcuts": "Sneltoetsen", "search_shortcut": "of /",
+           "h_wrapup": "Afronden", "wrapup_help": "Kies het onderwerp, dan of de beller direct geholpen is.",
+           "wrapup_topic": "Onderwerp", "wrapup_resolved": "Direct geholpen?", "yes": "Ja", "no": "Nee",
+           "h_history": "Mijn gesprekken vandaag",
            "shortcut_names": {"answer": "Opnemen", "hangup": "Ophangen", "search": "Zoek een collega",
                               "transfer": "Doorverbinden naar de gekozen collega",
                               "complete": "Doorverbinden voltooien", "cancel": "Terug naar de beller",
@@ -51,7 +55,11 @@ TEXTS = {
                   "available": "Aangemeld", "logged_out": "Afgemeld", "sent": "Verstuurd", "due": "uiterlijk",
                   "status_open": "open", "status_done": "afgehandeld", "status_late": "te laat",
                   "done": "Afgehandeld", "no_results": "Niemand gevonden", "play": "Opname", "wrapup": "Nawerktijd",
-                  "no_extension": "geen toestel"}},
+                  "no_extension": "geen toestel", "wrapup_for": "Afronden van het gesprek met",
+                  "wrapped": "Afgerond", "helped": "direct geholpen", "not_helped": "niet direct geholpen",
+                  "note_made": "terugbelnotitie gemaakt", "no_wrapup": "nog niet afgerond",
+                  "choose_topic": "Kies eerst een onderwerp.", "fcr": "Direct geholpen", "of": "van",
+                  "no_calls": "Nog geen gesprekken vandaag."}},
     "en": {"title": "Console", "login": "Log in", "user": "User name", "password": "Password",
            "wrong": "User name or password is wrong.", "slow": "Too many attempts; wait a minute.",
            "team": "Team call-backs", "switch_code": "nl", "switch_name": "Nederlands", "skip": "To the call",
@@ -70,6 +78,9 @@ TEXTS = {
            "cb_team": "Team", "cb_question": "Question", "cb_send": "Send note",
            "my_callbacks": "My call-back notes", "h_recordings": "My recordings",
            "h_shortcuts": "Keyboard shortcuts", "search_shortcut": "or /",
+           "h_wrapup": "Wrap-up", "wrapup_help": "Choose the topic, then whether the caller was helped at once.",
+           "wrapup_topic": "Topic", "wrapup_resolved": "Helped at once?", "yes": "Yes", "no": "No",
+           "h_history": "My calls today",
            "shortcut_names": {"answer": "Answer", "hangup": "Hang up", "search": "Find a colleague",
                               "transfer": "Transfer to the chosen colleague", "complete": "Complete the transfer",
                               "cancel": "Back to the caller", "wrapup-yes": "Wrap up: helped at once",
@@ -92,7 +103,11 @@ TEXTS = {
                   "available": "Signed in", "logged_out": "Signed out", "sent": "Sent", "due": "due",
                   "status_open": "open", "status_done": "done", "status_late": "late",
                   "done": "Done", "no_results": "Nobody found", "play": "Recording", "wrapup": "Wrap-up",
-                  "no_extension": "no phone"}},
+                  "no_extension": "no phone", "wrapup_for": "Wrap-up of the call with",
+                  "wrapped": "Wrapped up", "helped": "helped at once", "not_helped": "not helped at once",
+                  "note_made": "call-back note made", "no_wrapup": "not wrapped up yet",
+                  "choose_topic": "Choose a topic first.", "fcr": "Helped at once", "of": "of",
+                  "no_calls": "No calls yet today."}},
 }
 
 # Server-side dates (the team page works without script), as people write them.

@@ -9,6 +9,8 @@
     POST /api/position/{login,logout,pause,resume}  QueuePause of the agent's static member
     POST /api/transfer, /api/transfer/complete, /api/transfer/cancel
     POST /api/call/hangup                         hang up the agent's call (AMI Hangup of the agent's leg)
+    POST /api/wrapup                              the wrap-up of a call: topic, helped at once (yes/no)
+    GET  /api/history                             the agent's calls today, with their wrap-ups
     POST /api/recording                           start or stop recording the current call
     GET  /api/recordings, /api/recordings/{login}/{name}   the agent's own; a team lead's team
     GET  /api/callbacks, POST /api/callbacks, POST /api/callbacks/{id}/done
@@ -87,6 +89,8 @@ def policy() -> Policy:
     rules.allow({"POST"}, "/api/position", AGENTS)
     rules.allow({"POST"}, "/api/transfer", AGENTS)
     rules.allow({"POST"}, "/api/call", AGENTS)
+    rules.allow({"POST"}, "/api/wrapup", AGENTS)
+    rules.allow({"GET"}, "/api/history", AGENTS)
     rules.allow({"POST"}, "/api/recording", AGENTS)
     rules.allow({"GET"}, "/api/recordings", AGENTS)
     rules.allow({"GET", "POST"}, "/api/callbacks", EVERYONE)
@@ -185,6 +189,8 @@ class Console:
         app.router.add_post("/api/transfer", self.transfer)
         app.router.add_post("/api/transfer/{action}", self.transfer_action)
         app.router.add_post("/api/call/hangup", self.hang_up)
+        app.router.add_post("/api/wrapup", self.wrap_up)
+        app.router.add_get("/api/history", self.history)
         app.router.add_post("/api/recording", self.record)
         app.router.add_get("/api/recordings", self.list_recordings)
         app.router.add_get("/api/recordings/{login}/{name}", self.play_recording)
@@ -260,7 +266,8 @@ class Console:
         teams = [(team, words.team_name(self.config, team)) for team in self.settings.team_mailboxes]
         return self._page(request, "console/console.html", TEXTS[self._lang(request)]["title"],
                           name=self.full_name(user), extension=user.extension or "-", teams=teams,
-                          own_team=user.team, zone=self.config.timezone, shortcuts=dict(SHORTCUTS))
+                          own_team=user.team, zone=self.config.timezone, shortcuts=dict(SHORTCUTS),
+                          topics=words.wrap_up_topics(self.config))
 
     async def team_page(self, request: web.Request) -> web.Response:
         session = request[SESSION]
@@ -386,6 +393,33 @@ class Console:
         except AmiError as problem:
             raise web.HTTPBadGateway(text=str(problem)) from None
 
+    async def wrap_up(self, request: web.Request) -> web.Response:
+        """Two clicks after a call: the topic, then whether the caller was helped at once. Whether a call-back
+        note was made the desk knows itself (Desk.note_made)."""
+        user = request[SESSION].user
+        extension = self._extension(request[SESSION])
+        body = await json_object(request)
+        finished = self.desk.finished(extension, str(body.get("call", "")))
+        if finished is None:
+            raise web.HTTPNotFound(text="no such call at your position today")
+        topic, resolved = str(body.get("topic", "")), body.get("resolved")
+        if topic not in words.wrap_up_topics(self.config) or not isinstance(resolved, bool):
+            raise web.HTTPBadRequest(text="a topic from the list and resolved: true or false are needed")
+        detail = {"topic": topic, "resolved": "yes" if resolved else "no",
+                  "callback_note": "yes" if finished.callback_note else "no",
+                  "agent": self.full_name(user), "login": user.login,
+                  "seconds": round(max(0.0, self.desk.now() - finished.ended_at))}
+        self.desk.wrap_up(extension, finished, detail)
+        return web.json_response(finished.as_dict())
+
+    async def history(self, request: web.Request) -> web.Response:
+        extension = self._extension(request[SESSION])
+        midnight = self.clock().replace(hour=0, minute=0, second=0, microsecond=0)
+        calls = await self.desk.today(extension, midnight.timestamp())
+        resolved = [c for c in calls if c["wrap_up"]]
+        return web.json_response({"calls": calls, "wrapped_up": len(resolved),
+                                  "resolved": sum(c["wrap_up"]["resolved"] == "yes" for c in resolved)})
+
     async def record(self, request: web.Request) -> web.Response:
         session = request[SESSION]
         self._extension(session)
@@ -450,6 +484,8 @@ class Console:
             created_by=session.user.login))
         if new:
             log.info("call-back note %s for %s to team %s", note.id, mask_number(number), team)
+            if session.user.extension:
+                self.desk.note_made(session.user.extension, number)
             if await self.mailer.send(note):
                 self.store.mark_mailed(note.id, self.clock())
                 note = self.store.get(note.id)

@@ -11,11 +11,14 @@ from bereik.callbacks.mail import Mailer
 from bereik.callbacks.store import CallbackStore
 from bereik.config.model import Config
 from bereik.console.auth import LdapAuthenticator
+from bereik.console import words
 from bereik.console.desk import Desk
 from bereik.console.web import Console
 from bereik.forwarding.store import ForwardingStore
 from bereik.pbx.ami import AmiClient
+from bereik.pbx.dialplan import member_name
 from bereik.records.recorder import Recorder
+from bereik.records.summary import WRAPPED_UP
 from bereik.records.store import CallStore
 
 
@@ -28,12 +31,38 @@ def earlier_calls(store: CallStore):
     return find
 
 
+def day_of_agent(store: CallStore, config: Config):
+    """The calls an agent answered since a moment, oldest first, with the wrap-up each got: the console's
+    history after a restart (the desk itself remembers the calls it saw)."""
+
+    def find(extension: str, since: float) -> list[dict]:
+        agent = next((a for a in config.agents if a.extension == extension), None)
+        if agent is None:
+            return []
+        found = []
+        for row in store.calls(since, float("inf")):
+            if row.agent != member_name(agent.name):
+                continue
+            journey = store.journey(row.call_id)
+            answered = journey.first("agent_answered") if journey else None
+            if journey is None or answered is None or answered.detail.get("interface") != f"PJSIP/{extension}":
+                continue
+            wrap_ups = [s for s in journey.steps if s.what == WRAPPED_UP]
+            found.append({"call": row.call_id, "number": row.caller, "name": journey.caller_name,
+                          "offered_at": answered.at, "answered_at": answered.at, "ended_at": row.ended_at,
+                          "choice_text": words.choice_text(config, journey.labels.get("choice", ""), row.topic),
+                          "wrap_up": wrap_ups[-1].detail if wrap_ups else None})
+        return sorted(found, key=lambda call: call["answered_at"])
+    return find
+
+
 def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, clock: Callable[[], dt.datetime],
                   recorder: Recorder, store: CallStore, presence: web.Application | None = None,
                   forwarding: ForwardingStore | None = None,
                   forwarding_changed: Callable[[str], None] = lambda extension: None) -> Console:
     settings = config.console
-    desk = Desk(config, ami, callbacks, clock, steps=recorder.add_step, history=earlier_calls(store))
+    desk = Desk(config, ami, callbacks, clock, steps=recorder.add_step, history=earlier_calls(store),
+                day=day_of_agent(store, config))
     mailer = Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, config.zone, config.language)
     directory = LdapAuthenticator(settings.ldap_url, settings.ldap_user_dn, settings.ldap_start_tls,
                                   ca_file=settings.ldap_ca_file, role_groups=settings.ldap_role_groups)

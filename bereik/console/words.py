@@ -71,3 +71,11 @@ def colleague(config: Config, extension: str, department_id: str = "") -> dict[s
     if not department and (found := config.department_of(extension)):
         department = found.name
     return {"name": person_name(config, extension) if extension else "", "department": department}
+
+
+def wrap_up_topics(config: Config) -> list[str]:
+    """What an agent picks from after a call: the YAML's list, else the menu's topics, else the front office's."""
+    if config.console.wrap_up_topics:
+        return list(config.console.wrap_up_topics)
+    topics = [o.topic for o in config.menu.options] if config.menu else config.queue(config.front_office).topics
+    return [topic_name(t) for t in dict.fromkeys(topics)] or ["Overig"]

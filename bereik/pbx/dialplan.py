@@ -502,8 +502,8 @@ def _direct_context(config: Config) -> list[str]:
 _NOW = "${STRFTIME(,,%s.%3q)}"  # epoch seconds with milliseconds
 
 
-def _member_name(name: str) -> str:
-    # Commas and parentheses separate fields in queues.conf.
+def member_name(name: str) -> str:
+    """An agent's name as queues.conf (and so AMI's MemberName) has it: commas and parentheses separate fields there."""
     return re.sub(r"[^\w .'-]", "", name).strip() or "agent"
 
 
@@ -536,7 +536,7 @@ def _queues(config: Config) -> str:
                 lines.append(f"context={QUEUE_EXIT_CONTEXT}")
         for position in queue.positions:
             penalty = OVERFLOW_PENALTY if position.overflow else slots.get(position.extension, 0)
-            name = _member_name(agents.get(position.extension, f"positie {position.extension}"))
+            name = member_name(agents.get(position.extension, f"positie {position.extension}"))
             lines.append(f"member => PJSIP/{position.extension},{penalty},{name},PJSIP/{position.extension}")
         lines.append("")
     return "\n".join(lines + _camp_queues(config))
@@ -561,13 +561,13 @@ def _camp_queues(config: Config) -> list[str]:
     for person in config.people:
         lines += [
             f"[{CAMP_QUEUE_PREFIX}{person.extension}]",
-            f"; Callers waiting behind {_member_name(person.name)}'s call",
+            f"; Callers waiting behind {member_name(person.name)}'s call",
             "strategy=ringall",
             f"timeout={config.back_office.rings * SECONDS_PER_RING}",
             "retry=1",
             # ringinuse=no (common): rung only when the line is free again, which makes it camp-on.
             *_QUEUE_COMMON,
-            f"member => PJSIP/{person.extension},0,{_member_name(person.name)},PJSIP/{person.extension}",
+            f"member => PJSIP/{person.extension},0,{member_name(person.name)},PJSIP/{person.extension}",
             "",
         ]
     return lines
@@ -619,10 +619,10 @@ def _pjsip(config: Config, secrets: Secrets) -> str:
         ]
     for queue in config.queues:
         for position in queue.positions:
-            name = _member_name(agents.get(position.extension, f"positie {position.extension}"))
+            name = member_name(agents.get(position.extension, f"positie {position.extension}"))
             lines += _phone(position, name, secrets, config.language)
     for person in config.people:
-        lines += _phone(person, _member_name(person.name), secrets, config.language, _back_office_phone(config, person))
+        lines += _phone(person, member_name(person.name), secrets, config.language, _back_office_phone(config, person))
     return "\n".join(lines)
 
 

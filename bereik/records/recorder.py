@@ -9,6 +9,7 @@ calls it left open.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -211,6 +212,8 @@ class Recorder:
         self.writer: StoreWriter | None = None
         self._written: dict[str, set[tuple[str, float]]] = {}
         self._on_row: list[Callable[[CallRow], None]] = []
+        self._on_step: list[Callable[[Journey, Step], None]] = []
+        self._told: dict[str, set[tuple[str, float]]] = {}
         self._ended: deque[tuple[float, str]] = deque()
         self._ended_at: set[str] = set()
         self.last_event_at = 0.0  # the PBX's clock: the newest fact seen
@@ -218,6 +221,11 @@ class Recorder:
     def on_row(self, callback: Callable[[CallRow], None]) -> None:
         """Call `callback(row)` with a call's summary each time it changes."""
         self._on_row.append(callback)
+
+    def on_step(self, callback: Callable[[Journey, Step], None]) -> None:
+        """Call `callback(journey, step)` once for each new step of a call, in the call's order; only while
+        this recorder writes (of several bereiks following a server, one tells)."""
+        self._on_step.append(callback)
 
     def start(self) -> None:
         """Write what the previous run spooled, pick up the calls it left open, start writing (retention: bereik.privacy.job)."""
@@ -282,15 +290,39 @@ class Recorder:
         """A step that bereik itself knows and Asterisk does not tell (a warm transfer from the console,
         a call-back the caller asked for), added to the call's journey by the caller channel's uniqueid."""
         journey = self.book.journeys.get(servers.call_id(self.server, call_id))
+        step = Step(at, what, {k: str(v) for k, v in detail.items() if v is not None})
         if journey is not None:
-            journey.steps.append(Step(at, what, {k: str(v) for k, v in detail.items() if v is not None}))
+            journey.steps.append(step)
             self.record(journey)
+        elif self.writer and self.writing:
+            # Ended and written a while ago (an agent's wrap-up after the call): add it in the store.
+            loop = asyncio.get_running_loop()
+            self.writer.call(lambda store: self._add_to_stored(store, servers.call_id(self.server, call_id), step, loop))
+
+    def _add_to_stored(self, store: CallStore, call_id: str, step: Step, loop: asyncio.AbstractEventLoop) -> None:
+        journey = store.journey(call_id)
+        if journey is None:
+            log.warning("no call %s in the store for its %s step", call_id, step.what)
+            return
+        journey.steps.append(step)
+        store.write([update_for(journey, summarise(journey, self.zone, self.front_numbers), [step])])
+        loop.call_soon_threadsafe(self._tell, journey, step)
+
+    def _tell(self, journey: Journey, step: Step) -> None:
+        for callback in self._on_step:
+            callback(journey, step)
 
     def record(self, journey: Journey) -> None:
         """Queue the journey's new steps and latest summary for the store."""
         row = summarise(journey, self.zone, self.front_numbers)
         if self.writer and self.writing:
             self._put(journey, row)
+        if self._on_step and self.writing:
+            told = self._told.setdefault(journey.call_id, set())
+            for step in journey.steps:
+                if (step.what, step.at) not in told:
+                    told.add((step.what, step.at))
+                    self._tell(journey, step)
         for callback in self._on_row:
             callback(row)
         if journey.ended and journey.call_id not in self._ended_at:
@@ -311,3 +343,4 @@ class Recorder:
             self._ended_at.discard(call_id)
             self.book.journeys.pop(call_id, None)
             self._written.pop(call_id, None)
+            self._told.pop(call_id, None)

@@ -22,6 +22,9 @@ TRANSFER_ANSWERED = "transfer_answered"
 TRANSFER_ENDED = "transfer_ended"  # the console: the transfer's outcome (completed, no answer, ...)
 CALLBACK_REQUESTED = "callback_requested"
 CALLBACK_KEPT = "callback_kept"
+# The agent's wrap-up after a call (the console): detail topic, resolved (yes: helped at once), callback_note
+# (yes/no), agent, login. The last one counts; first-contact resolution is the share resolved.
+WRAPPED_UP = "wrapped_up"
 
 FRONT = "front"  # entered on the municipality's number: the front office
 DIRECT = "direct"  # dialled a person or department directly

@@ -159,6 +159,59 @@
     wrapTimer = setInterval(show, 1000);
   }
 
+  // Wrap-up: after each call, the topic (one click) and whether the caller was helped at once (one click).
+  let wrapCall = null;
+  function askWrapUp(c) {
+    wrapCall = c;
+    const when = c.answered_at ? " (" + timeText(c.answered_at) + ")" : "";
+    $("wrapup-call").textContent = T.wrapup_for + " " + (c.name || c.number || T.unknown) + when;
+    $("wrapup-topics").disabled = false;
+    document.querySelectorAll('input[name="wrapup-topic"]').forEach((r) => { r.checked = false; });
+    $("wrapup-state").textContent = "";
+    enableWrapUp();
+  }
+
+  function enableWrapUp() {
+    const topic = document.querySelector('input[name="wrapup-topic"]:checked');
+    $("wrapup-yes").disabled = $("wrapup-no").disabled = !(wrapCall && topic);
+  }
+
+  async function wrapUpCall(resolved) {
+    const topic = document.querySelector('input[name="wrapup-topic"]:checked');
+    if (!wrapCall || !topic) { $("wrapup-state").textContent = T.choose_topic; return; }
+    const result = await post("/api/wrapup", {call: wrapCall.call, topic: topic.value, resolved: resolved});
+    if (result.httpStatus !== 200) { $("wrapup-state").textContent = result.error || String(result.httpStatus); return; }
+    $("wrapup-state").textContent = T.wrapped + ": " + wrapUpText(result.wrap_up);
+    wrapCall = null;
+    $("wrapup-topics").disabled = true;
+    enableWrapUp();
+    loadHistory();
+  }
+
+  function wrapUpText(w) {
+    return w.topic + ", " + (w.resolved === "yes" ? T.helped : T.not_helped) + (w.callback_note === "yes" ? ", " + T.note_made : "");
+  }
+
+  async function loadHistory() {
+    const data = await get("/api/history");
+    const list = $("calls-today");
+    list.replaceChildren();
+    if (!data.calls.length) list.append(el("li", T.no_calls));
+    data.calls.forEach((c) => {
+      const span = (c.answered_at ? timeText(c.answered_at) : "") + (c.ended_at ? "–" + timeText(c.ended_at) : "");
+      const item = el("li", span + " · " + (c.name ? c.name + " " : "") + (c.number || T.unknown) +
+        (c.choice_text ? " · " + c.choice_text : "") + " · " + (c.wrap_up ? wrapUpText(c.wrap_up) : T.no_wrapup));
+      if (!c.wrap_up) {
+        const label = $("h-wrapup").textContent;
+        const button = el("button", label, {"type": "button", "aria-label": label + ": " + (c.name || c.number || T.unknown) + " " + span});
+        button.addEventListener("click", () => { askWrapUp(c); $("wrapup-topics").querySelector("input").focus(); });
+        item.append(" ", button);
+      }
+      list.append(item);
+    });
+    $("fcr").textContent = data.wrapped_up ? T.fcr + ": " + data.resolved + " " + T.of + " " + data.wrapped_up : "";
+  }
+
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + "/api/stream");
@@ -170,6 +223,7 @@
       else if (m.type === "ended" || m.type === "missed") {
         setCall(m.type, m.event_at);
         if (m.wrapup_seconds) wrapUp(m.wrapup_seconds);
+        if (m.call) { askWrapUp(m.call); loadHistory(); }
         loadRecordings();
       }
       else if (m.type === "transfer") showTransfer(m);
@@ -290,6 +344,9 @@
   $("pause").addEventListener("click", async () => showPosition(await post("/api/position/pause", {reason: $("pause-reason").value})));
   $("resume").addEventListener("click", positionAction("resume"));
   $("transfer").addEventListener("click", startTransfer);
+  $("wrapup-topics").addEventListener("change", enableWrapUp);
+  $("wrapup-yes").addEventListener("click", () => wrapUpCall(true));
+  $("wrapup-no").addEventListener("click", () => wrapUpCall(false));
   $("complete").addEventListener("click", async () => showRefusal(await post("/api/transfer/complete")));
   $("cancel").addEventListener("click", async () => showRefusal(await post("/api/transfer/cancel")));
   $("hangup").addEventListener("click", () => post("/api/call/hangup"));
@@ -327,6 +384,7 @@
   get("/api/me").then((me) => showPosition(me.position));
   loadCallbacks();
   loadRecordings();
+  loadHistory();
   connect();
   followPresence();
 })();

@@ -153,3 +153,22 @@ async def test_wcag_21_aa_by_axe(browser, served, console, where):
         await page.wait_for_selector("#call-state.call-connected")
     results = await Axe().run(page, options=WCAG_AA)
     assert results.violations_count == 0, results.generate_report()
+
+
+async def test_wrap_up_in_two_clicks_and_the_days_history_with_first_contact_resolution(browser, served, console):
+    page, _ = await logged_in_page(browser, served)
+    assert await page.is_disabled("#wrapup-yes") and await page.is_disabled("input[name=wrapup-topic] >> nth=0")
+    ring(console.ami, BEREIK_TOPIC="afval", BEREIK_CHOICE="2")
+    answer(console.ami)
+    await page.wait_for_selector("#call-state.call-connected")
+    console.ami.emit(Event="Hangup", Channel="PJSIP/trunk-00000001", Uniqueid="1700000000.1", Linkedid="1700000000.1")
+    await page.wait_for_selector("#wrapup-call:has-text('Afronden van het gesprek met J. Jansen')")
+    topics = await page.inner_text("#wrapup-topics")
+    assert all(t in topics for t in ("Burgerzaken", "Afval", "Belastingen", "Zorg", "Overig")), topics
+    await page.click("label.choice:has-text('Afval')")  # click 1
+    await page.click("#wrapup-yes")  # click 2
+    await page.wait_for_selector("#wrapup-state:has-text('Afgerond: Afval, direct geholpen')")
+    await page.wait_for_selector("#calls-today li:has-text('Afval, direct geholpen')")
+    assert "J. Jansen 0612345678" in await page.inner_text("#calls-today")
+    assert await page.inner_text("#fcr") == "Direct geholpen: 1 van 1"
+    assert await page.is_disabled("#wrapup-yes")  # nothing left to wrap up

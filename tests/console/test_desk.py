@@ -294,3 +294,38 @@ async def test_role_groups_are_read_from_the_directory_as_the_person(tmp_path):
         assert (await directory.check(people[0].uid, f"pw-{people[0].uid}")).roles == frozenset()
     finally:
         server.stop()
+
+
+async def test_a_wrap_up_is_a_step_of_the_call_with_the_call_back_note_the_agent_made(client, console):
+    token = await log_in(client, "anna")
+    headers = {"X-CSRF-Token": token}
+    steps = []
+    console.desk.steps = lambda *step: steps.append(step)
+    socket_ = await client.ws_connect("/api/stream")
+    ring(console.ami, BEREIK_TOPIC="afval", BEREIK_CHOICE="2")
+    answer(console.ami)
+    await client.post("/api/callbacks", json={"number": "0612345678", "question": "Container kapot",
+                                              "key": "note-wrap-1", "team": "tic"}, headers=headers)
+    console.ami.emit(Event="Hangup", Channel="PJSIP/trunk-00000001", Uniqueid="1700000000.1", Linkedid="1700000000.1")
+    ended = None
+    while ended is None:
+        message = await asyncio.wait_for(socket_.receive_json(), 2)
+        ended = message if message["type"] == "ended" else None
+    assert ended["call"]["call"] == "1700000000.1" and ended["call"]["number"] == "0612345678"
+    refused = await client.post("/api/wrapup", json={"call": "1700000000.1", "topic": "Kattenbrokjes",
+                                                     "resolved": True}, headers=headers)
+    assert refused.status == 400  # only the YAML's topics
+    other = await client.post("/api/wrapup", json={"call": "someone-elses", "topic": "Afval", "resolved": True},
+                              headers=headers)
+    assert other.status == 404
+    done = await client.post("/api/wrapup", json={"call": "1700000000.1", "topic": "Afval", "resolved": False},
+                             headers=headers)
+    assert done.status == 200
+    (call_id, what, _, detail), = [s for s in steps if s[1] == "wrapped_up"]
+    assert call_id == "1700000000.1"
+    assert {k: detail[k] for k in ("topic", "resolved", "callback_note", "agent", "login")} == {
+        "topic": "Afval", "resolved": "no", "callback_note": "yes", "agent": "Anna de Vries", "login": "anna"}
+    history = await (await client.get("/api/history")).json()
+    assert [(c["call"], c["wrap_up"]["topic"]) for c in history["calls"]] == [("1700000000.1", "Afval")]
+    assert (history["wrapped_up"], history["resolved"]) == (1, 0)
+    await socket_.close()
