@@ -162,3 +162,22 @@ async def test_outlooks_automatic_reply_does_the_same_with_the_standing_substitu
     caller.stop()
     gijs.stop()
     assert desk.invites() == [], "no INVITE reached Eva's desk"
+
+
+async def test_absent_with_nobody_to_stand_in_the_caller_goes_to_the_front_office_at_once(pbx, bereik, sipp):
+    """Eva's standing substitute Gijs is away too: the call never hops on to a third colleague; the caller
+    hears one sentence with the date and joins the front office's queue, and neither desk rings."""
+    _, events = pbx
+    absences, _, desk = bereik
+    await absences.add(Absence("301", WEDNESDAY - dt.timedelta(days=2), BACK_MONDAY, "vakantie", "", "teamleider"))
+    await absences.add(Absence("303", WEDNESDAY - dt.timedelta(days=1), BACK_MONDAY, "ziek", "", "teamleider"))
+    caller = sipp.call(EVA_DIRECT, talk_seconds=12)
+
+    joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=20)
+    assert (variable(joined, "BEREIK_TRIED"), variable(joined, "BEREIK_FAILED")) == ("301", "absent")
+    sentence = absence_sentence(CONFIG, "Eva Smit", BACK_MONDAY, WEDNESDAY, None)
+    assert sentence.startswith("Eva Smit is afwezig tot maandag 7 december.")
+    assert played(events, joined["Channel"], sentence), "the caller heard the sentence naming the front office"
+    caller.stop()
+    assert not events.matching("DialBegin", lambda e: e.get("DestChannel", "").startswith(("PJSIP/301-", "PJSIP/303-")))
+    assert desk.invites() == [], "no INVITE reached Eva's desk"

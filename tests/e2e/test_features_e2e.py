@@ -19,6 +19,8 @@ from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.phrases import feature_text
 from bereik.ivr.prompts import PromptLibrary
 from bereik.records.store import SqliteStore
+from bereik.reports.figures import from_store
+from bereik.reports.schema import ReportRequest
 from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
@@ -107,6 +109,25 @@ def confirmed(events, *keys: str, **values: str) -> bool:
                if e.get("Channel", "").startswith("PJSIP/301-") and e.get("Command", "").startswith('EXEC "Playback"'))
 
 
+def today() -> ReportRequest:
+    # Asterisk stamps its events with the machine's clock (bereik's pretend clock only routes).
+    now = dt.date.today()
+    return ReportRequest(start=now - dt.timedelta(days=1), end=now + dt.timedelta(days=1))
+
+
+async def recorded(service, person: str):
+    """The record of the one call from outside to this colleague, once the caller has hung up."""
+    for _ in range(100):
+        service.recorder.flush()
+        rows = [r for r in service.store.calls(*today().bounds(service.config.zone)) if r.person == person
+                and not r.inside]
+        if rows and rows[0].ended_at:
+            [row] = rows
+            return row
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no finished record of a call to {person}")
+
+
 async def dial_code(sipp, events, code: str, *confirmation: str):
     sipp.call(code.replace("#", "%23"), local_ip=EVA_DESK, talk_seconds=8, from_user="301")
     await events.wait_for_event("AGIExecStart", lambda e: confirmed(events, *confirmation), timeout=15)
@@ -147,7 +168,12 @@ async def test_do_not_disturb_sends_the_caller_to_the_tic_at_once_without_ringin
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=15)
     assert (variable(joined, "BEREIK_TRIED"), variable(joined, "BEREIK_FAILED")) == ("301", "dnd")
     assert not events.matching("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"))
-    caller.stop()
+    await asyncio.to_thread(caller.expect_success, 20)  # the caller hangs up: the call's record is complete
+    # The record keeps why: Eva's reachability counts the call as arranged for, not as one she missed.
+    row = await recorded(bereik, "301")
+    assert (row.person, row.failed, row.fallback) == ("301", "dnd", True)
+    [eva] = from_store(bereik.store, bereik.config, today()).reachability
+    assert (eva.person, eva.total.calls, eva.total.covered, eva.total.unannounced, eva.signal) == ("301", 1, 1, 0, "")
     await dial_code(sipp, events, "*79", "dnd_off", "calls_here")
     await events.wait_for_event("PresenceStatus", lambda e: e["Exten"] == "301" and e["Status"] == "available",
                                 timeout=10)

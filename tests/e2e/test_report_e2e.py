@@ -145,3 +145,14 @@ async def test_whispers_camp_on_hang_ups_in_the_menu_and_while_ringing_are_count
     assert not [line for line in log if line.get("outcome") == "unknown_number"]
     menu = [line for line in log if line["step"] == "hung_up"]
     assert sorted(line["stage"] for line in menu) == ["menu", "municipality"]
+
+    # Reachability per person (issue 20), from what Asterisk did: Eva was on the phone (the camped caller
+    # fell back) and one caller gave up camped; nobody took Femke's call with nothing set, one gave up
+    # while it rang; Gijs answered the department's number. Hanna's call from her desk is not counted.
+    reach = {p.person: p for p in report.reachability}
+    assert (rows["0611000003"].failed, rows["0611000002"].failed) == ("camp_timeout", "noanswer")
+    assert {person: (p.total.calls, p.total.reached, p.total.busy, p.total.unannounced, p.total.gave_up)
+            for person, p in reach.items()} == {"301": (2, 0, 1, 0, 1), "302": (2, 0, 0, 1, 1), "303": (1, 1, 0, 0, 0)}
+    assert "niet bereikbaar (0 van 2 opgenomen)" in reach["301"].signal  # the part of the day is the machine's
+    assert reach["302"].signal.endswith("1× niet opgenomen zonder afwezigheid, doorschakeling of niet storen")
+    assert reach["303"].signal == ""
