@@ -196,7 +196,7 @@ class Console:
         app.router.add_get("/api/recordings/{login}/{name}", self.play_recording)
         app.router.add_get("/api/callbacks", self.list_callbacks)
         app.router.add_post("/api/callbacks", self.add_callback)
-        app.router.add_post("/api/callbacks/{id}/done", self.callback_done)
+        app.router.add_post(r"/api/callbacks/{id:\d{1,18}}/done", self.callback_done)  # fits SQLite's INTEGER
         app.router.add_get("/api/audit", self.audit_entries)
         app.add_routes(self.manage.routes())
         app.router.add_static("/static/", pages.STATIC, append_version=True)
@@ -493,10 +493,7 @@ class Console:
 
     async def callback_done(self, request: web.Request) -> web.Response:
         session = request[SESSION]
-        try:
-            note = self.store.get(int(request.match_info["id"]))
-        except ValueError:
-            raise web.HTTPNotFound() from None
+        note = self.store.get(int(request.match_info["id"]))
         allowed = note is not None and (note.team == session.user.team or session.user.role == ADMIN
                                          or note.created_by == session.user.login)
         if not allowed:

@@ -173,3 +173,10 @@ async def test_bytes_that_are_not_utf8_in_the_path_or_a_header_get_an_answer_nev
     status = await asyncio.wait_for(reader.readline(), 5)
     writer.close()
     assert re.match(rb"HTTP/1\.[01] [1-4]\d\d ", status), status  # aiohttp's own 400s are HTTP/1.0
+
+
+@pytest.mark.parametrize("note_id", ["99999999999999999999999", "9223372036854775808", "-1", "1e3"])
+async def test_a_call_back_number_beyond_sqlite_s_integers_is_not_found_not_a_server_error(client, anna, note_id):
+    as_anna(client, anna)
+    response = await client.post(f"/api/callbacks/{note_id}/done", headers={"X-CSRF-Token": anna[1]})
+    assert response.status == 404, await response.text()
