@@ -207,6 +207,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "smtp_port": ("poort van de mailserver", "mail server port"), "smtp_from": ("afzender van mails", "mail sender"),
     "recordings_dir": ("map met opnames", "recordings folder"),
     "recording_retention_days": ("bewaartermijn opnames (dagen)", "recording retention (days)"),
+    "wrap_up_topics": ("onderwerpen bij het afronden van een gesprek", "topics of the wrap-up after a call"),
     # waiting
     "waiting": ("wachten", "waiting"), "first_after_rings": ("belsignalen voor de eerste melding",
                                                               "rings before the first message"),
