@@ -1,74 +1,115 @@
-"""How much does bereik's FastAGI decision cost a caller? Three paths side by side, one run.
+"""What does bereik's FastAGI decision cost a caller, and up to what rate does it hold? Four paths, one run.
 
-(a) pure dialplan: Answer, Queue          -- the floor
-(b) bereik's FastAGI path (`bereik run`)  -- what we ship
-(c) the same decision as a classic process-per-call AGI script (pyst2)
+(a) pure dialplan: Answer, Queue, with bereik not running              -- the floor
+(b) bereik's FastAGI path, `bereik run` as deployed (everything on)     -- what we ship
+(c) the same decision as a process-per-call AGI script (pyst2), bereik's routing core in it
+(d) a lean process-per-call AGI script (pyst2) that only sets the variables -- the floor of that design
 
-SIPp places calls at rising rates through the real Asterisk sandbox. For each
-path and rate: calls that failed (SIPp error, or never joined the queue while
-the caller held on) and the time from answer to QueueCallerJoin, taken from
-Asterisk's own AMI timestamps. Run: `python -m bench call_paths`.
+SIPp places calls (held HOLD_SECONDS) through the real Asterisk sandbox at rising rates. Each step
+offers one rate for `seconds`; the first WARM_UP_SECONDS are left out (steady state). The paths are
+interleaved a c d b b d c a at every rate, so a drift in the machine's load falls on all of them
+alike, and bereik runs only during its own steps. Per path and rate:
+- achieved rate: calls answered per second in the steady window (Asterisk's AMI timestamps);
+- failed share: SIPp's failed calls, answered calls that never joined the queue, and calls that
+  joined after failing open (BEREIK_REASON failopen-* or watchdog: bereik did not decide them);
+- answer to queue join, p50 / p99, from Asterisk's AMI timestamps;
+- the reasons of the queue joins (BEREIK_REASON, counted);
+- CPU per process, in % of one core: Asterisk, the AGI scripts it started, bereik, SIPp, this bench.
+A path is saturated at the first rate where it answers less than 95% of the offered rate, fails
+1% or more, or its p99 answer-to-queue passes P99_LIMIT_MS; its saturation rate is the highest rate
+before that. The bench stops with an error, printing no ratio, when what it measures did not run:
+bereik not alive through its steps, fewer FastAGI sessions than calls, a path that failed open or
+joined with another reason than its own at its first rate.
+
+Run: `python -m bench call_paths` (about 20 minutes); `--rates 50,100 --seconds 6` for less.
+The closing note gives b/a at saturation and b's overhead at half of a's saturation rate.
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
 import os
 import shutil
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ruamel.yaml import YAML
-
 import asterisk as pyst2
+import num2words
+import six
+
+from bench._running import (
+    PRETEND, REPO, Bereik, BenchError, cpu_seconds, percentile, secrets_for_bereik, write_config,
+)
 from bereik.config import load_config
 from bereik.pbx import dialplan
+from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient
+from bereik.pbx.entry import settings
+from bereik.routing.flow import CallFlow
 from bereik.sandbox import AmiLogin, Asterisk, build_root
 from bereik.sandbox.sipp import Sipp
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import Secrets
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLE = REPO / "examples" / "bloemendaal.yaml"
-PRETEND = "2026-11-23T10:00:00"  # a Monday morning: open, for every path
 OBSERVER = ("observer", "observer-secret-for-bench-only")
-PATHS = {"a": ("pure dialplan", "14901"), "b": ("bereik FastAGI", "14023"), "c": ("process AGI (pyst2)", "14902")}
-RATES = (1, 2, 5, 10, 20, 40, 80, 120, 160, 200)
-OVERHEAD_RATE, OVERHEAD_CALLS = 10, 300  # enough calls for a p99 that means something
-SECONDS_PER_STEP = 5
 HOLD_SECONDS = 3.0
-FAILURE_LIMIT = 0.01
+WARM_UP_SECONDS = 3.0
+SECONDS_PER_STEP = 10.0
+RATES = (5, 10, 20, 40, 60, 80, 100, 125, 150, 175, 200, 225, 250, 275, 300, 350, 400)
+ACHIEVED_SHARE, FAILURE_LIMIT, P99_LIMIT_MS = 0.95, 0.01, 1000.0
+OVERHEAD_SECONDS = 20.0  # at half saturation: enough calls for a p99 that means something
+NO_REASON = "(none)"
+FAILED_OPEN = ("failopen-", "watchdog")
+AGI_DIR = "/opt/bereik-bench"
+
+
+@dataclass(frozen=True)
+class CallPath:
+    label: str
+    number: str
+    reason: str  # what BEREIK_REASON every queue join of this path carries
+    bereik: bool = False  # `bereik run` is running during this path's steps
+
+
+PATHS = {
+    "a": CallPath("pure dialplan, no bereik", "14901", NO_REASON),
+    "b": CallPath("bereik FastAGI", "14023", "no_menu", bereik=True),
+    "c": CallPath("process AGI, routing", "14902", "no_menu"),
+    "d": CallPath("process AGI, lean", "14903", "no_menu"),
+}
+ORDER = "acdbbdca"  # a b b a, with c and d inside: bereik starts once per rate
 
 
 def bench_config(directory: Path) -> Path:
     """The example without the municipality choice, the menu and the welcome: the decision alone."""
-    yaml = YAML()
-    document = yaml.load(EXAMPLE.read_text())
-    for key in ("shared_number", "menu"):
-        document.pop(key)
-    document["texts"].pop("welcome")
-    path = directory / "municipality.yaml"
-    with path.open("w") as file:
-        yaml.dump(document, file)
-    return path
+    def decision_alone(document):
+        for key in ("shared_number", "menu"):
+            document.pop(key)
+        document["texts"].pop("welcome")
+    return write_config(directory, decision_alone)
 
 
 def asterisk_config(config_path: Path, secrets: Secrets, directory: Path) -> Path:
+    """bereik's generated configuration, plus extensions for (a), (c) and (d) and the observer's AMI user."""
     config = load_config(config_path)
     files = dialplan.generate(config, secrets, source=str(config_path))
     entry = files["extensions.conf"].split(f"[{dialplan.ENTRY_CONTEXT}]", 1)[1].split("\n[", 1)[0]
-    bereik_lines = [line for line in entry.splitlines() if line.startswith(("exten => 14023", " same"))]
-    process_lines = [line.replace("exten => 14023", "exten => 14902")
-                     .replace("AGI(agi://127.0.0.1:4573/entry)", f"AGI(/opt/bereik-bench/process_agi.py,{PRETEND})")
-                     for line in bereik_lines]
-    pure_lines = ["exten => 14901,1,Answer()", " same => n,Queue(tic,rt)", " same => n,Hangup()"]
+    bereik_lines = [line for line in entry.splitlines() if line.startswith((f"exten => {config.number}", " same"))]
+
+    def through(script: str, number: str) -> list[str]:
+        return [line.replace(f"exten => {config.number}", f"exten => {number}")
+                .replace(f"AGI(agi://{config.pbx.agi}/entry)", f"AGI({AGI_DIR}/{script})") for line in bereik_lines]
+
+    pure_lines = [f"exten => {PATHS['a'].number},1,Answer()", f" same => n,Queue({config.front_office},rt)",
+                  " same => n,Hangup()"]
     files["extensions.conf"] = files["extensions.conf"].replace(
-        f"[{dialplan.ENTRY_CONTEXT}]\n", f"[{dialplan.ENTRY_CONTEXT}]\n" + "\n".join(pure_lines + process_lines) + "\n", 1)
+        f"[{dialplan.ENTRY_CONTEXT}]\n", f"[{dialplan.ENTRY_CONTEXT}]\n" + "\n".join(
+            pure_lines + through("routing.py", PATHS["c"].number) + through("lean.py", PATHS["d"].number)) + "\n", 1)
     # The observer hears only what it measures, so that it loads neither Asterisk nor this process.
     files["manager.conf"] += (f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call\n"
                               "eventfilter=Event: Newstate\neventfilter=Event: QueueCallerJoin\n")
@@ -77,25 +118,36 @@ def asterisk_config(config_path: Path, secrets: Secrets, directory: Path) -> Pat
 
 
 def install_process_agi(root: Path, config_path: Path) -> None:
-    """The classic script and what it imports, copied into the chroot (it has its own Python)."""
-    target = root / "opt" / "bereik-bench"
+    """Both scripts and what they import, copied into the chroot (it has its own Python), then run once
+    there with --check: a script that cannot import would fail every call open and measure nothing."""
+    target = root / AGI_DIR.lstrip("/")
     shutil.rmtree(target, ignore_errors=True)
     lib = target / "lib"
     shutil.copytree(REPO / "bereik", lib / "bereik", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(Path(pyst2.__file__).parent, lib / "asterisk", ignore=shutil.ignore_patterns("__pycache__"))
-    import six
+    for package in (pyst2, num2words):
+        shutil.copytree(Path(package.__file__).parent, lib / package.__name__, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(six.__file__, lib / "six.py")
-    shutil.copy(REPO / "bench" / "process_agi.py", target / "process_agi.py")
-    (target / "process_agi.py").chmod(0o755)
     shutil.copy(config_path, target / "municipality.yaml")
+    config = load_config(config_path)
+    decision = CallFlow(config, dt.datetime.fromisoformat(PRETEND).replace(tzinfo=config.zone)).start()
+    assignments = ",".join(f"{k}={v}" for k, v in {**settings(config, decision), var.ROUTED: "1"}.items())
+    for script in ("routing.py", "lean.py"):
+        text = (REPO / "bench" / "agi" / script).read_text().replace("@ASSIGNMENTS@", assignments)
+        (target / script).write_text(text)
+        (target / script).chmod(0o755)
+        checked = subprocess.run(["chroot", str(root), f"{AGI_DIR}/{script}", "--check"],
+                                 capture_output=True, text=True, timeout=60)
+        if checked.returncode != 0 or checked.stdout.strip() != assignments:
+            raise BenchError(f"the process AGI script {script} does not run in the chroot:\n"
+                             f"{checked.stderr[-2000:] or checked.stdout[-500:]}")
 
 
 class Observer:
-    """Answer and queue-join moments per call, from Asterisk's AMI timestamps."""
+    """Answer and queue-join moments per call, and each join's BEREIK_REASON, from Asterisk's AMI."""
 
     def __init__(self, client: AmiClient):
         self.answered: dict[str, float] = {}
-        self.joined: dict[str, float] = {}
+        self.joined: dict[str, tuple[float, str]] = {}
         client.on_event("Newstate", self._newstate)
         client.on_event("QueueCallerJoin", self._joined)
 
@@ -104,116 +156,265 @@ class Observer:
             self.answered.setdefault(event["Uniqueid"], float(event["Timestamp"]))
 
     def _joined(self, event):
-        self.joined.setdefault(event["Uniqueid"], float(event["Timestamp"]))
+        reason = event.get(f"ChanVariable({var.REASON})") or NO_REASON
+        self.joined.setdefault(event["Uniqueid"], (float(event["Timestamp"]), reason))
 
     def reset(self):
         self.answered.clear()
         self.joined.clear()
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+@dataclass
+class Step:
+    path: str
+    rate: float
+    calls: int
+    seconds: float
+    achieved: float = 0.0
+    failed: int = 0
+    latencies: list[float] = field(default_factory=list)
+    reasons: Counter = field(default_factory=Counter)
+    cpu: dict[str, float] = field(default_factory=dict)  # % of one core over the step
+    retransmissions: int = 0
+
+    @property
+    def failed_open(self) -> int:
+        return sum(n for reason, n in self.reasons.items() if reason.startswith(FAILED_OPEN))
+
+    @property
+    def failure_share(self) -> float:
+        return self.failed / self.calls
+
+    def line(self) -> str:
+        reasons = ", ".join(f"{reason} {n}" for reason, n in self.reasons.most_common())
+        cpu = " ".join(f"{name} {share:.0f}%" for name, share in self.cpu.items())
+        return (f"({self.path}) {PATHS[self.path].label:<25} {self.rate:>5g}/s: achieved {self.achieved:6.1f}/s, "
+                f"failed {self.failure_share:6.1%}, answer->queue p50 {percentile(self.latencies, 0.5):6.1f} "
+                f"p99 {percentile(self.latencies, 0.99):7.1f} ms, retrans {self.retransmissions}; "
+                f"joins: {reasons or 'none'}; CPU {cpu}")
 
 
-async def measure(path: str, rate: int, sipp: Sipp, observer: Observer, pbx: Asterisk,
-                  calls: int | None = None) -> dict:
-    number = PATHS[path][1]
-    calls = calls or max(rate * SECONDS_PER_STEP, 10)
-    observer.reset()
-    load = sipp.load(number, rate=rate, calls=calls, hold_seconds=HOLD_SECONDS)
-    deadline = time.monotonic() + calls / rate + HOLD_SECONDS + 60
-    while load.returncode is None and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
-    load.stop()
-    await asyncio.sleep(0.5)
-    stats = load.stats
-    sipp_failed = int(stats.get("FailedCall(C)", calls))
-    latencies = [(observer.joined[c] - t) * 1000 for c, t in observer.answered.items() if c in observer.joined]
-    never_joined = len(observer.answered) - len(latencies)
-    pbx.hangup_all(timeout=15)
-    failed = sipp_failed + never_joined
-    return {"rate": rate, "calls": calls, "failed": failed, "failure_share": failed / calls,
-            "p50_ms": percentile(latencies, 0.5) if latencies else float("nan"),
-            "p99_ms": percentile(latencies, 0.99) if latencies else float("nan")}
+def pooled(steps: list[Step]) -> Step:
+    """The samples of one path at one rate as one step."""
+    first = steps[0]
+    total = Step(first.path, first.rate, sum(s.calls for s in steps), first.seconds,
+                 achieved=sum(s.achieved for s in steps) / len(steps), failed=sum(s.failed for s in steps),
+                 retransmissions=sum(s.retransmissions for s in steps))
+    for step in steps:
+        total.latencies += step.latencies
+        total.reasons += step.reasons
+    total.cpu = {name: sum(s.cpu.get(name, 0) for s in steps) / len(steps) for name in first.cpu}
+    return total
 
 
-async def main() -> int:
+def saturated(step: Step) -> bool:
+    return (step.achieved < ACHIEVED_SHARE * step.rate or step.failure_share >= FAILURE_LIMIT
+            or percentile(step.latencies, 0.99) > P99_LIMIT_MS)
+
+
+class Bench:
+    def __init__(self, pbx: Asterisk, sipp: Sipp, observer: Observer, bereik: Bereik, hold: float,
+                 until_joined: bool = False):
+        """`until_joined`: end a step once every call has joined the queue instead of after the hold
+        (the smoke: its failures then count only calls that never joined or failed open)."""
+        self.pbx, self.sipp, self.observer, self.bereik, self.hold = pbx, sipp, observer, bereik, hold
+        self.until_joined = until_joined
+
+    async def step(self, path: str, rate: float, seconds: float) -> Step:
+        calls = max(round(rate * seconds), 1)
+        step = Step(path, rate, calls, seconds)
+        self.observer.reset()
+        watched = {"Asterisk": lambda: cpu_seconds(self.pbx.pid), "AGI scripts": lambda: cpu_seconds(self.pbx.pid, True),
+                   "SIPp": lambda: cpu_seconds("self", True), "bench": lambda: cpu_seconds("self")}
+        if PATHS[path].bereik:
+            self.bereik.check()
+            watched["bereik"] = lambda: cpu_seconds(self.bereik.pid)
+            sessions_before = await asyncio.to_thread(self.bereik.fastagi_sessions)
+        before, began = {name: read() for name, read in watched.items()}, time.monotonic()
+        load = self.sipp.load(PATHS[path].number, rate=rate, calls=calls, hold_seconds=self.hold)
+        deadline = began + seconds + self.hold + 60
+        while load.returncode is None and time.monotonic() < deadline:
+            if self.until_joined and len(self.observer.joined) >= calls:
+                break
+            await asyncio.sleep(0.2)
+        load.stop()  # reaped: its CPU time is this process's children's now
+        elapsed = time.monotonic() - began
+        await asyncio.sleep(0.5)  # the last events
+        step.cpu = {name: 100 * (read() - before[name]) / elapsed for name, read in watched.items()}
+        stats = load.stats
+        step.retransmissions = int(stats.get("Retransmissions(C)", 0))
+        answered, joined = dict(self.observer.answered), dict(self.observer.joined)
+        step.reasons = Counter(reason for _, reason in joined.values())
+        if answered:
+            start = min(answered.values()) + min(WARM_UP_SECONDS, seconds / 3)
+            end = min(answered.values()) + seconds
+            steady = [call for call, at in answered.items() if start <= at < end]
+            moments = sorted(answered[call] for call in steady)
+            # n answers span n - 1 gaps: counting them in the window instead would be one call off either way
+            step.achieved = (len(moments) - 1) / (moments[-1] - moments[0]) if len(moments) > 2 else 0.0
+            step.latencies = [(joined[c][0] - answered[c]) * 1000 for c in steady if c in joined]
+        never_joined = sum(1 for call in answered if call not in joined)
+        sipp_failed = 0 if self.until_joined else calls - int(stats.get("SuccessfulCall(C)", 0))
+        step.failed = min(calls, sipp_failed + never_joined + step.failed_open)
+        if PATHS[path].bereik:
+            self.bereik.check()
+            sessions = await asyncio.to_thread(self.bereik.fastagi_sessions) - sessions_before
+            decided = step.reasons[PATHS[path].reason]
+            if sessions < decided:
+                raise BenchError(f"{decided} calls joined with bereik's reason but bereik served {sessions} "
+                                 "FastAGI sessions: something else decided them")
+        await asyncio.to_thread(self.pbx.hangup_all, 15)
+        return step
+
+
+async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float, paths: str = "abcd",
+              order: str = ORDER, hold: float = HOLD_SECONDS, smoke: bool = False) -> dict:
     root = build_root()
-    work = Path(tempfile.mkdtemp(prefix="bereik-bench-"))
-    secrets = Secrets({AMI_SECRET: "bench-" + os.urandom(12).hex()})
+    work = Path(tempfile.mkdtemp(prefix="bereik-call-paths-"))
+    secrets_file, secrets = secrets_for_bereik(work)
     config_path = bench_config(work)
     conf_dir = asterisk_config(config_path, secrets, work / "asterisk")
     pbx = Asterisk(conf_dir, AmiLogin(5038, *OBSERVER), root=root, log_path=work / "asterisk.log")
     pbx.start()
-    bereik = None
-    client = None
+    bereik = Bereik(config_path, secrets_file, pbx.sounds_dir, work / "bereik.log")
+    client = AmiClient("127.0.0.1", 5038, *OBSERVER, action_timeout=10)
+    sipp = Sipp(workdir=work / "sipp")
     try:
         install_process_agi(root, config_path)
         for extension in ("201", "202", "203", "204"):
             pbx.cli(f"queue pause member PJSIP/{extension} queue tic reason bench")  # nobody rings: joins only
-        secrets_file = work / "secrets.env"
-        secrets_file.write_text(f"{AMI_SECRET}={secrets.get(AMI_SECRET)}\n")
-        secrets_file.chmod(0o600)
-        bereik = subprocess.Popen(
-            [sys.executable, "-m", "bereik", "run", str(config_path), "--sounds", str(pbx.sounds_dir),
-             "--secrets", str(secrets_file), "--pretend-time", PRETEND],
-            stdout=open(work / "bereik.log", "w"), stderr=subprocess.STDOUT)
-        await asyncio.sleep(2)
-        client = AmiClient("127.0.0.1", 5038, *OBSERVER, action_timeout=10)
         observer = Observer(client)
         await client.connect()
-        sipp = Sipp(workdir=work / "sipp")
-        results: dict[str, list[dict]] = {}
-        for path in PATHS:
-            results[path] = []
-            for rate in RATES:
-                outcome = await measure(path, rate, sipp, observer, pbx)
-                results[path].append(outcome)
-                print(f"  ({path}) {PATHS[path][0]:<22} {rate:>4} calls/s: {outcome['failed']:>4} of "
-                      f"{outcome['calls']} failed, answer->queue p50 {outcome['p50_ms']:7.1f} ms "
-                      f"p99 {outcome['p99_ms']:7.1f} ms", flush=True)
-                if outcome["failure_share"] >= FAILURE_LIMIT:
-                    break
-        overhead = {path: await measure(path, OVERHEAD_RATE, sipp, observer, pbx, OVERHEAD_CALLS) for path in "ab"}
-        report(results, overhead)
-        return 0
+        bench = Bench(pbx, sipp, observer, bereik, hold, until_joined=smoke)
+        order = [p for p in order if p in paths]
+        load_at_start = os.getloadavg()
+        results: dict[str, list[Step]] = {path: [] for path in order}
+        live = set(order)
+        print(f"load average at the start {load_at_start[0]:.2f} {load_at_start[1]:.2f} {load_at_start[2]:.2f} "
+              f"on {os.cpu_count()} cores; work files in {work}", flush=True)
+        for rate in rates:
+            if not live:
+                break
+            samples = await interleaved(bench, [p for p in order if p in live], rate, seconds)
+            for path, steps in samples.items():
+                verdict = pooled(steps)
+                results[path].append(verdict)
+                first_rate = len(results[path]) == 1
+                if first_rate:
+                    expect_own_reasons(verdict)
+                if saturated(verdict):
+                    live.discard(path)
+        saturation = {path: saturation_rate(steps) for path, steps in results.items()}
+        overhead = None
+        if overhead_seconds and "a" in order and "b" in order and saturation["a"]:
+            half = round(saturation["a"] / 2)
+            print(f"\nat half of (a)'s saturation rate, {half} calls/s, {overhead_seconds:g} s a step:", flush=True)
+            overhead = {path: pooled(steps)
+                        for path, steps in (await interleaved(bench, ["a", "b", "b", "a"], half, overhead_seconds)).items()}
+            for step in overhead.values():
+                expect_own_reasons(step)
+        return {"results": results, "saturation": saturation, "overhead": overhead, "rates": rates,
+                "load": (load_at_start, os.getloadavg()), "seconds": seconds, "hold": hold}
     finally:
-        if client:
-            client.close()
-        if bereik:
-            bereik.send_signal(signal.SIGTERM)
-            bereik.wait(10)
-        pbx.stop()
+        client.close()
+        sipp.stop_all()
+        try:
+            bereik.stop()
+        finally:
+            pbx.stop()
 
 
-def report(results: dict[str, list[dict]], overhead: dict[str, dict]) -> None:
-    def best(path):
-        passing = [r for r in results[path] if r["failure_share"] < FAILURE_LIMIT]
-        return passing[-1] if passing else None
+async def interleaved(bench: Bench, order: list[str], rate: float, seconds: float) -> dict[str, list[Step]]:
+    """Each path of `order` in turn, bereik running only from its path's first step to its last."""
+    samples: dict[str, list[Step]] = {}
+    with_bereik = [i for i, path in enumerate(order) if PATHS[path].bereik]
+    for i, path in enumerate(order):
+        if with_bereik and i == with_bereik[0]:
+            await bench.bereik.start()
+        step = await bench.step(path, rate, seconds)
+        print("  " + step.line(), flush=True)
+        samples.setdefault(path, []).append(step)
+        if with_bereik and i == with_bereik[-1]:
+            bench.bereik.stop()
+    return samples
 
-    def at_rate(path, rate):
-        return next((r for r in results[path] if r["rate"] == rate), None)
 
-    print("\npath                     max rate <1% failed   p50 ms   p99 ms   (at 10 calls/s)")
-    for path, (label, _) in PATHS.items():
-        top, common = best(path), at_rate(path, 10)
-        rate = f"{top['rate']} calls/s" if top else "none"
-        if top and top is results[path][-1] and top["rate"] == RATES[-1]:
-            rate = f">= {rate}"
-        p50 = f"{common['p50_ms']:8.1f}" if common else "       -"
-        p99 = f"{common['p99_ms']:8.1f}" if common else "       -"
-        print(f"({path}) {label:<22} {rate:<20} {p50} {p99}")
-    a, b, c = (best(p) for p in "abc")
+def expect_own_reasons(step: Step) -> None:
+    """At a path's lowest rate every queue join carries the path's own reason: anything else means the
+    path did not run (a crashing script, a bereik not answering) and every figure of it would be false."""
+    wrong = {reason: n for reason, n in step.reasons.items() if reason != PATHS[step.path].reason}
+    if wrong or not step.reasons:
+        raise BenchError(f"({step.path}) {PATHS[step.path].label} at {step.rate:g} calls/s: queue joins "
+                         f"{dict(step.reasons) or 'none'}, expected only {PATHS[step.path].reason!r}; "
+                         "the path did not run as it should")
+
+
+def saturation_rate(steps: list[Step]) -> float | None:
+    """The highest rate below the first saturated step (None: saturated at once)."""
+    passing = None
+    for step in steps:
+        if saturated(step):
+            break
+        passing = step.rate
+    return passing
+
+
+def report(outcome: dict) -> None:
+    results, saturation, rates = outcome["results"], outcome["saturation"], outcome["rates"]
+    print(f"\nper path and rate (interleaved samples of {outcome['seconds']:g} s pooled; saturated: achieved "
+          f"< {ACHIEVED_SHARE:.0%} of offered, failed >= {FAILURE_LIMIT:.0%} or p99 > {P99_LIMIT_MS:g} ms)")
+    for path, steps in results.items():
+        for step in steps:
+            print(f"  {'SATURATED ' if saturated(step) else '          '}" + step.line())
+    print("\npath                             saturation rate")
+    for path, steps in results.items():
+        top = saturation[path]
+        text = "none (saturated at the first rate)" if top is None else f"{top:g} calls/s"
+        if top is not None and top == rates[-1]:
+            text = f">= {text} (the highest tried)"
+        print(f"({path}) {PATHS[path].label:<28} {text}")
+    a, b = saturation.get("a"), saturation.get("b")
     if a and b:
-        print(f"\nb/a max rate: {b['rate'] / a['rate']:.2f}  (target >= 0.90)")
-    if b and c:
-        print(f"b/c max rate: {b['rate'] / c['rate']:.1f}x  (target >= 10x)")
-    a, b = overhead["a"], overhead["b"]
-    print(f"decision overhead, {OVERHEAD_CALLS} calls at {OVERHEAD_RATE} calls/s (b - a): "
-          f"p50 {b['p50_ms'] - a['p50_ms']:.1f} ms, p99 {b['p99_ms'] - a['p99_ms']:.1f} ms  (target p99 < 5 ms)")
-    print(f"\n(measured {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, "
-          f"{SECONDS_PER_STEP} s of calls per step, each held {HOLD_SECONDS:g} s)")
+        print(f"\nb/a at saturation: {b / a:.2f}  (target >= 0.90)")
+    for other in "cd":
+        if b and saturation.get(other):
+            print(f"b/{other} at saturation: {b / saturation[other]:.1f}x")
+    overhead = outcome["overhead"]
+    if overhead:
+        pa, pb = overhead["a"], overhead["b"]
+        d50 = percentile(pb.latencies, 0.5) - percentile(pa.latencies, 0.5)
+        d99 = percentile(pb.latencies, 0.99) - percentile(pa.latencies, 0.99)
+        print(f"b's overhead over a at {pa.rate:g} calls/s (half of a's saturation), {pb.calls} calls each: "
+              f"p50 {d50:+.1f} ms, p99 {d99:+.1f} ms  (target p99 < 5 ms); bereik CPU {pb.cpu.get('bereik', 0):.0f}% "
+              f"of a core, failed a {pa.failure_share:.1%} b {pb.failure_share:.1%}")
+    start, end = outcome["load"]
+    print(f"\n(measured {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, load average "
+          f"{start[0]:.2f} at the start and {end[0]:.2f} at the end; calls held {outcome['hold']:g} s, steady window "
+          f"from {WARM_UP_SECONDS:g} s)")
+
+
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench call_paths", description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", type=lambda text: tuple(float(r) for r in text.split(",")), default=RATES,
+                        help="offered rates in calls/s, comma-separated (default: %(default)s)")
+    parser.add_argument("--seconds", type=float, default=SECONDS_PER_STEP, help="seconds of calls per step")
+    parser.add_argument("--overhead-seconds", type=float, default=OVERHEAD_SECONDS)
+    parser.add_argument("--paths", default="abcd", help="which paths (default abcd)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="each path once, 3 calls at 1 call/s until they joined, all checks, no figures to keep "
+                             "(the suite's)")
+    arguments = parser.parse_args(argv)
+    if arguments.smoke:
+        arguments.rates, arguments.seconds, arguments.overhead_seconds = (1,), 3, 0
+    try:
+        outcome = await run(arguments.rates, arguments.seconds, arguments.overhead_seconds, arguments.paths,
+                            "acdb" if arguments.smoke else ORDER, 6 if arguments.smoke else HOLD_SECONDS,
+                            arguments.smoke)
+    except BenchError as error:
+        print(f"\nERROR: {error}", file=sys.stderr)
+        return 1
+    report(outcome)
+    return 0
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ from typing import Sequence
 
 from ruamel.yaml import YAML
 
-from bench.call_paths import EXAMPLE, OBSERVER, PRETEND, asterisk_config
+from bench._running import EXAMPLE, PRETEND
+from bench.call_paths import OBSERVER, asterisk_config
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.dialplan import INTERNAL_CONTEXT
 from bereik.records.store import SqliteStore

@@ -1,4 +1,4 @@
-"""50 callers waiting at once for the front office: what bereik's own messages cost, and how punctual they are.
+"""Callers waiting at once for the front office: what bereik's own messages cost, and how punctual they are.
 
 Two runs through the real Asterisk sandbox with `bereik run` as its own process:
 (a) bereik as shipped: a message after 4 rings and every 4 rings after (20, 40, 60 s);
@@ -7,76 +7,77 @@ Two runs through the real Asterisk sandbox with `bereik run` as its own process:
 Reported per run: bereik's CPU time (utime + stime from /proc) per waiting caller over the
 waiting window, Asterisk's too, and the timing error of every message, |Playback in the
 whisper - (QueueCallerJoin + 20/40/60 s)|, from Asterisk's own AMI timestamps.
-Run: `python -m bench waiting_bench`.
+Checked, or the bench stops with an error: bereik alive through each run, every caller joined the
+queue with bereik's reason (none failed open), every message due was played in (a) and none in (b).
+Run: `python -m bench waiting_bench`; `--smoke`: 5 callers, one message after one ring.
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from ruamel.yaml import YAML
-
+from bench._running import Bereik, BenchError, cpu_seconds, percentile, secrets_for_bereik, write_config
 from bereik.config import load_config
 from bereik.ivr.catalogue import spoken_texts, whispered_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import dialplan
+from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient
+from bereik.routing.direct import SECONDS_PER_RING
 from bereik.sandbox import AmiLogin, Asterisk, build_root
 from bereik.sandbox.sipp import Sipp
-from bereik.secrets import AMI_SECRET, Secrets
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLE = REPO / "examples" / "bloemendaal.yaml"
-PRETEND = "2026-11-23T10:00:00"
 OBSERVER = ("observer", "observer-secret-for-bench-only")
-CALLERS, RATE = 50, 10  # 50 callers, 10 a second: all waiting within 5 s
-WINDOW = 66  # seconds after the last join: three messages each
-DUE = (20, 40, 60)
+OBSERVED = frozenset({"QueueCallerJoin", "ChanSpyStart", "Newexten"})
+REASON = "no_menu"  # bereik's reason for a caller without a menu: anything else did not come from bereik
 
 
-def bench_config(directory: Path, first_after_rings: int) -> Path:
-    """The example straight into the queue (no choice, no menu), with the first message after these rings."""
-    yaml = YAML()
-    document = yaml.load(EXAMPLE.read_text())
-    for key in ("shared_number", "menu"):
-        document.pop(key)
-    document["waiting"] = {"first_after_rings": first_after_rings,
-                           "overflow": {"on_callers": 200, "on_wait_seconds": 3600}}  # the position stays out
-    path = directory / f"municipality-{first_after_rings}.yaml"
-    with path.open("w") as file:
-        yaml.dump(document, file)
-    return path
+@dataclass(frozen=True)
+class Load:
+    callers: int = 50
+    rate: float = 10  # all waiting within callers / rate seconds
+    first_after_rings: int = 4
+    repeat_every_rings: int = 4
+    window: float = 66  # seconds after the last join: three messages each
+
+    def due(self) -> list[float]:
+        first, every = self.first_after_rings * SECONDS_PER_RING, self.repeat_every_rings * SECONDS_PER_RING
+        return [first + n * every for n in range(int((self.window - first) // every) + 1)]
 
 
-def start_bereik(command: list[str], log_path: Path) -> subprocess.Popen:
-    with log_path.open("w") as log:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+FULL, SMOKE = Load(), Load(callers=5, rate=5, first_after_rings=1, repeat_every_rings=60, window=6)
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+def bench_config(directory: Path, load: Load, messages: bool) -> Path:
+    """The example straight into the queue (no choice, no menu); without messages the first is due after the run."""
+    def waiting(document):
+        for key in ("shared_number", "menu"):
+            document.pop(key)
+        document["waiting"].update({
+            "first_after_rings": load.first_after_rings if messages else 60,
+            "repeat_every_rings": load.repeat_every_rings,
+            "overflow": {"on_callers": 200, "on_wait_seconds": 3600}})  # the overflow position stays out
+    return write_config(directory, waiting, f"municipality-{'messages' if messages else 'none'}.yaml")
 
 
 class Observer:
-    def __init__(self, client: AmiClient):
-        self.joined: dict[str, float] = {}  # caller channel -> QueueCallerJoin
+    def __init__(self, client: AmiClient, due: list[float]):
+        self.due = due
+        self.joined: dict[str, tuple[float, str]] = {}  # caller channel -> QueueCallerJoin, BEREIK_REASON
         self.spied: dict[str, str] = {}  # whisper's playing half -> caller channel
         self.plays: list[tuple[str, float]] = []
-        client.on_event("QueueCallerJoin", lambda e: self.joined.setdefault(e["Channel"], float(e["Timestamp"])))
+        client.on_event("QueueCallerJoin", self._join)
         client.on_event("ChanSpyStart", self._spy)
         client.on_event("Newexten", self._exten)
+
+    def _join(self, event):
+        reason = event.get(f"ChanVariable({var.REASON})", "")
+        self.joined.setdefault(event["Channel"], (float(event["Timestamp"]), reason))
 
     def _spy(self, event):
         self.spied[event["SpyerChannel"].replace(";1", ";2")] = event["SpyeeChannel"]
@@ -90,69 +91,87 @@ class Observer:
         for player, at in self.plays:
             caller = self.spied.get(player)
             if caller in self.joined:
-                waited = at - self.joined[caller]
-                errors.append(min(abs(waited - due) for due in DUE))
+                waited = at - self.joined[caller][0]
+                errors.append(min(abs(waited - due) for due in self.due))
         return errors
 
 
-async def run(label: str, config_path: Path, secrets: Secrets, work: Path, root: Path) -> dict:
+async def run(label: str, load: Load, messages: bool, work: Path, pbx: Asterisk, secrets_file: Path) -> dict:
+    """One run against the running Asterisk, with its own `bereik run`."""
+    config_path = bench_config(work, load, messages)
+    bereik = Bereik(config_path, secrets_file, pbx.sounds_dir, work / f"bereik-{'messages' if messages else 'none'}.log")
+    client = AmiClient("127.0.0.1", 5038, *OBSERVER, action_timeout=10, events=OBSERVED)
+    sipp = Sipp(workdir=work / "sipp")
+    try:
+        await bereik.start()
+        observer = Observer(client, load.due())
+        await client.connect()
+        cpu_bereik, cpu_asterisk = cpu_seconds(bereik.pid), cpu_seconds(pbx.pid)
+        callers = sipp.load(load_config(config_path).number, rate=load.rate, calls=load.callers,
+                            hold_seconds=load.window + load.callers / load.rate + 10)
+        deadline = time.monotonic() + load.callers / load.rate + 30
+        while len(observer.joined) < load.callers and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(load.window)
+        bereik.check()
+        cpu_bereik, cpu_asterisk = cpu_seconds(bereik.pid) - cpu_bereik, cpu_seconds(pbx.pid) - cpu_asterisk
+        callers.stop()
+        reasons = sorted({reason for _, reason in observer.joined.values()})
+        if len(observer.joined) < load.callers or reasons != [REASON]:
+            raise BenchError(f"{label}: {len(observer.joined)} of {load.callers} callers joined the queue, with "
+                             f"reasons {reasons} (expected only {REASON!r}): bereik did not route them")
+        errors = [e * 1000 for e in observer.errors()]
+        expected = load.callers * len(load.due()) if messages else 0
+        if len(errors) != expected:
+            raise BenchError(f"{label}: {len(errors)} messages played, {expected} due")
+        waiting = len(observer.joined)
+        return {"label": label, "waiting": waiting, "messages": len(errors),
+                "bereik_ms_per_caller": cpu_bereik * 1000 / waiting,
+                "asterisk_ms_per_caller": cpu_asterisk * 1000 / waiting,
+                "p50_ms": percentile(errors, 0.5), "p99_ms": percentile(errors, 0.99)}
+    finally:
+        client.close()
+        sipp.stop_all()
+        try:
+            bereik.stop()
+        finally:
+            await asyncio.to_thread(pbx.hangup_all, 15)
+
+
+async def measure(load: Load) -> list[dict]:
+    """Both runs against one Asterisk (bereik's waiting settings do not change Asterisk's configuration)."""
+    work = Path(tempfile.mkdtemp(prefix="bereik-waiting-bench-"))
+    secrets_file, secrets = secrets_for_bereik(work)
+    config_path = bench_config(work, load, True)
     config = load_config(config_path)
     files = dialplan.generate(config, secrets, source=str(config_path))
     files["manager.conf"] += (f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call,agent\n"
-                              "eventfilter=Event: QueueCallerJoin\neventfilter=Event: ChanSpyStart\n"
-                              "eventfilter=Event: Newexten\n")
-    conf_dir = work / f"asterisk-{label}"
-    dialplan.write(files, conf_dir)
-    pbx = Asterisk(conf_dir, AmiLogin(5038, *OBSERVER), root=root, log_path=work / f"asterisk-{label}.log")
+                              + "".join(f"eventfilter=Event: {name}\n" for name in sorted(OBSERVED)))
+    dialplan.write(files, work / "asterisk")
+    pbx = Asterisk(work / "asterisk", AmiLogin(5038, *OBSERVER), root=build_root(), log_path=work / "asterisk.log")
     pbx.start()
-    bereik = client = None
     try:
         PromptLibrary(pbx.sounds_dir, config.language).ensure_all(spoken_texts(config))
         PromptLibrary(pbx.sounds_dir, config.language, over_ring=True).ensure_all(whispered_texts(config))
-        for extension in ("201", "202", "203"):
+        for extension in ("201", "202", "203", "204"):
             pbx.cli(f"queue pause member PJSIP/{extension} queue tic reason bench")  # nobody answers: all wait
-        secrets_file = work / "secrets.env"
-        secrets_file.write_text(f"{AMI_SECRET}={secrets.get(AMI_SECRET)}\n")
-        secrets_file.chmod(0o600)
-        bereik = start_bereik([sys.executable, "-m", "bereik", "run", str(config_path), "--sounds",
-                               str(pbx.sounds_dir), "--secrets", str(secrets_file), "--pretend-time", PRETEND],
-                              work / f"bereik-{label}.log")
-        await asyncio.sleep(3)
-        client = AmiClient("127.0.0.1", 5038, *OBSERVER, action_timeout=10)
-        observer = Observer(client)
-        await client.connect()
-        sipp = Sipp(workdir=work / f"sipp-{label}")
-        cpu_bereik, cpu_asterisk = cpu_seconds(bereik.pid), cpu_seconds(pbx.pid)
-        load = sipp.load("14023", rate=RATE, calls=CALLERS, hold_seconds=WINDOW + CALLERS / RATE + 10)
-        deadline = time.monotonic() + 30
-        while len(observer.joined) < CALLERS and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(WINDOW)
-        cpu_bereik, cpu_asterisk = cpu_seconds(bereik.pid) - cpu_bereik, cpu_seconds(pbx.pid) - cpu_asterisk
-        load.stop()
-        errors = [e * 1000 for e in observer.errors()]
-        return {"label": label, "waiting": len(observer.joined), "messages": len(errors),
-                "bereik_ms_per_caller": cpu_bereik * 1000 / max(1, len(observer.joined)),
-                "asterisk_ms_per_caller": cpu_asterisk * 1000 / max(1, len(observer.joined)),
-                "p50_ms": percentile(errors, 0.5), "p99_ms": percentile(errors, 0.99)}
+        return [await run("messages", load, True, work, pbx, secrets_file),
+                await run("no messages", load, False, work, pbx, secrets_file)]
     finally:
-        if client:
-            client.close()
-        if bereik:
-            bereik.send_signal(signal.SIGTERM)
-            bereik.wait(10)
         pbx.stop()
 
 
-async def main() -> int:
-    root = build_root()
-    work = Path(tempfile.mkdtemp(prefix="bereik-waiting-bench-"))
-    secrets = Secrets({AMI_SECRET: "bench-" + os.urandom(12).hex()})
-    results = [
-        await run("messages", bench_config(work, 4), secrets, work, root),
-        await run("no messages", bench_config(work, 60), secrets, work, root),
-    ]
-    print(f"\n{CALLERS} callers waiting at once, {WINDOW} s after the last joined (messages due at 20, 40, 60 s)")
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench waiting_bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="5 callers, one message after one ring (the suite's)")
+    load = SMOKE if parser.parse_args(argv).smoke else FULL
+    try:
+        results = await measure(load)
+    except BenchError as error:
+        print(f"\nERROR: {error}", file=sys.stderr)
+        return 1
+    due = ", ".join(f"{d:g}" for d in load.due())
+    print(f"\n{load.callers} callers waiting at once, {load.window:g} s after the last joined (messages due at {due} s)")
     print(f"{'run':<14}{'waiting':>8}{'messages':>10}{'bereik CPU/caller':>20}{'Asterisk CPU/caller':>22}"
           f"{'timing error p50':>18}{'p99':>10}")
     for r in results:
@@ -160,3 +179,7 @@ async def main() -> int:
         print(f"{r['label']:<14}{r['waiting']:>8}{r['messages']:>10}{r['bereik_ms_per_caller']:>17.1f} ms"
               f"{r['asterisk_ms_per_caller']:>19.1f} ms{timing}")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -62,9 +62,12 @@ def plain_event(message: Any) -> AmiEvent:
 class AmiClient:
     def __init__(self, host: str, port: int, username: str, secret: str,
                  action_timeout: float = DEFAULT_ACTION_TIMEOUT, backoff: Backoff = Backoff(),
-                 jitter: Callable[[], float] = random.random, ready_actions: tuple[str, ...] = ()):
+                 jitter: Callable[[], float] = random.random, ready_actions: tuple[str, ...] = (),
+                 events: frozenset[str] = CONSUMED):
         """`backoff`: the wait before each reconnect; `jitter()`: a fraction in [0, 1) that spreads it;
-        `ready_actions`: after a login, state is re-read once Asterisk offers these (its modules are loaded)."""
+        `ready_actions`: after a login, state is re-read once Asterisk offers these (its modules are loaded);
+        `events`: the events this login's manager.conf lets through (bereik's own: CONSUMED)."""
+        self.events = events
         self.action_timeout = action_timeout
         self.ready_actions = ready_actions
         self.backoff = backoff
@@ -92,8 +95,8 @@ class AmiClient:
 
     def on_event(self, name: str, callback: EventCallback) -> None:
         """Call `callback(event)` for every event called `name` ("*" for all)."""
-        if name != "*" and name not in CONSUMED:
-            # Asterisk is told to send only CONSUMED (bereik.pbx.events): this one would never come.
+        if name != "*" and name not in self.events:
+            # Asterisk is told to send bereik only CONSUMED (bereik.pbx.events): this one would never come.
             raise ValueError(f"AMI event {name!r} is not in bereik.pbx.events.CONSUMED; add it there")
         self._event_callbacks[name].append(callback)
 

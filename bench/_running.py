@@ -1,0 +1,131 @@
+"""What the benches that run Asterisk and `bereik run` share, so that none of them can measure a bereik that
+is not there: every secret `bereik run` asks for, stores in the bench's own folder, a bereik process that is
+checked alive, and CPU time per process from /proc."""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from bereik.secrets import Secrets, write_new_secrets_file
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "bloemendaal.yaml"
+PRETEND = "2026-11-23T10:00:00"  # a Monday morning: open
+METRICS_PORT = 8089
+
+
+class BenchError(RuntimeError):
+    """What the bench was to measure did not run (bereik died, calls failed open): no figure is printed."""
+
+
+def secrets_for_bereik(directory: Path) -> tuple[Path, Secrets]:
+    """A secrets file with every secret `bereik run` asks for, and the secrets in it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = write_new_secrets_file(directory / "secrets.env")
+    return path, Secrets.load(path)
+
+
+def write_config(directory: Path, edit=lambda document: None, name: str = "municipality.yaml") -> Path:
+    """The example with its stores, CEL log and wallboard in `directory` (never a shared /var/lib/bereik),
+    the metrics on METRICS_PORT, changed further by `edit(document)`."""
+    yaml = YAML()
+    document = yaml.load(EXAMPLE.read_text())
+    document["back_office"]["forwarding_store"] = str(directory / "forwarding.sqlite3")
+    document["records"] = {"store": str(directory / "calls.sqlite3"),
+                           "asterisk_cel": str(directory / "cel.csv")}
+    document.setdefault("waiting", {})["callback_store"] = str(directory / "callbacks.sqlite3")
+    document["wallboard"] = {"listen": f"127.0.0.1:{METRICS_PORT}"}
+    edit(document)
+    path = directory / name
+    with path.open("w") as file:
+        yaml.dump(document, file)
+    return path
+
+
+def cpu_seconds(pid: int | str = "self", children: bool = False) -> float:
+    """utime + stime of a process (children=True: of its children it has waited for) from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    first = 13 if children else 11
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def metrics() -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=10) as response:
+        return response.read().decode()
+
+
+def metric(text: str, name: str) -> float:
+    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+    if not found:
+        raise BenchError(f"bereik's /metrics has no {name}")
+    return float(found.group(1))
+
+
+@dataclass
+class Bereik:
+    """`bereik run` as its own process, as deployed; `check()` raises unless it is alive and the same process."""
+
+    config: Path
+    secrets: Path
+    sounds: Path
+    log: Path
+    process: subprocess.Popen | None = None
+
+    async def start(self, timeout: float = 30) -> None:
+        with self.log.open("a") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bereik", "run", str(self.config), "--sounds", str(self.sounds),
+                 "--secrets", str(self.secrets), "--pretend-time", PRETEND],
+                stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        deadline = time.monotonic() + timeout
+        while True:  # up when its wallboard answers and it is logged in to AMI
+            self.check()
+            try:
+                if metric(await asyncio.to_thread(metrics), "bereik_ami_connected") == 1:
+                    return
+            except (OSError, BenchError):
+                pass
+            if time.monotonic() > deadline:
+                raise BenchError(f"bereik did not log in to AMI within {timeout:.0f} s; see {self.log}")
+            await asyncio.sleep(0.2)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def check(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            code = self.process.returncode if self.process else None
+            raise BenchError(f"bereik is not running (exit status {code}); its log: {self.log}\n"
+                             + "\n".join(self.log.read_text(errors="replace").splitlines()[-15:]))
+
+    def fastagi_sessions(self) -> int:
+        return int(metric(metrics(), "bereik_fastagi_session_seconds_count"))
+
+    def stop(self) -> None:
+        """SIGTERM; a bereik that does not stop cleanly within 15 s is an error."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise BenchError(f"bereik did not stop within 15 s of SIGTERM; see {self.log}") from None
