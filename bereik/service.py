@@ -21,6 +21,7 @@ from bereik.pbx.agi import AgiServer
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.callback import CallbackHandler
 from bereik.pbx.camp_on import CampOnAnnouncer
+from bereik.pbx.decisions import DecisionLoop, prefer_short_switches
 from bereik.pbx.dialplan import AMI_USER
 from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
@@ -125,6 +126,8 @@ class Service:
         ))
         for recorder in (self.recorder, *(r for _, r in self.peers)):
             recorder.on_row(functools.partial(self.metrics.sources.fallthrough.observe, recorder.server))
+        # FastAGI on its own loop and thread: a caller's decision never waits behind AMI events.
+        self.decisions = DecisionLoop()
         self.agi = AgiServer({"entry": self.metrics.timed(self.entry)}, agi_host, agi_port)
         web_host, web_port = _host_port(config.wallboard.listen)
         self.web = WebServer(
@@ -149,8 +152,7 @@ class Service:
         self._own_callbacks = callback_store is None
         self.callback_store = callback_store or CallbackStore(config.waiting.callback_store)
         self.callback = CallbackHandler(config, self.callback_store, PromptLibrary(sounds_dir, config.language), clock,
-                                        self.announcer.place_of,
-                                        self.recorder.add_step)
+                                        self.announcer.place_of, self.decisions.soon_on_main(self.recorder.add_step))
         self.agi.handlers["callback"] = self.metrics.timed(self.callback)
         if callbacks is no_callbacks:
             self.floor.callbacks = lambda: CallbackCounts(*self.callback_store.counts(clock()))
@@ -195,7 +197,7 @@ class Service:
         self.features = self._features(config, prompts)
         self.hints.config = config
         self.callback = CallbackHandler(config, self.callback_store, prompts, self._clock, self.announcer.place_of,
-                                        self.recorder.add_step)
+                                        self.decisions.soon_on_main(self.recorder.add_step))
         self.camp_on.config = config
         self.retention.config = config
         if self.report_mailer:
@@ -213,7 +215,8 @@ class Service:
         if self.public:
             await self.public.start()
         log.info("wallboard on http://%s:%d/wallboard/", self.web.host, self.web.port)
-        await self.agi.start()
+        self.decisions.start()
+        await self.decisions.run(self.agi.start())
         log.info("FastAGI listening on %s:%d", self.agi.host, self.agi.port)
         await self.presence.start()
         self.hints.start()
@@ -247,7 +250,8 @@ class Service:
         for peer_ami, peer_recorder in self.peers:
             peer_ami.close()
             await asyncio.to_thread(peer_recorder.close)
-        await self.agi.close()
+        await self.decisions.run(self.agi.close())
+        self.decisions.stop()
         await self.web.close()
         if self.public:
             await self.public.close()
@@ -299,6 +303,7 @@ async def run(config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock |
               source: Path | None = None, asterisk_dir: Path | None = None,
               reload_command: Sequence[str] | None = None) -> None:
     """`source`: the YAML, re-read on SIGHUP and when it changes (bereik.admin.reload)."""
+    prefer_short_switches()
     service = Service(config, secrets, sounds_dir, clock)
     await service.start()
     stopped = asyncio.Event()

@@ -148,7 +148,8 @@ class Announcer:
             return
         now = self.now()
         channel = getattr(fact, "channel", "")
-        place = self.state.position(channel)
+        # Looked up only when it is kept: a scan of the whole line for every event costs under load.
+        place = self.state.position(channel) if isinstance(fact, f.QueueLeft) else None
         if self.state.apply(fact, now) is None:
             return
         if isinstance(fact, f.QueueLeft) and place is not None:

@@ -2,6 +2,8 @@
 import asyncio
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bereik.pbx.ami import AmiClient, AmiError, plain_event
 from bereik.pbx.backoff import Backoff
@@ -213,3 +215,36 @@ async def test_state_is_re_read_only_once_asterisk_offers_the_actions_after_a_re
 
 def test_plain_event_keeps_the_last_of_repeated_headers():
     assert plain_event({"Event": "X", "Key": ["a", "b"]}) == {"Event": "X", "Key": "b"}
+
+
+EVENTS = [
+    "Event: Newchannel\r\nPrivilege: call,all\r\nChannel: PJSIP/trunk-00000001\r\nUniqueid: 1.1\r\n"
+    "ChanVariable: BEREIK_TOPIC=afval\r\nChanVariable: BEREIK_REASON=\r\n\r\n",
+    "Event: QueueCallerJoin\r\nQueue: tic\r\nPosition: 1\r\nCallerIDName: Jan: de Vries\r\n"
+    "ChanVariable: BEREIK_TOPIC=a=b\r\n\r\n",
+    # Events of a list answer carry the ActionID; panoramisk keeps them with the action.
+    "Event: QueueMember\r\nQueue: tic\r\nActionID: list-1\r\nName: Anna\r\n\r\n",
+    "Event: Hangup\r\nChannel: PJSIP/trunk-00000001\r\nUniqueid: 1.1\r\nCause-txt: Normal Clearing\r\n\r\n",
+]
+
+
+@given(st.lists(st.integers(min_value=1, max_value=400), max_size=12))
+def test_events_read_in_any_chunks_equal_panoramisks_reading(cuts):
+    from panoramisk.message import Message
+
+    from bereik.pbx.ami import EventProtocol
+
+    delivered, through_panoramisk = [], []
+    protocol = EventProtocol(delivered.append)
+    protocol.version, protocol.queue, protocol.responses = "9.0.0", __import__("collections").deque(), {}
+    protocol.factory = type("Factory", (), {"dispatch": lambda self, message: through_panoramisk.append(message)})()
+    wire = "".join(EVENTS).encode()
+    edges = sorted({0, len(wire), *(min(cut * 7, len(wire)) for cut in cuts)})
+    for start, end in zip(edges, edges[1:]):
+        protocol.data_received(wire[start:end])
+    # panoramisk adds its Message's empty body as "content"; no event has one
+    expected = [{k: v for k, v in plain_event(Message.from_line(block.strip())).items() if k != "content"}
+                for block in EVENTS]
+    assert delivered == [expected[0], expected[1], expected[3]]
+    assert [{k: v for k, v in plain_event(m).items() if k != "content"} for m in through_panoramisk] == [expected[2]]
+    assert delivered[1]["CallerIDName"] == "Jan: de Vries" and delivered[1]["ChanVariable(BEREIK_TOPIC)"] == "a=b"
