@@ -1,7 +1,6 @@
 """Call records: AMI ingest rate, and a report over a month of a million calls; SQLite and PostgreSQL.
 
-    /tmp/setup/venv/bin/python -m bench records_bench            # or: python bench/records_bench.py
-    BEREIK_BENCH_CALLS=200000 ... for a shorter run
+    python -m bench records_bench [--calls 1000000] [--ingest-calls 20000] [--smoke]
 
 Ingest: AMI events of generated calls through the recorder until they are durable in the store
 (the flush included), with the events bereik ignores mixed in as Asterisk sends them.
@@ -11,9 +10,10 @@ PostgreSQL is a throwaway cluster of Debian's packages (bereik.sandbox.postgres)
 """
 from __future__ import annotations
 
+import argparse
+import contextlib
 import datetime as dt
 import json
-import os
 import random
 import subprocess
 import sys
@@ -34,8 +34,6 @@ from bereik.sandbox.postgres import Cluster  # noqa: E402
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "bloemendaal.yaml"
 ZONE = ZoneInfo("Europe/Amsterdam")
-INGEST_CALLS = int(os.environ.get("BEREIK_BENCH_INGEST_CALLS", "20000"))
-REPORT_CALLS = int(os.environ.get("BEREIK_BENCH_CALLS", "1000000"))
 IGNORED_PER_CALL = 20  # Newexten, VarSet, DTMF, RTCP, ... that a call also produces
 OCTOBER = dt.datetime(2026, 10, 1, tzinfo=ZONE).timestamp()
 MONTH_SECONDS = 31 * 86400
@@ -65,7 +63,7 @@ def ami_events(calls: int) -> list[dict[str, str]]:
     return events
 
 
-def bench_ingest(location: str, events: list[dict[str, str]]) -> float:
+def bench_ingest(location: str, events: list[dict[str, str]], calls: int) -> float:
     store = open_store(location)
     recorder = Recorder(store, ZONE, frozenset({"14023"}), clock=lambda: OCTOBER)
     recorder.start()
@@ -77,7 +75,8 @@ def bench_ingest(location: str, events: list[dict[str, str]]) -> float:
     recorder.flush()
     elapsed = time.perf_counter() - began
     recorder.close()
-    assert store.count() == INGEST_CALLS, store.count()
+    if store.count() != calls:  # what was measured must have happened
+        raise RuntimeError(f"{calls} calls ingested but {store.count()} in the store")
     store.close()
     return len(events) / elapsed
 
@@ -149,34 +148,42 @@ def bench_report(location: str) -> tuple[float, float, float, int]:
     return float(elapsed), float(grown), float(peak), int(calls)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench records_bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=1_000_000, help="calls in the month reported on")
+    parser.add_argument("--ingest-calls", type=int, default=20_000)
+    parser.add_argument("--smoke", action="store_true",
+                        help="2,000 calls reported, 200 ingested, SQLite only (the suite's)")
+    arguments = parser.parse_args(argv)
+    report_calls, ingest_calls = (2000, 200) if arguments.smoke else (arguments.calls, arguments.ingest_calls)
     load_config(EXAMPLE)
     ReportRequest.month("2026-10")
-    events = ami_events(INGEST_CALLS)
+    events = ami_events(ingest_calls)
     results = {}
-    with tempfile.TemporaryDirectory() as directory, Cluster() as cluster:
-        import psycopg
+    with tempfile.TemporaryDirectory() as directory, contextlib.ExitStack() as running:
+        stores = {"SQLite": (str(Path(directory) / "ingest.sqlite3"), str(Path(directory) / "report.sqlite3"))}
+        if not arguments.smoke:
+            import psycopg
 
-        with psycopg.connect(cluster.dsn, autocommit=True) as admin:
-            admin.execute("CREATE DATABASE ingest")
-            admin.execute("CREATE DATABASE report")
-        base = cluster.dsn.rsplit("/", 1)[0]
-        stores = {
-            "SQLite": (str(Path(directory) / "ingest.sqlite3"), str(Path(directory) / "report.sqlite3")),
-            "PostgreSQL": (f"{base}/ingest", f"{base}/report"),
-        }
+            cluster = running.enter_context(Cluster())
+            with psycopg.connect(cluster.dsn, autocommit=True) as admin:
+                admin.execute("CREATE DATABASE ingest")
+                admin.execute("CREATE DATABASE report")
+            base = cluster.dsn.rsplit("/", 1)[0]
+            stores["PostgreSQL"] = (f"{base}/ingest", f"{base}/report")
         for name, (ingest, report) in stores.items():
-            print(f"{name}: ingesting {len(events):,} AMI events of {INGEST_CALLS:,} calls…", flush=True)
-            rate = bench_ingest(ingest, events)
-            print(f"{name}: generating {REPORT_CALLS:,} calls into the store…", flush=True)
-            filled = fill(report, REPORT_CALLS)
+            print(f"{name}: ingesting {len(events):,} AMI events of {ingest_calls:,} calls…", flush=True)
+            rate = bench_ingest(ingest, events, ingest_calls)
+            print(f"{name}: generating {report_calls:,} calls into the store…", flush=True)
+            filled = fill(report, report_calls)
             elapsed, grown, peak, calls = bench_report(report)
-            assert calls == REPORT_CALLS, calls
+            if calls != report_calls:
+                raise RuntimeError(f"the report counted {calls} calls of {report_calls}")
             results[name] = (rate, filled, elapsed, grown, peak)
     print(f"\n{'store':<12}{'ingest events/s':>17}{'fill s':>9}{'report s':>10}{'RSS growth MB':>15}{'peak RSS MB':>13}")
     for name, (rate, filled, elapsed, grown, peak) in results.items():
         print(f"{name:<12}{rate:>17,.0f}{filled:>9.1f}{elapsed:>10.1f}{grown:>15.1f}{peak:>13.0f}")
-    print(f"(report over {REPORT_CALLS:,} calls in October 2026, in its own process: growth of the peak RSS "
+    print(f"(report over {report_calls:,} calls in October 2026, in its own process: growth of the peak RSS "
           "during the report, and the process's peak RSS with the interpreter and imports)")
     return 0
 

@@ -1,0 +1,33 @@
+"""Every bench that needs no Asterisk runs here, short (`--smoke`): a bench that no longer runs fails the
+suite instead of a release note. Each checks itself that what it measured happened (calls in the store,
+calls in the simulated month, a screen-pop in the DOM); these tests check it printed its figures."""
+import re
+
+from bench import estimator_bench, presence_bench, records_bench, screenpop_bench, simulate_bench
+
+
+def test_estimator_bench_smoke_prints_the_error_of_every_estimator(capsys):
+    assert estimator_bench.main(["--smoke"]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"^3 agents, 90% busy, lognormal talk\s+\d+(\s+\d+ / \d+){6}\s+0\.\d\d", printed, re.M), printed
+
+
+def test_records_bench_smoke_ingests_and_reports(capsys):
+    assert records_bench.main(["--smoke"]) == 0
+    assert re.search(r"^SQLite\s+[\d,]+\s+[\d.]+\s+[\d.]+", capsys.readouterr().out, re.M)
+
+
+def test_simulate_bench_smoke_simulates_a_month(capsys):
+    assert simulate_bench.main(["--smoke"]) == 0
+    assert re.search(r"bereik simulate, .*: \d+ calls", capsys.readouterr().out)
+
+
+async def test_presence_bench_smoke_searches_and_follows_phone_state(capsys):
+    assert await presence_bench.main(["--smoke"]) == 0
+    printed = capsys.readouterr().out
+    assert "index + JSON over HTTP" in printed and "AMI event to WebSocket message" in printed, printed
+
+
+async def test_screenpop_bench_smoke_pops_up_in_chromium(capsys):
+    assert await screenpop_bench.main(["--smoke"]) == 0
+    assert re.search(r"console: AMI event -> screen-pop in Chromium .* n=   5", capsys.readouterr().out)
