@@ -29,6 +29,7 @@ from bereik.routing.estimate import (
     QueueSnapshot,
     estimate_wait,
 )
+from bereik.routing.queue_state import RECENT_CALLS
 
 
 @dataclass(frozen=True)
@@ -106,20 +107,30 @@ class _Queue:
     pending: dict[int, list[tuple[float, QueueSnapshot, AppQueueHoldtime]]] = field(default_factory=dict)
     moments: list[Moment] = field(default_factory=list)
     censored: int = 0
+    tuples: dict[str, tuple[tuple[int, int], tuple]] = field(default_factory=dict)
 
     def snapshot(self, caller: int, joined_at: float) -> QueueSnapshot:
         now, since = self.env.now, self.env.now - self.profile.history_seconds
-        first_call = bisect.bisect_left(self.finished_at, since)
+        # As bereik keeps them (QueueState.handled): the last RECENT_CALLS within the history.
+        first_call = max(bisect.bisect_left(self.finished_at, since), len(self.handled) - RECENT_CALLS)
         first_arrival = bisect.bisect_left(self.arrivals, since)
         return QueueSnapshot(
             callers_ahead=self.waiting.index(caller),
             agents_logged_in=self.profile.agents,
             agents_free=self.profile.agents - self.agents.count,
             agents_paused=0,
-            recent_calls=tuple(self.handled[first_call:]),
-            recent_arrivals=tuple(self.arrivals[first_arrival:]),
+            recent_calls=self._shared("calls", self.handled, first_call),
+            recent_arrivals=self._shared("arrivals", self.arrivals, first_arrival),
             waited_seconds=now - joined_at,
         )
+
+    def _shared(self, kind: str, items: list, first: int) -> tuple:
+        """items[first:] as a tuple, the same one for every snapshot until it changes: the callers waiting at
+        high load would otherwise hold a copy each (gigabytes at 95% busy)."""
+        key = (first, len(items))
+        if self.tuples.get(kind, (None,))[0] != key:
+            self.tuples[kind] = (key, tuple(items[first:]))
+        return self.tuples[kind][1]
 
 
 def simulate(profile: Profile, seed: int) -> SimulationResult:

@@ -27,14 +27,20 @@ def test_calls_that_failed_open_are_counted_apart_from_bereiks_decisions():
     assert step(reasons={"no_menu": 990, "failopen-FAILURE": 7, "watchdog": 3}).failed_open == 10
 
 
-def test_a_path_whose_calls_failed_open_at_its_first_rate_did_not_run_and_stops_the_bench():
+def test_a_path_whose_calls_all_failed_open_at_its_first_rate_did_not_run_and_stops_the_bench():
     with pytest.raises(BenchError, match="failopen-FAILURE"):
-        expect_own_reasons(step(reasons={"no_menu": 2, "failopen-FAILURE": 1}))
+        expect_own_reasons(step(reasons={"failopen-FAILURE": 3}))
     with pytest.raises(BenchError):
         expect_own_reasons(step(reasons={}))
     with pytest.raises(BenchError):  # the pure dialplan carries no reason at all
         expect_own_reasons(step(path="a"))
     expect_own_reasons(step(path="a", reasons={"(none)": 1000}))
+
+
+def test_some_calls_failing_open_at_the_first_rate_are_failed_calls_not_a_path_that_did_not_run():
+    slow = step(reasons={"no_menu": 980, "watchdog": 20}, failed=20)
+    expect_own_reasons(slow)
+    assert slow.failed_open == 20 and saturated(slow)
 
 
 def test_the_saturation_rate_is_the_last_rate_before_the_first_saturated_one():
