@@ -53,7 +53,11 @@ class QueueSnapshot:
 
 @dataclass(frozen=True)
 class EstimatorSettings:
-    window_seconds: float = 3600.0  # handled calls older than this no longer count
+    # Handled calls older than this no longer count. A week, not an hour: at 90-95% busy a caller has a
+    # dozen callers ahead and the handling time's error is multiplied by each of them; an hour's 40 calls
+    # (lognormal talk, cv 1) miss the mean by 16%, the last RECENT_CALLS (1,000) by 3%
+    # (python -m bench estimator_bench). The price: a lasting change in handling times shows slowly.
+    window_seconds: float = 7 * 86400.0
     min_recent_calls: int = 5  # fewer than this in the window: the wait is uncertain
     prior_handling_seconds: float = 300.0  # assumed handling time before calls are seen
     prior_weight: float = 2.0  # the prior counts as this many calls, so one odd call cannot swing it

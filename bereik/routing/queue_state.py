@@ -15,7 +15,7 @@ from bereik import facts as f
 from bereik.routing.direct import DEVICE_GONE
 from bereik.routing.estimate import HandledCall, QueueSnapshot
 
-RECENT_CALLS = 200
+RECENT_CALLS = 1000  # handled calls kept for the wait estimate (bereik.routing.estimate)
 
 
 @dataclass

@@ -44,7 +44,8 @@ class Profile:
     hours: float = 40.0
     first_announcement_seconds: float = 20.0
     announcement_every_seconds: float = 20.0
-    history_seconds: float = 3600.0  # how far back snapshots carry handled calls and arrivals
+    history_seconds: float = 3600.0  # how far back snapshots carry arrivals (handled calls: the last RECENT_CALLS)
+    warm_up_hours: float = 0.0  # announcements before this are not judged: bereik runs for days, its memory full
 
     @property
     def handling_seconds(self) -> float:
@@ -111,8 +112,8 @@ class _Queue:
 
     def snapshot(self, caller: int, joined_at: float) -> QueueSnapshot:
         now, since = self.env.now, self.env.now - self.profile.history_seconds
-        # As bereik keeps them (QueueState.handled): the last RECENT_CALLS within the history.
-        first_call = max(bisect.bisect_left(self.finished_at, since), len(self.handled) - RECENT_CALLS)
+        # As bereik keeps them (QueueState.handled): the last RECENT_CALLS; the estimator applies its window.
+        first_call = max(0, len(self.handled) - RECENT_CALLS)
         first_arrival = bisect.bisect_left(self.arrivals, since)
         return QueueSnapshot(
             callers_ahead=self.waiting.index(caller),
@@ -237,5 +238,6 @@ def judge(moments: Iterable[Moment], estimator: Estimator) -> ErrorSummary:
 
 
 def run(profile: Profile, seeds: Iterable[int]) -> tuple[Moment, ...]:
-    """The announcement moments of several independent runs, pooled."""
-    return tuple(moment for seed in seeds for moment in simulate(profile, seed).moments)
+    """The announcement moments of several independent runs after their warm-up, pooled."""
+    judged_from = profile.warm_up_hours * 3600
+    return tuple(moment for seed in seeds for moment in simulate(profile, seed).moments if moment.at >= judged_from)
