@@ -94,12 +94,15 @@ def mean_handling_seconds(calls: tuple[HandledCall, ...], now: float, settings: 
     return total / (len(recent) + settings.prior_weight), len(recent)
 
 
-def estimate_wait(snapshot: QueueSnapshot, now: float, settings: EstimatorSettings = DEFAULT_SETTINGS) -> Estimate:
-    """bereik's estimate: the median wait for (turns) agents to free up, at (agents working) / (mean handling time)."""
+def estimate_wait(snapshot: QueueSnapshot, now: float, settings: EstimatorSettings = DEFAULT_SETTINGS,
+                  handling: tuple[float, int] | None = None) -> Estimate:
+    """bereik's estimate: the median wait for (turns) agents to free up, at (agents working) / (mean handling time).
+    `handling`: mean_handling_seconds of the snapshot, when the caller has it already (a simulation's many
+    snapshots share their recent calls)."""
     working = snapshot.agents_logged_in - snapshot.agents_paused
     if working <= 0:
         return Estimate(snapshot.callers_ahead, None, Uncertainty.NO_AGENT_WORKING)
-    handling, seen = mean_handling_seconds(snapshot.recent_calls, now, settings)
+    handling, seen = handling or mean_handling_seconds(snapshot.recent_calls, now, settings)
     # A free agent takes the head of the line now; each later turn needs an agent to finish.
     turns = max(0, snapshot.callers_ahead + 1 - snapshot.agents_free)
     uncertainty = Uncertainty.FEW_RECENT_CALLS if seen < settings.min_recent_calls else None

@@ -200,8 +200,25 @@ Estimator = Callable[[Moment], float]
 
 
 def bereik_estimator(settings: EstimatorSettings = DEFAULT_SETTINGS) -> Estimator:
+    # Snapshots share their tuple of recent calls until a call ends (_Queue._shared): sum each tuple once.
+    # Keyed by the tuple itself (kept alive here), so an id is never reused for another.
+    sums: dict[int, tuple[tuple, list[float], list[float]]] = {}
+
+    def handling(calls: tuple[HandledCall, ...], now: float) -> tuple[float, int]:
+        if id(calls) not in sums:
+            running = [0.0]
+            for call in calls:
+                running.append(running[-1] + call.handling_seconds)
+            sums[id(calls)] = (calls, [call.finished_at for call in calls], running)
+        _, finished, running = sums[id(calls)]
+        first = bisect.bisect_left(finished, now - settings.window_seconds)
+        seen = len(calls) - first
+        total = running[-1] - running[first] + settings.prior_handling_seconds * settings.prior_weight
+        return total / (seen + settings.prior_weight), seen
+
     def announced(moment: Moment) -> float:
-        wait = estimate_wait(moment.snapshot, moment.at, settings).wait_seconds
+        calls = moment.snapshot.recent_calls
+        wait = estimate_wait(moment.snapshot, moment.at, settings, handling(calls, moment.at)).wait_seconds
         return math.inf if wait is None else wait
     return announced
 

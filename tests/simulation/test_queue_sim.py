@@ -1,6 +1,9 @@
 """The queue simulation: reproducible, true to Erlang C, and the judge of the wait estimators."""
+import math
+
 import pytest
 
+from bereik.routing.estimate import estimate_wait
 from bereik.simulation import erlang
 from bereik.simulation.queue_sim import (
     Profile,
@@ -60,3 +63,11 @@ def test_bereik_announces_waits_closer_to_the_truth_than_app_queue(profile):
     bereik, app_queue = judge(moments, bereik_estimator()), judge(moments, app_queue_estimator)
     assert bereik.announcements > 500
     assert bereik.mean_absolute_error < 0.85 * app_queue.mean_absolute_error
+
+
+def test_the_simulations_running_sums_announce_exactly_what_bereik_would():
+    moments = run(Profile(3, 0.85, hours=6), range(1))
+    fast = bereik_estimator()
+    for moment in moments:
+        wait = estimate_wait(moment.snapshot, moment.at).wait_seconds
+        assert fast(moment) == pytest.approx(math.inf if wait is None else wait)
