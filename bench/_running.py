@@ -70,10 +70,11 @@ def metrics() -> str:
 
 
 def metric(text: str, name: str) -> float:
-    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+    """The sum of a metric's series, whatever their labels (one server, one script: the value)."""
+    found = re.findall(rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$", text, re.M)
     if not found:
         raise BenchError(f"bereik's /metrics has no {name}")
-    return float(found.group(1))
+    return sum(float(value) for value in found)
 
 
 @dataclass

@@ -91,6 +91,8 @@ def bench_config(directory: Path) -> Path:
         for key in ("shared_number", "menu"):
             document.pop(key)
         document["texts"].pop("welcome")
+        # The process-AGI script (c) needs seconds on a loaded machine; the watchdog must not take its calls.
+        document["pbx"]["watchdog_seconds"] = 30
     return write_config(directory, decision_alone)
 
 
@@ -410,7 +412,7 @@ async def main(argv: list[str] | None = None) -> int:
         arguments.rates, arguments.seconds, arguments.overhead_seconds = (1,), 3, 0
     try:
         outcome = await run(arguments.rates, arguments.seconds, arguments.overhead_seconds, arguments.paths,
-                            "acdb" if arguments.smoke else ORDER, 6 if arguments.smoke else HOLD_SECONDS,
+                            "acdb" if arguments.smoke else ORDER, 20 if arguments.smoke else HOLD_SECONDS,
                             arguments.smoke)
     except BenchError as error:
         print(f"\nERROR: {error}", file=sys.stderr)
