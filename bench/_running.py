@@ -87,12 +87,18 @@ class Bereik:
     log: Path
     process: subprocess.Popen | None = None
 
-    async def start(self, timeout: float = 30) -> None:
+    def launch(self) -> None:
+        """Start the process without waiting for it (a smoke starts it while it prepares the rest)."""
         with self.log.open("a") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bereik", "run", str(self.config), "--sounds", str(self.sounds),
                  "--secrets", str(self.secrets), "--pretend-time", PRETEND],
                 stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+
+    async def start(self, timeout: float = 30) -> None:
+        """Launched unless it was, then waited for until it is up."""
+        if self.process is None:
+            self.launch()
         deadline = time.monotonic() + timeout
         while True:  # up when its wallboard answers and it is logged in to AMI
             self.check()

@@ -86,37 +86,53 @@ ORDER = "acdbbdca"  # a b b a, with c and d inside: bereik starts once per rate
 
 
 def bench_config(directory: Path) -> Path:
-    """The example without the municipality choice, the menu and the welcome: the decision alone."""
+    """The example without the municipality choice, the menu and the welcome: the decision alone. The numbers
+    of (c) and (d) are general numbers, so that bereik generates their entries as it does every entry."""
     def decision_alone(document):
         for key in ("shared_number", "menu"):
             document.pop(key)
         document["texts"].pop("welcome")
+        document["general_numbers"] = [*document.get("general_numbers", []), PATHS["c"].number, PATHS["d"].number]
         # The process-AGI script (c) needs seconds on a loaded machine; the watchdog must not take its calls.
         document["pbx"]["watchdog_seconds"] = 30
     return write_config(directory, decision_alone)
 
 
-def asterisk_config(config_path: Path, secrets: Secrets, directory: Path) -> Path:
-    """bereik's generated configuration, plus extensions for (a), (c) and (d) and the observer's AMI user."""
+def asterisk_config(config_path: Path, secrets: Secrets, directory: Path, process_agi: bool = True) -> Path:
+    """bereik's generated configuration with the observer's AMI user and (a)'s two lines. (c) and (d) are
+    bereik's own generated entries of their numbers with one change: the hand-over runs the path's script
+    instead of asking bereik (`process_agi`: the config has those numbers, see bench_config)."""
     config = load_config(config_path)
     files = dialplan.generate(config, secrets, source=str(config_path))
-    entry = files["extensions.conf"].split(f"[{dialplan.ENTRY_CONTEXT}]", 1)[1].split("\n[", 1)[0]
-    bereik_lines = [line for line in entry.splitlines() if line.startswith((f"exten => {config.number}", " same"))]
-
-    def through(script: str, number: str) -> list[str]:
-        return [line.replace(f"exten => {config.number}", f"exten => {number}")
-                .replace(f"AGI(agi://{config.pbx.agi}/entry)", f"AGI({AGI_DIR}/{script})") for line in bereik_lines]
-
+    extensions = files["extensions.conf"]
+    if process_agi:
+        for path, script in (("c", "routing.py"), ("d", "lean.py")):
+            extensions = through_script(extensions, config, PATHS[path].number, script)
     pure_lines = [f"exten => {PATHS['a'].number},1,Answer()", f" same => n,Queue({config.front_office},rt)",
                   " same => n,Hangup()"]
-    files["extensions.conf"] = files["extensions.conf"].replace(
-        f"[{dialplan.ENTRY_CONTEXT}]\n", f"[{dialplan.ENTRY_CONTEXT}]\n" + "\n".join(
-            pure_lines + through("routing.py", PATHS["c"].number) + through("lean.py", PATHS["d"].number)) + "\n", 1)
+    files["extensions.conf"] = extensions.replace(
+        f"[{dialplan.ENTRY_CONTEXT}]\n", f"[{dialplan.ENTRY_CONTEXT}]\n" + "\n".join(pure_lines) + "\n", 1)
     # The observer hears only what it measures, so that it loads neither Asterisk nor this process.
     files["manager.conf"] += (f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call\n"
                               "eventfilter=Event: Newstate\neventfilter=Event: QueueCallerJoin\n")
     dialplan.write(files, directory)
     return directory
+
+
+def through_script(extensions: str, config, number: str, script: str) -> str:
+    """extensions.conf with the entry of `number` handing the call to the process-AGI `script` instead of bereik."""
+    hand_over = f"AGI(agi://{config.pbx.agi}/entry)"
+    lines = extensions.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith(f"exten => {number},1,")), None)
+    if first is None:
+        raise BenchError(f"bereik's dialplan has no entry for {number}")
+    end = next((i for i in range(first + 1, len(lines)) if not lines[i].startswith(" same")), len(lines))
+    own = [i for i in range(first, end) if hand_over in lines[i]]
+    if len(own) != 1:
+        raise BenchError(f"bereik's entry for {number} hands over {len(own)} times to {hand_over}, not once: "
+                         "the process-AGI paths would not measure one decision")
+    lines[own[0]] = lines[own[0]].replace(hand_over, f"AGI({AGI_DIR}/{script})")
+    return "\n".join(lines) + "\n"
 
 
 def install_process_agi(root: Path, config_path: Path) -> None:
@@ -133,15 +149,17 @@ def install_process_agi(root: Path, config_path: Path) -> None:
     config = load_config(config_path)
     decision = CallFlow(config, dt.datetime.fromisoformat(PRETEND).replace(tzinfo=config.zone)).start()
     assignments = ",".join(f"{k}={v}" for k, v in {**settings(config, decision), var.ROUTED: "1"}.items())
+    checks = {}
     for script in ("routing.py", "lean.py"):
         text = (REPO / "bench" / "agi" / script).read_text().replace("@ASSIGNMENTS@", assignments)
         (target / script).write_text(text)
         (target / script).chmod(0o755)
-        checked = subprocess.run(["chroot", str(root), f"{AGI_DIR}/{script}", "--check"],
-                                 capture_output=True, text=True, timeout=60)
-        if checked.returncode != 0 or checked.stdout.strip() != assignments:
-            raise BenchError(f"the process AGI script {script} does not run in the chroot:\n"
-                             f"{checked.stderr[-2000:] or checked.stdout[-500:]}")
+        checks[script] = subprocess.Popen(["chroot", str(root), f"{AGI_DIR}/{script}", "--check"],
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for script, check in checks.items():
+        out, err = check.communicate(timeout=60)
+        if check.returncode != 0 or out.strip() != assignments:
+            raise BenchError(f"the process AGI script {script} does not run in the chroot:\n{err[-2000:] or out[-500:]}")
 
 
 class Observer:
@@ -222,13 +240,15 @@ class Bench:
         self.pbx, self.sipp, self.observer, self.bereik, self.hold = pbx, sipp, observer, bereik, hold
         self.until_joined = until_joined
 
-    async def step(self, path: str, rate: float, seconds: float) -> Step:
+    async def step(self, path: str, rate: float, seconds: float, bereik_stopped: bool = False) -> Step:
+        """`bereik_stopped`: path (b) while bereik is not running (the smoke's check of the checks)."""
         calls = max(round(rate * seconds), 1)
         step = Step(path, rate, calls, seconds)
         self.observer.reset()
         watched = {"Asterisk": lambda: cpu_seconds(self.pbx.pid), "AGI scripts": lambda: cpu_seconds(self.pbx.pid, True),
                    "SIPp": lambda: cpu_seconds("self", True), "bench": lambda: cpu_seconds("self")}
-        if PATHS[path].bereik:
+        with_bereik = PATHS[path].bereik and not bereik_stopped
+        if with_bereik:
             self.bereik.check()
             watched["bereik"] = lambda: cpu_seconds(self.bereik.pid)
             sessions_before = await asyncio.to_thread(self.bereik.fastagi_sessions)
@@ -241,14 +261,16 @@ class Bench:
             await asyncio.sleep(0.2)
         load.stop()  # reaped: its CPU time is this process's children's now
         elapsed = time.monotonic() - began
-        await asyncio.sleep(0.5)  # the last events
+        if len(self.observer.joined) < calls:
+            await asyncio.sleep(0.5)  # the last events
         step.cpu = {name: 100 * (read() - before[name]) / elapsed for name, read in watched.items()}
         stats = load.stats
         step.retransmissions = int(stats.get("Retransmissions(C)", 0))
         answered, joined = dict(self.observer.answered), dict(self.observer.joined)
         step.reasons = Counter(reason for _, reason in joined.values())
         if answered:
-            start = min(answered.values()) + min(WARM_UP_SECONDS, seconds / 3)
+            warm_up = 0 if self.until_joined else min(WARM_UP_SECONDS, seconds / 3)
+            start = min(answered.values()) + warm_up
             end = min(answered.values()) + seconds
             steady = [call for call, at in answered.items() if start <= at < end]
             moments = sorted(answered[call] for call in steady)
@@ -258,7 +280,7 @@ class Bench:
         never_joined = sum(1 for call in answered if call not in joined)
         sipp_failed = 0 if self.until_joined else calls - int(stats.get("SuccessfulCall(C)", 0))
         step.failed = min(calls, sipp_failed + never_joined + step.failed_open)
-        if PATHS[path].bereik:
+        if with_bereik:
             self.bereik.check()
             sessions = await asyncio.to_thread(self.bereik.fastagi_sessions) - sessions_before
             decided = step.reasons[PATHS[path].reason]
@@ -271,6 +293,7 @@ class Bench:
 
 async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float, paths: str = "abcd",
               order: str = ORDER, hold: float = HOLD_SECONDS, smoke: bool = False) -> dict:
+    order = [p for p in order if p in paths]
     root = build_root()
     work = Path(tempfile.mkdtemp(prefix="bereik-call-paths-"))
     secrets_file, secrets = secrets_for_bereik(work)
@@ -282,13 +305,14 @@ async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float,
     client = AmiClient("127.0.0.1", 5038, *OBSERVER, action_timeout=10)
     sipp = Sipp(workdir=work / "sipp")
     try:
+        if smoke and order[0] == "b":
+            bereik.launch()  # no figures: bereik may start while the scripts are installed
         install_process_agi(root, config_path)
         for extension in ("201", "202", "203", "204"):
             pbx.cli(f"queue pause member PJSIP/{extension} queue tic reason bench")  # nobody rings: joins only
         observer = Observer(client)
         await client.connect()
         bench = Bench(pbx, sipp, observer, bereik, hold, until_joined=smoke)
-        order = [p for p in order if p in paths]
         load_at_start = os.getloadavg()
         results: dict[str, list[Step]] = {path: [] for path in order}
         live = set(order)
@@ -306,6 +330,8 @@ async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float,
                     expect_own_reasons(verdict)
                 if saturated(verdict):
                     live.discard(path)
+        if smoke and "b" in order:
+            await refuses_a_missing_bereik(bench, rates[0], seconds)
         saturation = {path: saturation_rate(steps) for path, steps in results.items()}
         overhead = None
         if overhead_seconds and "a" in order and "b" in order and saturation["a"]:
@@ -316,7 +342,7 @@ async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float,
             for step in overhead.values():
                 expect_own_reasons(step)
         return {"results": results, "saturation": saturation, "overhead": overhead, "rates": rates,
-                "load": (load_at_start, os.getloadavg()), "seconds": seconds, "hold": hold}
+                "load": (load_at_start, os.getloadavg()), "seconds": seconds, "hold": hold, "smoke": smoke}
     finally:
         client.close()
         sipp.stop_all()
@@ -339,6 +365,19 @@ async def interleaved(bench: Bench, order: list[str], rate: float, seconds: floa
         if with_bereik and i == with_bereik[-1]:
             bench.bereik.stop()
     return samples
+
+
+async def refuses_a_missing_bereik(bench: Bench, rate: float, seconds: float) -> None:
+    """The smoke checks the bench's own check against the real dialplan: path (b) with bereik stopped fails
+    open (as the committed bench's bereik, which never started, did), and the bench refuses it."""
+    step = await bench.step("b", rate, seconds, bereik_stopped=True)
+    try:
+        expect_own_reasons(step)
+    except BenchError:
+        print(f"  (b) with bereik stopped: joins {dict(step.reasons) or 'none'}: refused, as it should be", flush=True)
+        return
+    raise BenchError(f"(b) with bereik stopped joined {dict(step.reasons)} and was not refused: "
+                     "the bench cannot see a bereik that is not there")
 
 
 def expect_own_reasons(step: Step) -> None:
@@ -365,6 +404,10 @@ def saturation_rate(steps: list[Step]) -> float | None:
 
 def report(outcome: dict) -> None:
     results, saturation, rates = outcome["results"], outcome["saturation"], outcome["rates"]
+    if outcome["smoke"]:
+        print("\nsmoke: every path ran and each of its queue joins carried its own reason; "
+              "too few calls for figures (none are given)")
+        return
     print(f"\nper path and rate (interleaved samples of {outcome['seconds']:g} s pooled; saturated: achieved "
           f"< {ACHIEVED_SHARE:.0%} of offered, failed >= {FAILURE_LIMIT:.0%} or p99 > {P99_LIMIT_MS:g} ms)")
     for path, steps in results.items():
@@ -405,14 +448,14 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overhead-seconds", type=float, default=OVERHEAD_SECONDS)
     parser.add_argument("--paths", default="abcd", help="which paths (default abcd)")
     parser.add_argument("--smoke", action="store_true",
-                        help="each path once, 3 calls at 1 call/s until they joined, all checks, no figures to keep "
-                             "(the suite's)")
+                        help="each path once, one call until it joined, all checks, and path (b) "
+                             "once more with bereik stopped, which must be refused; no figures (the suite's)")
     arguments = parser.parse_args(argv)
     if arguments.smoke:
-        arguments.rates, arguments.seconds, arguments.overhead_seconds = (1,), 3, 0
+        arguments.rates, arguments.seconds, arguments.overhead_seconds = (1,), 1, 0
     try:
         outcome = await run(arguments.rates, arguments.seconds, arguments.overhead_seconds, arguments.paths,
-                            "acdb" if arguments.smoke else ORDER, 20 if arguments.smoke else HOLD_SECONDS,
+                            "bacd" if arguments.smoke else ORDER, 20 if arguments.smoke else HOLD_SECONDS,
                             arguments.smoke)
     except BenchError as error:
         print(f"\nERROR: {error}", file=sys.stderr)

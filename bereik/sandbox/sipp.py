@@ -90,7 +90,8 @@ class SippProcess:
         path = self.workdir / f"{self.name}.stat.csv"
         if not path.exists():
             return {}
-        rows = list(csv.DictReader(path.open(), delimiter=";"))
+        with path.open() as file:
+            rows = list(csv.DictReader(file, delimiter=";"))
         return rows[-1] if rows else {}
 
     def report(self) -> str:

@@ -1,10 +1,16 @@
-"""The call-path bench's rules, without Asterisk: what counts as saturated, failed or not run."""
+"""The call-path bench's rules, without Asterisk: what counts as saturated, failed or not run, and what each
+path's dialplan is."""
 from collections import Counter
 
 import pytest
 
-from bench._running import BenchError
-from bench.call_paths import Step, expect_own_reasons, pooled, saturated, saturation_rate
+from bench._running import EXAMPLE, BenchError, secrets_for_bereik
+from bench.call_paths import (
+    AGI_DIR, PATHS, Step, asterisk_config, bench_config, expect_own_reasons, pooled, saturated, saturation_rate,
+    through_script,
+)
+from bereik.config import load_config
+from bereik.pbx import dialplan
 
 
 def step(path="b", rate=100.0, achieved=99.0, failed=0, latencies=(505.0,) * 100, reasons=None):
@@ -54,3 +60,30 @@ def test_interleaved_samples_pool_their_calls_failures_and_latencies():
     total = pooled([step(failed=4, latencies=[500.0]), step(failed=6, achieved=97.0, latencies=[510.0])])
     assert (total.calls, total.failed, total.achieved, sorted(total.latencies)) == (2000, 10, 98.0, [500.0, 510.0])
     assert total.reasons == Counter({"no_menu": 2000})
+
+
+def test_the_process_agi_paths_are_bereiks_own_generated_entries_with_only_the_hand_over_changed(tmp_path):
+    _, secrets = secrets_for_bereik(tmp_path)
+    config_path = bench_config(tmp_path)
+    config = load_config(config_path)
+    generated = dialplan.generate(config, secrets, source=str(config_path))["extensions.conf"].splitlines()
+    written = (asterisk_config(config_path, secrets, tmp_path / "asterisk") / "extensions.conf").read_text().splitlines()
+    pure = written.index(f"exten => {PATHS['a'].number},1,Answer()")
+    del written[pure:pure + 3]  # (a): Answer, Queue, Hangup
+    assert len(written) == len(generated)
+    changed = [i for i, (old, new) in enumerate(zip(generated, written)) if old != new]
+    hand_over = f"AGI(agi://{config.pbx.agi}/entry)"
+    assert [written[i] for i in changed] == [generated[i].replace(hand_over, f"AGI({AGI_DIR}/{script})")
+                                             for i, script in zip(changed, ("routing.py", "lean.py"))]
+    entries = [next(line for line in reversed(generated[:i]) if line.startswith("exten => ")) for i in changed]
+    assert entries == [f"exten => {PATHS[path].number},1,NoOp(bereik entry)" for path in "cd"]
+
+
+def test_a_dialplan_whose_entry_hands_over_twice_is_refused_rather_than_half_copied():
+    config = load_config(EXAMPLE)
+    hand_over = f" same => n,AGI(agi://{config.pbx.agi}/entry)"
+    twice = "\n".join(["exten => 14902,1,NoOp(bereik entry)", hand_over, hand_over, "exten => T,1,NoOp()"])
+    with pytest.raises(BenchError, match="2 times"):
+        through_script(twice, config, "14902", "routing.py")
+    with pytest.raises(BenchError, match="no entry for 14903"):
+        through_script(twice, config, "14903", "routing.py")
