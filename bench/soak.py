@@ -4,12 +4,14 @@ Phases, one run: the pure dialplan (Answer, Queue: the baseline), the expected p
 times the peak, and a soak of at least 10,000 calls. After each phase: channels Asterisk
 still holds once the callers are gone (leaked), bereik's memory, open files and asyncio
 tasks (its /metrics), calls recorded against calls placed, and calls that failed.
-Run: `python -m bench soak`; a shorter run while developing: `python -m bench.soak --calls 500
+Run: `python -m bench soak`; a shorter run while developing: `python -m bench soak --calls 500
 --peak-seconds 30` (or SOAK_CALLS=500 SOAK_PEAK_SECONDS=30 python -m bench soak).
 
 The transfer flow: the bench plays the agent's part as bereik's console does it
 (bereik.console.desk): AMI Atxfer of the agent's channel to a back-office colleague, whose
-SIPp desk phone answers; then Hangup of the agent's channel, which completes the transfer.
+SIPp desk phone answers; then the attended-transfer complete key (features.conf atxfercomplete,
+ATXFER_COMPLETE_CODE) played on the agent's channel, which completes the transfer while the agent
+is still in the consultation (a hang-up instead races Asterisk's transfer thread).
 bereik records the transfer steps (transfer_started ...) only for transfers made in its
 console; for these the records show the agent's part ending with reason "transfer".
 
@@ -42,7 +44,7 @@ from ruamel.yaml import YAML
 from bench._running import EXAMPLE, PRETEND
 from bench.call_paths import OBSERVER, asterisk_config
 from bereik.pbx.ami import AmiClient, AmiError
-from bereik.pbx.dialplan import INTERNAL_CONTEXT
+from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT
 from bereik.records.store import SqliteStore
 from bereik.sandbox import AmiLogin, Asterisk, build_root
 from bereik.sandbox.sipp import Sipp
@@ -116,7 +118,7 @@ def agent_address(extension: str) -> str:
 class WarmTransfers:
     """The agent's part in the transfer flow, played as bereik's console does it (bereik.console.desk):
     a second after an agent answers one of `caller`'s calls, AMI Atxfer of the agent's channel to a
-    colleague; once the colleague answers, Hangup of the agent's channel, which completes the transfer."""
+    colleague; once the colleague answers, the complete key on the agent's channel, as the console keys it."""
 
     def __init__(self, ami: AmiClient, caller: str, colleagues: Sequence[str], consult_seconds: float = 1.0):
         self.ami = ami
@@ -128,7 +130,7 @@ class WarmTransfers:
         self.started: set[str] = set()
         self.colleague_answered: set[str] = set()
         self.succeeded: set[str] = set()  # AttendedTransfer Result=Success
-        self.refused = 0  # Atxfer or Hangup refused by Asterisk, or AttendedTransfer with another result
+        self.refused = 0  # Atxfer or PlayDTMF refused by Asterisk, or AttendedTransfer with another result
         ami.on_event("AgentConnect", self._agent_answered)
         ami.on_event("DialEnd", self._dial_ended)
         ami.on_event("AttendedTransfer", self._transferred)
@@ -151,7 +153,8 @@ class WarmTransfers:
             self.colleague_answered.add(call_id)
             agent_channel = next(c for c, call in self.call_of_agent.items() if call == call_id)
             await asyncio.sleep(0.5)  # the agent says who is on the line
-            await self._send("Hangup", Channel=agent_channel)
+            for digit in ATXFER_COMPLETE_CODE:
+                await self._send("PlayDTMF", Channel=agent_channel, Digit=digit, Receive="yes")
 
     def _transferred(self, event: dict[str, str]) -> None:
         call_id = self.call_of_agent.get(event.get("OrigTransfererChannel", ""))
@@ -286,14 +289,23 @@ def flow_line(row: dict) -> str:
     return line
 
 
-async def main(soak_calls: int = SOAK_CALLS, peak_seconds: int = PEAK_SECONDS) -> int:
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench soak", description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=SOAK_CALLS, help="calls in the soak phase (default %(default)s)")
+    parser.add_argument("--peak-seconds", type=int, default=PEAK_SECONDS,
+                        help="length of each of the two peak phases (default %(default)s)")
+    arguments = parser.parse_args(argv)
+    return await soak(arguments.calls, arguments.peak_seconds)
+
+
+async def soak(soak_calls: int, peak_seconds: int) -> int:
     baseline_calls = max(soak_calls // 10, 200)
     root = build_root()
     work = Path(tempfile.mkdtemp(prefix="bereik-soak-"))
     secrets_file = write_new_secrets_file(work / "secrets.env")  # every secret `bereik run` asks for
     secrets = Secrets.load(secrets_file)
     config_path = soak_config(work, root)
-    conf_dir = asterisk_config(config_path, secrets, work / "asterisk")
+    conf_dir = asterisk_config(config_path, secrets, work / "asterisk", process_agi=False)
     with open(conf_dir / "manager.conf", "a") as manager:  # hears only what WarmTransfers acts on
         manager.write(f"\n[{AGENT_HANDS[0]}]\nsecret={AGENT_HANDS[1]}\nread=all\nwrite=call\n"
                       "eventfilter=Event: AgentConnect\neventfilter=Event: DialEnd\n"
@@ -371,9 +383,4 @@ def report(results: list[dict]) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=SOAK_CALLS, help="calls in the soak phase (default %(default)s)")
-    parser.add_argument("--peak-seconds", type=int, default=PEAK_SECONDS,
-                        help="length of each of the two peak phases (default %(default)s)")
-    arguments = parser.parse_args()
-    sys.exit(asyncio.run(main(arguments.calls, arguments.peak_seconds)))
+    sys.exit(asyncio.run(main()))
