@@ -218,6 +218,8 @@ async def main(argv: list[str] | None = None) -> int:
     pops = await console_run(rounds, agents)
     report("baseline: AMI event -> bare WebSocket client", base)
     report(f"console: AMI event -> screen-pop in Chromium ({agents} agents)", pops)
+    print(f"the console and Chromium add {percentile(pops, 99) - percentile(base, 99):+.2f} ms at p99 "
+          f"({percentile(pops, 99) / percentile(base, 99):.1f}x the bare client's p99)")
     ok = percentile(pops, 99) < 100
     print(f"target p99 < 100 ms: {'met' if ok else 'NOT met'}")
     return 0 if ok or arguments.smoke else 1

@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     result, base_seconds, base_peak = _measure(lambda: queue_sim.simulate(baseline, 0))
     print(f"baseline queue_sim ({baseline.name}, {open_hours} h): {len(result.calls)} calls in "
           f"{base_seconds:.1f} s; peak traced memory {base_peak:.0f} MB")
+    per_call, base_per_call = seconds / len(run.rows), base_seconds / max(len(result.calls), 1)
+    ratio = f"{per_call / base_per_call:.1f}x" if base_per_call else "baseline too fast to time"
+    print(f"bereik's routing and report: {per_call * 1000:.2f} ms a call, {ratio} the plain queue simulation's")
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process peak RSS {max_rss:.0f} MB; target: under 30 s and under 500 MB -> "
           f"{'met' if seconds < 30 and max_rss < 500 else 'NOT met'}")

@@ -198,6 +198,15 @@ async def main(argv: list[str] | None = None) -> int:
         timing = f"{r['p50_ms']:>15.0f} ms{r['p99_ms']:>7.0f} ms" if r["messages"] else f"{'(none due)':>28}"
         print(f"{r['label']:<14}{r['waiting']:>8}{r['messages']:>10}{r['bereik_ms_per_caller']:>17.1f} ms"
               f"{r['asterisk_ms_per_caller']:>19.1f} ms{timing}")
+    if len(results) == 2:
+        messages, none = results
+        for who, key in (("bereik", "bereik_ms_per_caller"), ("Asterisk", "asterisk_ms_per_caller")):
+            ratio = f"{messages[key] / none[key]:.2f}x" if none[key] else "no CPU measured"
+            print(f"the messages cost {who} {messages[key] - none[key]:+.1f} ms of CPU per waiting caller "
+                  f"({ratio} the run without them)")
+    print(f"(measured: CPU time from /proc, timing from Asterisk's AMI timestamps; set, not measured: "
+          f"{load.callers} callers at {load.rate:g}/s, messages after {load.first_after_rings} and every "
+          f"{load.repeat_every_rings} rings)")
     return 0
 
 
