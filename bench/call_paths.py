@@ -4,6 +4,8 @@
 (b) bereik's FastAGI path, `bereik run` as deployed (everything on)     -- what we ship
 (c) the same decision as a process-per-call AGI script (pyst2), bereik's routing core in it
 (d) a lean process-per-call AGI script (pyst2) that only sets the variables -- the floor of that design
+(c) and (d) dial general numbers of the bench's YAML: their entries are bereik's generated ones, the
+hand-over running the script instead of asking bereik.
 
 SIPp places calls (held HOLD_SECONDS) through the real Asterisk sandbox at rising rates. Each step
 offers one rate for `seconds`; the first WARM_UP_SECONDS are left out (steady state). The paths are
@@ -21,7 +23,8 @@ before that. The bench stops with an error, printing no ratio, when what it meas
 bereik not alive through its steps, fewer FastAGI sessions than calls, a path that failed open or
 joined with another reason than its own at its first rate.
 
-Run: `python -m bench call_paths` (about 20 minutes); `--rates 50,100 --seconds 6` for less.
+Run: `python -m bench call_paths` (about 20 minutes); `--rates 50,100 --seconds 6` for less; `--smoke`
+(the suite's): one call through each path and every check, no figures.
 The closing note gives b/a at saturation and b's overhead at half of a's saturation rate.
 """
 from __future__ import annotations
