@@ -24,6 +24,7 @@ from bereik.records.summary import DIRECT, CallRow, transfers_of
 from bereik.reports import words as w
 from bereik.reports.contact import contact
 from bereik.reports.figures import front_office_name
+from bereik.reports.reachability import Hours
 from bereik.reports.schema import ReportRequest
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ _WORDS = {
         "weekly_none": "Deze week ({period}) kwam iedereen die iemand van {department} zocht direct goed terecht.",
         "console": "In de console: {url}",
         "fell_back": "niet opgenomen, teruggevallen naar {front}", "hung_up": "beller hing op terwijl het ging",
+        "absent": "afwezig gemeld, naar {front}", "dnd": "niet storen aan, naar {front}",
+        "busy": "in gesprek, teruggevallen naar {front}",
+        "substitute": "naar vervanger {name}, niet opgenomen, teruggevallen naar {front}",
+        "signal": "Opvallend: {signal}.",
         "not_answered": "niet opgenomen na doorverbinden door {front}", "other": "niet bereikt",
         "direct": "rechtstreeks", "transfer": "doorverbonden",
         "then_ok": "toch geholpen", "then_failed": "beller moest opnieuw bellen", "then_pending": "terugbellen loopt",
@@ -73,6 +78,10 @@ _WORDS = {
         "weekly_none": "This week ({period}) everyone who looked for someone of {department} reached them.",
         "console": "In the console: {url}",
         "fell_back": "not answered, fell back to {front}", "hung_up": "the caller hung up while it rang",
+        "absent": "absent, to {front}", "dnd": "do-not-disturb on, to {front}",
+        "busy": "on the phone, fell back to {front}",
+        "substitute": "to the substitute {name}, not answered, fell back to {front}",
+        "signal": "Notable: {signal}.",
         "not_answered": "not answered after a transfer by {front}", "other": "not reached",
         "direct": "direct", "transfer": "transferred",
         "then_ok": "helped after all", "then_failed": "had to call again", "then_pending": "call-back pending",
@@ -121,7 +130,7 @@ def failed_attempts(rows: Iterable[CallRow], config: Config, department: str) ->
         then = "" if outcome is None else words["then_pending" if outcome.value == "pending" else
                                                 "then_ok" if outcome.successful else "then_failed"]
         if row.kind == DIRECT and not row.direct_answered and (row.department == department or row.person in members):
-            what = words["fell_back"].format(front=front) if row.fallback else words["hung_up"]
+            what = _why_direct_failed(row, words, front, names)
             found.append(FailedAttempt(row.started_at, names.get(row.person, row.person), words["direct"], what,
                                        mask_number(row.caller), then))
         for transfer in transfers_of(row):
@@ -131,7 +140,34 @@ def failed_attempts(rows: Iterable[CallRow], config: Config, department: str) ->
     return sorted(found, key=lambda a: (a.person, a.at))
 
 
-def weekly_message(attempts: list[FailedAttempt], config: Config, item: Due, sender: str) -> EmailMessage:
+def _why_direct_failed(row: CallRow, words: dict[str, str], front: str, names: dict[str, str]) -> str:
+    """In the team lead's words, so an absence or do-not-disturb that was set reads apart from a call
+    nobody took with nothing set (Huizen)."""
+    if not row.fallback:
+        return words["hung_up"]
+    if row.via not in ("", "mobile"):
+        return words["substitute"].format(name=names.get(row.via, row.via), front=front)
+    if row.failed in ("absent", "dnd"):
+        return words[row.failed].format(front=front)
+    if row.failed in ("busy", "camp_timeout"):
+        return words["busy"].format(front=front)
+    return words["fell_back"].format(front=front)
+
+
+def reachability_signals(rows: Iterable[CallRow], config: Config, department: str) -> dict[str, str]:
+    """Colleague's name -> what stands out in their reachability this period (bereik.reports.reachability),
+    for the department's members someone tried to reach directly."""
+    members = set(next((d.members for d in config.departments if d.id == department), []))
+    hours = Hours()
+    for row in rows:
+        hours.add(row, row.person)
+    names = {p.extension: p.name for p in config.people if p.extension in members}
+    return {p.name: p.signal for p in hours.people(names, {}, config.language, only_named=True) if p.signal}
+
+
+def weekly_message(attempts: list[FailedAttempt], config: Config, item: Due, sender: str,
+                   signals: dict[str, str] | None = None) -> EmailMessage:
+    """`signals`: per colleague's name, what stands out in their reachability that week (one line under them)."""
     language = config.language
     words = _WORDS[language]
     department = next(d.name for d in config.departments if d.id == item.department)
@@ -144,6 +180,8 @@ def weekly_message(attempts: list[FailedAttempt], config: Config, item: Due, sen
             when = dt.datetime.fromtimestamp(a.at, config.zone)
             day = w.period(when.date(), when.date(), language)
             lines.append(f"  - {day} {when:%H:%M}, {a.how}, {a.outcome} ({a.caller}); {a.then}".rstrip("; "))
+        if (signals or {}).get(person):
+            lines.append("  " + words["signal"].format(signal=signals[person]))
         lines.append("")
     if config.reports.mail.console_url:
         lines.append(words["console"].format(url=config.reports.mail.console_url.rstrip("/") + "/team"))
@@ -204,8 +242,10 @@ class ReportMailer:
         for item in due(self.clock(), self.config, self._sent):
             if item.kind == "weekly":
                 start, end = ReportRequest(start=item.start, end=item.end).bounds(self.config.zone)
-                attempts = failed_attempts(self.store.calls(start, end), self.config, item.department)
-                message = weekly_message(attempts, self.config, item, sender)
+                rows = list(self.store.calls(start, end))
+                attempts = failed_attempts(rows, self.config, item.department)
+                message = weekly_message(attempts, self.config, item, sender,
+                                         reachability_signals(rows, self.config, item.department))
             else:
                 request = ReportRequest(start=item.start, end=item.end)
                 report = from_store(self.store, self.config, request, self.callback_store, self.clock())

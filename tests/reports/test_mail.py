@@ -11,9 +11,12 @@ from aiosmtpd.controller import Controller
 from bereik.audit import AuditLog
 from bereik.config.model import ReportMail
 from bereik.records.recorder import Recorder
-from bereik.records.store import SqliteStore
+from bereik.records.store import SqliteStore, update_for
+from bereik.records.summary import summarise
 from bereik.reports.mail import ReportMailer, due
 
+from .test_reachability import at
+from .test_reachability import direct as as_it_went
 from .test_telan import CONFIG, EVA, FEMKE, GIJS, ZONE, direct, front, local
 
 
@@ -95,4 +98,33 @@ def test_the_team_lead_gets_the_weeks_failed_attempts_by_person_and_the_manager_
     assert monthly["Subject"] == "Bereikbaarheid gemeente Bloemendaal, 1 t/m 30 september 2026"
     attached = [part.get_filename() for part in monthly.iter_attachments()]
     assert "bereik-2026-09.html" in attached and "bereik-2026-09-parameters.csv" in attached
+    store.close()
+
+
+def test_the_team_lead_reads_why_each_call_failed_and_who_was_unreachable_with_nothing_set(smtp_server, tmp_path):
+    """Huizen: an absence or do-not-disturb that was set reads apart from calls nobody took with nothing set,
+    and the week's pattern stands under the colleague ('in de middag niet bereikbaar')."""
+    inbox, port = smtp_server
+    config = configured(port).model_copy(update={"reports": configured(port).reports.model_copy(update={
+        "mail": ReportMail(team_leads={"vergunningen": "lead@bloemendaal.example"})})})
+    store = SqliteStore(tmp_path / "calls.sqlite3")
+    week = [as_it_went("a", at(6, 9), EVA, "absent"), as_it_went("d", at(7, 9), EVA, "dnd"),
+            as_it_went("b", at(8, 9), EVA, "busy"), as_it_went("n1", at(6, 14), EVA, "noanswer"),
+            as_it_went("n2", at(7, 14), EVA, "noanswer"), as_it_went("u", at(8, 14, 30), EVA, "unavailable"),
+            as_it_went("f", at(9, 11), FEMKE, "answered", dialled="0235115302")]
+    store.write([update_for(j, summarise(j, ZONE, frozenset({config.number})), j.steps) for j in week])
+    clock = lambda: dt.datetime(2026, 10, 12, 8, 0, tzinfo=ZONE)
+    mailer = ReportMailer(config, store, AuditLog(store, lambda: clock().timestamp()), clock, tmp_path / "out")
+
+    assert mailer.send_due() == ["weekly:vergunningen:2026-10-05"]
+    [(_, weekly)] = inbox.messages
+    body = weekly.get_content()
+    assert "6 keer tevergeefs" in body
+    assert "6 oktober 2026 09:00, rechtstreeks, afwezig gemeld, naar Klantcontactcentrum" in body
+    assert "7 oktober 2026 09:00, rechtstreeks, niet storen aan, naar Klantcontactcentrum" in body
+    assert "8 oktober 2026 09:00, rechtstreeks, in gesprek, teruggevallen naar Klantcontactcentrum" in body
+    assert "6 oktober 2026 14:00, rechtstreeks, niet opgenomen, teruggevallen naar Klantcontactcentrum" in body
+    assert "  Opvallend: in de middag niet bereikbaar (0 van 3 opgenomen); 3× niet opgenomen zonder " \
+           "afwezigheid, doorschakeling of niet storen." in body
+    assert "Femke" not in body  # she answered
     store.close()
