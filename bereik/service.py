@@ -133,7 +133,7 @@ class Service:
         self.web = WebServer(
             [*wallboard_routes(self.board, self.hub, language=config.language),
              *report_routes(self.store, config, lambda: self.callback_store), *metrics_routes(self.metrics.registry)],
-            web_host, web_port, web_middlewares,
+            web_host, web_port, web_middlewares, self.hub,
         )
         self.forwarding = forwarding or ForwardingStore(config.back_office.forwarding_store, config)
         # The directory with presence, and the absence book that routes direct calls: always, since who stands

@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from bereik import pages
 
@@ -51,10 +51,15 @@ _WORDS = {
 }
 
 class Hub:
-    """Wakes every open wallboard when the floor changes; they also refresh every second."""
+    """Wakes every open wallboard when the floor changes; they also refresh every second.
+
+    It also knows the open sockets, so that stopping bereik closes them at once instead of
+    waiting out aiohttp's 60 s shutdown for pages that would never go away by themselves.
+    """
 
     def __init__(self) -> None:
         self._listeners: set[asyncio.Queue] = set()
+        self.sockets: set[web.WebSocketResponse] = set()
 
     def notify(self) -> None:
         for listener in self._listeners:
@@ -68,6 +73,10 @@ class Hub:
 
     def leave(self, listener: asyncio.Queue) -> None:
         self._listeners.discard(listener)
+
+    async def close_sockets(self, app: web.Application | None = None) -> None:
+        for socket in list(self.sockets):
+            await socket.close(code=WSCloseCode.GOING_AWAY, message=b"bereik stops")
 
 
 def wallboard_routes(snapshot: Snapshot, hub: Hub, *, language: str = "nl", prefix: str = "/wallboard",
@@ -89,6 +98,7 @@ def wallboard_routes(snapshot: Snapshot, hub: Hub, *, language: str = "nl", pref
     async def live(request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(heartbeat=30)
         await socket.prepare(request)
+        hub.sockets.add(socket)
         listener = hub.listen()
         reader = asyncio.ensure_future(_drain(socket))
         try:
@@ -102,6 +112,7 @@ def wallboard_routes(snapshot: Snapshot, hub: Hub, *, language: str = "nl", pref
             pass
         finally:
             hub.leave(listener)
+            hub.sockets.discard(socket)
             reader.cancel()
         return socket
 
@@ -136,9 +147,11 @@ class WebServer:
     """The wallboard and /metrics on their own port; `middlewares` take the console's login."""
 
     def __init__(self, routes: Iterable[web.RouteDef], host: str, port: int,
-                 middlewares: Sequence[Callable] = ()):
+                 middlewares: Sequence[Callable] = (), hub: Hub | None = None):
         self.app = web.Application(middlewares=list(middlewares))
         self.app.add_routes(list(routes))
+        if hub:
+            self.app.on_shutdown.append(hub.close_sockets)
         self.host, self.port = host, port
         self._runner: web.AppRunner | None = None
 

@@ -28,8 +28,9 @@ async def served(console, tmp_path):
     for journey in month_of_calls()[:300]:
         recorder.record(journey)
     recorder.close()
-    board = WebServer([*wallboard_routes(lambda: floor.snapshot(T), Hub()), *report_routes(store, CONFIG)],
-                      "127.0.0.1", 0, console.wallboard_middlewares())
+    hub = Hub()
+    board = WebServer([*wallboard_routes(lambda: floor.snapshot(T), hub), *report_routes(store, CONFIG)],
+                      "127.0.0.1", 0, console.wallboard_middlewares(), hub)
     await board.start()
     console_server = TestServer(console.app(), host="127.0.0.1")
     await console_server.start_server()

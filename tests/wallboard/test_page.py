@@ -2,6 +2,7 @@
 import asyncio
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 from axe_playwright_python.async_playwright import Axe
 
@@ -34,7 +35,7 @@ async def board():
     now = [T]
     metrics = Metrics(floor, lambda: True, clock=lambda: now[0])
     server = WebServer([*wallboard_routes(lambda: floor.snapshot(now[0]), hub),
-                        *metrics_routes(metrics.registry)], "127.0.0.1", 0)
+                        *metrics_routes(metrics.registry)], "127.0.0.1", 0, hub=hub)
     await server.start()
 
     def apply(event):
@@ -59,6 +60,23 @@ async def test_the_page_updates_when_a_caller_joins_the_queue(board, browser):
     await page.wait_for_function("document.getElementById('longest').textContent === '1:15'", timeout=3000)
     assert await page.text_content("#service-level") == "geen gegevens"
     assert await page.text_content("#callbacks") == "geen gegevens"
+
+
+async def test_stopping_closes_an_open_wallboard_as_going_away_without_waiting_for_it():
+    hub = Hub()
+    server = WebServer(wallboard_routes(lambda: {"waiting": 0}, hub), "127.0.0.1", 0, hub=hub)
+    await server.start()
+    session = aiohttp.ClientSession()
+    socket = await session.ws_connect(f"http://127.0.0.1:{server.port}/wallboard/ws")
+    assert (await socket.receive_json())["waiting"] == 0
+    closing = asyncio.ensure_future(server.close())
+    while (await socket.receive()).type not in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+        pass
+    # aiohttp would otherwise wait its 60 s shutdown for a page that never leaves by itself.
+    await asyncio.wait_for(closing, 10)
+    assert socket.close_code == aiohttp.WSCloseCode.GOING_AWAY
+    assert hub.sockets == set()
+    await session.close()
 
 
 async def test_agents_and_service_level_appear_in_dutch(board, browser):
