@@ -118,7 +118,11 @@ def agent_address(extension: str) -> str:
 class WarmTransfers:
     """The agent's part in the transfer flow, played as bereik's console does it (bereik.console.desk):
     a second after an agent answers one of `caller`'s calls, AMI Atxfer of the agent's channel to a
-    colleague; once the colleague answers, the complete key on the agent's channel, as the console keys it."""
+    colleague; once the colleague answers, the complete key on the agent's channel, as the console keys it.
+    A transfer Asterisk has not completed COMPLETE_SECONDS after the key (the caller hung up while the agent
+    consulted) the agent ends by hanging up, as an agent would: the bench's phones never hang up themselves."""
+
+    COMPLETE_SECONDS = 5.0
 
     def __init__(self, ami: AmiClient, caller: str, colleagues: Sequence[str], consult_seconds: float = 1.0):
         self.ami = ami
@@ -131,6 +135,7 @@ class WarmTransfers:
         self.colleague_answered: set[str] = set()
         self.succeeded: set[str] = set()  # AttendedTransfer Result=Success
         self.refused = 0  # Atxfer or PlayDTMF refused by Asterisk, or AttendedTransfer with another result
+        self.not_completed: set[str] = set()  # keyed, but no AttendedTransfer in time: the agent hung up
         ami.on_event("AgentConnect", self._agent_answered)
         ami.on_event("DialEnd", self._dial_ended)
         ami.on_event("AttendedTransfer", self._transferred)
@@ -155,6 +160,13 @@ class WarmTransfers:
             await asyncio.sleep(0.5)  # the agent says who is on the line
             for digit in ATXFER_COMPLETE_CODE:
                 await self._send("PlayDTMF", Channel=agent_channel, Digit=digit, Receive="yes")
+            await asyncio.sleep(self.COMPLETE_SECONDS)
+            if call_id not in self.succeeded:
+                self.not_completed.add(call_id)
+                try:
+                    await self.ami.action("Hangup", Channel=agent_channel)
+                except AmiError:
+                    pass  # the agent's leg had already ended
 
     def _transferred(self, event: dict[str, str]) -> None:
         call_id = self.call_of_agent.get(event.get("OrigTransfererChannel", ""))
@@ -229,7 +241,8 @@ async def settle(pbx: Asterisk, store_path: Path, expected_calls: int, timeout: 
 async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sipp: Sipp, pbx: Asterisk,
                 bereik: subprocess.Popen, store_path: Path, transfers: WarmTransfers) -> dict:
     before_recorded, before_ended, before_answered = stored_calls(store_path)
-    transfers_before = (set(transfers.started), set(transfers.succeeded), transfers.refused)
+    transfers_before = (set(transfers.started), set(transfers.succeeded), transfers.refused,
+                        set(transfers.not_completed))
     started = time.monotonic()
     counts = [max(round(calls * flow.share), 1) for flow in flows]
     callers = [sipp.callers(flow.number, rate=rate * flow.share, calls=count, talk_seconds=flow.hold_seconds,
@@ -253,7 +266,9 @@ async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sip
     for row, flow in zip(per_flow, flows):
         if flow.caller == transfers.caller:
             row.update(transfers_started=len(transfers.started - transfers_before[0]), transferred=len(transferred),
-                       transfers_refused=transfers.refused - transfers_before[2], recorded_by_transfer=by_transfer,
+                       transfers_refused=transfers.refused - transfers_before[2],
+                       transfers_not_completed=len(transfers.not_completed - transfers_before[3]),
+                       recorded_by_transfer=by_transfer,
                        recorded_transfer_steps=with_steps)
     outcome = {"name": name, "rate": rate, "placed": placed, "succeeded": succeeded, "failed": failed,
                "flows": per_flow,
@@ -284,7 +299,8 @@ def flow_line(row: dict) -> str:
     line = f"{row['flow']:<40} placed {row['placed']:>6}  completed {row['completed']:>6}  failed {row['failed']:>4}"
     if "transferred" in row:
         line += (f"  transfers: started {row['transfers_started']}, succeeded {row['transferred']}, "
-                 f"refused {row['transfers_refused']}; recorded as ended by a transfer {row['recorded_by_transfer']}, "
+                 f"refused {row['transfers_refused']}, not completed within {WarmTransfers.COMPLETE_SECONDS:g} s "
+                 f"of the key {row['transfers_not_completed']}; recorded as ended by a transfer {row['recorded_by_transfer']}, "
                  f"with bereik's transfer steps {row['recorded_transfer_steps']}")
     return line
 
