@@ -28,7 +28,7 @@ from helpers import OBSERVER, variable, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
-EVA_DESK, HANNA_DESK, AGENT_PHONE = "127.0.1.11", "127.0.1.21", "127.0.1.1"
+EVA_DESK, FEMKE_DESK, HANNA_DESK, AGENT_PHONE = "127.0.1.11", "127.0.1.12", "127.0.1.21", "127.0.1.1"
 EVA_DIRECT, EVA_MOBILE = "0235115301", "0612345678"
 _example = load_config(EXAMPLE)
 BASE = _example.model_copy(update={
@@ -128,9 +128,9 @@ async def recorded(service, person: str):
     raise AssertionError(f"no finished record of a call to {person}")
 
 
-async def dial_code(sipp, events, code: str, *confirmation: str):
+async def dial_code(sipp, events, code: str, *confirmation: str, **values: str):
     sipp.call(code.replace("#", "%23"), local_ip=EVA_DESK, talk_seconds=8, from_user="301")
-    await events.wait_for_event("AGIExecStart", lambda e: confirmed(events, *confirmation), timeout=15)
+    await events.wait_for_event("AGIExecStart", lambda e: confirmed(events, *confirmation, **values), timeout=15)
 
 
 async def test_forward_to_the_mobile_and_back_confirmed_lit_and_seen_in_the_console(bereik, pbx, sipp, browser):
@@ -191,3 +191,21 @@ async def test_the_lamp_blinks_while_the_desk_rings_and_burns_while_in_a_call(be
     assert in_use["StatusText"] == "InUse" and float(in_use["Timestamp"]) > float(ringing["Timestamp"])
     caller.expect_success(timeout=15)
     eva.expect_success(timeout=5)
+
+
+async def test_forward_to_a_colleague_rings_the_colleague_not_the_desk_and_counts_as_arranged(bereik, pbx, sipp):
+    _, events = pbx
+    await dial_code(sipp, events, "*21*302#", "forward_on", "calls_to_colleague", name="Femke de Boer")
+    femke = sipp.phone(FEMKE_DESK, behaviour="answer", ring_seconds=0.5)
+    caller = sipp.call(EVA_DIRECT, talk_seconds=16)  # the caller hears who takes Eva's calls, then Femke
+    rang = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/302-"),
+                                       timeout=20)
+    assert (variable(rang, "BEREIK_TRIED"), variable(rang, "BEREIK_TRIED_VIA")) == ("301", "302")
+    await asyncio.to_thread(caller.expect_success, 30)
+    femke.stop()
+    assert not events.matching("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"))
+    row = await recorded(bereik, "301")
+    assert (row.person, row.via, row.direct_answered) == ("301", "302", True)
+    [eva] = from_store(bereik.store, bereik.config, today()).reachability
+    assert (eva.total.calls, eva.total.covered, eva.total.reached, eva.signal) == (1, 1, 0, "")
+    await dial_code(sipp, events, "#21#", "forward_off", "calls_here")
