@@ -58,5 +58,9 @@ async def test_the_team_lead_sees_when_a_colleague_was_not_reachable(browser, se
     assert await eva.locator("td", has_text="afgemeld").count() == 1  # 15:00: her absence was set
     # Hanna is in another department: not this team lead's to see.
     assert await page.locator("table.reach", has_text="Hanna Bos").count() == 0
+    # One under the other, nothing drawn over anything: the notes, then the heading, then the hours.
+    notes, heading, hours = [await page.locator(selector).bounding_box()
+                             for selector in ("main > table", "h2", "table.reach")]
+    assert notes["y"] + notes["height"] <= heading["y"] and heading["y"] + heading["height"] <= hours["y"]
     results = await Axe().run(page, options=WCAG_AA)
     assert results.violations_count == 0, results.generate_report()
