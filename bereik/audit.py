@@ -27,6 +27,7 @@ CONFIG_RELOADED = "config_reloaded"
 CONFIG_REFUSED = "config_reload_refused"
 CONSOLE_LOGIN = "console_login"
 CONFIG_CHANGED = "config_changed"  # on the coordinator's screen, with why
+WEBHOOK_SENT_AGAIN = "webhook_sent_again"  # a dead letter, by an administrator
 
 # What an administrator reads in `bereik audit` and on the console's audit page.
 ACTIONS = {
@@ -34,12 +35,12 @@ ACTIONS = {
            DND_SET: "niet storen aangezet", DND_CLEARED: "niet storen uitgezet",
            RECORDING_PLAYED: "opname beluisterd", CONFIG_RELOADED: "configuratie opnieuw geladen",
            CONFIG_REFUSED: "configuratie geweigerd", CONSOLE_LOGIN: "ingelogd op de console",
-           CONFIG_CHANGED: "configuratie gewijzigd"},
+           CONFIG_CHANGED: "configuratie gewijzigd", WEBHOOK_SENT_AGAIN: "webhook opnieuw verstuurd"},
     "en": {FORWARD_SET: "forwarding set", FORWARD_CLEARED: "forwarding cleared",
            DND_SET: "do-not-disturb on", DND_CLEARED: "do-not-disturb off",
            RECORDING_PLAYED: "recording played", CONFIG_RELOADED: "configuration reloaded",
            CONFIG_REFUSED: "configuration refused", CONSOLE_LOGIN: "logged in to the console",
-           CONFIG_CHANGED: "configuration changed"},
+           CONFIG_CHANGED: "configuration changed", WEBHOOK_SENT_AGAIN: "webhook sent again"},
 }
 
 

@@ -15,6 +15,8 @@ from bereik.audit import AuditLog
 from bereik.callbacks.store import CallbackStore
 from bereik.config.model import Config
 from bereik.console.wiring import build_console
+from bereik.integrations.klantinteracties import Registration
+from bereik.integrations.webhooks import Courier, Outbox, Webhooks
 from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.agi import AgiServer
@@ -163,6 +165,22 @@ class Service:
                                      forwarding_changed=self._own_changed) \
             if config.console.users else None
         self.metrics.sources.presence = self.presence.sources_up
+        # The municipality's other systems: every call event to the webhooks, every citizen's call to the
+        # contact registration (integrations), through one outbox that keeps them until delivered.
+        wanted = config.integrations
+        self.outbox = Outbox(wanted.outbox) if wanted.webhooks or wanted.klantinteracties else None
+        self.couriers: list[Courier] = []
+        if wanted.webhooks:
+            self.couriers.append(Webhooks(config, secrets, self.outbox))
+        if wanted.klantinteracties:
+            registration = Registration(config, secrets, self.outbox)
+            self.couriers.append(registration)
+            if self.console:
+                self.console.note_done = registration.note_done
+        for courier in self.couriers:
+            self.recorder.on_step(courier.step)
+        if self.console:
+            self.console.couriers = self.couriers
         if self.console and not web_middlewares:
             self.web.app.middlewares.extend(self.console.wallboard_middlewares())
         self.retention = RetentionJob(config, self.store, clock, secrets, self.callback_store, self.forwarding,
@@ -208,6 +226,8 @@ class Service:
 
     async def start(self) -> None:
         self.recorder.start()  # before AMI: the first login reconciles the calls left open
+        for courier in self.couriers:
+            await courier.start()
         self._retaining = asyncio.create_task(self.retention.run_periodically())  # at once, then hourly
         if self.report_mailer:
             self._mailing = asyncio.create_task(self.report_mailer.run_periodically())
@@ -260,6 +280,10 @@ class Service:
         await self.hints.stop()
         await self.presence.stop()
         await asyncio.to_thread(self.recorder.close)  # writes what is still queued
+        for courier in self.couriers:
+            await courier.stop()
+        if self.outbox:
+            self.outbox.close()
         if self._own_store:
             self.store.close()
         if self._own_callbacks:

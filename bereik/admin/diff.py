@@ -208,6 +208,17 @@ NAMES: dict[str, tuple[str, str]] = {
     "recordings_dir": ("map met opnames", "recordings folder"),
     "recording_retention_days": ("bewaartermijn opnames (dagen)", "recording retention (days)"),
     "wrap_up_topics": ("onderwerpen bij het afronden van een gesprek", "topics of the wrap-up after a call"),
+    # the municipality's other systems
+    "integrations": ("koppelingen met andere systemen", "links with other systems"),
+    "webhooks": ("webhook", "webhook"), "url": ("adres", "address"),
+    "secret": ("naam van het ondertekengeheim", "name of the signing secret"),
+    "events": ("gebeurtenissen", "events"),
+    "outbox": ("bestand met nog niet afgeleverde gebeurtenissen", "file of events not yet delivered"),
+    "max_attempts": ("pogingen voordat een gebeurtenis niet afgeleverd blijft", "attempts before an event is a dead letter"),
+    "screen_pop_link": ("link naar de beller in het klantcontactsysteem", "link to the caller in the contact system"),
+    "klantinteracties": ("registratie van klantcontacten (Klantinteracties API)", "contact registration (Klantinteracties API)"),
+    "token": ("naam van het API-token", "name of the API token"),
+    "wrap_up_seconds": ("seconden wachten op het afronden voor de registratie", "seconds to wait for the wrap-up before registering"),
     # waiting
     "waiting": ("wachten", "waiting"), "first_after_rings": ("belsignalen voor de eerste melding",
                                                               "rings before the first message"),

@@ -509,6 +509,47 @@ class Public(Strict):
     listen: HostPort | None = Field(default=None, description="e.g. 0.0.0.0:8070; unset: not served")
 
 
+class Webhook(Strict):
+    """A system of the municipality told of every call event (Standard Webhooks: signed, retried, in order)."""
+
+    name: Identifier = Field(description="A short name, e.g. kcs; shown on the administrator's list")
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=500)] = Field(
+        description="Where the events are POSTed (https in production)")
+    secret: Annotated[str, StringConstraints(pattern=r"^BEREIK_[A-Z0-9_]*SECRET$")] = Field(
+        description="The name of the signing secret in the secrets file or environment, e.g. BEREIK_KCS_WEBHOOK_SECRET "
+        "(whsec_<base64> as Standard Webhooks makes them, or any long random text)")
+    events: list[Annotated[str, StringConstraints(pattern=r"^call\.[a-z_]+$")]] = Field(
+        default=[], description="Only these event types, e.g. call.agent_answered; empty: every call event")
+
+
+class Klantinteracties(Strict):
+    """The municipality's contact registration through the common-ground Klantinteracties API (VNG; Open Klant)."""
+
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+[^/]$", max_length=500)] = Field(
+        description="The API's root, e.g. https://openklant.gemeente.nl/klantinteracties/api/v1")
+    token: Annotated[str, StringConstraints(pattern=r"^BEREIK_[A-Z0-9_]*SECRET$")] = Field(
+        description="The name of the API token in the secrets file or environment (sent as Authorization: Token ...)")
+    wrap_up_seconds: int = Field(default=300, ge=0, le=3600, description="How long an answered call waits for "
+                                 "the agent's wrap-up (its topic and whether the caller was helped) before it is registered")
+
+
+class Integrations(Strict):
+    """The municipality's other systems: webhooks for call events and the screen-pop's link."""
+
+    webhooks: list[Webhook] = Field(default=[], max_length=10, description="Receivers of the call events")
+    outbox: str = Field(default="/var/lib/bereik/webhooks.sqlite3",
+                        description="SQLite file with the events not yet delivered and the dead letters")
+    screen_pop_link: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)] | None = Field(
+        default=None, description="A link on the screen-pop that opens the caller in the customer contact or case "
+        "system, e.g. https://kcs.gemeente.nl/klant?telefoon={number}; {number} (the caller's number) and {call} "
+        "(bereik's call id) are filled in, URL-encoded")
+    klantinteracties: Klantinteracties | None = Field(
+        default=None, description="Register every citizen's call as a contact (klantcontact); unset: not registered")
+    max_attempts: int = Field(default=12, ge=1, le=50,
+                              description="Attempts before an event goes to the dead letters (back-off doubles "
+                              "from 2 s up to 10 minutes between them)")
+
+
 class Wallboard(Strict):
     listen: HostPort = Field(default="127.0.0.1:8080", description="The wallboard and /metrics (loopback)")
 
@@ -742,6 +783,8 @@ class Config(Strict):
     privacy: Privacy = Field(default=Privacy(), description="Retention periods and the recording notice (AVG)")
     presence: Presence = Field(
         default=Presence(), description="The directory with live presence in the console (when console.users is set)")
+    integrations: Integrations = Field(default=Integrations(),
+                                       description="Webhooks and links to the municipality's other systems")
 
     @field_validator("timezone")
     @classmethod

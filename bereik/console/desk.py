@@ -195,6 +195,8 @@ class Desk:
             "department": variable(var.DEPARTMENT), "reason": variable(var.REASON),
             "tried_person": words.colleague(self.config, tried, variable(var.DEPARTMENT)) if tried else None,
             "via_person": words.colleague(self.config, via) if via and via != "mobile" else None,
+            "link": words.screen_pop_link(self.config, number if number != "<unknown>" else "",
+                                          event.get("Linkedid", "")),
             "callbacks": [{"id": n.id, "question": n.question, "due": n.due_at.astimezone(self.config.zone).isoformat(),
                            "team": n.team, "team_name": words.team_name(self.config, n.team)}
                           for n in (self.callbacks.open_for_number(number) if number else [])],

@@ -58,7 +58,8 @@ TEXTS = {
                   "no_extension": "geen toestel", "wrapup_for": "Afronden van het gesprek met",
                   "wrapped": "Afgerond", "helped": "direct geholpen", "not_helped": "niet direct geholpen",
                   "note_made": "terugbelnotitie gemaakt", "no_wrapup": "nog niet afgerond",
-                  "choose_topic": "Kies eerst een onderwerp.", "fcr": "Direct geholpen", "of": "van",
+                  "choose_topic": "Kies eerst een onderwerp.",
+                  "open_link": "Openen in het klantcontactsysteem", "fcr": "Direct geholpen", "of": "van",
                   "no_calls": "Nog geen gesprekken vandaag."}},
     "en": {"title": "Console", "login": "Log in", "user": "User name", "password": "Password",
            "wrong": "User name or password is wrong.", "slow": "Too many attempts; wait a minute.",
@@ -106,8 +107,21 @@ TEXTS = {
                   "no_extension": "no phone", "wrapup_for": "Wrap-up of the call with",
                   "wrapped": "Wrapped up", "helped": "helped at once", "not_helped": "not helped at once",
                   "note_made": "call-back note made", "no_wrapup": "not wrapped up yet",
-                  "choose_topic": "Choose a topic first.", "fcr": "Helped at once", "of": "of",
+                  "choose_topic": "Choose a topic first.",
+                  "open_link": "Open in the customer contact system", "fcr": "Helped at once", "of": "of",
                   "no_calls": "No calls yet today."}},
+}
+
+# The administrator's page of the webhooks (/webhooks).
+WEBHOOK_TEXTS = {
+    "nl": {"title": "Webhooks", "receivers": "Ontvangers", "receiver": "Ontvanger", "url": "Adres",
+           "waiting": "Wacht op aflevering", "dead": "Niet afgeleverd", "type": "Gebeurtenis", "call": "Gesprek",
+           "made": "Ontstaan", "attempts": "Pogingen", "error": "Laatste fout", "again": "Opnieuw versturen",
+           "none": "Alles is afgeleverd.", "no_receivers": "Er zijn geen webhooks ingesteld (integrations.webhooks)."},
+    "en": {"title": "Webhooks", "receivers": "Receivers", "receiver": "Receiver", "url": "Address",
+           "waiting": "Waiting to be delivered", "dead": "Not delivered", "type": "Event", "call": "Call",
+           "made": "Made", "attempts": "Attempts", "error": "Last error", "again": "Send again",
+           "none": "Everything was delivered.", "no_receivers": "No webhooks are set (integrations.webhooks)."},
 }
 
 # Server-side dates (the team page works without script), as people write them.

@@ -39,7 +39,7 @@ from bereik.callbacks.mail import Mailer
 from bereik.callbacks.store import CallbackStore, Note, WorkingDays
 from bereik.config.model import Config, ConsoleUser
 from bereik.console import recordings, words
-from bereik.console.texts import SHORTCUTS, TEXTS, date_text
+from bereik.console.texts import SHORTCUTS, TEXTS, WEBHOOK_TEXTS, date_text
 from bereik.console.auth import (
     ADMIN,
     AGENT,
@@ -63,6 +63,7 @@ from bereik.console.auth import (
 )
 from bereik.console.desk import LOGGED_OUT, Desk
 from bereik.console.manage import Management
+from bereik.integrations.webhooks import Courier
 from bereik.pbx.ami import AmiError
 from bereik.forwarding.http import forwarding_routes
 from bereik.forwarding.store import ForwardingStore
@@ -103,6 +104,7 @@ def policy() -> Policy:
     rules.allow({"GET"}, "/api/forwarding", EVERYONE)
     rules.allow({"PUT", "DELETE"}, "/api/forwarding", LEADS)
     rules.allow({"GET", "POST"}, "/manage", MANAGERS)  # the coordinator's screen
+    rules.allow({"GET", "POST"}, "/webhooks", frozenset({ADMIN}))  # the events a system did not take
     return rules
 
 
@@ -128,6 +130,8 @@ class Console:
         self.calls = calls  # the call records, for the team's reachability by hour
         self.recordings_dir = Path(recordings_dir or self.settings.recordings_dir)
         self.manage = Management(self._page, self._lang, clock)
+        self.couriers: list[Courier] = []  # webhooks, contact registration: set by the service (YAML integrations)
+        self.note_done: Callable[[Note, str], None] = lambda note, by: None  # a kept call-back, for the registration
         self._runner: web.AppRunner | None = None
         self._sockets: set[web.WebSocketResponse] = set()
         self.port = 0
@@ -183,6 +187,8 @@ class Console:
         app.router.add_get("/", self.console_page)
         app.router.add_get("/team", self.team_page)
         app.router.add_post("/team/done/{id}", self.team_done)
+        app.router.add_get("/webhooks", self.webhooks_page)
+        app.router.add_post("/webhooks/again/{id}", self.webhook_again)
         app.router.add_get("/api/me", self.me)
         app.router.add_get("/api/stream", self.stream)
         app.router.add_post("/api/position/{action}", self.position)
@@ -304,6 +310,34 @@ class Console:
     async def team_done(self, request: web.Request) -> web.Response:
         await self.callback_done(request)
         raise web.HTTPSeeOther("/team")
+
+    async def webhooks_page(self, request: web.Request) -> web.Response:
+        """The administrator's view of the outbox (webhooks, contact registration): what waits per receiver,
+        and the dead letters."""
+        lang = self._lang(request)
+        outbox = self.couriers[0].outbox if self.couriers else None  # one outbox, shared
+        waiting = outbox.waiting() if outbox else {}
+        receivers = [{"name": name, "url": url, "waiting": waiting.get(name, 0)}
+                     for courier in self.couriers for name, url in courier.destinations().items()]
+        letters = [{"id": d.id, "receiver": d.receiver, "type": d.type, "call": d.call_id, "attempts": d.attempts,
+                    "error": d.error,
+                    "made": date_text(dt.datetime.fromtimestamp(d.created_at, self.config.zone), lang)}
+                   for d in (outbox.dead_letters() if outbox else [])]
+        return self._page(request, "console/webhooks.html", WEBHOOK_TEXTS[lang]["title"], w=WEBHOOK_TEXTS[lang],
+                          receivers=receivers, letters=letters)
+
+    async def webhook_again(self, request: web.Request) -> web.Response:
+        try:
+            delivery = int(request.match_info["id"])
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        receiver = self.couriers[0].outbox.send_again(delivery, self.clock().timestamp()) if self.couriers else None
+        if receiver is None:
+            raise web.HTTPNotFound(text="no such dead letter")
+        for courier in self.couriers:
+            courier.wake(receiver)
+        await self.audit.add_or_warn(request[SESSION].user.login, audit.WEBHOOK_SENT_AGAIN, str(delivery))
+        raise web.HTTPSeeOther("/webhooks")
 
     def _team_notes(self, session: Session) -> list[Note]:
         if session.user.role == ADMIN:
@@ -499,6 +533,8 @@ class Console:
         if not allowed:
             raise web.HTTPNotFound()
         done = self.store.mark_done(note.id, session.user.login, self.clock())
+        if done is not None and note.done_at is None:
+            self.note_done(done, self.full_name(session.user))
         return web.json_response(_note_json(done, self.clock(), self.config))
 
 

@@ -6,6 +6,7 @@ it); the browser puts them in a sentence in its own language, so nothing here de
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from bereik.config.model import Config, MenuOption
 
@@ -79,3 +80,12 @@ def wrap_up_topics(config: Config) -> list[str]:
         return list(config.console.wrap_up_topics)
     topics = [o.topic for o in config.menu.options] if config.menu else config.queue(config.front_office).topics
     return [topic_name(t) for t in dict.fromkeys(topics)] or ["Overig"]
+
+
+def screen_pop_link(config: Config, number: str, call_id: str) -> str:
+    """The link that opens the caller in the municipality's KCS or case system (integrations.screen_pop_link),
+    "" without a template or a number; the filled-in parts are URL-encoded, so a caller ID cannot change it."""
+    template = config.integrations.screen_pop_link
+    if not template or not number:
+        return ""
+    return template.replace("{number}", quote(number, safe="")).replace("{call}", quote(call_id, safe=""))

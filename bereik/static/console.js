@@ -110,6 +110,12 @@
     row(facts, T.tried, triedText(m));
     const details = $("call-details");
     details.replaceChildren(facts);
+    if (m.link) { // the caller in the municipality's KCS or case system (integrations.screen_pop_link)
+      const paragraph = el("p");
+      paragraph.append(el("a", T.open_link, {"href": m.link, "target": "_blank", "rel": "noopener noreferrer",
+                                             "id": "caller-link", "aria-label": T.open_link + ": " + (m.name || m.number)}));
+      details.append(paragraph);
+    }
     if (m.callbacks && m.callbacks.length) {
       details.append(el("p", T.open_callbacks + ":"));
       const list = el("ul");

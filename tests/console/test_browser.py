@@ -6,6 +6,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from axe_playwright_python.async_playwright import Axe
 
+from bereik.config.model import Integrations
 from test_desk import answer, ring
 
 SOCKET_OPEN = """() => new Promise((resolve) => { const check = () =>
@@ -172,3 +173,16 @@ async def test_wrap_up_in_two_clicks_and_the_days_history_with_first_contact_res
     assert "J. Jansen 0612345678" in await page.inner_text("#calls-today")
     assert await page.inner_text("#fcr") == "Direct geholpen: 1 van 1"
     assert await page.is_disabled("#wrapup-yes")  # nothing left to wrap up
+
+
+async def test_the_screen_pop_opens_the_caller_in_the_municipalitys_contact_system(browser, served, console):
+    console.desk.config = console.desk.config.model_copy(update={"integrations": Integrations(
+        screen_pop_link="https://kcs.bloemendaal.example/klant?telefoon={number}&gesprek={call}")})
+    page, _ = await logged_in_page(browser, served)
+    ring(console.ami, number="+31612345678")
+    link = page.locator("#caller-link")
+    await link.wait_for()
+    assert await link.inner_text() == "Openen in het klantcontactsysteem"
+    assert await link.get_attribute("href") == \
+        "https://kcs.bloemendaal.example/klant?telefoon=%2B31612345678&gesprek=1700000000.1"
+    assert await link.get_attribute("target") == "_blank"

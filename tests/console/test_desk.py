@@ -225,6 +225,19 @@ async def test_the_team_lead_marks_a_call_back_done_from_the_team_page_and_is_na
     assert [(c["status"], c["done_by"]) for c in listed] == [("done", "lisa")]
 
 
+async def test_a_call_back_kept_is_told_once_for_the_contact_registration(client, console):
+    kept = []
+    console.note_done = lambda note, by: kept.append((note.question, note.done_by, by))
+    token = await log_in(client, "anna")
+    created = await client.post("/api/callbacks", json={"number": "0612345678", "question": "WOZ",
+                                                        "key": "note-0004", "team": "tic"},
+                                headers={"X-CSRF-Token": token})
+    note_id = (await created.json())["id"]
+    for _ in range(2):  # a second click changes nothing
+        await client.post(f"/api/callbacks/{note_id}/done", headers={"X-CSRF-Token": token})
+    assert kept == [("WOZ", "anna", "Anna de Vries")]
+
+
 async def test_after_an_ami_reconnect_the_call_at_the_position_is_read_back_and_a_lost_one_ended(client, console):
     token = await log_in(client, "anna")
     console.ami.replies["Status"] = [

@@ -1,0 +1,1 @@
+"""The municipality's other systems: webhooks for call events, the contact registration (Klantinteracties)."""
