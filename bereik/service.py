@@ -51,6 +51,14 @@ from bereik.wallboard.web import Hub, WebServer, metrics_routes, wallboard_route
 log = logging.getLogger(__name__)
 
 
+def asterisk_addresses(config: Config) -> tuple[str, ...]:
+    """Who may ask bereik's FastAGI: this machine, and every Asterisk of the configuration (each server's, whose
+    dialplan falls over to this bereik when its own is gone), at the address it sends from, its SIP address."""
+    binds = [config.pbx.sip_bind, *(server.sip_bind for server in config.pbx.servers)]
+    hosts = {_host_port(bind)[0] for bind in binds} - {"0.0.0.0", "::"}
+    return ("127.0.0.0/8", *sorted(f"{host}/32" for host in hosts if not host.startswith("127.")))
+
+
 def _host_port(value: str) -> tuple[str, int]:
     host, port = value.rsplit(":", 1)
     return host, int(port)
@@ -130,7 +138,8 @@ class Service:
             recorder.on_row(functools.partial(self.metrics.sources.fallthrough.observe, recorder.server))
         # FastAGI on its own loop and thread: a caller's decision never waits behind AMI events.
         self.decisions = DecisionLoop()
-        self.agi = AgiServer({"entry": self.metrics.timed(self.entry)}, agi_host, agi_port)
+        self.agi = AgiServer({"entry": self.metrics.timed(self.entry)}, agi_host, agi_port,
+                             allowed_peers=asterisk_addresses(config))
         web_host, web_port = _host_port(config.wallboard.listen)
         self.web = WebServer(
             [*wallboard_routes(self.board, self.hub, language=config.language),

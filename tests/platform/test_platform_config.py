@@ -194,3 +194,13 @@ def test_bereik_check_and_dialplan_on_a_platform(tmp_path):
     unnamed = bereik("migrate", str(REGIO / "platform.yaml"))
     assert unnamed.returncode != 0
     assert "is a platform file: say which municipality with --municipality (bloemendaal, heemstede)" in unnamed.stderr
+
+
+def test_each_bereik_takes_fastagi_from_its_municipality_s_asterisk_on_every_node_and_no_one_else():
+    from bereik.service import asterisk_addresses
+
+    region = check_platform(REGIO / "platform.yaml")
+    # Its own node's Asterisk, and the other nodes' whose dialplans fall over to it (pbx.agi_fallback).
+    assert asterisk_addresses(region.config("heemstede", "midden")) == (
+        "127.0.0.0/8", "10.77.0.2/32", "10.77.0.3/32", "10.77.0.4/32")
+    assert "10.77.0.1/32" not in asterisk_addresses(region.config("heemstede", "midden"))  # Kamailio asks nothing
