@@ -1,0 +1,264 @@
+"""A regional platform end to end: Kamailio in front of three Asterisk nodes, two municipalities kept apart.
+
+Every host has its own address on a bridge (the `hosts` fixture): Kamailio 10.77.0.1, the nodes noord,
+midden and zuid 10.77.0.2-4. The test's own process joins the bridge as the trunk (10.77.0.5), as the
+PostgreSQL server (10.77.0.6, one database per municipality) and as the desk phones of both
+municipalities. Each node runs an Asterisk instance and a `bereik run` per municipality, as `bereik
+dialplan` and the platform file (examples/regio) describe them.
+
+Callers of Bloemendaal (14023, its choice, then its menu) and of Heemstede (its own number, its menu) come
+in from the trunk through Kamailio, are spread over the three nodes, join their own municipality's queue
+by their own menu's topic and are answered by their own municipality's desk phones. Then node noord dies
+(both its Asterisks, SIGKILL): the time until Kamailio takes it out is measured, and every call after it
+reaches midden or zuid. Each municipality's store has each of its calls once and none of the other's.
+When noord comes back, Kamailio sends it calls again.
+"""
+import asyncio
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from bereik.ivr.catalogue import spoken_texts
+from bereik.ivr.prompts import PromptLibrary
+from bereik.platform.load import check_platform
+from bereik.records.store import PostgresStore
+from bereik.sandbox import Asterisk
+from bereik.sandbox.chroot import AmiLogin
+from bereik.sandbox.kamailio import Kamailio
+from bereik.sandbox.postgres import Cluster
+from bereik.sandbox.sipp import Sipp
+from bereik.secrets import Secrets
+
+from helpers import OBSERVER, variable, write_config_with_observer
+
+REGIO = Path(__file__).parents[2] / "examples" / "regio"
+NODES = ("noord", "midden", "zuid")
+TRUNK, DATABASE = "10.77.0.5", "10.77.0.6"
+# Who calls whom: the number dialled, the keys pressed, the topic its menu gives, the queue that takes it.
+CALLERS = {
+    "bloemendaal": ("14023", [(1.0, "1"), (1.5, "2")], "afval", "tic"),  # the shared number: its choice first
+    "heemstede": ("0235485868", [(1.0, "2")], "openbare_ruimte", "kcc"),
+}
+MONDAY_MORNING = "2026-11-23T10:00"
+
+
+@dataclass
+class Instance:
+    node: str
+    municipality: str
+    asterisk: Asterisk
+    events: object  # AmiRecorder
+
+
+def platform_files(directory: Path, cluster: Cluster) -> Path:
+    """The example platform, with the test's own database per municipality and files in the test's folder."""
+    shutil.copytree(REGIO, directory)
+    yaml = YAML()
+    for municipality in CALLERS:
+        path = directory / f"{municipality}.yaml"
+        document = yaml.load(path.read_text())
+        document["records"] = {"store": cluster.create_database(municipality), "asterisk_cel": None}
+        with path.open("w") as out:
+            yaml.dump(document, out)
+    path = directory / "platform.yaml"
+    document = yaml.load(path.read_text())
+    document["data_dir"] = str(directory / "data")
+    with path.open("w") as out:
+        yaml.dump(document, out)
+    return path
+
+
+def phones_of(config) -> list[str]:
+    return [position.address for queue in config.queues for position in queue.positions]
+
+
+async def until(condition, timeout: float, what, step: float = 0.1) -> float:
+    """Wait for `condition`; the monotonic time it first held. `what`: words, or a function that gives them."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what() if callable(what) else what}")
+        await asyncio.sleep(step)
+    return time.monotonic()
+
+
+@pytest.fixture
+def postgres():
+    """postgres(address) -> a running PostgreSQL listening there (once the address exists); stopped after the test."""
+    started: list[Cluster] = []
+
+    def start(address: str) -> Cluster:
+        started.append(Cluster(host=address).start())
+        return started[-1]
+
+    yield start
+    for cluster in started:
+        cluster.stop()
+
+
+async def test_two_municipalities_through_kamailio_on_three_nodes_and_a_node_lost(
+        hosts, sandbox_root, ami, postgres, tmp_path):
+    network = hosts("kamailio", *NODES)
+    region = check_platform(REGIO / "platform.yaml")
+    municipalities = {m.id: m for m in region.municipalities}
+    network.join(TRUNK, DATABASE, *(phone for m in municipalities.values() for phone in phones_of(m.config)))
+    platform_yaml = platform_files(tmp_path / "regio", postgres(DATABASE))
+    region = check_platform(platform_yaml)
+    assert [m.id for m in region.municipalities] == list(CALLERS)
+
+    secrets = {}
+    for municipality in CALLERS:
+        secrets[municipality] = tmp_path / f"{municipality}.env"
+        subprocess.run([sys.executable, "-m", "bereik", "secrets", "--new", str(secrets[municipality])], check=True,
+                       capture_output=True)
+    instances: dict[tuple[str, str], Instance] = {}
+    bereiks: dict[tuple[str, str], subprocess.Popen] = {}
+    kamailio = Kamailio(region, tmp_path / "kamailio", netns=network.namespace("kamailio"))
+    sipp = Sipp(f"{region.platform.kamailio.listen}", tmp_path / "sipp", proxy=True)
+    try:
+        for node in NODES:
+            for municipality in CALLERS:
+                instances[node, municipality] = await start_instance(
+                    region, node, municipality, Secrets.load(secrets[municipality]), network, sandbox_root,
+                    tmp_path, ami, str(platform_yaml))
+        sounds = next(iter(instances.values())).asterisk.sounds_dir
+        for municipality in CALLERS:
+            config = region.config(municipality)
+            PromptLibrary(sounds, config.language).ensure_all(spoken_texts(config))
+        for (node, municipality), _ in instances.items():
+            bereiks[node, municipality] = subprocess.Popen(
+                [*network.on(node), sys.executable, "-m", "bereik", "run", str(platform_yaml),
+                 "--municipality", municipality, "--server", node, "--sounds", str(sounds),
+                 "--secrets", str(secrets[municipality]), "--pretend-time", MONDAY_MORNING],
+                stdout=(tmp_path / f"bereik-{node}-{municipality}.log").open("wb"), stderr=subprocess.STDOUT)
+        await until(lambda: all(_listening(region, node, m) for node, m in bereiks), 40, "every bereik listens")
+        kamailio.start()
+        every = {uri for uri in kamailio.destinations() if uri not in {f"sip:{t}" for t in region.platform.trunk}}
+        assert len(every) == len(NODES) * len(CALLERS)
+        await until(lambda: {kamailio.destinations()[uri] for uri in every} == {"AP"}, 10,
+                    lambda: f"Kamailio sees every instance up ({kamailio.destinations()})")
+        for municipality in CALLERS:
+            for phone in phones_of(region.config(municipality)):
+                sipp.phone(phone, ring_seconds=0.3, calls=100)
+
+        # 1. Three calls each: one per node (round robin), each by its own menu to its own agents.
+        await calls(sipp, per_municipality=3, rate=1)
+        first = joined(instances)
+        for municipality, (_, _, topic, queue) in CALLERS.items():
+            assert {node: len(first[node, municipality]) for node in NODES} == {node: 1 for node in NODES}
+            for node in NODES:
+                event = first[node, municipality][0]
+                assert (event["Queue"], variable(event, "BEREIK_TOPIC")) == (queue, topic)
+        await until(lambda: answered(instances) == {key: len(e) for key, e in first.items()}, 20,
+                    "every caller answered by an agent of its own municipality")
+
+        # 2. Node noord dies: both its Asterisks at once (a machine gone).
+        killed = time.monotonic()
+        for municipality in CALLERS:
+            instances["noord", municipality].asterisk._process.send_signal(signal.SIGKILL)
+        noord = {uri for uri in every if uri.startswith(f"sip:{region.platform.node('noord').address}:")}
+        # Calls that come before Kamailio has noticed: round robin offers one of each municipality's to noord,
+        # which does not reply; after failover_after_ms Kamailio offers it to the next node.
+        in_the_window = asyncio.create_task(calls(sipp, per_municipality=3, rate=10))
+        detected = await until(lambda: all(kamailio.destinations()[uri].startswith("I") for uri in noord), 30,
+                               "Kamailio marks noord's instances down", step=0.05)
+        detection = detected - killed
+        print(f"\nplatform: node noord killed -> marked down by Kamailio after {detection:.2f} s")
+        assert detection < 10
+        await in_the_window
+        said = kamailio.log_tail(400)
+        assert all(f"bereik: node down: {uri} at" in said for uri in noord), said  # the operator reads which
+        assert len(re.findall(r"did not reply to call .*; marked down", kamailio.log_tail(400))) >= len(CALLERS)
+        await calls(sipp, per_municipality=4, rate=2)  # after the detection time
+        after = joined(instances)
+        for municipality in CALLERS:
+            new = {node: len(after[node, municipality]) - len(first[node, municipality]) for node in NODES}
+            assert new["noord"] == 0 and new["midden"] + new["zuid"] == 3 + 4, new
+            assert new["midden"] >= 1 and new["zuid"] >= 1, new  # still spread over the nodes that are up
+
+        # 3. Every call stored once, in its own municipality's store only.
+        for municipality in CALLERS:
+            expected = {f"{node}-{event['Linkedid']}" for node in NODES for event in after[node, municipality]}
+            store = PostgresStore(region.config(municipality).records.store)
+            try:
+                def ended() -> set[str]:
+                    return {r.call_id for r in store.calls(0, 2e10) if r.ended_at is not None}
+
+                await until(lambda: ended() >= expected, 60,
+                            lambda: f"{municipality}'s calls stored and ended; missing {sorted(expected - ended())}, "
+                                    f"stored {sorted((r.call_id, r.ended_at) for r in store.calls(0, 2e10))}")
+                rows = list(store.calls(0, 2e10))
+            finally:
+                store.close()
+            assert sorted(r.call_id for r in rows) == sorted(expected), "a call lost, stored twice or another's"
+
+        # 4. noord comes back: Kamailio sends it calls again.
+        back = time.monotonic()
+        for municipality in CALLERS:
+            instance = instances["noord", municipality]
+            instance.asterisk.stop()
+            instance.asterisk.start()
+            instance.events = await ami(instance.asterisk)
+        up = await until(lambda: all(kamailio.destinations()[uri] == "AP" for uri in noord), 30,
+                         "Kamailio sends noord calls again", step=0.05)
+        print(f"platform: noord started again -> up in Kamailio {up - back:.2f} s after its restart began")
+        await until(lambda: all(_listening(region, "noord", m) for m in CALLERS), 20, "noord's bereiks reconnected")
+        await calls(sipp, per_municipality=3, rate=1)
+        for municipality in CALLERS:
+            assert len(instances["noord", municipality].events.matching("QueueCallerJoin")) >= 1
+    finally:
+        sipp.stop_all()
+        for process in bereiks.values():
+            if process.poll() is None:
+                process.terminate()
+                process.wait(10)
+        for instance in instances.values():
+            instance.asterisk.stop()
+        kamailio.stop()
+
+
+async def start_instance(region, node, municipality, secrets, network, root, tmp_path, ami, source) -> Instance:
+    member = region.municipality(municipality).member
+    directory = write_config_with_observer(region.config(municipality, node), secrets,
+                                           tmp_path / "asterisk" / f"{node}-{municipality}", source)
+    asterisk = Asterisk(directory, AmiLogin(member.ami_port, *OBSERVER, host=region.platform.node(node).address),
+                        root=root, name=f"{node}-{municipality}", netns=network.namespace(node))
+    await asyncio.to_thread(asterisk.start)
+    return Instance(node, municipality, asterisk, await ami(asterisk))
+
+
+async def calls(sipp: Sipp, *, per_municipality: int, rate: float) -> None:
+    """Callers of each municipality through Kamailio, each holding on long enough to be in the queue on this
+    loaded machine (the menu takes some 3 s)."""
+    callers = [sipp.callers(number, rate=rate, calls=per_municipality, talk_seconds=8, dtmf=keys, local_ip=TRUNK,
+                            from_user=f"06123400{index}")
+               for index, (number, keys, _, _) in enumerate(CALLERS.values())]
+    for party in callers:
+        await asyncio.to_thread(party.expect_success, 60)
+
+
+def joined(instances) -> dict[tuple[str, str], list[dict]]:
+    return {key: list(instance.events.matching("QueueCallerJoin")) for key, instance in instances.items()}
+
+
+def answered(instances) -> dict[tuple[str, str], int]:
+    """AgentConnect per instance: an agent answered, on a desk phone of the instance's own municipality (the only
+    phones its configuration knows, each on its own address)."""
+    return {key: len(instance.events.matching("AgentConnect")) for key, instance in instances.items()}
+
+
+def _listening(region, node: str, municipality: str) -> bool:
+    import socket
+
+    address, port = region.platform.node(node).address, region.municipality(municipality).member.agi_port
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex((address, port)) == 0
