@@ -271,11 +271,21 @@ failure_route[NEXT_TRUNK] {{
     }}
 }}
 
+# Raised by a check ($ru is the instance) or by a call that got no reply ($du is the instance, $ru the number).
 event_route[dispatcher:dst-down] {{
-    xlog("L_NOTICE", "bereik: node down: $ru at $TV(Sn)\\n");
+    if ($du != $null) {{
+        xlog("L_NOTICE", "bereik: node down: $du at $TV(Sn)\\n");
+    }} else {{
+        xlog("L_NOTICE", "bereik: node down: $ru at $TV(Sn)\\n");
+    }}
 }}
 
+# Raised by a check ($ru is the instance) or by a call that got no reply ($du is the instance, $ru the number).
 event_route[dispatcher:dst-up] {{
-    xlog("L_NOTICE", "bereik: node up: $ru at $TV(Sn)\\n");
+    if ($du != $null) {{
+        xlog("L_NOTICE", "bereik: node up: $du at $TV(Sn)\\n");
+    }} else {{
+        xlog("L_NOTICE", "bereik: node up: $ru at $TV(Sn)\\n");
+    }}
 }}
 """
