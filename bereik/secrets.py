@@ -17,6 +17,8 @@ PSEUDONYM_SECRET = "BEREIK_PSEUDONYM_SECRET"
 # secret of presence.graph's app registration. Named *_SECRET so the environment may hold them.
 LDAP_SECRET = "BEREIK_LDAP_SECRET"
 GRAPH_SECRET = "BEREIK_GRAPH_SECRET"
+# The PIN of the calamity switch from a desk phone (*28): 6 to 12 digits, since a phone has no letters.
+CALAMITY_SECRET = "BEREIK_CALAMITY_SECRET"
 # Secrets found in sample configurations and tutorials: refused outright.
 _SAMPLE_SECRETS = {"", "secret", "mysecret", "password", "changeme", "admin", "amp111", "1234"}
 _MIN_LENGTH = 16
@@ -57,6 +59,8 @@ class Secrets:
                               f"(bereik secrets --new FILE makes one)")
         if any(c in value for c in "\r\n\0"):
             raise SecretError(f"{key} contains a line break or NUL")
+        if key == CALAMITY_SECRET:
+            return _pin(key, value)
         if key in _GIVEN_BY_OTHERS:  # a directory's or Microsoft's password rules, not ours
             return value
         if len(value) < _MIN_LENGTH:
@@ -70,6 +74,14 @@ class Secrets:
         return f"Secrets({sorted(self._values)})"
 
 
+def _pin(key: str, value: str) -> str:
+    if not value.isascii() or not value.isdigit() or not 6 <= len(value) <= 12:
+        raise SecretError(f"{key} must be 6 to 12 digits (a desk phone has no letters)")
+    if len(set(value)) == 1 or value in "01234567890123" or value in "98765432109876":
+        raise SecretError(f"{key} is a guessable PIN (one digit repeated, or digits in a row); choose another")
+    return value
+
+
 def write_new_secrets_file(path: str | Path) -> Path:
     """A fresh secrets file with a random AMI secret and pseudonym key, readable by its owner only; the
     LDAP and Graph secrets, which bereik cannot make up, as commented lines to fill in."""
@@ -80,4 +92,5 @@ def write_new_secrets_file(path: str | Path) -> Path:
         file.write(f"{PSEUDONYM_SECRET}={random_tokens.token_urlsafe(32)}\n")
         file.write(f"# {LDAP_SECRET}=  (the password of presence.ldap.bind_dn, when it is set)\n")
         file.write(f"# {GRAPH_SECRET}=  (the client secret of presence.graph's app registration)\n")
+        file.write(f"# {CALAMITY_SECRET}=  (6 to 12 digits: the PIN of *28, the calamity switch from a desk phone)\n")
     return path

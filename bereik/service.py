@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bereik.audit import AuditLog
+from bereik.calamity import CalamitySwitch
 from bereik.callbacks.store import CallbackStore
 from bereik.config.model import Config
 from bereik.console.wiring import build_console
@@ -42,7 +43,7 @@ from bereik.records.spool import default_directory as default_spool_directory
 from bereik.records.store import CallStore, open_store
 from bereik.reports.http import report_routes
 from bereik.reports.mail import ReportMailer
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, CALAMITY_SECRET, SecretError, Secrets
 from bereik.wallboard.floor import CallbackCounts, CallbackSource, Floor, no_callbacks
 from bereik.routing.hours import OpeningHours
 from bereik.wallboard.metrics import SINGLE_SERVER, Metrics, Sources
@@ -57,6 +58,15 @@ def asterisk_addresses(config: Config) -> tuple[str, ...]:
     binds = [config.pbx.sip_bind, *(server.sip_bind for server in config.pbx.servers)]
     hosts = {_host_port(bind)[0] for bind in binds} - {"0.0.0.0", "::"}
     return ("127.0.0.0/8", *sorted(f"{host}/32" for host in hosts if not host.startswith("127.")))
+
+
+def _calamity_pin(secrets: Secrets) -> str | None:
+    """The PIN of *28, or None (the phone then says the switch is not set up; the screen still works)."""
+    try:
+        return secrets.get(CALAMITY_SECRET)
+    except SecretError as error:
+        log.info("the calamity switch works from the screen only: %s", error)
+        return None
 
 
 def _host_port(value: str) -> tuple[str, int]:
@@ -93,7 +103,6 @@ class Service:
         self.config = config
         clock = clock or wall_clock(config)
         self._clock, self._sounds_dir = clock, sounds_dir
-        self.entry = EntryHandler(config, PromptLibrary(sounds_dir, config.language), clock)
         agi_host, agi_port = _host_port(config.pbx.agi)
         ami_host, ami_port = _host_port(config.pbx.ami)
         # re-read what the service, recorder, wallboard and announcements need, once Asterisk offers it
@@ -103,6 +112,10 @@ class Service:
         self._own_store = store is None
         self.store = store if store is not None else open_store(config.records.store)
         self.audit = AuditLog(self.store, now)
+        # The calamity switch: set on the coordinator's screen or with *28 and the PIN from a desk phone.
+        self.calamity = CalamitySwitch(self.audit)
+        self._calamity_pin = _calamity_pin(secrets)
+        self.entry = EntryHandler(config, PromptLibrary(sounds_dir, config.language), clock, self.calamity)
         self.recorder = Recorder(
             self.store, config.zone, frozenset(config.entry_numbers),
             spool=Spool(config.records.spool or default_spool_directory(config.records.store)),
@@ -113,6 +126,7 @@ class Service:
         self.floor = Floor(config.zone, config.reports.answer_seconds, callbacks,
                            tuple(server.name for server in config.pbx.servers))
         self.hub = Hub()
+        self.calamity.changed = self.hub.notify
         self._follow(config.pbx.server or "", self.ami)
         # Several servers: this bereik follows the others too, for one wallboard of all, and stands by to
         # write their calls when their own bereik is gone (bereik.records.standby).
@@ -190,11 +204,14 @@ class Service:
             self.recorder.on_step(courier.step)
         if self.console:
             self.console.couriers = self.couriers
+            self.console.manage.calamity = self.calamity
+            self.console.manage.config_of = lambda: self.config
         if self.console and not web_middlewares:
             self.web.app.middlewares.extend(self.console.wallboard_middlewares())
         self.retention = RetentionJob(config, self.store, clock, secrets, self.callback_store, self.forwarding,
                                       self.console.recordings_dir if self.console else None, now)
         self._retaining: asyncio.Task | None = None
+        self._following_calamity: asyncio.Task | None = None
         # Monday's mail to each team lead, the monthly report to the YAML's addresses (reports.mail).
         mail = config.reports.mail
         self.report_mailer = ReportMailer(config, self.store, self.audit, clock, Path(tempfile.mkdtemp(prefix="bereik-")),
@@ -206,7 +223,7 @@ class Service:
 
     def _features(self, config: Config, prompts: PromptLibrary) -> FeatureHandler:
         return FeatureHandler(config, prompts, self._clock, self.forwarding, self.presence.book, self._own_changed,
-                              self.audit)
+                              self.audit, self.calamity, self._calamity_pin)
 
     def _own_changed(self, extension: str) -> None:
         """Someone changed their own forward or do-not-disturb: the lamps and the consoles follow at once."""
@@ -218,7 +235,7 @@ class Service:
         connection, so a call in progress keeps the handler, and the configuration, it started with."""
         prompts = PromptLibrary(self._sounds_dir, config.language)
         self.config = config
-        self.entry = EntryHandler(config, prompts, self._clock)
+        self.entry = EntryHandler(config, prompts, self._clock, self.calamity)
         self.presence.book.config = config
         self.direct = DirectHandler(config, prompts, self._clock, self.presence.book)
         self.features = self._features(config, prompts)
@@ -238,6 +255,7 @@ class Service:
         for courier in self.couriers:
             await courier.start()
         self._retaining = asyncio.create_task(self.retention.run_periodically())  # at once, then hourly
+        self._following_calamity = asyncio.create_task(self.calamity.follow(self._clock))
         if self.report_mailer:
             self._mailing = asyncio.create_task(self.report_mailer.run_periodically())
         await self.web.start()
@@ -267,6 +285,8 @@ class Service:
             self._claiming = asyncio.create_task(self.writers.run())
 
     async def stop(self) -> None:
+        if self._following_calamity:
+            self._following_calamity.cancel()
         if self._retaining:
             self._retaining.cancel()
         if self._mailing:
@@ -299,7 +319,10 @@ class Service:
             self.callback_store.close()
 
     def board(self) -> dict:
-        return {**self.floor.snapshot(time.time()), "ami_connected": self.ami.connected}
+        calamity = self.calamity.known(self._clock())
+        return {**self.floor.snapshot(time.time()), "ami_connected": self.ami.connected,
+                "calamity": {"mode": calamity.mode.value, "text": calamity.text,
+                             "until": calamity.until.strftime("%d-%m-%Y %H:%M")} if calamity else None}
 
     def _follow(self, server: str, ami: AmiClient) -> None:
         """Feed one server's AMI to the wallboard, its call ids qualified by the server's name."""

@@ -7,6 +7,7 @@ applied through the safe reload, in the audit log with who and why.
     POST /manage/propose               a change, as a proposal
     GET  /manage/proposal/{id}         what it changes, its problems, the reason asked for
     POST /manage/proposal/{id}/apply   apply it (with the reason) or, with cancel, drop it
+    POST /manage/calamity              the calamity switch on (mode, message, end time) or off, with why
 
 Plain forms: every page works without script (the calendar and forms are server-rendered).
 """
@@ -23,9 +24,11 @@ from bereik.admin import edit
 from bereik.admin.diff import LABELS
 from bereik.admin.edit import EditError
 from bereik.admin.proposals import ConfigEditor
+from bereik.calamity import CalamitySwitch
 from bereik.config.load import ConfigError
 from bereik.config.model import MAX_MENU_OPTIONS, TEXT_NAMES, WEEKDAYS, Config
 from bereik.console.auth import SESSION, form_of
+from bereik.routing import calamity as calamities
 from bereik.routing.hours import OpeningHours
 
 MONTHS_SHOWN = 3
@@ -57,6 +60,18 @@ WORDS = {
         "wijziging is niet toegepast, om die andere wijziging niet te overschrijven. Bekijk de huidige stand "
         "en maak uw wijziging opnieuw.", "gone": "Deze wijziging bestaat niet (meer).",
         "logout": "Uitloggen", "switch_code": "en", "switch_name": "English",
+        "calamity": "Calamiteit", "calamity_help": "Bij een storing of ramp: één handeling, direct voor elke "
+        "nieuwe beller, tot de eindtijd. Vanaf elk toestel kan het ook: *28 en de pincode.",
+        "calamity_mode": "Wat bellers horen", "calamity_message": "Een melding vóór het keuzemenu; daarna het "
+        "menu zoals altijd", "calamity_closed": "De lijnen sluiten: de melding en dan einde gesprek",
+        "calamity_text": "De melding", "calamity_until": "Tot (datum en tijd)", "calamity_on": "Calamiteit aanzetten",
+        "calamity_off": "Calamiteit beëindigen", "calamity_is_on": "Calamiteit staat aan",
+        "calamity_state_message": "bellers horen een melding vóór het keuzemenu",
+        "calamity_state_closed": "de lijnen zijn gesloten", "calamity_until_word": "tot",
+        "calamity_said": "Bellers horen:", "calamity_by": "Aangezet door", "calamity_unavailable":
+        "De calamiteitenschakelaar werkt wanneer bereik draait (bereik run).", "calamity_done_on":
+        "De calamiteit staat aan.", "calamity_done_off": "De calamiteit is beëindigd.",
+        "calamity_bad_time": "Geef de eindtijd als datum en tijd.",
         "days": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
         "short_days": ("ma", "di", "wo", "do", "vr", "za", "zo"),
         "months": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
@@ -88,6 +103,17 @@ WORDS = {
         "overwrite that other change. Look at the file as it is now and make your change again.",
         "gone": "This change does not exist (any more).", "logout": "Log out", "switch_code": "nl",
         "switch_name": "Nederlands",
+        "calamity": "Calamity", "calamity_help": "In a disruption or disaster: one act, at once for every new "
+        "caller, until the end time. Any desk phone can do it too: *28 and the PIN.",
+        "calamity_mode": "What callers hear", "calamity_message": "A message before the menu; then the menu as "
+        "always", "calamity_closed": "Close the lines: the message, then the call ends",
+        "calamity_text": "The message", "calamity_until": "Until (date and time)", "calamity_on": "Switch on",
+        "calamity_off": "End the calamity", "calamity_is_on": "Calamity is on",
+        "calamity_state_message": "callers hear a message before the menu",
+        "calamity_state_closed": "the lines are closed", "calamity_until_word": "until",
+        "calamity_said": "Callers hear:", "calamity_by": "Switched on by", "calamity_unavailable":
+        "The calamity switch works when bereik runs (bereik run).", "calamity_done_on": "The calamity is on.",
+        "calamity_done_off": "The calamity has ended.", "calamity_bad_time": "Give the end time as a date and time.",
         "days": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
         "short_days": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
         "months": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -103,11 +129,13 @@ class Management:
         """`render(request, template, title, **context)`: the console's page; `language(request)`: nl or en."""
         self.render, self.language, self.clock = render, language, clock
         self.editor: ConfigEditor | None = None  # set once bereik run follows the YAML file
+        self.calamity: CalamitySwitch | None = None  # set by bereik run (bereik.service)
+        self.config_of: Callable[[], Config] | None = None  # the configuration calls follow now
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/manage", self.page), web.post("/manage/propose", self.propose),
                 web.get("/manage/proposal/{id}", self.proposal_page),
-                web.post("/manage/proposal/{id}/apply", self.apply)]
+                web.post("/manage/proposal/{id}/apply", self.apply), web.post("/manage/calamity", self.switch)]
 
     def _words(self, request: web.Request) -> dict:
         return WORDS[self.language(request)]
@@ -116,16 +144,19 @@ class Management:
 
     async def page(self, request: web.Request) -> web.Response:
         w = self._words(request)
+        calamity = await self._calamity_context(request)
         if self.editor is None:
             return self.render(request, "console/manage.html", w["title"], w=w, config=None, problems=[],
-                               message=w["no_editor"], status=503)
+                               message=w["no_editor"], status=503 if calamity is None else 200,
+                               calamity=calamity)
         try:
             config = self.editor.current().config
         except ConfigError as error:
             return self.render(request, "console/manage.html", w["title"], w=w, config=None,
-                               problems=[str(p) for p in error.problems], message=w["broken"])
+                               problems=[str(p) for p in error.problems], message=w["broken"], calamity=calamity)
         start = self._first_month(request.query.get("from", ""))
         return self.render(request, "console/manage.html", w["title"], w=w, config=config, problems=[], message="",
+                           calamity=calamity,
                            hours=_hours_fields(config), months=self._months(config, start, w),
                            earlier=_shift(start, -MONTHS_SHOWN), later=_shift(start, MONTHS_SHOWN),
                            texts=[(name, _capital(LABELS[self.language(request)][name]), config.texts.get(name, ""))
@@ -133,6 +164,42 @@ class Management:
                            topics=sorted({t for q in config.queues for t in q.topics}),
                            can_add_option=not config.menu or len(config.menu.options) < MAX_MENU_OPTIONS,
                            done=request.query.get("done", ""))
+
+    async def _calamity_context(self, request: web.Request) -> dict | None:
+        if self.calamity is None or self.config_of is None:
+            return None
+        config, now = self.config_of(), self.clock()
+        on = await self.calamity.in_force(now)
+        return {"on": on, "until_text": on.until.strftime("%d-%m-%Y %H:%M") if on else "",
+                "default_until": calamities.end_of_day(now).strftime("%Y-%m-%dT%H:%M"),
+                "texts": {mode.value: calamities.default_text(config, mode) for mode in calamities.Mode},
+                "done": request.query.get("calamity", "")}
+
+    async def switch(self, request: web.Request) -> web.Response:
+        """The calamity switch from the screen: on with mode, message and end time, or off; why is asked."""
+        w = self._words(request)
+        if self.calamity is None or self.config_of is None:
+            raise web.HTTPServiceUnavailable(text=w["calamity_unavailable"])
+        form = await form_of(request)
+        get = lambda name: " ".join(str(form.get(name, "")).split())  # noqa: E731
+        login, source = request[SESSION].user.login, f"http {request.remote}"
+        why = get("why")[:300]
+        if not why:
+            raise web.HTTPBadRequest(text=w["why"])
+        if form.get("action") == "off":
+            await self.calamity.switch_off(login, source, why)
+            raise web.HTTPSeeOther("/manage?calamity=off#calamity")
+        config, now = self.config_of(), self.clock()
+        try:
+            until = dt.datetime.fromisoformat(get("until")).replace(tzinfo=config.zone)
+        except ValueError:
+            raise web.HTTPBadRequest(text=w["calamity_bad_time"]) from None
+        try:
+            calamity = calamities.checked(config, get("mode"), get("text"), until, now, login)
+        except calamities.CalamityError as problem:
+            raise web.HTTPBadRequest(text=str(problem)) from None
+        await self.calamity.switch_on(calamity, source, why)
+        raise web.HTTPSeeOther("/manage?calamity=on#calamity")
 
     def _first_month(self, wanted: str) -> dt.date:
         match = _MONTH.match(wanted)

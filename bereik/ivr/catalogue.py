@@ -15,6 +15,7 @@ from bereik.ivr.phrases import (
     recording_notice,
 )
 from bereik.ivr.wait_message import all_wait_messages
+from bereik.routing.calamity import Mode, default_text
 from bereik.routing.waiting import callback_offer, callback_texts, waiting_settings
 
 
@@ -34,6 +35,8 @@ def spoken_texts(config: Config) -> list[str]:
         texts += [feature_text(config, key, name=p.name) for p in config.people
                   for key in ("calls_to_colleague", "callers_to_colleague")]
     texts += [notice] if (notice := recording_notice(config)) else []
+    # The calamity switch's messages as a desk phone sets them (the screen's own words render when set).
+    texts += [default_text(config, mode) for mode in Mode]
     return list(dict.fromkeys(texts))
 
 

@@ -111,6 +111,15 @@ FEATURE_TEXTS = {
                                  "van een collega en hekje.",
         "not_for_this_phone": "Op dit toestel kunt u niet doorschakelen.",
         "failed": "Dat is niet gelukt. Probeer het later opnieuw.",
+        "calamity_pin": "Toets de pincode voor de calamiteitenmelding, gevolgd door een hekje.",
+        "calamity_wrong_pin": "Die pincode klopt niet.",
+        "calamity_locked": "Te vaak een onjuiste pincode. Probeer het over een kwartier opnieuw.",
+        "calamity_choice": "Voor een melding vóór het keuzemenu, toets 1. Om de lijnen te sluiten met een melding, "
+                           "toets 2. Om de calamiteit te beëindigen, toets 0.",
+        "calamity_message_on": "De melding vóór het keuzemenu staat aan tot middernacht. Bellers horen:",
+        "calamity_closed_on": "De lijnen zijn gesloten tot middernacht. Bellers horen:",
+        "calamity_off": "De calamiteit is beëindigd. Bellers horen weer het gewone menu.",
+        "calamity_not_set_up": "De calamiteitenmelding kan niet vanaf een toestel: er is geen pincode ingesteld.",
     },
     "en": {
         "forward_on": "Call forwarding is on.",
@@ -135,6 +144,15 @@ FEATURE_TEXTS = {
                                  "and hash.",
         "not_for_this_phone": "This phone cannot forward its calls.",
         "failed": "That did not work. Please try again later.",
+        "calamity_pin": "Enter the PIN for the calamity message, followed by hash.",
+        "calamity_wrong_pin": "That PIN is not right.",
+        "calamity_locked": "Too many wrong PINs. Please try again in a quarter of an hour.",
+        "calamity_choice": "For a message before the menu, press 1. To close the lines with a message, press 2. "
+                           "To end the calamity, press 0.",
+        "calamity_message_on": "The message before the menu is on until midnight. Callers hear:",
+        "calamity_closed_on": "The lines are closed until midnight. Callers hear:",
+        "calamity_off": "The calamity has ended. Callers hear the usual menu again.",
+        "calamity_not_set_up": "The calamity message cannot be set from a phone: no PIN has been set.",
     },
 }
 # The feature texts that name nobody, rendered ahead by `bereik prompts`.

@@ -2,6 +2,7 @@
 
 The story of one call, top to bottom:
 1. Asterisk connects over FastAGI (dialplan: AGI(agi://.../entry)).
+   The calamity switch, when on, is a fact the routing core gets with the time (bereik.calamity).
 2. The routing core decides what the caller hears and where the call goes.
 3. Questions (municipality, menu) are asked with Read(); the key goes back to the core.
    A caller who hangs up meanwhile is logged, and the stage left on the channel tells the records.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from bereik.calamity import CalamitySwitch
 from bereik.calllog import CallLog, mask_number
 from bereik.config.model import Config
 from bereik.ivr.prompts import PromptLibrary
@@ -28,9 +30,10 @@ Clock = Callable[[], dt.datetime]
 
 
 class EntryHandler:
-    def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock):
+    def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock, calamity: CalamitySwitch | None = None):
         self.config = config
         self.clock = clock
+        self.calamity = calamity
         self.hours = OpeningHours(config)
         self.voice = Voice(prompts)
 
@@ -39,7 +42,9 @@ class EntryHandler:
         dialled = session.environment.get("agi_extension", "")
         call.step("entry", dialled=dialled, caller=mask_number(session.environment.get("agi_callerid", "")))
 
-        flow = CallFlow(self.config, self.clock(), hours=self.hours, dialled=dialled or None)
+        now = self.clock()
+        calamity = await self.calamity.in_force(now) if self.calamity else None
+        flow = CallFlow(self.config, now, hours=self.hours, dialled=dialled or None, calamity=calamity)
         decision = flow.start()
         while isinstance(decision, Ask):
             # On the channel, so that Asterisk's hang-up event says where a caller who gave up was.

@@ -9,23 +9,32 @@
    absence or Outlook's automatic reply that still sends callers elsewhere is said too.
 4. The busy lamps and the consoles are told at once (`changed`).
 Without bereik the dialplan says "Dat is niet gelukt" and nothing changes.
+
+*28, the calamity switch, works from any desk phone: the PIN (BEREIK_CALAMITY_SECRET, read with GET DATA,
+never dialled as part of the number, so never in a CDR) is the authority, then 1 a message before the
+menu, 2 the lines closed with a message, 0 the end; the message is the default sentence and the switch
+holds until midnight (the screen sets any text and end time). Three wrong PINs lock the code for 15 minutes;
+every wrong one is in the audit log.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from collections.abc import Callable
 
 from bereik import audit
-from bereik.audit import AuditLog
+from bereik.audit import CALAMITY_PIN_REFUSED, AuditLog
+from bereik.calamity import CalamitySwitch
 from bereik.calllog import CallLog, mask_number
 from bereik.config.model import Config
 from bereik.forwarding.store import ForwardingError, ForwardingStore
 from bereik.ivr.phrases import feature_text
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
-from bereik.pbx.agi import AgiHangup, AgiSession
+from bereik.pbx.agi import AgiError, AgiHangup, AgiSession
 from bereik.pbx.voice import Voice
 from bereik.presence.book import AbsenceBook
+from bereik.routing import calamity as calamities
 from bereik.routing.features import Code, Request, effect, parse, target_of
 from bereik.routing.stand_in import Taker
 
@@ -37,10 +46,15 @@ _REFUSALS = {"policy": "refused_policy", "no_mobile": "refused_number", "not_col
              "nobody": "not_for_this_phone"}
 
 
+PIN_DIGITS = 12
+PIN_SECONDS = 10
+
+
 class FeatureHandler:
     def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock, forwarding: ForwardingStore,
                  book: AbsenceBook, changed: Callable[[str], None] = lambda extension: None,
-                 audit_log: AuditLog | None = None):
+                 audit_log: AuditLog | None = None, calamity: CalamitySwitch | None = None, pin: str | None = None):
+        """`calamity`, `pin`: the calamity switch and its PIN; without them *28 says it is not set up."""
         self.config = config
         self.voice = Voice(prompts)
         self.clock = clock
@@ -48,12 +62,21 @@ class FeatureHandler:
         self.book = book
         self.changed = changed
         self.audit = audit_log
+        self.calamity, self.pin = calamity, pin
 
     async def __call__(self, session: AgiSession) -> None:
         person = session.environment.get("agi_arg_1", "")
         dialled = session.environment.get("agi_extension", "")
         log = CallLog(session.uniqueid or "unknown")
         request = parse(dialled)
+        if request is not None and request.code is Code.CALAMITY:
+            try:
+                outcome = await self._calamity(session, person)
+                log.step("feature", person=person, code=request.code.value, outcome=outcome)
+                await self.voice.hand_over(session, {})
+            except AgiError:
+                log.step("feature", person=person, code=request.code.value, outcome="hung_up")
+            return
         try:
             if request is None or self.config.person(person) is None:
                 said, outcome = [feature_text(self.config, "not_for_this_phone")], "not_for_this_phone"
@@ -103,3 +126,37 @@ class FeatureHandler:
                 self.forwarding.set_dnd(person, on, set_by=person)
                 return (audit.DND_SET if on else audit.DND_CLEARED), {}
         return None
+
+    async def _calamity(self, session: AgiSession, phone: str) -> str:
+        """The PIN, then the choice; what was done, for the call log (never the PIN)."""
+        say = lambda key: feature_text(self.config, key)  # noqa: E731
+        if self.calamity is None or not self.pin:
+            await self.voice.say(session, [say("calamity_not_set_up")])
+            return "not_set_up"
+        if self.calamity.locked():
+            await self.voice.say(session, [say("calamity_locked")])
+            return "locked"
+        typed = await self.voice.ask_secret(session, [say("calamity_pin")], PIN_DIGITS, PIN_SECONDS)
+        if not hmac.compare_digest(typed.encode(), self.pin.encode()):
+            self.calamity.wrong_pin()
+            if self.audit is not None:
+                await self.audit.add_or_warn(phone or "?", CALAMITY_PIN_REFUSED, "", f"phone {phone}")
+            await self.voice.say(session, [say("calamity_wrong_pin")])
+            return "wrong_pin"
+        choice = await self.voice.ask(session, [say("calamity_choice")], self.config.menu.wait_for_key
+                                      if self.config.menu else 5.0)
+        now, who, source = self.clock(), f"phone {phone}", f"phone {phone}"
+        if choice == "0":
+            await self.calamity.switch_off(who, source, "vanaf een toestel")
+            await self.voice.say(session, [say("calamity_off")])
+            return "off"
+        mode = {"1": calamities.Mode.MESSAGE, "2": calamities.Mode.CLOSED}.get(choice or "")
+        if mode is None:
+            await self.voice.say(session, [say("failed")])
+            return "no_choice"
+        calamity = calamities.checked(self.config, mode, calamities.default_text(self.config, mode),
+                                      calamities.end_of_day(now), now, who)
+        await self.calamity.switch_on(calamity, source, "vanaf een toestel")
+        confirmation = "calamity_message_on" if mode is calamities.Mode.MESSAGE else "calamity_closed_on"
+        await self.voice.say(session, [say(confirmation), calamity.text])
+        return mode.value

@@ -35,6 +35,15 @@ class Voice:
         key = await session.get_variable(var.READ_RESULT)
         return key[:1] if key else None
 
+    async def ask_secret(self, session: AgiSession, texts: Sequence[str], max_digits: int, timeout: float) -> str:
+        """Say `texts` and read up to `max_digits` keys (# ends them): the keys, "" when none. With AGI's
+        GET DATA, so the keys never become a channel variable (in AMI's VarSet events or a CDR)."""
+        sounds, seconds = await self._sounds_of(texts)
+        await self._arm_watchdog(session, seconds + timeout)
+        reply = await session.command("GET DATA", "&".join(sounds), str(int(timeout * 1000)), str(max_digits),
+                                      timeout=seconds + timeout + 2 * WATCHDOG_MARGIN)
+        return "".join(c for c in reply.result or "" if c in "0123456789")
+
     async def say(self, session: AgiSession, texts: Sequence[str]) -> None:
         if not texts:
             return

@@ -26,6 +26,7 @@ _WORDS = {
         "outside_hours": "buiten de openingstijden",
         "holiday": "feestdag",
         "closing_day": "extra sluitingsdag",
+        "calamity": "calamiteit: de lijnen waren gesloten",
     },
     "en": {
         "called": "{who} called {dialled} at {time}.",
@@ -45,6 +46,7 @@ _WORDS = {
         "outside_hours": "outside opening hours",
         "holiday": "public holiday",
         "closing_day": "extra closing day",
+        "calamity": "calamity: the lines were closed",
     },
 }
 
@@ -87,7 +89,7 @@ def describe(journey: Journey, language: str = "nl") -> str:
         elif step.what == "forwarded":
             sentences.append(words["forwarded"].format(to=step.detail["to"]))
         elif step.what == "hung_up":
-            if reason in ("outside_hours", "holiday", "closing_day"):
+            if reason in ("outside_hours", "holiday", "closing_day", "calamity"):
                 sentences.append(words["closed"].format(reason=words[reason], seconds=seconds))
             else:
                 sentences.append(words["ended"].format(seconds=seconds))

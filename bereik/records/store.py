@@ -254,6 +254,16 @@ class CallStore(ABC):
                            f" WHERE at >= {p} AND at < {p} ORDER BY at DESC LIMIT {p}", (start, end, limit))
             return [AuditRow._make(row) for row in cursor.fetchall()]
 
+    def latest_audit(self, actions: Sequence[str]) -> AuditRow | None:
+        """The newest entry of one of `actions` (the calamity switch's state is its last act)."""
+        p = self.placeholder
+        with self._transaction() as cursor:
+            cursor.execute(f"SELECT at, actor, action, target, source, detail FROM audit"
+                           f" WHERE action IN ({', '.join([p] * len(actions))}) ORDER BY at DESC LIMIT 1",
+                           tuple(actions))
+            row = cursor.fetchone()
+            return AuditRow._make(row) if row else None
+
     def purge_audit(self, before: float) -> int:
         with self._transaction() as cursor:
             cursor.execute(f"DELETE FROM audit WHERE at < {self.placeholder}", (before,))

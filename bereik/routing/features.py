@@ -9,6 +9,7 @@ call forwarding), plus the do-not-disturb pair most PBXs use:
     *#21#           where do my calls go now? (spoken)
     *78             do-not-disturb on: callers go to the front office at once
     *79             do-not-disturb off
+    *28             the calamity switch (any desk phone, with the PIN; bereik.pbx.features)
 
 Phones that send at once without the closing # (most do on #) work too. Only a colleague or the
 person's own mobile (as the YAML or LDAP has it) may be a target: the PBX never becomes a way to
@@ -34,14 +35,15 @@ class Code(enum.StrEnum):
     STATUS = "status"
     DND_ON = "dnd_on"
     DND_OFF = "dnd_off"
+    CALAMITY = "calamity"
 
 
 # What the dialplan sends to bereik (bereik.pbx.dialplan writes one rule per code); the documentation's table.
 DIALPLAN_PATTERNS = {"_*21*X.": Code.FORWARD, "*21#": Code.FORWARD_SUBSTITUTE, "#21#": Code.CLEAR,
-                     "*#21#": Code.STATUS, "*78": Code.DND_ON, "*79": Code.DND_OFF}
+                     "*#21#": Code.STATUS, "*78": Code.DND_ON, "*79": Code.DND_OFF, "*28": Code.CALAMITY}
 _FORWARD = re.compile(r"^\*21\*(\+?[0-9]{2,15})#?$")
 _FIXED = {"*21#": Code.FORWARD_SUBSTITUTE, "#21#": Code.CLEAR, "*#21#": Code.STATUS,
-          "*78": Code.DND_ON, "*79": Code.DND_OFF}
+          "*78": Code.DND_ON, "*79": Code.DND_OFF, "*28": Code.CALAMITY}
 
 
 @dataclass(frozen=True)

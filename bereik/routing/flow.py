@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from bereik.config.model import Config
 from bereik.ivr.phrases import fill, next_opening_phrase, recording_notice
+from bereik.routing.calamity import Calamity, Mode
 from bereik.routing.hours import OpeningHours
 
 
@@ -52,7 +53,7 @@ class Forward:
 @dataclass(frozen=True)
 class Hangup:
     say: tuple[str, ...]
-    reason: str  # "outside_hours", "holiday", "closing_day"
+    reason: str  # "outside_hours", "holiday", "closing_day", "calamity"
 
 
 Decision = Ask | Enqueue | Forward | Hangup
@@ -71,6 +72,7 @@ class CallFlow:
     now: dt.datetime
     hours: OpeningHours | None = None
     dialled: str | None = None  # None: the 14 number
+    calamity: Calamity | None = None  # the calamity switch, when it is on (bereik.calamity)
     stage: Stage = field(default=Stage.DONE, init=False)
     attempts: int = field(default=0, init=False)
 
@@ -118,15 +120,19 @@ class CallFlow:
     # Our own front office
 
     def _our_municipality(self) -> Decision:
+        calamity = (self.calamity.text,) if self.calamity and self.calamity.in_force(self.now) else ()
+        if calamity and self.calamity.mode is Mode.CLOSED:
+            self.stage = Stage.DONE
+            return Hangup(calamity, "calamity")
         status = self.hours.status(self.now)
         if not status.open:
             self.stage = Stage.DONE
             closed = self._text("closed", next_opening=next_opening_phrase(
                 status.next_opening, self.now, self.config.zone, self.config.language))
-            return Hangup((closed,), status.reason)
+            return Hangup((*calamity, closed), status.reason)
         welcome = (self._text("welcome"),) if "welcome" in self.config.texts else ()
         notice = recording_notice(self.config)
-        lead = (*welcome, notice) if notice else welcome
+        lead = (*welcome, *calamity, *((notice,) if notice else ()))
         if self.config.menu is None:
             return self._enqueue(lead, topic=None, choice=None, reason="no_menu")
         return self._ask_menu(lead=lead)

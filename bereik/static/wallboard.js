@@ -33,6 +33,11 @@ function show(state) {
   $('agents').replaceChildren(...rows);
   $('updated').textContent = state.at;
   $('status').textContent = state.ami_connected === false ? words.pbx_down : '';
+  // The calamity switch (bereik.calamity): what callers hear now, in words, until when.
+  const calamity = state.calamity;
+  $('calamity').hidden = !calamity;
+  $('calamity').textContent = calamity ? words.calamity[calamity.mode].replace('{until}', calamity.until)
+    + ' ' + words.calamity_said + ' \u201e' + calamity.text + '\u201d' : '';
   const sentence = words.announce.replace('{waiting}', state.waiting).replace('{longest}', mmss(state.longest_wait));
   // Announce only when the number of waiting callers changes, not every second.
   if (String(state.waiting) !== lastAnnounced) { $('announce').textContent = sentence; lastAnnounced = String(state.waiting); }

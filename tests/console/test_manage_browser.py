@@ -58,3 +58,24 @@ async def test_every_new_page_passes_axe_and_shows_closed_days_in_words(browser,
     results = await Axe().run(page, options=WCAG_AA)
     assert results.violations_count == 0, results.generate_report()
     assert not [p for p in problems if "Content Security Policy" in p], problems
+
+
+async def test_the_calamity_switch_passes_axe_off_and_on_and_says_its_state_in_words(browser, console, served):
+    from bereik.calamity import CalamitySwitch
+
+    console.manage.calamity, console.manage.config_of = CalamitySwitch(console.audit), lambda: console.config
+    page, problems = await coordinator_page(browser, served)
+    results = await Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()
+    await page.check("#calamity-mode-closed")
+    await page.fill("#calamity-text", "Vanwege een storing zijn wij niet bereikbaar.")
+    await page.fill("#calamity-until", "2026-11-23T17:00")
+    await page.fill("#calamity-why", "Storing telefonie")
+    await page.click("#calamity-on button[type=submit]")
+    await page.wait_for_selector("#calamity-state")
+    assert " ".join((await page.inner_text("#calamity-state")).split()).startswith(
+        "Calamiteit staat aan: de lijnen zijn gesloten, tot 23-11-2026 17:00.")
+    assert await page.evaluate("getComputedStyle(document.getElementById('calamity')).borderTopWidth") == "3px"
+    results = await Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()
+    assert not [p for p in problems if "Content Security Policy" in p], problems

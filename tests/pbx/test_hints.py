@@ -78,7 +78,7 @@ def test_the_dialplan_has_a_hint_per_person_and_position_and_the_codes():
     assert "exten => 301,hint,PJSIP/301&Custom:bereik-mobile-301&Custom:bereik-away-301,CustomPresence:301" \
         in extensions
     assert "exten => 201,hint,PJSIP/201" in extensions
-    for code in ("_*21*X.", "*21#", "#21#", "*#21#", "*78", "*79"):
+    for code in ("_*21*X.", "*21#", "#21#", "*#21#", "*78", "*79", "*28"):
         assert f"exten => {code},1,Goto(bereik-features,${{EXTEN}},1)" in extensions
 
 

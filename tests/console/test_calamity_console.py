@@ -1,0 +1,114 @@
+"""The calamity switch on the coordinator's screen over HTTP, and the switch itself: its state is the audit
+log's last calamity act, so it survives a restart, another server sharing the store follows it, and who
+switched it with why is there."""
+import datetime as dt
+import re
+from html import unescape
+
+import pytest
+
+from bereik.audit import AuditLog
+from bereik.calamity import CalamitySwitch
+from bereik.records.store import SqliteStore
+from bereik.routing.calamity import Calamity, Mode
+
+from console_helpers import log_in
+
+STORM = "Vanwege een storing is het gemeentehuis vandaag telefonisch niet bereikbaar."
+
+
+def visible(html: str) -> str:
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+@pytest.fixture
+def switch(console):
+    made = CalamitySwitch(console.audit)
+    console.manage.calamity, console.manage.config_of = made, lambda: console.config
+    return made
+
+
+async def test_a_coordinator_closes_the_lines_until_an_end_time_and_ends_it(client, console, switch, clock):
+    csrf = await log_in(client, "coco")
+    page = visible(await (await client.get("/manage")).text())
+    assert "Calamiteit" in page and "*28 en de pincode" in page
+    html = await (await client.get("/manage")).text()
+    assert 'value="2026-11-24T00:00"' in html  # until midnight, unless the coordinator says otherwise
+    assert "Vanwege een storing zijn wij telefonisch slecht bereikbaar" in html
+
+    response = await client.post("/manage/calamity", data={
+        "csrf": csrf, "action": "on", "mode": "closed", "text": STORM, "until": "2026-11-23T16:30",
+        "why": "Stroomstoring gemeentehuis"}, allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/manage?calamity=on#calamity"
+    on = switch.current(clock())
+    assert on == Calamity(Mode.CLOSED, STORM, dt.datetime(2026, 11, 23, 16, 30, tzinfo=console.config.zone), "coco")
+    page = visible(await (await client.get("/manage?calamity=on")).text())
+    assert "De calamiteit staat aan. ✓" in page
+    assert "Calamiteit staat aan: de lijnen zijn gesloten, tot 23-11-2026 16:30." in page
+    assert f"Bellers horen: „{STORM}”" in page and "Aangezet door coco." in page
+
+    response = await client.post("/manage/calamity", data={"csrf": csrf, "action": "off", "why": "Stroom is terug"},
+                                 allow_redirects=False)
+    assert response.status == 303 and switch.current(clock()) is None
+    entries = [(e.actor, e.action, e.detail.get("why"), e.detail.get("mode"))
+               for e in console.audit.entries(since=0) if e.action.startswith("calamity")]
+    assert entries == [("coco", "calamity_off", "Stroom is terug", None),
+                       ("coco", "calamity_on", "Stroomstoring gemeentehuis", "closed")]
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"mode": "message", "text": STORM, "until": "2026-11-23T09:00", "why": "x"}, "De eindtijd is al voorbij"),
+    ({"mode": "message", "text": "", "until": "2026-11-23T12:00", "why": "x"}, "Schrijf de melding"),
+    ({"mode": "message", "text": STORM, "until": "morgen", "why": "x"}, "Geef de eindtijd als datum en tijd."),
+    ({"mode": "message", "text": STORM, "until": "2026-11-23T12:00", "why": " "}, "Waarom"),
+])
+async def test_a_switch_that_cannot_be_set_is_refused_and_nothing_changes(client, console, switch, clock, fields,
+                                                                          words):
+    csrf = await log_in(client, "coco")
+    response = await client.post("/manage/calamity", data={"csrf": csrf, "action": "on", **fields})
+    assert response.status == 400 and words in await response.text()
+    assert switch.current(clock()) is None
+
+
+async def test_an_agent_cannot_touch_the_switch(client, switch, clock):
+    csrf = await log_in(client, "anna")
+    response = await client.post("/manage/calamity", data={
+        "csrf": csrf, "action": "on", "mode": "closed", "text": STORM, "until": "2026-11-23T16:30", "why": "x"})
+    assert response.status == 403 and switch.current(clock()) is None
+
+
+async def test_the_switch_survives_a_restart_and_another_server_follows_it(tmp_path):
+    zone = dt.timezone.utc
+    now = dt.datetime(2026, 11, 23, 10, 0, tzinfo=zone)
+    shared = tmp_path / "calls.sqlite3"
+    here_store, there_store = SqliteStore(shared), SqliteStore(shared)
+    ticks = [0.0]
+    here = CalamitySwitch(AuditLog(here_store))
+    there = CalamitySwitch(AuditLog(there_store), refresh_seconds=5, monotonic=lambda: ticks[0])
+    try:
+        assert there.current(now) is None
+        storm = Calamity(Mode.MESSAGE, STORM, now + dt.timedelta(hours=3), "coco")
+        await here.switch_on(storm, "http 10.0.0.5", "Storm")
+        ticks[0] = 4.9
+        assert there.current(now) is None  # read less than 5 s ago
+        ticks[0] = 5.0
+        assert there.current(now) == storm
+        assert there.current(now + dt.timedelta(hours=3)) is None  # its end time passed
+        assert CalamitySwitch(AuditLog(SqliteStore(shared))).current(now) == storm  # a restarted bereik
+    finally:
+        here_store.close()
+        there_store.close()
+
+
+async def test_three_wrong_pins_lock_the_phone_code_for_a_quarter_of_an_hour(console):
+    ticks = [0.0]
+    switch = CalamitySwitch(console.audit, monotonic=lambda: ticks[0])
+    for _ in range(2):
+        switch.wrong_pin()
+    assert not switch.locked()
+    switch.wrong_pin()
+    assert switch.locked()
+    ticks[0] = 15 * 60 - 1
+    assert switch.locked()
+    ticks[0] = 15 * 60
+    assert not switch.locked()
