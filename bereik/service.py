@@ -126,7 +126,6 @@ class Service:
         self.floor = Floor(config.zone, config.reports.answer_seconds, callbacks,
                            tuple(server.name for server in config.pbx.servers))
         self.hub = Hub()
-        self.calamity.changed = self.hub.notify
         self._follow(config.pbx.server or "", self.ami)
         # Several servers: this bereik follows the others too, for one wallboard of all, and stands by to
         # write their calls when their own bereik is gone (bereik.records.standby).
@@ -152,6 +151,8 @@ class Service:
             recorder.on_row(functools.partial(self.metrics.sources.fallthrough.observe, recorder.server))
         # FastAGI on its own loop and thread: a caller's decision never waits behind AMI events.
         self.decisions = DecisionLoop()
+        # Switched from a desk phone (*28) on the decision loop: the wallboards wake on the main loop.
+        self.calamity.changed = self.decisions.soon_on_main(self.hub.notify)
         self.agi = AgiServer({"entry": self.metrics.timed(self.entry)}, agi_host, agi_port,
                              allowed_peers=asterisk_addresses(config))
         web_host, web_port = _host_port(config.wallboard.listen)
