@@ -29,12 +29,17 @@ def add_parser(commands) -> None:
     simulate.add_argument("--lang", choices=("nl", "en"), default="nl", help="language of the what-if page")
     simulate.add_argument("--target", type=float, default=0.8, help="service level to staff for (default 0.8)")
     simulate.add_argument("--answer-seconds", type=int, default=20, help="within how many seconds (default 20)")
+    simulate.add_argument("--sensitivity-seeds", type=int, default=3, metavar="N",
+                          help="seeds per setting of the sensitivity table (successful contact under bereik's "
+                          "policy as call-back punctuality, staffing and availability vary); 0 leaves it out "
+                          "(default 3: about 30 simulated months)")
     simulate.add_argument("--occupancy-cap", type=float, default=0.6,
                           help="the highest share of time agents spend on calls (default 0.6, Bloemendaal plan)")
 
 
 def run(args: argparse.Namespace) -> int:
     from bereik.simulation.compare import apply, load_variant, outcome, to_html
+    from bereik.simulation.sensitivity import sensitivity
     from bereik.simulation.traffic import load_traffic
 
     config = load_config(args.file)
@@ -59,6 +64,13 @@ def run(args: argparse.Namespace) -> int:
     outcomes = [outcome(profile.name, "", config, profile, args.seed, **staffing_options)]
     for name, description, variant_config, variant_profile in shaped:
         outcomes.append(outcome(name, description, variant_config, variant_profile, args.seed, **staffing_options))
+    table = None
+    if args.sensitivity_seeds > 0:
+        def progress(done: int, total: int, what: str) -> None:
+            print(f"sensitivity {done}/{total}: {what}", file=sys.stderr, flush=True)
+
+        seeds = tuple(range(args.seed, args.seed + args.sensitivity_seeds))
+        table = sensitivity(config, profile, seeds, progress=progress)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"bereik-simulatie-{profile.month}"
     for o in outcomes:
@@ -66,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
     written = write_all(outcomes[0].report, args.out, stem)
     written.append(_write_staffing(outcomes[0], args.out / f"{stem}-bezetting.csv", args.lang))
     page = args.out / f"{stem}-wat-als.html"
-    page.write_text(to_html(outcomes, args.seed, args.lang, args.target, args.answer_seconds, args.occupancy_cap),
-                    encoding="utf-8")
+    page.write_text(to_html(outcomes, args.seed, args.lang, args.target, args.answer_seconds, args.occupancy_cap,
+                            profile=profile, config=config, sensitivity=table), encoding="utf-8")
     written.append(page)
     for path in written:
         print(f"wrote {path}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bereik import pages
@@ -24,10 +25,11 @@ from bereik.records.summary import CallRow
 from bereik.reports import charts
 from bereik.reports import words as w
 from bereik.reports.contact import Contact, contact
-from bereik.reports.figures import compute
+from bereik.reports.figures import compute, front_office_name
 from bereik.reports.render import STYLESHEET
-from bereik.reports.schema import WEEKDAYS_EN, WEEKDAYS_NL, Report
+from bereik.reports.schema import PARAMETERS, WEEKDAYS_EN, WEEKDAYS_NL, Report
 from bereik.simulation.municipality import SimulationRun, simulate
+from bereik.simulation.sensitivity import Sensitivity
 from bereik.simulation.staffing import HourStaffing, staffing
 from bereik.simulation.traffic import TrafficProfile
 
@@ -141,6 +143,25 @@ WORDS = {
         "assumptions": ("Let op: de uitkomst is zo goed als de aannames in het verkeersprofiel (aantallen bellers, "
                         "gespreksduur, hoe vaak collega's opnemen). Vergelijk de varianten met elkaar, niet met "
                         "de werkelijkheid."),
+        "calibration": "Kalibratie: wat is afgesteld, niet nagebootst",
+        "calibrated": ("Dit verkeersprofiel is gekalibreerd op {source}: de invoer in de laatste kolom is bijgesteld "
+                       "tot de gesimuleerde cijfers ({name}) bij de gemeten cijfers lagen. Dat ze daar liggen, bewijst "
+                       "dus niet dat de simulatie klopt; het is het beginpunt van de varianten."),
+        "not_calibrated": ("Dit verkeersprofiel is niet gekalibreerd op metingen: alle invoer is aangenomen. Lees de "
+                           "cijfers als een vergelijking van varianten, niet als een voorspelling."),
+        "measured": "Gemeten", "simulated_value": "Gesimuleerd", "how": "Hoe",
+        "tuned": "gekalibreerd: bijgesteld tot het cijfer hierbij lag", "input_row": "invoer, geen uitkomst",
+        "inputs": "Invoer in het profiel",
+        "sensitivity": "Gevoeligheid: waar het geslaagde contact op rust",
+        "sensitivity_text": ("Geslaagd contact onder het beleid van bereik (wie een collega niet te spreken krijgt, valt "
+                             "terug op: {front}) als één invoer tegelijk verandert en de rest blijft zoals in het "
+                             "profiel; gemiddeld over {seeds} toevalsgetallen, met het laagste en hoogste."),
+        "sensitivity_spread": ("Over deze bereiken loopt het geslaagde contact van {low} tot {high}; het meest hangt het "
+                               "af van {most}."),
+        "input": "Invoer", "value": "Waarde", "range": "Laagste – hoogste", "direct": "Directe bereikbaarheid",
+        "profile_value": "{value} (profiel)",
+        "input_names": {"callbacks": "terugbelnotities op tijd nagekomen", "staffing": "posities vast bezet",
+                        "availability": "collega beschikbaar als de telefoon gaat"},
     },
     "en": {
         "title": "What if? Telephone reachability of {municipality}, simulated",
@@ -170,6 +191,25 @@ WORDS = {
         "assumptions": ("Mind: the outcome is as good as the assumptions in the traffic profile (numbers of "
                         "callers, talk times, how often colleagues answer). Compare the variants with each "
                         "other, not with reality."),
+        "calibration": "Calibration: what was tuned, not reproduced",
+        "calibrated": ("This traffic profile is calibrated to {source}: the inputs in the last column were tuned until "
+                       "the simulated figures ({name}) landed near the measured ones. That they land there proves "
+                       "nothing about the simulation; it is where the variants start from."),
+        "not_calibrated": ("This traffic profile is not calibrated to measurements: every input is assumed. Read the "
+                           "figures as a comparison of variants, not as a forecast."),
+        "measured": "Measured", "simulated_value": "Simulated", "how": "How",
+        "tuned": "calibrated: tuned until the figure landed near it", "input_row": "an input, no result",
+        "inputs": "Inputs in the profile",
+        "sensitivity": "Sensitivity: what successful contact rests on",
+        "sensitivity_text": ("Successful contact under bereik's policy (a caller who does not reach the colleague falls "
+                             "back to: {front}) when one input at a time changes and the rest stay as in the profile; "
+                             "mean over {seeds} seeds, with the lowest and highest."),
+        "sensitivity_spread": ("Over these ranges successful contact runs from {low} to {high}; it depends most on "
+                               "{most}."),
+        "input": "Input", "value": "Value", "range": "Lowest – highest", "direct": "Direct reachability",
+        "profile_value": "{value} (profile)",
+        "input_names": {"callbacks": "call-back notes kept on time", "staffing": "positions staffed",
+                        "availability": "colleague available when the phone rings"},
     },
 }
 
@@ -267,9 +307,55 @@ def _bars(outcomes: Sequence[Outcome], figure_id: str, label: str, kind: str, wo
                                   label, share=kind == "share")
 
 
+def calibration(base: Outcome, profile: TrafficProfile | None, language: str) -> tuple[str, list[list[str]]]:
+    """The profile's calibration as calibration: each measured figure, the simulated one, and which inputs (with
+    their values) were tuned to it, or which input it was put in as."""
+    words = WORDS[language]
+    if profile is None or profile.calibration is None:
+        return words["not_calibrated"], []
+    kinds = {p.id: (p.nl if language == "nl" else p.en, p.kind) for p in PARAMETERS}
+    rows = []
+    for target in profile.calibration.targets:
+        label, kind = kinds[target.figure]
+        inputs = target.tuned or [target.input]
+        rows.append([label, w.figure(target.measured, kind, language), w.figure(_value(base, target.figure), kind,
+                                                                                  language),
+                     words["tuned"] if target.tuned else words["input_row"],
+                     "; ".join(f"{path} = {_input(profile.input_value(path), language)}" for path in inputs)])
+    return words["calibrated"].format(source=profile.calibration.source, name=base.name), rows
+
+
+def _input(value, language: str) -> str:
+    return format_decimal(value, locale=w.locale(language)) if isinstance(value, float) else str(value)
+
+
+def sensitivity_table(result: Sensitivity, config: Config, language: str) -> tuple[str, list[list[str]], str]:
+    words = WORDS[language]
+    names = words["input_names"]
+    rows = []
+    for row in result.rows:
+        value = str(int(row.value)) if row.input == "staffing" else w.share(row.value, language)
+        rows.append([names[row.input], words["profile_value"].format(value=value) if row.base else value,
+                     w.share(row.successful_contact, language),
+                     f"{w.share(row.lowest, language)} – {w.share(row.highest, language)}",
+                     w.share(row.direct_reachability, language)])
+    text = words["sensitivity_text"].format(front=front_office_name(config), seeds=len(result.seeds))
+    known = [r for r in result.rows if r.successful_contact is not None]
+    if not known:
+        return text, rows, ""
+    swing = {name: max(r.successful_contact for r in known if r.input == name)
+             - min(r.successful_contact for r in known if r.input == name) for name in {r.input for r in known}}
+    spread = words["sensitivity_spread"].format(
+        low=w.share(min(r.successful_contact for r in known), language),
+        high=w.share(max(r.successful_contact for r in known), language), most=names[max(swing, key=swing.get)])
+    return text, rows, spread
+
+
 def to_html(outcomes: Sequence[Outcome], seed: int, language: str = "nl", target: float = 0.8,
-            answer_seconds: int = 20, occupancy_cap: float = 0.6) -> str:
-    """The page (templates/whatif.html); it links report.css, written beside it (pages.copy_static)."""
+            answer_seconds: int = 20, occupancy_cap: float = 0.6, *, profile: TrafficProfile | None = None,
+            config: Config | None = None, sensitivity: Sensitivity | None = None) -> str:
+    """The page (templates/whatif.html); it links report.css, written beside it (pages.copy_static).
+    `profile`: the base traffic profile, whose calibration the page shows; `sensitivity` needs `config`."""
     words = WORDS[language]
     base = outcomes[0]
     report = base.report
@@ -281,6 +367,8 @@ def to_html(outcomes: Sequence[Outcome], seed: int, language: str = "nl", target
     rows.append([words["average"], *(_grade(o.report.average_grade, words) for o in outcomes)])
     rows.append([words["calls"], *(str(o.report.calls) for o in outcomes)])
     labels = {f.id: (f.label, f.kind) for f in report.figures}
+    calibration_text, calibration_rows = calibration(base, profile, language)
+    sensitivity_parts = sensitivity_table(sensitivity, config, language) if sensitivity and config else None
     chart_list = [_bars(outcomes, figure_id, *labels[figure_id], words) for figure_id in CHARTED]
     chart_list.append(_bars(outcomes, "successful_contact", words["successful"], "share", words))
     headers = [words["hour"], words["per_hour"], words["load"], words["for_level"], words["for_cap"],
@@ -300,4 +388,8 @@ def to_html(outcomes: Sequence[Outcome], seed: int, language: str = "nl", target
         staffing_text=words["staffing_text"].format(target=target, answer=answer_seconds, cap=occupancy_cap,
                                                     staffed=base.staffed),
         staffing_headers=headers, staffing_rows=staffing_rows,
-        heatmap=_heatmap(base, words, language) if base.staffing else "")
+        heatmap=_heatmap(base, words, language) if base.staffing else "",
+        calibration_text=calibration_text, calibration_headers=[words["figure"], words["measured"],
+                                                                words["simulated_value"], words["how"], words["inputs"]],
+        calibration_rows=calibration_rows, sensitivity=sensitivity_parts,
+        sensitivity_headers=[words["input"], words["value"], words["successful"], words["range"], words["direct"]])

@@ -126,6 +126,41 @@ class Policy(Strict):
     camp_on_accept: Share = Field(default=0.6, description="Callers who choose to wait when offered")
 
 
+class Target(Strict):
+    """A measured figure the profile was calibrated to, or put in as an input (then it is no result)."""
+
+    figure: str = Field(description="The monthly report's figure (its id), e.g. direct_reachability")
+    measured: float = Field(ge=0, description="The measured value: a share 0-1, or seconds")
+    tuned: list[str] = Field(
+        default=[], description="Inputs of this profile (dotted, e.g. availability.absent) tuned until the "
+        "simulated figure landed near the measured one")
+    input: str = Field(default="", description="The measured value was put in as this input: not a result")
+
+    @field_validator("figure")
+    @classmethod
+    def _figure(cls, figure: str) -> str:
+        from bereik.reports.schema import PARAMETERS
+
+        known = [p.id for p in PARAMETERS]
+        if figure not in known:
+            raise ValueError(f"'{figure}' is not a figure of the report; use one of {', '.join(known)}")
+        return figure
+
+    @model_validator(mode="after")
+    def _tuned_or_input(self) -> Target:
+        if bool(self.tuned) == bool(self.input):
+            raise ValueError(f"{self.figure}: give either tuned: (the inputs calibrated to it) or input: (the "
+                             "input it was put in as)")
+        return self
+
+
+class Calibration(Strict):
+    """What the profile was calibrated to: shown as calibration on the what-if page, never as a result."""
+
+    source: str = Field(min_length=1, description="Where the measured figures come from")
+    targets: list[Target] = Field(min_length=1)
+
+
 class TrafficProfile(Strict):
     version: Literal[1] = 1
     name: str = Field(min_length=1, max_length=80)
@@ -147,6 +182,8 @@ class TrafficProfile(Strict):
     callbacks: Callbacks = Callbacks()
     voicemail: Voicemail = Voicemail()
     policy: Policy = Policy()
+    calibration: Calibration | None = Field(
+        default=None, description="The measured figures this profile was tuned to; without it every input is assumed")
 
     @field_validator("month")
     @classmethod
@@ -166,6 +203,26 @@ class TrafficProfile(Strict):
         if shares and sum(shares.values()) <= 0:
             raise ValueError("the shares add up to 0; give at least one key a share")
         return shares
+
+    @model_validator(mode="after")
+    def _calibrated_inputs_exist(self) -> TrafficProfile:
+        for target in self.calibration.targets if self.calibration else ():
+            for path in [*target.tuned, *([target.input] if target.input else [])]:
+                try:
+                    self.input_value(path)
+                except (AttributeError, KeyError):
+                    raise ValueError(f"calibration of {target.figure}: '{path}' is not an input of this profile; "
+                                     "write it dotted, e.g. availability.absent") from None
+        return self
+
+    def input_value(self, path: str):
+        """The value of a dotted input, e.g. 'policy.hunt_group_size'."""
+        value = self
+        for part in path.split("."):
+            if part not in type(value).model_fields or part == "calibration":
+                raise AttributeError(path)
+            value = getattr(value, part)
+        return value
 
     @property
     def first_day(self) -> dt.date:
