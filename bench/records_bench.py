@@ -120,7 +120,7 @@ def fill(location: str, calls: int) -> float:
     return elapsed
 
 
-REPORT_CHILD = """
+REPORT_CHILD = r"""
 import re, sys, time
 from bereik.config import load_config
 from bereik.records.store import open_store
