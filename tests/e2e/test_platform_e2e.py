@@ -10,10 +10,12 @@ Callers of Bloemendaal (14023, its choice, then its menu) and of Heemstede (its 
 in from the trunk through Kamailio, are spread over the three nodes, join their own municipality's queue
 by their own menu's topic and are answered by their own municipality's desk phones. Then node noord dies
 (both its Asterisks, SIGKILL): the time until Kamailio takes it out is measured, and every call after it
-reaches midden or zuid. Each municipality's store has each of its calls once and none of the other's.
+reaches midden or zuid. Each municipality's store has each of its calls once and none of the other's; the
+report its bereik serves (HTTP) counts exactly those, and its wallboard (WebSocket) shows its own staff only.
 When noord comes back, Kamailio sends it calls again.
 """
 import asyncio
+import datetime as dt
 import re
 import shutil
 import signal
@@ -23,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import pytest
 from ruamel.yaml import YAML
 
@@ -66,6 +69,8 @@ def platform_files(directory: Path, cluster: Cluster) -> Path:
         path = directory / f"{municipality}.yaml"
         document = yaml.load(path.read_text())
         document["records"] = {"store": cluster.create_database(municipality), "asterisk_cel": None}
+        # Its wallboard and reports on the node's address (its own port), for the test's HTTP client.
+        document["wallboard"]["listen"] = "0.0.0.0:" + document["wallboard"]["listen"].rsplit(":", 1)[1]
         with path.open("w") as out:
             yaml.dump(document, out)
     path = directory / "platform.yaml"
@@ -74,6 +79,10 @@ def platform_files(directory: Path, cluster: Cluster) -> Path:
     with path.open("w") as out:
         yaml.dump(document, out)
     return path
+
+
+def staff(config) -> set[str]:
+    return {agent.name for agent in config.agents} | {person.name for person in config.people}
 
 
 def phones_of(config) -> list[str]:
@@ -199,6 +208,20 @@ async def test_two_municipalities_through_kamailio_on_three_nodes_and_a_node_los
             finally:
                 store.close()
             assert sorted(r.call_id for r in rows) == sorted(expected), "a call lost, stored twice or another's"
+            # What its team lead reads (HTTP) and its wallboard shows (WebSocket), from any node: its own only.
+            config = region.config(municipality)
+            other = region.config(next(m for m in CALLERS if m != municipality))
+            day = dt.datetime.fromtimestamp(min(r.started_at for r in rows), config.zone).date().isoformat()
+            board_url = f"http://{region.platform.node('zuid').address}:{config.wallboard.listen.rsplit(':', 1)[1]}"
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"{board_url}/reports", params={"start": day, "end": day}) as response:
+                    report = await response.json()
+                async with http.ws_connect(f"{board_url}/wallboard/ws") as socket:
+                    board = await socket.receive_json(timeout=10)
+            assert report["calls"] == len(expected)
+            shown = {agent["name"] for agent in board["agent_list"]}
+            assert shown == staff(config), board  # its front office and its colleagues
+            assert shown.isdisjoint(staff(other))
 
         # 4. noord comes back: Kamailio sends it calls again.
         back = time.monotonic()
