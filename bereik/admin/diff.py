@@ -183,6 +183,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "technical_reachability": ("technische bereikbaarheid", "technical reachability"),
     "successful_contact": ("geslaagde contactpogingen", "successful contact"),
     "repeat_calls": ("herhaalde gesprekken", "repeat calls"),
+    "first_contact_resolution": ("direct geholpen (eerste contact)", "first-contact resolution"),
     "mail": ("rapportages per e-mail", "reports by e-mail"),
     "monthly_to": ("maandrapport naar", "monthly report to"),
     "team_leads": ("teamleiders (niet geslaagde pogingen per week)", "team leads (failed attempts weekly)"),

@@ -409,6 +409,9 @@ class Norms(Strict):
         "grade 5 for its 77%")
     repeat_calls: Share | None = Field(
         default=None, description="Calls from a number that called in the 7 days before; no norm: shown without a grade")
+    first_contact_resolution: Share | None = Field(
+        default=None, description="Answered calls the agent wrapped up as helped at once; no published norm (Bloemendaal's "
+        "design aims at 50%): shown without a grade")
 
 
 class GradeBands(Strict):

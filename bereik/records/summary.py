@@ -61,6 +61,7 @@ class CallRow(NamedTuple):
     inside: bool  # a colleague's call from a desk phone, not through the trunk: not a citizen's call
     failed: str  # a direct call that fell back: why (noanswer, busy, unavailable, dnd, absent, camp_timeout)
     via: str  # a direct call that went elsewhere: the substitute's extension, or "mobile"
+    resolved: str = ""  # the agent's wrap-up (the last one counts): "yes" helped at once, "no", "" none given
 
 
 COLUMNS = CallRow._fields
@@ -194,6 +195,7 @@ def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = 
         inside=_inside(journey),
         failed=journey.labels.get(f.FAILED, "") if kind == DIRECT else "",
         via=journey.labels.get(f.TRIED_VIA, "") if kind == DIRECT else "",
+        resolved=next((s.detail.get("resolved", "") for s in reversed(journey.steps) if s.what == WRAPPED_UP), ""),
     )
 
 

@@ -267,6 +267,7 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
     weekdays = [_Queue() for _ in range(7)]
     agents: dict[str, _Agent] = {}
     whole = _Group()
+    resolved = _Ratio()  # first-contact resolution: the wrap-ups of the calls agents answered
     departments = {d.id: _Group() for d in config.departments}
     people = {p.extension: _Group() for p in config.people}
     targets: dict[str, tuple[_Ratio, _Ratio]] = {}  # dialled number -> direct answered, fell back
@@ -322,6 +323,8 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
             if row.queued_at is not None and not row.fallback:
                 routed_front += 1
                 chosen[row.topic] += 1
+        if row.agent and row.resolved:
+            resolved.add(row.resolved == "yes")
         # Every caller in the queue counts for the front office, direct calls that fell back too.
         if row.queued_at is not None and (row.ended_at is not None or row.agent):
             front.add(row, norm_seconds)
@@ -393,6 +396,7 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
         "answered_within_norm": (_share(front.within_norm, front.offered), front.offered),
         "average_speed_of_answer": (_mean(front.wait_total, front.answered), front.answered),
         "abandoned": (_share(front.abandoned, front.offered), front.offered),
+        "first_contact_resolution": (resolved.share, resolved.count),
         **whole.values(),
     }
     figures = [figure(p, *values[p.id]) for p in PARAMETERS]

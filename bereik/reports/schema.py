@@ -49,6 +49,12 @@ PARAMETERS: tuple[Parameter, ...] = (
               nl="Opgehangen in de wachtrij", en="Abandoned in the queue",
               how_nl="Deel van de bellers in de wachtrij dat ophing voordat een medewerker opnam.",
               how_en="Share of queued callers who hung up before an agent answered.", lower_is_better=True),
+    Parameter(id="first_contact_resolution", section="front", kind="share",
+              nl="Direct geholpen (eerste contact)", en="First-contact resolution",
+              how_nl="Deel van de door {front} opgenomen en afgeronde gesprekken waarin de medewerker de beller "
+                     "direct kon helpen, zoals de medewerker het na het gesprek aangaf.",
+              how_en="Share of the calls {front} answered and wrapped up in which the agent could help the caller "
+                     "at once, as the agent recorded after the call."),
     Parameter(id="technical_reachability", section="front", kind="share",
               nl="Technische bereikbaarheid", en="Technical reachability",
               how_nl="Deel van de gesprekken van buiten dat de telefooncentrale niet weigerde (alle lijnen bezet, "

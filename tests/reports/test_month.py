@@ -67,6 +67,9 @@ def month_of_calls() -> list[Journey]:
                     journey.steps += [Step(answer.at + 30, "transfer_started"), Step(answer.at + 40, "transfer_answered")]
                 if hour == 9 and minute == 15:
                     journey.steps.append(Step(answer.at + 50, "transfer_started"))
+                if agent and minute in (0, 15):  # the wrap-ups: Anna's :00 callers helped at once, Bert's not
+                    journey.steps.append(Step(answer.at + talk + 10, "wrapped_up",
+                                              {"topic": "Afval", "resolved": "yes" if minute == 0 else "no"}))
                 journeys.append(journey)
         for n in range(10):
             journeys.append(direct_call(f"{day}-direct-{n}", at(day, 8, n * 5), answered=n < 6))
@@ -143,8 +146,16 @@ def test_grades_follow_the_bands_and_are_averaged(report):
         # (one answered): 11 of 12, 92% of 90%.
         "successful_contact": 8,
         "repeat_calls": None,  # no norm
+        "first_contact_resolution": None,  # no norm
     }
     assert report.average_grade == round(58 / 9, 1)
+
+
+def test_first_contact_resolution_from_the_agents_wrap_ups(report):
+    # A day: 24 answered in the queue (and 4 fallen back), 16 wrapped up, 8 of them helped at once.
+    fcr = figure(report, "first_contact_resolution")
+    assert (fcr.value, fcr.count) == (0.5, 22 * 16)
+    assert fcr.label == "Direct geholpen (eerste contact)"
 
 
 def test_by_hour_weekday_and_agent(report):
