@@ -116,8 +116,6 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--out", type=Path, default=Path("."), help="directory for the files")
     report.add_argument("--store", help="the call-record store (default: records.store in the YAML)")
     report.add_argument("--server", metavar="NAME", help="only the calls of this one of pbx.servers (default: all)")
-    report.add_argument("--callbacks", type=Path,
-                        help="the call-back notes (default: waiting.callback_store in the YAML, if it exists)")
 
     simulation.add_parser(commands)
 
@@ -397,14 +395,10 @@ def _report(args) -> int:
         print(f"bereik report: {error}", file=sys.stderr)
         return 2
     store = open_store(args.store or config.records.store)
-    notes_path = args.callbacks or Path(config.waiting.callback_store)
-    notes = CallbackStore(notes_path) if notes_path.exists() else None
     try:
-        report = from_store(store, config, request, notes, server=args.server)
+        report = from_store(store, config, request, CallbackStore(store, config.zone), server=args.server)
     finally:
         store.close()
-        if notes:
-            notes.close()
     stem = f"bereik-{request.label}" + (f"-{args.server}" if args.server else "")
     for path in write_all(report, args.out, stem):
         print(f"wrote {path}")

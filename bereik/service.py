@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bereik.audit import AuditLog
 from bereik.calamity import CalamitySwitch
-from bereik.callbacks.store import CallbackStore
+from bereik.callbacks.store import CallbackStore, import_legacy
 from bereik.config.model import Config
 from bereik.console.wiring import build_console
 from bereik.integrations.klantinteracties import Registration
@@ -98,7 +98,7 @@ class Service:
         """`store`: the call records (default: records.store in the YAML, closed on stop);
         `callbacks`: open and late call-backs for the wallboard; `web_middlewares`: the console's login;
         `forwarding`: absence forwarding (default: back_office.forwarding_store in the YAML);
-        `callback_store`: call-backs callers ask for in the queue (default: waiting.callback_store);
+        `callback_store`: call-back notes (default: beside the call records in `store`);
         `overflow_observers`: told when the overflow position joins or leaves; `now`: epoch seconds, as AMI's."""
         self.config = config
         clock = clock or wall_clock(config)
@@ -176,7 +176,7 @@ class Service:
         self.camp_on = CampOnAnnouncer(config, self.ami, self.announcer.whisper, self.announcer.hush)
         self.camp_on.attach()
         self._own_callbacks = callback_store is None
-        self.callback_store = callback_store or CallbackStore(config.waiting.callback_store)
+        self.callback_store = callback_store or CallbackStore(self.store, config.zone)
         self.callback = CallbackHandler(config, self.callback_store, PromptLibrary(sounds_dir, config.language), clock,
                                         self.announcer.place_of, self.decisions.soon_on_main(self.recorder.add_step))
         self.agi.handlers["callback"] = self.metrics.timed(self.callback)
@@ -255,6 +255,7 @@ class Service:
         self.recorder.start()  # before AMI: the first login reconciles the calls left open
         for courier in self.couriers:
             await courier.start()
+        await self._import_legacy_notes()
         self._retaining = asyncio.create_task(self.retention.run_periodically())  # at once, then hourly
         self._following_calamity = asyncio.create_task(self.calamity.follow(self._clock))
         if self.report_mailer:
@@ -318,6 +319,14 @@ class Service:
             self.store.close()
         if self._own_callbacks:
             self.callback_store.close()
+
+    async def _import_legacy_notes(self) -> None:
+        """The notes of a 0.2.0 call-back file, once, into the store they now share with the calls."""
+        try:
+            await asyncio.to_thread(import_legacy, self.config.waiting.callback_store, self.callback_store)
+        except Exception:
+            log.exception("could not import the call-back notes of %s; they stay there, bereik runs on",
+                          self.config.waiting.callback_store)
 
     def board(self) -> dict:
         calamity = self.calamity.known(self._clock())

@@ -1,4 +1,5 @@
-"""The core knows no PBX: routing, the call records and the simulation import nothing from an adapter.
+"""The core knows no PBX: routing, the call records, the call-back notes and the simulation import nothing
+from an adapter.
 
 They read bereik.facts, which the Asterisk adapter (bereik.pbx) and the FreeSWITCH adapter
 (bereik.freeswitch) produce. Checked on the source with `ast`, imports inside functions and
@@ -8,7 +9,7 @@ import ast
 from pathlib import Path
 
 BEREIK = Path(__file__).parents[1] / "bereik"
-CORE = ("bereik.routing", "bereik.records", "bereik.simulation")
+CORE = ("bereik.routing", "bereik.records", "bereik.callbacks", "bereik.simulation")
 ADAPTERS = ("bereik.pbx", "bereik.freeswitch")
 
 
@@ -59,7 +60,7 @@ def _chains(start: str, graph: dict[str, set[str]], forbidden: tuple[str, ...]) 
     return [path for module, path in sorted(paths.items()) if module.startswith(forbidden)][:1]
 
 
-def test_routing_records_and_simulation_import_no_pbx_adapter():
+def test_routing_records_call_backs_and_simulation_import_no_pbx_adapter():
     chains = forbidden_imports(BEREIK, CORE, ADAPTERS)
     assert chains == [], "the core imports an adapter: " + "; ".join(" -> ".join(c) for c in chains)
 

@@ -1,29 +1,53 @@
-"""Call-back notes and requests: one SQLite store for the console's notes and the queue's call-back key.
+"""Call-back notes: the console's notes, the queue's call-backs and appointments, in the call-record store.
 
 A note is due a number of working days after it was taken (weekends, Dutch public holidays
 and the YAML's extra closing days do not count). Every note carries an idempotency key:
 the console sends one per form, the queue the call's linkedid, so a double click, a resent
 form or a replayed AMI event never makes a second note.
+
+Everything that happens to a note is a step (taken, mailed, each call-back attempt, reminded,
+moved, escalated, closed), and each call-back call an attempt: who rang, when, answered or not,
+how long. The tables live beside the calls (records/migrations/0005_callbacks.py), so several
+servers sharing one PostgreSQL store share their notes too.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import sqlite3
-import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import holidays as holiday_calendars
 
 from bereik.config.model import Config
+from bereik.records.store import CallStore, open_store
+
+log = logging.getLogger(__name__)
+
+# What a note is for.
+NOTE = "note"  # taken by someone in the console
+QUEUE = "queue"  # a waiting caller's call-back: keeps the caller's place in the queue
+AFTER_HOURS = "after_hours"  # asked for outside opening hours: for the next working day
+APPOINTMENT = "appointment"  # a time in the colleague's calendar
+REQUESTED_BY_CALLER = (QUEUE, AFTER_HOURS)  # the caller asked; one such note per number at a time
+
+# How a note was closed.
+CALLED_BACK = "called_back"  # by a call-back that was answered long enough (never by a click)
+HANDLED = "handled"  # by its owner, with a reason ("beantwoord per e-mail", "nummer onjuist")
+NOT_REACHED = "not_reached"  # by its owner, after enough unanswered attempts at different times
 
 
 class Status(Enum):
     OPEN = "open"
-    DONE = "done"
-    LATE = "late"  # not done, past its deadline
+    LATE = "late"  # not closed, past its deadline
+    DONE = "done"  # called back
+    HANDLED = "handled"
+    NOT_REACHED = "not_reached"
 
 
 @dataclass(frozen=True)
@@ -35,22 +59,63 @@ class Note:
     team: str  # whose mailbox it goes to; the team lead of this team sees it
     created_at: dt.datetime
     due_at: dt.datetime
-    created_by: str  # the agent's login, or "queue" for a caller's own request
-    for_person: str = ""  # a colleague's name or extension; empty: anyone in the team
+    created_by: str  # a console login, or "queue" for a caller's own request
+    for_person: str = ""  # the colleague's name as the note names them; empty: anyone in the team
+    owner: str = ""  # the extension whose "my call-back notes" it is now; empty: the team's
     mailbox: str = ""
-    done_at: dt.datetime | None = None
-    done_by: str = ""
+    kind: str = NOTE
+    department: str = ""  # called back with this department's caller_id; empty: the front office's number
+    call_id: str = ""  # the call it was taken in, if any
+    closed_at: dt.datetime | None = None
+    closed_by: str = ""
+    outcome: str = ""  # CALLED_BACK, HANDLED or NOT_REACHED once closed
+    close_reason: str = ""
+    answered_at: dt.datetime | None = None  # the first call-back the caller answered
     mailed_at: dt.datetime | None = None
+    reminded_at: dt.datetime | None = None
+    escalated_at: dt.datetime | None = None
+    appointment_at: dt.datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)  # topic, place in the queue, ...
     id: int | None = None
 
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
+
     def status(self, now: dt.datetime) -> Status:
-        if self.done_at is not None:
-            return Status.DONE
+        if self.closed_at is not None:
+            return {CALLED_BACK: Status.DONE, NOT_REACHED: Status.NOT_REACHED}.get(self.outcome, Status.HANDLED)
         return Status.LATE if now > self.due_at else Status.OPEN
 
     @property
-    def on_time(self) -> bool | None:
-        return None if self.done_at is None else self.done_at <= self.due_at
+    def on_time(self) -> bool:
+        """Telan's call-back on time: the caller answered a call-back before the deadline."""
+        return self.answered_at is not None and self.answered_at <= self.due_at
+
+
+@dataclass(frozen=True)
+class Step:
+    at: dt.datetime
+    what: str  # taken, mailed, attempt, reminded, moved, escalated, closed, ...
+    actor: str  # a login, an extension, "bereik" or "queue"
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: str
+    note_id: int
+    actor: str  # who called: the owner's login or extension, or "queue" (a free agent)
+    target: str  # the phone rung first: an extension, or the queue
+    started_at: dt.datetime
+    answered_at: dt.datetime | None = None  # by the caller
+    ended_at: dt.datetime | None = None
+    outcome: str = ""  # answered, no_answer, busy, failed, owner_no_answer, too_short
+    talk_seconds: float | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_at is not None
 
 
 class WorkingDays:
@@ -77,109 +142,157 @@ class WorkingDays:
             left -= self.is_working_day(day)
         return dt.datetime.combine(day, local.timetz().replace(tzinfo=None), self.zone)
 
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS callbacks (
-    id INTEGER PRIMARY KEY,
-    key TEXT NOT NULL UNIQUE,
-    number TEXT NOT NULL,
-    name TEXT NOT NULL,
-    question TEXT NOT NULL,
-    team TEXT NOT NULL,
-    for_person TEXT NOT NULL,
-    mailbox TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    due_at TEXT NOT NULL,
-    created_by TEXT NOT NULL,
-    done_at TEXT,
-    done_by TEXT NOT NULL DEFAULT '',
-    mailed_at TEXT
-);
-CREATE INDEX IF NOT EXISTS callbacks_number ON callbacks (number);
-CREATE INDEX IF NOT EXISTS callbacks_team ON callbacks (team, done_at);
-"""
-
-_COLUMNS = ("key", "number", "name", "question", "team", "for_person", "mailbox", "created_at", "due_at",
-            "created_by", "done_at", "done_by", "mailed_at")
-_TIMES = ("created_at", "due_at", "done_at", "mailed_at")
+    def working_hours_between(self, start: dt.datetime, end: dt.datetime) -> float:
+        """Hours of working days (whole days, any hour) between two moments: a reminder "a working day
+        before" the deadline does not fall on a Sunday."""
+        if end <= start:
+            return 0.0
+        total, cursor = 0.0, start.astimezone(self.zone)
+        end = end.astimezone(self.zone)
+        while cursor < end:
+            midnight = dt.datetime.combine(cursor.date() + dt.timedelta(days=1), dt.time(), self.zone)
+            upto = min(midnight, end)
+            if self.is_working_day(cursor.date()):
+                total += (upto - cursor).total_seconds() / 3600
+            cursor = upto
+        return total
 
 
-def _utc(moment: dt.datetime) -> str:
-    # Stored in UTC so that text order is time order across the summer-time change.
-    return moment.astimezone(dt.timezone.utc).isoformat()
+_TIMES = ("created_at", "due_at", "closed_at", "answered_at", "mailed_at", "reminded_at", "escalated_at",
+          "appointment_at")
+_COLUMNS = ("key", "kind", "number", "name", "question", "team", "owner", "for_person", "mailbox", "department",
+            "call_id", "created_at", "due_at", "created_by", "closed_at", "closed_by", "outcome", "close_reason",
+            "answered_at", "mailed_at", "reminded_at", "escalated_at", "appointment_at", "extra")
+_ATTEMPT_COLUMNS = ("id", "note_id", "actor", "target", "started_at", "answered_at", "ended_at", "outcome",
+                    "talk_seconds")
 
 
-def _note(row: sqlite3.Row) -> Note:
-    values = {k: row[k] for k in _COLUMNS}
-    for k in _TIMES:
-        values[k] = dt.datetime.fromisoformat(values[k]) if values[k] else None
-    return Note(id=row["id"], **values)
+def _epoch(moment: dt.datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
 
 
 class CallbackStore:
-    """Thread-safe; small enough to call from the event loop (one local file, indexed)."""
+    """On the call-record store (SQLite or PostgreSQL); thread-safe as it is (a connection per thread)."""
 
-    def __init__(self, path: str | Path):
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
+    def __init__(self, store: CallStore | str | Path, zone: dt.tzinfo = dt.UTC):
+        """`store`: the call-record store, or its location (a path or postgresql:// URL) to open and own.
+        `zone`: the time zone the notes' times are given in."""
+        self._own = not isinstance(store, CallStore)
+        self.calls: CallStore = open_store(str(store)) if self._own else store
+        self.zone = zone
+        self.p = self.calls.placeholder
 
-    def add(self, note: Note) -> tuple[Note, bool]:
-        """Store the note; (the stored note, True) or, for a key seen before, (the first one, False)."""
-        values = [getattr(note, k) for k in _COLUMNS]
-        values = [_utc(v) if isinstance(v, dt.datetime) else v for v in values]
-        with self._lock:
-            inserted = self._db.execute(
-                f"INSERT INTO callbacks ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
-                " ON CONFLICT (key) DO NOTHING", values).rowcount
-            row = self._db.execute("SELECT * FROM callbacks WHERE key = ?", (note.key,)).fetchone()
-        return _note(row), bool(inserted)
+    # --- notes -------------------------------------------------------------------------------
+
+    def _time(self, value: float | None) -> dt.datetime | None:
+        return None if value is None else dt.datetime.fromtimestamp(value, self.zone)
+
+    def _note(self, row: tuple) -> Note:
+        values = dict(zip(("id", *_COLUMNS), row))
+        for name in _TIMES:
+            values[name] = self._time(values[name])
+        values["extra"] = json.loads(values["extra"] or "{}")
+        return Note(**values)
+
+    def _select(self, where: str, parameters: tuple, order: str = "due_at", limit: int = 1000) -> list[Note]:
+        with self.calls._transaction() as cursor:
+            cursor.execute(f"SELECT id, {', '.join(_COLUMNS)} FROM callback_notes WHERE {where}"
+                           f" ORDER BY {order} LIMIT {int(limit)}", parameters)
+            return [self._note(row) for row in cursor.fetchall()]
+
+    def add(self, note: Note, *, step_detail: dict | None = None) -> tuple[Note, bool]:
+        """Store the note; (the stored note, True) or, for a key seen before, (the first one, False).
+        A new note gets its first step, "taken"."""
+        values = []
+        for name in _COLUMNS:
+            value = getattr(note, name)
+            values.append(json.dumps(value, ensure_ascii=False, sort_keys=True) if name == "extra"
+                          else _epoch(value) if name in _TIMES else value)
+        p = self.p
+        with self.calls._transaction() as cursor:
+            cursor.execute(f"INSERT INTO callback_notes ({', '.join(_COLUMNS)}) VALUES ({', '.join([p] * len(_COLUMNS))})"
+                           " ON CONFLICT (key) DO NOTHING", values)
+            inserted = cursor.rowcount > 0
+            cursor.execute(f"SELECT id, {', '.join(_COLUMNS)} FROM callback_notes WHERE key = {p}", (note.key,))
+            stored = self._note(cursor.fetchone())
+            if inserted:
+                self._insert_step(cursor, stored.id, "taken", note.created_at, note.created_by,
+                                  {"kind": note.kind, "team": note.team, "owner": note.owner, **(step_detail or {})})
+        return stored, inserted
 
     def get(self, note_id: int) -> Note | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM callbacks WHERE id = ?", (note_id,)).fetchone()
-        return _note(row) if row else None
+        found = self._select(f"id = {self.p}", (note_id,))
+        return found[0] if found else None
 
-    def mark_mailed(self, note_id: int, at: dt.datetime) -> None:
-        with self._lock:
-            self._db.execute("UPDATE callbacks SET mailed_at = ? WHERE id = ?", (_utc(at), note_id))
+    def by_key(self, key: str) -> Note | None:
+        found = self._select(f"key = {self.p}", (key,))
+        return found[0] if found else None
 
-    def mark_done(self, note_id: int, by: str, at: dt.datetime) -> Note | None:
-        """Done once: a second click keeps the first handler and time."""
-        with self._lock:
-            self._db.execute("UPDATE callbacks SET done_at = ?, done_by = ? WHERE id = ? AND done_at IS NULL",
-                             (_utc(at), by, note_id))
+    def _update(self, note_id: int, where: str, changes: dict[str, Any], parameters: tuple = ()) -> bool:
+        p = self.p
+        assignments = ", ".join(f"{name} = {p}" for name in changes)
+        values = [_epoch(v) if isinstance(v, dt.datetime) else v for v in changes.values()]
+        with self.calls._transaction() as cursor:
+            cursor.execute(f"UPDATE callback_notes SET {assignments} WHERE id = {p}{where}",
+                           (*values, note_id, *parameters))
+            return cursor.rowcount > 0
+
+    def mark_mailed(self, note_id: int, at: dt.datetime, to: str = "") -> None:
+        self._update(note_id, "", {"mailed_at": at})
+        self.add_step(note_id, "mailed", at, "bereik", {"to": to} if to else {})
+
+    def mark_reminded(self, note_id: int, at: dt.datetime, detail: dict) -> None:
+        if self._update(note_id, " AND reminded_at IS NULL", {"reminded_at": at}):
+            self.add_step(note_id, "reminded", at, "bereik", detail)
+
+    def mark_escalated(self, note_id: int, at: dt.datetime, detail: dict) -> None:
+        if self._update(note_id, " AND escalated_at IS NULL", {"escalated_at": at}):
+            self.add_step(note_id, "escalated", at, "bereik", detail)
+
+    def move(self, note_id: int, owner: str, mailbox: str, at: dt.datetime, actor: str, detail: dict) -> Note | None:
+        """Give an open note to someone else (an absent owner's substitute, the team): a step of the note."""
+        if self._update(note_id, " AND closed_at IS NULL", {"owner": owner, "mailbox": mailbox}):
+            self.add_step(note_id, "moved", at, actor, {"to": owner or "team", "mailbox": mailbox, **detail})
+        return self.get(note_id)
+
+    def set_answered(self, note_id: int, at: dt.datetime) -> None:
+        """The first call-back the caller answered (Telan's moment)."""
+        self._update(note_id, " AND answered_at IS NULL", {"answered_at": at})
+
+    def close_note(self, note_id: int, outcome: str, by: str, at: dt.datetime, reason: str = "") -> Note | None:
+        """Closed once: a second close keeps the first outcome, handler and time."""
+        if self._update(note_id, " AND closed_at IS NULL",
+                        {"closed_at": at, "closed_by": by, "outcome": outcome, "close_reason": reason}):
+            self.add_step(note_id, "closed", at, by, {"outcome": outcome, "reason": reason})
         return self.get(note_id)
 
     def of_team(self, team: str, limit: int = 500) -> list[Note]:
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM callbacks WHERE team = ? ORDER BY done_at IS NOT NULL, due_at"
-                                    " LIMIT ?", (team, limit)).fetchall()
-        return [_note(r) for r in rows]
+        return self._select(f"team = {self.p}", (team,), "closed_at IS NOT NULL, due_at", limit)
+
+    def owned_by(self, owner: str, limit: int = 500) -> list[Note]:
+        return self._select(f"owner = {self.p}", (owner,), "closed_at IS NOT NULL, due_at", limit)
 
     def by_creator(self, login: str, limit: int = 200) -> list[Note]:
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM callbacks WHERE created_by = ? ORDER BY id DESC LIMIT ?",
-                                    (login, limit)).fetchall()
-        return [_note(r) for r in rows]
+        return self._select(f"created_by = {self.p}", (login,), "id DESC", limit)
 
     def open_for_number(self, number: str) -> list[Note]:
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM callbacks WHERE number = ? AND done_at IS NULL ORDER BY due_at",
-                                    (number,)).fetchall()
-        return [_note(r) for r in rows]
+        return self._select(f"number = {self.p} AND closed_at IS NULL", (number,))
+
+    def open_request_of(self, number: str) -> Note | None:
+        """The call-back this caller asked for (in the queue, or after hours) and is still waiting for."""
+        p = self.p
+        found = self._select(f"number = {p} AND closed_at IS NULL AND kind IN ({p}, {p})",
+                             (number, *REQUESTED_BY_CALLER), "id", 1)
+        return found[0] if found else None
+
+    def open_notes(self, limit: int = 10_000) -> list[Note]:
+        return self._select("closed_at IS NULL", (), "due_at", limit)
 
     def due_between(self, start: dt.datetime, end: dt.datetime) -> list[Note]:
         """Notes whose deadline falls in [start, end): the monthly report counts those kept on time."""
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM callbacks WHERE due_at >= ? AND due_at < ? ORDER BY due_at",
-                                    (_utc(start), _utc(end))).fetchall()
-        return [_note(r) for r in rows]
+        p = self.p
+        return self._select(f"due_at >= {p} AND due_at < {p}", (start.timestamp(), end.timestamp()), "due_at",
+                            1_000_000)
 
     def created_between(self, start: dt.datetime, end: dt.datetime) -> list[Note]:
         """Notes taken in [start, end): the report links them to the calls they came from."""
@@ -188,20 +301,135 @@ class CallbackStore:
                                     (_utc(start), _utc(end))).fetchall()
         return [_note(r) for r in rows]
 
+    def created_between(self, start: dt.datetime, end: dt.datetime) -> list[Note]:
+        """Notes taken in [start, end): the report links them to the calls they came from."""
+        p = self.p
+        return self._select(f"created_at >= {p} AND created_at < {p}", (start.timestamp(), end.timestamp()),
+                            "created_at", 1_000_000)
+
     def counts(self, now: dt.datetime) -> tuple[int, int]:
         """(open, late) over all teams, for the wallboard."""
-        with self._lock:
-            open_, late = self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(due_at < ?), 0) FROM callbacks WHERE done_at IS NULL",
-                (_utc(now),)).fetchone()
-        return open_, late
+        with self.calls._transaction() as cursor:
+            cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN due_at < {self.p} THEN 1 ELSE 0 END), 0)"
+                           " FROM callback_notes WHERE closed_at IS NULL", (now.timestamp(),))
+            open_, late = cursor.fetchone()
+        return int(open_), int(late)
 
     def purge(self, before: dt.datetime) -> int:
-        """Delete notes handled before `before`, and notes never handled whose deadline was before it (retention)."""
-        with self._lock:
-            return self._db.execute("DELETE FROM callbacks WHERE COALESCE(done_at, due_at) < ?",
-                                    (_utc(before),)).rowcount
+        """Delete notes closed before `before`, and notes never closed whose deadline was before it
+        (retention), with their steps and attempts."""
+        p = self.p
+        old = f"SELECT id FROM callback_notes WHERE COALESCE(closed_at, due_at) < {p}"
+        with self.calls._transaction() as cursor:
+            cursor.execute(f"DELETE FROM callback_steps WHERE note_id IN ({old})", (before.timestamp(),))
+            cursor.execute(f"DELETE FROM callback_attempts WHERE note_id IN ({old})", (before.timestamp(),))
+            cursor.execute(f"DELETE FROM callback_notes WHERE COALESCE(closed_at, due_at) < {p}", (before.timestamp(),))
+            return cursor.rowcount
+
+    # --- steps -------------------------------------------------------------------------------
+
+    def _insert_step(self, cursor, note_id: int, what: str, at: dt.datetime, actor: str, detail: dict) -> None:
+        p = self.p
+        cursor.execute(f"INSERT INTO callback_steps (note_id, at, what, actor, detail) VALUES ({p}, {p}, {p}, {p}, {p})"
+                       " ON CONFLICT DO NOTHING",
+                       (note_id, at.timestamp(), what, actor, json.dumps(detail, ensure_ascii=False, sort_keys=True)))
+
+    def add_step(self, note_id: int, what: str, at: dt.datetime, actor: str, detail: dict | None = None) -> None:
+        with self.calls._transaction() as cursor:
+            self._insert_step(cursor, note_id, what, at, actor, detail or {})
+
+    def steps(self, note_id: int) -> list[Step]:
+        with self.calls._transaction() as cursor:
+            cursor.execute(f"SELECT at, what, actor, detail FROM callback_steps WHERE note_id = {self.p} ORDER BY at",
+                           (note_id,))
+            return [Step(self._time(at), what, actor, json.loads(detail)) for at, what, actor, detail in cursor.fetchall()]
+
+    # --- attempts ----------------------------------------------------------------------------
+
+    def _attempt(self, row: tuple) -> Attempt:
+        values = dict(zip(_ATTEMPT_COLUMNS, row))
+        for name in ("started_at", "answered_at", "ended_at"):
+            values[name] = self._time(values[name])
+        return Attempt(**values)
+
+    def start_attempt(self, attempt: Attempt) -> None:
+        p = self.p
+        with self.calls._transaction() as cursor:
+            cursor.execute(f"INSERT INTO callback_attempts (id, note_id, actor, target, started_at)"
+                           f" VALUES ({p}, {p}, {p}, {p}, {p}) ON CONFLICT (id) DO NOTHING",
+                           (attempt.id, attempt.note_id, attempt.actor, attempt.target, attempt.started_at.timestamp()))
+
+    def end_attempt(self, attempt_id: str, outcome: str, at: dt.datetime, answered_at: dt.datetime | None,
+                    talk_seconds: float | None) -> Attempt | None:
+        """The attempt's end, once; its step on the note (when, by whom, answered or not, how long)."""
+        p = self.p
+        with self.calls._transaction() as cursor:
+            cursor.execute(f"UPDATE callback_attempts SET ended_at = {p}, outcome = {p}, answered_at = {p},"
+                           f" talk_seconds = {p} WHERE id = {p} AND ended_at IS NULL",
+                           (at.timestamp(), outcome, _epoch(answered_at), talk_seconds, attempt_id))
+            changed = cursor.rowcount > 0
+            cursor.execute(f"SELECT {', '.join(_ATTEMPT_COLUMNS)} FROM callback_attempts WHERE id = {p}", (attempt_id,))
+            row = cursor.fetchone()
+            attempt = self._attempt(row) if row else None
+            if changed and attempt:
+                self._insert_step(cursor, attempt.note_id, "attempt", attempt.started_at, attempt.actor, {
+                    "attempt": attempt.id, "target": attempt.target, "outcome": outcome,
+                    "answered": answered_at is not None, "talk_seconds": talk_seconds,
+                    "ended": at.isoformat(timespec="seconds")})
+        return attempt
+
+    def attempt(self, attempt_id: str) -> Attempt | None:
+        with self.calls._transaction() as cursor:
+            cursor.execute(f"SELECT {', '.join(_ATTEMPT_COLUMNS)} FROM callback_attempts WHERE id = {self.p}",
+                           (attempt_id,))
+            row = cursor.fetchone()
+        return self._attempt(row) if row else None
+
+    def attempts(self, note_id: int) -> list[Attempt]:
+        with self.calls._transaction() as cursor:
+            cursor.execute(f"SELECT {', '.join(_ATTEMPT_COLUMNS)} FROM callback_attempts WHERE note_id = {self.p}"
+                           " ORDER BY started_at", (note_id,))
+            return [self._attempt(row) for row in cursor.fetchall()]
+
+    def unfinished_attempts(self) -> list[Attempt]:
+        with self.calls._transaction() as cursor:
+            cursor.execute(f"SELECT {', '.join(_ATTEMPT_COLUMNS)} FROM callback_attempts WHERE ended_at IS NULL")
+            return [self._attempt(row) for row in cursor.fetchall()]
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Closes the call-record store only when this opened it."""
+        if self._own:
+            self.calls.close()
+
+
+def import_legacy(path: str | Path, store: CallbackStore) -> int:
+    """Notes from a 0.2.0 call-back file (waiting.callback_store) into the store, once: a note already
+    there (same key) is left alone. The file is renamed to <name>.imported afterwards; the count imported."""
+    path = Path(path)
+    if not path.is_file():
+        return 0
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    connection.row_factory = sqlite3.Row
+    try:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        rows = connection.execute("SELECT * FROM callbacks ORDER BY id").fetchall() if "callbacks" in tables else []
+    finally:
+        connection.close()
+    imported = 0
+    for row in rows:
+        times = {name: dt.datetime.fromisoformat(row[name]) if row[name] else None
+                 for name in ("created_at", "due_at", "done_at", "mailed_at")}
+        done = times["done_at"]
+        note = Note(key=row["key"], number=row["number"], name=row["name"], question=row["question"],
+                    team=row["team"], created_at=times["created_at"], due_at=times["due_at"],
+                    created_by=row["created_by"], for_person=row["for_person"], mailbox=row["mailbox"],
+                    kind=QUEUE if row["created_by"] == "queue" else NOTE, mailed_at=times["mailed_at"],
+                    # 0.2.0 knew only "Afgehandeld": taken as the moment the caller was reached, as it reported it.
+                    closed_at=done, closed_by=row["done_by"], outcome=CALLED_BACK if done else "",
+                    close_reason="afgehandeld (0.2.0)" if done else "", answered_at=done)
+        _, new = store.add(note, step_detail={"imported_from": path.name})
+        imported += new
+    path.rename(path.with_name(path.name + ".imported"))
+    log.info("imported %d call-back notes from %s (renamed to %s.imported)", imported, path, path.name)
+    return imported
+

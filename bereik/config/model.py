@@ -496,7 +496,9 @@ class Waiting(Strict):
         default="Wij zien uw nummer niet, dus wij kunnen u niet terugbellen. U blijft in de wachtrij.",
         description="Said after the call-back key when the caller's number is hidden")
     callback_store: str = Field(
-        default="/var/lib/bereik/callbacks.sqlite3", description="SQLite file with the call-back tasks")
+        default="/var/lib/bereik/callbacks.sqlite3",
+        description="Where bereik 0.2.0 kept call-back notes; bereik run imports that file into records.store once "
+        "and renames it *.imported (the notes now live beside the call records)")
 
     @field_validator("texts")
     @classmethod

@@ -36,7 +36,7 @@ from bereik import audit, pages
 from bereik.audit import AuditLog
 from bereik.calllog import mask_number
 from bereik.callbacks.mail import Mailer
-from bereik.callbacks.store import CallbackStore, Note, WorkingDays
+from bereik.callbacks.store import HANDLED, CallbackStore, Note, WorkingDays
 from bereik.config.model import Config, ConsoleUser
 from bereik.console import recordings, words
 from bereik.console.texts import SHORTCUTS, TEXTS, WEBHOOK_TEXTS, date_text
@@ -283,7 +283,7 @@ class Console:
                   "for_whom": n.for_person or words.team_name(self.config, n.team),
                   "due": date_text(n.due_at.astimezone(self.config.zone), lang),
                   "status": n.status(now).value, "status_text": _STATUS[lang][n.status(now).value],
-                  "created_by": n.created_by, "done_by": n.done_by} for n in self._team_notes(session)]
+                  "created_by": n.created_by, "done_by": n.closed_by} for n in self._team_notes(session)]
         headers, rows, classes = reachability.grid(await asyncio.to_thread(self._reachability, session, lang), lang)
         reach = [list(zip(row, css)) for row, css in zip(rows, classes)]
         return self._page(request, "console/team.html", TEXTS[lang]["team"],
@@ -532,8 +532,13 @@ class Console:
                                          or note.created_by == session.user.login)
         if not allowed:
             raise web.HTTPNotFound()
-        done = self.store.mark_done(note.id, session.user.login, self.clock())
-        if done is not None and note.done_at is None:
+        if request.content_type == "application/json":
+            given = (await json_object(request)).get("reason", "")
+        else:
+            given = (await request.post()).get("reason", "")
+        reason = " ".join(str(given).split())[:200]
+        done = self.store.close_note(note.id, HANDLED, session.user.login, self.clock(), reason or "afgehandeld")
+        if done is not None and not note.closed:
             self.note_done(done, self.full_name(session.user))
         return web.json_response(_note_json(done, self.clock(), self.config))
 
@@ -548,8 +553,10 @@ _REACH = {
            "text": "By hour: direct calls answered, of those the colleague could answer. 'away': absent, "
                    "forwarded or do-not-disturb."},
 }
-_STATUS = {"nl": {"open": "open", "done": "afgehandeld", "late": "te laat"},
-           "en": {"open": "open", "done": "done", "late": "late"}}
+_STATUS = {"nl": {"open": "open", "done": "teruggebeld", "late": "te laat", "handled": "afgehandeld",
+                  "not_reached": "niet bereikt"},
+           "en": {"open": "open", "done": "called back", "late": "late", "handled": "handled",
+                  "not_reached": "not reached"}}
 _TEAM_HEADS = {"nl": ["Naam", "Nummer", "Vraag", "Voor", "Uiterlijk", "Status", "Genoteerd door", "Afgehandeld door"],
                "en": ["Name", "Number", "Question", "For", "Due", "Status", "Taken by", "Handled by"]}
 
@@ -569,7 +576,7 @@ def _note_json(note: Note, now: dt.datetime, config: Config) -> dict:
     return {"id": note.id, "number": note.number, "name": note.name, "question": note.question, "team": note.team,
             "team_name": words.team_name(config, note.team),
             "for_person": note.for_person, "due": note.due_at.astimezone(now.tzinfo).isoformat(), "status": note.status(now).value,
-            "created_by": note.created_by, "done_by": note.done_by, "mailed": note.mailed_at is not None}
+            "created_by": note.created_by, "done_by": note.closed_by, "mailed": note.mailed_at is not None}
 
 
 def _step_json(step) -> web.Response:

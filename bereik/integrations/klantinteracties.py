@@ -88,8 +88,8 @@ def called_back(config: Config, note: Note, by: str) -> Contact:
     return Contact({
         "kanaal": KANAAL, "onderwerp": "Teruggebeld", "inhoud": f"Teruggebeld door {by} over: {note.question}"[:1000],
         "indicatieContactGelukt": True, "verdereActieOndernomen": False, "taal": _language(config),
-        "vertrouwelijk": False, "plaatsgevondenOp": note.done_at.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-        .replace("+00:00", "Z") if note.done_at else _iso(time.time()),
+        "vertrouwelijk": False, "plaatsgevondenOp": note.closed_at.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+        .replace("+00:00", "Z") if note.closed_at else _iso(time.time()),
     }, note.number if PHONE.match(note.number) else "")
 
 

@@ -178,8 +178,8 @@ def _target_names(config: Config) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class CallbackOutcome:
-    """A call-back note or request as the report judges it. Issue 19 will judge by the real outgoing
-    call (first answered attempt within the deadline); until then by when the note was marked done."""
+    """A call-back note or request as the report judges it, as Telan does: by the real outgoing call (the
+    first call-back the caller answered, within the deadline), never by a click."""
 
     key: str
     number: str
@@ -193,10 +193,11 @@ class CallbackOutcome:
 def callback_outcomes(notes: Iterable[Note], now: dt.datetime, period: tuple[float, float]) -> list[CallbackOutcome]:
     found = []
     for note in notes:
-        on_time = note.on_time if note.done_at is not None else (False if note.due_at < now else None)
+        on_time = True if note.on_time else (False if note.closed or note.due_at < now else None)
         due = period[0] <= note.due_at.timestamp() < period[1]
+        # The person: whose note it is now (an extension), else whom it was written for.
         found.append(CallbackOutcome(note.key, note.number, note.created_at.timestamp(), note.team,
-                                     note.for_person, on_time, due))
+                                     note.owner or note.for_person, on_time, due))
     return found
 
 

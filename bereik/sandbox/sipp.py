@@ -9,6 +9,7 @@ are answered.
 from __future__ import annotations
 
 import csv
+import re
 import socket
 import struct
 import string
@@ -93,6 +94,27 @@ class SippProcess:
         with path.open() as file:
             rows = list(csv.DictReader(file, delimiter=";"))
         return rows[-1] if rows else {}
+
+    def received(self, method: str) -> list[dict[str, str]]:
+        """The headers of every `method` request this party received, in order (phones keep a message log)."""
+        path = self.workdir / f"{self.name}.messages.log"
+        if not path.exists():
+            return []
+        found = []
+        # sipp -trace_msg: each message after a line of dashes and one saying "message received" or "sent".
+        for block in re.split(r"^-{10,}.*$", path.read_text(errors="replace"), flags=re.M):
+            kind, _, message = block.strip().partition("\n")
+            request, _, rest = message.strip().partition("\n")
+            if "message received" not in kind or not request.startswith(f"{method} "):
+                continue
+            headers: dict[str, str] = {}
+            for line in rest.splitlines():
+                name, colon, value = line.strip().partition(":")
+                if not colon:
+                    break  # the blank line before the body
+                headers.setdefault(name.strip(), value.strip())
+            found.append(headers)
+        return found
 
     def report(self) -> str:
         parts = [" ".join(self.command)]
@@ -193,12 +215,14 @@ class Sipp:
     ) -> SippProcess:
         """A desk phone on `ip`:`port` for `calls` calls: it answers after ring_seconds
         and talks until the other side hangs up, never answers (the caller's CANCEL
-        ends the call), or is busy (486)."""
+        ends the call), or is busy (486). Every SIP message it sends or receives is
+        kept (SippProcess.received)."""
         name = self._name(f"phone-{ip}")
         return self._start(name, [
             "-sf", str(SCENARIOS / f"phone_{behaviour}.xml"),
             "-i", ip, "-p", str(port), "-mi", ip, "-mp", str(free_udp_port(ip)),
             "-d", str(int(ring_seconds * 1000)), "-m", str(calls),
+            "-trace_msg", "-message_file", f"{name}.messages.log",
         ])
 
     def stop_all(self) -> None:

@@ -8,7 +8,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bereik.callbacks.mail import Mailer
-from bereik.callbacks.store import CallbackStore, Note, Status, WorkingDays
+from bereik.callbacks.store import CALLED_BACK, HANDLED, CallbackStore, Note, Status, WorkingDays
 from bereik.config import load_config
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
@@ -47,15 +47,29 @@ def test_the_same_idempotency_key_never_makes_a_second_note(tmp_path):
     assert len(store.of_team("belastingen")) == 1
 
 
-def test_open_then_late_after_the_deadline_then_done_with_who_handled_it(tmp_path):
-    store = CallbackStore(tmp_path / "cb.sqlite3")
+def test_open_then_late_after_the_deadline_then_closed_once_with_who_closed_it_and_why(tmp_path):
+    store = CallbackStore(tmp_path / "cb.sqlite3", ZONE)
     stored, _ = store.add(note())
     assert stored.status(at(2026, 11, 25, 9, 59)) is Status.OPEN
     assert stored.status(at(2026, 11, 25, 10, 1)) is Status.LATE
     assert store.counts(at(2026, 11, 26, 8, 0)) == (1, 1)
-    done = store.mark_done(stored.id, "bjansen", at(2026, 11, 26, 8, 0))
-    assert done.status(at(2026, 11, 30)) is Status.DONE and done.done_by == "bjansen" and done.on_time is False
-    assert store.mark_done(stored.id, "someone-else", at(2026, 11, 27)).done_by == "bjansen"
+    closed = store.close_note(stored.id, HANDLED, "bjansen", at(2026, 11, 26, 8, 0), "beantwoord per e-mail")
+    assert closed.status(at(2026, 11, 30)) is Status.HANDLED and closed.closed_by == "bjansen"
+    assert closed.on_time is False  # an e-mail is no call-back
+    again = store.close_note(stored.id, CALLED_BACK, "someone-else", at(2026, 11, 27))
+    assert (again.closed_by, again.outcome, again.close_reason) == ("bjansen", HANDLED, "beantwoord per e-mail")
+    assert [s.what for s in store.steps(stored.id)] == ["taken", "closed"]
+
+
+def test_on_time_is_the_first_answered_call_back_before_the_deadline(tmp_path):
+    store = CallbackStore(tmp_path / "cb.sqlite3", ZONE)
+    stored, _ = store.add(note())
+    store.set_answered(stored.id, at(2026, 11, 25, 9, 0))
+    store.set_answered(stored.id, at(2026, 11, 26, 9, 0))  # a later answered call changes nothing
+    assert store.get(stored.id).on_time is True
+    late, _ = store.add(note("k2"))
+    store.set_answered(late.id, at(2026, 11, 25, 10, 1))
+    assert store.get(late.id).on_time is False
 
 
 def test_open_call_backs_of_a_number_for_the_screen_pop(tmp_path):

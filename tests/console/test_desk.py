@@ -222,12 +222,12 @@ async def test_the_team_lead_marks_a_call_back_done_from_the_team_page_and_is_na
     done = await client.post(f"/team/done/{note_id}", data={"csrf": lead_token}, allow_redirects=False)
     assert done.status == 303
     listed = (await (await client.get("/api/callbacks")).json())["callbacks"]
-    assert [(c["status"], c["done_by"]) for c in listed] == [("done", "lisa")]
+    assert [(c["status"], c["done_by"]) for c in listed] == [("handled", "lisa")]
 
 
 async def test_a_call_back_kept_is_told_once_for_the_contact_registration(client, console):
     kept = []
-    console.note_done = lambda note, by: kept.append((note.question, note.done_by, by))
+    console.note_done = lambda note, by: kept.append((note.question, note.closed_by, by))
     token = await log_in(client, "anna")
     created = await client.post("/api/callbacks", json={"number": "0612345678", "question": "WOZ",
                                                         "key": "note-0004", "team": "tic"},

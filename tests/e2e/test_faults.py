@@ -272,11 +272,7 @@ async def test_bereik_restarted_mid_day_the_waiting_caller_stays_and_forwarding_
     direct.expect_success(timeout=15)
     mobile.expect_success(timeout=10)
 
-    callbacks = CallbackStore(generated[2].parent / "callbacks.sqlite3")
-    try:
-        assert len(callbacks.open_for_number("0612222222")) == 1  # still open, once
-    finally:
-        callbacks.close()
+    assert len(CallbackStore(store).open_for_number("0612222222")) == 1  # still open, once
     journey = await ended_journey(store, stayed["Linkedid"], timeout=15)
     assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"]
     [asked] = [row for row in store.calls(0, 2e10) if row.call_id == asking["Linkedid"]]

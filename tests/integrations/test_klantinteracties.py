@@ -143,7 +143,8 @@ async def test_a_caller_who_asked_to_be_called_back_and_the_call_back_kept(api, 
     zone = ZoneInfo("Europe/Amsterdam")
     note = Note(key="queue-c2", number="0687654321", name="", question="Container niet geleegd", team="tic",
                 created_at=dt.datetime(2026, 11, 23, 10, tzinfo=zone), due_at=dt.datetime(2026, 11, 25, 17, tzinfo=zone),
-                created_by="queue", done_at=dt.datetime(2026, 11, 24, 9, 30, tzinfo=zone), done_by="anna", id=7)
+                created_by="queue", closed_at=dt.datetime(2026, 11, 24, 9, 30, tzinfo=zone), closed_by="anna",
+                outcome="called_back", id=7)
     registration.note_done(note, "Anna de Vries")
     kept = (await contacts(api, registration, 2))[1]
     assert kept["onderwerp"] == "Teruggebeld" and kept["indicatieContactGelukt"] is True

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bereik.audit import FORWARD_SET, AuditLog
-from bereik.callbacks.store import CallbackStore, Note
+from bereik.callbacks.store import HANDLED, CallbackStore, Note
 from bereik.config import load_config
 from bereik.console.recordings import touch_name
 from bereik.forwarding.store import ForwardingStore
@@ -49,7 +49,8 @@ def note(key: str, taken_days_ago: float, done_days_ago: float | None = None) ->
     taken = NOW - dt.timedelta(days=taken_days_ago)
     done = NOW - dt.timedelta(days=done_days_ago) if done_days_ago is not None else None
     return Note(key=key, number="0612345678", name="Jan", question="afval", team="tic", created_at=taken,
-                due_at=taken + dt.timedelta(days=2), created_by="anna", done_at=done)
+                due_at=taken + dt.timedelta(days=2), created_by="anna", closed_at=done,
+                outcome=HANDLED if done else "")
 
 
 @pytest.fixture

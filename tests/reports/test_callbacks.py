@@ -1,7 +1,7 @@
 """Call-backs on time: the call-back notes due in the period, kept by their deadline or not."""
 import datetime as dt
 
-from bereik.callbacks.store import CallbackStore, Note
+from bereik.callbacks.store import CALLED_BACK, CallbackStore, Note
 from bereik.records.store import SqliteStore
 from bereik.reports.figures import from_store
 
@@ -10,10 +10,11 @@ from .test_month import CONFIG, OCTOBER
 ZONE = CONFIG.zone
 
 
-def note(n: int, due: dt.datetime, done: dt.datetime | None) -> Note:
+def note(n: int, due: dt.datetime, answered: dt.datetime | None) -> Note:
+    """`answered`: when the caller answered the call-back that closed the note."""
     return Note(key=f"k{n}", number="0612345678", name="", question="paspoort", team="burgerzaken",
-                created_at=due - dt.timedelta(days=2), due_at=due, created_by="anna", done_at=done,
-                done_by="eva" if done else "")
+                created_at=due - dt.timedelta(days=2), due_at=due, created_by="anna", closed_at=answered,
+                closed_by="eva" if answered else "", outcome=CALLED_BACK if answered else "", answered_at=answered)
 
 
 def test_notes_due_in_october_kept_on_time_late_or_still_in_time(tmp_path):

@@ -78,7 +78,8 @@ def refused(call_id, at):
 
 def note(key, number, created, due, done):
     return Note(key=key, number=number, name="", question="?", team="vergunningen", created_at=created,
-                due_at=due, created_by="anna", done_at=done)
+                due_at=due, created_by="anna", closed_at=done, answered_at=done,
+                outcome=CALLED_BACK if done else "")  # called back, the caller answered at `done`
 
 
 def report_of(journeys, month="2026-10", notes=(), earlier=(), now=None):
