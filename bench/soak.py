@@ -80,7 +80,8 @@ MIX = (
     Flow("menu, queue, an agent answers", "14023", 0.45, 9.0, AFVAL),
     # The agent consults for a second, the colleague answers at once: the caller spends the rest with them.
     Flow("agent transfers warm to back office", "14023", 0.10, 14.0, AFVAL, caller=TRANSFER_CALLER),
-    Flow("call-back key in the queue", "14023", 0.15, 12.0, (*AFVAL, (2.5, "9"))),
+    # Before any offer the call-back key does nothing: the caller waits on (a stray key costs no place).
+    Flow("call-back key in the queue, not offered", "14023", 0.15, 12.0, (*AFVAL, (2.5, "9"))),
     Flow("direct call, nobody there: the TIC", "0235115311", 0.20, 8.0),
     Flow("municipality choice timed out: the TIC", "14023", 0.10, 12.0),
 )

@@ -78,6 +78,15 @@ class QueueLeft(CallFact):
 
     queue: str
     channel: str = ""
+    callback: str = ""  # the call-back note the caller left for, when bereik took it out for one
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeyPressed(CallFact):
+    """A key the caller pressed while nothing asked for one (waiting in a queue)."""
+
+    key: str
+    channel: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,6 +168,18 @@ class CallEnded(CallFact):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CallbackCallEnded:
+    """A call-back bereik placed has ended: the phone rung first (an agent or the note's owner) answered
+    or not, and whether and how long the caller talked."""
+
+    attempt: str
+    at: float | None = None
+    first_answered: bool = False
+    status: str = ""  # how ringing the caller ended: RING_ANSWERED, NOANSWER, BUSY, CHANUNAVAIL, ... ("" not rung)
+    talk_seconds: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class CallUp:
     """A call up when bereik (re)connected, from the PBX's list of channels."""
 
@@ -204,4 +225,4 @@ class CallerWaiting:
     caller_number: str = ""
 
 
-Fact = CallFact | CallUp | MemberState | MemberRemoved | CallerWaiting
+Fact = CallFact | CallUp | MemberState | MemberRemoved | CallerWaiting | CallbackCallEnded

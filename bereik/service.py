@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bereik.audit import AuditLog
 from bereik.calamity import CalamitySwitch
+from bereik.callbacks.outcomes import CallbackOutcomes
 from bereik.callbacks.store import CallbackStore, import_legacy
 from bereik.config.model import Config
 from bereik.console.wiring import build_console
@@ -32,6 +33,7 @@ from bereik.pbx.facts import fact_of, queue_status
 from bereik.pbx.features import FeatureHandler
 from bereik.pbx.hints import HintPublisher
 from bereik.pbx.records import RecordsFeed
+from bereik.pbx.virtual_hold import VirtualHold
 from bereik.pbx.waiting import Announcer, OverflowObserver
 from bereik.presence.configured import ConfiguredPresence
 from bereik.privacy.job import RetentionJob
@@ -115,12 +117,13 @@ class Service:
         # The calamity switch: set on the coordinator's screen or with *28 and the PIN from a desk phone.
         self.calamity = CalamitySwitch(self.audit)
         self._calamity_pin = _calamity_pin(secrets)
-        self.entry = EntryHandler(config, PromptLibrary(sounds_dir, config.language), clock, self.calamity)
         self.recorder = Recorder(
             self.store, config.zone, frozenset(config.entry_numbers),
             spool=Spool(config.records.spool or default_spool_directory(config.records.store)),
             server=config.pbx.server or "",
         )
+        self._own_callbacks = callback_store is None
+        self.callback_store = callback_store or CallbackStore(self.store, config.zone)
         agent_names = {f"PJSIP/{a.extension}": a.name for a in config.agents}
         RecordsFeed(self.recorder, self.ami, config.records.asterisk_cel, agent_names).attach()
         self.floor = Floor(config.zone, config.reports.answer_seconds, callbacks,
@@ -153,6 +156,8 @@ class Service:
         self.decisions = DecisionLoop()
         # Switched from a desk phone (*28) on the decision loop: the wallboards wake on the main loop.
         self.calamity.changed = self.decisions.soon_on_main(self.hub.notify)
+        self.entry = EntryHandler(config, PromptLibrary(sounds_dir, config.language), clock, self.calamity,
+                                  callbacks=self.callback_store, steps=self.decisions.soon_on_main(self.recorder.add_step))
         self.agi = AgiServer({"entry": self.metrics.timed(self.entry)}, agi_host, agi_port,
                              allowed_peers=asterisk_addresses(config))
         web_host, web_port = _host_port(config.wallboard.listen)
@@ -175,11 +180,15 @@ class Service:
         self.announcer.attach()
         self.camp_on = CampOnAnnouncer(config, self.ami, self.announcer.whisper, self.announcer.hush)
         self.camp_on.attach()
-        self._own_callbacks = callback_store is None
-        self.callback_store = callback_store or CallbackStore(self.store, config.zone)
-        self.callback = CallbackHandler(config, self.callback_store, PromptLibrary(sounds_dir, config.language), clock,
-                                        self.announcer.place_of, self.decisions.soon_on_main(self.recorder.add_step))
+        # The call-back that keeps a waiting caller's place, and how every call-back call ends.
+        self.virtual_hold = VirtualHold(config, self.ami, self.announcer, self.callback_store,
+                                        PromptLibrary(sounds_dir, config.language), clock,
+                                        steps=self.recorder.add_step, now=now)
+        self.virtual_hold.attach()
+        self.callback = CallbackHandler(config, self.callback_store, clock, self.virtual_hold.agent_of)
         self.agi.handlers["callback"] = self.metrics.timed(self.callback)
+        self.outcomes = CallbackOutcomes(config, self.callback_store, clock)
+        self.ami.on_event("UserEvent", lambda event: self.outcomes.apply(fact_of(event)))
         if callbacks is no_callbacks:
             self.floor.callbacks = lambda: CallbackCounts(*self.callback_store.counts(clock()))
         # The front-office console, when the YAML names its users, with the directory and presence (YAML
@@ -236,14 +245,15 @@ class Service:
         connection, so a call in progress keeps the handler, and the configuration, it started with."""
         prompts = PromptLibrary(self._sounds_dir, config.language)
         self.config = config
-        self.entry = EntryHandler(config, prompts, self._clock, self.calamity)
+        self.entry = EntryHandler(config, prompts, self._clock, self.calamity, callbacks=self.callback_store,
+                                  steps=self.decisions.soon_on_main(self.recorder.add_step))
         self.presence.book.config = config
         self.direct = DirectHandler(config, prompts, self._clock, self.presence.book)
         self.features = self._features(config, prompts)
         self.hints.config = config
-        self.callback = CallbackHandler(config, self.callback_store, prompts, self._clock, self.announcer.place_of,
-                                        self.decisions.soon_on_main(self.recorder.add_step))
+        self.callback = CallbackHandler(config, self.callback_store, self._clock, self.virtual_hold.agent_of)
         self.camp_on.config = config
+        self.virtual_hold.config = self.outcomes.config = config
         self.retention.config = config
         if self.report_mailer:
             self.report_mailer.config = config
@@ -255,7 +265,7 @@ class Service:
         self.recorder.start()  # before AMI: the first login reconciles the calls left open
         for courier in self.couriers:
             await courier.start()
-        await self._import_legacy_notes()
+        self.virtual_hold.start()
         self._retaining = asyncio.create_task(self.retention.run_periodically())  # at once, then hourly
         self._following_calamity = asyncio.create_task(self.calamity.follow(self._clock))
         if self.report_mailer:
@@ -295,6 +305,7 @@ class Service:
             self._mailing.cancel()
         self.announcer.close()
         self.camp_on.close()
+        self.virtual_hold.close()
         if self._claiming:
             self._claiming.cancel()
         self.ami.close()
@@ -320,8 +331,8 @@ class Service:
         if self._own_callbacks:
             self.callback_store.close()
 
-    async def _import_legacy_notes(self) -> None:
-        """The notes of a 0.2.0 call-back file, once, into the store they now share with the calls."""
+    async def import_legacy_notes(self) -> None:
+        """The notes of a 0.2.0 call-back file into the store they now share with the calls (at `bereik run`)."""
         try:
             await asyncio.to_thread(import_legacy, self.config.waiting.callback_store, self.callback_store)
         except Exception:
@@ -371,6 +382,7 @@ async def run(config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock |
     """`source`: the YAML, re-read on SIGHUP and when it changes (bereik.admin.reload)."""
     prefer_short_switches()
     service = Service(config, secrets, sounds_dir, clock)
+    await service.import_legacy_notes()
     await service.start()
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()

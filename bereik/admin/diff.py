@@ -238,7 +238,31 @@ NAMES: dict[str, tuple[str, str]] = {
     "callback_offer": ("aanbod om teruggebeld te worden", "call-back offer"),
     "callback_confirmed": ("bevestiging van het terugbellen", "call-back confirmation"),
     "callback_no_number": ("tekst als het nummer onbekend is", "text when the number is hidden"),
-    "callback_store": ("bestand met terugbelverzoeken", "call-back file"),
+    "callback_store": ("bestand met terugbelverzoeken van versie 0.2.0", "call-back file of release 0.2.0"),
+    "callback_offer_wait_seconds": ("verwachte wachttijd waarbij terugbellen wordt aangeboden",
+                                    "expected wait at which a call-back is offered"),
+    "callback_offer_callers_ahead": ("wachtenden voor de beller waarbij terugbellen wordt aangeboden",
+                                     "callers ahead at which a call-back is offered"),
+    "callback_confirm_key": ("toets die het terugbelnummer bevestigt", "key that confirms the call-back number"),
+    "callback_confirm_seconds": ("seconden om het terugbelnummer te bevestigen",
+                                 "seconds to confirm the call-back number"),
+    "callback_read_back": ("voorlezen van het terugbelnummer", "call-back number read back"),
+    "callback_already_planned": ("tekst als terugbellen al gepland is", "text when a call-back is already planned"),
+    "callback_after_hours": ("terugbellen aanbieden buiten openingstijden", "call-back offered after hours"),
+    "callback_after_hours_offer": ("aanbod om terug te bellen buiten openingstijden", "after-hours call-back offer"),
+    "callback_after_hours_confirmed": ("bevestiging van terugbellen buiten openingstijden",
+                                       "after-hours call-back confirmation"),
+    "callback_ring_seconds": ("seconden dat de beller gebeld wordt", "seconds the caller's phone rings"),
+    "call_files": ("map voor uitgaande oproepen van Asterisk", "Asterisk's outgoing call folder"),
+    # call-back notes
+    "callbacks": ("terugbelnotities", "call-back notes"),
+    "answered_seconds": ("seconden waarna een opgenomen terugbelgesprek de notitie sluit",
+                         "seconds after which an answered call-back closes the note"),
+    "not_reached_attempts": ("onbeantwoorde pogingen voor 'niet bereikt'", "unanswered attempts before 'not reached'"),
+    "attempts_apart_minutes": ("minuten tussen die pogingen", "minutes between those attempts"),
+    "owner_ring_seconds": ("seconden dat het eigen toestel overgaat", "seconds one's own phone rings"),
+    "remind_before_hours": ("werkuren herinnering voor de deadline", "working hours of reminder before the deadline"),
+    "close_reasons": ("redenen om een notitie te sluiten", "reasons to close a note"),
     # waiting.texts, the parts of the waiting message
     "less_than_a_minute": ("wachtmelding 'minder dan een minuut'", "wait message 'less than a minute'"),
     "about_one_minute": ("wachtmelding 'ongeveer een minuut'", "wait message 'about a minute'"),
@@ -275,7 +299,9 @@ LABELS = {lang: {name: words[index] for name, words in NAMES.items()} for index,
 
 # Spoken on the telephone: a change means `bereik prompts` renders it again.
 SPOKEN = {("texts",), ("menu", "options", "text"), ("waiting", "texts"), ("waiting", "online_hint"),
-          ("waiting", "callback_offer"), ("waiting", "callback_confirmed"), ("waiting", "callback_no_number")}
+          ("waiting", "callback_offer"), ("waiting", "callback_confirmed"), ("waiting", "callback_no_number"),
+          ("waiting", "callback_read_back"), ("waiting", "callback_already_planned"),
+          ("waiting", "callback_after_hours_offer"), ("waiting", "callback_after_hours_confirmed")}
 
 
 def changes(old: Config, new: Config, lang: str = "nl") -> list[Change]:

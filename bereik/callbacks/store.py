@@ -255,6 +255,12 @@ class CallbackStore:
             self.add_step(note_id, "moved", at, actor, {"to": owner or "team", "mailbox": mailbox, **detail})
         return self.get(note_id)
 
+    def update_extra(self, note_id: int, changes: dict[str, Any]) -> None:
+        note = self.get(note_id)
+        if note is not None:
+            extra = json.dumps({**note.extra, **changes}, ensure_ascii=False, sort_keys=True)
+            self._update(note_id, "", {"extra": extra})
+
     def set_answered(self, note_id: int, at: dt.datetime) -> None:
         """The first call-back the caller answered (Telan's moment)."""
         self._update(note_id, " AND answered_at IS NULL", {"answered_at": at})
@@ -403,8 +409,8 @@ class CallbackStore:
 
 
 def import_legacy(path: str | Path, store: CallbackStore) -> int:
-    """Notes from a 0.2.0 call-back file (waiting.callback_store) into the store, once: a note already
-    there (same key) is left alone. The file is renamed to <name>.imported afterwards; the count imported."""
+    """Notes from a 0.2.0 call-back file (waiting.callback_store) into the store; a note already there (same
+    key) is left alone, so importing again changes nothing. The file itself is only read. The count imported."""
     path = Path(path)
     if not path.is_file():
         return 0
@@ -429,7 +435,8 @@ def import_legacy(path: str | Path, store: CallbackStore) -> int:
                     close_reason="afgehandeld (0.2.0)" if done else "", answered_at=done)
         _, new = store.add(note, step_detail={"imported_from": path.name})
         imported += new
-    path.rename(path.with_name(path.name + ".imported"))
-    log.info("imported %d call-back notes from %s (renamed to %s.imported)", imported, path, path.name)
+    if imported:
+        log.info("imported %d call-back notes of bereik 0.2.0 from %s; once every server runs this release, "
+                 "the file may go", imported, path)
     return imported
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import string
 from typing import Annotated, Literal
 
 from typing_extensions import Required, TypedDict
@@ -330,6 +331,10 @@ class Pbx(Strict):
         description="The SIP trunk to the telephone network: calls from its address enter at the 14xxx "
         "number; forwards to other municipalities go out through it",
     )
+    call_files: str = Field(
+        default="/var/spool/asterisk/outgoing",
+        description="Asterisk's outgoing spool as bereik sees it (bereik runs beside its Asterisk): bereik starts "
+        "call-backs there with a call file, since its AMI user may not start calls")
     watchdog_seconds: int = Field(
         default=5, ge=2, le=60,
         description="How long bereik may stay silent when it takes a call before the dialplan "
@@ -485,16 +490,48 @@ class Waiting(Strict):
     wrapup_seconds: int = Field(
         default=0, ge=0, le=600, description="Wrap-up after each call, counted in the handling time of the wait estimate")
     callback_key: DtmfKey | None = Field(
-        default="9", description="Key to leave the queue and be called back at the calling number; null: none")
+        default="9", description="Key for a call-back at the calling number that keeps the caller's place in the "
+        "queue; it acts only once offered, and only after a second key confirms the number; null: none")
+    callback_offer_wait_seconds: int | None = Field(
+        default=180, ge=0, le=7200, description="The call-back is offered in the waiting message once the caller's "
+        "expected wait reaches this many seconds; null: not because of the wait")
+    callback_offer_callers_ahead: int | None = Field(
+        default=3, ge=0, le=500, description="Or once this many callers are ahead of the caller; null: not because "
+        "of callers ahead")
+    callback_confirm_key: DtmfKey = Field(
+        default="1", description="The second key: it confirms the number read back, and only then does the caller "
+        "leave the queue (a stray key costs nobody their place)")
+    callback_confirm_seconds: int = Field(
+        default=10, ge=3, le=60, description="Seconds after the number was read back to press the confirm key; "
+        "after that the caller simply waits on")
     callback_offer: SpokenText = Field(
-        default="Wilt u liever teruggebeld worden? Toets dan de {key}.",
-        description="Added to each waiting message when callback_key is set; {key} is the key")
+        default="U kunt ook teruggebeld worden; u houdt dan uw plaats in de rij. Toets daarvoor de {key}.",
+        description="Added to a waiting message once the call-back is offered; {key} is callback_key")
+    callback_read_back: SpokenText = Field(
+        default="Wij bellen u terug op het nummer {number}, zodra u aan de beurt bent. "
+        "Toets de {key} om dit te bevestigen.",
+        description="Said after the call-back key; {number} is read out digit by digit, {key} is callback_confirm_key")
     callback_confirmed: SpokenText = Field(
-        default="Wij bellen u terug op het nummer {number}. Tot ziens.",
-        description="Said after the call-back key; {number} is read out digit by digit")
+        default="Dank u wel. U houdt uw plaats, en wij bellen u terug zodra u aan de beurt bent. U kunt nu ophangen.",
+        description="Said after the confirm key, as the caller leaves the queue")
     callback_no_number: SpokenText = Field(
         default="Wij zien uw nummer niet, dus wij kunnen u niet terugbellen. U blijft in de wachtrij.",
         description="Said after the call-back key when the caller's number is hidden")
+    callback_already_planned: SpokenText = Field(
+        default="Wij bellen u al terug op dit nummer, zodra u aan de beurt bent.",
+        description="Said after the welcome to a caller whose call-back is still planned; that call is not offered "
+        "a second one")
+    callback_after_hours: bool = Field(
+        default=True, description="Outside opening hours, offer after the closing message a call-back on the next "
+        "working day (with callback_key and callback_confirm_key as in the queue)")
+    callback_after_hours_offer: SpokenText = Field(
+        default="Wilt u op de eerstvolgende werkdag teruggebeld worden? Toets dan de {key}.",
+        description="Said after the closing message; {key} is callback_key")
+    callback_after_hours_confirmed: SpokenText = Field(
+        default="Dank u wel. Wij bellen u {next_opening} terug. Tot ziens.",
+        description="Said after the confirm key outside opening hours; {next_opening} says when the office opens")
+    callback_ring_seconds: int = Field(
+        default=30, ge=10, le=120, description="How long the caller's phone rings when bereik calls back")
     callback_store: str = Field(
         default="/var/lib/bereik/callbacks.sqlite3",
         description="Where bereik 0.2.0 kept call-back notes; bereik run imports that file into records.store once "
@@ -505,6 +542,47 @@ class Waiting(Strict):
     def _known_texts(cls, texts: dict[str, str]) -> dict[str, str]:
         wait_texts("nl", texts)  # raises with every unknown key or placeholder
         return texts
+
+    @field_validator("callback_offer", "callback_read_back", "callback_confirmed", "callback_no_number",
+                     "callback_already_planned", "callback_after_hours_offer", "callback_after_hours_confirmed")
+    @classmethod
+    def _callback_placeholders(cls, text: str, info: ValidationInfo) -> str:
+        allowed = CALLBACK_PLACEHOLDERS.get(info.field_name, set())
+        try:
+            used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        except ValueError as error:
+            raise ValueError(f"{error}; write {{ and }} only around a placeholder") from None
+        if used - allowed:
+            names = ", ".join("{" + name + "}" for name in sorted(allowed)) or "none"
+            raise ValueError(f"unknown placeholder {{{sorted(used - allowed)[0]}}}; placeholders here: {names}")
+        return text
+
+
+CALLBACK_PLACEHOLDERS = {"callback_offer": {"key"}, "callback_read_back": {"number", "key"},
+                         "callback_after_hours_offer": {"key"}, "callback_after_hours_confirmed": {"next_opening"}}
+
+
+class Callbacks(Strict):
+    """Call-back notes: when a call-back closes one, when its owner may close it as not reached, reminders."""
+
+    answered_seconds: int = Field(
+        default=10, ge=1, le=600, description="A call-back the caller answered closes its note by itself once it "
+        "lasted longer than this many seconds (shorter: a voicemail, a wrong number)")
+    not_reached_attempts: int = Field(
+        default=2, ge=1, le=10, description="Unanswered call-backs before the owner may close a note as "
+        "'niet bereikt'")
+    attempts_apart_minutes: int = Field(
+        default=60, ge=0, le=1440, description="Those attempts count only this many minutes apart (call-back "
+        "norms: at different times of the day)")
+    owner_ring_seconds: int = Field(
+        default=20, ge=5, le=120, description="How long the owner's own phone rings when they call back from a note")
+    remind_before_hours: float = Field(
+        default=4, ge=0, le=48, description="The owner is reminded (console and mail) this many working hours "
+        "before the deadline; 0: no reminder")
+    close_reasons: list[Annotated[str, StringConstraints(min_length=1, max_length=80)]] = Field(
+        default=["beantwoord per e-mail", "nummer onjuist", "beantwoord in een ander gesprek",
+                 "beller wil niet meer teruggebeld worden"],
+        min_length=1, description="The reasons an owner may give to close a note without a call-back")
 
 
 class Public(Strict):
@@ -785,6 +863,8 @@ class Config(Strict):
     public: Public = Field(default=Public(), description="The live figure for the municipality's website")
     console: Console = Field(default=Console(), description="The front-office console in the browser")
     waiting: Waiting = Field(default=Waiting(), description="What callers waiting for the front office hear")
+    callbacks: Callbacks = Field(default=Callbacks(), description="Call-back notes: closing by the call, "
+                                 "reminders and escalation")
     privacy: Privacy = Field(default=Privacy(), description="Retention periods and the recording notice (AVG)")
     presence: Presence = Field(
         default=Presence(), description="The directory with live presence in the console (when console.users is set)")

@@ -22,7 +22,7 @@ from bereik.console import transfer as tx
 from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT, RECORD_CODE
-from bereik.pbx.facts import event_time
+from bereik.pbx.facts import event_time, is_callback_leg
 from bereik.records import summary
 
 log = logging.getLogger(__name__)
@@ -184,9 +184,14 @@ class Desk:
                                                                           variable(var.TOPIC)))
         joined = self._joined.get(event.get("Uniqueid", ""), at)
         tried, via = variable(var.TRIED), variable(var.TRIED_VIA)
+        callback = variable(var.CALLBACK) if is_callback_leg(event.get("Channel", "")) else ""
+        if callback and variable(var.QUEUED_AT).isdigit():
+            joined = float(variable(var.QUEUED_AT))  # a caller called back: waiting since its own call
         self._tell(position, {
             "type": "ringing", "number": number if number not in ("", "<unknown>") else "",
-            "name": event.get("CallerIDName", "") if event.get("CallerIDName") != "<unknown>" else "",
+            # A caller called back: the original call's facts; the name is the stand-in's label.
+            "callback": {"note": callback} if callback else None,
+            "name": event.get("CallerIDName", "") if event.get("CallerIDName") != "<unknown>" and not callback else "",
             "municipality": variable(var.MUNICIPALITY), "topic": variable(var.TOPIC),
             "choice": variable(var.CHOICE), "waited_seconds": round(max(at - joined, 0.0)),
             # The codes stay for integrations; the agent reads the words.

@@ -55,6 +55,8 @@ TEXTS = {
                   "available": "Aangemeld", "logged_out": "Afgemeld", "sent": "Verstuurd", "due": "uiterlijk",
                   "status_open": "open", "status_done": "afgehandeld", "status_late": "te laat",
                   "done": "Afgehandeld", "no_results": "Niemand gevonden", "play": "Opname", "wrapup": "Nawerktijd",
+                  "calling_back": "Terugbelverzoek uit de wachtrij: als u opneemt, belt bereik de beller. "
+                                  "U hoort de beller overgaan.",
                   "no_extension": "geen toestel", "wrapup_for": "Afronden van het gesprek met",
                   "wrapped": "Afgerond", "helped": "direct geholpen", "not_helped": "niet direct geholpen",
                   "note_made": "terugbelnotitie gemaakt", "no_wrapup": "nog niet afgerond",
@@ -104,6 +106,8 @@ TEXTS = {
                   "available": "Signed in", "logged_out": "Signed out", "sent": "Sent", "due": "due",
                   "status_open": "open", "status_done": "done", "status_late": "late",
                   "done": "Done", "no_results": "Nobody found", "play": "Recording", "wrapup": "Wrap-up",
+                  "calling_back": "Call-back from the queue: when you answer, bereik calls the caller. "
+                                  "You hear the caller's phone ring.",
                   "no_extension": "no phone", "wrapup_for": "Wrap-up of the call with",
                   "wrapped": "Wrapped up", "helped": "helped at once", "not_helped": "not helped at once",
                   "note_made": "call-back note made", "no_wrapup": "not wrapped up yet",

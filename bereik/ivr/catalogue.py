@@ -16,7 +16,8 @@ from bereik.ivr.phrases import (
 )
 from bereik.ivr.wait_message import all_wait_messages
 from bereik.routing.calamity import Mode, default_text
-from bereik.routing.waiting import callback_offer, callback_texts, waiting_settings
+from bereik.routing.virtual_hold import offer_text, read_back_parts
+from bereik.routing.waiting import waiting_settings
 
 
 def spoken_texts(config: Config) -> list[str]:
@@ -41,11 +42,28 @@ def spoken_texts(config: Config) -> list[str]:
 
 
 def whispered_texts(config: Config) -> list[str]:
-    """Every message a caller waiting for the front office can hear (rendered louder, over the ring tone)."""
-    offer = callback_offer(config)
+    """Every message a caller waiting for the front office can hear (rendered louder, over the ring tone):
+    each waiting message without and with the call-back offer, and the call-back's read-back."""
+    offer = offer_text(config)
     camp_on = [back_office_text(config, "camp_on_waiting", person.name) for person in config.people]
-    return [" ".join(part for part in (message, offer) if part)
-            for message in all_wait_messages(waiting_settings(config))] + camp_on
+    messages = all_wait_messages(waiting_settings(config))
+    with_offer = [f"{message} {offer}" for message in messages] if offer else []
+    read_back = [*read_back_parts(config, "0123456789"), config.waiting.callback_no_number] if offer else []
+    return list(dict.fromkeys([*messages, *with_offer, *read_back, *camp_on]))
+
+
+def callback_texts(config: Config) -> list[str]:
+    """What the call-back can make a caller hear through bereik's FastAGI: a planned call-back at the
+    entry, the offer after the closing message, its read-back and confirmation."""
+    waiting = config.waiting
+    if not waiting.callback_key:
+        return []
+    texts = [waiting.callback_already_planned, waiting.callback_confirmed]
+    if waiting.callback_after_hours:
+        texts += [offer_text(config, after_hours=True), *read_back_parts(config, "0123456789")]
+        texts += [waiting.callback_after_hours_confirmed.replace("{next_opening}", phrase)
+                  for phrase in _next_opening_phrases(config)]
+    return texts
 
 
 def _next_opening_phrases(config: Config) -> list[str]:

@@ -44,7 +44,13 @@ PICKUP_CODE = "*8"  # alone: the ringing phone of one's own department; *8<exten
 TRUNK_ENDPOINT = "trunk"
 OVERFLOW_PENALTY = 10  # the overflow position parked above every caller's range (bereik.pbx.waiting)
 WHISPER_CONTEXT = "bereik-whisper"
-QUEUE_EXIT_CONTEXT = "bereik-queue-exit"  # queues.conf context=: a one-digit key leaves the queue here
+WHISPER_MANY = "many"  # the whisper's exten that plays the sounds listed in BEREIK_WHISPER
+# Call-backs (bereik.pbx.virtual_hold): every call-back call starts in a context named bereik-callback-*.
+CALLBACK_PREFIX = "bereik-callback"
+CALLBACK_LEFT_CONTEXT = "bereik-callback-left"  # a waiting caller confirmed: a stand-in takes its place
+CALLBACK_HOLD_CONTEXT = "bereik-callback-hold"  # the stand-in, waiting in the queue for an agent
+CALLBACK_OUT_CONTEXT = "bereik-callback-out"  # the phone rung first answered: now the caller's rings
+STAND_IN_SECONDS = 4 * 3600  # the longest a stand-in waits for its turn
 TOPIC_RULE = "topic-fallback"
 AGENT_RING_SECONDS = 20  # four Dutch rings before the next agent is tried
 
@@ -257,8 +263,11 @@ def _front_office_queue(config: Config) -> list[str]:
           f'{",".join(f"{k}={v}" for k, v in plan.variables(topic).items())}))' for topic in sorted(plan.ranges)],
         # The first entry's time, kept when a caller who could not be called back returns.
         f' same => n,ExecIf($["${{{var.QUEUED_AT}}}" = ""]?Set({var.QUEUED_AT}=${{EPOCH}}))',
-        # r: ringing, not music; t: the agent may transfer; x: record. The last argument puts a returning caller back at its place.
+        # r: ringing, not music; t: the agent may transfer; x: record. The last argument: a stand-in's place.
         f" same => n,Queue({queue},rtx,,,,,,{TOPIC_RULE},${{{var.POSITION}}})",
+        # bereik took the caller out (QueueWithdrawCaller) after it confirmed a call-back.
+        f' same => n,GotoIf($["${{QUEUESTATUS}}" = "WITHDRAW" & "${{{var.CALLBACK}}}" != "" & '
+        f'"${{{var.STAND_IN}}}" = ""]?{CALLBACK_LEFT_CONTEXT},${{{var.CALLBACK}}},1)',
         " same => n,Hangup()",
     ]
     return lines
@@ -271,27 +280,69 @@ def _waiting_contexts(config: Config) -> list[str]:
         "exten => _[0-9a-f].,1,Answer()",
         f" same => n,Playback({SOUND_SUBDIR}/${{FILTER(0-9a-f,${{EXTEN}})}})",
         " same => n,Hangup()",
+        "; Several sounds in a row (a number read back digit by digit): listed in BEREIK_WHISPER.",
+        f"exten => {WHISPER_MANY},1,Answer()",
+        f" same => n,Playback(${{FILTER(0-9a-z/&,${{BEREIK_WHISPER}})}})",
+        " same => n,Hangup()",
         "",
     ]
-    key = config.waiting.callback_key
-    if key:
-        lines += [
-            f"[{QUEUE_EXIT_CONTEXT}]",
-            f"; The caller pressed {key} in the TIC queue: bereik records a call-back and confirms it.",
-            f"exten => {key},1,MSet({var.ROUTED}=,{var.POSITION}=)",
-            *_hand_over(config, "callback"),
-            f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?done)',
-            # No number to call back, or bereik away: back to the queue, at the caller's place.
-            f" same => n(back),Goto({QUEUE_CONTEXT},{config.front_office},1)",
-            " same => n(done),Hangup()",
-            "; The watchdog expired: bereik froze while confirming; a call-back already recorded stands.",
-            "exten => T,1,Set(TIMEOUT(absolute)=0)",
-            f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?{key},done)',
-            *_fell_through("watchdog"),
-            f" same => n,Goto({key},back)",
-            "",
-        ]
+    if config.waiting.callback_key and config.pbx.trunk:
+        lines += _callback_contexts(config)
     return lines
+
+
+def _callback_contexts(config: Config) -> list[str]:
+    """The call-back that keeps a waiting caller's place (bereik.pbx.virtual_hold).
+
+    The caller confirmed its number: bereik took it out of the queue (QueueWithdrawCaller), and here a
+    stand-in joins at its place at once (the dialplan's own Originate: bereik's AMI user may not start
+    calls), before the caller hears the goodbye. When the stand-in's turn comes and an agent answers, the
+    stand-in's other half asks bereik whom to call and rings the caller (the agent hears it ring)."""
+    # Only digits and identifiers: ^ and ) would end Originate's v() option early.
+    stand_in = "^".join(f"{name}=${{{source}}}" for name, source in (
+        (var.CALLBACK, "EXTEN"), (var.CALLBACK_FOR, "CALLERID(num)"), (var.TOPIC, var.STAND_IN_TOPIC),
+        (var.POSITION, var.POSITION), (var.QUEUED_AT, var.QUEUED_AT), (var.CHOICE, var.CHOICE)))
+    return [
+        f"[{CALLBACK_LEFT_CONTEXT}]",
+        "exten => _X!,1,Originate(Local/${EXTEN}@" + CALLBACK_HOLD_CONTEXT + ",exten," + CALLBACK_OUT_CONTEXT
+        + f",${{EXTEN}},1,{STAND_IN_SECONDS},av({stand_in}))",
+        f" same => n,Playback({SOUND_SUBDIR}/${{FILTER(0-9a-f,${{QUEUE_WITHDRAW_INFO}})}})",
+        " same => n,Hangup()",
+        "",
+        f"[{CALLBACK_HOLD_CONTEXT}]",
+        "; A stand-in: the number it calls back as its caller ID, so that the agent's phone shows whom.",
+        f"exten => _X!,1,Set(CHANNEL(language)={config.language})",
+        f" same => n,Set(CALLERID(num)=${{FILTER(0-9+,${{{var.CALLBACK_FOR}}})}})",
+        f" same => n,Set(CALLERID(name)={member_name(_STAND_IN_NAME[config.language])})",
+        f" same => n,Set({var.STAND_IN}=1)",
+        f" same => n,Goto({QUEUE_CONTEXT},{config.front_office},1)",
+        "",
+        f"[{CALLBACK_OUT_CONTEXT}]",
+        "; The phone rung first answered: bereik says whom to call (FastAGI), then the caller's phone rings.",
+        f"exten => _X!,1,Set(CHANNEL(hangup_handler_push)={CALLBACK_OUT_CONTEXT},report,1)",
+        f" same => n,MSet({var.ROUTED}=,{var.DIAL_NUMBER}=,{var.ATTEMPT}=)",
+        *_hand_over(config, "callback", "${EXTEN}"),
+        f' same => n,GotoIf($["${{{var.ROUTED}}}" != "1"]?done)',
+        _dial_callback_number(),
+        " same => n(done),Hangup()",
+        "; How the call-back went, for the note: told once the call-back's leg hangs up.",
+        f"exten => report,1,UserEvent({CALLBACK_EVENT},Attempt: ${{{var.ATTEMPT}}},First: ANSWER,"
+        "Status: ${DIALSTATUS},Talk: ${ANSWEREDTIME_MS})",
+        " same => n,Return()",
+        "exten => T,1,Hangup()",
+        "",
+    ]
+
+
+CALLBACK_EVENT = "BereikCallback"  # the UserEvent that tells how a call-back went
+_STAND_IN_NAME = {"nl": "Terugbellen", "en": "Call-back"}
+
+
+def _dial_callback_number() -> str:
+    """The one line that rings a caller back. A dial string is never taken from a variable: only digits
+    (and a leading +) of the number bereik gave over FastAGI, through the trunk."""
+    return (f" same => n,Dial(PJSIP/${{FILTER(0-9+,${{{var.DIAL_NUMBER}}})}}@{TRUNK_ENDPOINT},"
+            f"${{{var.RING_SECONDS}}},r)")
 
 
 def _direct_numbers(config: Config) -> list[str]:
@@ -532,8 +583,6 @@ def _queues(config: Config) -> str:
         slots = {}
         if queue.id == config.front_office:
             slots = penalty_plan(config).slots
-            if config.waiting.callback_key:
-                lines.append(f"context={QUEUE_EXIT_CONTEXT}")
         for position in queue.positions:
             penalty = OVERFLOW_PENALTY if position.overflow else slots.get(position.extension, 0)
             name = member_name(agents.get(position.extension, f"positie {position.extension}"))
@@ -688,7 +737,8 @@ def _manager(config: Config, secrets: Secrets) -> str:
         # caller (bereik.pbx.waiting): bereik originates nothing but Local/<hash>@bereik-whisper running
         # ChanSpy, and Asterisk refuses System, Exec, AGI and the like as Originate applications without
         # the system class.
-        "read=call,agent,user",
+        # dtmf: the call-back key of a caller waiting in the queue, which app_queue itself ignores.
+        "read=call,agent,user,dtmf",
         "write=call,agent,originate",
         "writetimeout=1000",
         *[f"eventfilter(name({name}))=" for name in sorted(events.CONSUMED)],

@@ -2,7 +2,7 @@
 
 Asterisk filters by name before it formats an event (manager.conf `eventfilter(name(...))`),
 so the dozens of events per call that bereik ignores (bridges, music on hold, caller-ID
-updates, DTMF) cost neither Asterisk nor bereik anything. Replies to actions (QueueStatus,
+updates, DTMF begins) cost neither Asterisk nor bereik anything. Replies to actions (QueueStatus,
 CoreShowChannels, DeviceStateList) are not events and pass regardless.
 """
 from __future__ import annotations
@@ -18,4 +18,6 @@ CONSUMED = frozenset({
     "DeviceStateChange", "ExtensionStatus",
     # the result of the whisper's asynchronous Originate
     "OriginateResponse",
+    # the call-back key of a waiting caller, and how a call-back went (the dialplan's UserEvent)
+    "DTMFEnd", "UserEvent",
 })

@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterable
 
 from bereik import facts as f
 from bereik.pbx import variables as var
-from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX, DIRECT_CONTEXT, TRUNK_ENDPOINT, WHISPER_CONTEXT
+from bereik.pbx.dialplan import (
+    CALLBACK_EVENT, CALLBACK_PREFIX, CAMP_QUEUE_PREFIX, DIRECT_CONTEXT, TRUNK_ENDPOINT, WHISPER_CONTEXT,
+)
 
 AmiEvent = dict[str, str]
 
@@ -71,13 +73,18 @@ def queue_status(replies: Iterable[AmiEvent]) -> list[f.MemberState | f.CallerWa
 
 
 def calls_up(replies: Iterable[AmiEvent]) -> list[f.CallUp]:
-    """The Status action's answer: the callers' legs up now (a leg the call made is not a call)."""
+    """The Status action's answer: the callers' legs up now (a leg the call made, or a call-back, is not a call)."""
     return [f.CallUp(call=r["Uniqueid"], leg=r["Uniqueid"], caller_number=r.get("CallerIDNum", ""),
                      caller_name=r.get("CallerIDName", ""), dialled=r.get("Exten", ""),
                      channel=r.get("Channel", ""), up_seconds=number(r.get("Seconds"), 0))
             for r in replies
             if r.get("Event") == "Status" and r.get("Uniqueid") and r.get("Uniqueid") == r.get("Linkedid")
             and is_call(r.get("Channel", ""))]
+
+
+def is_callback_leg(channel: str) -> bool:
+    """A leg of a call-back bereik placed (Local/...@bereik-callback-...): no caller's call of its own."""
+    return channel.startswith("Local/") and f"@{CALLBACK_PREFIX}-" in channel
 
 
 def endpoint(channel: str) -> str:
@@ -108,8 +115,9 @@ def _camp_on_colleague(event: AmiEvent) -> str | None:
 
 def is_call(channel: str) -> bool:
     """Whether a channel that starts its own call is one: bereik's whisper to a waiting caller (an
-    originated Local/<sound>@bereik-whisper) is not, however often a caller hears a message."""
-    return not (channel.startswith("Local/") and f"@{WHISPER_CONTEXT}-" in channel)
+    originated Local/<sound>@bereik-whisper) is not, however often a caller hears a message, nor is a
+    call-back bereik placed."""
+    return not (channel.startswith("Local/") and f"@{WHISPER_CONTEXT}-" in channel) and not is_callback_leg(channel)
 
 
 def inside(channel: str) -> bool:
@@ -139,10 +147,32 @@ def _queue_caller_join(event: AmiEvent) -> f.QueueJoined | f.CampedOn:
 
 
 def _queue_caller_leave(event: AmiEvent) -> f.QueueLeft:
-    return f.QueueLeft(**_call(event), queue=event.get("Queue", ""), channel=event.get("Channel", ""))
+    return f.QueueLeft(**_call(event), queue=event.get("Queue", ""), channel=event.get("Channel", ""),
+                       callback=event.get(f"ChanVariable({var.CALLBACK})", ""))
 
 
-def _queue_caller_abandon(event: AmiEvent) -> f.QueueAbandoned:
+def _dtmf_end(event: AmiEvent) -> f.KeyPressed | None:
+    if event.get("Direction") != "Received" or len(event.get("Digit", "")) != 1:
+        return None
+    return f.KeyPressed(**_call(event), key=event["Digit"], channel=event.get("Channel", ""))
+
+
+def _user_event(event: AmiEvent) -> f.CallbackCallEnded | None:
+    if event.get("UserEvent") != CALLBACK_EVENT or not event.get("Attempt"):
+        return None
+    talk_ms = number(event.get("Talk"), math.nan)
+    return f.CallbackCallEnded(attempt=event["Attempt"], at=event_time(event, None),
+                               first_answered=event.get("First") == f.RING_ANSWERED,
+                               status=event.get("Status", ""),
+                               talk_seconds=round(talk_ms / 1000, 3) if talk_ms >= 0 else None)
+
+
+def _queue_caller_abandon(event: AmiEvent) -> f.QueueAbandoned | f.QueueLeft:
+    callback = event.get(f"ChanVariable({var.CALLBACK})", "")
+    if callback:
+        # app_queue reports a caller it was asked to withdraw as abandoned; bereik withdrew it for a call-back.
+        return f.QueueLeft(**_call(event), queue=event.get("Queue", ""), channel=event.get("Channel", ""),
+                           callback=callback)
     return f.QueueAbandoned(**_call(event), queue=event.get("Queue", ""), channel=event.get("Channel", ""),
                             waited_seconds=_seconds(event, "HoldTime"))
 
@@ -211,6 +241,7 @@ _BY_EVENT: dict[str, Callable[[AmiEvent], f.Fact | None]] = {
     "QueueCallerJoin": _queue_caller_join, "QueueCallerLeave": _queue_caller_leave,
     "QueueCallerAbandon": _queue_caller_abandon, "AgentConnect": _agent_connect, "AgentComplete": _agent_complete,
     "DialBegin": _dial_begin, "DialEnd": _dial_end, "Pickup": _pickup,
+    "DTMFEnd": _dtmf_end, "UserEvent": _user_event,
     "QueueMemberStatus": _member_state, "QueueMemberAdded": _member_state, "QueueMemberPause": _member_state,
     "QueueMemberRemoved": _member_removed,
 }

@@ -16,7 +16,7 @@ from bereik import facts as f
 from bereik.pbx import cel
 from bereik.pbx.ami import AmiClient, AmiError, AmiEvent
 from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX
-from bereik.pbx.facts import TRUNK_CHANNEL_PREFIX, calls_up, fact_of, inside, is_call
+from bereik.pbx.facts import TRUNK_CHANNEL_PREFIX, calls_up, fact_of, inside, is_call, is_callback_leg
 from bereik.records.recorder import Recorder
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,8 @@ def cel_facts(records: Iterable[cel.CelRecord], agent_names: Mapping[str, str] =
         by_call[record.linkedid].append(record)
     told: list[f.CallFact] = []
     for call, own_records in by_call.items():
+        if any(r.uniqueid == call and is_callback_leg(r.channel) for r in own_records):
+            continue  # a call-back bereik placed, not a caller's call
         queued = ""  # the queue the caller waits in
         for r in sorted(own_records, key=lambda r: r.eventtime):
             own = r.uniqueid == call

@@ -44,12 +44,23 @@ ACTION_CAMP = "camp"
 # What the dialplan clears before each hand-over of a direct call.
 DIRECT_OUTPUTS = (ROUTED, ACTION, DIAL, DIRECT_STAGE)
 
-# Carried in every AMI event about the channel (manager.conf channelvars).
-IN_AMI_EVENTS = (TOPIC, CHOICE, MUNICIPALITY, REASON, STAGE, TRIED, TRIED_VIA, TRIED_AT, FAILED, DEPARTMENT)
+# Call-backs (bereik.pbx.virtual_hold, bereik.pbx.callback).
+CALLBACK = "BEREIK_CALLBACK"  # the note: on a caller bereik takes out of the queue for it, and on its call-back's legs
+ATTEMPT = "BEREIK_ATTEMPT"  # one call-back call: set by bereik before the caller's phone rings
+STAND_IN = "BEREIK_STAND_IN"  # 1 on the channel that keeps a confirmed caller's place in the queue
+STAND_IN_TOPIC = "BEREIK_STAND_IN_TOPIC"  # set by bereik: the topic the stand-in waits with ("" for everyone)
+CALLBACK_FOR = "BEREIK_CALLBACK_FOR"  # the stand-in's caller ID: the number to call back, shown to the agent
+DIAL_NUMBER = "BEREIK_DIAL_NUMBER"  # set by bereik over FastAGI: the number the call-back rings
+OWNER = "BEREIK_OWNER"  # a note's call-back: the extension rung first
 
 # Read by app_queue and Read(); set by Asterisk.
 READ_RESULT = "BEREIK_KEY"
 
-# Waiting in the front-office queue (bereik.pbx.waiting, bereik.pbx.callback).
+# Waiting in the front-office queue (bereik.pbx.waiting, bereik.pbx.virtual_hold).
 QUEUED_AT = "BEREIK_QUEUED_AT"  # set by the dialplan: epoch seconds of the first entry into the queue
-POSITION = "BEREIK_POSITION"  # set by bereik: the place a caller returns to (Queue()'s position argument)
+POSITION = "BEREIK_POSITION"  # set by bereik: where a stand-in joins (Queue()'s position argument)
+
+# The labels of a call (bereik.facts.LABELS), and what the call-backs follow: carried in every AMI event
+# about the channel (manager.conf channelvars).
+LABELLED = (TOPIC, CHOICE, MUNICIPALITY, REASON, STAGE, TRIED, TRIED_VIA, TRIED_AT, FAILED, DEPARTMENT)
+IN_AMI_EVENTS = (*LABELLED, CALLBACK, ATTEMPT, QUEUED_AT)

@@ -10,7 +10,8 @@ back would hold the caller outside Queue() for the length of the message, when n
 take it; a per-caller music-on-hold class would need files rewritten per caller and estimate.)
 
 `whisper(channel, text)` / `hush(channel)` are the interface for anyone who wants to speak to
-a waiting caller (camp-on, for one).
+a waiting caller (camp-on and the call-back key, for two). Whether a message offers the call-back
+is asked of `offer_for` (bereik.pbx.virtual_hold sets it).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bereik import facts as f
@@ -27,14 +28,13 @@ from bereik.config.model import Config
 from bereik.ivr.prompts import PromptLibrary
 from bereik.ivr.wait_message import wait_message
 from bereik.pbx.ami import AmiClient, AmiError
-from bereik.pbx.dialplan import OVERFLOW_PENALTY, WHISPER_CONTEXT
-from bereik.pbx.facts import fact_of, queue_status
-from bereik.routing.estimate import estimate_wait
+from bereik.pbx.dialplan import OVERFLOW_PENALTY, WHISPER_CONTEXT, WHISPER_MANY
+from bereik.pbx.facts import fact_of, is_callback_leg, queue_status
+from bereik.routing.estimate import Estimate, estimate_wait
 from bereik.routing.queue_state import QueueState
 from bereik.routing.waiting import (
     AnnouncementSchedule,
     OverflowSwitch,
-    callback_offer,
     penalty_plan,
     waiting_settings,
 )
@@ -57,6 +57,12 @@ class OverflowSwitched:
 
 
 OverflowObserver = Callable[[OverflowSwitched], None]
+# (caller channel, its estimate) -> the call-back offer to add to its message, or "".
+OfferFor = Callable[[str, Estimate], Awaitable[str]]
+
+
+async def no_offer(channel: str, estimate: Estimate) -> str:
+    return ""
 
 
 class Announcer:
@@ -71,14 +77,14 @@ class Announcer:
         self.state = QueueState(self.queue, config.waiting.wrapup_seconds)
         self.schedule = AnnouncementSchedule.from_config(config.waiting)
         self.settings = waiting_settings(config)
-        self.offer = callback_offer(config)
+        self.offer_for: OfferFor = no_offer
+        self.quiet: dict[str, float] = {}  # caller channel -> until when no message interrupts (a number read back)
         self.overflow = OverflowSwitch.from_config(config.waiting)
         self.plan = penalty_plan(config)
         self.overflow_interfaces = [f"PJSIP/{p.extension}" for p in config.queue(self.queue).positions if p.overflow]
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._whispers: dict[str, str] = {}  # caller channel -> the whisper's Local channel (name, or id at first)
         self._sounds: dict[str, str] = {}
-        self._left_at: dict[str, int] = {}  # callers who pressed a key, until the call-back handler asks
         self.announcements = 0
 
     def attach(self) -> None:
@@ -94,16 +100,19 @@ class Announcer:
 
     # -- the interface for whoever speaks to a waiting caller -----------------------------------
 
-    async def whisper(self, channel: str, text: str) -> None:
-        """Speak `text` to `channel` without taking it out of what it is in (Queue(), a camp-on wait)."""
-        sound = await self._sound(text)
+    async def whisper(self, channel: str, text: str | Sequence[str]) -> None:
+        """Speak `text` (or several texts in a row) to `channel` without taking it out of what it is in
+        (Queue(), a camp-on wait)."""
+        sounds = [await self._sound(part) for part in ([text] if isinstance(text, str) else text)]
         await self.hush(channel)
         whisper_id = uuid.uuid4().hex
         self._whispers[channel] = whisper_id
-        # The sound's hash is the exten; the context plays only bereik's own sounds.
+        # One sound: its hash is the exten. Several: listed in a variable. The context plays only bereik's own.
+        many = {"Variable": f"BEREIK_WHISPER={'&'.join(sounds)}"} if len(sounds) > 1 else {}
+        exten = WHISPER_MANY if many else sounds[0].split("/", 1)[1]
         replies = await self.ami.action(
-            "Originate", Channel=f"Local/{sound.split('/', 1)[1]}@{WHISPER_CONTEXT}", ChannelId=whisper_id,
-            OtherChannelId=uuid.uuid4().hex, Application="ChanSpy", Data=f"{channel},qwE", Async="true",
+            "Originate", Channel=f"Local/{exten}@{WHISPER_CONTEXT}", ChannelId=whisper_id,
+            OtherChannelId=uuid.uuid4().hex, Application="ChanSpy", Data=f"{channel},qwE", Async="true", **many,
         )
         # The ;2 half plays the sound; hanging it up silences the whisper at once. (Hanging up the ChanSpy
         # half, ;1, left the sound playing once the caller was bridged to an agent: measured.)
@@ -120,11 +129,6 @@ class Announcer:
             await self.ami.action("Hangup", Channel=whisper)
         except AmiError as error:
             log.info("whisper to a caller already over: %s", error)  # it had finished
-
-
-    def place_of(self, channel: str) -> int | None:
-        """Where `channel` stood when it last left the queue (asked once, by the call-back handler)."""
-        return self._left_at.pop(channel, None)
 
     # -- waiting callers --------------------------------------------------------------------------
 
@@ -148,25 +152,22 @@ class Announcer:
             return
         now = self.now()
         channel = getattr(fact, "channel", "")
-        # Looked up only when it is kept: a scan of the whole line for every event costs under load.
-        place = self.state.position(channel) if isinstance(fact, f.QueueLeft) else None
         if self.state.apply(fact, now) is None:
             return
-        if isinstance(fact, f.QueueLeft) and place is not None:
-            self._left_at[channel] = place
         if isinstance(fact, f.QueueJoined):
             self._plan(channel, now)
         elif isinstance(fact, (f.QueueLeft, f.QueueAbandoned)):
             timer = self._timers.pop(channel, None)
             if timer:
                 timer.cancel()
+            self.quiet.pop(channel, None)
             asyncio.ensure_future(self.hush(channel))
         if isinstance(fact, (f.QueueJoined, f.QueueLeft, f.QueueAbandoned, f.AgentCompleted)):
             asyncio.ensure_future(self._check_overflow())
 
     def _plan(self, channel: str, now: float) -> None:
         caller = self.state.caller(channel)
-        if caller is None:
+        if caller is None or is_callback_leg(channel):  # a stand-in for a caller called back hears nothing
             return
         previous = self._timers.pop(channel, None)
         if previous:
@@ -182,8 +183,11 @@ class Announcer:
         if snapshot is None:
             return
         self._plan(channel, now + 0.001)  # the next one, counted from the entry: no drift
+        if self.quiet.get(channel, 0.0) > now:
+            return
         estimate = estimate_wait(snapshot, now)
-        text = " ".join(part for part in (wait_message(estimate, self.settings), self.offer) if part)
+        offer = await self.offer_for(channel, estimate)
+        text = " ".join(part for part in (wait_message(estimate, self.settings), offer) if part)
         try:
             await self.whisper(channel, text)
         except AmiError as error:

@@ -151,14 +151,16 @@ def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = 
     if fallback_at is None and queued_step is not None and queued_step.detail.get("tried"):
         fallback_at = queued_step.at  # the back office's fallback: the queue step says whom the caller tried
     answered_at = answered_step.at if answered_step else None
-    abandoned = queued_at is not None and answered_at is None and (journey.ended or journey.first("abandoned"))
+    callback = journey.first(CALLBACK_REQUESTED)
+    # A caller who left the queue for a call-back (that keeps its place) did not give up.
+    abandoned = (queued_at is not None and answered_at is None and callback is None
+                 and (journey.ended or journey.first("abandoned")))
     completed = journey.first("agent_completed")
     talk_end = min((t for t in (completed.at if completed else None, hung_up) if t is not None), default=None)
     talk = _seconds(answered_at, talk_end)
     kind = FRONT if (journey.dialled in front_numbers or queued_at is not None and fallback_at is None) else DIRECT
     first_answer = _direct_answer(journey)
     direct_answered = kind == DIRECT and first_answer is not None and (fallback_at is None or first_answer < fallback_at)
-    callback = journey.first(CALLBACK_REQUESTED)
     kept = journey.first(CALLBACK_KEPT)
     on_time = None
     if callback is not None and kept is not None:

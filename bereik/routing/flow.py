@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bereik.config.model import Config
 from bereik.ivr.phrases import fill, next_opening_phrase, recording_notice
 from bereik.routing.calamity import Calamity, Mode
 from bereik.routing.hours import OpeningHours
+from bereik.routing.virtual_hold import callable_number, offer_text, read_back_parts
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,15 @@ class Forward:
 class Hangup:
     say: tuple[str, ...]
     reason: str  # "outside_hours", "holiday", "closing_day", "calamity"
+    callback: bool = False  # the caller asked for a call-back on the next working day, and confirmed the number
+
+
+@dataclass(frozen=True)
+class CallerCallback:
+    """What the entry knows of the caller's call-backs (bereik.routing.virtual_hold)."""
+
+    number: str = ""  # a number that can be called back; empty: none (hidden, or call-backs not offered here)
+    planned: bool = False  # a call-back the caller asked for earlier is still planned: say so, offer none
 
 
 Decision = Ask | Enqueue | Forward | Hangup
@@ -63,6 +73,8 @@ FINAL = (Enqueue, Forward, Hangup)
 class Stage(enum.Enum):
     MUNICIPALITY = "municipality"
     MENU = "menu"
+    CALLBACK_OFFER = "after_hours_callback"  # closed: a call-back on the next working day?
+    CALLBACK_CONFIRM = "after_hours_confirm"  # the number read back: the confirm key?
     DONE = "done"
 
 
@@ -73,8 +85,10 @@ class CallFlow:
     hours: OpeningHours | None = None
     dialled: str | None = None  # None: the 14 number
     calamity: Calamity | None = None  # the calamity switch, when it is on (bereik.calamity)
+    callback: CallerCallback = CallerCallback()
     stage: Stage = field(default=Stage.DONE, init=False)
     attempts: int = field(default=0, init=False)
+    _closed: Hangup | None = field(default=None, init=False)  # the closing decision, while a call-back is asked
 
     def __post_init__(self) -> None:
         self.hours = self.hours or OpeningHours(self.config)
@@ -91,6 +105,10 @@ class CallFlow:
             return self._municipality_chosen(key)
         if self.stage is Stage.MENU:
             return self._menu_chosen(key)
+        if self.stage is Stage.CALLBACK_OFFER:
+            return self._callback_offered(key)
+        if self.stage is Stage.CALLBACK_CONFIRM:
+            return self._callback_confirmed(key)
         raise RuntimeError("the call has already been routed")
 
     # The municipality choice on a shared 14xxx number
@@ -127,12 +145,22 @@ class CallFlow:
         status = self.hours.status(self.now)
         if not status.open:
             self.stage = Stage.DONE
-            closed = self._text("closed", next_opening=next_opening_phrase(
-                status.next_opening, self.now, self.config.zone, self.config.language))
-            return Hangup((*calamity, closed), status.reason)
+            opening = next_opening_phrase(status.next_opening, self.now, self.config.zone, self.config.language)
+            closed = self._text("closed", next_opening=opening)
+            if self.callback.planned:
+                return Hangup((*calamity, closed, self.config.waiting.callback_already_planned), status.reason)
+            if not self._after_hours_offer():
+                return Hangup((*calamity, closed), status.reason)
+            self.stage = Stage.CALLBACK_OFFER
+            self._closed = Hangup((self.config.waiting.callback_after_hours_confirmed.replace(
+                "{next_opening}", opening),), status.reason, callback=True)
+            return Ask((*calamity, closed, offer_text(self.config, after_hours=True)),
+                       frozenset({self.config.waiting.callback_key}), self._timeout(), self.stage.value)
         welcome = (self._text("welcome"),) if "welcome" in self.config.texts else ()
         notice = recording_notice(self.config)
         lead = (*welcome, *calamity, *((notice,) if notice else ()))
+        if self.callback.planned:
+            lead = (*lead, self.config.waiting.callback_already_planned)
         if self.config.menu is None:
             return self._enqueue(lead, topic=None, choice=None, reason="no_menu")
         return self._ask_menu(lead=lead)
@@ -156,6 +184,28 @@ class CallFlow:
     def _enqueue(self, say, topic, choice, reason, queue=None) -> Enqueue:
         self.stage = Stage.DONE
         return Enqueue(say, queue or self.config.front_office, topic, choice, reason)
+
+    # A call-back on the next working day, asked for outside opening hours
+
+    def _after_hours_offer(self) -> bool:
+        waiting = self.config.waiting
+        return bool(waiting.callback_key and waiting.callback_after_hours and self.config.pbx.trunk
+                    and callable_number(self.callback.number))
+
+    def _callback_offered(self, key: str | None) -> Decision:
+        if key != self.config.waiting.callback_key:
+            self.stage = Stage.DONE
+            return replace(self._closed, say=(), callback=False)
+        self.stage = Stage.CALLBACK_CONFIRM
+        return Ask(tuple(read_back_parts(self.config, self.callback.number)),
+                   frozenset({self.config.waiting.callback_confirm_key}), self.config.waiting.callback_confirm_seconds,
+                   self.stage.value)
+
+    def _callback_confirmed(self, key: str | None) -> Decision:
+        self.stage = Stage.DONE
+        if key != self.config.waiting.callback_confirm_key:
+            return replace(self._closed, say=(), callback=False)
+        return self._closed
 
     def _text(self, key: str, **values: str) -> str:
         return fill(self.config, self.config.texts[key], **values)

@@ -8,8 +8,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from num2words import num2words
-
 from bereik.config.model import Config, Waiting
 from bereik.ivr.wait_message import WaitMessageSettings, wait_texts
 from bereik.routing.direct import SECONDS_PER_RING
@@ -167,28 +165,3 @@ def waiting_settings(config: Config) -> WaitMessageSettings:
     if config.waiting.online_hint:
         texts["online_hint"] = config.waiting.online_hint
     return WaitMessageSettings(config.waiting.mode, config.language, wait_texts(config.language, texts))
-
-
-def callback_offer(config: Config) -> str:
-    key = config.waiting.callback_key
-    return config.waiting.callback_offer.format(key=num2words(int(key), lang=config.language)) if key else ""
-
-
-def digit_words(number: str, language: str) -> list[str]:
-    """'0612' -> ['nul', 'zes', 'een', 'twee']: a number is read out digit by digit."""
-    return [num2words(int(d), lang=language) for d in number if d.isdigit()]
-
-
-def confirmation_parts(config: Config, number: str) -> list[str]:
-    """The confirmation as separate sounds: the text around {number}, and one sound per digit,
-    so that no recording of anyone's number is ever written to disk."""
-    before, _, after = config.waiting.callback_confirmed.partition("{number}")
-    after = after.strip().lstrip(".,;").strip()
-    return [part for part in (before.strip(), *digit_words(number, config.language), after.strip()) if part]
-
-
-def callback_texts(config: Config) -> list[str]:
-    """Everything the call-back key can make a caller hear, for `bereik prompts`."""
-    if not config.waiting.callback_key:
-        return []
-    return confirmation_parts(config, "0123456789") + [config.waiting.callback_no_number]

@@ -116,6 +116,7 @@
                                              "id": "caller-link", "aria-label": T.open_link + ": " + (m.name || m.number)}));
       details.append(paragraph);
     }
+    if (m.callback) details.append(el("p", T.calling_back, {"class": "pop-callback", "role": "status"}));
     if (m.callbacks && m.callbacks.length) {
       details.append(el("p", T.open_callbacks + ":"));
       const list = el("ul");

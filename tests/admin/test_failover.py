@@ -1,4 +1,4 @@
-"""Several bereik instances: the entry, a direct call and the call-back key go to the next one when one
+"""Several bereik instances: the entry, a direct call and a call-back go to the next one when one
 cannot be reached."""
 from pathlib import Path
 
@@ -70,33 +70,29 @@ def test_a_caller_who_hangs_up_on_a_ringing_colleague_is_recorded_by_the_next_in
         "same => n(handed_over),NoOp()"]
 
 
-def test_the_call_back_key_goes_to_the_next_instance_and_back_to_the_queue_when_none_answers():
-    key = CONFIG.waiting.callback_key
-    assert steps(CONFIG, f"exten => {key},1", "(done)") == [
-        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.1:4573/callback)",
+def test_a_call_back_asks_the_next_instance_whom_to_ring_and_rings_nobody_when_none_answers():
+    start = "[bereik-callback-out]"
+    assert steps(CONFIG, start, "(done)") == [
+        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.1:4573/callback,${EXTEN})",
         "same => n,Set(TIMEOUT(absolute)=0)"]
-    assert steps(THREE, f"exten => {key},1", "(done)") == [
-        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.1:4573/callback)",
+    assert steps(THREE, start, "(done)") == [
+        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.1:4573/callback,${EXTEN})",
         'same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)',
-        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.2:4573/callback)",
+        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.2:4573/callback,${EXTEN})",
         'same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)',
-        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.3:4573/callback)",
+        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.3:4573/callback,${EXTEN})",
         "same => n(handed_over),Set(TIMEOUT(absolute)=0)"]
     text = dialplan.generate(THREE, SECRETS)["extensions.conf"]
     after = text[text.index("n(handed_over),Set(TIMEOUT(absolute)=0)", text.index("/callback")):].splitlines()
-    assert after[1:3] == [' same => n,GotoIf($["${BEREIK_ROUTED}" = "1"]?done)',
-                          " same => n(back),Goto(bereik-queue,tic,1)"]
+    # Not routed by any bereik: the number is not known, so nobody is rung and the leg ends.
+    assert after[1:4] == [' same => n,GotoIf($["${BEREIK_ROUTED}" != "1"]?done)',
+                          " same => n,Dial(PJSIP/${FILTER(0-9+,${BEREIK_DIAL_NUMBER})}@trunk,${BEREIK_RING_SECONDS},r)",
+                          " same => n(done),Hangup()"]
 
 
-def test_a_frozen_bereik_at_the_call_back_key_loses_the_caller_back_to_the_queue():
-    key = CONFIG.waiting.callback_key
-    text = dialplan.generate(CONFIG, SECRETS)["extensions.conf"]
-    exit_context = text[text.index("[bereik-queue-exit]"):].split("\n[", 1)[0]
-    watchdog = exit_context[exit_context.index("exten => T,1"):].splitlines()
-    assert watchdog == [
-        "exten => T,1,Set(TIMEOUT(absolute)=0)",
-        f' same => n,GotoIf($["${{BEREIK_ROUTED}}" = "1"]?{key},done)',  # recorded and confirmed: stands
-        " same => n,Set(BEREIK_REASON=watchdog)",
-        " same => n,CELGenUserEvent(BEREIK_FELL_THROUGH,${BEREIK_REASON})",  # counted for the operator
-        f" same => n,Goto({key},back)",
-        ""]
+def test_a_key_never_takes_a_caller_out_of_the_queue_by_itself():
+    """The defect found by real calls: the queue's exit context let a stray 9 end the caller's wait."""
+    files = dialplan.generate(CONFIG, SECRETS)
+    assert "context=" not in files["queues.conf"] and "bereik-queue-exit" not in files["extensions.conf"]
+    # bereik reads the key over AMI instead, and only bereik withdraws a caller, once it confirmed.
+    assert "read=call,agent,user,dtmf" in files["manager.conf"]

@@ -48,3 +48,15 @@ async def ended_journey(store, call_id: str, timeout: float = 10.0):
 
 def kinds(journey) -> list[str]:
     return [step.what for step in journey.steps]
+
+
+async def until(read, done, timeout: float = 10.0):
+    """The value `read()` (in a thread) returns once `done(value)`, polled until `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await asyncio.to_thread(read)
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {timeout} s: {value}")
+        await asyncio.sleep(0.2)

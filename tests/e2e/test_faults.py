@@ -23,7 +23,7 @@ from bereik.pbx.dialplan import INTERNAL_CONTEXT
 from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, Secrets, write_new_secrets_file
 
-from helpers import OBSERVER, ended_journey, from_outside, kinds, variable, write_config_with_observer
+from helpers import OBSERVER, ended_journey, from_outside, kinds, until, variable, write_config_with_observer
 from test_console_e2e import bridged, music_on_hold
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
@@ -46,7 +46,10 @@ def generated(tmp_path_factory, sandbox_root):
                                "forwarding_store": str(directory / "forwarding.sqlite3")}
     document["records"] = {"store": str(directory / "calls.sqlite3"),
                            "asterisk_cel": str(sandbox_root / "var/log/asterisk/cel-custom/bereik.csv")}
-    document["waiting"] = {"callback_store": str(directory / "callbacks.sqlite3")}
+    # The call-back offered with the first waiting message, after one ring.
+    document["waiting"] = {"callback_store": str(directory / "callbacks.sqlite3"), "first_after_rings": 1,
+                           "callback_offer_callers_ahead": 0}
+    document["callbacks"] = {"answered_seconds": 2}  # a call-back answered longer closes its note
     document["wallboard"] = {"listen": f"127.0.0.1:{METRICS_PORT}"}  # /metrics for the short soak
     path = directory / "gemeente.yaml"
     with path.open("w") as file:
@@ -248,31 +251,50 @@ async def test_bereik_restarted_mid_day_the_waiting_caller_stays_and_forwarding_
     first = bereik_process()
     subprocess.run([sys.executable, "-m", "bereik", "forward", "set", str(generated[2]), "301", "--to", "mobile",
                     "--from", "2026-11-23T09:00", "--by", "teamlead"], check=True, capture_output=True)
-    asker = sipp.call("14023", talk_seconds=30, dtmf=[*AFVAL, (3.0, "9")], from_user="0612222222")
+    # Offered after one ring (5 s): the key, the number read back, the confirm key.
+    asker = sipp.call("14023", talk_seconds=40, dtmf=[*AFVAL, (12.0, "9"), (3.0, "1")], from_user="0612222222")
     asking = await events.wait_for_event("QueueCallerJoin", from_outside, timeout=20)
     # Held until the test hangs it up: how long the restart takes must not decide whether it is still there.
-    waiting = sipp.call("14023", talk_seconds=120, dtmf=AFVAL, from_user="0613333333")
+    # Another topic (Anna 201 and Carla 203): Bram takes the asker's stand-in, ahead of it in the queue.
+    waiting = sipp.call("14023", talk_seconds=120, dtmf=BURGERZAKEN, from_user="0613333333")
     joined = await all_of(events, "QueueCallerJoin", from_outside, 2, timeout=20)
-    asker.expect_success(timeout=30)  # Asterisk ended the call after reading the number back
+    asker.expect_success(timeout=40)  # Asterisk ended the call after the confirmation
+    # A stand-in keeps the asker's place in the queue: Asterisk's, so it outlives bereik.
+    await events.wait_for_event("QueueCallerJoin", lambda e: e["Channel"].startswith("Local/"), timeout=10)
     first.send_signal(signal.SIGTERM)
     first.wait(10)
 
     bereik_process()
+    asker_phone = sipp.phone(*MOBILE_NETWORK[:1], port=MOBILE_NETWORK[1], ring_seconds=0.5)  # behind the trunk
     for n in (1, 2, 3):
         sipp.phone(f"127.0.1.{n}", ring_seconds=0.5)
     [stayed] = [j for j in joined if j["CallerIDNum"] == "0613333333"]
     await events.wait_for_event("AgentConnect", lambda e: e["Channel"] == stayed["Channel"], timeout=15)
+    # The stand-in's turn came with the new bereik: Bram (202, afval) first, then the asker's phone rings.
+    called_back = await events.wait_for_event(
+        "DialBegin", lambda e: e.get("DialString", "").startswith("0612222222@trunk"), timeout=20)
+    answered = await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel") == called_back["DestChannel"],
+                                           timeout=15)
+    assert answered["DialStatus"] == "ANSWER"
+    await asyncio.sleep(3)  # they talk
+    await events.send_action({"Action": "Hangup", "Channel": called_back["DestChannel"]})
+    asker_phone.expect_success(timeout=10)
+    await events.wait_for_event("UserEvent", lambda e: e.get("UserEvent") == "BereikCallback", timeout=10)
     mobile = sipp.phone(*MOBILE_NETWORK[:1], port=MOBILE_NETWORK[1], ring_seconds=0.5)
     direct = sipp.call(EVA_DIRECT, talk_seconds=3)
-    rang = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/trunk-"),
-                                       timeout=15)
-    assert rang["DialString"].startswith("0612340301@trunk")  # Eva's forward to her mobile survived
+    rang = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/trunk-")
+                                       and e.get("DialString", "").startswith("0612340301@"), timeout=15)
+    assert rang["DestChannel"].startswith("PJSIP/trunk-")  # Eva's forward to her mobile survived
     await events.send_action({"Action": "Hangup", "Channel": stayed["Channel"]})
     waiting.expect_success(timeout=20)
     direct.expect_success(timeout=15)
     mobile.expect_success(timeout=10)
 
-    assert len(CallbackStore(store).open_for_number("0612222222")) == 1  # still open, once
+    notes = CallbackStore(store)
+    [note] = [n for n in notes.of_team("tic") if n.number == "0612222222"]  # once
+    [attempt] = await until(lambda: notes.attempts(note.id), lambda found: found and found[0].ended)
+    assert (attempt.target, attempt.outcome) == ("PJSIP/202", "answered")
+    assert notes.get(note.id).outcome == "called_back"  # closed by the call the new bereik placed
     journey = await ended_journey(store, stayed["Linkedid"], timeout=15)
     assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"]
     [asked] = [row for row in store.calls(0, 2e10) if row.call_id == asking["Linkedid"]]

@@ -101,8 +101,8 @@ def test_a_call_back_file_of_release_020_is_imported_once_and_its_kept_notes_sta
     notes = CallbackStore(store, ZONE)
 
     assert import_legacy(legacy, notes) == 2
-    assert not legacy.exists() and legacy.with_name("callbacks.sqlite3.imported").exists()
-    assert import_legacy(legacy, notes) == 0  # gone: nothing to do at the next start
+    assert import_legacy(legacy, notes) == 0  # the next start: every key is there already
+    assert import_legacy(tmp_path / "none.sqlite3", notes) == 0
     kept = notes.by_key("console-abc")
     assert (kept.closed_by, kept.mailbox, kept.for_person, kept.on_time) == ("lisa", "b@x.test", "Eva", True)
     asked = notes.by_key("queue-1700000000.1")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from babel.numbers import parse_decimal
 
-from bereik.callbacks.store import Note
+from bereik.callbacks.store import CALLED_BACK, Note
 from bereik.config import load_config
 from bereik.records.journey import Journey, Step
 from bereik.records.summary import summarise

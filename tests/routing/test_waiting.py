@@ -6,7 +6,7 @@ import pytest
 
 from bereik.config import load_config
 from bereik.routing.waiting import (
-    AnnouncementSchedule, OverflowSwitch, TopicsNotArrangeable, arrange, callback_texts, confirmation_parts,
+    AnnouncementSchedule, OverflowSwitch, TopicsNotArrangeable, arrange,
     penalty_plan,
 )
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
@@ -100,9 +100,3 @@ def test_topics_in_a_circle_get_the_row_with_fewest_untrained_agents_and_say_who
 def test_more_positions_than_can_be_arranged_is_refused():
     with pytest.raises(TopicsNotArrangeable, match="10 positions"):
         arrange([str(200 + n) for n in range(10)], {"200": {"x"}})
-
-
-def test_the_number_is_read_back_digit_by_digit_and_never_rendered_as_one_recording():
-    parts = confirmation_parts(CONFIG, "0612")
-    assert parts == ["Wij bellen u terug op het nummer", "nul", "zes", "één", "twee", "Tot ziens."]
-    assert set(parts) <= set(callback_texts(CONFIG))
