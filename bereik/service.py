@@ -208,8 +208,8 @@ class Service:
         if wanted.klantinteracties:
             registration = Registration(config, secrets, self.outbox)
             self.couriers.append(registration)
-            if self.console:
-                self.console.note_done = registration.note_done
+            # A kept call-back is one the caller answered: told as the call closes the note.
+            self.outcomes.on_change(lambda note: registration.note_done(note, note.closed_by))
         for courier in self.couriers:
             self.recorder.on_step(courier.step)
         if self.console:

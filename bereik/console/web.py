@@ -36,6 +36,7 @@ from bereik import audit, pages
 from bereik.audit import AuditLog
 from bereik.calllog import mask_number
 from bereik.callbacks.mail import Mailer
+from bereik.callbacks.lifecycle import unanswered_attempts_apart, why_not_closable
 from bereik.callbacks.store import HANDLED, CallbackStore, Note, WorkingDays
 from bereik.config.model import Config, ConsoleUser
 from bereik.console import recordings, words
@@ -65,6 +66,7 @@ from bereik.console.desk import LOGGED_OUT, Desk
 from bereik.console.manage import Management
 from bereik.integrations.webhooks import Courier
 from bereik.pbx.ami import AmiError
+from bereik.pbx.note_call import DialRefused, NoteCaller
 from bereik.forwarding.http import forwarding_routes
 from bereik.forwarding.store import ForwardingStore
 from bereik.presence.http import json_object
@@ -114,8 +116,10 @@ class Console:
                  presence: web.Application | None = None, recordings_dir: Path | None = None,
                  forwarding: ForwardingStore | None = None,
                  forwarding_changed: Callable[[str], None] = lambda extension: None,
-                 calls: Callable[[float, float], Iterable[CallRow]] | None = None):
-        """`audit_log`: where logins, recordings played and forwarding changes are written (bereik.audit)."""
+                 calls: Callable[[float, float], Iterable[CallRow]] | None = None,
+                 note_caller: NoteCaller | None = None):
+        """`audit_log`: where logins, recordings played and forwarding changes are written (bereik.audit);
+        `note_caller`: rings a note's owner and then its caller (default: call files in pbx.call_files)."""
         self.config, self.settings = config, config.console
         self.audit = audit_log
         self.desk, self.store, self.mailer, self.authenticator = desk, store, mailer, authenticator
@@ -128,10 +132,10 @@ class Console:
         self.forwarding = forwarding
         self.forwarding_changed = forwarding_changed
         self.calls = calls  # the call records, for the team's reachability by hour
+        self.note_caller = note_caller or NoteCaller(config, store, clock)
         self.recordings_dir = Path(recordings_dir or self.settings.recordings_dir)
         self.manage = Management(self._page, self._lang, clock)
         self.couriers: list[Courier] = []  # webhooks, contact registration: set by the service (YAML integrations)
-        self.note_done: Callable[[Note, str], None] = lambda note, by: None  # a kept call-back, for the registration
         self._runner: web.AppRunner | None = None
         self._sockets: set[web.WebSocketResponse] = set()
         self.port = 0
@@ -202,7 +206,11 @@ class Console:
         app.router.add_get("/api/recordings/{login}/{name}", self.play_recording)
         app.router.add_get("/api/callbacks", self.list_callbacks)
         app.router.add_post("/api/callbacks", self.add_callback)
-        app.router.add_post(r"/api/callbacks/{id:\d{1,18}}/done", self.callback_done)  # fits SQLite's INTEGER
+        note = r"/api/callbacks/{id:\d{1,18}}"  # fits SQLite's INTEGER
+        app.router.add_post(note + "/done", self.callback_done)
+        app.router.add_get(note, self.callback_detail)
+        app.router.add_post(note + "/dial", self.callback_dial)
+        app.router.add_post(note + "/close", self.callback_close)
         app.router.add_get("/api/audit", self.audit_entries)
         app.add_routes(self.manage.routes())
         app.router.add_static("/static/", pages.STATIC, append_version=True)
@@ -289,7 +297,8 @@ class Console:
         return self._page(request, "console/team.html", TEXTS[lang]["team"],
                           team=words.team_name(self.config, session.user.team),
                           heads=_TEAM_HEADS[lang], notes=notes, done=_DONE[lang], reach_heads=headers, reach=reach,
-                          reach_title=_REACH[lang]["title"].format(days=REACH_DAYS), reach_text=_REACH[lang]["text"])
+                          reach_title=_REACH[lang]["title"].format(days=REACH_DAYS), reach_text=_REACH[lang]["text"],
+                          reasons=self.config.callbacks.close_reasons)
 
     def _reachability(self, session: Session, lang: str) -> list[PersonReach]:
         """The colleagues of the team lead's department (everyone for the front office's leads and
@@ -492,11 +501,76 @@ class Console:
     # --- call-back notes ------------------------------------------------------------------------
 
     async def list_callbacks(self, request: web.Request) -> web.Response:
+        """?view=mine: the notes one owns (one's extension) or took; ?view=team: the team's, for everyone in
+        it (back office too), not only its lead. Without a view: a team lead's team, anyone else's own."""
         session = request[SESSION]
         now = self.clock()
-        notes = self._team_notes(session) if session.user.role in LEADS else \
-            self.store.by_creator(session.user.login)
-        return web.json_response({"callbacks": [_note_json(n, now, self.config) for n in notes]})
+        view = request.query.get("view") or ("team" if session.user.role in LEADS else "mine")
+        if view == "team":
+            notes = await asyncio.to_thread(self._team_notes, session)
+        else:
+            notes = await asyncio.to_thread(self._my_notes, session)
+        return web.json_response({"callbacks": [_note_json(n, now, self.config) for n in notes],
+                                  "reasons": self.config.callbacks.close_reasons})
+
+    def _my_notes(self, session: Session) -> list[Note]:
+        owned = self.store.owned_by(session.user.extension) if session.user.extension else []
+        found = {n.id: n for n in [*owned, *self.store.by_creator(session.user.login)]}
+        return sorted(found.values(), key=lambda n: (n.closed, n.due_at))
+
+    def _note_of(self, request: web.Request) -> Note:
+        """The note in the path, when this user may see it: theirs, their team's, or any for an administrator."""
+        session = request[SESSION]
+        try:
+            note = self.store.get(int(request.match_info["id"]))
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        extension = session.user.extension
+        allowed = note is not None and (note.team == session.user.team or session.user.role == ADMIN
+                                         or note.created_by == session.user.login
+                                         or bool(extension) and note.owner == extension)
+        if not allowed:
+            raise web.HTTPNotFound()
+        return note
+
+    async def callback_detail(self, request: web.Request) -> web.Response:
+        """A note with every step (taken, mailed, attempts, reminders, moves, closed) and every attempt."""
+        note = await asyncio.to_thread(self._note_of, request)
+        steps = await asyncio.to_thread(self.store.steps, note.id)
+        attempts = await asyncio.to_thread(self.store.attempts, note.id)
+        zone = self.config.zone
+        return web.json_response({
+            **_note_json(note, self.clock(), self.config, attempts),
+            "steps": [{"at": s.at.astimezone(zone).isoformat(), "what": s.what, "actor": s.actor, "detail": s.detail}
+                      for s in steps],
+            "attempts": [{"by": a.actor, "rang_first": a.target, "at": a.started_at.astimezone(zone).isoformat(),
+                          "outcome": a.outcome, "talk_seconds": a.talk_seconds} for a in attempts]})
+
+    async def callback_dial(self, request: web.Request) -> web.Response:
+        """One button: bereik rings the user's own phone, then the caller (202: ringing; 409: why not)."""
+        session = request[SESSION]
+        note = await asyncio.to_thread(self._note_of, request)
+        try:
+            attempt = await self.note_caller.dial(note.id, session.user.login, session.user.extension or "")
+        except DialRefused as refusal:
+            return web.json_response({"refused": str(refusal)}, status=409)
+        return web.json_response({"attempt": attempt.id, "ringing": attempt.target}, status=202)
+
+    async def callback_close(self, request: web.Request) -> web.Response:
+        """Close a note without a call-back: {"outcome": "handled", "reason": one of callbacks.close_reasons}
+        or {"outcome": "not_reached"} after enough unanswered attempts (409 with the rule otherwise)."""
+        session = request[SESSION]
+        note = await asyncio.to_thread(self._note_of, request)
+        body = await json_object(request)
+        outcome = str(body.get("outcome", ""))
+        reason = " ".join(str(body.get("reason", "")).split())[:200]
+        attempts = await asyncio.to_thread(self.store.attempts, note.id)
+        refusal = why_not_closable(note, outcome, reason, attempts, self.config.callbacks)
+        if refusal:
+            return web.json_response({"refused": refusal}, status=409)
+        closed = await asyncio.to_thread(self.store.close_note, note.id, outcome, session.user.login, self.clock(),
+                                         reason if outcome == HANDLED else "niet bereikt")
+        return web.json_response(_note_json(closed, self.clock(), self.config, attempts))
 
     async def add_callback(self, request: web.Request) -> web.Response:
         session = request[SESSION]
@@ -511,11 +585,13 @@ class Console:
         if mailbox is None:
             raise web.HTTPBadRequest(text="unknown team")
         now = self.clock()
+        for_person = " ".join(str(body.get("for_person", "")).split())[:120]
+        owner = _person_named(self.config, for_person)
         note, new = self.store.add(Note(
             key=f"console-{key}", number=number, name=" ".join(str(body.get("name", "")).split())[:120],
-            question=question, team=team, for_person=" ".join(str(body.get("for_person", "")).split())[:120],
-            mailbox=mailbox, created_at=now, due_at=self.days.deadline(now, self.settings.callback_working_days),
-            created_by=session.user.login))
+            question=question, team=team, for_person=for_person, owner=owner, mailbox=mailbox,
+            department=_department_of(self.config, team, owner), created_at=now,
+            due_at=self.days.deadline(now, self.settings.callback_working_days), created_by=session.user.login))
         if new:
             log.info("call-back note %s for %s to team %s", note.id, mask_number(number), team)
             if session.user.extension:
@@ -526,20 +602,18 @@ class Console:
         return web.json_response(_note_json(note, now, self.config), status=201 if new else 200)
 
     async def callback_done(self, request: web.Request) -> web.Response:
+        """The team page's form: closed as handled, with one of the YAML's reasons (never without one)."""
         session = request[SESSION]
-        note = self.store.get(int(request.match_info["id"]))
-        allowed = note is not None and (note.team == session.user.team or session.user.role == ADMIN
-                                         or note.created_by == session.user.login)
-        if not allowed:
-            raise web.HTTPNotFound()
+        note = self._note_of(request)
         if request.content_type == "application/json":
             given = (await json_object(request)).get("reason", "")
         else:
             given = (await request.post()).get("reason", "")
         reason = " ".join(str(given).split())[:200]
-        done = self.store.close_note(note.id, HANDLED, session.user.login, self.clock(), reason or "afgehandeld")
-        if done is not None and not note.closed:
-            self.note_done(done, self.full_name(session.user))
+        refusal = why_not_closable(note, HANDLED, reason, [], self.config.callbacks)
+        if refusal:
+            raise web.HTTPConflict(text=refusal)
+        done = self.store.close_note(note.id, HANDLED, session.user.login, self.clock(), reason)
         return web.json_response(_note_json(done, self.clock(), self.config))
 
 
@@ -571,12 +645,30 @@ def _with_group_role(user: ConsoleUser | None, login: str, roles: frozenset[str]
     return user
 
 
-def _note_json(note: Note, now: dt.datetime, config: Config) -> dict:
+def _person_named(config: Config, name: str) -> str:
+    """The extension of the colleague a note names (by name or extension); "" for anyone in the team."""
+    wanted = name.casefold()
+    return next((p.extension for p in config.people if wanted and wanted in (p.name.casefold(), p.extension)), "")
+
+
+def _department_of(config: Config, team: str, owner: str) -> str:
+    """The department whose number the caller sees when called back: the team's, else the owner's."""
+    if any(d.id == team for d in config.departments):
+        return team
+    return next((d.id for d in config.departments if owner and owner in d.members), "")
+
+
+def _note_json(note: Note, now: dt.datetime, config: Config, attempts=None) -> dict:
     # Local time, as the agent reads it (the store keeps UTC).
-    return {"id": note.id, "number": note.number, "name": note.name, "question": note.question, "team": note.team,
-            "team_name": words.team_name(config, note.team),
-            "for_person": note.for_person, "due": note.due_at.astimezone(now.tzinfo).isoformat(), "status": note.status(now).value,
-            "created_by": note.created_by, "done_by": note.closed_by, "mailed": note.mailed_at is not None}
+    found = {"id": note.id, "number": note.number, "name": note.name, "question": note.question, "team": note.team,
+             "team_name": words.team_name(config, note.team), "kind": note.kind, "owner": note.owner,
+             "for_person": note.for_person, "due": note.due_at.astimezone(now.tzinfo).isoformat(), "status": note.status(now).value,
+             "created_by": note.created_by, "done_by": note.closed_by, "outcome": note.outcome,
+             "reason": note.close_reason, "mailed": note.mailed_at is not None,
+             "reminded": note.reminded_at is not None, "escalated": note.escalated_at is not None}
+    if attempts is not None:
+        found["unanswered_attempts"] = unanswered_attempts_apart(attempts, config.callbacks)
+    return found
 
 
 def _step_json(step) -> web.Response:

@@ -20,7 +20,7 @@ from typing import Callable
 
 import aiohttp
 
-from bereik.callbacks.store import Note
+from bereik.callbacks.store import CALLED_BACK, Note
 from bereik.config.model import Config
 from bereik.console import words
 from bereik.integrations.webhooks import Courier, Delivery, Outbox
@@ -132,6 +132,10 @@ class Registration(Courier):
         self.wake(NAME)
 
     def note_done(self, note: Note, by: str) -> None:
+        """A note closed by a call-back the caller answered; a note closed otherwise (by e-mail, not
+        reached, still open) is no contact."""
+        if note.outcome != CALLED_BACK:
+            return
         body = json.dumps({"contact": asdict(called_back(self.config, note, by)), "made": {}}, ensure_ascii=False)
         self.outbox.add(NAME, f"callback-{note.id}", "klantcontact", f"callback-{note.id}", body, self.now())
         self.wake(NAME)

@@ -50,6 +50,7 @@ CALLBACK_PREFIX = "bereik-callback"
 CALLBACK_LEFT_CONTEXT = "bereik-callback-left"  # a waiting caller confirmed: a stand-in takes its place
 CALLBACK_HOLD_CONTEXT = "bereik-callback-hold"  # the stand-in, waiting in the queue for an agent
 CALLBACK_OUT_CONTEXT = "bereik-callback-out"  # the phone rung first answered: now the caller's rings
+CALLBACK_OWNER_CONTEXT = "bereik-callback-owner"  # a note dialled from the console: the owner's own phone first
 STAND_IN_SECONDS = 4 * 3600  # the longest a stand-in waits for its turn
 TOPIC_RULE = "topic-fallback"
 AGENT_RING_SECONDS = 20  # four Dutch rings before the next agent is tried
@@ -317,10 +318,22 @@ def _callback_contexts(config: Config) -> list[str]:
         f" same => n,Set({var.STAND_IN}=1)",
         f" same => n,Goto({QUEUE_CONTEXT},{config.front_office},1)",
         "",
+        f"[{CALLBACK_OWNER_CONTEXT}]",
+        "; A note dialled from the console (a call file): the owner's own phone rings first, showing the number",
+        "; it will call; once answered, the call file's other half rings the caller (bereik-callback-out).",
+        f"exten => _X!,1,Set(CALLERID(num)=${{FILTER(0-9+,${{{var.CALLBACK_FOR}}})}})",
+        f" same => n,Set(CALLERID(name)={member_name(_STAND_IN_NAME[config.language])})",
+        f" same => n,Dial(PJSIP/${{FILTER(0-9,${{{var.OWNER}}})}},${{{var.RING_SECONDS}}})",
+        # Not answered: the caller is never rung; the note hears of it here (answered: bereik-callback-out tells).
+        f' same => n,ExecIf($["${{DIALSTATUS}}" != "ANSWER"]?UserEvent({CALLBACK_EVENT},Attempt: ${{{var.ATTEMPT}}},'
+        "First: ${DIALSTATUS},Status: ,Talk: ))",
+        " same => n,Hangup()",
+        "",
         f"[{CALLBACK_OUT_CONTEXT}]",
         "; The phone rung first answered: bereik says whom to call (FastAGI), then the caller's phone rings.",
         f"exten => _X!,1,Set(CHANNEL(hangup_handler_push)={CALLBACK_OUT_CONTEXT},report,1)",
-        f" same => n,MSet({var.ROUTED}=,{var.DIAL_NUMBER}=,{var.ATTEMPT}=)",
+        # BEREIK_ATTEMPT stays: a note dialled from the console brings its attempt along.
+        f" same => n,MSet({var.ROUTED}=,{var.DIAL_NUMBER}=)",
         *_hand_over(config, "callback", "${EXTEN}"),
         f' same => n,GotoIf($["${{{var.ROUTED}}}" != "1"]?done)',
         _dial_callback_number(),

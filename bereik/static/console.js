@@ -295,20 +295,46 @@
     showRefusal(await post("/api/transfer", {target: selected.extension}));
   }
 
-  async function loadCallbacks() {
-    const data = await get("/api/callbacks");
-    const list = $("callbacks");
-    list.replaceChildren();
-    data.callbacks.forEach((c) => {
-      const item = el("li", (c.name || c.number) + ": " + c.question + " · " + T.due + " " + dateText(c.due) + " · ");
-      item.append(el("span", T["status_" + c.status], {"class": "status-" + c.status}));
-      if (c.status !== "done") {
-        const done = el("button", T.done, {"type": "button", "aria-label": T.done + ": " + (c.name || c.number)});
-        done.addEventListener("click", async () => { await post("/api/callbacks/" + c.id + "/done"); loadCallbacks(); });
-        item.append(" ", done);
-      }
-      list.append(item);
+  // A note's buttons: ring one's own phone and then the caller; close with a reason; "niet bereikt" once
+  // enough unanswered attempts were made (bereik says why not otherwise).
+  function noteActions(c, reasons) {
+    const who = c.name || c.number;
+    const actions = el("span");
+    const dial = el("button", T.dial, {"type": "button", "aria-label": T.dial + ": " + who});
+    dial.addEventListener("click", async () => {
+      const r = await post("/api/callbacks/" + c.id + "/dial");
+      $("callbacks-state").textContent = r.httpStatus === 202 ? T.dialling : (r.refused || r.error || String(r.httpStatus));
     });
+    const reason = el("select", null, {"aria-label": T.close_with + ": " + who});
+    reasons.forEach((text) => reason.append(el("option", text)));
+    const close = el("button", T.close_with, {"type": "button"});
+    close.addEventListener("click", () => closeNote(c.id, {outcome: "handled", reason: reason.value}));
+    const unreached = el("button", T.not_reached, {"type": "button", "aria-label": T.not_reached + ": " + who});
+    unreached.addEventListener("click", () => closeNote(c.id, {outcome: "not_reached"}));
+    actions.append(dial, " ", reason, " ", close, " ", unreached);
+    return actions;
+  }
+
+  async function closeNote(id, body) {
+    const r = await post("/api/callbacks/" + id + "/close", body);
+    $("callbacks-state").textContent = r.httpStatus === 200 ? "" : (r.refused || r.error || String(r.httpStatus));
+    loadCallbacks();
+  }
+
+  async function loadCallbacks() {
+    for (const [view, id] of [["mine", "callbacks"], ["team", "team-callbacks"]]) {
+      const data = await get("/api/callbacks?view=" + view);
+      const list = $(id);
+      list.replaceChildren();
+      data.callbacks.forEach((c) => {
+        const item = el("li", (c.name || c.number) + ": " + c.question + " · " + T.due + " " + dateText(c.due) + " · ");
+        item.append(el("span", T["status_" + c.status], {"class": "status-" + c.status}));
+        if (c.escalated) item.append(" · " + T.escalated);
+        else if (c.reminded) item.append(" · " + T.reminded);
+        if (c.status === "open" || c.status === "late") item.append(" ", noteActions(c, data.reasons));
+        list.append(item);
+      });
+    }
   }
 
   async function loadRecordings() {

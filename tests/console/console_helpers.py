@@ -16,12 +16,13 @@ from bereik.console.web import Console
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 PASSWORDS = {"anna": "anna-pw", "bram": "bram-pw", "lisa": "lisa-pw", "olaf": "olaf-pw", "root": "root-pw",
-             "coco": "coco-pw"}
+             "coco": "coco-pw", "eva": "eva-pw"}
 USERS = [
     ConsoleUser(login="anna", role="agent", extension="201", team="tic"),
     ConsoleUser(login="bram", role="agent", extension="202", team="tic"),
     ConsoleUser(login="lisa", role="team_lead", extension="203", team="tic"),
     ConsoleUser(login="olaf", role="team_lead", team="vergunningen"),
+    ConsoleUser(login="eva", role="agent", extension="301", team="vergunningen"),  # back office: her desk phone
     ConsoleUser(login="root", role="administrator", team="tic"),
     ConsoleUser(login="coco", role="coordinator", team="tic"),
 ]

@@ -19,12 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from bereik.callbacks.store import AFTER_HOURS, CALLED_BACK, QUEUE, CallbackStore
+from bereik.callbacks.lifecycle import why_not_closable
+from bereik.callbacks.store import AFTER_HOURS, CALLED_BACK, NOT_REACHED, QUEUE, CallbackStore, Note
 from bereik.config import load_config
 from bereik.config.model import Records, Wallboard
 from bereik.console.desk import Desk
 from bereik.ivr.catalogue import spoken_texts, whispered_texts
 from bereik.ivr.prompts import PromptLibrary
+from bereik.pbx.note_call import NoteCaller
 from bereik.records.store import SqliteStore
 from bereik.routing.virtual_hold import offer_text
 from bereik.secrets import AMI_SECRET, Secrets
@@ -239,6 +241,66 @@ async def test_asked_for_after_hours_the_call_back_takes_its_turn_at_the_opening
     assert attempt[0].outcome in ("no_answer", "failed")
     for party in (agent, caller_phone):
         party.stop()
+
+
+async def test_a_note_dialled_from_the_console_rings_the_owner_then_the_caller_with_the_departments_number(
+        pbx, bereik, sipp):
+    """The console button's path (Console.callback_dial -> NoteCaller.dial): Eva's desk phone first; once she answers
+    the caller's phone rings showing Vergunningen's number; a long enough call closes the note by itself."""
+    _, events = pbx
+    note, _ = bereik.callback_store.add(Note(
+        key="console-e2e-1", number="0677777777", name="J. de Wit", question="Dakkapel", team="vergunningen",
+        created_at=bereik.clock(), due_at=bereik.clock() + dt.timedelta(days=2), created_by="olaf", owner="301",
+        department="vergunningen"))
+    eva = sipp.phone("127.0.1.11", ring_seconds=0.5)
+    caller_phone = sipp.phone(*NETWORK[:1], port=NETWORK[1], ring_seconds=0.5)
+    attempt = await NoteCaller(bereik.config, bereik.callback_store, bereik.clock).dial(note.id, "evasmit", "301")
+
+    owner_rang = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"),
+                                             timeout=15)
+    rang = await events.wait_for_event("DialBegin", lambda e: e.get("DialString", "").startswith("0677777777@trunk"),
+                                       timeout=15)
+    assert float(owner_rang["Timestamp"]) < float(rang["Timestamp"])  # her own phone first
+    answered = await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel") == rang["DestChannel"], timeout=15)
+    assert answered["DialStatus"] == "ANSWER"
+    [invite] = caller_phone.received("INVITE")[:1]
+    assert invite["From"].startswith('"Vergunningen" <sip:0235115300@')  # the department's caller_id
+    [eva_invite] = eva.received("INVITE")[:1]
+    assert eva_invite["From"].startswith('"Terugbellen" <sip:0677777777@')  # she sees whom she calls
+    await asyncio.sleep(3)
+    await events.send_action({"Action": "Hangup", "Channel": rang["DestChannel"]})
+
+    closed = await until(lambda: bereik.callback_store.get(note.id), lambda n: n.closed)
+    assert (closed.outcome, closed.closed_by, closed.on_time) == (CALLED_BACK, "evasmit", True)
+    [done] = bereik.callback_store.attempts(note.id)
+    assert (done.id, done.target, done.outcome) == (attempt.id, "301", "answered") and done.talk_seconds >= 2
+    for party in (eva, caller_phone):
+        party.stop()
+
+
+async def test_a_busy_caller_twice_at_different_times_lets_the_owner_close_the_note_as_not_reached(
+        pbx, bereik, sipp):
+    _, events = pbx
+    note, _ = bereik.callback_store.add(Note(
+        key="console-e2e-2", number="0688888888", name="", question="WOZ", team="vergunningen",
+        created_at=bereik.clock(), due_at=bereik.clock() + dt.timedelta(days=2), created_by="olaf", owner="301",
+        department="vergunningen"))
+    eva = sipp.phone("127.0.1.11", ring_seconds=0.3, calls=2)
+    caller_phone = sipp.phone(*NETWORK[:1], port=NETWORK[1], behaviour="busy", calls=2)
+    settings = CONFIG.callbacks
+    for attempt_number in (1, 2):
+        await NoteCaller(bereik.config, bereik.callback_store, bereik.clock).dial(note.id, "evasmit", "301")
+        await until(lambda: bereik.callback_store.attempts(note.id),
+                    lambda found: len(found) == attempt_number and found[-1].ended, timeout=30)
+        attempts = bereik.callback_store.attempts(note.id)
+        refusal = why_not_closable(bereik.callback_store.get(note.id), NOT_REACHED, "", attempts, settings)
+        if attempt_number == 1:
+            assert refusal and "nu 1" in refusal  # one attempt is not enough
+            bereik.clock.set(bereik.clock() + dt.timedelta(hours=2))  # the afternoon
+    assert [a.outcome for a in attempts] == ["busy", "busy"] and refusal is None
+    assert not bereik.callback_store.get(note.id).closed  # a busy line closes nothing by itself
+    for party in (eva, caller_phone):
+        party.expect_success(timeout=10)
 
 
 def whisper_plays(events, caller):

@@ -145,6 +145,7 @@ async def test_a_caller_who_asked_to_be_called_back_and_the_call_back_kept(api, 
                 created_at=dt.datetime(2026, 11, 23, 10, tzinfo=zone), due_at=dt.datetime(2026, 11, 25, 17, tzinfo=zone),
                 created_by="queue", closed_at=dt.datetime(2026, 11, 24, 9, 30, tzinfo=zone), closed_by="anna",
                 outcome="called_back", id=7)
+    registration.note_done(Note(**{**note.__dict__, "outcome": "handled", "id": 8}), "Anna de Vries")  # e-mail
     registration.note_done(note, "Anna de Vries")
     kept = (await contacts(api, registration, 2))[1]
     assert kept["onderwerp"] == "Teruggebeld" and kept["indicatieContactGelukt"] is True
