@@ -13,8 +13,10 @@ from pathlib import Path
 
 from bereik.audit import AuditLog
 from bereik.calamity import CalamitySwitch
+from bereik.callbacks.mail import Mailer
 from bereik.callbacks.outcomes import CallbackOutcomes
 from bereik.callbacks.store import CallbackStore, import_legacy
+from bereik.callbacks.watch import CallbackWatch
 from bereik.config.model import Config
 from bereik.console.wiring import build_console
 from bereik.integrations.klantinteracties import Registration
@@ -222,6 +224,12 @@ class Service:
                                       self.console.recordings_dir if self.console else None, now)
         self._retaining: asyncio.Task | None = None
         self._following_calamity: asyncio.Task | None = None
+        # Open call-back notes: moved from an absent owner, reminded, escalated (mailed like the notes).
+        console = config.console
+        self.callback_watch = CallbackWatch(config, self.callback_store, Mailer(
+            console.smtp_host, console.smtp_port, console.smtp_from, config.zone, config.language), clock,
+            self.presence.book.stand_in)
+        self._watching: asyncio.Task | None = None
         # Monday's mail to each team lead, the monthly report to the YAML's addresses (reports.mail).
         mail = config.reports.mail
         self.report_mailer = ReportMailer(config, self.store, self.audit, clock, Path(tempfile.mkdtemp(prefix="bereik-")),
@@ -255,6 +263,7 @@ class Service:
         self.camp_on.config = config
         self.virtual_hold.config = self.outcomes.config = config
         self.retention.config = config
+        self.callback_watch.config = config
         if self.report_mailer:
             self.report_mailer.config = config
         self.agi.handlers.update({"entry": self.metrics.timed(self.entry), "direct": self.metrics.timed(self.direct),
@@ -268,6 +277,7 @@ class Service:
         self.virtual_hold.start()
         self._retaining = asyncio.create_task(self.retention.run_periodically())  # at once, then hourly
         self._following_calamity = asyncio.create_task(self.calamity.follow(self._clock))
+        self._watching = asyncio.create_task(self.callback_watch.run_periodically())
         if self.report_mailer:
             self._mailing = asyncio.create_task(self.report_mailer.run_periodically())
         await self.web.start()
@@ -301,6 +311,8 @@ class Service:
             self._following_calamity.cancel()
         if self._retaining:
             self._retaining.cancel()
+        if self._watching:
+            self._watching.cancel()
         if self._mailing:
             self._mailing.cancel()
         self.announcer.close()

@@ -37,6 +37,40 @@ def message(note: Note, sender: str, zone, language: str = "nl") -> EmailMessage
     return mail
 
 
+# What happened to a note, for its (new) owner or the team lead.
+_NOTICE = {
+    "nl": {"remind": ("Herinnering: terugbellen vóór {due}", "Deze terugbelnotitie is nog open; terugbellen vóór {due}."),
+           "moved": ("Terugbelnotitie overgenomen: {name} ({number})",
+                     "{away} is afwezig; deze terugbelnotitie is nu voor u. Terugbellen vóór {due}."),
+           "escalated": ("Te laat: terugbelnotitie {name} ({number})",
+                         "Deze terugbelnotitie had vóór {due} gebeld moeten zijn en is nog open (van {owner})."),
+           "facts": "Naam: {name}\nNummer: {number}\nVraag:\n{question}\n\nGenoteerd door {by} op {created}.\n"},
+    "en": {"remind": ("Reminder: call back before {due}", "This call-back note is still open; call back before {due}."),
+           "moved": ("Call-back note taken over: {name} ({number})",
+                     "{away} is away; this call-back note is yours now. Call back before {due}."),
+           "escalated": ("Late: call-back note {name} ({number})",
+                         "This call-back note was due before {due} and is still open (of {owner})."),
+           "facts": "Name: {name}\nNumber: {number}\nQuestion:\n{question}\n\nTaken by {by} at {created}.\n"},
+}
+
+
+def notice(note: Note, kind: str, to: str, sender: str, zone, language: str = "nl", **extra: str) -> EmailMessage:
+    """A reminder, a move or an escalation ('remind', 'moved', 'escalated') about `note`, to `to`."""
+    texts = _NOTICE.get(language, _NOTICE["nl"])
+    subject, opening = texts[kind]
+    facts = {"name": note.name or "?", "number": note.number, "question": note.question, "by": note.created_by,
+             "owner": note.owner or note.team, "away": "", **extra,
+             "due": note.due_at.astimezone(zone).strftime("%d-%m-%Y %H:%M"),
+             "created": note.created_at.astimezone(zone).strftime("%d-%m-%Y %H:%M")}
+    mail = EmailMessage()
+    mail["Subject"] = " ".join(subject.format(**facts).split())
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Message-ID"] = f"<callback-{note.key}-{kind}@bereik>"
+    mail.set_content(opening.format(**facts) + "\n\n" + texts["facts"].format(**facts))
+    return mail
+
+
 class Mailer:
     def __init__(self, host: str, port: int, sender: str, zone, language: str = "nl", timeout: float = 10.0):
         self.host, self.port, self.sender, self.zone = host, port, sender, zone
@@ -45,6 +79,17 @@ class Mailer:
     def _send(self, mail: EmailMessage) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             smtp.send_message(mail)
+
+    async def send_notice(self, note: Note, kind: str, to: str, **extra: str) -> bool:
+        """True when the mail server accepted the notice; failures are logged, never raised."""
+        if not to:
+            return False
+        try:
+            await asyncio.to_thread(self._send, notice(note, kind, to, self.sender, self.zone, self.language, **extra))
+        except (OSError, smtplib.SMTPException) as problem:
+            log.warning("%s of call-back note %s not mailed: %s", kind, note.id, type(problem).__name__)
+            return False
+        return True
 
     async def send(self, note: Note) -> bool:
         """True when the mail server accepted the note; failures are logged, never raised."""

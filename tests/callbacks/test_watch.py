@@ -1,0 +1,131 @@
+"""Reminders and escalation with a fake clock and a real SMTP server (aiosmtpd): an absent owner's note
+moves to the substitute at once, the owner is reminded before the deadline, the team lead is mailed at it.
+Every move is a step of the note."""
+import datetime as dt
+import email
+import email.policy
+import socket
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from bereik.callbacks.escalation import Escalate, Move, Remind, due_now
+from bereik.callbacks.mail import Mailer
+from bereik.callbacks.store import CallbackStore, Note, WorkingDays
+from bereik.callbacks.watch import CallbackWatch
+from bereik.config import load_config
+from bereik.forwarding.store import ForwardingStore
+from bereik.presence.absence import AbsenceStore
+from bereik.presence.book import AbsenceBook
+from bereik.presence.merge import Absence
+
+EXAMPLE = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+PEOPLE = [p.model_copy(update={"email": f"{p.extension}@bloemendaal.test"}) for p in EXAMPLE.people]
+CONFIG = EXAMPLE.model_copy(update={
+    "people": PEOPLE,
+    "reports": EXAMPLE.reports.model_copy(update={"mail": EXAMPLE.reports.mail.model_copy(update={
+        "team_leads": {"vergunningen": "teamleider.vergunningen@bloemendaal.test"}})}),
+})
+ZONE = CONFIG.zone
+MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZONE)  # due Wednesday 25 November 10:00
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+class Inbox:
+    def __init__(self):
+        self.mails = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.mails.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture
+async def world(tmp_path, smtp):
+    inbox, port = smtp
+    clock = Clock(MONDAY)
+    absences = AbsenceStore(tmp_path / "absences.sqlite3", clock)
+    await absences.open()
+    book = AbsenceBook(CONFIG, clock, ForwardingStore(tmp_path / "forwarding.sqlite3", CONFIG), absences=absences)
+    store = CallbackStore(tmp_path / "calls.sqlite3", ZONE)
+    watch = CallbackWatch(CONFIG, store, Mailer("127.0.0.1", port, "bereik@bloemendaal.test", ZONE), clock,
+                          book.stand_in)
+    yield watch, store, clock, absences, inbox
+    absences.close()
+    store.close()
+
+
+def eva_note(key="console-1", owner="301"):
+    return Note(key=key, number="0612345678", name="J. de Wit", question="Dakkapel", team="vergunningen",
+                created_at=MONDAY, due_at=WorkingDays(CONFIG).deadline(MONDAY, 2), created_by="olaf", owner=owner,
+                mailbox="vergunningen@bloemendaal.test", department="vergunningen")
+
+
+async def test_an_absent_owners_note_moves_to_the_substitute_at_once_not_at_the_deadline(world):
+    watch, store, clock, absences, inbox = world
+    note, _ = store.add(eva_note())
+    assert await watch.check() == []  # Eva is in, the deadline far away: nothing to do
+    await absences.add(Absence("301", MONDAY, MONDAY + dt.timedelta(days=5), "ziek", "302", "teamlead"))
+    clock.now += dt.timedelta(minutes=1)
+    assert await watch.check() == [(note.id, "move")]
+    moved = store.get(note.id)
+    assert (moved.owner, moved.mailbox) == ("302", "302@bloemendaal.test")  # Femke, Eva's substitute
+    [(to, mail)] = inbox.mails
+    assert to == ["302@bloemendaal.test"] and "Eva Smit is afwezig" in mail.get_content()
+    assert [(s.what, s.detail.get("to"), s.detail.get("from")) for s in store.steps(note.id)][-1] == (
+        "moved", "302", "301")
+    assert await watch.check() == []  # moved once
+
+
+async def test_the_owner_is_reminded_before_the_deadline_and_the_team_lead_mailed_at_it(world):
+    watch, store, clock, _, inbox = world
+    note, _ = store.add(eva_note())
+    clock.now = dt.datetime(2026, 11, 25, 5, 0, tzinfo=ZONE)  # 5 hours before: not yet
+    assert await watch.check() == []
+    clock.now = dt.datetime(2026, 11, 25, 6, 30, tzinfo=ZONE)  # 3.5 working hours before
+    assert await watch.check() == [(note.id, "remind")]
+    [(to, reminder)] = inbox.mails
+    assert to == ["301@bloemendaal.test"] and reminder["Subject"] == "Herinnering: terugbellen vóór 25-11-2026 10:00"
+    assert store.get(note.id).reminded_at == clock.now
+    clock.now = dt.datetime(2026, 11, 25, 10, 1, tzinfo=ZONE)
+    assert await watch.check() == [(note.id, "escalate")]
+    (to, late) = inbox.mails[-1]
+    assert to == ["teamleider.vergunningen@bloemendaal.test"] and late["Subject"].startswith("Te laat")
+    assert "0612345678" in late.get_content()
+    assert [s.what for s in store.steps(note.id)] == ["taken", "reminded", "escalated"]
+    assert await watch.check() == [] and len(inbox.mails) == 2  # each once
+
+
+def test_the_rules_without_io():
+    note = eva_note()
+    settings = CONFIG.callbacks
+    due = note.due_at
+    assert due_now(note, due - dt.timedelta(hours=1), settings, working_hours_left=1, owner_away_to="") == [
+        Move("", "301"), Remind(1)]  # away without a substitute: the team's
+    assert due_now(note, due + dt.timedelta(minutes=5), settings, working_hours_left=0, owner_away_to=None) == [
+        Escalate(dt.timedelta(minutes=5))]
+    weekend = dt.datetime(2026, 11, 27, 16, 0, tzinfo=ZONE)  # Friday 16:00, due Tuesday 16:00
+    friday = Note(**{**note.__dict__, "created_at": weekend, "due_at": WorkingDays(CONFIG).deadline(weekend, 2)})
+    saturday = dt.datetime(2026, 11, 28, 20, 0, tzinfo=ZONE)
+    left = WorkingDays(CONFIG).working_hours_between(saturday, friday.due_at)
+    assert left == 40 and due_now(friday, saturday, settings, working_hours_left=left, owner_away_to=None) == []
