@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bereik.audit import AuditLog
 from bereik.calamity import CalamitySwitch
+from bereik.callbacks.appointments import Appointments
 from bereik.callbacks.mail import Mailer
 from bereik.callbacks.outcomes import CallbackOutcomes
 from bereik.callbacks.store import CallbackStore, import_legacy
@@ -35,6 +36,7 @@ from bereik.pbx.facts import fact_of, queue_status
 from bereik.pbx.features import FeatureHandler
 from bereik.pbx.hints import HintPublisher
 from bereik.pbx.records import RecordsFeed
+from bereik.pbx.note_call import NoteCaller
 from bereik.pbx.virtual_hold import VirtualHold
 from bereik.pbx.waiting import Announcer, OverflowObserver
 from bereik.presence.configured import ConfiguredPresence
@@ -192,12 +194,15 @@ class Service:
         self.outcomes = CallbackOutcomes(config, self.callback_store, clock)
         self.ami.on_event("UserEvent", lambda event: self.outcomes.apply(fact_of(event)))
         if callbacks is no_callbacks:
-            self.floor.callbacks = lambda: CallbackCounts(*self.callback_store.counts(clock()))
+            self.floor.callbacks = self._callback_counts
+            self._counted: tuple[float, CallbackCounts] | None = None
         # The front-office console, when the YAML names its users, with the directory and presence (YAML
         # presence:); the wallboard then needs the console's login too.
         self.console = build_console(config, self.ami, self.callback_store, clock, self.recorder, self.store,
                                      presence=self.presence.app, forwarding=self.forwarding,
-                                     forwarding_changed=self._own_changed) \
+                                     forwarding_changed=self._own_changed,
+                                     appointments=Appointments(config, self.presence.graph, self.callback_store)
+                                     if self.presence.graph else None) \
             if config.console.users else None
         self.metrics.sources.presence = self.presence.sources_up
         # The municipality's other systems: every call event to the webhooks, every citizen's call to the
@@ -228,7 +233,8 @@ class Service:
         console = config.console
         self.callback_watch = CallbackWatch(config, self.callback_store, Mailer(
             console.smtp_host, console.smtp_port, console.smtp_from, config.zone, config.language), clock,
-            self.presence.book.stand_in)
+            self.presence.book.stand_in,
+            lambda note: NoteCaller(self.config, self.callback_store, clock).dial(note.id, "bereik", note.owner))
         self._watching: asyncio.Task | None = None
         # Monday's mail to each team lead, the monthly report to the YAML's addresses (reports.mail).
         mail = config.reports.mail
@@ -342,6 +348,17 @@ class Service:
             self.store.close()
         if self._own_callbacks:
             self.callback_store.close()
+
+    def _callback_counts(self) -> CallbackCounts:
+        """Open, late and this month's share on time, for the wallboard (read at most every 30 s: it asks
+        every second)."""
+        now = self._clock()
+        if self._counted is None or now.timestamp() - self._counted[0] >= 30:
+            month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            kept, judged = self.callback_store.kept_on_time(month, now)
+            self._counted = (now.timestamp(), CallbackCounts(*self.callback_store.counts(now),
+                                                             round(kept / judged, 3) if judged else None))
+        return self._counted[1]
 
     async def import_legacy_notes(self) -> None:
         """The notes of a 0.2.0 call-back file into the store they now share with the calls (at `bereik run`)."""

@@ -4,13 +4,14 @@
   substitute, or to the team when there is none, not at the deadline.
 - A few working hours before the deadline (callbacks.remind_before_hours): the owner is reminded, once.
 - At the deadline: the team lead is told, once.
+- An appointment (belafspraak): at its time the colleague's phone rings, then the caller's, once.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from bereik.callbacks.store import Note
+from bereik.callbacks.store import APPOINTMENT, Note
 from bereik.config.model import Callbacks
 
 
@@ -30,7 +31,12 @@ class Escalate:
     late_by: dt.timedelta
 
 
-Action = Move | Remind | Escalate
+@dataclass(frozen=True)
+class Ring:
+    """The appointment's time has come: ring the owner, then the caller."""
+
+
+Action = Move | Remind | Escalate | Ring
 
 
 def due_now(note: Note, now: dt.datetime, settings: Callbacks, *, working_hours_left: float,
@@ -42,6 +48,12 @@ def due_now(note: Note, now: dt.datetime, settings: Callbacks, *, working_hours_
     actions: list[Action] = []
     if note.owner and owner_away_to is not None and owner_away_to != note.owner:
         actions.append(Move(owner_away_to, note.owner))
+    if note.kind == APPOINTMENT:
+        if note.appointment_at is not None and now >= note.appointment_at and not note.extra.get("rung"):
+            actions.append(Ring())
+        if now >= note.due_at and note.escalated_at is None:
+            actions.append(Escalate(now - note.due_at))
+        return actions  # no reminder: the colleague's own calendar reminds them
     if now >= note.due_at:
         if note.escalated_at is None:
             actions.append(Escalate(now - note.due_at))

@@ -321,6 +321,17 @@ class CallbackStore:
             open_, late = cursor.fetchone()
         return int(open_), int(late)
 
+    def kept_on_time(self, start: dt.datetime, now: dt.datetime) -> tuple[int, int]:
+        """(kept, judged) of the notes due since `start`: judged once closed or past their deadline, kept when
+        the caller answered a call-back before it (Telan's call-backs on time, from the real calls)."""
+        p = self.p
+        with self.calls._transaction() as cursor:
+            cursor.execute(f"SELECT COALESCE(SUM(CASE WHEN answered_at IS NOT NULL AND answered_at <= due_at"
+                           f" THEN 1 ELSE 0 END), 0), COUNT(*) FROM callback_notes WHERE due_at >= {p}"
+                           f" AND (closed_at IS NOT NULL OR due_at < {p})", (start.timestamp(), now.timestamp()))
+            kept, judged = cursor.fetchone()
+        return int(kept), int(judged)
+
     def purge(self, before: dt.datetime) -> int:
         """Delete notes closed before `before`, and notes never closed whose deadline was before it
         (retention), with their steps and attempts."""

@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-from bereik.callbacks.escalation import Escalate, Move, Remind, due_now
+from bereik.callbacks.escalation import Escalate, Move, Remind, Ring, due_now
 from bereik.callbacks.mail import Mailer
 from bereik.callbacks.store import CallbackStore, Note, WorkingDays
 from bereik.config.model import Config
@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 StandInOf = Callable[[str], StandIn]
+RingOwner = Callable[[Note], Awaitable[object]]
 CHECK_SECONDS = 60.0
 ACTOR = "bereik"
 
@@ -32,9 +33,12 @@ def away_to(stand_in: StandIn) -> str | None:
 
 
 class CallbackWatch:
-    def __init__(self, config: Config, store: CallbackStore, mailer: Mailer, clock: Clock, stand_in_of: StandInOf):
-        """`stand_in_of(extension)`: who stands in for that person now (AbsenceBook.stand_in)."""
+    def __init__(self, config: Config, store: CallbackStore, mailer: Mailer, clock: Clock, stand_in_of: StandInOf,
+                 ring: RingOwner | None = None):
+        """`stand_in_of(extension)`: who stands in for that person now (AbsenceBook.stand_in); `ring(note)`:
+        rings the note's owner and then its caller (NoteCaller.dial), for appointments."""
         self.config, self.store, self.mailer, self.clock, self.stand_in_of = config, store, mailer, clock, stand_in_of
+        self.ring = ring
 
     async def run_periodically(self, seconds: float = CHECK_SECONDS) -> None:
         while True:
@@ -57,7 +61,15 @@ class CallbackWatch:
                 done.append((note.id, type(action).__name__.lower()))
         return done
 
-    async def _act(self, note: Note, action: Move | Remind | Escalate, now: dt.datetime) -> Note:
+    async def _act(self, note: Note, action: Move | Remind | Escalate | Ring, now: dt.datetime) -> Note:
+        if isinstance(action, Ring):
+            await asyncio.to_thread(self.store.update_extra, note.id, {"rung": now.isoformat()})
+            if self.ring is not None:
+                try:
+                    await self.ring(note)
+                except Exception as error:  # the note stays open for its owner to call back by hand
+                    log.warning("could not ring the appointment of note %s: %s", note.id, error)
+            return await asyncio.to_thread(self.store.get, note.id)
         if isinstance(action, Move):
             mailbox = self._mailbox(action.to) or self.config.console.team_mailboxes.get(note.team, note.mailbox)
             moved = await asyncio.to_thread(self.store.move, note.id, action.to, mailbox, now, ACTOR,

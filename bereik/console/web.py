@@ -36,6 +36,7 @@ from bereik import audit, pages
 from bereik.audit import AuditLog
 from bereik.calllog import mask_number
 from bereik.callbacks.mail import Mailer
+from bereik.callbacks.appointments import Appointments, SlotRefused
 from bereik.callbacks.lifecycle import unanswered_attempts_apart, why_not_closable
 from bereik.callbacks.store import HANDLED, CallbackStore, Note, WorkingDays
 from bereik.config.model import Config, ConsoleUser
@@ -98,6 +99,7 @@ def policy() -> Policy:
     rules.allow({"GET"}, "/api/recordings", AGENTS)
     rules.allow({"GET", "POST"}, "/api/callbacks", EVERYONE)
     rules.allow({"GET"}, "/api/audit", LEADS)
+    rules.allow({"GET", "POST"}, "/api/appointments", AGENTS)
     # presence_app: everyone searches; team leads register absences (Huizen's advice).
     rules.allow({"GET"}, "/api/directory", EVERYONE)
     rules.allow({"GET"}, "/api/presence/stream", EVERYONE)
@@ -117,7 +119,7 @@ class Console:
                  forwarding: ForwardingStore | None = None,
                  forwarding_changed: Callable[[str], None] = lambda extension: None,
                  calls: Callable[[float, float], Iterable[CallRow]] | None = None,
-                 note_caller: NoteCaller | None = None):
+                 note_caller: NoteCaller | None = None, appointments: Appointments | None = None):
         """`audit_log`: where logins, recordings played and forwarding changes are written (bereik.audit);
         `note_caller`: rings a note's owner and then its caller (default: call files in pbx.call_files)."""
         self.config, self.settings = config, config.console
@@ -133,6 +135,7 @@ class Console:
         self.forwarding_changed = forwarding_changed
         self.calls = calls  # the call records, for the team's reachability by hour
         self.note_caller = note_caller or NoteCaller(config, store, clock)
+        self.appointments = appointments  # None without Graph: no calendars to book in
         self.recordings_dir = Path(recordings_dir or self.settings.recordings_dir)
         self.manage = Management(self._page, self._lang, clock)
         self.couriers: list[Courier] = []  # webhooks, contact registration: set by the service (YAML integrations)
@@ -211,6 +214,8 @@ class Console:
         app.router.add_get(note, self.callback_detail)
         app.router.add_post(note + "/dial", self.callback_dial)
         app.router.add_post(note + "/close", self.callback_close)
+        app.router.add_get("/api/appointments/slots", self.appointment_slots)
+        app.router.add_post("/api/appointments", self.book_appointment)
         app.router.add_get("/api/audit", self.audit_entries)
         app.add_routes(self.manage.routes())
         app.router.add_static("/static/", pages.STATIC, append_version=True)
@@ -281,7 +286,9 @@ class Console:
         return self._page(request, "console/console.html", TEXTS[self._lang(request)]["title"],
                           name=self.full_name(user), extension=user.extension or "-", teams=teams,
                           own_team=user.team, zone=self.config.timezone, shortcuts=dict(SHORTCUTS),
-                          topics=words.wrap_up_topics(self.config))
+                          topics=words.wrap_up_topics(self.config),
+                          calendars=[(p.extension, p.name) for p in self.config.people if p.email]
+                          if self.appointments else [])
 
     async def team_page(self, request: web.Request) -> web.Response:
         session = request[SESSION]
@@ -555,6 +562,56 @@ class Console:
         except DialRefused as refusal:
             return web.json_response({"refused": str(refusal)}, status=409)
         return web.json_response({"attempt": attempt.id, "ringing": attempt.target}, status=202)
+
+    # --- call-back appointments (belafspraak) ---------------------------------------------------
+
+    def _calendar_of(self, extension: str) -> str:
+        if self.appointments is None:
+            raise web.HTTPConflict(text="bereik leest geen agenda's (presence.graph ontbreekt); maak een terugbelnotitie")
+        person = self.config.person(extension)
+        if person is None or not person.email:
+            raise web.HTTPConflict(text="van deze collega is geen agenda bekend; maak een terugbelnotitie")
+        return person.email
+
+    async def appointment_slots(self, request: web.Request) -> web.Response:
+        """?person=<extension>: free times in the colleague's Outlook calendar to offer the caller."""
+        mailbox = self._calendar_of(request.query.get("person", ""))
+        try:
+            slots = await self.appointments.offer(mailbox, self.clock())
+        except SlotRefused as refusal:
+            return web.json_response({"refused": str(refusal)}, status=409)
+        zone, lang = self.config.zone, self._lang(request)
+        return web.json_response({"slots": [{"at": s.isoformat(), "text": date_text(s.astimezone(zone), lang)}
+                                            for s in slots]})
+
+    async def book_appointment(self, request: web.Request) -> web.Response:
+        """{person, at, number, name, question, key}: the event in the colleague's calendar and the note."""
+        session = request[SESSION]
+        body = await json_object(request)
+        person = str(body.get("person", ""))
+        mailbox = self._calendar_of(person)
+        number = re.sub(r"[^0-9+]", "", str(body.get("number", "")))[:20]
+        question = str(body.get("question", "")).strip()[:2000]
+        key = str(body.get("key", ""))
+        try:
+            at = dt.datetime.fromisoformat(str(body.get("at", "")))
+        except ValueError:
+            at = None
+        if not number or not question or at is None or at.tzinfo is None or not re.fullmatch(r"[A-Za-z0-9-]{8,64}", key):
+            raise web.HTTPBadRequest(text="person, at (ISO time with zone), number, question and a key are needed")
+        department = _department_of(self.config, "", person)
+        now = self.clock()
+        note = Note(key=f"appointment-{key}", number=number, name=" ".join(str(body.get("name", "")).split())[:120],
+                    question=question, team=department or session.user.team,
+                    for_person=self.config.person(person).name, created_at=now, due_at=at, created_by="",
+                    mailbox=self.settings.team_mailboxes.get(department or session.user.team, ""),
+                    department=department)
+        try:
+            booked = await self.appointments.book(mailbox, at, note, owner=person, by=session.user.login)
+        except SlotRefused as refusal:
+            return web.json_response({"refused": str(refusal)}, status=409)
+        return web.json_response({**_note_json(booked, now, self.config),
+                                  "at": date_text(at.astimezone(self.config.zone), self._lang(request))}, status=201)
 
     async def callback_close(self, request: web.Request) -> web.Response:
         """Close a note without a call-back: {"outcome": "handled", "reason": one of callbacks.close_reasons}

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bereik.audit import AuditLog
+from bereik.callbacks.appointments import Appointments
 from bereik.callbacks.mail import Mailer
 from bereik.callbacks.store import CallbackStore
 from bereik.config.model import Config
@@ -59,7 +60,8 @@ def day_of_agent(store: CallStore, config: Config):
 def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, clock: Callable[[], dt.datetime],
                   recorder: Recorder, store: CallStore, presence: web.Application | None = None,
                   forwarding: ForwardingStore | None = None,
-                  forwarding_changed: Callable[[str], None] = lambda extension: None) -> Console:
+                  forwarding_changed: Callable[[str], None] = lambda extension: None,
+                  appointments: Appointments | None = None) -> Console:
     settings = config.console
     desk = Desk(config, ami, callbacks, clock, steps=recorder.add_step, history=earlier_calls(store),
                 day=day_of_agent(store, config))
@@ -67,4 +69,5 @@ def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, cloc
     directory = LdapAuthenticator(settings.ldap_url, settings.ldap_user_dn, settings.ldap_start_tls,
                                   ca_file=settings.ldap_ca_file, role_groups=settings.ldap_role_groups)
     return Console(config, desk, callbacks, mailer, directory, clock=clock, audit_log=AuditLog(store),
-                   presence=presence, forwarding=forwarding, forwarding_changed=forwarding_changed, calls=store.calls)
+                   presence=presence, forwarding=forwarding, forwarding_changed=forwarding_changed, calls=store.calls,
+                   appointments=appointments)

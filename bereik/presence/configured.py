@@ -100,6 +100,7 @@ class ConfiguredPresence:
         directory = LdapDirectory(ldap, clock) if ldap else ConfigDirectory(config, clock)
         graph = graph_settings(config, secrets)
         self._graph = GraphClient(graph, None, clock) if graph else None  # its session comes with start()
+        self.graph = self._graph  # the call-back appointments book in the same calendars
         outlook = self._graph and OutlookSource(
             self._graph, lambda: [p.email for p in directory.index.people.values() if p.email])
         self.absences = AbsenceStore(config.presence.absences_store, clock)

@@ -337,6 +337,27 @@
     }
   }
 
+  // A call-back appointment: the colleague's free times (their Outlook calendar), one button books it
+  // with the number, name and question of the note form.
+  async function findSlots() {
+    const person = $("ap-person").value;
+    const response = await fetch("/api/appointments/slots?person=" + encodeURIComponent(person), {credentials: "same-origin"});
+    const list = $("ap-slots");
+    list.replaceChildren();
+    if (!response.ok) { $("ap-state").textContent = await response.text(); return; }
+    (await response.json()).slots.forEach((slot) => {
+      const book = el("button", T.book + ": " + slot.text, {"type": "button"});
+      book.addEventListener("click", async () => {
+        const r = await post("/api/appointments", {person: person, at: slot.at, number: $("cb-number").value,
+          name: $("cb-name").value, question: $("cb-question").value, key: newKey()});
+        $("ap-state").textContent = r.httpStatus === 201 ? T.booked + " " + r.at : (r.refused || r.error || String(r.httpStatus));
+        if (r.httpStatus === 201) { list.replaceChildren(); loadCallbacks(); }
+      });
+      list.append(el("li")); list.lastChild.append(book);
+    });
+  }
+  if ($("ap-find")) $("ap-find").addEventListener("click", findSlots);
+
   async function loadRecordings() {
     const data = await get("/api/recordings");
     const list = $("recordings");

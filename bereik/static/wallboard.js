@@ -16,7 +16,9 @@ function show(state) {
   $('talk').textContent = mmss(state.average_talk);
   $('wrapup').textContent = mmss(state.average_wrapup);
   $('callbacks').textContent = state.callbacks ? state.callbacks.open + ' ' + words.open : words.no_data;
-  $('callbacks-late').textContent = state.callbacks ? state.callbacks.late + ' ' + words.late : '';
+  $('callbacks-late').textContent = state.callbacks ? state.callbacks.late + ' ' + words.late
+    + (state.callbacks.on_time === null || state.callbacks.on_time === undefined ? ''
+       : ' · ' + pct(state.callbacks.on_time) + ' ' + words.on_time) : '';
   $('waiting-tile').classList.toggle('alert', state.waiting > 0);
   // Several servers (pbx.servers): which one the callers wait on, in words.
   const servers = state.servers || [];

@@ -28,6 +28,7 @@ WRAPUP_PAUSE_SECONDS = 5.0
 class CallbackCounts(NamedTuple):
     open: int
     late: int
+    on_time: float | None = None  # this month's call-backs on time (Telan), of those judged; None: none yet
 
 
 CallbackSource = Callable[[], CallbackCounts | None]

@@ -12,13 +12,14 @@ from aiosmtpd.controller import Controller
 
 from bereik.callbacks.escalation import Escalate, Move, Remind, due_now
 from bereik.callbacks.mail import Mailer
-from bereik.callbacks.store import CallbackStore, Note, WorkingDays
+from bereik.callbacks.store import APPOINTMENT, CallbackStore, Note, WorkingDays
 from bereik.callbacks.watch import CallbackWatch
 from bereik.config import load_config
 from bereik.forwarding.store import ForwardingStore
 from bereik.presence.absence import AbsenceStore
 from bereik.presence.book import AbsenceBook
 from bereik.presence.merge import Absence
+from bereik.routing.stand_in import StandIn, Taker
 
 EXAMPLE = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
 PEOPLE = [p.model_copy(update={"email": f"{p.extension}@bloemendaal.test"}) for p in EXAMPLE.people]
@@ -129,3 +130,41 @@ def test_the_rules_without_io():
     saturday = dt.datetime(2026, 11, 28, 20, 0, tzinfo=ZONE)
     left = WorkingDays(CONFIG).working_hours_between(saturday, friday.due_at)
     assert left == 40 and due_now(friday, saturday, settings, working_hours_left=left, owner_away_to=None) == []
+
+
+async def test_at_the_appointments_time_the_owner_and_then_the_caller_are_rung_once(tmp_path, smtp):
+    _, port = smtp
+    clock = Clock(MONDAY)
+    store = CallbackStore(tmp_path / "calls.sqlite3", ZONE)
+    rung = []
+
+    async def ring(note):
+        rung.append((note.id, note.owner))
+
+    watch = CallbackWatch(CONFIG, store, Mailer("127.0.0.1", port, "bereik@bloemendaal.test", ZONE), clock,
+                          lambda extension: StandIn(extension, Taker.DESK, extension), ring)
+    at = MONDAY + dt.timedelta(hours=2)
+    note, _ = store.add(Note(**{**eva_note("appointment-1").__dict__, "kind": APPOINTMENT, "appointment_at": at,
+                                "due_at": at + dt.timedelta(minutes=15)}))
+    clock.now = at - dt.timedelta(minutes=1)
+    assert await watch.check() == [] and rung == []  # no reminder mail either: Outlook reminds her
+    clock.now = at
+    assert await watch.check() == [(note.id, "ring")] and rung == [(note.id, "301")]
+    assert await watch.check() == [] and rung == [(note.id, "301")]
+    store.close()
+
+
+def test_the_months_call_backs_on_time_count_the_answered_call_backs_only(tmp_path):
+    """Telan's call-backs on time, as the wallboard shows them: a note closed by an answered call-back before
+    its deadline counts; one closed by e-mail or answered too late does not; one still in time is not judged."""
+    store = CallbackStore(tmp_path / "calls.sqlite3", ZONE)
+    month = dt.datetime(2026, 11, 1, tzinfo=ZONE)
+    kept, _ = store.add(eva_note("a"))
+    store.set_answered(kept.id, MONDAY + dt.timedelta(hours=3))
+    store.close_note(kept.id, "called_back", "301", MONDAY + dt.timedelta(hours=3))
+    mailed, _ = store.add(eva_note("b"))
+    store.close_note(mailed.id, "handled", "301", MONDAY + dt.timedelta(hours=1), "beantwoord per e-mail")
+    store.add(eva_note("c"))  # open, due Wednesday
+    assert store.kept_on_time(month, MONDAY + dt.timedelta(hours=4)) == (1, 2)
+    assert store.kept_on_time(month, dt.datetime(2026, 11, 26, tzinfo=ZONE)) == (1, 3)  # c now late
+    store.close()

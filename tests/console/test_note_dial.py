@@ -1,11 +1,16 @@
 """Dial from the note: the person it is for rings their own phone, then the caller (a call file for
 Asterisk); closed by a reason from the YAML, or as 'niet bereikt' only after enough unanswered attempts
-at different times. Back-office staff see their own notes and their team's, not only team leads."""
+at different times. Back-office staff see their own notes and their team's, not only team leads. An
+appointment in the colleague's Outlook calendar instead of a note."""
 import datetime as dt
+import sys
+from pathlib import Path
 
+from bereik.callbacks.appointments import Appointments
 from bereik.callbacks.lifecycle import BUSY
 from bereik.pbx.call_files import CallFiles
 from bereik.pbx.note_call import NoteCaller
+from bereik.presence.graph import GraphClient, GraphSettings
 
 from console_helpers import log_in
 
@@ -86,3 +91,45 @@ async def test_closing_needs_one_of_the_yamls_reasons_and_others_notes_stay_out_
     closed = await client.post(f"/api/callbacks/{note['id']}/close",
                                json={"outcome": "handled", "reason": "beantwoord per e-mail"}, headers=headers)
     assert (await closed.json())["status"] == "handled" and not list((tmp_path / "outgoing").glob("*"))
+
+
+async def test_the_agent_offers_the_colleagues_free_times_and_books_one_in_their_calendar(client, console, clock,
+                                                                                          tmp_path):
+    """Graph against the local Graph-shaped server: the offer from getSchedule, the booking as an event."""
+    import aiohttp
+    from aiohttp.test_utils import TestServer
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "presence"))
+    from fake_graph import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraph, busy, calendar
+
+    fake = FakeGraph()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    base = str(server.make_url("")).rstrip("/")
+    eva = "eva.smit@bloemendaal.test"
+    fake.calendars[eva] = calendar(busy("2026-11-23T10:00:00", "2026-11-23T15:00:00"))  # 11:00-16:00 local
+    people = [p.model_copy(update={"email": eva}) if p.extension == "301" else p for p in console.config.people]
+    console.config = console.config.model_copy(update={"people": people})
+    async with aiohttp.ClientSession() as session:
+        graph = GraphClient(GraphSettings(tenant_id=TENANT, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                                          schedule_mailbox="bereik@bloemendaal.test", authority_url=base,
+                                          graph_url=base + "/v1.0"), session, clock)
+        console.appointments = Appointments(console.config, graph, console.store)
+        token = await log_in(client, "anna")
+        headers = {"X-CSRF-Token": token}
+        offered = await (await client.get("/api/appointments/slots?person=301")).json()
+        texts = [s["text"] for s in offered["slots"]]
+        assert texts == ["ma 23 nov 2026 16:00", "di 24 nov 2026 08:00", "di 24 nov 2026 10:00"]
+        booked = await client.post("/api/appointments", headers=headers, json={
+            "person": "301", "at": offered["slots"][0]["at"], "number": "0612345678", "name": "J. de Wit",
+            "question": "Dakkapel", "key": "afspraak-0001"})
+        assert booked.status == 201 and (await booked.json())["at"] == "ma 23 nov 2026 16:00"
+        [event] = fake.events[eva]
+        assert event["start"] == {"dateTime": "2026-11-23T16:00:00", "timeZone": "Europe/Amsterdam"}
+        again = await client.post("/api/appointments", headers=headers, json={
+            "person": "301", "at": offered["slots"][0]["at"], "number": "0698765432", "question": "Ook",
+            "key": "afspraak-0002"})
+        assert again.status == 409 and "inmiddels bezet" in (await again.json())["refused"]
+        unknown = await client.get("/api/appointments/slots?person=302")  # Femke: no calendar known
+        assert unknown.status == 409
+    await server.close()

@@ -3,14 +3,18 @@
 - POST /{tenant}/oauth2/v2.0/token (client credentials) -> {"access_token", "expires_in", ...}
 - POST /v1.0/users/{mailbox}/calendar/getSchedule -> {"value": [scheduleInformation...]}
 - POST /v1.0/$batch with GET .../mailboxSettings/automaticRepliesSetting -> {"responses": [...]}
+- POST /v1.0/users/{mailbox}/events (an event with start/end dateTimeTimeZone) -> the event with its id;
+  getSchedule shows it busy from then on
 Faults: `throttle(n, seconds)` answers the next n Graph calls 429 with Retry-After;
 `fail(n, status)` answers them with a server error; `expire_tokens()` makes every issued
 token answer 401 InvalidAuthenticationToken; `throttle_in_batch` throttles inner responses.
 """
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
@@ -32,12 +36,14 @@ class FakeGraph:
         self._batch_throttles = 0
         self._batch_retry_after = "1"
         self.tokens_work = True  # False: issued tokens are refused (a revoked app registration)
+        self.events: dict[str, list[dict]] = {}  # address -> events created, as POSTed
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self.token)
         app.router.add_post("/v1.0/users/{mailbox}/calendar/getSchedule", self.get_schedule)
         app.router.add_post("/v1.0/$batch", self.batch)
+        app.router.add_post("/v1.0/users/{mailbox}/events", self.create_event)
         return app
 
     # faults
@@ -128,6 +134,32 @@ class FakeGraph:
                 responses.append({"id": inner["id"], "status": 200, "headers": {"Content-Type": "application/json"},
                                   "body": {"@odata.context": "...automaticRepliesSetting", **setting}})
         return web.json_response({"responses": responses})
+
+
+    async def create_event(self, request: web.Request) -> web.Response:
+        """POST /users/{id}/events: the event lands in the calendar, and getSchedule shows it busy."""
+        refused = self._refuse(request)
+        body = await request.json()
+        self.requests.append(("events", body))
+        if refused:
+            return refused
+        address = request.match_info["mailbox"].replace("%40", "@").lower()
+        if address not in self.calendars:
+            return web.json_response({"error": {"code": "ErrorItemNotFound"}}, status=404)
+        try:
+            start, end = (_utc(body[side]) for side in ("start", "end"))
+        except (KeyError, ValueError, ZoneInfoNotFoundError):
+            return web.json_response({"error": {"code": "ErrorInvalidRequest"}}, status=400)
+        event = {"id": f"AAMk-{next(self._counter)}", **body}
+        self.events.setdefault(address, []).append(event)
+        self.calendars[address]["scheduleItems"].append(busy(start, end, body.get("showAs", "busy"), body["subject"]))
+        return web.json_response(event, status=201)
+
+
+def _utc(moment: dict) -> str:
+    """A dateTimeTimeZone (IANA zone) as the UTC time getSchedule answers in."""
+    local = dt.datetime.fromisoformat(moment["dateTime"]).replace(tzinfo=ZoneInfo(moment["timeZone"]))
+    return local.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def busy(start: str, end: str, status: str = "busy", subject: str = "Overleg") -> dict:
