@@ -12,7 +12,9 @@ by their own menu's topic and are answered by their own municipality's desk phon
 (both its Asterisks, SIGKILL): the time until Kamailio takes it out is measured, and every call after it
 reaches midden or zuid. Each municipality's store has each of its calls once and none of the other's; the
 report its bereik serves (HTTP) counts exactly those, and its wallboard (WebSocket) shows its own staff only.
-When noord comes back, Kamailio sends it calls again.
+When noord comes back, Kamailio sends it calls again. Last, the shared 14023: a caller who chooses Heemstede
+in Bloemendaal's choice is put through to Heemstede's number, which Kamailio keeps on the platform, and
+Heemstede's own menu and queue take the call.
 """
 import asyncio
 import datetime as dt
@@ -237,6 +239,23 @@ async def test_two_municipalities_through_kamailio_on_three_nodes_and_a_node_los
         await calls(sipp, per_municipality=3, rate=1)
         for municipality in CALLERS:
             assert len(instances["noord", municipality].events.matching("QueueCallerJoin")) >= 1
+
+        # 5. The shared 14023, which Bloemendaal answers: a caller who chooses Heemstede is put through to
+        # Heemstede's own number; the node sends that call to Kamailio, which keeps it on the platform, and
+        # Heemstede's menu and agents take it.
+        before = joined(instances)
+
+        def new_joins(municipality: str) -> list[dict]:
+            return [event for key, events in joined(instances).items() if key[1] == municipality
+                    for event in events if event not in before[key]]
+
+        caller = sipp.call("14023", local_ip=TRUNK, talk_seconds=25, dtmf=[(1.0, "2"), (7.0, "2")])
+        await until(lambda: new_joins("heemstede"), 30, "the caller who chose Heemstede in Heemstede's queue")
+        await asyncio.to_thread(caller.expect_success, 40)
+        [put_through] = new_joins("heemstede")
+        assert put_through["Channel"].startswith("PJSIP/trunk-")  # from Kamailio, as a call from outside
+        assert (put_through["Queue"], variable(put_through, "BEREIK_TOPIC")) == ("kcc", "openbare_ruimte")
+        assert new_joins("bloemendaal") == []
     finally:
         sipp.stop_all()
         for process in bereiks.values():
