@@ -28,6 +28,7 @@ from bereik.routing.estimate import (
     HandledCall,
     QueueSnapshot,
     estimate_wait,
+    trimmed_mean,
 )
 from bereik.routing.queue_state import RECENT_CALLS
 
@@ -200,21 +201,19 @@ Estimator = Callable[[Moment], float]
 
 
 def bereik_estimator(settings: EstimatorSettings = DEFAULT_SETTINGS) -> Estimator:
-    # Snapshots share their tuple of recent calls until a call ends (_Queue._shared): sum each tuple once.
+    # Snapshots share their tuple of recent calls until a call ends (_Queue._shared): compute each tuple's
+    # handling time once for each start of the window in it (calls are kept in the order they ended).
     # Keyed by the tuple itself (kept alive here), so an id is never reused for another.
-    sums: dict[int, tuple[tuple, list[float], list[float]]] = {}
+    handled: dict[int, tuple[tuple, list[float], dict[int, float]]] = {}
 
     def handling(calls: tuple[HandledCall, ...], now: float) -> tuple[float, int]:
-        if id(calls) not in sums:
-            running = [0.0]
-            for call in calls:
-                running.append(running[-1] + call.handling_seconds)
-            sums[id(calls)] = (calls, [call.finished_at for call in calls], running)
-        _, finished, running = sums[id(calls)]
+        if id(calls) not in handled:
+            handled[id(calls)] = (calls, [call.finished_at for call in calls], {})
+        _, finished, by_first = handled[id(calls)]
         first = bisect.bisect_left(finished, now - settings.window_seconds)
-        seen = len(calls) - first
-        total = running[-1] - running[first] + settings.prior_handling_seconds * settings.prior_weight
-        return total / (seen + settings.prior_weight), seen
+        if first not in by_first:
+            by_first[first] = trimmed_mean(sorted(call.handling_seconds for call in calls[first:]), settings)
+        return by_first[first], len(calls) - first
 
     def announced(moment: Moment) -> float:
         calls = moment.snapshot.recent_calls

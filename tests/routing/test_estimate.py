@@ -70,6 +70,14 @@ def test_the_prior_stands_in_before_calls_are_seen_and_fades_after():
     assert mean_handling_seconds(calls(98, 200), NOW, settings)[0] == pytest.approx(202)
 
 
+def test_the_longest_call_in_a_hundred_is_left_out_of_the_handling_time():
+    one_long = calls(99, 240) + calls(1, 3600)
+    assert mean_handling_seconds(one_long, NOW, SETTINGS) == (240, 100)
+    assert mean_handling_seconds(one_long[1:], NOW, SETTINGS)[0] == pytest.approx((98 * 240 + 3600) / 99)
+    assert mean_handling_seconds(calls(990, 240) + calls(10, 3600) + calls(1, 3600), NOW, SETTINGS)[0] == \
+        pytest.approx((990 * 240 + 3600) / 991)
+
+
 @pytest.mark.parametrize(("turns", "median"), [(0, 0.0), (1, 0.693), (2, 1.678), (5, 4.671), (10, 9.669)])
 def test_median_turns_is_close_to_the_erlang_median(turns, median):
     assert median_turns(turns) == pytest.approx(median, rel=0.04, abs=1e-9)
