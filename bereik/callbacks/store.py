@@ -7,7 +7,7 @@ form or a replayed AMI event never makes a second note.
 
 Everything that happens to a note is a step (taken, mailed, each call-back attempt, reminded,
 moved, escalated, closed), and each call-back call an attempt: who rang, when, answered or not,
-how long. The tables live beside the calls (records/migrations/0005_callbacks.py), so several
+how long. The tables live beside the calls (records/migrations/0006_callbacks.py), so several
 servers sharing one PostgreSQL store share their notes too.
 """
 from __future__ import annotations

@@ -91,7 +91,7 @@ def test_bereik_migrate_upgrades_a_store_of_release_010_and_every_call_is_still_
         # 0004: how a direct call went for the person (why it fell back, via whom): empty for 0.1.0's calls.
         assert {(r.failed, r.via) for r in rows} == {("", "")}
         assert report.reachability == []  # 0.1.0 knew no person a call tried
-        # 0005: the call-back notes' tables, empty
+        # 0006: the call-back notes' tables, empty
         assert CallbackStore(store, CONFIG.zone).counts(dt.datetime(2026, 11, 1, tzinfo=CONFIG.zone)) == (0, 0)
     finally:
         store.close()

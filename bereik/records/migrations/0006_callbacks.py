@@ -7,7 +7,7 @@ import sqlite3
 
 from yoyo import step
 
-__depends__ = {"0004_calls_direct_outcome"}
+__depends__ = {"0005_calls_resolved"}
 
 
 def _identity(connection) -> str:
