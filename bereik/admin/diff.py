@@ -209,6 +209,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "recordings_dir": ("map met opnames", "recordings folder"),
     "recording_retention_days": ("bewaartermijn opnames (dagen)", "recording retention (days)"),
     "wrap_up_topics": ("onderwerpen bij het afronden van een gesprek", "topics of the wrap-up after a call"),
+    "may_pick": ("mag wachtende bellers aannemen uit de lijst", "may take waiting callers from the list"),
     # the municipality's other systems
     "integrations": ("koppelingen met andere systemen", "links with other systems"),
     "webhooks": ("webhook", "webhook"), "url": ("adres", "address"),

@@ -647,6 +647,9 @@ class ConsoleUser(Strict):
     role: Role = Field(default="agent", description="agent, team_lead, coordinator or administrator")
     extension: Extension | None = Field(default=None, description="The position this agent works at")
     team: Identifier = Field(default="tic", description="Team leads see the call-backs and recordings of their team")
+    may_pick: bool | None = Field(
+        default=None, description="May take a caller from the waiting list in the console (default: team leads "
+        "may, agents may not)")
 
 
 class Console(Strict):

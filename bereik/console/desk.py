@@ -21,7 +21,7 @@ from bereik.console import recordings, words
 from bereik.console import transfer as tx
 from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient, AmiError
-from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT, RECORD_CODE
+from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT, PICK_CONTEXT, PICK_QUEUE, RECORD_CODE
 from bereik.pbx.facts import event_time, is_callback_leg
 from bereik.records import summary
 
@@ -59,6 +59,7 @@ class Call:
     answered_at: float | None = None
     choice_text: str = ""
     callback_note: bool = False  # the agent made a call-back note for this caller during the call
+    picked: bool = False  # taken from the waiting list in the console, not offered by the queue
 
 
 @dataclass
@@ -109,10 +110,11 @@ class Desk:
         self.epoch = epoch
         self.positions = {p.extension: Position(p.extension) for q in config.queues for p in q.positions}
         self._joined: dict[str, float] = {}  # caller Uniqueid -> when it joined the queue
+        self.waiting: dict[str, dict] = {}  # caller Uniqueid -> who waits in a front-office queue, for the list
         self._names = {a.extension: a.name for a in config.agents}
         ami.on_login(self.resync)
         for name in ("QueueCallerJoin", "AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer",
-                     "DialBegin", "DialEnd", "Hangup", "AttendedTransfer", "QueueCallerAbandon"):
+                     "DialBegin", "DialEnd", "Hangup", "AttendedTransfer", "QueueCallerAbandon", "QueueCallerLeave"):
             ami.on_event(name, getattr(self, f"_on_{name}"))
 
     # --- the browsers ------------------------------------------------------------------------
@@ -166,10 +168,60 @@ class Desk:
                 self._tell(position, {"type": "connected", "event_at": self.now()})
 
     def _on_QueueCallerJoin(self, event: dict[str, str]) -> None:
-        self._joined[event.get("Uniqueid", "")] = event_time(event, self.now())
+        at = event_time(event, self.now())
+        self._joined[event.get("Uniqueid", "")] = at
+        queue = next((q for q in self.config.queues if q.id == event.get("Queue")), None)
+        if queue is None:  # a camp-on queue behind a colleague's call: not the front office's
+            return
+        variable = lambda name: event.get(f"ChanVariable({name})", "")  # noqa: E731
+        number = event.get("CallerIDNum", "")
+        tried = variable(var.TRIED)
+        self.waiting[event.get("Uniqueid", "")] = {
+            "id": event.get("Uniqueid", ""), "channel": event.get("Channel", ""), "call": event.get("Linkedid", ""),
+            "queue": queue.id, "queue_name": queue.name, "joined_at": at,
+            "number": number if number not in ("", "<unknown>") else "",
+            "name": event.get("CallerIDName", "") if event.get("CallerIDName") != "<unknown>" else "",
+            "choice_text": words.choice_text(self.config, variable(var.CHOICE), variable(var.TOPIC)),
+            "tried_person": words.colleague(self.config, tried, variable(var.DEPARTMENT)) if tried else None}
+        self._tell_waiting()
+
+    def _on_QueueCallerLeave(self, event: dict[str, str]) -> None:
+        if self.waiting.pop(event.get("Uniqueid", ""), None):
+            self._tell_waiting()
 
     def _on_QueueCallerAbandon(self, event: dict[str, str]) -> None:
         self._joined.pop(event.get("Uniqueid", ""), None)
+        self._on_QueueCallerLeave(event)
+
+    def _tell_waiting(self) -> None:
+        """Every console sees who waits, per queue, oldest first."""
+        message = {"type": "waiting", "callers": self.waiting_callers()}
+        for position in self.positions.values():
+            self._tell(position, message)
+
+    def waiting_callers(self) -> list[dict]:
+        return sorted(({k: v for k, v in w.items() if k != "channel"} for w in self.waiting.values()),
+                      key=lambda w: (w["queue"], w["joined_at"]))
+
+    async def pick(self, extension: str, uniqueid: str) -> dict:
+        """Take a waiting caller out of the queue to this position's phone (AMI Redirect to bereik-pick): the
+        phone rings, and once it answers the call is the agent's like any queue call."""
+        waiting = self.waiting.get(uniqueid)
+        position = self.positions[extension]
+        if waiting is None:
+            return {"picked": False, "refused": "this caller no longer waits"}
+        if position.call is not None:
+            return {"picked": False, "refused": "you are in a call"}
+        position.call = Call(waiting["channel"], waiting["call"], waiting["number"], waiting["name"],
+                             offered_at=self.now(), choice_text=waiting["choice_text"], picked=True)
+        await self.ami.action("Setvar", Channel=waiting["channel"], Variable=PICK_QUEUE, Value=waiting["queue"])
+        await self.ami.action("Redirect", Channel=waiting["channel"], Context=PICK_CONTEXT, Exten=extension,
+                              Priority="1")
+        self._tell(position, {**{k: v for k, v in waiting.items() if k != "channel"}, "type": "ringing",
+                              "waited_seconds": round(max(0.0, self.now() - waiting["joined_at"])),
+                              "event_at": self.now(), "callbacks": [],
+                              "link": words.screen_pop_link(self.config, waiting["number"], waiting["call"])})
+        return {"picked": True}
 
     def _on_AgentCalled(self, event: dict[str, str]) -> None:
         position = self._position(event.get("Interface", ""))
@@ -288,12 +340,31 @@ class Desk:
     def _transferring(self) -> list[Position]:
         return [p for p in self.positions.values() if isinstance(p.transfer, (tx.Ringing, tx.Talking))]
 
+    def _picked(self, event: dict[str, str]) -> Position | None:
+        """The position whose picked caller this Dial is: the caller's channel dialling the position's phone."""
+        position = self._position(event.get("DestChannel", ""))
+        call = position.call if position else None
+        return position if call and call.picked and call.caller_channel == event.get("Channel") else None
+
     def _on_DialBegin(self, event: dict[str, str]) -> None:
+        if position := self._picked(event):
+            position.call.agent_channel = event.get("DestChannel", "")
         for position in self._transferring():
             if event.get("DestChannel", "").startswith(f"PJSIP/{position.transfer.transfer.target}-"):
                 self._feed(position, "target_rings", event)
 
     def _on_DialEnd(self, event: dict[str, str]) -> None:
+        if (position := self._picked(event)) and event.get("DialStatus") != "ANSWER":
+            position.call = None  # the dialplan puts the caller back in the queue
+            self._tell(position, {"type": "missed", "event_at": event_time(event, self.now())})
+        elif (position := self._picked(event)) and not position.call.answered:
+            call, at = position.call, event_time(event, self.now())
+            call.answered, call.answered_at = True, at
+            # For the records: answered by this agent, as a queue call would be (not abandoned).
+            self.steps(call.call_id, "agent_answered", at, {"agent": self._names.get(position.extension, ""),
+                                                            "interface": f"PJSIP/{position.extension}",
+                                                            "picked": "yes"})
+            self._tell(position, {"type": "connected", "event_at": at})
         status = event.get("DialStatus", "")
         outcome = {"ANSWER": "target_answers", "NOANSWER": "target_no_answer", "BUSY": "target_busy",
                    "CONGESTION": "target_busy", "CHANUNAVAIL": "target_busy"}.get(status)

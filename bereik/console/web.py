@@ -11,6 +11,7 @@
     POST /api/call/hangup                         hang up the agent's call (AMI Hangup of the agent's leg)
     POST /api/wrapup                              the wrap-up of a call: topic, helped at once (yes/no)
     GET  /api/history                             the agent's calls today, with their wrap-ups
+    GET  /api/waiting, POST /api/waiting/{id}/pick  who waits per queue; take one to one's phone (may_pick)
     POST /api/recording                           start or stop recording the current call
     GET  /api/recordings, /api/recordings/{login}/{name}   the agent's own; a team lead's team
     GET  /api/callbacks, POST /api/callbacks, POST /api/callbacks/{id}/done
@@ -95,6 +96,7 @@ def policy() -> Policy:
     rules.allow({"POST"}, "/api/call", AGENTS)
     rules.allow({"POST"}, "/api/wrapup", AGENTS)
     rules.allow({"GET"}, "/api/history", AGENTS)
+    rules.allow({"GET", "POST"}, "/api/waiting", AGENTS)  # taking a caller: may_pick (team leads by default)
     rules.allow({"POST"}, "/api/recording", AGENTS)
     rules.allow({"GET"}, "/api/recordings", AGENTS)
     rules.allow({"GET", "POST"}, "/api/callbacks", EVERYONE)
@@ -204,6 +206,8 @@ class Console:
         app.router.add_post("/api/call/hangup", self.hang_up)
         app.router.add_post("/api/wrapup", self.wrap_up)
         app.router.add_get("/api/history", self.history)
+        app.router.add_get("/api/waiting", self.waiting)
+        app.router.add_post("/api/waiting/{id}/pick", self.pick)
         app.router.add_post("/api/recording", self.record)
         app.router.add_get("/api/recordings", self.list_recordings)
         app.router.add_get("/api/recordings/{login}/{name}", self.play_recording)
@@ -286,7 +290,7 @@ class Console:
         return self._page(request, "console/console.html", TEXTS[self._lang(request)]["title"],
                           name=self.full_name(user), extension=user.extension or "-", teams=teams,
                           own_team=user.team, zone=self.config.timezone, shortcuts=dict(SHORTCUTS),
-                          topics=words.wrap_up_topics(self.config),
+                          topics=words.wrap_up_topics(self.config), may_pick=self.may_pick(user),
                           calendars=[(p.extension, p.name) for p in self.config.people if p.email]
                           if self.appointments else [])
 
@@ -461,6 +465,25 @@ class Console:
                   "seconds": round(max(0.0, self.desk.now() - finished.ended_at))}
         self.desk.wrap_up(extension, finished, detail)
         return web.json_response(finished.as_dict())
+
+    def may_pick(self, user: ConsoleUser) -> bool:
+        return user.may_pick if user.may_pick is not None else user.role in LEADS
+
+    async def waiting(self, request: web.Request) -> web.Response:
+        self._extension(request[SESSION])
+        return web.json_response({"callers": self.desk.waiting_callers(),
+                                  "may_pick": self.may_pick(request[SESSION].user)})
+
+    async def pick(self, request: web.Request) -> web.Response:
+        user = request[SESSION].user
+        extension = self._extension(request[SESSION])
+        if not self.may_pick(user):
+            raise web.HTTPForbidden(text="taking callers from the list is for team leads (console.users[].may_pick)")
+        try:
+            result = await self.desk.pick(extension, request.match_info["id"])
+        except AmiError as problem:
+            raise web.HTTPBadGateway(text=str(problem)) from None
+        return web.json_response(result, status=200 if result["picked"] else 409)
 
     async def history(self, request: web.Request) -> web.Response:
         extension = self._extension(request[SESSION])

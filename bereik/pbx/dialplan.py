@@ -27,6 +27,8 @@ ENTRY_CONTEXT = "bereik-entry"
 QUEUE_CONTEXT = "bereik-queue"
 FORWARD_CONTEXT = "bereik-forward"
 INTERNAL_CONTEXT = "bereik-internal"
+PICK_CONTEXT = "bereik-pick"  # a caller an agent took from the console's waiting list (AMI Redirect)
+PICK_QUEUE = "BEREIK_PICK_QUEUE"  # the queue the picked caller waited in: back there if the phone does not answer
 DIRECT_CONTEXT = "bereik-direct"
 CAMP_QUEUE_PREFIX = "camp-"  # camp-<extension>: callers waiting behind that colleague's call
 MOBILE_CONTEXT = "bereik-mobile"  # <extension>: that person's own mobile, as the YAML has it
@@ -195,6 +197,12 @@ def _extensions(config: Config) -> str:
         *[f"exten => {number},1,Goto({ENTRY_CONTEXT},{number},1)" for number in config.entry_numbers],
         *_internal_back_office(config),
         *_hints(config, extensions),
+        "",
+        f"[{PICK_CONTEXT}]",
+        "; A waiting caller an agent took from the console: that agent's phone (t, x: transfer and record as in",
+        "; the queue); not answered, back to the queue the caller waited in, never dropped.",
+        f"exten => _X.,1,Dial(PJSIP/${{FILTER(0-9,${{EXTEN}})}},{AGENT_RING_SECONDS},tx)",
+        f' same => n,Goto({QUEUE_CONTEXT},${{IF($["${{{PICK_QUEUE}}}" != ""]?${{{PICK_QUEUE}}}:{config.front_office})}},1)',
         "",
         *_direct_context(config),
         *_features_context(config),

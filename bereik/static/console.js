@@ -98,6 +98,7 @@
     document.title = (state === "ringing" ? T.call_ringing + who : state === "connected" ? T.call_connected : T.title_idle) + " · bereik";
     if (state !== "connected") { transferState = "idle"; showRecording(false); }
     enableCallButtons();
+    showWaiting(); // no taking another caller while the phone rings or a call is on
   }
 
   function screenPop(m) {
@@ -219,6 +220,35 @@
     $("fcr").textContent = data.wrapped_up ? T.fcr + ": " + data.resolved + " " + T.of + " " + data.wrapped_up : "";
   }
 
+  // Who waits, per queue: "Klantcontactcentrum · J. Jansen 0612345678 · Afval · wacht 1 minuten 5 seconden".
+  let waitingCallers = [];
+  function showWaiting() {
+    const list = $("waiting");
+    const mayPick = list.dataset.mayPick === "yes";
+    list.replaceChildren();
+    if (!waitingCallers.length) { list.append(el("li", T.nobody_waits)); return; }
+    const now = Date.now() / 1000;
+    waitingCallers.forEach((w) => {
+      const who = (w.name ? w.name + " " : "") + (w.number || T.unknown);
+      const parts = [w.queue_name, who];
+      if (w.choice_text) parts.push(w.choice_text);
+      if (w.tried_person) parts.push(T.tried + ": " + person(w.tried_person));
+      parts.push(T.waits + " " + duration(now - w.joined_at));
+      const item = el("li", parts.join(" · "), {"data-caller": w.id});
+      if (mayPick) {
+        const button = el("button", T.pick, {"type": "button", "aria-label": T.pick + ": " + who});
+        button.disabled = call === "ringing" || call === "connected";
+        button.addEventListener("click", async () => {
+          const result = await post("/api/waiting/" + encodeURIComponent(w.id) + "/pick");
+          if (result.httpStatus !== 200) $("transfer-state").textContent = result.refused || result.error || String(result.httpStatus);
+        });
+        item.append(" ", button);
+      }
+      list.append(item);
+    });
+  }
+  setInterval(() => { if (waitingCallers.length) showWaiting(); }, 5000);
+
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + "/api/stream");
@@ -234,6 +264,7 @@
         loadRecordings();
       }
       else if (m.type === "transfer") showTransfer(m);
+      else if (m.type === "waiting") { waitingCallers = m.callers; showWaiting(); }
       else if (m.type === "recording") showRecording(m.on);
     };
     socket.onclose = () => setTimeout(connect, 2000);
@@ -439,6 +470,7 @@
   loadCallbacks();
   loadRecordings();
   loadHistory();
+  get("/api/waiting").then((data) => { waitingCallers = data.callers; showWaiting(); });
   connect();
   followPresence();
 })();

@@ -30,12 +30,20 @@ def answer(ami, extension="201", linkedid="1700000000.1"):
              Timestamp="1800000045.0")
 
 
+async def news(socket_, kind: str) -> dict:
+    """The next message of this kind on the console's stream (the waiting list is news to every console too)."""
+    while True:
+        message = await asyncio.wait_for(socket_.receive_json(), 2)
+        if message["type"] == kind:
+            return message
+
+
 async def test_the_screen_pop_reaches_only_the_ringing_agents_browser(client, console):
     token = await log_in(client, "anna")
     socket_ = await client.ws_connect("/api/stream")
     ring(console.ami, BEREIK_TOPIC="afval", BEREIK_CHOICE="2", BEREIK_MUNICIPALITY="Bloemendaal",
          BEREIK_TRIED="301", BEREIK_FAILED="noanswer")
-    pop = await asyncio.wait_for(socket_.receive_json(), 2)
+    pop = await news(socket_, "ringing")
     assert pop["type"] == "ringing" and pop["topic"] == "afval" and pop["choice"] == "2"
     # The words the agent reads: whom the caller tried, and the option as the caller heard it.
     assert pop["tried_person"] == {"name": "Eva Smit", "department": "Vergunningen"}
@@ -53,9 +61,9 @@ async def test_the_screen_pop_lists_open_call_backs_and_earlier_calls_of_the_num
     console.desk.history = lambda number, since: [(1799990000.0, "burgerzaken")] if number == "0612345678" else []
     socket_ = await client.ws_connect("/api/stream")
     ring(console.ami)
-    pop = await asyncio.wait_for(socket_.receive_json(), 2)
+    pop = await news(socket_, "ringing")
     assert [c["question"] for c in pop["callbacks"]] == ["Paspoort kwijt"]
-    history = await asyncio.wait_for(socket_.receive_json(), 2)
+    history = await news(socket_, "history")
     assert history == {"type": "history", "number": "0612345678",
                        "earlier": [{"at": 1799990000.0, "topic": "burgerzaken"}]}
 

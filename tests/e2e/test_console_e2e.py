@@ -40,7 +40,7 @@ def config_for(root: Path, state: Path):
     base = load_config(EXAMPLE)
     (root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
     console = Console(
-        listen="127.0.0.1:0", secure_cookies=False, users=[ConsoleUser(login="anna", extension="201")],
+        listen="127.0.0.1:0", secure_cookies=False, users=[ConsoleUser(login="anna", extension="201", may_pick=True)],
         team_mailboxes={"tic": "kcc@bloemendaal.test"}, transfer_ring_seconds=15,
         recordings_dir=str(root / "var/spool/asterisk/monitor"))
     return base.model_copy(update={
@@ -270,3 +270,32 @@ async def test_pause_with_a_reason_sign_out_and_back_in_are_what_asterisk_shows(
     await page.click("#login-position")
     await page.wait_for_selector("#state:has-text('Aangemeld')")
     assert (await member(console))["Paused"] == "0"
+
+
+async def test_taking_a_waiting_caller_from_the_list_connects_that_caller_to_the_agents_phone(console, pbx, sipp,
+                                                                                           browser):
+    """Every position paused, so the caller waits; the agent takes the caller from the list: Asterisk dials the
+    agent's phone from the caller's channel, and the two are bridged; the records count it answered."""
+    _, events = pbx
+    await console.ami.action("QueuePause", Interface="PJSIP/201", Paused="true", Reason="test")
+    page = await agent_page(browser, console)
+    sipp.phone(AGENT_PHONE, ring_seconds=1)
+    caller = sipp.call("14023", talk_seconds=25, dtmf=[(1.0, "1"), (2.0, "1")])
+    joined = await events.wait_for_event("QueueCallerJoin", lambda e: e.get("Queue") == "tic", timeout=25)
+    waiting = page.locator(f"#waiting li[data-caller='{joined['Uniqueid']}']")
+    await waiting.wait_for(timeout=5_000)
+    assert "Klantcontactcentrum" in await waiting.inner_text()
+    assert "Burgerzaken: een paspoort, identiteitskaart, rijbewijs of een verhuizing" in await waiting.inner_text()
+    await waiting.locator("button:has-text('Aannemen')").click()
+    dialled = await events.wait_for_event(
+        "DialBegin", lambda e: e.get("Channel") == joined["Channel"] and e.get("DestChannel", "").startswith("PJSIP/201-"),
+        timeout=10)
+    await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel") == dialled["DestChannel"]
+                                and e.get("DialStatus") == "ANSWER", timeout=10)
+    assert await bridged(events, joined["Channel"], "PJSIP/201-"), _current_bridges(events)
+    await page.wait_for_selector("#call-state.call-connected", timeout=5_000)
+    await page.wait_for_selector("#waiting li:has-text('Er wacht niemand.')")
+    caller.expect_success(timeout=40)
+    steps = console.recorder.book.journeys[joined["Linkedid"]].steps
+    answered = next(s for s in steps if s.what == "agent_answered")
+    assert answered.detail["picked"] == "yes" and answered.detail["interface"] == "PJSIP/201"

@@ -1,0 +1,73 @@
+"""Who waits in the front office's queue, visible in every console in Chromium; a team lead takes a caller
+to their own phone (AMI Redirect to bereik-pick), the screen-pop follows the call and the records count it
+answered; an agent sees the list without the button and may not take one."""
+import re
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from test_browser import SOCKET_OPEN
+
+WAITING = dict(Event="QueueCallerJoin", Queue="tic", Channel="PJSIP/trunk-00000009", Uniqueid="1700000100.9",
+               Linkedid="1700000100.9", CallerIDNum="0612345678", CallerIDName="J. Jansen", Position="1",
+               **{"ChanVariable(BEREIK_CHOICE)": "2", "ChanVariable(BEREIK_TOPIC)": "afval",
+                  "ChanVariable(BEREIK_TRIED)": "301", "ChanVariable(BEREIK_FAILED)": "noanswer"})
+
+
+@pytest.fixture
+async def served(console):
+    server = TestServer(console.app(), host="127.0.0.1")
+    await server.start_server()
+    yield f"http://127.0.0.1:{server.port}"
+    await server.close()
+
+
+async def logged_in(browser, base, login):
+    page = await browser.new_page()
+    await page.goto(base + "/login")
+    await page.fill("#login", login)
+    await page.fill("#password", f"{login}-pw")
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#screenpop")
+    await page.evaluate(SOCKET_OPEN)
+    return page
+
+
+async def test_a_team_lead_takes_a_waiting_caller_to_their_phone(browser, served, console):
+    steps = []
+    console.desk.steps = lambda *step: steps.append(step)
+    page = await logged_in(browser, served, "lisa")  # team lead at position 203
+    await page.wait_for_selector("#waiting li:has-text('Er wacht niemand.')")
+    console.ami.emit(**WAITING, Timestamp=str(console.desk.now() - 65))
+    caller = page.locator("#waiting li[data-caller='1700000100.9']")
+    await caller.wait_for()
+    text = await caller.inner_text()
+    assert text.startswith("Klantcontactcentrum · J. Jansen 0612345678 · Afval, grofvuil of een kapotte container · "
+                           "Probeerde: Eva Smit (Vergunningen) · wacht 1 min"), text
+    await page.click("#waiting button:has-text('Aannemen')")
+    await page.wait_for_selector("#call-state.call-ringing")
+    assert [(a["Variable"], a["Value"]) for a in console.ami.sent("Setvar")] == [("BEREIK_PICK_QUEUE", "tic")]
+    assert console.ami.sent("Redirect") == [{"Channel": "PJSIP/trunk-00000009", "Context": "bereik-pick",
+                                              "Exten": "203", "Priority": "1"}]
+    assert re.search(r"Gaat over: J\. Jansen sinds \d\d:\d\d", await page.inner_text("#call-state"))
+    console.ami.emit(Event="QueueCallerLeave", Queue="tic", Uniqueid="1700000100.9", Channel="PJSIP/trunk-00000009")
+    await page.wait_for_selector("#waiting li:has-text('Er wacht niemand.')")
+    console.ami.emit(Event="DialBegin", Channel="PJSIP/trunk-00000009", DestChannel="PJSIP/203-0000000a")
+    console.ami.emit(Event="DialEnd", Channel="PJSIP/trunk-00000009", DestChannel="PJSIP/203-0000000a",
+                     DialStatus="ANSWER")
+    await page.wait_for_selector("#call-state.call-connected")
+    assert not await page.is_disabled("#hangup")
+    [(call, what, _, detail)] = [s for s in steps if s[1] == "agent_answered"]
+    assert (call, detail["interface"], detail["picked"]) == ("1700000100.9", "PJSIP/203", "yes")
+
+
+async def test_an_agent_sees_who_waits_but_takes_no_one(browser, served, console):
+    page = await logged_in(browser, served, "anna")
+    console.ami.emit(**WAITING, Timestamp=str(console.desk.now() - 5))
+    await page.wait_for_selector("#waiting li[data-caller='1700000100.9']")
+    assert await page.locator("#waiting button").count() == 0
+    token = await page.get_attribute("meta[name=csrf]", "content")
+    status = await page.evaluate("""async (token) => (await fetch('/api/waiting/1700000100.9/pick',
+        {method: 'POST', headers: {'X-CSRF-Token': token, 'Content-Type': 'application/json'}, body: '{}'})).status""",
+                                 token)
+    assert status == 403 and console.ami.sent("Redirect") == []
