@@ -12,6 +12,9 @@ by their own menu's topic and are answered by their own municipality's desk phon
 (both its Asterisks, SIGKILL): the time until Kamailio takes it out is measured, and every call after it
 reaches midden or zuid. Each municipality's store has each of its calls once and none of the other's; the
 report its bereik serves (HTTP) counts exactly those, and its wallboard (WebSocket) shows its own staff only.
+The agents of both, in one directory, log in to their own municipality's console on every node: their
+screen-pops (WebSocket) name their own callers and never the other's, and an agent or team lead of one is
+refused at the other's console, reports and wallboard, on the same node too.
 When noord comes back, Kamailio sends it calls again. Last, the shared 14023: a caller who chooses Heemstede
 in Bloemendaal's choice is put through to Heemstede's number, which Kamailio keeps on the platform, and
 Heemstede's own menu and queue take the call.
@@ -34,6 +37,7 @@ from ruamel.yaml import YAML
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.platform.load import check_platform
+from bereik.presence import sample
 from bereik.records.store import PostgresStore
 from bereik.sandbox import Asterisk
 from bereik.sandbox.chroot import AmiLogin
@@ -44,6 +48,9 @@ from bereik.secrets import Secrets
 
 from helpers import OBSERVER, variable, write_config_with_observer
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "presence"))
+from presence_slapd import Slapd  # noqa: E402  (the directory the console tests use)
+
 REGIO = Path(__file__).parents[2] / "examples" / "regio"
 NODES = ("noord", "midden", "zuid")
 TRUNK, DATABASE = "10.77.0.5", "10.77.0.6"
@@ -53,6 +60,14 @@ CALLERS = {
     "heemstede": ("0235485868", [(1.0, "2")], "openbare_ruimte", "kcc"),
 }
 MONDAY_MORNING = "2026-11-23T10:00"
+# Console users in one directory: the agents whose topics the callers choose, two per municipality, and a
+# team lead each (who may read the reports).
+PEOPLE = sample.people(6)
+AGENTS = {PEOPLE[0].uid: ("bloemendaal", "202"), PEOPLE[1].uid: ("bloemendaal", "204"),
+          PEOPLE[2].uid: ("heemstede", "202"), PEOPLE[3].uid: ("heemstede", "203")}
+LEADS = {"bloemendaal": PEOPLE[4].uid, "heemstede": PEOPLE[5].uid}
+CONSOLE_PORTS = {"bloemendaal": 8091, "heemstede": 8092}
+CALLER_NUMBERS = {"bloemendaal": "0612340001", "heemstede": "0612340002"}
 
 
 @dataclass
@@ -63,8 +78,9 @@ class Instance:
     events: object  # AmiRecorder
 
 
-def platform_files(directory: Path, cluster: Cluster) -> Path:
-    """The example platform, with the test's own database per municipality and files in the test's folder."""
+def platform_files(directory: Path, cluster: Cluster, directory_url: str) -> Path:
+    """The example platform, with the test's own database per municipality and files in the test's folder, and a
+    console per municipality whose agents log in against the test's directory."""
     shutil.copytree(REGIO, directory)
     yaml = YAML()
     for municipality in CALLERS:
@@ -73,6 +89,12 @@ def platform_files(directory: Path, cluster: Cluster) -> Path:
         document["records"] = {"store": cluster.create_database(municipality), "asterisk_cel": None}
         # Its wallboard and reports on the node's address (its own port), for the test's HTTP client.
         document["wallboard"]["listen"] = "0.0.0.0:" + document["wallboard"]["listen"].rsplit(":", 1)[1]
+        document["console"] = {
+            "listen": f"0.0.0.0:{CONSOLE_PORTS[municipality]}", "secure_cookies": False, "ldap_url": directory_url,
+            "ldap_user_dn": "uid={login}," + sample.BASE_DN,
+            "login_attempts_per_minute": 100,  # every login of the test comes from its one address
+            "users": [*({"login": login, "extension": extension} for login, (m, extension) in AGENTS.items()
+                        if m == municipality), {"login": LEADS[municipality], "role": "team_lead"}]}
         with path.open("w") as out:
             yaml.dump(document, out)
     path = directory / "platform.yaml"
@@ -121,7 +143,11 @@ async def test_two_municipalities_through_kamailio_on_three_nodes_and_a_node_los
     region = check_platform(REGIO / "platform.yaml")
     municipalities = {m.id: m for m in region.municipalities}
     network.join(TRUNK, DATABASE, *(phone for m in municipalities.values() for phone in phones_of(m.config)))
-    platform_yaml = platform_files(tmp_path / "regio", postgres(DATABASE))
+    directory = Slapd(tmp_path / "slapd", PEOPLE, host=DATABASE)
+    directory.start()
+    for person in PEOPLE:
+        directory.modify(f"dn: {person.dn}\nchangetype: modify\nreplace: userPassword\nuserPassword: pw-{person.uid}\n")
+    platform_yaml = platform_files(tmp_path / "regio", postgres(DATABASE), directory.url)
     region = check_platform(platform_yaml)
     assert [m.id for m in region.municipalities] == list(CALLERS)
 
@@ -160,8 +186,18 @@ async def test_two_municipalities_through_kamailio_on_three_nodes_and_a_node_los
             for phone in phones_of(region.config(municipality)):
                 sipp.phone(phone, ring_seconds=0.3, calls=100)
 
+        # Each agent logged in to its municipality's console on every node (the desk follows its node's calls).
+        consoles = await log_in_everywhere(region)
+
         # 1. Three calls each: one per node (round robin), each by its own menu to its own agents.
         await calls(sipp, per_municipality=3, rate=1)
+        seen = await consoles.read()
+        for municipality in CALLERS:
+            own, others = CALLER_NUMBERS[municipality], [n for m, n in CALLER_NUMBERS.items() if m != municipality]
+            assert own in seen[municipality], seen  # its agents' screen-pops name its callers
+            assert not any(number in seen[municipality] for number in others), seen  # and never another's
+        await consoles.refused_across()
+        await consoles.close()
         first = joined(instances)
         for municipality, (_, _, topic, queue) in CALLERS.items():
             assert {node: len(first[node, municipality]) for node in NODES} == {node: 1 for node in NODES}
@@ -215,12 +251,21 @@ async def test_two_municipalities_through_kamailio_on_three_nodes_and_a_node_los
             other = region.config(next(m for m in CALLERS if m != municipality))
             day = dt.datetime.fromtimestamp(min(r.started_at for r in rows), config.zone).date().isoformat()
             board_url = f"http://{region.platform.node('zuid').address}:{config.wallboard.listen.rsplit(':', 1)[1]}"
-            async with aiohttp.ClientSession() as http:
+            async with session() as http:
+                await log_in(http, Consoles(region).url(municipality, "zuid"), LEADS[municipality])
                 async with http.get(f"{board_url}/reports", params={"start": day, "end": day}) as response:
                     report = await response.json()
                 async with http.ws_connect(f"{board_url}/wallboard/ws") as socket:
                     board = await socket.receive_json(timeout=10)
             assert report["calls"] == len(expected)
+            # The other municipality's team lead, logged in to its own console on the same node: refused here.
+            async with session() as http:
+                other_id = next(m for m in CALLERS if m != municipality)
+                await log_in(http, Consoles(region).url(other_id, "zuid"), LEADS[other_id])
+                async with http.get(f"{board_url}/reports", params={"start": day, "end": day}) as response:
+                    assert response.status == 401
+                with pytest.raises(aiohttp.WSServerHandshakeError):
+                    await http.ws_connect(f"{board_url}/wallboard/ws")
             shown = {agent["name"] for agent in board["agent_list"]}
             assert shown == staff(config), board  # its front office and its colleagues
             assert shown.isdisjoint(staff(other))
@@ -265,6 +310,7 @@ async def test_two_municipalities_through_kamailio_on_three_nodes_and_a_node_los
         for instance in instances.values():
             instance.asterisk.stop()
         kamailio.stop()
+        directory.stop()
 
 
 async def start_instance(region, node, municipality, secrets, network, root, tmp_path, ami, source) -> Instance:
@@ -281,8 +327,8 @@ async def calls(sipp: Sipp, *, per_municipality: int, rate: float) -> None:
     """Callers of each municipality through Kamailio, each holding on long enough to be in the queue on this
     loaded machine (the menu takes some 3 s)."""
     callers = [sipp.callers(number, rate=rate, calls=per_municipality, talk_seconds=8, dtmf=keys, local_ip=TRUNK,
-                            from_user=f"06123400{index}")
-               for index, (number, keys, _, _) in enumerate(CALLERS.values())]
+                            from_user=CALLER_NUMBERS[municipality])
+               for municipality, (number, keys, _, _) in CALLERS.items()]
     for party in callers:
         await asyncio.to_thread(party.expect_success, 60)
 
@@ -304,3 +350,79 @@ def _listening(region, node: str, municipality: str) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.2)
         return probe.connect_ex((address, port)) == 0
+
+
+class Consoles:
+    """Every console agent's session and screen-pop stream on every node; what each municipality's agents read."""
+
+    def __init__(self, region):
+        self.region = region
+        self.sessions: list[tuple[str, aiohttp.ClientSession, aiohttp.ClientWebSocketResponse]] = []
+
+    def url(self, municipality: str, node: str) -> str:
+        return f"http://{self.region.platform.node(node).address}:{CONSOLE_PORTS[municipality]}"
+
+    async def read(self) -> dict[str, str]:
+        """Everything each municipality's streams carried until now, as one text per municipality."""
+        seen = {municipality: "" for municipality in CALLERS}
+        for municipality, _, socket in self.sessions:
+            while True:
+                try:
+                    message = await socket.receive(timeout=0.2)
+                except TimeoutError:
+                    break
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                seen[municipality] += message.data + "\n"
+        return seen
+
+    async def refused_across(self) -> None:
+        """Another municipality's agent or team lead, with the right password in the same directory, is refused
+        at this municipality's console on every node."""
+        users = [*((login, m) for login, (m, _) in AGENTS.items()), *((login, m) for m, login in LEADS.items())]
+        for login, municipality in users:
+            for other in CALLERS:
+                if other == municipality:
+                    continue
+                for node in NODES:
+                    async with session() as http:
+                        async with http.post(f"{self.url(other, node)}/login", allow_redirects=False,
+                                             data={"login": login, "password": f"pw-{login}"}) as response:
+                            assert response.status != 303, (login, other, node)
+                        async with http.get(f"{self.url(other, node)}/api/me") as me:
+                            assert me.status == 401, (login, other, node, await me.text())
+
+    async def close(self) -> None:
+        for _, http, socket in self.sessions:
+            await socket.close()
+            await http.close()
+
+
+def session() -> aiohttp.ClientSession:
+    """A browser's cookies for a console at an IP address (aiohttp keeps none for one by default)."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def log_in(http: aiohttp.ClientSession, url: str, login: str) -> None:
+    deadline = time.monotonic() + 20  # the console starts with its bereik
+    while True:
+        try:
+            async with http.post(f"{url}/login", data={"login": login, "password": f"pw-{login}"},
+                                 allow_redirects=False) as response:
+                assert response.status == 303, (login, url, await response.text())
+            return
+        except aiohttp.ClientConnectorError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def log_in_everywhere(region) -> Consoles:
+    consoles = Consoles(region)
+    for login, (municipality, _) in AGENTS.items():
+        for node in NODES:
+            http = session()
+            url = consoles.url(municipality, node)
+            await log_in(http, url, login)
+            consoles.sessions.append((municipality, http, await http.ws_connect(f"{url}/api/stream")))
+    return consoles

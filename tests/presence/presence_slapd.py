@@ -40,9 +40,9 @@ index entryCSN eq
 """
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -54,10 +54,12 @@ TLSCertificateKeyFile {dir}/key.pem
 
 
 class Slapd:
-    def __init__(self, workdir: Path, people: list[sample.SamplePerson], tls: bool = False):
+    def __init__(self, workdir: Path, people: list[sample.SamplePerson], tls: bool = False, host: str = "127.0.0.1"):
+        """`host`: the address it listens on (a test's own address on its hosts' bridge, for bereiks on them)."""
         self.dir = workdir
         self.people = people
-        self.port = free_port()
+        self.host = host
+        self.port = free_port(host)
         self.tls_port = free_port() if tls else None
         self.process: subprocess.Popen | None = None
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -87,7 +89,7 @@ class Slapd:
 
     @property
     def url(self) -> str:
-        return f"ldap://127.0.0.1:{self.port}"
+        return f"ldap://{self.host}:{self.port}"
 
     @property
     def ldaps_url(self) -> str:
@@ -107,7 +109,7 @@ class Slapd:
             if self.process.poll() is not None:
                 raise AssertionError(f"slapd exited: {self.process.stdout.read()}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                socket.create_connection((self.host, self.port), timeout=0.2).close()
                 return
             except OSError:
                 time.sleep(0.05)
