@@ -31,6 +31,7 @@ WEBHOOK_SENT_AGAIN = "webhook_sent_again"  # a dead letter, by an administrator
 CALAMITY_ON = "calamity_on"  # the calamity switch (bereik.calamity): its state is its last act
 CALAMITY_OFF = "calamity_off"
 CALAMITY_PIN_REFUSED = "calamity_pin_refused"  # a wrong PIN from a desk phone
+PROMPT_RECORDED = "prompt_recorded"  # a recording uploaded for a text (bereik.ivr.recorded)
 
 # What an administrator reads in `bereik audit` and on the console's audit page.
 ACTIONS = {
@@ -40,14 +41,14 @@ ACTIONS = {
            CONFIG_REFUSED: "configuratie geweigerd", CONSOLE_LOGIN: "ingelogd op de console",
            CONFIG_CHANGED: "configuratie gewijzigd", CALAMITY_ON: "calamiteit aangezet",
            CALAMITY_OFF: "calamiteit beëindigd", CALAMITY_PIN_REFUSED: "calamiteit: onjuiste pincode",
-           WEBHOOK_SENT_AGAIN: "webhook opnieuw verstuurd"},
+           WEBHOOK_SENT_AGAIN: "webhook opnieuw verstuurd", PROMPT_RECORDED: "opname geüpload"},
     "en": {FORWARD_SET: "forwarding set", FORWARD_CLEARED: "forwarding cleared",
            DND_SET: "do-not-disturb on", DND_CLEARED: "do-not-disturb off",
            RECORDING_PLAYED: "recording played", CONFIG_RELOADED: "configuration reloaded",
            CONFIG_REFUSED: "configuration refused", CONSOLE_LOGIN: "logged in to the console",
            CONFIG_CHANGED: "configuration changed", CALAMITY_ON: "calamity switched on",
            CALAMITY_OFF: "calamity ended", CALAMITY_PIN_REFUSED: "calamity: wrong PIN",
-           WEBHOOK_SENT_AGAIN: "webhook sent again"},
+           WEBHOOK_SENT_AGAIN: "webhook sent again", PROMPT_RECORDED: "recording uploaded"},
 }
 
 

@@ -284,7 +284,32 @@ def _prompts(args) -> int:
     rendered = library.ensure_all(spoken_texts(config), progress)
     rendered += PromptLibrary(args.out, config.language, over_ring=True).ensure_all(whispered_texts(config), progress)
     print(f"{rendered} rendered, the rest unchanged, in {args.out}")
+    for line in recording_report(config, args.out):
+        print(line)
     return 0
+
+
+def recording_report(config, directory: Path) -> list[str]:
+    """Per text of the YAML: recorded, a recording that no longer matches its text, or espeak-ng."""
+    from bereik.ivr.phrases import fill
+    from bereik.ivr.recorded import Recordings, per_call
+
+    recordings = Recordings(directory)
+    lines = ["texts:"]
+    for name, template in config.texts.items():
+        recording = recordings.get(name)
+        if per_call(template):
+            state = "espeak-ng (changes per call)"
+        elif recording is None:
+            state = "espeak-ng (no recording)"
+        elif recording.text != fill(config, template):
+            state = f"espeak-ng: the recording of {recording.at[:10]} by {recording.by} no longer matches the text"
+        else:
+            state = f"recorded by {recording.by} on {recording.at[:10]} ({recording.seconds:g} s)"
+        lines.append(f"  {name}: {state}")
+    lines += [f"  {r.name}: a recording for a text that is no longer in the YAML" for r in recordings.all()
+              if r.name not in config.texts]
+    return lines
 
 
 def _run(args) -> int:

@@ -24,6 +24,7 @@ from bereik.integrations.klantinteracties import Registration
 from bereik.integrations.webhooks import Courier, Outbox, Webhooks
 from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.prompts import PromptLibrary
+from bereik.ivr.recorded import Recordings
 from bereik.pbx.agi import AgiServer
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.callback import CallbackHandler
@@ -223,6 +224,10 @@ class Service:
             self.console.couriers = self.couriers
             self.console.manage.calamity = self.calamity
             self.console.manage.config_of = lambda: self.config
+            # Recorded prompts: kept beside the rendered ones; new calls play an upload at once.
+            self.console.manage.recordings_of = lambda: Recordings(self._sounds_dir)
+            self.console.manage.recordings_changed = lambda: self.use_config(self.config)
+            self.console.manage.audit = self.audit
         if self.console and not web_middlewares:
             self.web.app.middlewares.extend(self.console.wallboard_middlewares())
         self.retention = RetentionJob(config, self.store, clock, secrets, self.callback_store, self.forwarding,

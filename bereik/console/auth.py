@@ -227,6 +227,9 @@ def login_required(sessions: Sessions, policy: Policy, on_user: Callable[[web.Re
             sent = request.headers.get("X-CSRF-Token", "")
             if not sent and request.content_type == "application/x-www-form-urlencoded":
                 sent = str((await form_of(request)).get("csrf", ""))
+            elif not sent and request.content_type == "multipart/form-data":
+                # An upload is read as a stream by its handler, larger than a form may be: the token is in the URL.
+                sent = request.query.get("csrf", "")
             if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
                 raise web.HTTPForbidden(text="CSRF token missing or wrong")
         request[SESSION] = session

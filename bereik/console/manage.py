@@ -8,11 +8,13 @@ applied through the safe reload, in the audit log with who and why.
     GET  /manage/proposal/{id}         what it changes, its problems, the reason asked for
     POST /manage/proposal/{id}/apply   apply it (with the reason) or, with cancel, drop it
     POST /manage/calamity              the calamity switch on (mode, message, end time) or off, with why
+    POST /manage/recording?csrf=...    a recording for a text (multipart: name, file)
 
 Plain forms: every page works without script (the calendar and forms are server-rendered).
 """
 from __future__ import annotations
 
+import asyncio
 import calendar
 import datetime as dt
 import re
@@ -24,7 +26,10 @@ from bereik.admin import edit
 from bereik.admin.diff import LABELS
 from bereik.admin.edit import EditError
 from bereik.admin.proposals import ConfigEditor
+from bereik.audit import PROMPT_RECORDED
 from bereik.calamity import CalamitySwitch
+from bereik.ivr.phrases import fill
+from bereik.ivr.recorded import MAX_BYTES, RecordingError, Recordings, per_call
 from bereik.config.load import ConfigError
 from bereik.config.model import MAX_MENU_OPTIONS, TEXT_NAMES, WEEKDAYS, Config
 from bereik.console.auth import SESSION, form_of
@@ -72,6 +77,13 @@ WORDS = {
         "De calamiteitenschakelaar werkt wanneer bereik draait (bereik run).", "calamity_done_on":
         "De calamiteit staat aan.", "calamity_done_off": "De calamiteit is beëindigd.",
         "calamity_bad_time": "Geef de eindtijd als datum en tijd.",
+        "recordings": "Opnames", "recordings_help": "Spreek een tekst zelf in (WAV, MP3, Ogg, Opus of WebM, "
+        "ten hoogste een minuut): bellers horen dan uw opname in plaats van de computerstem. Past de tekst later "
+        "niet meer bij de opname, dan spreekt de computerstem de nieuwe tekst.",
+        "recording_for": "Opname voor", "upload": "Opname uploaden", "recorded_by": "Ingesproken door {by} op "
+        "{at} ({seconds} s)", "no_recording": "Geen opname: de computerstem spreekt de tekst",
+        "stale_recording": "De opname past niet meer bij de tekst: de computerstem spreekt de nieuwe tekst",
+        "recording_done": "De opname is opgeslagen; bellers horen haar vanaf nu.",
         "days": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
         "short_days": ("ma", "di", "wo", "do", "vr", "za", "zo"),
         "months": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
@@ -114,6 +126,13 @@ WORDS = {
         "calamity_said": "Callers hear:", "calamity_by": "Switched on by", "calamity_unavailable":
         "The calamity switch works when bereik runs (bereik run).", "calamity_done_on": "The calamity is on.",
         "calamity_done_off": "The calamity has ended.", "calamity_bad_time": "Give the end time as a date and time.",
+        "recordings": "Recordings", "recordings_help": "Record a text yourself (WAV, MP3, Ogg, Opus or WebM, at "
+        "most a minute): callers then hear your recording instead of the computer voice. If the text no longer "
+        "matches the recording later, the computer voice speaks the new text.",
+        "recording_for": "Recording for", "upload": "Upload recording", "recorded_by": "Recorded by {by} on {at} "
+        "({seconds} s)", "no_recording": "No recording: the computer voice speaks the text",
+        "stale_recording": "The recording no longer matches the text: the computer voice speaks the new text",
+        "recording_done": "The recording is saved; callers hear it from now on.",
         "days": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
         "short_days": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
         "months": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -131,11 +150,15 @@ class Management:
         self.editor: ConfigEditor | None = None  # set once bereik run follows the YAML file
         self.calamity: CalamitySwitch | None = None  # set by bereik run (bereik.service)
         self.config_of: Callable[[], Config] | None = None  # the configuration calls follow now
+        self.recordings_of: Callable[[], Recordings] | None = None  # the prompts' recordings, read anew
+        self.recordings_changed: Callable[[], None] = lambda: None  # new calls play the new recording
+        self.audit = None  # bereik.audit.AuditLog, for the recordings
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/manage", self.page), web.post("/manage/propose", self.propose),
                 web.get("/manage/proposal/{id}", self.proposal_page),
-                web.post("/manage/proposal/{id}/apply", self.apply), web.post("/manage/calamity", self.switch)]
+                web.post("/manage/proposal/{id}/apply", self.apply), web.post("/manage/calamity", self.switch),
+                web.post("/manage/recording", self.record)]
 
     def _words(self, request: web.Request) -> dict:
         return WORDS[self.language(request)]
@@ -145,18 +168,21 @@ class Management:
     async def page(self, request: web.Request) -> web.Response:
         w = self._words(request)
         calamity = await self._calamity_context(request)
+        # What callers hear now (the running configuration): the calamity switch and the recordings.
+        running = dict(calamity=calamity, recording_done=request.query.get("recorded", ""),
+                       recordings=self._recordings_context(self.config_of(), w, self.language(request))
+                       if self.config_of else [])
         if self.editor is None:
             return self.render(request, "console/manage.html", w["title"], w=w, config=None, problems=[],
-                               message=w["no_editor"], status=503 if calamity is None else 200,
-                               calamity=calamity)
+                               message=w["no_editor"], status=503 if calamity is None else 200, **running)
         try:
             config = self.editor.current().config
         except ConfigError as error:
             return self.render(request, "console/manage.html", w["title"], w=w, config=None,
-                               problems=[str(p) for p in error.problems], message=w["broken"], calamity=calamity)
+                               problems=[str(p) for p in error.problems], message=w["broken"], **running)
         start = self._first_month(request.query.get("from", ""))
         return self.render(request, "console/manage.html", w["title"], w=w, config=config, problems=[], message="",
-                           calamity=calamity,
+                           **running,
                            hours=_hours_fields(config), months=self._months(config, start, w),
                            earlier=_shift(start, -MONTHS_SHOWN), later=_shift(start, MONTHS_SHOWN),
                            texts=[(name, _capital(LABELS[self.language(request)][name]), config.texts.get(name, ""))
@@ -200,6 +226,57 @@ class Management:
             raise web.HTTPBadRequest(text=str(problem)) from None
         await self.calamity.switch_on(calamity, source, why)
         raise web.HTTPSeeOther("/manage?calamity=on#calamity")
+
+    def _recordings_context(self, config: Config, w: dict, language: str) -> list[dict]:
+        """Per text a caller can hear the same way every call: its recording's state in words."""
+        if self.recordings_of is None:
+            return []
+        recordings, labels = self.recordings_of(), LABELS[language]
+        rows = []
+        for name in TEXT_NAMES:
+            template = config.texts.get(name)
+            if not template or per_call(template):
+                continue
+            recording = recordings.get(name)
+            if recording is None:
+                state, kind = w["no_recording"], "none"
+            elif recording.text != fill(config, template):
+                state, kind = w["stale_recording"], "stale"
+            else:
+                state, kind = w["recorded_by"].format(by=recording.by, at=recording.at[:16].replace("T", " "),
+                                                      seconds=f"{recording.seconds:g}"), "recorded"
+            rows.append({"name": name, "label": _capital(labels[name]), "state": state, "kind": kind})
+        return rows
+
+    async def record(self, request: web.Request) -> web.Response:
+        """A recording for one text: converted for Asterisk, kept with the words it says, audit-logged."""
+        if self.recordings_of is None or self.config_of is None:
+            raise web.HTTPServiceUnavailable(text=self._words(request)["calamity_unavailable"])
+        fields, audio = {}, b""
+        reader = await request.multipart()
+        async for part in reader:
+            if part.name == "file":
+                while chunk := await part.read_chunk():
+                    audio += chunk
+                    if len(audio) > MAX_BYTES:
+                        raise web.HTTPRequestEntityTooLarge(MAX_BYTES, len(audio))
+            elif part.name in ("name", "csrf"):
+                fields[part.name] = (await part.text())[:100]
+        config, name = self.config_of(), fields.get("name", "")
+        template = config.texts.get(name)
+        if template is None or per_call(template):
+            raise web.HTTPBadRequest(text=f"no text {name!r} that sounds the same every call")
+        login = request[SESSION].user.login
+        try:
+            recording = await asyncio.to_thread(self.recordings_of().add, name, fill(config, template), audio, login,
+                                                self.clock())
+        except RecordingError as problem:
+            raise web.HTTPBadRequest(text=str(problem)) from None
+        if self.audit is not None:
+            await self.audit.add_or_warn(login, PROMPT_RECORDED, name, f"http {request.remote}",
+                                         seconds=recording.seconds, file=recording.stem)
+        self.recordings_changed()
+        raise web.HTTPSeeOther("/manage?recorded=1#recordings")
 
     def _first_month(self, wanted: str) -> dt.date:
         match = _MONTH.match(wanted)

@@ -1,4 +1,5 @@
-"""Spoken texts as sound files for Asterisk, rendered offline with espeak-ng.
+"""Spoken texts as sound files for Asterisk, rendered offline with espeak-ng, or a person's recording of
+the text where the coordinator uploaded one (bereik.ivr.recorded).
 
 Files are named by a hash of what they say and how, so an unchanged text is
 never rendered twice and a changed text never plays a stale recording.
@@ -13,6 +14,8 @@ import tempfile
 import wave
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from bereik.ivr.recorded import SUBDIR, Recordings
 
 _VOICES = {"nl": "nl", "en": "en-gb"}
 _RENDERER = "espeak-ng+sox-8k-norm-v1"  # part of the hash: bump when rendering changes
@@ -32,14 +35,24 @@ class PromptLibrary:
         self.directory = Path(directory)
         self.language = language
         self.over_ring = over_ring
+        # Messages over the ring tone are bereik's own sentences, never a text of the YAML.
+        self.recordings = None if over_ring else Recordings(self.directory)
+
+    def _recorded(self, text: str) -> str | None:
+        stem = self.recordings.stem_for(text) if self.recordings else None
+        return stem if stem and self.recordings.path(stem).exists() else None
 
     def sound_name(self, text: str) -> str:
         """The name Asterisk plays (relative to its sounds directory, no extension)."""
+        if stem := self._recorded(text):
+            return f"{SOUND_SUBDIR}/{SUBDIR}/{stem}"
         renderer = f"{_RENDERER}+over-ring" if self.over_ring else _RENDERER
         digest = hashlib.sha256(f"{renderer}\0{self.language}\0{text}".encode()).hexdigest()[:20]
         return f"{SOUND_SUBDIR}/{digest}"
 
     def path(self, text: str) -> Path:
+        if stem := self._recorded(text):
+            return self.recordings.path(stem)
         return self.directory / f"{self.sound_name(text).split('/', 1)[1]}.wav"
 
     def ensure(self, text: str) -> tuple[str, bool]:

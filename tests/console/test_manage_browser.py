@@ -60,11 +60,15 @@ async def test_every_new_page_passes_axe_and_shows_closed_days_in_words(browser,
     assert not [p for p in problems if "Content Security Policy" in p], problems
 
 
-async def test_the_calamity_switch_passes_axe_off_and_on_and_says_its_state_in_words(browser, console, served):
+async def test_the_calamity_switch_passes_axe_off_and_on_and_says_its_state_in_words(browser, console, served,
+                                                                                      tmp_path):
     from bereik.calamity import CalamitySwitch
+    from bereik.ivr.recorded import Recordings
 
     console.manage.calamity, console.manage.config_of = CalamitySwitch(console.audit), lambda: console.config
+    console.manage.recordings_of = lambda: Recordings(tmp_path / "sounds")  # the recordings' forms, axe'd too
     page, problems = await coordinator_page(browser, served)
+    assert await page.is_visible("#file-welcome")
     results = await Axe().run(page, options=WCAG_AA)
     assert results.violations_count == 0, results.generate_report()
     await page.check("#calamity-mode-closed")
