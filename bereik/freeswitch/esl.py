@@ -28,6 +28,8 @@ from genesis import Outbound, Session
 from genesis.exceptions import CommandStage, ConnectionLost, SessionGoneAway
 
 from bereik import facts as f
+from bereik.audit import AuditLog
+from bereik.calamity import CalamitySwitch
 from bereik.config.model import Config
 from bereik.freeswitch.facts import connected, facts_of, one_header, variable_name
 from bereik.freeswitch.generate import CONTEXT, DOMAIN, FORWARD_PREFIX, HANGUP_EXTENSION, QUEUE_PREFIX
@@ -54,12 +56,15 @@ def _no_records(fact: f.Fact) -> None:
 
 
 class EslEntry:
-    def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock, facts: FactSink = _no_records):
-        """`facts`: where the call's facts go (a Recorder's apply)."""
+    def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock, facts: FactSink = _no_records,
+                 calamity: CalamitySwitch | None = None):
+        """`facts`: where the call's facts go (a Recorder's apply); `calamity`: the calamity switch, read from
+        the store that `bereik run`'s screen writes it to (bereik.calamity)."""
         self.config = config
         self.prompts = prompts
         self.clock = clock
         self.facts = facts
+        self.calamity = calamity
         self.hours = OpeningHours(config)
         self.agent_names = {f"{a.extension}@{DOMAIN}": a.name for a in config.agents}
 
@@ -80,7 +85,9 @@ class EslEntry:
 
     async def _route(self, session: Session) -> None:
         dialled = one_header(session.context, "Caller-Destination-Number") or None
-        flow = CallFlow(self.config, self.clock(), hours=self.hours, dialled=dialled)
+        now = self.clock()
+        calamity = await self.calamity.in_force(now) if self.calamity else None
+        flow = CallFlow(self.config, now, hours=self.hours, dialled=dialled, calamity=calamity)
         decision = flow.start()
         while isinstance(decision, Ask):
             # As on Asterisk: the question a caller who hangs up was at (bereik.pbx.entry).
@@ -149,7 +156,7 @@ async def serve(config: Config, sounds_dir: Path, host: str, port: int) -> None:
                         spool=Spool(config.records.spool or default_spool_directory(config.records.store)))
     recorder.start()
     server = EslServer(EslEntry(config, PromptLibrary(sounds_dir, config.language), lambda: dt.datetime.now(zone),
-                                recorder.apply), host, port)
+                                recorder.apply, CalamitySwitch(AuditLog(store))), host, port)
     await server.start()
     log.info("outbound event socket listening on %s:%d", host, server.port)
     stopped = asyncio.Event()

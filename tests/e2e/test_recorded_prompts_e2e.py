@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import shutil
 import socket
 import struct
 import wave
@@ -18,6 +19,7 @@ from bereik.config.model import Console, ConsoleUser, Presence, Records, Wallboa
 from bereik.console.auth import Verdict
 from bereik.ivr.phrases import fill
 from bereik.ivr.prompts import PromptLibrary
+from bereik.ivr.recorded import SUBDIR
 from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service, pretend_clock
@@ -133,3 +135,5 @@ async def test_an_uploaded_recording_is_what_the_caller_receives(asterisk, ami, 
         media.close()
         await service.stop()
         service.store.close()
+        # The chroot copy (and its prompts) is kept for the worker's next tests: they must hear espeak-ng.
+        shutil.rmtree(instance.sounds_dir / SUBDIR, ignore_errors=True)

@@ -124,3 +124,31 @@ async def test_bereik_esl_serves_calls_until_stopped(tmp_path):
     assert freeswitch.executed[-1] == ("transfer", "bereik-forward-0235485868 XML bereik")
     os.kill(os.getpid(), signal.SIGTERM)
     await asyncio.wait_for(task, 5)
+
+
+async def test_the_calamity_switch_closes_the_lines_on_freeswitch_too(tmp_path):
+    from bereik.audit import AuditLog
+    from bereik.calamity import CalamitySwitch
+    from bereik.records.store import SqliteStore
+    from bereik.routing.calamity import Calamity, Mode
+
+    store = SqliteStore(tmp_path / "calls.sqlite3")
+    try:
+        storm = "Vanwege een storing zijn wij vandaag telefonisch niet bereikbaar."
+        await CalamitySwitch(AuditLog(store)).switch_on(
+            Calamity(Mode.CLOSED, storm, MONDAY_MORNING + dt.timedelta(hours=1), "coco"), "http", "Storing")
+        prompts = PromptLibrary(tmp_path / "sounds")
+        server = EslServer(EslEntry(CONFIG, prompts, lambda: MONDAY_MORNING,
+                                    calamity=CalamitySwitch(AuditLog(store))), port=0)
+        await server.start()
+        try:
+            freeswitch = FakeFreeswitch(keys=["1"])
+            await freeswitch.call(server.port)
+        finally:
+            await server.close()
+        [playback] = [arg for app, arg in freeswitch.executed if app == "playback"]
+        assert playback == str(prompts.path(storm))
+        assert freeswitch.variables["bereik_reason"] == "calamity"
+        assert freeswitch.executed[-1] == ("transfer", "bereik-hangup XML bereik")
+    finally:
+        store.close()
