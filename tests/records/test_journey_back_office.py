@@ -49,3 +49,20 @@ def test_a_dial_outside_the_direct_context_is_no_ring_of_a_colleague():
     journey = journey_of({"Event": "DialBegin", **CALL, "Context": "bereik-queue",
                           "DestChannel": "PJSIP/201-00000002"})
     assert journey.first("rang") is None
+
+
+def test_a_caller_who_leaves_the_queue_with_the_call_back_key_did_not_abandon_it():
+    from zoneinfo import ZoneInfo
+
+    from bereik.records.journey import Step
+    from bereik.records.summary import summarise
+
+    def ended(*steps):
+        journey = journey_of({"Event": "QueueCallerJoin", **CALL, "Queue": "tic", "Position": "1"})
+        journey.steps += [Step(130.0, what, {"via": "queue"}) for what in steps] + [Step(140.0, "hung_up", {})]
+        journey.ended = True
+        return summarise(journey, ZoneInfo("Europe/Amsterdam"))
+
+    asked = ended("callback_requested")
+    assert asked.callback_requested and not asked.abandoned
+    assert ended().abandoned  # without the key: hung up waiting
