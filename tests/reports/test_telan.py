@@ -205,6 +205,21 @@ def test_call_backs_count_for_successful_contact_when_kept_on_time():
     assert value(group(report, "by_department", "vergunningen").figures, "callbacks_on_time") == (0.5, 2)
 
 
+def test_call_backs_on_time_per_person_are_judged_by_the_answered_call_back_not_by_closing():
+    """Eva owns two notes due in October: one the caller answered before its deadline, one she closed by
+    e-mail in time. Only the first is kept, for her and her department (Telan: the real outgoing call)."""
+    when = lambda moment: dt.datetime.fromtimestamp(moment, ZONE)
+    kept = note("console-p1", "0677777781", when(OCT(12, 9)), when(OCT(14, 9)), when(OCT(13, 10)))
+    mailed = Note(**{**note("console-p2", "0677777782", when(OCT(12, 10)), when(OCT(14, 10)), None).__dict__,
+                     "closed_at": when(OCT(12, 11)), "closed_by": "evasmit", "outcome": "handled",
+                     "close_reason": "beantwoord per e-mail"})
+    notes = [Note(**{**n.__dict__, "owner": EVA}) for n in (kept, mailed)]
+    report = report_of([], notes=notes, now=dt.datetime(2026, 11, 1, 9, tzinfo=ZONE))
+    assert value(group(report, "by_person", EVA).figures, "callbacks_on_time") == (0.5, 2)
+    assert value(group(report, "by_department", "vergunningen").figures, "callbacks_on_time") == (0.5, 2)
+    assert value(report.figures, "callbacks_on_time") == (0.5, 2)
+
+
 def test_per_menu_option_and_per_number():
     calls = [front("o1", OCT(5, 9), topic="afval", wait=5), front("o2", OCT(5, 10), topic="afval", wait=40),
              front("o3", OCT(5, 11), topic="zorg", wait=12), refused("x", OCT(5, 12)),
