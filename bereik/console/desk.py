@@ -206,17 +206,24 @@ class Desk:
     async def pick(self, extension: str, uniqueid: str) -> dict:
         """Take a waiting caller out of the queue to this position's phone (AMI Redirect to bereik-pick): the
         phone rings, and once it answers the call is the agent's like any queue call."""
-        waiting = self.waiting.get(uniqueid)
         position = self.positions[extension]
-        if waiting is None:
-            return {"picked": False, "refused": "this caller no longer waits"}
         if position.call is not None:
             return {"picked": False, "refused": "you are in a call"}
+        waiting = self.waiting.pop(uniqueid, None)  # taken: a second click, in this console or another, is late
+        if waiting is None:
+            return {"picked": False, "refused": "this caller no longer waits"}
+        self._tell_waiting()
         position.call = Call(waiting["channel"], waiting["call"], waiting["number"], waiting["name"],
                              offered_at=self.now(), choice_text=waiting["choice_text"], picked=True)
-        await self.ami.action("Setvar", Channel=waiting["channel"], Variable=PICK_QUEUE, Value=waiting["queue"])
-        await self.ami.action("Redirect", Channel=waiting["channel"], Context=PICK_CONTEXT, Exten=extension,
-                              Priority="1")
+        try:
+            await self.ami.action("Setvar", Channel=waiting["channel"], Variable=PICK_QUEUE, Value=waiting["queue"])
+            await self.ami.action("Redirect", Channel=waiting["channel"], Context=PICK_CONTEXT, Exten=extension,
+                                  Priority="1")
+        except AmiError:  # still in the queue: back on the list, the agent's phone free
+            position.call = None
+            self.waiting[uniqueid] = waiting
+            self._tell_waiting()
+            raise
         self._tell(position, {**{k: v for k, v in waiting.items() if k != "channel"}, "type": "ringing",
                               "waited_seconds": round(max(0.0, self.now() - waiting["joined_at"])),
                               "event_at": self.now(), "callbacks": [],

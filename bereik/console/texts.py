@@ -11,6 +11,25 @@ from __future__ import annotations
 SHORTCUTS = (("hangup", "H"), ("search", "Z"), ("transfer", "D"), ("complete", "V"), ("cancel", "T"),
              ("wrapup-yes", "J"), ("wrapup-no", "N"))
 
+# Why the desk refused a press, as the agent reads it (the desk and the transfer machine say it in English,
+# for the logs).
+REFUSALS_NL = {
+    "no call to transfer": "Er is geen gesprek om door te verbinden.",
+    "not an extension": "Dat is geen toestelnummer.",
+    "a transfer is already under way": "Er wordt al doorverbonden.",
+    "this transfer has ended": "Dit doorverbinden is al afgelopen.",
+    "not calling a colleague": "Er wordt geen collega gebeld.",
+    "the colleague has not answered yet; wait, or cancel": "De collega heeft nog niet opgenomen; wacht, of ga terug naar de beller.",
+    "no colleague on the line": "Er is geen collega aan de lijn.",
+    "no transfer to cancel": "Er is niets om terug te nemen.",
+    "no caller on hold": "Er wacht geen beller.",
+    "no transfer under way": "Er wordt niet doorverbonden.",
+    "no call to hang up": "Er is geen gesprek om op te hangen.",
+    "no call to record": "Er is geen gesprek om op te nemen.",
+    "this caller no longer waits": "Deze beller wacht niet meer.",
+    "you are in a call": "U bent al in gesprek.",
+}
+
 TEXTS = {
     "nl": {"title": "Console", "login": "Inloggen", "user": "Gebruikersnaam", "password": "Wachtwoord",
            "wrong": "Gebruikersnaam of wachtwoord klopt niet.", "slow": "Te veel pogingen; wacht een minuut.",
@@ -131,6 +150,7 @@ TEXTS = {
                   "nobody_waits": "Nobody is waiting.", "fcr": "Helped at once", "of": "of",
                   "no_calls": "No calls yet today."}},
 }
+TEXTS["nl"]["js"]["refusals"] = REFUSALS_NL  # English: the desk's own words
 
 # The administrator's page of the webhooks (/webhooks).
 WEBHOOK_TEXTS = {

@@ -6,6 +6,7 @@
   const LANG = document.documentElement.lang;
   const csrf = document.querySelector('meta[name="csrf"]').content;
   const $ = (id) => document.getElementById(id);
+  const said = (refusal) => (T.refusals && T.refusals[refusal]) || refusal; // the desk's reasons, in the page's language
   let selected = null; // the colleague chosen for a transfer
   let call = "idle"; // idle, ringing, connected, ended, missed: the one state the screen-pop shows
   let transferState = "idle";
@@ -143,7 +144,7 @@
   function showTransfer(m) {
     if (m.state && !m.refused) transferState = m.state;
     const target = m.target && selected && selected.extension === m.target ? selected.name : m.target;
-    $("transfer-state").textContent = m.refused ? m.refused : (T["state_" + m.state] || m.state) + (target ? " (" + target + ")" : "");
+    $("transfer-state").textContent = m.refused ? said(m.refused) : (T["state_" + m.state] || m.state) + (target ? " (" + target + ")" : "");
     enableCallButtons();
   }
 
@@ -240,7 +241,7 @@
         button.disabled = call === "ringing" || call === "connected";
         button.addEventListener("click", async () => {
           const result = await post("/api/waiting/" + encodeURIComponent(w.id) + "/pick");
-          if (result.httpStatus !== 200) $("transfer-state").textContent = result.refused || result.error || String(result.httpStatus);
+          if (result.httpStatus !== 200) $("transfer-state").textContent = said(result.refused) || result.error || String(result.httpStatus);
         });
         item.append(" ", button);
       }
@@ -318,7 +319,7 @@
   // answered while the reply was under way), so a reply only says why a press was refused.
   function showRefusal(result) {
     if (result.httpStatus === 200) return;
-    $("transfer-state").textContent = result.refused || result.error || String(result.httpStatus);
+    $("transfer-state").textContent = said(result.refused) || result.error || String(result.httpStatus);
   }
 
   async function startTransfer() {

@@ -71,3 +71,14 @@ async def test_an_agent_sees_who_waits_but_takes_no_one(browser, served, console
         {method: 'POST', headers: {'X-CSRF-Token': token, 'Content-Type': 'application/json'}, body: '{}'})).status""",
                                  token)
     assert status == 403 and console.ami.sent("Redirect") == []
+
+
+async def test_a_caller_someone_else_just_took_is_refused_in_dutch(browser, served, console):
+    page = await logged_in(browser, served, "lisa")
+    console.ami.emit(**WAITING, Timestamp=str(console.desk.now() - 5))
+    button = page.locator("#waiting li[data-caller='1700000100.9'] button")
+    await button.wait_for()
+    console.desk.waiting.clear()  # taken in another console a moment ago; this page has not heard yet
+    await button.click()
+    await page.wait_for_selector("#transfer-state:has-text('Deze beller wacht niet meer.')")
+    assert console.ami.sent("Redirect") == []
