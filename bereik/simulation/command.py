@@ -32,7 +32,7 @@ def add_parser(commands) -> None:
     simulate.add_argument("--sensitivity-seeds", type=int, default=3, metavar="N",
                           help="seeds per setting of the sensitivity table (successful contact under bereik's "
                           "policy as call-back punctuality, staffing and availability vary); 0 leaves it out "
-                          "(default 3: about 30 simulated months)")
+                          "(default 3: 8 settings, 24 simulated months)")
     simulate.add_argument("--occupancy-cap", type=float, default=0.6,
                           help="the highest share of time agents spend on calls (default 0.6, Bloemendaal plan)")
 
