@@ -32,11 +32,12 @@ class Layout:
     sounds: str = "/var/lib/asterisk/sounds/bereik"
     asterisk_config: str = "/etc/asterisk"
     cel: str = f"/var/log/asterisk/cel-custom/{CEL_FILE_NAME}"
+    call_spool: str = "/var/spool/asterisk"  # pbx.call_files' parent: call files are written there, then moved in
 
     def fill(self, text: str) -> str:
         for token, value in (("@BEREIK@", self.bereik), ("@YAML@", self.yaml), ("@SECRETS@", self.secrets),
                              ("@SOUNDS@", self.sounds), ("@ASTERISK_CONFIG@", self.asterisk_config),
-                             ("@CEL@", self.cel)):
+                             ("@CEL@", self.cel), ("@CALL_SPOOL@", self.call_spool)):
             if any(c.isspace() for c in value):
                 raise ValueError(f"{value!r}: a path with spaces cannot go into a systemd unit unquoted; "
                                  "choose another path")
