@@ -19,6 +19,7 @@ from bereik.callbacks.outcomes import CallbackOutcomes
 from bereik.callbacks.store import CallbackStore, import_legacy
 from bereik.callbacks.watch import CallbackWatch
 from bereik.config.model import Config
+from bereik.console.tls import ReloadingTls
 from bereik.console.wiring import build_console
 from bereik.integrations.klantinteracties import Registration
 from bereik.integrations.webhooks import Courier, Outbox, Webhooks
@@ -166,10 +167,13 @@ class Service:
         self.agi = AgiServer({"entry": self.metrics.timed(self.entry)}, agi_host, agi_port,
                              allowed_peers=asterisk_addresses(config))
         web_host, web_port = _host_port(config.wallboard.listen)
+        # https on the console and the wallboard port alike: the session cookie is Secure and per host.
+        tls = config.console
+        self.tls = ReloadingTls(tls.tls_certificate, tls.tls_key) if tls.tls_certificate and tls.tls_key else None
         self.web = WebServer(
             [*wallboard_routes(self.board, self.hub, language=config.language),
              *report_routes(self.store, config, lambda: self.callback_store), *metrics_routes(self.metrics.registry)],
-            web_host, web_port, web_middlewares, self.hub,
+            web_host, web_port, web_middlewares, self.hub, ssl_context=self.tls.context if self.tls else None,
         )
         self.forwarding = forwarding or ForwardingStore(config.back_office.forwarding_store, config)
         # The directory with presence, and the absence book that routes direct calls: always, since who stands
@@ -203,7 +207,7 @@ class Service:
                                      presence=self.presence.app, forwarding=self.forwarding,
                                      forwarding_changed=self._own_changed,
                                      appointments=Appointments(config, self.presence.graph, self.callback_store)
-                                     if self.presence.graph else None) \
+                                     if self.presence.graph else None, tls=self.tls) \
             if config.console.users else None
         self.metrics.sources.presence = self.presence.sources_up
         # The municipality's other systems: every call event to the webhooks, every citizen's call to the
@@ -248,7 +252,7 @@ class Service:
         self._mailing: asyncio.Task | None = None
         # The website's live figure, on its own listener without login (YAML public.listen).
         self.public = WebServer(PublicFigure(config, self.announcer.state.snapshot_for_new_caller, clock).routes(),
-                                *_host_port(config.public.listen)) if config.public.listen else None
+                                *_host_port(config.public.listen), public=True) if config.public.listen else None
 
     def _features(self, config: Config, prompts: PromptLibrary) -> FeatureHandler:
         return FeatureHandler(config, prompts, self._clock, self.forwarding, self.presence.book, self._own_changed,
@@ -291,10 +295,12 @@ class Service:
         self._watching = asyncio.create_task(self.callback_watch.run_periodically())
         if self.report_mailer:
             self._mailing = asyncio.create_task(self.report_mailer.run_periodically())
+        if self.tls:
+            self.tls.follow()  # a renewed certificate is taken without a restart
         await self.web.start()
         if self.public:
             await self.public.start()
-        log.info("wallboard on http://%s:%d/wallboard/", self.web.host, self.web.port)
+        log.info("wallboard on %s://%s:%d/wallboard/", self.web.scheme, self.web.host, self.web.port)
         self.decisions.start()
         await self.decisions.run(self.agi.start())
         log.info("FastAGI listening on %s:%d", self.agi.host, self.agi.port)
@@ -340,6 +346,8 @@ class Service:
         await self.web.close()
         if self.public:
             await self.public.close()
+        if self.tls:
+            self.tls.stop()
         if self.console:
             await self.console.close()
         await self.hints.stop()

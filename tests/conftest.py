@@ -45,6 +45,12 @@ ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-net
 
 
 @pytest.fixture
+def chromium() -> tuple[Path, list[str]]:
+    """Debian's Chromium and the arguments every test launches it with (for a test that launches its own)."""
+    return CHROMIUM, list(ARGS)
+
+
+@pytest.fixture
 async def browser():
     from playwright.async_api import async_playwright
 

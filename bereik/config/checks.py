@@ -6,6 +6,7 @@ They run on the document as written, tolerating parts that are malformed
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import string
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -20,6 +21,7 @@ from bereik.config.model import (
     WEEKDAYS,
     _parse_period,
 )
+from bereik.presence.ldap import clear_text_bind
 
 Location = tuple[str | int, ...]
 Finding = tuple[Location, str]
@@ -49,6 +51,7 @@ def cross_references(doc: Mapping) -> list[Finding]:
         *_departments(doc),
         *_console(doc),
         *_privacy(doc),
+        *_web(doc),
     ]
 
 
@@ -515,6 +518,44 @@ def _console(doc: Mapping) -> Iterator[Finding]:
         if mailboxes and team not in mailboxes:
             yield (*where, "team"), (
                 f"{login}'s team '{team}' has no mailbox under console.team_mailboxes; call-backs would go nowhere")
+
+
+def _loopback(listen: str | None) -> bool:
+    try:
+        return ipaddress.ip_address((listen or "").rsplit(":", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _web(doc: Mapping) -> Iterator[Finding]:
+    """What crosses the network: the console over https (or behind a trusted proxy), a wallboard beyond
+    loopback only behind the console's login, LDAP passwords never in clear."""
+    console = doc.get("console") if isinstance(doc.get("console"), Mapping) else {}
+    tls = [console.get(key) for key in ("tls_certificate", "tls_key")]
+    if any(tls) and not all(tls):
+        yield ("console",), "set both console.tls_certificate and console.tls_key, or neither"
+    listen = _text(console.get("listen")) or "127.0.0.1:8090"
+    if not _loopback(listen) and not all(tls) and not console.get("trusted_proxies"):
+        yield ("console", "listen"), (
+            f"the console listens on {listen} without https: its Secure session cookie would never come back and "
+            "passwords would cross the network in clear; set console.tls_certificate and tls_key, or listen on "
+            "127.0.0.1 behind a reverse proxy and list it in console.trusted_proxies")
+    wallboard = doc.get("wallboard") if isinstance(doc.get("wallboard"), Mapping) else {}
+    board = _text(wallboard.get("listen")) or "127.0.0.1:8080"
+    if not _loopback(board) and not list(_items(console, "users")):
+        yield ("wallboard", "listen"), (
+            f"the wallboard listens on {board} but console.users is empty: anyone on the network would see it "
+            "without logging in; list the console's users (the wallboard then asks for their login) or listen on "
+            "127.0.0.1")
+    ldap_url = _text(console.get("ldap_url"))
+    why = ldap_url and clear_text_bind(ldap_url, bool(console.get("ldap_start_tls")))
+    if why and list(_items(console, "users")):
+        yield ("console", "ldap_url"), f"console.ldap_url: {why}"
+    presence = doc.get("presence") if isinstance(doc.get("presence"), Mapping) else {}
+    ldap = presence.get("ldap") if isinstance(presence.get("ldap"), Mapping) else {}
+    why = _text(ldap.get("url")) and clear_text_bind(str(ldap["url"]), bool(ldap.get("start_tls")))
+    if why and ldap.get("bind_dn"):
+        yield ("presence", "ldap", "url"), f"presence.ldap.url: {why}"
 
 
 def _privacy(doc: Mapping) -> Iterator[Finding]:

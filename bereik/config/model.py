@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import ipaddress
 import re
 import string
 from typing import Annotated, Literal
@@ -302,6 +303,14 @@ class BackOffice(Strict):
         "showing the department's number. Only where the operator vouches for the calling number "
         "(fixed-mobile integration): anyone who can fake that number could call out through the PBX",
     )
+
+
+def _network(text: str) -> str:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ValueError(f"'{text}' is neither an address nor a network; write e.g. 10.0.0.11 or 10.0.0.0/24") from None
+    return text
 
 
 class Server(Strict):
@@ -656,6 +665,13 @@ class Console(Strict):
     """The front-office console in the browser."""
 
     listen: HostPort = Field(default="127.0.0.1:8090", description="Where the console listens, address:port")
+    tls_certificate: str | None = Field(
+        default=None, description="PEM certificate (chain) for https on the console and wallboard ports; re-read "
+        "when the file changes (a renewed certificate needs no restart)")
+    tls_key: str | None = Field(default=None, description="The certificate's PEM private key")
+    trusted_proxies: list[Annotated[str, AfterValidator(_network)]] = Field(
+        default=[], description="Reverse proxies (addresses, networks) whose X-Forwarded-For names the browser's "
+        "address; anyone else's X-Forwarded-For is ignored")
     secure_cookies: bool = Field(default=True, description="Send the session cookie over https only")
     session_minutes: int = Field(default=600, ge=5, le=1440, description="A session ends after this")
     login_attempts_per_minute: int = Field(default=5, ge=1, le=100, description="Per login name and per address")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import logging
 import secrets
 import ssl
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -24,6 +25,7 @@ from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn
 
 from bereik.config.model import ConsoleUser
+from bereik.presence.ldap import clear_text_bind
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,9 @@ class LdapAuthenticator:
         self.role_groups = dict(role_groups or {})  # role -> group DN (groupOfNames with member)
 
     def _bind(self, login: str, password: str) -> Verdict | None:
+        if refused := clear_text_bind(self.url, self.start_tls):
+            log.error("console login refused: %s", refused)
+            return None
         # Passwords only over a verified connection: ldap3 itself would not check the certificate.
         tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=self.ca_file) \
             if self.url.lower().startswith("ldaps://") or self.start_tls else None
@@ -107,6 +112,21 @@ class Sessions:
     def __init__(self, minutes: int, clock: Callable[[], float] = time.monotonic):
         self.seconds, self.clock = minutes * 60, clock
         self._by_token: dict[str, Session] = {}
+        self._on_end: dict[str, set[Callable[[], None]]] = {}
+
+    def on_end(self, session: Session, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` when the session ends: logged out, or expired (at that moment, not at the next
+        request). Returns the function that cancels it."""
+        callbacks = self._on_end.setdefault(session.token, set())
+        callbacks.add(callback)
+        timer = asyncio.get_running_loop().call_later(max(0.0, session.expires - self.clock()), callback)
+
+        def cancel() -> None:
+            timer.cancel()
+            callbacks.discard(callback)
+            if not callbacks:
+                self._on_end.pop(session.token, None)
+        return cancel
 
     def create(self, user: ConsoleUser) -> Session:
         session = Session(secrets.token_urlsafe(32), user, secrets.token_urlsafe(32), self.clock() + self.seconds)
@@ -122,29 +142,53 @@ class Sessions:
 
     def end(self, token: str) -> None:
         self._by_token.pop(token, None)
+        for callback in list(self._on_end.pop(token, ())):
+            callback()
 
 
 class RateLimit:
-    """At most `limit` attempts per key within a minute (sliding window)."""
+    """At most `limit` attempts per key within a minute (sliding window), in bounded memory: a key whose
+    last attempt is a minute old is forgotten, and beyond `max_keys` the least recently tried goes first
+    (names cost an attacker nothing; each address is limited, so floods of names come slowly)."""
 
-    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic):
-        self.limit, self.clock = limit, clock
-        self._attempts: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic, max_keys: int = 10_000):
+        self.limit, self.clock, self.max_keys = limit, clock, max_keys
+        self._attempts: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._attempts)
 
     def allow(self, *keys: str) -> bool:
         now = self.clock()
-        windows = [self._attempts[k] for k in keys]
-        for window in windows:
+        self._forget(now)
+        windows = []
+        for key in keys:
+            window = self._attempts.setdefault(key, deque(maxlen=self.limit))
+            self._attempts.move_to_end(key)
             while window and window[0] < now - 60:
                 window.popleft()
-        if any(len(w) >= self.limit for w in windows):
-            return False
-        for window in windows:
-            window.append(now)
-        return True
+            windows.append(window)
+        allowed = all(len(w) < self.limit for w in windows)
+        if allowed:
+            for window in windows:
+                window.append(now)
+        for key in keys:  # a key that was only asked about keeps no window
+            if not self._attempts.get(key):
+                self._attempts.pop(key, None)
+        while len(self._attempts) > self.max_keys:
+            self._attempts.popitem(last=False)
+        return allowed
+
+    def _forget(self, now: float) -> None:
+        while self._attempts:
+            key, window = next(iter(self._attempts.items()))
+            if window and window[-1] >= now - 60:
+                return
+            del self._attempts[key]
 
 
 SESSION = web.RequestKey("console_session", Session)
+SESSION_ENDED = 4401  # the WebSocket close code when the session behind it ended: the page goes to /login
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -195,6 +239,49 @@ async def form_of(request: web.Request):
         raise web.HTTPBadRequest(text="a form is needed") from None
 
 
+def client_address(request: web.Request, trusted_proxies: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]
+                   ) -> str:
+    """The browser's address: the connection's, unless that is a trusted reverse proxy; then the last address
+    in X-Forwarded-For that is not one of the proxies (what came before it, anyone could have written)."""
+    remote = request.remote or ""
+    proxies = list(trusted_proxies)
+    if not _within(remote, proxies):
+        return remote
+    forwarded = [a.strip() for h in request.headers.getall("X-Forwarded-For", []) for a in h.split(",") if a.strip()]
+    for address in reversed(forwarded):
+        if not _within(address, proxies):
+            return address if _is_address(address) else remote
+    return remote
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _within(address: str, networks) -> bool:
+    try:
+        return any(ipaddress.ip_address(address) in network for network in networks)
+    except ValueError:
+        return False
+
+
+def _close_with_session(sessions: Sessions, session: Session, request: web.Request) -> Callable[[], None]:
+    """A WebSocket stays open only as long as its session: at logout or expiry the server closes it (code
+    4401) within a moment, so no screen-pop reaches a tab whose session is over."""
+    def close() -> None:
+        transport = request.transport
+        if transport is not None and not transport.is_closing():
+            # A close frame (unmasked, from the server) ahead of the connection's end; written whole, between
+            # two of aiohttp's frames, since both happen on this one thread.
+            transport.write(b"\x88\x02" + SESSION_ENDED.to_bytes(2, "big"))
+            transport.close()
+    return sessions.on_end(session, close)
+
+
 def same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     # Browsers send Origin on every cross-site POST and WebSocket; absent means a same-origin GET or a non-browser.
@@ -234,6 +321,12 @@ def login_required(sessions: Sessions, policy: Policy, on_user: Callable[[web.Re
                 raise web.HTTPForbidden(text="CSRF token missing or wrong")
         request[SESSION] = session
         on_user(request, session)
-        return await handler(request)
+        if request.headers.get("Upgrade", "").lower() != "websocket":
+            return await handler(request)
+        stop_watching = _close_with_session(sessions, session, request)
+        try:
+            return await handler(request)
+        finally:
+            stop_watching()
 
     return middleware

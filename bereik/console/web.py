@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import json
 import logging
 import re
@@ -59,6 +60,7 @@ from bereik.console.auth import (
     RateLimit,
     Session,
     Sessions,
+    client_address,
     form_of,
     same_origin,
     login_required,
@@ -67,6 +69,7 @@ from bereik.console.auth import (
 from bereik.console.desk import LOGGED_OUT, Desk
 from bereik.console.manage import Management
 from bereik.integrations.webhooks import Courier
+from bereik.console.tls import ReloadingTls
 from bereik.pbx.ami import AmiError
 from bereik.pbx.note_call import DialRefused, NoteCaller
 from bereik.forwarding.http import forwarding_routes
@@ -121,9 +124,11 @@ class Console:
                  forwarding: ForwardingStore | None = None,
                  forwarding_changed: Callable[[str], None] = lambda extension: None,
                  calls: Callable[[float, float], Iterable[CallRow]] | None = None,
-                 note_caller: NoteCaller | None = None, appointments: Appointments | None = None):
+                 note_caller: NoteCaller | None = None, appointments: Appointments | None = None,
+                 tls: ReloadingTls | None = None):
         """`audit_log`: where logins, recordings played and forwarding changes are written (bereik.audit);
-        `note_caller`: rings a note's owner and then its caller (default: call files in pbx.call_files)."""
+        `note_caller`: rings a note's owner and then its caller (default: call files in pbx.call_files);
+        `tls`: serve https (console.tls_certificate)."""
         self.config, self.settings = config, config.console
         self.audit = audit_log
         self.desk, self.store, self.mailer, self.authenticator = desk, store, mailer, authenticator
@@ -131,6 +136,8 @@ class Console:
         self.days = WorkingDays(config)
         self.sessions = Sessions(self.settings.session_minutes)
         self.limit = RateLimit(self.settings.login_attempts_per_minute)
+        self.proxies = [ipaddress.ip_network(n, strict=False) for n in self.settings.trusted_proxies]
+        self.tls = tls
         self.policy = policy()
         self.presence = presence
         self.forwarding = forwarding
@@ -149,9 +156,9 @@ class Console:
         host, port = self.settings.listen.rsplit(":", 1)
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, host, int(port)).start()
+        await web.TCPSite(self._runner, host, int(port), ssl_context=self.tls.context if self.tls else None).start()
         self.port = self._runner.addresses[0][1]  # the real port when 0 was asked
-        log.info("console on http://%s:%d/", host, self.port)
+        log.info("console on %s://%s:%d/", "https" if self.tls else "http", host, self.port)
 
     async def close(self) -> None:
         if self._runner:
@@ -254,7 +261,8 @@ class Console:
             raise web.HTTPForbidden(text="cross-origin login refused")
         form = await form_of(request)
         login, password = str(form.get("login", "")).strip(), str(form.get("password", ""))
-        if not self.limit.allow(f"name:{login.lower()}", f"address:{request.remote}"):
+        address = client_address(request, self.proxies)
+        if not self.limit.allow(f"name:{login.lower()}", f"address:{address}"):
             response = await self.login_page(request, t["slow"])
             response.set_status(429)
             return response
@@ -267,7 +275,7 @@ class Console:
             return await self.login_page(request, t["wrong"])
         session = self.sessions.create(user)
         log.info("console login: %s (%s)", user.login, user.role)
-        await self.audit.add_or_warn(user.login, audit.CONSOLE_LOGIN, "", f"http {request.remote}", role=user.role)
+        await self.audit.add_or_warn(user.login, audit.CONSOLE_LOGIN, "", f"{request.scheme} {address}", role=user.role)
         response = web.HTTPSeeOther({ADMIN: "/team", COORDINATOR: "/manage"}.get(user.role, "/"))
         response.set_cookie(COOKIE, session.token, httponly=True, samesite="Strict",
                             secure=self.settings.secure_cookies, path="/")

@@ -14,6 +14,7 @@ from bereik.config.model import Config
 from bereik.console.auth import LdapAuthenticator
 from bereik.console import words
 from bereik.console.desk import Desk
+from bereik.console.tls import ReloadingTls
 from bereik.console.web import Console
 from bereik.forwarding.store import ForwardingStore
 from bereik.pbx.ami import AmiClient
@@ -61,7 +62,7 @@ def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, cloc
                   recorder: Recorder, store: CallStore, presence: web.Application | None = None,
                   forwarding: ForwardingStore | None = None,
                   forwarding_changed: Callable[[str], None] = lambda extension: None,
-                  appointments: Appointments | None = None) -> Console:
+                  appointments: Appointments | None = None, tls: ReloadingTls | None = None) -> Console:
     settings = config.console
     desk = Desk(config, ami, callbacks, clock, steps=recorder.add_step, history=earlier_calls(store),
                 day=day_of_agent(store, config))
@@ -70,4 +71,4 @@ def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, cloc
                                   ca_file=settings.ldap_ca_file, role_groups=settings.ldap_role_groups)
     return Console(config, desk, callbacks, mailer, directory, clock=clock, audit_log=AuditLog(store),
                    presence=presence, forwarding=forwarding, forwarding_changed=forwarding_changed, calls=store.calls,
-                   appointments=appointments)
+                   appointments=appointments, tls=tls)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import logging
 import math
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import ldap3
 from ldap3.core.exceptions import LDAPException
@@ -30,6 +32,22 @@ from bereik.presence.directory import (
 from bereik.presence.merge import SourceStatus
 
 log = logging.getLogger(__name__)
+
+
+def clear_text_bind(url: str, start_tls: bool) -> str | None:
+    """Why a password must not be sent to `url`, or None: a bind over ldap:// without StartTLS crosses the
+    network in clear, so it is refused unless the server is on this machine (loopback)."""
+    parsed = urlsplit(url)
+    if parsed.scheme.lower() != "ldap" or start_tls:
+        return None
+    try:
+        if ipaddress.ip_address(parsed.hostname or "").is_loopback:
+            return None
+    except ValueError:
+        if (parsed.hostname or "").lower() == "localhost":
+            return None
+    return (f"{url} without StartTLS would send passwords in clear text; use ldaps:// or start_tls: true "
+            "(ldap:// in clear only to a server on this machine)")
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,8 @@ class LdapDirectory:
                 validate=ssl.CERT_REQUIRED if s.validate_certificate else ssl.CERT_NONE,
                 ca_certs_file=s.ca_file,
             )
+        if s.password and (refused := clear_text_bind(s.url, s.start_tls)):
+            raise LDAPException(refused)
         server = ldap3.Server(s.url, get_info=ldap3.NONE, tls=tls, connect_timeout=s.timeout)
         conn = ldap3.Connection(
             server, user=s.bind_dn or None, password=s.password or None,

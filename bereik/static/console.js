@@ -250,6 +250,13 @@
   }
   setInterval(() => { if (waitingCallers.length) showWaiting(); }, 5000);
 
+  // The server closes every socket with 4401 when the session ends (logged out elsewhere, or expired).
+  function sessionEnded(event) {
+    if (event.code !== 4401) return false;
+    location.assign("/login");
+    return true;
+  }
+
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + "/api/stream");
@@ -268,7 +275,7 @@
       else if (m.type === "waiting") { waitingCallers = m.callers; showWaiting(); }
       else if (m.type === "recording") showRecording(m.on);
     };
-    socket.onclose = () => setTimeout(connect, 2000);
+    socket.onclose = (event) => sessionEnded(event) || setTimeout(connect, 2000);
     window.bereikSocket = socket;
   }
 
@@ -284,7 +291,7 @@
         span.className = "presence presence-" + m.presence.status;
       });
     };
-    socket.onclose = () => setTimeout(followPresence, 5000);
+    socket.onclose = (event) => sessionEnded(event) || setTimeout(followPresence, 5000);
   }
 
   // Looking someone up is not transferring: a result only chooses the colleague; Doorverbinden calls.

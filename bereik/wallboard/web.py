@@ -7,8 +7,10 @@ argument is where the console's login middleware goes.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
+import ssl
 from collections.abc import Callable, Iterable, Sequence
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -155,18 +157,29 @@ class WebServer:
     """The wallboard and /metrics on their own port; `middlewares` take the console's login."""
 
     def __init__(self, routes: Iterable[web.RouteDef], host: str, port: int,
-                 middlewares: Sequence[Callable] = (), hub: Hub | None = None):
+                 middlewares: Sequence[Callable] = (), hub: Hub | None = None,
+                 ssl_context: ssl.SSLContext | None = None, *, public: bool = False):
+        """`ssl_context`: https, as the console's (its Secure session cookie travels over https only);
+        `public`: routes meant for anyone (the website's live figure), served on any address without login."""
         self.app = web.Application(middlewares=list(middlewares))
         self.app.add_routes(list(routes))
         if hub:
             self.app.on_shutdown.append(hub.close_sockets)
         self.host, self.port = host, port
+        self.ssl_context, self.public = ssl_context, public
         self._runner: web.AppRunner | None = None
 
+    @property
+    def scheme(self) -> str:
+        return "https" if self.ssl_context else "http"
+
     async def start(self) -> None:
+        if not self.public and not self.app.middlewares and not ipaddress.ip_address(self.host).is_loopback:
+            raise RuntimeError(f"the wallboard would be open to everyone on {self.host}: without the console's "
+                               "login it listens on loopback only (wallboard.listen: 127.0.0.1:8080)")
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context)
         await site.start()
         self.port = self._runner.addresses[0][1]  # the real port when 0 was asked
 

@@ -30,7 +30,9 @@ USERS = [
 
 def console_config(recordings: Path, smtp_port: int = 1, **changes):
     config = load_config(EXAMPLE)
-    settings = ConsoleSettings(users=USERS, secure_cookies=False, recordings_dir=str(recordings),
+    # Plain http on 127.0.0.1 in most tests; test_https_browser.py keeps the Secure cookie over https.
+    changes = {"secure_cookies": False, **changes}
+    settings = ConsoleSettings(users=USERS, recordings_dir=str(recordings),
                                team_mailboxes={"tic": "kcc@bloemendaal.test", "vergunningen": "vg@bloemendaal.test"},
                                smtp_port=smtp_port, transfer_ring_seconds=5, **changes)
     return config.model_copy(update={"console": settings})
