@@ -18,26 +18,33 @@ T = 1795424400.0  # Monday 2026-11-23 10:00 in Amsterdam
 
 
 @pytest.fixture
-async def served(console, tmp_path):
-    """The console, and the wallboard and reports on their own port behind its login, as `bereik run` has them."""
+def board():
+    """The floor the wallboard shows (two callers waiting), and the hub that wakes open wallboards."""
     floor = Floor(CONFIG.zone, 30)
     for n, joined in enumerate((T - 95, T - 20)):
         told(floor, {"Event": "QueueCallerJoin", "Uniqueid": f"c{n}", "Queue": "tic", "Timestamp": str(joined)})
+    return floor, Hub()
+
+
+@pytest.fixture
+async def served(console, board, tmp_path):
+    """The console, and the wallboard and reports on their own port behind its login, as `bereik run` has them."""
+    floor, hub = board
     store = SqliteStore(tmp_path / "report.sqlite3")
     recorder = Recorder(store, CONFIG.zone, frozenset({CONFIG.number}))
     recorder.start()
     for journey in month_of_calls()[:300]:
         recorder.record(journey)
     recorder.close()
-    hub = Hub()
-    board = WebServer([*wallboard_routes(lambda: floor.snapshot(T), hub), *report_routes(store, CONFIG)],
-                      "127.0.0.1", 0, console.wallboard_middlewares(), hub)
-    await board.start()
+    # The fixture's hub: a test wakes the open wallboards with it, and stopping closes them.
+    server = WebServer([*wallboard_routes(lambda: floor.snapshot(T), hub), *report_routes(store, CONFIG)],
+                       "127.0.0.1", 0, console.wallboard_middlewares(), hub)
+    await server.start()
     console_server = TestServer(console.app(), host="127.0.0.1")
     await console_server.start_server()
-    yield f"http://127.0.0.1:{console_server.port}", f"http://127.0.0.1:{board.port}"
+    yield f"http://127.0.0.1:{console_server.port}", f"http://127.0.0.1:{server.port}"
     await console_server.close()
-    await board.close()
+    await server.close()
     store.close()
 
 
@@ -72,6 +79,22 @@ async def test_the_wallboard_behind_the_console_login_shows_its_tiles_styled(bro
     assert await page.evaluate(style(".tile", "border-top-style")) == "solid"
     assert float((await page.evaluate(style("#waiting", "font-size"))).removesuffix("px")) >= 64
     assert await page.evaluate(style("#waiting-tile dd", "color")) == "rgb(255, 217, 102)"  # callers wait: alert
+    assert blocked == []
+
+
+async def test_the_wallboard_behind_the_login_updates_live_as_callers_come_and_go(browser, served, board):
+    floor, hub = board
+    console_url, board_url = served
+    page, blocked = await logged_in(browser, console_url, "lisa")
+    await page.goto(board_url + "/wallboard/")
+    await page.wait_for_function("document.getElementById('waiting').textContent === '2'", timeout=5000)
+    told(floor, {"Event": "QueueCallerJoin", "Uniqueid": "c2", "Queue": "tic", "Timestamp": str(T - 5)})
+    hub.notify()  # as bereik does on every queue event
+    await page.wait_for_function("document.getElementById('waiting').textContent === '3'", timeout=3000)
+    told(floor, {"Event": "QueueCallerAbandon", "Uniqueid": "c0", "Queue": "tic", "Timestamp": str(T)})
+    hub.notify()
+    await page.wait_for_function("document.getElementById('waiting').textContent === '2'", timeout=3000)
+    assert await page.inner_text("#longest") == "0:20"  # the longest waiting caller gave up: the next one's wait
     assert blocked == []
 
 
