@@ -195,6 +195,9 @@ NAMES: dict[str, tuple[str, str]] = {
     # wallboard and console
     "wallboard": ("wandbord", "wallboard"), "listen": ("luisteradres", "listening address"),
     "console": ("console", "console"), "secure_cookies": ("cookies alleen over https", "cookies over https only"),
+    "tls_certificate": ("https-certificaat", "https certificate"), "tls_key": ("sleutel van het https-certificaat",
+                                                                          "https certificate's key"),
+    "trusted_proxies": ("vertrouwde reverse proxy's", "trusted reverse proxies"),
     "session_minutes": ("sessieduur (minuten)", "session length (minutes)"),
     "login_attempts_per_minute": ("inlogpogingen per minuut", "login attempts per minute"),
     "ldap_url": ("LDAP-server voor inloggen", "LDAP server for logins"),
