@@ -135,6 +135,12 @@ presence:
 async def test_the_wallboard_without_the_consoles_login_will_not_listen_beyond_loopback():
     with pytest.raises(RuntimeError, match="loopback only"):
         await WebServer([], "192.0.2.1", 0).start()
+    with pytest.raises(RuntimeError, match="loopback only"):
+        await WebServer([], "0.0.0.0", 0).start()
+    # The website's live figure is meant for everyone (no login, no personal data): it listens anywhere.
+    public = WebServer([], "0.0.0.0", 0, public=True)
+    await public.start()
+    await public.close()
 
 
 # --- sockets end with their session --------------------------------------------------------------------
