@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from bereik import pages
+from bereik.console.auth import security_headers
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,9 @@ class WebServer:
                  ssl_context: ssl.SSLContext | None = None, *, public: bool = False):
         """`ssl_context`: https, as the console's (its Secure session cookie travels over https only);
         `public`: routes meant for anyone (the website's live figure), served on any address without login."""
-        self.app = web.Application(middlewares=list(middlewares))
+        # Security headers on every page, with or without the console's login (the public figure sets its own).
+        self._own = [] if public else [security_headers(ssl_context is not None)]
+        self.app = web.Application(middlewares=[*self._own, *middlewares])
         self.app.add_routes(list(routes))
         if hub:
             self.app.on_shutdown.append(hub.close_sockets)
@@ -174,7 +177,8 @@ class WebServer:
         return "https" if self.ssl_context else "http"
 
     async def start(self) -> None:
-        if not self.public and not self.app.middlewares and not ipaddress.ip_address(self.host).is_loopback:
+        behind_login = len(self.app.middlewares) > len(self._own)
+        if not self.public and not behind_login and not ipaddress.ip_address(self.host).is_loopback:
             raise RuntimeError(f"the wallboard would be open to everyone on {self.host}: without the console's "
                                "login it listens on loopback only (wallboard.listen: 127.0.0.1:8080)")
         self._runner = web.AppRunner(self.app, access_log=None)

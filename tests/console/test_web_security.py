@@ -196,3 +196,21 @@ async def test_https_with_a_renewed_certificate_needs_no_restart(tmp_path):
         assert "bereik-b" in await asyncio.to_thread(served_name)
     finally:
         await runner.cleanup()
+
+
+async def test_the_wallboard_without_the_consoles_login_still_sends_the_security_headers():
+    from aiohttp import ClientSession
+
+    from bereik.console.auth import CSP
+    from bereik.wallboard.web import Hub, wallboard_routes
+
+    server = WebServer(wallboard_routes(lambda: {}, Hub()), "127.0.0.1", 0)
+    await server.start()
+    try:
+        async with ClientSession() as session, session.get(f"http://127.0.0.1:{server.port}/wallboard/") as page:
+            assert page.status == 200
+            assert page.headers["Content-Security-Policy"] == CSP
+            assert page.headers["X-Frame-Options"] == "DENY" and page.headers["X-Content-Type-Options"] == "nosniff"
+            assert "Strict-Transport-Security" not in page.headers  # plain http on loopback: no HSTS
+    finally:
+        await server.close()

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import expect
 
 from bereik.wallboard.floor import Floor
 from bereik.wallboard.metrics import Metrics
@@ -50,14 +51,14 @@ async def test_the_page_updates_when_a_caller_joins_the_queue(board, browser):
     server, apply, now = board
     page = await browser.new_page()
     await page.goto(f"http://127.0.0.1:{server.port}/wallboard/")
-    await page.wait_for_function("document.getElementById('waiting').textContent === '0'")
+    await expect(page.locator("#waiting")).to_have_text("0")
 
     apply({"Event": "QueueCallerJoin", "Uniqueid": "a", "Queue": "tic"})
-    await page.wait_for_function("document.getElementById('waiting').textContent === '1'", timeout=3000)
+    await expect(page.locator("#waiting")).to_have_text("1", timeout=3000)
     assert "1 wachtende bellers" in await page.text_content("#announce")
 
     now[0] += 75
-    await page.wait_for_function("document.getElementById('longest').textContent === '1:15'", timeout=3000)
+    await expect(page.locator("#longest")).to_have_text("1:15", timeout=3000)
     assert await page.text_content("#service-level") == "geen gegevens"
     assert await page.text_content("#callbacks") == "geen gegevens"
 
@@ -87,7 +88,7 @@ async def test_agents_and_service_level_appear_in_dutch(board, browser):
            "HoldTime": "12"})
     page = await browser.new_page()
     await page.goto(f"http://127.0.0.1:{server.port}/wallboard")  # redirected to the page
-    await page.wait_for_function("document.querySelector('#agents th')")
+    await page.wait_for_selector("#agents th")
     assert await page.text_content("#agents th") == "Anna de Vries"
     assert await page.text_content("#agents td") == "in gesprek"
     assert await page.text_content("#service-level") == "100%"
@@ -97,7 +98,7 @@ async def test_the_page_is_accessible_and_readable_on_a_wall(board, browser):
     server, _, _ = board
     page = await browser.new_page(viewport={"width": 1920, "height": 1080})
     await page.goto(f"http://127.0.0.1:{server.port}/wallboard/")
-    await page.wait_for_function("document.getElementById('waiting').textContent === '0'")
+    await expect(page.locator("#waiting")).to_have_text("0")
     assert await page.get_attribute("html", "lang") == "nl"
     assert await page.get_attribute("#announce", "aria-live") == "polite"
     assert await page.locator("h1").count() == 1
@@ -118,7 +119,7 @@ async def test_several_servers_show_their_waiting_callers_in_words(browser):
     page = await browser.new_page(viewport={"width": 1920, "height": 1080})
     try:
         await page.goto(f"http://127.0.0.1:{server.port}/wallboard/")
-        await page.wait_for_function("document.getElementById('waiting').textContent === '3'")
+        await expect(page.locator("#waiting")).to_have_text("3")
         assert await page.text_content("#waiting-servers") == "Per server: noord 2, zuid 1"
         ratios = await page.evaluate(CONTRAST)
         assert all(ratio >= 7 for ratio, _ in ratios), [r for r in ratios if r[0] < 7]
