@@ -87,13 +87,13 @@ async def test_the_wallboard_behind_the_login_updates_live_as_callers_come_and_g
     console_url, board_url = served
     page, blocked = await logged_in(browser, console_url, "lisa")
     await page.goto(board_url + "/wallboard/")
-    await page.wait_for_function("document.getElementById('waiting').textContent === '2'", timeout=5000)
+    await expect(page.locator("#waiting")).to_have_text("2", timeout=5000)
     told(floor, {"Event": "QueueCallerJoin", "Uniqueid": "c2", "Queue": "tic", "Timestamp": str(T - 5)})
     hub.notify()  # as bereik does on every queue event
-    await page.wait_for_function("document.getElementById('waiting').textContent === '3'", timeout=3000)
+    await expect(page.locator("#waiting")).to_have_text("3", timeout=3000)
     told(floor, {"Event": "QueueCallerAbandon", "Uniqueid": "c0", "Queue": "tic", "Timestamp": str(T)})
     hub.notify()
-    await page.wait_for_function("document.getElementById('waiting').textContent === '2'", timeout=3000)
+    await expect(page.locator("#waiting")).to_have_text("2", timeout=3000)
     assert await page.inner_text("#longest") == "0:20"  # the longest waiting caller gave up: the next one's wait
     assert blocked == []
 
