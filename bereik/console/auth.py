@@ -62,11 +62,12 @@ class LdapAuthenticator:
         self.url, self.user_dn, self.start_tls, self.timeout = url, user_dn, start_tls, timeout
         self.ca_file = ca_file
         self.role_groups = dict(role_groups or {})  # role -> group DN (groupOfNames with member)
+        self._warned = False  # about passwords in clear text, once
 
     def _bind(self, login: str, password: str) -> Verdict | None:
-        if refused := clear_text_bind(self.url, self.start_tls):
-            log.error("console login refused: %s", refused)
-            return None
+        if not self._warned and (in_clear := clear_text_bind(self.url, self.start_tls)):
+            log.warning("console logins: %s", in_clear)
+            self._warned = True
         # Passwords only over a verified connection: ldap3 itself would not check the certificate.
         tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=self.ca_file) \
             if self.url.lower().startswith("ldaps://") or self.start_tls else None
