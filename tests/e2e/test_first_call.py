@@ -17,6 +17,7 @@ from bereik.ivr.phrases import fill
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.agi import AgiServer
 from bereik.records.store import SqliteStore
+from bereik.routing.virtual_hold import offer_text
 from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
@@ -129,8 +130,15 @@ async def test_outside_hours_the_caller_hears_the_closing_message_and_asterisk_h
     hangup = await events.wait_for_event("Hangup", caller_of(events), timeout=40)
     assert variable(hangup, "BEREIK_REASON") == "outside_hours"
     closing = fill(CONFIG, CONFIG.texts["closed"], next_opening="morgen om 8 uur 30")
-    expected_sound = PromptLibrary(pbx[0].sounds_dir).sound_name(closing)
-    assert agi_commands(events, 'EXEC "Playback"') == [f'EXEC "Playback" "{expected_sound}"']
+    library = PromptLibrary(pbx[0].sounds_dir)
+    # The closing message, then the offer of a call-back on the next working day, in one Read; the caller
+    # presses nothing, so the offer lapses and nothing more is said.
+    reads = agi_commands(events, 'EXEC "Read"')
+    assert len(reads) == 2, reads  # the municipality, then the closing message with the offer
+    closing_sound, offer_sound = library.sound_name(closing), library.sound_name(offer_text(CONFIG, after_hours=True))
+    assert closing_sound in reads[1] and offer_sound in reads[1]
+    assert reads[1].index(closing_sound) < reads[1].index(offer_sound)
+    assert agi_commands(events, 'EXEC "Playback"') == []
     assert not events.matching("QueueCallerJoin")
     caller.expect_success(timeout=10)  # Asterisk sent the BYE well before the caller's 40 s
 
