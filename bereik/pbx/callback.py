@@ -23,6 +23,7 @@ from bereik.routing.virtual_hold import callable_number
 
 Clock = Callable[[], dt.datetime]
 QUEUE_ACTOR = "queue"  # a waiting caller's call-back, taken by whichever agent was free
+AGENT_WAITS = 20  # at most a second for the AMI event that names the agent
 
 
 def outgoing_id(config: Config, note: Note) -> tuple[str, str]:
@@ -39,6 +40,15 @@ class CallbackHandler:
         """`agent_of(note id)`: the agent who took a waiting caller's call-back (bereik.pbx.virtual_hold)."""
         self.config, self.store, self.clock, self.agent_of = config, store, clock, agent_of
 
+    async def _agent(self, note_id: int) -> str:
+        # This runs on the decision loop; the AgentConnect that names the agent is read on the main loop
+        # and may come a few milliseconds after the answer that started this script.
+        for _ in range(AGENT_WAITS):
+            if agent := self.agent_of(str(note_id)):
+                return agent
+            await asyncio.sleep(0.05)
+        return ""
+
     async def __call__(self, session: AgiSession) -> None:
         call = CallLog(session.uniqueid or "unknown")
         argument = session.environment.get("agi_arg_1", "")
@@ -49,7 +59,7 @@ class CallbackHandler:
         attempt_id = await session.get_variable(var.ATTEMPT) or f"q-{session.uniqueid}"
         if attempt_id.startswith("q-"):  # a waiting caller's: its attempt begins now, with the agent
             await asyncio.to_thread(self.store.start_attempt, Attempt(
-                attempt_id, note.id, QUEUE_ACTOR, self.agent_of(str(note.id)) or QUEUE_ACTOR, self.clock()))
+                attempt_id, note.id, QUEUE_ACTOR, await self._agent(note.id) or QUEUE_ACTOR, self.clock()))
         number, name = outgoing_id(self.config, note)
         await session.set_variable("CALLERID(num)", number)
         await session.set_variable("CALLERID(name)", name)
