@@ -53,7 +53,7 @@ from bereik.config import load_config
 from bereik.pbx import dialplan
 from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient
-from bereik.pbx.entry import settings
+from bereik.pbx.decision import settings
 from bereik.routing.flow import CallFlow
 from bereik.sandbox import AmiLogin, Asterisk, build_root
 from bereik.sandbox.sipp import Sipp

@@ -13,7 +13,7 @@ sys.path.insert(0, "/opt/bereik-bench/lib")
 from asterisk.agi import AGI  # noqa: E402
 
 from bereik.config import load_config  # noqa: E402
-from bereik.pbx.entry import settings  # noqa: E402
+from bereik.pbx.decision import settings  # noqa: E402
 from bereik.pbx import variables as var  # noqa: E402
 from bereik.routing.flow import CallFlow  # noqa: E402
 

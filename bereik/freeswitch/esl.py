@@ -7,7 +7,7 @@ events and hands bereik a Session; each step below is one `sendmsg` execute whos
 
 1. questions: play_and_get_digits with bereik's prompts, one try, any digit (the core judges the key);
 2. what the caller hears before the hand-over: playback;
-3. the decision: `set` for each variable (bereik.pbx.entry.settings, names in lower case), bereik_routed last;
+3. the decision: `set` for each variable (bereik.pbx.decision.settings, names in lower case), bereik_routed last;
 4. `transfer` to the generated extension for the queue (mod_callcenter), the forward or the hang-up.
 
 If bereik fails before step 4 the socket application returns and the dialplan's next action sends the
@@ -35,7 +35,7 @@ from bereik.freeswitch.facts import connected, facts_of, one_header, variable_na
 from bereik.freeswitch.generate import CONTEXT, DOMAIN, FORWARD_PREFIX, HANGUP_EXTENSION, QUEUE_PREFIX
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
-from bereik.pbx.entry import settings
+from bereik.pbx.decision import settings
 from bereik.records.recorder import Recorder
 from bereik.records.spool import Spool
 from bereik.records.spool import default_directory as default_spool_directory

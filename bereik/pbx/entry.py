@@ -26,6 +26,7 @@ from bereik.calllog import CallLog, mask_number
 from bereik.config.model import Config
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
+from bereik.pbx.decision import settings
 from bereik.pbx.agi import AgiHangup, AgiSession
 from bereik.pbx.voice import Voice
 from bereik.records.summary import CALLBACK_REQUESTED
@@ -95,20 +96,6 @@ class EntryHandler:
         if new:
             self.steps(uniqueid, CALLBACK_REQUESTED, now.timestamp(), {"via": "after_hours", "note": note.id})
         CallLog(uniqueid).step("callback", outcome="after_hours", note=note.id, caller=mask_number(number))
-
-
-def settings(config: Config, decision: Decision) -> dict[str, str]:
-    """A final decision as channel variables; the FreeSWITCH adapter sets the same (bereik.freeswitch.esl)."""
-    match decision:
-        case Enqueue(queue=queue, topic=topic, choice=choice, reason=reason):
-            return {var.ACTION: var.ACTION_QUEUE, var.QUEUE: queue, var.TOPIC: topic or "",
-                    var.CHOICE: choice or "", var.REASON: reason, var.MUNICIPALITY: config.municipality}
-        case Forward(number=number, municipality=municipality):
-            return {var.ACTION: var.ACTION_FORWARD, var.FORWARD_TO: number,
-                    var.MUNICIPALITY: municipality, var.REASON: "other_municipality"}
-        case Hangup(reason=reason):
-            return {var.ACTION: var.ACTION_HANGUP, var.REASON: reason, var.MUNICIPALITY: config.municipality}
-    raise ValueError(f"not a final decision: {decision!r}")
 
 
 def _summary(decision: Decision) -> dict[str, object]:

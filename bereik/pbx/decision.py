@@ -1,0 +1,21 @@
+"""A final decision as the channel variables the dialplan reads: pure, so that what sets them (FastAGI, the
+FreeSWITCH adapter, the call-path bench's process-AGI script) needs nothing of bereik's I/O shells."""
+from __future__ import annotations
+
+from bereik.config.model import Config
+from bereik.pbx import variables as var
+from bereik.routing.flow import Decision, Enqueue, Forward, Hangup
+
+
+def settings(config: Config, decision: Decision) -> dict[str, str]:
+    """A final decision as channel variables; the FreeSWITCH adapter sets the same (bereik.freeswitch.esl)."""
+    match decision:
+        case Enqueue(queue=queue, topic=topic, choice=choice, reason=reason):
+            return {var.ACTION: var.ACTION_QUEUE, var.QUEUE: queue, var.TOPIC: topic or "",
+                    var.CHOICE: choice or "", var.REASON: reason, var.MUNICIPALITY: config.municipality}
+        case Forward(number=number, municipality=municipality):
+            return {var.ACTION: var.ACTION_FORWARD, var.FORWARD_TO: number,
+                    var.MUNICIPALITY: municipality, var.REASON: "other_municipality"}
+        case Hangup(reason=reason):
+            return {var.ACTION: var.ACTION_HANGUP, var.REASON: reason, var.MUNICIPALITY: config.municipality}
+    raise ValueError(f"not a final decision: {decision!r}")
