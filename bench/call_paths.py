@@ -43,7 +43,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asterisk as pyst2
+import ldap3
 import num2words
+import pyasn1
 import six
 
 from bench._running import (
@@ -145,9 +147,14 @@ def install_process_agi(root: Path, config_path: Path) -> None:
     shutil.rmtree(target, ignore_errors=True)
     lib = target / "lib"
     shutil.copytree(REPO / "bereik", lib / "bereik", ignore=shutil.ignore_patterns("__pycache__"))
-    for package in (pyst2, num2words):
-        shutil.copytree(Path(package.__file__).parent, lib / package.__name__, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(six.__file__, lib / "six.py")
+    # What bereik's configuration and routing core import that the chroot's Python lacks (pure Python all;
+    # ldap3 because bereik check's rules import the directory's settings).
+    for package in (pyst2, num2words, six, ldap3, pyasn1):
+        source = Path(package.__file__)
+        if source.name == "__init__.py":
+            shutil.copytree(source.parent, lib / package.__name__, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, lib / source.name)
     shutil.copy(config_path, target / "municipality.yaml")
     config = load_config(config_path)
     decision = CallFlow(config, dt.datetime.fromisoformat(PRETEND).replace(tzinfo=config.zone)).start()
