@@ -1,4 +1,5 @@
 """Journeys rebuilt from AMI events as Asterisk sends them, and told as the caller experienced them."""
+from bereik import facts as f
 from bereik.records.journey import JourneyBook
 from bereik.records.narrative import describe
 from tests.ami_facts import told
@@ -85,3 +86,19 @@ def test_malformed_or_out_of_order_ami_events_never_break_the_book(events):
         told(book, event)
     for journey in book.journeys.values():
         assert isinstance(describe(journey), str) and isinstance(describe(journey, "en"), str)
+
+
+def test_a_journey_rebuilt_without_hold_times_or_names_is_still_told():
+    """What Asterisk's CEL log tells after a restart: no position, no hold time, no agent's name."""
+    book = JourneyBook()
+    for fact in (f.CallEntered(call="9.1", leg="9.1", at=100.0, caller_number="0612345678", dialled="14023"),
+                 f.QueueJoined(call="9.1", leg="9.1", at=104.0, queue="tic"),
+                 f.AgentConnected(call="9.1", leg="9.1", at=110.0, queue="tic", member="PJSIP/201"),
+                 f.QueueAbandoned(call="9.1", leg="9.1", at=111.0, queue="tic"),
+                 f.CallEnded(call="9.1", leg="9.1", at=160.0, cause="16")):
+        book.apply(fact)
+    [journey] = book.journeys.values()
+    story = describe(journey)
+    assert "In de wachtrij 'tic' na 4.0 s." in story
+    assert "Opgenomen door PJSIP/201." in story and "Opgehangen in de wachtrij." in story
+    assert "Answered by PJSIP/201." in describe(journey, "en")

@@ -14,8 +14,12 @@ _WORDS = {
         "choice": "menukeuze {choice} ({topic})",
         "no_choice": "geen geldige menukeuze: algemene wachtrij",
         "queued": "In de wachtrij '{queue}' na {seconds} s, positie {position}.",
+        "queued_untold": "In de wachtrij '{queue}' na {seconds} s.",
         "answered_by": "Opgenomen door {agent} na {seconds} s wachten.",
+        "answered_by_untold": "Opgenomen door {agent}.",
         "abandoned": "Opgehangen in de wachtrij na {seconds} s wachten.",
+        "abandoned_untold": "Opgehangen in de wachtrij.",
+        "an_agent": "een medewerker",
         "closed": "Gesloten ({reason}): het sluitingsbericht gehoord, na {seconds} s opgehangen.",
         "failopen": "bereik was niet bereikbaar; de centrale stuurde de beller toch door",
         "watchdog": "bereik reageerde niet; de centrale stuurde de beller na de wachttijd door",
@@ -34,8 +38,12 @@ _WORDS = {
         "choice": "menu choice {choice} ({topic})",
         "no_choice": "no valid menu choice: general queue",
         "queued": "Joined queue '{queue}' after {seconds} s, position {position}.",
+        "queued_untold": "Joined queue '{queue}' after {seconds} s.",
         "answered_by": "Answered by {agent} after {seconds} s waiting.",
+        "answered_by_untold": "Answered by {agent}.",
         "abandoned": "Hung up in the queue after {seconds} s waiting.",
+        "abandoned_untold": "Hung up in the queue.",
+        "an_agent": "an agent",
         "closed": "Closed ({reason}): heard the closing message, hung up after {seconds} s.",
         "failopen": "bereik was unreachable; the PBX sent the caller on anyway",
         "watchdog": "bereik did not respond; the PBX sent the caller on after the watchdog time",
@@ -76,18 +84,23 @@ def describe(journey: Journey, language: str = "nl") -> str:
     if told:
         sentences.append(", ".join(told) + ".")
 
+    # A journey rebuilt from Asterisk's CEL log lacks what only AMI tells (position, hold time, agent's name).
     for step in journey.steps:
         seconds = f"{step.at - start:.1f}"
+        detail = step.detail
         if step.what == "queued":
-            sentences.append(words["queued"].format(queue=step.detail["queue"], seconds=seconds,
-                                                    position=step.detail["position"]))
+            position = detail.get("position")
+            sentences.append(words["queued" if position else "queued_untold"].format(
+                queue=detail.get("queue", "?"), seconds=seconds, position=position))
         elif step.what == "agent_answered":
-            sentences.append(words["answered_by"].format(agent=step.detail["agent"],
-                                                         seconds=step.detail["hold_seconds"]))
+            agent = detail.get("agent") or detail.get("interface") or words["an_agent"]
+            held = detail.get("hold_seconds")
+            sentences.append(words["answered_by" if held else "answered_by_untold"].format(agent=agent, seconds=held))
         elif step.what == "abandoned":
-            sentences.append(words["abandoned"].format(seconds=step.detail["hold_seconds"]))
+            held = detail.get("hold_seconds")
+            sentences.append(words["abandoned" if held else "abandoned_untold"].format(seconds=held))
         elif step.what == "forwarded":
-            sentences.append(words["forwarded"].format(to=step.detail["to"]))
+            sentences.append(words["forwarded"].format(to=detail.get("to", "?")))
         elif step.what == "hung_up":
             if reason in ("outside_hours", "holiday", "closing_day", "calamity"):
                 sentences.append(words["closed"].format(reason=words[reason], seconds=seconds))
