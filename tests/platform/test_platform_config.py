@@ -81,7 +81,7 @@ def test_who_answers_which_number_the_shared_number_by_the_first_that_has_it():
 def test_every_problem_between_municipalities_at_once_in_the_file_it_is_about(regio):
     edit(regio / "heemstede.yaml", lambda d: (
         d["records"].update({"store": "postgresql://other@10.77.0.6/bloemendaal"}),
-        d["wallboard"].update({"listen": "0.0.0.0:8081"}),
+        d["wallboard"].update({"listen": "127.0.0.1:8081"}),  # loopback: no login needed, the port still clashes
         d["queues"][0]["positions"][0].update({"address": "127.0.1.1"}),
         d["queues"][0]["positions"][1].update({"address": "10.77.0.101"}),
         d["people"][0].update({"direct": "0235115301"})))
@@ -100,7 +100,7 @@ def test_every_problem_between_municipalities_at_once_in_the_file_it_is_about(re
          "one municipality (only a shared 14 number, with a choice in both files, may be listed twice)"),
         ("heemstede.yaml", "postgresql://other", "records.store: Heemstede keeps its call records in Bloemendaal's "
          "store; each municipality is its own controller (AVG): give it a database of its own"),
-        ("heemstede.yaml", "0.0.0.0:8081", "wallboard.listen 0.0.0.0:8081: port 8081 is already bloemendaal's "
+        ("heemstede.yaml", "127.0.0.1:8081", "wallboard.listen 127.0.0.1:8081: port 8081 is already bloemendaal's "
          "wallboard on every node; give Heemstede's wallboard a port of its own"),
     ]
     assert [line.split("/regio/", 1)[1] for line in found] == [
