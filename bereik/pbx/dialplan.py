@@ -585,6 +585,9 @@ def _queues(config: Config) -> str:
         "[general]",
         "persistentmembers=no",
         "shared_lastcall=yes",
+        # Asterisk's default (no) serves only the head caller: a topic caller behind one who waits for another
+        # topic's agent would never reach its own free agents.
+        "autofill=yes",
         "",
     ]
     for queue in config.queues:

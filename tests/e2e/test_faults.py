@@ -246,9 +246,9 @@ async def test_bereik_killed_while_a_caller_waits_behind_a_colleagues_call_the_t
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "open defect, every run on main since 5daead5 (4 local, 2 CI): the burgerzaken caller (penalties 3-4: Anna "
-    "201, Carla 203) waiting behind the call-back stand-in (afval: Bram 202) is never offered to 201 or 203 "
-    "(no AgentCalled), before or after bereik's restart; not yet known whether app_queue or bereik"))
+    "open: with autofill=yes the waiting caller now reaches Carla (203) after the restart, but Bram's (202) SIPp "
+    "phone, started after Asterisk had already rung it, never answers the call-back's stand-in (NOANSWER twice); "
+    "suspected: stale SIP retransmissions (a CANCEL) end the one-call SIPp phone; not yet proven"))
 async def test_bereik_restarted_mid_day_the_waiting_caller_stays_and_forwarding_and_call_backs_survive(
         pbx, bereik_process, sipp, store, generated):
     _, events = pbx

@@ -92,6 +92,8 @@ def test_the_queue_rings_dutch_style_and_the_overflow_position_has_a_penalty():
     assert "Queue(tic,rtx,,,,,,topic-fallback,${BEREIK_POSITION})" in files["extensions.conf"]
     # the wrap-up after each call, kept by Asterisk
     assert f"wrapuptime={CONFIG.waiting.wrapup_seconds}" in section(files["queues.conf"], "tic")
+    # Every caller with a free agent of its own is served, not only the head of the line (Asterisk's default).
+    assert "autofill=yes" in section(files["queues.conf"], "general")
 
 
 def test_every_position_gets_a_phone_endpoint():
