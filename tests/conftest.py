@@ -1,4 +1,7 @@
 """Fixtures shared by every test folder, and a network of its own for every process that runs tests."""
+import email
+import email.policy
+import socket
 from pathlib import Path
 
 import pytest
@@ -76,3 +79,29 @@ def hosts():
     yield make
     for each in made:
         each.close()
+
+
+class SmtpInbox:
+    """What a real SMTP server (aiosmtpd) received: (recipients, message) per mail."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free loopback port: (inbox, port)."""
+    from aiosmtpd.controller import Controller
+
+    inbox = SmtpInbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()

@@ -2,13 +2,9 @@
 moves to the substitute at once, the owner is reminded before the deadline, the team lead is mailed at it.
 Every move is a step of the note."""
 import datetime as dt
-import email
-import email.policy
-import socket
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bereik.callbacks.escalation import Escalate, Move, Remind, due_now
 from bereik.callbacks.mail import Mailer
@@ -40,30 +36,9 @@ class Clock:
         return self.now
 
 
-class Inbox:
-    def __init__(self):
-        self.mails = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.mails.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp():
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
-
-
-@pytest.fixture
-async def world(tmp_path, smtp):
-    inbox, port = smtp
+async def world(tmp_path, smtp_server):
+    inbox, port = smtp_server
     clock = Clock(MONDAY)
     absences = AbsenceStore(tmp_path / "absences.sqlite3", clock)
     await absences.open()
@@ -91,7 +66,7 @@ async def test_an_absent_owners_note_moves_to_the_substitute_at_once_not_at_the_
     assert await watch.check() == [(note.id, "move")]
     moved = store.get(note.id)
     assert (moved.owner, moved.mailbox) == ("302", "302@bloemendaal.test")  # Femke, Eva's substitute
-    [(to, mail)] = inbox.mails
+    [(to, mail)] = inbox.messages
     assert to == ["302@bloemendaal.test"] and "Eva Smit is afwezig" in mail.get_content()
     assert [(s.what, s.detail.get("to"), s.detail.get("from")) for s in store.steps(note.id)][-1] == (
         "moved", "302", "301")
@@ -105,16 +80,16 @@ async def test_the_owner_is_reminded_before_the_deadline_and_the_team_lead_maile
     assert await watch.check() == []
     clock.now = dt.datetime(2026, 11, 25, 6, 30, tzinfo=ZONE)  # 3.5 working hours before
     assert await watch.check() == [(note.id, "remind")]
-    [(to, reminder)] = inbox.mails
+    [(to, reminder)] = inbox.messages
     assert to == ["301@bloemendaal.test"] and reminder["Subject"] == "Herinnering: terugbellen vóór 25-11-2026 10:00"
     assert store.get(note.id).reminded_at == clock.now
     clock.now = dt.datetime(2026, 11, 25, 10, 1, tzinfo=ZONE)
     assert await watch.check() == [(note.id, "escalate")]
-    (to, late) = inbox.mails[-1]
+    (to, late) = inbox.messages[-1]
     assert to == ["teamleider.vergunningen@bloemendaal.test"] and late["Subject"].startswith("Te laat")
     assert "0612345678" in late.get_content()
     assert [s.what for s in store.steps(note.id)] == ["taken", "reminded", "escalated"]
-    assert await watch.check() == [] and len(inbox.mails) == 2  # each once
+    assert await watch.check() == [] and len(inbox.messages) == 2  # each once
 
 
 def test_the_rules_without_io():
@@ -132,8 +107,8 @@ def test_the_rules_without_io():
     assert left == 40 and due_now(friday, saturday, settings, working_hours_left=left, owner_away_to=None) == []
 
 
-async def test_at_the_appointments_time_the_owner_and_then_the_caller_are_rung_once(tmp_path, smtp):
-    _, port = smtp
+async def test_at_the_appointments_time_the_owner_and_then_the_caller_are_rung_once(tmp_path, smtp_server):
+    _, port = smtp_server
     clock = Clock(MONDAY)
     store = CallbackStore(tmp_path / "calls.sqlite3", ZONE)
     rung = []

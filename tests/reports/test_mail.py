@@ -1,12 +1,8 @@
 """Reports by e-mail, received by a real SMTP server (aiosmtpd) started by the test: Monday's mail to a team
 lead with the team's failed attempts by person, and the monthly report to the YAML's addresses, once each."""
 import datetime as dt
-import email
-import email.policy
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bereik.audit import AuditLog
 from bereik.config.model import ReportMail
@@ -18,27 +14,6 @@ from bereik.reports.mail import ReportMailer, due
 from .test_reachability import at
 from .test_reachability import direct as as_it_went
 from .test_telan import CONFIG, EVA, FEMKE, GIJS, ZONE, direct, front, local
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 def configured(port: int):
