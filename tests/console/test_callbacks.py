@@ -1,11 +1,9 @@
 """Call-back notes: deadlines in Dutch working days, no duplicates, late after the deadline, mailed."""
 import datetime as dt
-import email
 import socket
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bereik.callbacks.mail import Mailer
 from bereik.callbacks.store import CALLED_BACK, HANDLED, CallbackStore, Note, Status, WorkingDays
@@ -90,25 +88,6 @@ def free_tcp_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    port = free_tcp_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 async def test_a_note_reaches_the_team_mailbox_by_smtp(smtp_server):

@@ -1,12 +1,10 @@
 """The console against recorded AMI events: screen-pop, warm transfer, position, recording, call-back notes."""
 import asyncio
 import datetime as dt
-import socket
 import sys
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bereik.console.auth import LdapAuthenticator
 from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE
@@ -155,37 +153,18 @@ async def test_the_record_button_sets_the_file_and_presses_the_automixmon_code(c
     assert (await stopped.json())["recording"] is False and len(console.ami.sent("Setvar")) == 3
 
 
-def free_tcp_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
-async def test_a_call_back_note_is_mailed_once_and_the_team_lead_sees_it_late_after_the_deadline(client, console, clock):
-    inbox, port = Inbox(), free_tcp_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
+async def test_a_call_back_note_is_mailed_once_and_the_team_lead_sees_it_late_after_the_deadline(
+        client, console, clock, smtp_server):
+    inbox, port = smtp_server
     console.mailer.port = port
-    try:
-        token = await log_in(client, "anna")
-        note = {"number": "0612345678", "name": "J. Jansen", "question": "Grofvuil niet opgehaald",
-                "key": "note-0002", "team": "tic"}
-        first = await client.post("/api/callbacks", json=note, headers={"X-CSRF-Token": token})
-        again = await client.post("/api/callbacks", json=note, headers={"X-CSRF-Token": token})
-        assert (first.status, again.status) == (201, 200)
-        assert (await first.json())["mailed"] and (await first.json())["due"].startswith("2026-11-25T10:00")
-        assert len(inbox.envelopes) == 1 and inbox.envelopes[0].rcpt_tos == ["kcc@bloemendaal.test"]
-    finally:
-        smtp.stop()
+    token = await log_in(client, "anna")
+    note = {"number": "0612345678", "name": "J. Jansen", "question": "Grofvuil niet opgehaald",
+            "key": "note-0002", "team": "tic"}
+    first = await client.post("/api/callbacks", json=note, headers={"X-CSRF-Token": token})
+    again = await client.post("/api/callbacks", json=note, headers={"X-CSRF-Token": token})
+    assert (first.status, again.status) == (201, 200)
+    assert (await first.json())["mailed"] and (await first.json())["due"].startswith("2026-11-25T10:00")
+    assert [recipients for recipients, _ in inbox.messages] == [["kcc@bloemendaal.test"]]
     await client.post("/logout", headers={"X-CSRF-Token": token})
     await log_in(client, "lisa")
     clock.now += dt.timedelta(days=2, minutes=1)
