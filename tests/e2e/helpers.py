@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from bereik.config.model import Config
+from bereik.config.model import Config, Records, Wallboard
+from bereik.ivr.catalogue import spoken_texts, whispered_texts
+from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import dialplan
-from bereik.secrets import Secrets
+from bereik.secrets import AMI_SECRET, Secrets
 
 # A test-only AMI user that sees everything (bereik's own user cannot see dialplan events).
 OBSERVER = ("observer", "observer-secret-for-tests-only")
@@ -20,6 +23,50 @@ def write_config_with_observer(config: Config, secrets: Secrets, directory: Path
     with open(directory / "manager.conf", "a") as manager:
         manager.write(f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite={write}\n")
     return directory
+
+
+FRONT_OFFICE = ("201", "202", "203", "204")  # the TIC queue's positions in the example
+
+
+def waiting_and_call_back_messages(text: str) -> bool:
+    """The whispered messages for the first places, with the call-back offer and its words."""
+    return text.startswith(("U bent", "Er is nog", "Er zijn nog", "Wij ", "zodra")) or " " not in text
+
+
+def generated_with_observer(config: Config, directory: Path, source: str) -> tuple[Path, Secrets]:
+    """The generated configuration for a test that plays the agents (it pauses them: agent class)."""
+    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
+    return write_config_with_observer(config, secrets, directory, source, write="call,agent"), secrets
+
+
+def render_prompts(instance, config: Config, whispered: Callable[[str], bool]) -> None:
+    """Every spoken prompt, and the whispered messages the test hears (all 500 places take a minute;
+    `bereik prompts` renders them all)."""
+    PromptLibrary(instance.sounds_dir, config.language).ensure_all(spoken_texts(config))
+    PromptLibrary(instance.sounds_dir, config.language, over_ring=True).ensure_all(
+        text for text in whispered_texts(config) if whispered(text))
+
+
+async def observe(instance, ami, paused: tuple[str, ...] = ()):
+    """The observer's AMI events of `instance`, with the front-office positions `paused` paused."""
+    instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)
+    events = await ami(instance)
+    for extension in paused:
+        await pause(events, extension, True)
+    return events
+
+
+async def pause(events, extension: str, paused: bool) -> None:
+    await events.send_action({"Action": "QueuePause", "Queue": "tic", "Interface": f"PJSIP/{extension}",
+                              "Paused": "true" if paused else "false"})
+
+
+def recorded(config: Config, instance, **changes) -> Config:
+    """`config` as `bereik run` has it beside `instance`: the wallboard on a free port, Asterisk's CEL log read."""
+    cel = instance.root / "var/log/asterisk/cel-custom"
+    cel.mkdir(parents=True, exist_ok=True)
+    return config.model_copy(update={"wallboard": Wallboard(listen="127.0.0.1:0"),
+                                     "records": Records(asterisk_cel=str(cel / "bereik.csv")), **changes})
 
 
 def variable(event: dict, name: str) -> str | None:

@@ -22,17 +22,15 @@ import pytest
 from bereik.callbacks.lifecycle import why_not_closable
 from bereik.callbacks.store import AFTER_HOURS, CALLED_BACK, NOT_REACHED, QUEUE, CallbackStore, Note
 from bereik.config import load_config
-from bereik.config.model import Records, Wallboard
 from bereik.console.desk import Desk
-from bereik.ivr.catalogue import spoken_texts, whispered_texts
+from bereik.ivr.catalogue import whispered_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.note_call import NoteCaller
 from bereik.records.store import SqliteStore
 from bereik.routing.virtual_hold import offer_text
-from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service
 
-from helpers import OBSERVER, ended_journey, kinds, until, variable, write_config_with_observer
+from helpers import FRONT_OFFICE, ended_journey, generated_with_observer, kinds, observe, pause, recorded, render_prompts, until, variable, waiting_and_call_back_messages
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 _EXAMPLE = load_config(EXAMPLE)
@@ -62,36 +60,22 @@ class Clock:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("asterisk-callbacks")
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
-    return write_config_with_observer(CONFIG, secrets, directory, str(EXAMPLE), write="call,agent"), secrets
+    return generated_with_observer(CONFIG, tmp_path_factory.mktemp("asterisk-callbacks"), str(EXAMPLE))
 
 
 @pytest.fixture
 async def pbx(asterisk, ami, generated):
-    directory, _ = generated
-    instance = asterisk(directory)
-    PromptLibrary(instance.sounds_dir, CONFIG.language).ensure_all(spoken_texts(CONFIG))
-    PromptLibrary(instance.sounds_dir, CONFIG.language, over_ring=True).ensure_all(
-        t for t in whispered_texts(CONFIG) if t.startswith(("U bent", "Er is nog", "Er zijn nog")) or " " not in t
-        or t.startswith("Wij ") or t.startswith("zodra"))
-    instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)
-    events = await ami(instance)
-    for extension in ("201", "202", "203", "204"):
-        await pause(events, extension, True)
-    return instance, events
+    instance = asterisk(generated[0])
+    render_prompts(instance, CONFIG, waiting_and_call_back_messages)
+    return instance, await observe(instance, ami, paused=FRONT_OFFICE)
 
 
 @pytest.fixture
 async def bereik(pbx, generated, tmp_path):
     instance, _ = pbx
     _, secrets = generated
-    (instance.root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
-    config = CONFIG.model_copy(update={
-        "wallboard": Wallboard(listen="127.0.0.1:0"),
-        "records": Records(asterisk_cel=str(instance.root / "var/log/asterisk/cel-custom/bereik.csv")),
-        "pbx": CONFIG.pbx.model_copy(update={"call_files": str(instance.root / "var/spool/asterisk/outgoing")}),
-    })
+    config = recorded(CONFIG, instance,
+                      pbx=CONFIG.pbx.model_copy(update={"call_files": str(instance.root / "var/spool/asterisk/outgoing")}))
     clock = Clock(MONDAY_MORNING)
     store = SqliteStore(tmp_path / "calls.sqlite3")
     service = Service(config, secrets, instance.sounds_dir, clock=clock, store=store,
@@ -101,11 +85,6 @@ async def bereik(pbx, generated, tmp_path):
     yield service
     await service.stop()
     store.close()
-
-
-async def pause(events, extension, paused):
-    await events.send_action({"Action": "QueuePause", "Queue": "tic", "Interface": f"PJSIP/{extension}",
-                              "Paused": "true" if paused else "false"})
 
 
 def spoken(events, channel):

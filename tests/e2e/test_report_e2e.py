@@ -14,16 +14,13 @@ from pathlib import Path
 import pytest
 
 from bereik.config import load_config
-from bereik.config.model import BackOffice, Records, Wallboard
-from bereik.ivr.catalogue import spoken_texts, whispered_texts
-from bereik.ivr.prompts import PromptLibrary
+from bereik.config.model import BackOffice
 from bereik.records.store import SqliteStore
 from bereik.reports.figures import from_store
 from bereik.reports.schema import ReportRequest
-from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
-from helpers import OBSERVER, write_config_with_observer
+from helpers import FRONT_OFFICE, generated_with_observer, observe, recorded, render_prompts
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 _EXAMPLE = load_config(EXAMPLE)
@@ -42,38 +39,23 @@ EVA_DIRECT, FEMKE_DIRECT, VERGUNNINGEN = "0235115301", "0235115302", "0235115300
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("asterisk-report")
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
-    # The test plays the front office's agents: it pauses them (agent class).
-    return write_config_with_observer(CONFIG, secrets, directory, str(EXAMPLE), write="call,agent"), secrets
+    return generated_with_observer(CONFIG, tmp_path_factory.mktemp("asterisk-report"), str(EXAMPLE))
 
 
 @pytest.fixture
 async def pbx(asterisk, ami, generated):
-    directory, _ = generated
-    instance = asterisk(directory)
-    PromptLibrary(instance.sounds_dir, CONFIG.language).ensure_all(spoken_texts(CONFIG))
-    PromptLibrary(instance.sounds_dir, CONFIG.language, over_ring=True).ensure_all(
-        t for t in whispered_texts(CONFIG) if t.startswith(("U bent", "Er is nog", "Eva Smit")))
-    instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)
-    events = await ami(instance)
-    for extension in ("201", "202", "203", "204"):
-        await events.send_action({"Action": "QueuePause", "Queue": "tic", "Interface": f"PJSIP/{extension}",
-                                  "Paused": "true"})
-    return instance, events
+    instance = asterisk(generated[0])
+    render_prompts(instance, CONFIG, lambda text: text.startswith(("U bent", "Er is nog", "Eva Smit")))
+    return instance, await observe(instance, ami, paused=FRONT_OFFICE)
 
 
 @pytest.fixture
 async def bereik(pbx, generated, tmp_path):
     instance, _ = pbx
     _, secrets = generated
-    (instance.root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
-    config = CONFIG.model_copy(update={
-        "wallboard": Wallboard(listen="127.0.0.1:0"),
-        "records": Records(asterisk_cel=str(instance.root / "var/log/asterisk/cel-custom/bereik.csv")),
-        "back_office": CONFIG.back_office.model_copy(update={"forwarding_store": str(tmp_path / "fwd.sqlite3")}),
-        "waiting": CONFIG.waiting.model_copy(update={"callback_store": str(tmp_path / "callbacks.sqlite3")}),
-    })
+    config = recorded(CONFIG, instance,
+                      back_office=CONFIG.back_office.model_copy(update={"forwarding_store": str(tmp_path / "fwd.sqlite3")}),
+                      waiting=CONFIG.waiting.model_copy(update={"callback_store": str(tmp_path / "callbacks.sqlite3")}))
     service = Service(config, secrets, instance.sounds_dir, clock=pretend_clock(CONFIG, MONDAY_MORNING),
                       store=SqliteStore(tmp_path / "calls.sqlite3"))
     await service.start()

@@ -16,17 +16,14 @@ import pytest
 
 from bereik.callbacks.store import CALLED_BACK, CallbackStore, WorkingDays
 from bereik.config import load_config
-from bereik.config.model import BackOffice, Records, Wallboard
-from bereik.ivr.catalogue import spoken_texts, whispered_texts
-from bereik.ivr.prompts import PromptLibrary
+from bereik.config.model import BackOffice
 from bereik.pbx.dialplan import ENTRY_CONTEXT
 from bereik.records.store import SqliteStore
 from bereik.reports.figures import from_store
 from bereik.reports.schema import ReportRequest
-from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
-from helpers import OBSERVER, until, write_config_with_observer
+from helpers import FRONT_OFFICE, generated_with_observer, observe, pause, recorded, render_prompts, until, waiting_and_call_back_messages
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 _EXAMPLE = load_config(EXAMPLE)
@@ -57,9 +54,7 @@ def a_working_monday(config) -> dt.datetime:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("asterisk-report-month")
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
-    write_config_with_observer(CONFIG, secrets, directory, str(EXAMPLE), write="call,agent")
+    directory, secrets = generated_with_observer(CONFIG, tmp_path_factory.mktemp("asterisk-report-month"), str(EXAMPLE))
     # The provider's lines: calls from the trunk pass a GROUP_COUNT before bereik's entry.
     pjsip = (directory / "pjsip.conf").read_text()
     trunk = pjsip.index("[trunk]\ntype=endpoint\n")
@@ -78,34 +73,17 @@ exten => _X.,1,Set(GROUP()=lines)
 
 @pytest.fixture
 async def pbx(asterisk, ami, generated):
-    directory, _ = generated
-    instance = asterisk(directory)
-    PromptLibrary(instance.sounds_dir, CONFIG.language).ensure_all(spoken_texts(CONFIG))
-    PromptLibrary(instance.sounds_dir, CONFIG.language, over_ring=True).ensure_all(
-        t for t in whispered_texts(CONFIG) if t.startswith(("U bent", "Er is nog", "Er zijn nog")) or " " not in t
-        or t.startswith("Wij ") or t.startswith("zodra"))
-    instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)
-    events = await ami(instance)
-    for extension in ("201", "202", "203", "204"):
-        await pause(events, extension, True)
-    return instance, events
-
-
-async def pause(events, extension: str, paused: bool) -> None:
-    await events.send_action({"Action": "QueuePause", "Queue": "tic", "Interface": f"PJSIP/{extension}",
-                              "Paused": "true" if paused else "false"})
+    instance = asterisk(generated[0])
+    render_prompts(instance, CONFIG, waiting_and_call_back_messages)
+    return instance, await observe(instance, ami, paused=FRONT_OFFICE)
 
 
 @pytest.fixture
 async def bereik(pbx, generated, tmp_path):
     instance, _ = pbx
     _, secrets = generated
-    (instance.root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
-    config = CONFIG.model_copy(update={
-        "wallboard": Wallboard(listen="127.0.0.1:0"),
-        "records": Records(asterisk_cel=str(instance.root / "var/log/asterisk/cel-custom/bereik.csv")),
-        "back_office": CONFIG.back_office.model_copy(update={"forwarding_store": str(tmp_path / "fwd.sqlite3")}),
-    })
+    config = recorded(CONFIG, instance,
+                      back_office=CONFIG.back_office.model_copy(update={"forwarding_store": str(tmp_path / "fwd.sqlite3")}))
     store = SqliteStore(tmp_path / "calls.sqlite3")
     service = Service(config, secrets, instance.sounds_dir, clock=pretend_clock(CONFIG, a_working_monday(CONFIG)),
                       store=store, callback_store=CallbackStore(store, CONFIG.zone))

@@ -13,14 +13,11 @@ import pytest
 
 from bereik.callbacks.store import CallbackStore
 from bereik.config import load_config
-from bereik.config.model import Records, Wallboard
-from bereik.ivr.catalogue import spoken_texts, whispered_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.records.store import SqliteStore
-from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
-from helpers import OBSERVER, write_config_with_observer
+from helpers import generated_with_observer, observe, pause, recorded, render_prompts
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 _EXAMPLE = load_config(EXAMPLE)
@@ -38,34 +35,21 @@ AFVAL = [(1.0, "1"), (2.0, "2")]  # agents 202 and 204 (the overflow position)
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("asterisk-waiting")
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
-    # The test plays the agents: it pauses and unpauses them (agent class).
-    return write_config_with_observer(CONFIG, secrets, directory, str(EXAMPLE), write="call,agent"), secrets
+    return generated_with_observer(CONFIG, tmp_path_factory.mktemp("asterisk-waiting"), str(EXAMPLE))
 
 
 @pytest.fixture
 async def pbx(asterisk, ami, generated):
-    directory, _ = generated
-    instance = asterisk(directory)
-    PromptLibrary(instance.sounds_dir, CONFIG.language).ensure_all(spoken_texts(CONFIG))
-    # The messages for the first few places (all 500 take a minute; `bereik prompts` renders them all).
-    PromptLibrary(instance.sounds_dir, CONFIG.language, over_ring=True).ensure_all(
-        t for t in whispered_texts(CONFIG) if t.startswith(("U bent", "Er is nog"))
-    )
-    instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)
-    return instance, await ami(instance)
+    instance = asterisk(generated[0])
+    render_prompts(instance, CONFIG, lambda text: text.startswith(("U bent", "Er is nog")))
+    return instance, await observe(instance, ami)
 
 
 @pytest.fixture
 async def bereik(pbx, generated, tmp_path):
     instance, _ = pbx
     _, secrets = generated
-    (instance.root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
-    config = CONFIG.model_copy(update={
-        "wallboard": Wallboard(listen="127.0.0.1:0"),
-        "records": Records(asterisk_cel=str(instance.root / "var/log/asterisk/cel-custom/bereik.csv")),
-    })
+    config = recorded(CONFIG, instance)
     switches = []
     service = Service(config, secrets, instance.sounds_dir, clock=pretend_clock(CONFIG, MONDAY_MORNING),
                       store=SqliteStore(tmp_path / "calls.sqlite3"),
@@ -77,11 +61,6 @@ async def bereik(pbx, generated, tmp_path):
     await service.stop()
     service.store.close()
     service.callback_store.close()
-
-
-async def pause(events, extension, paused):
-    await events.send_action({"Action": "QueuePause", "Queue": "tic", "Interface": f"PJSIP/{extension}",
-                              "Paused": "true" if paused else "false"})
 
 
 def at(event):
