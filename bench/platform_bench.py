@@ -11,8 +11,10 @@ HOLD_SECONDS.
 (p) through Kamailio: RATE calls/s in all, half to each municipality's number, spread over the three nodes;
 (d) straight to one Asterisk: the same RATE to Bloemendaal's instance on noord, from Kamailio's address.
 
-For each: the share of failed calls (SIPp's failures, and calls answered that never joined the queue) and the
-decision time, answer to QueueCallerJoin, p50 and p99, from the Asterisks' own AMI timestamps.
+For each: the share of failed calls (SIPp's failures, calls answered that never joined the queue, and calls
+that joined it without bereik's decision: failed open, BEREIK_REASON failopen-* or watchdog) and the decision
+time, answer to QueueCallerJoin, p50 and p99, from the Asterisks' own AMI timestamps. The bench stops with an
+error, printing no figure, when a bereik does not run: its figures would be Asterisk failing open.
 
     python -m bench platform_bench            # 50 calls/s for 30 s each way (about 4 minutes; run it quiet)
     python -m bench platform_bench --smoke    # 2 calls/s for 5 s: the whole machinery, no figure to quote
@@ -24,6 +26,7 @@ import asyncio
 import datetime as dt
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +38,7 @@ from ruamel.yaml import YAML
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import dialplan
+from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient
 from bereik.platform.load import Region, check_platform
 from bereik.sandbox import AmiLogin, Asterisk, build_root
@@ -42,7 +46,7 @@ from bereik.sandbox.isolation import Hosts, enter_private_network, network_names
 from bereik.sandbox.kamailio import Kamailio
 from bereik.sandbox.postgres import Cluster
 from bereik.sandbox.sipp import Sipp
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import Secrets, write_new_secrets_file
 
 REPO = Path(__file__).resolve().parents[1]
 REGIO = REPO / "examples" / "regio"
@@ -53,6 +57,7 @@ OBSERVER = ("observer", "observer-secret-for-bench-only")
 FULL, SMOKE = (50, 30), (2, 5)  # calls per second, seconds of calls
 HOLD_SECONDS = 3.0
 FAILURE_LIMIT = 0.01
+FAILED_OPEN = ("failopen-", "watchdog")  # BEREIK_REASON of a call that joined the queue without bereik
 # Each municipality's number without its menu; Heemstede gets a 14 number of its own here, as 14023 is
 # shared (its choice is a menu).
 NUMBERS = {"bloemendaal": "14023", "heemstede": "14024"}
@@ -80,13 +85,19 @@ def bench_platform(directory: Path, cluster: Cluster) -> Path:
     return path
 
 
+class BenchError(Exception):
+    """What the bench measures did not happen: no figure is printed."""
+
+
 class Observer:
-    """Answer and queue-join moments per call on one Asterisk instance, from its AMI timestamps."""
+    """Answer and queue-join moments per call on one Asterisk instance, from its AMI timestamps, and the
+    BEREIK_REASON of each join (who decided it)."""
 
     def __init__(self, client: AmiClient):
         self.client = client
         self.answered: dict[str, float] = {}
         self.joined: dict[str, float] = {}
+        self.reasons: dict[str, str] = {}
         client.on_event("Newstate", self._newstate)
         client.on_event("QueueCallerJoin", self._joined)
 
@@ -96,10 +107,12 @@ class Observer:
 
     def _joined(self, event):
         self.joined.setdefault(event["Uniqueid"], float(event["Timestamp"]))
+        self.reasons.setdefault(event["Uniqueid"], event.get(f"ChanVariable({var.REASON})") or "(none)")
 
     def reset(self):
         self.answered.clear()
         self.joined.clear()
+        self.reasons.clear()
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -132,12 +145,19 @@ async def measure(label: str, loads: list[tuple[Sipp, str, float]], calls: int, 
                      - int(p.stats.get("FailedCall(C)", 0) or 0) for p in parties)
     latencies = [(o.joined[c] - t) * 1000 for o in observers for c, t in o.answered.items() if c in o.joined]
     never_joined = sum(len(o.answered) for o in observers) - len(latencies)
+    reasons: dict[str, int] = {}
+    for observer in observers:
+        for reason in observer.reasons.values():
+            reasons[reason] = reasons.get(reason, 0) + 1
+    failed_open = sum(n for reason, n in reasons.items() if reason.startswith(FAILED_OPEN))
+    print(f"  ({label}) queue joins by BEREIK_REASON: {dict(sorted(reasons.items()))}")
     for instance in instances:
         await asyncio.to_thread(instance.hangup_all, 15)
-    failed = sipp_failed + max(unfinished, 0) + never_joined
+    failed = sipp_failed + max(unfinished, 0) + never_joined + failed_open
     answered = [(int(p.stats.get("SuccessfulCall(C)", 0) or 0), _ms(p.stats.get("ResponseTime1(C)"))) for p in parties]
     setup = sum(n * ms for n, ms in answered) / max(1, sum(n for n, _ in answered))
     return {"calls": placed, "failed": failed, "share": failed / placed, "joined": len(latencies),
+            "failed_open": failed_open,
             "p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99), "setup_ms": setup}
 
 
@@ -175,10 +195,9 @@ async def run(rate: int, seconds: int, smoke: bool) -> int:
               f"({len(NODES) * len(NUMBERS)} Asterisk instances and bereiks); work files in {work}", flush=True)
         observers: dict[tuple[str, str], Observer] = {}
         for municipality in NUMBERS:
-            secrets_file = work / f"{municipality}.env"
-            secrets = Secrets({AMI_SECRET: "bench-" + os.urandom(12).hex()})
-            secrets_file.write_text(f"{AMI_SECRET}={secrets.get(AMI_SECRET)}\n")
-            secrets_file.chmod(0o600)
+            # What `bereik secrets --new` writes: bereik refuses to start without its pseudonym key.
+            secrets_file = write_new_secrets_file(work / f"{municipality}.env")
+            secrets = Secrets.load(secrets_file)
             member = region.municipality(municipality).member
             for node in NODES:
                 address = region.platform.node(node).address
@@ -207,7 +226,7 @@ async def run(rate: int, seconds: int, smoke: bool) -> int:
             observers[node, municipality] = Observer(client)
             await client.connect()
             clients.append(client)
-        await asyncio.sleep(5)  # every bereik connects to its Asterisk and listens for FastAGI
+        await every_bereik_listens(region, bereiks, work)
         kamailio = Kamailio(region, work / "kamailio", netns=network.namespace("kamailio"))
         kamailio.start()
         deadline = time.monotonic() + 20
@@ -233,8 +252,14 @@ async def run(rate: int, seconds: int, smoke: bool) -> int:
             (Caller(f"{noord}:{region.municipality('bloemendaal').member.sip_port}", work / "sipp-d",
                     kamailio_address, proxy=False), NUMBERS["bloemendaal"], rate)],
             calls, [observers["noord", "bloemendaal"]], [instances["noord", "bloemendaal"]])
+        dead = [process.args for process in bereiks if process.poll() is not None]
+        if dead:
+            raise BenchError(f"a bereik stopped during the bench ({len(dead)}); see {work}/bereik-*.log")
+        if any(row["failed_open"] and row["failed_open"] == row["joined"] for row in (through, direct)):
+            raise BenchError(f"calls failed open, bereik did not decide them: {through['failed_open']} through "
+                             f"Kamailio, {direct['failed_open']} straight; see {work}/bereik-*.log")
         report(rate, seconds, through, direct, smoke)
-        if smoke:  # the smoke checks that what it measured happened: every call answered and in a queue
+        if smoke:  # the smoke checks that what it measured happened: every call answered, decided and queued
             return 0 if all(row["failed"] == 0 and row["joined"] == row["calls"] for row in (through, direct)) else 1
         return 0 if through["share"] < FAILURE_LIMIT else 1
     finally:
@@ -253,6 +278,21 @@ async def run(rate: int, seconds: int, smoke: bool) -> int:
             instance.stop()
         cluster.stop()
         network.close()
+
+
+async def every_bereik_listens(region: Region, bereiks: list[subprocess.Popen], work: Path) -> None:
+    """Every bereik takes FastAGI on its node, or the bench stops: Asterisk would fail every call open."""
+    def listening(node: str, municipality: str) -> bool:
+        address, port = region.platform.node(node).address, region.municipality(municipality).member.agi_port
+        with socket.socket() as probe:
+            probe.settimeout(0.2)
+            return probe.connect_ex((address, port)) == 0
+
+    deadline = time.monotonic() + 60
+    while not all(listening(node, municipality) for node in NODES for municipality in NUMBERS):
+        if any(process.poll() is not None for process in bereiks) or time.monotonic() > deadline:
+            raise BenchError(f"not every bereik listens for FastAGI; see {work}/bereik-*.log")
+        await asyncio.sleep(0.5)
 
 
 def instance_config(region: Region, municipality: str, node: str, secrets: Secrets, directory: Path) -> Path:
@@ -290,7 +330,11 @@ async def main(argv: list[str] | None = None) -> int:
     if network_namespace() == network_namespace(1):
         enter_private_network()  # before any thread: the hosts' addresses never touch the machine's own network
     rate, seconds = SMOKE if arguments.smoke else (arguments.rate, arguments.seconds)
-    return await run(rate, seconds, arguments.smoke)
+    try:
+        return await run(rate, seconds, arguments.smoke)
+    except BenchError as problem:
+        print(f"platform_bench: {problem}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
