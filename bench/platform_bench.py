@@ -16,7 +16,7 @@ that joined it without bereik's decision: failed open, BEREIK_REASON failopen-* 
 time, answer to QueueCallerJoin, p50 and p99, from the Asterisks' own AMI timestamps. The bench stops with an
 error, printing no figure, when a bereik does not run: its figures would be Asterisk failing open.
 
-    python -m bench platform_bench            # 50 calls/s for 30 s each way (about 4 minutes; run it quiet)
+    python -m bench platform_bench            # 50 calls/s for 30 s each way (about 2 minutes)
     python -m bench platform_bench --smoke    # 2 calls/s for 5 s: the whole machinery, no figure to quote
 """
 from __future__ import annotations
@@ -179,6 +179,7 @@ class Caller(Sipp):
 
 async def run(rate: int, seconds: int, smoke: bool) -> int:
     calls = rate * seconds
+    load_before = os.getloadavg()[0]
     root = private_root(build_root())
     work = Path(tempfile.mkdtemp(prefix="bereik-bench-platform-"))
     network = Hosts("kamailio", *NODES)
@@ -258,7 +259,7 @@ async def run(rate: int, seconds: int, smoke: bool) -> int:
         if any(row["failed_open"] and row["failed_open"] == row["joined"] for row in (through, direct)):
             raise BenchError(f"calls failed open, bereik did not decide them: {through['failed_open']} through "
                              f"Kamailio, {direct['failed_open']} straight; see {work}/bereik-*.log")
-        report(rate, seconds, through, direct, smoke)
+        report(rate, seconds, through, direct, smoke, load_before)
         if smoke:  # the smoke checks that what it measured happened: every call answered, decided and queued
             return 0 if all(row["failed"] == 0 and row["joined"] == row["calls"] for row in (through, direct)) else 1
         return 0 if through["share"] < FAILURE_LIMIT else 1
@@ -305,7 +306,7 @@ def instance_config(region: Region, municipality: str, node: str, secrets: Secre
     return directory
 
 
-def report(rate: int, seconds: int, through: dict, direct: dict, smoke: bool) -> None:
+def report(rate: int, seconds: int, through: dict, direct: dict, smoke: bool, load_before: float) -> None:
     print(f"\n{'':34}calls  failed   share   INVITE->200 mean ms   answer->queue p50 ms   p99 ms")
     for label, row in (("(p) through Kamailio, 3 nodes", through), ("(d) straight to one Asterisk", direct)):
         print(f"{label:<34}{row['calls']:>5}  {row['failed']:>6}  {row['share']:6.1%}   {row['setup_ms']:>19.1f}   "
@@ -317,7 +318,9 @@ def report(rate: int, seconds: int, through: dict, direct: dict, smoke: bool) ->
           f"(target < {FAILURE_LIMIT:.0%})")
     measured = dt.datetime.now(dt.timezone.utc)
     print(f"({'SMOKE RUN, no figure to quote: ' if smoke else ''}measured {measured:%Y-%m-%d %H:%M} UTC, "
-          f"{os.cpu_count()} cores, {rate} calls/s for {seconds} s each way, each held {HOLD_SECONDS:g} s)")
+          f"{os.cpu_count()} cores, {rate} calls/s for {seconds} s each way, each held {HOLD_SECONDS:g} s; "
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after: a ratio of the two rows is what "
+          "a loaded machine leaves comparable)")
 
 
 async def main(argv: list[str] | None = None) -> int:

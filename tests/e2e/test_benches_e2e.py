@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from bench import call_paths, waiting_bench
+from bench import call_paths, platform_bench, waiting_bench
 
 
 @pytest.fixture
@@ -32,3 +32,15 @@ async def test_waiting_bench_smoke_plays_every_message_due(sandbox_to_itself, ca
     assert await waiting_bench.main(["--smoke"]) == 0
     printed = capsys.readouterr().out
     assert re.search(r"^messages\s+5\s+5\s", printed, re.M), printed
+
+
+async def test_platform_bench_smoke_has_bereik_decide_every_call_through_kamailio_and_straight(
+        sandbox_root, monkeypatch, capsys):
+    # Its Asterisks run in network namespaces of its own: the worker's Asterisk may stay.
+    monkeypatch.setattr(platform_bench, "build_root", lambda: sandbox_root)
+    monkeypatch.setattr(platform_bench, "private_root", lambda root: root)
+    assert await platform_bench.main(["--smoke"]) == 0
+    printed = capsys.readouterr().out
+    # Every call decided by bereik (no failed-open join), in both rows.
+    assert re.findall(r"queue joins by BEREIK_REASON: (\{.*\})", printed) == ["{'no_menu': 10}"] * 2, printed
+    assert re.search(r"^\(p\) through Kamailio, 3 nodes\s+10\s+0\s", printed, re.M), printed
