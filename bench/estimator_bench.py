@@ -13,7 +13,8 @@ Candidates:
   k*H/N            callers ahead x mean handling time / agents working
   Erlang C         expected wait of a delayed caller, 1/(N/H - arrival rate): position-blind
   (k+1)*H/N        the mean wait for the (k+1)-th agent to free up (exact for M/M/N)
-  bereik           the median of that wait, about (k + 2/3) x H / N
+  bereik           the median of that wait, about (k + 2/3) x H / N, the line also moving as callers ahead
+                   give up (Erlang A; their rate measured from the waits that ended, not set)
 """
 from __future__ import annotations
 

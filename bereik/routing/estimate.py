@@ -11,6 +11,17 @@ average H/N apart, so the remaining wait is the sum of k+1 gaps of mean H/N
 announces its median, about (k + 2/3) * H / N: half of the callers wait
 less, half more, which makes the announcement as close as it can be to what
 callers then live through (the median minimises the mean absolute error).
+
+Callers ahead who give up move the line too. With a rate of giving up g per
+waiting caller (exponential patience: M/M/N+M, Erlang A), the gap before the
+next move while i callers still need an agent ahead is exponential with rate
+N/H + i*g, so the wait the caller would have if it stays is a sum of gaps of
+means 1/(N/H + i*g), i = 0..turns-1 (Ibrahim and Whitt, "Real-time delay
+estimation in overloaded multiserver queues with abandonments", Management
+Science 55(10), 2009: their queue-length estimator for M/M/s+M). g is measured,
+not set: callers who gave up divided by all seconds callers spent waiting (the
+estimate of an exponential rate from waits some of which ended before they
+could show it). Without anyone giving up g = 0 and the estimate is as above.
 Picked by measurement against the mean, k * H / N, Erlang C and app_queue's
 method: `python -m bench estimator_bench` (bereik.simulation.queue_sim).
 
@@ -39,6 +50,15 @@ class HandledCall:
 
 
 @dataclass(frozen=True)
+class FinishedWait:
+    """A caller's time in the queue, ended by the caller hanging up or by anything else (an agent, bereik)."""
+
+    ended_at: float
+    waited_seconds: float
+    gave_up: bool
+
+
+@dataclass(frozen=True)
 class QueueSnapshot:
     """The queue as one waiting caller sees it at one moment."""
 
@@ -48,6 +68,7 @@ class QueueSnapshot:
     agents_paused: int
     recent_calls: tuple[HandledCall, ...] = ()
     recent_arrivals: tuple[float, ...] = ()  # join times of callers; for Erlang C and the what-if tools
+    recent_waits: tuple[FinishedWait, ...] = ()  # how often callers give up, for the estimate
     waited_seconds: float = 0.0  # this caller's time in the queue so far
 
 
@@ -61,6 +82,8 @@ class EstimatorSettings:
     min_recent_calls: int = 5  # fewer than this in the window: the wait is uncertain
     prior_handling_seconds: float = 300.0  # assumed handling time before calls are seen
     prior_weight: float = 2.0  # the prior counts as this many calls, so one odd call cannot swing it
+    # Before callers are seen nobody is assumed to give up, as firmly as prior_weight callers who waited
+    # prior_handling_seconds each: one early hang-up cannot make the line look as if it empties by itself.
     # The longest calls left out of the mean, one in this many (none below that many calls). A call that ties
     # one agent up for an hour lifts the mean by more than it slows the line the others keep serving, and such
     # calls are what build the queues the announcements are made in: with them the estimate ran high at
@@ -107,25 +130,46 @@ def trimmed_mean(ordered: list[float], settings: EstimatorSettings) -> float:
     return (sum(kept) + settings.prior_handling_seconds * settings.prior_weight) / (len(kept) + settings.prior_weight)
 
 
+def giving_up_per_second(waits: tuple[FinishedWait, ...], now: float, settings: EstimatorSettings) -> float:
+    """The rate at which one waiting caller gives up: callers who gave up over all seconds waited in the window
+    (exponential patience; a wait ended by an agent still counts its seconds, in which the caller did not give up)."""
+    recent = [wait for wait in waits if now - wait.ended_at <= settings.window_seconds]
+    return giving_up_rate(sum(wait.gave_up for wait in recent), sum(wait.waited_seconds for wait in recent), settings)
+
+
+def giving_up_rate(gave_up: int, waited_seconds: float, settings: EstimatorSettings) -> float:
+    seconds = waited_seconds + settings.prior_weight * settings.prior_handling_seconds
+    return gave_up / seconds if seconds > 0 else 0.0
+
+
 def estimate_wait(snapshot: QueueSnapshot, now: float, settings: EstimatorSettings = DEFAULT_SETTINGS,
-                  handling: tuple[float, int] | None = None) -> Estimate:
-    """bereik's estimate: the median wait for (turns) agents to free up, at (agents working) / (mean handling time).
-    `handling`: mean_handling_seconds of the snapshot, when the caller has it already (a simulation's many
-    snapshots share their recent calls)."""
+                  handling: tuple[float, int] | None = None, giving_up: float | None = None) -> Estimate:
+    """bereik's estimate: the median wait for (turns) agents to free up, at (agents working) / (mean handling time),
+    the line moving on too as callers ahead give up.
+    `handling`, `giving_up`: mean_handling_seconds and giving_up_per_second of the snapshot, when the caller has
+    them already (a simulation's many snapshots share their recent calls)."""
     working = snapshot.agents_logged_in - snapshot.agents_paused
     if working <= 0:
         return Estimate(snapshot.callers_ahead, None, Uncertainty.NO_AGENT_WORKING)
     handling, seen = handling or mean_handling_seconds(snapshot.recent_calls, now, settings)
-    # A free agent takes the head of the line now; each later turn needs an agent to finish.
+    if giving_up is None:
+        giving_up = giving_up_per_second(snapshot.recent_waits, now, settings)
+    # A free agent takes the head of the line now; each later turn needs an agent to finish, or the callers
+    # still ahead of it to give up.
     turns = max(0, snapshot.callers_ahead + 1 - snapshot.agents_free)
+    gaps = [1 / (working / handling + ahead * giving_up) for ahead in range(turns)]
     uncertainty = Uncertainty.FEW_RECENT_CALLS if seen < settings.min_recent_calls else None
-    return Estimate(snapshot.callers_ahead, median_turns(turns) * handling / working, uncertainty)
+    return Estimate(snapshot.callers_ahead, median_of_gaps(gaps), uncertainty)
 
 
-def median_turns(turns: int) -> float:
-    """The median of a sum of `turns` exponential gaps of mean 1 (Erlang), within 4% from 1 turn up, closer beyond."""
-    # Wilson-Hilferty's cube-root normal approximation, simplified: median ~ n - 1/3 (n=1: ln 2 = 0.69).
-    return max(0.0, turns - 1 / 3)
+def median_of_gaps(means: list[float]) -> float:
+    """The median of a sum of independent exponential gaps with these means: that of the gamma distribution with
+    the same mean m and variance v, about m - v / (3m) (Wilson-Hilferty's cube-root approximation, simplified).
+    For n equal gaps of mean 1 that is n - 1/3, within 4% of the Erlang median from 1 gap up (n=1: ln 2 = 0.69);
+    for the gaps of a line whose callers give up within 3% (tests/routing/test_estimate.py), up to 6% high when
+    hang-ups move the line far faster than the agents do."""
+    mean = sum(means)
+    return mean - sum(m * m for m in means) / (3 * mean) if mean > 0 else 0.0
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from bereik import facts as f
 from bereik.routing.direct import DEVICE_GONE
-from bereik.routing.estimate import HandledCall, QueueSnapshot
+from bereik.routing.estimate import FinishedWait, HandledCall, QueueSnapshot
 
-RECENT_CALLS = 1000  # handled calls kept for the wait estimate (bereik.routing.estimate)
+RECENT_CALLS = 1000  # handled calls and ended waits kept for the wait estimate (bereik.routing.estimate)
 
 
 @dataclass
@@ -50,6 +50,7 @@ class QueueState:
     callers: list[Caller] = field(default_factory=list)  # in queue order: position = index + 1
     members: dict[str, Member] = field(default_factory=dict)
     handled: deque[HandledCall] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
+    waits: deque[FinishedWait] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
 
     def apply(self, fact: f.Fact, now: float) -> f.Fact | None:
         """Take one fact in; the fact when it changed this queue's state, else None."""
@@ -61,7 +62,7 @@ class QueueState:
             case f.QueueJoined():
                 self._join(fact, at)
             case f.QueueLeft() | f.QueueAbandoned():
-                self.callers = [c for c in self.callers if c.channel != fact.channel]
+                self._leave(fact, at)
             case f.MemberState():
                 self._member(fact)
             case f.MemberRemoved():
@@ -73,7 +74,7 @@ class QueueState:
         return fact
 
     def load_status(self, told: Iterable[f.MemberState | f.CallerWaiting], now: float) -> None:
-        """Replace the state with the PBX's list of the queue's members and callers (kept: recent calls)."""
+        """Replace the state with the PBX's list of the queue's members and callers (kept: recent calls and waits)."""
         self.members = {}
         callers = []
         for fact in told:
@@ -107,6 +108,7 @@ class QueueState:
             agents_paused=sum(m.paused for m in logged_in),
             recent_calls=tuple(self.handled),
             waited_seconds=now - self.callers[position - 1].joined_at,
+            recent_waits=tuple(self.waits),
         )
 
     def snapshot_for_new_caller(self, now: float) -> QueueSnapshot:
@@ -114,7 +116,7 @@ class QueueState:
         logged_in = [m for m in self.members.values() if m.logged_in]
         return QueueSnapshot(callers_ahead=len(self.callers), agents_logged_in=len(logged_in),
                              agents_free=sum(m.free for m in logged_in), agents_paused=sum(m.paused for m in logged_in),
-                             recent_calls=tuple(self.handled))
+                             recent_calls=tuple(self.handled), recent_waits=tuple(self.waits))
 
     def _join(self, fact: f.QueueJoined, at: float) -> None:
         caller = Caller(fact.channel, fact.leg, at, fact.labels.get(f.TOPIC, ""), fact.caller_number)
@@ -122,6 +124,15 @@ class QueueState:
         # A caller put back at its place (Queue()'s position argument) joins mid-line.
         position = fact.position if fact.position is not None else len(self.callers) + 1
         self.callers.insert(max(0, min(position - 1, len(self.callers))), caller)
+
+    def _leave(self, fact: f.QueueLeft | f.QueueAbandoned, at: float) -> None:
+        caller = self.caller(fact.channel)
+        if caller is None:  # app_queue tells a caller who hung up twice: QueueCallerAbandon, then QueueCallerLeave
+            return
+        self.callers.remove(caller)
+        gave_up = isinstance(fact, f.QueueAbandoned)
+        waited = fact.waited_seconds if gave_up and fact.waited_seconds is not None else at - caller.joined_at
+        self.waits.append(FinishedWait(at, max(0.0, waited), gave_up))
 
     def _member(self, fact: f.MemberState) -> None:
         member = self.members.setdefault(fact.member, Member(fact.member))

@@ -57,7 +57,7 @@ from bereik.routing.direct import (
     Ring,
     attempt_for,
 )
-from bereik.routing.estimate import HandledCall, QueueSnapshot, estimate_wait
+from bereik.routing.estimate import FinishedWait, HandledCall, QueueSnapshot, estimate_wait
 from bereik.routing.flow import Ask, CallFlow, Enqueue, Forward, Hangup
 from bereik.routing.hours import OpeningHours
 from bereik.routing.queue_state import RECENT_CALLS
@@ -137,6 +137,7 @@ class _Simulation:
         self.rows: list[CallRow] = []
         self.waiting: list[_Waiter] = []
         self.handled: deque[HandledCall] = deque(maxlen=RECENT_CALLS)
+        self.waits: deque[FinishedWait] = deque(maxlen=RECENT_CALLS)
         agents = {a.extension: a.name for a in config.agents}
         self.positions = [_Position(p.extension, agents.get(p.extension, p.extension), self.plan.slots[p.extension],
                                     p.overflow) for p in config.queue(config.front_office).positions]
@@ -243,16 +244,17 @@ class _Simulation:
             if waiter.agent:
                 break
             if self.env.now >= deadline:
-                self._leave(waiter)
+                self._leave(waiter, gave_up=True)
                 self._finish(trip)
                 return
             if self.env.now >= announce and self._takes_callback(waiter):
-                self._leave(waiter)
+                self._leave(waiter, gave_up=False)
                 trip.step(self.env.now, CALLBACK_REQUESTED, via="queue")
                 self._callback(trip, self.profile.callbacks.on_time, self.profile.callbacks.late)
                 self._finish(trip)
                 return
             self._dispatch()  # the topic range may have widened
+        self.waits.append(FinishedWait(self.env.now, self.env.now - joined, gave_up=False))
         yield from self.answered(trip, waiter, fell_back)
 
     def _takes_callback(self, waiter: _Waiter) -> bool:
@@ -262,8 +264,9 @@ class _Simulation:
         told = estimate.wait_seconds is not None and estimate.wait_seconds >= self.profile.callback_key_above_seconds
         return told and self.rng["callback"].random() < self.profile.callback_key_share
 
-    def _leave(self, waiter: _Waiter) -> None:
+    def _leave(self, waiter: _Waiter, gave_up: bool) -> None:
         self.waiting.remove(waiter)
+        self.waits.append(FinishedWait(self.env.now, self.env.now - waiter.joined_at, gave_up))
         self._check_overflow()
 
     def answered(self, trip: _Trip, waiter: _Waiter, fell_back: bool):
@@ -329,7 +332,8 @@ class _Simulation:
         return QueueSnapshot(
             callers_ahead=self.waiting.index(waiter), agents_logged_in=len(self.positions),
             agents_free=sum(not p.busy and self._staffed(p) for p in self.positions), agents_paused=paused,
-            recent_calls=tuple(self.handled), waited_seconds=self.env.now - waiter.joined_at)
+            recent_calls=tuple(self.handled), waited_seconds=self.env.now - waiter.joined_at,
+            recent_waits=tuple(self.waits))
 
     def _estimate(self, waiter: _Waiter):
         snapshot = self._snapshot(waiter)

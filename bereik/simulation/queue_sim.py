@@ -25,9 +25,11 @@ from bereik.routing.estimate import (
     DEFAULT_SETTINGS,
     AppQueueHoldtime,
     EstimatorSettings,
+    FinishedWait,
     HandledCall,
     QueueSnapshot,
     estimate_wait,
+    giving_up_rate,
     trimmed_mean,
 )
 from bereik.routing.queue_state import RECENT_CALLS
@@ -103,6 +105,7 @@ class _Queue:
     waiting: list[int] = field(default_factory=list)  # caller ids, first in line first
     finished_at: list[float] = field(default_factory=list)
     handled: list[HandledCall] = field(default_factory=list)
+    waits: list[FinishedWait] = field(default_factory=list)
     arrivals: list[float] = field(default_factory=list)
     app_queue: AppQueueHoldtime = field(default_factory=AppQueueHoldtime)
     calls: list[CallRecord] = field(default_factory=list)
@@ -113,8 +116,9 @@ class _Queue:
 
     def snapshot(self, caller: int, joined_at: float) -> QueueSnapshot:
         now, since = self.env.now, self.env.now - self.profile.history_seconds
-        # As bereik keeps them (QueueState.handled): the last RECENT_CALLS; the estimator applies its window.
+        # As bereik keeps them (QueueState.handled, .waits): the last RECENT_CALLS; the estimator applies its window.
         first_call = max(0, len(self.handled) - RECENT_CALLS)
+        first_wait = max(0, len(self.waits) - RECENT_CALLS)
         first_arrival = bisect.bisect_left(self.arrivals, since)
         return QueueSnapshot(
             callers_ahead=self.waiting.index(caller),
@@ -123,6 +127,7 @@ class _Queue:
             agents_paused=0,
             recent_calls=self._shared("calls", self.handled, first_call),
             recent_arrivals=self._shared("arrivals", self.arrivals, first_arrival),
+            recent_waits=self._shared("waits", self.waits, first_wait),
             waited_seconds=now - joined_at,
         )
 
@@ -163,6 +168,7 @@ def simulate(profile: Profile, seed: int) -> SimulationResult:
             outcome = yield request | env.timeout(patience)
             queue.waiting.remove(caller_id)
             announced = queue.pending.pop(caller_id)
+            queue.waits.append(FinishedWait(env.now, env.now - joined_at, gave_up=request not in outcome))
             if request not in outcome:
                 queue.censored += len(announced)
                 queue.app_queue = queue.app_queue.call_ended()
@@ -201,25 +207,35 @@ Estimator = Callable[[Moment], float]
 
 
 def bereik_estimator(settings: EstimatorSettings = DEFAULT_SETTINGS) -> Estimator:
-    # Snapshots share their tuple of recent calls until a call ends (_Queue._shared): compute each tuple's
-    # handling time once for each start of the window in it (calls are kept in the order they ended).
-    # Keyed by the tuple itself (kept alive here), so an id is never reused for another.
-    handled: dict[int, tuple[tuple, list[float], dict[int, float]]] = {}
-
-    def handling(calls: tuple[HandledCall, ...], now: float) -> tuple[float, int]:
-        if id(calls) not in handled:
-            handled[id(calls)] = (calls, [call.finished_at for call in calls], {})
-        _, finished, by_first = handled[id(calls)]
-        first = bisect.bisect_left(finished, now - settings.window_seconds)
-        if first not in by_first:
-            by_first[first] = trimmed_mean(sorted(call.handling_seconds for call in calls[first:]), settings)
-        return by_first[first], len(calls) - first
+    handling = _per_window(lambda call: call.finished_at, settings,
+                           lambda calls: trimmed_mean(sorted(call.handling_seconds for call in calls), settings))
+    giving_up = _per_window(lambda wait: wait.ended_at, settings, lambda waits: giving_up_rate(
+        sum(wait.gave_up for wait in waits), sum(wait.waited_seconds for wait in waits), settings))
 
     def announced(moment: Moment) -> float:
-        calls = moment.snapshot.recent_calls
-        wait = estimate_wait(moment.snapshot, moment.at, settings, handling(calls, moment.at)).wait_seconds
+        snapshot = moment.snapshot
+        wait = estimate_wait(snapshot, moment.at, settings, handling(snapshot.recent_calls, moment.at),
+                             giving_up(snapshot.recent_waits, moment.at)[0]).wait_seconds
         return math.inf if wait is None else wait
     return announced
+
+
+def _per_window(ended_at: Callable, settings: EstimatorSettings,
+                summary: Callable[[tuple], float]) -> Callable[[tuple, float], tuple[float, int]]:
+    """summary(the items of the window), and how many: snapshots share their tuples of recent calls and waits until
+    one ends (_Queue._shared), so compute it once per tuple and start of the window in it (items are kept in the
+    order they ended). Keyed by the tuple itself (kept alive here), so an id is never reused for another."""
+    seen: dict[int, tuple[tuple, list[float], dict[int, tuple[float, int]]]] = {}
+
+    def of(items: tuple, now: float) -> tuple[float, int]:
+        if id(items) not in seen:
+            seen[id(items)] = (items, [ended_at(item) for item in items], {})
+        _, ended, by_first = seen[id(items)]
+        first = bisect.bisect_left(ended, now - settings.window_seconds)
+        if first not in by_first:
+            by_first[first] = (summary(items[first:]), len(items) - first)
+        return by_first[first]
+    return of
 
 
 def app_queue_estimator(moment: Moment) -> float:

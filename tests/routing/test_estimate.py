@@ -1,4 +1,6 @@
-"""The wait estimate: position, agents working, recent handling times; and app_queue's baseline."""
+"""The wait estimate: position, agents working, recent handling times, callers giving up; and app_queue's baseline."""
+import random
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -7,12 +9,14 @@ from bereik.routing.estimate import (
     AppQueueHoldtime,
     Estimate,
     EstimatorSettings,
+    FinishedWait,
     HandledCall,
     QueueSnapshot,
     Uncertainty,
     estimate_wait,
+    giving_up_per_second,
     mean_handling_seconds,
-    median_turns,
+    median_of_gaps,
 )
 
 NOW = 100_000.0
@@ -26,8 +30,12 @@ def calls(count, handling=240.0, finished_at=NOW - 60):
 TEN_CALLS = calls(10)
 
 
-def snapshot(ahead=0, logged_in=3, free=0, paused=0, recent=TEN_CALLS):
-    return QueueSnapshot(ahead, logged_in, free, paused, recent)
+def snapshot(ahead=0, logged_in=3, free=0, paused=0, recent=TEN_CALLS, waits=()):
+    return QueueSnapshot(ahead, logged_in, free, paused, recent, recent_waits=waits)
+
+
+def waits(count, waited=100.0, gave_up=False, ended_at=NOW - 60):
+    return tuple(FinishedWait(ended_at, waited, gave_up) for _ in range(count))
 
 
 @pytest.mark.parametrize(("ahead", "logged_in", "free", "paused", "expected"), [
@@ -79,15 +87,51 @@ def test_the_longest_call_in_a_hundred_is_left_out_of_the_handling_time():
 
 
 @pytest.mark.parametrize(("turns", "median"), [(0, 0.0), (1, 0.693), (2, 1.678), (5, 4.671), (10, 9.669)])
-def test_median_turns_is_close_to_the_erlang_median(turns, median):
-    assert median_turns(turns) == pytest.approx(median, rel=0.04, abs=1e-9)
+def test_the_median_of_equal_gaps_is_close_to_the_erlang_median(turns, median):
+    assert median_of_gaps([1.0] * turns) == pytest.approx(median, rel=0.04, abs=1e-9)
 
 
-@given(ahead=st.integers(0, 200), logged_in=st.integers(1, 10), handling=st.floats(1, 3600))
-def test_more_callers_ahead_never_means_a_shorter_wait(ahead, logged_in, handling):
-    recent = calls(10, handling)
-    nearer = estimate_wait(snapshot(ahead, logged_in, recent=recent), NOW, SETTINGS).wait_seconds
-    further = estimate_wait(snapshot(ahead + 1, logged_in, recent=recent), NOW, SETTINGS).wait_seconds
+@pytest.mark.parametrize(("agents", "handling", "patience", "ahead"), [
+    (3, 240, 300, 10), (3, 240, 60, 20), (4, 300, 120, 3), (2, 200, 1000, 40),
+])
+def test_the_median_of_erlang_a_gaps_is_close_to_the_sampled_median(agents, handling, patience, ahead):
+    means = [1 / (agents / handling + i / patience) for i in range(ahead + 1)]
+    chance = random.Random(18)
+    sums = sorted(sum(chance.expovariate(1 / mean) for mean in means) for _ in range(40_001))
+    assert median_of_gaps(means) == pytest.approx(sums[20_000], rel=0.04)
+
+
+def test_the_rate_of_giving_up_is_hang_ups_over_all_seconds_waited_in_the_window():
+    recent = waits(3, 100, gave_up=True) + waits(7, 100) + waits(5, 1000, gave_up=True, ended_at=NOW - 3601)
+    assert giving_up_per_second(recent, NOW, SETTINGS) == pytest.approx(3 / 1000)
+    assert giving_up_per_second((), NOW, SETTINGS) == 0
+
+
+def test_before_callers_are_seen_nobody_is_assumed_to_give_up_and_one_hang_up_does_not_swing_it():
+    settings = EstimatorSettings(prior_handling_seconds=300, prior_weight=2)
+    assert giving_up_per_second(waits(1, 10, gave_up=True), NOW, settings) == pytest.approx(1 / 610)
+
+
+def test_callers_ahead_who_give_up_shorten_the_wait_as_in_erlang_a():
+    """Two callers ahead, three agents of 240 s, one in 300 s of waiting gives up: the line moves at 3/240 + 2/300,
+    then 3/240 + 1/300, then 3/240 a second (the caller's own patience is not counted: the wait if it stays)."""
+    patient = estimate_wait(snapshot(2), NOW, SETTINGS).wait_seconds
+    hang_ups = waits(1, 300, gave_up=True)
+    estimate = estimate_wait(snapshot(2, waits=hang_ups), NOW, SETTINGS)
+    gaps = [1 / (3 / 240 + ahead / 300) for ahead in (2, 1, 0)]
+    assert estimate.wait_seconds == pytest.approx(median_of_gaps(gaps))
+    assert estimate.wait_seconds < patient == pytest.approx((3 - 1 / 3) * 240 / 3)
+    assert estimate.certain
+    # The next in line waits for an agent only: nobody ahead of it can give up.
+    assert estimate_wait(snapshot(0, waits=hang_ups), NOW, SETTINGS).wait_seconds == pytest.approx(2 / 3 * 80)
+
+
+@given(ahead=st.integers(0, 200), logged_in=st.integers(1, 10), handling=st.floats(1, 3600),
+       gave_up=st.integers(0, 10))
+def test_more_callers_ahead_never_means_a_shorter_wait(ahead, logged_in, handling, gave_up):
+    recent, ended = calls(10, handling), waits(gave_up, 60, gave_up=True) + waits(10 - gave_up, 60)
+    nearer = estimate_wait(snapshot(ahead, logged_in, recent=recent, waits=ended), NOW, SETTINGS).wait_seconds
+    further = estimate_wait(snapshot(ahead + 1, logged_in, recent=recent, waits=ended), NOW, SETTINGS).wait_seconds
     assert 0 <= nearer < further
 
 

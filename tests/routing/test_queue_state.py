@@ -58,3 +58,23 @@ def test_a_re_read_replaces_everything_but_keeps_what_only_events_told():
     assert state.callers[0].topic == "afval" and state.callers[0].joined_at == 100
     assert state.callers[1].joined_at == 125
     assert list(state.members) == ["PJSIP/201"]
+
+
+def test_every_wait_that_ends_is_kept_and_only_a_caller_who_hung_up_counts_as_giving_up():
+    state = QueueState("tic")
+    for n in (1, 2, 3):
+        told(state, join(f"PJSIP/trunk-00{n}", n, 100), now=100)
+    # Hung up: app_queue tells it twice, QueueCallerAbandon (with its HoldTime) and then QueueCallerLeave.
+    for event in ("QueueCallerAbandon", "QueueCallerLeave"):
+        told(state, {"Event": event, "Queue": "tic", "Channel": "PJSIP/trunk-001", "HoldTime": "42",
+                     "Timestamp": "142"}, now=142)
+    told(state, {"Event": "QueueCallerLeave", "Queue": "tic", "Channel": "PJSIP/trunk-002", "Timestamp": "150"},
+         now=150)
+    # Taken out by bereik for a call-back: app_queue says abandoned, the caller did not give up.
+    told(state, {"Event": "QueueCallerAbandon", "Queue": "tic", "Channel": "PJSIP/trunk-003", "HoldTime": "70",
+                 "Timestamp": "170", "ChanVariable(BEREIK_CALLBACK)": "cb-1"}, now=170)
+    told(state, join("PJSIP/trunk-004", 1, 171), now=171)
+    assert [(w.ended_at, w.waited_seconds, w.gave_up) for w in state.waits] == \
+        [(142, 42, True), (150, 50, False), (170, 70, False)]
+    assert state.snapshot("PJSIP/trunk-004", now=180).recent_waits == tuple(state.waits)
+    assert state.snapshot_for_new_caller(180).recent_waits == tuple(state.waits)
