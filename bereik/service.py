@@ -162,8 +162,11 @@ class Service:
         self.decisions = DecisionLoop()
         # Switched from a desk phone (*28) on the decision loop: the wallboards wake on the main loop.
         self.calamity.changed = self.decisions.soon_on_main(self.hub.notify)
-        self.entry = EntryHandler(config, PromptLibrary(sounds_dir, config.language), clock, self.calamity,
-                                  callbacks=self.callback_store, steps=self.decisions.soon_on_main(self.recorder.add_step))
+        self.forwarding = forwarding or ForwardingStore(config.back_office.forwarding_store, config)
+        # The directory with presence, and the absence book that routes direct calls: always, since who stands
+        # in for an absent colleague depends on it; the console shows it when the YAML names its users.
+        self.presence = ConfiguredPresence(config, self.ami, clock, secrets, self.forwarding)
+        self.entry = self._entry(config, PromptLibrary(sounds_dir, config.language))
         self.agi = AgiServer({"entry": self.metrics.timed(self.entry)}, agi_host, agi_port,
                              allowed_peers=asterisk_addresses(config))
         web_host, web_port = _host_port(config.wallboard.listen)
@@ -175,10 +178,6 @@ class Service:
              *report_routes(self.store, config, lambda: self.callback_store), *metrics_routes(self.metrics.registry)],
             web_host, web_port, web_middlewares, self.hub, ssl_context=self.tls.context if self.tls else None,
         )
-        self.forwarding = forwarding or ForwardingStore(config.back_office.forwarding_store, config)
-        # The directory with presence, and the absence book that routes direct calls: always, since who stands
-        # in for an absent colleague depends on it; the console shows it when the YAML names its users.
-        self.presence = ConfiguredPresence(config, self.ami, clock, secrets, self.forwarding)
         self.direct = DirectHandler(config, PromptLibrary(sounds_dir, config.language), clock, self.presence.book)
         self.agi.handlers["direct"] = self.metrics.timed(self.direct)
         self.hints = HintPublisher(config, self.ami, self.presence.book.stand_in, clock)
@@ -254,6 +253,15 @@ class Service:
         self.public = WebServer(PublicFigure(config, self.announcer.state.snapshot_for_new_caller, clock).routes(),
                                 *_host_port(config.public.listen), public=True) if config.public.listen else None
 
+    def _entry(self, config: Config, prompts: PromptLibrary) -> EntryHandler:
+        # Appointment times in the IVR come from the calendars the console books in (YAML callbacks.appointments).
+        wanted = config.callbacks.appointments
+        appointments = Appointments(config, self.presence.graph, self.callback_store, wanted.minutes) \
+            if wanted and self.presence.graph else None
+        return EntryHandler(config, prompts, self._clock, self.calamity, callbacks=self.callback_store,
+                            steps=self.decisions.soon_on_main(self.recorder.add_step), appointments=appointments,
+                            on_main=self.decisions.on_main)
+
     def _features(self, config: Config, prompts: PromptLibrary) -> FeatureHandler:
         return FeatureHandler(config, prompts, self._clock, self.forwarding, self.presence.book, self._own_changed,
                               self.audit, self.calamity, self._calamity_pin)
@@ -268,8 +276,7 @@ class Service:
         connection, so a call in progress keeps the handler, and the configuration, it started with."""
         prompts = PromptLibrary(self._sounds_dir, config.language)
         self.config = config
-        self.entry = EntryHandler(config, prompts, self._clock, self.calamity, callbacks=self.callback_store,
-                                  steps=self.decisions.soon_on_main(self.recorder.add_step))
+        self.entry = self._entry(config, prompts)
         self.presence.book.config = config
         self.direct = DirectHandler(config, prompts, self._clock, self.presence.book)
         self.features = self._features(config, prompts)

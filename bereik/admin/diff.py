@@ -267,6 +267,11 @@ NAMES: dict[str, tuple[str, str]] = {
     "owner_ring_seconds": ("seconden dat het eigen toestel overgaat", "seconds one's own phone rings"),
     "remind_before_hours": ("werkuren herinnering voor de deadline", "working hours of reminder before the deadline"),
     "close_reasons": ("redenen om een notitie te sluiten", "reasons to close a note"),
+    "appointments": ("belafspraken in het keuzemenu", "appointments in the IVR"),
+    "department": ("afdeling", "department"), "slots": ("aangeboden tijdstippen", "times offered"),
+    "minutes": ("minuten per afspraak", "minutes per appointment"),
+    "within_working_days": ("werkdagen vooruit", "working days ahead"),
+    "lookup_seconds": ("seconden om de agenda's te lezen", "seconds to read the calendars"),
     # waiting.texts, the parts of the waiting message
     "less_than_a_minute": ("wachtmelding 'minder dan een minuut'", "wait message 'less than a minute'"),
     "about_one_minute": ("wachtmelding 'ongeveer een minuut'", "wait message 'about a minute'"),

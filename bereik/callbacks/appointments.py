@@ -16,9 +16,10 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 from bereik.callbacks.store import APPOINTMENT, CallbackStore, Note, WorkingDays
-from bereik.config.model import Config
+from bereik.config.model import Config, Department
 from bereik.presence.graph import GraphClient, GraphError
 from bereik.presence.merge import CalendarItem, CalendarReading
+from bereik.routing.appointment_offer import Slot, earliest, mailboxes
 
 SLOT_MINUTES = 15
 BLOCKING = frozenset({"busy", "oof", "tentative", "workingelsewhere"})  # only "free" leaves a slot free
@@ -103,6 +104,20 @@ class Appointments:
         end = self.days.deadline(now, within_days)
         return spread(free_slots(await self._reading(mailbox, start, end), start, end, self.days, self.minutes),
                       count)
+
+    async def department_times(self, department: Department, now: dt.datetime, count: int,
+                               within_days: int = 5) -> list[Slot]:
+        """The first `count` free times (two hours apart) in the calendars of the department's people, in one
+        getSchedule; a colleague whose calendar cannot be read gives none."""
+        mailbox_of = mailboxes(self.config, department)
+        if not mailbox_of:
+            return []
+        start = _next_quarter(now + dt.timedelta(hours=1))
+        end = self.days.deadline(now, within_days)
+        found = await self.client.schedules(list(mailbox_of.values()), start, end)
+        free = {extension: free_slots(reading, start, end, self.days, self.minutes)
+                for extension, mailbox in mailbox_of.items() if (reading := found.get(mailbox.lower()))}
+        return earliest(free, mailbox_of, count)
 
     async def book(self, mailbox: str, slot: dt.datetime, note: Note, owner: str, by: str) -> Note:
         """The event in the colleague's calendar and the appointment note; refused if the slot is no longer free."""

@@ -35,6 +35,7 @@ QUEUE = "queue"  # a waiting caller's call-back: keeps the caller's place in the
 AFTER_HOURS = "after_hours"  # asked for outside opening hours: for the next working day
 APPOINTMENT = "appointment"  # a time in the colleague's calendar
 REQUESTED_BY_CALLER = (QUEUE, AFTER_HOURS)  # the caller asked; one such note per number at a time
+IVR = "ivr"  # created_by of an appointment the caller chose in the menu: their request too
 
 # How a note was closed.
 CALLED_BACK = "called_back"  # by a call-back that was answered long enough (never by a click)
@@ -285,10 +286,12 @@ class CallbackStore:
         return self._select(f"number = {self.p} AND closed_at IS NULL", (number,))
 
     def open_request_of(self, number: str) -> Note | None:
-        """The call-back this caller asked for (in the queue, or after hours) and is still waiting for."""
+        """The call-back this caller asked for (in the queue, after hours, or a time chosen in the menu) and is
+        still waiting for."""
         p = self.p
-        found = self._select(f"number = {p} AND closed_at IS NULL AND kind IN ({p}, {p})",
-                             (number, *REQUESTED_BY_CALLER), "id", 1)
+        found = self._select(f"number = {p} AND closed_at IS NULL AND (kind IN ({p}, {p}) "
+                             f"OR (kind = {p} AND created_by = {p}))",
+                             (number, *REQUESTED_BY_CALLER, APPOINTMENT, IVR), "id", 1)
         return found[0] if found else None
 
     def open_notes(self, limit: int = 10_000) -> list[Note]:

@@ -49,6 +49,7 @@ def cross_references(doc: Mapping) -> list[Finding]:
         *_people(doc),
         *_mobiles(doc),
         *_departments(doc),
+        *_ivr_appointments(doc),
         *_console(doc),
         *_privacy(doc),
         *_web(doc),
@@ -495,6 +496,33 @@ def _departments(doc: Mapping) -> Iterator[Finding]:
             yield (*where, "answered_by"), (
                 f"answered_by {answered_by} is no member of '{department_id}'; members: {', '.join(members)}"
             )
+
+
+def _ivr_appointments(doc: Mapping) -> Iterator[Finding]:
+    callbacks = doc.get("callbacks")
+    wanted = callbacks.get("appointments") if isinstance(callbacks, Mapping) else None
+    if not isinstance(wanted, Mapping):
+        return
+    where = ("callbacks", "appointments")
+    presence = doc.get("presence")
+    if not (isinstance(presence, Mapping) and isinstance(presence.get("graph"), Mapping)):
+        yield where, "appointments are free times in Outlook calendars: set presence.graph, or remove appointments"
+    departments = {_text(d.get("id")): d for _, d in _items(doc, "departments")}
+    mail = {_text(p.get("extension")): p.get("email") for _, p in _items(doc, "people")}
+    chosen = [((*where, "department"), _text(wanted.get("department")))] if wanted.get("department") else []
+    topics = wanted.get("topics") if isinstance(wanted.get("topics"), Mapping) else {}
+    known_topics = set().union(*_queue_topics(doc).values())
+    for topic, department in topics.items():
+        if str(topic) not in known_topics:
+            yield (*where, "topics", topic), f"'{topic}' is no topic of any queue{did_you_mean(str(topic), sorted(known_topics))}"
+        chosen.append(((*where, "topics", topic), _text(department)))
+    for location, department_id in chosen:
+        department = departments.get(department_id)
+        if department is None:
+            yield location, (f"'{department_id}' is no department{did_you_mean(str(department_id), sorted(filter(None, departments)))}")
+        elif not any(mail.get(_text(m)) for m in _list(department.get("members"))):
+            yield location, (f"nobody in '{department_id}' has an email under people:, so no calendar gives "
+                             "a time; add their Outlook address")
 
 
 def _console(doc: Mapping) -> Iterator[Finding]:

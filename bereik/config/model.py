@@ -571,6 +571,27 @@ CALLBACK_PLACEHOLDERS = {"callback_offer": {"key"}, "callback_read_back": {"numb
                          "callback_after_hours_offer": {"key"}, "callback_after_hours_confirmed": {"next_opening"}}
 
 
+class IvrAppointments(Strict):
+    """A caller who asks for a call-back (the queue's key, or after hours) is first offered the first free times
+    in the calendars of a department's people (Outlook, through presence.graph), the ordinary call-back as the
+    last key. Without a free time, or with Graph unreachable, the caller simply gets the ordinary call-back."""
+
+    department: Identifier | None = Field(
+        default=None, description="The department whose people's calendars give the times for a request without "
+        "a topic below (after hours the caller has chosen no topic yet); null: none")
+    topics: dict[Identifier, Identifier] = Field(
+        default={}, description="topic -> department: a waiting caller with this topic is offered that "
+        "department's times")
+    slots: int = Field(default=2, ge=1, le=2, description="How many times are offered; the next key is the "
+                       "ordinary call-back")
+    minutes: int = Field(default=15, ge=5, le=120, description="The length of an appointment in the calendar")
+    within_working_days: int = Field(default=5, ge=1, le=20, description="How far ahead times are offered")
+    wait_for_key: float = Field(default=8, gt=0, le=30, description="Seconds to choose; no key: the ordinary "
+                                "call-back")
+    lookup_seconds: float = Field(default=3, gt=0, le=10, description="How long the caller may wait for the "
+                                  "calendars; slower: the ordinary call-back")
+
+
 class Callbacks(Strict):
     """Call-back notes: when a call-back closes one, when its owner may close it as not reached, reminders."""
 
@@ -592,6 +613,9 @@ class Callbacks(Strict):
         default=["beantwoord per e-mail", "nummer onjuist", "beantwoord in een ander gesprek",
                  "beller wil niet meer teruggebeld worden"],
         min_length=1, description="The reasons an owner may give to close a note without a call-back")
+    appointments: IvrAppointments | None = Field(
+        default=None, description="Offer a caller who asks for a call-back a time in a department's calendars "
+        "(needs presence.graph and the people's email); null: only the ordinary call-back")
 
 
 class Public(Strict):

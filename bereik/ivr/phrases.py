@@ -54,6 +54,21 @@ def next_opening_phrase(opening: dt.datetime | None, now: dt.datetime, zone: Zon
     return f"{day} {words['at']} {clock_time(opening, language)}"
 
 
+
+def day_time_phrase(moment: dt.datetime, now: dt.datetime, zone: ZoneInfo, language: str) -> str:
+    """A time to come as a menu says it: 'dinsdag 10 uur 30', 'morgen 14 uur', 'dinsdag 8 december 9 uur'."""
+    local = moment.astimezone(zone)
+    days_ahead = (local.date() - now.astimezone(zone).date()).days
+    if days_ahead == 0:
+        day = _WORDS[language]["today"]
+    elif days_ahead == 1:
+        day = _WORDS[language]["tomorrow"]
+    elif days_ahead < 7:
+        day = _WEEKDAYS[language][local.weekday()]
+    else:
+        day = f"{_WEEKDAYS[language][local.weekday()]} {local.day} {_MONTHS[language][local.month - 1]}"
+    return f"{day} {clock_time(local, language)}"
+
 # What a caller to the back office hears, unless the YAML's texts: say otherwise.
 BACK_OFFICE_TEXTS = {
     "nl": {

@@ -37,6 +37,13 @@ class DecisionLoop:
         """Run `coroutine` on the decision loop and wait for it from the main loop."""
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
 
+    async def on_main(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run `coroutine` on the main loop, where the shared clients live (Graph's session), and wait for it
+        from the decision loop."""
+        if self._main is None:  # not started: everything is on one loop
+            return await coroutine
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self._main))
+
     def soon_on_main(self, function: Callable[..., None]) -> Callable[..., None]:
         """`function`, called from the decision loop, run soon on the main loop, where its state lives."""
         def handed_to_main(*args: Any) -> None:

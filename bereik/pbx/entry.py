@@ -12,16 +12,24 @@ The story of one call, top to bottom:
    sends the caller to the front office.
 
 A caller whose call-back is still planned hears so and is offered no second one; outside opening hours
-a caller may ask for a call-back on the next working day (bereik.pbx.virtual_hold starts it then).
+a caller may ask for a call-back on the next working day (bereik.pbx.virtual_hold starts it then), or,
+where the YAML offers appointments, choose a free time in a colleague's calendar: the calendars are read
+while the number is read back, the chosen time is booked before the goodbye, and whatever fails there
+leaves the caller with the ordinary call-back.
 """
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import aiohttp
 
 from bereik.calamity import CalamitySwitch
-from bereik.callbacks.store import AFTER_HOURS, CallbackStore, Note, WorkingDays
+from bereik.callbacks.appointments import Appointments, SlotRefused
+from bereik.callbacks.store import AFTER_HOURS, IVR, CallbackStore, Note, WorkingDays
 from bereik.calllog import CallLog, mask_number
 from bereik.config.model import Config
 from bereik.ivr.prompts import PromptLibrary
@@ -30,19 +38,31 @@ from bereik.pbx.decision import settings
 from bereik.pbx.agi import AgiHangup, AgiSession
 from bereik.pbx.voice import Voice
 from bereik.records.summary import CALLBACK_REQUESTED
-from bereik.routing.flow import Ask, CallerCallback, CallFlow, Decision, Enqueue, Forward, Hangup
+from bereik.presence.graph import GraphError
+from bereik.routing.appointment_offer import Offer, Slot, department_for, offer
+from bereik.routing.flow import Ask, CallerCallback, CallFlow, Decision, Enqueue, Forward, Hangup, Stage
 from bereik.routing.hours import OpeningHours
 from bereik.routing.virtual_hold import callable_number
 
+log = logging.getLogger(__name__)
+
 Clock = Callable[[], dt.datetime]
 Steps = Callable[[str, str, float, dict], None]
+OnMain = Callable[[Coroutine[Any, Any, Any]], Awaitable[Any]]
+CALENDAR_FAULTS = (GraphError, SlotRefused, aiohttp.ClientError, asyncio.TimeoutError)
+
+
+async def _here(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    return await coroutine
 
 
 class EntryHandler:
     def __init__(self, config: Config, prompts: PromptLibrary, clock: Clock, calamity: CalamitySwitch | None = None,
-                 *, callbacks: CallbackStore | None = None, steps: Steps = lambda *step: None):
+                 *, callbacks: CallbackStore | None = None, steps: Steps = lambda *step: None,
+                 appointments: Appointments | None = None, on_main: OnMain = _here):
         """`callbacks`: the call-back notes (None: this entry knows no call-backs); `steps`: adds a call-back
-        request to the call's record (Recorder.add_step)."""
+        request to the call's record (Recorder.add_step); `appointments`: the calendars to offer times in
+        (None: no Graph); `on_main`: runs a coroutine where the Graph client lives (DecisionLoop.on_main)."""
         self.config = config
         self.clock = clock
         self.calamity = calamity
@@ -50,6 +70,8 @@ class EntryHandler:
         self.voice = Voice(prompts)
         self.callbacks = callbacks
         self.steps = steps
+        self.appointments = appointments
+        self.on_main = on_main
 
     async def __call__(self, session: AgiSession) -> None:
         call = CallLog(session.uniqueid or "unknown")
@@ -62,17 +84,29 @@ class EntryHandler:
         flow = CallFlow(self.config, now, hours=self.hours, dialled=dialled or None, calamity=calamity,
                         callback=await self._callback_of(number))
         decision = flow.start()
-        while isinstance(decision, Ask):
-            # On the channel, so that Asterisk's hang-up event says where a caller who gave up was.
-            await session.set_variable(var.STAGE, decision.stage)
-            try:
-                key = await self.voice.ask(session, decision.say, decision.timeout)
-            except AgiHangup:
-                call.step("hung_up", stage=decision.stage)
-                return
-            call.step(decision.stage, key=key or "none")
-            decision = flow.pressed(key)
+        times: asyncio.Future | None = None
+        try:
+            while isinstance(decision, Ask):
+                if decision.stage == Stage.CALLBACK_CONFIRM.value and times is None:
+                    times = asyncio.ensure_future(self._times(now))  # while the number is read back
+                # On the channel, so that Asterisk's hang-up event says where a caller who gave up was.
+                await session.set_variable(var.STAGE, decision.stage)
+                try:
+                    key = await self.voice.ask(session, decision.say, decision.timeout)
+                except AgiHangup:
+                    call.step("hung_up", stage=decision.stage)
+                    return
+                call.step(decision.stage, key=key or "none")
+                if flow.stage is Stage.CALLBACK_CONFIRM and times is not None:
+                    flow.times_found(await times)
+                decision = flow.pressed(key)
+        finally:
+            if times is not None and not times.done():
+                times.cancel()
 
+        if isinstance(decision, Hangup) and decision.appointment is not None:
+            if not await self._book(session.uniqueid, number, decision.appointment):
+                decision = flow.appointment_refused()
         if isinstance(decision, Hangup) and decision.callback:
             await self._after_hours_request(session.uniqueid, number)
         await self.voice.say(session, decision.say)
@@ -83,7 +117,44 @@ class EntryHandler:
         if self.callbacks is None or not self.config.waiting.callback_key or not callable_number(number):
             return CallerCallback()
         planned = await asyncio.to_thread(self.callbacks.open_request_of, number)
-        return CallerCallback(number=number, planned=planned is not None)
+        return CallerCallback(number=number, planned=planned is not None,
+                              planned_at=planned.appointment_at if planned is not None else None)
+
+    async def _times(self, now: dt.datetime) -> Offer | None:
+        """The free times to offer after hours (the department for requests without a topic), or None."""
+        department = department_for(self.config, None)
+        if department is None or self.appointments is None:
+            return None
+        wanted = self.config.callbacks.appointments
+        try:
+            slots = await self.on_main(asyncio.wait_for(self.appointments.department_times(
+                department, now, wanted.slots, wanted.within_working_days), wanted.lookup_seconds))
+        except CALENDAR_FAULTS as fault:
+            log.warning("no appointment times offered, the calendars did not answer: %s", type(fault).__name__)
+            return None
+        return offer(self.config, department, slots, now)
+
+    async def _book(self, uniqueid: str, number: str, slot: Slot) -> bool:
+        """The chosen time in the colleague's calendar and the note; False when it could not be booked."""
+        now = self.clock()
+        department = department_for(self.config, None)
+        person = self.config.person(slot.extension)
+        note = Note(key=f"ivr-appointment-{uniqueid}", number=number, name="",
+                    question=f"Belafspraak gemaakt in het keuzemenu buiten openingstijden, om {now:%d-%m-%Y %H:%M}.",
+                    team=department.id, created_at=now, due_at=slot.start, created_by=IVR,
+                    for_person=person.name if person else "", department=department.id, call_id=uniqueid,
+                    mailbox=self.config.console.team_mailboxes.get(department.id, ""))
+        try:
+            booked = await self.on_main(asyncio.wait_for(self.appointments.book(
+                slot.mailbox, slot.start, note, owner=slot.extension, by=IVR),
+                2 * self.config.callbacks.appointments.lookup_seconds))
+        except CALENDAR_FAULTS as fault:
+            CallLog(uniqueid).step("appointment", outcome="refused", why=type(fault).__name__)
+            return False
+        self.steps(uniqueid, CALLBACK_REQUESTED, now.timestamp(), {"via": "appointment", "note": booked.id})
+        CallLog(uniqueid).step("appointment", outcome="booked", note=booked.id, at=slot.start.isoformat(),
+                               colleague=slot.extension, caller=mask_number(number))
+        return True
 
     async def _after_hours_request(self, uniqueid: str, number: str) -> None:
         now = self.clock()

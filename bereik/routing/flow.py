@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from bereik.config.model import Config
 from bereik.ivr.phrases import fill, next_opening_phrase, recording_notice
+from bereik.routing.appointment_offer import Offer, Slot, booked, planned, taken
 from bereik.routing.calamity import Calamity, Mode
 from bereik.routing.hours import OpeningHours
 from bereik.routing.virtual_hold import callable_number, offer_text, read_back_parts
@@ -56,6 +57,7 @@ class Hangup:
     say: tuple[str, ...]
     reason: str  # "outside_hours", "holiday", "closing_day", "calamity"
     callback: bool = False  # the caller asked for a call-back on the next working day, and confirmed the number
+    appointment: Slot | None = None  # or chose this time in a colleague's calendar (to be booked)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class CallerCallback:
 
     number: str = ""  # a number that can be called back; empty: none (hidden, or call-backs not offered here)
     planned: bool = False  # a call-back the caller asked for earlier is still planned: say so, offer none
+    planned_at: dt.datetime | None = None  # that call-back is an appointment at this time
 
 
 Decision = Ask | Enqueue | Forward | Hangup
@@ -75,6 +78,7 @@ class Stage(enum.Enum):
     MENU = "menu"
     CALLBACK_OFFER = "after_hours_callback"  # closed: a call-back on the next working day?
     CALLBACK_CONFIRM = "after_hours_confirm"  # the number read back: the confirm key?
+    APPOINTMENT = "after_hours_appointment"  # free times in a department's calendars: one of them, or the ordinary?
     DONE = "done"
 
 
@@ -89,6 +93,7 @@ class CallFlow:
     stage: Stage = field(default=Stage.DONE, init=False)
     attempts: int = field(default=0, init=False)
     _closed: Hangup | None = field(default=None, init=False)  # the closing decision, while a call-back is asked
+    _times: Offer | None = field(default=None, init=False)  # the appointment times, once read
 
     def __post_init__(self) -> None:
         self.hours = self.hours or OpeningHours(self.config)
@@ -109,6 +114,8 @@ class CallFlow:
             return self._callback_offered(key)
         if self.stage is Stage.CALLBACK_CONFIRM:
             return self._callback_confirmed(key)
+        if self.stage is Stage.APPOINTMENT:
+            return self._appointment_chosen(key)
         raise RuntimeError("the call has already been routed")
 
     # The municipality choice on a shared 14xxx number
@@ -148,7 +155,7 @@ class CallFlow:
             opening = next_opening_phrase(status.next_opening, self.now, self.config.zone, self.config.language)
             closed = self._text("closed", next_opening=opening)
             if self.callback.planned:
-                return Hangup((*calamity, closed, self.config.waiting.callback_already_planned), status.reason)
+                return Hangup((*calamity, closed, self._already_planned()), status.reason)
             if not self._after_hours_offer():
                 return Hangup((*calamity, closed), status.reason)
             self.stage = Stage.CALLBACK_OFFER
@@ -160,7 +167,7 @@ class CallFlow:
         notice = recording_notice(self.config)
         lead = (*welcome, *calamity, *((notice,) if notice else ()))
         if self.callback.planned:
-            lead = (*lead, self.config.waiting.callback_already_planned)
+            lead = (*lead, self._already_planned())
         if self.config.menu is None:
             return self._enqueue(lead, topic=None, choice=None, reason="no_menu")
         return self._ask_menu(lead=lead)
@@ -205,7 +212,32 @@ class CallFlow:
         self.stage = Stage.DONE
         if key != self.config.waiting.callback_confirm_key:
             return replace(self._closed, say=(), callback=False)
+        if self._times is not None:
+            self.stage = Stage.APPOINTMENT
+            return Ask(self._times.say, frozenset({*self._times.slots, self._times.plain_key}), self._times.timeout,
+                       self.stage.value)
         return self._closed
+
+    def times_found(self, times: Offer | None) -> None:
+        """The appointment times to offer once the number is confirmed (read while it was read back); None: none
+        (no department with calendars, no free time, Graph not answering): the ordinary call-back."""
+        self._times = times
+
+    def _appointment_chosen(self, key: str | None) -> Decision:
+        self.stage = Stage.DONE
+        slot = self._times.chosen(key)
+        if slot is None:  # the ordinary call-back's key, another key or none: never a dead end
+            return self._closed
+        return replace(self._closed, say=(booked(self.config, slot, self.now),), callback=False, appointment=slot)
+
+    def appointment_refused(self) -> Hangup:
+        """The chosen time could not be booked (taken meanwhile, Graph failed): said, and the ordinary call-back."""
+        return replace(self._closed, say=(taken(self.config), *self._closed.say))
+
+    def _already_planned(self) -> str:
+        if self.callback.planned_at is not None:
+            return planned(self.config, self.callback.planned_at, self.now)
+        return self.config.waiting.callback_already_planned
 
     def _text(self, key: str, **values: str) -> str:
         return fill(self.config, self.config.texts[key], **values)

@@ -145,3 +145,32 @@ def test_desk_and_mobile_together_rings_one_person(old, new, message, fragment, 
 def test_desk_and_mobile_together_is_fine_where_the_department_allows_mobiles():
     text = example().replace('{name: Eva Smit, extension: "301"', '{name: Eva Smit, extension: "301", ring_mobile: true')
     assert parse_config(text).person("301").ring_mobile
+
+
+GRAPH = """
+presence:
+  graph: {tenant: t, client_id: c, schedule_mailbox: bereik@bloemendaal.test}
+"""
+
+
+def with_appointments(appointments: str, graph: str = GRAPH, email: bool = True) -> str:
+    text = example() + f"\ncallbacks:\n  appointments: {appointments}\n" + graph
+    if email:
+        text = text.replace('{name: Eva Smit, extension: "301",', '{name: Eva Smit, extension: "301", email: eva@b.test,')
+    return text
+
+
+def test_appointments_in_the_ivr_read_the_departments_calendars():
+    config = parse_config(with_appointments("{department: vergunningen, topics: {zorg: vergunningen}}"))
+    assert config.callbacks.appointments.department == "vergunningen" and config.callbacks.appointments.slots == 2
+
+
+@pytest.mark.parametrize(("appointments", "graph", "email", "message"), [
+    ("{department: vergunningen}", "", True, "appointments are free times in Outlook calendars: set presence.graph"),
+    ("{department: vergunning}", GRAPH, True, "'vergunning' is no department; did you mean 'vergunningen'?"),
+    ("{topics: {zorgen: vergunningen}}", GRAPH, True, "'zorgen' is no topic of any queue; did you mean 'zorg'?"),
+    ("{department: vergunningen}", GRAPH, False, "nobody in 'vergunningen' has an email under people:"),
+])
+def test_appointments_without_calendars_to_read_are_refused_precisely(appointments, graph, email, message):
+    [problem] = problems_of(with_appointments(appointments, graph, email))
+    assert problem.message.startswith(message)
