@@ -59,7 +59,11 @@ class Call:
     answered_at: float | None = None
     choice_text: str = ""
     callback_note: bool = False  # the agent made a call-back note for this caller during the call
-    picked: bool = False  # taken from the waiting list in the console, not offered by the queue
+    picked: bool = False  # put through to the phone by bereik-pick (the waiting list, or Opnemen), not by the queue
+    from_list: bool = False  # taken from the waiting list, not offered by the queue first
+    queue: str = ""  # the queue the caller waits in: back there if the phone does not answer
+    superseded: str = ""  # the queue's ring to the phone that Opnemen replaced: its end is not the call's
+    pop: dict | None = None  # the screen-pop as sent, for a console opened or reloaded during the call
 
 
 @dataclass
@@ -121,7 +125,15 @@ class Desk:
 
     def listen(self, extension: str) -> Listener:
         queue: Listener = asyncio.Queue(maxsize=100)
-        self.positions[extension].listeners.add(queue)
+        position = self.positions[extension]
+        position.listeners.add(queue)
+        call = position.call
+        if call is not None:  # a console opened or reloaded during a call shows that call
+            queue.put_nowait(call.pop or {"type": "ringing", "number": call.number, "name": call.name,
+                                          "choice_text": call.choice_text, "callbacks": [],
+                                          "event_at": call.offered_at or self.now()})
+            if call.answered:
+                queue.put_nowait({"type": "connected", "event_at": call.answered_at or self.now()})
         return queue
 
     def leave(self, extension: str, queue: Listener) -> None:
@@ -214,7 +226,8 @@ class Desk:
             return {"picked": False, "refused": "this caller no longer waits"}
         self._tell_waiting()
         position.call = Call(waiting["channel"], waiting["call"], waiting["number"], waiting["name"],
-                             offered_at=self.now(), choice_text=waiting["choice_text"], picked=True)
+                             offered_at=self.now(), choice_text=waiting["choice_text"], picked=True, from_list=True,
+                             queue=waiting["queue"])
         try:
             await self.ami.action("Setvar", Channel=waiting["channel"], Variable=PICK_QUEUE, Value=waiting["queue"])
             await self.ami.action("Redirect", Channel=waiting["channel"], Context=PICK_CONTEXT, Exten=extension,
@@ -224,10 +237,11 @@ class Desk:
             self.waiting[uniqueid] = waiting
             self._tell_waiting()
             raise
-        self._tell(position, {**{k: v for k, v in waiting.items() if k != "channel"}, "type": "ringing",
-                              "waited_seconds": round(max(0.0, self.now() - waiting["joined_at"])),
-                              "event_at": self.now(), "callbacks": [],
-                              "link": words.screen_pop_link(self.config, waiting["number"], waiting["call"])})
+        position.call.pop = {**{k: v for k, v in waiting.items() if k != "channel"}, "type": "ringing",
+                             "waited_seconds": round(max(0.0, self.now() - waiting["joined_at"])),
+                             "event_at": self.now(), "callbacks": [],
+                             "link": words.screen_pop_link(self.config, waiting["number"], waiting["call"])}
+        self._tell(position, position.call.pop)
         return {"picked": True}
 
     def _on_AgentCalled(self, event: dict[str, str]) -> None:
@@ -240,13 +254,14 @@ class Desk:
         position.call = Call(event.get("Channel", ""), event.get("Linkedid", ""), number,
                              event.get("CallerIDName", ""), agent_channel=event.get("DestChannel", ""),
                              offered_at=at, choice_text=words.choice_text(self.config, variable(var.CHOICE),
-                                                                          variable(var.TOPIC)))
+                                                                          variable(var.TOPIC)),
+                             queue=event.get("Queue", ""))
         joined = self._joined.get(event.get("Uniqueid", ""), at)
         tried, via = variable(var.TRIED), variable(var.TRIED_VIA)
         callback = variable(var.CALLBACK) if is_callback_leg(event.get("Channel", "")) else ""
         if callback and variable(var.QUEUED_AT).isdigit():
             joined = float(variable(var.QUEUED_AT))  # a caller called back: waiting since its own call
-        self._tell(position, {
+        position.call.pop = {
             "type": "ringing", "number": number if number not in ("", "<unknown>") else "",
             # A caller called back: the original call's facts; the name is the stand-in's label.
             "callback": {"note": callback} if callback else None,
@@ -265,7 +280,8 @@ class Desk:
                            "team": n.team, "team_name": words.team_name(self.config, n.team)}
                           for n in (self.callbacks.open_for_number(number) if number else [])],
             "event_at": at,
-        })
+        }
+        self._tell(position, position.call.pop)
         if number:
             asyncio.ensure_future(self._tell_history(position, number, at))
 
@@ -280,7 +296,8 @@ class Desk:
 
     def _on_AgentRingNoAnswer(self, event: dict[str, str]) -> None:
         position = self._position(event.get("Interface", ""))
-        if position and position.call and not position.call.answered:
+        # A call being put through by bereik-pick is the Dial's now (DialEnd), not the queue's ring.
+        if position and position.call and not position.call.answered and not position.call.picked:
             position.call = None
             self._tell(position, {"type": "missed", "event_at": event_time(event, self.now())})
 
@@ -351,7 +368,8 @@ class Desk:
         """The position whose picked caller this Dial is: the caller's channel dialling the position's phone."""
         position = self._position(event.get("DestChannel", ""))
         call = position.call if position else None
-        return position if call and call.picked and call.caller_channel == event.get("Channel") else None
+        return position if call and call.picked and call.caller_channel == event.get("Channel") \
+            and event.get("DestChannel") != call.superseded else None
 
     def _on_DialBegin(self, event: dict[str, str]) -> None:
         if position := self._picked(event):
@@ -368,9 +386,9 @@ class Desk:
             call, at = position.call, event_time(event, self.now())
             call.answered, call.answered_at = True, at
             # For the records: answered by this agent, as a queue call would be (not abandoned).
+            how = {"picked": "yes"} if call.from_list else {"answered_from": "console"}
             self.steps(call.call_id, "agent_answered", at, {"agent": self._names.get(position.extension, ""),
-                                                            "interface": f"PJSIP/{position.extension}",
-                                                            "picked": "yes"})
+                                                            "interface": f"PJSIP/{position.extension}", **how})
             self._tell(position, {"type": "connected", "event_at": at})
         status = event.get("DialStatus", "")
         outcome = {"ANSWER": "target_answers", "NOANSWER": "target_no_answer", "BUSY": "target_busy",
@@ -503,10 +521,39 @@ class Desk:
                 "paused": paused, "reason": reason, "logged_in": bool(members) and reason != LOGGED_OUT,
                 "call": bool(self.positions[extension].call)}
 
+    async def answer(self, extension: str) -> dict:
+        """Answer the call ringing at this position's phone from the browser. bereik may not send a phone the
+        in-dialog NOTIFY (Event: talk) that some phones answer on: AMI's PJSIPNotify needs the system class,
+        which bereik's login never gets. So the caller is taken out of the queue (AMI Redirect to bereik-pick)
+        and put through to this phone with the intercom headers, on which desk phones answer by themselves;
+        one that does not rings again and is answered by hand. Not answered: back in the queue."""
+        position = self.positions[extension]
+        call = position.call
+        if call is None or call.answered:
+            return {"answering": False, "refused": "no call ringing"}
+        if call.picked:
+            return {"answering": False, "refused": "the phone is being told to answer"}
+        ringing = call.agent_channel
+        # The queue's ring ends; bereik-pick's dial is the agent's leg.
+        call.picked, call.agent_channel, call.superseded = True, "", ringing
+        try:
+            await self.ami.action("Setvar", Channel=call.caller_channel, Variable=PICK_QUEUE,
+                                  Value=call.queue or self.config.front_office)
+            if call.answered or position.call is not call:  # picked up by hand meanwhile, or the caller left
+                return {"answering": False, "refused": "no call ringing"}
+            await self.ami.action("Redirect", Channel=call.caller_channel, Context=PICK_CONTEXT, Exten=extension,
+                                  Priority="1")
+        except AmiError:
+            if position.call is call and not call.answered:  # the queue still rings the phone
+                call.picked, call.agent_channel = False, ringing
+            raise
+        return {"answering": True}
+
     async def hang_up(self, extension: str) -> dict:
-        """End the agent's call from the browser: Asterisk hangs up the agent's leg, the phone gets a BYE."""
+        """End the agent's call from the browser: Asterisk hangs up the agent's leg, the phone gets a BYE.
+        Only this position's own leg: the channel must be its phone's, whatever the desk holds."""
         call = self.positions[extension].call
-        if call is None or not call.answered or not call.agent_channel:
+        if call is None or not call.answered or not call.agent_channel.startswith(f"PJSIP/{extension}-"):
             return {"hung_up": False, "refused": "no call to hang up"}
         await self.ami.action("Hangup", Channel=call.agent_channel)
         return {"hung_up": True}

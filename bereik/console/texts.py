@@ -8,7 +8,7 @@ from __future__ import annotations
 
 # (button id, key with Alt): Alt, not a single letter, so a shortcut never fires while typing a note
 # (WCAG 2.1.4). Alt+D takes over the browser's "address bar" (Ctrl+L still does that).
-SHORTCUTS = (("hangup", "H"), ("search", "Z"), ("transfer", "D"), ("complete", "V"), ("cancel", "T"),
+SHORTCUTS = (("answer", "O"), ("hangup", "H"), ("search", "Z"), ("transfer", "D"), ("complete", "V"), ("cancel", "T"),
              ("wrapup-yes", "J"), ("wrapup-no", "N"))
 
 # Why the desk refused a press, as the agent reads it (the desk and the transfer machine say it in English,
@@ -25,6 +25,8 @@ REFUSALS_NL = {
     "no caller on hold": "Er wacht geen beller.",
     "no transfer under way": "Er wordt niet doorverbonden.",
     "no call to hang up": "Er is geen gesprek om op te hangen.",
+    "no call ringing": "Er gaat geen gesprek over.",
+    "the phone is being told to answer": "Uw toestel neemt al op; lukt dat niet, neem dan de hoorn op.",
     "no call to record": "Er is geen gesprek om op te nemen.",
     "this caller no longer waits": "Deze beller wacht niet meer.",
     "you are in a call": "U bent al in gesprek.",
@@ -89,7 +91,8 @@ TEXTS = {
                   "choose_topic": "Kies eerst een onderwerp.",
                   "open_link": "Openen in het klantcontactsysteem", "pick": "Aannemen", "waits": "wacht",
                   "nobody_waits": "Er wacht niemand.", "fcr": "Direct geholpen", "of": "van",
-                  "no_calls": "Nog geen gesprekken vandaag."}},
+                  "no_calls": "Nog geen gesprekken vandaag.",
+                  "answering": "Uw toestel neemt op. Gaat het opnieuw over, neem dan de hoorn op."}},
     "en": {"title": "Console", "login": "Log in", "user": "User name", "password": "Password",
            "wrong": "User name or password is wrong.", "slow": "Too many attempts; wait a minute.",
            "team": "Team call-backs", "switch_code": "nl", "switch_name": "Nederlands", "skip": "To the call",
@@ -148,7 +151,8 @@ TEXTS = {
                   "choose_topic": "Choose a topic first.",
                   "open_link": "Open in the customer contact system", "pick": "Take call", "waits": "waiting",
                   "nobody_waits": "Nobody is waiting.", "fcr": "Helped at once", "of": "of",
-                  "no_calls": "No calls yet today."}},
+                  "no_calls": "No calls yet today.",
+                  "answering": "Your phone answers. If it rings again, pick up the handset."}},
 }
 TEXTS["nl"]["js"]["refusals"] = REFUSALS_NL  # English: the desk's own words
 

@@ -8,6 +8,7 @@
     GET  /api/me                                  who am I, my position's queue state
     POST /api/position/{login,logout,pause,resume}  QueuePause of the agent's static member
     POST /api/transfer, /api/transfer/complete, /api/transfer/cancel
+    POST /api/call/answer                         answer the call ringing at the agent's phone (Desk.answer)
     POST /api/call/hangup                         hang up the agent's call (AMI Hangup of the agent's leg)
     POST /api/wrapup                              the wrap-up of a call: topic, helped at once (yes/no)
     GET  /api/history                             the agent's calls today, with their wrap-ups
@@ -210,6 +211,7 @@ class Console:
         app.router.add_post("/api/position/{action}", self.position)
         app.router.add_post("/api/transfer", self.transfer)
         app.router.add_post("/api/transfer/{action}", self.transfer_action)
+        app.router.add_post("/api/call/answer", self.answer)
         app.router.add_post("/api/call/hangup", self.hang_up)
         app.router.add_post("/api/wrapup", self.wrap_up)
         app.router.add_get("/api/history", self.history)
@@ -448,12 +450,22 @@ class Console:
             return _step_json(self.desk.cancel_transfer(extension))
         raise web.HTTPNotFound()
 
-    async def hang_up(self, request: web.Request) -> web.Response:
+    async def answer(self, request: web.Request) -> web.Response:
         extension = self._extension(request[SESSION])
         try:
-            return web.json_response(await self.desk.hang_up(extension))
+            result = await self.desk.answer(extension)
         except AmiError as problem:
             raise web.HTTPBadGateway(text=str(problem)) from None
+        return web.json_response(result, status=200 if result["answering"] else 409)
+
+    async def hang_up(self, request: web.Request) -> web.Response:
+        """Only the agent's own call: the position is the session's, nothing in the request names a channel."""
+        extension = self._extension(request[SESSION])
+        try:
+            result = await self.desk.hang_up(extension)
+        except AmiError as problem:
+            raise web.HTTPBadGateway(text=str(problem)) from None
+        return web.json_response(result, status=200 if result["hung_up"] else 409)
 
     async def wrap_up(self, request: web.Request) -> web.Response:
         """Two clicks after a call: the topic, then whether the caller was helped at once. Whether a call-back

@@ -28,6 +28,8 @@ QUEUE_CONTEXT = "bereik-queue"
 FORWARD_CONTEXT = "bereik-forward"
 INTERNAL_CONTEXT = "bereik-internal"
 PICK_CONTEXT = "bereik-pick"  # a caller an agent took from the console's waiting list (AMI Redirect)
+AUTO_ANSWER_CONTEXT = "bereik-autoanswer"  # pre-dial handler: the headers that make a desk phone answer itself
+AUTO_ANSWER_URI = "bereik.invalid"  # the headers need a URI; phones read only the parameters
 PICK_QUEUE = "BEREIK_PICK_QUEUE"  # the queue the picked caller waited in: back there if the phone does not answer
 DIRECT_CONTEXT = "bereik-direct"
 CAMP_QUEUE_PREFIX = "camp-"  # camp-<extension>: callers waiting behind that colleague's call
@@ -199,10 +201,19 @@ def _extensions(config: Config) -> str:
         *_hints(config, extensions),
         "",
         f"[{PICK_CONTEXT}]",
-        "; A waiting caller an agent took from the console: that agent's phone (t, x: transfer and record as in",
-        "; the queue); not answered, back to the queue the caller waited in, never dropped.",
-        f"exten => _X.,1,Dial(PJSIP/${{FILTER(0-9,${{EXTEN}})}},{AGENT_RING_SECONDS},tx)",
+        "; A caller the agent took in the console (from the waiting list, or Opnemen while the queue rang the",
+        "; phone): that agent's phone, told to answer by itself (b: the auto-answer headers); t, x: transfer and",
+        "; record as in the queue. Not answered: back to the queue the caller waited in, never dropped.",
+        f"exten => _X.,1,Dial(PJSIP/${{FILTER(0-9,${{EXTEN}})}},{AGENT_RING_SECONDS},txb({AUTO_ANSWER_CONTEXT}^s^1))",
         f' same => n,Goto({QUEUE_CONTEXT},${{IF($["${{{PICK_QUEUE}}}" != ""]?${{{PICK_QUEUE}}}:{config.front_office})}},1)',
+        "",
+        f"[{AUTO_ANSWER_CONTEXT}]",
+        "; On the agent's leg before it rings: the intercom headers desk phones answer by themselves on",
+        "; (Alert-Info info=alert-autoanswer: Yealink, Gigaset, Poly with an alertInfo rule of class autoAnswer;",
+        "; Call-Info answer-after=0: Snom with its intercom policy on, Gigaset, Grandstream). Others ring as ever.",
+        f"exten => s,1,Set(PJSIP_HEADER(add,Call-Info)=<sip:{AUTO_ANSWER_URI}>\\;answer-after=0)",
+        f" same => n,Set(PJSIP_HEADER(add,Alert-Info)=<http://{AUTO_ANSWER_URI}>\\;info=alert-autoanswer\\;delay=0)",
+        " same => n,Return()",
         "",
         *_direct_context(config),
         *_features_context(config),

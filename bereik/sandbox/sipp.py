@@ -23,7 +23,7 @@ SCENARIOS = Path(__file__).with_name("scenarios")
 DTMF_PCAPS = Path("/usr/share/sip-tester")
 DTMF_NAMES = {**{d: d for d in "0123456789"}, "*": "star", "#": "pound"}
 
-PhoneBehaviour = Literal["answer", "no_answer", "busy"]
+PhoneBehaviour = Literal["answer", "no_answer", "busy", "auto_answer"]
 
 
 class SippError(RuntimeError):
@@ -215,8 +215,9 @@ class Sipp:
     ) -> SippProcess:
         """A desk phone on `ip`:`port` for `calls` calls: it answers after ring_seconds
         and talks until the other side hangs up, never answers (the caller's CANCEL
-        ends the call), or is busy (486). Every SIP message it sends or receives is
-        kept (SippProcess.received)."""
+        ends the call), is busy (486), or answers by itself only an INVITE with the intercom
+        header (auto_answer; others ring until cancelled). Every SIP message it sends or
+        receives is kept (SippProcess.received)."""
         name = self._name(f"phone-{ip}")
         return self._start(name, [
             "-sf", str(SCENARIOS / f"phone_{behaviour}.xml"),

@@ -51,6 +51,7 @@
   // Buttons are enabled only when they apply.
   function enableCallButtons() {
     const inCall = call === "connected";
+    $("answer").disabled = call !== "ringing";
     $("hangup").disabled = !inCall;
     $("record").disabled = !inCall;
     const consulting = transferState === "ringing" || transferState === "talking";
@@ -98,6 +99,7 @@
     line.className = "call-state call-" + state;
     document.title = (state === "ringing" ? T.call_ringing + who : state === "connected" ? T.call_connected : T.title_idle) + " · bereik";
     if (state !== "connected") { transferState = "idle"; showRecording(false); }
+    if (state !== "ringing") $("call-action").textContent = "";
     enableCallButtons();
     showWaiting(); // no taking another caller while the phone rings or a call is on
   }
@@ -108,7 +110,7 @@
     row(facts, T.caller, (m.name ? m.name + " · " : "") + (m.number || T.unknown));
     row(facts, T.municipality, m.municipality);
     row(facts, T.topic, m.choice_text);
-    row(facts, T.waited, duration(m.waited_seconds));
+    if (m.waited_seconds != null) row(facts, T.waited, duration(m.waited_seconds));
     row(facts, T.tried, triedText(m));
     const details = $("call-details");
     details.replaceChildren(facts);
@@ -442,7 +444,15 @@
   $("wrapup-no").addEventListener("click", () => wrapUpCall(false));
   $("complete").addEventListener("click", async () => showRefusal(await post("/api/transfer/complete")));
   $("cancel").addEventListener("click", async () => showRefusal(await post("/api/transfer/cancel")));
-  $("hangup").addEventListener("click", () => post("/api/call/hangup"));
+  // Both answer only for this agent's own phone: the server takes the position from the session.
+  $("answer").addEventListener("click", async () => {
+    const r = await post("/api/call/answer");
+    $("call-action").textContent = r.httpStatus === 200 ? T.answering : said(r.refused) || r.error || String(r.httpStatus);
+  });
+  $("hangup").addEventListener("click", async () => {
+    const r = await post("/api/call/hangup");
+    if (r.httpStatus !== 200) $("call-action").textContent = said(r.refused) || r.error || String(r.httpStatus);
+  });
   $("record").addEventListener("click", async () => { const r = await post("/api/recording"); if ("recording" in r) showRecording(r.recording); });
 
   let timer = null;

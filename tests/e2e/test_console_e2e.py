@@ -40,7 +40,8 @@ def config_for(root: Path, state: Path):
     base = load_config(EXAMPLE)
     (root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
     console = Console(
-        listen="127.0.0.1:0", secure_cookies=False, users=[ConsoleUser(login="anna", extension="201", may_pick=True)],
+        listen="127.0.0.1:0", secure_cookies=False, users=[ConsoleUser(login="anna", extension="201", may_pick=True),
+                                                     ConsoleUser(login="bram", extension="202")],
         team_mailboxes={"tic": "kcc@bloemendaal.test"}, transfer_ring_seconds=15,
         recordings_dir=str(root / "var/spool/asterisk/monitor"))
     return base.model_copy(update={
@@ -86,7 +87,7 @@ async def pbx(sandbox_root, asterisk, ami, generated):
 
 class OneLogin:
     async def check(self, login, password):
-        return Verdict() if (login, password) == ("anna", "anna-pw") else None
+        return Verdict() if (login, password) in (("anna", "anna-pw"), ("bram", "bram-pw")) else None
 
 
 @pytest.fixture
@@ -106,12 +107,12 @@ async def console(pbx, generated, tmp_path):
     service.store.close()
 
 
-async def agent_page(browser, service):
-    page = await browser.new_page()
+async def agent_page(browser, service, login="anna"):
+    page = await (await browser.new_context()).new_page()  # a context each: its own session cookie
     base = f"http://127.0.0.1:{service.console.port}"
     await page.goto(base + "/")
-    await page.fill("#login", "anna")
-    await page.fill("#password", "anna-pw")
+    await page.fill("#login", login)
+    await page.fill("#password", f"{login}-pw")
     await page.click("button[type=submit]")
     try:
         await page.wait_for_selector("#screenpop", timeout=10_000)
@@ -299,3 +300,48 @@ async def test_taking_a_waiting_caller_from_the_list_connects_that_caller_to_the
     steps = console.recorder.book.journeys[joined["Linkedid"]].steps
     answered = next(s for s in steps if s.what == "agent_answered")
     assert answered.detail["picked"] == "yes" and answered.detail["interface"] == "PJSIP/201"
+
+
+async def test_opnemen_in_the_browser_makes_the_ringing_desk_phone_answer_and_ophangen_ends_only_her_call(
+        console, pbx, sipp, browser):
+    """The queue rings Anna's phone, whose user never lifts the handset: it answers only an INVITE with the
+    intercom header. She presses Opnemen (Alt+O) in Chromium: Asterisk puts the caller through to her phone
+    again with the header, the phone answers by itself and the two are bridged. Bram's console cannot hang
+    her call up; her Ophangen does, and the caller's call ends with it."""
+    _, events = pbx
+    page = await agent_page(browser, console)
+    phone = sipp.phone(AGENT_PHONE, behaviour="auto_answer", calls=2)
+    caller = sipp.call("14023", talk_seconds=40, dtmf=[(1.0, "1"), (2.0, "1")])
+    called = await events.wait_for_event("AgentCalled", lambda e: e["Interface"] == "PJSIP/201", timeout=25)
+    await page.wait_for_selector("#call-state.call-ringing", timeout=5_000)
+    assert not await page.is_disabled("#answer")
+    await page.keyboard.press("Alt+O")
+    dialled = await events.wait_for_event(
+        "DialBegin", lambda e: e.get("Channel") == called["Channel"] and e.get("DestChannel", "").startswith("PJSIP/201-")
+        and e["DestChannel"] != called["DestChannel"], timeout=10)
+    await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel") == dialled["DestChannel"]
+                                and e.get("DialStatus") == "ANSWER", timeout=10)
+    assert await bridged(events, called["Channel"], "PJSIP/201-"), _current_bridges(events)
+    assert events.matching("BridgeEnter", lambda e: e.get("Channel") == dialled["DestChannel"])
+    await page.wait_for_selector("#call-state.call-connected", timeout=5_000)
+    queue_ring, intercom = phone.received("INVITE")[:2]
+    assert "answer-after=0" not in queue_ring.get("Call-Info", ""), queue_ring  # the queue's ring: not answered
+    assert "answer-after=0" in intercom["Call-Info"] and "alert-autoanswer" in intercom["Alert-Info"], intercom
+
+    bram = await agent_page(browser, console, "bram")
+    status = await bram.evaluate("""async () => (await fetch('/api/call/hangup', {method: 'POST',
+        headers: {'X-CSRF-Token': document.querySelector('meta[name=csrf]').content,
+                  'Content-Type': 'application/json'},
+        body: JSON.stringify({channel: '%s'})})).status""" % dialled["DestChannel"])
+    assert status == 409
+    assert await bridged(events, called["Channel"], "PJSIP/201-"), "Bram's console hung up Anna's call"
+
+    await page.keyboard.press("Alt+H")
+    await events.wait_for_event("Hangup", lambda e: e.get("Channel") == dialled["DestChannel"], timeout=10)
+    await events.wait_for_event("Hangup", lambda e: e.get("Channel") == called["Channel"], timeout=10)
+    await page.wait_for_selector("#call-state.call-ended", timeout=5_000)
+    phone.expect_success(timeout=10)
+    caller.expect_success(timeout=10)  # Asterisk's BYE ended it
+    steps = console.recorder.book.journeys[called["Linkedid"]].steps
+    answered = next(s for s in steps if s.what == "agent_answered")
+    assert answered.detail["interface"] == "PJSIP/201", answered

@@ -1,0 +1,102 @@
+"""Answering the ringing phone and hanging up from the browser, in Chromium with the fake AMI.
+
+Opnemen (Alt+O) takes the caller out of the queue to the agent's own phone with the auto-answer headers
+(AMI Redirect to bereik-pick): the queue's ring ending is not the call ending, the Dial's answer is the
+connection. Ophangen hangs up the agent's own leg only: another agent's session, whatever it sends,
+hangs up nothing."""
+import pytest
+from aiohttp.test_utils import TestServer
+
+from test_desk import answer, ring
+from test_waiting_list import logged_in
+
+CALLER = "PJSIP/trunk-00000001"
+
+
+@pytest.fixture
+async def served(console):
+    server = TestServer(console.app(), host="127.0.0.1")
+    await server.start_server()
+    yield f"http://127.0.0.1:{server.port}"
+    await server.close()
+
+
+async def post_from(page, url: str, body: str = "{}") -> tuple[int, dict]:
+    token = await page.get_attribute("meta[name=csrf]", "content")
+    return tuple(await page.evaluate("""async ([url, token, body]) => {
+        const r = await fetch(url, {method: 'POST', headers: {'X-CSRF-Token': token, 'Content-Type': 'application/json'},
+                                    body: body});
+        return [r.status, await r.json()]; }""", [url, token, body]))
+
+
+async def test_opnemen_with_the_keyboard_puts_the_caller_through_to_the_agents_phone(browser, served, console):
+    steps = []
+    console.desk.steps = lambda *step: steps.append(step)
+    page = await logged_in(browser, served, "anna")
+    assert await page.is_disabled("#answer")  # nothing rings
+    assert "Alt+O" in await page.inner_text("#shortcuts") and "Opnemen" in await page.inner_text("#shortcuts")
+    ring(console.ami)
+    await page.wait_for_selector("#call-state.call-ringing")
+    assert await page.get_attribute("#answer", "aria-keyshortcuts") == "Alt+O"
+    await page.keyboard.press("Alt+O")
+    await page.wait_for_selector("#call-action:has-text('Uw toestel neemt op.')")
+    assert [(a["Channel"], a["Variable"], a["Value"]) for a in console.ami.sent("Setvar")] == [
+        (CALLER, "BEREIK_PICK_QUEUE", "tic")]
+    assert console.ami.sent("Redirect") == [{"Channel": CALLER, "Context": "bereik-pick", "Exten": "201",
+                                             "Priority": "1"}]
+    # The queue stops ringing the phone: neither its cancelled ring nor a late ring-no-answer ends the call.
+    console.ami.emit(Event="DialEnd", Channel=CALLER, DestChannel="PJSIP/201-00000002", DialStatus="CANCEL")
+    console.ami.emit(Event="AgentRingNoAnswer", Queue="tic", Interface="PJSIP/201", Channel=CALLER,
+                     DestChannel="PJSIP/201-00000002", Timestamp="1800000044.0")
+    console.ami.emit(Event="Hangup", Channel="PJSIP/201-00000002")
+    console.ami.emit(Event="DialBegin", Channel=CALLER, DestChannel="PJSIP/201-00000003")
+    await page.wait_for_timeout(100)
+    assert "Gaat over" in await page.inner_text("#call-state")
+    console.ami.emit(Event="DialEnd", Channel=CALLER, DestChannel="PJSIP/201-00000003", DialStatus="ANSWER",
+                     Timestamp="1800000045.0")
+    await page.wait_for_selector("#call-state.call-connected")
+    assert await page.inner_text("#call-action") == ""
+    assert await page.is_disabled("#answer") and not await page.is_disabled("#hangup")
+    [(call, _, _, detail)] = [s for s in steps if s[1] == "agent_answered"]
+    assert (call, detail["interface"], detail["answered_from"]) == ("1700000000.1", "PJSIP/201", "console")
+    await page.keyboard.press("Alt+H")  # and hangs up the new leg, the one that talks
+    for _ in range(100):
+        if console.ami.sent("Hangup"):
+            break
+        await page.wait_for_timeout(20)
+    assert console.ami.sent("Hangup") == [{"Channel": "PJSIP/201-00000003"}]
+
+
+async def test_opnemen_when_nothing_rings_any_more_is_refused_in_dutch(browser, served, console):
+    page = await logged_in(browser, served, "anna")
+    ring(console.ami)
+    await page.wait_for_selector("#call-state.call-ringing")
+    answer(console.ami)  # the agent lifted the handset a moment before the click reached bereik
+    status, reply = await post_from(page, "/api/call/answer")
+    assert (status, reply["refused"]) == (409, "no call ringing")
+    assert console.ami.sent("Redirect") == []
+
+
+async def test_an_agent_can_never_hang_up_another_agents_call(browser, served, console):
+    ring(console.ami, extension="201")
+    answer(console.ami, extension="201")  # Anna talks to the caller
+    bram = await logged_in(browser, served, "bram")
+    assert await bram.is_disabled("#hangup")
+    # Whatever Bram's browser sends, his session's position is his own, and it has no call.
+    status, reply = await post_from(bram, "/api/call/hangup", '{"channel": "PJSIP/201-00000002", "extension": "201"}')
+    assert (status, reply["refused"]) == (409, "no call to hang up")
+    assert console.ami.sent("Hangup") == []
+    # Nor can a leg the desk holds that is not the position's own phone be hung up (a transferred call's
+    # bookkeeping gone wrong must not hang up someone else).
+    console.desk.positions["202"].call = console.desk.positions["201"].call
+    status, _ = await post_from(bram, "/api/call/hangup")
+    assert status == 409 and console.ami.sent("Hangup") == []
+    anna = await logged_in(browser, served, "anna")  # a console opened during the call shows it
+    await anna.wait_for_selector("#call-state.call-connected")
+    assert "In gesprek sinds" in await anna.inner_text("#call-state")
+    await anna.click("#hangup")
+    for _ in range(100):
+        if console.ami.sent("Hangup"):
+            break
+        await anna.wait_for_timeout(20)
+    assert console.ami.sent("Hangup") == [{"Channel": "PJSIP/201-00000002"}]
