@@ -15,6 +15,7 @@ from bereik.ivr.phrases import (
     recording_notice,
 )
 from bereik.ivr.wait_message import all_wait_messages
+from bereik.routing.appointment_offer import fixed_texts
 from bereik.routing.calamity import Mode, default_text
 from bereik.routing.virtual_hold import offer_text, read_back_parts
 from bereik.routing.waiting import waiting_settings
@@ -54,7 +55,8 @@ def whispered_texts(config: Config) -> list[str]:
 
 def callback_texts(config: Config) -> list[str]:
     """What the call-back can make a caller hear through bereik's FastAGI: a planned call-back at the
-    entry, the offer after the closing message, its read-back and confirmation."""
+    entry, the offer after the closing message, its read-back and confirmation, the appointment offer's fixed
+    sentences."""
     waiting = config.waiting
     if not waiting.callback_key:
         return []
@@ -63,7 +65,7 @@ def callback_texts(config: Config) -> list[str]:
         texts += [offer_text(config, after_hours=True), *read_back_parts(config, "0123456789")]
         texts += [waiting.callback_after_hours_confirmed.replace("{next_opening}", phrase)
                   for phrase in _next_opening_phrases(config)]
-    return texts
+    return [*texts, *fixed_texts(config)]
 
 
 def _next_opening_phrases(config: Config) -> list[str]:

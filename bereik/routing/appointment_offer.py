@@ -107,6 +107,17 @@ def offer(config: Config, department: Department, slots: Sequence[Slot], now: dt
     return Offer(say, keyed, plain, wanted.wait_for_key)
 
 
+def fixed_texts(config: Config) -> list[str]:
+    """The offer's sentences that name no time, to render ahead of calls (the times are said per call)."""
+    wanted = config.callbacks.appointments
+    if wanted is None:
+        return []
+    texts = TEXTS[config.language]
+    ids = {wanted.department, *wanted.topics.values()}
+    return [*(texts["intro"].format(department=d.name) for d in config.departments if d.id in ids),
+            *(texts["plain"].format(key=str(count + 1)) for count in range(1, wanted.slots + 1)), texts["taken"]]
+
+
 def booked(config: Config, slot: Slot, now: dt.datetime) -> str:
     return _said(TEXTS[config.language]["booked"], time=_when(config, slot.start, now))
 

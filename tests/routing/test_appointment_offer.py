@@ -7,6 +7,7 @@ import pytest
 
 from bereik.config import load_config
 from bereik.config.model import IvrAppointments, PresenceGraph
+from bereik.ivr.catalogue import spoken_texts
 from bereik.routing.appointment_offer import Slot, department_for, earliest, offer
 from bereik.routing.flow import Ask, CallerCallback, CallFlow, Hangup
 
@@ -112,3 +113,12 @@ def test_a_caller_with_an_appointment_to_come_hears_its_time_and_no_second_offer
     closed = flow.pressed("1")
     assert isinstance(closed, Hangup) and not closed.callback
     assert closed.say[-1] == "U heeft al een afspraak: wij bellen u morgen 10 uur 30."
+
+
+def test_the_offers_sentences_without_a_time_are_rendered_ahead_with_the_other_prompts():
+    ahead = spoken_texts(CONFIG)
+    menu = offer(CONFIG, VERGUNNINGEN, SLOTS, MONDAY_EVENING)
+    assert menu.say[0] in ahead and menu.say[-1] in ahead
+    assert "Druk 2 voor een gewone terugbelafspraak." in ahead  # when only one time is free
+    assert "Dat tijdstip is helaas niet meer vrij. U wordt gewoon teruggebeld." in ahead
+    assert not any(text.startswith("U kunt ook een afspraak") for text in spoken_texts(EXAMPLE))

@@ -1,0 +1,162 @@
+"""Call-back appointments (belafspraak) on the real Asterisk, with SIPp callers and phones, bereik in this
+process and its Graph client talking to the local server that follows Graph's documented shapes
+(tests/presence/fake_graph.py; Microsoft Graph cannot be reached from here).
+
+- After hours a caller asks for the call-back, confirms the number and hears the first free times in the
+  calendars of Vergunningen's people; the key chooses one: an event in Gijs's calendar, an appointment note.
+- At that time bereik rings Gijs's desk phone, and once he answers the caller's own phone (behind the trunk)
+  with Vergunningen's number; the answered call closes the note, on time.
+"""
+import asyncio
+import datetime as dt
+import importlib.util
+import time
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bereik.callbacks.store import APPOINTMENT, CALLED_BACK, IVR, CallbackStore
+from bereik.config import load_config
+from bereik.config.model import IvrAppointments, PresenceGraph
+from bereik.ivr.prompts import PromptLibrary
+from bereik.records.store import SqliteStore
+from bereik.secrets import AMI_SECRET, GRAPH_SECRET, Secrets
+from bereik.service import Service
+
+from helpers import FRONT_OFFICE, generated_with_observer, observe, recorded, render_prompts, until
+
+_spec = importlib.util.spec_from_file_location("fake_graph", Path(__file__).parents[1] / "presence" / "fake_graph.py")
+fake_graph = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fake_graph)
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
+_EXAMPLE = load_config(EXAMPLE)
+EVA, GIJS = "eva.smit@bloemendaal.test", "gijs.mulder@bloemendaal.test"
+CONFIG = _EXAMPLE.model_copy(update={
+    "people": [p.model_copy(update={"email": {"301": EVA, "303": GIJS}.get(p.extension)}) for p in _EXAMPLE.people],
+    "callbacks": _EXAMPLE.callbacks.model_copy(update={
+        "answered_seconds": 2, "appointments": IvrAppointments(department="vergunningen")}),
+})
+ZONE = CONFIG.zone
+MONDAY_EARLY = dt.datetime(2026, 11, 23, 7, 0, tzinfo=ZONE)  # before the 08:30 opening
+NETWORK = ("127.0.0.1", 5080)  # behind the trunk: where the caller's own phone answers
+GIJS_PHONE = "127.0.1.13"
+CALLER = "0699999999"
+
+
+class Clock:
+    """The municipality's time, running from a moment the test moves."""
+
+    def __init__(self, start: dt.datetime):
+        self.set(start)
+
+    def set(self, moment: dt.datetime) -> None:
+        self.start, self.began = moment, time.monotonic()
+
+    def __call__(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=time.monotonic() - self.began)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    return generated_with_observer(CONFIG, tmp_path_factory.mktemp("asterisk-appointments"), str(EXAMPLE))
+
+
+@pytest.fixture
+async def pbx(asterisk, ami, generated):
+    instance = asterisk(generated[0])
+    render_prompts(instance, CONFIG, lambda text: False)
+    return instance, await observe(instance, ami, paused=FRONT_OFFICE)
+
+
+@pytest.fixture
+async def graph():
+    fake = fake_graph.FakeGraph()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    fake.base = str(server.make_url("")).rstrip("/")
+    yield fake
+    await server.close()
+
+
+@pytest.fixture
+async def bereik(pbx, generated, graph, tmp_path):
+    instance, _ = pbx
+    _, secrets = generated
+    config = recorded(CONFIG, instance,
+                      pbx=CONFIG.pbx.model_copy(update={"call_files": str(instance.root / "var/spool/asterisk/outgoing")}),
+                      presence=CONFIG.presence.model_copy(update={"graph": PresenceGraph(
+                          tenant=fake_graph.TENANT, client_id=fake_graph.CLIENT_ID,
+                          schedule_mailbox="bereik@bloemendaal.test", authority_url=graph.base,
+                          graph_url=graph.base + "/v1.0")}))
+    clock = Clock(MONDAY_EARLY)
+    store = SqliteStore(tmp_path / "calls.sqlite3")
+    service = Service(config, Secrets({AMI_SECRET: secrets.get(AMI_SECRET), GRAPH_SECRET: fake_graph.CLIENT_SECRET}), instance.sounds_dir,
+                      clock=clock, store=store, callback_store=CallbackStore(store, ZONE))
+    service.clock = clock
+    await service.start()
+    service._watching.cancel()  # the test moves the clock and checks the notes itself, once
+    yield service
+    await service.stop()
+    store.close()
+
+
+def reads(events, channel):
+    """The sounds of every Read bereik asked with over FastAGI on `channel`, one list per Read."""
+    return [e["Command"].split(",")[1].split("&") for e in events.matching(
+        "AGIExecStart", lambda e: e.get("Channel") == channel and e.get("Command", "").startswith('EXEC "Read"'))]
+
+
+async def test_a_time_chosen_after_hours_is_booked_and_at_that_time_the_colleague_then_the_caller_is_rung(
+        pbx, bereik, graph, sipp):
+    _, events = pbx
+    # Eva is in meetings until 12:00, Gijs until 09:00 (local; winter time is UTC+1).
+    graph.calendars[EVA] = fake_graph.calendar(fake_graph.busy("2026-11-23T07:00:00", "2026-11-23T11:00:00"))
+    graph.calendars[GIJS] = fake_graph.calendar(fake_graph.busy("2026-11-23T07:00:00", "2026-11-23T08:00:00"))
+
+    # Bloemendaal, the call-back key over the closing message, the number confirmed, the first time.
+    asker = sipp.call("14023", talk_seconds=60, dtmf=[(1.0, "1"), (4.0, "9"), (6.0, "1"), (8.0, "1")],
+                      from_user=CALLER)
+    entered = await events.wait_for_event("AGIExecStart", lambda e: e.get("CallerIDNum") == CALLER, timeout=20)
+    await asyncio.to_thread(asker.expect_success, 60)  # the goodbye, then Asterisk hangs up
+    library = PromptLibrary(Path(), CONFIG.language)
+    menu = reads(events, entered["Channel"])[-1]
+    assert menu[1:] == [library.sound_name(t) for t in (
+        "Druk 1 voor vandaag 9 uur.", "Druk 2 voor vandaag 11 uur.", "Druk 3 voor een gewone terugbelafspraak.")]
+    [event] = graph.events[GIJS]
+    assert event["start"] == {"dateTime": "2026-11-23T09:00:00", "timeZone": "Europe/Amsterdam"}
+    assert CALLER in event["body"]["content"]
+    [note] = bereik.callback_store.open_for_number(CALLER)
+    assert (note.kind, note.owner, note.created_by) == (APPOINTMENT, "303", IVR)
+    nine = dt.datetime(2026, 11, 23, 9, 0, tzinfo=ZONE)
+    assert note.appointment_at == nine
+    hangup = await events.wait_for_event("Hangup", lambda e: e.get("Channel") == entered["Channel"], timeout=10)
+    assert hangup.get("Cause") == "16"  # a normal goodbye, not a dropped call
+
+    # Not yet at 08:59; at 09:00 the watch rings Gijs's desk phone, and once he answers the caller's phone.
+    bereik.clock.set(nine - dt.timedelta(minutes=1))
+    assert await bereik.callback_watch.check() == []
+    gijs = sipp.phone(GIJS_PHONE, ring_seconds=0.5)
+    caller_phone = sipp.phone(*NETWORK[:1], port=NETWORK[1], ring_seconds=0.5)
+    bereik.clock.set(nine)
+    assert await bereik.callback_watch.check() == [(note.id, "ring")]
+    owner_rang = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/303-"),
+                                             timeout=20)
+    rang = await events.wait_for_event("DialBegin", lambda e: e.get("DialString", "").startswith(f"{CALLER}@trunk"),
+                                       timeout=20)
+    assert float(owner_rang["Timestamp"]) < float(rang["Timestamp"])  # the colleague first, then the caller
+    answered = await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel") == rang["DestChannel"], timeout=15)
+    assert answered["DialStatus"] == "ANSWER"
+    [invite] = caller_phone.received("INVITE")[:1]
+    assert invite["From"].startswith('"Vergunningen" <sip:0235115300@')  # the department's number
+    await asyncio.sleep(3)  # they talk; then the caller hangs up
+    await events.send_action({"Action": "Hangup", "Channel": rang["DestChannel"]})
+
+    closed = await until(lambda: bereik.callback_store.get(note.id), lambda n: n.closed)
+    assert (closed.outcome, closed.on_time) == (CALLED_BACK, True)
+    [attempt] = bereik.callback_store.attempts(note.id)
+    assert (attempt.target, attempt.outcome) == ("303", "answered") and attempt.talk_seconds >= 2
+    assert await bereik.callback_watch.check() == []  # rung once
+    for party in (gijs, caller_phone):
+        party.stop()
