@@ -117,6 +117,7 @@ class Desk:
         self.waiting: dict[str, dict] = {}  # caller Uniqueid -> who waits in a front-office queue, for the list
         self._names = {a.extension: a.name for a in config.agents}
         ami.on_login(self.resync)
+        ami.on_disconnect(self._lost)
         for name in ("QueueCallerJoin", "AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer",
                      "DialBegin", "DialEnd", "Hangup", "AttendedTransfer", "QueueCallerAbandon", "QueueCallerLeave"):
             ami.on_event(name, getattr(self, f"_on_{name}"))
@@ -127,6 +128,8 @@ class Desk:
         queue: Listener = asyncio.Queue(maxsize=100)
         position = self.positions[extension]
         position.listeners.add(queue)
+        if not self.ami.connected:
+            queue.put_nowait({"type": "pbx", "connected": False})
         call = position.call
         if call is not None:  # a console opened or reloaded during a call shows that call
             queue.put_nowait(call.pop or {"type": "ringing", "number": call.number, "name": call.name,
@@ -155,14 +158,16 @@ class Desk:
     # --- AMI events --------------------------------------------------------------------------
 
     async def resync(self) -> None:
-        """After every AMI (re)login: the calls at the positions as Asterisk has them now, since
-        events were missed while the connection was down."""
+        """After every AMI (re)login: the calls at the positions and who waits, as Asterisk has them now,
+        since events were missed while the connection was down."""
         try:
             replies = await self.ami.action("Status", timeout=10)
         except AmiError as problem:
             log.warning("could not re-read the positions' calls: %s", problem)
             return
         channels = [r for r in replies if r.get("Event") == "Status"]
+        await self._reread_waiting(channels)
+        self._tell_everyone({"type": "pbx", "connected": True})
         for position in self.positions.values():
             mine = next((c for c in channels if c.get("Channel", "").startswith(f"PJSIP/{position.extension}-")),
                         None)
@@ -179,23 +184,54 @@ class Desk:
                                      peer.get("CallerIDName", ""), agent_channel=mine["Channel"], answered=True)
                 self._tell(position, {"type": "connected", "event_at": self.now()})
 
-    def _on_QueueCallerJoin(self, event: dict[str, str]) -> None:
-        at = event_time(event, self.now())
-        self._joined[event.get("Uniqueid", "")] = at
-        queue = next((q for q in self.config.queues if q.id == event.get("Queue")), None)
-        if queue is None:  # a camp-on queue behind a colleague's call: not the front office's
+    async def _reread_waiting(self, channels: list[dict[str, str]]) -> None:
+        """Who waits in the queues now (QueueStatus's entries, with each channel's Linkedid and labels
+        from Status), instead of what the missed joins and leaves would have made of the list."""
+        try:
+            replies = await self.ami.action("QueueStatus", timeout=10)
+        except AmiError as problem:
+            log.warning("could not re-read who waits: %s", problem)
             return
+        by_id = {c.get("Uniqueid", ""): c for c in channels}
+        now = self.now()
+        waiting: dict[str, dict] = {}
+        joined: dict[str, float] = {}
+        for entry in (r for r in replies if r.get("Event") == "QueueEntry"):
+            uniqueid = entry.get("Uniqueid", "")
+            # Known from before the break: its own join time; else Asterisk's count of seconds waited.
+            joined[uniqueid] = self._joined.get(uniqueid, now - float(entry["Wait"]) if entry.get("Wait", "").isdigit()
+                                                else now)
+            caller = self._waiting_caller({**by_id.get(uniqueid, {}), **entry}, joined[uniqueid])
+            if caller:
+                waiting[uniqueid] = caller
+        taken = {p.call.caller_channel for p in self.positions.values() if p.call and p.call.picked}
+        self._joined = joined
+        self.waiting = {k: w for k, w in waiting.items() if w["channel"] not in taken}
+        self._tell_waiting()
+
+    def _waiting_caller(self, event: dict[str, str], at: float) -> dict | None:
+        """A caller in a front-office queue as the list shows it; None for a camp-on queue behind a colleague."""
+        queue = next((q for q in self.config.queues if q.id == event.get("Queue")), None)
+        if queue is None:
+            return None
         variable = lambda name: event.get(f"ChanVariable({name})", "")  # noqa: E731
         number = event.get("CallerIDNum", "")
         tried = variable(var.TRIED)
-        self.waiting[event.get("Uniqueid", "")] = {
+        return {
             "id": event.get("Uniqueid", ""), "channel": event.get("Channel", ""), "call": event.get("Linkedid", ""),
             "queue": queue.id, "queue_name": queue.name, "joined_at": at,
             "number": number if number not in ("", "<unknown>") else "",
             "name": event.get("CallerIDName", "") if event.get("CallerIDName") != "<unknown>" else "",
             "choice_text": words.choice_text(self.config, variable(var.CHOICE), variable(var.TOPIC)),
             "tried_person": words.colleague(self.config, tried, variable(var.DEPARTMENT)) if tried else None}
-        self._tell_waiting()
+
+    def _on_QueueCallerJoin(self, event: dict[str, str]) -> None:
+        at = event_time(event, self.now())
+        self._joined[event.get("Uniqueid", "")] = at
+        caller = self._waiting_caller(event, at)
+        if caller:
+            self.waiting[caller["id"]] = caller
+            self._tell_waiting()
 
     def _on_QueueCallerLeave(self, event: dict[str, str]) -> None:
         if self.waiting.pop(event.get("Uniqueid", ""), None):
@@ -207,9 +243,15 @@ class Desk:
 
     def _tell_waiting(self) -> None:
         """Every console sees who waits, per queue, oldest first."""
-        message = {"type": "waiting", "callers": self.waiting_callers()}
+        self._tell_everyone({"type": "waiting", "callers": self.waiting_callers()})
+
+    def _tell_everyone(self, message: dict) -> None:
         for position in self.positions.values():
             self._tell(position, message)
+
+    def _lost(self) -> None:
+        """The AMI connection is down: every console says what it shows may be out of date, until the re-read."""
+        self._tell_everyone({"type": "pbx", "connected": False})
 
     def waiting_callers(self) -> list[dict]:
         return sorted(({k: v for k, v in w.items() if k != "channel"} for w in self.waiting.values()),

@@ -92,7 +92,9 @@ TEXTS = {
                   "open_link": "Openen in het klantcontactsysteem", "pick": "Aannemen", "waits": "wacht",
                   "nobody_waits": "Er wacht niemand.", "fcr": "Direct geholpen", "of": "van",
                   "no_calls": "Nog geen gesprekken vandaag.",
-                  "answering": "Uw toestel neemt op. Gaat het opnieuw over, neem dan de hoorn op."}},
+                  "answering": "Uw toestel neemt op. Gaat het opnieuw over, neem dan de hoorn op.",
+                  "pbx_lost": "Geen verbinding met de telefooncentrale: wat hier staat, kan verouderd zijn. "
+                              "bereik maakt opnieuw verbinding."}},
     "en": {"title": "Console", "login": "Log in", "user": "User name", "password": "Password",
            "wrong": "User name or password is wrong.", "slow": "Too many attempts; wait a minute.",
            "team": "Team call-backs", "switch_code": "nl", "switch_name": "Nederlands", "skip": "To the call",
@@ -152,7 +154,9 @@ TEXTS = {
                   "open_link": "Open in the customer contact system", "pick": "Take call", "waits": "waiting",
                   "nobody_waits": "Nobody is waiting.", "fcr": "Helped at once", "of": "of",
                   "no_calls": "No calls yet today.",
-                  "answering": "Your phone answers. If it rings again, pick up the handset."}},
+                  "answering": "Your phone answers. If it rings again, pick up the handset.",
+                  "pbx_lost": "No connection to the telephone exchange: what you see may be out of date. "
+                              "bereik is reconnecting."}},
 }
 TEXTS["nl"]["js"]["refusals"] = REFUSALS_NL  # English: the desk's own words
 

@@ -128,6 +128,7 @@ class AmiClient:
         self._closed = False
         self._event_callbacks: dict[str, list[EventCallback]] = defaultdict(list)
         self._login_callbacks: list[LoginCallback] = []
+        self._disconnect_callbacks: list[Callable[[], None]] = []
         self._logged_in = asyncio.Event()
         self._manager = Manager(
             host=host, port=port, username=username, secret=secret,
@@ -154,6 +155,10 @@ class AmiClient:
     def on_login(self, callback: LoginCallback) -> None:
         """Run `callback()` after every login, to re-read state."""
         self._login_callbacks.append(callback)
+
+    def on_disconnect(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` when the connection is lost (whoever shows Asterisk's state says it may be stale)."""
+        self._disconnect_callbacks.append(callback)
 
     async def connect(self, timeout: float = 10.0) -> None:
         self._manager.connect()
@@ -243,3 +248,8 @@ class AmiClient:
         log.warning("AMI connection lost; reconnecting in %.1f s, then less and less often",
                     self._manager.reconnect_timeout)
         self._logged_in.clear()
+        for callback in self._disconnect_callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("AMI disconnect callback failed")

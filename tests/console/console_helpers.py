@@ -52,6 +52,9 @@ class FakeAmi:
     def on_event(self, name, callback):
         self.callbacks.setdefault(name, []).append(callback)
 
+    def on_disconnect(self, callback):
+        self.disconnect_callbacks = [*getattr(self, "disconnect_callbacks", []), callback]
+
     async def action(self, name, timeout=None, **headers):
         self.actions.append((name, headers))
         return self.replies.get(name, [{"Response": "Success"}])

@@ -82,3 +82,51 @@ async def test_a_caller_someone_else_just_took_is_refused_in_dutch(browser, serv
     await button.click()
     await page.wait_for_selector("#transfer-state:has-text('Deze beller wacht niet meer.')")
     assert console.ami.sent("Redirect") == []
+
+
+async def test_after_the_ami_connection_drops_the_list_is_read_back_from_asterisk(browser, served, console):
+    """While AMI is down the console says its view may be stale; at the re-login the list is what Asterisk's
+    QueueStatus has (with each channel's labels from Status), not what the missed events would have left."""
+    page = await logged_in(browser, served, "anna")
+    console.ami.emit(**WAITING, Timestamp=str(console.desk.now() - 30))
+    console.ami.emit(**{**WAITING, "Channel": "PJSIP/trunk-0000000b", "Uniqueid": "1700000101.1",
+                        "Linkedid": "1700000101.1", "CallerIDNum": "0611111111", "CallerIDName": "P. Pietersen"},
+                     Timestamp=str(console.desk.now() - 20))
+    await page.wait_for_selector("#waiting li[data-caller='1700000101.1']")
+    assert await page.locator("#pbx-state").is_hidden()
+
+    for lost in console.ami.disconnect_callbacks:
+        lost()
+    banner = page.locator("#pbx-state")
+    await banner.wait_for(state="visible")
+    assert await banner.inner_text() == ("Geen verbinding met de telefooncentrale: wat hier staat, kan verouderd "
+                                         "zijn. bereik maakt opnieuw verbinding.")
+    assert await banner.evaluate("(e) => getComputedStyle(e).borderTopColor") == "rgb(122, 0, 0)"
+
+    # Meanwhile J. Jansen hung up and K. de Boer (burgerzaken) joined; bereik heard neither.
+    console.ami.replies["Status"] = [
+        {"Response": "Success"},
+        {"Event": "Status", "Channel": "PJSIP/trunk-0000000b", "Uniqueid": "1700000101.1", "Linkedid": "1700000101.1",
+         "CallerIDNum": "0611111111", "CallerIDName": "P. Pietersen", "ChanVariable(BEREIK_CHOICE)": "2",
+         "ChanVariable(BEREIK_TOPIC)": "afval"},
+        {"Event": "Status", "Channel": "PJSIP/trunk-0000000c", "Uniqueid": "1700000102.1", "Linkedid": "1700000102.1",
+         "CallerIDNum": "0622222222", "CallerIDName": "K. de Boer", "ChanVariable(BEREIK_CHOICE)": "1",
+         "ChanVariable(BEREIK_TOPIC)": "burgerzaken"}]
+    console.ami.replies["QueueStatus"] = [
+        {"Response": "Success"},
+        {"Event": "QueueParams", "Queue": "tic"},
+        {"Event": "QueueEntry", "Queue": "tic", "Position": "1", "Channel": "PJSIP/trunk-0000000b",
+         "Uniqueid": "1700000101.1", "CallerIDNum": "0611111111", "CallerIDName": "P. Pietersen", "Wait": "95"},
+        {"Event": "QueueEntry", "Queue": "tic", "Position": "2", "Channel": "PJSIP/trunk-0000000c",
+         "Uniqueid": "1700000102.1", "CallerIDNum": "0622222222", "CallerIDName": "K. de Boer", "Wait": "125"}]
+    for login in console.ami.login_callbacks:
+        await login()
+    newcomer = page.locator("#waiting li[data-caller='1700000102.1']")
+    await newcomer.wait_for()
+    assert (await newcomer.inner_text()).startswith(
+        "Klantcontactcentrum · K. de Boer 0622222222 · Burgerzaken: een paspoort, identiteitskaart, rijbewijs of "
+        "een verhuizing · wacht 2 min 5 s"), await newcomer.inner_text()
+    assert await page.locator("#waiting li[data-caller='1700000100.9']").count() == 0  # J. Jansen is gone
+    kept = await page.inner_text("#waiting li[data-caller='1700000101.1']")
+    assert "wacht 20 s" in kept or "wacht 21 s" in kept, kept  # known before the break: its own join time
+    await banner.wait_for(state="hidden")

@@ -107,3 +107,42 @@ async def until(read, done, timeout: float = 10.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached within {timeout} s: {value}")
         await asyncio.sleep(0.2)
+
+
+class Cut:
+    """A TCP relay between bereik and AMI that can fail like a network: every connection
+    reset, new ones refused, until mended."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.pairs: list[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = []
+        self.server: asyncio.Server | None = None
+        self.listen_port = 0
+
+    async def mend(self) -> None:
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.listen_port)
+        self.listen_port = self.server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        self.server.close()
+        await self.server.wait_closed()
+        for a, b in self.pairs:
+            for writer in (a, b):
+                writer.transport.abort()
+        self.pairs.clear()
+
+    async def _relay(self, reader, writer):
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.pairs.append((writer, up_writer))
+
+        async def pipe(source, sink):
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))

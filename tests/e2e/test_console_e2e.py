@@ -25,7 +25,8 @@ from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
-from helpers import OBSERVER, write_config_with_observer
+from bereik.pbx.backoff import Backoff
+from helpers import OBSERVER, Cut, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
@@ -345,3 +346,83 @@ async def test_opnemen_in_the_browser_makes_the_ringing_desk_phone_answer_and_op
     steps = console.recorder.book.journeys[called["Linkedid"]].steps
     answered = next(s for s in steps if s.what == "agent_answered")
     assert answered.detail["interface"] == "PJSIP/201", answered
+
+
+@pytest.fixture
+async def console_behind_a_relay(pbx, generated, tmp_path):
+    """The console's bereik with its AMI through a relay the test can cut; every position paused, so callers wait."""
+    instance, _ = pbx
+    relay = Cut(instance.ami.port)
+    await relay.mend()
+    config = config_for(instance.root, tmp_path)
+    config = config.model_copy(update={"pbx": config.pbx.model_copy(update={"ami": f"127.0.0.1:{relay.listen_port}"})})
+    service = Service(config, generated[1], instance.sounds_dir, clock=pretend_clock(config, MONDAY_MORNING),
+                      store=SqliteStore(tmp_path / "calls.sqlite3"))
+    service.console.authenticator = OneLogin()
+    service.ami.backoff = Backoff(first=0.5, cap=2.0)  # short, to keep the test lean
+    await service.start()
+    for extension in ("201", "202", "203", "204"):
+        await service.ami.action("QueuePause", Interface=f"PJSIP/{extension}", Paused="true", Reason="test")
+    service.relay = relay
+    yield service
+    await service.stop()
+    await relay.cut()
+    service.store.close()
+
+
+async def until_true(condition, timeout: float, what: str) -> None:
+    for _ in range(int(timeout * 10)):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(what)
+
+
+async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk_has_again(
+        console_behind_a_relay, pbx, sipp, browser):
+    """Two callers wait; bereik's AMI connection is cut. The console says its view may be stale while one caller
+    hangs up and another joins, unseen by bereik. Once the connection is back, the agent sees the list as
+    Asterisk has it (QueueStatus and Status re-read): the one who left gone, the newcomer with the menu choice
+    in words, the banner gone; and the list follows live events again."""
+    _, events = pbx
+    service = console_behind_a_relay
+    page = await agent_page(browser, service)
+    burgerzaken, afval = [(1.0, "1"), (2.0, "1")], [(1.0, "1"), (2.0, "2")]
+
+    async def caller(number, name, keys):
+        process = sipp.call("14023", talk_seconds=90, dtmf=keys, from_user=number, from_name=name)
+        joined = await events.wait_for_event("QueueCallerJoin", lambda e: e.get("CallerIDNum") == number, timeout=30)
+        return process, joined
+
+    jan, jan_joined = await caller("0611111111", "Jan Jansen", burgerzaken)
+    piet, piet_joined = await caller("0622222222", "Piet Pietersen", afval)
+    row = lambda joined: page.locator(f"#waiting li[data-caller='{joined['Uniqueid']}']")  # noqa: E731
+    await row(jan_joined).wait_for(timeout=5_000)
+    await row(piet_joined).wait_for(timeout=5_000)
+    banner = page.locator("#pbx-state")
+    assert await banner.is_hidden()
+
+    await service.relay.cut()
+    await until_true(lambda: not service.ami.connected, 10, "bereik did not notice the cut")
+    await banner.wait_for(state="visible", timeout=5_000)
+    assert "Geen verbinding met de telefooncentrale" in await banner.inner_text()
+    await events.send_action({"Action": "Hangup", "Channel": jan_joined["Channel"]})
+    await events.wait_for_event("QueueCallerAbandon", lambda e: e.get("Uniqueid") == jan_joined["Uniqueid"],
+                                timeout=10)
+    kees, kees_joined = await caller("0633333333", "Kees de Boer", burgerzaken)
+    assert await row(jan_joined).count() == 1 and await row(kees_joined).count() == 0  # what bereik last knew
+
+    await service.relay.mend()
+    await until_true(lambda: service.ami.connected, 15, "bereik did not reconnect")
+    await row(kees_joined).wait_for(timeout=10_000)
+    text = await row(kees_joined).inner_text()
+    assert text.startswith("Klantcontactcentrum · Kees de Boer 0633333333 · Burgerzaken: een paspoort, "
+                           "identiteitskaart, rijbewijs of een verhuizing · wacht "), text
+    assert await row(jan_joined).count() == 0, await page.inner_text("#waiting")
+    assert "Piet Pietersen 0622222222 · Afval" in await row(piet_joined).inner_text()
+    await banner.wait_for(state="hidden", timeout=5_000)
+
+    await events.send_action({"Action": "Hangup", "Channel": piet_joined["Channel"]})  # live again
+    await row(piet_joined).wait_for(state="detached", timeout=5_000)
+    for process in (jan, piet, kees):
+        process.stop()

@@ -167,6 +167,20 @@ async def test_state_is_re_read_after_every_login_including_reconnects(ami):
     assert summaries == ["1", "1"]
 
 
+async def test_a_lost_connection_is_told_at_once_so_a_screen_can_say_it_may_be_stale(ami):
+    server, client = ami
+    lost = []
+    client.on_disconnect(lambda: lost.append(client.connected))
+    await client.connect()
+    assert lost == []
+    server.drop_connections()
+    for _ in range(100):
+        if lost:
+            break
+        await asyncio.sleep(0.02)
+    assert lost[:1] == [False], "told, and no longer counted as connected"
+
+
 async def test_an_asterisk_that_keeps_hanging_up_is_tried_less_and_less_often_then_logged_in_again(ami):
     """The client backs off rather than knocking in a tight loop, and logs in once Asterisk answers."""
     server, client = ami
