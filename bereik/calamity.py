@@ -41,15 +41,22 @@ class CalamitySwitch:
 
     def current(self, now: dt.datetime) -> Calamity | None:
         """The calamity in force at `now`, or None. Reads the store (blocking) when the last read is old."""
-        if self._read_at is None or self.monotonic() - self._read_at >= self.refresh_seconds:
+        if self._read_due():
             self._read()
         return self._known if self._known and self._known.in_force(now) else None
+
+    def _read_due(self) -> bool:
+        return self._read_at is None or self.monotonic() - self._read_at >= self.refresh_seconds
 
     def known(self, now: dt.datetime) -> Calamity | None:
         """As `current`, without reading the store: for the wallboard's every-second snapshot."""
         return self._known if self._known and self._known.in_force(now) else None
 
     async def in_force(self, now: dt.datetime) -> Calamity | None:
+        # Every call asks; only a read that is due leaves the decision loop for a thread (a hop through the
+        # thread pool waits for the GIL twice behind the busy main loop: the caller hears silence meanwhile).
+        if not self._read_due():
+            return self.known(now)
         before = self._known
         try:
             found = await asyncio.to_thread(self.current, now)

@@ -100,6 +100,26 @@ async def test_the_switch_survives_a_restart_and_another_server_follows_it(tmp_p
         there_store.close()
 
 
+async def test_a_call_asks_the_switch_without_a_thread_until_a_read_is_due(tmp_path):
+    now = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
+    store = SqliteStore(tmp_path / "calls.sqlite3")
+    ticks = [0.0]
+    switch = CalamitySwitch(AuditLog(store), refresh_seconds=5, monotonic=lambda: ticks[0])
+    storm = Calamity(Mode.MESSAGE, STORM, now + dt.timedelta(hours=3), "coco")
+    try:
+        assert await switch.in_force(now) is None  # the first read
+        await CalamitySwitch(AuditLog(store)).switch_on(storm, "http 10.0.0.5", "Storm")  # another server
+        ticks[0] = 4.9
+        asked = switch.in_force(now)
+        with pytest.raises(StopIteration) as answered:
+            asked.send(None)  # done at once: it waited for no thread
+        assert answered.value.value is None
+        ticks[0] = 5.0
+        assert await switch.in_force(now) == storm
+    finally:
+        store.close()
+
+
 async def test_three_wrong_pins_lock_the_phone_code_for_a_quarter_of_an_hour(console):
     ticks = [0.0]
     switch = CalamitySwitch(console.audit, monotonic=lambda: ticks[0])
