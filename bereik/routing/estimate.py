@@ -33,7 +33,10 @@ queue-wide exponential average of answered callers' waits, announced as
 from __future__ import annotations
 
 import enum
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,9 @@ class QueueSnapshot:
     agents_logged_in: int
     agents_free: int
     agents_paused: int
-    recent_calls: tuple[HandledCall, ...] = ()
+    recent_calls: tuple[HandledCall, ...] = ()  # oldest first, as recent_waits
     recent_arrivals: tuple[float, ...] = ()  # join times of callers; for Erlang C and the what-if tools
-    recent_waits: tuple[FinishedWait, ...] = ()  # how often callers give up, for the estimate
+    recent_waits: tuple[FinishedWait, ...] = ()  # oldest first: how often callers give up, for the estimate
     waited_seconds: float = 0.0  # this caller's time in the queue so far
 
 
@@ -116,11 +119,49 @@ class Estimate:
         return self.uncertainty is None and self.wait_seconds is not None
 
 
+class _PerWindow:
+    """summary(the items in the window) of the last tuple asked about, for its start of the window.
+
+    Snapshots share their tuple of recent calls (or waits) until one more ends (QueueState, the simulations),
+    and in between every waiting caller's announcement and every queue event asks about the same thousand
+    items. Pure all the same: the same tuple, time and settings give the same answer."""
+
+    def __init__(self, ended_at: Callable[[Any], float], summary: Callable[[tuple, EstimatorSettings], Any]):
+        self._ended_at, self._summary = ended_at, summary
+        self._last: tuple[tuple, int, EstimatorSettings, Any] | None = None  # the tuple kept: its id is not reused
+
+    def __call__(self, items: tuple, now: float, settings: EstimatorSettings) -> Any:
+        # Oldest first: the items that left the window are at the front (usually none).
+        first = 0
+        while first < len(items) and now - self._ended_at(items[first]) > settings.window_seconds:
+            first += 1
+        last = self._last
+        if last is not None and last[0] is items and last[1] == first and last[2] == settings:
+            return last[3]
+        result = self._summary(items[first:] if first else items, settings)
+        self._last = (items, first, settings, result)
+        return result
+
+
+def _handling(calls: tuple[HandledCall, ...], settings: EstimatorSettings) -> tuple[float, int]:
+    return trimmed_mean(sorted(call.talk_seconds + call.wrapup_seconds for call in calls), settings), len(calls)
+
+
+def _giving_up(waits: tuple[FinishedWait, ...], settings: EstimatorSettings) -> float:
+    return giving_up_rate(sum(map(_GAVE_UP, waits)), sum(map(_WAITED, waits)), settings)
+
+
+_GAVE_UP, _WAITED = operator.attrgetter("gave_up"), operator.attrgetter("waited_seconds")
+
+
+_handling_of = _PerWindow(lambda call: call.finished_at, _handling)
+_giving_up_of = _PerWindow(lambda wait: wait.ended_at, _giving_up)
+
+
 def mean_handling_seconds(calls: tuple[HandledCall, ...], now: float, settings: EstimatorSettings) -> tuple[float, int]:
     """The mean handling time over the window without its longest calls, shrunk towards the prior; and how
     many calls in the window it rests on."""
-    recent = sorted(call.handling_seconds for call in calls if now - call.finished_at <= settings.window_seconds)
-    return trimmed_mean(recent, settings), len(recent)
+    return _handling_of(calls, now, settings)
 
 
 def trimmed_mean(ordered: list[float], settings: EstimatorSettings) -> float:
@@ -133,8 +174,7 @@ def trimmed_mean(ordered: list[float], settings: EstimatorSettings) -> float:
 def giving_up_per_second(waits: tuple[FinishedWait, ...], now: float, settings: EstimatorSettings) -> float:
     """The rate at which one waiting caller gives up: callers who gave up over all seconds waited in the window
     (exponential patience; a wait ended by an agent still counts its seconds, in which the caller did not give up)."""
-    recent = [wait for wait in waits if now - wait.ended_at <= settings.window_seconds]
-    return giving_up_rate(sum(wait.gave_up for wait in recent), sum(wait.waited_seconds for wait in recent), settings)
+    return _giving_up_of(waits, now, settings)
 
 
 def giving_up_rate(gave_up: int, waited_seconds: float, settings: EstimatorSettings) -> float:
@@ -142,18 +182,14 @@ def giving_up_rate(gave_up: int, waited_seconds: float, settings: EstimatorSetti
     return gave_up / seconds if seconds > 0 else 0.0
 
 
-def estimate_wait(snapshot: QueueSnapshot, now: float, settings: EstimatorSettings = DEFAULT_SETTINGS,
-                  handling: tuple[float, int] | None = None, giving_up: float | None = None) -> Estimate:
+def estimate_wait(snapshot: QueueSnapshot, now: float, settings: EstimatorSettings = DEFAULT_SETTINGS) -> Estimate:
     """bereik's estimate: the median wait for (turns) agents to free up, at (agents working) / (mean handling time),
-    the line moving on too as callers ahead give up.
-    `handling`, `giving_up`: mean_handling_seconds and giving_up_per_second of the snapshot, when the caller has
-    them already (a simulation's many snapshots share their recent calls)."""
+    the line moving on too as callers ahead give up."""
     working = snapshot.agents_logged_in - snapshot.agents_paused
     if working <= 0:
         return Estimate(snapshot.callers_ahead, None, Uncertainty.NO_AGENT_WORKING)
-    handling, seen = handling or mean_handling_seconds(snapshot.recent_calls, now, settings)
-    if giving_up is None:
-        giving_up = giving_up_per_second(snapshot.recent_waits, now, settings)
+    handling, seen = mean_handling_seconds(snapshot.recent_calls, now, settings)
+    giving_up = giving_up_per_second(snapshot.recent_waits, now, settings)
     # A free agent takes the head of the line now; each later turn needs an agent to finish, or the callers
     # still ahead of it to give up.
     turns = max(0, snapshot.callers_ahead + 1 - snapshot.agents_free)

@@ -51,6 +51,8 @@ class QueueState:
     members: dict[str, Member] = field(default_factory=dict)
     handled: deque[HandledCall] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
     waits: deque[FinishedWait] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
+    # The same tuples for every snapshot until a call or wait ends: the estimator summarises each once.
+    _recent: tuple[tuple[HandledCall, ...], tuple[FinishedWait, ...]] | None = None
 
     def apply(self, fact: f.Fact, now: float) -> f.Fact | None:
         """Take one fact in; the fact when it changed this queue's state, else None."""
@@ -69,6 +71,7 @@ class QueueState:
                 self.members.pop(fact.member, None)
             case f.AgentCompleted():
                 self.handled.append(HandledCall(at, fact.talk_seconds or 0, self.wrapup_seconds))
+                self._recent = None
             case _:
                 return None
         return fact
@@ -106,9 +109,9 @@ class QueueState:
             agents_logged_in=len(logged_in),
             agents_free=sum(m.free for m in logged_in),
             agents_paused=sum(m.paused for m in logged_in),
-            recent_calls=tuple(self.handled),
+            recent_calls=self.recent()[0],
             waited_seconds=now - self.callers[position - 1].joined_at,
-            recent_waits=tuple(self.waits),
+            recent_waits=self.recent()[1],
         )
 
     def snapshot_for_new_caller(self, now: float) -> QueueSnapshot:
@@ -116,7 +119,13 @@ class QueueState:
         logged_in = [m for m in self.members.values() if m.logged_in]
         return QueueSnapshot(callers_ahead=len(self.callers), agents_logged_in=len(logged_in),
                              agents_free=sum(m.free for m in logged_in), agents_paused=sum(m.paused for m in logged_in),
-                             recent_calls=tuple(self.handled), recent_waits=tuple(self.waits))
+                             recent_calls=self.recent()[0], recent_waits=self.recent()[1])
+
+    def recent(self) -> tuple[tuple[HandledCall, ...], tuple[FinishedWait, ...]]:
+        """The recent handled calls and ended waits, as one tuple each until one more ends."""
+        if self._recent is None:
+            self._recent = (tuple(self.handled), tuple(self.waits))
+        return self._recent
 
     def _join(self, fact: f.QueueJoined, at: float) -> None:
         caller = Caller(fact.channel, fact.leg, at, fact.labels.get(f.TOPIC, ""), fact.caller_number)
@@ -133,6 +142,7 @@ class QueueState:
         gave_up = isinstance(fact, f.QueueAbandoned)
         waited = fact.waited_seconds if gave_up and fact.waited_seconds is not None else at - caller.joined_at
         self.waits.append(FinishedWait(at, max(0.0, waited), gave_up))
+        self._recent = None
 
     def _member(self, fact: f.MemberState) -> None:
         member = self.members.setdefault(fact.member, Member(fact.member))

@@ -138,6 +138,7 @@ class _Simulation:
         self.waiting: list[_Waiter] = []
         self.handled: deque[HandledCall] = deque(maxlen=RECENT_CALLS)
         self.waits: deque[FinishedWait] = deque(maxlen=RECENT_CALLS)
+        self._recent: dict[int, tuple] = {}  # by id of the deque; as QueueState.recent: one tuple each until one more ends
         agents = {a.extension: a.name for a in config.agents}
         self.positions = [_Position(p.extension, agents.get(p.extension, p.extension), self.plan.slots[p.extension],
                                     p.overflow) for p in config.queue(config.front_office).positions]
@@ -254,7 +255,7 @@ class _Simulation:
                 self._finish(trip)
                 return
             self._dispatch()  # the topic range may have widened
-        self.waits.append(FinishedWait(self.env.now, self.env.now - joined, gave_up=False))
+        self._ended(self.waits, FinishedWait(self.env.now, self.env.now - joined, gave_up=False))
         yield from self.answered(trip, waiter, fell_back)
 
     def _takes_callback(self, waiter: _Waiter) -> bool:
@@ -266,7 +267,7 @@ class _Simulation:
 
     def _leave(self, waiter: _Waiter, gave_up: bool) -> None:
         self.waiting.remove(waiter)
-        self.waits.append(FinishedWait(self.env.now, self.env.now - waiter.joined_at, gave_up))
+        self._ended(self.waits, FinishedWait(self.env.now, self.env.now - waiter.joined_at, gave_up))
         self._check_overflow()
 
     def answered(self, trip: _Trip, waiter: _Waiter, fell_back: bool):
@@ -293,7 +294,7 @@ class _Simulation:
             trip.step(self.env.now, "agent_completed")
             self._finish(trip)
         yield self.env.timeout(self._wrapup())
-        self.handled.append(HandledCall(self.env.now, talk, self.profile.handling.wrapup_seconds))
+        self._ended(self.handled, HandledCall(self.env.now, talk, self.profile.handling.wrapup_seconds))
         position.busy, position.free_since = False, self.env.now
         self._dispatch()
         self._check_overflow()
@@ -332,8 +333,17 @@ class _Simulation:
         return QueueSnapshot(
             callers_ahead=self.waiting.index(waiter), agents_logged_in=len(self.positions),
             agents_free=sum(not p.busy and self._staffed(p) for p in self.positions), agents_paused=paused,
-            recent_calls=tuple(self.handled), waited_seconds=self.env.now - waiter.joined_at,
-            recent_waits=tuple(self.waits))
+            recent_calls=self._shared(self.handled), waited_seconds=self.env.now - waiter.joined_at,
+            recent_waits=self._shared(self.waits))
+
+    def _ended(self, kept: deque, item: HandledCall | FinishedWait) -> None:
+        kept.append(item)
+        self._recent.pop(id(kept), None)
+
+    def _shared(self, kept: deque) -> tuple:
+        if id(kept) not in self._recent:
+            self._recent[id(kept)] = tuple(kept)
+        return self._recent[id(kept)]
 
     def _estimate(self, waiter: _Waiter):
         snapshot = self._snapshot(waiter)

@@ -29,8 +29,6 @@ from bereik.routing.estimate import (
     HandledCall,
     QueueSnapshot,
     estimate_wait,
-    giving_up_rate,
-    trimmed_mean,
 )
 from bereik.routing.queue_state import RECENT_CALLS
 
@@ -207,35 +205,10 @@ Estimator = Callable[[Moment], float]
 
 
 def bereik_estimator(settings: EstimatorSettings = DEFAULT_SETTINGS) -> Estimator:
-    handling = _per_window(lambda call: call.finished_at, settings,
-                           lambda calls: trimmed_mean(sorted(call.handling_seconds for call in calls), settings))
-    giving_up = _per_window(lambda wait: wait.ended_at, settings, lambda waits: giving_up_rate(
-        sum(wait.gave_up for wait in waits), sum(wait.waited_seconds for wait in waits), settings))
-
     def announced(moment: Moment) -> float:
-        snapshot = moment.snapshot
-        wait = estimate_wait(snapshot, moment.at, settings, handling(snapshot.recent_calls, moment.at),
-                             giving_up(snapshot.recent_waits, moment.at)[0]).wait_seconds
+        wait = estimate_wait(moment.snapshot, moment.at, settings).wait_seconds
         return math.inf if wait is None else wait
     return announced
-
-
-def _per_window(ended_at: Callable, settings: EstimatorSettings,
-                summary: Callable[[tuple], float]) -> Callable[[tuple, float], tuple[float, int]]:
-    """summary(the items of the window), and how many: snapshots share their tuples of recent calls and waits until
-    one ends (_Queue._shared), so compute it once per tuple and start of the window in it (items are kept in the
-    order they ended). Keyed by the tuple itself (kept alive here), so an id is never reused for another."""
-    seen: dict[int, tuple[tuple, list[float], dict[int, tuple[float, int]]]] = {}
-
-    def of(items: tuple, now: float) -> tuple[float, int]:
-        if id(items) not in seen:
-            seen[id(items)] = (items, [ended_at(item) for item in items], {})
-        _, ended, by_first = seen[id(items)]
-        first = bisect.bisect_left(ended, now - settings.window_seconds)
-        if first not in by_first:
-            by_first[first] = (summary(items[first:]), len(items) - first)
-        return by_first[first]
-    return of
 
 
 def app_queue_estimator(moment: Moment) -> float:

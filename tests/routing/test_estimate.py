@@ -102,7 +102,7 @@ def test_the_median_of_erlang_a_gaps_is_close_to_the_sampled_median(agents, hand
 
 
 def test_the_rate_of_giving_up_is_hang_ups_over_all_seconds_waited_in_the_window():
-    recent = waits(3, 100, gave_up=True) + waits(7, 100) + waits(5, 1000, gave_up=True, ended_at=NOW - 3601)
+    recent = waits(5, 1000, gave_up=True, ended_at=NOW - 3601) + waits(3, 100, gave_up=True) + waits(7, 100)
     assert giving_up_per_second(recent, NOW, SETTINGS) == pytest.approx(3 / 1000)
     assert giving_up_per_second((), NOW, SETTINGS) == 0
 
