@@ -191,7 +191,8 @@ class Service:
         # The call-back that keeps a waiting caller's place, and how every call-back call ends.
         self.virtual_hold = VirtualHold(config, self.ami, self.announcer, self.callback_store,
                                         PromptLibrary(sounds_dir, config.language), clock,
-                                        steps=self.recorder.add_step, now=now)
+                                        steps=self.recorder.add_step, now=now,
+                                        appointments=self._ivr_appointments(config))
         self.virtual_hold.attach()
         self.callback = CallbackHandler(config, self.callback_store, clock, self.virtual_hold.agent_of)
         self.agi.handlers["callback"] = self.metrics.timed(self.callback)
@@ -253,14 +254,16 @@ class Service:
         self.public = WebServer(PublicFigure(config, self.announcer.state.snapshot_for_new_caller, clock).routes(),
                                 *_host_port(config.public.listen), public=True) if config.public.listen else None
 
-    def _entry(self, config: Config, prompts: PromptLibrary) -> EntryHandler:
-        # Appointment times in the IVR come from the calendars the console books in (YAML callbacks.appointments).
+    def _ivr_appointments(self, config: Config) -> Appointments | None:
+        """The calendars the IVR offers times in (YAML callbacks.appointments): the ones the console books in."""
         wanted = config.callbacks.appointments
-        appointments = Appointments(config, self.presence.graph, self.callback_store, wanted.minutes) \
+        return Appointments(config, self.presence.graph, self.callback_store, wanted.minutes) \
             if wanted and self.presence.graph else None
+
+    def _entry(self, config: Config, prompts: PromptLibrary) -> EntryHandler:
         return EntryHandler(config, prompts, self._clock, self.calamity, callbacks=self.callback_store,
-                            steps=self.decisions.soon_on_main(self.recorder.add_step), appointments=appointments,
-                            on_main=self.decisions.on_main)
+                            steps=self.decisions.soon_on_main(self.recorder.add_step),
+                            appointments=self._ivr_appointments(config), on_main=self.decisions.on_main)
 
     def _features(self, config: Config, prompts: PromptLibrary) -> FeatureHandler:
         return FeatureHandler(config, prompts, self._clock, self.forwarding, self.presence.book, self._own_changed,
@@ -284,6 +287,7 @@ class Service:
         self.callback = CallbackHandler(config, self.callback_store, self._clock, self.virtual_hold.agent_of)
         self.camp_on.config = config
         self.virtual_hold.config = self.outcomes.config = config
+        self.virtual_hold.appointments = self._ivr_appointments(config)
         self.retention.config = config
         self.callback_watch.config = config
         if self.report_mailer:

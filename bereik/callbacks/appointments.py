@@ -11,9 +11,12 @@ Outlook shows 10:30 on either side of the change to summer or winter time.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterable
 from urllib.parse import quote
+
+import aiohttp
 
 from bereik.callbacks.store import APPOINTMENT, CallbackStore, Note, WorkingDays
 from bereik.config.model import Config, Department
@@ -27,6 +30,10 @@ BLOCKING = frozenset({"busy", "oof", "tentative", "workingelsewhere"})  # only "
 
 class SlotRefused(Exception):
     """Why the slot cannot be booked, in the agent's words (Dutch)."""
+
+
+# What reading or booking a calendar can end in; a caller in the IVR then gets the ordinary call-back.
+CALENDAR_FAULTS = (GraphError, SlotRefused, aiohttp.ClientError, asyncio.TimeoutError)
 
 
 def free_slots(reading: CalendarReading, start: dt.datetime, end: dt.datetime, days: WorkingDays,

@@ -577,8 +577,8 @@ class IvrAppointments(Strict):
     last key. Without a free time, or with Graph unreachable, the caller simply gets the ordinary call-back."""
 
     department: Identifier | None = Field(
-        default=None, description="The department whose people's calendars give the times for a request without "
-        "a topic below (after hours the caller has chosen no topic yet); null: none")
+        default=None, description="The department whose people's calendars give the times for a request whose "
+        "topic is not under topics (after hours the caller has chosen no topic yet); null: none")
     topics: dict[Identifier, Identifier] = Field(
         default={}, description="topic -> department: a waiting caller with this topic is offered that "
         "department's times")

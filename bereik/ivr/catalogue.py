@@ -50,7 +50,8 @@ def whispered_texts(config: Config) -> list[str]:
     messages = all_wait_messages(waiting_settings(config))
     with_offer = [f"{message} {offer}" for message in messages] if offer else []
     read_back = [*read_back_parts(config, "0123456789"), config.waiting.callback_no_number] if offer else []
-    return list(dict.fromkeys([*messages, *with_offer, *read_back, *camp_on]))
+    times = fixed_texts(config) if offer else []  # the appointment offer after the confirmation
+    return list(dict.fromkeys([*messages, *with_offer, *read_back, *times, *camp_on]))
 
 
 def callback_texts(config: Config) -> list[str]:

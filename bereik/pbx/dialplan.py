@@ -287,7 +287,10 @@ def _front_office_queue(config: Config) -> list[str]:
         f" same => n,Queue({queue},rtx,,,,,,{TOPIC_RULE},${{{var.POSITION}}})",
         # bereik took the caller out (QueueWithdrawCaller) after it confirmed a call-back.
         f' same => n,GotoIf($["${{QUEUESTATUS}}" = "WITHDRAW" & "${{{var.CALLBACK}}}" != "" & '
-        f'"${{{var.STAND_IN}}}" = ""]?{CALLBACK_LEFT_CONTEXT},${{{var.CALLBACK}}},1)',
+        f'"${{{var.STAND_IN}}}" = "" & "${{{var.APPOINTMENT}}}" = ""]?{CALLBACK_LEFT_CONTEXT},${{{var.CALLBACK}}},1)',
+        # Or after it chose an appointment time: the time is said (bereik's own sound), no stand-in.
+        f' same => n,ExecIf($["${{QUEUESTATUS}}" = "WITHDRAW" & "${{QUEUE_WITHDRAW_INFO}}" != ""]?'
+        f'Playback({SOUND_SUBDIR}/${{FILTER(0-9a-f,${{QUEUE_WITHDRAW_INFO}})}}))',
         " same => n,Hangup()",
     ]
     return lines

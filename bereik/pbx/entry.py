@@ -25,10 +25,9 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-import aiohttp
 
 from bereik.calamity import CalamitySwitch
-from bereik.callbacks.appointments import Appointments, SlotRefused
+from bereik.callbacks.appointments import CALENDAR_FAULTS, Appointments
 from bereik.callbacks.store import AFTER_HOURS, IVR, CallbackStore, Note, WorkingDays
 from bereik.calllog import CallLog, mask_number
 from bereik.config.model import Config
@@ -38,7 +37,6 @@ from bereik.pbx.decision import settings
 from bereik.pbx.agi import AgiHangup, AgiSession
 from bereik.pbx.voice import Voice
 from bereik.records.summary import CALLBACK_REQUESTED
-from bereik.presence.graph import GraphError
 from bereik.routing.appointment_offer import Offer, Slot, department_for, offer
 from bereik.routing.flow import Ask, CallerCallback, CallFlow, Decision, Enqueue, Forward, Hangup, Stage
 from bereik.routing.hours import OpeningHours
@@ -49,7 +47,6 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 Steps = Callable[[str, str, float, dict], None]
 OnMain = Callable[[Coroutine[Any, Any, Any]], Awaitable[Any]]
-CALENDAR_FAULTS = (GraphError, SlotRefused, aiohttp.ClientError, asyncio.TimeoutError)
 
 
 async def _here(coroutine: Coroutine[Any, Any, Any]) -> Any:

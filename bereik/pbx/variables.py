@@ -52,6 +52,7 @@ STAND_IN_TOPIC = "BEREIK_STAND_IN_TOPIC"  # set by bereik: the topic the stand-i
 CALLBACK_FOR = "BEREIK_CALLBACK_FOR"  # the stand-in's caller ID: the number to call back, shown to the agent
 DIAL_NUMBER = "BEREIK_DIAL_NUMBER"  # set by bereik over FastAGI: the number the call-back rings
 OWNER = "BEREIK_OWNER"  # a note's call-back: the extension rung first
+APPOINTMENT = "BEREIK_APPOINTMENT"  # 1 on a waiting caller who chose an appointment time: it leaves, no stand-in
 
 # Read by app_queue and Read(); set by Asterisk.
 READ_RESULT = "BEREIK_KEY"

@@ -9,6 +9,11 @@ The story of one caller:
 3. They press the confirm key: bereik writes the note, marks the caller's channel with it and withdraws
    it from the queue (QueueWithdrawCaller). The dialplan (bereik-callback-left) at once puts a stand-in
    in the queue at the caller's place, then says goodbye and hangs up.
+   Where the YAML offers appointments for the caller's topic (callbacks.appointments), the calendars are
+   read while the number is read back, and the confirmed caller first hears the free times, still at
+   their place: a time's key books it (an event in the colleague's calendar, an appointment note) and the
+   caller leaves with the time said, without a stand-in; the ordinary key, another key or none, a time
+   taken meanwhile, or calendars that did not answer: the stand-in, as below.
 4. The stand-in waits as the caller would have. When an agent takes it, the agent's console shows the
    original call, and the stand-in's other half rings the caller (bereik.pbx.callback), showing the
    municipality's number.
@@ -27,7 +32,8 @@ import time
 from collections.abc import Callable
 
 from bereik import facts as f
-from bereik.callbacks.store import AFTER_HOURS, QUEUE, CallbackStore, Note, WorkingDays
+from bereik.callbacks.appointments import CALENDAR_FAULTS, Appointments
+from bereik.callbacks.store import AFTER_HOURS, IVR, QUEUE, CallbackStore, Note, WorkingDays
 from bereik.calllog import CallLog, mask_number
 from bereik.config.model import Config
 from bereik.ivr.prompts import PromptLibrary
@@ -39,6 +45,7 @@ from bereik.pbx.facts import fact_of, is_callback_leg
 from bereik.pbx.waiting import Announcer
 from bereik.records.summary import CALLBACK_REQUESTED
 from bereik.routing.estimate import Estimate
+from bereik.routing.appointment_offer import Slot, booked, department_for, offer, taken
 from bereik.routing.hours import OpeningHours
 from bereik.routing.virtual_hold import Act, HoldKeys, offer_due, offer_text, read_back_parts, stand_in
 
@@ -57,15 +64,19 @@ def question_for(config: Config, topic: str, since: dt.datetime, kind: str) -> s
 class VirtualHold:
     def __init__(self, config: Config, ami: AmiClient, announcer: Announcer, store: CallbackStore,
                  prompts: PromptLibrary, clock: Clock, *, steps: Steps = lambda *step: None,
-                 now: Callable[[], float] = time.time, call_files: CallFiles | None = None):
+                 now: Callable[[], float] = time.time, call_files: CallFiles | None = None,
+                 appointments: Appointments | None = None):
         """`prompts`: the caller's goodbye, played by the dialplan after the withdrawal; `steps`: adds the
         request to the call's record (Recorder.add_step); `now`: epoch seconds, as AMI's; `call_files`:
-        where stand-ins for after-hours requests are started (default: pbx.call_files)."""
+        where stand-ins for after-hours requests are started (default: pbx.call_files); `appointments`: the
+        calendars to offer times in (None: no Graph, or none offered)."""
         self.config, self.ami, self.announcer, self.store = config, ami, announcer, store
         self.prompts, self.clock, self.steps, self.now = prompts, clock, steps, now
         self.call_files = call_files or CallFiles(config.pbx.call_files)
         self.working_days = WorkingDays(config)
         self.keys: dict[str, HoldKeys] = {}  # waiting caller's channel -> its keys since the offer
+        self.appointments = appointments
+        self._looking: dict[str, asyncio.Future] = {}  # channel -> its appointment times being read
         self._agents: dict[str, str] = {}  # note id -> the agent who took its stand-in
         self._placing: asyncio.Task | None = None
         announcer.offer_for = self.offer_for
@@ -114,10 +125,15 @@ class VirtualHold:
         CallLog(caller.leg).step("callback_key", key=fact.key, act=act.value)
         if act is Act.READ_BACK:
             asyncio.ensure_future(self._read_back(fact.channel, caller.caller_number))
+            self._look_up_times(fact.channel, caller.topic)
         elif act is Act.NO_NUMBER:
             asyncio.ensure_future(self._say(fact.channel, self.config.waiting.callback_no_number))
+        elif act is Act.CONFIRM and self.keys[fact.channel].choosing_until is None:
+            asyncio.ensure_future(self._offer_times(fact.channel))  # the confirm key: the times first, if any
         elif act is Act.CONFIRM:
-            asyncio.ensure_future(self._confirm(fact.channel))
+            asyncio.ensure_future(self._confirm(fact.channel))  # the ordinary key, or another, at the times
+        elif act is Act.APPOINTMENT:
+            asyncio.ensure_future(self._book(fact.channel, self.keys[fact.channel].chosen_slot(fact.key)))
 
     async def _say(self, channel: str, text: str | list[str]) -> None:
         try:
@@ -133,7 +149,77 @@ class VirtualHold:
         self.announcer.quiet[channel] = keys.asking_until  # no waiting message talks over it
         await self._say(channel, parts)
 
-    async def _confirm(self, channel: str) -> None:
+    # --- 3b. the appointment times, where the YAML offers them ------------------------------------
+
+    def _look_up_times(self, channel: str, topic: str) -> None:
+        department = department_for(self.config, topic)
+        if department is None or self.appointments is None or channel in self._looking:
+            return
+        wanted = self.config.callbacks.appointments
+        self._looking[channel] = asyncio.ensure_future(asyncio.wait_for(self.appointments.department_times(
+            department, self.clock(), wanted.slots, wanted.within_working_days), wanted.lookup_seconds))
+
+    async def _offer_times(self, channel: str) -> None:
+        """The number is confirmed: the free times, read meanwhile, or at once the ordinary call-back."""
+        looking = self._looking.pop(channel, None)
+        caller = self.announcer.state.caller(channel)
+        department = department_for(self.config, caller.topic) if caller else None
+        try:
+            slots = await looking if looking is not None else []
+        except CALENDAR_FAULTS as fault:
+            log.warning("no appointment times offered, the calendars did not answer: %s", type(fault).__name__)
+            slots = []
+        times = offer(self.config, department, slots, self.clock()) if department and slots else None
+        keys = self.keys.get(channel)
+        if times is None or keys is None or self.announcer.state.caller(channel) is None:
+            await self._confirm(channel)
+            return
+        seconds = sum([await asyncio.to_thread(self.announcer.prompts.seconds, text) for text in times.say])
+        keys.choosing(times, self.now(), seconds)
+        self.announcer.quiet[channel] = keys.choosing_until  # no waiting message talks over the times
+        await self._say(channel, list(times.say))
+        asyncio.get_running_loop().call_later(max(0.0, keys.choosing_until - self.now()) + 0.2, self._lapse, channel)
+
+    def _lapse(self, channel: str) -> None:
+        keys = self.keys.get(channel)
+        if keys is not None and keys.lapsed(self.now()):
+            asyncio.ensure_future(self._confirm(channel))  # no key in time: the ordinary call-back
+
+    async def _book(self, channel: str, slot: Slot) -> None:
+        """The chosen time in the colleague's calendar; the caller leaves the queue hearing it, no stand-in.
+        Refused (taken meanwhile, Graph failed): told, and the ordinary call-back keeps the place."""
+        caller = self.announcer.state.caller(channel)
+        if caller is None:
+            return  # an agent took the call meanwhile, or the caller hung up
+        department = department_for(self.config, caller.topic)
+        taken_at = self.clock()
+        person = self.config.person(slot.extension)
+        note = Note(key=f"queue-appointment-{caller.leg}", number=caller.caller_number, name="",
+                    question=question_for(self.config, caller.topic, taken_at, QUEUE) + " Belafspraak gekozen.",
+                    team=department.id, created_at=taken_at, due_at=slot.start, created_by=IVR,
+                    for_person=person.name if person else "", department=department.id, call_id=caller.leg,
+                    mailbox=self.config.console.team_mailboxes.get(department.id, ""))
+        try:
+            stored = await asyncio.wait_for(self.appointments.book(slot.mailbox, slot.start, note, owner=slot.extension,
+                                                                   by=IVR), 2 * self.config.callbacks.appointments.lookup_seconds)
+        except CALENDAR_FAULTS as fault:
+            CallLog(caller.leg).step("appointment", outcome="refused", why=type(fault).__name__)
+            await self._confirm(channel, lead=taken(self.config))
+            return
+        self.steps(caller.leg, CALLBACK_REQUESTED, self.now(), {"via": "queue_appointment", "note": stored.id})
+        CallLog(caller.leg).step("appointment", outcome="booked", note=stored.id, at=slot.start.isoformat(),
+                                 colleague=slot.extension, caller=mask_number(caller.caller_number))
+        goodbye, _ = await asyncio.to_thread(self.prompts.ensure, booked(self.config, slot, taken_at))
+        try:  # marked with its note (withdrawn, not given up) and as an appointment: the dialplan starts no stand-in
+            for name, value in ((var.CALLBACK, stored.id), (var.APPOINTMENT, 1)):
+                await self.ami.action("Setvar", Channel=channel, Variable=name, Value=value)
+            await self.ami.action("QueueWithdrawCaller", Queue=self.announcer.queue, Caller=channel,
+                                  WithdrawInfo=goodbye.split("/", 1)[1])
+        except AmiError as error:
+            log.warning("could not take caller %s out of the queue after its appointment: %s", caller.leg, error)
+        self.keys.pop(channel, None)
+
+    async def _confirm(self, channel: str, lead: str = "") -> None:
         caller = self.announcer.state.caller(channel)
         if caller is None:
             return  # connected to an agent, or gone, meanwhile
@@ -155,7 +241,8 @@ class VirtualHold:
             self.steps(caller.leg, CALLBACK_REQUESTED, now, {"via": "queue", "note": note.id})
         CallLog(caller.leg).step("callback", outcome="confirmed", note=note.id, position=place,
                                  caller=mask_number(caller.caller_number))
-        goodbye, _ = await asyncio.to_thread(self.prompts.ensure, self.config.waiting.callback_confirmed)
+        goodbye, _ = await asyncio.to_thread(self.prompts.ensure,
+                                             f"{lead} {self.config.waiting.callback_confirmed}".strip())
         try:
             for name, value in ((var.CALLBACK, note.id), (var.POSITION, seat.position),
                                 (var.STAND_IN_TOPIC, seat.topic)):
@@ -174,6 +261,8 @@ class VirtualHold:
         channel = getattr(fact, "channel", "")
         if isinstance(fact, (f.QueueLeft, f.QueueAbandoned)):
             self.keys.pop(channel, None)
+            if looking := self._looking.pop(channel, None):
+                looking.cancel()
         note_id = event.get(f"ChanVariable({var.CALLBACK})", "")
         if not note_id.isdigit() or not is_callback_leg(event.get("Channel", "")):
             return

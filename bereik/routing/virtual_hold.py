@@ -7,7 +7,10 @@ until then keeps waiting where they stood. A stray key (the third 9 of "999" typ
 without a 9) therefore never costs anyone their place.
 
 Once confirmed, a stand-in takes the caller's place in the queue; when its turn comes an agent is
-rung first, then the caller (bereik.pbx.virtual_hold does the I/O).
+rung first, then the caller (bereik.pbx.virtual_hold does the I/O). Where the YAML offers appointments
+for the caller's topic (bereik.routing.appointment_offer), the confirmed caller first hears the free times,
+still at their place: a time's key books it and the caller leaves without a stand-in; the ordinary key,
+another key, or none in time, and the stand-in keeps the place as above.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from num2words import num2words
 
 from bereik.config.model import Config
+from bereik.routing.appointment_offer import Offer, Slot
 from bereik.routing.estimate import Estimate
 
 _CALLABLE = re.compile(r"^\+?[0-9]{6,15}$")  # anonymous, internal or garbled numbers cannot be called back
@@ -45,6 +49,7 @@ class Act(enum.Enum):
     READ_BACK = "read_back"  # say the number and ask for the confirm key
     NO_NUMBER = "no_number"  # nothing to call back: say so, the caller waits on
     CONFIRM = "confirm"  # the caller leaves the queue; a stand-in keeps the place
+    APPOINTMENT = "appointment"  # a time chosen from the offered ones: the caller leaves, no stand-in
 
 
 @dataclass
@@ -58,6 +63,9 @@ class HoldKeys:
     offered_at: float | None = None
     asking_until: float | None = None  # the read-back is playing or the confirm key may still come
     confirmed: bool = False
+    times: Offer | None = None  # the appointment times said after the confirmation
+    choosing_until: float | None = None
+    chosen: bool = False
 
     @classmethod
     def for_caller(cls, config: Config, number: str) -> HoldKeys:
@@ -72,7 +80,27 @@ class HoldKeys:
         """The read-back started now and lasts this long; the confirm key counts until its end plus the wait."""
         self.asking_until = now + read_back_seconds + self.confirm_seconds
 
+    def choosing(self, times: Offer, now: float, say_seconds: float) -> None:
+        """The confirmed caller hears the times from now, for `say_seconds`; a key until the end plus the
+        offer's wait chooses."""
+        self.times, self.choosing_until = times, now + say_seconds + times.timeout
+
+    def chosen_slot(self, key: str) -> Slot | None:
+        return self.times.chosen(key) if self.times else None
+
+    def lapsed(self, now: float) -> bool:
+        """True once, when the times were said and no key came in time: the ordinary call-back."""
+        if self.choosing_until is None or self.chosen or now <= self.choosing_until:
+            return False
+        self.chosen = True
+        return True
+
     def pressed(self, key: str, now: float) -> Act:
+        if self.choosing_until is not None:  # confirmed, and hearing the times: any key decides, once
+            if self.chosen or now > self.choosing_until:
+                return Act.NOTHING
+            self.chosen = True
+            return Act.APPOINTMENT if self.chosen_slot(key) else Act.CONFIRM
         if self.confirmed or self.offered_at is None or not self.callback_key:
             return Act.NOTHING
         if self.asking_until is not None and now <= self.asking_until:

@@ -6,6 +6,8 @@ process and its Graph client talking to the local server that follows Graph's do
   calendars of Vergunningen's people; the key chooses one: an event in Gijs's calendar, an appointment note.
 - At that time bereik rings Gijs's desk phone, and once he answers the caller's own phone (behind the trunk)
   with Vergunningen's number; the answered call closes the note, on time.
+- In the queue, the caller who pressed the call-back key and confirmed the number hears the times whispered,
+  still at their place; the key books one and the caller leaves hearing it, without a stand-in.
 """
 import asyncio
 import datetime as dt
@@ -24,7 +26,8 @@ from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, GRAPH_SECRET, Secrets
 from bereik.service import Service
 
-from helpers import FRONT_OFFICE, generated_with_observer, observe, recorded, render_prompts, until
+from helpers import (FRONT_OFFICE, ended_journey, generated_with_observer, observe, recorded, render_prompts, until, variable,
+                     waiting_and_call_back_messages)
 
 _spec = importlib.util.spec_from_file_location("fake_graph", Path(__file__).parents[1] / "presence" / "fake_graph.py")
 fake_graph = importlib.util.module_from_spec(_spec)
@@ -33,7 +36,9 @@ _spec.loader.exec_module(fake_graph)
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 _EXAMPLE = load_config(EXAMPLE)
 EVA, GIJS = "eva.smit@bloemendaal.test", "gijs.mulder@bloemendaal.test"
+# In the queue the call-back is offered at the first waiting message, after one ring.
 CONFIG = _EXAMPLE.model_copy(update={
+    "waiting": _EXAMPLE.waiting.model_copy(update={"first_after_rings": 1, "callback_offer_callers_ahead": 0}),
     "people": [p.model_copy(update={"email": {"301": EVA, "303": GIJS}.get(p.extension)}) for p in _EXAMPLE.people],
     "callbacks": _EXAMPLE.callbacks.model_copy(update={
         "answered_seconds": 2, "appointments": IvrAppointments(department="vergunningen")}),
@@ -66,7 +71,7 @@ def generated(tmp_path_factory):
 @pytest.fixture
 async def pbx(asterisk, ami, generated):
     instance = asterisk(generated[0])
-    render_prompts(instance, CONFIG, lambda text: False)
+    render_prompts(instance, CONFIG, waiting_and_call_back_messages)
     return instance, await observe(instance, ami, paused=FRONT_OFFICE)
 
 
@@ -160,3 +165,47 @@ async def test_a_time_chosen_after_hours_is_booked_and_at_that_time_the_colleagu
     assert await bereik.callback_watch.check() == []  # rung once
     for party in (gijs, caller_phone):
         party.stop()
+
+
+async def test_in_the_queue_the_confirmed_caller_chooses_a_time_and_leaves_without_a_stand_in(pbx, bereik, graph, sipp):
+    _, events = pbx
+    bereik.clock.set(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZONE))  # Monday, open; every agent paused
+    graph.calendars[EVA] = fake_graph.calendar(fake_graph.busy("2026-11-23T07:00:00", "2026-11-23T11:00:00"))
+    graph.calendars[GIJS] = fake_graph.calendar(fake_graph.busy("2026-11-23T07:00:00", "2026-11-23T08:00:00"))
+    # Bloemendaal, afval; the call-back key after the offer, the number confirmed, then the first time.
+    asker = sipp.call("14023", talk_seconds=90, dtmf=[(1.0, "1"), (2.0, "2"), (12.0, "9"), (3.0, "1"), (8.0, "1")],
+                      from_user=CALLER)
+    joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == CALLER, timeout=25)
+    left = await events.wait_for_event("QueueCallerLeave", lambda e: e["Channel"] == joined["Channel"], timeout=60)
+    await asyncio.to_thread(asker.expect_success, 30)  # the time said, then Asterisk hangs up
+
+    whispered = PromptLibrary(Path(), CONFIG.language, over_ring=True)
+    plays = [sound for when, sound in whisper_plays(events, joined) if when < float(left["Timestamp"])]
+    times = [whispered.sound_name(t) for t in ("Druk 1 voor vandaag 11 uur.", "Druk 2 voor vandaag 13 uur.",
+                                               "Druk 3 voor een gewone terugbelafspraak.")]
+    assert any(all(name in sound for name in times) for sound in plays)  # the times, whispered in the queue
+    [event] = graph.events[GIJS]
+    assert event["start"] == {"dateTime": "2026-11-23T11:00:00", "timeZone": "Europe/Amsterdam"}
+    [note] = bereik.callback_store.open_for_number(CALLER)
+    assert (note.kind, note.owner, note.created_by) == (APPOINTMENT, "303", IVR)
+    assert note.appointment_at == dt.datetime(2026, 11, 23, 11, 0, tzinfo=ZONE)
+    goodbye = PromptLibrary(Path(), CONFIG.language).sound_name(
+        "Dank u wel. Uw afspraak is vandaag 11 uur. Dan bellen wij u op dit nummer. Tot ziens.")
+    # The dialplan's ExecIf after Queue() plays it (Newexten shows its data with the sound filled in).
+    assert events.matching("Newexten", lambda e: e.get("Channel") == joined["Channel"]
+                           and e.get("Application") == "ExecIf" and f"Playback({goodbye})" in e.get("AppData", ""))
+    assert not events.matching("QueueCallerJoin", lambda e: e["Channel"].startswith("Local/"))  # no stand-in
+    # app_queue reports the withdrawal as an abandon; the note on the channel says it was none.
+    assert all(variable(e, "BEREIK_CALLBACK") == str(note.id) for e in events.matching(
+        "QueueCallerAbandon", lambda e: e["Channel"] == joined["Channel"]))
+    await ended_journey(bereik.store, joined["Linkedid"])
+    [row] = [r for r in bereik.store.calls(0, 2e10) if r.call_id == joined["Linkedid"]]
+    assert row.callback_requested and not row.abandoned
+
+
+def whisper_plays(events, caller):
+    """(when, sound) of every Playback Asterisk ran in a whisper to `caller`."""
+    players = {e["SpyerChannel"].replace(";1", ";2") for e in events.matching("ChanSpyStart")
+               if e.get("SpyeeChannel") == caller["Channel"]}
+    return [(float(e["Timestamp"]), e["AppData"]) for e in events.matching(
+        "Newexten", lambda e: e.get("Application") == "Playback" and e["Channel"] in players)]

@@ -122,3 +122,36 @@ def test_the_offers_sentences_without_a_time_are_rendered_ahead_with_the_other_p
     assert "Druk 2 voor een gewone terugbelafspraak." in ahead  # when only one time is free
     assert "Dat tijdstip is helaas niet meer vrij. U wordt gewoon teruggebeld." in ahead
     assert not any(text.startswith("U kunt ook een afspraak") for text in spoken_texts(EXAMPLE))
+
+
+def confirmed_in_the_queue():
+    from bereik.routing.virtual_hold import Act, HoldKeys
+    keys = HoldKeys.for_caller(CONFIG, "0612345678")
+    keys.offer(0.0)
+    assert keys.pressed("9", 1.0) is Act.READ_BACK
+    keys.asking(1.0, 6.0)
+    assert keys.pressed("1", 5.0) is Act.CONFIRM
+    return keys, Act
+
+
+def test_in_the_queue_a_times_key_books_the_time_once_and_later_keys_do_nothing():
+    keys, act = confirmed_in_the_queue()
+    keys.choosing(offer(CONFIG, VERGUNNINGEN, SLOTS, MONDAY_EVENING), 5.0, say_seconds=10.0)
+    assert keys.pressed("2", 12.0) is act.APPOINTMENT and keys.chosen_slot("2") == SLOTS[1]
+    assert keys.pressed("3", 13.0) is act.NOTHING and not keys.lapsed(100.0)
+
+
+@pytest.mark.parametrize("key", ["3", "7"])
+def test_in_the_queue_the_ordinary_key_or_another_is_the_stand_in(key):
+    keys, act = confirmed_in_the_queue()
+    keys.choosing(offer(CONFIG, VERGUNNINGEN, SLOTS, MONDAY_EVENING), 5.0, say_seconds=10.0)
+    assert keys.pressed(key, 20.0) is act.CONFIRM
+
+
+def test_in_the_queue_no_key_while_the_times_are_said_and_the_wait_lapses_once_into_the_stand_in():
+    keys, act = confirmed_in_the_queue()
+    keys.choosing(offer(CONFIG, VERGUNNINGEN, SLOTS, MONDAY_EVENING), 5.0, say_seconds=10.0)
+    wait = CONFIG.callbacks.appointments.wait_for_key
+    assert not keys.lapsed(5.0 + 10.0 + wait)  # the last moment a key still counts
+    assert keys.lapsed(5.0 + 10.0 + wait + 0.1) and not keys.lapsed(60.0)
+    assert keys.pressed("1", 60.0) is act.NOTHING  # too late: the stand-in is on its way
