@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bereik.callbacks.store import APPOINTMENT, CALLED_BACK, IVR, CallbackStore
+from bereik.callbacks.store import APPOINTMENT, CALLED_BACK, IVR, QUEUE, CallbackStore
 from bereik.config import load_config
 from bereik.config.model import IvrAppointments, PresenceGraph
 from bereik.ivr.prompts import PromptLibrary
@@ -209,3 +209,28 @@ def whisper_plays(events, caller):
                if e.get("SpyeeChannel") == caller["Channel"]}
     return [(float(e["Timestamp"]), e["AppData"]) for e in events.matching(
         "Newexten", lambda e: e.get("Application") == "Playback" and e["Channel"] in players)]
+
+
+@pytest.mark.parametrize("way", ["graph_down", "no_key"])
+async def test_in_the_queue_no_time_read_or_none_chosen_the_stand_in_keeps_the_place(pbx, bereik, graph, sipp, way):
+    """Never a dead end: calendars that do not answer, or a caller who lets the times pass, get the ordinary
+    call-back, and a stand-in takes the caller's place at once."""
+    _, events = pbx
+    bereik.clock.set(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZONE))
+    graph.calendars[GIJS] = fake_graph.calendar()
+    if way == "graph_down":
+        graph.fail(50)  # every Graph call answers 503 (the client retries until lookup_seconds is up)
+    asker = sipp.call("14023", talk_seconds=90, dtmf=[(1.0, "1"), (2.0, "2"), (12.0, "9"), (3.0, "1")],
+                      from_user=CALLER)
+    joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == CALLER, timeout=25)
+    left = await events.wait_for_event("QueueCallerLeave", lambda e: e["Channel"] == joined["Channel"], timeout=60)
+    stand_in = await events.wait_for_event("QueueCallerJoin", lambda e: e["Channel"].startswith("Local/"), timeout=5)
+    assert stand_in["Position"] == "1" and stand_in["CallerIDNum"] == CALLER
+    [note] = bereik.callback_store.open_for_number(CALLER)
+    assert note.kind == QUEUE and variable(stand_in, "BEREIK_CALLBACK") == str(note.id)
+    assert graph.events == {}
+    whispered = PromptLibrary(Path(), CONFIG.language, over_ring=True)
+    ordinary = whispered.sound_name("Druk 3 voor een gewone terugbelafspraak.")
+    heard = [sound for when, sound in whisper_plays(events, joined) if when < float(left["Timestamp"])]
+    assert any(ordinary in sound for sound in heard) is (way == "no_key")  # the times were said, or none read
+    await asyncio.to_thread(asker.expect_success, 30)
