@@ -136,8 +136,9 @@ class Service:
                            tuple(server.name for server in config.pbx.servers))
         self.hub = Hub()
         self._follow(config.pbx.server or "", self.ami)
-        # Several servers: this bereik follows the others too, for one wallboard of all, and stands by to
-        # write their calls when their own bereik is gone (bereik.records.standby).
+        # Several servers: this bereik follows the others too, for one wallboard of all and the agents'
+        # screen-pops of every server's calls, and stands by to write their calls when their own bereik is
+        # gone (bereik.records.standby).
         self.peers: list[tuple[AmiClient, Recorder]] = []
         for peer in config.peers():
             peer_ami = AmiClient(*_host_port(peer.ami), AMI_USER, secrets.get(AMI_SECRET))
@@ -207,7 +208,7 @@ class Service:
                                      presence=self.presence.app, forwarding=self.forwarding,
                                      forwarding_changed=self._own_changed,
                                      appointments=Appointments(config, self.presence.graph, self.callback_store)
-                                     if self.presence.graph else None, tls=self.tls) \
+                                     if self.presence.graph else None, tls=self.tls, peers=self.peers) \
             if config.console.users else None
         self.metrics.sources.presence = self.presence.sources_up
         # The municipality's other systems: every call event to the webhooks, every citizen's call to the

@@ -3,15 +3,22 @@
 The shell around the pure transfer machine (bereik.console.transfer): it reads AMI
 events, feeds them to the machine, sends the machine's commands, and tells the
 agent's browsers. Every action goes through AmiClient (timeouts, no line breaks).
+
+With several Asterisk servers (a platform's nodes) the desk follows every one of them: a
+phone is rung by whichever node has the call, so the agent's screen-pop must come from that
+node too. Each call remembers its server, and the buttons act on that server's Asterisk.
+Calls and waiting callers carry bereik's own call ids (bereik.records.servers), since two
+servers hand out the same Uniqueids and channel names.
 """
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bereik.calllog import mask_number
@@ -23,19 +30,21 @@ from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT, PICK_CONTEXT, PICK_QUEUE, RECORD_CODE
 from bereik.pbx.facts import event_time, is_callback_leg
-from bereik.records import summary
+from bereik.records import servers, summary
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 Listener = asyncio.Queue
-# (call id = the caller's Linkedid, step name, at, detail): into the call's journey for the reports.
+# (call id = the caller's Linkedid as bereik keeps it, with its server's name when there are several, step
+# name, at, detail): into the call's journey for the reports.
 StepSink = Callable[[str, str, float, dict], None]
 # The caller's earlier calls: number -> [(start, topic)], newest first (the call-record store).
 History = Callable[[str, float], list[tuple[float, str]]]
 
 REPEAT_DAYS = 7
 LOGGED_OUT = "afgemeld"  # the pause reason that means "not at the position": members are static
+SERVER = "bereik.server"  # put on each event: the server it came from (no AMI header has a dot)
 
 
 def _no_steps(call_id: str, what: str, at: float, detail: dict) -> None:
@@ -49,7 +58,7 @@ def _no_history(number: str, since: float) -> list[tuple[float, str]]:
 @dataclass
 class Call:
     caller_channel: str
-    call_id: str  # Linkedid
+    call_id: str  # Linkedid, as bereik keeps it (bereik.records.servers)
     number: str
     name: str
     agent_channel: str = ""
@@ -64,6 +73,11 @@ class Call:
     queue: str = ""  # the queue the caller waits in: back there if the phone does not answer
     superseded: str = ""  # the queue's ring to the phone that Opnemen replaced: its end is not the call's
     pop: dict | None = None  # the screen-pop as sent, for a console opened or reloaded during the call
+    server: str = ""  # the Asterisk that has the call ("" with one server)
+
+    def on(self, server: str, channel: str) -> bool:
+        """Whether `channel` on `server` is this call's caller or agent."""
+        return server == self.server and channel in (self.caller_channel, self.agent_channel)
 
 
 @dataclass
@@ -92,20 +106,24 @@ class Position:
     listeners: set[Listener] = field(default_factory=set)
     call: Call | None = None
     transfer: tx.State = field(default_factory=tx.Idle)
-    transfer_call_id: str = ""  # the caller's Linkedid: the journey the transfer's steps belong to
+    transfer_call_id: str = ""  # the caller's call id: the journey the transfer's steps belong to
+    transfer_server: str = ""  # the Asterisk the transfer happens on: the call's
     no_answer_timer: asyncio.TimerHandle | None = None
     finished: list[Finished] = field(default_factory=list)  # the calls answered here, newest last
 
 
 class Desk:
     def __init__(self, config: Config, ami: AmiClient, callbacks: CallbackStore, clock: Clock, *,
+                 server: str = "", peers: Mapping[str, AmiClient] | None = None,
                  steps: StepSink = _no_steps, history: History = _no_history,
                  day: Callable[[str, float], list[dict]] = lambda extension, since: [],
                  epoch: Callable[[], float] = time.time):
-        """`clock`: the municipality's time (deadlines, file names); `epoch`: seconds as in AMI's
-        Timestamp, for waits and the transfer's steps in the caller's journey."""
+        """`ami`: the Asterisk of `server` (this bereik's own); `peers`: the other servers' by name, whose
+        calls ring the same phones; `clock`: the municipality's time (deadlines, file names); `epoch`:
+        seconds as in AMI's Timestamp, for waits and the transfer's steps in the caller's journey."""
         self.config = config
-        self.ami = ami
+        self.server = server
+        self.amis = {server: ami, **(peers or {})}
         self.callbacks = callbacks
         self.clock = clock
         self.steps = steps
@@ -113,14 +131,32 @@ class Desk:
         self.day = day
         self.epoch = epoch
         self.positions = {p.extension: Position(p.extension) for q in config.queues for p in q.positions}
-        self._joined: dict[str, float] = {}  # caller Uniqueid -> when it joined the queue
-        self.waiting: dict[str, dict] = {}  # caller Uniqueid -> who waits in a front-office queue, for the list
+        self._joined: dict[str, float] = {}  # caller's id (server and Uniqueid) -> when it joined the queue
+        self.waiting: dict[str, dict] = {}  # caller's id -> who waits in a front-office queue, for the list
         self._names = {a.extension: a.name for a in config.agents}
-        ami.on_login(self.resync)
-        ami.on_disconnect(self._lost)
-        for name in ("QueueCallerJoin", "AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer",
-                     "DialBegin", "DialEnd", "Hangup", "AttendedTransfer", "QueueCallerAbandon", "QueueCallerLeave"):
-            ami.on_event(name, getattr(self, f"_on_{name}"))
+        for name, client in self.amis.items():
+            client.on_login(functools.partial(self.resync, name))
+            client.on_disconnect(functools.partial(self._lost, name))
+            for event in ("QueueCallerJoin", "AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer",
+                          "DialBegin", "DialEnd", "Hangup", "AttendedTransfer", "QueueCallerAbandon",
+                          "QueueCallerLeave"):
+                client.on_event(event, functools.partial(self._from, name, getattr(self, f"_on_{event}")))
+
+    @property
+    def ami(self) -> AmiClient:
+        """This bereik's own Asterisk."""
+        return self.amis[self.server]
+
+    @staticmethod
+    def _from(server: str, handler: Callable[[dict[str, str]], None], event: dict[str, str]) -> None:
+        handler({**event, SERVER: server})
+
+    def _server(self, event: dict[str, str]) -> str:
+        return event.get(SERVER, self.server)
+
+    def _id(self, event: dict[str, str], header: str) -> str:
+        """A Uniqueid or Linkedid of `event` as bereik keeps it: unique over the servers."""
+        return servers.call_id(self._server(event), event.get(header, ""))
 
     # --- the browsers ------------------------------------------------------------------------
 
@@ -157,22 +193,26 @@ class Desk:
 
     # --- AMI events --------------------------------------------------------------------------
 
-    async def resync(self) -> None:
-        """After every AMI (re)login: the calls at the positions and who waits, as Asterisk has them now,
+    async def resync(self, server: str = "") -> None:
+        """After every AMI (re)login to `server`: the calls at the positions and who waits there, as that
+        Asterisk has them now,
         since events were missed while the connection was down."""
         try:
-            replies = await self.ami.action("Status", timeout=10)
+            replies = await self.amis[server].action("Status", timeout=10)
         except AmiError as problem:
-            log.warning("could not re-read the positions' calls: %s", problem)
+            log.warning("could not re-read the positions' calls on %s: %s", server or "Asterisk", problem)
             return
         channels = [r for r in replies if r.get("Event") == "Status"]
-        await self._reread_waiting(channels)
-        self._tell_everyone({"type": "pbx", "connected": True})
+        await self._reread_waiting(server, channels)
+        if server == self.server:
+            self._tell_everyone({"type": "pbx", "connected": True})
         for position in self.positions.values():
+            if position.call and position.call.server != server:
+                continue  # a call on another server: that server's events tell
             mine = next((c for c in channels if c.get("Channel", "").startswith(f"PJSIP/{position.extension}-")),
                         None)
             if mine is None:
-                if isinstance(position.transfer, (tx.Ringing, tx.Talking)):
+                if isinstance(position.transfer, (tx.Ringing, tx.Talking)) and position.transfer_server == server:
                     self._feed(position, "agent_hangs_up")
                 if position.call:
                     self._end_call(position)
@@ -180,34 +220,43 @@ class Desk:
             peer = next((c for c in channels if c is not mine and c.get("BridgeID")
                          and c.get("BridgeID") == mine.get("BridgeID")), None)
             if peer and (position.call is None or position.call.agent_channel != mine["Channel"]):
-                position.call = Call(peer["Channel"], peer.get("Linkedid", ""), peer.get("CallerIDNum", ""),
-                                     peer.get("CallerIDName", ""), agent_channel=mine["Channel"], answered=True)
+                position.call = Call(peer["Channel"], servers.call_id(server, peer.get("Linkedid", "")),
+                                     peer.get("CallerIDNum", ""), peer.get("CallerIDName", ""),
+                                     agent_channel=mine["Channel"], answered=True, server=server)
                 self._tell(position, {"type": "connected", "event_at": self.now()})
 
-    async def _reread_waiting(self, channels: list[dict[str, str]]) -> None:
-        """Who waits in the queues now (QueueStatus's entries, with each channel's Linkedid and labels
+    async def _reread_waiting(self, server: str, channels: list[dict[str, str]]) -> None:
+        """Who waits in `server`'s queues now (QueueStatus's entries, with each channel's Linkedid and labels
         from Status), instead of what the missed joins and leaves would have made of the list."""
         try:
-            replies = await self.ami.action("QueueStatus", timeout=10)
+            replies = await self.amis[server].action("QueueStatus", timeout=10)
         except AmiError as problem:
-            log.warning("could not re-read who waits: %s", problem)
+            log.warning("could not re-read who waits on %s: %s", server or "Asterisk", problem)
             return
         by_id = {c.get("Uniqueid", ""): c for c in channels}
         now = self.now()
         waiting: dict[str, dict] = {}
         joined: dict[str, float] = {}
         for entry in (r for r in replies if r.get("Event") == "QueueEntry"):
-            uniqueid = entry.get("Uniqueid", "")
+            uniqueid = servers.call_id(server, entry.get("Uniqueid", ""))
             # Known from before the break: its own join time; else Asterisk's count of seconds waited.
             joined[uniqueid] = self._joined.get(uniqueid, now - float(entry["Wait"]) if entry.get("Wait", "").isdigit()
                                                 else now)
-            caller = self._waiting_caller({**by_id.get(uniqueid, {}), **entry}, joined[uniqueid])
+            caller = self._waiting_caller({**by_id.get(entry.get("Uniqueid", ""), {}), **entry, SERVER: server},
+                                          joined[uniqueid])
             if caller:
                 waiting[uniqueid] = caller
-        taken = {p.call.caller_channel for p in self.positions.values() if p.call and p.call.picked}
-        self._joined = joined
-        self.waiting = {k: w for k, w in waiting.items() if w["channel"] not in taken}
+        taken = {p.call.caller_channel for p in self.positions.values()
+                 if p.call and p.call.picked and p.call.server == server}
+        # Only this server's callers are replaced: the other servers' stay as their own events made them.
+        self._joined = {k: t for k, t in self._joined.items() if not self._on_server(k, server)} | joined
+        self.waiting = {k: w for k, w in self.waiting.items() if w["server"] != server} | {
+            k: w for k, w in waiting.items() if w["channel"] not in taken}
         self._tell_waiting()
+
+    def _on_server(self, kept_id: str, server: str) -> bool:
+        """Whether a kept id is of `server`'s (with one server: all are)."""
+        return servers.server_of(kept_id, [name for name in self.amis if name]) == server
 
     def _waiting_caller(self, event: dict[str, str], at: float) -> dict | None:
         """A caller in a front-office queue as the list shows it; None for a camp-on queue behind a colleague."""
@@ -218,7 +267,8 @@ class Desk:
         number = event.get("CallerIDNum", "")
         tried = variable(var.TRIED)
         return {
-            "id": event.get("Uniqueid", ""), "channel": event.get("Channel", ""), "call": event.get("Linkedid", ""),
+            "id": self._id(event, "Uniqueid"), "channel": event.get("Channel", ""), "server": self._server(event),
+            "call": self._id(event, "Linkedid"),
             "queue": queue.id, "queue_name": queue.name, "joined_at": at,
             "number": number if number not in ("", "<unknown>") else "",
             "name": event.get("CallerIDName", "") if event.get("CallerIDName") != "<unknown>" else "",
@@ -227,18 +277,18 @@ class Desk:
 
     def _on_QueueCallerJoin(self, event: dict[str, str]) -> None:
         at = event_time(event, self.now())
-        self._joined[event.get("Uniqueid", "")] = at
+        self._joined[self._id(event, "Uniqueid")] = at
         caller = self._waiting_caller(event, at)
         if caller:
             self.waiting[caller["id"]] = caller
             self._tell_waiting()
 
     def _on_QueueCallerLeave(self, event: dict[str, str]) -> None:
-        if self.waiting.pop(event.get("Uniqueid", ""), None):
+        if self.waiting.pop(self._id(event, "Uniqueid"), None):
             self._tell_waiting()
 
     def _on_QueueCallerAbandon(self, event: dict[str, str]) -> None:
-        self._joined.pop(event.get("Uniqueid", ""), None)
+        self._joined.pop(self._id(event, "Uniqueid"), None)
         self._on_QueueCallerLeave(event)
 
     def _tell_waiting(self) -> None:
@@ -249,12 +299,19 @@ class Desk:
         for position in self.positions.values():
             self._tell(position, message)
 
-    def _lost(self) -> None:
-        """The AMI connection is down: every console says what it shows may be out of date, until the re-read."""
-        self._tell_everyone({"type": "pbx", "connected": False})
+    def _lost(self, server: str = "") -> None:
+        """An AMI connection is down. This bereik's own server's: every console says what it shows may be out
+        of date, until the re-read. Another server's (its node gone, or the link to it): its callers leave the
+        waiting list, since none can be taken from there now; the re-read at its next login brings back whoever
+        still waits."""
+        if server == self.server:
+            self._tell_everyone({"type": "pbx", "connected": False})
+        elif any(w["server"] == server for w in self.waiting.values()):
+            self.waiting = {k: w for k, w in self.waiting.items() if w["server"] != server}
+            self._tell_waiting()
 
     def waiting_callers(self) -> list[dict]:
-        return sorted(({k: v for k, v in w.items() if k != "channel"} for w in self.waiting.values()),
+        return sorted(({k: v for k, v in w.items() if k not in ("channel", "server")} for w in self.waiting.values()),
                       key=lambda w: (w["queue"], w["joined_at"]))
 
     async def pick(self, extension: str, uniqueid: str) -> dict:
@@ -269,18 +326,19 @@ class Desk:
         self._tell_waiting()
         position.call = Call(waiting["channel"], waiting["call"], waiting["number"], waiting["name"],
                              offered_at=self.now(), choice_text=waiting["choice_text"], picked=True, from_list=True,
-                             queue=waiting["queue"])
+                             queue=waiting["queue"], server=waiting["server"])
+        ami = self.amis[waiting["server"]]  # the caller's Asterisk rings the agent's phone
         try:
-            await self.ami.action("Setvar", Channel=waiting["channel"], Variable=PICK_QUEUE, Value=waiting["queue"])
-            await self.ami.action("Redirect", Channel=waiting["channel"], Context=PICK_CONTEXT, Exten=extension,
-                                  Priority="1")
+            await ami.action("Setvar", Channel=waiting["channel"], Variable=PICK_QUEUE, Value=waiting["queue"])
+            await ami.action("Redirect", Channel=waiting["channel"], Context=PICK_CONTEXT, Exten=extension,
+                             Priority="1")
         except AmiError:  # still in the queue: back on the list, the agent's phone free
             position.call = None
             self.waiting[uniqueid] = waiting
             self._tell_waiting()
             raise
-        position.call.pop = {**{k: v for k, v in waiting.items() if k != "channel"}, "type": "ringing",
-                             "waited_seconds": round(max(0.0, self.now() - waiting["joined_at"])),
+        position.call.pop = {**{k: v for k, v in waiting.items() if k not in ("channel", "server")},
+                             "type": "ringing", "waited_seconds": round(max(0.0, self.now() - waiting["joined_at"])),
                              "event_at": self.now(), "callbacks": [],
                              "link": words.screen_pop_link(self.config, waiting["number"], waiting["call"])}
         self._tell(position, position.call.pop)
@@ -293,12 +351,12 @@ class Desk:
         at = event_time(event, self.now())
         number = event.get("CallerIDNum", "")
         variable = lambda name: event.get(f"ChanVariable({name})", "")  # noqa: E731
-        position.call = Call(event.get("Channel", ""), event.get("Linkedid", ""), number,
+        position.call = Call(event.get("Channel", ""), self._id(event, "Linkedid"), number,
                              event.get("CallerIDName", ""), agent_channel=event.get("DestChannel", ""),
                              offered_at=at, choice_text=words.choice_text(self.config, variable(var.CHOICE),
                                                                           variable(var.TOPIC)),
-                             queue=event.get("Queue", ""))
-        joined = self._joined.get(event.get("Uniqueid", ""), at)
+                             queue=event.get("Queue", ""), server=self._server(event))
+        joined = self._joined.get(self._id(event, "Uniqueid"), at)
         tried, via = variable(var.TRIED), variable(var.TRIED_VIA)
         callback = variable(var.CALLBACK) if is_callback_leg(event.get("Channel", "")) else ""
         if callback and variable(var.QUEUED_AT).isdigit():
@@ -317,7 +375,7 @@ class Desk:
             "tried_person": words.colleague(self.config, tried, variable(var.DEPARTMENT)) if tried else None,
             "via_person": words.colleague(self.config, via) if via and via != "mobile" else None,
             "link": words.screen_pop_link(self.config, number if number != "<unknown>" else "",
-                                          event.get("Linkedid", "")),
+                                          self._id(event, "Linkedid")),
             "callbacks": [{"id": n.id, "question": n.question, "due": n.due_at.astimezone(self.config.zone).isoformat(),
                            "team": n.team, "team_name": words.team_name(self.config, n.team)}
                           for n in (self.callbacks.open_for_number(number) if number else [])],
@@ -339,7 +397,8 @@ class Desk:
     def _on_AgentRingNoAnswer(self, event: dict[str, str]) -> None:
         position = self._position(event.get("Interface", ""))
         # A call being put through by bereik-pick is the Dial's now (DialEnd), not the queue's ring.
-        if position and position.call and not position.call.answered and not position.call.picked:
+        if position and position.call and not position.call.answered and not position.call.picked \
+                and position.call.on(self._server(event), event.get("Channel", "")):
             position.call = None
             self._tell(position, {"type": "missed", "event_at": event_time(event, self.now())})
 
@@ -347,17 +406,20 @@ class Desk:
         position = self._position(event.get("Interface", ""))
         if position is None:
             return
-        self._joined.pop(event.get("Uniqueid", ""), None)
+        self._joined.pop(self._id(event, "Uniqueid"), None)
         at = event_time(event, self.now())
-        call = position.call or Call(event.get("Channel", ""), event.get("Linkedid", ""),
-                                     event.get("CallerIDNum", ""), event.get("CallerIDName", ""), offered_at=at)
+        server = self._server(event)
+        call = position.call if position.call and position.call.on(server, event.get("Channel", "")) else Call(
+            event.get("Channel", ""), self._id(event, "Linkedid"), event.get("CallerIDNum", ""),
+            event.get("CallerIDName", ""), offered_at=at, server=server)
         call.agent_channel, call.answered, call.answered_at = event.get("DestChannel", call.agent_channel), True, at
         position.call = call
         self._tell(position, {"type": "connected", "event_at": at})
 
     def _on_AgentComplete(self, event: dict[str, str]) -> None:
         position = self._position(event.get("Interface", ""))
-        if position and position.call and position.call.caller_channel == event.get("Channel"):
+        if position and position.call and position.call.server == self._server(event) \
+                and position.call.caller_channel == event.get("Channel"):
             self._end_call(position)
 
     def _end_call(self, position: Position) -> None:
@@ -403,20 +465,22 @@ class Desk:
         self.steps(finished.call_id, summary.WRAPPED_UP, self.now(), detail)
         self._tell(self.positions[extension], {"type": "wrapped_up", "call": finished.as_dict()})
 
-    def _transferring(self) -> list[Position]:
-        return [p for p in self.positions.values() if isinstance(p.transfer, (tx.Ringing, tx.Talking))]
+    def _transferring(self, server: str) -> list[Position]:
+        """The positions with a transfer under way on `server`."""
+        return [p for p in self.positions.values()
+                if isinstance(p.transfer, (tx.Ringing, tx.Talking)) and p.transfer_server == server]
 
     def _picked(self, event: dict[str, str]) -> Position | None:
         """The position whose picked caller this Dial is: the caller's channel dialling the position's phone."""
         position = self._position(event.get("DestChannel", ""))
         call = position.call if position else None
-        return position if call and call.picked and call.caller_channel == event.get("Channel") \
-            and event.get("DestChannel") != call.superseded else None
+        return position if call and call.picked and call.server == self._server(event) \
+            and call.caller_channel == event.get("Channel") and event.get("DestChannel") != call.superseded else None
 
     def _on_DialBegin(self, event: dict[str, str]) -> None:
         if position := self._picked(event):
             position.call.agent_channel = event.get("DestChannel", "")
-        for position in self._transferring():
+        for position in self._transferring(self._server(event)):
             if event.get("DestChannel", "").startswith(f"PJSIP/{position.transfer.transfer.target}-"):
                 self._feed(position, "target_rings", event)
 
@@ -435,15 +499,15 @@ class Desk:
         status = event.get("DialStatus", "")
         outcome = {"ANSWER": "target_answers", "NOANSWER": "target_no_answer", "BUSY": "target_busy",
                    "CONGESTION": "target_busy", "CHANUNAVAIL": "target_busy"}.get(status)
-        for position in self._transferring():
+        for position in self._transferring(self._server(event)):
             if outcome and event.get("DestChannel", "").startswith(f"PJSIP/{position.transfer.transfer.target}-"):
                 self._feed(position, outcome, event)
 
     def _on_Hangup(self, event: dict[str, str]) -> None:
-        channel = event.get("Channel", "")
+        channel, server = event.get("Channel", ""), self._server(event)
         for position in self.positions.values():
             call = position.call
-            if isinstance(position.transfer, (tx.Ringing, tx.Talking)):
+            if isinstance(position.transfer, (tx.Ringing, tx.Talking)) and position.transfer_server == server:
                 transfer = position.transfer.transfer
                 if channel == transfer.caller_channel:
                     self._feed(position, "caller_hangs_up", event)
@@ -451,12 +515,13 @@ class Desk:
                     self._feed(position, "agent_hangs_up", event)
                 elif channel.startswith(f"PJSIP/{transfer.target}-"):
                     self._feed(position, "target_hangs_up", event)
-            if call and channel in (call.caller_channel, call.agent_channel):
+            if call and call.on(server, channel):
                 self._end_call(position)
 
     def _on_AttendedTransfer(self, event: dict[str, str]) -> None:
         position = self._position(event.get("OrigTransfererChannel", ""))
-        if position is None or not isinstance(position.transfer, (tx.Ringing, tx.Talking, tx.Completed)):
+        if position is None or not isinstance(position.transfer, (tx.Ringing, tx.Talking, tx.Completed)) \
+                or position.transfer_server != self._server(event):
             return
         if event.get("Result") == "Success":
             self._tell(position, {"type": "transfer", "state": position.transfer.name, "confirmed": True})
@@ -499,15 +564,16 @@ class Desk:
                               "refused": step.refused})
 
     async def _send(self, position: Position, command: tx.Command, transfer: tx.Transfer) -> None:
+        ami = self.amis[position.transfer_server]
         try:
             if command is tx.Command.ATXFER:
-                await self.ami.action("Atxfer", Channel=transfer.agent_channel, Exten=transfer.target,
+                await ami.action("Atxfer", Channel=transfer.agent_channel, Exten=transfer.target,
                                       Context=INTERNAL_CONTEXT)
             elif command is tx.Command.COMPLETE:
                 for digit in ATXFER_COMPLETE_CODE:  # as if the agent keyed it: Asterisk completes, the agent's leg ends
-                    await self.ami.action("PlayDTMF", Channel=transfer.agent_channel, Digit=digit, Receive="yes")
+                    await ami.action("PlayDTMF", Channel=transfer.agent_channel, Digit=digit, Receive="yes")
             elif command is tx.Command.CANCEL:
-                await self.ami.action("CancelAtxfer", Channel=transfer.agent_channel)
+                await ami.action("CancelAtxfer", Channel=transfer.agent_channel)
         except AmiError as problem:
             log.warning("transfer %s at %s failed: %s", command.value, position.extension, problem)
             if command is tx.Command.ATXFER:
@@ -528,7 +594,7 @@ class Desk:
         if step.refused:
             self._tell(position, {"type": "transfer", "state": step.state.name, "refused": step.refused})
             return step
-        position.transfer_call_id = call.call_id
+        position.transfer_call_id, position.transfer_server = call.call_id, call.server
         self.steps(call.call_id, summary.TRANSFER_STARTED, at, {"target": target})
         position.no_answer_timer = asyncio.get_running_loop().call_later(
             self.config.console.transfer_ring_seconds, self._feed, position, "target_no_answer")
@@ -550,11 +616,24 @@ class Desk:
         headers = {"Interface": self._interface(extension), "Paused": "true" if paused else "false"}
         if paused:
             headers["Reason"] = reason
-        await self.ami.action("QueuePause", **headers)  # in every queue the position is a member of
+        # In every queue the position is a member of, on every server: each offers the phone its own calls.
+        # A server that is down now starts with its members as configured when it comes back.
+        refused = []
+        for server, ami in self.amis.items():
+            try:
+                await ami.action("QueuePause", **headers)
+            except AmiError as problem:
+                refused.append(problem)
+                log.warning("position %s not %s on %s: %s", extension, "paused" if paused else "unpaused",
+                            server or "Asterisk", problem)
+        if len(refused) == len(self.amis):
+            raise refused[0]
 
     async def member_state(self, extension: str) -> dict:
         interface = self._interface(extension)
-        replies = await self.ami.action("QueueStatus", Member=interface, timeout=5)
+        # Every server has the same members, paused alike (set_paused): the first one that answers says.
+        ami = next((a for a in self.amis.values() if a.connected), self.ami)
+        replies = await ami.action("QueueStatus", Member=interface, timeout=5)
         members = [r for r in replies if r.get("Event") == "QueueMember"
                    and interface in (r.get("Location"), r.get("StateInterface"))]
         paused = any(m.get("Paused") == "1" for m in members)
@@ -578,13 +657,14 @@ class Desk:
         ringing = call.agent_channel
         # The queue's ring ends; bereik-pick's dial is the agent's leg.
         call.picked, call.agent_channel, call.superseded = True, "", ringing
+        ami = self.amis[call.server]  # the caller's Asterisk rings the agent's phone
         try:
-            await self.ami.action("Setvar", Channel=call.caller_channel, Variable=PICK_QUEUE,
-                                  Value=call.queue or self.config.front_office)
+            await ami.action("Setvar", Channel=call.caller_channel, Variable=PICK_QUEUE,
+                             Value=call.queue or self.config.front_office)
             if call.answered or position.call is not call:  # picked up by hand meanwhile, or the caller left
                 return {"answering": False, "refused": "no call ringing"}
-            await self.ami.action("Redirect", Channel=call.caller_channel, Context=PICK_CONTEXT, Exten=extension,
-                                  Priority="1")
+            await ami.action("Redirect", Channel=call.caller_channel, Context=PICK_CONTEXT, Exten=extension,
+                             Priority="1")
         except AmiError:
             if position.call is call and not call.answered:  # the queue still rings the phone
                 call.picked, call.agent_channel = False, ringing
@@ -597,7 +677,7 @@ class Desk:
         call = self.positions[extension].call
         if call is None or not call.answered or not call.agent_channel.startswith(f"PJSIP/{extension}-"):
             return {"hung_up": False, "refused": "no call to hang up"}
-        await self.ami.action("Hangup", Channel=call.agent_channel)
+        await self.amis[call.server].action("Hangup", Channel=call.agent_channel)
         return {"hung_up": True}
 
     # --- recording ---------------------------------------------------------------------------
@@ -607,15 +687,16 @@ class Desk:
         call = position.call
         if call is None or not call.answered:
             return {"recording": False, "refused": "no call to record"}
+        ami = self.amis[call.server]
         if not call.recording:
             name = recordings.touch_name(user.login, self.clock(), call.call_id)
             # automixmon reads these from the channel that presses the code; the beep tells caller and
             # agent that recording starts (and gives the file its first sound).
             for variable, value in (("TOUCH_MIXMONITOR_PREFIX", recordings.PREFIX), ("TOUCH_MIXMONITOR", name),
                                     ("TOUCH_MIXMONITOR_MESSAGE_START", "beep")):
-                await self.ami.action("Setvar", Channel=call.agent_channel, Variable=variable, Value=value)
+                await ami.action("Setvar", Channel=call.agent_channel, Variable=variable, Value=value)
         for digit in RECORD_CODE:
-            await self.ami.action("PlayDTMF", Channel=call.agent_channel, Digit=digit, Receive="yes")
+            await ami.action("PlayDTMF", Channel=call.agent_channel, Digit=digit, Receive="yes")
         call.recording = "" if call.recording else name
         self._tell(position, {"type": "recording", "on": bool(call.recording)})
         return {"recording": bool(call.recording)}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
@@ -19,6 +19,7 @@ from bereik.console.web import Console
 from bereik.forwarding.store import ForwardingStore
 from bereik.pbx.ami import AmiClient
 from bereik.pbx.dialplan import member_name
+from bereik.records import servers
 from bereik.records.recorder import Recorder
 from bereik.records.summary import WRAPPED_UP
 from bereik.records.store import CallStore
@@ -58,13 +59,26 @@ def day_of_agent(store: CallStore, config: Config):
     return find
 
 
+def steps_by_server(recorders: Sequence[Recorder]):
+    """The desk's steps into the journey of the server the call is on (its call id names the server)."""
+    by_server = {recorder.server: recorder for recorder in recorders}
+
+    def add(call_id: str, what: str, at: float, detail: dict) -> None:
+        server = servers.server_of(call_id, [name for name in by_server if name])
+        by_server.get(server, recorders[0]).add_step(servers.pbx_id(server, call_id), what, at, detail)
+    return add
+
+
 def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, clock: Callable[[], dt.datetime],
                   recorder: Recorder, store: CallStore, presence: web.Application | None = None,
                   forwarding: ForwardingStore | None = None,
                   forwarding_changed: Callable[[str], None] = lambda extension: None,
-                  appointments: Appointments | None = None, tls: ReloadingTls | None = None) -> Console:
+                  appointments: Appointments | None = None, tls: ReloadingTls | None = None,
+                  peers: Sequence[tuple[AmiClient, Recorder]] = ()) -> Console:
+    """`peers`: the other servers' AMI and recorder (several servers): the desk follows their calls too."""
     settings = config.console
-    desk = Desk(config, ami, callbacks, clock, steps=recorder.add_step, history=earlier_calls(store),
+    desk = Desk(config, ami, callbacks, clock, server=recorder.server, peers={r.server: a for a, r in peers},
+                steps=steps_by_server([recorder, *(r for _, r in peers)]), history=earlier_calls(store),
                 day=day_of_agent(store, config))
     mailer = Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, config.zone, config.language)
     directory = LdapAuthenticator(settings.ldap_url, settings.ldap_user_dn, settings.ldap_start_tls,

@@ -294,8 +294,9 @@ class Recorder:
         if journey is not None:
             journey.steps.append(step)
             self.record(journey)
-        elif self.writer and self.writing:
-            # Ended and written a while ago (an agent's wrap-up after the call): add it in the store.
+        if self.writer and (journey is None or not self.writing):
+            # Ended and written a while ago (an agent's wrap-up after the call): add it in the store. A stand-by
+            # writes it too: its server's own bereik never hears of a step from this bereik's console.
             loop = asyncio.get_running_loop()
             self.writer.call(lambda store: self._add_to_stored(store, servers.call_id(self.server, call_id), step, loop))
 
