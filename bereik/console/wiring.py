@@ -43,9 +43,9 @@ def day_of_agent(store: CallStore, config: Config):
         if agent is None:
             return []
         found = []
-        for row in store.calls(since, float("inf")):
-            if row.agent != member_name(agent.name):
-                continue
+        # Read to the end before each journey is read: PostgreSQL streams the calls in a transaction of
+        # the same connection, which a read in between would commit.
+        for row in [r for r in store.calls(since, float("inf")) if r.agent == member_name(agent.name)]:
             journey = store.journey(row.call_id)
             answered = journey.first("agent_answered") if journey else None
             if journey is None or answered is None or answered.detail.get("interface") != f"PJSIP/{extension}":
