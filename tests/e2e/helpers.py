@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -146,3 +149,50 @@ class Cut:
                 sink.transport.abort()
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+def several_servers_yaml(example: Path, directory: Path, dsn: str, servers: dict[str, str],
+                         waiting: str = "", more: str = "") -> Path:
+    """`example` on several Asterisk servers (name -> address, each with SIP, AMI and FastAGI on the standard
+    ports), its call records in the shared store `dsn`, its other files in `directory`; `waiting`: more lines
+    for waiting:, `more`: more YAML."""
+    listed = "".join(f"\n    - {{name: {name}, sip_bind: '{ip}:5060', agi: '{ip}:4573', ami: '{ip}:5038'}}"
+                     for name, ip in servers.items())
+    text = example.read_text().replace("  trunk: 127.0.0.1:5080", "  trunk: 127.0.0.1:5080\n  servers:" + listed, 1)
+    text = text.replace("back_office:\n", f"back_office:\n  forwarding_store: {directory / 'forwarding.sqlite3'}\n", 1)
+    yaml = directory / "gemeente.yaml"
+    yaml.write_text(text + f"""
+records:
+  store: {dsn}
+  asterisk_cel: null
+  spool: {directory / 'spool'}
+wallboard:
+  listen: 127.0.0.1:0
+waiting:
+  callback_store: {directory / 'callbacks.sqlite3'}
+{waiting}{more}""")
+    return yaml
+
+
+def takes_fastagi(ip: str, port: int = 4573) -> bool:
+    """Whether a bereik listens for FastAGI there."""
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex((ip, port)) == 0
+
+
+def bereik_run(yaml: Path, server: str, sounds: Path, secrets: Path, log: Path,
+               pretend: str = "2026-11-23T10:00") -> subprocess.Popen:
+    """`bereik run` for one of the YAML's servers, as a process of its own (a Monday morning: open)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bereik", "run", str(yaml), "--server", server, "--sounds", str(sounds),
+         "--secrets", str(secrets), "--pretend-time", pretend],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def whisper_plays(events, caller) -> list[tuple[float, str]]:
+    """(Asterisk's time, sound) of every Playback Asterisk ran in a whisper to `caller` (its QueueCallerJoin)."""
+    players = {e["SpyerChannel"].replace(";1", ";2") for e in events.matching("ChanSpyStart")
+               if e.get("SpyeeChannel") == caller["Channel"]}
+    return [(float(e["Timestamp"]), e["AppData"]) for e in events.matching(
+        "Newexten", lambda e: e.get("Application") == "Playback" and e["Channel"] in players)]

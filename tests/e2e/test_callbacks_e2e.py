@@ -30,7 +30,7 @@ from bereik.records.store import SqliteStore
 from bereik.routing.virtual_hold import offer_text
 from bereik.service import Service
 
-from helpers import FRONT_OFFICE, ended_journey, generated_with_observer, kinds, observe, pause, recorded, render_prompts, until, variable, waiting_and_call_back_messages
+from helpers import FRONT_OFFICE, ended_journey, generated_with_observer, kinds, observe, pause, recorded, render_prompts, until, variable, waiting_and_call_back_messages, whisper_plays
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 _EXAMPLE = load_config(EXAMPLE)
@@ -280,14 +280,6 @@ async def test_a_busy_caller_twice_at_different_times_lets_the_owner_close_the_n
     assert not bereik.callback_store.get(note.id).closed  # a busy line closes nothing by itself
     for party in (eva, caller_phone):
         party.expect_success(timeout=10)
-
-
-def whisper_plays(events, caller):
-    """(when, sound) of every Playback Asterisk ran in a whisper to `caller`."""
-    players = {e["SpyerChannel"].replace(";1", ";2") for e in events.matching("ChanSpyStart")
-               if e.get("SpyeeChannel") == caller["Channel"]}
-    return [(float(e["Timestamp"]), e["AppData"]) for e in events.matching(
-        "Newexten", lambda e: e.get("Application") == "Playback" and e["Channel"] in players)]
 
 
 async def next_of(listener, kind):

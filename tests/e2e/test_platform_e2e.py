@@ -186,7 +186,7 @@ async def test_two_municipalities_through_kamailio_on_three_nodes_and_a_node_los
             for phone in phones_of(region.config(municipality)):
                 sipp.phone(phone, ring_seconds=0.3, calls=100)
 
-        # Each agent logged in to its municipality's console on every node (the desk follows its node's calls).
+        # Each agent logged in to its municipality's console on every node (each desk follows every node's calls).
         consoles = await log_in_everywhere(region)
 
         # 1. Three calls each: one per node (round robin), each by its own menu to its own agents.

@@ -6,7 +6,6 @@ Asterisks' AMI), and every call is in the shared store exactly once: zuid's bere
 records, including what noord's had not written when it died. The report counts both servers' calls."""
 import asyncio
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -25,38 +24,12 @@ from bereik.sandbox.postgres import Cluster
 from bereik.sandbox.sipp import Sipp
 from bereik.secrets import Secrets
 
-from helpers import OBSERVER, write_config_with_observer
+from helpers import OBSERVER, bereik_run, several_servers_yaml, takes_fastagi, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 SERVERS = {"noord": "127.0.0.1", "zuid": "127.0.0.2"}
 CALLS_PER_SERVER = 6
 AFVAL = [(1.0, "1"), (1.5, "2")]
-
-
-def municipality(tmp_path: Path, dsn: str) -> Path:
-    servers = "".join(f"\n    - {{name: {name}, sip_bind: '{ip}:5060', agi: '{ip}:4573', ami: '{ip}:5038'}}"
-                      for name, ip in SERVERS.items())
-    text = EXAMPLE.read_text().replace("  trunk: 127.0.0.1:5080", "  trunk: 127.0.0.1:5080\n  servers:" + servers, 1)
-    text = text.replace("back_office:\n", f"back_office:\n  forwarding_store: {tmp_path / 'forwarding.sqlite3'}\n", 1)
-    yaml = tmp_path / "gemeente.yaml"
-    yaml.write_text(text + f"""
-records:
-  store: {dsn}
-  asterisk_cel: null
-  spool: {tmp_path / 'spool'}
-wallboard:
-  listen: 127.0.0.1:0
-waiting:
-  callback_store: {tmp_path / 'callbacks.sqlite3'}
-""")
-    return yaml
-
-
-def bereik_run(yaml: Path, server: str, sounds: Path, secrets: Path, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bereik", "run", str(yaml), "--server", server, "--sounds", str(sounds),
-         "--secrets", str(secrets), "--pretend-time", "2026-11-23T10:00"],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
 async def until(condition, timeout: float, what: str) -> None:
@@ -76,7 +49,7 @@ async def test_one_bereik_killed_under_load_loses_no_call_and_no_record(asterisk
 
 
 async def _two_servers(asterisk, ami, tmp_path, cluster):
-    yaml = municipality(tmp_path, cluster.dsn)
+    yaml = several_servers_yaml(EXAMPLE, tmp_path, cluster.dsn, SERVERS)
     secrets_file = tmp_path / "secrets.env"
     subprocess.run([sys.executable, "-m", "bereik", "secrets", "--new", str(secrets_file)], check=True,
                    capture_output=True)
@@ -95,7 +68,7 @@ async def _two_servers(asterisk, ami, tmp_path, cluster):
         events = {"noord": await ami(noord), "zuid": await ami(zuid)}
         for name in SERVERS:
             bereiks[name] = bereik_run(yaml, name, noord.sounds_dir, secrets_file, tmp_path / f"bereik-{name}.log")
-        await until(lambda: all(_listening(ip) for ip in SERVERS.values()), 20, "both bereiks listen")
+        await until(lambda: all(takes_fastagi(ip) for ip in SERVERS.values()), 20, "both bereiks listen")
 
         load = [sipp.callers("14023", rate=1, calls=CALLS_PER_SERVER, talk_seconds=6, dtmf=AFVAL) for sipp in parties]
         await until(lambda: len(events["noord"].matching("QueueCallerJoin")) >= 2, 20, "noord's first callers queued")
@@ -134,10 +107,3 @@ async def _two_servers(asterisk, ami, tmp_path, cluster):
         zuid.hangup_all()
         zuid.stop()
 
-
-def _listening(ip: str) -> bool:
-    import socket
-
-    with socket.socket() as probe:
-        probe.settimeout(0.2)
-        return probe.connect_ex((ip, 4573)) == 0

@@ -1,0 +1,253 @@
+"""Two Asterisk nodes of one municipality (noord 127.0.0.1, zuid 127.0.0.2, one PostgreSQL store), each with
+its own bereik, as each municipality's instances on a platform's nodes are (docs/platform.md). Both nodes ring
+the same desk phones.
+
+- One agent's browser (real Chromium) gets the screen-pops of calls on both nodes, served by noord's bereik:
+  the caller's number, the call connected, and the buttons acting on the node that has the call (hang up a
+  call on zuid from noord's console; a pause reaches both nodes' queues).
+- A node lost while callers wait on the other: zuid dies (its Asterisk and its bereik, SIGKILL) while two
+  callers wait on noord. The one who waits hears bereik's waiting message after the death and is answered by
+  an agent; the one who asks for a call-back keeps a stand-in in line, and the agent, then the caller's own
+  phone, are rung. Calls that were on zuid end with it (it is their PBX); Kamailio's part, new calls going
+  to the other nodes, is tests/e2e/test_platform_e2e.py's.
+
+What is asserted is what the person sees and what each Asterisk did (an observer's AMI events)."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bereik.config import load_config
+from bereik.config.model import Console, ConsoleUser, Presence, Wallboard
+from bereik.console.auth import Verdict
+from bereik.sandbox import Asterisk, ami_login_from
+from bereik.sandbox.postgres import Cluster
+from bereik.sandbox.sipp import Sipp
+from bereik.secrets import Secrets
+from bereik.service import Service, pretend_clock
+
+from helpers import (FRONT_OFFICE, OBSERVER, bereik_run, pause, render_prompts, several_servers_yaml, takes_fastagi,
+                     variable, waiting_and_call_back_messages, whisper_plays, write_config_with_observer)
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
+SERVERS = {"noord": "127.0.0.1", "zuid": "127.0.0.2"}
+ANNA_PHONE, BRAM_PHONE = "127.0.1.1", "127.0.1.2"  # positions 201 and 202, rung by both nodes
+NETWORK = ("127.0.0.1", 5080)  # behind the trunk: where a caller's own phone answers a call-back
+BURGERZAKEN = [(1.0, "1"), (2.0, "1")]  # Bloemendaal, then burgerzaken: agents 201 and 203
+AFVAL = [(1.0, "1"), (2.0, "2")]  # Bloemendaal, then afval: agents 202 and 204
+MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
+# The first waiting message after one ring (5 s), offering the call-back at once.
+WAITING = "  first_after_rings: 1\n  callback_offer_callers_ahead: 0\n"
+SOCKET_OPEN = """() => new Promise((resolve) => { const check = () =>
+  (window.bereikSocket && window.bereikSocket.readyState === 1) ? resolve() : setTimeout(check, 20); check(); })"""
+
+
+class OneLogin:
+    async def check(self, login, password):
+        return Verdict() if (login, password) == ("anna", "anna-pw") else None
+
+
+class Nodes:
+    """Both nodes' Asterisks with an observer each, their SIPp parties, and the YAML and secrets of `bereik run`."""
+
+    def __init__(self, asterisk, tmp_path: Path, dsn: str):
+        self.yaml = several_servers_yaml(EXAMPLE, tmp_path, dsn, SERVERS, waiting=WAITING)
+        self.secrets_file = tmp_path / "secrets.env"
+        subprocess.run([sys.executable, "-m", "bereik", "secrets", "--new", str(self.secrets_file)], check=True,
+                       capture_output=True)
+        self.config, self.secrets = load_config(self.yaml), Secrets.load(self.secrets_file)
+        directories = {name: write_config_with_observer(self.config.for_server(name), self.secrets, tmp_path / name,
+                                                        str(self.yaml), write="call,agent") for name in SERVERS}
+        # noord is the suite's Asterisk (the fixture's); zuid, the one that dies, is this test's own.
+        self.asterisks = {"noord": asterisk(directories["noord"], restart=True)}
+        self.asterisks["zuid"] = Asterisk(directories["zuid"], ami_login_from(directories["zuid"]).__class__(
+            5038, *OBSERVER, host=SERVERS["zuid"]), root=self.asterisks["noord"].root, name="zuid")
+        self.asterisks["zuid"].start()
+        self.parties = {name: Sipp(f"{ip}:5060", tmp_path / f"sipp-{name}") for name, ip in SERVERS.items()}
+        self.events: dict = {}
+        self.sounds = self.asterisks["noord"].sounds_dir  # one chroot: both nodes play the same files
+
+    async def observe(self, ami) -> None:
+        render_prompts(self.asterisks["noord"], self.config, waiting_and_call_back_messages)
+        self.asterisks["noord"].ami = self.asterisks["noord"].ami.__class__(5038, *OBSERVER)
+        self.events = {name: await ami(instance) for name, instance in self.asterisks.items()}
+
+    def stop(self) -> None:
+        for party in self.parties.values():
+            party.stop_all()
+        self.asterisks["noord"].hangup_all()
+        if self.asterisks["zuid"].running:
+            self.asterisks["zuid"].hangup_all()
+        self.asterisks["zuid"].stop()
+
+
+async def until(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.2)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        process.wait(10)
+
+
+async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_on_the_calls_node(
+        asterisk, ami, browser, tmp_path):
+    cluster = Cluster().start()
+    nodes = Nodes(asterisk, tmp_path, cluster.dsn)
+    zuid_bereik = bereik_run(nodes.yaml, "zuid", nodes.sounds, nodes.secrets_file, tmp_path / "bereik-zuid.log")
+    service = None
+    try:
+        await nodes.observe(ami)
+        events, parties = nodes.events, nodes.parties
+        # noord's bereik in this process, with Anna's console (no LDAP: one login; the example's people as the
+        # directory).
+        config = nodes.config.model_copy(update={
+            "console": Console(listen="127.0.0.1:0", secure_cookies=False,
+                               users=[ConsoleUser(login="anna", extension="201")]),
+            "wallboard": Wallboard(listen="127.0.0.1:0"),
+            "presence": Presence(absences_store=str(tmp_path / "absences.sqlite3"))}).for_server("noord")
+        service = Service(config, nodes.secrets, nodes.sounds, clock=pretend_clock(config, MONDAY_MORNING))
+        service.console.authenticator = OneLogin()
+        await service.start()
+        zuid_ami = {recorder.server: client for client, recorder in service.peers}["zuid"]
+        await until(lambda: zuid_ami.connected and takes_fastagi(SERVERS["zuid"]), 30,
+                    "noord's bereik follows zuid's AMI and zuid's bereik takes FastAGI")
+        for name in SERVERS:  # Anna's is the only free position on both nodes
+            for extension in FRONT_OFFICE[1:]:
+                await pause(events[name], extension, True)
+        page = await agent_page(browser, service)
+        phone = parties["noord"].phone(ANNA_PHONE, ring_seconds=1.5, calls=2)
+
+        # A caller on zuid: the screen-pop comes to the console noord's bereik serves.
+        caller = parties["zuid"].call("14023", talk_seconds=30, dtmf=BURGERZAKEN, from_user="0612340001")
+        await events["zuid"].wait_for_event("AgentCalled", lambda e: e["Interface"] == "PJSIP/201", timeout=25)
+        await page.wait_for_selector("#screenpop:has-text('0612340001')", timeout=5_000)
+        await page.wait_for_selector("#call-state.call-ringing")
+        connected = await events["zuid"].wait_for_event(
+            "AgentConnect", lambda e: e["Interface"] == "PJSIP/201", timeout=15)
+        await page.wait_for_selector("#call-state.call-connected", timeout=5_000)
+        assert events["noord"].matching("AgentCalled") == []  # noord never had this call
+        # Hang up from the browser: zuid's Asterisk ends the agent's leg (noord has no such call).
+        await page.click("#hangup")
+        await events["zuid"].wait_for_event("Hangup", lambda e: e["Channel"] == connected["DestChannel"], timeout=10)
+        await page.wait_for_selector("#call-state.call-ended", timeout=5_000)
+        await asyncio.to_thread(caller.wait, 20)
+
+        # A caller on noord, next: the same browser, the same screen-pop.
+        caller = parties["noord"].call("14023", talk_seconds=4, dtmf=BURGERZAKEN, from_user="0612340002")
+        await events["noord"].wait_for_event("AgentCalled", lambda e: e["Interface"] == "PJSIP/201", timeout=25)
+        await page.wait_for_selector("#screenpop:has-text('0612340002')", timeout=5_000)
+        await events["noord"].wait_for_event("AgentConnect", lambda e: e["Interface"] == "PJSIP/201", timeout=15)
+        await page.wait_for_selector("#call-state.call-connected", timeout=5_000)
+        await asyncio.to_thread(caller.expect_success, 30)  # the caller hangs up
+        await page.wait_for_selector("#call-state.call-ended", timeout=10_000)
+        await asyncio.to_thread(phone.wait, 20)
+
+        # A pause from the browser reaches Anna's position in both nodes' queues.
+        await page.select_option("#pause-reason", "overleg")
+        await page.click("#pause")
+        for name in SERVERS:
+            await events[name].wait_for_event(
+                "QueueMemberPause", lambda e: e.get("Interface") == "PJSIP/201" and e.get("Paused") == "1"
+                and e.get("PausedReason", e.get("Reason")) == "overleg", timeout=10)
+        await page.wait_for_selector("#state:has-text('Gepauzeerd (overleg)')", timeout=5_000)
+    finally:
+        if service:
+            await service.stop()
+            service.store.close()
+        stop(zuid_bereik)
+        nodes.stop()
+        cluster.stop()
+
+
+async def test_a_node_dies_while_callers_wait_on_the_other_who_hear_their_message_are_answered_and_called_back(
+        asterisk, ami, tmp_path):
+    cluster = Cluster().start()
+    nodes = Nodes(asterisk, tmp_path, cluster.dsn)
+    bereiks = {name: bereik_run(nodes.yaml, name, nodes.sounds, nodes.secrets_file, tmp_path / f"bereik-{name}.log")
+               for name in SERVERS}
+    try:
+        await nodes.observe(ami)
+        events, noord = nodes.events["noord"], nodes.parties["noord"]
+        for name in SERVERS:  # nobody free: the callers wait
+            for extension in FRONT_OFFICE:
+                await pause(nodes.events[name], extension, True)
+        await until(lambda: all(takes_fastagi(ip) for ip in SERVERS.values()), 30, "both bereiks take FastAGI")
+        # On noord: one caller asks for a call-back when it is offered (9, then 1 to confirm the number read
+        # back), one waits to be answered.
+        asker = noord.call("14023", talk_seconds=60, dtmf=[*AFVAL, (12.0, "9"), (3.0, "1")], from_user="0644444444")
+        waiter = noord.call("14023", talk_seconds=90, dtmf=BURGERZAKEN, from_user="0633333333")
+        asked = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == "0644444444", timeout=25)
+        waiting = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == "0633333333",
+                                              timeout=25)
+
+        # zuid dies, its Asterisk and its bereik at once (a machine gone), before either heard a message.
+        killed = time.time()
+        assert not whisper_plays(events, asked) and not whisper_plays(events, waiting)
+        bereiks["zuid"].send_signal(signal.SIGKILL)
+        nodes.asterisks["zuid"]._process.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(bereiks["zuid"].wait, 10)
+
+        # The one who waits hears bereik's message, after the death: the announcer on noord goes on.
+        await events.wait_for_event("Newexten", lambda e: e.get("Application") == "Playback"
+                                    and whisper_plays(events, waiting), timeout=30)
+        assert all(at > killed for at, _ in whisper_plays(events, waiting))
+        # The one who asks for a call-back is offered it, takes it, and a stand-in keeps the place.
+        left = await events.wait_for_event("QueueCallerLeave", lambda e: e["Channel"] == asked["Channel"], timeout=40)
+        stand_in = await events.wait_for_event("QueueCallerJoin", lambda e: e["Channel"].startswith("Local/"),
+                                               timeout=10)
+        assert whisper_plays(events, asked) and all(killed < at < float(left["Timestamp"])
+                                                    for at, _ in whisper_plays(events, asked))
+        assert stand_in["CallerIDNum"] == "0644444444" and variable(stand_in, "BEREIK_CALLBACK")
+        await asyncio.to_thread(asker.expect_success, 20)  # told goodbye: the caller is gone
+
+        # Agents free up on noord: Anna answers the one who waited; Bram gets the stand-in, then the caller's own
+        # phone is rung and answered.
+        phones = [noord.phone(ANNA_PHONE, ring_seconds=0.5), noord.phone(BRAM_PHONE, ring_seconds=0.5)]
+        own_phone = noord.phone(NETWORK[0], port=NETWORK[1], ring_seconds=0.5)
+        await pause(events, "201", False)
+        await pause(events, "202", False)
+        answered = await events.wait_for_event("AgentConnect", lambda e: e["Channel"] == waiting["Channel"],
+                                               timeout=15)
+        assert answered["Interface"] == "PJSIP/201"
+        await events.wait_for_event("AgentConnect", lambda e: e["Channel"] == stand_in["Channel"], timeout=15)
+        rang = await events.wait_for_event(
+            "DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/trunk-"), timeout=15)
+        dialled = await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel") == rang["DestChannel"],
+                                              timeout=15)
+        assert dialled["DialStatus"] == "ANSWER"
+        [invite] = own_phone.received("INVITE")[:1]
+        assert invite["To"].startswith("<sip:0644444444@")
+        assert nodes.asterisks["zuid"]._process.poll() is not None  # zuid stayed dead throughout
+        waiter.stop()
+        for party in (*phones, own_phone):
+            party.stop()
+    finally:
+        for process in bereiks.values():
+            stop(process)
+        nodes.stop()
+        cluster.stop()
+
+
+async def agent_page(browser, service):
+    page = await browser.new_page()
+    await page.goto(f"http://127.0.0.1:{service.console.port}/")
+    await page.fill("#login", "anna")
+    await page.fill("#password", "anna-pw")
+    await page.click("button[type=submit]")
+    try:
+        await page.wait_for_selector("#screenpop", timeout=10_000)
+    except Exception:
+        raise AssertionError(f"not logged in at {page.url}: {(await page.content())[:600]}") from None
+    await page.evaluate(SOCKET_OPEN)  # a function, never a string predicate: the console's CSP has no eval
+    return page
