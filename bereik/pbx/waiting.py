@@ -34,6 +34,7 @@ from bereik.routing.estimate import Estimate, estimate_wait
 from bereik.routing.queue_state import QueueState
 from bereik.routing.waiting import (
     AnnouncementSchedule,
+    OverflowDecision,
     OverflowSwitch,
     penalty_plan,
     waiting_settings,
@@ -161,9 +162,14 @@ class Announcer:
             if timer:
                 timer.cancel()
             self.quiet.pop(channel, None)
-            asyncio.ensure_future(self.hush(channel))
+            if channel in self._whispers:
+                asyncio.ensure_future(self.hush(channel))
+        # Decided here, on every queue event; only a switch to make (AMI actions) becomes a task: a task per
+        # event is main-loop work that the callers' decisions wait behind (python -m bench call_paths).
         if isinstance(fact, (f.QueueJoined, f.QueueLeft, f.QueueAbandoned, f.AgentCompleted)):
-            asyncio.ensure_future(self._check_overflow())
+            decision = self._overflow_decision()
+            if decision is not None:
+                asyncio.ensure_future(self._set_overflow(decision.on, decision.reason))
 
     def _plan(self, channel: str, now: float) -> None:
         caller = self.state.caller(channel)
@@ -217,11 +223,14 @@ class Announcer:
         return estimate_wait(snapshot, now).wait_seconds
 
     async def _check_overflow(self) -> None:
-        if not self.overflow_interfaces:
-            return
-        decision = self.overflow.update(len(self.state.callers), self.expected_wait_of_last(), self.now())
+        decision = self._overflow_decision()
         if decision is not None:
             await self._set_overflow(decision.on, decision.reason)
+
+    def _overflow_decision(self) -> OverflowDecision | None:
+        if not self.overflow_interfaces:
+            return None
+        return self.overflow.update(len(self.state.callers), self.expected_wait_of_last(), self.now())
 
     async def _set_overflow(self, on: bool, reason: str, force: bool = False) -> None:
         for interface in self.overflow_interfaces:

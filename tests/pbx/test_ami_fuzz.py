@@ -167,3 +167,22 @@ def test_no_action_reaches_the_wire_with_a_line_break_or_nul(name, headers):
                 assert not any(c in f"{key}{value}" for c in "\r\n\0")
 
     asyncio.run(scenario())
+
+
+async def test_a_queue_event_that_switches_nothing_starts_no_task_and_a_switch_does(prompts):
+    """The callers' decisions wait behind the main loop's work: a task per queue event was such work."""
+    ami = FakeAmi()
+    announcer = Announcer(CONFIG, ami, prompts, now=lambda: NOW)
+    announcer.attach()
+    try:
+        before = asyncio.all_tasks()
+        ami.emit(JOIN)
+        ami.emit({**JOIN, "Event": "QueueCallerLeave"})
+        assert asyncio.all_tasks() == before and ami.sent == []
+        for n in range(announcer.overflow.on_callers):
+            ami.emit({**JOIN, "Channel": f"PJSIP/trunk-{n:08}", "Position": str(n + 1)})
+        await asyncio.sleep(0.01)
+        assert {sent["Action"] for sent in ami.sent} == {"QueuePenalty", "QueuePause"}
+        assert announcer.overflow.on
+    finally:
+        announcer.close()
