@@ -33,6 +33,7 @@ from bereik.ivr.recorded import MAX_BYTES, RecordingError, Recordings, per_call
 from bereik.config.load import ConfigError
 from bereik.config.model import MAX_MENU_OPTIONS, TEXT_NAMES, WEEKDAYS, Config
 from bereik.console.auth import SESSION, form_of
+from bereik.console.texts import day_text
 from bereik.routing import calamity as calamities
 from bereik.routing.hours import OpeningHours
 
@@ -184,6 +185,8 @@ class Management:
         return self.render(request, "console/manage.html", w["title"], w=w, config=config, problems=[], message="",
                            **running,
                            hours=_hours_fields(config), months=self._months(config, start, w),
+                           closing_days=[(d.date.isoformat(), day_text(d.date, self.language(request)), d.reason)
+                                         for d in config.holidays.extra_closed],
                            earlier=_shift(start, -MONTHS_SHOWN), later=_shift(start, MONTHS_SHOWN),
                            texts=[(name, _capital(LABELS[self.language(request)][name]), config.texts.get(name, ""))
                                   for name in TEXT_NAMES],

@@ -178,6 +178,12 @@ _MONTHS = {"nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep",
            "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")}
 
 
+def day_text(day, lang: str) -> str:
+    """'do 24 dec 2026' (nl), 'Thu 24 Dec 2026' (en): a date as people write it."""
+    lang = lang if lang in _WEEKDAYS else "nl"
+    return f"{_WEEKDAYS[lang][day.weekday()]} {day.day} {_MONTHS[lang][day.month - 1]} {day.year}"
+
+
 def date_text(moment, lang: str) -> str:
     """'di 24 nov 2026 17:00' (nl), 'Tue 24 Nov 2026 17:00' (en): a local moment as people write it."""
     lang = lang if lang in _WEEKDAYS else "nl"

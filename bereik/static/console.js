@@ -276,7 +276,10 @@
       else if (m.type === "transfer") showTransfer(m);
       else if (m.type === "waiting") { waitingCallers = m.callers; showWaiting(); }
       else if (m.type === "recording") showRecording(m.on);
-      else if (m.type === "pbx") $("pbx-state").textContent = m.connected ? "" : T.pbx_lost;
+      else if (m.type === "pbx") {
+        $("pbx-state").textContent = m.connected ? "" : T.pbx_lost;
+        if (m.connected) get("/api/me").then((me) => showPosition(me.position)); // changed while we were blind?
+      }
     };
     socket.onclose = (event) => sessionEnded(event) || setTimeout(connect, 2000);
     window.bereikSocket = socket;

@@ -6,9 +6,11 @@ connection. Ophangen hangs up the agent's own leg only: another agent's session,
 hangs up nothing."""
 import pytest
 from aiohttp.test_utils import TestServer
+from axe_playwright_python.async_playwright import Axe
 
+from test_browser import WCAG_AA
 from test_desk import answer, ring
-from test_waiting_list import logged_in
+from test_waiting_list import WAITING, logged_in
 
 CALLER = "PJSIP/trunk-00000001"
 
@@ -100,3 +102,20 @@ async def test_an_agent_can_never_hang_up_another_agents_call(browser, served, c
             break
         await anna.wait_for_timeout(20)
     assert console.ami.sent("Hangup") == [{"Channel": "PJSIP/201-00000002"}]
+
+
+async def test_wcag_21_aa_by_axe_while_the_phone_rings_callers_wait_and_the_pbx_is_away(browser, served, console):
+    """What this part adds, all shown at once: Opnemen enabled and its notice, the waiting list with Aannemen,
+    and the notice that the connection to the exchange is lost."""
+    page = await logged_in(browser, served, "lisa")  # a team lead: the list has its buttons
+    console.ami.emit(**WAITING, Timestamp=str(console.desk.now() - 65))
+    await page.wait_for_selector("#waiting button:has-text('Aannemen')")
+    ring(console.ami, extension="203")
+    await page.wait_for_selector("#call-state.call-ringing")
+    await page.click("#answer")
+    await page.wait_for_selector("#call-action:has-text('Uw toestel neemt op.')")
+    for lost in console.ami.disconnect_callbacks:
+        lost()
+    await page.locator("#pbx-state").wait_for(state="visible")
+    results = await Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()

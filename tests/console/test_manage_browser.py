@@ -41,6 +41,8 @@ async def test_every_new_page_passes_axe_and_shows_closed_days_in_words(browser,
     assert results.violations_count == 0, results.generate_report()
     christmas = page.locator("td[data-date='2026-12-25']")
     assert " ".join((await christmas.inner_text()).split()) == "25 feestdag: Eerste kerstdag"
+    closing = " ".join((await page.inner_text("ul.closing-days")).split())  # dates in words, not 2026-12-24
+    assert "do 24 dec 2026 (Kerstavond)" in closing and "2026-12" not in closing, closing
 
     await page.fill("#hours-friday", "08:30-12:30, 12:00-17:00")  # overlapping: check refuses it
     await page.click("#hours button[type=submit]")

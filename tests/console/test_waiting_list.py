@@ -115,6 +115,8 @@ async def test_after_the_ami_connection_drops_the_list_is_read_back_from_asteris
     console.ami.replies["QueueStatus"] = [
         {"Response": "Success"},
         {"Event": "QueueParams", "Queue": "tic"},
+        {"Event": "QueueMember", "Queue": "tic", "StateInterface": "PJSIP/201", "Paused": "1",
+         "PausedReason": "overleg"},  # paused meanwhile from the phone or by the team lead
         {"Event": "QueueEntry", "Queue": "tic", "Position": "1", "Channel": "PJSIP/trunk-0000000b",
          "Uniqueid": "1700000101.1", "CallerIDNum": "0611111111", "CallerIDName": "P. Pietersen", "Wait": "95"},
         {"Event": "QueueEntry", "Queue": "tic", "Position": "2", "Channel": "PJSIP/trunk-0000000c",
@@ -130,3 +132,4 @@ async def test_after_the_ami_connection_drops_the_list_is_read_back_from_asteris
     kept = await page.inner_text("#waiting li[data-caller='1700000101.1']")
     assert "wacht 20 s" in kept or "wacht 21 s" in kept, kept  # known before the break: its own join time
     await banner.wait_for(state="hidden")
+    await page.wait_for_selector("#state:has-text('Gepauzeerd (overleg)')")

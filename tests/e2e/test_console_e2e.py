@@ -384,7 +384,7 @@ async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk
     hangs up and another joins, unseen by bereik. Once the connection is back, the agent sees the list as
     Asterisk has it (QueueStatus and Status re-read): the one who left gone, the newcomer with the menu choice
     in words, the banner gone; and the list follows live events again."""
-    _, events = pbx
+    instance, events = pbx
     service = console_behind_a_relay
     page = await agent_page(browser, service)
     burgerzaken, afval = [(1.0, "1"), (2.0, "1")], [(1.0, "1"), (2.0, "2")]
@@ -406,6 +406,9 @@ async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk
     await until_true(lambda: not service.ami.connected, 10, "bereik did not notice the cut")
     await banner.wait_for(state="visible", timeout=5_000)
     assert "Geen verbinding met de telefooncentrale" in await banner.inner_text()
+    await page.wait_for_selector("#state:has-text('Gepauzeerd (test)')")
+    # Paused from elsewhere while bereik is blind (the observer's AMI login may not: the CLI).
+    await asyncio.to_thread(instance.cli, "queue pause member PJSIP/201 queue tic reason overleg")
     await events.send_action({"Action": "Hangup", "Channel": jan_joined["Channel"]})
     await events.wait_for_event("QueueCallerAbandon", lambda e: e.get("Uniqueid") == jan_joined["Uniqueid"],
                                 timeout=10)
@@ -421,6 +424,7 @@ async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk
     assert await row(jan_joined).count() == 0, await page.inner_text("#waiting")
     assert "Piet Pietersen 0622222222 · Afval" in await row(piet_joined).inner_text()
     await banner.wait_for(state="hidden", timeout=5_000)
+    await page.wait_for_selector("#state:has-text('Gepauzeerd (overleg)')", timeout=5_000)
 
     await events.send_action({"Action": "Hangup", "Channel": piet_joined["Channel"]})  # live again
     await row(piet_joined).wait_for(state="detached", timeout=5_000)
