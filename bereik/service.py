@@ -375,15 +375,23 @@ class Service:
             self.callback_store.close()
 
     def _callback_counts(self) -> CallbackCounts:
-        """Open, late and this month's share on time, for the wallboard (read at most every 30 s: it asks
-        every second)."""
+        """Open, late and this month's share on time, in all and per department, for the wallboard (read at
+        most every 30 s: it asks every second)."""
         now = self._clock()
         if self._counted is None or now.timestamp() - self._counted[0] >= 30:
             month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-            kept, judged = self.callback_store.kept_on_time(month, now)
-            self._counted = (now.timestamp(), CallbackCounts(*self.callback_store.counts(now),
-                                                             round(kept / judged, 3) if judged else None))
+            by_team = self.callback_store.kept_on_time_by_team(month, now)
+            kept, judged = sum(k for k, _ in by_team.values()), sum(j for _, j in by_team.values())
+            self._counted = (now.timestamp(), CallbackCounts(
+                *self.callback_store.counts(now), round(kept / judged, 3) if judged else None,
+                tuple((self._team_name(team), round(k / j, 3)) for team, (k, j) in by_team.items() if j)))
         return self._counted[1]
+
+    def _team_name(self, team: str) -> str:
+        """A department's or queue's name as people say it (the wallboard's per-department figure)."""
+        department = next((d for d in self.config.departments if d.id == team), None)
+        queue = next((q for q in self.config.queues if q.id == team), None)
+        return department.name if department else queue.name if queue else team
 
     async def import_legacy_notes(self) -> None:
         """The notes of a 0.2.0 call-back file into the store they now share with the calls (at `bereik run`)."""

@@ -327,13 +327,19 @@ class CallbackStore:
     def kept_on_time(self, start: dt.datetime, now: dt.datetime) -> tuple[int, int]:
         """(kept, judged) of the notes due since `start`: judged once closed or past their deadline, kept when
         the caller answered a call-back before it (Telan's call-backs on time, from the real calls)."""
+        by_team = self.kept_on_time_by_team(start, now).values()
+        return sum(kept for kept, _ in by_team), sum(judged for _, judged in by_team)
+
+    def kept_on_time_by_team(self, start: dt.datetime, now: dt.datetime) -> dict[str, tuple[int, int]]:
+        """kept_on_time per department (the note's, else its team: the front office's queue)."""
         p = self.p
         with self.calls._transaction() as cursor:
-            cursor.execute(f"SELECT COALESCE(SUM(CASE WHEN answered_at IS NOT NULL AND answered_at <= due_at"
+            cursor.execute(f"SELECT COALESCE(NULLIF(department, ''), team),"
+                           f" COALESCE(SUM(CASE WHEN answered_at IS NOT NULL AND answered_at <= due_at"
                            f" THEN 1 ELSE 0 END), 0), COUNT(*) FROM callback_notes WHERE due_at >= {p}"
-                           f" AND (closed_at IS NOT NULL OR due_at < {p})", (start.timestamp(), now.timestamp()))
-            kept, judged = cursor.fetchone()
-        return int(kept), int(judged)
+                           f" AND (closed_at IS NOT NULL OR due_at < {p}) GROUP BY 1 ORDER BY 1",
+                           (start.timestamp(), now.timestamp()))
+            return {team: (int(kept), int(judged)) for team, kept, judged in cursor.fetchall()}
 
     def purge(self, before: dt.datetime) -> int:
         """Delete notes closed before `before`, and notes never closed whose deadline was before it

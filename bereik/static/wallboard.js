@@ -16,9 +16,12 @@ function show(state) {
   $('talk').textContent = mmss(state.average_talk);
   $('wrapup').textContent = mmss(state.average_wrapup);
   $('callbacks').textContent = state.callbacks ? state.callbacks.open + ' ' + words.open : words.no_data;
+  const byDepartment = state.callbacks && state.callbacks.on_time_by_department || [];
   $('callbacks-late').textContent = state.callbacks ? state.callbacks.late + ' ' + words.late
     + (state.callbacks.on_time === null || state.callbacks.on_time === undefined ? ''
-       : ' · ' + pct(state.callbacks.on_time) + ' ' + words.on_time) : '';
+       : ' · ' + pct(state.callbacks.on_time) + ' ' + words.on_time)
+    + (byDepartment.length ? ' · ' + byDepartment.map(([name, share]) => name + ' ' + pct(share)).join(', ') : '')
+    : '';
   $('waiting-tile').classList.toggle('alert', state.waiting > 0);
   // Several servers (pbx.servers): which one the callers wait on, in words.
   const servers = state.servers || [];

@@ -29,6 +29,7 @@ class CallbackCounts(NamedTuple):
     open: int
     late: int
     on_time: float | None = None  # this month's call-backs on time (Telan), of those judged; None: none yet
+    on_time_by_department: tuple[tuple[str, float], ...] = ()  # (department or team in words, share) of those judged
 
 
 CallbackSource = Callable[[], CallbackCounts | None]

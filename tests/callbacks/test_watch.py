@@ -143,3 +143,20 @@ def test_the_months_call_backs_on_time_count_the_answered_call_backs_only(tmp_pa
     assert store.kept_on_time(month, MONDAY + dt.timedelta(hours=4)) == (1, 2)
     assert store.kept_on_time(month, dt.datetime(2026, 11, 26, tzinfo=ZONE)) == (1, 3)  # c now late
     store.close()
+
+
+def test_the_months_call_backs_on_time_per_department_or_the_front_offices_team(tmp_path):
+    store = CallbackStore(tmp_path / "calls.sqlite3", ZONE)
+    month = dt.datetime(2026, 11, 1, tzinfo=ZONE)
+    kept, _ = store.add(eva_note("a"))
+    store.set_answered(kept.id, MONDAY + dt.timedelta(hours=3))
+    store.close_note(kept.id, "called_back", "301", MONDAY + dt.timedelta(hours=3))
+    mailed, _ = store.add(eva_note("b"))
+    store.close_note(mailed.id, "handled", "301", MONDAY + dt.timedelta(hours=1), "beantwoord per e-mail")
+    queue, _ = store.add(Note(**{**eva_note("c").__dict__, "team": "tic", "department": ""}))
+    store.set_answered(queue.id, MONDAY + dt.timedelta(hours=2))
+    store.close_note(queue.id, "called_back", "queue", MONDAY + dt.timedelta(hours=2))
+    later = MONDAY + dt.timedelta(hours=4)
+    assert store.kept_on_time_by_team(month, later) == {"tic": (1, 1), "vergunningen": (1, 2)}
+    assert store.kept_on_time(month, later) == (2, 3)
+    store.close()

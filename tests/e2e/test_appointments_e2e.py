@@ -163,6 +163,9 @@ async def test_a_time_chosen_after_hours_is_booked_and_at_that_time_the_colleagu
     [attempt] = bereik.callback_store.attempts(note.id)
     assert (attempt.target, attempt.outcome) == ("303", "answered") and attempt.talk_seconds >= 2
     assert await bereik.callback_watch.check() == []  # rung once
+    # The wallboard's share of call-backs on time this month, in all and for Vergunningen.
+    board = bereik.floor.snapshot(time.time())["callbacks"]
+    assert board["on_time"] == 1.0 and list(map(tuple, board["on_time_by_department"])) == [("Vergunningen", 1.0)]
     for party in (gijs, caller_phone):
         party.stop()
 

@@ -86,6 +86,7 @@ def test_the_counters_restart_at_midnight():
 def test_call_backs_come_from_the_given_source_or_say_no_data():
     assert Floor(ZONE, 30).snapshot(T)["callbacks"] is None
     floor = Floor(ZONE, 30, callbacks=lambda: CallbackCounts(open=4, late=1))
-    assert floor.snapshot(T)["callbacks"] == {"open": 4, "late": 1, "on_time": None}  # none judged yet
+    assert floor.snapshot(T)["callbacks"] == {"open": 4, "late": 1, "on_time": None,
+                                              "on_time_by_department": ()}  # none judged yet
     floor = Floor(ZONE, 30, callbacks=lambda: CallbackCounts(open=4, late=1, on_time=0.8))
     assert floor.snapshot(T)["callbacks"]["on_time"] == 0.8

@@ -7,7 +7,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
-from bereik.wallboard.floor import Floor
+from bereik.wallboard.floor import CallbackCounts, Floor
 from bereik.wallboard.metrics import Metrics
 from bereik.wallboard.web import Hub, WebServer, metrics_routes, wallboard_routes
 from tests.ami_facts import told
@@ -61,6 +61,23 @@ async def test_the_page_updates_when_a_caller_joins_the_queue(board, browser):
     await expect(page.locator("#longest")).to_have_text("1:15", timeout=3000)
     assert await page.text_content("#service-level") == "geen gegevens"
     assert await page.text_content("#callbacks") == "geen gegevens"
+
+
+async def test_the_call_back_tile_shows_the_months_share_on_time_in_all_and_per_department(browser):
+    counts = CallbackCounts(open=4, late=1, on_time=0.667,
+                            on_time_by_department=(("Klantcontactcentrum", 1.0), ("Vergunningen", 0.5)))
+    floor = Floor(ZONE, 30, callbacks=lambda: counts)
+    hub = Hub()
+    server = WebServer(wallboard_routes(lambda: floor.snapshot(T), hub), "127.0.0.1", 0, hub=hub)
+    await server.start()
+    try:
+        page = await browser.new_page()
+        await page.goto(f"http://127.0.0.1:{server.port}/wallboard/")
+        await expect(page.locator("#callbacks")).to_have_text("4 open")
+        await expect(page.locator("#callbacks-late")).to_have_text(
+            "1 te laat · 67% op tijd teruggebeld deze maand · Klantcontactcentrum 100%, Vergunningen 50%")
+    finally:
+        await server.close()
 
 
 async def test_stopping_closes_an_open_wallboard_as_going_away_without_waiting_for_it():
