@@ -383,7 +383,8 @@ async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk
     """Two callers wait; bereik's AMI connection is cut. The console says its view may be stale while one caller
     hangs up and another joins, unseen by bereik. Once the connection is back, the agent sees the list as
     Asterisk has it (QueueStatus and Status re-read): the one who left gone, the newcomer with the menu choice
-    in words, the banner gone; and the list follows live events again."""
+    in words, the agent's own pause made meanwhile, Eva's phone in use since the cut (DeviceStateList re-read),
+    the banner gone; and the list follows live events again."""
     instance, events = pbx
     service = console_behind_a_relay
     page = await agent_page(browser, service)
@@ -401,6 +402,11 @@ async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk
     await row(piet_joined).wait_for(timeout=5_000)
     banner = page.locator("#pbx-state")
     assert await banner.is_hidden()
+    eva = sipp.phone(EVA_PHONE, ring_seconds=0.5)
+    await page.fill("#search", "Eva")  # her presence on screen, followed live
+    eva_presence = page.locator("span.presence[data-person='301']")
+    await eva_presence.wait_for(timeout=5_000)
+    assert "presence-on_the_phone" not in await eva_presence.get_attribute("class")
 
     await service.relay.cut()
     await until_true(lambda: not service.ami.connected, 10, "bereik did not notice the cut")
@@ -409,6 +415,9 @@ async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk
     await page.wait_for_selector("#state:has-text('Gepauzeerd (test)')")
     # Paused from elsewhere while bereik is blind (the observer's AMI login may not: the CLI).
     await asyncio.to_thread(instance.cli, "queue pause member PJSIP/201 queue tic reason overleg")
+    await asyncio.to_thread(instance.cli, "channel originate PJSIP/301 application Wait 60")  # Eva's phone busy
+    await events.wait_for_event("DeviceStateChange", lambda e: e.get("Device") == "PJSIP/301"
+                                and e.get("State") == "INUSE", timeout=10)
     await events.send_action({"Action": "Hangup", "Channel": jan_joined["Channel"]})
     await events.wait_for_event("QueueCallerAbandon", lambda e: e.get("Uniqueid") == jan_joined["Uniqueid"],
                                 timeout=10)
@@ -425,8 +434,9 @@ async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk
     assert "Piet Pietersen 0622222222 · Afval" in await row(piet_joined).inner_text()
     await banner.wait_for(state="hidden", timeout=5_000)
     await page.wait_for_selector("#state:has-text('Gepauzeerd (overleg)')", timeout=5_000)
+    await page.wait_for_selector("span.presence[data-person='301'].presence-on_the_phone", timeout=5_000)
 
     await events.send_action({"Action": "Hangup", "Channel": piet_joined["Channel"]})  # live again
     await row(piet_joined).wait_for(state="detached", timeout=5_000)
-    for process in (jan, piet, kees):
+    for process in (jan, piet, kees, eva):
         process.stop()
