@@ -384,7 +384,8 @@ async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk
     hangs up and another joins, unseen by bereik. Once the connection is back, the agent sees the list as
     Asterisk has it (QueueStatus and Status re-read): the one who left gone, the newcomer with the menu choice
     in words, the agent's own pause made meanwhile, Eva's phone in use since the cut (DeviceStateList re-read),
-    the banner gone; and the list follows live events again."""
+    the banner gone; and the list follows live events again. (The waits are generous: at a load of 25 on two
+    cores the reconnect and the re-reads take seconds.)"""
     instance, events = pbx
     service = console_behind_a_relay
     page = await agent_page(browser, service)
@@ -409,8 +410,8 @@ async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk
     assert "presence-on_the_phone" not in await eva_presence.get_attribute("class")
 
     await service.relay.cut()
-    await until_true(lambda: not service.ami.connected, 10, "bereik did not notice the cut")
-    await banner.wait_for(state="visible", timeout=5_000)
+    await until_true(lambda: not service.ami.connected, 20, "bereik did not notice the cut")
+    await banner.wait_for(state="visible", timeout=15_000)
     assert "Geen verbinding met de telefooncentrale" in await banner.inner_text()
     await page.wait_for_selector("#state:has-text('Gepauzeerd (test)')")
     # Paused from elsewhere while bereik is blind (the observer's AMI login may not: the CLI).
@@ -425,18 +426,18 @@ async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk
     assert await row(jan_joined).count() == 1 and await row(kees_joined).count() == 0  # what bereik last knew
 
     await service.relay.mend()
-    await until_true(lambda: service.ami.connected, 15, "bereik did not reconnect")
-    await row(kees_joined).wait_for(timeout=10_000)
+    await until_true(lambda: service.ami.connected, 30, "bereik did not reconnect")
+    await row(kees_joined).wait_for(timeout=20_000)
     text = await row(kees_joined).inner_text()
     assert text.startswith("Klantcontactcentrum · Kees de Boer 0633333333 · Burgerzaken: een paspoort, "
                            "identiteitskaart, rijbewijs of een verhuizing · wacht "), text
     assert await row(jan_joined).count() == 0, await page.inner_text("#waiting")
     assert "Piet Pietersen 0622222222 · Afval" in await row(piet_joined).inner_text()
-    await banner.wait_for(state="hidden", timeout=5_000)
-    await page.wait_for_selector("#state:has-text('Gepauzeerd (overleg)')", timeout=5_000)
-    await page.wait_for_selector("span.presence[data-person='301'].presence-on_the_phone", timeout=5_000)
+    await banner.wait_for(state="hidden", timeout=15_000)
+    await page.wait_for_selector("#state:has-text('Gepauzeerd (overleg)')", timeout=15_000)
+    await page.wait_for_selector("span.presence[data-person='301'].presence-on_the_phone", timeout=15_000)
 
     await events.send_action({"Action": "Hangup", "Channel": piet_joined["Channel"]})  # live again
-    await row(piet_joined).wait_for(state="detached", timeout=5_000)
+    await row(piet_joined).wait_for(state="detached", timeout=15_000)
     for process in (jan, piet, kees, eva):
         process.stop()
