@@ -4,6 +4,8 @@ The store is asserted on: what bereik kept, after the call, must be the journey 
 """
 import asyncio
 
+from playwright.async_api import expect
+
 from bereik.records.store import SqliteStore
 from bereik.service import Service, pretend_clock
 
@@ -82,12 +84,14 @@ async def test_the_wallboard_in_chromium_shows_a_caller_joining_the_queue(pbx, b
     service = await bereik(MONDAY_MORNING)
     page = await browser.new_page()
     await page.goto(f"http://127.0.0.1:{service.web.port}/wallboard/")
-    await page.wait_for_function("document.getElementById('waiting').textContent === '0'", timeout=5000)
+    # Locators, not wait_for_function: its string is eval'd in the page, which the wallboard's CSP refuses.
+    waiting = page.locator("#waiting")
+    await expect(waiting).to_have_text("0", timeout=5000)
     caller = sipp.call("14023", talk_seconds=10, dtmf=TOPIC_AFVAL)  # no phone answers
     await events.wait_for_event("QueueCallerJoin", timeout=20)
-    await page.wait_for_function("document.getElementById('waiting').textContent === '1'", timeout=3000)
+    await expect(waiting).to_have_text("1", timeout=3000)
     assert "1 wachtende bellers" in await page.text_content("#announce")
     await asyncio.to_thread(caller.expect_success, 20)  # SIPp waits; bereik keeps running
-    await page.wait_for_function("document.getElementById('waiting').textContent === '0'", timeout=5000)
+    await expect(waiting).to_have_text("0", timeout=5000)
     assert await page.text_content("#status") == ""  # connected to the PBX
     assert await page.text_content("#callbacks") == "0 open"  # from the call-back notes
