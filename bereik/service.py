@@ -166,7 +166,8 @@ class Service:
         self.forwarding = forwarding or ForwardingStore(config.back_office.forwarding_store, config)
         # The directory with presence, and the absence book that routes direct calls: always, since who stands
         # in for an absent colleague depends on it; the console shows it when the YAML names its users.
-        self.presence = ConfiguredPresence(config, self.ami, clock, secrets, self.forwarding)
+        self.presence = ConfiguredPresence(config, self.ami, clock, secrets, self.forwarding,
+                                           peers=[peer_ami for peer_ami, _ in self.peers])
         self.entry = self._entry(config, PromptLibrary(sounds_dir, config.language))
         self.agi = AgiServer({"entry": self.metrics.timed(self.entry)}, agi_host, agi_port,
                              allowed_peers=asterisk_addresses(config))

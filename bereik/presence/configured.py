@@ -7,7 +7,7 @@ come from bereik.secrets, never from the YAML.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import aiohttp
 from aiohttp import web
@@ -21,7 +21,7 @@ from bereik.presence.graph import GraphClient, GraphSettings, OutlookSource
 from bereik.presence.http import presence_app
 from bereik.presence.ldap import LdapDirectory, LdapSettings
 from bereik.presence.merge import SourceStatus
-from bereik.presence.phone import AmiLike, PhoneWatcher
+from bereik.presence.phone import AmiLike, PhonesOnNodes, PhoneWatcher
 from bereik.presence.service import PresenceService, PresenceSettings
 from bereik.secrets import GRAPH_SECRET, LDAP_SECRET, SecretError, Secrets
 
@@ -95,7 +95,8 @@ class ConfiguredPresence:
     Graph session made on start (they need the running loop), closed on stop."""
 
     def __init__(self, config: Config, ami: AmiLike, clock: Callable[[], dt.datetime], secrets: Secrets,
-                 forwarding: ForwardingStore):
+                 forwarding: ForwardingStore, peers: Sequence[AmiLike] = ()):
+        """`peers`: the other servers' AMI (several servers), whose calls ring the same phones."""
         ldap = ldap_settings(config, secrets)
         directory = LdapDirectory(ldap, clock) if ldap else ConfigDirectory(config, clock)
         graph = graph_settings(config, secrets)
@@ -106,7 +107,10 @@ class ConfiguredPresence:
         self.absences = AbsenceStore(config.presence.absences_store, clock)
         self.book = AbsenceBook(config, clock, forwarding, absences=self.absences, outlook=outlook,
                                 directory=lambda: directory.index)
-        self.service = PresenceService(directory, PhoneWatcher(ami, clock), self.absences, clock, outlook,
+        phones = PhoneWatcher(ami, clock)
+        if peers:
+            phones = PhonesOnNodes([phones, *(PhoneWatcher(peer, clock) for peer in peers)])
+        self.service = PresenceService(directory, phones, self.absences, clock, outlook,
                                        PresenceSettings(device_template=config.presence.device_template), self.book)
         self.app: web.Application = presence_app(self.service)
 

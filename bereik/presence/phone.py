@@ -128,3 +128,25 @@ class PhoneWatcher:
         reading = self.table.reading(device, extension)
         observed = reading and max(reading.since, self.table.synced_at or reading.since)
         return Fact(reading, observed, up=self.ami.connected and self._fresh)
+
+
+# Which node's reading of one phone tells most (several nodes): a call anywhere over ringing over idle; a
+# phone registered with one node only is unreachable on the others, not less free.
+_TELLS_MORE = {PhoneState.IN_CALL: 5, PhoneState.ON_HOLD: 4, PhoneState.RINGING: 3, PhoneState.IDLE: 2,
+               PhoneState.UNAVAILABLE: 1, PhoneState.UNKNOWN: 0}
+
+
+class PhonesOnNodes:
+    """The phones as all the nodes of a municipality see them. Each node's Asterisk knows only the calls it
+    has, while a desk phone is rung by every node: a phone in a call on any node is in a call."""
+
+    def __init__(self, watchers: Iterable[PhoneWatcher]):
+        self.watchers = list(watchers)
+        self.on_change: Callable[[set[str]], None] = lambda keys: None
+        for watcher in self.watchers:
+            watcher.on_change = lambda keys: self.on_change(keys)
+
+    def fact(self, device: str | None, extension: str | None) -> Fact[PhoneReading]:
+        def tells(fact: Fact[PhoneReading]) -> int:
+            return _TELLS_MORE[fact.value.state] if fact.up and fact.value else -1
+        return max((watcher.fact(device, extension) for watcher in self.watchers), key=tells)

@@ -3,8 +3,9 @@ its own bereik, as each municipality's instances on a platform's nodes are (docs
 the same desk phones.
 
 - One agent's browser (real Chromium) gets the screen-pops of calls on both nodes, served by noord's bereik:
-  the caller's number, the call connected, and the buttons acting on the node that has the call (hang up a
-  call on zuid from noord's console; a pause reaches both nodes' queues).
+  the caller's number, the call connected, the directory showing the agent on the phone, and the buttons
+  acting on the node that has the call (hang up a call on zuid from noord's console; a pause reaches both
+  nodes' queues).
 - A node lost while callers wait on the other: zuid dies (its Asterisk and its bereik, SIGKILL) while two
   callers wait on noord. The one who waits hears bereik's waiting message after the death and is answered by
   an agent; the one who asks for a call-back keeps a stand-in in line, and the agent, then the caller's own
@@ -137,6 +138,10 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
             "AgentConnect", lambda e: e["Interface"] == "PJSIP/201", timeout=15)
         await page.wait_for_selector("#call-state.call-connected", timeout=5_000)
         assert events["noord"].matching("AgentCalled") == []  # noord never had this call
+        # The directory says Anna is on the phone: her phone is in a call on zuid, though idle for noord.
+        await page.press("body", "/")
+        await page.keyboard.type("Anna")
+        await page.wait_for_selector("span.presence[data-person='201'].presence-on_the_phone", timeout=5_000)
         # Hang up from the browser: zuid's Asterisk ends the agent's leg (noord has no such call).
         await page.click("#hangup")
         await events["zuid"].wait_for_event("Hangup", lambda e: e["Channel"] == connected["DestChannel"], timeout=10)

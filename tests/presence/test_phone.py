@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bereik.presence.phone import PhoneTable, PhoneWatcher, reduce, resync
+from bereik.presence.phone import PhonesOnNodes, PhoneTable, PhoneWatcher, reduce, resync
 from bereik.presence.vocabulary import DEVICE_STATES, PhoneState
 
 T0 = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
@@ -202,3 +202,20 @@ def test_the_table_holds_each_devices_last_state_since_it_last_changed(sequence)
     # A re-read of the same states changes nothing but the sync time.
     again = resync(table, [device(n, s) for n, s in sequence], at(999))
     assert {k: v.state for k, v in again.devices.items()} == {k: v.state for k, v in table.devices.items()}
+
+
+async def test_on_several_nodes_a_phone_in_a_call_on_any_node_is_in_a_call():
+    noord, zuid = FakeAmi(), FakeAmi()
+    changes: list[set[str]] = []
+    phones = PhonesOnNodes([PhoneWatcher(noord, lambda: at(0)), PhoneWatcher(zuid, lambda: at(0))])
+    phones.on_change = changes.append  # as the presence service sets it, after construction
+    noord.devices = {"PJSIP/2001": "NOT_INUSE", "PJSIP/2002": "NOT_INUSE"}
+    zuid.devices = {"PJSIP/2001": "NOT_INUSE", "PJSIP/2002": "UNAVAILABLE"}  # 2002 registered with noord only
+    await noord.login()
+    await zuid.login()
+    zuid.emit(device("PJSIP/2001", "INUSE"))  # a call on zuid: noord still sees 2001 idle
+    assert phones.fact("PJSIP/2001", "2001").usable(at(1)).state is PhoneState.IN_CALL
+    assert changes[-1] == {"PJSIP/2001"}
+    assert phones.fact("PJSIP/2002", "2002").usable(at(1)).state is PhoneState.IDLE  # it can ring, via noord
+    zuid.connected = False  # a node gone: the other still tells
+    assert phones.fact("PJSIP/2001", "2001").usable(at(2)).state is PhoneState.IDLE
