@@ -22,6 +22,7 @@ from bereik.console.auth import Verdict
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.records.store import SqliteStore
+from bereik.records.summary import summarise
 from bereik.secrets import AMI_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
@@ -194,7 +195,7 @@ async def test_screen_pop_then_warm_transfer_completed_bridges_caller_and_collea
     assert "overleg" in await page.text_content("#transfer-state")
     # live presence: Eva's phone is in use now, and the search result on screen says so without a new search
     await page.wait_for_selector("span.presence[data-person='301'].presence-on_the_phone", timeout=5_000)
-    await page.click("#complete")
+    await page.keyboard.press("Alt+V")  # keyboard only, as the whole transfer
     done = await events.wait_for_event("AttendedTransfer", timeout=10)
     assert done["Result"] == "Success" and done["DestType"] == "Bridge", done
     assert done["TransfereeChannel"] == connected["Channel"]  # the caller ...
@@ -234,7 +235,7 @@ async def test_recording_then_cancel_returns_the_caller(console, pbx, sipp, brow
 
     await events.wait_for_event("MixMonitorStop", timeout=5)
     await transfer_to_eva(page, events)
-    await page.click("#cancel")
+    await page.keyboard.press("Alt+T")  # back to the caller, by keyboard
     await events.wait_for_event("Hangup", lambda e: e.get("Channel", "").startswith("PJSIP/301-"), timeout=10)
     agent_enters = lambda: events.matching("BridgeEnter", lambda e: e.get("Channel") == connected["DestChannel"])  # noqa: E731
     for _ in range(50):  # the agent's leg goes back into the caller's bridge
@@ -343,9 +344,11 @@ async def test_opnemen_in_the_browser_makes_the_ringing_desk_phone_answer_and_op
     await page.wait_for_selector("#call-state.call-ended", timeout=5_000)
     phone.expect_success(timeout=10)
     caller.expect_success(timeout=10)  # Asterisk's BYE ended it
-    steps = console.recorder.book.journeys[called["Linkedid"]].steps
-    answered = next(s for s in steps if s.what == "agent_answered")
+    journey = console.recorder.book.journeys[called["Linkedid"]]
+    answered = journey.first("agent_answered")
     assert answered.detail["interface"] == "PJSIP/201", answered
+    row = summarise(journey, console.config.zone)  # the reports: answered by Anna, never abandoned
+    assert not row.abandoned and row.agent == "Anna de Vries" and row.wait_seconds is not None, row
 
 
 @pytest.fixture
