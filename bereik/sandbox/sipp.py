@@ -16,7 +16,7 @@ import string
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal, Sequence, get_args
 
 SCENARIOS = Path(__file__).with_name("scenarios")
 # Debian's sip-tester ships RFC 4733 recordings (payload type 101, 140 ms) per digit.
@@ -24,6 +24,20 @@ DTMF_PCAPS = Path("/usr/share/sip-tester")
 DTMF_NAMES = {**{d: d for d in "0123456789"}, "*": "star", "#": "pound"}
 
 PhoneBehaviour = Literal["answer", "no_answer", "busy", "auto_answer"]
+
+# When a caller presses a key: a number of seconds after the previous key (or the answer), or on a cue.
+# Asterisk drops a key that arrives while nothing listens for it (between two AGI commands, during a
+# Playback), so a key at a fixed time is lost on a slow machine. A caller with cued keys names them in
+# its INVITE (CUES_HEADER) and, before each, waits for an in-dialog MESSAGE; whoever watches Asterisk's
+# events sends that MESSAGE (AMI SendText) when the caller's channel is:
+#   "asked"     -- in a Read or GET DATA, i.e. listening for the key (AGIExecStart, or Newexten of Read);
+#   "queued"    -- in the queue (QueueCallerJoin);
+#   "whispered" -- being whispered to in the queue (ChanSpyStart), e.g. the offer of a call-back.
+# tests/e2e/conftest.py (KeyCues) does so for every test that has an AMI connection.
+Cue = Literal["asked", "queued", "whispered"]
+CUES = get_args(Cue)
+CUES_HEADER = "X-Bereik-Cues"
+Key = tuple[float | Cue, str]
 
 
 class SippError(RuntimeError):
@@ -144,15 +158,15 @@ class Sipp:
         local_ip: str = "127.0.0.1",
         local_port: int | None = None,
         talk_seconds: float = 5.0,
-        dtmf: Sequence[tuple[float, str]] = (),
+        dtmf: Sequence[Key] = (),
         from_name: str | None = "SIPp caller",
         from_user: str = "0612345678",
         media_port: int | None = None,
     ) -> SippProcess:
         """Call `number` and stay `talk_seconds` after the answer, then hang up.
 
-        dtmf: (seconds after the previous digit or the answer, digit) pairs, sent as
-        RFC 4733 events. from_name is put in the From header as a quoted string (None:
+        dtmf: (when, digit) pairs, sent as RFC 4733 events; `when` is seconds after the
+        previous digit or the answer, or a Cue (see above). from_name is put in the From header as a quoted string (None:
         no display name); from_user is the user part as is, so a test can send escapes
         like %0A. media_port: where the SDP points the caller's audio (default: sipp's
         own media port); a test that binds it can read what the caller hears.
@@ -162,14 +176,14 @@ class Sipp:
                             dtmf=dtmf, from_name=from_name, from_user=from_user, media_port=media_port)
 
     def callers(self, number: str, *, rate: float, calls: int, talk_seconds: float,
-                dtmf: Sequence[tuple[float, str]] = (), from_user: str = "0612345678",
+                dtmf: Sequence[Key] = (), from_user: str = "0612345678",
                 local_ip: str = "127.0.0.1") -> SippProcess:
         """Many callers like `call`'s (same keys, same hold), `rate` new calls a second (below 1 too)."""
         return self._caller(number, local_ip=local_ip, talk_seconds=talk_seconds, dtmf=dtmf,
                             from_user=from_user, extra=[*_rate_arguments(rate), "-m", str(calls),
                                                         "-l", str(max(calls, 1))])
 
-    def _caller(self, number: str, *, local_ip: str, talk_seconds: float, dtmf: Sequence[tuple[float, str]],
+    def _caller(self, number: str, *, local_ip: str, talk_seconds: float, dtmf: Sequence[Key],
                 from_user: str, from_name: str | None = "SIPp caller", local_port: int | None = None,
                 media_port: int | None = None, extra: Sequence[str] = ()) -> SippProcess:
         sipp_media_port = free_udp_port(local_ip)
@@ -177,7 +191,8 @@ class Sipp:
         scenario = string.Template((SCENARIOS / "caller.xml").read_text()).substitute(
             from_header=_header_safe(f"{display}<sip:{from_user}@{local_ip}>"),
             from_user=_header_safe(from_user),
-            dtmf=_dtmf_actions(dtmf, self.workdir / self._name("dtmf")),
+            cues_header=_cues_header(dtmf),
+            dtmf=_dtmf_actions(dtmf, self.workdir / self._name("dtmf"), int(talk_seconds * 1000)),
             talk_ms=int(talk_seconds * 1000),
             sdp_media_port=media_port or sipp_media_port,
             rrs=' rrs="true"' if self.proxy else "",
@@ -278,14 +293,41 @@ def _header_safe(text: str) -> str:
     return text
 
 
-def _dtmf_actions(dtmf: Sequence[tuple[float, str]], directory: Path) -> str:
+def _cues_header(dtmf: Sequence[Key]) -> str:
+    cues = [when for when, _ in dtmf if isinstance(when, str)]
+    for cue in cues:
+        if cue not in CUES:
+            raise ValueError(f"no cue {cue!r}: a key comes after seconds or on one of {', '.join(CUES)}")
+    return f"\n      {CUES_HEADER}: {','.join(cues)}" if cues else ""
+
+
+# A cue is an in-dialog MESSAGE; the caller answers it and presses the key at once. A BYE while it waits
+# ends the call as a success (as during the talk); no cue within the talk time hangs up.
+_ON_CUE = """  <recv request="BYE" optional="true" next="bye" timeout="{talk_ms}" ontimeout="hangup"/>
+  <recv request="MESSAGE" timeout="{talk_ms}" ontimeout="hangup"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+"""
+
+
+def _dtmf_actions(dtmf: Sequence[Key], directory: Path, talk_ms: int) -> str:
     actions = []
     directory.mkdir(parents=True, exist_ok=True)
-    for index, (delay, digit) in enumerate(dtmf):
+    for index, (when, digit) in enumerate(dtmf):
         pcap = directory / f"{index}-{DTMF_NAMES[digit]}.pcap"
         pcap.write_bytes(_renumbered_rtp(DTMF_PCAPS / f"dtmf_2833_{DTMF_NAMES[digit]}.pcap", index))
-        actions.append(
-            f'  <pause milliseconds="{int(delay * 1000)}"/>\n'
-            f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
-        )
+        if isinstance(when, str):
+            actions.append(_ON_CUE.format(talk_ms=talk_ms))
+        else:
+            actions.append(f'  <pause milliseconds="{int(when * 1000)}"/>\n')
+        actions.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n')
     return "".join(actions)

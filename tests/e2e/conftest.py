@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,9 +20,9 @@ from pathlib import Path
 import pytest
 from panoramisk import Manager
 
-from bereik.sandbox import Asterisk, ami_login_from, build_root
+from bereik.sandbox import AmiLogin, Asterisk, ami_login_from, build_root
 from bereik.sandbox.isolation import private_root, processes_in_my_network
-from bereik.sandbox.sipp import Sipp
+from bereik.sandbox.sipp import CUES_HEADER, Cue, Sipp
 
 CONFIGS = Path(__file__).with_name("configs")
 sys.path.insert(0, str(Path(__file__).parent))  # for helpers.py
@@ -222,10 +224,104 @@ class AmiRecorder:
         return await asyncio.wait_for(self.manager.send_action(action), timeout)
 
 
+# What makes a cue due on a caller's channel (bereik.sandbox.sipp.Cue): Asterisk listens for a key from the
+# moment these events are sent (a key that arrives before the application reads the channel waits in the
+# socket; one that arrives between two AGI commands or during a Playback is read and dropped).
+_ASKING_COMMAND = re.compile(r'(EXEC\s+"?Read"?|GET\s+DATA)\b', re.I)
+
+
+def _cue_of(event: AmiEvent) -> tuple[Cue, str] | None:
+    """(cue, caller's channel) that `event` gives, or None."""
+    name = event.get("Event")
+    if name == "AGIExecStart" and _ASKING_COMMAND.match(event.get("Command", "")):
+        return "asked", event["Channel"]
+    if name == "Newexten" and event.get("Application") == "Read":
+        return "asked", event["Channel"]
+    if name == "QueueCallerJoin":
+        return "queued", event["Channel"]
+    if name == "ChanSpyStart":
+        return "whispered", event.get("SpyeeChannel", "")
+    return None
+
+
+class KeyCues:
+    """Cues each SIPp caller's keys (Sipp.call(dtmf=[("asked", "1"), ...])) when Asterisk listens for them.
+
+    A caller names its cues in its INVITE (read back with PJSIP_HEADER); when its channel gets to the next
+    one, an AMI SendText sends the in-dialog MESSAGE the caller waits for before pressing the key. One per
+    Asterisk in a test, with an AMI connection and an event loop of its own in a thread: a test that waits
+    for a SIPp party without awaiting (blocking its own loop) must not hold a cue back.
+    """
+
+    def __init__(self, login: AmiLogin, timeout: float = 10.0):
+        self.waiting: dict[str, list[str]] = {}  # caller's channel -> the cues it still waits for
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="key-cues", daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._connect(login, timeout), self._loop).result(timeout + 1)
+
+    async def _connect(self, login: AmiLogin, timeout: float) -> None:
+        self._manager = Manager(host=login.host, port=login.port, username=login.username, secret=login.secret,
+                                loop=self._loop)
+        self._due: asyncio.Queue[tuple[Cue, str]] = asyncio.Queue()
+        for name in ("AGIExecStart", "Newexten", "QueueCallerJoin", "ChanSpyStart"):
+            self._manager.register_event(name, self._seen)
+        self._task = asyncio.ensure_future(self._cue_in_order())
+        await self._manager.connect()
+        deadline = time.monotonic() + timeout
+        while not self._manager.authenticated:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"AMI login as {login.username!r} failed")
+            await asyncio.sleep(0.02)
+
+    def _seen(self, _manager, message) -> None:
+        cue = _cue_of(dict(message))
+        if cue and cue[1].startswith("PJSIP/"):
+            self._due.put_nowait(cue)
+
+    async def _cue_in_order(self) -> None:
+        while True:
+            cue, channel = await self._due.get()
+            try:
+                await self._cue(cue, channel)
+            except Exception:  # noqa: BLE001 -- a caller left without its cue fails its own test, with this log
+                log.exception("could not cue %s on %s", cue, channel)
+
+    async def _cue(self, cue: Cue, channel: str) -> None:
+        if channel not in self.waiting:
+            reply = await self._action(Action="Getvar", Channel=channel, Variable=f"PJSIP_HEADER(read,{CUES_HEADER})")
+            value = reply.get("Value") if reply.get("Response") == "Success" else None
+            self.waiting[channel] = [c for c in (value or "").split(",") if c]
+        waiting = self.waiting[channel]
+        log.debug("%s on %s, which waits for %s", cue, channel, waiting)
+        if not waiting or waiting[0] != cue:
+            return
+        waiting.pop(0)
+        reply = await self._action(Action="SendText", Channel=channel, Message=f"cue: {cue}")
+        if reply.get("Response") != "Success":
+            log.warning("SendText of cue %s to %s: %s", cue, channel, dict(reply))
+
+    async def _action(self, **action: str):
+        return await asyncio.wait_for(self._manager.send_action(action), 10)
+
+    def close(self) -> None:
+        def stop() -> None:
+            self._task.cancel()
+            self._manager.close()
+            self._loop.stop()
+
+        self._loop.call_soon_threadsafe(stop)
+        self._thread.join(5)
+        self._loop.close()
+
+
 @pytest.fixture
 async def ami():
-    """await ami(asterisk) -> an AmiRecorder logged in to that Asterisk's AMI."""
+    """await ami(asterisk) -> an AmiRecorder logged in to that Asterisk's AMI.
+
+    The latest connection to each Asterisk also cues the SIPp callers' keys (KeyCues)."""
     managers: list[Manager] = []
+    cues: dict[tuple[str, int], KeyCues] = {}
 
     async def connect(instance: Asterisk, timeout: float = 5.0) -> AmiRecorder:
         login = instance.ami
@@ -241,8 +337,13 @@ async def ami():
             if time.monotonic() > deadline:
                 raise AssertionError(f"AMI login as {login.username!r} failed")
             await asyncio.sleep(0.02)
+        if (login.host, login.port) in cues:  # an Asterisk started again: the newest connection cues
+            cues[login.host, login.port].close()
+        cues[login.host, login.port] = await asyncio.to_thread(KeyCues, login)
         return recorder
 
     yield connect
+    for each in cues.values():
+        each.close()
     for manager in managers:
         manager.close()

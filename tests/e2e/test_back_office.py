@@ -105,7 +105,7 @@ async def test_busy_the_caller_waits_behind_the_call_and_is_connected_when_the_l
     colleague = sipp.call("301", local_ip=FEMKE, talk_seconds=6, from_user="302")
     await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-")
                                 and e.get("DialStatus") == "ANSWER")
-    caller = sipp.call(EVA_DIRECT, talk_seconds=20, dtmf=[(2.5, "1")])
+    caller = sipp.call(EVA_DIRECT, talk_seconds=20, dtmf=[("asked", "1")])
 
     camped = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "camp-301", timeout=15)
     assert not events.matching("AgentConnect", lambda e: e["Queue"] == "camp-301")  # Eva is still busy
@@ -130,7 +130,7 @@ async def test_waiting_behind_a_call_past_the_maximum_goes_to_the_tic_queue(pbx,
     colleague = sipp.call("302", local_ip=HANNA, talk_seconds=20, from_user="311")
     await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/302-")
                                 and e.get("DialStatus") == "ANSWER")
-    caller = sipp.call(FEMKE_DIRECT, talk_seconds=25, dtmf=[(2.5, "1")])
+    caller = sipp.call(FEMKE_DIRECT, talk_seconds=25, dtmf=[("asked", "1")])
 
     camped = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "camp-302", timeout=15)
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=15)

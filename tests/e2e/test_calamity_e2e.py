@@ -102,7 +102,7 @@ async def test_from_the_screen_a_message_before_the_menu_on_the_wallboard_and_to
         "rgb(138, 0, 24)"
 
     # A caller chooses Bloemendaal (1) and hears the welcome, the storm, then the menu; 2 is a topic.
-    caller = sipp.call("14023", talk_seconds=25, dtmf=[(1.0, "1")])
+    caller = sipp.call("14023", talk_seconds=25, dtmf=[("asked", "1")])
     sounds = PromptLibrary(instance.sounds_dir)
     menu = await events.wait_for_event("AGIExecStart", lambda e: e.get("Channel", "").startswith("PJSIP/trunk-")
                                        and 'EXEC "Read"' in e.get("Command", "")
@@ -118,7 +118,7 @@ async def test_from_the_screen_a_message_before_the_menu_on_the_wallboard_and_to
 
 async def test_from_a_desk_phone_with_the_pin_the_lines_close_and_a_caller_hears_why(running, sipp):
     service, instance, events = running
-    digits = [(1.5, d) for d in PIN] + [(0.3, "#"), (2.0, "2")]
+    digits = [("asked", PIN[0]), *((0.3, d) for d in PIN[1:]), (0.3, "#"), ("asked", "2")]  # one GET DATA, one Read
     sipp.call("*28", local_ip=EVA_DESK, talk_seconds=40, from_user="301", dtmf=digits)
     sounds = PromptLibrary(instance.sounds_dir)
     closed = default_text(BASE, Mode.CLOSED)
@@ -128,7 +128,7 @@ async def test_from_a_desk_phone_with_the_pin_the_lines_close_and_a_caller_hears
     assert (on.mode, on.text, on.set_by) == (Mode.CLOSED, closed, "phone 301")
     assert not [e for e in events.matching("VarSet") if PIN in e.get("Value", "")]  # never a channel variable
 
-    caller = sipp.call("14023", talk_seconds=30, dtmf=[(1.0, "1")])
+    caller = sipp.call("14023", talk_seconds=30, dtmf=[("asked", "1")])
     hangup = await events.wait_for_event("Hangup", lambda e: e.get("Channel", "").startswith("PJSIP/trunk-"),
                                          timeout=40)
     assert variable(hangup, "BEREIK_REASON") == "calamity"

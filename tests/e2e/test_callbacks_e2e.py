@@ -41,7 +41,7 @@ CONFIG = _EXAMPLE.model_copy(update={
     "callbacks": _EXAMPLE.callbacks.model_copy(update={"answered_seconds": 2}),
 })
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CONFIG.zone)
-AFVAL = [(1.0, "1"), (2.0, "2")]  # Bloemendaal, then afval: agents 202 and 204
+AFVAL = [("asked", "1"), ("asked", "2")]  # Bloemendaal, then afval: agents 202 and 204
 NETWORK = ("127.0.0.1", 5080)  # behind the trunk: where the caller's own phone answers
 
 
@@ -96,7 +96,7 @@ def spoken(events, channel):
 async def test_a_stray_call_back_key_never_costs_the_caller_its_place(pbx, bereik, sipp):
     """The issue's defect, as found: 9, 9, 9 at a menu without a 9; the third lands seconds after joining."""
     _, events = pbx
-    caller = sipp.call("14023", talk_seconds=60, dtmf=[(1.0, "1"), (2.0, "9"), (2.0, "9"), (3.0, "9")],
+    caller = sipp.call("14023", talk_seconds=60, dtmf=[("asked", "1"), ("asked", "9"), ("asked", "9"), ("queued", "9")],
                        from_user="0611111111")
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=25)
     stray = await events.wait_for_event("DTMFEnd", lambda e: e["Channel"] == joined["Channel"]
@@ -121,7 +121,7 @@ async def test_the_call_back_keeps_the_place_rings_the_agent_first_and_closes_by
     desk = Desk(CONFIG, bereik.ami, bereik.callback_store, bereik.clock)
     screen = desk.listen("202")
     # The first caller waits for the offer (5 s after joining), presses 9, hears the number, confirms with 1.
-    asker = sipp.call("14023", talk_seconds=60, dtmf=[*AFVAL, (12.0, "9"), (3.0, "1")], from_user="0644444444")
+    asker = sipp.call("14023", talk_seconds=60, dtmf=[*AFVAL, ("whispered", "9"), ("whispered", "1")], from_user="0644444444")
     asked = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=25)
     later = sipp.call("14023", talk_seconds=90, dtmf=AFVAL, from_user="0655555555")
     behind = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == "0655555555", timeout=25)
@@ -147,7 +147,7 @@ async def test_the_call_back_keeps_the_place_rings_the_agent_first_and_closes_by
     assert row.callback_requested and not row.abandoned  # a call-back asked for is no caller given up
 
     # The same caller calls again: told the call-back is planned, offered none, and no second note.
-    again = sipp.call("14023", talk_seconds=40, dtmf=[*AFVAL, (12.0, "9"), (3.0, "1")], from_user="0644444444")
+    again = sipp.call("14023", talk_seconds=40, dtmf=[*AFVAL, ("whispered", "9"), ("whispered", "1")], from_user="0644444444")
     rejoined = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == "0644444444"
                                            and e["Channel"].startswith("PJSIP/") and e["Channel"] != asked["Channel"],
                                            timeout=30)
@@ -195,7 +195,7 @@ async def test_the_call_back_keeps_the_place_rings_the_agent_first_and_closes_by
 async def test_asked_for_after_hours_the_call_back_takes_its_turn_at_the_opening(pbx, bereik, sipp):
     _, events = pbx
     bereik.clock.set(dt.datetime(2026, 11, 23, 7, 0, tzinfo=CONFIG.zone))  # Monday before 08:30
-    asker = sipp.call("14023", talk_seconds=40, dtmf=[(1.0, "1"), (4.0, "9"), (6.0, "1")], from_user="0666666666")
+    asker = sipp.call("14023", talk_seconds=40, dtmf=[("asked", "1"), ("asked", "9"), ("asked", "1")], from_user="0666666666")
     await asyncio.to_thread(asker.expect_success, 40)  # the closing message, the offer, the read-back, the goodbye
     [note] = bereik.callback_store.open_for_number("0666666666")
     assert note.kind == AFTER_HOURS

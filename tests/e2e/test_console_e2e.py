@@ -127,7 +127,7 @@ async def agent_page(browser, service, login="anna"):
 async def call_in(sipp, page, events, talk_seconds=30):
     sipp.phone(AGENT_PHONE, ring_seconds=1.5)
     # Option 1 (burgerzaken): Anna (201) is trained for it, so the queue rings her at once.
-    caller = sipp.call("14023", talk_seconds=talk_seconds, dtmf=[(1.0, "1"), (2.0, "1")])
+    caller = sipp.call("14023", talk_seconds=talk_seconds, dtmf=[("asked", "1"), ("asked", "1")])
     called = await events.wait_for_event("AgentCalled", lambda e: e["Interface"] == "PJSIP/201", timeout=25)
     try:
         await page.wait_for_selector("#call-state.call-ringing", timeout=5_000)
@@ -283,7 +283,7 @@ async def test_taking_a_waiting_caller_from_the_list_connects_that_caller_to_the
     await console.ami.action("QueuePause", Interface="PJSIP/201", Paused="true", Reason="test")
     page = await agent_page(browser, console)
     sipp.phone(AGENT_PHONE, ring_seconds=1)
-    caller = sipp.call("14023", talk_seconds=25, dtmf=[(1.0, "1"), (2.0, "1")])
+    caller = sipp.call("14023", talk_seconds=25, dtmf=[("asked", "1"), ("asked", "1")])
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e.get("Queue") == "tic", timeout=25)
     waiting = page.locator(f"#waiting li[data-caller='{joined['Uniqueid']}']")
     await waiting.wait_for(timeout=5_000)

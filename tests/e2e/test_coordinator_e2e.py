@@ -97,7 +97,7 @@ async def test_a_coordinator_changes_thursday_and_adds_a_closing_day_and_callers
         assert reloader.last.applied and service.config.holidays.extra_closed[0].reason == "Personeelsdag"
 
         # 17:30 on Thursday is now after closing; tomorrow is the new closing day, so: Monday.
-        caller = sipp.call("14023", talk_seconds=30, dtmf=[(1.0, "1")])
+        caller = sipp.call("14023", talk_seconds=30, dtmf=[("asked", "1")])
         hangup = await events.wait_for_event("Hangup", lambda e: e.get("Channel", "").startswith("PJSIP/trunk-"),
                                              timeout=30)
         assert variable(hangup, "BEREIK_REASON") == "outside_hours"

@@ -67,7 +67,7 @@ async def every_call_once(store, call_ids: set[str], timeout: float = 15.0) -> d
     return journeys
 
 
-TOPIC_BURGERZAKEN = [(1.0, "1"), (2.0, "1")]
+TOPIC_BURGERZAKEN = [("asked", "1"), ("asked", "1")]
 
 
 def booted(instance) -> bool:

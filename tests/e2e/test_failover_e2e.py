@@ -50,7 +50,7 @@ async def test_one_bereik_killed_no_caller_lost_the_next_routed_by_the_other(ast
     await a.start()
     await b.start()
     try:
-        callers = [sipp.call("14023", talk_seconds=12, dtmf=[(1.0, "1"), (1.5, "2")])]
+        callers = [sipp.call("14023", talk_seconds=12, dtmf=[("asked", "1"), ("asked", "2")])]
         await events.wait_for_event("QueueCallerJoin", timeout=20)
         callers.append(sipp.call("14023", talk_seconds=12))  # no key: still in the menu when its bereik dies
         for _ in range(100):
@@ -58,7 +58,7 @@ async def test_one_bereik_killed_no_caller_lost_the_next_routed_by_the_other(ast
                 break
             await asyncio.sleep(0.05)
         await a.close()  # the first bereik is gone: its listening socket and its calls
-        callers.append(sipp.call("14023", talk_seconds=12, dtmf=[(1.0, "1"), (1.5, "3")]))
+        callers.append(sipp.call("14023", talk_seconds=12, dtmf=[("asked", "1"), ("asked", "3")]))
         callers.append(sipp.call(FEMKE_DIRECT, talk_seconds=12))
         for _ in range(200):
             if len(events.matching("QueueCallerJoin")) == 4:

@@ -86,7 +86,7 @@ async def test_in_hours_option_two_joins_the_tic_queue_with_its_topic_and_an_age
     _, events = pbx
     await bereik(MONDAY_MORNING)
     phones = [sipp.phone(f"127.0.1.{n}", ring_seconds=1) for n in (1, 2, 3)]
-    caller = sipp.call("14023", talk_seconds=12, dtmf=[(1.0, "1"), (2.0, "2")])
+    caller = sipp.call("14023", talk_seconds=12, dtmf=[("asked", "1"), ("asked", "2")])
 
     joined = await events.wait_for_event("QueueCallerJoin", timeout=20)
     assert joined["Queue"] == "tic"
@@ -108,7 +108,7 @@ async def test_a_call_to_the_general_number_skips_the_municipality_choice_and_jo
     _, events = pbx
     await bereik(MONDAY_MORNING)
     [general] = CONFIG.general_numbers
-    caller = sipp.call(general, talk_seconds=6, dtmf=[(1.0, "2")])
+    caller = sipp.call(general, talk_seconds=6, dtmf=[("asked", "2")])
 
     joined = await events.wait_for_event("QueueCallerJoin", timeout=20)
     assert joined["Queue"] == "tic"
@@ -125,7 +125,7 @@ async def test_a_call_to_the_general_number_skips_the_municipality_choice_and_jo
 async def test_outside_hours_the_caller_hears_the_closing_message_and_asterisk_hangs_up(pbx, bereik, sipp):
     _, events = pbx
     await bereik(MONDAY_EVENING)
-    caller = sipp.call("14023", talk_seconds=40, dtmf=[(1.0, "1")])
+    caller = sipp.call("14023", talk_seconds=40, dtmf=[("asked", "1")])
 
     hangup = await events.wait_for_event("Hangup", caller_of(events), timeout=40)
     assert variable(hangup, "BEREIK_REASON") == "outside_hours"
@@ -175,7 +175,7 @@ async def test_a_call_that_fell_open_while_bereik_was_down_is_counted_for_the_op
 async def test_an_invalid_key_twice_sends_the_caller_to_the_general_queue(pbx, bereik, sipp):
     _, events = pbx
     await bereik(MONDAY_MORNING)
-    caller = sipp.call("14023", talk_seconds=12, dtmf=[(1.0, "1"), (2.0, "9"), (2.0, "7")])
+    caller = sipp.call("14023", talk_seconds=12, dtmf=[("asked", "1"), ("asked", "9"), ("asked", "7")])
     joined = await events.wait_for_event("QueueCallerJoin", timeout=25)
     assert joined["Queue"] == "tic"
     assert variable(joined, "BEREIK_REASON") == "no_choice"
@@ -192,7 +192,7 @@ async def test_caller_ids_with_quotes_or_line_breaks_do_not_break_agi_or_ami(pbx
     _, events = pbx
     service = await bereik(MONDAY_MORNING)
     caplog.set_level(logging.WARNING)
-    caller = sipp.call("14023", talk_seconds=8, dtmf=[(1.0, "1"), (2.0, "3")], from_name=name, from_user=number)
+    caller = sipp.call("14023", talk_seconds=8, dtmf=[("asked", "1"), ("asked", "3")], from_name=name, from_user=number)
 
     joined = await events.wait_for_event("QueueCallerJoin", timeout=20)
     entered = events.matching("Newchannel", caller_of(events))[0]

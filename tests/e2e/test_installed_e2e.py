@@ -118,7 +118,7 @@ async def test_the_installed_bereik_runs_and_routes_a_call_through_asterisk(bin_
         while socket.socket().connect_ex(("127.0.0.1", 4573)) != 0:
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)
-        caller = sipp.call("14023", talk_seconds=6, dtmf=[(1.0, "1"), (2.0, "2")])
+        caller = sipp.call("14023", talk_seconds=6, dtmf=[("asked", "1"), ("asked", "2")])
 
         joined = await events.wait_for_event("QueueCallerJoin", timeout=20)
         assert joined["Queue"] == "tic" and variable(joined, "BEREIK_TOPIC") == "afval"

@@ -57,8 +57,8 @@ NODES = ("noord", "midden", "zuid")
 TRUNK, DATABASE = "10.77.0.5", "10.77.0.6"
 # Who calls whom: the number dialled, the keys pressed, the topic its menu gives, the queue that takes it.
 CALLERS = {
-    "bloemendaal": ("14023", [(1.0, "1"), (1.5, "2")], "afval", "tic"),  # the shared number: its choice first
-    "heemstede": ("0235485868", [(1.0, "2")], "openbare_ruimte", "kcc"),
+    "bloemendaal": ("14023", [("asked", "1"), ("asked", "2")], "afval", "tic"),  # the shared number: its choice first
+    "heemstede": ("0235485868", [("asked", "2")], "openbare_ruimte", "kcc"),
 }
 MONDAY_MORNING = "2026-11-23T10:00"
 # Console users in one directory: the agents whose topics the callers choose, two per municipality, and a
@@ -320,7 +320,7 @@ async def test_two_municipalities_through_kamailio_on_three_nodes_and_a_node_los
             return [event for key, events in joined(instances).items() if key[1] == municipality
                     for event in events if event not in before[key]]
 
-        caller = sipp.call("14023", local_ip=TRUNK, talk_seconds=25, dtmf=[(1.0, "2"), (7.0, "2")])
+        caller = sipp.call("14023", local_ip=TRUNK, talk_seconds=25, dtmf=[("asked", "2"), ("asked", "2")])
         await until(lambda: new_joins("heemstede"), 30, "the caller who chose Heemstede in Heemstede's queue")
         await asyncio.to_thread(caller.expect_success, 40)
         [put_through] = new_joins("heemstede")

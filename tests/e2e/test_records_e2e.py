@@ -13,7 +13,7 @@ from .test_first_call import CONFIG, MONDAY_MORNING, bereik, generated, pbx, run
 
 from helpers import ended_journey, kinds
 
-TOPIC_AFVAL = [(1.0, "1"), (2.0, "2")]  # Bloemendaal, then option 2 (afval)
+TOPIC_AFVAL = [("asked", "1"), ("asked", "2")]  # Bloemendaal, then option 2 (afval)
 
 
 async def test_a_call_placed_with_sipp_is_kept_with_its_journey(pbx, bereik, sipp):

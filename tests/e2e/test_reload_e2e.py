@@ -69,7 +69,7 @@ async def test_a_broken_yaml_is_refused_and_a_good_one_applied_under_load_withou
         line = next(n for n, text in enumerate(yaml.read_text().splitlines(), start=1) if "wait_for_key" in text)
         assert f"{yaml}:{line}:17: wait_for_key: 'vijf' is not a number" in caplog.text
         assert {p.name: p.read_text() for p in (instance.root / "etc/asterisk").iterdir()} == etc
-        waiting = [sipp.call("14023", talk_seconds=30, dtmf=[(1.0, "1"), (1.5, "2")]) for _ in range(3)]
+        waiting = [sipp.call("14023", talk_seconds=30, dtmf=[("asked", "1"), ("asked", "2")]) for _ in range(3)]
         await until(lambda: len(events.matching("QueueCallerJoin")) == 3, 25, "three callers in the queue")
         joined = events.matching("QueueCallerJoin")
         assert {(variable(e, "BEREIK_CHOICE"), variable(e, "BEREIK_TOPIC")) for e in joined} == {("2", "afval")}
@@ -86,7 +86,7 @@ async def test_a_broken_yaml_is_refused_and_a_good_one_applied_under_load_withou
         assert not events.matching("QueueCallerLeave", lambda e: e.get("Channel") in channels)
 
         # 3. A new caller meets the new menu; the three are still waiting.
-        newcomer = sipp.call("14023", talk_seconds=8, dtmf=[(1.0, "1"), (1.5, "6")])
+        newcomer = sipp.call("14023", talk_seconds=8, dtmf=[("asked", "1"), ("asked", "6")])
         fourth = await events.wait_for_event("QueueCallerJoin", lambda e: e["Channel"] not in channels, timeout=25)
         assert (variable(fourth, "BEREIK_CHOICE"), variable(fourth, "BEREIK_TOPIC")) == ("6", "afval")
         assert "has 4 calls" in instance.cli("queue show tic")

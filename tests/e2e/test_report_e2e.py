@@ -90,11 +90,11 @@ async def test_whispers_camp_on_hang_ups_in_the_menu_and_while_ringing_are_count
     callers = [
         sipp.call(VERGUNNINGEN, talk_seconds=4, from_user="0611000001"),  # Gijs answers: reached directly
         sipp.call(FEMKE_DIRECT, talk_seconds=22, from_user="0611000002"),  # nobody at Femke's desk: falls back
-        sipp.call(EVA_DIRECT, talk_seconds=24, dtmf=[(2.5, "1")], from_user="0611000003"),  # camps, falls back
+        sipp.call(EVA_DIRECT, talk_seconds=24, dtmf=[("asked", "1")], from_user="0611000003"),  # camps, falls back
         sipp.call(FEMKE_DIRECT, talk_seconds=2.5, from_user="0611000004"),  # hangs up while it rings
-        sipp.call(EVA_DIRECT, talk_seconds=3, dtmf=[(2.5, "1")], from_user="0611000005"),  # hangs up camped
+        sipp.call(EVA_DIRECT, talk_seconds=3, dtmf=[("asked", "1")], from_user="0611000005"),  # hangs up camped
         sipp.call("14023", talk_seconds=2, from_user="0611000006"),  # hangs up at the choice of municipality
-        sipp.call("14023", talk_seconds=5, dtmf=[(2.0, "1")], from_user="0611000007"),  # and in the menu
+        sipp.call("14023", talk_seconds=5, dtmf=[("asked", "1")], from_user="0611000007"),  # and in the menu
     ]
     for caller in callers:
         await asyncio.to_thread(caller.expect_success, 40)

@@ -40,7 +40,7 @@ LINES = 4
 LINES_CONTEXT = "test-provider-lines"
 GIJS, FRONT_201, FRONT_203 = "127.0.1.13", "127.0.1.1", "127.0.1.3"
 FEMKE_DIRECT, VERGUNNINGEN, GENERAL = "0235115302", "0235115300", "14023"
-BURGERZAKEN = [(1.0, "1"), (2.0, "1")]  # Bloemendaal, then topic 1 (positions 201 and 203)
+BURGERZAKEN = [("asked", "1"), ("asked", "1")]  # Bloemendaal, then topic 1 (positions 201 and 203)
 
 
 def a_working_monday(config) -> dt.datetime:
@@ -117,7 +117,7 @@ async def test_a_month_in_miniature_gives_the_successful_contact_and_technical_r
     # read back) and one gives up; a caller in the menu's queue gives up too.
     gijs = sipp.phone(GIJS, behaviour="answer", ring_seconds=0.5)
     answered_direct = sipp.call(VERGUNNINGEN, talk_seconds=20, from_user="0611000001")
-    calls_back = sipp.call(FEMKE_DIRECT, talk_seconds=60, dtmf=[(22.0, "9"), (4.0, "1")],
+    calls_back = sipp.call(FEMKE_DIRECT, talk_seconds=60, dtmf=[("whispered", "9"), ("whispered", "1")],
                           from_user="0611000002")
     gives_up_fallen_back = sipp.call(FEMKE_DIRECT, talk_seconds=26, from_user="0611000003")
     gives_up_in_queue = sipp.call(GENERAL, talk_seconds=26, dtmf=BURGERZAKEN, from_user="0611000004")

@@ -33,7 +33,7 @@ async def test_a_caller_in_queue_tic_is_connected_to_the_desk_phone_that_answers
 
 async def test_a_dtmf_digit_from_the_caller_reaches_the_dialplan(pbx, sipp):
     _, events = pbx
-    caller = sipp.call("1000", talk_seconds=3, dtmf=[(0.5, "7")])
+    caller = sipp.call("1000", talk_seconds=3, dtmf=[("asked", "7")])
 
     read = await events.wait_for_event("UserEvent", lambda e: e["UserEvent"] == "DigitRead")
 

@@ -29,7 +29,7 @@ from helpers import OBSERVER, bereik_run, several_servers_yaml, takes_fastagi, w
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 SERVERS = {"noord": "127.0.0.1", "zuid": "127.0.0.2"}
 CALLS_PER_SERVER = 6
-AFVAL = [(1.0, "1"), (1.5, "2")]
+AFVAL = [("asked", "1"), ("asked", "2")]
 
 
 async def until(condition, timeout: float, what: str) -> None:

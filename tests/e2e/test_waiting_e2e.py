@@ -28,9 +28,9 @@ CONFIG = _EXAMPLE.model_copy(update={"waiting": _EXAMPLE.waiting.model_copy(upda
     "overflow": _EXAMPLE.waiting.overflow.model_copy(update={"on_callers": 3, "off_callers": 0, "min_minutes_on": 0}),
 })})
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
-BURGERZAKEN = [(1.0, "1"), (2.0, "1")]  # Bloemendaal, then topic 1: agents 201 and 203
-ZORG = [(1.0, "1"), (2.0, "4")]  # agent 203 only
-AFVAL = [(1.0, "1"), (2.0, "2")]  # agents 202 and 204 (the overflow position)
+BURGERZAKEN = [("asked", "1"), ("asked", "1")]  # Bloemendaal, then topic 1: agents 201 and 203
+ZORG = [("asked", "1"), ("asked", "4")]  # agent 203 only
+AFVAL = [("asked", "1"), ("asked", "2")]  # agents 202 and 204 (the overflow position)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,7 @@ async def test_a_topic_caller_waits_for_its_agents_until_the_fallback_and_an_uno
     topic_caller = sipp.call("14023", talk_seconds=30, dtmf=ZORG, from_user="0633333333")
     topic_join = await events.wait_for_event("QueueCallerJoin", timeout=25)
     # A second caller, behind the first, presses 9 a few seconds after joining, before any offer.
-    leaver = sipp.call("14023", talk_seconds=40, dtmf=[*BURGERZAKEN, (6.0, "9")], from_user="0644444444")
+    leaver = sipp.call("14023", talk_seconds=40, dtmf=[*BURGERZAKEN, ("queued", "9")], from_user="0644444444")
 
     called = await events.wait_for_event("AgentCalled", lambda e: e["Channel"] == topic_join["Channel"], timeout=20)
     assert called["Interface"] == "PJSIP/202"
