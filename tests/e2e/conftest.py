@@ -6,6 +6,7 @@ Nothing here skips: without the chroot, sipp or root rights the tests fail loudl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -190,6 +191,7 @@ class AmiRecorder:
 
     def __init__(self, manager: Manager):
         self.manager = manager
+        self.key_cues: KeyCues | None = None  # set by the ami fixture
         self.events: list[AmiEvent] = []
         self._arrived = asyncio.Condition()
         manager.register_event("*", self._record)
@@ -213,6 +215,10 @@ class AmiRecorder:
                 seen = sorted({e.get("Event", "?") for e in self.events})
                 raise AssertionError(f"no {name} event within {timeout} s; seen: {seen}") from None
             return self.matching(name, predicate)[0]
+
+    async def tell(self, channel: str) -> None:
+        """Cue the SIPp caller on `channel` whose next key waits for "told" (see KeyCues)."""
+        await asyncio.to_thread(self.key_cues.tell, channel)
 
     async def send_action(self, action: dict[str, str], timeout: float = 10.0):
         # panoramisk 1.4 (issue #90) drops the connection on a "successfully queued"
@@ -279,13 +285,17 @@ class KeyCues:
         if cue and cue[1].startswith("PJSIP/"):
             self._due.put_nowait(cue)
 
-    async def _cue_in_order(self) -> None:
+    async def _cue_in_order(self) -> None:  # "told" comes through tell(), not events
         while True:
             cue, channel = await self._due.get()
             try:
                 await self._cue(cue, channel)
             except Exception:  # noqa: BLE001 -- a caller left without its cue fails its own test, with this log
                 log.exception("could not cue %s on %s", cue, channel)
+
+    def tell(self, channel: str, timeout: float = 10.0) -> None:
+        """The cue "told": the test's own moment for the caller on `channel` to press its next key."""
+        asyncio.run_coroutine_threadsafe(self._cue("told", channel), self._loop).result(timeout)
 
     async def _cue(self, cue: Cue, channel: str) -> None:
         if channel not in self.waiting:
@@ -295,6 +305,8 @@ class KeyCues:
         waiting = self.waiting[channel]
         log.debug("%s on %s, which waits for %s", cue, channel, waiting)
         if not waiting or waiting[0] != cue:
+            if cue == "told":
+                raise AssertionError(f"told {channel} to press a key, but it waits for {waiting or 'no cue'}")
             return
         waiting.pop(0)
         reply = await self._action(Action="SendText", Channel=channel, Message=f"cue: {cue}")
@@ -305,14 +317,16 @@ class KeyCues:
         return await asyncio.wait_for(self._manager.send_action(action), 10)
 
     def close(self) -> None:
-        def stop() -> None:
-            self._task.cancel()
-            self._manager.close()
-            self._loop.stop()
-
-        self._loop.call_soon_threadsafe(stop)
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
+
+    async def _stop(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._manager.close()
 
 
 @pytest.fixture
@@ -339,7 +353,7 @@ async def ami():
             await asyncio.sleep(0.02)
         if (login.host, login.port) in cues:  # an Asterisk started again: the newest connection cues
             cues[login.host, login.port].close()
-        cues[login.host, login.port] = await asyncio.to_thread(KeyCues, login)
+        cues[login.host, login.port] = recorder.key_cues = await asyncio.to_thread(KeyCues, login)
         return recorder
 
     yield connect

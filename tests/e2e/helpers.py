@@ -72,6 +72,19 @@ def recorded(config: Config, instance, **changes) -> Config:
                                      "records": Records(asterisk_cel=str(cel / "bereik.csv")), **changes})
 
 
+def short_prompts(document) -> None:
+    """Shorter menu texts in a loaded YAML document (ruamel), for tests in which how long the menu speaks is not
+    what is tested: a test that waits out a menu (a watchdog, a key never pressed) then waits seconds, not half
+    a minute. Same keys and placeholders as the example's."""
+    texts = document["texts"]
+    texts["welcome"] = "Welkom bij {municipality}."
+    if "municipality_choice" in texts:
+        texts["municipality_choice"] = "Bloemendaal 1, Heemstede 2."
+    texts["menu_intro"] = "Kies."
+    for option in document["menu"]["options"]:
+        option["text"] = f"Toets {option['key']}."
+
+
 def variable(event: dict, name: str) -> str | None:
     """A channel variable carried in an AMI event (manager.conf channelvars)."""
     values = event.get("ChanVariable", [])

@@ -23,7 +23,8 @@ from bereik.pbx.dialplan import INTERNAL_CONTEXT
 from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, Secrets, write_new_secrets_file
 
-from helpers import OBSERVER, ended_journey, from_outside, kinds, until, variable, write_config_with_observer
+from helpers import (OBSERVER, ended_journey, from_outside, kinds, pause, short_prompts, until, variable,
+                     write_config_with_observer)
 from test_console_e2e import bridged, music_on_hold
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
@@ -38,7 +39,7 @@ CAMP_ON_SECONDS = 8
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory, sandbox_root):
-    """The example with one ring and a short camp-on maximum, its stores in a temporary folder."""
+    """The example with one ring, a short camp-on maximum and short menu texts, its stores in a temporary folder."""
     directory = tmp_path_factory.mktemp("faults")
     yaml = YAML()
     document = yaml.load(EXAMPLE.read_text())
@@ -51,6 +52,7 @@ def generated(tmp_path_factory, sandbox_root):
                            "callback_offer_callers_ahead": 0}
     document["callbacks"] = {"answered_seconds": 2}  # a call-back answered longer closes its note
     document["wallboard"] = {"listen": f"127.0.0.1:{METRICS_PORT}"}  # /metrics for the short soak
+    short_prompts(document)  # the watchdog waits out the menu
     path = directory / "gemeente.yaml"
     with path.open("w") as file:
         yaml.dump(document, file)
@@ -116,11 +118,6 @@ async def all_of(events, name, predicate, count, timeout):
     return found[:count]
 
 
-async def pause(events, extension, paused):
-    await events.send_action({"Action": "QueuePause", "Queue": "tic", "Interface": f"PJSIP/{extension}",
-                              "Paused": "true" if paused else "false"})
-
-
 async def wait_for_menu(events, timeout=15):
     """The moment Asterisk starts reading the menu (after the municipality choice)."""
     def menu_read(event):
@@ -131,9 +128,11 @@ async def wait_for_menu(events, timeout=15):
 async def test_bereik_killed_in_the_menu_the_caller_still_joins_the_queue(pbx, bereik_process, sipp):
     _, events = pbx
     bereik = bereik_process()
-    caller = sipp.call("14023", talk_seconds=10, dtmf=[("asked", "1"), ("asked", "2")])
+    caller = sipp.call("14023", talk_seconds=10, dtmf=[("asked", "1"), ("told", "2")])
     menu = await wait_for_menu(events)
     bereik.send_signal(signal.SIGKILL)
+    bereik.wait(5)
+    await events.tell(menu["Channel"])  # the key that ends the menu's Read, with bereik gone
 
     joined = await events.wait_for_event("QueueCallerJoin", from_outside, timeout=45)
     # Asterisk notices the closed connection when the menu's Read ends (here: the caller's key),
