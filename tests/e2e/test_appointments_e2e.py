@@ -121,7 +121,7 @@ async def test_a_time_chosen_after_hours_is_booked_and_at_that_time_the_colleagu
     graph.calendars[GIJS] = fake_graph.calendar(fake_graph.busy("2026-11-23T07:00:00", "2026-11-23T08:00:00"))
 
     # Bloemendaal, the call-back key over the closing message, the number confirmed, the first time.
-    asker = sipp.call("14023", talk_seconds=60, dtmf=[(1.0, "1"), (4.0, "9"), (6.0, "1"), (8.0, "1")],
+    asker = sipp.call("14023", talk_seconds=60, dtmf=[("asked", "1"), ("asked", "9"), ("asked", "1"), ("asked", "1")],
                       from_user=CALLER)
     entered = await events.wait_for_event("AGIExecStart", lambda e: e.get("CallerIDNum") == CALLER, timeout=20)
     await asyncio.to_thread(asker.expect_success, 60)  # the goodbye, then Asterisk hangs up

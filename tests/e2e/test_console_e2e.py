@@ -313,7 +313,7 @@ async def test_opnemen_in_the_browser_makes_the_ringing_desk_phone_answer_and_op
     _, events = pbx
     page = await agent_page(browser, console)
     phone = sipp.phone(AGENT_PHONE, behaviour="auto_answer", calls=2)
-    caller = sipp.call("14023", talk_seconds=40, dtmf=[(1.0, "1"), (2.0, "1")])
+    caller = sipp.call("14023", talk_seconds=40, dtmf=[("asked", "1"), ("asked", "1")])
     called = await events.wait_for_event("AgentCalled", lambda e: e["Interface"] == "PJSIP/201", timeout=25)
     await page.wait_for_selector("#call-state.call-ringing", timeout=5_000)
     assert not await page.is_disabled("#answer")
@@ -392,7 +392,7 @@ async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk
     instance, events = pbx
     service = console_behind_a_relay
     page = await agent_page(browser, service)
-    burgerzaken, afval = [(1.0, "1"), (2.0, "1")], [(1.0, "1"), (2.0, "2")]
+    burgerzaken, afval = [("asked", "1"), ("asked", "1")], [("asked", "1"), ("asked", "2")]
 
     async def caller(number, name, keys):
         process = sipp.call("14023", talk_seconds=90, dtmf=keys, from_user=number, from_name=name)
