@@ -303,9 +303,12 @@ def _cues_header(dtmf: Sequence[Key]) -> str:
 
 
 # A cue is an in-dialog MESSAGE; the caller answers it and presses the key at once. A BYE while it waits
-# ends the call as a success (as during the talk); no cue within the talk time hangs up.
-_ON_CUE = """  <recv request="BYE" optional="true" next="bye" timeout="{talk_ms}" ontimeout="hangup"/>
-  <recv request="MESSAGE" timeout="{talk_ms}" ontimeout="hangup"/>
+# ends the call as a success (as during the talk). A caller not cued within its talk time, and at least
+# CUE_PATIENCE_MS (a loaded machine is slow to ask), hangs up as one who was never asked (its errors log says
+# at which message it gave up).
+CUE_PATIENCE_MS = 20_000
+_ON_CUE = """  <recv request="BYE" optional="true" next="bye" timeout="{wait_ms}" ontimeout="hangup"/>
+  <recv request="MESSAGE" timeout="{wait_ms}" ontimeout="hangup"/>
   <send>
     <![CDATA[
       SIP/2.0 200 OK
@@ -327,7 +330,7 @@ def _dtmf_actions(dtmf: Sequence[Key], directory: Path, talk_ms: int) -> str:
         pcap = directory / f"{index}-{DTMF_NAMES[digit]}.pcap"
         pcap.write_bytes(_renumbered_rtp(DTMF_PCAPS / f"dtmf_2833_{DTMF_NAMES[digit]}.pcap", index))
         if isinstance(when, str):
-            actions.append(_ON_CUE.format(talk_ms=talk_ms))
+            actions.append(_ON_CUE.format(wait_ms=max(talk_ms, CUE_PATIENCE_MS)))
         else:
             actions.append(f'  <pause milliseconds="{int(when * 1000)}"/>\n')
         actions.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n')

@@ -269,8 +269,8 @@ class KeyCues:
     async def _connect(self, login: AmiLogin, timeout: float) -> None:
         self._manager = Manager(host=login.host, port=login.port, username=login.username, secret=login.secret,
                                 loop=self._loop)
-        self._due: asyncio.Queue[tuple[Cue, str]] = asyncio.Queue()
-        for name in ("AGIExecStart", "Newexten", "QueueCallerJoin", "ChanSpyStart"):
+        self._due: asyncio.Queue[tuple[Cue | None, str]] = asyncio.Queue()  # None: the channel hung up
+        for name in ("AGIExecStart", "Newexten", "QueueCallerJoin", "ChanSpyStart", "Hangup"):
             self._manager.register_event(name, self._seen)
         self._task = asyncio.ensure_future(self._cue_in_order())
         await self._manager.connect()
@@ -281,13 +281,17 @@ class KeyCues:
             await asyncio.sleep(0.02)
 
     def _seen(self, _manager, message) -> None:
-        cue = _cue_of(dict(message))
+        # A name is used again after Asterisk restarts (PJSIP/trunk-00000000): forget a channel that hung up.
+        cue = (None, message.get("Channel", "")) if message.get("Event") == "Hangup" else _cue_of(dict(message))
         if cue and cue[1].startswith("PJSIP/"):
             self._due.put_nowait(cue)
 
     async def _cue_in_order(self) -> None:  # "told" comes through tell(), not events
         while True:
             cue, channel = await self._due.get()
+            if cue is None:
+                self.waiting.pop(channel, None)
+                continue
             try:
                 await self._cue(cue, channel)
             except Exception:  # noqa: BLE001 -- a caller left without its cue fails its own test, with this log
