@@ -52,7 +52,8 @@ class QueueState:
     handled: deque[HandledCall] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
     waits: deque[FinishedWait] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
     # The same tuples for every snapshot until a call or wait ends: the estimator summarises each once.
-    _recent: tuple[tuple[HandledCall, ...], tuple[FinishedWait, ...]] | None = None
+    _recent: tuple[tuple[HandledCall, ...], tuple[FinishedWait, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     def apply(self, fact: f.Fact, now: float) -> f.Fact | None:
         """Take one fact in; the fact when it changed this queue's state, else None."""
