@@ -662,6 +662,7 @@ class Desk:
             await ami.action("Setvar", Channel=call.caller_channel, Variable=PICK_QUEUE,
                              Value=call.queue or self.config.front_office)
             if call.answered or position.call is not call:  # picked up by hand meanwhile, or the caller left
+                call.picked, call.superseded, call.agent_channel = False, "", call.agent_channel or ringing
                 return {"answering": False, "refused": "no call ringing"}
             await ami.action("Redirect", Channel=call.caller_channel, Context=PICK_CONTEXT, Exten=extension,
                              Priority="1")

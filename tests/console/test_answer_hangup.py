@@ -79,6 +79,30 @@ async def test_opnemen_when_nothing_rings_any_more_is_refused_in_dutch(browser, 
     assert console.ami.sent("Redirect") == []
 
 
+async def test_picked_up_by_hand_while_opnemen_was_under_way_the_caller_is_never_taken_away(browser, served, console):
+    page = await logged_in(browser, served, "anna")
+    ring(console.ami)
+    await page.wait_for_selector("#call-state.call-ringing")
+    plain = console.ami.action
+
+    async def lifted_meanwhile(name, timeout=None, **headers):
+        if name == "Setvar":
+            answer(console.ami)  # the handset, a moment after the click
+        return await plain(name, timeout, **headers)
+
+    console.ami.action = lifted_meanwhile
+    status, reply = await post_from(page, "/api/call/answer")
+    assert (status, reply["refused"]) == (409, "no call ringing")
+    assert console.ami.sent("Redirect") == []  # the caller stays with Anna
+    await page.wait_for_selector("#call-state.call-connected")
+    await page.click("#hangup")  # and her hang-up still reaches her own leg
+    for _ in range(100):
+        if console.ami.sent("Hangup"):
+            break
+        await page.wait_for_timeout(20)
+    assert console.ami.sent("Hangup") == [{"Channel": "PJSIP/201-00000002"}]
+
+
 async def test_an_agent_can_never_hang_up_another_agents_call(browser, served, console):
     ring(console.ami, extension="201")
     answer(console.ami, extension="201")  # Anna talks to the caller
