@@ -92,6 +92,8 @@ class EntryHandler:
                     key = await self.voice.ask(session, decision.say, decision.timeout)
                 except AgiHangup:
                     call.step("hung_up", stage=decision.stage)
+                    if decision.stage == Stage.APPOINTMENT.value:  # the number was confirmed: that call-back stands
+                        await self._after_hours_request(session.uniqueid, number)
                     return
                 call.step(decision.stage, key=key or "none")
                 if flow.stage is Stage.CALLBACK_CONFIRM and times is not None:

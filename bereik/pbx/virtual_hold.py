@@ -47,7 +47,9 @@ from bereik.records.summary import CALLBACK_REQUESTED
 from bereik.routing.estimate import Estimate
 from bereik.routing.appointment_offer import Slot, booked, department_for, offer, taken
 from bereik.routing.hours import OpeningHours
-from bereik.routing.virtual_hold import Act, HoldKeys, offer_due, offer_text, read_back_parts, stand_in
+from bereik.routing.queue_state import Caller as WaitingCaller
+from bereik.routing.virtual_hold import (Act, HoldKeys, StandIn, offer_due, offer_text, read_back_parts,
+                                         stand_in)
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,9 @@ class VirtualHold:
         self.keys: dict[str, HoldKeys] = {}  # waiting caller's channel -> its keys since the offer
         self.appointments = appointments
         self._looking: dict[str, asyncio.Future] = {}  # channel -> its appointment times being read
+        # channel -> (caller, place) of a caller who confirmed and has not yet left or chosen: one who hangs up
+        # before the times are said, or while they are, still gets the call-back it confirmed.
+        self._confirmed: dict[str, tuple[WaitingCaller, int]] = {}
         self._agents: dict[str, str] = {}  # note id -> the agent who took its stand-in
         self._placing: asyncio.Task | None = None
         announcer.offer_for = self.offer_for
@@ -129,6 +134,7 @@ class VirtualHold:
         elif act is Act.NO_NUMBER:
             asyncio.ensure_future(self._say(fact.channel, self.config.waiting.callback_no_number))
         elif act is Act.CONFIRM and self.keys[fact.channel].choosing_until is None:
+            self._confirmed[fact.channel] = (caller, self.announcer.state.position(fact.channel) or 1)
             asyncio.ensure_future(self._offer_times(fact.channel))  # the confirm key: the times first, if any
         elif act is Act.CONFIRM:
             asyncio.ensure_future(self._confirm(fact.channel))  # the ordinary key, or another, at the times
@@ -188,6 +194,7 @@ class VirtualHold:
     async def _book(self, channel: str, slot: Slot) -> None:
         """The chosen time in the colleague's calendar; the caller leaves the queue hearing it, no stand-in.
         Refused (taken meanwhile, Graph failed): told, and the ordinary call-back keeps the place."""
+        self._confirmed.pop(channel, None)  # chosen: a hang-up from now on changes nothing
         caller = self.announcer.state.caller(channel)
         if caller is None:
             return  # an agent took the call meanwhile, or the caller hung up
@@ -220,27 +227,15 @@ class VirtualHold:
         self.keys.pop(channel, None)
 
     async def _confirm(self, channel: str, lead: str = "") -> None:
+        self._confirmed.pop(channel, None)  # decided: the ordinary call-back
         caller = self.announcer.state.caller(channel)
         if caller is None:
-            return  # connected to an agent, or gone, meanwhile
+            return  # connected to an agent, or gone meanwhile (a confirmed caller's hang-up: _on_queue)
         if await asyncio.to_thread(self.store.open_request_of, caller.caller_number):
             await self._say(channel, self.config.waiting.callback_already_planned)
             return
-        now = self.now()
         place = self.announcer.state.position(channel) or 1
-        queued_at = dt.datetime.fromtimestamp(caller.joined_at, self.config.zone)
-        taken = self.clock()  # the municipality's time, as every deadline
-        seat = stand_in(self.config, place, caller.topic, now - caller.joined_at)
-        note, new = await asyncio.to_thread(self.store.add, Note(
-            key=f"queue-{caller.leg}", number=caller.caller_number, name="",
-            question=question_for(self.config, caller.topic, queued_at, QUEUE), team=self.config.front_office,
-            created_at=taken, due_at=self.working_days.deadline(taken, self.config.console.callback_working_days),
-            created_by="queue", kind=QUEUE, call_id=caller.leg,
-            extra={"topic": caller.topic, "queued_at": caller.joined_at, "position": place}))
-        if new:
-            self.steps(caller.leg, CALLBACK_REQUESTED, now, {"via": "queue", "note": note.id})
-        CallLog(caller.leg).step("callback", outcome="confirmed", note=note.id, position=place,
-                                 caller=mask_number(caller.caller_number))
+        note, seat = await self._queue_note(caller, place)
         goodbye, _ = await asyncio.to_thread(self.prompts.ensure,
                                              f"{lead} {self.config.waiting.callback_confirmed}".strip())
         try:
@@ -254,15 +249,51 @@ class VirtualHold:
             log.warning("could not take caller %s out of the queue for its call-back: %s", caller.leg, error)
         self.keys.pop(channel, None)
 
+    async def _queue_note(self, caller: WaitingCaller, place: int) -> tuple[Note, StandIn]:
+        """The confirmed caller's note, and where its stand-in waits."""
+        now = self.now()
+        queued_at = dt.datetime.fromtimestamp(caller.joined_at, self.config.zone)
+        taken = self.clock()  # the municipality's time, as every deadline
+        seat = stand_in(self.config, place, caller.topic, now - caller.joined_at)
+        note, new = await asyncio.to_thread(self.store.add, Note(
+            key=f"queue-{caller.leg}", number=caller.caller_number, name="",
+            question=question_for(self.config, caller.topic, queued_at, QUEUE), team=self.config.front_office,
+            created_at=taken, due_at=self.working_days.deadline(taken, self.config.console.callback_working_days),
+            created_by="queue", kind=QUEUE, call_id=caller.leg,
+            extra={"topic": caller.topic, "queued_at": caller.joined_at, "position": place}))
+        if new:
+            self.steps(caller.leg, CALLBACK_REQUESTED, now, {"via": "queue", "note": note.id})
+        CallLog(caller.leg).step("callback", outcome="confirmed", note=note.id, position=place,
+                                 caller=mask_number(caller.caller_number))
+        return note, seat
+
+    async def _hung_up(self, caller: WaitingCaller, place: int) -> None:
+        """The caller confirmed the number and hung up before choosing a time: the ordinary call-back, its
+        stand-in started by a call file (the caller's channel is gone) at the caller's place."""
+        if await asyncio.to_thread(self.store.open_request_of, caller.caller_number):
+            return
+        note, seat = await self._queue_note(caller, place)
+        try:
+            await asyncio.to_thread(self.call_files.start, f"stand-in-{note.id}",
+                                    f"{note.id}@{CALLBACK_HOLD_CONTEXT}", CALLBACK_OUT_CONTEXT, str(note.id),
+                                    {var.CALLBACK: str(note.id), var.CALLBACK_FOR: note.number,
+                                     var.POSITION: str(seat.position), var.TOPIC: seat.topic,
+                                     var.QUEUED_AT: str(int(caller.joined_at))}, STAND_IN_SECONDS)
+        except CallFileError as error:
+            log.error("could not start the call-back of note %s: %s", note.id, error)  # the note stands
+
     # --- 4. the stand-in ----------------------------------------------------------------------
 
     def _on_queue(self, event: dict[str, str]) -> None:
         fact = fact_of(event)
         channel = getattr(fact, "channel", "")
         if isinstance(fact, (f.QueueLeft, f.QueueAbandoned)):
-            self.keys.pop(channel, None)
+            keys = self.keys.pop(channel, None)
             if looking := self._looking.pop(channel, None):
                 looking.cancel()
+            confirmed = self._confirmed.pop(channel, None)
+            if isinstance(fact, f.QueueAbandoned) and confirmed and keys and keys.undecided:
+                asyncio.ensure_future(self._hung_up(*confirmed))
         note_id = event.get(f"ChanVariable({var.CALLBACK})", "")
         if not note_id.isdigit() or not is_callback_leg(event.get("Channel", "")):
             return

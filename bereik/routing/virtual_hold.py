@@ -88,6 +88,12 @@ class HoldKeys:
     def chosen_slot(self, key: str) -> Slot | None:
         return self.times.chosen(key) if self.times else None
 
+    @property
+    def undecided(self) -> bool:
+        """Confirmed, and no time chosen nor the ordinary call-back settled (the times still to be said, being
+        said, or their wait not over): a caller who hangs up now still gets the call-back it confirmed."""
+        return self.confirmed and not self.chosen
+
     def lapsed(self, now: float) -> bool:
         """True once, when the times were said and no key came in time: the ordinary call-back."""
         if self.choosing_until is None or self.chosen or now <= self.choosing_until:

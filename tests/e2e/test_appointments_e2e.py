@@ -237,3 +237,27 @@ async def test_in_the_queue_no_time_read_or_none_chosen_the_stand_in_keeps_the_p
     heard = [sound for when, sound in whisper_plays(events, joined) if when < float(left["Timestamp"])]
     assert any(ordinary in sound for sound in heard) is (way == "no_key")  # the times were said, or none read
     await asyncio.to_thread(asker.expect_success, 30)
+
+
+async def test_in_the_queue_a_caller_who_hangs_up_before_choosing_a_time_keeps_the_call_back_and_the_place(
+        pbx, bereik, graph, sipp):
+    """It confirmed the number, then hung up while the times were read or said: the call-back it confirmed
+    stands, and a stand-in (a call file: the caller's channel is gone) takes its place."""
+    _, events = pbx
+    bereik.clock.set(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZONE))
+    graph.calendars[GIJS] = fake_graph.calendar()
+    ahead = sipp.call("14023", talk_seconds=120, dtmf=[(1.0, "1"), (2.0, "2")], from_user="0655555555")
+    await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == "0655555555", timeout=25)
+    # The number confirmed about 18 s after the answer; the caller hangs up 5 s later.
+    asker = sipp.call("14023", talk_seconds=5, dtmf=[(1.0, "1"), (2.0, "2"), (12.0, "9"), (3.0, "1")],
+                      from_user=CALLER)
+    joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == CALLER, timeout=25)
+    assert joined["Position"] == "2"
+    gone = await events.wait_for_event("QueueCallerAbandon", lambda e: e["Channel"] == joined["Channel"], timeout=60)
+    assert not variable(gone, "BEREIK_CALLBACK")  # the caller hung up: bereik withdrew nobody
+    stand_in = await events.wait_for_event("QueueCallerJoin", lambda e: e["Channel"].startswith("Local/"), timeout=15)
+    assert stand_in["CallerIDNum"] == CALLER and stand_in["Position"] == "2"  # its place, behind the first caller
+    [note] = bereik.callback_store.open_for_number(CALLER)
+    assert note.kind == QUEUE and variable(stand_in, "BEREIK_CALLBACK") == str(note.id) and graph.events == {}
+    await asyncio.to_thread(asker.wait, 10)
+    ahead.stop()

@@ -137,3 +137,19 @@ async def test_graph_down_or_no_free_time_is_the_ordinary_call_back_without_an_o
     assert len(reads) == 3  # the municipality, the offer, the read-back: no menu of times
     [note] = store.open_for_number("0612345678")
     assert note.kind == AFTER_HOURS
+
+
+async def test_a_caller_who_hangs_up_while_hearing_the_times_keeps_the_confirmed_call_back(graph, entry):
+    server, store = entry
+    graph.calendars[EVA] = fake_graph.calendar()
+
+    class HangsUpAtTheTimes(FakeAsterisk):
+        def _reply(self, words):
+            if words[:2] == ["EXEC", "Read"] and not self.keys:  # the menu of times: the caller is gone
+                return "HANGUP\n"
+            return super()._reply(words)
+
+    asterisk = HangsUpAtTheTimes(keys=ASKED)
+    await asterisk.call(server.port)
+    [note] = store.open_for_number("0612345678")
+    assert note.kind == AFTER_HOURS and graph.events == {}

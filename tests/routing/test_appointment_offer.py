@@ -155,3 +155,19 @@ def test_in_the_queue_no_key_while_the_times_are_said_and_the_wait_lapses_once_i
     assert not keys.lapsed(5.0 + 10.0 + wait)  # the last moment a key still counts
     assert keys.lapsed(5.0 + 10.0 + wait + 0.1) and not keys.lapsed(60.0)
     assert keys.pressed("1", 60.0) is act.NOTHING  # too late: the stand-in is on its way
+
+
+def test_in_the_queue_a_caller_is_undecided_from_the_confirmation_until_a_key_or_the_lapse():
+    from bereik.routing.virtual_hold import HoldKeys
+    keys, act = confirmed_in_the_queue()
+    assert keys.undecided  # confirmed, the times still being read
+    keys.choosing(offer(CONFIG, VERGUNNINGEN, SLOTS, MONDAY_EVENING), 5.0, say_seconds=10.0)
+    assert keys.undecided
+    keys.pressed("3", 8.0)
+    assert not keys.undecided
+    lapsed, _ = confirmed_in_the_queue()
+    lapsed.choosing(offer(CONFIG, VERGUNNINGEN, SLOTS, MONDAY_EVENING), 5.0, say_seconds=10.0)
+    assert lapsed.lapsed(60.0) and not lapsed.undecided
+    unconfirmed = HoldKeys.for_caller(CONFIG, "0612345678")
+    unconfirmed.offer(0.0)
+    assert not unconfirmed.undecided
