@@ -139,7 +139,7 @@ class Desk:
             client.on_disconnect(functools.partial(self._lost, name))
             for event in ("QueueCallerJoin", "AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer",
                           "DialBegin", "DialEnd", "Hangup", "AttendedTransfer", "QueueCallerAbandon",
-                          "QueueCallerLeave"):
+                          "QueueCallerLeave", "QueueMemberPause"):
                 client.on_event(event, functools.partial(self._from, name, getattr(self, f"_on_{event}")))
 
     @property
@@ -343,6 +343,13 @@ class Desk:
                              "link": words.screen_pop_link(self.config, waiting["number"], waiting["call"])}
         self._tell(position, position.call.pop)
         return {"picked": True}
+
+    def _on_QueueMemberPause(self, event: dict[str, str]) -> None:
+        """Paused or back, from this console or elsewhere (the phone, a team lead, the overflow switch): the
+        page reads the position's state again (it spans every queue the position is in)."""
+        position = self._position(event.get("Interface", "") or event.get("StateInterface", ""))
+        if position:
+            self._tell(position, {"type": "position_changed"})
 
     def _on_AgentCalled(self, event: dict[str, str]) -> None:
         position = self._position(event.get("Interface", ""))

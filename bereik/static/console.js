@@ -276,6 +276,7 @@
       else if (m.type === "transfer") showTransfer(m);
       else if (m.type === "waiting") { waitingCallers = m.callers; showWaiting(); }
       else if (m.type === "recording") showRecording(m.on);
+      else if (m.type === "position_changed") get("/api/me").then((me) => showPosition(me.position));
       else if (m.type === "pbx") {
         $("pbx-state").textContent = m.connected ? "" : T.pbx_lost;
         if (m.connected) get("/api/me").then((me) => showPosition(me.position)); // changed while we were blind?

@@ -143,3 +143,18 @@ async def test_wcag_21_aa_by_axe_while_the_phone_rings_callers_wait_and_the_pbx_
     await page.locator("#pbx-state").wait_for(state="visible")
     results = await Axe().run(page, options=WCAG_AA)
     assert results.violations_count == 0, results.generate_report()
+
+
+async def test_a_pause_made_elsewhere_shows_at_once(browser, served, console):
+    """Paused from the phone or by the team lead, not in this console: Asterisk's QueueMemberPause makes the
+    page read the position's state again."""
+    console.ami.replies["QueueStatus"] = [{"Event": "QueueMember", "Queue": "tic", "StateInterface": "PJSIP/201",
+                                           "Paused": "0"}]
+    page = await logged_in(browser, served, "anna")
+    await page.wait_for_selector("#state:has-text('Aangemeld')")
+    console.ami.replies["QueueStatus"] = [{"Event": "QueueMember", "Queue": "tic", "StateInterface": "PJSIP/201",
+                                           "Paused": "1", "PausedReason": "training"}]
+    console.ami.emit(Event="QueueMemberPause", Queue="tic", Interface="PJSIP/201", StateInterface="PJSIP/201",
+                     Paused="1", PausedReason="training")
+    await page.wait_for_selector("#state:has-text('Gepauzeerd (training)')")
+    assert await page.is_enabled("#resume") and await page.is_disabled("#pause")
