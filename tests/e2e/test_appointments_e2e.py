@@ -44,6 +44,7 @@ CONFIG = _EXAMPLE.model_copy(update={
         "answered_seconds": 2, "appointments": IvrAppointments(department="vergunningen")}),
 })
 ZONE = CONFIG.zone
+AFVAL = [("asked", "1"), ("asked", "2")]  # Bloemendaal, then afval
 MONDAY_EARLY = dt.datetime(2026, 11, 23, 7, 0, tzinfo=ZONE)  # before the 08:30 opening
 NETWORK = ("127.0.0.1", 5080)  # behind the trunk: where the caller's own phone answers
 GIJS_PHONE = "127.0.1.13"
@@ -175,8 +176,9 @@ async def test_in_the_queue_the_confirmed_caller_chooses_a_time_and_leaves_witho
     bereik.clock.set(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZONE))  # Monday, open; every agent paused
     graph.calendars[EVA] = fake_graph.calendar(fake_graph.busy("2026-11-23T07:00:00", "2026-11-23T11:00:00"))
     graph.calendars[GIJS] = fake_graph.calendar(fake_graph.busy("2026-11-23T07:00:00", "2026-11-23T08:00:00"))
-    # Bloemendaal, afval; the call-back key after the offer, the number confirmed, then the first time.
-    asker = sipp.call("14023", talk_seconds=90, dtmf=[(1.0, "1"), (2.0, "2"), (12.0, "9"), (3.0, "1"), (8.0, "1")],
+    # Bloemendaal, afval; the call-back key at the offer, the number confirmed at the read-back, then the
+    # first time as the times are whispered.
+    asker = sipp.call("14023", talk_seconds=90, dtmf=[*AFVAL, ("whispered", "9"), ("whispered", "1"), ("whispered", "1")],
                       from_user=CALLER)
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == CALLER, timeout=25)
     left = await events.wait_for_event("QueueCallerLeave", lambda e: e["Channel"] == joined["Channel"], timeout=60)
@@ -223,7 +225,7 @@ async def test_in_the_queue_no_time_read_or_none_chosen_the_stand_in_keeps_the_p
     graph.calendars[GIJS] = fake_graph.calendar()
     if way == "graph_down":
         graph.fail(50)  # every Graph call answers 503 (the client retries until lookup_seconds is up)
-    asker = sipp.call("14023", talk_seconds=90, dtmf=[(1.0, "1"), (2.0, "2"), (12.0, "9"), (3.0, "1")],
+    asker = sipp.call("14023", talk_seconds=90, dtmf=[*AFVAL, ("whispered", "9"), ("whispered", "1")],
                       from_user=CALLER)
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == CALLER, timeout=25)
     left = await events.wait_for_event("QueueCallerLeave", lambda e: e["Channel"] == joined["Channel"], timeout=60)
@@ -246,10 +248,10 @@ async def test_in_the_queue_a_caller_who_hangs_up_before_choosing_a_time_keeps_t
     _, events = pbx
     bereik.clock.set(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZONE))
     graph.calendars[GIJS] = fake_graph.calendar()
-    ahead = sipp.call("14023", talk_seconds=120, dtmf=[(1.0, "1"), (2.0, "2")], from_user="0655555555")
+    ahead = sipp.call("14023", talk_seconds=120, dtmf=AFVAL, from_user="0655555555")
     await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == "0655555555", timeout=25)
-    # The number confirmed about 18 s after the answer; the caller hangs up 5 s later.
-    asker = sipp.call("14023", talk_seconds=5, dtmf=[(1.0, "1"), (2.0, "2"), (12.0, "9"), (3.0, "1")],
+    # The caller hangs up 5 s after confirming the number.
+    asker = sipp.call("14023", talk_seconds=5, dtmf=[*AFVAL, ("whispered", "9"), ("whispered", "1")],
                       from_user=CALLER)
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == CALLER, timeout=25)
     assert joined["Position"] == "2"
