@@ -39,8 +39,8 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 SERVERS = {"noord": "127.0.0.1", "zuid": "127.0.0.2"}
 ANNA_PHONE, BRAM_PHONE = "127.0.1.1", "127.0.1.2"  # positions 201 and 202, rung by both nodes
 NETWORK = ("127.0.0.1", 5080)  # behind the trunk: where a caller's own phone answers a call-back
-BURGERZAKEN = [(1.0, "1"), (2.0, "1")]  # Bloemendaal, then burgerzaken: agents 201 and 203
-AFVAL = [(1.0, "1"), (2.0, "2")]  # Bloemendaal, then afval: agents 202 and 204
+BURGERZAKEN = [("asked", "1"), ("asked", "1")]  # Bloemendaal, then burgerzaken: agents 201 and 203
+AFVAL = [("asked", "1"), ("asked", "2")]  # Bloemendaal, then afval: agents 202 and 204
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
 # The first waiting message after one ring (5 s), offering the call-back at once.
 WAITING = "  first_after_rings: 1\n  callback_offer_callers_ahead: 0\n"
@@ -190,7 +190,7 @@ async def test_a_node_dies_while_callers_wait_on_the_other_who_hear_their_messag
         await until(lambda: all(takes_fastagi(ip) for ip in SERVERS.values()), 30, "both bereiks take FastAGI")
         # On noord: one caller asks for a call-back when it is offered (9, then 1 to confirm the number read
         # back), one waits to be answered.
-        asker = noord.call("14023", talk_seconds=60, dtmf=[*AFVAL, (12.0, "9"), (3.0, "1")], from_user="0644444444")
+        asker = noord.call("14023", talk_seconds=60, dtmf=[*AFVAL, ("whispered", "9"), ("whispered", "1")], from_user="0644444444")
         waiter = noord.call("14023", talk_seconds=90, dtmf=BURGERZAKEN, from_user="0633333333")
         asked = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == "0644444444", timeout=25)
         waiting = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == "0633333333",
