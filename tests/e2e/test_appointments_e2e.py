@@ -22,6 +22,7 @@ from bereik.callbacks.store import APPOINTMENT, CALLED_BACK, IVR, QUEUE, Callbac
 from bereik.config import load_config
 from bereik.config.model import IvrAppointments, PresenceGraph
 from bereik.ivr.prompts import PromptLibrary
+from bereik.pbx import cel
 from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, GRAPH_SECRET, Secrets
 from bereik.service import Service
@@ -164,6 +165,12 @@ async def test_a_time_chosen_after_hours_is_booked_and_at_that_time_the_colleagu
     [attempt] = bereik.callback_store.attempts(note.id)
     assert (attempt.target, attempt.outcome) == ("303", "answered") and attempt.talk_seconds >= 2
     assert await bereik.callback_watch.check() == []  # rung once
+    # Asterisk's own CEL log of that call: the colleague's phone answered before the caller's, one linked call.
+    records = await until(lambda: cel.read(bereik.config.records.asterisk_cel, [rang["DestLinkedid"]]),
+                          lambda found: any(r.eventtype == "HANGUP" and r.channel.startswith("PJSIP/trunk-")
+                                            for r in found))
+    answered_at = {r.channel.split("-")[0]: r.eventtime for r in records if r.eventtype == "ANSWER"}
+    assert answered_at["PJSIP/303"] < answered_at["PJSIP/trunk"]
     # The wallboard's share of call-backs on time this month, in all and for Vergunningen.
     board = bereik.floor.snapshot(time.time())["callbacks"]
     assert board["on_time"] == 1.0 and list(map(tuple, board["on_time_by_department"])) == [("Vergunningen", 1.0)]
