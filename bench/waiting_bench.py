@@ -36,7 +36,7 @@ from bereik.sandbox import AmiLogin, Asterisk, build_root
 from bereik.sandbox.sipp import Sipp
 
 OBSERVER = ("observer", "observer-secret-for-bench-only")
-OBSERVED = frozenset({"QueueCallerJoin", "ChanSpyStart", "Newexten"})
+OBSERVED = frozenset({"QueueCallerJoin", "ChanSpyStart", "AGIExecStart"})
 REASON = "no_menu"  # bereik's reason for a caller without a menu: anything else did not come from bereik
 
 
@@ -77,7 +77,7 @@ class Observer:
         self.plays: list[tuple[str, float]] = []
         client.on_event("QueueCallerJoin", self._join)
         client.on_event("ChanSpyStart", self._spy)
-        client.on_event("Newexten", self._exten)
+        client.on_event("AGIExecStart", self._exec)
 
     def _join(self, event):
         reason = event.get(f"ChanVariable({var.REASON})", "")
@@ -86,8 +86,9 @@ class Observer:
     def _spy(self, event):
         self.spied[event["SpyerChannel"].replace(";1", ";2")] = event["SpyeeChannel"]
 
-    def _exten(self, event):
-        if event.get("Application") == "Playback" and event.get("Context") == dialplan.WHISPER_CONTEXT:
+    def _exec(self, event):
+        # bereik plays each message into the caller's companion (bereik.pbx.whisper).
+        if event.get("Command", "").startswith('EXEC "Playback"') and event.get("Context") == dialplan.WHISPER_CONTEXT:
             self.plays.append((event["Channel"], float(event["Timestamp"])))
 
     def errors(self) -> list[float]:

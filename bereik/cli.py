@@ -17,7 +17,7 @@ from bereik.calllog import JsonLineFormatter
 from bereik.config import Config, ConfigError, check_file, load_config
 from bereik.platform import command as platform_command
 from bereik.platform.load import is_platform
-from bereik.secrets import SecretError, Secrets, write_new_secrets_file
+from bereik.secrets import SecretError, Secrets, add_missing_secrets, write_new_secrets_file
 from bereik.simulation import command as simulation
 
 
@@ -145,8 +145,16 @@ def main(argv: list[str] | None = None) -> int:
     for sub in (dialplan, prompts, run, report, doctor, migrate):
         sub.add_argument("--municipality", help=platform_command.MUNICIPALITY_HELP)
 
-    new_secrets = commands.add_parser("secrets", help="create a secrets file with a random AMI secret")
-    new_secrets.add_argument("--new", required=True, type=Path)
+    new_secrets = commands.add_parser(
+        "secrets", help="create a secrets file with random AMI, pseudonym and phone keys, or add what is missing")
+    made = new_secrets.add_mutually_exclusive_group(required=True)
+    made.add_argument("--new", type=Path, help="a new file (mode 600)")
+    made.add_argument("--update", type=Path, help="add the keys a newer bereik needs to this file; none is changed")
+
+    phones = commands.add_parser(
+        "phones", help="each desk phone's SIP account (user name and digest password), to provision the phones")
+    phones.add_argument("file")
+    phones.add_argument("--secrets", type=Path, required=True)
 
     args = parser.parse_args(argv)
     try:
@@ -478,13 +486,29 @@ def _migrate(args) -> int:
 
 
 def _secrets(args) -> int:
+    if args.update:
+        added = add_missing_secrets(args.update)
+        print(f"added {', '.join(added)} to {args.update}" if added else f"{args.update} has every key already")
+        return 0
     path = write_new_secrets_file(args.new)
     print(f"wrote {path} (mode 600); pass it with --secrets")
     return 0
 
 
+def _phones(args) -> int:
+    """Printed for the administrator who provisions the phones, never logged."""
+    config, secrets = load_config(args.file), Secrets.load(args.secrets)
+    phones = [*((p.extension, p.address) for q in config.queues for p in q.positions),
+              *((p.extension, p.address) for p in config.people)]
+    for extension, address in dict(phones).items():
+        where = f"from {address} only" if address else "registers"
+        print(f"{extension}\tuser {extension}\tpassword {secrets.phone(extension)}\t{where}")
+    return 0
+
+
 _COMMANDS = {"check": _check, "schema": _schema, "diff": _diff, "import": _import, "freeswitch": _freeswitch, "esl": _esl, "dialplan": _dialplan, "prompts": _prompts,
              "run": _run, "migrate": _migrate, "doctor": _doctor, "systemd": _systemd, "secrets": _secrets, "forward": _forward, "report": _report, "audit": _show_audit,
+             "run": _run, "secrets": _secrets, "phones": _phones, "forward": _forward, "report": _report, "audit": _show_audit,
              "simulate": simulation.run}
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 1. A caller on a Monday morning picks Bloemendaal (1), then option 2 (afval),
    and a desk phone of the front office answers.
 2. A caller on Christmas Day hears the closing message and the next opening time.
-3. A caller while bereik is stopped still reaches the front-office queue.
+3. A caller while bereik is stopped: in opening hours (the machine's clock: the generated dialplan
+   knows the hours) still the front-office queue, outside them the closing message.
 
 What each caller experienced is told from Asterisk's own AMI events.
 """

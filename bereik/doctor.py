@@ -36,15 +36,16 @@ CERTIFICATE_WARN_DAYS = 30
 DISK_WARN_BYTES, DISK_FAULT_BYTES = 2 * 1024**3, 200 * 1024**2
 LDAP_SECRET, GRAPH_SECRET = "BEREIK_LDAP_SECRET", "BEREIK_GRAPH_SECRET"
 
-# What bereik's AMI user must be able to do (generated manager.conf: write=call,agent,originate), each shown
-# by an action Asterisk lists for it (ListCommands lists only what the user may send) ...
-NEEDED_ACTIONS = {"call": "Redirect", "agent": "QueuePause", "originate": "Originate"}
-# ... and what it must not: an action of a class it was never given (system, command, config, agi, user
-# write, message) shows that it has one.
-FORBIDDEN_ACTIONS = ("Command", "GetConfig", "ModuleLoad", "AGI", "UserEvent", "MessageSend",
+# What bereik's AMI user must be able to do (generated manager.conf: write=call), each shown by an action
+# Asterisk lists for it (ListCommands lists only what the user may send) ...
+NEEDED_ACTIONS = {"call": "Setvar"}
+# ... and what it must not: an action of a class it was never given (originate and agent start calls to any
+# number: Originate, QueueAdd; system, command, config, agi, user write, message) shows that it has one.
+FORBIDDEN_ACTIONS = ("Originate", "QueueAdd", "Command", "GetConfig", "ModuleLoad", "AGI", "UserEvent", "MessageSend",
                      "DialplanExtensionAdd")
 # The modules the generated dialplan and bereik's AMI use.
-MODULES = ("app_queue.so", "res_agi.so", "chan_pjsip.so", "pbx_config.so", "app_chanspy.so", "app_mixmonitor.so",
+MODULES = ("app_queue.so", "res_agi.so", "chan_pjsip.so", "pbx_config.so", "app_chanspy.so", "app_originate.so",
+           "func_dialplan.so", "app_verbose.so", "app_mixmonitor.so",
            "app_directed_pickup.so", "app_celgenuserevent.so", "cel_custom.so", "func_timeout.so",
            "func_strings.so", "app_read.so", "app_playback.so", "res_musiconhold.so", "res_manager_devicestate.so")
 
@@ -121,18 +122,18 @@ def check_ami(install: Installation) -> list[Finding]:
                                  "file: run bereik dialplan with --secrets, then asterisk -rx 'manager reload'"))
             continue
         found.append(Finding(check, OK, f"logged in as {AMI_USER} on {address}"))
-        queues = "QueueStatus" in actions  # app_queue loaded: QueuePause, the sign of the agent class, with it
-        missing = [c for c, action in NEEDED_ACTIONS.items() if action not in actions and (queues or c != "agent")]
+        queues = "QueueStatus" in actions  # app_queue loaded
+        missing = [c for c, action in NEEDED_ACTIONS.items() if action not in actions]
         extra = [action for action in FORBIDDEN_ACTIONS if action in actions]
         if missing or extra:
             said = "; ".join(filter(None, [missing and f"lacks write class {', '.join(missing)}",
                                            extra and f"may do more than bereik needs (it may send {', '.join(extra)})"]))
             found.append(Finding(f"{check} rights", FAULT, f"the AMI user {AMI_USER} {said}",
-                                 f"give [{AMI_USER}] in manager.conf exactly write=call,agent,originate and "
+                                 f"give [{AMI_USER}] in manager.conf exactly write=call and "
                                  "read=call,agent,user, as bereik dialplan writes it; asterisk -rx 'manager reload'"))
         else:
-            found.append(Finding(f"{check} rights", OK, "exactly write=call,agent,originate (no system, command, "
-                                 "config)"))
+            found.append(Finding(f"{check} rights", OK, "exactly write=call (no originate, agent, system, "
+                                 "command, config)"))
         if not queues:
             found.append(Finding(f"{check} queues", FAULT, "Asterisk has no app_queue: callers cannot wait for the "
                                  "front office", "load it: asterisk -rx 'module load app_queue.so' and remove any "

@@ -20,6 +20,8 @@ TOPIC = "topic"
 CHOICE = "choice"  # the menu key pressed
 MUNICIPALITY = "municipality"
 REASON = "reason"  # why the call went where it went
+# Added to the reason a call fell through with when the PBX, bereik away, played the closing message itself.
+CLOSED_BY_PBX = "-closed"
 # A direct call that fell back to the front office: whom the caller tried, via whom, when, why.
 TRIED = "tried"
 TRIED_VIA = "tried_via"

@@ -5,12 +5,18 @@ readable by group or others. A value in the environment wins over the file.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import secrets as random_tokens
 import stat
 from pathlib import Path
 
 AMI_SECRET = "BEREIK_AMI_SECRET"
+# Every desk phone's SIP password is derived from this key (see Secrets.phone): one line in the file,
+# a different password per phone, none of which reveals another's or the key.
+PHONES_SECRET = "BEREIK_PHONES_SECRET"
 # The key of caller pseudonyms in old call records (bereik.privacy): kept out of the store it protects.
 PSEUDONYM_SECRET = "BEREIK_PSEUDONYM_SECRET"
 # Given by others, so never generated: the bind password of presence.ldap.bind_dn, and the client
@@ -70,6 +76,15 @@ class Secrets:
             raise SecretError(f"{key} contains ';', which Asterisk's files read as the start of a comment")
         return value
 
+    def phone(self, extension: str) -> str:
+        """The SIP digest password of the phone at `extension`: BEREIK_PHONE_<extension>_SECRET when the
+        file names one, else derived from BEREIK_PHONES_SECRET (`bereik phones` shows them for provisioning)."""
+        own = phone_secret_key(extension)
+        if self._values.get(own):
+            return self.get(own)
+        digest = hmac.new(self.get(PHONES_SECRET).encode(), f"sip-phone:{extension}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(digest.digest()).decode()[:24]
+
     def __repr__(self) -> str:  # never show values, not even in a traceback
         return f"Secrets({sorted(self._values)})"
 
@@ -82,15 +97,34 @@ def _pin(key: str, value: str) -> str:
     return value
 
 
+def phone_secret_key(extension: str) -> str:
+    return f"BEREIK_PHONE_{extension}_SECRET"
+
+
+# What bereik makes up itself, and how long.
+_GENERATED = {AMI_SECRET: 24, PSEUDONYM_SECRET: 32, PHONES_SECRET: 32}
+
+
 def write_new_secrets_file(path: str | Path) -> Path:
-    """A fresh secrets file with a random AMI secret and pseudonym key, readable by its owner only; the
-    LDAP and Graph secrets, which bereik cannot make up, as commented lines to fill in."""
+    """A fresh secrets file with a random AMI secret, pseudonym key and phone key, readable by its owner
+    only; the LDAP and Graph secrets, which bereik cannot make up, as commented lines to fill in."""
     path = Path(path)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as file:
-        file.write(f"{AMI_SECRET}={random_tokens.token_urlsafe(24)}\n")
-        file.write(f"{PSEUDONYM_SECRET}={random_tokens.token_urlsafe(32)}\n")
+        for key, length in _GENERATED.items():
+            file.write(f"{key}={random_tokens.token_urlsafe(length)}\n")
         file.write(f"# {LDAP_SECRET}=  (the password of presence.ldap.bind_dn, when it is set)\n")
         file.write(f"# {GRAPH_SECRET}=  (the client secret of presence.graph's app registration)\n")
         file.write(f"# {CALAMITY_SECRET}=  (6 to 12 digits: the PIN of *28, the calamity switch from a desk phone)\n")
     return path
+
+
+def add_missing_secrets(path: str | Path) -> list[str]:
+    """Add what a newer bereik generates (e.g. BEREIK_PHONES_SECRET) to an existing file; nothing is changed."""
+    path = Path(path)
+    present = Secrets.load(path)._values
+    missing = [key for key in _GENERATED if not present.get(key)]
+    with open(path, "a") as file:
+        for key in missing:
+            file.write(f"{key}={random_tokens.token_urlsafe(_GENERATED[key])}\n")
+    return missing

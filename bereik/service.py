@@ -31,7 +31,7 @@ from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.callback import CallbackHandler
 from bereik.pbx.camp_on import CampOnAnnouncer
 from bereik.pbx.decisions import DecisionLoop, prefer_short_switches
-from bereik.pbx.dialplan import AMI_USER
+from bereik.pbx.dialplan import AMI_USER, WHISPER_SCRIPT
 from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
 from bereik.pbx.facts import fact_of, queue_status
@@ -41,6 +41,7 @@ from bereik.pbx.records import RecordsFeed
 from bereik.pbx.note_call import NoteCaller
 from bereik.pbx.virtual_hold import VirtualHold
 from bereik.pbx.waiting import Announcer, OverflowObserver
+from bereik.pbx.whisper import Whispers
 from bereik.presence.configured import ConfiguredPresence
 from bereik.privacy.job import RetentionJob
 from bereik.records import servers as call_ids
@@ -58,14 +59,6 @@ from bereik.wallboard.metrics import SINGLE_SERVER, Metrics, Sources
 from bereik.wallboard.web import Hub, WebServer, metrics_routes, wallboard_routes
 
 log = logging.getLogger(__name__)
-
-
-def asterisk_addresses(config: Config) -> tuple[str, ...]:
-    """Who may ask bereik's FastAGI: this machine, and every Asterisk of the configuration (each server's, whose
-    dialplan falls over to this bereik when its own is gone), at the address it sends from, its SIP address."""
-    binds = [config.pbx.sip_bind, *(server.sip_bind for server in config.pbx.servers)]
-    hosts = {_host_port(bind)[0] for bind in binds} - {"0.0.0.0", "::"}
-    return ("127.0.0.0/8", *sorted(f"{host}/32" for host in hosts if not host.startswith("127.")))
 
 
 def _calamity_pin(secrets: Secrets) -> str | None:
@@ -170,7 +163,7 @@ class Service:
                                            peers=[peer_ami for peer_ami, _ in self.peers])
         self.entry = self._entry(config, PromptLibrary(sounds_dir, config.language))
         self.agi = AgiServer({"entry": self.metrics.timed(self.entry)}, agi_host, agi_port,
-                             allowed_peers=asterisk_addresses(config))
+                             allowed_peers=config.agi_allowed())
         web_host, web_port = _host_port(config.wallboard.listen)
         # https on the console and the wallboard port alike: the session cookie is Secure and per host.
         tls = config.console
@@ -185,8 +178,12 @@ class Service:
         self.hints = HintPublisher(config, self.ami, self.presence.book.stand_in, clock)
         self.features = self._features(config, PromptLibrary(sounds_dir, config.language))
         self.agi.handlers["features"] = self.metrics.timed(self.features)
+        # Waiting callers' companions, through which bereik speaks to them (no AMI originate).
+        self.whispers = Whispers(self.ami)
+        self.whispers.attach()
+        self.agi.handlers[WHISPER_SCRIPT] = self.whispers
         self.announcer = Announcer(config, self.ami, PromptLibrary(sounds_dir, config.language, over_ring=True),
-                                   now, tuple(overflow_observers))
+                                   self.whispers, now, tuple(overflow_observers))
         self.announcer.attach()
         self.camp_on = CampOnAnnouncer(config, self.ami, self.announcer.whisper, self.announcer.hush)
         self.camp_on.attach()
@@ -294,6 +291,7 @@ class Service:
         self.callback_watch.config = config
         if self.report_mailer:
             self.report_mailer.config = config
+        self.agi.allow(config.agi_allowed())
         self.agi.handlers.update({"entry": self.metrics.timed(self.entry), "direct": self.metrics.timed(self.direct),
                                   "callback": self.metrics.timed(self.callback),
                                   "features": self.metrics.timed(self.features)})

@@ -4,6 +4,7 @@ The files under dialplans/asterisk/bloemendaal/ show what `bereik dialplan` writ
 examples/bloemendaal.yaml. Secrets are placeholders: generate your own configuration
 with `bereik dialplan FILE --out DIR --secrets FILE`.
 """
+import datetime as dt
 from pathlib import Path
 
 from bereik.config import load_config
@@ -24,9 +25,16 @@ class PlaceholderSecrets(Secrets):
     def get(self, key: str) -> str:
         return f"<{key} from the secrets file>"
 
+    def phone(self, extension: str) -> str:
+        return f"<phone {extension}'s password: bereik phones>"
+
+
+# The fail-open table of closing days starts here (`bereik dialplan` starts it today).
+SHIPPED_ON = dt.date(2027, 1, 1)
+
 
 def shipped_files() -> dict[str, str]:
-    return dialplan.generate(load_config(EXAMPLE), PlaceholderSecrets(), source=str(EXAMPLE))
+    return dialplan.generate(load_config(EXAMPLE), PlaceholderSecrets(), source=str(EXAMPLE), today=SHIPPED_ON)
 
 
 if __name__ == "__main__":

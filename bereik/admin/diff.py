@@ -158,6 +158,10 @@ NAMES: dict[str, tuple[str, str]] = {
     "pbx": ("telefooncentrale", "PBX"), "sip_bind": ("SIP-adres", "SIP address"),
     "agi": ("FastAGI-adres van bereik", "bereik's FastAGI address"),
     "agi_fallback": ("andere bereik-servers als terugval", "other bereik servers to fall back to"),
+    "agi_allow": ("adressen die gesprekken aan bereik mogen geven", "addresses allowed to hand calls to bereik"),
+    # the class of service
+    "outbound": ("toegestane nummers naar buiten", "numbers allowed out"),
+    "classes": ("soorten nummers", "kinds of numbers"), "allow": ("ook toegestaan", "also allowed"),
     "ami": ("AMI-adres", "AMI address"), "trunk": ("trunk naar het telefoonnet", "trunk to the telephone network"),
     "watchdog_seconds": ("seconden voordat de centrale zelf naar de frontoffice verbindt",
                          "seconds before the PBX itself sends a caller to the front office"),
@@ -272,6 +276,8 @@ NAMES: dict[str, tuple[str, str]] = {
     "minutes": ("minuten per afspraak", "minutes per appointment"),
     "within_working_days": ("werkdagen vooruit", "working days ahead"),
     "lookup_seconds": ("seconden om de agenda's te lezen", "seconds to read the calendars"),
+    "max_wait_seconds": ("langste wachttijd (seconden)", "longest wait (seconds)"),
+    "max_wait_message": ("tekst na de langste wachttijd", "text after the longest wait"),
     # waiting.texts, the parts of the waiting message
     "less_than_a_minute": ("wachtmelding 'minder dan een minuut'", "wait message 'less than a minute'"),
     "about_one_minute": ("wachtmelding 'ongeveer een minuut'", "wait message 'about a minute'"),

@@ -22,6 +22,7 @@ from bereik.config.model import (
     _parse_period,
 )
 from bereik.presence.ldap import clear_text_bind
+from bereik.routing.outbound import DEFAULT_CLASSES, OutboundPolicy
 
 Location = tuple[str | int, ...]
 Finding = tuple[Location, str]
@@ -53,6 +54,7 @@ def cross_references(doc: Mapping) -> list[Finding]:
         *_console(doc),
         *_privacy(doc),
         *_web(doc),
+        *_outbound(doc),
     ]
 
 
@@ -603,3 +605,24 @@ def _privacy(doc: Mapping) -> Iterator[Finding]:
         yield ("privacy", "pseudonymise_after_days"), (
             f"privacy.pseudonymise_after_days: numbers would be pseudonymised after {after} days, but call "
             f"records are deleted after {kept} (records.retention_days): pseudonymise earlier, or write null")
+
+
+def _outbound(doc: Mapping) -> Iterator[Finding]:
+    """Numbers the YAML itself sends calls to must be within the class of service, or those calls fail."""
+    section = doc.get("outbound") if isinstance(doc.get("outbound"), Mapping) else {}
+    classes, allow = section.get("classes", list(DEFAULT_CLASSES)), section.get("allow", [])
+    if not isinstance(classes, list) or not isinstance(allow, list):
+        return  # the model says what is wrong with them
+    policy = OutboundPolicy(tuple(map(str, classes)), tuple(map(str, allow)))
+    shared = doc.get("shared_number")
+    others = _items(shared, "others") if isinstance(shared, Mapping) else ()
+    targets = [(("shared_number", "others", index, "forward_to"), f"{other.get('name')}'s number",
+                other.get("forward_to")) for index, other in others]
+    targets += [(("people", index, "mobile"), f"{person.get('name')}'s mobile", person.get("mobile"))
+                for index, person in _items(doc, "people")]
+    for where, what, number in targets:
+        number = _text(number)
+        verdict = policy.verdict(number) if number else None
+        if verdict is not None and not verdict.allowed:
+            yield where, (f"{what} {number} is {verdict.reason.split(':')[0]}, which the class of service refuses; "
+                          f"add it to outbound.allow, or the class to outbound.classes")

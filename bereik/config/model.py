@@ -335,6 +335,10 @@ class Pbx(Strict):
         "before them can be reached; the last resort is still the front office",
     )
     ami: HostPort = Field(default="127.0.0.1:5038", description="Asterisk's Manager Interface, address:port")
+    agi_allow: list[Annotated[str, AfterValidator(_network)]] | None = Field(
+        default=None,
+        description="Addresses and networks (10.0.0.11, 10.0.0.0/24) whose Asterisk may hand calls to this bereik "
+        "over FastAGI; default: the configured Asterisk servers' addresses (sip_bind and ami of pbx and pbx.servers)")
     trunk: HostPort | None = Field(
         default=None,
         description="The SIP trunk to the telephone network: calls from its address enter at the 14xxx "
@@ -356,6 +360,22 @@ class Pbx(Strict):
     )
     server: Identifier | None = Field(
         default=None, description="Which of `servers` this is; set by `bereik run/dialplan --server`, not in the YAML")
+
+
+OutboundClass = Literal["fixed", "mobile", "freephone", "premium", "international"]
+
+
+class Outbound(Strict):
+    """The class of service: which numbers calls may reach through the trunk (bereik.routing.outbound).
+    It holds for every path that dials out: desk phones, forwards to mobiles and other municipalities, the
+    console's transfers and call-backs. 112 is always allowed."""
+
+    classes: list[OutboundClass] = Field(
+        default=["fixed", "mobile", "freephone"],
+        description="fixed: Dutch geographic, 085/088/091 and 14-numbers; mobile: 06-1..06-5; freephone: 0800; "
+        "premium: 0900/0906/0909; international: 00...")
+    allow: list[Annotated[str, StringConstraints(pattern=r"^(?:\+|00)?[0-9]{2,15}\*?$")]] = Field(
+        default=[], description="Single numbers, or prefixes ending in * (\"0032*\"), allowed beyond the classes")
 
 
 class Records(Strict):
@@ -545,6 +565,13 @@ class Waiting(Strict):
         default="/var/lib/bereik/callbacks.sqlite3",
         description="Where bereik 0.2.0 kept call-back notes; bereik run imports that file into records.store once "
         "and renames it *.imported (the notes now live beside the call records)")
+    max_wait_seconds: int = Field(
+        default=600, ge=5, le=7200,
+        description="Nobody rings on forever: after this long in the TIC queue (counted from the first entry) "
+        "the caller hears max_wait_message instead (the call-back was offered while it waited)")
+    max_wait_message: SpokenText = Field(
+        default="Het lukt ons nu niet om u snel te helpen. Veel zaken regelt u ook online, op {website}.",
+        description="What the caller hears at the maximum wait, what to do next; then the call ends")
 
     @field_validator("texts")
     @classmethod
@@ -900,6 +927,8 @@ class Config(Strict):
     departments: list[Department] = Field(default=[], description="Back-office departments and their numbers")
     back_office: BackOffice = Field(default=BackOffice(), description="Direct calls to the back office")
     pbx: Pbx = Field(default=Pbx(), description="Where Asterisk and bereik listen")
+    outbound: Outbound = Field(default=Outbound(), description="The class of service: which numbers calls may "
+                               "reach through the trunk")
     records: Records = Field(default=Records(), description="Where call records are kept, and how long")
     reports: Reports = Field(default=Reports(), description="Norms and grades of the monthly reports")
     wallboard: Wallboard = Field(default=Wallboard(), description="The real-time wallboard")
@@ -953,6 +982,16 @@ class Config(Strict):
                                           "agi_fallback": [*others, *self.pbx.agi_fallback]})
         records = self.records.model_copy(update={"asterisk_cel": this.asterisk_cel}) if this.asterisk_cel else self.records
         return self.model_copy(update={"pbx": pbx, "records": records})
+
+    def agi_allowed(self) -> list[str]:
+        """Who may hand this bereik calls over FastAGI: pbx.agi_allow, else this machine and every Asterisk of the
+        configuration (each server's, whose dialplan falls over to this bereik when its own is gone) at its SIP
+        and AMI addresses (an Asterisk sends from one of them)."""
+        if self.pbx.agi_allow is not None:
+            return list(self.pbx.agi_allow)
+        addresses = [self.pbx.sip_bind, self.pbx.ami, *(a for s in self.pbx.servers for a in (s.sip_bind, s.ami))]
+        hosts = {a.rsplit(":", 1)[0] for a in addresses} - {"0.0.0.0", "::", "[::]"}
+        return ["127.0.0.0/8", *sorted(f"{host}/32" for host in hosts if not host.startswith("127."))]
 
     def peers(self) -> list[Server]:
         """The other servers, whose calls this bereik also follows (wallboard, stand-by recording)."""

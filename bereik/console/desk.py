@@ -27,10 +27,12 @@ from bereik.config.model import Config, ConsoleUser
 from bereik.console import recordings, words
 from bereik.console import transfer as tx
 from bereik.pbx import variables as var
+from bereik.pbx import members
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT, PICK_CONTEXT, PICK_QUEUE, RECORD_CODE
 from bereik.pbx.facts import event_time, is_callback_leg
 from bereik.records import servers, summary
+from bereik.routing.outbound import OutboundPolicy
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +136,8 @@ class Desk:
         self._joined: dict[str, float] = {}  # caller's id (server and Uniqueid) -> when it joined the queue
         self.waiting: dict[str, dict] = {}  # caller's id -> who waits in a front-office queue, for the list
         self._names = {a.extension: a.name for a in config.agents}
+        self._extensions = {*self.positions, *(p.extension for p in config.people)}
+        self.outbound = OutboundPolicy.from_config(config)
         for name, client in self.amis.items():
             client.on_login(functools.partial(self.resync, name))
             client.on_disconnect(functools.partial(self._lost, name))
@@ -591,8 +595,9 @@ class Desk:
         call = position.call
         if call is None or not call.answered:
             return tx.Step(position.transfer, refused="no call to transfer")
-        if not re.fullmatch(r"[0-9]{2,8}", target):
-            return tx.Step(position.transfer, refused="not an extension")
+        target, refusal = self._transfer_target(target)
+        if refusal:
+            return tx.Step(position.transfer, refused=refusal)
         if position.transfer.final:
             position.transfer = tx.Idle()
         at = self.now()
@@ -608,6 +613,17 @@ class Desk:
         self._after(position, step, "start", at)
         return step
 
+    def _transfer_target(self, target: str) -> tuple[str, str | None]:
+        """A colleague's extension, or a number outside that the class of service allows (then in national
+        form); anything else is refused with the reason, before Asterisk is asked."""
+        if target in self._extensions:
+            return target, None
+        verdict = self.outbound.verdict(target)
+        if not verdict.allowed:
+            return target, ("not a colleague in the directory, and " + verdict.reason) if verdict.kind is None \
+                else verdict.reason
+        return verdict.number, None
+
     def complete_transfer(self, extension: str) -> tx.Step:
         return self._feed(self.positions[extension], "agent_completes", by_agent=True)
 
@@ -620,15 +636,14 @@ class Desk:
         return f"PJSIP/{extension}"
 
     async def set_paused(self, extension: str, paused: bool, reason: str = "") -> None:
-        headers = {"Interface": self._interface(extension), "Paused": "true" if paused else "false"}
-        if paused:
-            headers["Reason"] = reason
-        # In every queue the position is a member of, on every server: each offers the phone its own calls.
-        # A server that is down now starts with its members as configured when it comes back.
+        """In every queue the position is a member of, on every server (bereik.pbx.members: no AMI `agent`
+        class): each offers the phone its own calls. A server that is down now starts with its members as
+        configured when it comes back."""
+        queues = [q.id for q in self.config.queues if any(p.extension == extension for p in q.positions)]
         refused = []
         for server, ami in self.amis.items():
             try:
-                await ami.action("QueuePause", **headers)
+                await members.set_paused(ami, queues, self._interface(extension), paused, reason)
             except AmiError as problem:
                 refused.append(problem)
                 log.warning("position %s not %s on %s: %s", extension, "paused" if paused else "unpaused",
@@ -641,12 +656,12 @@ class Desk:
         # Every server has the same members, paused alike (set_paused): the first one that answers says.
         ami = next((a for a in self.amis.values() if a.connected), self.ami)
         replies = await ami.action("QueueStatus", Member=interface, timeout=5)
-        members = [r for r in replies if r.get("Event") == "QueueMember"
-                   and interface in (r.get("Location"), r.get("StateInterface"))]
-        paused = any(m.get("Paused") == "1" for m in members)
-        reason = next((m.get("PausedReason", "") for m in members if m.get("Paused") == "1"), "")
-        return {"extension": extension, "queues": sorted({m.get("Queue", "") for m in members}),
-                "paused": paused, "reason": reason, "logged_in": bool(members) and reason != LOGGED_OUT,
+        in_queues = [r for r in replies if r.get("Event") == "QueueMember"
+                     and interface in (r.get("Location"), r.get("StateInterface"))]
+        paused = any(m.get("Paused") == "1" for m in in_queues)
+        reason = await members.pause_reason(ami, interface) if paused else ""
+        return {"extension": extension, "queues": sorted({m.get("Queue", "") for m in in_queues}),
+                "paused": paused, "reason": reason, "logged_in": bool(in_queues) and reason != LOGGED_OUT,
                 "call": bool(self.positions[extension].call)}
 
     async def answer(self, extension: str) -> dict:

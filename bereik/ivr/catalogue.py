@@ -15,10 +15,11 @@ from bereik.ivr.phrases import (
     recording_notice,
 )
 from bereik.ivr.wait_message import all_wait_messages
+from bereik.routing import failopen
 from bereik.routing.appointment_offer import fixed_texts
 from bereik.routing.calamity import Mode, default_text
 from bereik.routing.virtual_hold import offer_text, read_back_parts
-from bereik.routing.waiting import waiting_settings
+from bereik.routing.waiting import max_wait_text, waiting_settings
 
 
 def spoken_texts(config: Config) -> list[str]:
@@ -39,6 +40,9 @@ def spoken_texts(config: Config) -> list[str]:
     texts += [notice] if (notice := recording_notice(config)) else []
     # The calamity switch's messages as a desk phone sets them (the screen's own words render when set).
     texts += [default_text(config, mode) for mode in Mode]
+    texts.append(max_wait_text(config))
+    if "closed" in config.texts:  # what the dialplan plays on its own, bereik down and the office closed
+        texts += failopen.texts(config, dt.datetime.now(config.zone).date())
     return list(dict.fromkeys(texts))
 
 

@@ -21,6 +21,7 @@ MAX_ENVIRONMENT_BYTES = 64 * 1024  # also the longest reply line
 MAX_USAGE_LINES = 50
 ENVIRONMENT_TIMEOUT = 5.0
 DEFAULT_COMMAND_TIMEOUT = 10.0
+MAX_REFUSED_LOGGED = 1024  # addresses remembered as already logged
 
 
 class AgiError(Exception):
@@ -158,13 +159,20 @@ class AgiServer:
     """Serves FastAGI scripts (agi://host:port/<script>) to their handlers."""
 
     def __init__(self, handlers: dict[str, Handler], host: str = "127.0.0.1", port: int = 4573,
-                 allowed_peers: tuple[str, ...] = ("127.0.0.0/8",), session_timeout: float = 900.0):
+                 allowed_peers: tuple[str, ...] | list[str] = ("127.0.0.0/8",), session_timeout: float = 900.0):
+        """`allowed_peers`: addresses and networks whose Asterisk may connect (Config.agi_allowed)."""
         self.handlers = handlers
         self.host, self.port = host, port
-        self.allowed = [ipaddress.ip_network(net) for net in allowed_peers]
+        self._refused: dict[str, None] = {}  # addresses already logged, oldest first
+        self.allow(allowed_peers)
         self.session_timeout = session_timeout
         self._server: asyncio.Server | None = None
         self._sessions: set[asyncio.Task] = set()
+
+    def allow(self, peers: tuple[str, ...] | list[str]) -> None:
+        """Set the allow-list (at start, and when a reloaded YAML changes it)."""
+        self.allowed = [ipaddress.ip_network(net, strict=False) for net in peers]
+        self._refused.clear()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, self.host, self.port, limit=MAX_ENVIRONMENT_BYTES)
@@ -184,14 +192,28 @@ class AgiServer:
 
     def _peer_allowed(self, writer: asyncio.StreamWriter) -> bool:
         peer = writer.get_extra_info("peername")
-        return bool(peer) and any(ipaddress.ip_address(peer[0]) in net for net in self.allowed)
+        address = ipaddress.ip_address(peer[0]) if peer else None
+        if address is not None and any(address in net for net in self.allowed):
+            return True
+        self._log_refusal(str(address))
+        return False
+
+    def _log_refusal(self, address: str) -> None:
+        """Once per address (a scanner must not flood the log), with what to do about it."""
+        if address in self._refused:
+            return
+        if len(self._refused) >= MAX_REFUSED_LOGGED:
+            self._refused.pop(next(iter(self._refused)))
+        self._refused[address] = None
+        allowed = ", ".join(str(n.network_address if n.prefixlen == n.max_prefixlen else n) for n in self.allowed)
+        log.warning("FastAGI connection from %s refused: not in the allow-list (%s). If that is an Asterisk of "
+                    "yours, add it to pbx.agi_allow or pbx.servers in the YAML", address, allowed or "nobody")
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         self._sessions.add(task)
         try:
             if not self._peer_allowed(writer):
-                log.warning("FastAGI connection refused from %s", writer.get_extra_info("peername"))
                 return
             block = await asyncio.wait_for(reader.readuntil(b"\n\n"), ENVIRONMENT_TIMEOUT)
             environment = parse_environment(block)
@@ -200,7 +222,8 @@ class AgiServer:
             if handler is None:
                 log.error("no FastAGI handler for script %r", session.script[:40])
                 return
-            await asyncio.wait_for(handler(session), self.session_timeout)
+            # A handler may say how long its sessions last (a waiting caller's companion: hours).
+            await asyncio.wait_for(handler(session), getattr(handler, "session_timeout", self.session_timeout))
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             log.warning("FastAGI connection ended before the call was handled")
         except AgiHangup:

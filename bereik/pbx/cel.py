@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+
 log = logging.getLogger(__name__)
 
 FILE_NAME = "bereik.csv"  # under Asterisk's log directory, in cel-custom/

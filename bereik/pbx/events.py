@@ -16,8 +16,6 @@ CONSUMED = frozenset({
     "QueueMemberStatus", "QueueMemberAdded", "QueueMemberRemoved", "QueueMemberPause",
     # phone state for presence
     "DeviceStateChange", "ExtensionStatus",
-    # the result of the whisper's asynchronous Originate
-    "OriginateResponse",
     # the call-back key of a waiting caller, and how a call-back went (the dialplan's UserEvent)
     "DTMFEnd", "UserEvent",
 })

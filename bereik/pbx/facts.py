@@ -114,9 +114,9 @@ def _camp_on_colleague(event: AmiEvent) -> str | None:
 
 
 def is_call(channel: str) -> bool:
-    """Whether a channel that starts its own call is one: bereik's whisper to a waiting caller (an
-    originated Local/<sound>@bereik-whisper) is not, however often a caller hears a message, nor is a
-    call-back bereik placed."""
+    """Whether a channel that starts its own call is one: a waiting caller's companion, through which bereik
+    whispers to it (Local/<uniqueid>@bereik-whisper, bereik.pbx.whisper), is not, nor is a call-back bereik
+    placed."""
     return not (channel.startswith("Local/") and f"@{WHISPER_CONTEXT}-" in channel) and not is_callback_leg(channel)
 
 

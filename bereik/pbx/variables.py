@@ -25,7 +25,7 @@ DIALLED = "BEREIK_DIALLED"  # set by the dialplan: the number or extension diall
 DIRECT_STAGE = "BEREIK_DIRECT_STAGE"  # where bereik left the call: ringing, offered, camped, ...
 DIAL_BEGAN = "BEREIK_DIAL_BEGAN"  # set by the dialplan: Asterisk's clock (epoch, ms) when the colleague's phone began to ring
 DIAL_ENDED = "BEREIK_DIAL_ENDED"  # set by the dialplan: and when the ringing (or the call) ended
-DIAL = "BEREIK_DIAL"  # what to ring: PJSIP/<extension> or PJSIP/<number>@trunk
+DIAL = "BEREIK_DIAL"  # what to ring: PJSIP/<extension>, Local/<extension>@bereik-mobile/n, or both with &
 RING_SECONDS = "BEREIK_RING_SECONDS"
 CAMP_QUEUE = "BEREIK_CAMP_QUEUE"
 CAMP_SECONDS = "BEREIK_CAMP_SECONDS"
@@ -59,7 +59,12 @@ READ_RESULT = "BEREIK_KEY"
 
 # Waiting in the front-office queue (bereik.pbx.waiting, bereik.pbx.virtual_hold).
 QUEUED_AT = "BEREIK_QUEUED_AT"  # set by the dialplan: epoch seconds of the first entry into the queue
-POSITION = "BEREIK_POSITION"  # set by bereik: where a stand-in joins (Queue()'s position argument)
+POSITION = "BEREIK_POSITION"  # set by bereik: where a stand-in or a returning caller joins (Queue()'s position argument)
+WAIT_LEFT = "BEREIK_WAIT_LEFT"  # set by the dialplan: seconds left before waiting.max_wait_seconds
+
+# The dialplan on its own, when bereik did not route a call (bereik.routing.failopen).
+FAILOPEN_QUEUE = "BEREIK_FAILOPEN_QUEUE"  # the queue the caller joins if the office is open
+TODAY = "BEREIK_TODAY"  # YYYYMMDD where the municipality is: the key of the dated table
 
 # The labels of a call (bereik.facts.LABELS), and what the call-backs follow: carried in every AMI event
 # about the channel (manager.conf channelvars).

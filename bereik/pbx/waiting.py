@@ -1,13 +1,12 @@
 """Callers waiting for the front office: bereik's own messages, the live queue state, the overflow position.
 
-The message reaches a caller who stays in Queue(): bereik whispers it. AMI Originate starts
-Local/<sound>@bereik-whisper (which answers, plays the sound and hangs up) and connects it to
-ChanSpy(<caller channel>,qwE): w whispers into the caller only, q without a beep, E ends with the
-caller. The caller never leaves the queue, so it keeps its place and an agent freeing up is
-connected at once, mid-sentence. When the caller leaves the queue bereik hangs the whisper up,
-so the agent never hears the rest. (Withdrawing the caller to play the message and putting it
-back would hold the caller outside Queue() for the length of the message, when no agent can
-take it; a per-caller music-on-hold class would need files rewritten per caller and estimate.)
+The message reaches a caller who stays in Queue(): bereik whispers it through the caller's companion
+(bereik.pbx.whisper), a channel the dialplan starts beside every waiting caller, spying on it in
+whisper mode. The caller never leaves the queue, so it keeps its place and an agent freeing up is
+connected at once, mid-sentence; when the caller leaves the queue the companion is hung up, so the
+agent never hears the rest. (Withdrawing the caller to play the message and putting it back would
+hold the caller outside Queue() for the length of the message, when no agent can take it; a
+per-caller music-on-hold class would need files rewritten per caller and estimate.)
 
 `whisper(channel, text)` / `hush(channel)` are the interface for anyone who wants to speak to
 a waiting caller (camp-on and the call-back key, for two). Whether a message offers the call-back
@@ -18,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -27,9 +25,11 @@ from bereik.calllog import CallLog
 from bereik.config.model import Config
 from bereik.ivr.prompts import PromptLibrary
 from bereik.ivr.wait_message import wait_message
+from bereik.pbx import members
 from bereik.pbx.ami import AmiClient, AmiError
-from bereik.pbx.dialplan import OVERFLOW_PENALTY, WHISPER_CONTEXT, WHISPER_MANY
+from bereik.pbx.dialplan import OVERFLOW_PENALTY
 from bereik.pbx.facts import fact_of, is_callback_leg, queue_status
+from bereik.pbx.whisper import Whispers
 from bereik.routing.estimate import Estimate, estimate_wait
 from bereik.routing.queue_state import QueueState
 from bereik.routing.waiting import (
@@ -67,10 +67,11 @@ async def no_offer(channel: str, estimate: Estimate) -> str:
 
 
 class Announcer:
-    def __init__(self, config: Config, ami: AmiClient, prompts: PromptLibrary,
+    def __init__(self, config: Config, ami: AmiClient, prompts: PromptLibrary, whispers: Whispers,
                  now: Callable[[], float] = time.time, observers: tuple[OverflowObserver, ...] = ()):
         self.config = config
         self.ami = ami
+        self.whispers = whispers
         self.prompts = prompts
         self.now = now
         self.observers = list(observers)
@@ -84,7 +85,6 @@ class Announcer:
         self.plan = penalty_plan(config)
         self.overflow_interfaces = [f"PJSIP/{p.extension}" for p in config.queue(self.queue).positions if p.overflow]
         self._timers: dict[str, asyncio.TimerHandle] = {}
-        self._whispers: dict[str, str] = {}  # caller channel -> the whisper's Local channel (name, or id at first)
         self._sounds: dict[str, str] = {}
         self.announcements = 0
 
@@ -101,35 +101,15 @@ class Announcer:
 
     # -- the interface for whoever speaks to a waiting caller -----------------------------------
 
-    async def whisper(self, channel: str, text: str | Sequence[str]) -> None:
+    async def whisper(self, channel: str, text: str | Sequence[str]) -> bool:
         """Speak `text` (or several texts in a row) to `channel` without taking it out of what it is in
-        (Queue(), a camp-on wait)."""
+        (Queue(), a camp-on wait), after what it hears now. False: it has no companion to speak through."""
         sounds = [await self._sound(part) for part in ([text] if isinstance(text, str) else text)]
-        await self.hush(channel)
-        whisper_id = uuid.uuid4().hex
-        self._whispers[channel] = whisper_id
-        # One sound: its hash is the exten. Several: listed in a variable. The context plays only bereik's own.
-        many = {"Variable": f"BEREIK_WHISPER={'&'.join(sounds)}"} if len(sounds) > 1 else {}
-        exten = WHISPER_MANY if many else sounds[0].split("/", 1)[1]
-        replies = await self.ami.action(
-            "Originate", Channel=f"Local/{exten}@{WHISPER_CONTEXT}", ChannelId=whisper_id,
-            OtherChannelId=uuid.uuid4().hex, Application="ChanSpy", Data=f"{channel},qwE", Async="true", **many,
-        )
-        # The ;2 half plays the sound; hanging it up silences the whisper at once. (Hanging up the ChanSpy
-        # half, ;1, left the sound playing once the caller was bridged to an agent: measured.)
-        name = next((r["Channel"] for r in replies if r.get("Event") == "OriginateResponse" and r.get("Channel")), None)
-        if name and self._whispers.get(channel) == whisper_id:
-            self._whispers[channel] = name.replace(";1", ";2")
+        return self.whispers.say(channel, "&".join(sounds))
 
     async def hush(self, channel: str) -> None:
-        """Stop whatever is being whispered to `channel`."""
-        whisper = self._whispers.pop(channel, None)
-        if whisper is None:
-            return
-        try:
-            await self.ami.action("Hangup", Channel=whisper)
-        except AmiError as error:
-            log.info("whisper to a caller already over: %s", error)  # it had finished
+        """Stop whatever is being whispered to `channel`, for good (it left the queue or the camp-on)."""
+        await self.whispers.hush(channel)
 
     # -- waiting callers --------------------------------------------------------------------------
 
@@ -160,10 +140,8 @@ class Announcer:
         elif isinstance(fact, (f.QueueLeft, f.QueueAbandoned)):
             timer = self._timers.pop(channel, None)
             if timer:
-                timer.cancel()
+                timer.cancel()  # its companion is hung up by bereik.pbx.whisper
             self.quiet.pop(channel, None)
-            if channel in self._whispers:
-                asyncio.ensure_future(self.hush(channel))
         # Decided here, on every queue event; only a switch to make (AMI actions) becomes a task: a task per
         # event is main-loop work that the callers' decisions wait behind (python -m bench call_paths).
         if isinstance(fact, (f.QueueJoined, f.QueueLeft, f.QueueAbandoned, f.AgentCompleted)):
@@ -194,10 +172,7 @@ class Announcer:
         estimate = estimate_wait(snapshot, now)
         offer = await self.offer_for(channel, estimate)
         text = " ".join(part for part in (wait_message(estimate, self.settings), offer) if part)
-        try:
-            await self.whisper(channel, text)
-        except AmiError as error:
-            log.warning("message to a waiting caller failed: %s", error)
+        if not await self.whisper(channel, text):
             return
         self.announcements += 1
         caller = self.state.caller(channel)
@@ -239,9 +214,8 @@ class Announcer:
             try:
                 # Off: paused, so that app_queue does not count it as available and let a later caller
                 # take a turn ahead of the first; and parked above every caller's penalty range.
-                await self.ami.action("QueuePenalty", Interface=interface, Penalty=penalty, Queue=self.queue)
-                await self.ami.action("QueuePause", Interface=interface, Queue=self.queue,
-                                      Paused="false" if on else "true", Reason="" if on else OVERFLOW_OFF_REASON)
+                await members.set_penalty(self.ami, self.queue, interface, penalty)
+                await members.set_paused(self.ami, [self.queue], interface, not on, "" if on else OVERFLOW_OFF_REASON)
             except AmiError as error:
                 log.warning("could not switch the overflow position %s: %s", interface, error)
                 continue

@@ -22,6 +22,8 @@ _WORDS = {
         "an_agent": "een medewerker",
         "closed": "Gesloten ({reason}): het sluitingsbericht gehoord, na {seconds} s opgehangen.",
         "failopen": "bereik was niet bereikbaar; de centrale stuurde de beller toch door",
+        "failopen_closed": "bereik was niet bereikbaar en het kantoor gesloten; de centrale speelde zelf het "
+                           "sluitingsbericht",
         "watchdog": "bereik reageerde niet; de centrale stuurde de beller na de wachttijd door",
         "forwarded": "Doorgeschakeld naar {to}.",
         "ended": "Einde gesprek na {seconds} s.",
@@ -46,6 +48,7 @@ _WORDS = {
         "an_agent": "an agent",
         "closed": "Closed ({reason}): heard the closing message, hung up after {seconds} s.",
         "failopen": "bereik was unreachable; the PBX sent the caller on anyway",
+        "failopen_closed": "bereik was unreachable and the office closed; the PBX played the closing message itself",
         "watchdog": "bereik did not respond; the PBX sent the caller on after the watchdog time",
         "forwarded": "Forwarded to {to}.",
         "ended": "Call ended after {seconds} s.",
@@ -77,6 +80,8 @@ def describe(journey: Journey, language: str = "nl") -> str:
         told.append(words["choice"].format(choice=labels[f.CHOICE], topic=labels.get(f.TOPIC, "")))
     elif reason == "no_choice":
         told.append(words["no_choice"])
+    elif reason.endswith(f.CLOSED_BY_PBX):
+        told.append(words["failopen_closed"])
     elif reason.startswith("failopen"):
         told.append(words["failopen"])
     elif reason == "watchdog":
@@ -102,7 +107,9 @@ def describe(journey: Journey, language: str = "nl") -> str:
         elif step.what == "forwarded":
             sentences.append(words["forwarded"].format(to=detail.get("to", "?")))
         elif step.what == "hung_up":
-            if reason in ("outside_hours", "holiday", "closing_day", "calamity"):
+            if reason.endswith(f.CLOSED_BY_PBX):
+                sentences.append(words["ended"].format(seconds=seconds))
+            elif reason in ("outside_hours", "holiday", "closing_day", "calamity"):
                 sentences.append(words["closed"].format(reason=words[reason], seconds=seconds))
             else:
                 sentences.append(words["ended"].format(seconds=seconds))

@@ -165,3 +165,8 @@ def waiting_settings(config: Config) -> WaitMessageSettings:
     if config.waiting.online_hint:
         texts["online_hint"] = config.waiting.online_hint
     return WaitMessageSettings(config.waiting.mode, config.language, wait_texts(config.language, texts))
+
+
+def max_wait_text(config: Config) -> str:
+    """What a caller hears at the maximum wait, before the call ends."""
+    return config.waiting.max_wait_message.format(website=config.website, municipality=config.municipality)

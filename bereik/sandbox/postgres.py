@@ -49,6 +49,11 @@ class Cluster:
                    "-c", f'CREATE DATABASE "{name}"'])
         return self.database(name)
 
+    @property
+    def socket_dsn(self) -> str:
+        """Through the Unix socket: reachable from any network namespace of the machine (bereik.sandbox.netns)."""
+        return f"postgresql://postgres@/postgres?host={self.directory}&port={self.port}"
+
     def start(self, timeout: float = 30.0) -> Cluster:
         if not (self.bin_dir / "initdb").exists():
             raise PostgresError(f"no PostgreSQL at {self.bin_dir}: apt-get install postgresql")

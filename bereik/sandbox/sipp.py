@@ -18,6 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Literal, Sequence, get_args
 
+from bereik.sandbox.isolation import call_in
+
 SCENARIOS = Path(__file__).with_name("scenarios")
 # Debian's sip-tester ships RFC 4733 recordings (payload type 101, 140 ms) per digit.
 DTMF_PCAPS = Path("/usr/share/sip-tester")
@@ -143,10 +145,13 @@ class SippProcess:
 class Sipp:
     """Starts SIPp parties against one Asterisk; `stop_all()` ends any left running."""
 
-    def __init__(self, asterisk: str = "127.0.0.1:5060", workdir: Path | None = None, *, proxy: bool = False):
-        """`proxy`: `asterisk` is a proxy that stays in the dialog (Kamailio): callers send their ACK and BYE
+    def __init__(self, asterisk: str = "127.0.0.1:5060", workdir: Path | None = None, netns: str | None = None,
+                 *, proxy: bool = False):
+        """`netns`: the parties run on that host of bereik.sandbox.isolation.Hosts (its namespace's name);
+        `proxy`: `asterisk` is a proxy that stays in the dialog (Kamailio): callers send their ACK and BYE
         along its Record-Route, to the Contact of whoever answered."""
         self.asterisk = asterisk
+        self.netns = netns
         self.proxy = proxy
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="bereik-sipp-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -163,6 +168,7 @@ class Sipp:
         from_name: str | None = "SIPp caller",
         from_user: str = "0612345678",
         media_port: int | None = None,
+        auth: tuple[str, str] | None = None,
     ) -> SippProcess:
         """Call `number` and stay `talk_seconds` after the answer, then hang up.
 
@@ -172,9 +178,10 @@ class Sipp:
         like %0A. media_port: where the SDP points the caller's audio (default: sipp's
         own media port); a test that binds it can read what the caller hears.
         A BYE from Asterisk before talk_seconds ends the call too, as a success.
+        auth: (user, password) of a desk phone, which answers Asterisk's digest challenge.
         """
         return self._caller(number, local_ip=local_ip, local_port=local_port, talk_seconds=talk_seconds,
-                            dtmf=dtmf, from_name=from_name, from_user=from_user, media_port=media_port)
+                            dtmf=dtmf, from_name=from_name, from_user=from_user, media_port=media_port, auth=auth)
 
     def callers(self, number: str, *, rate: float, calls: int, talk_seconds: float,
                 dtmf: Sequence[Key] = (), from_user: str = "0612345678",
@@ -186,10 +193,13 @@ class Sipp:
 
     def _caller(self, number: str, *, local_ip: str, talk_seconds: float, dtmf: Sequence[Key],
                 from_user: str, from_name: str | None = "SIPp caller", local_port: int | None = None,
-                media_port: int | None = None, extra: Sequence[str] = ()) -> SippProcess:
-        sipp_media_port = free_udp_port(local_ip)
+                media_port: int | None = None, extra: Sequence[str] = (),
+                auth: tuple[str, str] | None = None) -> SippProcess:
+        sipp_media_port = self._free_port(local_ip)
         display = f"{sip_quoted(from_name)} " if from_name is not None else ""
-        scenario = string.Template((SCENARIOS / "caller.xml").read_text()).substitute(
+        template = (SCENARIOS / "caller.xml").read_text()
+        template = template.replace("$challenge", _challenge(template) if auth else "")
+        scenario = string.Template(template).substitute(
             from_header=_header_safe(f"{display}<sip:{from_user}@{local_ip}>"),
             from_user=_header_safe(from_user),
             cues_header=_cues_header(dtmf),
@@ -199,16 +209,38 @@ class Sipp:
             rrs=' rrs="true"' if self.proxy else "",
             dialog_uri="[next_url]" if self.proxy else "sip:[service]@[remote_ip]:[remote_port]",
             routes="\n      [routes]" if self.proxy else "",
+            cseq=2 if auth else 1,
+            bye_cseq=3 if auth else 2,
         )
         name = self._name("caller")
         scenario_path = self.workdir / f"{name}.xml"
         scenario_path.write_text(scenario)
+        credentials = ["-au", auth[0], "-ap", auth[1]] if auth else []
         return self._start(name, [
             "-sf", str(scenario_path), "-s", number,
-            "-i", local_ip, "-p", str(local_port or free_udp_port(local_ip)),
-            "-mi", local_ip, "-mp", str(sipp_media_port), *extra,
+            "-i", local_ip, "-p", str(local_port or self._free_port(local_ip)),
+            "-mi", local_ip, "-mp", str(sipp_media_port), *credentials, *extra,
             self.asterisk,
         ])
+
+    def probe(self, number: str, *, local_ip: str, from_user: str = "0612345678",
+              auth: tuple[str, str] | None = None, timeout: float = 10.0) -> int:
+        """One INVITE to `number` as an attacker would send it (answering a digest challenge with `auth`, if
+        given); the final response's status code. An answered probe is hung up at once."""
+        name = self._name("probe")
+        scenario = string.Template((SCENARIOS / "probe.xml").read_text()).substitute(
+            from_user=_header_safe(from_user), media_port=self._free_port(local_ip))
+        (self.workdir / f"{name}.xml").write_text(scenario)
+        credentials = ["-au", auth[0], "-ap", auth[1]] if auth else ["-au", from_user, "-ap", "guessed-password"]
+        process = self._start(name, [
+            "-sf", f"{name}.xml", "-s", number, "-i", local_ip, "-p", str(self._free_port(local_ip)),
+            *credentials, "-trace_msg", "-message_file", f"{name}.messages.log", self.asterisk])
+        process.wait(timeout)
+        messages = (self.workdir / f"{name}.messages.log").read_text(errors="replace")
+        finals = [int(code) for code in re.findall(r"^\s*SIP/2\.0 ([2-6]\d\d) ", messages, re.MULTILINE)]
+        if not finals:
+            raise SippError(f"no final response to the probe of {number}\n{process.report()}")
+        return finals[-1]
 
     def load(self, number: str, *, rate: float, calls: int, hold_seconds: float,
              local_ip: str = "127.0.0.1") -> SippProcess:
@@ -216,7 +248,7 @@ class Sipp:
         return self._start(self._name("load"), [
             "-sn", "uac", "-s", number, *_rate_arguments(rate), "-m", str(calls),
             "-d", str(int(hold_seconds * 1000)), "-l", str(max(calls, 1)),
-            "-i", local_ip, "-p", str(free_udp_port(local_ip)),
+            "-i", local_ip, "-p", str(self._free_port(local_ip)),
             self.asterisk,
         ])
 
@@ -237,10 +269,13 @@ class Sipp:
         name = self._name(f"phone-{ip}")
         return self._start(name, [
             "-sf", str(SCENARIOS / f"phone_{behaviour}.xml"),
-            "-i", ip, "-p", str(port), "-mi", ip, "-mp", str(free_udp_port(ip)),
+            "-i", ip, "-p", str(port), "-mi", ip, "-mp", str(self._free_port(ip)),
             "-d", str(int(ring_seconds * 1000)), "-m", str(calls),
             "-trace_msg", "-message_file", f"{name}.messages.log",
         ])
+
+    def _free_port(self, ip: str) -> int:
+        return call_in(self.netns, free_udp_port, ip) if self.netns else free_udp_port(ip)
 
     def stop_all(self) -> None:
         for process in self.processes:
@@ -251,6 +286,7 @@ class Sipp:
 
     def _start(self, name: str, arguments: list[str]) -> SippProcess:
         command = [
+            *(["ip", "netns", "exec", self.netns] if self.netns else []),
             "sipp", *arguments, "-aa", "-nostdin",
             "-trace_err", "-error_file", f"{name}.errors.log",
             "-trace_stat", "-stf", f"{name}.stat.csv",
@@ -285,6 +321,28 @@ def _renumbered_rtp(pcap: Path, index: int) -> bytes:
         offset += 16 + captured
         packet_number += 1
     return bytes(data)
+
+
+def _challenge(template: str) -> str:
+    """After the INVITE: Asterisk's 401, its ACK, and the INVITE again with the digest answer (CSeq 2)."""
+    invite = re.search(r"<send retrans=\"500\">\s*<!\[CDATA\[\s*INVITE.*?\]\]>\s*</send>", template, re.DOTALL).group(0)
+    again = invite.replace("CSeq: 1 INVITE", "CSeq: 2 INVITE\n      [authentication]")
+    return f"""  <recv response="100" optional="true"/>
+  <recv response="401" auth="true"/>
+  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+{again}
+"""
 
 
 def _header_safe(text: str) -> str:

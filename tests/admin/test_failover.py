@@ -5,10 +5,10 @@ from pathlib import Path
 from bereik.config import load_config
 from bereik.config.model import Pbx
 from bereik.pbx import dialplan
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
-SECRETS = Secrets({AMI_SECRET: "failover-" + "x" * 24})
+SECRETS = Secrets({AMI_SECRET: "failover-" + "x" * 24, PHONES_SECRET: "phones-" + "p" * 26})
 
 
 THREE = CONFIG.model_copy(update={"pbx": Pbx.model_validate(
@@ -23,7 +23,7 @@ def steps(config, start: str, end: str) -> list[str]:
 
 
 def entry_steps(config) -> list[str]:
-    return steps(config, "exten => 14023,1", "\nexten => ")  # up to the next number
+    return steps(config, "exten => 14023,1,NoOp(bereik entry)", "\nexten => ")  # up to the next number
 
 
 def test_one_instance_keeps_the_plain_hand_over():

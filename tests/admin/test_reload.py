@@ -12,10 +12,10 @@ from bereik.admin.reload import Reloader, run_reload_command, ReloadError
 from bereik.config import load_config
 from bereik.pbx import dialplan
 from bereik.pbx.ami import AmiError
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-SECRETS = Secrets({AMI_SECRET: "reload-" + "x" * 26})
+SECRETS = Secrets({AMI_SECRET: "reload-" + "x" * 26, PHONES_SECRET: "phones-" + "p" * 26})
 MOVE_AFVAL = ('    - key: "2"\n      topic: afval', '    - key: "6"\n      topic: afval')
 NEW_POSITION = ("      - {extension: \"204\", address: 127.0.1.4, overflow: true}",
                 "      - {extension: \"204\", address: 127.0.1.4, overflow: true}\n"

@@ -5,7 +5,7 @@ import pytest
 
 from bereik.config import ConfigError, parse_config
 from bereik.pbx import dialplan
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 TWO_SERVERS = """
@@ -35,7 +35,7 @@ def test_each_server_gets_its_own_addresses_and_the_other_bereik_as_fallback():
 
 def test_the_generated_dialplan_tries_the_own_bereik_first_and_lets_the_peer_bereik_read_ami():
     zuid = parse_config(with_servers()).for_server("zuid")
-    files = dialplan.generate(zuid, Secrets({AMI_SECRET: "t-" + "x" * 30}))
+    files = dialplan.generate(zuid, Secrets({AMI_SECRET: "t-" + "x" * 30, PHONES_SECRET: "phones-" + "p" * 26}))
     entry = files["extensions.conf"]
     assert entry.index("AGI(agi://10.0.0.2:4573/entry)") < entry.index("AGI(agi://10.0.0.1:4573/entry)")
     assert "bind=10.0.0.2:5060" in files["pjsip.conf"]

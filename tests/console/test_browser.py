@@ -103,7 +103,9 @@ async def test_position_buttons_are_enabled_only_when_they_apply(browser, served
     assert await page.is_enabled("#pause") and await page.is_disabled("#resume")
     assert await page.inner_text("#resume") == "Pauze beëindigen"
     console.ami.replies["QueueStatus"] = [{"Event": "QueueMember", "Queue": "tic", "StateInterface": "PJSIP/201",
-                                           "Paused": "1", "PausedReason": "overleg"}]
+                                           "Paused": "1"}]
+    # The reason lives in the position's global (bereik.pbx.members), not in QueueStatus.
+    console.ami.replies["Getvar"] = [{"Response": "Success", "Variable": "BEREIK_PAUSED_201", "Value": "overleg"}]
     await page.click("#pause")
     await page.wait_for_selector("#state:has-text('Gepauzeerd (overleg)')")
     assert await page.is_disabled("#pause") and await page.is_enabled("#resume")
@@ -135,10 +137,11 @@ async def test_slash_jumps_to_the_search_and_the_pause_reason_reaches_the_queue(
     await page.select_option("#pause-reason", "overleg")
     await page.click("#pause")
     for _ in range(50):
-        if console.ami.sent("QueuePause"):
+        if console.ami.sent("Setvar"):
             break
         await page.wait_for_timeout(20)
-    assert console.ami.sent("QueuePause")[0] == {"Interface": "PJSIP/201", "Paused": "true", "Reason": "overleg"}
+    assert console.ami.sent("Setvar")[:2] == [{"Variable": "BEREIK_PAUSED_201", "Value": "overleg"},
+                                              {"Variable": "QUEUE_MEMBER(tic,paused,PJSIP/201)", "Value": "1"}]
 
 
 @pytest.mark.parametrize("where", ["login", "console"])

@@ -124,17 +124,46 @@ async def test_a_transfer_target_must_be_an_extension(client, console):
     assert response.status == 409 and not console.ami.sent("Atxfer")
 
 
+@pytest.mark.parametrize(("target", "why"), [
+    ("0031612345678", "international"), ("0044201234567", "international"), ("+442012345678", "international"),
+    ("0900123456", "premium-rate"), ("09001234", "premium-rate"), ("0906123456", "premium-rate"),
+    ("999", "not a colleague in the directory"),
+])
+async def test_the_console_transfers_only_to_the_directory_or_numbers_the_class_of_service_allows(
+        client, console, target, why):
+    token = await log_in(client, "anna")
+    ring(console.ami)
+    answer(console.ami)
+    response = await client.post("/api/transfer", json={"target": target}, headers={"X-CSRF-Token": token})
+    assert response.status == 409 and not console.ami.sent("Atxfer")
+    assert why in (await response.json())["refused"]  # the agent reads why
+
+
+async def test_a_transfer_to_a_mobile_goes_out_in_national_form(client, console):
+    token = await log_in(client, "anna")
+    ring(console.ami)
+    answer(console.ami)
+    response = await client.post("/api/transfer", json={"target": "+31 6 1234 5678"}, headers={"X-CSRF-Token": token})
+    assert (await response.json())["state"] == "ringing"
+    await asyncio.sleep(0)
+    assert console.ami.sent("Atxfer") == [{"Channel": "PJSIP/201-00000002", "Exten": "0612345678",
+                                           "Context": "bereik-internal"}]
+
+
 async def test_pause_with_a_reason_and_sign_out_are_queue_pauses_of_the_static_member(client, console):
+    """Through QUEUE_MEMBER with Setvar (AMI `call`): bereik's AMI user has no `agent` class, which would
+    also allow QueueAdd of any dial string. The reason is kept in a global the console reads back."""
     token = await log_in(client, "anna")
     headers = {"X-CSRF-Token": token}
     await client.post("/api/position/pause", json={"reason": "overleg"}, headers=headers)
     await client.post("/api/position/logout", headers=headers)
     await client.post("/api/position/login", headers=headers)
-    assert console.ami.sent("QueuePause") == [
-        {"Interface": "PJSIP/201", "Paused": "true", "Reason": "overleg"},
-        {"Interface": "PJSIP/201", "Paused": "true", "Reason": "afgemeld"},
-        {"Interface": "PJSIP/201", "Paused": "false"},
+    assert [(v["Variable"], v["Value"]) for v in console.ami.sent("Setvar")] == [
+        ("BEREIK_PAUSED_201", "overleg"), ("QUEUE_MEMBER(tic,paused,PJSIP/201)", "1"),
+        ("BEREIK_PAUSED_201", "afgemeld"), ("QUEUE_MEMBER(tic,paused,PJSIP/201)", "1"),
+        ("BEREIK_PAUSED_201", ""), ("QUEUE_MEMBER(tic,paused,PJSIP/201)", "0"),
     ]
+    assert not console.ami.sent("QueuePause")
 
 
 async def test_the_record_button_sets_the_file_and_presses_the_automixmon_code(client, console):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import socket
 import subprocess
 import sys
@@ -9,20 +10,36 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bereik.config.model import Config, Records, Wallboard
+import holidays
+
+from bereik.config.model import WEEKDAYS, Config, Records, Wallboard, WeekHours
 from bereik.ivr.catalogue import spoken_texts, whispered_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import dialplan
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 # A test-only AMI user that sees everything (bereik's own user cannot see dialplan events).
 OBSERVER = ("observer", "observer-secret-for-tests-only")
 
 
+def always_open(config: Config) -> Config:
+    """The same municipality, open around the clock on every day of the year."""
+    years = range(dt.date.today().year - 1, dt.date.today().year + 3)
+    names = sorted(set(holidays.country_holidays(config.holidays.country, years=years, language="nl").values()))
+    return config.model_copy(update={
+        "hours": WeekHours(**{day: ["00:00-24:00"] for day in WEEKDAYS}),
+        "holidays": config.holidays.model_copy(update={"open_on": names, "extra_closed": []})})
+
+
 def write_config_with_observer(config: Config, secrets: Secrets, directory: Path, source: str,
-                               write: str = "call") -> Path:
-    """The configuration `bereik dialplan` writes, plus the observer AMI user with the `write` classes."""
-    dialplan.write(dialplan.generate(config, secrets, source=source), directory)
+                               write: str = "call", hours_as_configured: bool = False) -> Path:
+    """The configuration `bereik dialplan` writes, plus the observer AMI user with the `write` classes.
+
+    Asterisk runs on the machine's clock while bereik runs on a test's pretend one, so unless the test is
+    about the hours (`hours_as_configured`), the dialplan's own fail-open finds the office open whenever
+    the test runs (bereik.routing.failopen)."""
+    generated = dialplan.generate(config if hours_as_configured else always_open(config), secrets, source=source)
+    dialplan.write(generated, directory)
     with open(directory / "manager.conf", "a") as manager:
         manager.write(f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite={write}\n")
     return directory
@@ -38,7 +55,7 @@ def waiting_and_call_back_messages(text: str) -> bool:
 
 def generated_with_observer(config: Config, directory: Path, source: str) -> tuple[Path, Secrets]:
     """The generated configuration for a test that plays the agents (it pauses them: agent class)."""
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
+    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})
     return write_config_with_observer(config, secrets, directory, source, write="call,agent"), secrets
 
 
@@ -204,8 +221,79 @@ def bereik_run(yaml: Path, server: str, sounds: Path, secrets: Path, log: Path,
 
 
 def whisper_plays(events, caller) -> list[tuple[float, str]]:
-    """(Asterisk's time, sound) of every Playback Asterisk ran in a whisper to `caller` (its QueueCallerJoin)."""
+    """(Asterisk's time, sound) of every Playback bereik ran in the companion of `caller` (its QueueCallerJoin):
+    the Local channel whose other half spies on the caller in whisper mode (bereik.pbx.whisper)."""
     players = {e["SpyerChannel"].replace(";1", ";2") for e in events.matching("ChanSpyStart")
                if e.get("SpyeeChannel") == caller["Channel"]}
-    return [(float(e["Timestamp"]), e["AppData"]) for e in events.matching(
-        "Newexten", lambda e: e.get("Application") == "Playback" and e["Channel"] in players)]
+    return [(float(e["Timestamp"]), e["Command"].split('"')[3]) for e in events.matching(
+        "AGIExecStart", lambda e: e.get("Command", "").startswith('EXEC "Playback"') and e["Channel"] in players)]
+
+
+class AmiTap:
+    """The AMI of an Asterisk on another host (bereik.sandbox.netns), over a socket made on one of the test's
+    hosts: every event in order, wait_for_event and send_action as the `ami` fixture's recorder has them."""
+
+    def __init__(self, writer: asyncio.StreamWriter):
+        self.writer = writer
+        self.events: list[dict] = []
+        self._arrived = asyncio.Condition()
+        self._replies: dict[str, asyncio.Future] = {}
+        self._ids = iter(range(1, 1_000_000))
+        self._reading: asyncio.Task | None = None
+
+    @classmethod
+    async def connect(cls, hosts, host: str, address: str, port: int, user: str, secret: str) -> "AmiTap":
+        import socket
+
+        from bereik.sandbox.isolation import call_in
+
+        sock = await asyncio.to_thread(call_in, hosts.namespace(host), socket.create_connection, (address, port), 5)
+        reader, writer = await asyncio.open_connection(sock=sock)
+        await reader.readline()  # "Asterisk Call Manager/..."
+        tap = cls(writer)
+        tap._reading = asyncio.ensure_future(tap._read(reader))
+        reply = await tap.send_action({"Action": "Login", "Username": user, "Secret": secret})
+        assert reply.get("Response") == "Success", reply
+        return tap
+
+    def close(self) -> None:
+        if self._reading:
+            self._reading.cancel()
+        self.writer.close()
+
+    async def send_action(self, action: dict[str, str], timeout: float = 10.0) -> dict:
+        action_id = f"tap-{next(self._ids)}"
+        self._replies[action_id] = asyncio.get_running_loop().create_future()
+        self.writer.write("".join(f"{k}: {v}\r\n" for k, v in {**action, "ActionID": action_id}.items()).encode()
+                          + b"\r\n")
+        return await asyncio.wait_for(self._replies[action_id], timeout)
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        message: dict = {}
+        while line := await reader.readline():
+            text = line.decode(errors="replace").rstrip("\r\n")
+            if text:
+                key, _, value = text.partition(": ")
+                if key == "ChanVariable":
+                    message.setdefault(key, []).append(value)
+                else:
+                    message[key] = value
+                continue
+            if "Event" in message:
+                async with self._arrived:
+                    self.events.append(message)
+                    self._arrived.notify_all()
+            elif "Response" in message and message.get("ActionID") in self._replies:
+                self._replies.pop(message["ActionID"]).set_result(message)
+            message = {}
+
+    def matching(self, name: str, predicate=lambda _: True) -> list[dict]:
+        return [e for e in self.events if e.get("Event") == name and predicate(e)]
+
+    async def wait_for_event(self, name: str, predicate=lambda _: True, timeout: float = 10.0) -> dict:
+        async with self._arrived:
+            try:
+                await asyncio.wait_for(self._arrived.wait_for(lambda: self.matching(name, predicate)), timeout)
+            except TimeoutError:
+                raise AssertionError(f"no {name} event within {timeout} s") from None
+            return self.matching(name, predicate)[0]

@@ -22,8 +22,9 @@ from bereik.pbx.direct import DirectHandler
 from bereik.presence.book import AbsenceBook
 from bereik.pbx.entry import EntryHandler
 from bereik.pbx.waiting import Announcer
+from bereik.pbx.whisper import Whispers
 from bereik.routing.waiting import AnnouncementSchedule
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 from helpers import OBSERVER, write_config_with_observer
 
@@ -33,13 +34,18 @@ MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CONFIG.zone)
 EVA, FEMKE, HANNA = "127.0.1.11", "127.0.1.12", "127.0.1.21"
 EVA_DIRECT, FEMKE_DIRECT = "0235115301", "0235115302"
 MOBILE_NETWORK = ("127.0.0.1", 5080)
+SECRETS = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})
+
+
+def phone_login(extension: str) -> tuple[str, str]:
+    """A desk phone's SIP digest account: Asterisk challenges every call a phone makes."""
+    return extension, SECRETS.phone(extension)
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     directory = tmp_path_factory.mktemp("asterisk-back-office")
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
-    return write_config_with_observer(CONFIG, secrets, directory, str(EXAMPLE))
+    return write_config_with_observer(CONFIG, SECRETS, directory, str(EXAMPLE))
 
 
 @pytest.fixture
@@ -59,6 +65,7 @@ async def bereik(pbx, tmp_path):
     server = AgiServer({"entry": EntryHandler(CONFIG, prompts, clock),
                         "direct": DirectHandler(CONFIG, prompts, clock, AbsenceBook(CONFIG, clock, forwarding))}, port=4573)
     await server.start()
+    forwarding.agi = server  # a test that speaks to waiting callers adds their companions' handler
     yield forwarding
     await server.close()
     forwarding.close()
@@ -102,7 +109,7 @@ async def test_no_answer_after_the_rings_joins_the_tic_queue_behind_a_caller_alr
 async def test_busy_the_caller_waits_behind_the_call_and_is_connected_when_the_line_frees(pbx, bereik, sipp):
     _, events = pbx
     eva = sipp.phone(EVA, behaviour="answer", ring_seconds=0.5, calls=2)
-    colleague = sipp.call("301", local_ip=FEMKE, talk_seconds=6, from_user="302")
+    colleague = sipp.call("301", local_ip=FEMKE, talk_seconds=6, from_user="302", auth=phone_login("302"))
     await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-")
                                 and e.get("DialStatus") == "ANSWER")
     caller = sipp.call(EVA_DIRECT, talk_seconds=20, dtmf=[("asked", "1")])
@@ -122,12 +129,16 @@ async def test_waiting_behind_a_call_past_the_maximum_goes_to_the_tic_queue(pbx,
     instance, events = pbx
     ami = AmiClient("127.0.0.1", instance.ami.port, dialplan.AMI_USER, "e2e-" + "x" * 28)
     await ami.connect()
-    front_office = Announcer(CONFIG, ami, PromptLibrary(instance.sounds_dir, CONFIG.language, over_ring=True))
+    whispers = Whispers(ami)
+    whispers.attach()
+    bereik.agi.handlers[dialplan.WHISPER_SCRIPT] = whispers
+    front_office = Announcer(CONFIG, ami, PromptLibrary(instance.sounds_dir, CONFIG.language, over_ring=True),
+                             whispers)
     camp_on = CampOnAnnouncer(CONFIG, ami, front_office.whisper, front_office.hush, AnnouncementSchedule(1, 1))
     camp_on.attach()
     # Femke this time: a fresh phone, untouched by the previous test's calls to Eva.
     sipp.phone(FEMKE, behaviour="answer", ring_seconds=0.5)
-    colleague = sipp.call("302", local_ip=HANNA, talk_seconds=20, from_user="311")
+    colleague = sipp.call("302", local_ip=HANNA, talk_seconds=20, from_user="311", auth=phone_login("311"))
     await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/302-")
                                 and e.get("DialStatus") == "ANSWER")
     caller = sipp.call(FEMKE_DIRECT, talk_seconds=25, dtmf=[("asked", "1")])
@@ -136,8 +147,12 @@ async def test_waiting_behind_a_call_past_the_maximum_goes_to_the_tic_queue(pbx,
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=15)
     assert variable(joined, "BEREIK_FAILED") == "camp_timeout"
     assert 8 <= float(joined["Timestamp"]) - float(camped["Timestamp"]) <= 8 + 8  # the maximum, then the message
+    # The caller's companion spies on it from the start; bereik plays the message into it after one ring.
     spy = events.matching("ChanSpyStart", lambda e: e.get("SpyeeChannel") == camped["Channel"])
-    assert spy and 5 <= float(spy[0]["Timestamp"]) - float(camped["Timestamp"]) <= 7
+    player = spy[0]["SpyerChannel"].replace(";1", ";2")
+    played = [e for e in events.matching("AGIExecStart", lambda e: e["Channel"] == player)
+              if e.get("Command", "").startswith('EXEC "Playback"')]
+    assert played and 5 <= float(played[0]["Timestamp"]) - float(camped["Timestamp"]) <= 7
     caller.stop()
     colleague.stop()
     camp_on.close()
@@ -151,11 +166,11 @@ async def test_a_ringing_phone_on_an_empty_desk_is_picked_up_from_another(pbx, b
     sipp.phone(EVA, behaviour="no_answer")
     caller = sipp.call(EVA_DIRECT, talk_seconds=10)
     await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"))
-    sipp.call(code, local_ip=picker, talk_seconds=3, from_user="picker")
+    picker_endpoint = {FEMKE: "302", HANNA: "311"}[picker]
+    sipp.call(code, local_ip=picker, talk_seconds=3, from_user="picker", auth=phone_login(picker_endpoint))
 
     pickup = await events.wait_for_event("Pickup", timeout=5)
     assert pickup["TargetChannel"].startswith("PJSIP/301-")
-    picker_endpoint = {FEMKE: "302", HANNA: "311"}[picker]
     assert pickup["Channel"].startswith(f"PJSIP/{picker_endpoint}-")
     # The outside caller and the colleague who picked up end up in one bridge.
     caller_channel = pickup["TargetLinkedid"]
@@ -186,7 +201,7 @@ async def test_a_call_back_from_a_department_shows_the_departments_number(pbx, b
     """Haarlem lost callers because call-backs came from the contact centre's own number."""
     _, events = pbx
     citizen = sipp.phone(MOBILE_NETWORK[0], port=MOBILE_NETWORK[1], behaviour="answer", ring_seconds=0.5)
-    sipp.call("0612345678", local_ip=FEMKE, talk_seconds=2, from_user="302")
+    sipp.call("0612345678", local_ip=FEMKE, talk_seconds=2, from_user="302", auth=phone_login("302"))
     out = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/trunk-"))
     assert out["DestConnectedLineNum"] == "0235115300"  # the From the mobile network sees
     citizen.expect_success(timeout=10)

@@ -23,7 +23,8 @@ from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.records.store import SqliteStore
 from bereik.records.summary import summarise
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
+from bereik.pbx import members
 from bereik.service import Service, pretend_clock
 
 from bereik.pbx.backoff import Backoff
@@ -56,7 +57,7 @@ def config_for(root: Path, state: Path):
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     directory = tmp_path_factory.mktemp("asterisk-console")
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
+    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})
     return write_config_with_observer(load_config(EXAMPLE), secrets, directory, str(EXAMPLE)), secrets
 
 
@@ -103,7 +104,7 @@ async def console(pbx, generated, tmp_path):
     service.console.authenticator = OneLogin()
     await service.start()
     for extension in ("202", "203", "204"):
-        await service.ami.action("QueuePause", Interface=f"PJSIP/{extension}", Paused="true", Reason="test")
+        await members.set_paused(service.ami, ["tic"], f"PJSIP/{extension}", True, "test")
     yield service
     await service.stop()
     service.store.close()
@@ -255,9 +256,11 @@ async def test_recording_then_cancel_returns_the_caller(console, pbx, sipp, brow
 
 
 async def member(service, interface="PJSIP/201") -> dict:
+    """The member as Asterisk has it, with the pause reason Asterisk keeps for bereik (bereik.pbx.members:
+    QUEUE_MEMBER has no reason, so it lives in a global of Asterisk's, not in bereik's memory)."""
     replies = await service.ami.action("QueueStatus", Queue="tic", Member=interface)
     found, = [r for r in replies if r.get("Event") == "QueueMember" and r.get("StateInterface") == interface]
-    return found
+    return {**found, "PausedReason": await members.pause_reason(service.ami, interface)}
 
 
 async def test_pause_with_a_reason_sign_out_and_back_in_are_what_asterisk_shows(console, pbx, browser):

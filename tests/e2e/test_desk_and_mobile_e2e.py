@@ -22,7 +22,7 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.agi import AgiServer
 from bereik.pbx.direct import DirectHandler
 from bereik.presence.book import AbsenceBook
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import pretend_clock
 
 from helpers import OBSERVER, variable, write_config_with_observer
@@ -40,7 +40,7 @@ MOBILE_NETWORK = ("127.0.0.1", 5080)
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     directory = tmp_path_factory.mktemp("asterisk-desk-and-mobile")
-    return write_config_with_observer(CONFIG, Secrets({AMI_SECRET: "e2e-" + "x" * 28}), directory, str(EXAMPLE))
+    return write_config_with_observer(CONFIG, Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26}), directory, str(EXAMPLE))
 
 
 @pytest.fixture

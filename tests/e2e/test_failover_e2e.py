@@ -13,7 +13,7 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.agi import AgiServer
 from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 from helpers import OBSERVER, variable, write_config_with_observer
 
@@ -40,7 +40,7 @@ async def test_one_bereik_killed_no_caller_lost_the_next_routed_by_the_other(ast
     base = load_config(EXAMPLE)
     config = base.model_copy(update={"pbx": Pbx.model_validate(
         {**base.pbx.model_dump(), "agi_fallback": ["127.0.0.2:4573"]}), "back_office": BackOffice(rings=1)})
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
+    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})
     pbx = asterisk(write_config_with_observer(config, secrets, tmp_path / "asterisk", str(EXAMPLE)), restart=True)
     PromptLibrary(pbx.sounds_dir, config.language).ensure_all(spoken_texts(config))
     pbx.ami = pbx.ami.__class__(pbx.ami.port, *OBSERVER)

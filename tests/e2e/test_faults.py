@@ -223,11 +223,12 @@ async def test_bereik_killed_during_a_warm_transfer_the_caller_reaches_the_colle
 
 
 async def test_bereik_killed_while_a_caller_waits_behind_a_colleagues_call_the_tic_takes_over(
-        pbx, bereik_process, sipp, store):
+        pbx, bereik_process, sipp, store, generated):
     _, events = pbx
     bereik = bereik_process()
     sipp.phone(EVA, ring_seconds=0.5)
-    colleague = sipp.call("301", local_ip=FEMKE, talk_seconds=30, from_user="302")
+    colleague = sipp.call("301", local_ip=FEMKE, talk_seconds=30, from_user="302",
+                          auth=("302", Secrets.load(generated[1]).phone("302")))
     await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-")
                                 and e.get("DialStatus") == "ANSWER")
     caller = sipp.call(EVA_DIRECT, talk_seconds=15, dtmf=[("asked", "1")])

@@ -18,7 +18,7 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.agi import AgiServer
 from bereik.records.store import SqliteStore
 from bereik.routing.virtual_hold import offer_text
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
 from helpers import OBSERVER, variable, write_config_with_observer
@@ -30,7 +30,7 @@ MONDAY_EVENING = dt.datetime(2026, 11, 23, 18, 0)
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory):
     """The example municipality's Asterisk configuration, as `bereik dialplan` writes it, plus the observer."""
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
+    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})
     return write_config_with_observer(CONFIG, secrets, tmp_path_factory.mktemp("asterisk"), str(EXAMPLE)), secrets
 
 

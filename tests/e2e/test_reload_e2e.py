@@ -11,7 +11,7 @@ from bereik.config import load_config
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.records.store import SqliteStore
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, follow_changes, pretend_clock
 
 from helpers import OBSERVER, variable, write_config_with_observer
@@ -47,7 +47,7 @@ async def test_a_broken_yaml_is_refused_and_a_good_one_applied_under_load_withou
                                       f"  store: {tmp_path / 'calls.sqlite3'}\n")
     yaml.write_text(original)
     config = load_config(yaml)
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
+    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})
     instance = asterisk(write_config_with_observer(config, secrets, tmp_path / "asterisk", str(yaml)), restart=True)
     PromptLibrary(instance.sounds_dir, config.language).ensure_all(spoken_texts(config))
     instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)

@@ -1,8 +1,8 @@
 """Waiting for the front office on the real Asterisk: bereik's messages after 4, 8 and 12 rings,
 an agent freeing up mid-message, topics, the overflow position and a call-back key nobody offered.
 
-Asserted on what Asterisk reports to an observer (read=all): the whisper channel's Playback of
-bereik's sound (Newexten) with Asterisk's timestamps, relative to the caller's QueueCallerJoin.
+Asserted on what Asterisk reports to an observer (read=all): the Playback of bereik's sound in the
+caller's companion (AGIExecStart) with Asterisk's timestamps, relative to the caller's QueueCallerJoin.
 """
 import asyncio
 import datetime as dt
@@ -67,12 +67,17 @@ def at(event):
     return float(event["Timestamp"])
 
 
+def is_playback(event) -> bool:
+    return event.get("Command", "").startswith('EXEC "Playback"')
+
+
 def whisper_plays(events, caller):
-    """(seconds after the caller joined, sound) of every Playback Asterisk ran in a whisper to `caller`."""
+    """(seconds after the caller joined, sound) of every Playback bereik ran in the companion of `caller`,
+    the Local channel whose other half spies on the caller in whisper mode (bereik.pbx.whisper)."""
     players = {e["SpyerChannel"].replace(";1", ";2") for e in events.matching("ChanSpyStart")
                if e.get("SpyeeChannel") == caller["Channel"]}
-    return [(at(e) - at(caller), e["AppData"]) for e in events.matching(
-        "Newexten", lambda e: e.get("Application") == "Playback" and e["Channel"] in players)]
+    return [(at(e) - at(caller), e["Command"].split('"')[3]) for e in events.matching(
+        "AGIExecStart", lambda e: is_playback(e) and e["Channel"] in players)]
 
 
 def expected_sound(library, text):
@@ -107,8 +112,7 @@ async def test_messages_at_4_8_and_12_rings_and_an_agent_freeing_up_connects_at_
     assert at(ended) - at(left) < 1.0
 
     # The second caller stays to hear three messages: 20, 40 and 60 s after joining.
-    await events.wait_for_event("Newexten", lambda e: e.get("Application") == "Playback"
-                                and at(e) > at(second_join) + 55, timeout=70)
+    await events.wait_for_event("AGIExecStart", lambda e: is_playback(e) and at(e) > at(second_join) + 55, timeout=70)
     plays = whisper_plays(events, second_join)
     assert [round(t) for t, _ in plays] == [20, 40, 60], plays
     assert all(abs(t - due) <= 2 for (t, _), due in zip(plays, (20, 40, 60)))

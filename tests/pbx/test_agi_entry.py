@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bereik.config import load_config
+from bereik.config import ConfigError, load_config, parse_config
+from bereik.config.model import Server
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiError, AgiServer, parse_environment, quote
@@ -16,7 +17,8 @@ from bereik.pbx.entry import EntryHandler
 
 from fake_asterisk import FakeAsterisk
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
+CONFIG = load_config(EXAMPLE)
 AMS = ZoneInfo("Europe/Amsterdam")
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=AMS)
 MONDAY_EVENING = dt.datetime(2026, 11, 23, 18, 0, tzinfo=AMS)
@@ -139,12 +141,31 @@ def test_any_environment_bytes_parse_without_error(block):
     assert all(key.startswith("agi_") and "\n" not in value for key, value in environment.items())
 
 
-async def test_a_peer_outside_the_allow_list_is_refused(serve):
+async def test_a_peer_outside_the_allow_list_is_refused_and_logged_once_with_the_reason(serve, caplog):
     server = AgiServer({"entry": None}, port=0, allowed_peers=("10.0.0.0/8",))
     await server.start()
     try:
-        asterisk = FakeAsterisk()
-        await asyncio.wait_for(asterisk.call(server.port), 5)
-        assert asterisk.commands == []
+        for _ in range(3):
+            asterisk = FakeAsterisk()
+            await asyncio.wait_for(asterisk.call(server.port), 5)
+            assert asterisk.commands == []
+        [refusal] = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+        assert "from 127.0.0.1 refused: not in the allow-list (10.0.0.0/8)" in refusal
+        assert "pbx.agi_allow" in refusal  # what to do about it
     finally:
         await server.close()
+
+
+def test_the_allow_list_defaults_to_the_configured_asterisk_servers_addresses():
+    example = load_config(EXAMPLE)
+    assert example.agi_allowed() == ["127.0.0.0/8"]  # this machine
+    servers = example.model_copy(update={"pbx": example.pbx.model_copy(update={"servers": [
+        Server(name="noord", sip_bind="10.0.0.11:5060", agi="10.0.0.21:4573", ami="10.0.0.11:5038"),
+        Server(name="zuid", sip_bind="10.0.0.12:5060", agi="10.0.0.22:4573", ami="10.0.0.12:5038")]})})
+    assert servers.for_server("zuid").agi_allowed() == ["127.0.0.0/8", "10.0.0.11/32", "10.0.0.12/32"]
+    assert "10.0.0.21/32" not in servers.agi_allowed()  # another bereik is not an Asterisk
+    pinned = example.model_copy(update={"pbx": example.pbx.model_copy(update={"agi_allow": ["10.1.0.0/24"]})})
+    assert pinned.agi_allowed() == ["10.1.0.0/24"]
+    with pytest.raises(ConfigError, match="neither an address nor a network"):
+        parse_config(EXAMPLE.read_text().replace("  ami: 127.0.0.1:5038", "  ami: 127.0.0.1:5038\n  agi_allow: [asterisk]"),
+                     "gemeente.yaml")

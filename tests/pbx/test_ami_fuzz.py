@@ -17,6 +17,7 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.ami import AmiClient, AmiError, checked
 from bereik.pbx.camp_on import CampOnAnnouncer
 from bereik.pbx.waiting import Announcer
+from bereik.pbx.whisper import Whispers
 from bereik.presence.phone import PhoneState, PhoneTable, reduce
 from bereik.routing.queue_state import QueueState
 from bereik.wallboard.floor import Floor
@@ -127,7 +128,9 @@ def prompts(tmp_path_factory):
 def test_the_announcers_survive_any_events_and_send_no_line_break_to_asterisk(prompts, sequence):
     async def scenario():
         ami = FakeAmi()
-        announcer = Announcer(CONFIG, ami, prompts, now=lambda: NOW)
+        whispers = Whispers(ami)
+        whispers.attach()
+        announcer = Announcer(CONFIG, ami, prompts, whispers, now=lambda: NOW)
         announcer.attach()
         camp_on = CampOnAnnouncer(CONFIG, ami, announcer.whisper, announcer.hush)
         camp_on.attach()

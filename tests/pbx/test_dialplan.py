@@ -6,10 +6,10 @@ import pytest
 from bereik.cli import main
 from bereik.config import load_config
 from bereik.pbx.dialplan import generate
-from bereik.secrets import AMI_SECRET, LDAP_SECRET, SecretError, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, LDAP_SECRET, SecretError, Secrets
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
-SECRETS = Secrets({AMI_SECRET: "k3Wq9-long-random-secret"})
+SECRETS = Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26})
 
 
 def section(text: str, name: str) -> list[str]:
@@ -29,10 +29,11 @@ def test_the_entry_fails_open_to_the_front_office():
     after = entry[agi + 1:]
     assert any('GotoIf($["${BEREIK_ROUTED}" = "1"]?routed)' in line for line in after[:3])
     fallback = next(i for i, line in enumerate(after) if "GotoIf" in line and "BEREIK_ROUTED" in line) + 1
+    # to the front office if it is open: the dialplan itself knows the hours (bereik-failopen)
     assert after[fallback].endswith("Set(BEREIK_REASON=failopen-${AGISTATUS})")
     # Asterisk's own event log says so too: a bereik that was away counts the call from it (/metrics).
     assert after[fallback + 1].endswith("CELGenUserEvent(BEREIK_FELL_THROUGH,${BEREIK_REASON})")
-    assert after[fallback + 2].endswith("Goto(bereik-queue,tic,1)")
+    assert after[fallback + 2].endswith("Goto(bereik-failopen,tic,1)")
     # The watchdog is armed before the hand-over and leads to the queue too.
     assert any("TIMEOUT(absolute)=5" in line for line in entry[:agi])
     t_start = next(i for i, line in enumerate(entry) if line.startswith("exten => T,1"))
@@ -41,7 +42,7 @@ def test_the_entry_fails_open_to_the_front_office():
     assert entry[t_start + 1].endswith('GotoIf($["${BEREIK_ROUTED}" = "1"]?${BEREIK_DIALLED},routed)')
     assert entry[t_start + 2].endswith("Set(BEREIK_REASON=watchdog)")
     assert entry[t_start + 3].endswith("CELGenUserEvent(BEREIK_FELL_THROUGH,${BEREIK_REASON})")
-    assert entry[t_start + 4].endswith("Goto(bereik-queue,tic,1)")
+    assert entry[t_start + 4].endswith("Goto(bereik-failopen,tic,1)")
 
 
 def test_every_entry_number_is_handed_to_bereik_and_fails_open_alike():
@@ -53,8 +54,9 @@ def test_every_entry_number_is_handed_to_bereik_and_fails_open_alike():
         block = entry[start:start + 20]
         assert " same => n,Set(BEREIK_DIALLED=${EXTEN})" in block
         assert " same => n,AGI(agi://127.0.0.1:4573/entry)" in block
-        assert " same => n,Goto(bereik-queue,tic,1)" in block
-    # A desk phone reaches them too.
+        assert " same => n,Goto(bereik-failopen,tic,1)" in block  # the front office, if open now
+    # From outside (the trunk's context) and from a desk phone.
+    assert "exten => 0235115000,1,Goto(bereik-entry,0235115000,1)" in section(conf, "bereik-inbound")
     internal = section(conf, "bereik-internal")
     assert "exten => 0235115000,1,Goto(bereik-entry,0235115000,1)" in internal
 
@@ -71,7 +73,8 @@ def test_the_ami_user_has_least_privilege():
     user = dict(line.split("=", 1) for line in section(manager, "bereik"))
     rights = set(user["read"].split(",")) | set(user["write"].split(","))
     assert not rights & {"system", "command", "config", "all"}
-    assert "originate" not in user["read"].split(",")  # originate (write) only for the whisper, see waiting.py
+    # No originate (Originate dials any channel, the trunk included), no agent (QueueAdd of any dial string).
+    assert user["write"] == "call"
     assert user["permit"] == "127.0.0.1/255.255.255.255" and user["deny"] == "0.0.0.0/0.0.0.0"
     general = dict(line.split("=", 1) for line in section(manager, "general"))
     assert general["bindaddr"] == "127.0.0.1"
@@ -89,7 +92,7 @@ def test_the_queue_rings_dutch_style_and_the_overflow_position_has_a_penalty():
         "member => PJSIP/203,4,Carla Bakker,PJSIP/203",
         "member => PJSIP/204,10,Daan Visser,PJSIP/204",
     ]
-    assert "Queue(tic,rtx,,,,,,topic-fallback,${BEREIK_POSITION})" in files["extensions.conf"]
+    assert "Queue(tic,rtx,,,${BEREIK_WAIT_LEFT},,,topic-fallback,${BEREIK_POSITION})" in files["extensions.conf"]
     # the wrap-up after each call, kept by Asterisk
     assert f"wrapuptime={CONFIG.waiting.wrapup_seconds}" in section(files["queues.conf"], "tic")
     # Every caller with a free agent of its own is served, not only the head of the line (Asterisk's default).
@@ -103,12 +106,12 @@ def test_every_position_gets_a_phone_endpoint():
         assert f"match={address}" in pjsip
 
 
-def test_a_registering_phone_needs_its_own_secret():
+def test_a_registering_phone_takes_its_own_secret_when_the_file_names_one():
     config = CONFIG.model_copy(update={"queues": [CONFIG.queues[0].model_copy(update={
         "positions": [CONFIG.queues[0].positions[0].model_copy(update={"address": None})]})]})
-    with pytest.raises(SecretError, match="BEREIK_PHONE_201_SECRET"):
-        generate(config, SECRETS)
-    pjsip = generate(config, Secrets({AMI_SECRET: "k3Wq9-long-random-secret",
+    with pytest.raises(SecretError, match="BEREIK_PHONES_SECRET"):
+        generate(config, Secrets({AMI_SECRET: "k3Wq9-long-random-secret"}))
+    pjsip = generate(config, Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26,
                                       "BEREIK_PHONE_201_SECRET": "phone-secret-201-long"}))["pjsip.conf"]
     assert "password=phone-secret-201-long" in pjsip and "max_contacts=1" in pjsip
 
@@ -116,7 +119,7 @@ def test_a_registering_phone_needs_its_own_secret():
 @pytest.mark.parametrize("secret", ["", "mysecret", "short"])
 def test_sample_or_weak_secrets_are_refused(secret):
     with pytest.raises(SecretError):
-        generate(CONFIG, Secrets({AMI_SECRET: secret}))
+        generate(CONFIG, Secrets({AMI_SECRET: secret, PHONES_SECRET: "phones-" + "p" * 26}))
 
 
 def test_a_directory_password_follows_the_directorys_rules_not_asterisks():
@@ -144,6 +147,7 @@ def test_a_secrets_file_readable_by_others_is_refused(tmp_path, monkeypatch):
 
 def test_dialplan_command_writes_files_with_secrets_private(tmp_path, monkeypatch):
     monkeypatch.setenv(AMI_SECRET, "k3Wq9-long-random-secret")
+    monkeypatch.setenv(PHONES_SECRET, "phones-" + "p" * 26)
     example = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
     assert main(["dialplan", str(example), "--out", str(tmp_path / "asterisk")]) == 0
     assert (tmp_path / "asterisk" / "manager.conf").stat().st_mode & 0o077 == 0

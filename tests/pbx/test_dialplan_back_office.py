@@ -3,10 +3,10 @@ from pathlib import Path
 
 from bereik.config import load_config
 from bereik.pbx.dialplan import generate
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
-FILES = generate(CONFIG, Secrets({AMI_SECRET: "k3Wq9-long-random-secret"}))
+FILES = generate(CONFIG, Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26}))
 
 
 def section(text: str, name: str) -> list[str]:
@@ -21,9 +21,9 @@ def section(text: str, name: str) -> list[str]:
 
 
 def test_direct_numbers_from_outside_and_extensions_from_inside_reach_the_direct_context():
-    entry = section(FILES["extensions.conf"], "bereik-entry")
-    assert "exten => 0235115301,1,Set(BEREIK_ORIGIN=outside)" in entry
-    assert " same => n,Goto(bereik-direct,0235115300,1)" in entry  # the department number
+    inbound = section(FILES["extensions.conf"], "bereik-inbound")  # the trunk's context
+    assert "exten => 0235115301,1,Set(BEREIK_ORIGIN=outside)" in inbound
+    assert " same => n,Goto(bereik-direct,0235115300,1)" in inbound  # the department number
     internal = section(FILES["extensions.conf"], "bereik-internal")
     assert "exten => 312,1,Set(BEREIK_ORIGIN=inside)" in internal
 
@@ -35,11 +35,14 @@ def test_a_direct_call_fails_open_to_the_tic_and_rings_once_per_decision():
     assert 'GotoIf($["${BEREIK_ROUTED}" != "1"]?failopen)' in direct[agi + 2]
     failopen = next(i for i, line in enumerate(direct) if "(failopen)" in line)
     assert direct[failopen + 1] == " same => n,CELGenUserEvent(BEREIK_FELL_THROUGH,${BEREIK_REASON})"
-    assert direct[failopen + 3] == " same => n,Goto(bereik-queue,tic,1)"
-    ring = direct.index(" same => n,Dial(${BEREIK_DIAL},${BEREIK_RING_SECONDS},g)")
+    assert direct[failopen + 3] == " same => n,Goto(bereik-failopen,tic,1)"
+    ring = direct.index(" same => n(dial),Dial(${BEREIK_DIAL},${BEREIK_RING_SECONDS},g)")
     # Asterisk's clock around the ringing, for the ring seconds bereik logs (DIALEDTIME is empty unanswered).
-    assert direct[ring - 1] == " same => n(ring),Set(BEREIK_DIAL_BEGAN=${STRFTIME(,,%s.%3q)})"
-    assert direct[ring + 1] == " same => n,MSet(BEREIK_EVENT=rang,BEREIK_DIAL_ENDED=${STRFTIME(,,%s.%3q)})"
+    assert direct[ring - 2] == " same => n(ring),Set(BEREIK_DIAL_BEGAN=${STRFTIME(,,%s.%3q)})"
+    assert direct[ring + 1] == " same => n(rang),MSet(BEREIK_EVENT=rang,BEREIK_DIAL_ENDED=${STRFTIME(,,%s.%3q)})"
+    # Only a dial string bereik makes is dialled: desk phones and people's own mobiles (bereik-mobile).
+    assert direct[ring - 1] == (' same => n,GotoIf($[${REGEX("^(PJSIP/[0-9]+|Local/[0-9]+@bereik-mobile/n)'
+                                '(&(PJSIP/[0-9]+|Local/[0-9]+@bereik-mobile/n))*$" ${BEREIK_DIAL})}]?dial:rang)')
     assert any(line.startswith("exten => h,1,GotoIf(") and "ringing" in line and "camped" in line for line in direct)
 
 
@@ -64,9 +67,11 @@ def test_a_departments_calls_out_show_its_own_number_not_the_front_offices():
     assert "set_var=BEREIK_OUTGOING_ID=0235115300" in section(FILES["pjsip.conf"], "302")
     assert not [line for line in section(FILES["pjsip.conf"], "311") if "BEREIK_OUTGOING_ID" in line]
     internal = section(FILES["extensions.conf"], "bereik-internal")
-    out = internal.index(next(line for line in internal if line.startswith("exten => _0X.,1")))
-    assert "${BEREIK_OUTGOING_ID}" in internal[out] and ":14023)" in internal[out]
-    assert internal[out + 1] == " same => n,Dial(PJSIP/${EXTEN}@trunk,60)"
+    assert "exten => _0X.,1,Goto(bereik-phone-out,${EXTEN},1)" in internal
+    out = section(FILES["extensions.conf"], "bereik-phone-out")
+    caller_id = next(line for line in out if "CALLERID(num)" in line)
+    assert "${BEREIK_OUTGOING_ID}" in caller_id and ":14023)" in caller_id
+    assert out[-1] == " same => n,Goto(bereik-outbound,${EXTEN},1)"
 
 
 def test_the_attempt_is_in_every_ami_event():
@@ -88,5 +93,5 @@ def test_the_watchdog_in_a_direct_call_honours_a_decision_already_handed_over():
     assert direct[t + 1] == ' same => n,GotoIf($["${BEREIK_ROUTED}" = "1"]?${BEREIK_DIALLED},routed)'
     assert direct[t + 2] == " same => n,Set(BEREIK_REASON=watchdog)"
     assert direct[t + 3] == " same => n,CELGenUserEvent(BEREIK_FELL_THROUGH,${BEREIK_REASON})"
-    assert direct[t + 4] == " same => n,Goto(bereik-queue,tic,1)"
+    assert direct[t + 4] == " same => n,Goto(bereik-failopen,tic,1)"
     assert " same => n,Set(BEREIK_DIALLED=${EXTEN})" in direct

@@ -10,7 +10,7 @@ from bereik.pbx import dialplan
 from bereik.pbx.hints import HintPublisher, HintState, hint_state
 from bereik.presence.absence_fact import AbsenceFact, AbsenceSource, AbsenceState
 from bereik.routing.stand_in import StandIn, Taker, Why
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
 NOW = dt.datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
@@ -74,7 +74,7 @@ async def test_written_only_when_changed_and_everything_again_after_a_login():
 
 
 def test_the_dialplan_has_a_hint_per_person_and_position_and_the_codes():
-    extensions = dialplan.generate(CONFIG, Secrets({AMI_SECRET: "x" * 32}))["extensions.conf"]
+    extensions = dialplan.generate(CONFIG, Secrets({AMI_SECRET: "x" * 32, PHONES_SECRET: "p" * 32}))["extensions.conf"]
     assert "exten => 301,hint,PJSIP/301&Custom:bereik-mobile-301&Custom:bereik-away-301,CustomPresence:301" \
         in extensions
     assert "exten => 201,hint,PJSIP/201" in extensions
@@ -83,10 +83,11 @@ def test_the_dialplan_has_a_hint_per_person_and_position_and_the_codes():
 
 
 def test_the_mobile_is_dialled_by_the_dialplan_and_calls_out_only_when_the_yaml_trusts_the_trunk():
-    secrets = Secrets({AMI_SECRET: "x" * 32})
+    secrets = Secrets({AMI_SECRET: "x" * 32, PHONES_SECRET: "p" * 32})
     plain = dialplan.generate(CONFIG, secrets)["extensions.conf"]
     assert "exten => 301,1,Set(GROUP(bereik-mobile)=301)" in plain
-    assert "Dial(PJSIP/0612340301@trunk,,U(bereik-mobile-answered^301))" in plain
+    # Through the class of service, like everything that leaves the building.
+    assert "Dial(Local/0612340301@bereik-outbound/n,,U(bereik-mobile-answered^301))" in plain
     assert "/0612340301,1," not in plain and "[bereik-from-mobile]" not in plain  # off by default
     trusting = CONFIG.model_copy(update={"back_office": CONFIG.back_office.model_copy(update={"mobile_dial_out": True})})
     generated = dialplan.generate(trusting, secrets)["extensions.conf"]
@@ -94,3 +95,7 @@ def test_the_mobile_is_dialled_by_the_dialplan_and_calls_out_only_when_the_yaml_
         assert (f"exten => _0X./{calling},1,Gosub(bereik-from-mobile,s,1(301,0235115300,"
                 "${FILTER(0-9+,${EXTEN})}))") in generated
     assert "[bereik-from-mobile]" in generated
+    assert "Dial(Local/${ARG3}@bereik-outbound/n,120)" in generated
+    # The trunk's own context holds them: a caller from outside reaches nothing else.
+    inbound = generated.split("[bereik-inbound]", 1)[1].split("\n[", 1)[0]
+    assert "exten => _0X./0612340301,1," in inbound

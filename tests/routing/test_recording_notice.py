@@ -9,7 +9,7 @@ from bereik.ivr.phrases import RECORDING_NOTICE
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.dialplan import generate
 from bereik.routing.flow import Ask, Enqueue, Forward, Hangup, route_with_keys
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -62,12 +62,12 @@ def test_it_is_rendered_ahead_and_played_when_bereik_fails_open():
     config = announcing()
     assert NOTICE_NL in spoken_texts(config)
     sound = PromptLibrary(Path(), "nl").sound_name(NOTICE_NL)
-    extensions = generate(config, Secrets({AMI_SECRET: "k3Wq9-long-random-secret"}))["extensions.conf"]
+    extensions = generate(config, Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26}))["extensions.conf"]
     entry = extensions.split("[bereik-entry]")[1].split("\n[")[0].splitlines()
     for reason in ("failopen-${AGISTATUS}", "watchdog"):
         at = next(i for i, line in enumerate(entry) if f"Set(BEREIK_REASON={reason})" in line)
         assert entry[at + 1] == " same => n,CELGenUserEvent(BEREIK_FELL_THROUGH,${BEREIK_REASON})"
         assert entry[at + 2] == f" same => n,Playback({sound})"
-        assert entry[at + 3].startswith(" same => n,Goto(bereik-queue,tic,1)")
-    plain = generate(CONFIG, Secrets({AMI_SECRET: "k3Wq9-long-random-secret"}))["extensions.conf"]
+        assert entry[at + 3].startswith(" same => n,Goto(bereik-failopen,tic,1)")
+    plain = generate(CONFIG, Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26}))["extensions.conf"]
     assert "Playback(bereik/" not in plain.split("[bereik-entry]")[1].split("\n[")[0]
