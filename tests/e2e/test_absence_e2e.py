@@ -29,7 +29,7 @@ from bereik.presence.book import AbsenceBook
 from bereik.presence.configured import ConfigDirectory
 from bereik.presence.graph import GraphClient, GraphSettings, OutlookSource
 from bereik.presence.merge import Absence
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 from helpers import OBSERVER, variable, write_config_with_observer
 
@@ -67,7 +67,7 @@ class Desk(asyncio.DatagramProtocol):
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     directory = tmp_path_factory.mktemp("asterisk-absence")
-    return write_config_with_observer(CONFIG, Secrets({AMI_SECRET: "e2e-" + "x" * 28}), directory, str(EXAMPLE))
+    return write_config_with_observer(CONFIG, Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26}), directory, str(EXAMPLE))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from bereik.ivr.phrases import feature_text, fill
 from bereik.ivr.prompts import PromptLibrary
 from bereik.records.store import SqliteStore
 from bereik.routing.calamity import Mode, default_text
-from bereik.secrets import AMI_SECRET, CALAMITY_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, CALAMITY_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
 from helpers import OBSERVER, variable, write_config_with_observer
@@ -43,7 +43,7 @@ def config_for(root: Path, state: Path):
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     directory = tmp_path_factory.mktemp("asterisk-calamity")
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28, CALAMITY_SECRET: PIN})
+    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28, CALAMITY_SECRET: PIN, PHONES_SECRET: "phones-" + "p" * 26})
     return write_config_with_observer(BASE, secrets, directory, str(EXAMPLE)), secrets
 
 
@@ -116,10 +116,11 @@ async def test_from_the_screen_a_message_before_the_menu_on_the_wallboard_and_to
     assert audited == [("coco", "calamity_on", "Storm, gemeentehuis dicht")]
 
 
-async def test_from_a_desk_phone_with_the_pin_the_lines_close_and_a_caller_hears_why(running, sipp):
+async def test_from_a_desk_phone_with_the_pin_the_lines_close_and_a_caller_hears_why(running, sipp, generated):
     service, instance, events = running
     digits = [("asked", PIN[0]), *((0.3, d) for d in PIN[1:]), (0.3, "#"), ("asked", "2")]  # one GET DATA, one Read
-    sipp.call("*28", local_ip=EVA_DESK, talk_seconds=40, from_user="301", dtmf=digits)
+    sipp.call("*28", local_ip=EVA_DESK, talk_seconds=40, from_user="301", dtmf=digits,
+              auth=("301", generated[1].phone("301")))  # a desk phone answers Asterisk's digest challenge
     sounds = PromptLibrary(instance.sounds_dir)
     closed = default_text(BASE, Mode.CLOSED)
     confirmation = f'{sounds.sound_name(feature_text(BASE, "calamity_closed_on"))}&{sounds.sound_name(closed)}'

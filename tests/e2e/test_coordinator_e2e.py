@@ -14,7 +14,7 @@ from bereik.console.auth import Verdict
 from bereik.ivr.phrases import fill
 from bereik.ivr.prompts import PromptLibrary
 from bereik.records.store import SqliteStore
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, follow_changes, pretend_clock
 
 from helpers import OBSERVER, variable, write_config_with_observer
@@ -44,7 +44,7 @@ def municipality_for_the_test(tmp_path: Path, root: Path) -> str:
 
 async def test_a_coordinator_changes_thursday_and_adds_a_closing_day_and_callers_hear_it(
         asterisk, ami, sipp, browser, tmp_path):
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
+    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})
     yaml = tmp_path / "gemeente.yaml"
     yaml.write_text(municipality_for_the_test(tmp_path, tmp_path))
     config = load_config(yaml)

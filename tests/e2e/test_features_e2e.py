@@ -21,7 +21,7 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.records.store import SqliteStore
 from bereik.reports.figures import from_store
 from bereik.reports.schema import ReportRequest
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
 from helpers import OBSERVER, variable, write_config_with_observer
@@ -48,11 +48,18 @@ def config_for(root: Path, state: Path):
         "records": Records(asterisk_cel=str(root / "var/log/asterisk/cel-custom/bereik.csv"))})
 
 
+SECRETS = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})
+
+
+def desk(extension: str) -> tuple[str, str]:
+    """A desk phone's SIP digest account: Asterisk challenges every call a phone makes."""
+    return extension, SECRETS.phone(extension)
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     directory = tmp_path_factory.mktemp("asterisk-features")
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
-    return write_config_with_observer(BASE, secrets, directory, str(EXAMPLE)), secrets
+    return write_config_with_observer(BASE, SECRETS, directory, str(EXAMPLE)), SECRETS
 
 
 @pytest.fixture
@@ -129,7 +136,7 @@ async def recorded(service, person: str):
 
 
 async def dial_code(sipp, events, code: str, *confirmation: str, **values: str):
-    sipp.call(code.replace("#", "%23"), local_ip=EVA_DESK, talk_seconds=8, from_user="301")
+    sipp.call(code.replace("#", "%23"), local_ip=EVA_DESK, talk_seconds=8, from_user="301", auth=desk("301"))
     await events.wait_for_event("AGIExecStart", lambda e: confirmed(events, *confirmation, **values), timeout=15)
 
 
@@ -182,7 +189,7 @@ async def test_do_not_disturb_sends_the_caller_to_the_tic_at_once_without_ringin
 async def test_the_lamp_blinks_while_the_desk_rings_and_burns_while_in_a_call(bereik, pbx, sipp):
     _, events = pbx
     eva = sipp.phone(EVA_DESK, behaviour="answer", ring_seconds=1.5)
-    caller = sipp.call("301", local_ip=HANNA_DESK, talk_seconds=3, from_user="311")
+    caller = sipp.call("301", local_ip=HANNA_DESK, talk_seconds=3, from_user="311", auth=desk("311"))
     ringing = await events.wait_for_event("ExtensionStatus", lambda e: e["Exten"] == "301" and e["Status"] == "8",
                                           timeout=10)
     assert ringing["StatusText"] == "Ringing"

@@ -75,7 +75,7 @@ def call_log(caplog) -> list[dict]:
 
 
 async def test_whispers_camp_on_hang_ups_in_the_menu_and_while_ringing_are_counted_as_what_they_were(
-        pbx, bereik, sipp, caplog):
+        pbx, bereik, sipp, caplog, generated):
     """Five calls to colleagues, one answered; callers who gave up in the menu; messages whispered to
     everyone waiting in the front-office queue. Before: every whisper was an answered direct call, the
     camped caller who fell back was 'reached directly', the menu hang-ups left no trace."""
@@ -83,7 +83,8 @@ async def test_whispers_camp_on_hang_ups_in_the_menu_and_while_ringing_are_count
     _, events = pbx
     # Eva is on the phone with Hanna (a colleague's call from her desk: not a citizen's).
     eva = sipp.phone(EVA, behaviour="answer", ring_seconds=0.5)
-    colleague = sipp.call("301", local_ip=HANNA, talk_seconds=40, from_user="311")
+    colleague = sipp.call("301", local_ip=HANNA, talk_seconds=40, from_user="311",
+                          auth=("311", generated[1].phone("311")))
     await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-")
                                 and e.get("DialStatus") == "ANSWER", timeout=10)
     gijs = sipp.phone(GIJS, behaviour="answer", ring_seconds=1)

@@ -10,10 +10,10 @@ from ruamel.yaml import YAML
 from bereik.config import ConfigError
 from bereik.platform.command import instance_files
 from bereik.platform.load import check_platform, is_platform
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 REGIO = Path(__file__).parents[2] / "examples" / "regio"
-SECRETS = Secrets({AMI_SECRET: "t-" + "x" * 30})
+SECRETS = Secrets({AMI_SECRET: "t-" + "x" * 30, PHONES_SECRET: "phones-" + "p" * 26})
 
 
 @pytest.fixture
