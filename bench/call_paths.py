@@ -116,7 +116,7 @@ def asterisk_config(config_path: Path, secrets: Secrets, directory: Path, proces
     pure_lines = [f"exten => {PATHS['a'].number},1,Answer()", f" same => n,Queue({config.front_office},rt)",
                   " same => n,Hangup()"]
     files["extensions.conf"] = extensions.replace(
-        f"[{dialplan.ENTRY_CONTEXT}]\n", f"[{dialplan.ENTRY_CONTEXT}]\n" + "\n".join(pure_lines) + "\n", 1)
+        f"[{dialplan.INBOUND_CONTEXT}]\n", f"[{dialplan.INBOUND_CONTEXT}]\n" + "\n".join(pure_lines) + "\n", 1)
     # The observer hears only what it measures, so that it loads neither Asterisk nor this process.
     files["manager.conf"] += (f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call\n"
                               "eventfilter=Event: Newstate\neventfilter=Event: QueueCallerJoin\n")
