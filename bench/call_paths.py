@@ -128,7 +128,10 @@ def through_script(extensions: str, config, number: str, script: str) -> str:
     """extensions.conf with the entry of `number` handing the call to the process-AGI `script` instead of bereik."""
     hand_over = f"AGI(agi://{config.pbx.agi}/entry)"
     lines = extensions.splitlines()
-    first = next((i for i, line in enumerate(lines) if line.startswith(f"exten => {number},1,")), None)
+    # In bereik-entry: the trunk's own context (bereik-inbound) only goes there.
+    header = f"[{dialplan.ENTRY_CONTEXT}]"
+    entry = lines.index(header) if header in lines else -1
+    first = next((i for i, line in enumerate(lines) if i > entry and line.startswith(f"exten => {number},1,")), None)
     if first is None:
         raise BenchError(f"bereik's dialplan has no entry for {number}")
     end = next((i for i in range(first + 1, len(lines)) if not lines[i].startswith(" same")), len(lines))
