@@ -37,7 +37,19 @@ SESSION_SECONDS = 4 * 3600
 class Companion:
     channel: str  # the ;2 half, which plays
     task: asyncio.Task
+    # FastAGI's own loop (bereik.pbx.decisions), while say and hush come from the main loop's AMI events:
+    # the task and its queue are touched on their loop only, handed over with call_soon_threadsafe.
+    loop: asyncio.AbstractEventLoop
     sounds: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=1))
+
+    def play(self, sound: str) -> None:
+        if self.sounds.full():  # a message still waiting to be played is out of date
+            self.sounds.get_nowait()
+        self.sounds.put_nowait(sound)
+
+    def on_its_loop(self, function, *args) -> None:
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(function, *args)
 
 
 class Whispers:
@@ -57,7 +69,7 @@ class Whispers:
 
     async def __call__(self, session: AgiSession) -> None:
         uniqueid = session.environment.get("agi_extension", "")
-        companion = Companion(session.channel, asyncio.current_task())
+        companion = Companion(session.channel, asyncio.current_task(), asyncio.get_running_loop())
         previous = self._companions.get(uniqueid)
         self._companions[uniqueid] = companion
         if previous:
@@ -88,9 +100,7 @@ class Whispers:
         if companion is None:
             log.info("no companion to whisper to a waiting caller (bereik was away when it joined)")
             return False
-        if companion.sounds.full():  # a message still waiting to be played is out of date
-            companion.sounds.get_nowait()
-        companion.sounds.put_nowait(sound)
+        companion.on_its_loop(companion.play, sound)
         return True
 
     async def hush(self, channel: str) -> None:
@@ -113,7 +123,7 @@ class Whispers:
     @staticmethod
     def _end(companion: Companion) -> None:
         if companion.task is not asyncio.current_task():
-            companion.task.cancel()
+            companion.on_its_loop(companion.task.cancel)
 
     async def _hang_up(self, channel: str) -> None:
         try:

@@ -2,6 +2,7 @@
 import asyncio
 
 from bereik.pbx.agi import AgiServer
+from bereik.pbx.decisions import DecisionLoop
 from bereik.pbx.whisper import Whispers
 from fake_asterisk import FakeAsterisk
 
@@ -65,6 +66,36 @@ async def test_a_message_plays_in_the_companion_and_leaving_the_queue_hangs_it_u
     assert ami.actions == [("Hangup", {"Channel": COMPANION})]  # and Asterisk hangs the companion up
     assert not whispers.say(CALLER, "bereik/0123abcd")  # nothing left to speak through
     await server.close()
+
+
+async def test_messages_reach_a_companion_on_fastagis_own_loop_as_bereik_run_has_it():
+    """`bereik run` serves FastAGI on its own loop and thread (bereik.pbx.decisions); the announcer speaks from
+    the main loop. Each message is played at once, not when the FastAGI loop next happens to wake."""
+    ami = Ami()
+    whispers = Whispers(ami)
+    whispers.attach()
+    decisions = DecisionLoop()
+    decisions.start()
+    server = AgiServer({"whisper": whispers}, port=0)
+    await decisions.run(server.start())
+    companion = Companion()
+    session = asyncio.ensure_future(companion.call(server.port, "whisper"))
+    for _ in range(100):
+        if whispers._companions:
+            break
+        await asyncio.sleep(0.01)
+    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    for n in range(3):
+        assert whispers.say(CALLER, f"bereik/message{n}")
+        for _ in range(100):
+            if len(companion.commands) > n:
+                break
+            await asyncio.sleep(0.01)
+        assert companion.commands[n] == ["EXEC", "Playback", f"bereik/message{n}"]
+    ami.emit(Event="QueueCallerLeave", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    await asyncio.wait_for(session, 2)  # the session on the other loop ended with the caller's leaving
+    await decisions.run(server.close())
+    decisions.stop()
 
 
 async def test_a_caller_without_a_companion_is_left_alone():
