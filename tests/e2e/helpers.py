@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import socket
 import subprocess
 import sys
@@ -10,25 +9,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import holidays
-
-from bereik.config.model import WEEKDAYS, Config, Records, Wallboard, WeekHours
+from bereik.config.model import Config, Records, Wallboard
 from bereik.ivr.catalogue import spoken_texts, whispered_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import dialplan
+from bereik.sandbox.hours import always_open
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 # A test-only AMI user that sees everything (bereik's own user cannot see dialplan events).
 OBSERVER = ("observer", "observer-secret-for-tests-only")
-
-
-def always_open(config: Config) -> Config:
-    """The same municipality, open around the clock on every day of the year."""
-    years = range(dt.date.today().year - 1, dt.date.today().year + 3)
-    names = sorted(set(holidays.country_holidays(config.holidays.country, years=years, language="nl").values()))
-    return config.model_copy(update={
-        "hours": WeekHours(**{day: ["00:00-24:00"] for day in WEEKDAYS}),
-        "holidays": config.holidays.model_copy(update={"open_on": names, "extra_closed": []})})
 
 
 def write_config_with_observer(config: Config, secrets: Secrets, directory: Path, source: str,
