@@ -128,7 +128,9 @@ async def test_calls_cross_hosts_fail_over_to_the_fallback_bereik_and_a_stranger
         await until(lambda: refused in (tmp_path / "bereik-c.log").read_text(), 5, "the refusal logged")
         refusals = [line for line in (tmp_path / "bereik-c.log").read_text().splitlines() if refused in line]
         assert len(refusals) == 1 and "not in the allow-list (" in refusals[0] and "pbx.agi_allow" in refusals[0]
-        assert set(refusals[0].split("allow-list (")[1].split(")")[0].split(", ")) == {HOSTS["asterisk"], ZUID}
+        # The default: this machine and every Asterisk of the configuration (noord here, zuid not started).
+        allowed = set(refusals[0].split("allow-list (")[1].split(")")[0].split(", "))
+        assert allowed == {"127.0.0.0/8", HOSTS["asterisk"], ZUID}
 
         # 3. B killed: noord's next call is routed by C, its fall-back on another host.
         bereiks["b"].send_signal(signal.SIGKILL)
