@@ -1,5 +1,6 @@
 """bereik doctor's checks that need no Asterisk: FastAGI allowed or refused, sounds, disk, the verdict."""
 import asyncio
+import datetime as dt
 from pathlib import Path
 
 from bereik import doctor
@@ -42,3 +43,28 @@ def test_without_an_asterisk_cli_the_modules_are_a_warning_not_a_pass():
 def test_the_exit_status_is_the_worst_finding():
     ok, warn, fault = (doctor.Finding("x", level, "") for level in (doctor.OK, doctor.WARN, doctor.FAULT))
     assert [doctor.status(f) for f in ([ok], [ok, warn], [warn, fault, ok], [])] == [0, 1, 2, 0]
+
+
+def shown_dates(*days: str) -> list[str]:
+    """An Asterisk CLI that answers `dialplan show bereik-failopen-dates` with these dates, as Asterisk prints it."""
+    lines = ["[ Context 'bereik-failopen-dates' created by 'pbx_config' ]"] + [
+        f"  '{day}' =>        1. NoOp({day})                    [extensions.conf:{n}]" for n, day in enumerate(days)]
+    return ["python3", "-c", f"import sys; assert sys.argv[1] == 'dialplan show bereik-failopen-dates'; "
+            f"print({chr(10).join(lines)!r})"]
+
+
+def test_the_fail_open_closing_days_are_a_fault_when_they_ran_out_and_a_warning_before():
+    today = dt.datetime.now(CONFIG.zone).date()
+    def finding(*days: dt.date) -> doctor.Finding:
+        install = installation()
+        install.asterisk_cli = shown_dates(*(f"{day:%Y%m%d}" for day in days))
+        [found] = doctor.check_failopen_dates(install)
+        return found
+
+    ahead = finding(today + dt.timedelta(days=3), today + dt.timedelta(days=400))
+    assert ahead.level == doctor.OK and f"{today + dt.timedelta(days=400):%Y-%m-%d}" in ahead.said
+    soon = finding(today + dt.timedelta(days=20))
+    assert soon.level == doctor.WARN and "bereik dialplan" in soon.fix
+    over = finding(today - dt.timedelta(days=300), today - dt.timedelta(days=1))
+    assert over.level == doctor.FAULT and "empty office" in over.said
+    assert finding().level == doctor.FAULT  # no table loaded at all

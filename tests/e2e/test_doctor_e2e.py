@@ -3,6 +3,7 @@
 time, each reported as the only fault, with its fix; a fix applied clears it."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shlex
 import shutil
@@ -118,6 +119,9 @@ def test_a_healthy_installation_is_all_green_then_each_fault_is_reported_alone_w
     assert {"AMI", "AMI rights", "AMI clock", "modules", "FastAGI", "sounds", "CEL", "store schema",
             "store writable", "TLS", "disk spool"} <= set(found)
     assert "exactly write=call (no originate, agent" in found["AMI rights"][1]
+    # Asterisk's own `dialplan show` of the holiday table `bereik dialplan` wrote: two years ahead.
+    known_until = dt.date.fromisoformat(found["fail-open closing days"][1].removeprefix("known until "))
+    assert known_until >= dt.date.today() + dt.timedelta(days=700)
 
     # A wrong AMI secret.
     wrong = tmp_path / "wrong-secrets.env"
