@@ -53,7 +53,7 @@ class CallbackHandler:
         call = CallLog(session.uniqueid or "unknown")
         argument = session.environment.get("agi_arg_1", "")
         note = await asyncio.to_thread(self.store.get, int(argument)) if argument.isdigit() else None
-        if note is None or note.closed or not callable_number(note.number):
+        if note is None or note.closed or not callable_number(note.number, self.config):
             call.step("callback", outcome="nothing_to_call", note=argument)
             return  # not routed: the dialplan hangs up, the agent or owner hears the call end
         attempt_id = await session.get_variable(var.ATTEMPT) or f"q-{session.uniqueid}"

@@ -113,7 +113,7 @@ class EntryHandler:
         call.step("routed", **_summary(decision))
 
     async def _callback_of(self, number: str) -> CallerCallback:
-        if self.callbacks is None or not self.config.waiting.callback_key or not callable_number(number):
+        if self.callbacks is None or not self.config.waiting.callback_key or not callable_number(number, self.config):
             return CallerCallback()
         planned = await asyncio.to_thread(self.callbacks.open_request_of, number)
         return CallerCallback(number=number, planned=planned is not None,

@@ -20,6 +20,7 @@ from bereik.config.model import Config
 from bereik.pbx import variables as var
 from bereik.pbx.call_files import CallFileError, CallFiles
 from bereik.pbx.dialplan import CALLBACK_OUT_CONTEXT, CALLBACK_OWNER_CONTEXT
+from bereik.routing.outbound import OutboundPolicy
 from bereik.routing.virtual_hold import callable_number
 
 Clock = Callable[[], dt.datetime]
@@ -42,7 +43,10 @@ class NoteCaller:
             raise DialRefused("deze notitie bestaat niet")
         if note.closed:
             raise DialRefused("deze notitie is al gesloten")
-        if not callable_number(note.number):
+        if not OutboundPolicy.from_config(self.config).verdict(note.number or "").allowed and note.number:
+            raise DialRefused("bereik belt dit nummer niet: het valt buiten de nummers die de gemeente naar buiten "
+                              "toestaat (zoals 0900 of het buitenland); sluit de notitie met een reden")
+        if not callable_number(note.number, self.config):
             raise DialRefused("dit nummer kan niet worden teruggebeld; sluit de notitie met een reden")
         if not extension or not set(extension) <= EXTENSION_DIGITS:
             raise DialRefused("u heeft geen eigen toestel in bereik; vraag de beheerder uw toestel in te stellen")

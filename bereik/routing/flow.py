@@ -197,7 +197,7 @@ class CallFlow:
     def _after_hours_offer(self) -> bool:
         waiting = self.config.waiting
         return bool(waiting.callback_key and waiting.callback_after_hours and self.config.pbx.trunk
-                    and callable_number(self.callback.number))
+                    and callable_number(self.callback.number, self.config))
 
     def _callback_offered(self, key: str | None) -> Decision:
         if key != self.config.waiting.callback_key:

@@ -23,12 +23,15 @@ from num2words import num2words
 from bereik.config.model import Config
 from bereik.routing.appointment_offer import Offer, Slot
 from bereik.routing.estimate import Estimate
+from bereik.routing.outbound import OutboundPolicy
 
 _CALLABLE = re.compile(r"^\+?[0-9]{6,15}$")  # anonymous, internal or garbled numbers cannot be called back
 
 
-def callable_number(number: str) -> bool:
-    return bool(_CALLABLE.match(number or ""))
+def callable_number(number: str, config: Config) -> bool:
+    """A number bereik may call back: a real one, and within the class of service (a call-back to a premium or
+    foreign number would be refused by the dialplan's gate anyway, so it is never offered nor tried)."""
+    return bool(_CALLABLE.match(number or "")) and OutboundPolicy.from_config(config).verdict(number).allowed
 
 
 def offer_due(config: Config, estimate: Estimate) -> bool:
@@ -71,7 +74,7 @@ class HoldKeys:
     def for_caller(cls, config: Config, number: str) -> HoldKeys:
         waiting = config.waiting
         return cls(waiting.callback_key or "", waiting.callback_confirm_key, waiting.callback_confirm_seconds,
-                   callable_number(number))
+                   callable_number(number, config))
 
     def offer(self, now: float) -> None:
         self.offered_at = self.offered_at if self.offered_at is not None else now

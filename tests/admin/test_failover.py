@@ -84,9 +84,11 @@ def test_a_call_back_asks_the_next_instance_whom_to_ring_and_rings_nobody_when_n
         "same => n(handed_over),Set(TIMEOUT(absolute)=0)"]
     text = dialplan.generate(THREE, SECRETS)["extensions.conf"]
     after = text[text.index("n(handed_over),Set(TIMEOUT(absolute)=0)", text.index("/callback")):].splitlines()
-    # Not routed by any bereik: the number is not known, so nobody is rung and the leg ends.
+    # Not routed by any bereik: the number is not known, so nobody is rung and the leg ends. Routed: the
+    # caller is rung through the class of service, never the trunk directly.
     assert after[1:4] == [' same => n,GotoIf($["${BEREIK_ROUTED}" != "1"]?done)',
-                          " same => n,Dial(PJSIP/${FILTER(0-9+,${BEREIK_DIAL_NUMBER})}@trunk,${BEREIK_RING_SECONDS},r)",
+                          " same => n,Dial(Local/${FILTER(0-9+,${BEREIK_DIAL_NUMBER})}@bereik-outbound/n,"
+                          "${BEREIK_RING_SECONDS},r)",
                           " same => n(done),Hangup()"]
 
 

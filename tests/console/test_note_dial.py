@@ -133,3 +133,22 @@ async def test_the_agent_offers_the_colleagues_free_times_and_books_one_in_their
         unknown = await client.get("/api/appointments/slots?person=302")  # Femke: no calendar known
         assert unknown.status == 409
     await server.close()
+
+
+async def test_a_note_for_a_premium_or_foreign_number_is_never_dialled(client, console, clock, tmp_path):
+    """The class of service (outbound: in the YAML) holds for call-backs too: no call file, no attempt."""
+    spool = tmp_path / "outgoing"
+    console.note_caller = NoteCaller(console.config, console.store, clock, CallFiles(spool))
+    token = await log_in(client, "eva")
+    headers = {"X-CSRF-Token": token}
+    for number in ("0900123456", "+442012345678", "0031612345678"):
+        created = await client.post("/api/callbacks", json={
+            "number": number, "question": "Terugbellen", "key": f"note-{number.lstrip('+')}", "team": "vergunningen",
+            "for_person": "Eva Smit"}, headers=headers)
+        assert created.status == 201, (number, await created.text())
+        note = await created.json()
+        refused = await client.post(f"/api/callbacks/{note['id']}/dial", headers=headers)
+        assert refused.status == 409 and "buiten de nummers die de gemeente naar buiten toestaat" in (
+            await refused.json())["refused"]
+        assert console.store.attempts(note["id"]) == []
+    assert not spool.exists() or list(spool.glob("*.call")) == []

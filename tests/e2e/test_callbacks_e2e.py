@@ -166,6 +166,7 @@ async def test_the_call_back_keeps_the_place_rings_the_agent_first_and_closes_by
     assert pop["topic"] == "afval" and pop["waited_seconds"] >= float(called["Timestamp"]) - float(asked["Timestamp"]) - 1
     rang = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/trunk-"),
                                        timeout=15)
+    assert rang["Channel"].startswith("Local/0644444444@bereik-outbound-")  # through the class of service
     connect = events.matching("AgentConnect", lambda e: e["Channel"] == stand_in["Channel"])
     assert connect and float(connect[0]["Timestamp"]) <= float(rang["Timestamp"])  # the agent first, then the caller
     answered = await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel") == rang["DestChannel"], timeout=15)
@@ -195,9 +196,9 @@ async def test_the_call_back_keeps_the_place_rings_the_agent_first_and_closes_by
 async def test_asked_for_after_hours_the_call_back_takes_its_turn_at_the_opening(pbx, bereik, sipp):
     _, events = pbx
     bereik.clock.set(dt.datetime(2026, 11, 23, 7, 0, tzinfo=CONFIG.zone))  # Monday before 08:30
-    asker = sipp.call("14023", talk_seconds=40, dtmf=[("asked", "1"), ("asked", "9"), ("asked", "1")], from_user="0666666666")
+    asker = sipp.call("14023", talk_seconds=40, dtmf=[("asked", "1"), ("asked", "9"), ("asked", "1")], from_user="0616666666")
     await asyncio.to_thread(asker.expect_success, 40)  # the closing message, the offer, the read-back, the goodbye
-    [note] = bereik.callback_store.open_for_number("0666666666")
+    [note] = bereik.callback_store.open_for_number("0616666666")
     assert note.kind == AFTER_HOURS
     assert await bereik.virtual_hold.place_waiting_requests() == []  # still closed: nothing starts
 
@@ -205,14 +206,14 @@ async def test_asked_for_after_hours_the_call_back_takes_its_turn_at_the_opening
     placed = await bereik.virtual_hold.place_waiting_requests()
     assert [n.id for n in placed] == [note.id]
     stand_in = await events.wait_for_event("QueueCallerJoin", lambda e: e["Channel"].startswith("Local/"), timeout=10)
-    assert stand_in["CallerIDNum"] == "0666666666" and stand_in["Position"] == "1"
+    assert stand_in["CallerIDNum"] == "0616666666" and stand_in["Position"] == "1"
     assert await bereik.virtual_hold.place_waiting_requests() == []  # placed once
     agent = sipp.phone("127.0.1.3", ring_seconds=0.2)
     caller_phone = sipp.phone(*NETWORK[:1], port=NETWORK[1], behaviour="no_answer")
     await pause(events, "203", False)
     rang = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/trunk-"),
                                        timeout=20)
-    assert rang["DialString"].startswith("0666666666@trunk")
+    assert rang["DialString"].startswith("0616666666@trunk")
     await events.send_action({"Action": "Hangup", "Channel": rang["DestChannel"]})
     await events.wait_for_event("UserEvent", lambda e: e.get("UserEvent") == "BereikCallback", timeout=10)
     attempt = await until(lambda: bereik.callback_store.attempts(note.id), lambda a: a and a[0].ended)
@@ -228,7 +229,7 @@ async def test_a_note_dialled_from_the_console_rings_the_owner_then_the_caller_w
     the caller's phone rings showing Vergunningen's number; a long enough call closes the note by itself."""
     _, events = pbx
     note, _ = bereik.callback_store.add(Note(
-        key="console-e2e-1", number="0677777777", name="J. de Wit", question="Dakkapel", team="vergunningen",
+        key="console-e2e-1", number="0617777777", name="J. de Wit", question="Dakkapel", team="vergunningen",
         created_at=bereik.clock(), due_at=bereik.clock() + dt.timedelta(days=2), created_by="olaf", owner="301",
         department="vergunningen"))
     eva = sipp.phone("127.0.1.11", ring_seconds=0.5)
@@ -237,15 +238,16 @@ async def test_a_note_dialled_from_the_console_rings_the_owner_then_the_caller_w
 
     owner_rang = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"),
                                              timeout=15)
-    rang = await events.wait_for_event("DialBegin", lambda e: e.get("DialString", "").startswith("0677777777@trunk"),
+    rang = await events.wait_for_event("DialBegin", lambda e: e.get("DialString", "").startswith("0617777777@trunk"),
                                        timeout=15)
     assert float(owner_rang["Timestamp"]) < float(rang["Timestamp"])  # her own phone first
+    assert rang["Channel"].startswith("Local/0617777777@bereik-outbound-")  # through the class of service
     answered = await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel") == rang["DestChannel"], timeout=15)
     assert answered["DialStatus"] == "ANSWER"
     [invite] = caller_phone.received("INVITE")[:1]
     assert invite["From"].startswith('"Vergunningen" <sip:0235115300@')  # the department's caller_id
     [eva_invite] = eva.received("INVITE")[:1]
-    assert eva_invite["From"].startswith('"Terugbellen" <sip:0677777777@')  # she sees whom she calls
+    assert eva_invite["From"].startswith('"Terugbellen" <sip:0617777777@')  # she sees whom she calls
     await asyncio.sleep(3)
     await events.send_action({"Action": "Hangup", "Channel": rang["DestChannel"]})
 
@@ -261,7 +263,7 @@ async def test_a_busy_caller_twice_at_different_times_lets_the_owner_close_the_n
         pbx, bereik, sipp):
     _, events = pbx
     note, _ = bereik.callback_store.add(Note(
-        key="console-e2e-2", number="0688888888", name="", question="WOZ", team="vergunningen",
+        key="console-e2e-2", number="0618888888", name="", question="WOZ", team="vergunningen",
         created_at=bereik.clock(), due_at=bereik.clock() + dt.timedelta(days=2), created_by="olaf", owner="301",
         department="vergunningen"))
     eva = sipp.phone("127.0.1.11", ring_seconds=0.3, calls=2)

@@ -283,7 +283,7 @@ async def test_taking_a_waiting_caller_from_the_list_connects_that_caller_to_the
     """Every position paused, so the caller waits; the agent takes the caller from the list: Asterisk dials the
     agent's phone from the caller's channel, and the two are bridged; the records count it answered."""
     _, events = pbx
-    await console.ami.action("QueuePause", Interface="PJSIP/201", Paused="true", Reason="test")
+    await members.set_paused(console.ami, ["tic"], "PJSIP/201", True, "test")  # as bereik pauses (call class)
     page = await agent_page(browser, console)
     sipp.phone(AGENT_PHONE, ring_seconds=1)
     caller = sipp.call("14023", talk_seconds=25, dtmf=[("asked", "1"), ("asked", "1")])

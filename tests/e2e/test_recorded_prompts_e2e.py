@@ -21,7 +21,7 @@ from bereik.ivr.phrases import fill
 from bereik.ivr.prompts import PromptLibrary
 from bereik.ivr.recorded import SUBDIR
 from bereik.records.store import SqliteStore
-from bereik.secrets import AMI_SECRET, Secrets
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
 from helpers import OBSERVER, write_config_with_observer
@@ -71,7 +71,7 @@ class Coordinator:
 
 
 async def test_an_uploaded_recording_is_what_the_caller_receives(asterisk, ami, sipp, browser, tmp_path):
-    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28})
+    secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})
     instance = asterisk(write_config_with_observer(BASE, secrets, tmp_path / "asterisk", str(EXAMPLE)))
     instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)
     events = await ami(instance)

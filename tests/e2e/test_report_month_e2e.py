@@ -17,7 +17,7 @@ import pytest
 from bereik.callbacks.store import CALLED_BACK, CallbackStore, WorkingDays
 from bereik.config import load_config
 from bereik.config.model import BackOffice
-from bereik.pbx.dialplan import ENTRY_CONTEXT
+from bereik.pbx.dialplan import INBOUND_CONTEXT
 from bereik.records.store import SqliteStore
 from bereik.reports.figures import from_store
 from bereik.reports.schema import ReportRequest
@@ -59,13 +59,13 @@ def generated(tmp_path_factory):
     pjsip = (directory / "pjsip.conf").read_text()
     trunk = pjsip.index("[trunk]\ntype=endpoint\n")
     (directory / "pjsip.conf").write_text(
-        pjsip[:trunk] + pjsip[trunk:].replace(f"context={ENTRY_CONTEXT}", f"context={LINES_CONTEXT}", 1))
+        pjsip[:trunk] + pjsip[trunk:].replace(f"context={INBOUND_CONTEXT}", f"context={LINES_CONTEXT}", 1))
     with open(directory / "extensions.conf", "a") as extensions:
         extensions.write(f"""
 [{LINES_CONTEXT}]
 exten => _X.,1,Set(GROUP()=lines)
  same => n,GotoIf($[${{GROUP_COUNT(lines)}} > {LINES}]?full)
- same => n,Goto({ENTRY_CONTEXT},${{EXTEN}},1)
+ same => n,Goto({INBOUND_CONTEXT},${{EXTEN}},1)
  same => n(full),Hangup(34)
 """)
     return directory, secrets
@@ -98,7 +98,7 @@ def by_caller(number: str):
 
 
 async def test_a_month_in_miniature_gives_the_successful_contact_and_technical_reachability_placed(
-        pbx, bereik, sipp):
+        pbx, bereik, sipp, generated):
     _, events = pbx
     ended: dict[str, object] = {}
     all_ended = asyncio.Event()
@@ -122,7 +122,7 @@ async def test_a_month_in_miniature_gives_the_successful_contact_and_technical_r
     gives_up_fallen_back = sipp.call(FEMKE_DIRECT, talk_seconds=26, from_user="0611000003")
     gives_up_in_queue = sipp.call(GENERAL, talk_seconds=26, dtmf=BURGERZAKEN, from_user="0611000004")
     for number in ("0611000001", "0611000002", "0611000003", "0611000004"):
-        await events.wait_for_event("Newexten", lambda e, n=number: e.get("Context") == ENTRY_CONTEXT
+        await events.wait_for_event("Newexten", lambda e, n=number: e.get("Context") == INBOUND_CONTEXT
                                     and e.get("CallerIDNum") == n, timeout=20)
     refused = [sipp.call(GENERAL, talk_seconds=2, from_user=f"061100001{i}") for i in range(2)]
     for i in range(2):
@@ -161,7 +161,8 @@ async def test_a_month_in_miniature_gives_the_successful_contact_and_technical_r
     for number in ("0611000005", "0611000006"):
         await events.wait_for_event("AgentConnect", by_caller(number), timeout=40)
     # A colleague's call from a desk phone passes no provider's line and is not a citizen's call.
-    inside = sipp.call("303", local_ip="127.0.1.21", talk_seconds=3, from_user="311")
+    inside = sipp.call("303", local_ip="127.0.1.21", talk_seconds=3, from_user="311",
+                       auth=("311", generated[1].phone("311")))  # a desk phone answers Asterisk's challenge
 
     for caller in (answered_direct, calls_back, gives_up_fallen_back, gives_up_in_queue, taken_by_front_office,
                    answered_front, inside):

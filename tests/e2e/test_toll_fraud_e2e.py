@@ -153,6 +153,14 @@ async def waiting_caller(sipp, events, number: str) -> str:
     return joined["Channel"]
 
 
+def priority_of(context: str, application: str) -> str:
+    """The priority of the first `application` line of `context`'s first extension in the generated dialplan."""
+    extensions = dialplan.generate(CONFIG, SECRETS)["extensions.conf"]
+    lines = extensions.split(f"[{context}]\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    steps = [line for line in lines if line.startswith(("exten => _X!,1,", " same => n"))]
+    return str(next(i for i, line in enumerate(steps, start=1) if f",{application}(" in line))
+
+
 REDIRECTS = {
     "the gate, premium": ({}, "bereik-outbound", "0900123456", "1"),
     "the gate, 0031": ({}, "bereik-outbound", "0031612345678", "1"),
@@ -168,6 +176,14 @@ REDIRECTS = {
                              "bereik-direct", "301", "ring"),
     "a forged desk and trunk together": ({"BEREIK_DIAL": "PJSIP/201&PJSIP/0900123456@trunk",
                                           "BEREIK_RING_SECONDS": "5"}, "bereik-direct", "301", "ring"),
+    # The call-back's dial (bereik.pbx.callback), entered straight at its Dial as if bereik had said so.
+    "a call-back bereik never decided": ({"BEREIK_ROUTED": "1", "BEREIK_DIAL_NUMBER": "0900123456",
+                                          "BEREIK_RING_SECONDS": "5"}, "bereik-callback-out", "1",
+                                         priority_of("bereik-callback-out", "Dial")),
+    "a call-back abroad bereik never decided": ({"BEREIK_DIAL_NUMBER": "+442012345678", "BEREIK_RING_SECONDS": "5"},
+                                                "bereik-callback-out", "1", priority_of("bereik-callback-out", "Dial")),
+    "a note's owner who is the trunk": ({"BEREIK_OWNER": "0900123456", "BEREIK_RING_SECONDS": "5"},
+                                        "bereik-callback-owner", "1", "1"),
 }
 
 
@@ -192,6 +208,9 @@ async def test_redirecting_a_waiting_caller_anywhere_never_dials_out_of_the_clas
     else:
         raise AssertionError(f"{how}: the call neither ended nor went back to the queue")
     assert not await to_the_trunk(events)  # without a call out
+    if context == "bereik-callback-out":  # the call-back's dial reached the gate, which refused it
+        assert events.matching("Newexten", lambda e: e.get("Context") == "bereik-outbound"
+                               and e.get("Application") == "Hangup" and e.get("AppData") == "21")
 
 
 @pytest.mark.parametrize("action", ["Atxfer", "BlindTransfer"])

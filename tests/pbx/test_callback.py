@@ -74,11 +74,14 @@ async def test_a_closed_note_an_unknown_one_or_a_number_that_cannot_be_called_ri
     closed, _ = store.add(note("c1"))
     store.close_note(closed.id, HANDLED, "anna", MONDAY, "nummer onjuist")
     internal, _ = store.add(note("i1", number="301"))
-    for argument in (closed.id, internal.id, 999, "1;Dial(PJSIP/0900@trunk)"):
+    # Outside the class of service (outbound: in the YAML): a premium and a foreign number are never rung.
+    premium, _ = store.add(note("p1", number="0900123456"))
+    foreign, _ = store.add(note("f1", number="+442012345678"))
+    for argument in (closed.id, internal.id, premium.id, foreign.id, 999, "1;Dial(PJSIP/0900@trunk)"):
         session = Session(argument)
         await callback(session)
         assert session.executed == [] and "CALLERID(num)" not in session.variables
-    assert store.attempts(closed.id) == [] and store.attempts(internal.id) == []
+    assert all(store.attempts(n.id) == [] for n in (closed, internal, premium, foreign))
 
 
 async def test_the_number_never_reaches_the_log_in_full(tmp_path, caplog):

@@ -99,12 +99,17 @@ def load_config_text(text: str):
     return parse_config(text, "gemeente.yaml")
 
 
-def test_the_tic_queue_has_a_maximum_wait_then_what_to_do_next_and_the_call_back_key_once():
+def test_the_tic_queue_has_a_maximum_wait_then_what_to_do_next_but_a_stand_in_waits_on():
+    from bereik.routing.waiting import max_wait_text
+
     tic = EXTENSIONS.split("exten => tic,1,", 1)[1].split("\nexten =>", 1)[0]
     assert "Set(BEREIK_WAIT_LEFT=$[600 - ${EPOCH} + ${BEREIK_QUEUED_AT}])" in tic  # from the first entry
     assert "Queue(tic,rtx,,,${BEREIK_WAIT_LEFT},,,topic-fallback,${BEREIK_POSITION})" in tic
     assert 'GotoIf($["${QUEUESTATUS}" = "TIMEOUT"]?too_long)' in tic
-    assert re.search(r"n,Read\(BEREIK_KEY,bereik/[0-9a-f]+,1,,1,5\)", tic)
-    assert 'GotoIf($["${BEREIK_KEY}" = "9"]?bereik-queue-exit,9,1)' in tic
-    # a caller back from a call-back it could not get (no number, bereik away) is not offered it again
-    assert 'n(too_long),GotoIf($["${BEREIK_MAX_WAITED}" = "1"]?bye)' in tic
+    message = PromptLibrary(Path(), CONFIG.language).sound_name(max_wait_text(CONFIG))
+    assert f"n(too_long),Playback({message})\n same => n,Hangup()" in tic
+    # A call-back's stand-in keeps the caller's place however long it takes: no timeout, no companion.
+    lines = tic.splitlines()
+    skip = lines.index(' same => n,GotoIf($["${BEREIK_STAND_IN}" = "1"]?stand_in)')
+    assert skip < next(i for i, line in enumerate(lines) if "BEREIK_WAIT_LEFT=" in line)
+    assert " same => n(stand_in),Queue(tic,rtx,,,,,,topic-fallback,${BEREIK_POSITION})" in lines
