@@ -49,7 +49,7 @@ AFVAL = [("asked", "1"), ("asked", "2")]  # Bloemendaal, then afval
 MONDAY_EARLY = dt.datetime(2026, 11, 23, 7, 0, tzinfo=ZONE)  # before the 08:30 opening
 NETWORK = ("127.0.0.1", 5080)  # behind the trunk: where the caller's own phone answers
 GIJS_PHONE = "127.0.1.13"
-CALLER = "0699999999"
+CALLER = "0619999999"  # a Dutch mobile (06-1..06-5): within the class of service
 
 
 class Clock:

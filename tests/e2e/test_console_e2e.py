@@ -368,7 +368,7 @@ async def console_behind_a_relay(pbx, generated, tmp_path):
     service.ami.backoff = Backoff(first=0.5, cap=2.0)  # short, to keep the test lean
     await service.start()
     for extension in ("201", "202", "203", "204"):
-        await service.ami.action("QueuePause", Interface=f"PJSIP/{extension}", Paused="true", Reason="test")
+        await members.set_paused(service.ami, ["tic"], f"PJSIP/{extension}", True, "test")
     service.relay = relay
     yield service
     await service.stop()
