@@ -175,7 +175,7 @@ def test_no_action_reaches_the_wire_with_a_line_break_or_nul(name, headers):
 async def test_a_queue_event_that_switches_nothing_starts_no_task_and_a_switch_does(prompts):
     """The callers' decisions wait behind the main loop's work: a task per queue event was such work."""
     ami = FakeAmi()
-    announcer = Announcer(CONFIG, ami, prompts, now=lambda: NOW)
+    announcer = Announcer(CONFIG, ami, prompts, Whispers(ami), now=lambda: NOW)
     announcer.attach()
     try:
         before = asyncio.all_tasks()
@@ -185,7 +185,9 @@ async def test_a_queue_event_that_switches_nothing_starts_no_task_and_a_switch_d
         for n in range(announcer.overflow.on_callers):
             ami.emit({**JOIN, "Channel": f"PJSIP/trunk-{n:08}", "Position": str(n + 1)})
         await asyncio.sleep(0.01)
-        assert {sent["Action"] for sent in ami.sent} == {"QueuePenalty", "QueuePause"}
+        # The overflow position's penalty and pause, through QUEUE_MEMBER (bereik.pbx.members: no agent class).
+        assert {sent["Action"] for sent in ami.sent} == {"Setvar"}
+        assert any("QUEUE_MEMBER(tic,penalty," in sent.get("Variable", "") for sent in ami.sent)
         assert announcer.overflow.on
     finally:
         announcer.close()
