@@ -28,7 +28,7 @@ from bereik.secrets import AMI_SECRET, GRAPH_SECRET, Secrets
 from bereik.service import Service
 
 from helpers import (FRONT_OFFICE, ended_journey, generated_with_observer, observe, recorded, render_prompts, until, variable,
-                     waiting_and_call_back_messages)
+                     waiting_and_call_back_messages, whisper_plays)
 
 _spec = importlib.util.spec_from_file_location("fake_graph", Path(__file__).parents[1] / "presence" / "fake_graph.py")
 fake_graph = importlib.util.module_from_spec(_spec)
@@ -213,14 +213,6 @@ async def test_in_the_queue_the_confirmed_caller_chooses_a_time_and_leaves_witho
     await ended_journey(bereik.store, joined["Linkedid"])
     [row] = [r for r in bereik.store.calls(0, 2e10) if r.call_id == joined["Linkedid"]]
     assert row.callback_requested and not row.abandoned
-
-
-def whisper_plays(events, caller):
-    """(when, sound) of every Playback Asterisk ran in a whisper to `caller`."""
-    players = {e["SpyerChannel"].replace(";1", ";2") for e in events.matching("ChanSpyStart")
-               if e.get("SpyeeChannel") == caller["Channel"]}
-    return [(float(e["Timestamp"]), e["AppData"]) for e in events.matching(
-        "Newexten", lambda e: e.get("Application") == "Playback" and e["Channel"] in players)]
 
 
 @pytest.mark.parametrize("way", ["graph_down", "no_key"])
