@@ -170,3 +170,19 @@ async def test_a_sixth_menu_option_is_refused_as_check_refuses_it(client, editor
     assert 'id="key-new"' not in html  # five options: the form offers no sixth
     where = await propose(client, csrf, section="menu", key_new="6", topic_new="overig", text_new="Toets 6.")
     assert "the menu has 6 options; at most 5 are allowed" in visible(await (await client.get(where)).text())
+
+
+@pytest.mark.parametrize("mobile, what", [("0900123456", "a premium-rate number (0900, 0906, 0909)"),
+                                          ("+442012345678", "an international number")])
+async def test_a_mobile_outside_the_class_of_service_is_refused_on_the_screen_as_check_refuses_it(
+        client, editor, yaml_file, mobile, what):
+    """Issue 22: an outside destination the coordinator enters stays within the class of service (outbound:)."""
+    csrf = await log_in(client, "coco")
+    where = await propose(client, csrf, section="person", was="", name="Joris Kok", extension="313",
+                          direct="", mobile=mobile, substitute="")
+    html = await (await client.get(where)).text()
+    assert f"Joris Kok's mobile {mobile} is {what}, which the class of service refuses" in visible(html)
+    assert 'name="apply"' not in html
+    before = yaml_file.read_text()
+    response = await client.post(f"{where}/apply", data={"csrf": csrf, "why": "x", "apply": "1"})
+    assert response.status == 409 and yaml_file.read_text() == before and editor.reloader.triggers == []
