@@ -199,6 +199,8 @@ NAMES: dict[str, tuple[str, str]] = {
     # wallboard and console
     "wallboard": ("wandbord", "wallboard"), "listen": ("luisteradres", "listening address"),
     "console": ("console", "console"), "secure_cookies": ("cookies alleen over https", "cookies over https only"),
+    "allow_clear_text": ("wachtwoorden onversleuteld (alleen op een gesloten netwerk)",
+                         "passwords in clear (a closed network only)"),
     "tls_certificate": ("https-certificaat", "https certificate"), "tls_key": ("sleutel van het https-certificaat",
                                                                           "https certificate's key"),
     "trusted_proxies": ("vertrouwde reverse proxy's", "trusted reverse proxies"),

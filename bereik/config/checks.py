@@ -54,13 +54,14 @@ def cross_references(doc: Mapping) -> list[Finding]:
         *_console(doc),
         *_privacy(doc),
         *_web(doc),
+        *_in_clear(doc),
         *_outbound(doc),
     ]
 
 
 def advice(doc: Mapping) -> list[Finding]:
     """Warnings about a valid file: it works, but not quite as the administrator may think."""
-    return [*_topic_circles(doc), *_in_clear(doc)]
+    return [*_topic_circles(doc), *_in_clear_allowed(doc)]
 
 
 def _items(doc: Mapping, key: str) -> Iterator[tuple[int, Mapping]]:
@@ -574,25 +575,39 @@ def _web(doc: Mapping) -> Iterator[Finding]:
 
 
 def _in_clear(doc: Mapping) -> Iterator[Finding]:
-    """Passwords across the network in clear: warned about, not yet refused (the platform's end-to-end test
-    runs its consoles and directory so)."""
+    """Passwords across the network in clear: refused, unless the section allows it (a closed network)."""
+    for where, why, allowed in _clear_text(doc):
+        if not allowed:
+            yield where, why
+
+
+def _in_clear_allowed(doc: Mapping) -> Iterator[Finding]:
+    for where, why, allowed in _clear_text(doc):
+        if allowed:
+            yield where, f"{why} (allowed by {'.'.join(map(str, where[:-1]))}.allow_clear_text: a closed network only)"
+
+
+def _clear_text(doc: Mapping) -> Iterator[tuple[Location, str, bool]]:
+    """(where, why, allowed) of every password that would cross the network in clear: the console's logins
+    over http beyond loopback, an LDAP bind over ldap:// without StartTLS to another machine."""
     console = doc.get("console") if isinstance(doc.get("console"), Mapping) else {}
+    console_allows = console.get("allow_clear_text") is True
     tls = [console.get(key) for key in ("tls_certificate", "tls_key")]
     listen = _text(console.get("listen")) or "127.0.0.1:8090"
     if list(_items(console, "users")) and not _loopback(listen) and not all(tls) and not console.get("trusted_proxies"):
         yield ("console", "listen"), (
             f"the console listens on {listen} without https: a Secure session cookie never comes back and "
             "passwords cross the network in clear; set console.tls_certificate and tls_key, or listen on "
-            "127.0.0.1 behind a reverse proxy and list it in console.trusted_proxies")
+            "127.0.0.1 behind a reverse proxy and list it in console.trusted_proxies"), console_allows
     ldap_url = _text(console.get("ldap_url"))
     why = ldap_url and clear_text_bind(ldap_url, bool(console.get("ldap_start_tls")))
     if why and list(_items(console, "users")):
-        yield ("console", "ldap_url"), f"console.ldap_url: {why}"
+        yield ("console", "ldap_url"), f"console.ldap_url: {why}", console_allows
     presence = doc.get("presence") if isinstance(doc.get("presence"), Mapping) else {}
     ldap = presence.get("ldap") if isinstance(presence.get("ldap"), Mapping) else {}
     why = _text(ldap.get("url")) and clear_text_bind(str(ldap["url"]), bool(ldap.get("start_tls")))
     if why and ldap.get("bind_dn"):
-        yield ("presence", "ldap", "url"), f"presence.ldap.url: {why}"
+        yield ("presence", "ldap", "url"), f"presence.ldap.url: {why}", ldap.get("allow_clear_text") is True
 
 
 def _privacy(doc: Mapping) -> Iterator[Finding]:

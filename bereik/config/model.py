@@ -724,6 +724,10 @@ class Console(Strict):
         default=[], description="Reverse proxies (addresses, networks) whose X-Forwarded-For names the browser's "
         "address; anyone else's X-Forwarded-For is ignored")
     secure_cookies: bool = Field(default=True, description="Send the session cookie over https only")
+    allow_clear_text: bool = Field(
+        default=False, description="Only on a closed network (a test bench): let the console listen beyond loopback "
+        "without https or a trusted proxy, and bind to an LDAP server on another machine over ldap:// without "
+        "StartTLS. Passwords then cross that network in clear; bereik check warns")
     session_minutes: int = Field(default=600, ge=5, le=1440, description="A session ends after this")
     login_attempts_per_minute: int = Field(default=5, ge=1, le=100, description="Per login name and per address")
     ldap_url: str = Field(default="ldap://127.0.0.1:389", description="The LDAP server that checks logins")
@@ -798,6 +802,9 @@ class PresenceLdap(Strict):
     start_tls: bool = Field(default=False, description="Encrypt an ldap:// connection with StartTLS")
     ca_file: str | None = Field(default=None, description="CA certificate(s) for ldaps:// or StartTLS; default: "
                                 "the system's")
+    allow_clear_text: bool = Field(
+        default=False, description="Only on a closed network: bind with bereik's password over ldap:// without "
+        "StartTLS to a server on another machine (refused otherwise); bereik check warns")
     page_size: int = Field(default=500, ge=10, le=5000, description="Entries per page of the paged search")
     refresh_seconds: int = Field(default=300, ge=30, le=86400, description="How often changes are read")
 

@@ -58,16 +58,26 @@ class LdapAuthenticator:
     """The password is right when the directory lets the person bind with it."""
 
     def __init__(self, url: str, user_dn: str, start_tls: bool = False, timeout: int = 5,
-                 ca_file: str | None = None, role_groups: dict[str, str] | None = None):
+                 ca_file: str | None = None, role_groups: dict[str, str] | None = None,
+                 allow_clear_text: bool = False):
+        """`allow_clear_text`: console.allow_clear_text (a closed network); otherwise a bind in clear to another
+        machine is refused."""
         self.url, self.user_dn, self.start_tls, self.timeout = url, user_dn, start_tls, timeout
         self.ca_file = ca_file
         self.role_groups = dict(role_groups or {})  # role -> group DN (groupOfNames with member)
-        self._warned = False  # about passwords in clear text, once
+        self.allow_clear_text = allow_clear_text
+        self._told = False  # about passwords in clear text, once
 
     def _bind(self, login: str, password: str) -> Verdict | None:
-        if not self._warned and (in_clear := clear_text_bind(self.url, self.start_tls)):
-            log.warning("console logins: %s", in_clear)
-            self._warned = True
+        if in_clear := clear_text_bind(self.url, self.start_tls):
+            if not self._told:
+                if self.allow_clear_text:
+                    log.warning("console logins: %s (console.allow_clear_text)", in_clear)
+                else:
+                    log.error("console logins refused: %s", in_clear)
+                self._told = True
+            if not self.allow_clear_text:
+                return None
         # Passwords only over a verified connection: ldap3 itself would not check the certificate.
         tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=self.ca_file) \
             if self.url.lower().startswith("ldaps://") or self.start_tls else None

@@ -82,7 +82,8 @@ def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, cloc
                 day=day_of_agent(store, config))
     mailer = Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, config.zone, config.language)
     directory = LdapAuthenticator(settings.ldap_url, settings.ldap_user_dn, settings.ldap_start_tls,
-                                  ca_file=settings.ldap_ca_file, role_groups=settings.ldap_role_groups)
+                                  ca_file=settings.ldap_ca_file, role_groups=settings.ldap_role_groups,
+                                  allow_clear_text=settings.allow_clear_text)
     return Console(config, desk, callbacks, mailer, directory, clock=clock, audit_log=AuditLog(store),
                    presence=presence, forwarding=forwarding, forwarding_changed=forwarding_changed, calls=store.calls,
                    appointments=appointments, tls=tls)

@@ -69,7 +69,8 @@ def ldap_settings(config: Config, secrets: Secrets) -> LdapSettings | None:
     password = _secret(secrets, LDAP_SECRET, f"presence.ldap.bind_dn is set, so bereik needs its password "
                        f"as {LDAP_SECRET}") if ldap.bind_dn else ""
     return LdapSettings(ldap.url, ldap.base_dn, ldap.bind_dn, password, ldap.filter, ATTRIBUTE_MAPS[ldap.attributes],
-                        ldap.start_tls, ldap.ca_file, page_size=ldap.page_size, refresh_seconds=ldap.refresh_seconds)
+                        ldap.start_tls, ldap.ca_file, page_size=ldap.page_size, refresh_seconds=ldap.refresh_seconds,
+                        allow_clear_text=ldap.allow_clear_text)
 
 
 def graph_settings(config: Config, secrets: Secrets) -> GraphSettings | None:

@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 
 def clear_text_bind(url: str, start_tls: bool) -> str | None:
     """Why a password should not be sent to `url`, or None: a bind over ldap:// without StartTLS crosses the
-    network in clear unless the server is on this machine (loopback). Warned about, not yet refused: the
-    platform's end-to-end test binds in clear across its bridge."""
+    network in clear unless the server is on this machine (loopback). Refused, unless the YAML allows it
+    (allow_clear_text: a closed network only)."""
     parsed = urlsplit(url)
     if parsed.scheme.lower() != "ldap" or start_tls:
         return None
@@ -65,6 +65,7 @@ class LdapSettings:
     page_size: int = 500
     timeout: float = 10.0
     refresh_seconds: float = 300.0
+    allow_clear_text: bool = False  # a bind with a password in clear to another machine; refused otherwise
 
 
 def changed_since_filter(base_filter: str, attribute: str, stamp: str) -> str:
@@ -98,9 +99,13 @@ class LdapDirectory:
                 validate=ssl.CERT_REQUIRED if s.validate_certificate else ssl.CERT_NONE,
                 ca_certs_file=s.ca_file,
             )
-        if s.password and not self._warned and (in_clear := clear_text_bind(s.url, s.start_tls)):
-            log.warning("presence.ldap: %s", in_clear)
-            self._warned = True
+        if s.password and (in_clear := clear_text_bind(s.url, s.start_tls)):
+            if not self._warned:
+                log.warning("presence.ldap: %s (presence.ldap.allow_clear_text)", in_clear) if s.allow_clear_text \
+                    else log.error("presence.ldap refused: %s", in_clear)
+                self._warned = True
+            if not s.allow_clear_text:
+                raise LDAPException(f"refused: {in_clear}")
         server = ldap3.Server(s.url, get_info=ldap3.NONE, tls=tls, connect_timeout=s.timeout)
         conn = ldap3.Connection(
             server, user=s.bind_dn or None, password=s.password or None,

@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 from bereik.config import ConfigError, check_text, parse_config
 from bereik.console.auth import LdapAuthenticator, RateLimit, client_address
 from bereik.console.tls import ReloadingTls
+from bereik.presence.ldap import LdapDirectory, LdapSettings
 from bereik.wallboard.web import WebServer
 from console_helpers import EXAMPLE, Clock, Console, Desk, FakeAmi, FakeDirectory, Mailer, CallbackStore, \
     console_config, log_in
@@ -99,20 +100,43 @@ async def test_behind_a_proxy_one_browser_locked_out_does_not_lock_out_the_other
 # --- LDAP passwords never in clear ---------------------------------------------------------------------
 
 
-async def test_a_bind_in_clear_text_to_a_directory_on_another_machine_is_warned_about_once(monkeypatch, caplog):
-    monkeypatch.setattr(ldap3, "Connection", lambda *a, **k: (_ for _ in ()).throw(LDAPException("no server here")))
+async def test_a_bind_in_clear_text_to_a_directory_on_another_machine_is_refused(monkeypatch, caplog):
+    binds = []
+    monkeypatch.setattr(ldap3, "Connection", lambda *a, **k: binds.append(k) or (_ for _ in ()).throw(
+        LDAPException("no server here")))
     authenticator = LdapAuthenticator("ldap://192.0.2.10:389", "uid={login},ou=people,dc=test")
     for _ in range(2):
         assert await authenticator.check("anna", "pw") is None
+    assert binds == []  # the password never left bereik
     assert [r.getMessage() for r in caplog.records].count(
-        "console logins: ldap://192.0.2.10:389 without StartTLS sends passwords in clear text; use ldaps:// or "
-        "start_tls: true (ldap:// in clear only to a server on this machine)") == 1
+        "console logins refused: ldap://192.0.2.10:389 without StartTLS sends passwords in clear text; use ldaps:// "
+        "or start_tls: true (ldap:// in clear only to a server on this machine)") == 1
+    caplog.clear()
+    # On a closed network the administrator may allow it (console.allow_clear_text): warned about, then tried.
+    allowed = LdapAuthenticator("ldap://192.0.2.10:389", "uid={login},dc=test", allow_clear_text=True)
+    assert await allowed.check("anna", "pw") is None and len(binds) == 1
+    assert "console.allow_clear_text" in caplog.text
     caplog.clear()
     assert await LdapAuthenticator("ldap://127.0.0.1:389", "uid={login},dc=test").check("anna", "pw") is None
-    assert "clear text" not in caplog.text  # a directory on this machine
+    assert "clear text" not in caplog.text and len(binds) == 2  # a directory on this machine
 
 
-def test_bereik_check_warns_of_passwords_in_clear_and_refuses_an_open_wallboard_on_the_network():
+async def test_presence_never_binds_with_its_password_in_clear_to_another_machine(monkeypatch):
+    opened = []
+    monkeypatch.setattr(ldap3, "Connection", lambda *a, **k: opened.append(k) or (_ for _ in ()).throw(
+        LDAPException("no server here")))
+    refused = LdapDirectory(LdapSettings(url="ldap://192.0.2.10", base_dn="dc=test", bind_dn="cn=bereik,dc=test",
+                                         password="s3cret-long-enough", timeout=1.0), clock=lambda: None)
+    await refused.refresh()
+    assert not refused.status.up and opened == []
+    allowed = LdapDirectory(LdapSettings(url="ldap://192.0.2.10", base_dn="dc=test", bind_dn="cn=bereik,dc=test",
+                                         password="s3cret-long-enough", timeout=1.0, allow_clear_text=True),
+                            clock=lambda: None)
+    await allowed.refresh()
+    assert len(opened) == 1  # tried (and found no server)
+
+
+def test_bereik_check_refuses_passwords_in_clear_and_an_open_wallboard_on_the_network():
     text = EXAMPLE.read_text() + """
 console:
   listen: 10.0.0.5:8443
@@ -121,16 +145,29 @@ console:
 presence:
   ldap: {url: "ldap://10.0.0.7", base_dn: "dc=test", bind_dn: "cn=bereik,dc=test"}
 """
-    warnings = "\n".join(p.message for p in check_text(text, "gemeente.yaml").warnings)
-    assert "console listens on 10.0.0.5:8443 without https" in warnings
-    assert "console.ldap_url: ldap://10.0.0.7:389 without StartTLS" in warnings
-    assert "presence.ldap.url: ldap://10.0.0.7 without StartTLS" in warnings
+    with pytest.raises(ConfigError) as refused:
+        check_text(text, "gemeente.yaml")
+    errors = str(refused.value)
+    assert "gemeente.yaml:112:11: the console listens on 10.0.0.5:8443 without https" in errors
+    assert "console.ldap_url: ldap://10.0.0.7:389 without StartTLS" in errors
+    assert "presence.ldap.url: ldap://10.0.0.7 without StartTLS" in errors
     with pytest.raises(ConfigError, match="wallboard listens on 0.0.0.0:8080 but console.users is empty"):
         parse_config(EXAMPLE.read_text() + "wallboard:\n  listen: 0.0.0.0:8080\n", "gemeente.yaml")
+    # A closed network, said in so many words: accepted, and still warned about.
+    closed = text.replace("  users:", "  allow_clear_text: true\n  users:").replace(
+        'bind_dn: "cn=bereik,dc=test"}', 'bind_dn: "cn=bereik,dc=test", allow_clear_text: true}')
+    checked = check_text(closed, "gemeente.yaml")
+    warnings = "\n".join(p.message for p in checked.warnings)
+    assert "console listens on 10.0.0.5:8443 without https" in warnings and "console.allow_clear_text" in warnings
+    assert "presence.ldap.url: ldap://10.0.0.7 without StartTLS" in warnings
+    assert "presence.ldap.allow_clear_text" in warnings
     safe = text.replace("ldap://10.0.0.7", "ldaps://10.0.0.7").replace(
         "listen: 10.0.0.5:8443", "listen: 10.0.0.5:8443\n  tls_certificate: /etc/bereik/tls.pem\n"
         "  tls_key: /etc/bereik/tls.key")
     assert not [p for p in check_text(safe, "gemeente.yaml").warnings if "clear" in p.message or "https" in p.message]
+    behind_proxy = text.replace("ldap://10.0.0.7", "ldaps://10.0.0.7").replace(
+        "listen: 10.0.0.5:8443", "listen: 10.0.0.5:8443\n  trusted_proxies: [10.0.0.1]")
+    check_text(behind_proxy, "gemeente.yaml")  # no error: the proxy speaks https to the browser
 
 
 async def test_the_wallboard_without_the_consoles_login_will_not_listen_beyond_loopback():

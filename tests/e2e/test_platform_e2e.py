@@ -91,7 +91,9 @@ def platform_files(directory: Path, cluster: Cluster, directory_url: str) -> Pat
         # Its wallboard and reports on the node's address (its own port), for the test's HTTP client.
         document["wallboard"]["listen"] = "0.0.0.0:" + document["wallboard"]["listen"].rsplit(":", 1)[1]
         document["console"] = {
-            "listen": f"0.0.0.0:{CONSOLE_PORTS[municipality]}", "secure_cookies": False, "ldap_url": directory_url,
+            # The test's own bridge is a closed network: consoles and directory in clear, said so explicitly.
+            "listen": f"0.0.0.0:{CONSOLE_PORTS[municipality]}", "secure_cookies": False, "allow_clear_text": True,
+            "ldap_url": directory_url,
             "ldap_user_dn": "uid={login}," + sample.BASE_DN,
             "login_attempts_per_minute": 100,  # every login of the test comes from its one address
             "users": [*({"login": login, "extension": extension} for login, (m, extension) in AGENTS.items()
