@@ -34,7 +34,7 @@ PhoneBehaviour = Literal["answer", "no_answer", "busy", "auto_answer"]
 # events sends that MESSAGE (AMI SendText) when the caller's channel is:
 #   "asked"     -- in a Read or GET DATA, i.e. listening for the key (AGIExecStart, or Newexten of Read);
 #   "queued"    -- in the queue (QueueCallerJoin);
-#   "whispered" -- being whispered to in the queue (ChanSpyStart), e.g. the offer of a call-back;
+#   "whispered" -- a message starts in the queue (its companion plays it, bereik.pbx.whisper), e.g. the offer of a call-back;
 #   "told"      -- when the test says so (after it did something that must come before the key).
 # tests/e2e/conftest.py (KeyCues) does so for every test that has an AMI connection.
 Cue = Literal["asked", "queued", "whispered", "told"]

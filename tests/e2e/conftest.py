@@ -245,8 +245,17 @@ def _cue_of(event: AmiEvent) -> tuple[Cue, str] | None:
         return "asked", event["Channel"]
     if name == "QueueCallerJoin":
         return "queued", event["Channel"]
-    if name == "ChanSpyStart":
-        return "whispered", event.get("SpyeeChannel", "")
+    return None
+
+
+def _whispered(event: AmiEvent, companions: dict[str, str]) -> tuple[Cue, str] | None:
+    """("whispered", caller's channel) when bereik starts a message in a waiting caller's companion (a Playback
+    over FastAGI in the Local channel whose other half spies on the caller, bereik.pbx.whisper)."""
+    if event.get("Event") == "ChanSpyStart":
+        companions[event.get("SpyerChannel", "").replace(";1", ";2")] = event.get("SpyeeChannel", "")
+    elif event.get("Event") == "AGIExecStart" and event.get("Command", "").startswith('EXEC "Playback"') \
+            and event.get("Channel") in companions:
+        return "whispered", companions[event["Channel"]]
     return None
 
 
@@ -261,6 +270,7 @@ class KeyCues:
 
     def __init__(self, login: AmiLogin, timeout: float = 10.0):
         self.waiting: dict[str, list[str]] = {}  # caller's channel -> the cues it still waits for
+        self.companions: dict[str, str] = {}  # a waiting caller's companion (its ;2 half) -> the caller's channel
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="key-cues", daemon=True)
         self._thread.start()
@@ -282,7 +292,11 @@ class KeyCues:
 
     def _seen(self, _manager, message) -> None:
         # A name is used again after Asterisk restarts (PJSIP/trunk-00000000): forget a channel that hung up.
-        cue = (None, message.get("Channel", "")) if message.get("Event") == "Hangup" else _cue_of(dict(message))
+        event = dict(message)
+        if event.get("Event") == "Hangup":
+            self.companions.pop(event.get("Channel", ""), None)
+        cue = (None, event.get("Channel", "")) if event.get("Event") == "Hangup" else \
+            _cue_of(event) or _whispered(event, self.companions)
         if cue and cue[1].startswith("PJSIP/"):
             self._due.put_nowait(cue)
 
