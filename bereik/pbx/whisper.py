@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 CONTEXT = "bereik-whisper"  # the companions' dialplan context (bereik.pbx.dialplan writes it)
 
 PLAY_TIMEOUT = 120.0  # the longest message, with room
+INTERRUPT = "#"  # the key bereik makes the companion hear (AMI PlayDTMF, Receive) to cut its message short
+HEARD = "BEREIK_WHISPER_KEY"  # Read's variable on the companion (only INTERRUPT ever lands there)
 # A companion lives as long as its caller waits; the queue's maximum wait bounds that (waiting.max_wait).
 SESSION_SECONDS = 4 * 3600
 
@@ -41,6 +43,7 @@ class Companion:
     # the task and its queue are touched on their loop only, handed over with call_soon_threadsafe.
     loop: asyncio.AbstractEventLoop
     sounds: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=1))
+    playing: bool = False
 
     def play(self, sound: str) -> None:
         if self.sounds.full():  # a message still waiting to be played is out of date
@@ -76,10 +79,20 @@ class Whispers:
             self._end(previous)
         try:
             while (sound := await self._next(session, companion)) is not None:
-                await session.execute("Playback", sound, timeout=PLAY_TIMEOUT)
+                companion.playing = True
+                try:
+                    await self._play(session, sound)
+                finally:
+                    companion.playing = False
         finally:
             if self._companions.get(uniqueid) is companion:
                 del self._companions[uniqueid]
+
+    @staticmethod
+    async def _play(session: AgiSession, sound: str) -> None:
+        """`sound` (a&b&c: one after the other) as Read plays it: any key cuts it short, so a newer message
+        (INTERRUPT, see say) is heard at once; the companion itself waits for no key."""
+        await session.execute("Read", HEARD, sound, "1", "", "1", "0.1", timeout=PLAY_TIMEOUT)
 
     @staticmethod
     async def _next(session: AgiSession, companion: Companion) -> str | None:
@@ -95,13 +108,23 @@ class Whispers:
         return None if hangup.done() and not hangup.cancelled() else sound.result()
 
     def say(self, channel: str, sound: str) -> bool:
-        """Play `sound` (bereik/<hash>) to the caller on `channel`, after what is playing; False: no companion."""
+        """Play `sound` (bereik/<hash>, or several joined by &) to the caller on `channel` now, cutting off what
+        it hears (as a person would: the newest message counts); False: no companion."""
         companion = self._companions.get(self._uniqueids.get(channel, ""))
         if companion is None:
             log.info("no companion to whisper to a waiting caller (bereik was away when it joined)")
             return False
         companion.on_its_loop(companion.play, sound)
+        if companion.playing:
+            # The key as if the companion heard it: its Read ends at once (PlayDTMF is AMI's call class).
+            asyncio.ensure_future(self._interrupt(companion.channel))
         return True
+
+    async def _interrupt(self, channel: str) -> None:
+        try:
+            await self.ami.action("PlayDTMF", Channel=channel, Digit=INTERRUPT, Receive="yes")
+        except AmiError as error:
+            log.info("could not cut a whisper short: %s", error)
 
     async def hush(self, channel: str) -> None:
         """Silence the caller's companion for good (the caller left the queue)."""

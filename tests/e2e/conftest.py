@@ -27,6 +27,8 @@ from bereik.sandbox.sipp import CUES_HEADER, Cue, Sipp
 
 CONFIGS = Path(__file__).with_name("configs")
 sys.path.insert(0, str(Path(__file__).parent))  # for helpers.py
+from helpers import is_whisper  # noqa: E402  (after the path)
+
 AmiEvent = dict[str, str]
 log = logging.getLogger("bereik.tests.e2e")
 
@@ -249,12 +251,11 @@ def _cue_of(event: AmiEvent) -> tuple[Cue, str] | None:
 
 
 def _whispered(event: AmiEvent, companions: dict[str, str]) -> tuple[Cue, str] | None:
-    """("whispered", caller's channel) when bereik starts a message in a waiting caller's companion (a Playback
+    """("whispered", caller's channel) when bereik starts a message in a waiting caller's companion (a Read
     over FastAGI in the Local channel whose other half spies on the caller, bereik.pbx.whisper)."""
     if event.get("Event") == "ChanSpyStart":
         companions[event.get("SpyerChannel", "").replace(";1", ";2")] = event.get("SpyeeChannel", "")
-    elif event.get("Event") == "AGIExecStart" and event.get("Command", "").startswith('EXEC "Playback"') \
-            and event.get("Channel") in companions:
+    elif event.get("Event") == "AGIExecStart" and is_whisper(event) and event.get("Channel") in companions:
         return "whispered", companions[event["Channel"]]
     return None
 

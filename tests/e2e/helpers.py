@@ -209,13 +209,23 @@ def bereik_run(yaml: Path, server: str, sounds: Path, secrets: Path, log: Path,
         stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
+def is_whisper(event) -> bool:
+    """A message bereik plays in a waiting caller's companion: a Read any key cuts short (bereik.pbx.whisper)."""
+    return event.get("Command", "").startswith('EXEC "Read" "BEREIK_WHISPER_KEY,')
+
+
+def whispered_sound(event) -> str:
+    """The sound (a&b&c) of such a Read."""
+    return event["Command"].split('"')[3].split(",")[1]
+
+
 def whisper_plays(events, caller) -> list[tuple[float, str]]:
-    """(Asterisk's time, sound) of every Playback bereik ran in the companion of `caller` (its QueueCallerJoin):
-    the Local channel whose other half spies on the caller in whisper mode (bereik.pbx.whisper)."""
+    """(Asterisk's time, sound) of every message bereik played in the companion of `caller` (its
+    QueueCallerJoin): the Local channel whose other half spies on the caller in whisper mode."""
     players = {e["SpyerChannel"].replace(";1", ";2") for e in events.matching("ChanSpyStart")
                if e.get("SpyeeChannel") == caller["Channel"]}
-    return [(float(e["Timestamp"]), e["Command"].split('"')[3]) for e in events.matching(
-        "AGIExecStart", lambda e: e.get("Command", "").startswith('EXEC "Playback"') and e["Channel"] in players)]
+    return [(float(e["Timestamp"]), whispered_sound(e)) for e in events.matching(
+        "AGIExecStart", lambda e: is_whisper(e) and e["Channel"] in players)]
 
 
 class AmiTap:

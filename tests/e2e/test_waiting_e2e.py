@@ -17,7 +17,7 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.records.store import SqliteStore
 from bereik.service import Service, pretend_clock
 
-from helpers import generated_with_observer, observe, pause, recorded, render_prompts
+from helpers import generated_with_observer, is_whisper, observe, pause, recorded, render_prompts, whispered_sound
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 _EXAMPLE = load_config(EXAMPLE)
@@ -67,17 +67,13 @@ def at(event):
     return float(event["Timestamp"])
 
 
-def is_playback(event) -> bool:
-    return event.get("Command", "").startswith('EXEC "Playback"')
-
-
 def whisper_plays(events, caller):
-    """(seconds after the caller joined, sound) of every Playback bereik ran in the companion of `caller`,
+    """(seconds after the caller joined, sound) of every message bereik played in the companion of `caller`,
     the Local channel whose other half spies on the caller in whisper mode (bereik.pbx.whisper)."""
     players = {e["SpyerChannel"].replace(";1", ";2") for e in events.matching("ChanSpyStart")
                if e.get("SpyeeChannel") == caller["Channel"]}
-    return [(at(e) - at(caller), e["Command"].split('"')[3]) for e in events.matching(
-        "AGIExecStart", lambda e: is_playback(e) and e["Channel"] in players)]
+    return [(at(e) - at(caller), whispered_sound(e)) for e in events.matching(
+        "AGIExecStart", lambda e: is_whisper(e) and e["Channel"] in players)]
 
 
 def expected_sound(library, text):
@@ -112,7 +108,7 @@ async def test_messages_at_4_8_and_12_rings_and_an_agent_freeing_up_connects_at_
     assert at(ended) - at(left) < 1.0
 
     # The second caller stays to hear three messages: 20, 40 and 60 s after joining.
-    await events.wait_for_event("AGIExecStart", lambda e: is_playback(e) and at(e) > at(second_join) + 55, timeout=70)
+    await events.wait_for_event("AGIExecStart", lambda e: is_whisper(e) and at(e) > at(second_join) + 55, timeout=70)
     plays = whisper_plays(events, second_join)
     assert [round(t) for t, _ in plays] == [20, 40, 60], plays
     assert all(abs(t - due) <= 2 for (t, _), due in zip(plays, (20, 40, 60)))

@@ -57,7 +57,8 @@ async def test_a_message_plays_in_the_companion_and_leaving_the_queue_hangs_it_u
         if companion.commands:
             break
         await asyncio.sleep(0.01)
-    assert companion.commands == [["EXEC", "Playback", "bereik/0123abcd"]]
+    # Read, so that a newer message can cut it short (bereik sends the companion a key, AMI PlayDTMF).
+    assert companion.commands == [["EXEC", "Read", "BEREIK_WHISPER_KEY,bereik/0123abcd,1,,1,0.1"]]
     assert server.session_timeout < whispers.session_timeout  # a caller may wait longer than any call step
 
     ami.emit(Event="QueueCallerLeave", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
@@ -91,7 +92,7 @@ async def test_messages_reach_a_companion_on_fastagis_own_loop_as_bereik_run_has
             if len(companion.commands) > n:
                 break
             await asyncio.sleep(0.01)
-        assert companion.commands[n] == ["EXEC", "Playback", f"bereik/message{n}"]
+        assert companion.commands[n] == ["EXEC", "Read", f"BEREIK_WHISPER_KEY,bereik/message{n},1,,1,0.1"]
     ami.emit(Event="QueueCallerLeave", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
     await asyncio.wait_for(session, 2)  # the session on the other loop ended with the caller's leaving
     await decisions.run(server.close())
@@ -145,4 +146,23 @@ async def test_a_caller_gone_before_bereik_heard_it_join_ends_its_companion_too(
     assert await asyncio.wait_for(reader.read(), 2) == b""  # bereik closed its side
     assert server.active_sessions == 0 and not whispers._companions
     writer.close()
+    await server.close()
+
+
+async def test_a_newer_message_cuts_the_one_playing_short_with_a_key_the_companion_hears():
+    """As main's whisper did by hanging up the old one: the caller hears the newest message at once (the number
+    read back after the key, the free times after the confirmation)."""
+    ami = Ami()
+    whispers, server, companion, session = await started(ami)
+    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    [playing] = whispers._companions.values()
+    assert whispers.say(CALLER, "bereik/idle")
+    await asyncio.sleep(0.05)
+    assert ami.actions == []  # nothing was playing: nothing to cut short
+    playing.playing = True  # a Read under way (Asterisk's reply comes when it ends)
+    assert whispers.say(CALLER, "bereik/0612&bereik/34")
+    await asyncio.sleep(0.05)
+    assert ami.actions == [("PlayDTMF", {"Channel": COMPANION, "Digit": "#", "Receive": "yes"})]
+    ami.emit(Event="QueueCallerLeave", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    await asyncio.wait_for(session, 2)
     await server.close()
