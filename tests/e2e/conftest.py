@@ -297,7 +297,7 @@ class KeyCues:
         if event.get("Event") == "Hangup":
             self.companions.pop(event.get("Channel", ""), None)
         cue = (None, event.get("Channel", "")) if event.get("Event") == "Hangup" else \
-            _cue_of(event) or _whispered(event, self.companions)
+            _whispered(event, self.companions) or _cue_of(event)  # a companion's Read asks the caller nothing
         if cue and cue[1].startswith("PJSIP/"):
             self._due.put_nowait(cue)
 
