@@ -659,10 +659,10 @@ class Desk:
         in_queues = [r for r in replies if r.get("Event") == "QueueMember"
                      and interface in (r.get("Location"), r.get("StateInterface"))]
         paused = any(m.get("Paused") == "1" for m in in_queues)
-        # bereik's own pauses keep their reason in a global (QUEUE_MEMBER has none); one made elsewhere (the
-        # phone, the CLI) has Asterisk's.
-        reason = (await members.pause_reason(ami, interface) or next(
-            (m.get("PausedReason", "") for m in in_queues if m.get("Paused") == "1"), "")) if paused else ""
+        # A pause made elsewhere (the phone, the CLI) has Asterisk's reason; bereik's own pauses keep theirs in a
+        # global (QUEUE_MEMBER sets none).
+        reason = (next((m.get("PausedReason", "") for m in in_queues if m.get("PausedReason")), "")
+                  or await members.pause_reason(ami, interface)) if paused else ""
         return {"extension": extension, "queues": sorted({m.get("Queue", "") for m in in_queues}),
                 "paused": paused, "reason": reason, "logged_in": bool(in_queues) and reason != LOGGED_OUT,
                 "call": bool(self.positions[extension].call)}
