@@ -88,7 +88,9 @@ class Observer:
 
     def _exec(self, event):
         # bereik plays each message into the caller's companion (bereik.pbx.whisper).
-        if event.get("Command", "").startswith('EXEC "Playback"') and event.get("Context") == dialplan.WHISPER_CONTEXT:
+        # A Read (any key cuts it short), not a Playback: see bereik.pbx.whisper.
+        if event.get("Command", "").startswith('EXEC "Read" "BEREIK_WHISPER_KEY,') \
+                and event.get("Context") == dialplan.WHISPER_CONTEXT:
             self.plays.append((event["Channel"], float(event["Timestamp"])))
 
     def errors(self) -> list[float]:

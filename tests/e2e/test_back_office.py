@@ -26,7 +26,7 @@ from bereik.pbx.whisper import Whispers
 from bereik.routing.waiting import AnnouncementSchedule
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
-from helpers import OBSERVER, write_config_with_observer
+from helpers import OBSERVER, is_whisper, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 CONFIG = load_config(EXAMPLE).model_copy(update={"back_office": BackOffice(rings=1, camp_on_seconds=8)})
@@ -150,8 +150,7 @@ async def test_waiting_behind_a_call_past_the_maximum_goes_to_the_tic_queue(pbx,
     # The caller's companion spies on it from the start; bereik plays the message into it after one ring.
     spy = events.matching("ChanSpyStart", lambda e: e.get("SpyeeChannel") == camped["Channel"])
     player = spy[0]["SpyerChannel"].replace(";1", ";2")
-    played = [e for e in events.matching("AGIExecStart", lambda e: e["Channel"] == player)
-              if e.get("Command", "").startswith('EXEC "Playback"')]
+    played = [e for e in events.matching("AGIExecStart", lambda e: e["Channel"] == player) if is_whisper(e)]
     assert played and 5 <= float(played[0]["Timestamp"]) - float(camped["Timestamp"]) <= 7
     caller.stop()
     colleague.stop()
