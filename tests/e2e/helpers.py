@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import socket
 import subprocess
 import sys
@@ -40,6 +41,19 @@ FRONT_OFFICE = ("201", "202", "203", "204")  # the TIC queue's positions in the 
 def waiting_and_call_back_messages(text: str) -> bool:
     """The whispered messages for the first places, with the call-back offer and its words."""
     return text.startswith(("U bent", "Er is nog", "Er zijn nog", "Wij ", "zodra")) or " " not in text
+
+
+class Clock:
+    """The municipality's time, running from a moment the test moves."""
+
+    def __init__(self, start: dt.datetime):
+        self.set(start)
+
+    def set(self, moment: dt.datetime) -> None:
+        self.start, self.began = moment, time.monotonic()
+
+    def __call__(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=time.monotonic() - self.began)
 
 
 def generated_with_observer(config: Config, directory: Path, source: str) -> tuple[Path, Secrets]:

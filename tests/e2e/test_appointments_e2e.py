@@ -27,7 +27,8 @@ from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, GRAPH_SECRET, Secrets
 from bereik.service import Service
 
-from helpers import (FRONT_OFFICE, ended_journey, generated_with_observer, observe, recorded, render_prompts, until, variable,
+from helpers import (Clock, FRONT_OFFICE, ended_journey, generated_with_observer, observe, recorded, render_prompts, until,
+                     variable,
                      waiting_and_call_back_messages, whisper_plays)
 
 _spec = importlib.util.spec_from_file_location("fake_graph", Path(__file__).parents[1] / "presence" / "fake_graph.py")
@@ -50,19 +51,6 @@ MONDAY_EARLY = dt.datetime(2026, 11, 23, 7, 0, tzinfo=ZONE)  # before the 08:30 
 NETWORK = ("127.0.0.1", 5080)  # behind the trunk: where the caller's own phone answers
 GIJS_PHONE = "127.0.1.13"
 CALLER = "0619999999"  # a Dutch mobile (06-1..06-5): within the class of service
-
-
-class Clock:
-    """The municipality's time, running from a moment the test moves."""
-
-    def __init__(self, start: dt.datetime):
-        self.set(start)
-
-    def set(self, moment: dt.datetime) -> None:
-        self.start, self.began = moment, time.monotonic()
-
-    def __call__(self) -> dt.datetime:
-        return self.start + dt.timedelta(seconds=time.monotonic() - self.began)
 
 
 @pytest.fixture(scope="module")

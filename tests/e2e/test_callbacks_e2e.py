@@ -14,7 +14,6 @@ The caller's own phone is a SIPp phone behind the trunk (127.0.0.1:5080), as the
 """
 import asyncio
 import datetime as dt
-import time
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,8 @@ from bereik.records.store import SqliteStore
 from bereik.routing.virtual_hold import offer_text
 from bereik.service import Service
 
-from helpers import FRONT_OFFICE, ended_journey, generated_with_observer, kinds, observe, pause, recorded, render_prompts, until, variable, waiting_and_call_back_messages, whisper_plays
+from helpers import (Clock, FRONT_OFFICE, ended_journey, generated_with_observer, kinds, observe, pause, recorded,
+                     render_prompts, until, variable, waiting_and_call_back_messages, whisper_plays)
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 _EXAMPLE = load_config(EXAMPLE)
@@ -43,19 +43,6 @@ CONFIG = _EXAMPLE.model_copy(update={
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CONFIG.zone)
 AFVAL = [("asked", "1"), ("asked", "2")]  # Bloemendaal, then afval: agents 202 and 204
 NETWORK = ("127.0.0.1", 5080)  # behind the trunk: where the caller's own phone answers
-
-
-class Clock:
-    """The municipality's time, running from a moment a test may move."""
-
-    def __init__(self, start: dt.datetime):
-        self.set(start)
-
-    def set(self, moment: dt.datetime) -> None:
-        self.start, self.began = moment, time.monotonic()
-
-    def __call__(self) -> dt.datetime:
-        return self.start + dt.timedelta(seconds=time.monotonic() - self.began)
 
 
 @pytest.fixture(scope="module")
