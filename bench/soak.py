@@ -341,7 +341,7 @@ async def soak(soak_calls: int, peak_seconds: int) -> int:
         await wait_for_metrics(bereik)
         for n in range(4 + EXTRA_AGENTS):
             extension = str(201 + n)
-            # Answered at once: the phone scenario cannot take a CANCEL while it rings, and callers give up.
+            # Answered at once: the soak measures what connected calls leave behind, not ringing.
             sipp.phone(agent_address(extension), ring_seconds=0, calls=10 * (soak_calls + baseline_calls))
         for address in COLLEAGUES.values():
             sipp.phone(address, ring_seconds=0, calls=10 * soak_calls)

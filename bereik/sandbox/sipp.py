@@ -267,8 +267,14 @@ class Sipp:
         header (auto_answer; others ring until cancelled). Every SIP message it sends or
         receives is kept (SippProcess.received)."""
         name = self._name(f"phone-{ip}")
+        scenario = SCENARIOS / f"phone_{behaviour}.xml"
+        if behaviour == "answer":  # its ring is a CANCEL's timeout, which SIPp reads only as a number
+            ring_ms = max(int(ring_seconds * 1000), 1)
+            text = string.Template(scenario.read_text()).substitute(ring_ms=ring_ms)
+            scenario = self.workdir / f"{name}-{scenario.name}"
+            scenario.write_text(text)
         return self._start(name, [
-            "-sf", str(SCENARIOS / f"phone_{behaviour}.xml"),
+            "-sf", str(scenario),
             "-i", ip, "-p", str(port), "-mi", ip, "-mp", str(self._free_port(ip)),
             "-d", str(int(ring_seconds * 1000)), "-m", str(calls),
             "-trace_msg", "-message_file", f"{name}.messages.log",

@@ -53,6 +53,22 @@ async def test_a_desk_phone_that_does_not_answer_is_cancelled_cleanly(pbx, sipp)
     caller.expect_success(timeout=5)  # Asterisk hangs up after the Dial
 
 
+async def test_an_answering_desk_phone_cancelled_while_it_rings_ends_that_call_and_rings_again(pbx, sipp):
+    _, events = pbx
+    phone = sipp.phone(DESK_PHONE_201, ring_seconds=30, calls=2)  # answers after 30 s; Asterisk gives up after 3 s
+
+    seen: list[str] = []
+    for _ in range(2):
+        caller = sipp.call("201", talk_seconds=10)
+        result = await events.wait_for_event(
+            "UserEvent", lambda e: e["UserEvent"] == "DialResult" and e["Uniqueid"] not in seen)
+        seen.append(result["Uniqueid"])
+        assert result["Status"] == "NOANSWER"
+        caller.expect_success(timeout=5)
+
+    phone.expect_success(timeout=5)  # both calls ended as a phone ends them: 200 to the CANCEL, 487, ACK
+
+
 async def test_a_busy_desk_phone_gives_dialstatus_busy(pbx, sipp):
     _, events = pbx
     phone = sipp.phone(DESK_PHONE_201, behaviour="busy")

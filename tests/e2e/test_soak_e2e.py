@@ -16,7 +16,7 @@ async def test_two_hundred_calls_leak_no_channel_lose_no_record_and_grow_no_task
     bereik = bereik_process()
     store_path = generated[2].parent / "calls.sqlite3"
     for n in (1, 2, 3, 4):
-        sipp.phone(f"127.0.1.{n}", ring_seconds=0, calls=CALLS)  # see bench.soak: no CANCEL while ringing
+        sipp.phone(f"127.0.1.{n}", ring_seconds=0, calls=CALLS)  # answered at once, as in bench.soak
     warm_up = sipp.callers("14023", rate=RATE, calls=10, talk_seconds=5, dtmf=AFVAL)
     await asyncio.to_thread(warm_up.expect_success, 30)
     recorded_before = stored_calls(store_path)[0]
