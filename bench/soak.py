@@ -46,8 +46,8 @@ from bench.call_paths import OBSERVER, asterisk_config
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT
 from bereik.records.store import SqliteStore
-from bereik.sandbox import AmiLogin, Asterisk, build_root
-from bereik.sandbox.sipp import Sipp
+from bereik.sandbox import AmiLogin, Asterisk, build_root, cues
+from bereik.sandbox.sipp import Key, Sipp
 from bereik.secrets import Secrets, write_new_secrets_file
 
 CONTACTS_PER_YEAR, WORKING_DAYS, BUSIEST_DAY, BUSIEST_HOUR, BUSIEST_QUARTER = 150_000, 250, 1.5, 0.15, 2.0
@@ -61,6 +61,7 @@ SAMPLE_SECONDS = 10.0
 CALLER = "0612345678"
 TRANSFER_CALLER = "0612340777"  # how the bench tells the transfer flow's calls from the others
 AGENT_HANDS = ("bench-agents", "bench-agents-secret-for-bench-only")  # the AMI login that plays the agents
+KEY_CUES = ("bench-callers", "bench-callers-secret-for-bench-only")
 COLLEAGUES = {"301": "127.0.1.11", "303": "127.0.1.13"}  # back office (the example's): extension, phone
 
 
@@ -71,17 +72,17 @@ class Flow:
     number: str
     share: float
     hold_seconds: float
-    dtmf: tuple[tuple[float, str], ...] = ()
+    dtmf: tuple[Key, ...] = ()
     caller: str = CALLER
 
 
-AFVAL = ((1.0, "1"), (2.0, "2"))  # Bloemendaal, then option 2 (afval)
+AFVAL = (("asked", "1"), ("asked", "2"))  # Bloemendaal, then option 2 (afval), each when Asterisk asks
 MIX = (
     Flow("menu, queue, an agent answers", "14023", 0.45, 9.0, AFVAL),
     # The agent consults for a second, the colleague answers at once: the caller spends the rest with them.
     Flow("agent transfers warm to back office", "14023", 0.10, 14.0, AFVAL, caller=TRANSFER_CALLER),
     # Before any offer the call-back key does nothing: the caller waits on (a stray key costs no place).
-    Flow("call-back key in the queue, not offered", "14023", 0.15, 12.0, (*AFVAL, (2.5, "9"))),
+    Flow("call-back key in the queue, not offered", "14023", 0.15, 12.0, (*AFVAL, ("queued", "9"))),
     Flow("direct call, nobody there: the TIC", "0235115311", 0.20, 8.0),
     Flow("municipality choice timed out: the TIC", "14023", 0.10, 12.0),
 )
@@ -327,13 +328,16 @@ async def soak(soak_calls: int, peak_seconds: int) -> int:
         manager.write(f"\n[{AGENT_HANDS[0]}]\nsecret={AGENT_HANDS[1]}\nread=all\nwrite=call\n"
                       "eventfilter=Event: AgentConnect\neventfilter=Event: DialEnd\n"
                       "eventfilter=Event: AttendedTransfer\n")
+        manager.write(cues.ami_user(*KEY_CUES))  # the callers' keys, each when Asterisk listens for it
     pbx = Asterisk(conf_dir, AmiLogin(5038, *OBSERVER), root=root, log_path=work / "asterisk.log")
     pbx.start()
     (root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)  # Asterisk's start empties its logs
     sipp = Sipp(workdir=work / "sipp")
     bereik = None
     ami = AmiClient("127.0.0.1", 5038, *AGENT_HANDS)
+    key_cues = None
     try:
+        key_cues = await asyncio.to_thread(cues.KeyCues, AmiLogin(5038, *KEY_CUES))
         bereik = subprocess.Popen(
             [sys.executable, "-m", "bereik", "run", str(config_path), "--sounds", str(pbx.sounds_dir),
              "--secrets", str(secrets_file), "--pretend-time", PRETEND],
@@ -357,6 +361,8 @@ async def soak(soak_calls: int, peak_seconds: int) -> int:
         report(results)
         return 0
     finally:
+        if key_cues:
+            key_cues.close()
         ami.close()
         sipp.stop_all()
         if bereik:

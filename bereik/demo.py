@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from secrets import token_urlsafe
 
 from bereik.config import load_config
 from bereik.ivr.catalogue import spoken_texts
@@ -30,16 +31,19 @@ from bereik.pbx.facts import fact_of
 from bereik.records.journey import JourneyBook
 from bereik.records.narrative import describe
 from bereik.sandbox import AmiLogin, Asterisk, build_root
+from bereik.sandbox import cues
 from bereik.sandbox.sipp import Sipp
 from bereik.secrets import AMI_SECRET, Secrets, write_new_secrets_file
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "bloemendaal.yaml"
 DESK_PHONES = ("127.0.1.1", "127.0.1.2", "127.0.1.3")
+KEY_CUES = ("demo-callers", token_urlsafe(24))
 
 SCENES = [
-    # (title, pretend time or None for bereik stopped, DTMF keys, seconds on the line)
-    ("Maandagochtend 10:00, keuze Bloemendaal en dan 2 (afval)", "2026-11-23T10:00", [(1.0, "1"), (2.0, "2")], 12),
-    ("Eerste kerstdag 10:00", "2026-12-25T10:00", [(1.0, "1")], 30),
+    # (title, pretend time or None for bereik stopped, DTMF keys pressed when Asterisk asks, seconds on the line)
+    ("Maandagochtend 10:00, keuze Bloemendaal en dan 2 (afval)", "2026-11-23T10:00",
+     [("asked", "1"), ("asked", "2")], 12),
+    ("Eerste kerstdag 10:00", "2026-12-25T10:00", [("asked", "1")], 30),
     ("bereik is gestopt", None, [], 8),
 ]
 
@@ -56,6 +60,8 @@ async def demo(language: str) -> int:
     secrets = Secrets.load(secrets_file)
     conf_dir = work / "asterisk"
     dialplan.write(dialplan.generate(config, secrets, source=str(EXAMPLE)), conf_dir)
+    with open(conf_dir / "manager.conf", "a") as manager:  # the demo's callers, who see when Asterisk asks
+        manager.write(cues.ami_user(*KEY_CUES))
     say(f"Asterisk-configuratie gegenereerd in {conf_dir}")
 
     pbx = Asterisk(conf_dir, AmiLogin(5038, dialplan.AMI_USER, secrets.get(AMI_SECRET)),
@@ -69,6 +75,7 @@ async def demo(language: str) -> int:
     ami = AmiClient("127.0.0.1", 5038, dialplan.AMI_USER, secrets.get(AMI_SECRET))
     ami.on_event("*", lambda event: (fact := fact_of(event)) and book.apply(fact))
     await ami.connect()
+    key_cues = await asyncio.to_thread(cues.KeyCues, AmiLogin(5038, *KEY_CUES))
     sipp = Sipp(workdir=work / "sipp")
     try:
         for number, (title, pretend, keys, seconds) in enumerate(SCENES, start=1):
@@ -88,6 +95,7 @@ async def demo(language: str) -> int:
             journey = max(book.journeys.values(), key=lambda j: j.steps[0].at)
             say(describe(journey, language))
     finally:
+        key_cues.close()
         ami.close()
         sipp.stop_all()
         pbx.stop()

@@ -54,7 +54,6 @@ def pytest_configure(config):
 
 def test_a_desk_phone_left_running_fails_the_next_tests_fixture_naming_it(tmp_path):
     (tmp_path / "conftest.py").write_text((E2E / "conftest.py").read_text())
-    (tmp_path / "helpers.py").write_text((E2E / "helpers.py").read_text())  # the conftest imports it
     (tmp_path / "private_network.py").write_text(PRIVATE_NETWORK)
     (tmp_path / "test_leaky.py").write_text(LEAKY_TESTS)
     (tmp_path / "pytest.ini").write_text(INNER_SETTINGS)
