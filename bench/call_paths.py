@@ -57,7 +57,7 @@ from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient
 from bereik.pbx.decision import settings
 from bereik.routing.flow import CallFlow
-from bereik.sandbox import AmiLogin, Asterisk, build_root
+from bereik.sandbox import AmiLogin, Asterisk, build_root, observer_section
 from bereik.sandbox.hours import always_open
 from bereik.sandbox.sipp import Sipp
 from bereik.secrets import Secrets
@@ -120,8 +120,7 @@ def asterisk_config(config_path: Path, secrets: Secrets, directory: Path, proces
     files["extensions.conf"] = extensions.replace(
         f"[{dialplan.INBOUND_CONTEXT}]\n", f"[{dialplan.INBOUND_CONTEXT}]\n" + "\n".join(pure_lines) + "\n", 1)
     # The observer hears only what it measures, so that it loads neither Asterisk nor this process.
-    files["manager.conf"] += (f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call\n"
-                              "eventfilter=Event: Newstate\neventfilter=Event: QueueCallerJoin\n")
+    files["manager.conf"] += observer_section(*OBSERVER, events=("Newstate", "QueueCallerJoin"))
     dialplan.write(files, directory)
     return directory
 

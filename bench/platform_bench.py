@@ -41,7 +41,7 @@ from bereik.pbx import dialplan
 from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient
 from bereik.platform.load import Region, check_platform
-from bereik.sandbox import AmiLogin, Asterisk, build_root
+from bereik.sandbox import AmiLogin, Asterisk, build_root, observer_section
 from bereik.sandbox.isolation import Hosts, enter_private_network, network_namespace, private_root
 from bereik.sandbox.kamailio import Kamailio
 from bereik.sandbox.postgres import Cluster
@@ -302,8 +302,7 @@ def instance_config(region: Region, municipality: str, node: str, secrets: Secre
     config = region.config(municipality, node)
     files = dialplan.generate(config, secrets, source=str(region.filename))
     # The observer hears only what it measures, so that it loads neither Asterisk nor this process.
-    files["manager.conf"] += (f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call\n"
-                              "eventfilter=Event: Newstate\neventfilter=Event: QueueCallerJoin\n")
+    files["manager.conf"] += observer_section(*OBSERVER, events=("Newstate", "QueueCallerJoin"))
     dialplan.write(files, directory)
     return directory
 

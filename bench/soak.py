@@ -46,7 +46,7 @@ from bench.call_paths import OBSERVER, asterisk_config
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT
 from bereik.records.store import SqliteStore
-from bereik.sandbox import AmiLogin, Asterisk, build_root, cues
+from bereik.sandbox import AmiLogin, Asterisk, build_root, cues, observer_section
 from bereik.sandbox.sipp import Key, Sipp
 from bereik.secrets import Secrets, write_new_secrets_file
 
@@ -325,9 +325,7 @@ async def soak(soak_calls: int, peak_seconds: int) -> int:
     config_path = soak_config(work, root)
     conf_dir = asterisk_config(config_path, secrets, work / "asterisk", process_agi=False)
     with open(conf_dir / "manager.conf", "a") as manager:  # hears only what WarmTransfers acts on
-        manager.write(f"\n[{AGENT_HANDS[0]}]\nsecret={AGENT_HANDS[1]}\nread=all\nwrite=call\n"
-                      "eventfilter=Event: AgentConnect\neventfilter=Event: DialEnd\n"
-                      "eventfilter=Event: AttendedTransfer\n")
+        manager.write(observer_section(*AGENT_HANDS, events=("AgentConnect", "DialEnd", "AttendedTransfer")))
         manager.write(cues.ami_user(*KEY_CUES))  # the callers' keys, each when Asterisk listens for it
     pbx = Asterisk(conf_dir, AmiLogin(5038, *OBSERVER), root=root, log_path=work / "asterisk.log")
     pbx.start()

@@ -32,7 +32,7 @@ from bereik.pbx import dialplan
 from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient
 from bereik.routing.direct import SECONDS_PER_RING
-from bereik.sandbox import AmiLogin, Asterisk, build_root
+from bereik.sandbox import AmiLogin, Asterisk, build_root, observer_section
 from bereik.sandbox.sipp import Sipp
 
 OBSERVER = ("observer", "observer-secret-for-bench-only")
@@ -160,8 +160,7 @@ async def measure(load: Load, smoke: bool = False) -> list[dict]:
     config_path = bench_config(work, load, True)
     config = load_config(config_path)
     files = dialplan.generate(config, secrets, source=str(config_path))
-    files["manager.conf"] += (f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call,agent\n"
-                              + "".join(f"eventfilter=Event: {name}\n" for name in sorted(OBSERVED)))
+    files["manager.conf"] += observer_section(*OBSERVER, write="call,agent", events=tuple(sorted(OBSERVED)))
     dialplan.write(files, work / "asterisk")
     pbx = Asterisk(work / "asterisk", AmiLogin(5038, *OBSERVER), root=build_root(), log_path=work / "asterisk.log")
     pbx.start()

@@ -9,6 +9,7 @@ from bereik.sandbox.chroot import (
     debian_mirror,
     default_cache_dir,
     default_root,
+    observer_section,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "debian_mirror",
     "default_cache_dir",
     "default_root",
+    "observer_section",
 ]

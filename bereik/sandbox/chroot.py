@@ -165,6 +165,20 @@ class AmiLogin:
     host: str = "127.0.0.1"
 
 
+# How long Asterisk waits to write to an AMI session whose reader is behind before it closes the session
+# (manager.conf's default is 100 ms). A test or bench process that blocks its loop for a moment (a SIPp
+# wait, Chromium, a busy machine) while a call's burst of events fills the socket lost its connection, and
+# with it every later event (found in a fresh-clone run: "Connection lost", then an event never seen).
+OBSERVER_WRITE_TIMEOUT_MS = 10_000
+
+
+def observer_section(username: str, secret: str, *, write: str = "call", events: tuple[str, ...] = ()) -> str:
+    """A manager.conf user for a test or bench that watches everything (or only `events`)."""
+    filters = "".join(f"eventfilter=Event: {event}\n" for event in events)
+    return (f"\n[{username}]\nsecret={secret}\nread=all\nwrite={write}\n"
+            f"writetimeout={OBSERVER_WRITE_TIMEOUT_MS}\n{filters}")
+
+
 def ami_login_from(config_dir: Path) -> AmiLogin:
     """The port and first user with a secret in a manager.conf (for the CLI and tests)."""
     section, port, users = None, 5038, {}

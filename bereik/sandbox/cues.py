@@ -14,7 +14,7 @@ import time
 
 from panoramisk import Manager
 
-from bereik.sandbox import AmiLogin
+from bereik.sandbox import AmiLogin, observer_section
 from bereik.sandbox.sipp import CUES_HEADER, Cue
 
 log = logging.getLogger(__name__)
@@ -22,8 +22,7 @@ log = logging.getLogger(__name__)
 
 def ami_user(name: str, secret: str) -> str:
     """The manager.conf section of a KeyCues login that hears only the events it cues by."""
-    filters = "".join(f"eventfilter=Event: {event}\n" for event in CUE_EVENTS)
-    return f"\n[{name}]\nsecret={secret}\nread=all\nwrite=call\n{filters}"
+    return observer_section(name, secret, events=CUE_EVENTS)
 
 
 def is_whisper(event: dict[str, str]) -> bool:

@@ -14,6 +14,7 @@ from bereik.config.model import Config, Records, Wallboard
 from bereik.ivr.catalogue import spoken_texts, whispered_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import dialplan
+from bereik.sandbox import observer_section
 from bereik.sandbox.cues import is_whisper  # noqa: F401 (the tests' name for it)
 from bereik.sandbox.hours import always_open
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
@@ -32,7 +33,7 @@ def write_config_with_observer(config: Config, secrets: Secrets, directory: Path
     generated = dialplan.generate(config if hours_as_configured else always_open(config), secrets, source=source)
     dialplan.write(generated, directory)
     with open(directory / "manager.conf", "a") as manager:
-        manager.write(f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite={write}\n")
+        manager.write(observer_section(*OBSERVER, write=write))
     return directory
 
 

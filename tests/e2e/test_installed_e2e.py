@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 from bereik.config import load_config
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
+from bereik.sandbox import observer_section
 
 from helpers import OBSERVER, variable
 from installed import REPO, clean_environment, installed_bereik
@@ -103,7 +104,7 @@ async def test_the_installed_bereik_runs_and_routes_a_call_through_asterisk(bin_
     config_dir = tmp_path / "asterisk"
     bereik(bin_dir, "dialplan", str(yaml), "--out", str(config_dir), "--secrets", str(secrets_file), cwd=tmp_path)
     with open(config_dir / "manager.conf", "a") as manager:
-        manager.write(f"\n[{OBSERVER[0]}]\nsecret={OBSERVER[1]}\nread=all\nwrite=call\n")
+        manager.write(observer_section(*OBSERVER))
     instance = asterisk(config_dir)
     PromptLibrary(instance.sounds_dir, "nl").ensure_all(spoken_texts(load_config(yaml)))
     instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)

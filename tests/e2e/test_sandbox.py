@@ -1,11 +1,16 @@
 """The sandbox harness itself, with a hand-written minimal Asterisk configuration."""
 
+import asyncio
+import contextlib
+import shutil
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from bereik.sandbox import debian_mirror
+from bereik.sandbox import AmiLogin, debian_mirror, observer_section
 
 MINIMAL = Path(__file__).with_name("configs") / "minimal"
 DESK_PHONE_201 = "127.0.1.1"
@@ -145,3 +150,50 @@ def test_the_chroot_mirror_is_the_first_plain_debian_one_in_the_apt_sources(tmp_
     )
 
     assert debian_mirror(tmp_path) == "http://mirror.example/debian"
+
+
+def _stall_while_events_flow(login, seconds: float) -> bool:
+    """Whether Asterisk kept an AMI session that read nothing for `seconds` while events for it flowed."""
+    def connect() -> socket.socket:
+        connection = socket.create_connection((login.host, login.port), timeout=5)
+        connection.sendall(f"Action: Login\r\nUsername: {login.username}\r\nSecret: {login.secret}\r\n\r\n".encode())
+        reply = b""
+        while b"\r\n\r\n" not in reply.split(b"\r\n", 1)[-1]:
+            reply += connection.recv(4096)
+        assert b"Success" in reply, reply
+        return connection
+
+    stalled, flooder = connect(), connect()
+    flooder.setblocking(False)
+    event = b"Action: UserEvent\r\nUserEvent: burst\r\nBody: " + b"x" * 400 + b"\r\n\r\n"
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(BlockingIOError):
+            flooder.sendall(event)
+        with contextlib.suppress(BlockingIOError):
+            flooder.recv(1 << 20)
+    flooder.close()
+    stalled.settimeout(2)
+    try:
+        while stalled.recv(1 << 20):
+            pass
+        return False  # Asterisk closed it
+    except TimeoutError:
+        return True
+    finally:
+        stalled.close()
+
+
+@pytest.mark.parametrize("section, kept", [
+    (lambda name, secret: f"\n[{name}]\nsecret={secret}\nread=all\nwrite=user\n", False),  # manager.conf's 100 ms
+    (lambda name, secret: observer_section(name, secret, write="user"), True),
+], ids=["default-writetimeout", "observer_section"])
+async def test_an_observer_that_falls_behind_for_seconds_keeps_its_session(asterisk, tmp_path, section, kept):
+    config = tmp_path / "minimal"
+    shutil.copytree(MINIMAL, config)
+    with open(config / "manager.conf", "a") as manager:
+        manager.write(section("watcher", "watcher-secret"))
+    instance = asterisk(config)
+    login = AmiLogin(instance.ami.port, "watcher", "watcher-secret", instance.ami.host)
+
+    assert await asyncio.to_thread(_stall_while_events_flow, login, 4) is kept
