@@ -32,10 +32,11 @@ wheelhouse: .wheelhouse/.made
 demo: setup
 	$(BIN)/python -m bereik.demo
 
-# One pytest-xdist worker per core; each has its own network namespace and its own copy of the
+# Two pytest-xdist workers per core: an end-to-end test mostly waits in real time (rings, prompts, callers
+# holding), one uses 12-18 % of a core. Each worker has its own network namespace and its own copy of the
 # Asterisk chroot, and an end-to-end module's tests stay on one worker (tests/conftest.py,
 # bereik/sandbox/isolation.py). TEST_WORKERS=0 runs serially.
-TEST_WORKERS ?= $(shell nproc)
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 
 test: setup wheelhouse
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
