@@ -9,7 +9,12 @@ from bench import estimator_bench, presence_bench, records_bench, screenpop_benc
 def test_estimator_bench_smoke_prints_the_error_of_every_estimator(capsys):
     assert estimator_bench.main(["--smoke"]) == 0
     printed = capsys.readouterr().out
-    assert re.search(r"^3 agents, 90% busy, lognormal talk\s+\d+(\s+\d+ / \d+){6}\s+0\.\d\d", printed, re.M), printed
+    # Six candidates and the true-rates reference, bereik's ratio to app_queue and its verdict against 0.70.
+    row = re.search(r"^3 agents, 90% busy, lognormal talk\s+\d+(?:\s+\d+ / \d+){7}\s+(0\.\d{3})\s+(PASS|FAIL)$",
+                    printed, re.M)
+    assert row, printed
+    assert (row[2] == "PASS") == (float(row[1]) <= 0.70)
+    assert re.search(r"^rows at or under 0\.70: [01] of 1 ", printed, re.M), printed
 
 
 def test_records_bench_smoke_ingests_and_reports(capsys):

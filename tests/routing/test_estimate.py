@@ -17,6 +17,7 @@ from bereik.routing.estimate import (
     giving_up_per_second,
     mean_handling_seconds,
     median_of_gaps,
+    median_wait,
 )
 
 NOW = 100_000.0
@@ -99,6 +100,15 @@ def test_the_median_of_erlang_a_gaps_is_close_to_the_sampled_median(agents, hand
     chance = random.Random(18)
     sums = sorted(sum(chance.expovariate(1 / mean) for mean in means) for _ in range(40_001))
     assert median_of_gaps(means) == pytest.approx(sums[20_000], rel=0.04)
+
+
+@pytest.mark.parametrize(("ahead", "free", "hang_ups"), [(0, 0, 0), (4, 0, 0), (4, 0, 1 / 300), (4, 2, 1 / 60), (1, 2, 0)])
+def test_the_estimate_is_the_median_wait_of_erlang_a_with_the_measured_rates(ahead, free, hang_ups):
+    recent_waits = waits(1, 1 / hang_ups, gave_up=True) if hang_ups else ()
+    estimate = estimate_wait(snapshot(ahead, 3, free, waits=recent_waits), NOW, SETTINGS)
+    assert estimate.wait_seconds == pytest.approx(median_wait(ahead, free, 3, 240, hang_ups))
+    turns = max(0, ahead + 1 - free)
+    assert median_wait(ahead, free, 3, 240, 0) == pytest.approx(median_of_gaps([80.0] * turns))
 
 
 def test_the_rate_of_giving_up_is_hang_ups_over_all_seconds_waited_in_the_window():

@@ -3,15 +3,17 @@ from dataclasses import replace
 
 import pytest
 
-from bereik.routing.estimate import DEFAULT_SETTINGS, estimate_wait, giving_up_per_second
+from bereik.routing.estimate import DEFAULT_SETTINGS, estimate_wait, giving_up_per_second, median_wait
 from bereik.simulation import erlang
 from bereik.simulation.queue_sim import (
     Profile,
     app_queue_estimator,
     bereik_estimator,
     judge,
+    pooled_ratio,
     run,
     simulate,
+    true_rates_estimator,
 )
 
 
@@ -89,3 +91,23 @@ def test_snapshots_sharing_their_recent_calls_get_the_estimate_of_a_fresh_copy(p
         copied = replace(moment.snapshot, recent_calls=tuple(list(moment.snapshot.recent_calls)),
                          recent_waits=tuple(list(moment.snapshot.recent_waits)))
         assert estimate_wait(copied, moment.at).wait_seconds == wait
+
+
+def test_the_ratio_over_runs_is_of_their_sums_and_its_error_is_the_jackknifes():
+    ratio, error = pooled_ratio([(1, 2), (3, 4), (2, 2)])
+    assert ratio == 6 / 8
+    # Left out in turn: 5/6, 3/4, 4/6 around their mean 3/4; sqrt(2/3 * 2 * (1/12)**2).
+    assert error == pytest.approx((2 / 3 * 2 / 144) ** 0.5)
+    assert pooled_ratio([(1, 2), (2, 4), (3, 6)]) == (0.5, 0.0)  # runs that agree: no spread
+    assert pooled_ratio([(1, 2)])[1] != pooled_ratio([(1, 2)])[1]  # one run: nan, no spread to tell
+
+
+def test_the_true_rates_reference_is_bereiks_formula_with_the_simulations_own_handling_time_and_patience():
+    profile = Profile(3, 0.9, hours=4, patience_seconds=300)
+    moments = run(profile, [0])
+    reference = true_rates_estimator(profile)
+    queued = [moment for moment in moments if moment.snapshot.callers_ahead >= 3]
+    assert queued
+    for moment in queued[:50]:
+        expected = median_wait(moment.snapshot.callers_ahead, moment.snapshot.agents_free, 3, 240, 1 / 300)
+        assert reference(moment) == pytest.approx(expected) and expected > 0
