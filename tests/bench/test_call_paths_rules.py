@@ -6,8 +6,8 @@ import pytest
 
 from bench._running import EXAMPLE, BenchError, secrets_for_bereik
 from bench.call_paths import (
-    AGI_DIR, PATHS, Step, asterisk_config, bench_config, expect_own_reasons, pooled, saturated, saturation_rate,
-    through_script,
+    AGI_DIR, PATHS, Step, asterisk_config, bench_config, expect_own_reasons, pooled, ratio_at_saturation, saturated,
+    saturation_rate, through_script,
 )
 from bereik.config import load_config
 from bereik.pbx import dialplan
@@ -55,6 +55,15 @@ def test_the_saturation_rate_is_the_last_rate_before_the_first_saturated_one():
     steps.append(step(rate=250, achieved=250))  # a lucky step after an overload does not count
     assert saturation_rate(steps) == 150
     assert saturation_rate([step(rate=50, achieved=10)]) is None
+
+
+def test_b_over_a_is_a_bound_where_a_path_held_at_the_highest_rate_and_absent_where_one_never_held():
+    rates = (50, 100, 150, 200)
+    assert ratio_at_saturation(200, 150, rates) == "<= 0.75"  # a never saturated: its real rate is higher
+    assert ratio_at_saturation(150, 200, rates) == ">= 1.33"
+    assert ratio_at_saturation(150, 100, rates) == "0.67"
+    assert ratio_at_saturation(200, 200, rates).startswith("not given: both held")
+    assert ratio_at_saturation(150, None, rates).startswith("not given: (b) saturated at the first rate tried, 50")
 
 
 def test_interleaved_samples_pool_their_calls_failures_and_latencies():

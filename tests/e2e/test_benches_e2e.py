@@ -23,6 +23,9 @@ async def test_call_paths_smoke_runs_every_path_and_refuses_bereiks_path_with_be
     joins = {path: dict((reason, int(n)) for reason, n in re.findall(r"(\S+) (\d+)", text))
              for path, text in re.findall(r"^\s+\((\w)\) .*?joins: ([^;]+);", printed, re.M)}
     assert joins == {"a": {"(none)": 1}, "b": {"no_menu": 1}, "c": {"no_menu": 1}, "d": {"no_menu": 1}}, printed
+    # Each path's one call answered once and joined: nothing else counted as a call (a whisper companion did).
+    failed = dict(re.findall(r"^\s+\((\w)\) .*?: achieved .*?, failed\s+([\d.]+)%", printed, re.M))
+    assert failed == {"a": "0.0", "b": "0.0", "c": "0.0", "d": "0.0"}, printed
     assert re.search(r"^\s+\(b\) .*bereik \d+%$", printed, re.M), "bereik's CPU is measured during its own steps"
     # The smoke's check of the checks: bereik's path with bereik stopped fails open, and the bench sees it.
     assert re.search(r"^\s+\(b\) with bereik stopped: joins \{'failopen-FAILURE': 1\}: refused", printed, re.M), printed
