@@ -5,7 +5,13 @@ times the peak, and a soak of at least 10,000 calls. After each phase: channels 
 still holds once the callers are gone (leaked), bereik's memory, open files and asyncio
 tasks (its /metrics), calls recorded against calls placed, and calls that failed.
 Run: `python -m bench soak`; a shorter run while developing: `python -m bench soak --calls 500
---peak-seconds 30` (or SOAK_CALLS=500 SOAK_PEAK_SECONDS=30 python -m bench soak).
+--peak-seconds 30` (or SOAK_CALLS=500 SOAK_PEAK_SECONDS=30 python -m bench soak); `--smoke` (the suite's):
+a few calls of the baseline and of the mix, every check, no figures worth reading.
+
+It checks that what it measures ran, and stops with an error otherwise: bereik alive after every
+phase, and every queue join's BEREIK_REASON counted per phase (Asterisk's QueueCallerJoin): the
+baseline's joins carry none, a phase of the mix none of whose joins bereik decided did not run, and a
+join that failed open (failopen-*, watchdog) counts as a failed call, not a success.
 
 The transfer flow: the bench plays the agent's part as bereik's console does it
 (bereik.console.desk): AMI Atxfer of the agent's channel to a back-office colleague, whose
@@ -35,14 +41,15 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from ruamel.yaml import YAML
 
-from bench._running import EXAMPLE, PRETEND
-from bench.call_paths import OBSERVER, asterisk_config
+from bench._running import EXAMPLE, PRETEND, BenchError
+from bench.call_paths import FAILED_OPEN, NO_REASON, OBSERVER, Observer, asterisk_config
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT
 from bereik.records.store import SqliteStore
@@ -241,7 +248,9 @@ async def settle(pbx: Asterisk, store_path: Path, expected_calls: int, timeout: 
 
 
 async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sipp: Sipp, pbx: Asterisk,
-                bereik: subprocess.Popen, store_path: Path, transfers: WarmTransfers) -> dict:
+                bereik: subprocess.Popen, store_path: Path, transfers: WarmTransfers, observer: Observer,
+                sample_seconds: float = SAMPLE_SECONDS) -> dict:
+    observer.reset()
     before_recorded, before_ended, before_answered = stored_calls(store_path)
     transfers_before = (set(transfers.started), set(transfers.succeeded), transfers.refused,
                         set(transfers.not_completed))
@@ -253,14 +262,17 @@ async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sip
     samples: list[Sample] = []
     deadline = started + max(count / (rate * flow.share) + flow.hold_seconds for flow, count in zip(flows, counts)) + 120
     while any(c.returncode is None for c in callers) and time.monotonic() < deadline:
-        await asyncio.sleep(SAMPLE_SECONDS)
+        await asyncio.sleep(sample_seconds)
+        expect_alive(bereik, name)
         samples.append(sample(bereik))  # under load: the growth compares like with like
     for caller in callers:
         caller.stop()
     failed = sum(int(c.stats.get("FailedCall(C)", 0)) for c in callers)
     succeeded = sum(int(c.stats.get("SuccessfulCall(C)", 0)) for c in callers)
     channels, recorded, ended, answered = await settle(pbx, store_path, before_ended + placed)
+    expect_alive(bereik, name)
     after = sample(bereik)
+    joins = Counter(reason for _, reason in observer.joined.values())
     transferred = transfers.succeeded - transfers_before[1]
     by_transfer, with_steps = stored_transfers(store_path, transferred)
     per_flow = [{"flow": flow.name, "placed": count, "completed": int(c.stats.get("SuccessfulCall(C)", 0)),
@@ -276,7 +288,9 @@ async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sip
                "flows": per_flow,
                "channels_left": channels, "recorded": recorded - before_recorded, "ended": ended - before_ended,
                "answered": answered - before_answered,
-               "seconds": time.monotonic() - started, "after": after, "samples": samples}
+               "seconds": time.monotonic() - started, "after": after, "samples": samples, "joins": joins,
+               "failed_open": sum(n for reason, n in joins.items() if reason.startswith(FAILED_OPEN)),
+               "sample_seconds": sample_seconds}
     print(f"  {name:<28} {rate:6.3f} calls/s  placed {placed:>6}  failed {failed:>4}  "
           f"channels left {channels:>3}  recorded {outcome['recorded']:>6} (ended {outcome['ended']:>6}, "
           f"agent answered {outcome['answered']:>6})  "
@@ -284,9 +298,30 @@ async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sip
           f"({outcome['seconds']:.0f} s)", flush=True)
     for row in per_flow:
         print("    " + flow_line(row), flush=True)
+    print(f"    queue joins by BEREIK_REASON: {dict(joins.most_common()) or 'none'}", flush=True)
     if channels:
         pbx.hangup_all(timeout=15)  # counted above; the next phase starts clean
+    expect_decided(outcome, by_bereik=flows is not BASELINE)
     return outcome
+
+
+def expect_alive(bereik: subprocess.Popen, phase_name: str) -> None:
+    if bereik.poll() is not None:
+        raise BenchError(f"bereik exited (status {bereik.returncode}) during the phase '{phase_name}': "
+                         "its calls failed open; see bereik.log in the work directory")
+
+
+def expect_decided(outcome: dict, by_bereik: bool) -> None:
+    """The baseline's joins carry no BEREIK_REASON (bereik is not asked); of a phase of the mix at least one
+    join carries one bereik gave, else bereik did not decide the phase and its figures would be the dialplan's
+    fail-open. Joins that failed open are counted (outcome["failed_open"]) as failed calls."""
+    joins = outcome["joins"]
+    decided = sum(n for reason, n in joins.items() if reason != NO_REASON and not reason.startswith(FAILED_OPEN))
+    if not by_bereik and set(joins) - {NO_REASON}:
+        raise BenchError(f"the baseline '{outcome['name']}' joined with {dict(joins)}: it is not the pure dialplan")
+    if by_bereik and not decided:
+        raise BenchError(f"phase '{outcome['name']}': queue joins {dict(joins) or 'none'}, none decided by bereik; "
+                         "the phase did not run as it should")
 
 
 def growth(samples: list[Sample]) -> dict[str, float]:
@@ -312,12 +347,22 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=SOAK_CALLS, help="calls in the soak phase (default %(default)s)")
     parser.add_argument("--peak-seconds", type=int, default=PEAK_SECONDS,
                         help="length of each of the two peak phases (default %(default)s)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="3 baseline calls and one or two of each flow of the mix, no peak phases, every check "
+                             "(the suite's)")
     arguments = parser.parse_args(argv)
-    return await soak(arguments.calls, arguments.peak_seconds)
+    try:
+        if arguments.smoke:
+            return await soak(5, 0, baseline_calls=3, sample_seconds=1.0, peaks=False)
+        return await soak(arguments.calls, arguments.peak_seconds)
+    except BenchError as error:
+        print(f"\nERROR: {error}", file=sys.stderr)
+        return 1
 
 
-async def soak(soak_calls: int, peak_seconds: int) -> int:
-    baseline_calls = max(soak_calls // 10, 200)
+async def soak(soak_calls: int, peak_seconds: int, baseline_calls: int | None = None,
+               sample_seconds: float = SAMPLE_SECONDS, peaks: bool = True) -> int:
+    baseline_calls = max(soak_calls // 10, 200) if baseline_calls is None else baseline_calls
     root = build_root()
     work = Path(tempfile.mkdtemp(prefix="bereik-soak-"))
     secrets_file = write_new_secrets_file(work / "secrets.env")  # every secret `bereik run` asks for
@@ -333,6 +378,7 @@ async def soak(soak_calls: int, peak_seconds: int) -> int:
     sipp = Sipp(workdir=work / "sipp")
     bereik = None
     ami = AmiClient("127.0.0.1", 5038, *AGENT_HANDS)
+    watcher = AmiClient("127.0.0.1", 5038, *OBSERVER, action_timeout=10)
     key_cues = None
     try:
         key_cues = await asyncio.to_thread(cues.KeyCues, AmiLogin(5038, *KEY_CUES))
@@ -348,19 +394,22 @@ async def soak(soak_calls: int, peak_seconds: int) -> int:
         for address in COLLEAGUES.values():
             sipp.phone(address, ring_seconds=0, calls=10 * soak_calls)
         await ami.connect()
+        observer = Observer(watcher)
+        await watcher.connect()
         transfers = WarmTransfers(ami, TRANSFER_FLOW.caller, list(COLLEAGUES))
         store = work / "calls.sqlite3"
-        results = [await phase(name, flows, rate, calls, sipp, pbx, bereik, store, transfers)
-                   for name, flows, rate, calls in (
-                       ("baseline (pure dialplan)", BASELINE, SOAK_RATE, baseline_calls),
-                       ("peak", MIX, PEAK_RATE, max(round(PEAK_RATE * peak_seconds), 1)),
-                       ("10x peak", MIX, 10 * PEAK_RATE, round(10 * PEAK_RATE * peak_seconds)),
-                       ("soak", MIX, SOAK_RATE, soak_calls))]
+        phases = [("baseline (pure dialplan)", BASELINE, SOAK_RATE, baseline_calls),
+                  ("peak", MIX, PEAK_RATE, max(round(PEAK_RATE * peak_seconds), 1)),
+                  ("10x peak", MIX, 10 * PEAK_RATE, round(10 * PEAK_RATE * peak_seconds)),
+                  ("soak", MIX, SOAK_RATE, soak_calls)]
+        results = [await phase(name, flows, rate, calls, sipp, pbx, bereik, store, transfers, observer, sample_seconds)
+                   for name, flows, rate, calls in (phases if peaks else phases[::3])]
         report(results)
         return 0
     finally:
         if key_cues:
             key_cues.close()
+        watcher.close()
         ami.close()
         sipp.stop_all()
         if bereik:
@@ -384,16 +433,16 @@ async def wait_for_metrics(bereik: subprocess.Popen, timeout: float = 20) -> Non
 def report(results: list[dict]) -> None:
     print(f"\nexpected peak {PEAK_RATE:.3f} calls/s ({CONTACTS_PER_YEAR:,} contacts a year, see the module); "
           f"10x {10 * PEAK_RATE:.2f} calls/s; soak and baseline {SOAK_RATE:g} calls/s")
-    print("phase (bereik after it)       placed  failed  leaked channels  lost records  agent answered"
+    print("phase (bereik after it)       placed  failed  failed open  leaked channels  lost records  agent answered"
           "  RSS MiB  fds  tasks")
     for r in results:
         lost = r["placed"] - r["ended"]
-        print(f"{r['name']:<28} {r['placed']:>7} {r['failed']:>7} {r['channels_left']:>16} {lost:>13} "
-              f"{r['answered']:>15} {r['after'].rss_kib / 1024:8.1f} {r['after'].fds:>4} {r['after'].tasks:>6}")
+        print(f"{r['name']:<28} {r['placed']:>7} {r['failed']:>7} {r['failed_open']:>12} {r['channels_left']:>16} "
+              f"{lost:>13} {r['answered']:>15} {r['after'].rss_kib / 1024:8.1f} {r['after'].fds:>4} {r['after'].tasks:>6}")
     for r in (results[-1], results[0]):
         change = growth(r["samples"])
         print(f"{r['name']}: growth under load, last third minus first third of {len(r['samples'])} samples "
-              f"every {SAMPLE_SECONDS:g} s: RSS {change['rss_kib'] / 1024:+.1f} MiB, fds {change['fds']:+.1f}, "
+              f"every {r['sample_seconds']:g} s: RSS {change['rss_kib'] / 1024:+.1f} MiB, fds {change['fds']:+.1f}, "
               f"tasks {change['tasks']:+.1f}")
     print("per flow:")
     for r in results:

@@ -1,11 +1,12 @@
 """The benches that drive the real Asterisk run in the suite, short: a bench that no longer runs (a secret
 it does not write, an observer Asterisk refuses, a path that fails open, a script that cannot import in the
 chroot) fails here, not in the README."""
+import ast
 import re
 
 import pytest
 
-from bench import call_paths, platform_bench, waiting_bench
+from bench import call_paths, platform_bench, soak, waiting_bench
 
 
 @pytest.fixture
@@ -13,7 +14,7 @@ def sandbox_to_itself(_running_asterisk, sandbox_root, monkeypatch):
     """The benches start their own Asterisk on the fixed ports, in this worker's copy of the chroot:
     the worker's own Asterisk stops first."""
     _running_asterisk.stop()
-    for bench in (call_paths, waiting_bench):
+    for bench in (call_paths, soak, waiting_bench):
         monkeypatch.setattr(bench, "build_root", lambda: sandbox_root)
 
 
@@ -35,6 +36,18 @@ async def test_waiting_bench_smoke_plays_every_message_due(sandbox_to_itself, ca
     assert await waiting_bench.main(["--smoke"]) == 0
     printed = capsys.readouterr().out
     assert re.search(r"^messages\s+5\s+5\s", printed, re.M), printed
+
+
+async def test_soak_smoke_has_bereik_decide_the_mix_and_leaves_nothing_behind(sandbox_to_itself, capsys):
+    assert await soak.main(["--smoke"]) == 0
+    printed = capsys.readouterr().out
+    joins = re.findall(r"queue joins by BEREIK_REASON: (\{.*\}|none)", printed)
+    assert len(joins) == 2 and joins[0] == "{'(none)': 3}", printed  # the baseline: the pure dialplan
+    mix = ast.literal_eval(joins[1])
+    assert mix and not any(reason.startswith(("failopen-", "watchdog", "(none)")) for reason in mix), printed
+    for phase in ("baseline (pure dialplan)", "soak"):
+        # placed, failed, failed open, leaked channels, lost records
+        assert re.search(rf"^{re.escape(phase)}\s+\d+\s+0\s+0\s+0\s+0\s", printed, re.M), printed
 
 
 async def test_platform_bench_smoke_has_bereik_decide_every_call_through_kamailio_and_straight(
