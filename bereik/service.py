@@ -46,7 +46,7 @@ from bereik.presence.configured import ConfiguredPresence
 from bereik.privacy.job import RetentionJob
 from bereik.records import servers as call_ids
 from bereik.records.recorder import Recorder
-from bereik.records.standby import ServerWriters
+from bereik.records.standby import Reachability, ServerWriters
 from bereik.records.spool import Spool
 from bereik.records.spool import default_directory as default_spool_directory
 from bereik.records.store import CallStore, open_store
@@ -141,7 +141,10 @@ class Service:
             self._follow(peer.name, peer_ami)
             self.peers.append((peer_ami, peer_recorder))
         self.writers = ServerWriters(self.store, config.pbx.server, {
-            config.pbx.server: self.recorder, **{r.server: r for _, r in self.peers}}) if config.pbx.server else None
+            config.pbx.server: self.recorder, **{r.server: r for _, r in self.peers}},
+            reachability={server: self._reachability(ami, now) for server, ami in
+                          [(config.pbx.server, self.ami), *((r.server, a) for a, r in self.peers)]}) \
+            if config.pbx.server else None
         self._claiming: asyncio.Task | None = None
         self.metrics = Metrics(self.floor, lambda: self.ami.connected, sources=Sources(
             servers={config.pbx.server or SINGLE_SERVER: self.ami, **{r.server: a for a, r in self.peers}},
@@ -405,6 +408,18 @@ class Service:
         return {**self.floor.snapshot(time.time()), "ami_connected": self.ami.connected,
                 "calamity": {"mode": calamity.mode.value, "text": calamity.text,
                              "until": calamity.until.strftime("%d-%m-%Y %H:%M")} if calamity else None}
+
+    @staticmethod
+    def _reachability(ami: AmiClient, now: Callable[[], float]) -> Reachability:
+        """Whether a server's AMI is reachable: when it stays down, that server's calls are closed as cut off."""
+        reachable = Reachability(now)
+        ami.on_disconnect(reachable.lost)
+
+        async def back() -> None:
+            reachable.back()
+
+        ami.on_login(back)
+        return reachable
 
     def _follow(self, server: str, ami: AmiClient) -> None:
         """Feed one server's AMI to the wallboard, its call ids qualified by the server's name."""

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from bereik import facts as f
-from bereik.records import servers
+from bereik.records import lost, servers
 from bereik.records.journey import Journey, JourneyBook, Step
 from bereik.records.reconcile import reconcile
 from bereik.records.spool import Spool
@@ -216,6 +216,8 @@ class Recorder:
         self._told: dict[str, set[tuple[str, float]]] = {}
         self._ended: deque[tuple[float, str]] = deque()
         self._ended_at: set[str] = set()
+        self._closing: dict[str, Step] = {}  # cut off by a lost node: closed in the store only if still open there
+        self._asked: set[str] = set()  # of those, the ones the writer is closing now
         self.last_event_at = 0.0  # the PBX's clock: the newest fact seen
 
     def on_row(self, callback: Callable[[CallRow], None]) -> None:
@@ -300,6 +302,51 @@ class Recorder:
             loop = asyncio.get_running_loop()
             self.writer.call(lambda store: self._add_to_stored(store, servers.call_id(self.server, call_id), step, loop))
 
+    def close_lost(self, down_since: float | None, now: float, grace: float = lost.GRACE_SECONDS) -> None:
+        """Close the open calls of this recorder's server once its AMI has been unreachable since `down_since` for
+        longer than `grace` (bereik.records.lost). Every bereik following the server closes them in memory; the
+        one that writes closes them in the store, each only if the store still has it open, so a call is closed
+        once whichever bereik wrote it, took over or comes back."""
+        for journey, step in lost.cut_off(self.book.journeys.values(), down_since, now, self.server, grace):
+            journey.steps.append(step)
+            journey.ended = True
+            self._closing[journey.call_id] = step
+            log.warning("call %s was on server %s, unreachable for %.0f s: closed as cut off", journey.call_id,
+                        self.server, now - down_since)
+        if not (self.writing and self.writer):
+            return
+        loop = asyncio.get_running_loop()
+        for call_id, step in self._closing.items():
+            if call_id not in self._asked:
+                self._asked.add(call_id)
+                self.writer.call(lambda store, call_id=call_id, step=step: self._close_in_store(store, call_id, step,
+                                                                                                loop))
+
+    def _close_in_store(self, store: CallStore, call_id: str, step: Step, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            stored = store.close_open(call_id, step, self._summary)
+        except Exception:
+            loop.call_soon_threadsafe(self._asked.discard, call_id)  # asked again at the next check
+            raise
+        loop.call_soon_threadsafe(self._closed, call_id, step, stored)
+
+    def _closed(self, call_id: str, step: Step, stored: Journey | None) -> None:
+        self._asked.discard(call_id)
+        journey = self.book.journeys.get(call_id)
+        if self._closing.pop(call_id, None) is None or journey is None:
+            return
+        if stored is None:  # never written (the store was behind): this bereik's journey is all there is
+            self.record(journey)
+            return
+        self.book.journeys[call_id] = stored  # what the store has, whoever closed it
+        self._written[call_id] = {(s.what, s.at) for s in stored.steps}
+        if stored.first("hung_up") != step:  # another bereik closed it, or its node told its end: that one tells
+            self._told[call_id] = {(s.what, s.at) for s in stored.steps}
+        self.record(stored)
+
+    def _summary(self, journey: Journey) -> CallRow:
+        return summarise(journey, self.zone, self.front_numbers)
+
     def _add_to_stored(self, store: CallStore, call_id: str, step: Step, loop: asyncio.AbstractEventLoop) -> None:
         journey = store.journey(call_id)
         if journey is None:
@@ -315,6 +362,8 @@ class Recorder:
 
     def record(self, journey: Journey) -> None:
         """Queue the journey's new steps and latest summary for the store."""
+        if journey.call_id in self._closing:
+            return  # cut off with its node: written once the store says whether it is still open (close_lost)
         row = summarise(journey, self.zone, self.front_numbers)
         if self.writer and self.writing:
             self._put(journey, row)

@@ -206,18 +206,40 @@ class CallStore(ABC):
 
     def _journeys(self, where: str, parameters: tuple) -> list[Journey]:
         with self._transaction() as cursor:
-            cursor.execute(f"SELECT call_id, caller, dialled, ended_at, extra FROM calls WHERE {where}", parameters)
-            calls = cursor.fetchall()
-            journeys = []
-            for call_id, caller, dialled, ended_at, extra in calls:
-                more = json.loads(extra or "{}")
-                journey = Journey(call_id, caller_number=caller, caller_name=more.get("caller_name", ""),
-                                  dialled=dialled, labels=more.get("labels", {}), ended=ended_at is not None)
-                cursor.execute(f"SELECT at, what, detail FROM steps WHERE call_id = {self.placeholder} ORDER BY at",
-                               (call_id,))
-                journey.steps = [Step(at, what, json.loads(detail)) for at, what, detail in cursor.fetchall()]
-                journeys.append(journey)
-            return journeys
+            return self._read_journeys(cursor, where, parameters)
+
+    def _read_journeys(self, cursor: Any, where: str, parameters: tuple, lock: str = "") -> list[Journey]:
+        cursor.execute(f"SELECT call_id, caller, dialled, ended_at, extra FROM calls WHERE {where}{lock}", parameters)
+        calls = cursor.fetchall()
+        journeys = []
+        for call_id, caller, dialled, ended_at, extra in calls:
+            more = json.loads(extra or "{}")
+            journey = Journey(call_id, caller_number=caller, caller_name=more.get("caller_name", ""),
+                              dialled=dialled, labels=more.get("labels", {}), ended=ended_at is not None)
+            cursor.execute(f"SELECT at, what, detail FROM steps WHERE call_id = {self.placeholder} ORDER BY at",
+                           (call_id,))
+            journey.steps = [Step(at, what, json.loads(detail)) for at, what, detail in cursor.fetchall()]
+            journeys.append(journey)
+        return journeys
+
+    row_lock = ""  # what makes a read row wait for another writer's transaction (SQLite has one writer)
+
+    def close_open(self, call_id: str, step: Step, summary: Callable[[Journey], CallRow]) -> Journey | None:
+        """End a call the store still has open with `step`, in one transaction: of several bereiks that close the
+        same call, only the first does. The journey as the store has it afterwards; None when it has no such call."""
+        with self._transaction() as cursor:
+            found = self._read_journeys(cursor, f"call_id = {self.placeholder}", (call_id,), self.row_lock)
+            if not found:
+                return None
+            journey = found[0]
+            if journey.ended:
+                return journey
+            journey.steps.append(step)
+            journey.ended = True
+            update = update_for(journey, summary(journey), [step])
+            cursor.executemany(self._insert_step, update.steps)
+            cursor.execute(self._upsert_call, (*map(_db_value, update.call), update.extra))
+            return journey
 
     def purge(self, before: float) -> int:
         """Delete the records of calls that started before `before` (retention)."""
@@ -319,6 +341,7 @@ class SqliteStore(CallStore):
 
 class PostgresStore(CallStore):
     placeholder = "%s"
+    row_lock = " FOR UPDATE"
 
     def __init__(self, dsn: str):
         self.dsn = dsn

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bereik import facts as f
 from bereik.records.journey import Journey, Step
+from bereik.records.lost import is_cut_off
 
 # Step names written by the back office and the console (issues 5 and 7).
 FALLBACK = "fallback"
@@ -62,6 +63,7 @@ class CallRow(NamedTuple):
     failed: str  # a direct call that fell back: why (noanswer, busy, unavailable, dnd, absent, camp_timeout)
     via: str  # a direct call that went elsewhere: the substitute's extension, or "mobile"
     resolved: str = ""  # the agent's wrap-up (the last one counts): "yes" helped at once, "no", "" none given
+    cut_off: bool = False  # the PBX node was lost with the call on it (bereik.records.lost): nobody hung up
 
 
 COLUMNS = CallRow._fields
@@ -152,8 +154,9 @@ def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = 
         fallback_at = queued_step.at  # the back office's fallback: the queue step says whom the caller tried
     answered_at = answered_step.at if answered_step else None
     callback = journey.first(CALLBACK_REQUESTED)
-    # A caller who left the queue for a call-back (that keeps its place) did not give up.
-    abandoned = (queued_at is not None and answered_at is None and callback is None
+    # A caller who left the queue for a call-back (that keeps its place) did not give up, nor one whose node died.
+    cut_off = is_cut_off(journey)
+    abandoned = (queued_at is not None and answered_at is None and callback is None and not cut_off
                  and (journey.ended or journey.first("abandoned")))
     completed = journey.first("agent_completed")
     talk_end = min((t for t in (completed.at if completed else None, hung_up) if t is not None), default=None)
@@ -198,6 +201,7 @@ def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = 
         failed=journey.labels.get(f.FAILED, "") if kind == DIRECT else "",
         via=journey.labels.get(f.TRIED_VIA, "") if kind == DIRECT else "",
         resolved=next((s.detail.get("resolved", "") for s in reversed(journey.steps) if s.what == WRAPPED_UP), ""),
+        cut_off=cut_off,
     )
 
 

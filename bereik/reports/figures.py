@@ -283,7 +283,7 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
     for row in earlier:
         if row.caller and not row.inside:
             last_call[row.caller] = max(last_call.get(row.caller, -math.inf), row.started_at)
-    calls = inside = front_calls = 0
+    calls = inside = front_calls = cut_off = 0
     left_in: Counter = Counter()
     reach = Hours()
 
@@ -300,6 +300,7 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
             inside += 1
             continue
         calls += 1
+        cut_off += bool(row.cut_off)
         person, department = _attempt_target(row, config, attempts_by_number)
         mine = groups(person, department)
         reach.add(row, person)
@@ -409,6 +410,7 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
     return Report(
         municipality=config.municipality, front_office=front_name, language=config.language,
         start=request.start, end=request.end, answer_seconds=norm_seconds, calls=calls, inside_calls=inside,
+        cut_off_calls=cut_off,
         figures=figures,
         average_grade=round(sum(grades) / len(grades), 1) if grades else None,
         by_hour=[q.bucket(f"{h:02d}:00") for h, q in enumerate(hours) if q.offered],

@@ -26,6 +26,8 @@ _WORDS = {
         "period": "{period}: {calls} gesprekken van buiten.",
         "inside": "{count} gesprekken van collega's onderling (van bureau naar bureau) tellen niet mee.",
         "server": "Alleen de gesprekken van server {server}.",
+        "cut_off": "{count} gesprekken werden afgebroken doordat de server die ze droeg uitviel; ze tellen mee, "
+                   "niet als beller die ophing.",
         "back": "Afdelingen en personen",
         "parameter": "Parameter", "value": "Resultaat", "norm": "Norm", "grade": "Cijfer", "count": "Aantal",
         "how": "Zo geteld",
@@ -80,6 +82,8 @@ _WORDS = {
         "period": "{period}: {calls} calls from outside.",
         "inside": "{count} calls between colleagues (desk to desk) are not counted.",
         "server": "Only the calls of server {server}.",
+        "cut_off": "{count} calls were cut off when the server carrying them was lost; they are counted, not as "
+                   "callers who hung up.",
         "back": "Departments and persons",
         "parameter": "Parameter", "value": "Result", "norm": "Norm", "grade": "Grade", "count": "Count",
         "how": "Counted as",
@@ -287,6 +291,8 @@ def to_html(report: Report, stylesheet: str = STYLESHEET) -> str:
         f"<p>{e(words['period'].format(period=w.period(report.start, report.end, language), calls=w.count(report.calls, language)))}</p>",
         *([f"<p>{e(words['inside'].format(count=w.count(report.inside_calls, language)))}</p>"]
           if report.inside_calls else []),
+        *([f"<p>{e(words['cut_off'].format(count=w.count(report.cut_off_calls, language)))}</p>"]
+          if report.cut_off_calls else []),
         *([f"<p>{e(words['server'].format(server=report.server))}</p>"] if report.server else []),
         f'<p class="headline">{e(headline)}</p>',
         f'<p class="average grade-{w.grade_band(report.average_grade)}">{e(average)}</p>',

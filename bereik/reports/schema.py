@@ -302,6 +302,9 @@ class Report(BaseModel):
     answer_seconds: int
     calls: int = Field(description="Calls from outside; colleagues' calls from desk phones are not counted")
     inside_calls: int = Field(default=0, description="Colleagues' calls from desk phones, left out of every figure")
+    cut_off_calls: int = Field(default=0, description=(
+        "Calls from outside cut off because the PBX node carrying them was lost: counted, never as a caller "
+        "who gave up"))
     figures: list[Figure]
     average_grade: float | None
     by_hour: list[Bucket]

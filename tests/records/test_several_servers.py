@@ -1,8 +1,9 @@
 """Two Asterisk servers, one store: calls never collide, and a stand-by bereik writes a dead one's calls."""
 import asyncio
 
+from bereik.records import lost
 from bereik.records.recorder import Recorder
-from bereik.records.standby import ServerWriters
+from bereik.records.standby import CLAIM_SECONDS, Reachability, ServerWriters
 from tests.ami_facts import told
 
 from .calls import front_office_call
@@ -61,3 +62,101 @@ def test_a_stand_by_writes_the_calls_of_a_server_whose_bereik_died_and_hands_the
     asyncio.run(zuid.renew())
     assert not stand_by.writing
     stand_by.close()
+
+
+async def settled(*recorders) -> None:
+    """What the recorders' writers were asked is done, and its answers are back on the event loop."""
+    for made in recorders:
+        await asyncio.to_thread(made.flush)
+    await asyncio.sleep(0)
+
+
+async def test_the_calls_of_a_node_that_died_and_stays_dead_are_closed_once_by_a_survivor(store):
+    """noord dies (its Asterisk and its bereik) with a caller waiting and one talking; midden and zuid follow it."""
+    now = [MONDAY_10 + 100]
+    home = recorder(store, "noord")
+    midden, zuid = recorder(store, "noord", writing=False), recorder(store, "noord", writing=False)
+    seen = {name: Reachability(lambda: now[0]) for name in ("midden", "zuid")}
+    writers = {name: ServerWriters(store, name, {"noord": made}, clock=lambda: now[0], reachability={"noord": seen[name]})
+               for name, made in (("midden", midden), ("zuid", zuid))}
+    for reachable in seen.values():
+        reachable.back()  # both logged in to noord's AMI
+    await ServerWriters(store, "noord", {"noord": home}, clock=lambda: now[0]).renew()
+    for events in (front_office_call("1795424400.1", MONDAY_10, wait=15)[:3],  # waiting
+                   front_office_call("1795424400.2", MONDAY_10, wait=15)[:4]):  # talking to Anna
+        for event in events:
+            for made in (home, midden, zuid):
+                told(made, event)
+    await settled(home)
+    assert {r.call_id for r in store.calls(0, 2e10) if r.ended_at is None} == {"noord-1795424400.1",
+                                                                               "noord-1795424400.2"}
+
+    home.writer = None  # noord is gone: its bereik renews nothing, its AMI is lost to the others
+    seen["midden"].lost()
+    now[0] += 0.5
+    seen["zuid"].lost()  # each survivor notices at its own moment
+    lost_at = MONDAY_10 + 100
+    now[0] += 7  # noord's claim lapsed; within the grace period nothing is closed
+    for name in ("midden", "zuid"):
+        await writers[name].renew()
+        writers[name].close_lost()
+    await settled(midden, zuid)
+    assert (midden.writing, zuid.writing) == (True, False)
+    assert all(r.ended_at is None for r in store.calls(0, 2e10))
+
+    now[0] = lost_at + lost.GRACE_SECONDS + 1
+    for name in ("midden", "zuid"):
+        await writers[name].renew()
+        writers[name].close_lost()
+    await settled(midden, zuid)
+    rows = {r.call_id: r for r in store.calls(0, 2e10)}
+    assert {(r.ended_at, bool(r.cut_off), bool(r.abandoned)) for r in rows.values()} == {(lost_at, True, False)}
+    assert rows["noord-1795424400.2"].talk_seconds == lost_at - (MONDAY_10 + 25)
+
+    # midden dies too; zuid takes over and writes all it holds: the calls stay closed once, at midden's moment.
+    midden.writer = None
+    now[0] += CLAIM_SECONDS + 1
+    await writers["zuid"].renew()
+    writers["zuid"].close_lost()
+    await settled(zuid)
+    assert zuid.writing
+    # noord comes back: its new bereik neither picks the calls up as open nor closes them again.
+    back = recorder(store, "noord")
+    assert back.open_calls() == set()
+    back.reconcile([], [], back.open_calls(), "cel")
+    await ServerWriters(store, "noord", {"noord": back}, clock=lambda: now[0]).renew()
+    await settled(back, zuid)
+    for call_id in ("noord-1795424400.1", "noord-1795424400.2"):
+        journey = store.journey(call_id)
+        assert [s.detail for s in journey.steps if s.what == "hung_up"] == [{"from": lost.LOST, "node": "noord"}]
+        assert journey.first("hung_up").at == lost_at
+    assert {r.ended_at for r in store.calls(0, 2e10)} == {lost_at}
+    for made in (zuid, back):
+        made.close()
+
+
+async def test_a_node_that_comes_back_within_the_grace_period_keeps_its_calls_open(store):
+    now = [MONDAY_10 + 100]
+    home = recorder(store, "noord")
+    reachable = Reachability(lambda: now[0])
+    writers = ServerWriters(store, "noord", {"noord": home}, clock=lambda: now[0], reachability={"noord": reachable})
+    await writers.renew()
+    for event in front_office_call("1795424400.1", MONDAY_10, wait=15)[:3]:
+        told(home, event)
+    reachable.back()
+    reachable.lost()  # noord's own Asterisk restarts
+    now[0] += lost.GRACE_SECONDS - 1
+    reachable.back()
+    now[0] += 60
+    writers.close_lost()
+    await settled(home)
+    [row] = store.calls(0, 2e10)
+    assert row.ended_at is None
+    # Its own bereik alive, its own Asterisk gone for good: that bereik writes, so it closes them.
+    reachable.lost()
+    now[0] += lost.GRACE_SECONDS
+    writers.close_lost()
+    await settled(home)
+    [row] = store.calls(0, 2e10)
+    assert (row.ended_at, bool(row.cut_off)) == (now[0] - lost.GRACE_SECONDS, True)
+    home.close()

@@ -265,3 +265,18 @@ def test_an_empty_month_says_geen_gegevens_instead_of_a_grade():
     assert report.average_grade is None and "Rapportcijfer: geen gegevens" in page
     assert "Gemiddeld rapportcijfer" not in page  # not "1,0"
     assert 'class="grade grade-' not in page.split("Hoe het rapportcijfer")[0]  # no figure has a grade
+
+
+def test_calls_cut_off_with_their_node_are_counted_and_said_but_no_caller_gave_up():
+    """Two callers waiting when their node died (closed by a surviving bereik, bereik.records.lost), one who gave
+    up: the abandoned share counts only the one who hung up; the page says how many were cut off."""
+    lost = [call(f"lost{n}", OCT(6, 9, n), "14023", [(10, "queued", {"queue": "tic"}),
+                                                     (60, "hung_up", {"from": "node_lost", "node": "noord"})])
+            for n in (1, 2)]
+    gave_up = call("gone", OCT(6, 10), "14023", [(10, "queued", {"queue": "tic"}), (70, "abandoned", {}),
+                                                 (70, "hung_up", {})])
+    report = report_of([*lost, gave_up, front("ok", OCT(6, 11))])
+    assert (report.calls, report.cut_off_calls) == (4, 2)
+    assert value(report.figures, "abandoned") == (0.25, 4)
+    assert "2 gesprekken werden afgebroken doordat de server die ze droeg uitviel" in to_html(report)
+    assert "afgebroken" not in to_html(report_of([gave_up]))
