@@ -80,7 +80,10 @@ class ServerWriters:
         """Close the calls of every server lost for longer than the grace period (written by whoever holds it)."""
         now = self.clock()
         for server, reachable in self.reachability.items():
-            self.recorders[server].close_lost(reachable.down_since, now, self.grace)
+            try:
+                self.recorders[server].close_lost(reachable.down_since, now, self.grace)
+            except Exception:  # the claims must go on being renewed
+                log.exception("could not close the calls of lost server %s", server)
 
     async def run(self) -> None:
         while True:

@@ -26,6 +26,9 @@ from pathlib import Path
 from bereik.config import load_config
 from bereik.config.model import Console, ConsoleUser, Presence, Wallboard
 from bereik.console.auth import Verdict
+from bereik.records import lost
+from bereik.records.standby import CLAIM_SECONDS
+from bereik.records.store import PostgresStore
 from bereik.sandbox import Asterisk, ami_login_from
 from bereik.sandbox.postgres import Cluster
 from bereik.sandbox.sipp import Sipp
@@ -38,6 +41,7 @@ from helpers import (FRONT_OFFICE, OBSERVER, bereik_run, pause, render_prompts, 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 SERVERS = {"noord": "127.0.0.1", "zuid": "127.0.0.2"}
 ANNA_PHONE, BRAM_PHONE = "127.0.1.1", "127.0.1.2"  # positions 201 and 202, rung by both nodes
+EVA_PHONE, FEMKE_PHONE, EVA_DIRECT = "127.0.1.11", "127.0.1.12", "0235115301"  # colleagues of the back office
 NETWORK = ("127.0.0.1", 5080)  # behind the trunk: where a caller's own phone answers a call-back
 BURGERZAKEN = [("asked", "1"), ("asked", "1")]  # Bloemendaal, then burgerzaken: agents 201 and 203
 AFVAL = [("asked", "1"), ("asked", "2")]  # Bloemendaal, then afval: agents 202 and 204
@@ -244,6 +248,103 @@ async def test_a_node_dies_while_callers_wait_on_the_other_who_hear_their_messag
             stop(process)
         nodes.stop()
         cluster.stop()
+
+
+async def test_a_node_that_stays_dead_has_its_calls_closed_once_by_the_survivor_whose_camp_on_goes_on(
+        asterisk, ami, tmp_path):
+    """zuid dies (its Asterisk and its bereik, SIGKILL) with two callers waiting on it and stays dead, while on noord
+    a caller waits behind Eva's call (camp-on). noord's bereik closes the two calls' records once, as cut off, at
+    the moment zuid was lost; the caller camped on noord keeps waiting and is put through when Eva hangs up. zuid
+    comes back: its bereik takes its records back and neither reopens nor closes them again."""
+    cluster = Cluster().start()
+    nodes = Nodes(asterisk, tmp_path, cluster.dsn)
+    bereiks = {name: bereik_run(nodes.yaml, name, nodes.sounds, nodes.secrets_file, tmp_path / f"bereik-{name}.log")
+               for name in SERVERS}
+    store = PostgresStore(cluster.dsn)
+    try:
+        await nodes.observe(ami)
+        events, noord, zuid = nodes.events["noord"], nodes.parties["noord"], nodes.parties["zuid"]
+        for name in SERVERS:  # nobody free in the front office: the callers on zuid wait
+            for extension in FRONT_OFFICE:
+                await pause(nodes.events[name], extension, True)
+        await until(lambda: all(takes_fastagi(ip) for ip in SERVERS.values()), 30, "both bereiks take FastAGI")
+        # On noord: Femke calls Eva from her desk phone; a caller dials Eva directly and waits behind that call.
+        eva = noord.phone(EVA_PHONE, ring_seconds=0.5, calls=2)
+        femke = noord.call("301", local_ip=FEMKE_PHONE, talk_seconds=300, from_user="302",
+                           auth=("302", nodes.secrets.phone("302")))
+        busy = await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-")
+                                           and e.get("DialStatus") == "ANSWER", timeout=20)
+        camper = noord.call(EVA_DIRECT, talk_seconds=120, dtmf=[("asked", "1")], from_user="0655555555")
+        camped = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "camp-301", timeout=30)
+        # On zuid: two callers in the front office's queue, in the store as open calls.
+        callers = [zuid.call("14023", talk_seconds=300, dtmf=BURGERZAKEN, from_user=f"063333333{n}") for n in (1, 2)]
+        waiting = [await nodes.events["zuid"].wait_for_event(
+            "QueueCallerJoin", lambda e, n=n: e["CallerIDNum"] == f"063333333{n}", timeout=30) for n in (1, 2)]
+        on_zuid = {f"zuid-{event['Linkedid']}" for event in waiting}
+
+        def rows() -> dict:
+            return {row.call_id: row for row in store.calls(0, 2e10) if row.call_id in on_zuid}
+
+        await until(lambda: set(rows()) == on_zuid, 20, "zuid's bereik wrote its callers' calls")
+        assert all(row.ended_at is None for row in rows().values())
+
+        # zuid dies and stays dead.
+        killed = time.time()
+        bereiks["zuid"].send_signal(signal.SIGKILL)
+        nodes.asterisks["zuid"]._process.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(bereiks["zuid"].wait, 10)
+        await until(lambda: all(row.ended_at is not None for row in rows().values()), lost.GRACE_SECONDS + 30,
+                    "noord's bereik closes the calls that were on zuid")
+        closed_after = time.time() - killed
+        print(f"\nnodes: zuid killed -> its calls closed by noord's bereik after {closed_after:.1f} s "
+              f"(grace {lost.GRACE_SECONDS:.0f} s, claim {CLAIM_SECONDS:.0f} s)")
+        assert closed_after >= lost.GRACE_SECONDS  # not before the grace period
+        for row in rows().values():
+            assert row.cut_off and not row.abandoned and row.queue == "tic"
+            assert killed <= row.ended_at <= killed + 5, (row.ended_at - killed)  # when zuid's AMI broke
+            hung_up = [s for s in store.journey(row.call_id).steps if s.what == "hung_up"]
+            assert [s.detail for s in hung_up] == [{"from": lost.LOST, "node": "zuid"}]
+        assert "closed as cut off" in (tmp_path / "bereik-noord.log").read_text()
+        closed = {call_id: row.ended_at for call_id, row in rows().items()}
+
+        # The caller camped on noord is still there, and is put through when Eva's call ends.
+        assert not events.matching("QueueCallerLeave", lambda e: e["Channel"] == camped["Channel"])
+        await events.send_action({"Action": "Hangup", "Channel": busy["Channel"]})
+        connected = await events.wait_for_event("AgentConnect", lambda e: e["Queue"] == "camp-301", timeout=20)
+        assert connected["Interface"] == "PJSIP/301" and connected["Channel"] == camped["Channel"]
+        assert float(connected["Timestamp"]) > killed + lost.GRACE_SECONDS
+
+        # zuid comes back: its bereik claims its records again and leaves the closed calls as they are.
+        nodes.asterisks["zuid"].stop()
+        nodes.asterisks["zuid"].start()
+        bereiks["zuid"] = bereik_run(nodes.yaml, "zuid", nodes.sounds, nodes.secrets_file,
+                                     tmp_path / "bereik-zuid-back.log")
+        await until(lambda: takes_fastagi(SERVERS["zuid"]) and writer_of(store, "zuid") == "zuid", 40,
+                    "zuid's bereik is back and writes zuid's calls")
+        back = await ami(nodes.asterisks["zuid"])
+        fresh = zuid.call("14023", talk_seconds=5, dtmf=BURGERZAKEN, from_user="0633333339")
+        joined = await back.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == "0633333339", timeout=30)
+        await until(lambda: f"zuid-{joined['Linkedid']}" in {r.call_id for r in store.calls(0, 2e10)}, 20,
+                    "zuid's bereik records a new call")  # it has reconnected and reconciled
+        assert {call_id: row.ended_at for call_id, row in rows().items()} == closed
+        for call_id in on_zuid:
+            assert [s.what for s in store.journey(call_id).steps].count("hung_up") == 1
+        for party in (femke, camper, eva, fresh, *callers):
+            party.stop()
+    finally:
+        store.close()
+        for process in bereiks.values():
+            stop(process)
+        nodes.stop()
+        cluster.stop()
+
+
+def writer_of(store, server: str) -> str | None:
+    """The bereik that holds the writing of `server`'s calls now (bereik.records.standby)."""
+    with store._transaction() as cursor:
+        cursor.execute("SELECT instance FROM server_writers WHERE server = %s AND until > %s", (server, time.time()))
+        found = cursor.fetchone()
+    return found[0] if found else None
 
 
 async def agent_page(browser, service):
