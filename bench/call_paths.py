@@ -25,8 +25,8 @@ joined with another reason than its own at its first rate.
 
 Run: `python -m bench call_paths` (about 20 minutes: some 13-15 s a step, each path twice per rate until it
 saturates; a saturated step may run to its limit of seconds + hold + 60 s, up to about 30 minutes in all);
-`--paths ab --rates 100,150,175,200,225,250,275,300` for b/a at saturation and the overhead at half of a's
-(about 9 minutes, at most 12); `--smoke` (the suite's): one call through each path and every check, no figures.
+`--paths ab --rates 100,150,200,225,250,275,300` for b/a at saturation and the overhead at half of a's
+(about 8 minutes, at most 12); `--smoke` (the suite's): one call through each path and every check, no figures.
 The closing note gives b/a at saturation and b's overhead at half of a's saturation rate.
 """
 from __future__ import annotations
