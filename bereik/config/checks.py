@@ -44,6 +44,7 @@ def cross_references(doc: Mapping) -> list[Finding]:
         *_agents(doc),
         *_topic_ranges(doc),
         *_shared_number(doc),
+        *_put_through_without_trunk(doc),
         *_servers(doc),
         *_holidays(doc),
         *_general_numbers(doc),
@@ -183,6 +184,10 @@ def _menu(doc: Mapping) -> Iterator[Finding]:
         if key in keys:
             yield (*where, "key"), f"key {key} is used by two menu options; each option needs its own key"
         keys.add(key)
+        way_out = list(_one_way_out(doc, option, where, key))
+        yield from way_out
+        if way_out or "topic" not in option:
+            continue
         queue_id = _text(option.get("queue")) or front_office
         topic = _text(option.get("topic"))
         if queue_id not in topics:
@@ -195,6 +200,47 @@ def _menu(doc: Mapping) -> Iterator[Finding]:
                 f"menu option {key} leads nowhere: '{topic}' is not a topic of queue '{queue_id}'{hint or ''} "
                 f"(its topics: {known}); add it to the queue's topics or pick one of them"
             )
+
+
+OPTION_KEYS = {"key", "topic", "text", "queue", "forward_to", "organisation"}
+
+
+def _one_way_out(doc: Mapping, option: Mapping, where: Location, key: str | None) -> Iterator[Finding]:
+    """A menu option joins a queue (topic) or puts the caller through to an outside organisation (forward_to
+    with organisation), exactly one of the two."""
+    written = {str(name) for name, value in option.items() if value is not None}  # empty: the model says so
+    # A misspelt key is said on its own (did you mean ...); what it stands in for is not missing twice.
+    misspelt = not set(map(str, option)) <= OPTION_KEYS
+    outside = bool(written & {"forward_to", "organisation"})
+    if "topic" in written and outside:
+        extra = "forward_to" if "forward_to" in written else "organisation"
+        yield (*where, extra), (
+            f"menu option {key} has a topic and {extra}: an option either joins a queue (topic) or puts the caller "
+            "through to an outside organisation (forward_to with organisation); remove one of the two")
+        return
+    if not outside:
+        if "topic" not in option and not misspelt:
+            yield where, (f"menu option {key} leads nowhere: give it a topic (one of its queue's topics), or "
+                          "forward_to and organisation to put the caller through to an outside organisation")
+        return
+    number, name = _text(option.get("forward_to")), _text(option.get("organisation"))
+    if "organisation" not in option and not misspelt:
+        yield (*where, "forward_to"), (
+            f"menu option {key} puts callers through to {number} without saying to whom; add organisation: with "
+            "the name the records and reports keep (e.g. organisation: Sociale Zaken Heemstede)")
+    elif "forward_to" not in option and not misspelt:
+        yield (*where, "organisation"), (
+            f"menu option {key} names {name} but no number; add forward_to: with its number between quotes "
+            "(e.g. forward_to: \"0235485868\")")
+    if "queue" in option:
+        yield (*where, "queue"), (
+            f"menu option {key} puts callers through to {name or number} outside the municipality; a queue does "
+            "not apply there: remove queue:")
+    own = {_text(doc.get("number")), *map(_text, _list(doc.get("general_numbers")))}
+    if number is not None and number in own:
+        yield (*where, "forward_to"), (
+            f"menu option {key}: {number} is this municipality's own number, so callers would come back to this "
+            "menu; give the outside organisation's number")
 
 
 def _agents(doc: Mapping) -> Iterator[Finding]:
@@ -295,16 +341,29 @@ def _one_topic_less(extensions: list[str], trained: dict[str, set[str]]) -> tupl
     return None
 
 
+def _put_through_without_trunk(doc: Mapping) -> Iterator[Finding]:
+    """Another municipality on the shared number and a menu option's outside organisation are reached over the
+    trunk: without one, said once for all of them."""
+    pbx = doc.get("pbx")
+    if isinstance(pbx, Mapping) and pbx.get("trunk"):
+        return
+    shared, menu = doc.get("shared_number"), doc.get("menu")
+    who: list[tuple[Location, str]] = []
+    if isinstance(shared, Mapping) and shared.get("others"):
+        who.append((("shared_number",), "callers who pick another municipality"))
+    who += [(("menu", "options", index, "forward_to"),
+             f"callers who press {_text(option.get('key'))} for {_text(option.get('organisation')) or 'an outside organisation'}")
+            for index, option in (_items(menu, "options") if isinstance(menu, Mapping) else ())
+            if option.get("forward_to") is not None]
+    if who:
+        yield who[0][0], (f"{_and([what for _, what in who])} are put through over the trunk, but pbx.trunk is not "
+                          "set; add it (e.g. trunk: 10.0.0.5:5060)")
+
+
 def _shared_number(doc: Mapping) -> Iterator[Finding]:
     shared = doc.get("shared_number")
     if not isinstance(shared, Mapping):
         return
-    pbx = doc.get("pbx")
-    if shared.get("others") and not (isinstance(pbx, Mapping) and pbx.get("trunk")):
-        yield ("shared_number",), (
-            "callers who pick another municipality are forwarded through the trunk, "
-            "but pbx.trunk is not set; add it (e.g. trunk: 10.0.0.5:5060)"
-        )
     keys = {_text(shared.get("our_key"))}
     for index, other in _items(shared, "others"):
         key = _text(other.get("key"))
@@ -635,6 +694,11 @@ def _outbound(doc: Mapping) -> Iterator[Finding]:
                 other.get("forward_to")) for index, other in others]
     targets += [(("people", index, "mobile"), f"{person.get('name')}'s mobile", person.get("mobile"))
                 for index, person in _items(doc, "people")]
+    menu = doc.get("menu")
+    targets += [(("menu", "options", index, "forward_to"),
+                 f"menu option {_text(option.get('key'))} puts callers through to {option.get('organisation')}:",
+                 option.get("forward_to"))
+                for index, option in (_items(menu, "options") if isinstance(menu, Mapping) else ())]
     for where, what, number in targets:
         number = _text(number)
         verdict = policy.verdict(number) if number else None

@@ -241,7 +241,8 @@ class Locator:
         position = (node.lc.line, node.lc.col)
         for depth, step in enumerate(loc, start=1):
             if isinstance(node, CommentedMap) and step in node:
-                if at_key and depth == len(loc):
+                # An empty value (`topic:`) has no place of its own: ruamel gives the next line's.
+                if at_key and depth == len(loc) or node[step] is None:
                     return node.lc.key(step)
                 position = node.lc.value(step)
                 if not isinstance(node[step], (CommentedMap, CommentedSeq)):

@@ -176,13 +176,38 @@ class SharedNumber(Strict):
     others: list[OtherMunicipality] = Field(min_length=1, description="The municipalities that share the number")
 
 
+# An option joins a queue (topic) or puts the caller through to an outside organisation (forward_to with
+# organisation): exactly one. `bereik check` says which is missing or too much; the schema says the same.
+_ONE_WAY_OUT = {
+    "oneOf": [{"required": ["topic"]}, {"required": ["forward_to"]}],
+    "dependentRequired": {"forward_to": ["organisation"], "organisation": ["forward_to"]},
+    "dependentSchemas": {"queue": {"required": ["topic"]}},
+}
+
+
 class MenuOption(Strict):
+    # Absent is None; written empty (`topic:`) is refused as empty, so the type has no None in it.
+    model_config = ConfigDict(json_schema_extra=_ONE_WAY_OUT)
+
     key: DtmfKey = Field(description="The key a caller presses, between quotes: \"1\"")
-    topic: Identifier = Field(description="The topic of the call, one of the queue's topics")
+    topic: Identifier = Field(
+        default=None, description="The topic of the call, one of the queue's topics (or forward_to instead)")
     text: SpokenText = Field(description="What the caller hears: the option explained in plain words")
     queue: Identifier | None = Field(
         default=None, description="The queue this option leads to; the front office by default"
     )
+    forward_to: PhoneNumber = Field(
+        default=None, description="Instead of a topic: an outside organisation's number the caller is put through "
+        "to (between quotes: \"0235485868\"), over pbx.trunk and within the class of service (outbound:); "
+        "unanswered or busy, the caller goes to the front office")
+    organisation: PlaceName = Field(
+        default=None, description="With forward_to: the outside organisation's name, as the records, reports "
+        "and screen-pop keep it (e.g. Sociale Zaken Heemstede)")
+
+    @property
+    def outside(self) -> bool:
+        """The option puts the caller through to an outside organisation, not into a queue."""
+        return self.forward_to is not None
 
 
 class Menu(Strict):

@@ -42,6 +42,8 @@ REFERENCES = {
     ("console", "team_mailboxes"), ("presence", "device_template"), ("reports", "grade_bands", "share"),
     ("reports", "grade_bands", "time"), ("people", "*", "ring_mobile"), ("people", "*", "mobile"),
     ("departments", "*", "forwarding"), ("general_numbers", "*"), ("general_numbers",),
+    # An outside organisation's number: within the class of service (outbound:), not the municipality's own.
+    ("menu", "options", "*", "forward_to"),
 }
 REQUIRED_TEXTS = {("texts", name) for name in ("menu_intro", "invalid_choice", "closed")}
 WRONG_TYPE = [5, 355281501, 2.5, True, {"x": 1}, [{"x": 1}]]
