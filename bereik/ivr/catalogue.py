@@ -12,6 +12,7 @@ from bereik.ivr.phrases import (
     feature_text,
     fill,
     next_opening_phrase,
+    outside_text,
     recording_notice,
 )
 from bereik.ivr.wait_message import all_wait_messages
@@ -28,6 +29,8 @@ def spoken_texts(config: Config) -> list[str]:
     texts = [fill(config, text) for key, text in config.texts.items() if key not in per_call]
     if config.menu:
         texts += [option.text for option in config.menu.options]
+        texts += [outside_text(config, key, option.organisation) for option in config.menu.options if option.outside
+                  for key in ("put_through", "not_reached")]
     if "closed" in config.texts:
         texts += [fill(config, config.texts["closed"], next_opening=phrase) for phrase in _next_opening_phrases(config)]
     names = [p.name for p in config.people] + [d.name for d in config.departments if d.number]

@@ -217,6 +217,20 @@ RECORDING_NOTICE = {
 }
 
 
+# A menu option that puts the caller through to an outside organisation (bereik.routing.flow.PutThrough):
+# said before the call goes out, and by the dialplan when the organisation does not answer.
+OUTSIDE_TEXTS = {
+    "nl": {"put_through": "U wordt doorverbonden met {organisation}.",
+           "not_reached": "{organisation} is nu niet bereikbaar. Een medewerker van de gemeente helpt u verder."},
+    "en": {"put_through": "You are being put through to {organisation}.",
+           "not_reached": "{organisation} cannot be reached now. One of the municipality's staff will help you."},
+}
+
+
+def outside_text(config: Config, key: str, organisation: str) -> str:
+    return fill(config, OUTSIDE_TEXTS[config.language][key], organisation=organisation)
+
+
 def recording_notice(config: Config) -> str | None:
     """What every caller of our own municipality hears before the menu, or None when the YAML turns it off."""
     if not config.privacy.recording_announcement:

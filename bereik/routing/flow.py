@@ -8,7 +8,7 @@ next. Nothing here touches the PBX, so every path is tested without one:
     decision = flow.start()
     while isinstance(decision, Ask):
         decision = flow.pressed(key_or_None)
-    # decision is now Enqueue, Forward or Hangup
+    # decision is now Enqueue, Forward, PutThrough or Hangup
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import enum
 from dataclasses import dataclass, field, replace
 
 from bereik.config.model import Config
-from bereik.ivr.phrases import fill, next_opening_phrase, recording_notice
+from bereik.ivr.phrases import fill, next_opening_phrase, outside_text, recording_notice
 from bereik.routing.appointment_offer import Offer, Slot, booked, planned, taken
 from bereik.routing.calamity import Calamity, Mode
 from bereik.routing.hours import OpeningHours
@@ -53,6 +53,19 @@ class Forward:
 
 
 @dataclass(frozen=True)
+class PutThrough:
+    """The caller chose a menu option of an outside organisation (Sociale Zaken of a joint organisation in
+    another town): put through to its number over the trunk, within the class of service. When it does not
+    answer, is busy or cannot be reached, the caller is not left there: `fallback_queue` takes the call."""
+
+    say: tuple[str, ...]
+    number: str
+    organisation: str
+    choice: str  # the menu key pressed
+    fallback_queue: str
+
+
+@dataclass(frozen=True)
 class Hangup:
     say: tuple[str, ...]
     reason: str  # "outside_hours", "holiday", "closing_day", "calamity"
@@ -69,8 +82,8 @@ class CallerCallback:
     planned_at: dt.datetime | None = None  # that call-back is an appointment at this time
 
 
-Decision = Ask | Enqueue | Forward | Hangup
-FINAL = (Enqueue, Forward, Hangup)
+Decision = Ask | Enqueue | Forward | PutThrough | Hangup
+FINAL = (Enqueue, Forward, PutThrough, Hangup)
 
 
 class Stage(enum.Enum):
@@ -181,6 +194,10 @@ class CallFlow:
 
     def _menu_chosen(self, key: str | None) -> Decision:
         for option in self.config.menu.options:
+            if key == option.key and option.outside:
+                self.stage = Stage.DONE
+                return PutThrough((outside_text(self.config, "put_through", option.organisation),),
+                                  option.forward_to, option.organisation, key, self.config.front_office)
             if key == option.key:
                 return self._enqueue((), option.topic, key, "menu_choice", queue=option.queue)
         self.attempts += 1
