@@ -29,7 +29,10 @@ TRIED_AT = "tried_at"
 FAILED = "failed"
 DEPARTMENT = "department"
 STAGE = "stage"  # the menu's question the caller is at (municipality, menu): where a hang-up left them
-LABELS = (TOPIC, CHOICE, MUNICIPALITY, REASON, TRIED, TRIED_VIA, TRIED_AT, FAILED, DEPARTMENT, STAGE)
+ORGANISATION = "organisation"  # a menu option's outside organisation the caller was put through to
+LABELS = (TOPIC, CHOICE, MUNICIPALITY, REASON, TRIED, TRIED_VIA, TRIED_AT, FAILED, DEPARTMENT, STAGE, ORGANISATION)
+# The reason of a call a menu option put through to an outside organisation.
+OUTSIDE_ORGANISATION = "outside_organisation"
 
 # A phone's state, in the words of Asterisk's DEVICE_STATE() that the routing core already speaks
 # (bereik.routing.direct); the FreeSWITCH adapter uses the same words.

@@ -32,7 +32,7 @@ from bereik.audit import AuditLog
 from bereik.calamity import CalamitySwitch
 from bereik.config.model import Config
 from bereik.freeswitch.facts import connected, facts_of, one_header, variable_name
-from bereik.freeswitch.generate import CONTEXT, DOMAIN, FORWARD_PREFIX, HANGUP_EXTENSION, QUEUE_PREFIX
+from bereik.freeswitch.generate import CONTEXT, DOMAIN, FORWARD_PREFIX, HANGUP_EXTENSION, OUTSIDE_PREFIX, QUEUE_PREFIX
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.decision import settings
@@ -40,7 +40,7 @@ from bereik.records.recorder import Recorder
 from bereik.records.spool import Spool
 from bereik.records.spool import default_directory as default_spool_directory
 from bereik.records.store import open_store
-from bereik.routing.flow import Ask, CallFlow, Decision, Enqueue, Forward
+from bereik.routing.flow import Ask, CallFlow, Decision, Enqueue, Forward, PutThrough
 from bereik.routing.hours import OpeningHours
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,8 @@ def _destination(decision: Decision) -> str:
         return f"{QUEUE_PREFIX}{decision.queue}"
     if isinstance(decision, Forward):
         return f"{FORWARD_PREFIX}{decision.number}"
+    if isinstance(decision, PutThrough):
+        return f"{OUTSIDE_PREFIX}{decision.number}"
     return HANGUP_EXTENSION
 
 

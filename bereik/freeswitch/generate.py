@@ -22,6 +22,8 @@ CONTEXT = "bereik"
 DOMAIN = "default"
 QUEUE_PREFIX = "bereik-queue-"
 FORWARD_PREFIX = "bereik-forward-"
+OUTSIDE_PREFIX = "bereik-outside-"  # a menu option's outside organisation; not answered: the front office
+OUTSIDE_RING_SECONDS = 30  # as on Asterisk (bereik.pbx.dialplan)
 HANGUP_EXTENSION = "bereik-hangup"
 ESL_ADDRESS = "127.0.0.1:8084"
 TRUNK_GATEWAY = "trunk"
@@ -30,7 +32,7 @@ OVERFLOW_WAIT_SECONDS = 240  # waiting.overflow.on_wait_seconds' default: when l
 
 # The channel variables bereik sets before the transfer (the Asterisk side's BEREIK_* in lower case).
 VARIABLES = ("bereik_action", "bereik_queue", "bereik_topic", "bereik_choice", "bereik_municipality",
-             "bereik_forward_to", "bereik_reason")
+             "bereik_forward_to", "bereik_organisation", "bereik_reason")
 EXPORTED = ("bereik_topic", "bereik_choice", "bereik_municipality", "bereik_reason")  # to the agent's leg
 
 
@@ -61,9 +63,27 @@ def _dialplan(config: Config, esl_address: str) -> str:
     forward = _extension(context, "bereik-forward", f"^{FORWARD_PREFIX}(\\+?[0-9]{{3,15}})$")
     _action(forward, "bridge", f"sofia/gateway/{TRUNK_GATEWAY}/$1")
     _action(forward, "hangup")
+    _outside(context, config)
     hangup = _extension(context, HANGUP_EXTENSION, f"^{HANGUP_EXTENSION}$")
     _action(hangup, "hangup", "NORMAL_CLEARING")
     return _text(include)
+
+
+def _outside(context: ET.Element, config: Config) -> None:
+    """A menu option's outside organisation. FreeSWITCH has no class-of-service context here, so only the
+    numbers of the YAML's options (which `bereik check` holds to outbound:) can be dialled; not answered,
+    busy or failed, the caller goes to the front office, never a dead end."""
+    numbers = sorted({o.forward_to for o in (config.menu.options if config.menu else []) if o.outside})
+    if not numbers:
+        return
+    outside = _extension(context, "bereik-outside", f"^{OUTSIDE_PREFIX}({'|'.join(numbers).replace('+', '[+]')})$")
+    _action(outside, "set", "continue_on_fail=true")
+    _action(outside, "set", "hangup_after_bridge=true")
+    _action(outside, "set", f"call_timeout={OUTSIDE_RING_SECONDS}")
+    _action(outside, "bridge", f"sofia/gateway/{TRUNK_GATEWAY}/$1")
+    _action(outside, "set", "disposition=${originate_disposition}")
+    _action(outside, "set", "bereik_failed=${cond(${disposition} == USER_BUSY ? busy : unavailable)}")
+    _action(outside, "transfer", f"{QUEUE_PREFIX}{config.front_office} XML {CONTEXT}")
 
 
 def _callcenter(config: Config) -> str:

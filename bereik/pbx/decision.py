@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bereik.config.model import Config
 from bereik.pbx import variables as var
-from bereik.routing.flow import Decision, Enqueue, Forward, Hangup
+from bereik import facts as f
+from bereik.routing.flow import Decision, Enqueue, Forward, Hangup, PutThrough
 
 
 def settings(config: Config, decision: Decision) -> dict[str, str]:
@@ -16,6 +17,11 @@ def settings(config: Config, decision: Decision) -> dict[str, str]:
         case Forward(number=number, municipality=municipality):
             return {var.ACTION: var.ACTION_FORWARD, var.FORWARD_TO: number,
                     var.MUNICIPALITY: municipality, var.REASON: "other_municipality"}
+        case PutThrough(number=number, organisation=organisation, choice=choice, fallback_queue=queue):
+            # The dialplan dials the YAML's number for the key (bereik-outside); these label the call.
+            return {var.ACTION: var.ACTION_OUTSIDE, var.FORWARD_TO: number, var.ORGANISATION: organisation,
+                    var.CHOICE: choice, var.QUEUE: queue, var.TOPIC: "", var.REASON: f.OUTSIDE_ORGANISATION,
+                    var.MUNICIPALITY: config.municipality}
         case Hangup(reason=reason):
             return {var.ACTION: var.ACTION_HANGUP, var.REASON: reason, var.MUNICIPALITY: config.municipality}
     raise ValueError(f"not a final decision: {decision!r}")

@@ -38,7 +38,7 @@ from bereik.pbx.agi import AgiHangup, AgiSession
 from bereik.pbx.voice import Voice
 from bereik.records.summary import CALLBACK_REQUESTED
 from bereik.routing.appointment_offer import Offer, Slot, department_for, offer
-from bereik.routing.flow import Ask, CallerCallback, CallFlow, Decision, Enqueue, Forward, Hangup, Stage
+from bereik.routing.flow import Ask, CallerCallback, CallFlow, Decision, Enqueue, Forward, Hangup, PutThrough, Stage
 from bereik.routing.hours import OpeningHours
 from bereik.routing.virtual_hold import callable_number
 
@@ -174,6 +174,8 @@ def _summary(decision: Decision) -> dict[str, object]:
             return {"action": "queue", "queue": decision.queue, "topic": decision.topic, "reason": decision.reason}
         case Forward():
             return {"action": "forward", "municipality": decision.municipality}
+        case PutThrough():
+            return {"action": "outside", "organisation": decision.organisation, "choice": decision.choice}
         case Hangup():
             return {"action": "hangup", "reason": decision.reason, "callback": decision.callback or None}
     return {}

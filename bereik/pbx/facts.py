@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from bereik import facts as f
 from bereik.pbx import variables as var
 from bereik.pbx.dialplan import (
-    CALLBACK_EVENT, CALLBACK_PREFIX, CAMP_QUEUE_PREFIX, DIRECT_CONTEXT, TRUNK_ENDPOINT, WHISPER_CONTEXT,
+    CALLBACK_EVENT, CALLBACK_PREFIX, CAMP_QUEUE_PREFIX, DIRECT_CONTEXT, OUTBOUND_CONTEXT, OUTSIDE_CONTEXT, TRUNK_ENDPOINT,
+    WHISPER_CONTEXT,
 )
 
 AmiEvent = dict[str, str]
@@ -21,7 +22,7 @@ AmiEvent = dict[str, str]
 LABEL_VARIABLES = {
     f.TOPIC: var.TOPIC, f.CHOICE: var.CHOICE, f.MUNICIPALITY: var.MUNICIPALITY, f.REASON: var.REASON,
     f.TRIED: var.TRIED, f.TRIED_VIA: var.TRIED_VIA, f.TRIED_AT: var.TRIED_AT, f.FAILED: var.FAILED,
-    f.DEPARTMENT: var.DEPARTMENT, f.STAGE: var.STAGE,
+    f.DEPARTMENT: var.DEPARTMENT, f.STAGE: var.STAGE, f.ORGANISATION: var.ORGANISATION,
 }
 _LABEL_KEYS = tuple((label, f"ChanVariable({name})") for label, name in LABEL_VARIABLES.items())
 
@@ -197,6 +198,10 @@ def _dial_begin(event: AmiEvent) -> f.ColleagueRung | f.Forwarded | None:
         return f.ColleagueRung(**_call(event), colleague=endpoint(event.get("DestChannel", "")))
     if event.get("DestChannel", "").startswith(TRUNK_CHANNEL_PREFIX):
         return f.Forwarded(**_call(event), to=event.get("DestExten", ""))
+    # A menu option's outside organisation: the caller's own leg dials it through the class of service.
+    number, _, through = event.get("DialString", "").partition("@")
+    if event.get("Context") == OUTSIDE_CONTEXT and through.split("/")[0] == OUTBOUND_CONTEXT:
+        return f.Forwarded(**_call(event), to=number)
     return None
 
 

@@ -8,15 +8,17 @@ TOPIC = "BEREIK_TOPIC"
 CHOICE = "BEREIK_CHOICE"  # the menu key pressed
 MUNICIPALITY = "BEREIK_MUNICIPALITY"
 FORWARD_TO = "BEREIK_FORWARD_TO"
+ORGANISATION = "BEREIK_ORGANISATION"  # the outside organisation a menu option puts the caller through to
 REASON = "BEREIK_REASON"  # why the call went where it went
 STAGE = "BEREIK_STAGE"  # the question the caller is at (municipality, menu): where a hang-up left them
 
 ACTION_QUEUE = "queue"
 ACTION_FORWARD = "forward"
+ACTION_OUTSIDE = "outside"  # a menu option's outside organisation; not answered: the front office
 ACTION_HANGUP = "hangup"
 
 # What bereik sets on a call; the dialplan clears them all before the hand-over.
-OUTPUTS = (ROUTED, ACTION, QUEUE, TOPIC, CHOICE, MUNICIPALITY, FORWARD_TO, REASON, STAGE)
+OUTPUTS = (ROUTED, ACTION, QUEUE, TOPIC, CHOICE, MUNICIPALITY, FORWARD_TO, ORGANISATION, REASON, STAGE)
 
 # A call to one colleague (bereik.routing.direct), handed to bereik before and after each step.
 EVENT = "BEREIK_EVENT"  # set by the dialplan: what just happened (start, rang, waited, hungup)
@@ -68,5 +70,5 @@ TODAY = "BEREIK_TODAY"  # YYYYMMDD where the municipality is: the key of the dat
 
 # The labels of a call (bereik.facts.LABELS), and what the call-backs follow: carried in every AMI event
 # about the channel (manager.conf channelvars).
-LABELLED = (TOPIC, CHOICE, MUNICIPALITY, REASON, STAGE, TRIED, TRIED_VIA, TRIED_AT, FAILED, DEPARTMENT)
+LABELLED = (TOPIC, CHOICE, MUNICIPALITY, REASON, STAGE, TRIED, TRIED_VIA, TRIED_AT, FAILED, DEPARTMENT, ORGANISATION)
 IN_AMI_EVENTS = (*LABELLED, CALLBACK, ATTEMPT, QUEUED_AT)

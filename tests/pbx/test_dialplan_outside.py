@@ -1,0 +1,80 @@
+"""The generated dialplan of a menu option's outside organisation: the YAML's number (never a channel
+variable's) dialled through the class of service, the same way out as every call, and back to the front office
+with why when the organisation does not answer; nothing of it without such an option."""
+from pathlib import Path
+
+from bereik.config import load_config, parse_config
+from bereik.freeswitch.generate import generate as freeswitch
+from bereik.ivr.catalogue import spoken_texts
+from bereik.ivr.prompts import PromptLibrary
+from bereik.pbx.dialplan import generate
+from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
+CONFIG = load_config(EXAMPLE)
+SECRETS = Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26})
+NOT_REACHED = "Sociale Zaken Heemstede is nu niet bereikbaar. Een medewerker van de gemeente helpt u verder."
+SOCIALE_ZAKEN = ('    - key: "5"\n      forward_to: "0235485868"\n      organisation: Sociale Zaken Heemstede\n      text: '
+                 '"Voor werk, inkomen of een uitkering bij Sociale Zaken in Heemstede, toets 5."\n')
+
+
+def section(text: str, name: str) -> list[str]:
+    lines, inside = [], False
+    for line in text.splitlines():
+        if line.startswith("["):
+            inside = line.startswith(f"[{name}]")
+            continue
+        if inside and line and not line.startswith(";"):
+            lines.append(line)
+    return lines
+
+
+def extensions(config=CONFIG) -> str:
+    return generate(config, SECRETS)["extensions.conf"]
+
+
+def test_the_entry_sends_a_put_through_to_the_outside_context_by_the_key_pressed():
+    entry = section(extensions(), "bereik-entry")
+    routed = [line for line in entry if "BEREIK_ACTION" in line and "outside" in line]
+    assert routed and all(line.endswith('GotoIf($["${BEREIK_ACTION}" = "outside"]?bereik-outside,${BEREIK_CHOICE},1)')
+                          for line in routed)
+    assert len(routed) == len(CONFIG.entry_numbers)
+
+
+def test_the_yamls_number_is_dialled_through_the_class_of_service_and_a_failure_goes_to_the_front_office():
+    sound = PromptLibrary(Path(), "nl").sound_name(NOT_REACHED)
+    assert section(extensions(), "bereik-outside") == [
+        "exten => 5,1,Dial(Local/0235485868@bereik-outbound/n,30,r)",
+        ' same => n,GotoIf($["${DIALSTATUS}" = "ANSWER"]?answered)',
+        ' same => n,Set(BEREIK_FAILED=${IF($["${DIALSTATUS}" = "BUSY"]?busy:${IF($["${DIALSTATUS}" = "NOANSWER"]'
+        '?noanswer:unavailable)})})',
+        f" same => n,Playback({sound})",
+        " same => n,Goto(bereik-queue,tic,1)",
+        " same => n(answered),Hangup()",
+        "exten => _X!,1,Goto(bereik-queue,tic,1)",
+    ]
+
+
+def test_the_class_of_service_is_the_only_way_to_the_trunk_from_the_outside_context():
+    outside = "\n".join(section(extensions(), "bereik-outside"))
+    assert "trunk" not in outside and "BEREIK_FORWARD_TO" not in outside
+
+
+def test_what_the_caller_hears_is_rendered_ahead():
+    texts = spoken_texts(CONFIG)
+    assert "U wordt doorverbonden met Sociale Zaken Heemstede." in texts and NOT_REACHED in texts
+
+
+def test_without_an_outside_option_there_is_no_outside_context_nor_way_to_it():
+    without = parse_config(EXAMPLE.read_text().replace(SOCIALE_ZAKEN, ""))
+    text = extensions(without)
+    assert "[bereik-outside]" not in text and "bereik-outside," not in text
+    assert "bereik-outside" not in freeswitch(without)["dialplan/bereik.xml"]
+
+
+def test_freeswitch_bridges_only_the_yamls_numbers_and_falls_back_to_the_front_office():
+    xml = freeswitch(CONFIG)["dialplan/bereik.xml"]
+    assert 'expression="^bereik-outside-(0235485868)$"' in xml
+    after = xml.split('expression="^bereik-outside-(0235485868)$"', 1)[1].split("</condition>", 1)[0]
+    assert 'data="continue_on_fail=true"' in after and 'data="sofia/gateway/trunk/$1"' in after
+    assert after.rstrip().endswith('<action application="transfer" data="bereik-queue-tic XML bereik" />')
