@@ -53,6 +53,18 @@ WORDS: dict[str, dict[str, str]] = {
     "option_queue": {"nl": "Menukeuze '{topic}' gaat naar wachtrij {new} in plaats van {old}",
                      "en": "Menu option '{topic}' goes to queue {new} instead of {old}"},
     "option_text": {"nl": "de tekst van menukeuze '{topic}'", "en": "the text of menu option '{topic}'"},
+    # A menu option that puts callers through to an outside organisation (forward_to, organisation).
+    "outside_added": {"nl": "Nieuwe menukeuze: toets {key} verbindt door met {organisation} ({number})",
+                      "en": "New menu option: key {key} puts callers through to {organisation} ({number})"},
+    "outside_number": {"nl": "Menukeuze '{topic}' verbindt voortaan door naar {new} in plaats van {old}",
+                       "en": "Menu option '{topic}' now puts callers through to {new} instead of {old}"},
+    "becomes_outside": {"nl": "Toets {key} in het menu verbindt voortaan door met {organisation} ({number}) in plaats "
+                              "van '{old}'",
+                        "en": "Key {key} in the menu now puts callers through to {organisation} ({number}) instead "
+                              "of '{old}'"},
+    "becomes_queue": {"nl": "Toets {key} in het menu gaat voortaan naar '{new}' in plaats van door te verbinden met "
+                            "{old}",
+                      "en": "Key {key} in the menu now goes to '{new}' instead of putting callers through to {old}"},
     "menu_added": {"nl": "Er komt een keuzemenu met {count} keuzes", "en": "A menu with {count} options is added"},
     "menu_removed": {"nl": "Het keuzemenu verdwijnt: elke beller gaat direct naar de wachtrij",
                      "en": "The menu is removed: every caller goes straight to the queue"},
@@ -108,7 +120,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "timezone": ("tijdzone", "time zone"), "website": ("website", "website"),
     "shared_number": ("gedeeld 14-nummer", "shared 14 number"),
     "our_key": ("toets voor onze gemeente", "key for our municipality"),
-    "others": ("andere gemeenten", "other municipalities"), "forward_to": ("doorverbinden naar", "put through to"),
+    "others": ("andere gemeenten", "other municipalities"), "forward_to": ("doorverbinden naar", "put through to"), "organisation": ("organisatie", "organisation"),
     "key": ("toets", "key"), "name": ("naam", "name"),
     # hours and holidays
     "hours": ("openingstijden", "opening hours"), "monday": ("maandag", "Monday"), "tuesday": ("dinsdag", "Tuesday"),
@@ -418,8 +430,9 @@ class _Walk:
         return True
 
     def _options(self, old: list[MenuOption], new: list[MenuOption], path: Path) -> None:
-        before = {o.topic: o for o in old}
-        after = {o.topic: o for o in new}
+        # An option is known by its topic, or by the outside organisation it puts callers through to.
+        before = {o.topic or o.organisation: o for o in old}
+        after = {o.topic or o.organisation: o for o in new}
         for topic in [t for t in before if t in after]:
             was, now = before[topic], after[topic]
             where = (*path, ("key", now.key))
@@ -430,17 +443,30 @@ class _Walk:
             if was.queue != now.queue:
                 self._emit(where, "option_queue", topic=topic, old=was.queue or self.old.front_office,
                            new=now.queue or self.new.front_office)
-        gone = {o.key: o for o in old if o.topic not in after}
-        came = {o.key: o for o in new if o.topic not in before}
+            if was.forward_to != now.forward_to:
+                self._emit(where, "outside_number", topic=topic, old=was.forward_to, new=now.forward_to)
+        gone = {o.key: o for o in old if (o.topic or o.organisation) not in after}
+        came = {o.key: o for o in new if (o.topic or o.organisation) not in before}
         for key in [k for k in gone if k in came]:
-            self._emit((*path, ("key", key)), "option_topic", key=key, old=gone[key].topic, new=came[key].topic)
-            if gone[key].text != came[key].text:
-                self._text(gone[key].text, came[key].text, (*path, ("key", key), "text"),
-                           self._words("option_text", topic=came[key].topic))
+            was, now = gone[key], came[key]
+            if now.outside:
+                self._emit((*path, ("key", key)), "becomes_outside", key=key, old=was.topic or was.organisation,
+                           organisation=now.organisation, number=now.forward_to)
+            elif was.outside:
+                self._emit((*path, ("key", key)), "becomes_queue", key=key, old=was.organisation, new=now.topic)
+            else:
+                self._emit((*path, ("key", key)), "option_topic", key=key, old=was.topic, new=now.topic)
+            if was.text != now.text:
+                self._text(was.text, now.text, (*path, ("key", key), "text"),
+                           self._words("option_text", topic=now.topic or now.organisation))
         for key in [k for k in gone if k not in came]:
-            self._emit((*path, ("key", key)), "option_removed", key=key, topic=gone[key].topic)
+            self._emit((*path, ("key", key)), "option_removed", key=key, topic=gone[key].topic or gone[key].organisation)
         for key in [k for k in came if k not in gone]:
-            self._emit((*path, ("key", key)), "option_added", key=key, topic=came[key].topic)
+            if came[key].outside:
+                self._emit((*path, ("key", key)), "outside_added", key=key, organisation=came[key].organisation,
+                           number=came[key].forward_to)
+            else:
+                self._emit((*path, ("key", key)), "option_added", key=key, topic=came[key].topic)
 
     def _hours(self, old, new, path) -> bool:
         days = _day_names(self.lang)

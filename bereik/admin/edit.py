@@ -178,19 +178,43 @@ def set_text(name: str, value: str) -> Edit:
     return edit
 
 
-def set_menu_option(key: str, *, new_key: str, topic: str, text: str) -> Edit:
+def set_menu_option(key: str, *, new_key: str, topic: str, text: str, forward_to: str = "",
+                    organisation: str = "") -> Edit:
+    """An option joins a queue (topic) or puts callers through to an outside organisation (forward_to,
+    organisation); what is given is written, what is empty goes, and `bereik check` says if not exactly one."""
     def edit(document: CommentedMap) -> None:
         option = _menu_option(document, key)
-        option["key"], option["topic"], option["text"] = quoted(new_key), topic, quoted(text)
+        option["key"] = quoted(new_key)
+        _destination(option, topic, forward_to, organisation)
+        option["text"] = quoted(text)
     return edit
 
 
-def add_menu_option(key: str, topic: str, text: str) -> Edit:
+def add_menu_option(key: str, topic: str, text: str, forward_to: str = "", organisation: str = "") -> Edit:
     def edit(document: CommentedMap) -> None:
         menu = _section(document, "menu", after=("texts",))
         options = menu.setdefault("options", CommentedSeq())
-        options.append(CommentedMap([("key", quoted(key)), ("topic", topic), ("text", quoted(text))]))
+        option = CommentedMap([("key", quoted(key))])
+        _destination(option, topic, forward_to, organisation)
+        option["text"] = quoted(text)
+        options.append(option)
     return edit
+
+
+def _destination(option: CommentedMap, topic: str, forward_to: str, organisation: str) -> None:
+    """Right after the key, in the order the YAML's sections are written (key, topic or number and name)."""
+    place = 1
+    for name, value in (("topic", topic), ("forward_to", quoted(forward_to)), ("organisation", quoted(organisation))):
+        if not value:
+            option.pop(name, None)
+        elif name in option:
+            option[name] = value
+            place = list(option).index(name) + 1
+        else:
+            option.insert(place, name, value)
+            place += 1
+    if not topic:
+        option.pop("queue", None)  # a queue belongs to a topic; an outside organisation has none
 
 
 def remove_menu_option(key: str) -> Edit:

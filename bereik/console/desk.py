@@ -42,7 +42,8 @@ Listener = asyncio.Queue
 # name, at, detail): into the call's journey for the reports.
 StepSink = Callable[[str, str, float, dict], None]
 # The caller's earlier calls: number -> [(start, topic)], newest first (the call-record store).
-History = Callable[[str, float], list[tuple[float, str]]]
+# A caller's earlier calls: (started, topic) or (started, topic, the outside organisation it was put through to).
+History = Callable[[str, float], list[tuple[float, str] | tuple[float, str, str]]]
 
 REPEAT_DAYS = 7
 LOGGED_OUT = "afgemeld"  # the pause reason that means "not at the position": members are static
@@ -56,6 +57,16 @@ def _no_steps(call_id: str, what: str, at: float, detail: dict) -> None:
 def _no_history(number: str, since: float) -> list[tuple[float, str]]:
     return []
 
+
+
+def _tried(config: Config, variable: Callable[[str], str]) -> dict[str, str] | None:
+    """Whom a caller who came back to the front office tried: a colleague, or the outside organisation a menu
+    option put it through to (which did not answer, was busy or could not be reached)."""
+    if tried := variable(var.TRIED):
+        return words.colleague(config, tried, variable(var.DEPARTMENT))
+    if variable(var.FAILED) and (organisation := variable(var.ORGANISATION)):
+        return {"name": organisation, "department": ""}
+    return None
 
 @dataclass
 class Call:
@@ -277,7 +288,7 @@ class Desk:
             "number": number if number not in ("", "<unknown>") else "",
             "name": event.get("CallerIDName", "") if event.get("CallerIDName") != "<unknown>" else "",
             "choice_text": words.choice_text(self.config, variable(var.CHOICE), variable(var.TOPIC)),
-            "tried_person": words.colleague(self.config, tried, variable(var.DEPARTMENT)) if tried else None}
+            "tried_person": _tried(self.config, variable)}
 
     def _on_QueueCallerJoin(self, event: dict[str, str]) -> None:
         at = event_time(event, self.now())
@@ -383,7 +394,7 @@ class Desk:
             "choice_text": words.choice_text(self.config, variable(var.CHOICE), variable(var.TOPIC)),
             "tried": tried, "tried_via": via, "failed": variable(var.FAILED),
             "department": variable(var.DEPARTMENT), "reason": variable(var.REASON),
-            "tried_person": words.colleague(self.config, tried, variable(var.DEPARTMENT)) if tried else None,
+            "tried_person": _tried(self.config, variable),
             "via_person": words.colleague(self.config, via) if via and via != "mobile" else None,
             "link": words.screen_pop_link(self.config, number if number != "<unknown>" else "",
                                           self._id(event, "Linkedid")),
@@ -403,7 +414,9 @@ class Desk:
             log.exception("could not read earlier calls of %s", mask_number(number))
             return
         self._tell(position, {"type": "history", "number": number,
-                              "earlier": [{"at": start, "topic": topic} for start, topic in earlier]})
+                              "earlier": [{"at": start, "topic": topic, **({"organisation": rest[0]} if rest and rest[0]
+                                                                            else {})}
+                                          for start, topic, *rest in earlier]})
 
     def _on_AgentRingNoAnswer(self, event: dict[str, str]) -> None:
         position = self._position(event.get("Interface", ""))

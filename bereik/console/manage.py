@@ -55,6 +55,10 @@ WORDS = {
         "menu": "Keuzemenu", "menu_help": "Ten hoogste vijf keuzes, elk met een uitleg die bellers begrijpen.",
         "key": "Toets", "topic": "Onderwerp", "text": "Uitleg", "new_option": "Nieuwe keuze",
         "remove_option": "Keuze verwijderen",
+        "no_topic": "geen: doorverbinden naar buiten", "forward_to": "Of doorverbinden naar (nummer buiten de "
+        "gemeente)", "organisation": "Organisatie", "outside_help": "Een keuze gaat naar een onderwerp, of naar het "
+        "nummer van een organisatie buiten de gemeente (binnen de belrechten); neemt die niet op, dan komt de beller "
+        "bij de frontoffice.",
         "people": "Collega's", "name": "Naam", "extension": "Toestel", "direct": "Direct nummer",
         "mobile": "Mobiel", "substitute": "Vervanger", "new_person": "Nieuwe collega",
         "departments": "Afdelingen", "number": "Nummer", "answered_by": "Neemt op", "members": "Leden",
@@ -105,6 +109,10 @@ WORDS = {
         "menu": "Menu", "menu_help": "At most five options, each with an explanation callers understand.",
         "key": "Key", "topic": "Topic", "text": "Explanation", "new_option": "New option",
         "remove_option": "Remove option",
+        "no_topic": "none: put through outside", "forward_to": "Or put through to (a number outside the "
+        "municipality)", "organisation": "Organisation", "outside_help": "An option goes to a topic, or to the "
+        "number of an organisation outside the municipality (within the class of service); if it does not answer, "
+        "the caller goes to the front office.",
         "people": "Colleagues", "name": "Name", "extension": "Extension", "direct": "Direct number",
         "mobile": "Mobile", "substitute": "Substitute", "new_person": "New colleague",
         "departments": "Departments", "number": "Number", "answered_by": "Answered by", "members": "Members",
@@ -395,9 +403,11 @@ def _edits_of(form) -> list[edit.Edit]:
                 edits.append(edit.remove_menu_option(was))
             else:
                 edits.append(edit.set_menu_option(was, new_key=get(f"key_{index}"), topic=get(f"topic_{index}"),
-                                                  text=get(f"text_{index}")))
+                                                  text=get(f"text_{index}"), forward_to=get(f"forward_to_{index}"),
+                                                  organisation=get(f"organisation_{index}")))
         if get("key_new") and get("text_new"):
-            edits.append(edit.add_menu_option(get("key_new"), get("topic_new"), get("text_new")))
+            edits.append(edit.add_menu_option(get("key_new"), get("topic_new"), get("text_new"),
+                                              get("forward_to_new"), get("organisation_new")))
         return edits
     if section == "person":
         fields = {name: get(name) for name in ("name", "extension", "direct", "mobile", "substitute")}

@@ -11,6 +11,7 @@ from bereik.callbacks.appointments import Appointments
 from bereik.callbacks.mail import Mailer
 from bereik.callbacks.store import CallbackStore
 from bereik.config.model import Config
+from bereik.facts import OUTSIDE_ORGANISATION
 from bereik.console.auth import LdapAuthenticator
 from bereik.console import words
 from bereik.console.desk import Desk
@@ -25,12 +26,15 @@ from bereik.records.summary import WRAPPED_UP
 from bereik.records.store import CallStore
 
 
-def earlier_calls(store: CallStore):
-    """A caller's calls since a moment, newest first: the screen-pop's repeat-caller hint."""
+def earlier_calls(store: CallStore, config: Config):
+    """A caller's calls since a moment, newest first: the screen-pop's repeat-caller hint, with the outside
+    organisation a menu option put a call through to."""
+    outside = {o.forward_to: o.organisation for o in (config.menu.options if config.menu else []) if o.outside}
 
-    def find(number: str, since: float) -> list[tuple[float, str]]:
+    def find(number: str, since: float) -> list[tuple[float, str, str]]:
         rows = [r for r in store.calls(since, float("inf")) if r.caller == number]
-        return sorted(((r.started_at, r.topic) for r in rows), reverse=True)
+        return sorted(((r.started_at, r.topic, outside.get(r.forwarded_to, "") if r.reason == OUTSIDE_ORGANISATION
+                        else "") for r in rows), reverse=True)
     return find
 
 
@@ -78,7 +82,7 @@ def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, cloc
     """`peers`: the other servers' AMI and recorder (several servers): the desk follows their calls too."""
     settings = config.console
     desk = Desk(config, ami, callbacks, clock, server=recorder.server, peers={r.server: a for a, r in peers},
-                steps=steps_by_server([recorder, *(r for _, r in peers)]), history=earlier_calls(store),
+                steps=steps_by_server([recorder, *(r for _, r in peers)]), history=earlier_calls(store, config),
                 day=day_of_agent(store, config))
     mailer = Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, config.zone, config.language)
     directory = LdapAuthenticator(settings.ldap_url, settings.ldap_user_dn, settings.ldap_start_tls,

@@ -24,7 +24,7 @@ def option_words(text: str) -> str:
 def option(config: Config, choice: str, topic: str) -> MenuOption | None:
     options = config.menu.options if config.menu else []
     return next((o for o in options if o.key == choice), None) or \
-        next((o for o in options if o.topic == topic), None)
+        next((o for o in options if topic and o.topic == topic), None)
 
 
 def topic_name(topic: str) -> str:
@@ -39,6 +39,8 @@ def choice_text(config: Config, choice: str, topic: str) -> str:
     if chosen is None:
         return topic_name(topic) if topic else ""
     spoken = option_words(chosen.text)
+    if chosen.outside:
+        return f"{chosen.organisation}: {spoken}"
     if chosen.topic.replace("_", " ").lower() in spoken.lower():  # "afval, grofvuil of ...": says it already
         return spoken[:1].upper() + spoken[1:]
     return f"{topic_name(chosen.topic)}: {spoken}"
@@ -75,10 +77,12 @@ def colleague(config: Config, extension: str, department_id: str = "") -> dict[s
 
 
 def wrap_up_topics(config: Config) -> list[str]:
-    """What an agent picks from after a call: the YAML's list, else the menu's topics, else the front office's."""
+    """What an agent picks from after a call: the YAML's list, else the menu's topics and then the front office's
+    others (a menu option may put callers through elsewhere, while its agents still take 'overig')."""
     if config.console.wrap_up_topics:
         return list(config.console.wrap_up_topics)
-    topics = [o.topic for o in config.menu.options] if config.menu else config.queue(config.front_office).topics
+    menu = [o.topic for o in config.menu.options if not o.outside] if config.menu else []
+    topics = [*menu, *config.queue(config.front_office).topics]
     return [topic_name(t) for t in dict.fromkeys(topics)] or ["Overig"]
 
 

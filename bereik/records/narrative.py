@@ -26,6 +26,9 @@ _WORDS = {
                            "sluitingsbericht",
         "watchdog": "bereik reageerde niet; de centrale stuurde de beller na de wachttijd door",
         "forwarded": "Doorgeschakeld naar {to}.",
+        "put_through": "Doorverbonden met {organisation} ({to}).",
+        "not_reached": "{organisation} {failed}; terug naar de eigen wachtrij.",
+        "failed_busy": "was in gesprek", "failed_noanswer": "nam niet op", "failed_unavailable": "was niet bereikbaar",
         "ended": "Einde gesprek na {seconds} s.",
         "caller": "Beller {number}",
         "anonymous": "Een anonieme beller",
@@ -51,6 +54,9 @@ _WORDS = {
         "failopen_closed": "bereik was unreachable and the office closed; the PBX played the closing message itself",
         "watchdog": "bereik did not respond; the PBX sent the caller on after the watchdog time",
         "forwarded": "Forwarded to {to}.",
+        "put_through": "Put through to {organisation} ({to}).",
+        "not_reached": "{organisation} {failed}; back to our own queue.",
+        "failed_busy": "was busy", "failed_noanswer": "did not answer", "failed_unavailable": "could not be reached",
         "ended": "Call ended after {seconds} s.",
         "caller": "Caller {number}",
         "anonymous": "An anonymous caller",
@@ -76,8 +82,9 @@ def describe(journey: Journey, language: str = "nl") -> str:
     told = []
     if labels.get(f.MUNICIPALITY):
         told.append(words["municipality"].format(name=labels[f.MUNICIPALITY]))
+    organisation = labels.get(f.ORGANISATION, "")
     if labels.get(f.CHOICE):
-        told.append(words["choice"].format(choice=labels[f.CHOICE], topic=labels.get(f.TOPIC, "")))
+        told.append(words["choice"].format(choice=labels[f.CHOICE], topic=organisation or labels.get(f.TOPIC, "")))
     elif reason == "no_choice":
         told.append(words["no_choice"])
     elif reason.endswith(f.CLOSED_BY_PBX):
@@ -93,6 +100,9 @@ def describe(journey: Journey, language: str = "nl") -> str:
     for step in journey.steps:
         seconds = f"{step.at - start:.1f}"
         detail = step.detail
+        if step.what == "queued" and organisation and journey.first("forwarded"):
+            failed = words.get(f"failed_{labels.get(f.FAILED, '')}", words["failed_unavailable"])
+            sentences.append(words["not_reached"].format(organisation=organisation, failed=failed))
         if step.what == "queued":
             position = detail.get("position")
             sentences.append(words["queued" if position else "queued_untold"].format(
@@ -104,6 +114,8 @@ def describe(journey: Journey, language: str = "nl") -> str:
         elif step.what == "abandoned":
             held = detail.get("hold_seconds")
             sentences.append(words["abandoned" if held else "abandoned_untold"].format(seconds=held))
+        elif step.what == "forwarded" and organisation:
+            sentences.append(words["put_through"].format(organisation=organisation, to=detail.get("to", "?")))
         elif step.what == "forwarded":
             sentences.append(words["forwarded"].format(to=detail.get("to", "?")))
         elif step.what == "hung_up":

@@ -152,6 +152,9 @@ def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = 
     fallback_at = at(FALLBACK)
     if fallback_at is None and queued_step is not None and queued_step.detail.get("tried"):
         fallback_at = queued_step.at  # the back office's fallback: the queue step says whom the caller tried
+    forwarded = journey.first("forwarded")
+    if fallback_at is None and queued_step is not None and forwarded is not None and forwarded.at <= queued_step.at:
+        fallback_at = queued_step.at  # a menu option's outside organisation did not answer: the front office
     answered_at = answered_step.at if answered_step else None
     callback = journey.first(CALLBACK_REQUESTED)
     # A caller who left the queue for a call-back (that keeps its place) did not give up, nor one whose node died.
@@ -168,7 +171,6 @@ def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = 
     on_time = None
     if callback is not None and kept is not None:
         on_time = kept.detail.get("on_time", "yes") == "yes"
-    forwarded = journey.first("forwarded")
     return CallRow(
         call_id=journey.call_id,
         started_at=entered,

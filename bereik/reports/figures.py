@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from bereik import facts as f
 from bereik.callbacks.store import CallbackStore, Note
 from bereik.config.model import Config
 from bereik.records import servers
@@ -275,6 +276,10 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
     numbers: dict[str, Counter] = {}
     options: dict[str, _Queue] = {}
     chosen: Counter = Counter()
+    # A menu option's outside organisation, by its number: the calls put through, and those that came back.
+    outside = {o.forward_to: o for o in (config.menu.options if config.menu else []) if o.outside}
+    put_through: Counter = Counter()
+    returned: dict[str, _Queue] = {}
     routed_front = 0
     contacts: Counter = Counter()
     linked = _Callbacks(callbacks)
@@ -325,6 +330,11 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
             if row.queued_at is not None and not row.fallback:
                 routed_front += 1
                 chosen[row.topic] += 1
+            elif row.reason == f.OUTSIDE_ORGANISATION and row.forwarded_to in outside:
+                routed_front += 1  # chosen, and put through: not lost, whether it came back or not
+                put_through[row.forwarded_to] += row.queued_at is None
+                if row.queued_at is not None and (row.ended_at is not None or row.agent):
+                    returned.setdefault(row.forwarded_to, _Queue()).add(row, norm_seconds)
         if row.agent and row.resolved:
             resolved.add(row.resolved == "yes")
         # Every caller in the queue counts for the front office, direct calls that fell back too.
@@ -406,7 +416,7 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
     names_of = _target_names(config)
     weekday_names = WEEKDAYS_NL if config.language == "nl" else WEEKDAYS_EN
     department_names = {d.id: d.name for d in config.departments}
-    menu_topics = [(o.key, o.topic) for o in config.menu.options] if config.menu else []
+    menu_options = config.menu.options if config.menu else []
     return Report(
         municipality=config.municipality, front_office=front_name, language=config.language,
         start=request.start, end=request.end, answer_seconds=norm_seconds, calls=calls, inside_calls=inside,
@@ -436,8 +446,11 @@ def compute(rows: Iterable[CallRow], config: Config, request: ReportRequest,
                                 department=department_names.get(_department_of(config, extension), ""),
                                 attempts=group.attempts, figures=group_figures(group))
                    for extension, group in _people_in_order(config, people)],
-        by_option=[_option(key, topic, options.get(topic, _Queue()), chosen[topic], routed_front)
-                   for key, topic in menu_topics],
+        by_option=[_option(o.key, o.topic, options.get(o.topic, _Queue()), chosen[o.topic], routed_front)
+                   if not o.outside else
+                   _outside_option(o, put_through[o.forward_to],
+                                   returned.get(o.forward_to, _Queue()), routed_front)
+                   for o in menu_options],
         by_number=[NumberFigures(number=number, name=names_of.get(number, front_name if number == config.number
                                                                    else ""),
                                  calls=c["calls"], refused=c["refused"], reached=c["reached"],
@@ -459,6 +472,16 @@ def _option(key: str, topic: str, queue: _Queue, chosen: int, routed: int) -> Op
     return OptionFigures(key=key, topic=topic, chosen=chosen, share=_share(chosen, routed), answered=queue.answered,
                          within_20s=queue.within_20s, abandoned=queue.abandoned,
                          average_speed_of_answer=_mean(queue.wait_total, queue.answered))
+
+
+def _outside_option(option, put_through: int, returned: _Queue, routed: int) -> OptionFigures:
+    """An option that puts callers through to an outside organisation: chosen by those put through and those
+    who came back to the front office (not answered, busy); the queue's figures are of the latter."""
+    chosen = put_through + returned.offered
+    return OptionFigures(key=option.key, topic="", organisation=option.organisation, chosen=chosen,
+                         share=_share(chosen, routed), put_through=put_through, answered=returned.answered,
+                         within_20s=returned.within_20s, abandoned=returned.abandoned,
+                         average_speed_of_answer=_mean(returned.wait_total, returned.answered))
 
 
 def _people_in_order(config: Config, people: dict[str, _Group]) -> Iterator[tuple[str, _Group]]:

@@ -47,6 +47,7 @@ _WORDS = {
         "by_target": "Per nummer (rechtstreekse gesprekken)", "number": "Nummer", "name": "Naam",
         "calls": "Gesprekken", "direct": "Direct bereikt", "fallback": "Terugval naar {front}",
         "offered": "Aangeboden", "answered": "Opgenomen", "within_20s": "Binnen 20 s",
+        "put_through": "doorverbonden: {count}",
         "within_norm": "Binnen {norm} s", "abandoned": "Opgehangen", "asa": "Gem. wachttijd (s)",
         "agent": "Medewerker", "talk": "Gem. gesprekstijd (s)", "transfers": "Doorverbonden",
         "transfer_time": "Gem. doorverbindtijd (s)",
@@ -101,6 +102,7 @@ _WORDS = {
         "by_target": "By number (direct calls)", "number": "Number", "name": "Name",
         "calls": "Calls", "direct": "Reached directly", "fallback": "Fell back to {front}",
         "offered": "Offered", "answered": "Answered", "within_20s": "Within 20 s",
+        "put_through": "put through: {count}",
         "within_norm": "Within {norm} s", "abandoned": "Abandoned", "asa": "Avg. wait (s)",
         "agent": "Agent", "talk": "Avg. talk time (s)", "transfers": "Transferred",
         "transfer_time": "Avg. transfer time (s)",
@@ -132,6 +134,13 @@ _WORDS = {
 }
 
 _HOW = {"nl": {p.id: p.how_nl for p in PARAMETERS}, "en": {p.id: p.how_en for p in PARAMETERS}}
+
+
+def _option_name(option, words: dict, language: str) -> str:
+    """A menu option's topic, or the outside organisation it puts callers through to and how many stayed there."""
+    if not option.organisation:
+        return option.topic
+    return f"{option.organisation} ({words['put_through'].format(count=w.count(option.put_through, language))})"
 
 
 def _norm(figure: Figure, language: str) -> str:
@@ -328,7 +337,8 @@ def to_html(report: Report, stylesheet: str = STYLESHEET) -> str:
         parts += [f"<h2>{e(words['by_option'])}</h2>", _table(
             [words["key"], words["topic"], words["chosen"], words["share_chosen"], words["answered"],
              words["within_20s"], words["abandoned"], words["asa"]],
-            [[o.key, o.topic, w.count(o.chosen, language), w.share(o.share, language), w.count(o.answered, language),
+            [[o.key, _option_name(o, words, language), w.count(o.chosen, language), w.share(o.share, language),
+              w.count(o.answered, language),
               w.count(o.within_20s, language), w.count(o.abandoned, language),
               _num(o.average_speed_of_answer, language)] for o in report.by_option], words["by_option"])]
     parts += [f"<h2>{e(words['by_number'])}</h2>", _table(
@@ -426,7 +436,8 @@ def write_csv(report: Report, directory: Path, stem: str) -> list[Path]:
         "per-menukeuze" if nl else "per-option": (
             ["toets", "onderwerp", "gekozen", "deel_%", "opgenomen", "binnen_20s", "opgehangen", "gem_wachttijd_s"]
             if nl else ["key", "topic", "chosen", "share_%", "answered", "within_20s", "abandoned", "average_wait_s"],
-            [[o.key, o.topic, _cell(o.chosen, language), _cell(o.share, language, True), _cell(o.answered, language),
+            [[o.key, o.topic or o.organisation, _cell(o.chosen, language), _cell(o.share, language, True),
+              _cell(o.answered, language),
               _cell(o.within_20s, language), _cell(o.abandoned, language), _cell(o.average_speed_of_answer, language)]
              for o in report.by_option]),
         "per-persoon-per-uur" if nl else "per-person-per-hour": (

@@ -218,6 +218,10 @@ class OptionFigures(BaseModel):
     topic: str
     chosen: int
     share: float | None = Field(description="Of the calls that reached the menu and chose or were routed")
+    organisation: str = Field(default="", description="The outside organisation the option puts callers through "
+                              "to; the queue's figures are then of the callers who came back (not answered, busy)")
+    put_through: int = Field(default=0, description="Callers put through to the outside organisation who did not "
+                             "come back to the front office")
     answered: int
     within_20s: int
     abandoned: int

@@ -34,8 +34,11 @@ def derive(rows: Iterable[CallRow], config: Config, request: ReportRequest) -> T
     gave_up = sum(row.abandoned for row in queued)
     # Exponential patience, censored by answering: total time waited over the number who gave up.
     patience = sum(row.wait_seconds for row in queued) / gave_up if gave_up else 3600.0
-    keys = {option.topic: option.key for option in (config.menu.options if config.menu else [])}
-    chosen = Counter(keys.get(row.topic, "none") for row in front if row.queued_at is not None)
+    options = config.menu.options if config.menu else []
+    keys = {option.topic: option.key for option in options if not option.outside}
+    outside = {option.forward_to: option.key for option in options if option.outside}
+    chosen = Counter(outside[row.forwarded_to] if row.forwarded_to in outside else keys.get(row.topic, "none")
+                     for row in front if row.queued_at is not None or row.forwarded_to in outside)
     searches = [t.search_seconds for row in front for t in transfers_of(row)[:1] if t.search_seconds is not None]
     answered_direct = sum(row.direct_answered for row in direct) / len(direct) if direct else 0.5
     callbacks = [row.callback_on_time for row in rows if row.callback_on_time is not None]

@@ -58,7 +58,7 @@ from bereik.routing.direct import (
     attempt_for,
 )
 from bereik.routing.estimate import FinishedWait, HandledCall, QueueSnapshot, estimate_wait
-from bereik.routing.flow import Ask, CallFlow, Enqueue, Forward, Hangup
+from bereik.routing.flow import Ask, CallFlow, Enqueue, Forward, Hangup, PutThrough
 from bereik.routing.hours import OpeningHours
 from bereik.routing.queue_state import RECENT_CALLS
 from bereik.routing.waiting import AnnouncementSchedule, OverflowSwitch, penalty_plan
@@ -213,7 +213,11 @@ class _Simulation:
             trip.journey.labels.update({f.TOPIC: decision.topic or "", f.REASON: decision.reason})
             yield from self.queue(trip, decision.topic, fell_back=False)
             return
-        if isinstance(decision, Forward):
+        if isinstance(decision, PutThrough):  # the outside organisation's answer is not simulated
+            trip.journey.labels.update({f.CHOICE: decision.choice, f.ORGANISATION: decision.organisation,
+                                        f.REASON: f.OUTSIDE_ORGANISATION})
+            trip.step(self.env.now, "forwarded", to=decision.number)
+        elif isinstance(decision, Forward):
             trip.step(self.env.now, "forwarded", to=decision.number)
         elif isinstance(decision, Hangup):
             yield self.env.timeout(len(decision.say) * self.profile.handling.ivr_prompt_seconds)

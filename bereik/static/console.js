@@ -139,7 +139,8 @@
     if (!m.earlier.length) return;
     box.append(el("p", T.earlier + ": " + m.earlier.length));
     const list = el("ul");
-    m.earlier.forEach((e) => list.append(el("li", dateText(e.at * 1000) + (e.topic ? " · " + e.topic : ""))));
+    m.earlier.forEach((e) => list.append(el("li", dateText(e.at * 1000) + (e.topic ? " · " + e.topic : "")
+      + (e.organisation ? " · " + T.put_through_to + " " + e.organisation : ""))));
     box.append(list);
   }
 

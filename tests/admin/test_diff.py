@@ -32,8 +32,24 @@ CASES = [
      ["De tekst van menukeuze 'afval' verandert (wordt opnieuw ingesproken): \"Voor afval, grofvuil of een kapotte "
       "container, toets 2.\" wordt \"Voor afval en grofvuil of een kapotte container, toets 2.\""],
      None),
-    ("an option removed", [('    - key: "5"\n      topic: overig\n      text: "Voor alle andere vragen, toets 5."\n', "")],
-     ["Menukeuze verdwijnt: toets 5 voor 'overig'"], ["Menu option removed: key 5 for 'overig'"]),
+    ("an option removed", [('    - key: "3"\n      topic: belastingen\n      text: "Voor de gemeentelijke belastingen en de '
+                            'WOZ-waarde, toets 3."\n', "")],
+     ["Menukeuze verdwijnt: toets 3 voor 'belastingen'"], ["Menu option removed: key 3 for 'belastingen'"]),
+    ("an outside organisation's number", [('forward_to: "0235485868"\n      organisation:',
+                                           'forward_to: "0235485800"\n      organisation:')],
+     ["Menukeuze 'Sociale Zaken Heemstede' verbindt voortaan door naar 0235485800 in plaats van 0235485868"],
+     ["Menu option 'Sociale Zaken Heemstede' now puts callers through to 0235485800 instead of 0235485868"]),
+    ("an outside organisation renamed", [("organisation: Sociale Zaken Heemstede", "organisation: IASZ")],
+     ["Toets 5 in het menu verbindt voortaan door met IASZ (0235485868) in plaats van 'Sociale Zaken Heemstede'"],
+     ["Key 5 in the menu now puts callers through to IASZ (0235485868) instead of 'Sociale Zaken Heemstede'"]),
+    ("an option becomes an outside organisation", [("      topic: zorg\n", '      forward_to: "0235480000"\n'
+                                                    "      organisation: Wmo-loket Heemstede\n")],
+     ["Toets 4 in het menu verbindt voortaan door met Wmo-loket Heemstede (0235480000) in plaats van 'zorg'"],
+     ["Key 4 in the menu now puts callers through to Wmo-loket Heemstede (0235480000) instead of 'zorg'"]),
+    ("an outside organisation becomes a topic", [('      forward_to: "0235485868"\n      organisation: Sociale Zaken '
+                                                  'Heemstede\n', "      topic: overig\n")],
+     ["Toets 5 in het menu gaat voortaan naar 'overig' in plaats van door te verbinden met Sociale Zaken Heemstede"],
+     ["Key 5 in the menu now goes to 'overig' instead of putting callers through to Sociale Zaken Heemstede"]),
     ("the menu removed", [(TEXT[TEXT.index("menu:\n"):TEXT.index("front_office:")], "")],
      ["Het keuzemenu verdwijnt: elke beller gaat direct naar de wachtrij"],
      ["The menu is removed: every caller goes straight to the queue"]),
@@ -182,3 +198,17 @@ def test_no_sentence_shows_a_yaml_name():
     for lang in ("nl", "en"):
         for change in changes(OLD, edited(edits), lang):
             assert not re.search(r"[a-z]+_[a-z]+", change.text), change.text
+
+
+SOCIALE_ZAKEN = ('    - key: "5"\n      forward_to: "0235485868"\n      organisation: Sociale Zaken Heemstede\n      text: '
+                 '"Voor werk, inkomen of een uitkering bij Sociale Zaken in Heemstede, toets 5."\n')
+
+
+def test_an_outside_organisation_added_and_removed_is_named_with_its_number():
+    assert SOCIALE_ZAKEN in TEXT
+    without = parse_config(TEXT.replace(SOCIALE_ZAKEN, ""))
+    assert [c.text for c in changes(without, OLD)] == [
+        "Nieuwe menukeuze: toets 5 verbindt door met Sociale Zaken Heemstede (0235485868)"]
+    assert [c.text for c in changes(without, OLD, "en")] == [
+        "New menu option: key 5 puts callers through to Sociale Zaken Heemstede (0235485868)"]
+    assert [c.text for c in changes(OLD, without)] == ["Menukeuze verdwijnt: toets 5 voor 'Sociale Zaken Heemstede'"]

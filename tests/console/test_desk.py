@@ -348,3 +348,27 @@ async def test_a_wrap_up_is_a_step_of_the_call_with_the_call_back_note_the_agent
     assert [(c["call"], c["wrap_up"]["topic"]) for c in history["calls"]] == [("1700000000.1", "Afval")]
     assert (history["wrapped_up"], history["resolved"]) == (1, 0)
     await socket_.close()
+
+
+async def test_a_caller_back_from_an_outside_organisation_shows_whom_it_tried_and_why(client, console):
+    """Sociale Zaken Heemstede (menu option 5) was busy: the front office sees so, and the option chosen."""
+    await log_in(client, "anna")
+    socket_ = await client.ws_connect("/api/stream")
+    ring(console.ami, BEREIK_CHOICE="5", BEREIK_ORGANISATION="Sociale Zaken Heemstede", BEREIK_FAILED="busy",
+         BEREIK_REASON="outside_organisation", BEREIK_MUNICIPALITY="Bloemendaal")
+    pop = await news(socket_, "ringing")
+    assert pop["tried_person"] == {"name": "Sociale Zaken Heemstede", "department": ""} and pop["failed"] == "busy"
+    assert pop["choice_text"] == ("Sociale Zaken Heemstede: werk, inkomen of een uitkering bij Sociale Zaken in "
+                                  "Heemstede")
+    await socket_.close()
+
+
+async def test_the_history_names_the_organisation_an_earlier_call_was_put_through_to(client, console):
+    await log_in(client, "anna")
+    console.desk.history = lambda number, since: [(1799990000.0, "", "Sociale Zaken Heemstede")]
+    socket_ = await client.ws_connect("/api/stream")
+    ring(console.ami)
+    await news(socket_, "ringing")
+    history = await news(socket_, "history")
+    assert history["earlier"] == [{"at": 1799990000.0, "topic": "", "organisation": "Sociale Zaken Heemstede"}]
+    await socket_.close()

@@ -145,13 +145,14 @@ async def test_menu_people_and_departments_are_changed_in_the_words_of_bereik_di
     config = editor.current().config
     menu = {"section": "menu"}
     for index, option in enumerate(config.menu.options):
-        menu |= {f"was_{index}": option.key, f"key_{index}": option.key, f"topic_{index}": option.topic,
-                 f"text_{index}": option.text}
+        menu |= {f"was_{index}": option.key, f"key_{index}": option.key, f"topic_{index}": option.topic or "",
+                 f"text_{index}": option.text, f"forward_to_{index}": option.forward_to or "",
+                 f"organisation_{index}": option.organisation or ""}
     menu |= {"text_1": "Voor afval en grofvuil, toets 2.", "remove_4": "1"}
     page = visible(await (await client.get(await propose(client, csrf, **menu))).text())
     assert ("De tekst van menukeuze 'afval' verandert (wordt opnieuw ingesproken): \"Voor afval, grofvuil of een "
             "kapotte container, toets 2.\" wordt \"Voor afval en grofvuil, toets 2.\"") in page
-    assert "Menukeuze verdwijnt: toets 5 voor 'overig'" in page
+    assert "Menukeuze verdwijnt: toets 5 voor 'Sociale Zaken Heemstede'" in page
 
     where = await propose(client, csrf, section="person", was="", name="Joris Kok", extension="313",
                           direct="", mobile="0612340313", substitute="")
@@ -186,3 +187,28 @@ async def test_a_mobile_outside_the_class_of_service_is_refused_on_the_screen_as
     before = yaml_file.read_text()
     response = await client.post(f"{where}/apply", data={"csrf": csrf, "why": "x", "apply": "1"})
     assert response.status == 409 and yaml_file.read_text() == before and editor.reloader.triggers == []
+
+
+async def test_a_menu_option_becomes_an_outside_organisation_on_the_screen_and_in_the_yaml(client, editor, yaml_file):
+    """Key 4 put through to the Wmo desk in Heemstede: topic set to none, number and name filled in."""
+    csrf = await log_in(client, "coco")
+    where = await propose(client, csrf, section="menu", was_3="4", key_3="4", topic_3="",
+                          text_3="Voor de Wmo, toets 4.", forward_to_3="0235480000", organisation_3="Wmo-loket Heemstede")
+    page = visible(await (await client.get(where)).text())
+    assert "Toets 4 in het menu verbindt voortaan door met Wmo-loket Heemstede (0235480000) in plaats van 'zorg'" \
+        in page
+    await client.post(f"{where}/apply", data={"csrf": csrf, "why": "Wmo naar Heemstede", "apply": "1"})
+    written = yaml_file.read_text()
+    assert ('    - key: "4"\n      forward_to: "0235480000"\n      organisation: "Wmo-loket Heemstede"\n'
+            '      text: "Voor de Wmo, toets 4."\n') in written
+    assert "# Sociale Zaken (werk, inkomen, bijstand) is the joint organisation" in written  # comments kept
+
+
+async def test_a_topic_and_an_outside_number_together_are_refused_as_check_refuses_them(client, editor):
+    csrf = await log_in(client, "coco")
+    where = await propose(client, csrf, section="menu", was_3="4", key_3="4", topic_3="zorg",
+                          text_3="Voor zorg, toets 4.", forward_to_3="0235480000", organisation_3="Wmo-loket Heemstede")
+    html = await (await client.get(where)).text()
+    assert ("menu option 4 has a topic and forward_to: an option either joins a queue (topic) or puts the caller "
+            "through to an outside organisation (forward_to with organisation); remove one of the two") in visible(html)
+    assert 'name="apply"' not in html

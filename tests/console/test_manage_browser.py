@@ -85,3 +85,35 @@ async def test_the_calamity_switch_passes_axe_off_and_on_and_says_its_state_in_w
     results = await Axe().run(page, options=WCAG_AA)
     assert results.violations_count == 0, results.generate_report()
     assert not [p for p in problems if "Content Security Policy" in p], problems
+
+
+async def test_the_menu_editor_shows_and_edits_an_outside_organisation_validated_as_check_validates(browser, served):
+    """Option 5 puts callers through to Sociale Zaken in Heemstede: the screen shows its number and name, a
+    number outside the class of service is refused with check's words, a new number is shown as the diff says."""
+    page, problems = await coordinator_page(browser, served)
+    legend = " ".join((await page.inner_text("#menu fieldset:nth-of-type(5) legend")).split())
+    assert legend == "Toets 5: Sociale Zaken Heemstede"
+    assert await page.input_value("#forward-to-4") == "0235485868"
+    assert await page.input_value("#organisation-4") == "Sociale Zaken Heemstede"
+    assert await page.eval_on_selector("#topic-4", "s => s.options[s.selectedIndex].text") == \
+        "geen: doorverbinden naar buiten"
+    assert await page.is_visible("label[for=forward-to-4]")
+
+    await page.fill("#forward-to-4", "0900123456")
+    await page.click("#menu button[type=submit]")
+    await page.wait_for_selector(".problems")
+    assert ("menu option 5 puts callers through to Sociale Zaken Heemstede: 0900123456 is a premium-rate number "
+            "(0900, 0906, 0909), which the class of service refuses") in await page.inner_text(".problems")
+    assert not await page.locator("button[name=apply]").count()
+    results = await Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()
+
+    await page.goto(served + "/manage")
+    await page.fill("#forward-to-4", "0235485800")
+    await page.click("#menu button[type=submit]")
+    await page.wait_for_selector(".changes")
+    assert await page.inner_text(".changes") == (
+        "Menukeuze 'Sociale Zaken Heemstede' verbindt voortaan door naar 0235485800 in plaats van 0235485868")
+    results = await Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()
+    assert not [p for p in problems if "Content Security Policy" in p], problems

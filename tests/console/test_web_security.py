@@ -148,7 +148,7 @@ presence:
     with pytest.raises(ConfigError) as refused:
         check_text(text, "gemeente.yaml")
     errors = str(refused.value)
-    assert "gemeente.yaml:112:11: the console listens on 10.0.0.5:8443 without https" in errors
+    assert "gemeente.yaml:116:11: the console listens on 10.0.0.5:8443 without https" in errors
     assert "console.ldap_url: ldap://10.0.0.7:389 without StartTLS" in errors
     assert "presence.ldap.url: ldap://10.0.0.7 without StartTLS" in errors
     with pytest.raises(ConfigError, match="wallboard listens on 0.0.0.0:8080 but console.users is empty"):
