@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bereik.config import load_config, parse_config
-from bereik.routing.flow import FINAL, Ask, CallFlow, Enqueue, Forward, Hangup, route_with_keys
+from bereik.routing.flow import FINAL, Ask, CallFlow, Enqueue, Forward, Hangup, PutThrough, route_with_keys
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 CONFIG = load_config(EXAMPLE)
@@ -25,7 +25,8 @@ def final(keys, now=OPEN, config=CONFIG):
 @pytest.mark.parametrize(("keys", "expected"), [
     (["1", "1"], Enqueue((), "tic", "burgerzaken", "1", "menu_choice")),
     (["1", "2"], Enqueue((), "tic", "afval", "2", "menu_choice")),
-    (["1", "5"], Enqueue((), "tic", "overig", "5", "menu_choice")),
+    (["1", "5"], PutThrough(("U wordt doorverbonden met Sociale Zaken Heemstede.",), "0235485868",
+                            "Sociale Zaken Heemstede", "5", "tic")),  # the joint organisation in Heemstede
     (["1", "9", "3"], Enqueue((), "tic", "belastingen", "3", "menu_choice")),  # one wrong key, then right
     (["1", "9", "9"], Enqueue((), "tic", None, None, "no_choice")),            # wrong twice: general queue
     (["1", None, None], Enqueue((), "tic", None, None, "no_choice")),          # silence twice
