@@ -11,7 +11,8 @@ function show(state) {
   $('longest').textContent = mmss(state.longest_wait);
   $('service-level').textContent = pct(state.service_level);
   $('service-level-note').textContent = words.within.replace('{norm}', state.answer_seconds)
-    + ' (' + state.answered + ' ' + words.answered + ', ' + state.abandoned + ' ' + words.abandoned + ')';
+    + ' (' + state.answered + ' ' + words.answered + ', ' + state.abandoned + ' ' + words.abandoned + ')'
+    + (state.put_through ? ' · ' + state.put_through + ' ' + words.put_through : '');
   $('occupancy').textContent = pct(state.occupancy);
   $('talk').textContent = mmss(state.average_talk);
   $('wrapup').textContent = mmss(state.average_wrapup);

@@ -54,6 +54,7 @@ class _Today:
     answered: int = 0
     within_norm: int = 0
     abandoned: int = 0
+    put_through: int = 0  # by a menu option to an outside organisation: neither answered here nor lost
     talk_total: float = 0.0
     talk_count: int = 0
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STATES, 0.0))
@@ -119,6 +120,8 @@ class Floor:
                 self.today.within_norm += within_norm
                 self._count(fact.queue, "answered", within_norm)
                 self._set(fact.member, fact.agent, TALKING, at)
+            case f.Forwarded() if fact.on_caller_leg and fact.labels.get(f.ORGANISATION):
+                self.today.put_through += 1
             case f.AgentCompleted():
                 self.today.talk_total += fact.talk_seconds or 0
                 self.today.talk_count += 1
@@ -208,6 +211,7 @@ class Floor:
             "answer_seconds": self.answer_seconds,
             "answered": today.answered,
             "abandoned": today.abandoned,
+            "put_through": today.put_through,
             "service_level": round(today.within_norm / offered, 3) if offered else None,
             "occupancy": round(busy / (busy + seconds[FREE]), 3) if busy + seconds[FREE] else None,
             "average_talk": round(today.talk_total / today.talk_count) if today.talk_count else None,

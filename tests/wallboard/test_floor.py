@@ -90,3 +90,18 @@ def test_call_backs_come_from_the_given_source_or_say_no_data():
                                               "on_time_by_department": ()}  # none judged yet
     floor = Floor(ZONE, 30, callbacks=lambda: CallbackCounts(open=4, late=1, on_time=0.8))
     assert floor.snapshot(T)["callbacks"]["on_time"] == 0.8
+
+
+def test_a_caller_put_through_to_an_outside_organisation_counts_as_put_through_not_as_abandoned():
+    floor = Floor(ZONE, 30)
+    outside = {"ChanVariable(BEREIK_ORGANISATION)": "Sociale Zaken Heemstede"}
+    told(floor, ev("DialBegin", 1, Uniqueid="e", Linkedid="e", Context="bereik-outside",
+                   DialString="0235485868@bereik-outbound/n", DestChannel="Local/0235485868@bereik-outbound-1;1",
+                   **outside))
+    # The carrier's leg of the same call, and another municipality's forward on the shared number: not counted.
+    told(floor, ev("DialBegin", 1, Uniqueid="e2", Linkedid="e", Context="bereik-outbound",
+                   DestChannel="PJSIP/trunk-00000002", DestExten="0235485868"))
+    told(floor, ev("DialBegin", 2, Uniqueid="f", Linkedid="f", Context="bereik-outbound",
+                   DestChannel="PJSIP/trunk-00000003", DestExten="0235485868"))
+    board = floor.snapshot(T + 10)
+    assert (board["put_through"], board["answered"], board["abandoned"], board["service_level"]) == (1, 0, 0, None)
