@@ -17,10 +17,11 @@ def settings(config: Config, decision: Decision) -> dict[str, str]:
         case Forward(number=number, municipality=municipality):
             return {var.ACTION: var.ACTION_FORWARD, var.FORWARD_TO: number,
                     var.MUNICIPALITY: municipality, var.REASON: "other_municipality"}
-        case PutThrough(number=number, organisation=organisation, choice=choice, fallback_queue=queue):
-            # The dialplan dials the YAML's number for the key (bereik-outside); these label the call.
-            return {var.ACTION: var.ACTION_OUTSIDE, var.FORWARD_TO: number, var.ORGANISATION: organisation,
-                    var.CHOICE: choice, var.QUEUE: queue, var.TOPIC: "", var.REASON: f.OUTSIDE_ORGANISATION,
+        case PutThrough(organisation=organisation, choice=choice):
+            # The dialplan dials the YAML's number for the key and falls back to the front office (bereik-outside):
+            # never a number or queue from a variable.
+            return {var.ACTION: var.ACTION_OUTSIDE, var.ORGANISATION: organisation,
+                    var.CHOICE: choice, var.TOPIC: "", var.REASON: f.OUTSIDE_ORGANISATION,
                     var.MUNICIPALITY: config.municipality}
         case Hangup(reason=reason):
             return {var.ACTION: var.ACTION_HANGUP, var.REASON: reason, var.MUNICIPALITY: config.municipality}

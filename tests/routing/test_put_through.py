@@ -121,8 +121,8 @@ def test_the_fallback_is_the_front_office_even_when_other_options_name_another_q
 
 def test_the_decision_as_channel_variables_keeps_the_choice_and_names_the_organisation():
     assert channel_variables(CONFIG, SOCIALE_ZAKEN) == {
-        var.ACTION: var.ACTION_OUTSIDE, var.FORWARD_TO: "0235485868", var.ORGANISATION: "Sociale Zaken Heemstede",
-        var.CHOICE: "5", var.QUEUE: "tic", var.TOPIC: "", var.REASON: f.OUTSIDE_ORGANISATION,
+        var.ACTION: var.ACTION_OUTSIDE, var.ORGANISATION: "Sociale Zaken Heemstede",
+        var.CHOICE: "5", var.TOPIC: "", var.REASON: f.OUTSIDE_ORGANISATION,
         var.MUNICIPALITY: "Bloemendaal"}
 
 
