@@ -2,15 +2,19 @@
 forward_to with its organisation, exactly one, refuses a number outside the class of service naming the option
 and the rule, and says each mistake once, in the administrator's words, at its line and column. The JSON
 Schema refuses the same (tests/config/test_schema_agrees.py checks that on generated documents)."""
+import os
 from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bereik.cli import main
 from bereik.config import ConfigError, parse_config
 from bereik.config.load import parse_document, plain
 from bereik.config.schema import json_schema
+from tests.config.test_schema_agrees import as_yaml, check_problems
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 TEXT = EXAMPLE.read_text()
@@ -139,3 +143,25 @@ def test_bereik_check_refuses_a_premium_number_and_names_the_option(tmp_path, ca
     assert main(["check", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "menu option 5 puts callers through to Sociale Zaken Heemstede: 0900123456 is a premium-rate" in err
+
+
+# Menu option 5 written every which way: the schema and `bereik check` agree on each (numbers within the class of
+# service and not the municipality's own, which only check can know, are left out of the pool).
+VALUES = {
+    "topic": ["overig", "zorg", "Overig", "", None, 5],
+    "queue": ["tic", None, "", 3],
+    "forward_to": ["0235485868", "+31235485868", "", None, 235485868, "023-5485868"],
+    "organisation": ["Sociale Zaken Heemstede", "IASZ", "", None, "a,b", "x" * 61, 4],
+    "text": ["Toets 5.", ""],
+}
+
+
+@settings(max_examples=int(os.environ.get("BEREIK_SCHEMA_EXAMPLES", 150)), deadline=None)
+@given(st.fixed_dictionaries({}, optional={name: st.sampled_from(pool) for name, pool in VALUES.items()}))
+def test_the_schema_and_check_agree_on_every_way_of_writing_the_option(fields):
+    document = plain(parse_document(TEXT, "bloemendaal.yaml", ""))
+    document["menu"]["options"][4] = {"key": "5", **fields}
+    text = as_yaml(document)
+    schema_says = [e.message for e in VALIDATOR.iter_errors(plain(parse_document(text, "generated.yaml", "")))]
+    check_says = check_problems(text)
+    assert bool(schema_says) == bool(check_says), (fields, schema_says, check_says)
