@@ -415,8 +415,9 @@ def _max_wait(config: Config) -> list[str]:
 
 def _companion(label: str = "") -> str:
     """Started right before a caller waits in a queue: its companion spies on it in whisper mode, and
-    bereik plays its messages into the companion (bereik.pbx.whisper). No AMI originate needed."""
-    return f" same => n{label},Originate(Local/${{UNIQUEID}}@{WHISPER_CONTEXT},app,ChanSpy,${{CHANNEL}}\\,qwE,,,a)"
+    bereik plays its messages into the companion (bereik.pbx.whisper). No AMI originate needed. E ends it with
+    its caller, S when the caller left before the spying began (else ChanSpy waits for that channel for ever)."""
+    return f" same => n{label},Originate(Local/${{UNIQUEID}}@{WHISPER_CONTEXT},app,ChanSpy,${{CHANNEL}}\\,qwES,,,a)"
 
 
 def _waiting_contexts(config: Config) -> list[str]:
@@ -424,6 +425,8 @@ def _waiting_contexts(config: Config) -> list[str]:
         f"[{WHISPER_CONTEXT}]",
         "; A waiting caller's companion (the exten is the caller's uniqueid): bereik plays its messages here.",
         "exten => _X.,1,Answer()",
+        # Gone with its caller even when bereik froze holding the connection (no AGI inactivity timeout).
+        " same => n,Set(AGIEXITONHANGUP=yes)",
         f" same => n,AGI(agi://{config.pbx.agi}/{WHISPER_SCRIPT})",
         " same => n,Hangup()",
         "",
@@ -475,6 +478,7 @@ def _callback_contexts(config: Config) -> list[str]:
         f"exten => _X!,1,Set(CHANNEL(hangup_handler_push)={CALLBACK_OUT_CONTEXT},report,1)",
         # BEREIK_ATTEMPT stays: a note dialled from the console brings its attempt along.
         f" same => n,MSet({var.ROUTED}=,{var.DIAL_NUMBER}=)",
+        " same => n,Set(AGIEXITONHANGUP=yes)",  # the watchdog (T) ends the call if bereik froze
         *_hand_over(config, "callback", "${EXTEN}"),
         f' same => n,GotoIf($["${{{var.ROUTED}}}" != "1"]?done)',
         _dial_callback_number(),

@@ -3,13 +3,14 @@
 Right before a caller enters a queue where bereik may speak to it (the TIC queue, a camp-on queue), the
 dialplan starts the caller's companion itself:
 
-    Originate(Local/<caller's uniqueid>@bereik-whisper,app,ChanSpy,<caller's channel>,qwE,,,a)
+    Originate(Local/<caller's uniqueid>@bereik-whisper,app,ChanSpy,<caller's channel>,qwES,,,a)
 
 The ;1 half spies on the caller in whisper mode (w: only the caller hears it, q: no beep, E: it ends
-with the caller); the ;2 half hands itself to bereik over FastAGI (script `whisper`) and stays silent
-until bereik plays a sound into it, which the caller hears over its ringing. The caller never leaves
-Queue(): it keeps its place, and an agent who frees up takes the call at once, mid-sentence. When the
-caller leaves the queue bereik hangs the companion up, so the agent never hears the rest.
+with the caller, S: also when the caller left before it began); the ;2 half hands itself to bereik over
+FastAGI (script `whisper`, leaving when hung up even if bereik froze) and stays silent until bereik plays
+a sound into it, which the caller hears over its ringing. The caller never leaves Queue(): it keeps its
+place, and an agent who frees up takes the call at once, mid-sentence. When the caller leaves the queue
+bereik hangs the companion up, so the agent never hears the rest.
 
 Until 2026-12 bereik originated a Local channel per message over AMI. The originate class it needed
 lets whoever holds bereik's AMI credentials dial any channel, the trunk to a premium number included;
