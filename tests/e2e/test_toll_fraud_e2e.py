@@ -170,6 +170,10 @@ REDIRECTS = {
     "bereik-phone-out itself": ({}, "bereik-phone-out", "0612345678", "1"),
     "a forward bereik never decided": ({"BEREIK_ROUTED": "1", "BEREIK_ACTION": "forward",
                                         "BEREIK_FORWARD_TO": "0900123456"}, "bereik-entry", "14023", "routed"),
+    # A menu option's outside organisation is the YAML's number for the key (bereik-outside): a forged number is
+    # never read, a key without an outside option is the front office.
+    "a put-through bereik never decided": ({"BEREIK_ROUTED": "1", "BEREIK_ACTION": "outside", "BEREIK_CHOICE": "9",
+                                            "BEREIK_FORWARD_TO": "0900123456"}, "bereik-entry", "14023", "routed"),
     "a forged ring through the gate": ({"BEREIK_DIAL": "Local/0900123456@bereik-outbound/n",
                                         "BEREIK_RING_SECONDS": "5"}, "bereik-direct", "301", "ring"),
     "a forged dial string": ({"BEREIK_DIAL": "PJSIP/0900123456@trunk", "BEREIK_RING_SECONDS": "5"},
