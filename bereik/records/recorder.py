@@ -348,12 +348,10 @@ class Recorder:
         return summarise(journey, self.zone, self.front_numbers)
 
     def _add_to_stored(self, store: CallStore, call_id: str, step: Step, loop: asyncio.AbstractEventLoop) -> None:
-        journey = store.journey(call_id)
+        journey = store.add_steps(call_id, [step], self._summary)
         if journey is None:
             log.warning("no call %s in the store for its %s step", call_id, step.what)
             return
-        journey.steps.append(step)
-        store.write([update_for(journey, summarise(journey, self.zone, self.front_numbers), [step])])
         loop.call_soon_threadsafe(self._tell, journey, step)
 
     def _tell(self, journey: Journey, step: Step) -> None:
@@ -385,6 +383,11 @@ class Recorder:
         new = [s for s in journey.steps if (s.what, s.at) not in written]
         written.update((s.what, s.at) for s in new)
         self.writer.put(update_for(journey, row, new))
+        if journey.ended and self.server:
+            # Several servers: its final row from every step in the store, since a step another bereik's console
+            # added (a warm transfer made from the console of another node) is not in this journey.
+            call_id = journey.call_id
+            self.writer.call(lambda store: store.add_steps(call_id, [], self._summary))
 
     def _forget_before(self, moment: float) -> None:
         # Event time, not the wall clock: the same in production, replays and the benchmark.

@@ -224,6 +224,24 @@ class CallStore(ABC):
 
     row_lock = ""  # what makes a read row wait for another writer's transaction (SQLite has one writer)
 
+    def add_steps(self, call_id: str, steps: Sequence[Step], summary: Callable[[Journey], CallRow]) -> Journey | None:
+        """Add `steps` to a stored call and rewrite its row from every step the store has of it, in one
+        transaction: with several bereiks, the console of one adds steps to a call another writes, and neither
+        row may leave out the other's steps. The journey as stored afterwards; None when there is no such call."""
+        with self._transaction() as cursor:
+            found = self._read_journeys(cursor, f"call_id = {self.placeholder}", (call_id,), self.row_lock)
+            if not found:
+                return None
+            journey = found[0]
+            have = {(s.what, s.at) for s in journey.steps}
+            new = [s for s in steps if (s.what, s.at) not in have]
+            journey.steps = sorted([*journey.steps, *new], key=lambda s: s.at)
+            update = update_for(journey, summary(journey), new)
+            if update.steps:
+                cursor.executemany(self._insert_step, update.steps)
+            cursor.execute(self._upsert_call, (*map(_db_value, update.call), update.extra))
+            return journey
+
     def close_open(self, call_id: str, step: Step, summary: Callable[[Journey], CallRow]) -> Journey | None:
         """End a call the store still has open with `step`, in one transaction: of several bereiks that close the
         same call, only the first does. The journey as the store has it afterwards; None when it has no such call."""

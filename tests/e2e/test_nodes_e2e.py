@@ -29,6 +29,9 @@ from bereik.console.auth import Verdict
 from bereik.records import lost
 from bereik.records.standby import CLAIM_SECONDS
 from bereik.records.store import PostgresStore
+from bereik.records.summary import transfers_of
+from bereik.reports.figures import compute
+from bereik.reports.schema import ReportRequest
 from bereik.sandbox import Asterisk, ami_login_from
 from bereik.sandbox.postgres import Cluster
 from bereik.sandbox.sipp import Sipp
@@ -111,6 +114,7 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
     nodes = Nodes(asterisk, tmp_path, cluster.dsn)
     zuid_bereik = bereik_run(nodes.yaml, "zuid", nodes.sounds, nodes.secrets_file, tmp_path / "bereik-zuid.log")
     service = None
+    records = PostgresStore(cluster.dsn)  # what the reports read
     try:
         await nodes.observe(ami)
         events, parties = nodes.events, nodes.parties
@@ -131,7 +135,7 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
             for extension in FRONT_OFFICE[1:]:
                 await pause(events[name], extension, True)
         page = await agent_page(browser, service)
-        phone = parties["noord"].phone(ANNA_PHONE, ring_seconds=1.5, calls=2)
+        phone = parties["noord"].phone(ANNA_PHONE, ring_seconds=1.5, calls=3)
 
         # A caller on zuid: the screen-pop comes to the console noord's bereik serves.
         caller = parties["zuid"].call("14023", talk_seconds=30, dtmf=BURGERZAKEN, from_user="0612340001")
@@ -160,6 +164,43 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
         await page.wait_for_selector("#call-state.call-connected", timeout=5_000)
         await asyncio.to_thread(caller.expect_success, 30)  # the caller hangs up
         await page.wait_for_selector("#call-state.call-ended", timeout=10_000)
+
+        # A warm transfer, from noord's console, of a call on zuid: zuid's bereik writes the call, noord's bereik
+        # the transfer's steps; the report counts the transfer once.
+        eva = parties["zuid"].phone(EVA_PHONE, ring_seconds=1)
+        caller = parties["zuid"].call("14023", talk_seconds=25, dtmf=BURGERZAKEN, from_user="0612340003")
+        connected = await events["zuid"].wait_for_event(
+            "AgentConnect", lambda e: e["Interface"] == "PJSIP/201" and e["CallerIDNum"] == "0612340003", timeout=30)
+        await page.wait_for_selector("#call-state.call-connected", timeout=5_000)
+        await page.press("body", "/")
+        await page.keyboard.type("Eva")
+        await page.wait_for_selector("button.person[data-extension='301']")
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector("#transfer:not([disabled])")
+        await page.keyboard.press("Alt+D")  # transfer
+        await events["zuid"].wait_for_event(
+            "DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"), timeout=15)
+        await page.wait_for_selector("#complete:not([disabled])", timeout=15_000)
+        await page.keyboard.press("Alt+V")  # complete: the caller talks to Eva
+        done = await events["zuid"].wait_for_event("AttendedTransfer", timeout=15)
+        assert done["Result"] == "Success" and done["TransfereeChannel"] == connected["Channel"], done
+        await page.wait_for_selector("#transfer-state:has-text('Doorverbonden')", timeout=10_000)
+        await asyncio.to_thread(caller.expect_success, 40)  # the caller hangs up, talking to Eva
+        call_id = f"zuid-{connected['Linkedid']}"
+
+        def transferred():
+            row = next((r for r in records.calls(0, 2e10) if r.call_id == call_id), None)
+            return row if row is not None and row.ended_at is not None and transfers_of(row) else None
+
+        await until(lambda: transferred() is not None, 20, "the call's row, ended, with its transfer")
+        row = transferred()
+        assert [(t.to, t.answered) for t in transfers_of(row)] == [("301", True)]
+        day = dt.datetime.fromtimestamp(row.started_at, config.zone).date()
+        report = compute(list(records.calls(0, 2e10)), config, ReportRequest(start=day, end=day))
+        assert sum(agent.transfers for agent in report.by_agent) == 1
+        assert [s.what for s in records.journey(call_id).steps].count("transfer_started") == 1
+        await asyncio.to_thread(eva.expect_success, 20)
         await asyncio.to_thread(phone.wait, 20)
 
         # A pause from the browser reaches Anna's position in both nodes' queues.
@@ -173,6 +214,7 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
             assert kept.get("Value") == "overleg", (name, dict(kept))
         await page.wait_for_selector("#state:has-text('Gepauzeerd (overleg)')", timeout=5_000)
     finally:
+        records.close()
         if service:
             await service.stop()
             service.store.close()

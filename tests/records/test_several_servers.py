@@ -1,13 +1,21 @@
 """Two Asterisk servers, one store: calls never collide, and a stand-by bereik writes a dead one's calls."""
 import asyncio
+from pathlib import Path
+
+from bereik.config import load_config
 
 from bereik.records import lost
 from bereik.records.recorder import Recorder
 from bereik.records.standby import CLAIM_SECONDS, Reachability, ServerWriters
+from bereik.records.summary import TRANSFER_ANSWERED, TRANSFER_ENDED, TRANSFER_STARTED, Transfer, transfers_of
+from bereik.reports.figures import compute
+from bereik.reports.schema import ReportRequest
 from tests.ami_facts import told
 
 from .calls import front_office_call
 from .test_store import FRONT, MONDAY_10, ZONE
+
+CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
 
 
 def recorder(store, server: str, writing: bool = True) -> Recorder:
@@ -160,3 +168,33 @@ async def test_a_node_that_comes_back_within_the_grace_period_keeps_its_calls_op
     [row] = store.calls(0, 2e10)
     assert (row.ended_at, bool(row.cut_off)) == (now[0] - lost.GRACE_SECONDS, True)
     home.close()
+
+
+async def test_a_transfer_made_from_another_nodes_console_is_in_the_calls_row_once(store):
+    """A call on noord; the agent's console is zuid's (it follows noord's AMI). The console writes the transfer's
+    steps into the store; noord's bereik, which writes the call, never hears of them, yet the call's row (what the
+    report counts) has the transfer once when the call ends."""
+    home = recorder(store, "noord")
+    console = recorder(store, "noord", writing=False)  # zuid's bereik: its record of noord's calls
+    await ServerWriters(store, "noord", {"noord": home}).renew()
+    events = front_office_call("1795424400.5", MONDAY_10, wait=15, talk=60)
+    for event in events[:4]:  # answered by Anna 25 s in
+        told(home, event)
+        told(console, event)
+    transfer = [(30, TRANSFER_STARTED, {"target": "301"}), (36, TRANSFER_ANSWERED, {"target": "301"}),
+                (50, TRANSFER_ENDED, {"target": "301", "outcome": "completed"})]
+    for offset, what, detail in transfer:
+        console.add_step("1795424400.5", what, MONDAY_10 + offset, detail)
+    await settled(console)
+    for event in events[4:]:  # the caller hangs up; Asterisk tells the agent's completion
+        told(home, event)
+        told(console, event)
+    await settled(home, console)
+    [row] = store.calls(0, 2e10)
+    assert transfers_of(row) == [Transfer("301", 5.0, 6.0, True)]
+    report = compute([row], CONFIG, ReportRequest.month("2026-11"))
+    assert [(a.agent, a.transfers) for a in report.by_agent] == [("Anna", 1)]
+    journey = store.journey("noord-1795424400.5")
+    assert [s.what for s in journey.steps].count(TRANSFER_STARTED) == 1
+    for made in (home, console):
+        made.close()
