@@ -10,6 +10,7 @@ calls it left open.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import queue
 import threading
@@ -298,9 +299,13 @@ class Recorder:
             self.record(journey)
         if self.writer and (journey is None or not self.writing):
             # Ended and written a while ago (an agent's wrap-up after the call): add it in the store. A stand-by
-            # writes it too: its server's own bereik never hears of a step from this bereik's console.
+            # writes it too: its server's own bereik never hears of a step from this bereik's console; what it
+            # knows of the call goes with it, for a call its own bereik has not written yet.
             loop = asyncio.get_running_loop()
-            self.writer.call(lambda store: self._add_to_stored(store, servers.call_id(self.server, call_id), step, loop))
+            known = dataclasses.replace(journey, steps=list(journey.steps), labels=dict(journey.labels)) \
+                if journey is not None else None
+            self.writer.call(lambda store: self._add_to_stored(store, servers.call_id(self.server, call_id), step,
+                                                               loop, known))
 
     def close_lost(self, down_since: float | None, now: float, grace: float = lost.GRACE_SECONDS) -> None:
         """Close the open calls of this recorder's server once its AMI has been unreachable since `down_since` for
@@ -347,8 +352,12 @@ class Recorder:
     def _summary(self, journey: Journey) -> CallRow:
         return summarise(journey, self.zone, self.front_numbers)
 
-    def _add_to_stored(self, store: CallStore, call_id: str, step: Step, loop: asyncio.AbstractEventLoop) -> None:
+    def _add_to_stored(self, store: CallStore, call_id: str, step: Step, loop: asyncio.AbstractEventLoop,
+                       known: Journey | None) -> None:
         journey = store.add_steps(call_id, [step], self._summary)
+        if journey is None and known is not None:  # the call's own bereik keeps the steps and merges them at the end
+            store.write([update_for(known, self._summary(known), known.steps)])
+            journey = known
         if journey is None:
             log.warning("no call %s in the store for its %s step", call_id, step.what)
             return
