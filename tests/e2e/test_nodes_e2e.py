@@ -173,14 +173,16 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
             "AgentConnect", lambda e: e["Interface"] == "PJSIP/201" and e["CallerIDNum"] == "0612340003", timeout=30)
         await page.wait_for_selector("#call-state.call-connected", timeout=5_000)
         await page.press("body", "/")
+        await page.keyboard.press("Control+A")  # over the earlier search for Anna
         await page.keyboard.type("Eva")
         await page.wait_for_selector("button.person[data-extension='301']")
+        await page.wait_for_selector("button.person[data-extension='201']", state="detached")  # Anna's result gone
         await page.keyboard.press("ArrowDown")
         await page.keyboard.press("Enter")
         await page.wait_for_selector("#transfer:not([disabled])")
         await page.keyboard.press("Alt+D")  # transfer
         await events["zuid"].wait_for_event(
-            "DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"), timeout=15)
+            "DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"), timeout=20)
         await page.wait_for_selector("#complete:not([disabled])", timeout=15_000)
         await page.keyboard.press("Alt+V")  # complete: the caller talks to Eva
         done = await events["zuid"].wait_for_event("AttendedTransfer", timeout=15)
