@@ -19,6 +19,7 @@ from bereik.callbacks.outcomes import CallbackOutcomes
 from bereik.callbacks.store import CallbackStore, import_legacy
 from bereik.callbacks.watch import CallbackWatch
 from bereik.config.model import Config
+from bereik.console.shared import SharedRecordings
 from bereik.console.tls import ReloadingTls
 from bereik.console.wiring import build_console
 from bereik.integrations.klantinteracties import Registration
@@ -239,6 +240,10 @@ class Service:
         self.retention = RetentionJob(config, self.store, clock, secrets, self.callback_store, self.forwarding,
                                       self.console.recordings_dir if self.console else None, now)
         self._retaining: asyncio.Task | None = None
+        # Several servers: this node's finished recordings into the shared store, for every node's console.
+        self.shared_recordings = SharedRecordings(self.store, config.console.recordings_dir, config.pbx.server) \
+            if config.pbx.server else None
+        self._sharing: asyncio.Task | None = None
         self._following_calamity: asyncio.Task | None = None
         # Open call-back notes: moved from an absent owner, reminded, escalated (mailed like the notes).
         console = config.console
@@ -305,6 +310,8 @@ class Service:
             await courier.start()
         self.virtual_hold.start()
         self._retaining = asyncio.create_task(self.retention.run_periodically())  # at once, then hourly
+        if self.shared_recordings:
+            self._sharing = asyncio.create_task(self.shared_recordings.run())
         self._following_calamity = asyncio.create_task(self.calamity.follow(self._clock))
         self._watching = asyncio.create_task(self.callback_watch.run_periodically())
         if self.report_mailer:
@@ -342,6 +349,8 @@ class Service:
             self._following_calamity.cancel()
         if self._retaining:
             self._retaining.cancel()
+        if self._sharing:
+            self._sharing.cancel()
         if self._watching:
             self._watching.cancel()
         if self._mailing:

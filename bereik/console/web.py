@@ -76,6 +76,7 @@ from bereik.pbx.note_call import DialRefused, NoteCaller
 from bereik.forwarding.http import forwarding_routes
 from bereik.forwarding.store import ForwardingStore
 from bereik.presence.http import json_object
+from bereik.records.store import CallStore
 from bereik.records.summary import CallRow
 from bereik.reports import reachability
 from bereik.reports.reachability import Hours
@@ -126,8 +127,9 @@ class Console:
                  forwarding_changed: Callable[[str], None] = lambda extension: None,
                  calls: Callable[[float, float], Iterable[CallRow]] | None = None,
                  note_caller: NoteCaller | None = None, appointments: Appointments | None = None,
-                 tls: ReloadingTls | None = None):
+                 tls: ReloadingTls | None = None, shared_recordings: CallStore | None = None):
         """`audit_log`: where logins, recordings played and forwarding changes are written (bereik.audit);
+        `shared_recordings`: several servers: the store that holds the other nodes' recordings (bereik.console.shared);
         `note_caller`: rings a note's owner and then its caller (default: call files in pbx.call_files);
         `tls`: serve https (console.tls_certificate)."""
         self.config, self.settings = config, config.console
@@ -147,6 +149,7 @@ class Console:
         self.note_caller = note_caller or NoteCaller(config, store, clock)
         self.appointments = appointments  # None without Graph: no calendars to book in
         self.recordings_dir = Path(recordings_dir or self.settings.recordings_dir)
+        self.shared_recordings = shared_recordings
         self.manage = Management(self._page, self._lang, clock)
         self.couriers: list[Courier] = []  # webhooks, contact registration: set by the service (YAML integrations)
         self._runner: web.AppRunner | None = None
@@ -522,22 +525,37 @@ class Console:
             raise web.HTTPBadGateway(text=str(problem)) from None
 
     async def list_recordings(self, request: web.Request) -> web.Response:
+        shared = await asyncio.to_thread(self._shared_recordings)
         found = await asyncio.to_thread(recordings.listing, self.recordings_dir, self.settings,
-                                        request[SESSION].user)
+                                        request[SESSION].user, shared)
         return web.json_response({"recordings": [
             {"login": r.login, "name": r.name, "size": r.size, "started": r.started.isoformat(),
              "url": f"/api/recordings/{r.login}/{r.name}"} for r in found]})
 
     async def play_recording(self, request: web.Request) -> web.StreamResponse:
-        path = recordings.path_for(self.recordings_dir, self.settings, request[SESSION].user,
-                                   request.match_info["login"], request.match_info["name"])
-        if path is None:
+        login, name = request.match_info["login"], request.match_info["name"]
+        path = recordings.path_for(self.recordings_dir, self.settings, request[SESSION].user, login, name)
+        data = None
+        if path is None and self.shared_recordings is not None \
+                and recordings.audible(self.settings, request[SESSION].user, login, name) is not None:
+            data = await asyncio.to_thread(self.shared_recordings.recording, name)  # made on another node
+        if path is None and data is None:
             # The same answer for "not yours" and "not there": nothing to learn by probing.
             raise web.HTTPNotFound()
         # Played and downloaded are one request: the browser's player fetches the file.
-        await self.audit.add(request[SESSION].user.login, audit.RECORDING_PLAYED, request.match_info["login"],
-                             f"http {request.remote}", recording=path.name)
-        return web.FileResponse(path, headers={"Content-Type": "audio/wav", "Cache-Control": "private, no-store"})
+        await self.audit.add(request[SESSION].user.login, audit.RECORDING_PLAYED, login,
+                             f"http {request.remote}", recording=name)
+        headers = {"Content-Type": "audio/wav", "Cache-Control": "private, no-store"}
+        return web.FileResponse(path, headers=headers) if path else web.Response(body=data, headers=headers)
+
+    def _shared_recordings(self) -> list[tuple[str, int]]:
+        if self.shared_recordings is None:
+            return []
+        try:
+            return [(name, size) for name, _, size in self.shared_recordings.recordings()]
+        except Exception as error:  # the store away: this node's own recordings are still listed
+            log.warning("could not list the other nodes' recordings: %s", error)
+            return []
 
     async def audit_entries(self, request: web.Request) -> web.Response:
         try:

@@ -90,4 +90,4 @@ def build_console(config: Config, ami: AmiClient, callbacks: CallbackStore, cloc
                                   allow_clear_text=settings.allow_clear_text)
     return Console(config, desk, callbacks, mailer, directory, clock=clock, audit_log=AuditLog(store),
                    presence=presence, forwarding=forwarding, forwarding_changed=forwarding_changed, calls=store.calls,
-                   appointments=appointments, tls=tls)
+                   appointments=appointments, tls=tls, shared_recordings=store if config.pbx.server else None)

@@ -62,6 +62,7 @@ class RetentionJob:
             parts["forwards"] = partial(self.forwarding.purge_ended, due.forwards)
         if self.recordings_dir is not None:
             parts["recordings"] = partial(self._delete_recordings, due.recordings)
+        parts["shared_recordings"] = partial(self._delete_shared_recordings, due.recordings)
         counts: dict[str, int] = {}
         for name, part in parts.items():
             try:
@@ -83,6 +84,14 @@ class RetentionJob:
         # The key is read only when a number is due: `bereik run` has checked it at start already.
         return self.calls.pseudonymise(
             before, lambda number: pseudonym(pseudonym_key(self.config, self.secrets), number), PSEUDONYM_PREFIX)
+
+    def _delete_shared_recordings(self, before: dt.datetime) -> int:
+        """Several servers: the copies in the store (bereik.console.shared)."""
+        stored = [r for r in (recordings.parse(name, size) for name, _, size in self.calls.recordings()) if r]
+        expired = expired_recordings(stored, before)
+        for recording in expired:
+            self.calls.delete_recording(recording.name)
+        return len(expired)
 
     def _delete_recordings(self, before: dt.datetime) -> int:
         expired = expired_recordings(recordings.stored(self.recordings_dir), before)

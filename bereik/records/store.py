@@ -322,6 +322,30 @@ class CallStore(ABC):
             cursor.execute(f"SELECT instance FROM server_writers WHERE server = {p}", (server,))
             return cursor.fetchone()[0]
 
+    def put_recording(self, name: str, server: str, data: bytes, at: float) -> None:
+        """A finished recording of `server`'s Asterisk (bereik.console.shared), replaced when copied again."""
+        p = self.placeholder
+        with self._transaction() as cursor:
+            cursor.execute(f"INSERT INTO recordings (name, server, size, stored_at, data) VALUES ({p}, {p}, {p}, {p}, {p})"
+                           f" ON CONFLICT (name) DO UPDATE SET server = excluded.server, size = excluded.size,"
+                           f" stored_at = excluded.stored_at, data = excluded.data", (name, server, len(data), at, data))
+
+    def recordings(self) -> list[tuple[str, str, int]]:
+        """(name, server, size) of every recording in the store."""
+        with self._transaction() as cursor:
+            cursor.execute("SELECT name, server, size FROM recordings")
+            return [tuple(row) for row in cursor.fetchall()]
+
+    def recording(self, name: str) -> bytes | None:
+        with self._transaction() as cursor:
+            cursor.execute(f"SELECT data FROM recordings WHERE name = {self.placeholder}", (name,))
+            row = cursor.fetchone()
+            return bytes(row[0]) if row else None
+
+    def delete_recording(self, name: str) -> None:
+        with self._transaction() as cursor:
+            cursor.execute(f"DELETE FROM recordings WHERE name = {self.placeholder}", (name,))
+
     def close(self) -> None:
         with self._lock:
             for connection in self._connections:

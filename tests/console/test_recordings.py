@@ -29,3 +29,25 @@ def test_agents_see_their_own_team_leads_their_team(tmp_path):
     assert listed("anna") == ["anna"]
     assert listed("lisa") == ["bram-b", "anna"]
     assert listed("olaf") == []
+
+
+def test_the_other_nodes_recordings_are_listed_beside_this_nodes_each_once(tmp_path):
+    here = make(tmp_path, "anna", dt.datetime(2026, 11, 23, 10))
+    there = f"bereik-1795473199-{recordings.touch_name('anna', dt.datetime(2026, 11, 23, 11), 'zuid-1.2')}.wav"
+    bram = f"bereik-1795473199-{recordings.touch_name('bram-b', dt.datetime(2026, 11, 23, 12), 'zuid-1.3')}.wav"
+    shared = [(here, 4), (there, 960_000), (bram, 960_000), ("auto-1-0612345678-201.wav", 9)]
+    listed = recordings.listing(tmp_path, SETTINGS, SETTINGS.user("anna"), shared)
+    assert [(r.name, r.size) for r in listed] == [(there, 960_000), (here, 4)]
+    assert [r.login for r in recordings.listing(tmp_path, SETTINGS, SETTINGS.user("lisa"), shared)] == [
+        "bram-b", "anna", "anna"]
+
+
+def test_a_recording_is_copied_once_finished_and_again_only_when_it_changed():
+    name = f"bereik-1-{recordings.touch_name('anna', dt.datetime(2026, 11, 23, 10), 'zuid-1.2')}.wav"
+    now = 1000.0
+    files = [(name, 48_000, now - 1), ("auto-1-0612345678-201.wav", 9, now - 60)]
+    assert recordings.to_copy(files, {}, now) == []  # Asterisk still writes it
+    files = [(name, 96_000, now - recordings.QUIET_SECONDS)]
+    assert recordings.to_copy(files, {}, now) == [name]
+    assert recordings.to_copy(files, {name: 96_000}, now) == []
+    assert recordings.to_copy(files, {name: 48_000}, now) == [name]

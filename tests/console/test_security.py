@@ -3,6 +3,7 @@ another agent's recordings, guessing passwords."""
 import pytest
 from aiohttp import WSServerHandshakeError
 
+from bereik.records.store import SqliteStore
 from console_helpers import log_in
 
 
@@ -158,3 +159,23 @@ async def test_the_wallboard_on_its_own_port_is_behind_the_console_login_but_met
         # cookies belong to the host, not the port: the console's session opens the wallboard
         seen = await wallboard.get("/wallboard/", cookies={"bereik_session": cookie})
         assert seen.status == 200
+
+
+async def test_a_recording_made_on_another_node_is_heard_from_the_store_by_whom_may_hear_it(client, console,
+                                                                                             tmp_path):
+    """Several servers: the recording is in the other node's directory and, copied, in the shared store."""
+    shared = SqliteStore(tmp_path / "shared.sqlite3")
+    console.shared_recordings = shared
+    name = "bereik-1795473198-anna+20261123T100000-zuid1700000000.1.wav"
+    shared.put_recording(name, "zuid", b"RIFF....WAVE", 1795473199.0)
+    await log_in(client, "anna")
+    listed = (await (await client.get("/api/recordings")).json())["recordings"]
+    assert [(r["name"], r["url"]) for r in listed] == [(name, f"/api/recordings/anna/{name}")]
+    played = await client.get(f"/api/recordings/anna/{name}")
+    assert played.status == 200 and await played.read() == b"RIFF....WAVE"
+    assert played.headers["Content-Type"] == "audio/wav"
+    await client.post("/logout", headers={"X-CSRF-Token": (await (await client.get("/api/me")).json())["csrf"]})
+    await log_in(client, "bram")
+    assert (await client.get(f"/api/recordings/anna/{name}")).status == 404
+    assert (await (await client.get("/api/recordings")).json())["recordings"] == []
+    shared.close()

@@ -76,6 +76,12 @@ class Nodes:
         self.asterisks["zuid"] = Asterisk(directories["zuid"], ami_login_from(directories["zuid"]).__class__(
             5038, *OBSERVER, host=SERVERS["zuid"]), root=self.asterisks["noord"].root, name="zuid")
         self.asterisks["zuid"].start()
+        # Each node's recordings in its own Asterisk's monitor directory, as on hosts of their own (the named
+        # instance zuid has its own spool in the shared chroot); `bereik run` for zuid reads this YAML.
+        self.monitors = {"noord": self.asterisks["noord"].root / "var/spool/asterisk/monitor",
+                         "zuid": self.asterisks["zuid"].root / "var/spool/asterisk-zuid/monitor"}
+        with self.yaml.open("a") as yaml:
+            yaml.write(f"console:\n  recordings_dir: {self.monitors['zuid']}\n")
         self.parties = {name: Sipp(f"{ip}:5060", tmp_path / f"sipp-{name}") for name, ip in SERVERS.items()}
         self.events: dict = {}
         self.sounds = self.asterisks["noord"].sounds_dir  # one chroot: both nodes play the same files
@@ -121,7 +127,7 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
         # noord's bereik in this process, with Anna's console (no LDAP: one login; the example's people as the
         # directory).
         config = nodes.config.model_copy(update={
-            "console": Console(listen="127.0.0.1:0", secure_cookies=False,
+            "console": Console(listen="127.0.0.1:0", secure_cookies=False, recordings_dir=str(nodes.monitors["noord"]),
                                users=[ConsoleUser(login="anna", extension="201")]),
             "wallboard": Wallboard(listen="127.0.0.1:0"),
             "presence": Presence(absences_store=str(tmp_path / "absences.sqlite3"))}).for_server("noord")
@@ -146,6 +152,11 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
             "AgentConnect", lambda e: e["Interface"] == "PJSIP/201", timeout=15)
         await page.wait_for_selector("#call-state.call-connected", timeout=5_000)
         assert events["noord"].matching("AgentCalled") == []  # noord never had this call
+        # Anna records the call: zuid's Asterisk records it, in zuid's own directory.
+        earlier = recorded(nodes.monitors["zuid"])
+        await page.click("#record")
+        await page.wait_for_selector("#record[aria-pressed='true']")
+        await until(lambda: recorded(nodes.monitors["zuid"]) - earlier, 10, "zuid records the call")
         # The directory says Anna is on the phone: her phone is in a call on zuid, though idle for noord.
         await page.press("body", "/")
         await page.keyboard.type("Anna")
@@ -155,6 +166,22 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
         await events["zuid"].wait_for_event("Hangup", lambda e: e["Channel"] == connected["DestChannel"], timeout=10)
         await page.wait_for_selector("#call-state.call-ended", timeout=5_000)
         await asyncio.to_thread(caller.wait, 20)
+        # The recording ended with the call, on zuid; noord's console lists it (zuid's bereik copied it into the
+        # shared store) and plays it, though noord's own directory has no such file.
+        [made] = recorded(nodes.monitors["zuid"]) - earlier
+        assert not (nodes.monitors["noord"] / made).exists()
+
+        async def listed() -> list[str]:
+            found = await page.evaluate("() => fetch('/api/recordings').then((r) => r.json())")
+            return [r["url"] for r in found["recordings"] if r["name"] == made]
+
+        deadline = time.monotonic() + 20
+        while not (url := await listed()):
+            assert time.monotonic() < deadline, f"noord's console does not list {made}"
+            await page.wait_for_timeout(200)
+        played = await page.evaluate("""(url) => fetch(url).then(async (r) => [r.status,
+            r.headers.get('content-type'), new TextDecoder().decode((await r.arrayBuffer()).slice(0, 4))])""", url[0])
+        assert played == [200, "audio/wav", "RIFF"]
 
         # A caller on noord, next: the same browser, the same screen-pop.
         caller = parties["noord"].call("14023", talk_seconds=4, dtmf=BURGERZAKEN, from_user="0612340002")
@@ -164,6 +191,8 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
         await page.wait_for_selector("#call-state.call-connected", timeout=5_000)
         await asyncio.to_thread(caller.expect_success, 30)  # the caller hangs up
         await page.wait_for_selector("#call-state.call-ended", timeout=10_000)
+        # What Anna sees: the list of her recordings, with the one made on zuid.
+        await page.wait_for_selector(f"#recordings audio[src='{url[0]}']", state="attached", timeout=5_000)
 
         # A warm transfer, from noord's console, of a call on zuid: zuid's bereik writes the call, noord's bereik
         # the transfer's steps; the report counts the transfer once.
@@ -381,6 +410,11 @@ async def test_a_node_that_stays_dead_has_its_calls_closed_once_by_the_survivor_
             stop(process)
         nodes.stop()
         cluster.stop()
+
+
+def recorded(monitor: Path) -> set[str]:
+    """Anna's recordings in a node's monitor directory (the sandbox's chroot keeps those of earlier runs)."""
+    return {f.name for f in monitor.glob("bereik-*-anna+*.wav")}
 
 
 def writer_of(store, server: str) -> str | None:

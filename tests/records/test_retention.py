@@ -92,11 +92,14 @@ def test_each_kind_of_personal_data_goes_after_its_own_period_and_no_sooner(stor
     forwarding.set("302", "303", starts=NOW - dt.timedelta(days=60), ends=None, set_by="lisa")
     old_recording, kept_recording = recording(recordings, 31), recording(recordings, 29)
     (recordings / "auto-1-other.wav").write_bytes(b"RIFF")  # not bereik's: left alone
+    for name in (old_recording, kept_recording):  # copied into the store for the other nodes' consoles
+        calls.put_recording(name, "noord", b"RIFF", days_ago(1))
 
     counts = job(stores).run_once()
 
     assert counts == {"calls": 1, "audit": 1, "pseudonymised": 1, "callback_notes": 2, "forwards": 1,
-                      "recordings": 1}
+                      "recordings": 1, "shared_recordings": 1}
+    assert [name for name, _, _ in calls.recordings()] == [kept_recording]
     assert calls.journey("old") is None and calls.journey("kept") is not None
     assert [e.target for e in AuditLog(calls).entries(0)] == ["302"]
     assert sorted(n.key for n in callbacks.of_team("tic")) == ["note-1", "note-3"]
