@@ -29,7 +29,7 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Dr
 # Paths (list items as *) whose valid values depend on other parts of the file, or on lists no schema holds.
 REFERENCES = {
     ("front_office",), ("queues", "*", "id"), ("queues", "*", "topics", "*"), ("queues", "*", "topics"),
-    ("queues", "*", "positions", "*", "extension"), ("menu", "options", "*", "topic"),
+    ("queues", "*", "positions", "*", "extension"), ("queues", "*", "positions", "*"), ("menu", "options", "*", "topic"),
     ("menu", "options", "*", "queue"), ("menu", "options", "*", "key"), ("agents", "*", "extension"),
     ("agents", "*", "topics", "*"), ("agents", "*", "topics"), ("people", "*", "extension"),
     ("people", "*", "substitute"), ("people", "*", "direct"), ("departments", "*", "id"),
