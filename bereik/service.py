@@ -57,6 +57,7 @@ from bereik.secrets import AMI_SECRET, CALAMITY_SECRET, SecretError, Secrets
 from bereik.wallboard.floor import CallbackCounts, CallbackSource, Floor, no_callbacks
 from bereik.routing.hours import OpeningHours
 from bereik.wallboard.metrics import SINGLE_SERVER, Metrics, Sources
+from bereik.wallboard.public import PublicFigure
 from bereik.wallboard.web import Hub, WebServer, metrics_routes, wallboard_routes
 
 log = logging.getLogger(__name__)
