@@ -14,7 +14,6 @@ import re
 import shlex
 import shutil
 import socket
-import sqlite3
 import ssl
 import subprocess
 import time

@@ -22,7 +22,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from bereik.admin.asterisk_conf import ConfFile, Section, effective, read_conf, split_arguments
+from bereik.admin.asterisk_conf import ConfFile, effective, read_conf, split_arguments
 from bereik.config.model import WEEKDAYS
 
 FILES = ("extensions.conf", "queues.conf", "pjsip.conf")

@@ -305,13 +305,6 @@ class CallbackStore:
 
     def created_between(self, start: dt.datetime, end: dt.datetime) -> list[Note]:
         """Notes taken in [start, end): the report links them to the calls they came from."""
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM callbacks WHERE created_at >= ? AND created_at < ? ORDER BY created_at",
-                                    (_utc(start), _utc(end))).fetchall()
-        return [_note(r) for r in rows]
-
-    def created_between(self, start: dt.datetime, end: dt.datetime) -> list[Note]:
-        """Notes taken in [start, end): the report links them to the calls they came from."""
         p = self.p
         return self._select(f"created_at >= {p} AND created_at < {p}", (start.timestamp(), end.timestamp()),
                             "created_at", 1_000_000)

@@ -30,7 +30,6 @@ from bereik.config.model import Config
 from bereik.forwarding.store import ForwardingError, ForwardingStore
 from bereik.ivr.phrases import feature_text
 from bereik.ivr.prompts import PromptLibrary
-from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiError, AgiHangup, AgiSession
 from bereik.pbx.voice import Voice
 from bereik.presence.book import AbsenceBook

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import html
-import io
 from collections.abc import Sequence
 from pathlib import Path
 

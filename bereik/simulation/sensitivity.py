@@ -105,7 +105,6 @@ def settings(config: Config, profile: TrafficProfile) -> list[Setting]:
     profile = under_bereiks_policy(profile)
     base_callbacks = profile.callbacks.on_time
     base_staffed = sum(not p.overflow for p in config.queue(config.front_office).positions)
-    base_available = available(profile.availability)
     result = [Setting("base", 0.0, True, config, profile)]
     for on_time in sorted(set(CALLBACKS_ON_TIME) - {base_callbacks}):
         callbacks = profile.callbacks.model_copy(
