@@ -33,6 +33,7 @@ ORGANISATION = "organisation"  # a menu option's outside organisation the caller
 LABELS = (TOPIC, CHOICE, MUNICIPALITY, REASON, TRIED, TRIED_VIA, TRIED_AT, FAILED, DEPARTMENT, STAGE, ORGANISATION)
 # The reason of a call a menu option put through to an outside organisation.
 OUTSIDE_ORGANISATION = "outside_organisation"
+OTHER_MUNICIPALITY = "other_municipality"  # the caller picked another municipality on the shared 14 number
 
 # A phone's state, in the words of Asterisk's DEVICE_STATE() that the routing core already speaks
 # (bereik.routing.direct); the FreeSWITCH adapter uses the same words.

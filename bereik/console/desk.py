@@ -26,6 +26,7 @@ from bereik.callbacks.store import CallbackStore
 from bereik.config.model import Config, ConsoleUser
 from bereik.console import recordings, words
 from bereik.console import transfer as tx
+from bereik.facts import OTHER_MUNICIPALITY
 from bereik.pbx import variables as var
 from bereik.pbx import members
 from bereik.pbx.ami import AmiClient, AmiError
@@ -66,6 +67,8 @@ def _tried(config: Config, variable: Callable[[str], str]) -> dict[str, str] | N
         return words.colleague(config, tried, variable(var.DEPARTMENT))
     if variable(var.FAILED) and (organisation := variable(var.ORGANISATION)):
         return {"name": organisation, "department": ""}
+    if variable(var.FAILED) and variable(var.REASON) == OTHER_MUNICIPALITY:  # another municipality on the 14 number
+        return {"name": variable(var.MUNICIPALITY), "department": ""}
     return None
 
 @dataclass
@@ -280,7 +283,6 @@ class Desk:
             return None
         variable = lambda name: event.get(f"ChanVariable({name})", "")  # noqa: E731
         number = event.get("CallerIDNum", "")
-        tried = variable(var.TRIED)
         return {
             "id": self._id(event, "Uniqueid"), "channel": event.get("Channel", ""), "server": self._server(event),
             "call": self._id(event, "Linkedid"),

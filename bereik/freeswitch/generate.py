@@ -21,7 +21,7 @@ from bereik.config.model import Config
 CONTEXT = "bereik"
 DOMAIN = "default"
 QUEUE_PREFIX = "bereik-queue-"
-FORWARD_PREFIX = "bereik-forward-"
+FORWARD_PREFIX = "bereik-forward-"  # another municipality on the shared number; not answered: the front office
 OUTSIDE_PREFIX = "bereik-outside-"  # a menu option's outside organisation; not answered: the front office
 OUTSIDE_RING_SECONDS = 30  # as on Asterisk (bereik.pbx.dialplan)
 HANGUP_EXTENSION = "bereik-hangup"
@@ -60,23 +60,24 @@ def _dialplan(config: Config, esl_address: str) -> str:
         _action(step, "set", f"cc_export_vars={','.join(EXPORTED)}")
         _action(step, "callcenter", queue_name(queue.id))
         _action(step, "hangup")
-    forward = _extension(context, "bereik-forward", f"^{FORWARD_PREFIX}(\\+?[0-9]{{3,15}})$")
-    _action(forward, "bridge", f"sofia/gateway/{TRUNK_GATEWAY}/$1")
-    _action(forward, "hangup")
-    _outside(context, config)
+    _put_through(context, config, "bereik-forward", FORWARD_PREFIX,
+                 [other.forward_to for other in (config.shared_number.others if config.shared_number else [])])
+    _put_through(context, config, "bereik-outside", OUTSIDE_PREFIX,
+                 [o.forward_to for o in (config.menu.options if config.menu else []) if o.outside])
     hangup = _extension(context, HANGUP_EXTENSION, f"^{HANGUP_EXTENSION}$")
     _action(hangup, "hangup", "NORMAL_CLEARING")
     return _text(include)
 
 
-def _outside(context: ET.Element, config: Config) -> None:
-    """A menu option's outside organisation. FreeSWITCH has no class-of-service context here, so only the
-    numbers of the YAML's options (which `bereik check` holds to outbound:) can be dialled; not answered,
-    busy or failed, the caller goes to the front office, never a dead end."""
-    numbers = sorted({o.forward_to for o in (config.menu.options if config.menu else []) if o.outside})
+def _put_through(context: ET.Element, config: Config, name: str, prefix: str, numbers: list[str]) -> None:
+    """Another municipality on the shared number (bereik-forward-), a menu option's outside organisation
+    (bereik-outside-). FreeSWITCH has no class-of-service context here, so only the YAML's numbers (which
+    `bereik check` holds to outbound:) can be dialled; not answered, busy or failed, the caller goes to the
+    front office, never a dead end."""
+    numbers = sorted(set(numbers))
     if not numbers:
         return
-    outside = _extension(context, "bereik-outside", f"^{OUTSIDE_PREFIX}({'|'.join(numbers).replace('+', '[+]')})$")
+    outside = _extension(context, name, f"^{prefix}({'|'.join(numbers).replace('+', '[+]')})$")
     _action(outside, "set", "continue_on_fail=true")
     _action(outside, "set", "hangup_after_bridge=true")
     _action(outside, "set", f"call_timeout={OUTSIDE_RING_SECONDS}")

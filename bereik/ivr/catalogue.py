@@ -12,6 +12,7 @@ from bereik.ivr.phrases import (
     feature_text,
     fill,
     next_opening_phrase,
+    other_municipality_text,
     outside_text,
     recording_notice,
 )
@@ -31,6 +32,8 @@ def spoken_texts(config: Config) -> list[str]:
         texts += [option.text for option in config.menu.options]
         texts += [outside_text(config, key, option.organisation) for option in config.menu.options if option.outside
                   for key in ("put_through", "not_reached")]
+    if config.shared_number:  # the dialplan's fallback when another municipality does not answer
+        texts += [other_municipality_text(config, "not_reached", other.name) for other in config.shared_number.others]
     if "closed" in config.texts:
         texts += [fill(config, config.texts["closed"], next_opening=phrase) for phrase in _next_opening_phrases(config)]
     names = [p.name for p in config.people] + [d.name for d in config.departments if d.number]

@@ -217,18 +217,26 @@ RECORDING_NOTICE = {
 }
 
 
-# A menu option that puts the caller through to an outside organisation (bereik.routing.flow.PutThrough):
-# said before the call goes out, and by the dialplan when the organisation does not answer.
+# A menu option that puts the caller through to an outside organisation (bereik.routing.flow.PutThrough), or
+# another municipality on a shared 14 number (Forward): said before the call goes out, and by the dialplan when
+# the organisation does not answer. other_municipality: how that municipality is named in these sentences.
 OUTSIDE_TEXTS = {
     "nl": {"put_through": "U wordt doorverbonden met {organisation}.",
-           "not_reached": "{organisation} is nu niet bereikbaar. Een medewerker van de gemeente helpt u verder."},
+           "not_reached": "{organisation} is nu niet bereikbaar. Een medewerker van de gemeente helpt u verder.",
+           "other_municipality": "De gemeente {organisation}"},
     "en": {"put_through": "You are being put through to {organisation}.",
-           "not_reached": "{organisation} cannot be reached now. One of the municipality's staff will help you."},
+           "not_reached": "{organisation} cannot be reached now. One of the municipality's staff will help you.",
+           "other_municipality": "The municipality of {organisation}"},
 }
 
 
 def outside_text(config: Config, key: str, organisation: str) -> str:
     return fill(config, OUTSIDE_TEXTS[config.language][key], organisation=organisation)
+
+
+def other_municipality_text(config: Config, key: str, municipality: str) -> str:
+    """An outside sentence about another municipality on the shared 14 number: 'De gemeente Heemstede is ...'."""
+    return outside_text(config, key, outside_text(config, "other_municipality", municipality))
 
 
 def recording_notice(config: Config) -> str | None:

@@ -16,7 +16,7 @@ def settings(config: Config, decision: Decision) -> dict[str, str]:
                     var.CHOICE: choice or "", var.REASON: reason, var.MUNICIPALITY: config.municipality}
         case Forward(number=number, municipality=municipality):
             return {var.ACTION: var.ACTION_FORWARD, var.FORWARD_TO: number,
-                    var.MUNICIPALITY: municipality, var.REASON: "other_municipality"}
+                    var.MUNICIPALITY: municipality, var.REASON: f.OTHER_MUNICIPALITY}
         case PutThrough(organisation=organisation, choice=choice):
             # The dialplan dials the YAML's number for the key and falls back to the front office (bereik-outside):
             # never a number or queue from a variable.

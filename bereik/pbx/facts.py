@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from bereik import facts as f
 from bereik.pbx import variables as var
 from bereik.pbx.dialplan import (
-    CALLBACK_EVENT, CALLBACK_PREFIX, CAMP_QUEUE_PREFIX, DIRECT_CONTEXT, OUTBOUND_CONTEXT, OUTSIDE_CONTEXT, TRUNK_ENDPOINT,
-    WHISPER_CONTEXT,
+    CALLBACK_EVENT, CALLBACK_PREFIX, CAMP_QUEUE_PREFIX, DIRECT_CONTEXT, OUTBOUND_CONTEXT, PUT_THROUGH_CONTEXTS,
+    TRUNK_ENDPOINT, WHISPER_CONTEXT,
 )
 
 AmiEvent = dict[str, str]
@@ -198,9 +198,10 @@ def _dial_begin(event: AmiEvent) -> f.ColleagueRung | f.Forwarded | None:
         return f.ColleagueRung(**_call(event), colleague=endpoint(event.get("DestChannel", "")))
     if event.get("DestChannel", "").startswith(TRUNK_CHANNEL_PREFIX):
         return f.Forwarded(**_call(event), to=event.get("DestExten", ""))
-    # A menu option's outside organisation: the caller's own leg dials it through the class of service.
+    # A menu option's outside organisation, another municipality on the shared number: the caller's own leg
+    # dials it through the class of service.
     number, _, through = event.get("DialString", "").partition("@")
-    if event.get("Context") == OUTSIDE_CONTEXT and through.split("/")[0] == OUTBOUND_CONTEXT:
+    if event.get("Context") in PUT_THROUGH_CONTEXTS and through.split("/")[0] == OUTBOUND_CONTEXT:
         return f.Forwarded(**_call(event), to=number)
     return None
 

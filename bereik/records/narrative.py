@@ -28,6 +28,7 @@ _WORDS = {
         "forwarded": "Doorgeschakeld naar {to}.",
         "put_through": "Doorverbonden met {organisation} ({to}).",
         "not_reached": "{organisation} {failed}; terug naar de eigen wachtrij.",
+        "other_municipality": "De gemeente {name}",
         "failed_busy": "was in gesprek", "failed_noanswer": "nam niet op", "failed_unavailable": "was niet bereikbaar",
         "ended": "Einde gesprek na {seconds} s.",
         "caller": "Beller {number}",
@@ -56,6 +57,7 @@ _WORDS = {
         "forwarded": "Forwarded to {to}.",
         "put_through": "Put through to {organisation} ({to}).",
         "not_reached": "{organisation} {failed}; back to our own queue.",
+        "other_municipality": "The municipality of {name}",
         "failed_busy": "was busy", "failed_noanswer": "did not answer", "failed_unavailable": "could not be reached",
         "ended": "Call ended after {seconds} s.",
         "caller": "Caller {number}",
@@ -100,9 +102,9 @@ def describe(journey: Journey, language: str = "nl") -> str:
     for step in journey.steps:
         seconds = f"{step.at - start:.1f}"
         detail = step.detail
-        if step.what == "queued" and organisation and journey.first("forwarded"):
+        if step.what == "queued" and (tried := _put_through_to(labels, words)) and journey.first("forwarded"):
             failed = words.get(f"failed_{labels.get(f.FAILED, '')}", words["failed_unavailable"])
-            sentences.append(words["not_reached"].format(organisation=organisation, failed=failed))
+            sentences.append(words["not_reached"].format(organisation=tried, failed=failed))
         if step.what == "queued":
             position = detail.get("position")
             sentences.append(words["queued" if position else "queued_untold"].format(
@@ -126,3 +128,10 @@ def describe(journey: Journey, language: str = "nl") -> str:
             else:
                 sentences.append(words["ended"].format(seconds=seconds))
     return " ".join(sentences)
+
+
+def _put_through_to(labels: dict[str, str], words: dict[str, str]) -> str:
+    """Whom the caller was put through to outside: a menu option's organisation or another municipality."""
+    if labels.get(f.REASON) == f.OTHER_MUNICIPALITY and labels.get(f.MUNICIPALITY):
+        return words["other_municipality"].format(name=labels[f.MUNICIPALITY])
+    return labels.get(f.ORGANISATION, "")

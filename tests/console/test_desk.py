@@ -363,6 +363,16 @@ async def test_a_caller_back_from_an_outside_organisation_shows_whom_it_tried_an
     await socket_.close()
 
 
+async def test_a_caller_back_from_the_other_municipality_on_the_shared_number_shows_it_and_why(client, console):
+    """Key 2 of the shared 14023 (Heemstede) did not answer: the front office sees whom the caller tried."""
+    await log_in(client, "anna")
+    socket_ = await client.ws_connect("/api/stream")
+    ring(console.ami, BEREIK_FAILED="noanswer", BEREIK_REASON="other_municipality", BEREIK_MUNICIPALITY="Heemstede")
+    pop = await news(socket_, "ringing")
+    assert pop["tried_person"] == {"name": "Heemstede", "department": ""} and pop["failed"] == "noanswer"
+    await socket_.close()
+
+
 async def test_the_history_names_the_organisation_an_earlier_call_was_put_through_to(client, console):
     await log_in(client, "anna")
     console.desk.history = lambda number, since: [(1799990000.0, "", "Sociale Zaken Heemstede")]

@@ -1,8 +1,8 @@
 """A menu option to an outside organisation on the real Asterisk (issue 22): Bloemendaal's key 5 puts the
 caller through to Sociale Zaken in Heemstede over the trunk, a SIPp carrier at 127.0.0.1:5080 (pbx.trunk),
-through the class of service; busy, the caller comes back to the front office with why; a 0900 number is
-refused by `bereik check`, and in a hand-edited dialplan by Asterisk's class of service, the caller still
-reaching the front office. Asserted on what Asterisk did (AMI events, channel variables), what the carrier
+through the class of service, as key 2 of the shared 14023 puts callers through to Heemstede itself; busy,
+the caller comes back to the front office with why; a 0900 number is refused by `bereik check`, and in a
+hand-edited dialplan by Asterisk's class of service, the caller still reaching the front office. Asserted on what Asterisk did (AMI events, channel variables), what the carrier
 received, and what bereik recorded."""
 import datetime as dt
 from pathlib import Path
@@ -13,7 +13,7 @@ from bereik.cli import main
 from bereik.config import load_config
 from bereik.config.model import Records, Wallboard
 from bereik.ivr.catalogue import spoken_texts
-from bereik.ivr.phrases import outside_text
+from bereik.ivr.phrases import other_municipality_text, outside_text
 from bereik.ivr.prompts import PromptLibrary
 from bereik.records.store import SqliteStore
 from bereik.records.summary import summarise
@@ -157,3 +157,38 @@ async def test_a_0900_number_is_refused_by_check_and_in_a_hand_edited_dialplan_b
     assert not events.matching("DialBegin", to_the_carrier)  # nothing reached the trunk
     assert not carrier.received("INVITE")
     carrier.stop()
+
+
+async def test_when_heemstede_on_the_shared_number_is_busy_the_caller_hears_so_and_the_front_office_answers(
+        running, sipp):
+    """14023 is shared: key 2 puts the caller through to Heemstede's number, the same way as an outside
+    organisation. Busy, the caller is told and our front office answers, never a hang-up."""
+    _, events, service = await running()
+    sipp.phone(*CARRIER[:1], port=CARRIER[1], behaviour="busy")
+    anna = sipp.phone("127.0.1.1", ring_seconds=0.5)
+    caller = sipp.call("14023", talk_seconds=30, dtmf=[("asked", "2")])
+
+    through = await events.wait_for_event("DialBegin", lambda e: the_caller(e) and e.get("Context") ==
+                                          "bereik-other-municipality", timeout=40)
+    assert through["DialString"] == f"{SOCIALE_ZAKEN}@bereik-outbound/n"  # Heemstede's general number
+    assert variable(through, "BEREIK_REASON") == "other_municipality"
+    assert variable(through, "BEREIK_MUNICIPALITY") == "Heemstede"
+    ended = await events.wait_for_event("DialEnd", lambda e: the_caller(e) and e.get("Context") ==
+                                        "bereik-other-municipality", timeout=10)
+    assert ended["DialStatus"] == "BUSY"
+    told = await events.wait_for_event("Newexten", lambda e: the_caller(e) and e.get("Application") == "Playback"
+                                       and e.get("Context") == "bereik-other-municipality", timeout=10)
+    not_reached = other_municipality_text(CONFIG, "not_reached", "Heemstede")
+    assert not_reached.startswith("De gemeente Heemstede is nu niet bereikbaar.")
+    assert told["AppData"] == PromptLibrary(Path(), "nl").sound_name(not_reached)
+    joined = await events.wait_for_event("QueueCallerJoin", the_caller, timeout=20)
+    assert joined["Queue"] == "tic" and variable(joined, "BEREIK_FAILED") == "busy"
+    connected = await events.wait_for_event("AgentConnect", lambda e: e["Queue"] == "tic", timeout=20)
+    assert connected["Interface"] == "PJSIP/201"
+    caller.expect_success(timeout=40)
+    anna.expect_success(timeout=20)
+
+    journey = await ended_journey(service.store, joined["Linkedid"])
+    assert journey.first("forwarded").detail == {"to": SOCIALE_ZAKEN}
+    row = summarise(journey, CONFIG.zone, frozenset(CONFIG.entry_numbers))
+    assert row.fallback and row.agent and not row.abandoned

@@ -78,3 +78,57 @@ def test_freeswitch_bridges_only_the_yamls_numbers_and_falls_back_to_the_front_o
     after = xml.split('expression="^bereik-outside-(0235485868)$"', 1)[1].split("</condition>", 1)[0]
     assert 'data="continue_on_fail=true"' in after and 'data="sofia/gateway/trunk/$1"' in after
     assert after.rstrip().endswith('<action application="transfer" data="bereik-queue-tic XML bereik" />')
+
+
+# Another municipality on the shared 14 number (Heemstede, key 2 of the municipality choice) is put through the
+# same way: the YAML's number, then the front office with why, never a hang-up when it is busy.
+HEEMSTEDE_NOT_REACHED = ("De gemeente Heemstede is nu niet bereikbaar. Een medewerker van de gemeente helpt u "
+                         "verder.")
+SHARED_NUMBER = ('shared_number:            # 14023 is shared; the caller first picks a municipality\n'
+                 '  our_key: "1"\n  others:\n    - key: "2"\n      name: Heemstede\n      forward_to: "0235485868"\n')
+
+
+def test_the_entry_sends_a_forward_to_the_other_municipalitys_context_by_its_number():
+    entry = section(extensions(), "bereik-entry")
+    routed = [line for line in entry if '"forward"' in line]
+    assert routed == [' same => n,GotoIf($["${BEREIK_ACTION}" = "forward"]?bereik-other-municipality,'
+                      '${BEREIK_FORWARD_TO},1)'] * len(CONFIG.entry_numbers)
+    assert not [line for line in entry if "bereik-outbound" in line]  # never straight to the way out
+
+
+def test_the_other_municipalitys_number_is_dialled_and_a_failure_goes_to_the_front_office():
+    sound = PromptLibrary(Path(), "nl").sound_name(HEEMSTEDE_NOT_REACHED)
+    assert section(extensions(), "bereik-other-municipality") == [
+        "exten => 0235485868,1,Dial(Local/0235485868@bereik-outbound/n,30,r)",
+        ' same => n,GotoIf($["${DIALSTATUS}" = "ANSWER"]?answered)',
+        ' same => n,Set(BEREIK_FAILED=${IF($["${DIALSTATUS}" = "BUSY"]?busy:${IF($["${DIALSTATUS}" = "NOANSWER"]'
+        '?noanswer:unavailable)})})',
+        f" same => n,Playback({sound})",
+        " same => n,Goto(bereik-queue,tic,1)",
+        " same => n(answered),Hangup()",
+        "exten => _X!,1,Goto(bereik-queue,tic,1)",
+    ]
+    assert HEEMSTEDE_NOT_REACHED in spoken_texts(CONFIG)
+
+
+def test_the_other_municipalitys_text_is_english_in_an_english_file():
+    english = parse_config(EXAMPLE.read_text().replace("language: nl", "language: en"))
+    assert english.language == "en"
+    assert ("The municipality of Heemstede cannot be reached now. One of the municipality's staff will help you."
+            in spoken_texts(english))
+
+
+def test_without_a_shared_number_there_is_no_other_municipality_context_nor_way_to_it():
+    assert SHARED_NUMBER in EXAMPLE.read_text()
+    without = parse_config(EXAMPLE.read_text().replace(SHARED_NUMBER, ""))
+    text = extensions(without)
+    assert "bereik-other-municipality" not in text and '"forward"' not in text
+    assert "bereik-forward" not in freeswitch(without)["dialplan/bereik.xml"]
+
+
+def test_freeswitch_forwards_only_the_other_municipalitys_number_and_falls_back_to_the_front_office():
+    xml = freeswitch(CONFIG)["dialplan/bereik.xml"]
+    assert 'expression="^bereik-forward-(0235485868)$"' in xml
+    after = xml.split('expression="^bereik-forward-(0235485868)$"', 1)[1].split("</condition>", 1)[0]
+    assert 'data="continue_on_fail=true"' in after and 'data="sofia/gateway/trunk/$1"' in after
+    assert after.rstrip().endswith('<action application="transfer" data="bereik-queue-tic XML bereik" />')

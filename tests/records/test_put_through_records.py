@@ -118,3 +118,20 @@ def test_the_screen_pop_history_names_the_organisation_of_an_earlier_call():
                                                                                  caller="0600000000"))]
 
     assert earlier_calls(Store(), CONFIG)("0612345678", 0) == [(START, "", "Sociale Zaken Heemstede")]
+
+
+def test_another_municipality_on_the_shared_number_busy_the_story_names_it_and_the_front_office_takes_the_call():
+    """14023, key 2 (Heemstede): put through to Heemstede's number from bereik-other-municipality; busy, the
+    caller comes back to our front office."""
+    labels = {"ChanVariable(BEREIK_REASON)": "other_municipality", "ChanVariable(BEREIK_MUNICIPALITY)": "Heemstede",
+              "ChanVariable(BEREIK_CHOICE)": "", "ChanVariable(BEREIK_ORGANISATION)": ""}
+    events = put_through("h1", answered=False)
+    events[2] = {**events[2], **labels, "Context": "bereik-other-municipality", "Exten": "0235485868"}
+    for event in events[3:]:
+        event.update(labels)
+    journey = journey_of(events)
+    assert journey.first("forwarded").detail == {"to": "0235485868"}
+    row = summarise(journey, ZONE, frozenset(CONFIG.entry_numbers))
+    assert row.fallback and row.agent == "Anna de Vries" and not row.abandoned
+    assert "De gemeente Heemstede was in gesprek; terug naar de eigen wachtrij." in describe(journey)
+    assert "The municipality of Heemstede was busy; back to our own queue." in describe(journey, "en")
