@@ -8,7 +8,9 @@ are answered.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import itertools
 import re
 import socket
 import struct
@@ -47,10 +49,28 @@ class SippError(RuntimeError):
     pass
 
 
+# sipp binds four UDP ports from its media port (audio and video RTP, each with RTCP), so a port free on its own is
+# not enough: a port the kernel had just handed out two above one made a caller exit at its start ("Unable to bind
+# video RTP socket", errno 98) and its test wait 20 s for a call that never came (ci18). Parties get blocks of
+# four, each proven free, between Asterisk's RTP range (10000-20000, rtp.conf) and the kernel's ephemeral ports
+# (32768 and up), which nothing else in a test's network hands out; the blocks rotate, so one is reused only
+# after some three thousand parties.
+PORT_BLOCKS = range(20004, 32768 - 4, 4)
+_next_blocks = itertools.cycle(PORT_BLOCKS)
+
+
 def free_udp_port(ip: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((ip, 0))
-        return probe.getsockname()[1]
+    """The first of four consecutive UDP ports that are free on `ip`."""
+    for _ in PORT_BLOCKS:
+        first = next(_next_blocks)
+        try:
+            with contextlib.ExitStack() as probes:
+                for port in range(first, first + 4):
+                    probes.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)).bind((ip, port))
+        except OSError:
+            continue
+        return first
+    raise SippError(f"no four consecutive free UDP ports on {ip} between {PORT_BLOCKS.start} and {PORT_BLOCKS.stop}")
 
 
 def sip_quoted(text: str) -> str:
