@@ -22,6 +22,7 @@ from bereik.sandbox import Asterisk, ami_login_from, build_root
 from bereik.sandbox.cues import KeyCues
 from bereik.sandbox.isolation import private_root, processes_in_my_network
 from bereik.sandbox.sipp import Sipp
+from bereik.service import Service
 
 CONFIGS = Path(__file__).with_name("configs")
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: modules import helpers.py and each other
@@ -136,6 +137,44 @@ def _kill(pid: int) -> None:
         pass
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed
+    return report
+
+
+@pytest.fixture(autouse=True)
+async def services_stopped(monkeypatch, request):
+    """Every bereik Service a test started in this process is stopped when the test ends, also when it failed
+    between its own start and stop: ci18's one failure left FastAGI bound on 4573, and every later test of
+    that worker failed with 'address already in use'. A passing test that left one running fails, naming it."""
+    running: list[Service] = []
+    start, stop = Service.start, Service.stop
+
+    async def started(service: Service) -> None:
+        running.append(service)
+        await start(service)
+
+    async def stopped(service: Service) -> None:
+        if service in running:
+            running.remove(service)
+        await stop(service)
+
+    monkeypatch.setattr(Service, "start", started)
+    monkeypatch.setattr(Service, "stop", stopped)
+    yield
+    left = [f"bereik for {service.config.municipality} (FastAGI on {service.config.pbx.agi})" for service in running]
+    for service in running:
+        try:
+            await stop(service)
+        except Exception:  # a service whose start failed half-way: what it did open is closed
+            log.exception("stopping a bereik %s left running", request.node.nodeid)
+    if left and not getattr(request.node, "call_failed", True):
+        pytest.fail(f"{request.node.nodeid} left running (stopped now): " + ", ".join(left), pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def _running_asterisk(sandbox_root):
     running = _Running(sandbox_root)
@@ -168,15 +207,19 @@ def asterisk(_running_asterisk, request) -> Callable[..., Asterisk]:
 
 
 @pytest.fixture
-async def sipp(asterisk, _running_asterisk, tmp_path) -> Sipp:
+async def sipp(asterisk, _running_asterisk, tmp_path, request) -> Sipp:
     """SIPp callers and phones (logs in tmp_path); none survive the test.
 
     Calls are hung up while the parties still run, so that each answers Asterisk's BYE or CANCEL
     and Asterisk has nothing left to retransmit to their addresses. The waiting happens off the
-    event loop: a bereik in this process must still answer the hang-up handlers' FastAGI.
+    event loop: a bereik in this process must still answer the hang-up handlers' FastAGI. A failed
+    test's report shows the parties that failed, with their errors (a caller that never called).
     """
     parties = Sipp(workdir=tmp_path / "sipp")
     yield parties
+    failed = [party.report() for party in parties.processes if party.returncode not in (None, 0)]
+    if failed:
+        request.node.add_report_section("teardown", "sipp parties that failed", "\n\n".join(failed))
     current = _running_asterisk.current
     if current is not None and current.running:
         await asyncio.to_thread(current.hangup_all)

@@ -53,16 +53,7 @@ def pytest_configure(config):
 
 
 def test_a_desk_phone_left_running_fails_the_next_tests_fixture_naming_it(tmp_path):
-    (tmp_path / "conftest.py").write_text((E2E / "conftest.py").read_text())
-    (tmp_path / "private_network.py").write_text(PRIVATE_NETWORK)
-    (tmp_path / "test_leaky.py").write_text(LEAKY_TESTS)
-    (tmp_path / "pytest.ini").write_text(INNER_SETTINGS)
-    inner = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "private_network", "-p", "no:cacheprovider",
-         "-rA", "--import-mode=importlib", "test_leaky.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=200,
-        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"})
-    report = inner.stdout + inner.stderr
+    report = inner_pytest(tmp_path, LEAKY_TESTS)
 
     assert "PASSED test_leaky.py::test_leaves_a_desk_phone_running" in report, report
     assert "FAILED test_leaky.py::test_next" in report, report
@@ -70,6 +61,66 @@ def test_a_desk_phone_left_running_fails_the_next_tests_fixture_naming_it(tmp_pa
     assert "test_leaky.py::test_leaves_a_desk_phone_running left behind" in failure, failure
     assert f"phone_answer.xml -i {DESK_PHONE_201} -p 5060" in failure, failure  # the sipp process, by its command
     assert "PASSED test_leaky.py::test_after_that_the_phone_is_gone_and_a_call_goes_through" in report, report
+
+
+LEAKY_SERVICES = f'''
+import sys
+from pathlib import Path
+
+sys.path.insert(0, {str(E2E.parent / "presence")!r})
+from test_configured import SECRETS, yaml_with
+
+from bereik.config import parse_config
+from bereik.secrets import Secrets
+from bereik.service import Service
+
+
+def bereik(tmp_path):
+    text = yaml_with(tmp_path)
+    assert "agi: 127.0.0.1:0" in text
+    config = parse_config(text.replace("agi: 127.0.0.1:0", "agi: 127.0.0.1:4573"))  # as the e2e tests' bereik
+    return Service(config, Secrets(SECRETS), Path("/nonexistent-sounds"))
+
+
+async def test_fails_while_bereik_runs(tmp_path):
+    await bereik(tmp_path).start()
+    assert False, "failed on purpose before its stop"
+
+
+async def test_passes_but_leaves_bereik_running(tmp_path):
+    await bereik(tmp_path).start()
+
+
+async def test_after_that_fastagis_port_is_free(tmp_path):
+    service = bereik(tmp_path)
+    await service.start()
+    await service.stop()
+'''
+
+
+def inner_pytest(tmp_path: Path, tests: str) -> str:
+    """`tests` run by the e2e fixtures as they are, in a pytest of its own with a network of its own."""
+    (tmp_path / "conftest.py").write_text((E2E / "conftest.py").read_text())
+    (tmp_path / "private_network.py").write_text(PRIVATE_NETWORK)
+    (tmp_path / "test_leaky.py").write_text(tests)
+    (tmp_path / "pytest.ini").write_text(INNER_SETTINGS)
+    inner = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "private_network", "-p", "no:cacheprovider",
+         "-rA", "--import-mode=importlib", "test_leaky.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=200,
+        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"})
+    return inner.stdout + inner.stderr
+
+
+def test_a_bereik_left_running_by_a_test_is_stopped_and_a_passing_test_that_left_it_fails_naming_it(tmp_path):
+    report = inner_pytest(tmp_path, LEAKY_SERVICES)
+    assert "FAILED test_leaky.py::test_fails_while_bereik_runs" in report, report
+    assert "ERROR at teardown of test_fails_while_bereik_runs" not in report, report  # its own failure says it
+    assert "PASSED test_leaky.py::test_passes_but_leaves_bereik_running" in report, report
+    error = report[report.index("ERROR at teardown of test_passes_but_leaves_bereik_running"):]
+    assert ("test_leaky.py::test_passes_but_leaves_bereik_running left running (stopped now): bereik for "
+            "Bloemendaal (FastAGI on 127.0.0.1:4573)") in error, error
+    assert "PASSED test_leaky.py::test_after_that_fastagis_port_is_free" in report, report  # 4573 was free again
 
 
 async def test_an_invite_to_a_phone_that_is_not_there_is_named_and_not_passed_on(asterisk, sipp, _running_asterisk):
