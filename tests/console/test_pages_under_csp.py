@@ -55,8 +55,8 @@ async def logged_in(browser, console_url, login):
     await page.goto(console_url + "/login")
     await page.fill("#login", login)
     await page.fill("#password", f"{login}-pw")
-    await page.click("button[type=submit]")
-    await page.wait_for_load_state()
+    async with page.expect_navigation():  # the login's own navigation ends before the test navigates
+        await page.click("button[type=submit]")
     return page, blocked
 
 

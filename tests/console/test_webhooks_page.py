@@ -34,8 +34,10 @@ async def logged_in(browser, base, login):
     await page.goto(base + "/login")
     await page.fill("#login", login)
     await page.fill("#password", f"{login}-pw")
-    await page.keyboard.press("Enter")
-    await page.wait_for_load_state("networkidle")
+    # The form's own navigation must end before the test navigates: begun later, it aborts the test's
+    # (net::ERR_ABORTED, seen with six workers on 2 cores); waiting for a load state could return before it began.
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
     return page
 
 
