@@ -32,11 +32,12 @@ wheelhouse: .wheelhouse/.made
 demo: setup
 	$(BIN)/python -m bereik.demo
 
-# Two pytest-xdist workers per core: an end-to-end test mostly waits in real time (rings, prompts, callers
-# holding), one uses 12-18 % of a core. Each worker has its own network namespace and its own copy of the
-# Asterisk chroot, and an end-to-end module's tests stay on one worker (tests/conftest.py,
-# bereik/sandbox/isolation.py). TEST_WORKERS=0 runs serially.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+# Three pytest-xdist workers per core: an end-to-end test mostly waits in real time (rings, prompts, callers
+# holding). On 2 cores (fresh clones, 2026-12-06) pytest took 10:04-10:25 with 4 workers, 7:44 with 6 and
+# 7:48 with 8. Each worker has its own network namespace and its own copy of the Asterisk chroot, and an
+# end-to-end module's tests stay on one worker (tests/conftest.py, bereik/sandbox/isolation.py).
+# TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 3 )))
 
 test: setup wheelhouse
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
