@@ -38,7 +38,38 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             return nodeid.split("::", 1)[0] if nodeid.startswith("tests/e2e/") else nodeid
 
+    config.option.loadscopereorder = False  # handed out in the order pytest_collection_modifyitems gives
     return EndToEndModulesTogether(config, log)
+
+
+# Seconds a worker spends in the end-to-end modules that take longest (fresh-clone runs on 2 cores, December
+# 2026). Handed out first, longest first, so that none starts near the end while the other workers are idle:
+# ordered by their number of tests, the one-test platform module (140 s) started late and set the run's end.
+# Any other end-to-end module counts SECONDS_PER_TEST a test; unit tests come after them all.
+LONGEST_MODULES = {
+    "test_nodes_e2e.py": 180, "test_platform_e2e.py": 140, "test_appointments_e2e.py": 120,
+    "test_console_e2e.py": 120, "test_benches_e2e.py": 110, "test_outside_option_e2e.py": 110,
+    "test_callbacks_e2e.py": 100, "test_waiting_e2e.py": 90, "test_faults.py": 90, "test_report_month_e2e.py": 50,
+    "test_soak_e2e.py": 40, "test_hosts_e2e.py": 36, "test_reload_e2e.py": 36, "test_coordinator_e2e.py": 32,
+    "test_two_servers_e2e.py": 30, "test_report_e2e.py": 27,
+}
+SECONDS_PER_TEST = 10
+
+
+def pytest_collection_modifyitems(items):
+    e2e = Path(__file__).parent / "e2e"
+    tests_in: dict[str, int] = {}
+    for item in items:
+        if Path(item.fspath).parent == e2e:
+            tests_in[item.fspath.basename] = tests_in.get(item.fspath.basename, 0) + 1
+
+    def seconds(item) -> float:
+        module = item.fspath.basename
+        if module not in tests_in:
+            return 0.0
+        return max(LONGEST_MODULES.get(module, 0), SECONDS_PER_TEST * tests_in[module])
+
+    items.sort(key=lambda item: -seconds(item))  # stable: a module's tests stay in their order
 
 
 # Headless Chromium from Debian, never a Playwright browser download.
