@@ -190,13 +190,17 @@ def asterisk(_running_asterisk, request) -> Callable[..., Asterisk]:
     proven quiet (see _Running); after the test every channel is hung up.
     """
     used: list[Asterisk] = []
+    log_from: dict[Path, int] = {}  # Asterisk's log, from where it stood when the test got it
 
     def start(config_dir: Path, *, restart: bool = False) -> Asterisk:
         instance = _running_asterisk.get(config_dir, restart, request.node.nodeid)
         used.append(instance)
+        log_from.setdefault(instance.log_path, _size(instance.log_path))
         return instance
 
     yield start
+    for path, offset in log_from.items():  # shown with a failure: what Asterisk said during the test
+        request.node.add_report_section("teardown", f"Asterisk log {path.name}", _log_since(path, offset))
     current = _running_asterisk.current
     if used and current is not None:
         if not current.running:
@@ -204,6 +208,23 @@ def asterisk(_running_asterisk, request) -> Callable[..., Asterisk]:
             _running_asterisk.stop()
             pytest.fail(f"Asterisk died during the test:\n{log_tail}")
         _running_asterisk.wind_down()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _log_since(path: Path, offset: int, lines: int = 200) -> str:
+    """The last `lines` lines written after `offset` (from the start if Asterisk restarted and began anew)."""
+    try:
+        with path.open("rb") as log:
+            log.seek(offset if offset <= path.stat().st_size else 0)
+            return "\n".join(log.read().decode(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
 
 
 @pytest.fixture
