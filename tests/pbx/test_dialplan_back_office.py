@@ -5,19 +5,10 @@ from bereik.config import load_config
 from bereik.pbx.dialplan import generate
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
+from test_dialplan import section  # one reading of a generated context for every dialplan test
+
 CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
 FILES = generate(CONFIG, Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26}))
-
-
-def section(text: str, name: str) -> list[str]:
-    lines, inside = [], False
-    for line in text.splitlines():
-        if line.startswith("["):
-            inside = line.startswith(f"[{name}]")
-            continue
-        if inside and line and not line.startswith(";"):
-            lines.append(line)
-    return lines
 
 
 def test_direct_numbers_from_outside_and_extensions_from_inside_reach_the_direct_context():

@@ -10,6 +10,8 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.dialplan import generate
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
+from test_dialplan import section  # one reading of a generated context for every dialplan test
+
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 CONFIG = load_config(EXAMPLE)
 SECRETS = Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26})
@@ -18,19 +20,30 @@ SOCIALE_ZAKEN = ('    - key: "5"\n      forward_to: "0235485868"\n      organisa
                  '"Voor werk, inkomen of een uitkering bij Sociale Zaken in Heemstede, toets 5."\n')
 
 
-def section(text: str, name: str) -> list[str]:
-    lines, inside = [], False
-    for line in text.splitlines():
-        if line.startswith("["):
-            inside = line.startswith(f"[{name}]")
-            continue
-        if inside and line and not line.startswith(";"):
-            lines.append(line)
-    return lines
-
-
 def extensions(config=CONFIG) -> str:
     return generate(config, SECRETS)["extensions.conf"]
+
+
+def put_through(extension: str, not_reached: str) -> list[str]:
+    """A put-through context's lines: the YAML's number through the class of service, then the front office."""
+    return [
+        f"exten => {extension},1,Dial(Local/0235485868@bereik-outbound/n,30,r)",
+        ' same => n,GotoIf($["${DIALSTATUS}" = "ANSWER"]?answered)',
+        ' same => n,Set(BEREIK_FAILED=${IF($["${DIALSTATUS}" = "BUSY"]?busy:${IF($["${DIALSTATUS}" = "NOANSWER"]'
+        '?noanswer:unavailable)})})',
+        f" same => n,Playback({PromptLibrary(Path(), 'nl').sound_name(not_reached)})",
+        " same => n,Goto(bereik-queue,tic,1)",
+        " same => n(answered),Hangup()",
+        "exten => _X!,1,Goto(bereik-queue,tic,1)",
+    ]
+
+
+def assert_freeswitch_bridges_only_0235485868_then_the_front_office(prefix: str) -> None:
+    xml = freeswitch(CONFIG)["dialplan/bereik.xml"]
+    assert f'expression="^{prefix}-(0235485868)$"' in xml
+    after = xml.split(f'expression="^{prefix}-(0235485868)$"', 1)[1].split("</condition>", 1)[0]
+    assert 'data="continue_on_fail=true"' in after and 'data="sofia/gateway/trunk/$1"' in after
+    assert after.rstrip().endswith('<action application="transfer" data="bereik-queue-tic XML bereik" />')
 
 
 def test_the_entry_sends_a_put_through_to_the_outside_context_by_the_key_pressed():
@@ -42,17 +55,7 @@ def test_the_entry_sends_a_put_through_to_the_outside_context_by_the_key_pressed
 
 
 def test_the_yamls_number_is_dialled_through_the_class_of_service_and_a_failure_goes_to_the_front_office():
-    sound = PromptLibrary(Path(), "nl").sound_name(NOT_REACHED)
-    assert section(extensions(), "bereik-outside") == [
-        "exten => 5,1,Dial(Local/0235485868@bereik-outbound/n,30,r)",
-        ' same => n,GotoIf($["${DIALSTATUS}" = "ANSWER"]?answered)',
-        ' same => n,Set(BEREIK_FAILED=${IF($["${DIALSTATUS}" = "BUSY"]?busy:${IF($["${DIALSTATUS}" = "NOANSWER"]'
-        '?noanswer:unavailable)})})',
-        f" same => n,Playback({sound})",
-        " same => n,Goto(bereik-queue,tic,1)",
-        " same => n(answered),Hangup()",
-        "exten => _X!,1,Goto(bereik-queue,tic,1)",
-    ]
+    assert section(extensions(), "bereik-outside") == put_through("5", NOT_REACHED)
 
 
 def test_the_class_of_service_is_the_only_way_to_the_trunk_from_the_outside_context():
@@ -73,11 +76,7 @@ def test_without_an_outside_option_there_is_no_outside_context_nor_way_to_it():
 
 
 def test_freeswitch_bridges_only_the_yamls_numbers_and_falls_back_to_the_front_office():
-    xml = freeswitch(CONFIG)["dialplan/bereik.xml"]
-    assert 'expression="^bereik-outside-(0235485868)$"' in xml
-    after = xml.split('expression="^bereik-outside-(0235485868)$"', 1)[1].split("</condition>", 1)[0]
-    assert 'data="continue_on_fail=true"' in after and 'data="sofia/gateway/trunk/$1"' in after
-    assert after.rstrip().endswith('<action application="transfer" data="bereik-queue-tic XML bereik" />')
+    assert_freeswitch_bridges_only_0235485868_then_the_front_office("bereik-outside")
 
 
 # Another municipality on the shared 14 number (Heemstede, key 2 of the municipality choice) is put through the
@@ -97,17 +96,7 @@ def test_the_entry_sends_a_forward_to_the_other_municipalitys_context_by_its_num
 
 
 def test_the_other_municipalitys_number_is_dialled_and_a_failure_goes_to_the_front_office():
-    sound = PromptLibrary(Path(), "nl").sound_name(HEEMSTEDE_NOT_REACHED)
-    assert section(extensions(), "bereik-other-municipality") == [
-        "exten => 0235485868,1,Dial(Local/0235485868@bereik-outbound/n,30,r)",
-        ' same => n,GotoIf($["${DIALSTATUS}" = "ANSWER"]?answered)',
-        ' same => n,Set(BEREIK_FAILED=${IF($["${DIALSTATUS}" = "BUSY"]?busy:${IF($["${DIALSTATUS}" = "NOANSWER"]'
-        '?noanswer:unavailable)})})',
-        f" same => n,Playback({sound})",
-        " same => n,Goto(bereik-queue,tic,1)",
-        " same => n(answered),Hangup()",
-        "exten => _X!,1,Goto(bereik-queue,tic,1)",
-    ]
+    assert section(extensions(), "bereik-other-municipality") == put_through("0235485868", HEEMSTEDE_NOT_REACHED)
     assert HEEMSTEDE_NOT_REACHED in spoken_texts(CONFIG)
 
 
@@ -127,8 +116,4 @@ def test_without_a_shared_number_there_is_no_other_municipality_context_nor_way_
 
 
 def test_freeswitch_forwards_only_the_other_municipalitys_number_and_falls_back_to_the_front_office():
-    xml = freeswitch(CONFIG)["dialplan/bereik.xml"]
-    assert 'expression="^bereik-forward-(0235485868)$"' in xml
-    after = xml.split('expression="^bereik-forward-(0235485868)$"', 1)[1].split("</condition>", 1)[0]
-    assert 'data="continue_on_fail=true"' in after and 'data="sofia/gateway/trunk/$1"' in after
-    assert after.rstrip().endswith('<action application="transfer" data="bereik-queue-tic XML bereik" />')
+    assert_freeswitch_bridges_only_0235485868_then_the_front_office("bereik-forward")
