@@ -35,9 +35,11 @@ def secrets_for_bereik(directory: Path) -> tuple[Path, Secrets]:
     return path, Secrets.load(path)
 
 
-def write_config(directory: Path, edit=lambda document: None, name: str = "municipality.yaml") -> Path:
+def write_config(directory: Path, edit=lambda document: None, name: str = "municipality.yaml",
+                 outgoing: Path | None = None) -> Path:
     """The example with its stores, CEL log and wallboard in `directory` (never a shared /var/lib/bereik),
-    the metrics on METRICS_PORT, changed further by `edit(document)`."""
+    the metrics on METRICS_PORT, its calls started in `outgoing` (the Asterisk's spool, Asterisk.outgoing),
+    changed further by `edit(document)`."""
     yaml = YAML()
     document = yaml.load(EXAMPLE.read_text())
     document["back_office"]["forwarding_store"] = str(directory / "forwarding.sqlite3")
@@ -45,6 +47,8 @@ def write_config(directory: Path, edit=lambda document: None, name: str = "munic
                            "asterisk_cel": str(directory / "cel.csv")}
     document.setdefault("waiting", {})["callback_store"] = str(directory / "callbacks.sqlite3")
     document["wallboard"] = {"listen": f"127.0.0.1:{METRICS_PORT}"}
+    if outgoing:
+        document["pbx"]["call_files"] = str(outgoing)
     edit(document)
     path = directory / name
     with path.open("w") as file:

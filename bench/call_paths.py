@@ -93,7 +93,7 @@ PATHS = {
 ORDER = "acdbbdca"  # a b b a, with c and d inside: bereik starts once per rate
 
 
-def bench_config(directory: Path) -> Path:
+def bench_config(directory: Path, outgoing: Path | None = None) -> Path:
     """The example without the municipality choice, the menu and the welcome: the decision alone. The numbers
     of (c) and (d) are general numbers, so that bereik generates their entries as it does every entry."""
     def decision_alone(document):
@@ -103,7 +103,7 @@ def bench_config(directory: Path) -> Path:
         document["general_numbers"] = [*document.get("general_numbers", []), PATHS["c"].number, PATHS["d"].number]
         # The process-AGI script (c) needs seconds on a loaded machine; the watchdog must not take its calls.
         document["pbx"]["watchdog_seconds"] = 30
-    return write_config(directory, decision_alone)
+    return write_config(directory, decision_alone, outgoing=outgoing)
 
 
 def asterisk_config(config_path: Path, secrets: Secrets, directory: Path, process_agi: bool = True) -> Path:
@@ -188,7 +188,7 @@ class Observer:
         client.on_event("QueueCallerJoin", self._joined)
 
     def _newstate(self, event):
-        # A caller's own channel; the Local companion the dialplan starts to whisper to a waiting caller has a
+        # A caller's own channel; the Local companion bereik starts to whisper to a waiting caller has a
         # Linkedid of its own and never joins (counted, it doubled b's achieved rate and failed every call).
         if (event.get("ChannelStateDesc") == "Up" and event.get("Uniqueid") == event.get("Linkedid")
                 and event.get("Channel", "").startswith("PJSIP/")):
@@ -316,7 +316,7 @@ async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float,
     root = build_root()
     work = Path(tempfile.mkdtemp(prefix="bereik-call-paths-"))
     secrets_file, secrets = secrets_for_bereik(work)
-    config_path = bench_config(work)
+    config_path = bench_config(work, root / "var/spool/asterisk/outgoing")
     conf_dir = asterisk_config(config_path, secrets, work / "asterisk")
     pbx = Asterisk(conf_dir, AmiLogin(5038, *OBSERVER), root=root, log_path=work / "asterisk.log")
     pbx.start()

@@ -102,7 +102,7 @@ class Observer:
         client.on_event("QueueCallerJoin", self._joined)
 
     def _newstate(self, event):
-        # A caller's own channel; the Local companion the dialplan starts to whisper to it has a Linkedid of its own.
+        # A caller's own channel; the Local companion bereik starts to whisper to it has a Linkedid of its own.
         if (event.get("ChannelStateDesc") == "Up" and event.get("Uniqueid") == event.get("Linkedid")
                 and event.get("Channel", "").startswith("PJSIP/")):
             self.answered.setdefault(event["Uniqueid"], float(event["Timestamp"]))

@@ -108,6 +108,7 @@ def soak_config(directory: Path, root: Path) -> Path:
                            "asterisk_cel": str(root / "var/log/asterisk/cel-custom/bereik.csv")}
     document["waiting"] = {"callback_store": str(directory / "callbacks.sqlite3")}
     document["wallboard"] = {"listen": f"127.0.0.1:{METRICS_PORT}"}
+    document["pbx"]["call_files"] = str(root / "var/spool/asterisk/outgoing")
     tic = next(queue for queue in document["queues"] if queue["id"] == document["front_office"])
     for n in range(EXTRA_AGENTS):
         extension = str(205 + n)

@@ -57,7 +57,7 @@ class Load:
 FULL, SMOKE = Load(), Load(callers=5, rate=5, first_after_rings=1, repeat_every_rings=60, window=5, late=20)
 
 
-def bench_config(directory: Path, load: Load, messages: bool) -> Path:
+def bench_config(directory: Path, load: Load, messages: bool, outgoing: Path | None = None) -> Path:
     """The example straight into the queue (no choice, no menu); without messages the first is due after the run."""
     def waiting(document):
         for key in ("shared_number", "menu"):
@@ -66,7 +66,7 @@ def bench_config(directory: Path, load: Load, messages: bool) -> Path:
             "first_after_rings": load.first_after_rings if messages else 60,
             "repeat_every_rings": load.repeat_every_rings,
             "overflow": {"on_callers": 200, "on_wait_seconds": 3600}})  # the overflow position stays out
-    return write_config(directory, waiting, f"municipality-{'messages' if messages else 'none'}.yaml")
+    return write_config(directory, waiting, f"municipality-{'messages' if messages else 'none'}.yaml", outgoing)
 
 
 class Observer:
@@ -104,7 +104,7 @@ class Observer:
 
 
 def bereik_for(load: Load, messages: bool, work: Path, pbx: Asterisk, secrets_file: Path) -> Bereik:
-    config_path = bench_config(work, load, messages)
+    config_path = bench_config(work, load, messages, pbx.outgoing)
     return Bereik(config_path, secrets_file, pbx.sounds_dir, work / f"bereik-{'messages' if messages else 'none'}.log")
 
 

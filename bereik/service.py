@@ -29,6 +29,7 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.ivr.recorded import Recordings
 from bereik.pbx.agi import AgiServer
 from bereik.pbx.ami import AmiClient, AmiError
+from bereik.pbx.call_files import CallFiles
 from bereik.pbx.callback import CallbackHandler
 from bereik.pbx.camp_on import CampOnAnnouncer
 from bereik.pbx.decisions import DecisionLoop, prefer_short_switches
@@ -183,8 +184,8 @@ class Service:
         self.hints = HintPublisher(config, self.ami, self.presence.book.stand_in, clock)
         self.features = self._features(config, PromptLibrary(sounds_dir, config.language))
         self.agi.handlers["features"] = self.metrics.timed(self.features)
-        # Waiting callers' companions, through which bereik speaks to them (no AMI originate).
-        self.whispers = Whispers(self.ami)
+        # Waiting callers' companions, through which bereik speaks to them: call files, not AMI's originate.
+        self.whispers = Whispers(self.ami, CallFiles(config.pbx.call_files).companion)
         self.whispers.attach()
         self.agi.handlers[WHISPER_SCRIPT] = self.whispers
         self.announcer = Announcer(config, self.ami, PromptLibrary(sounds_dir, config.language, over_ring=True),

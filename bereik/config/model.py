@@ -349,6 +349,10 @@ class Server(Strict):
         default=None,
         description="This server's Asterisk event log as its bereik reads it; default records.asterisk_cel",
     )
+    call_files: str | None = Field(
+        default=None,
+        description="This server's Asterisk outgoing spool as its bereik sees it; default pbx.call_files",
+    )
 
 
 class Pbx(Strict):
@@ -1011,7 +1015,8 @@ class Config(Strict):
         this = servers[name]
         others = [server.agi for server in self.pbx.servers if server.name != name]
         pbx = self.pbx.model_copy(update={"server": name, "sip_bind": this.sip_bind, "agi": this.agi, "ami": this.ami,
-                                          "agi_fallback": [*others, *self.pbx.agi_fallback]})
+                                          "agi_fallback": [*others, *self.pbx.agi_fallback],
+                                          "call_files": this.call_files or self.pbx.call_files})
         records = self.records.model_copy(update={"asterisk_cel": this.asterisk_cel}) if this.asterisk_cel else self.records
         return self.model_copy(update={"pbx": pbx, "records": records})
 

@@ -407,11 +407,10 @@ def _front_office_queue(config: Config) -> list[str]:
           f'{",".join(f"{k}={v}" for k, v in plan.variables(topic).items())}))' for topic in sorted(plan.ranges)],
         # The first entry's time, kept when a caller who could not be called back returns.
         f' same => n,ExecIf($["${{{var.QUEUED_AT}}}" = ""]?Set({var.QUEUED_AT}=${{EPOCH}}))',
-        # A call-back's stand-in keeps the caller's place for as long as it takes: no maximum wait, no companion.
+        # A call-back's stand-in keeps the caller's place for as long as it takes: no maximum wait.
         f' same => n,GotoIf($["${{{var.STAND_IN}}}" = "1"]?stand_in)',
         f" same => n,Set({var.WAIT_LEFT}=$[{config.waiting.max_wait_seconds} - ${{EPOCH}} + ${{{var.QUEUED_AT}}}])",
         f" same => n,GotoIf($[${{{var.WAIT_LEFT}}} < 1]?too_long)",
-        _companion(),
         # r: ringing, not music; t: the agent may transfer; x: record. The wait left is the queue's timeout; the
         # last argument puts a returning caller at its place.
         f" same => n,Queue({queue},rtx,,,${{{var.WAIT_LEFT}}},,,{TOPIC_RULE},${{{var.POSITION}}})",
@@ -437,17 +436,11 @@ def _max_wait(config: Config) -> list[str]:
     return [f" same => n(too_long),Playback({message})", " same => n,Hangup()"]
 
 
-def _companion(label: str = "") -> str:
-    """Started right before a caller waits in a queue: its companion spies on it in whisper mode, and
-    bereik plays its messages into the companion (bereik.pbx.whisper). No AMI originate needed. E ends it with
-    its caller, S when the caller left before the spying began (else ChanSpy waits for that channel for ever)."""
-    return f" same => n{label},Originate(Local/${{UNIQUEID}}@{WHISPER_CONTEXT},app,ChanSpy,${{CHANNEL}}\\,qwES,,,a)"
-
-
 def _waiting_contexts(config: Config) -> list[str]:
     lines = [
         f"[{WHISPER_CONTEXT}]",
-        "; A waiting caller's companion (the exten is the caller's uniqueid): bereik plays its messages here.",
+        "; A waiting caller's companion (the exten is the caller's uniqueid), started by bereik's call file when it",
+        "; first has something to say to the caller: bereik plays its messages here.",
         "exten => _X.,1,Answer()",
         # Gone with its caller even when bereik froze holding the connection (no AGI inactivity timeout).
         " same => n,Set(AGIEXITONHANGUP=yes)",
@@ -748,8 +741,7 @@ def _direct_context(config: Config) -> list[str]:
         f" same => n(rang),MSet({var.EVENT}=rang,{var.DIAL_ENDED}={_NOW})",
         " same => n,Goto(ask)",
         # Camp-on: a one-member queue rings the colleague the moment their line frees (ringinuse=no).
-        _companion("(camp)"),
-        f" same => n,Queue(${{{var.CAMP_QUEUE}}},rc,,,${{{var.CAMP_SECONDS}}})",
+        f" same => n(camp),Queue(${{{var.CAMP_QUEUE}}},rc,,,${{{var.CAMP_SECONDS}}})",
         f" same => n,Set({var.EVENT}=waited)",
         " same => n,Goto(ask)",
         # Fail open: a citizen reaches the front office, a colleague rings the extension.

@@ -1,8 +1,8 @@
 """Callers waiting for the front office: bereik's own messages, the live queue state, the overflow position.
 
 The message reaches a caller who stays in Queue(): bereik whispers it through the caller's companion
-(bereik.pbx.whisper), a channel the dialplan starts beside every waiting caller, spying on it in
-whisper mode. The caller never leaves the queue, so it keeps its place and an agent freeing up is
+(bereik.pbx.whisper), a channel bereik starts beside a waiting caller when it first has something to say,
+spying on it in whisper mode. The caller never leaves the queue, so it keeps its place and an agent freeing up is
 connected at once, mid-sentence; when the caller leaves the queue the companion is hung up, so the
 agent never hears the rest. (Withdrawing the caller to play the message and putting it back would
 hold the caller outside Queue() for the length of the message, when no agent can take it; a

@@ -250,6 +250,11 @@ class Asterisk:
         return path
 
     @property
+    def outgoing(self) -> Path:
+        """Host path of this instance's outgoing spool: bereik's pbx.call_files beside it."""
+        return self.root / self._directory("var/spool/asterisk") / "outgoing"
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

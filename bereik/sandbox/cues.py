@@ -14,6 +14,7 @@ import time
 
 from panoramisk import Manager
 
+from bereik.pbx.whisper import caller_of
 from bereik.sandbox import AmiLogin, observer_section
 from bereik.sandbox.sipp import CUES_HEADER, Cue
 
@@ -33,7 +34,7 @@ def is_whisper(event: dict[str, str]) -> bool:
 # What makes a cue due on a caller's channel (bereik.sandbox.sipp.Cue): Asterisk listens for a key from the
 # moment these events are sent (a key that arrives before the application reads the channel waits in the
 # socket; one that arrives between two AGI commands or during a Playback is read and dropped).
-CUE_EVENTS = ("AGIExecStart", "Newexten", "QueueCallerJoin", "ChanSpyStart", "Hangup")
+CUE_EVENTS = ("AGIExecStart", "Newexten", "QueueCallerJoin", "Hangup")
 _ASKING_COMMAND = re.compile(r'(EXEC\s+"?Read"?|GET\s+DATA)\b', re.I)
 
 
@@ -49,13 +50,14 @@ def _cue_of(event: dict[str, str]) -> tuple[Cue, str] | None:
     return None
 
 
-def _whispered(event: dict[str, str], companions: dict[str, str]) -> tuple[Cue, str] | None:
+def _whispered(event: dict[str, str], waiting: dict[str, str]) -> tuple[Cue, str] | None:
     """("whispered", caller's channel) when bereik starts a message in a waiting caller's companion (a Read
-    over FastAGI in the Local channel whose other half spies on the caller, bereik.pbx.whisper)."""
-    if event.get("Event") == "ChanSpyStart":
-        companions[event.get("SpyerChannel", "").replace(";1", ";2")] = event.get("SpyeeChannel", "")
-    elif event.get("Event") == "AGIExecStart" and is_whisper(event) and event.get("Channel") in companions:
-        return "whispered", companions[event["Channel"]]
+    over FastAGI in the Local channel named after the caller's uniqueid, bereik.pbx.whisper)."""
+    if event.get("Event") == "QueueCallerJoin":
+        waiting[event.get("Uniqueid", "")] = event.get("Channel", "")
+    elif event.get("Event") == "AGIExecStart" and is_whisper(event):
+        caller = waiting.get(caller_of(event.get("Channel", "")) or "")
+        return ("whispered", caller) if caller else None
     return None
 
 
@@ -70,7 +72,7 @@ class KeyCues:
 
     def __init__(self, login: AmiLogin, timeout: float = 10.0):
         self.waiting: dict[str, list[str]] = {}  # caller's channel -> the cues it still waits for
-        self.companions: dict[str, str] = {}  # a waiting caller's companion (its ;2 half) -> the caller's channel
+        self.waiting_callers: dict[str, str] = {}  # a waiting caller's uniqueid -> its channel
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="key-cues", daemon=True)
         self._thread.start()
@@ -94,9 +96,9 @@ class KeyCues:
         # A name is used again after Asterisk restarts (PJSIP/trunk-00000000): forget a channel that hung up.
         event = dict(message)
         if event.get("Event") == "Hangup":
-            self.companions.pop(event.get("Channel", ""), None)
+            self.waiting_callers.pop(event.get("Uniqueid", ""), None)
         cue = (None, event.get("Channel", "")) if event.get("Event") == "Hangup" else \
-            _whispered(event, self.companions) or _cue_of(event)  # a companion's Read asks the caller nothing
+            _whispered(event, self.waiting_callers) or _cue_of(event)  # a companion's Read asks the caller nothing
         if cue and cue[1].startswith("PJSIP/"):
             self._due.put_nowait(cue)
 

@@ -67,3 +67,10 @@ def test_each_server_reconciles_from_its_own_asterisk_event_log():
     # A server without its own keeps records.asterisk_cel (each bereik beside its Asterisk on its own host).
     assert config.for_server("noord").records.asterisk_cel == config.records.asterisk_cel \
         == "/var/log/asterisk/cel-custom/bereik.csv"
+
+
+def test_each_server_starts_its_calls_in_its_own_asterisks_spool():
+    text = with_servers().replace("ami: 10.0.0.2:5038}", "ami: 10.0.0.2:5038, call_files: /srv/zuid/outgoing}")
+    config = parse_config(text)
+    assert config.for_server("zuid").pbx.call_files == "/srv/zuid/outgoing"
+    assert config.for_server("noord").pbx.call_files == config.pbx.call_files == "/var/spool/asterisk/outgoing"

@@ -87,11 +87,14 @@ async def pause(events, extension: str, paused: bool) -> None:
 
 
 def recorded(config: Config, instance, **changes) -> Config:
-    """`config` as `bereik run` has it beside `instance`: the wallboard on a free port, Asterisk's CEL log read."""
+    """`config` as `bereik run` has it beside `instance`: the wallboard on a free port, Asterisk's CEL log read,
+    its calls (call-backs, waiting callers' companions) started in Asterisk's spool."""
     cel = instance.root / "var/log/asterisk/cel-custom"
     cel.mkdir(parents=True, exist_ok=True)
     return config.model_copy(update={"wallboard": Wallboard(listen="127.0.0.1:0"),
-                                     "records": Records(asterisk_cel=str(cel / "bereik.csv")), **changes})
+                                     "records": Records(asterisk_cel=str(cel / "bereik.csv")),
+                                     "pbx": config.pbx.model_copy(update={"call_files": str(instance.outgoing)}),
+                                     **changes})
 
 
 def short_prompts(document) -> None:
@@ -187,12 +190,13 @@ class Cut:
 
 
 def several_servers_yaml(example: Path, directory: Path, dsn: str, servers: dict[str, str],
-                         waiting: str = "", more: str = "") -> Path:
+                         waiting: str = "", more: str = "", outgoing: dict[str, Path] | None = None) -> Path:
     """`example` on several Asterisk servers (name -> address, each with SIP, AMI and FastAGI on the standard
     ports), its call records in the shared store `dsn`, its other files in `directory`; `waiting`: more lines
-    for waiting:, `more`: more YAML."""
-    listed = "".join(f"\n    - {{name: {name}, sip_bind: '{ip}:5060', agi: '{ip}:4573', ami: '{ip}:5038'}}"
-                     for name, ip in servers.items())
+    for waiting:, `more`: more YAML; `outgoing`: each server's Asterisk spool (Asterisk.outgoing)."""
+    spools = {name: f", call_files: '{path}'" for name, path in (outgoing or {}).items()}
+    listed = "".join(f"\n    - {{name: {name}, sip_bind: '{ip}:5060', agi: '{ip}:4573', ami: '{ip}:5038'"
+                     f"{spools.get(name, '')}}}" for name, ip in servers.items())
     text = example.read_text().replace("  trunk: 127.0.0.1:5080", "  trunk: 127.0.0.1:5080\n  servers:" + listed, 1)
     text = text.replace("back_office:\n", f"back_office:\n  forwarding_store: {directory / 'forwarding.sqlite3'}\n", 1)
     yaml = directory / "gemeente.yaml"

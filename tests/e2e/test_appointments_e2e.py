@@ -80,7 +80,6 @@ async def bereik(pbx, generated, graph, tmp_path):
     instance, _ = pbx
     _, secrets = generated
     config = recorded(CONFIG, instance,
-                      pbx=CONFIG.pbx.model_copy(update={"call_files": str(instance.root / "var/spool/asterisk/outgoing")}),
                       presence=CONFIG.presence.model_copy(update={"graph": PresenceGraph(
                           tenant=fake_graph.TENANT, client_id=fake_graph.CLIENT_ID,
                           schedule_mailbox="bereik@bloemendaal.test", authority_url=graph.base,

@@ -17,6 +17,7 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import dialplan
 from bereik.pbx.agi import AgiServer
 from bereik.pbx.ami import AmiClient
+from bereik.pbx.call_files import CallFiles
 from bereik.pbx.camp_on import CampOnAnnouncer
 from bereik.pbx.direct import DirectHandler
 from bereik.presence.book import AbsenceBook
@@ -129,7 +130,7 @@ async def test_waiting_behind_a_call_past_the_maximum_goes_to_the_tic_queue(pbx,
     instance, events = pbx
     ami = AmiClient("127.0.0.1", instance.ami.port, dialplan.AMI_USER, "e2e-" + "x" * 28)
     await ami.connect()
-    whispers = Whispers(ami)
+    whispers = Whispers(ami, CallFiles(instance.outgoing).companion)
     whispers.attach()
     bereik.agi.handlers[dialplan.WHISPER_SCRIPT] = whispers
     front_office = Announcer(CONFIG, ami, PromptLibrary(instance.sounds_dir, CONFIG.language, over_ring=True),
@@ -147,9 +148,10 @@ async def test_waiting_behind_a_call_past_the_maximum_goes_to_the_tic_queue(pbx,
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=15)
     assert variable(joined, "BEREIK_FAILED") == "camp_timeout"
     assert 8 <= float(joined["Timestamp"]) - float(camped["Timestamp"]) <= 8 + 8  # the maximum, then the message
-    # The caller's companion spies on it from the start; bereik plays the message into it after one ring.
-    spy = events.matching("ChanSpyStart", lambda e: e.get("SpyeeChannel") == camped["Channel"])
-    player = spy[0]["SpyerChannel"].replace(";1", ";2")
+    # bereik starts the caller's companion when the message is due, after one ring, and plays it there.
+    [spy] = events.matching("ChanSpyStart", lambda e: e.get("SpyeeChannel") == camped["Channel"])
+    assert 4.5 <= float(spy["Timestamp"]) - float(camped["Timestamp"]) <= 7
+    player = spy["SpyerChannel"].replace(";1", ";2")
     played = [e for e in events.matching("AGIExecStart", lambda e: e["Channel"] == player) if is_whisper(e)]
     assert played and 5 <= float(played[0]["Timestamp"]) - float(camped["Timestamp"]) <= 7
     caller.stop()

@@ -61,8 +61,7 @@ async def pbx(asterisk, ami, generated):
 async def bereik(pbx, generated, tmp_path):
     instance, _ = pbx
     _, secrets = generated
-    config = recorded(CONFIG, instance,
-                      pbx=CONFIG.pbx.model_copy(update={"call_files": str(instance.root / "var/spool/asterisk/outgoing")}))
+    config = recorded(CONFIG, instance)
     clock = Clock(MONDAY_MORNING)
     store = SqliteStore(tmp_path / "calls.sqlite3")
     service = Service(config, secrets, instance.sounds_dir, clock=clock, store=store,

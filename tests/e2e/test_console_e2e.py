@@ -51,7 +51,8 @@ def config_for(root: Path, state: Path):
         "console": console, "wallboard": Wallboard(listen="127.0.0.1:0"),
         # No LDAP: the directory is the example's own people and agents, as `bereik run` builds it.
         "presence": Presence(absences_store=str(state / "absences.sqlite3")),
-        "records": Records(asterisk_cel=str(root / "var/log/asterisk/cel-custom/bereik.csv"))})
+        "records": Records(asterisk_cel=str(root / "var/log/asterisk/cel-custom/bereik.csv")),
+        "pbx": base.pbx.model_copy(update={"call_files": str(root / "var/spool/asterisk/outgoing")})})
 
 
 @pytest.fixture(scope="module")

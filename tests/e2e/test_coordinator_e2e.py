@@ -37,6 +37,7 @@ def municipality_for_the_test(tmp_path: Path, root: Path) -> str:
         document["wallboard"] = {"listen": "127.0.0.1:0"}
         document["records"] = {"store": str(tmp_path / "calls.sqlite3"),
                                "asterisk_cel": str(root / "var/log/asterisk/cel-custom/bereik.csv")}
+        document["pbx"]["call_files"] = str(root / "var/spool/asterisk/outgoing")
         document["back_office"]["forwarding_store"] = str(tmp_path / "forwarding.sqlite3")
         document["waiting"] = {"callback_store": str(tmp_path / "callbacks.sqlite3")}
     return edit.edited(EXAMPLE.read_text(), settings)

@@ -15,9 +15,9 @@ from bereik.records.store import SqliteStore
 from bereik.sandbox import SandboxError
 from bereik.service import Service, pretend_clock
 
-from helpers import Cut
+from helpers import Cut, recorded
 
-from .test_first_call import CONFIG, MONDAY_MORNING, generated, pbx, run_config  # noqa: F401 (fixtures)
+from .test_first_call import CONFIG, MONDAY_MORNING, generated, pbx  # noqa: F401 (fixtures)
 from .test_records_e2e import TOPIC_AFVAL, kinds
 
 
@@ -27,7 +27,7 @@ async def service(pbx, generated, tmp_path):
     instance, _ = pbx
     relay = Cut(instance.ami.port)
     await relay.mend()
-    config = run_config(instance)
+    config = recorded(CONFIG, instance)
     config = config.model_copy(update={"pbx": config.pbx.model_copy(update={"ami": f"127.0.0.1:{relay.listen_port}"})})
     running = Service(config, generated[1], instance.sounds_dir, clock=pretend_clock(CONFIG, MONDAY_MORNING),
                       store=SqliteStore(tmp_path / "calls.sqlite3"))
@@ -141,7 +141,7 @@ async def test_the_store_locked_while_a_caller_calls_routing_goes_on_and_the_cal
         pbx, generated, sipp, tmp_path):
     instance, events = pbx
     path, spool = tmp_path / "calls.sqlite3", Spool(tmp_path / "spool")
-    config = run_config(instance)
+    config = recorded(CONFIG, instance)
     config = config.model_copy(update={"records": config.records.model_copy(update={"spool": str(spool.path.parent)})})
     running = Service(config, generated[1], instance.sounds_dir, clock=pretend_clock(CONFIG, MONDAY_MORNING),
                       store=SqliteStore(path, busy_seconds=0.2))

@@ -45,7 +45,8 @@ def config_for(root: Path, state: Path):
         "wallboard": Wallboard(listen="127.0.0.1:0"),
         "presence": Presence(absences_store=str(state / "absences.sqlite3")),
         "back_office": BASE.back_office.model_copy(update={"forwarding_store": str(state / "forwarding.sqlite3")}),
-        "records": Records(asterisk_cel=str(root / "var/log/asterisk/cel-custom/bereik.csv"))})
+        "records": Records(asterisk_cel=str(root / "var/log/asterisk/cel-custom/bereik.csv")),
+        "pbx": BASE.pbx.model_copy(update={"call_files": str(root / "var/spool/asterisk/outgoing")})})
 
 
 SECRETS = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})

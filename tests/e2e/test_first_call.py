@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from bereik.config import load_config
-from bereik.config.model import Config, Records, Wallboard
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.phrases import fill
 from bereik.ivr.prompts import PromptLibrary
@@ -21,7 +20,7 @@ from bereik.routing.virtual_hold import offer_text
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
-from helpers import OBSERVER, variable, write_config_with_observer
+from helpers import OBSERVER, recorded, variable, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 CONFIG = load_config(EXAMPLE)
@@ -43,15 +42,6 @@ async def pbx(asterisk, ami, generated):
     return instance, await ami(instance)
 
 
-def run_config(asterisk) -> Config:
-    """The example, with its wallboard on a free port and Asterisk's CEL log where the sandbox keeps it."""
-    (asterisk.root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
-    return CONFIG.model_copy(update={
-        "wallboard": Wallboard(listen="127.0.0.1:0"),
-        "records": Records(asterisk_cel=str(asterisk.root / "var/log/asterisk/cel-custom/bereik.csv")),
-    })
-
-
 @pytest.fixture
 async def bereik(pbx, generated, tmp_path):
     """bereik itself, in this process, with a clock that says what time it is for the caller."""
@@ -60,7 +50,7 @@ async def bereik(pbx, generated, tmp_path):
     async def start(at: dt.datetime) -> Service:
         _, secrets = generated
         store = SqliteStore(tmp_path / "calls.sqlite3")
-        service = Service(run_config(pbx[0]), secrets, pbx[0].sounds_dir, clock=pretend_clock(CONFIG, at),
+        service = Service(recorded(CONFIG, pbx[0]), secrets, pbx[0].sounds_dir, clock=pretend_clock(CONFIG, at),
                           store=store)
         await service.start()
         services.append(service)

@@ -63,8 +63,10 @@ class OneLogin:
 class Nodes:
     """Both nodes' Asterisks with an observer each, their SIPp parties, and the YAML and secrets of `bereik run`."""
 
-    def __init__(self, asterisk, tmp_path: Path, dsn: str):
-        self.yaml = several_servers_yaml(EXAMPLE, tmp_path, dsn, SERVERS, waiting=WAITING)
+    def __init__(self, asterisk, tmp_path: Path, dsn: str, root: Path):
+        # Both in this process's chroot copy (`root`); zuid, a named instance, has a spool of its own.
+        outgoing = {name: root / f"var/spool/asterisk{'-zuid' if name == 'zuid' else ''}/outgoing" for name in SERVERS}
+        self.yaml = several_servers_yaml(EXAMPLE, tmp_path, dsn, SERVERS, waiting=WAITING, outgoing=outgoing)
         self.secrets_file = tmp_path / "secrets.env"
         subprocess.run([sys.executable, "-m", "bereik", "secrets", "--new", str(self.secrets_file)], check=True,
                        capture_output=True)
@@ -115,9 +117,9 @@ def stop(process: subprocess.Popen) -> None:
 
 
 async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_on_the_calls_node(
-        asterisk, ami, browser, tmp_path):
+        asterisk, ami, browser, tmp_path, sandbox_root):
     cluster = Cluster().start()
-    nodes = Nodes(asterisk, tmp_path, cluster.dsn)
+    nodes = Nodes(asterisk, tmp_path, cluster.dsn, sandbox_root)
     zuid_bereik = bereik_run(nodes.yaml, "zuid", nodes.sounds, nodes.secrets_file, tmp_path / "bereik-zuid.log")
     service = None
     records = PostgresStore(cluster.dsn)  # what the reports read
@@ -255,9 +257,9 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
 
 
 async def test_a_node_dies_while_callers_wait_on_the_other_who_hear_their_message_are_answered_and_called_back(
-        asterisk, ami, tmp_path):
+        asterisk, ami, tmp_path, sandbox_root):
     cluster = Cluster().start()
-    nodes = Nodes(asterisk, tmp_path, cluster.dsn)
+    nodes = Nodes(asterisk, tmp_path, cluster.dsn, sandbox_root)
     bereiks = {name: bereik_run(nodes.yaml, name, nodes.sounds, nodes.secrets_file, tmp_path / f"bereik-{name}.log")
                for name in SERVERS}
     try:
@@ -324,13 +326,13 @@ async def test_a_node_dies_while_callers_wait_on_the_other_who_hear_their_messag
 
 
 async def test_a_node_that_stays_dead_has_its_calls_closed_once_by_the_survivor_whose_camp_on_goes_on(
-        asterisk, ami, tmp_path):
+        asterisk, ami, tmp_path, sandbox_root):
     """zuid dies (its Asterisk and its bereik, SIGKILL) with two callers waiting on it and stays dead, while on noord
     a caller waits behind Eva's call (camp-on). noord's bereik closes the two calls' records once, as cut off, at
     the moment zuid was lost; the caller camped on noord keeps waiting and is put through when Eva hangs up. zuid
     comes back: its bereik takes its records back and neither reopens nor closes them again."""
     cluster = Cluster().start()
-    nodes = Nodes(asterisk, tmp_path, cluster.dsn)
+    nodes = Nodes(asterisk, tmp_path, cluster.dsn, sandbox_root)
     bereiks = {name: bereik_run(nodes.yaml, name, nodes.sounds, nodes.secrets_file, tmp_path / f"bereik-{name}.log")
                for name in SERVERS}
     store = PostgresStore(cluster.dsn)

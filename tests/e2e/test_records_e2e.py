@@ -9,9 +9,9 @@ from playwright.async_api import expect
 from bereik.records.store import SqliteStore
 from bereik.service import Service, pretend_clock
 
-from .test_first_call import CONFIG, MONDAY_MORNING, bereik, generated, pbx, run_config  # noqa: F401 (fixtures)
+from .test_first_call import CONFIG, MONDAY_MORNING, bereik, generated, pbx  # noqa: F401 (fixtures)
 
-from helpers import ended_journey, kinds
+from helpers import ended_journey, kinds, recorded
 
 TOPIC_AFVAL = [("asked", "1"), ("asked", "2")]  # Bloemendaal, then option 2 (afval)
 
@@ -46,7 +46,7 @@ async def test_bereik_restarted_mid_call_misses_nothing(pbx, generated, sipp, tm
     path = tmp_path / "calls.sqlite3"
 
     def new_service() -> Service:
-        return Service(run_config(instance), secrets, instance.sounds_dir, clock=pretend_clock(CONFIG, MONDAY_MORNING),
+        return Service(recorded(CONFIG, instance), secrets, instance.sounds_dir, clock=pretend_clock(CONFIG, MONDAY_MORNING),
                        store=SqliteStore(path))
 
     first = new_service()

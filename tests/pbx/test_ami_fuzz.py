@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bereik.config import load_config
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.ami import AmiClient, AmiError, checked
+from bereik.pbx.call_files import CallFiles
 from bereik.pbx.camp_on import CampOnAnnouncer
 from bereik.pbx.waiting import Announcer
 from bereik.pbx.whisper import Whispers
@@ -123,12 +124,17 @@ def prompts(tmp_path_factory):
     return PromptLibrary(tmp_path_factory.mktemp("sounds"))
 
 
+@pytest.fixture(scope="module")
+def companions(tmp_path_factory):
+    return CallFiles(tmp_path_factory.mktemp("outgoing")).companion
+
+
 @FUZZ
 @given(events)
-def test_the_announcers_survive_any_events_and_send_no_line_break_to_asterisk(prompts, sequence):
+def test_the_announcers_survive_any_events_and_send_no_line_break_to_asterisk(prompts, companions, sequence):
     async def scenario():
         ami = FakeAmi()
-        whispers = Whispers(ami)
+        whispers = Whispers(ami, companions)
         whispers.attach()
         announcer = Announcer(CONFIG, ami, prompts, whispers, now=lambda: NOW)
         announcer.attach()
@@ -172,10 +178,10 @@ def test_no_action_reaches_the_wire_with_a_line_break_or_nul(name, headers):
     asyncio.run(scenario())
 
 
-async def test_a_queue_event_that_switches_nothing_starts_no_task_and_a_switch_does(prompts):
+async def test_a_queue_event_that_switches_nothing_starts_no_task_and_a_switch_does(prompts, companions):
     """The callers' decisions wait behind the main loop's work: a task per queue event was such work."""
     ami = FakeAmi()
-    announcer = Announcer(CONFIG, ami, prompts, Whispers(ami), now=lambda: NOW)
+    announcer = Announcer(CONFIG, ami, prompts, Whispers(ami, companions), now=lambda: NOW)
     announcer.attach()
     try:
         before = asyncio.all_tasks()

@@ -1,7 +1,13 @@
-"""A waiting caller's companion: bereik plays into it, and hangs it up when the caller leaves the queue."""
+"""A waiting caller's companion: started when bereik first has something to say, bereik plays into it, and hangs it
+up when the caller leaves the queue."""
 import asyncio
+import logging
 
+import pytest
+
+from bereik.pbx import whisper
 from bereik.pbx.agi import AgiServer
+from bereik.pbx.call_files import CallFileError, CallFiles
 from bereik.pbx.decisions import DecisionLoop
 from bereik.pbx.whisper import Whispers
 from fake_asterisk import FakeAsterisk
@@ -34,38 +40,61 @@ class Ami:
             callback(event)
 
 
-async def started(ami):
-    whispers = Whispers(ami)
+class Spool:
+    """Where the companions' call files go: Asterisk would start each one at once."""
+
+    def __init__(self):
+        self.started: list[tuple[str, str]] = []
+
+    def __call__(self, uniqueid, channel):
+        self.started.append((uniqueid, channel))
+
+
+async def connected(whispers, companion, port):
+    """The companion Asterisk started from the call file, connected to bereik's FastAGI."""
+    session = asyncio.ensure_future(companion.call(port, "whisper"))
+    for _ in range(200):
+        if whispers._companions or session.done():
+            break
+        await asyncio.sleep(0.01)
+    return session
+
+
+async def commands(companion, count):
+    for _ in range(200):
+        if len(companion.commands) >= count:
+            break
+        await asyncio.sleep(0.01)
+    return companion.commands
+
+
+def read(sound):
+    return ["EXEC", "Read", f"BEREIK_WHISPER_KEY,{sound},1,,1,0.1"]
+
+
+async def test_the_first_message_starts_the_companion_which_plays_it_and_leaving_the_queue_hangs_it_up():
+    ami, spool = Ami(), Spool()
+    whispers = Whispers(ami, spool)
     whispers.attach()
     server = AgiServer({"whisper": whispers}, port=0)
     await server.start()
-    companion = Companion()
-    session = asyncio.ensure_future(companion.call(server.port, "whisper"))
-    for _ in range(100):
-        if whispers._companions:
-            break
-        await asyncio.sleep(0.01)
-    return whispers, server, companion, session
-
-
-async def test_a_message_plays_in_the_companion_and_leaving_the_queue_hangs_it_up():
-    ami = Ami()
-    whispers, server, companion, session = await started(ami)
     ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    assert spool.started == []  # a caller answered before its first message never has one
     assert whispers.say(CALLER, "bereik/0123abcd")
-    for _ in range(100):
-        if companion.commands:
-            break
-        await asyncio.sleep(0.01)
+    assert whispers.say(CALLER, "bereik/4567ef01")  # said again before it connected: the newest counts
+    assert spool.started == [(UNIQUEID, CALLER)]  # one companion
+    companion = Companion()
+    session = await connected(whispers, companion, server.port)
     # Read, so that a newer message can cut it short (bereik sends the companion a key, AMI PlayDTMF).
-    assert companion.commands == [["EXEC", "Read", "BEREIK_WHISPER_KEY,bereik/0123abcd,1,,1,0.1"]]
+    assert await commands(companion, 1) == [read("bereik/4567ef01")]
     assert server.session_timeout < whispers.session_timeout  # a caller may wait longer than any call step
 
     ami.emit(Event="QueueCallerLeave", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
     await asyncio.wait_for(session, 2)  # bereik ended the session
     await asyncio.sleep(0)
     assert ami.actions == [("Hangup", {"Channel": COMPANION})]  # and Asterisk hangs the companion up
-    assert not whispers.say(CALLER, "bereik/0123abcd")  # nothing left to speak through
+    assert not whispers.say(CALLER, "bereik/0123abcd")  # it waits no more: nothing to start
+    assert spool.started == [(UNIQUEID, CALLER)]
     await server.close()
 
 
@@ -73,40 +102,87 @@ async def test_messages_reach_a_companion_on_fastagis_own_loop_as_bereik_run_has
     """`bereik run` serves FastAGI on its own loop and thread (bereik.pbx.decisions); the announcer speaks from
     the main loop. Each message is played at once, not when the FastAGI loop next happens to wake."""
     ami = Ami()
-    whispers = Whispers(ami)
+    whispers = Whispers(ami, Spool())
     whispers.attach()
     decisions = DecisionLoop()
     decisions.start()
     server = AgiServer({"whisper": whispers}, port=0)
     await decisions.run(server.start())
-    companion = Companion()
-    session = asyncio.ensure_future(companion.call(server.port, "whisper"))
-    for _ in range(100):
-        if whispers._companions:
-            break
-        await asyncio.sleep(0.01)
     ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    assert whispers.say(CALLER, "bereik/message0")
+    companion = Companion()
+    session = await connected(whispers, companion, server.port)
     for n in range(3):
-        assert whispers.say(CALLER, f"bereik/message{n}")
-        for _ in range(100):
-            if len(companion.commands) > n:
-                break
-            await asyncio.sleep(0.01)
-        assert companion.commands[n] == ["EXEC", "Read", f"BEREIK_WHISPER_KEY,bereik/message{n},1,,1,0.1"]
+        if n:
+            assert whispers.say(CALLER, f"bereik/message{n}")
+        assert (await commands(companion, n + 1))[n] == read(f"bereik/message{n}")
     ami.emit(Event="QueueCallerLeave", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
     await asyncio.wait_for(session, 2)  # the session on the other loop ended with the caller's leaving
     await decisions.run(server.close())
     decisions.stop()
 
 
-async def test_a_caller_without_a_companion_is_left_alone():
-    ami = Ami()
-    whispers = Whispers(ami)
+async def test_a_caller_bereik_did_not_hear_join_a_queue_gets_no_companion():
+    ami, spool = Ami(), Spool()
+    whispers = Whispers(ami, spool)
     whispers.attach()
-    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
     assert not whispers.say(CALLER, "bereik/0123abcd")
     await whispers.hush(CALLER)
-    assert ami.actions == []
+    assert (spool.started, ami.actions) == ([], [])
+
+
+async def test_a_companion_that_connects_after_its_caller_left_is_ended_at_once():
+    ami = Ami()
+    whispers = Whispers(ami, Spool())
+    whispers.attach()
+    server = AgiServer({"whisper": whispers}, port=0)
+    await server.start()
+    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    assert whispers.say(CALLER, "bereik/0123abcd")
+    ami.emit(Event="QueueCallerLeave", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)  # an agent took it
+    companion = Companion()
+    await asyncio.wait_for(companion.call(server.port, "whisper"), 2)  # bereik closed the session
+    assert companion.commands == [] and not whispers._companions  # the agent hears nothing
+    await server.close()
+
+
+async def test_a_companion_asterisk_never_starts_is_reported_and_the_next_message_tries_again(monkeypatch, caplog):
+    monkeypatch.setattr(whisper, "START_SECONDS", 0.05)
+    ami, spool = Ami(), Spool()
+    whispers = Whispers(ami, spool)
+    whispers.attach()
+    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    with caplog.at_level(logging.WARNING, "bereik.pbx.whisper"):
+        assert whispers.say(CALLER, "bereik/0123abcd")
+        await asyncio.sleep(0.2)
+    assert "set pbx.call_files to Asterisk's outgoing spool" in caplog.text
+    assert whispers.say(CALLER, "bereik/4567ef01")
+    assert spool.started == [(UNIQUEID, CALLER)] * 2
+
+
+async def test_a_spool_bereik_cannot_write_to_leaves_the_caller_waiting_and_says_why(tmp_path, caplog):
+    ami = Ami()
+    (tmp_path / "spool").write_text("a file where the folder should be")
+    whispers = Whispers(ami, CallFiles(tmp_path / "spool" / "outgoing").companion)
+    whispers.attach()
+    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    with caplog.at_level(logging.WARNING, "bereik.pbx.whisper"):
+        assert not whispers.say(CALLER, "bereik/0123abcd")
+    assert "could not start a waiting caller's companion" in caplog.text
+    assert not whispers._starting and not whispers._first  # the next message tries again
+
+
+def test_the_companions_call_file_spies_on_the_caller_in_whisper_mode_and_takes_only_names(tmp_path):
+    spool = tmp_path / "outgoing"
+    written = CallFiles(spool).companion(UNIQUEID, CALLER)
+    assert written.parent == spool and written.read_text().splitlines() == [
+        f"Channel: Local/{UNIQUEID}@bereik-whisper", "Application: ChanSpy", f"Data: {CALLER},qwES",
+        "WaitTime: 5", "MaxRetries: 0", "Archive: no"]
+    for uniqueid, channel in ((UNIQUEID, "PJSIP/trunk-1,B"), (UNIQUEID, "PJSIP/x\nApplication: System"),
+                              ("1.2\nChannel: PJSIP/trunk/0900", CALLER), ("", CALLER)):
+        with pytest.raises(CallFileError):
+            CallFiles(spool).companion(uniqueid, channel)
+    assert [p.name for p in spool.iterdir()] == [written.name]
 
 
 def test_a_companion_is_part_of_its_callers_call_never_a_call_of_its_own():
@@ -129,11 +205,16 @@ def test_a_companion_is_part_of_its_callers_call_never_a_call_of_its_own():
                     "Timestamp": "1700000000.0"}) is not None
 
 
-async def test_a_caller_gone_before_bereik_heard_it_join_ends_its_companion_too():
-    """The caller hung up at once: no queue event told bereik, but Asterisk's HANGUP on the line does."""
-    whispers = Whispers(Ami())
+async def test_a_caller_gone_before_bereik_heard_it_leave_ends_its_companion_too():
+    """The caller hung up as its companion started: no queue event told bereik yet, but Asterisk's HANGUP on the
+    line does."""
+    ami = Ami()
+    whispers = Whispers(ami, Spool())
+    whispers.attach()
     server = AgiServer({"whisper": whispers}, port=0)
     await server.start()
+    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    assert whispers.say(CALLER, "bereik/0123abcd")
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(Companion().environment("whisper"))
     for _ in range(100):
@@ -143,7 +224,7 @@ async def test_a_caller_gone_before_bereik_heard_it_join_ends_its_companion_too(
     assert server.active_sessions == 1
     writer.write(b"HANGUP\n")
     await writer.drain()
-    assert await asyncio.wait_for(reader.read(), 2) == b""  # bereik closed its side
+    assert (await asyncio.wait_for(reader.read(), 2)).startswith(b'EXEC "Read"')  # the message, then bereik closed
     assert server.active_sessions == 0 and not whispers._companions
     writer.close()
     await server.close()
@@ -153,13 +234,19 @@ async def test_a_newer_message_cuts_the_one_playing_short_with_a_key_the_compani
     """As main's whisper did by hanging up the old one: the caller hears the newest message at once (the number
     read back after the key, the free times after the confirmation)."""
     ami = Ami()
-    whispers, server, companion, session = await started(ami)
+    whispers = Whispers(ami, Spool())
+    whispers.attach()
+    server = AgiServer({"whisper": whispers}, port=0)
+    await server.start()
     ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
-    [playing] = whispers._companions.values()
     assert whispers.say(CALLER, "bereik/idle")
-    await asyncio.sleep(0.05)
-    assert ami.actions == []  # nothing was playing: nothing to cut short
-    playing.playing = True  # a Read under way (Asterisk's reply comes when it ends)
+    companion = Companion()
+    companion.silent = True  # a Read under way (Asterisk's reply comes when it ends)
+    session = await connected(whispers, companion, server.port)
+    [playing] = whispers._companions.values()
+    await commands(companion, 1)
+    assert ami.actions == []  # the first message starts nothing to cut short
+    assert playing.playing
     assert whispers.say(CALLER, "bereik/0612&bereik/34")
     await asyncio.sleep(0.05)
     assert ami.actions == [("PlayDTMF", {"Channel": COMPANION, "Digit": "#", "Receive": "yes"})]
