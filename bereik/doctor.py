@@ -292,6 +292,29 @@ def check_cel(install: Installation) -> list[Finding]:
     return found
 
 
+def check_call_files(install: Installation) -> list[Finding]:
+    """bereik writes each call file beside Asterisk's outgoing spool and moves it in (bereik.pbx.call_files)."""
+    config = install.config
+    spools = [(s.name, s.call_files or config.pbx.call_files) for s in config.pbx.servers] or \
+        [("", config.pbx.call_files)]
+    found = []
+    for name, spool in spools:
+        check, spool = f"call files {name}".strip(), Path(spool)
+        unwritable = [folder for folder in (spool.parent, spool) if folder.is_dir() and not _can(install.user, "-w", folder)]
+        if not spool.is_dir():
+            found.append(Finding(check, FAULT, f"{spool} is no folder: waiting callers hear no message and no call-back "
+                                 "is made", "set pbx.call_files to Asterisk's outgoing spool as bereik sees it "
+                                 "(astspooldir in asterisk.conf, then /outgoing)"))
+        elif unwritable:
+            folders = " ".join(str(folder) for folder in unwritable)
+            found.append(Finding(check, FAULT, f"{install.user} cannot write in {folders}: waiting callers hear no "
+                                 "message and no call-back is made", f"chgrp asterisk {folders}; chmod 2770 {folders}; "
+                                 f"and put {install.user} in the group asterisk"))
+        else:
+            found.append(Finding(check, OK, f"{install.user} can start calls in {spool}"))
+    return found
+
+
 def check_store(install: Installation) -> list[Finding]:
     """Reachable, writable and at this release's schema version; never migrated by the doctor."""
     location = install.config.records.store
@@ -437,8 +460,8 @@ def check_tls(install: Installation) -> list[Finding]:
 
 
 CHECKS: tuple[Callable[[Installation], list[Finding]], ...] = (
-    check_ami, check_modules, check_failopen_dates, check_fastagi, check_sounds, check_cel, check_store, check_ldap, check_graph,
-    check_tls, check_disk)
+    check_ami, check_modules, check_failopen_dates, check_fastagi, check_sounds, check_cel, check_call_files, check_store,
+    check_ldap, check_graph, check_tls, check_disk)
 
 
 def examine(install: Installation, checks: Iterable[Callable[[Installation], list[Finding]]] = CHECKS) -> list[Finding]:

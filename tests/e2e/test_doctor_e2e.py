@@ -39,6 +39,7 @@ def write_yaml(path: Path, site: Path, **changes) -> Path:
     document["back_office"] = {"forwarding_store": str(site / "store" / "forwarding.sqlite3")}
     document["waiting"] = {"callback_store": str(site / "store" / "callbacks.sqlite3"), "mode": "position"}
     document["wallboard"] = {"listen": f"127.0.0.1:{WALLBOARD_PORT}"}
+    document["pbx"]["call_files"] = str(site / "spool" / "outgoing")
     document.update(changes)
     with path.open("w") as file:
         YAML().dump(document, file)
@@ -51,6 +52,8 @@ def site():
     folder = Path(tempfile.mkdtemp(prefix="bereik-doctor-"))
     folder.chmod(0o755)
     (folder / "store").mkdir()
+    (folder / "spool" / "outgoing").mkdir(parents=True)  # Asterisk's, writable by bereik's account
+    subprocess.run(["chown", "-R", UNPRIVILEGED, str(folder / "spool")], check=True)
     yaml = write_yaml(folder / "gemeente.yaml", folder)
     bereik("secrets", "--new", str(folder / "secrets.env"))
     bereik("dialplan", str(yaml), "--out", str(folder / "asterisk"), "--secrets", str(folder / "secrets.env"))
@@ -116,7 +119,7 @@ def test_a_healthy_installation_is_all_green_then_each_fault_is_reported_alone_w
     yaml = site / "gemeente.yaml"
     status, found = doctor(yaml, arguments)
     assert status == 0 and all(level == "ok" for level, _, _ in found.values()), found
-    assert {"AMI", "AMI rights", "AMI clock", "modules", "FastAGI", "sounds", "CEL", "store schema",
+    assert {"AMI", "AMI rights", "AMI clock", "modules", "FastAGI", "sounds", "CEL", "call files", "store schema",
             "store writable", "TLS", "disk spool"} <= set(found)
     assert "exactly write=call (no originate, agent" in found["AMI rights"][1]
     # Asterisk's own `dialplan show` of the holiday table `bereik dialplan` wrote for two years: its last closing
@@ -158,6 +161,17 @@ def test_a_healthy_installation_is_all_green_then_each_fault_is_reported_alone_w
         assert "chmod 640" in fix and "group asterisk" in fix
     finally:
         (site / "cel.csv").chmod(0o644)
+
+    # Asterisk's outgoing spool, where bereik starts waiting callers' companions and call-backs, not writable.
+    spool = site / "spool" / "outgoing"
+    subprocess.run(["chown", "root", str(spool)], check=True)
+    try:
+        status, found = doctor(yaml, arguments)
+        check, said, fix = only_fault(found)
+        assert (status, check) == (2, "call files") and said.startswith(f"{UNPRIVILEGED} cannot write in {spool}:")
+        assert f"chmod 2770 {spool}" in fix and "group asterisk" in fix
+    finally:
+        subprocess.run(["chown", UNPRIVILEGED, str(spool)], check=True)
 
     # A store at the schema of release 0.1.0; `bereik migrate` (the fix) clears it.
     old = site / "old"
