@@ -179,12 +179,15 @@ class AgiServer:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
+        """Stop listening and end every session now (Asterisk sends its callers on through the dialplan's fail-open):
+        a waiting caller's companion lasts hours, and Server.wait_closed waits for every connection."""
         if self._server:
             self._server.close()
-            await self._server.wait_closed()
         for task in list(self._sessions):
             task.cancel()
         await asyncio.gather(*self._sessions, return_exceptions=True)
+        if self._server:
+            await self._server.wait_closed()
 
     @property
     def active_sessions(self) -> int:

@@ -144,6 +144,8 @@ class Whispers:
         finally:
             for task in (hangup, sound):
                 task.cancel()
+            # Until the cancelled readline has ended, the next command's reply cannot be read (Python 3.12 raises).
+            await asyncio.gather(hangup, sound, return_exceptions=True)
         return None if hangup.done() and not hangup.cancelled() else sound.result()
 
     def say(self, channel: str, sound: str) -> bool:

@@ -253,3 +253,20 @@ async def test_a_newer_message_cuts_the_one_playing_short_with_a_key_the_compani
     ami.emit(Event="QueueCallerLeave", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
     await asyncio.wait_for(session, 2)
     await server.close()
+
+
+async def test_bereik_stopping_ends_its_companions_at_once_though_they_could_last_hours():
+    """SIGTERM must not wait for every waiting caller to be answered (systemd would kill bereik after 30 s)."""
+    ami = Ami()
+    whispers = Whispers(ami, Spool())
+    whispers.attach()
+    server = AgiServer({"whisper": whispers}, port=0)
+    await server.start()
+    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    assert whispers.say(CALLER, "bereik/0123abcd")
+    companion = Companion()
+    session = await connected(whispers, companion, server.port)
+    await commands(companion, 1)
+    await asyncio.wait_for(server.close(), 2)
+    await asyncio.wait_for(session, 2)  # Asterisk saw the connection close: the companion hangs up
+    assert server.active_sessions == 0
