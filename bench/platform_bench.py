@@ -141,7 +141,11 @@ async def measure(label: str, loads: list[tuple[Sipp, str, float]], calls: int, 
     print()
     for party in parties:
         party.stop()
-    await asyncio.sleep(1)
+    # The observers' last events may still be on their way on a loaded machine: every answered call's queue join,
+    # or a deadline after which a missing one counts as failed.
+    deadline = time.monotonic() + 30
+    while any(call not in o.joined for o in observers for call in o.answered) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
     sipp_failed = sum(int(p.stats.get("FailedCall(C)", 0) or 0) for p in parties)
     unfinished = sum(int(p.command[p.command.index("-m") + 1]) - int(p.stats.get("SuccessfulCall(C)", 0) or 0)
                      - int(p.stats.get("FailedCall(C)", 0) or 0) for p in parties)

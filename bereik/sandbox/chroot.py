@@ -34,6 +34,9 @@ SOUNDS_LINK = "usr/share/asterisk/sounds/bereik"
 DEFAULT_ASTERISK_CONF = Path(__file__).with_name("asterisk.conf")
 RUNTIME_DIRS = ("var/run/asterisk", "var/lib/asterisk", "var/log/asterisk", "var/spool/asterisk")
 TIMER_B_SECONDS = 32  # pjsip gives up on an unanswered INVITE after 64 * T1 (500 ms)
+# A remote console answers in milliseconds, but with six Asterisks and bereiks and a CPU hog on two cores, one
+# `asterisk -rx` took 8 s (a `queue pause member` over 10 s in ci26): only a stuck Asterisk takes longer than this.
+CLI_SECONDS = 30.0
 _ENDPOINT = re.compile(r"^ Endpoint:\s+(\S+?)(?:/\S*)?\s{2,}(\S.*?)\s{2,}\d+ of", re.M)
 _MEMBER = re.compile(r"^\s{6}.*?\((\w+/[^)\s]+)\)(.*?) has taken")
 _HISTORY = re.compile(r"^(\d{5,}) (\d+) \* (==>|<==) (\S+)\s+(.*\S)\s*$")
@@ -320,12 +323,15 @@ class Asterisk:
             raise SandboxError("Asterisk is not running")
         return self._process.wait()
 
-    def cli(self, command: str, timeout: float = 10.0) -> str:
+    def cli(self, command: str, timeout: float = CLI_SECONDS) -> str:
         """Run one CLI command through the remote console and return its output."""
-        result = subprocess.run(
-            ["chroot", str(self.root), ASTERISK, "-C", self._conf_file, "-rx", command],
-            capture_output=True, text=True, timeout=timeout,
-        )
+        try:
+            result = subprocess.run(
+                ["chroot", str(self.root), ASTERISK, "-C", self._conf_file, "-rx", command],
+                capture_output=True, text=True, timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            self._fail(f"asterisk -rx {command!r}: no answer within {timeout:.0f} s")
         if result.returncode != 0:
             raise SandboxError(f"asterisk -rx {command!r} failed: {result.stderr or result.stdout}")
         return result.stdout

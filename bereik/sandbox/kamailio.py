@@ -16,6 +16,11 @@ from bereik.platform.load import Region
 
 KAMAILIO = "/usr/sbin/kamailio"
 _DESTINATION = re.compile(r"URI:\s*(sip:\S+)\s+FLAGS:\s*(\w+)", re.S)
+# What its dispatcher event routes log (bereik.platform.kamailio), with Kamailio's own clock.
+_NODE_EVENT = re.compile(r"bereik: node (down|up): (sip:\S+) at (\d+\.\d+)")
+# kamcmd answers in milliseconds; on a loaded two-core machine (six Asterisks and bereiks beside it, a CPU hog)
+# it once took over 10 s (ci26). Only a Kamailio that is really stuck takes longer than this.
+RPC_SECONDS = 30
 
 
 class KamailioError(RuntimeError):
@@ -72,8 +77,11 @@ class Kamailio:
                 time.sleep(0.1)
 
     def rpc(self, *command: str) -> str:
-        result = subprocess.run(["kamcmd", "-s", f"unix:{self.directory / 'kamailio_ctl'}", *command],
-                                capture_output=True, text=True, timeout=10)
+        try:
+            result = subprocess.run(["kamcmd", "-s", f"unix:{self.directory / 'kamailio_ctl'}", *command],
+                                    capture_output=True, text=True, timeout=RPC_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise KamailioError(f"kamcmd {' '.join(command)}: no answer within {RPC_SECONDS} s\n{self.log_tail()}") from None
         if result.returncode != 0:
             raise KamailioError(f"kamcmd {' '.join(command)}: {result.stderr or result.stdout}")
         return result.stdout
@@ -81,6 +89,22 @@ class Kamailio:
     def destinations(self) -> dict[str, str]:
         """sip:address:port -> the dispatcher's flags for it: AP active (and checked), IP inactive, TP trying."""
         return dict(_DESTINATION.findall(self.rpc("dispatcher.list")))
+
+    def log_size(self) -> int:
+        """Where its log stands now: node_events(since=...) reads only what comes after."""
+        return self.log_path.stat().st_size
+
+    def node_events(self, what: str, since: int = 0) -> dict[str, float]:
+        """Each instance its dispatcher marked `what` ("down" or "up") after byte `since` of its log -> the
+        (first) time it did, by Kamailio's clock (time.time())."""
+        with open(self.log_path, "rb") as log:
+            log.seek(since)
+            said = log.read().decode(errors="replace")
+        marked: dict[str, float] = {}
+        for event, uri, at in _NODE_EVENT.findall(said):
+            if event == what:
+                marked.setdefault(uri, float(at))
+        return marked
 
     def log_tail(self, lines: int = 40) -> str:
         try:

@@ -351,10 +351,11 @@ def _renumbered_rtp(pcap: Path, index: int) -> bytes:
 
 def _challenge(template: str) -> str:
     """After the INVITE: Asterisk's 401, its ACK, and the INVITE again with the digest answer (CSeq 2)."""
-    invite = re.search(r"<send retrans=\"500\">\s*<!\[CDATA\[\s*INVITE.*?\]\]>\s*</send>", template, re.DOTALL).group(0)
+    invite = re.search(r"<send retrans=\"500\" start_txn=\"invite\">\s*<!\[CDATA\[\s*INVITE.*?\]\]>\s*</send>", template,
+                       re.DOTALL).group(0)
     again = invite.replace("CSeq: 1 INVITE", "CSeq: 2 INVITE\n      [authentication]")
-    return f"""  <recv response="100" optional="true"/>
-  <recv response="401" auth="true"/>
+    return f"""  <recv response="100" optional="true" response_txn="invite"/>
+  <recv response="401" auth="true" response_txn="invite"/>
   <send>
     <![CDATA[
       ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from playwright.async_api import TimeoutError as PageTimeout
+
 from bereik.config.model import Config, Records, Wallboard
 from bereik.ivr.catalogue import spoken_texts, whispered_texts
 from bereik.ivr.prompts import PromptLibrary
@@ -311,3 +313,35 @@ class AmiTap:
             except TimeoutError:
                 raise AssertionError(f"no {name} event within {timeout} s") from None
             return self.matching(name, predicate)[0]
+
+
+# Every state the console's screen-pop takes (ringing, connected, ended, missed) with its text at that moment, kept
+# in the page: a state that lasts a moment (a phone that rings 1.5 s, a call of 4 s) may come and go on a loaded
+# machine between two looks of a test that polls the page, but it stays in this list.
+_FOLLOW_CALL_STATES = """() => {
+  const line = document.getElementById("call-state"), pop = document.getElementById("screenpop");
+  window.bereikCallStates = [];
+  new MutationObserver(() => window.bereikCallStates.push(
+    {state: line.className.replace("call-state call-", ""), text: pop.innerText}))
+    .observe(line, {attributes: true, childList: true, characterData: true, subtree: true});
+}"""
+_CALL_STATE_SHOWN = """([state, containing]) =>
+  (window.bereikCallStates || []).find((shown) => shown.state === state && shown.text.includes(containing))"""
+
+
+async def follow_call_states(page) -> None:
+    """From now on, keep every state the screen-pop shows (see call_state_shown)."""
+    await page.evaluate(_FOLLOW_CALL_STATES)
+
+
+async def call_state_shown(page, state: str, containing: str = "", timeout: float = 30.0) -> str:
+    """The screen-pop's text when it showed `state` with `containing` (a caller's number) in it, now or earlier
+    since follow_call_states; AssertionError with every state it did show if it does not within `timeout` s."""
+    try:
+        # A function, never a string predicate: the console's CSP has no eval.
+        shown = await page.wait_for_function(_CALL_STATE_SHOWN, arg=[state, containing], timeout=timeout * 1000)
+    except PageTimeout:
+        states = await page.evaluate("() => window.bereikCallStates")
+        raise AssertionError(f"the screen-pop did not show {state!r} with {containing!r} within {timeout} s; "
+                             f"it showed {states}") from None
+    return (await shown.json_value())["text"]
