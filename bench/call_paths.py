@@ -318,7 +318,8 @@ async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float,
     secrets_file, secrets = secrets_for_bereik(work)
     config_path = bench_config(work, root / "var/spool/asterisk/outgoing")
     conf_dir = asterisk_config(config_path, secrets, work / "asterisk")
-    pbx = Asterisk(conf_dir, AmiLogin(5038, *OBSERVER), root=root, log_path=work / "asterisk.log")
+    pbx = Asterisk(conf_dir, AmiLogin(5038, *OBSERVER), root=root, log_path=work / "asterisk.log",
+                   observed=False)  # as deployed: its observer reads only Newstate and QueueCallerJoin
     pbx.start()
     bereik = Bereik(config_path, secrets_file, pbx.sounds_dir, work / "bereik.log")
     client = AmiClient("127.0.0.1", 5038, *OBSERVER, action_timeout=10)

@@ -212,7 +212,8 @@ async def run(rate: int, seconds: int, smoke: bool) -> int:
                                             work / "asterisk" / f"{node}-{municipality}")
                 instance = Asterisk(directory, AmiLogin(member.ami_port, *OBSERVER, host=address), root=root,
                                     name=f"{node}-{municipality}", netns=network.namespace(node),
-                                    log_path=work / f"asterisk-{node}-{municipality}.log")
+                                    log_path=work / f"asterisk-{node}-{municipality}.log",
+                                    observed=False)  # as deployed: its observers read Newstate and QueueCallerJoin
                 instance.start()
                 instances[node, municipality] = instance
                 print(f"  started Asterisk {node}/{municipality}", flush=True)

@@ -951,6 +951,7 @@ def _manager(config: Config, secrets: Secrets) -> str:
         "authtimeout=10",
         "authlimit=20",
         f"channelvars={','.join(var.IN_AMI_EVENTS)}",
+        f"disabledevents={','.join(events.NOT_GENERATED)}",
         "",
         f"[{AMI_USER}]",
         f"secret={secrets.get(AMI_SECRET)}",

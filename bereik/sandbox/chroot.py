@@ -231,8 +231,12 @@ class Asterisk:
         lock_timeout: float = 300.0,
         name: str = "",
         netns: str | None = None,
+        observed: bool = True,
     ):
-        """`netns`: run Asterisk on that host of bereik.sandbox.isolation.Hosts (its namespace's name)."""
+        """`netns`: run Asterisk on that host of bereik.sandbox.isolation.Hosts (its namespace's name).
+        `observed`: with the AMI events bereik's manager.conf has Asterisk not generate (disabledevents), on which
+        tests and the demo watch calls and cue their callers' keys; a bench of Asterisk as deployed passes False."""
+        self.observed = observed
         self.config_dir = Path(config_dir)
         self.name = name
         self.netns = netns
@@ -432,6 +436,9 @@ class Asterisk:
         etc = self.root / self._directory("etc/asterisk")
         shutil.rmtree(etc, ignore_errors=True)
         shutil.copytree(self.config_dir, etc)
+        manager = etc / "manager.conf"
+        if self.observed and manager.exists():
+            manager.write_text(re.sub(r"^disabledevents=.*\n", "", manager.read_text(), flags=re.M))
         if not (etc / "asterisk.conf").exists():
             conf = DEFAULT_ASTERISK_CONF.read_text()
             for own in ("etc", "run", "log", "spool"):

@@ -5,6 +5,7 @@ import pytest
 
 from bereik.cli import main
 from bereik.config import load_config
+from bereik.pbx import events
 from bereik.pbx.dialplan import generate
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, LDAP_SECRET, SecretError, Secrets
 
@@ -79,6 +80,13 @@ def test_the_ami_user_has_least_privilege():
     general = dict(line.split("=", 1) for line in section(manager, "general"))
     assert general["bindaddr"] == "127.0.0.1"
     assert "BEREIK_TOPIC" in general["channelvars"]
+
+
+def test_asterisk_generates_none_of_the_frequent_events_nobody_reads_and_every_event_bereik_reads():
+    general = dict(line.split("=", 1) for line in section(generate(CONFIG, SECRETS)["manager.conf"], "general"))
+    disabled = set(general["disabledevents"].split(","))
+    assert disabled == {"Newexten", "VarSet", "AGIExecStart", "AGIExecEnd"}
+    assert not disabled & events.CONSUMED
 
 
 def test_the_queue_rings_dutch_style_and_the_overflow_position_has_a_penalty():
