@@ -318,18 +318,28 @@ class Recorder:
             self._closing[journey.call_id] = step
             log.warning("call %s was on server %s, unreachable for %.0f s: closed as cut off", journey.call_id,
                         self.server, now - down_since)
-        if not (self.writing and self.writer):
+        self._ask_to_close()
+
+    def _ask_to_close(self) -> None:
+        """Have the writer close the calls in `_closing` in the store, each only if the store still has it open,
+        with the steps before the close that this recorder has not written (a stand-by that took over has written
+        none); while this recorder does not write, they wait."""
+        if not (self._closing and self.writing and self.writer):
             return
         loop = asyncio.get_running_loop()
         for call_id, step in self._closing.items():
             if call_id not in self._asked:
                 self._asked.add(call_id)
-                self.writer.call(lambda store, call_id=call_id, step=step: self._close_in_store(store, call_id, step,
-                                                                                                loop))
+                written = self._written.get(call_id, set())
+                unwritten = [s for s in self.book.journeys[call_id].steps
+                             if s != step and (s.what, s.at) not in written]
+                self.writer.call(lambda store, call_id=call_id, step=step, unwritten=unwritten:
+                                 self._close_in_store(store, call_id, step, unwritten, loop))
 
-    def _close_in_store(self, store: CallStore, call_id: str, step: Step, loop: asyncio.AbstractEventLoop) -> None:
+    def _close_in_store(self, store: CallStore, call_id: str, step: Step, before: list[Step],
+                        loop: asyncio.AbstractEventLoop) -> None:
         try:
-            stored = store.close_open(call_id, step, self._summary)
+            stored = store.close_open(call_id, step, self._summary, before)
         except Exception:
             loop.call_soon_threadsafe(self._asked.discard, call_id)  # asked again at the next check
             raise
@@ -370,7 +380,7 @@ class Recorder:
     def record(self, journey: Journey) -> None:
         """Queue the journey's new steps and latest summary for the store."""
         if journey.call_id in self._closing:
-            return  # cut off with its node: written once the store says whether it is still open (close_lost)
+            return  # written once the store says whether it is still open (_ask_to_close)
         row = summarise(journey, self.zone, self.front_numbers)
         if self.writer and self.writing:
             self._put(journey, row)

@@ -242,19 +242,25 @@ class CallStore(ABC):
             cursor.execute(self._upsert_call, (*map(_db_value, update.call), update.extra))
             return journey
 
-    def close_open(self, call_id: str, step: Step, summary: Callable[[Journey], CallRow]) -> Journey | None:
+    def close_open(self, call_id: str, step: Step, summary: Callable[[Journey], CallRow],
+                   before: Sequence[Step]) -> Journey | None:
         """End a call the store still has open with `step`, in one transaction: of several bereiks that close the
-        same call, only the first does. The journey as the store has it afterwards; None when it has no such call."""
+        same call, only the first does. `before`: steps of the call the closing bereik knows and the store may lack,
+        added either way. The journey as the store has it afterwards; None when it has no such call."""
         with self._transaction() as cursor:
             found = self._read_journeys(cursor, f"call_id = {self.placeholder}", (call_id,), self.row_lock)
             if not found:
                 return None
             journey = found[0]
-            if journey.ended:
+            have = {(s.what, s.at) for s in journey.steps}
+            new = [s for s in before if (s.what, s.at) not in have]
+            if not journey.ended:
+                new.append(step)
+                journey.ended = True
+            if not new:
                 return journey
-            journey.steps.append(step)
-            journey.ended = True
-            update = update_for(journey, summary(journey), [step])
+            journey.steps = sorted([*journey.steps, *new], key=lambda s: s.at)
+            update = update_for(journey, summary(journey), new)
             cursor.executemany(self._insert_step, update.steps)
             cursor.execute(self._upsert_call, (*map(_db_value, update.call), update.extra))
             return journey

@@ -143,6 +143,37 @@ async def test_the_calls_of_a_node_that_died_and_stays_dead_are_closed_once_by_a
         made.close()
 
 
+async def test_a_lost_call_closed_after_a_late_take_over_keeps_what_noord_had_not_written(store):
+    """noord dies (Asterisk and bereik) before its bereik wrote that the caller joined the queue; the stand-by cannot
+    renew its claims (the store is away) until the grace period is over, so it closes the call before it writes."""
+    now = [MONDAY_10 + 100]
+    home = recorder(store, "noord")
+    stand_by = recorder(store, "noord", writing=False)
+    seen = Reachability(lambda: now[0])
+    seen.back()
+    await ServerWriters(store, "noord", {"noord": home}, clock=lambda: now[0]).renew()
+    midden = ServerWriters(store, "midden", {"noord": stand_by}, clock=lambda: now[0], reachability={"noord": seen})
+    events = front_office_call("1795424400.1", MONDAY_10, wait=15)
+    for event in events[:2]:  # entered, answered
+        told(home, event)
+    await settled(home)
+    home.writer = None
+    for event in events[:3]:
+        told(stand_by, event)
+
+    lost_at = now[0]
+    seen.lost()
+    now[0] = lost_at + lost.GRACE_SECONDS + 1
+    midden.close_lost()
+    await midden.renew()
+    midden.close_lost()
+    await settled(stand_by)
+    journey = store.journey("noord-1795424400.1")
+    assert [s.what for s in journey.steps] == ["entered", "answered", "queued", "hung_up"]
+    assert stand_by.book.journeys["noord-1795424400.1"] == journey
+    stand_by.close()
+
+
 async def test_a_node_that_comes_back_within_the_grace_period_keeps_its_calls_open(store):
     now = [MONDAY_10 + 100]
     home = recorder(store, "noord")
@@ -198,3 +229,4 @@ async def test_a_transfer_made_from_another_nodes_console_is_in_the_calls_row_on
     assert [s.what for s in journey.steps].count(TRANSFER_STARTED) == 1
     for made in (home, console):
         made.close()
+
