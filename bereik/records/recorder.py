@@ -217,7 +217,9 @@ class Recorder:
         self._told: dict[str, set[tuple[str, float]]] = {}
         self._ended: deque[tuple[float, str]] = deque()
         self._ended_at: set[str] = set()
-        self._closing: dict[str, Step] = {}  # cut off by a lost node: closed in the store only if still open there
+        # Closed where another bereik may have closed them too (cut off by a lost node, or ended unseen while away
+        # on several servers): closed in the store only if still open there.
+        self._closing: dict[str, Step] = {}
         self._asked: set[str] = set()  # of those, the ones the writer is closing now
         self.last_event_at = 0.0  # the PBX's clock: the newest fact seen
 
@@ -279,13 +281,20 @@ class Recorder:
     def reconcile(self, live: Iterable[f.CallUp], missed: Iterable[f.CallFact], open_at_login: Iterable[str],
                   source: str) -> None:
         """Fill in what the live facts did not tell: `live`, the calls up now; `missed`, what the PBX's own
-        log (`source`) tells; `open_at_login`, open_calls() as the (re)connect began."""
+        log (`source`) tells; `open_at_login`, open_calls() as the (re)connect began. On several servers a call
+        it ends is closed once, as by close_lost."""
+        ended_before = {call_id for call_id, journey in self.book.journeys.items() if journey.ended}
         changed = reconcile(
             self.book.journeys, [servers.qualified(self.server, c) for c in live],
             [servers.qualified(self.server, m) for m in missed], self.clock(),
             {servers.call_id(self.server, c) for c in open_at_login}, source)
         for journey in changed:
-            self.record(journey)
+            if self.server and journey.ended and journey.call_id not in ended_before:
+                # While this bereik was away from its server, another may have closed the call as cut off.
+                self._closing[journey.call_id] = journey.first("hung_up")
+            else:
+                self.record(journey)
+        self._ask_to_close()
         if changed:
             log.info("reconciled %d call(s) with the PBX after a (re)connect", len(changed))
 
