@@ -2,9 +2,9 @@
 
 Writes are idempotent: a step is keyed on (call, step, moment), so the same AMI
 event applied twice, or replayed from Asterisk's own log after a restart, is
-one step; a call's row is replaced by its latest summary. Each thread gets its
-own connection: the recorder writes from its writer thread while reports and
-the wallboard read.
+one step; a call's row is replaced by its latest summary, an ended call's never
+by an open one. Each thread gets its own connection: the recorder writes from
+its writer thread while reports and the wallboard read.
 """
 from __future__ import annotations
 
@@ -83,9 +83,12 @@ class CallStore(ABC):
         p = self.placeholder
         self._insert_step = f"INSERT INTO steps (call_id, at, what, detail) VALUES ({p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING"
         updates = ", ".join(f"{c} = excluded.{c}" for c in _CALL_COLUMNS if c != "call_id")
+        # A row of a call still open never replaces an ended one: a stand-by taking over writes what it holds,
+        # which may be behind what another bereik closed meanwhile (its steps still go in).
         self._upsert_call = (
             f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) VALUES ({', '.join([p] * len(_CALL_COLUMNS))})"
             f" ON CONFLICT (call_id) DO UPDATE SET {updates}"
+            f" WHERE calls.ended_at IS NULL OR excluded.ended_at IS NOT NULL"
         )
         self._tables_made = False
         try:

@@ -310,3 +310,48 @@ async def test_what_the_pbx_log_tells_of_a_call_another_bereik_closed_is_added_a
     assert home.book.journeys["noord-1795424400.1"] == journey
     for made in (home, stand_by):
         made.close()
+
+
+async def test_a_stand_by_that_takes_over_a_call_closed_meanwhile_neither_reopens_nor_closes_it_again(store):
+    """noord's Asterisk dies; noord's bereik closes its call as cut off, but its claim renewals fail (the store is
+    slow) and midden, which noticed the loss later, takes over with the call still open in its memory."""
+    now = [MONDAY_10 + 100]
+    home = recorder(store, "noord")
+    stand_by = recorder(store, "noord", writing=False)
+    seen = {name: Reachability(lambda: now[0]) for name in ("noord", "midden")}
+    noord = ServerWriters(store, "noord", {"noord": home}, clock=lambda: now[0], reachability={"noord": seen["noord"]})
+    midden = ServerWriters(store, "midden", {"noord": stand_by}, clock=lambda: now[0],
+                           reachability={"noord": seen["midden"]})
+    for reachable in seen.values():
+        reachable.back()
+    await noord.renew()
+    for event in front_office_call("1795424400.1", MONDAY_10, wait=15)[:3]:  # waiting in the queue
+        told(home, event)
+        told(stand_by, event)
+    await settled(home)
+
+    lost_at = now[0]
+    seen["noord"].lost()
+    now[0] += 10  # pings 10 s apart
+    seen["midden"].lost()
+    now[0] = lost_at + lost.GRACE_SECONDS + 1
+    noord.close_lost()  # its last renewal was at lost_at
+    await settled(home)
+    now[0] += 2  # noord's claim lapsed long ago; midden's grace period runs on
+    await midden.renew()
+    midden.close_lost()
+    await settled(stand_by)
+    assert stand_by.writing
+    [row] = store.calls(0, 2e10)
+    assert row.ended_at == lost_at
+    now[0] = lost_at + 10 + lost.GRACE_SECONDS
+    await midden.renew()
+    midden.close_lost()
+    await settled(stand_by)
+    journey = store.journey("noord-1795424400.1")
+    assert [s for s in journey.steps if s.what == "hung_up"] == [
+        Step(lost_at, "hung_up", {"from": lost.LOST, "node": "noord"})]
+    [row] = store.calls(0, 2e10)
+    assert (row.ended_at, bool(row.cut_off)) == (lost_at, True)
+    for made in (home, stand_by):
+        made.close()
