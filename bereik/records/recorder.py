@@ -217,7 +217,9 @@ class Recorder:
         self._told: dict[str, set[tuple[str, float]]] = {}
         self._ended: deque[tuple[float, str]] = deque()
         self._ended_at: set[str] = set()
-        self._closing: dict[str, Step] = {}  # cut off by a lost node: closed in the store only if still open there
+        # Closed where another bereik may have closed them too (cut off by a lost node, or ended unseen while away
+        # on several servers): closed in the store only if still open there.
+        self._closing: dict[str, Step] = {}
         self._asked: set[str] = set()  # of those, the ones the writer is closing now
         self.last_event_at = 0.0  # the PBX's clock: the newest fact seen
 
@@ -279,13 +281,20 @@ class Recorder:
     def reconcile(self, live: Iterable[f.CallUp], missed: Iterable[f.CallFact], open_at_login: Iterable[str],
                   source: str) -> None:
         """Fill in what the live facts did not tell: `live`, the calls up now; `missed`, what the PBX's own
-        log (`source`) tells; `open_at_login`, open_calls() as the (re)connect began."""
+        log (`source`) tells; `open_at_login`, open_calls() as the (re)connect began. On several servers a call
+        it ends is closed once, as by close_lost."""
+        ended_before = {call_id for call_id, journey in self.book.journeys.items() if journey.ended}
         changed = reconcile(
             self.book.journeys, [servers.qualified(self.server, c) for c in live],
             [servers.qualified(self.server, m) for m in missed], self.clock(),
             {servers.call_id(self.server, c) for c in open_at_login}, source)
         for journey in changed:
-            self.record(journey)
+            if self.server and journey.ended and journey.call_id not in ended_before:
+                # While this bereik was away from its server, another may have closed the call as cut off.
+                self._closing[journey.call_id] = journey.first("hung_up")
+            else:
+                self.record(journey)
+        self._ask_to_close()
         if changed:
             log.info("reconciled %d call(s) with the PBX after a (re)connect", len(changed))
 
@@ -318,18 +327,28 @@ class Recorder:
             self._closing[journey.call_id] = step
             log.warning("call %s was on server %s, unreachable for %.0f s: closed as cut off", journey.call_id,
                         self.server, now - down_since)
-        if not (self.writing and self.writer):
+        self._ask_to_close()
+
+    def _ask_to_close(self) -> None:
+        """Have the writer close the calls in `_closing` in the store, each only if the store still has it open,
+        with the steps before the close that this recorder has not written (a stand-by that took over has written
+        none); while this recorder does not write, they wait."""
+        if not (self._closing and self.writing and self.writer):
             return
         loop = asyncio.get_running_loop()
         for call_id, step in self._closing.items():
             if call_id not in self._asked:
                 self._asked.add(call_id)
-                self.writer.call(lambda store, call_id=call_id, step=step: self._close_in_store(store, call_id, step,
-                                                                                                loop))
+                written = self._written.get(call_id, set())
+                unwritten = [s for s in self.book.journeys[call_id].steps
+                             if s != step and (s.what, s.at) not in written]
+                self.writer.call(lambda store, call_id=call_id, step=step, unwritten=unwritten:
+                                 self._close_in_store(store, call_id, step, unwritten, loop))
 
-    def _close_in_store(self, store: CallStore, call_id: str, step: Step, loop: asyncio.AbstractEventLoop) -> None:
+    def _close_in_store(self, store: CallStore, call_id: str, step: Step, before: list[Step],
+                        loop: asyncio.AbstractEventLoop) -> None:
         try:
-            stored = store.close_open(call_id, step, self._summary)
+            stored = store.close_open(call_id, step, self._summary, before)
         except Exception:
             loop.call_soon_threadsafe(self._asked.discard, call_id)  # asked again at the next check
             raise
@@ -370,7 +389,7 @@ class Recorder:
     def record(self, journey: Journey) -> None:
         """Queue the journey's new steps and latest summary for the store."""
         if journey.call_id in self._closing:
-            return  # cut off with its node: written once the store says whether it is still open (close_lost)
+            return  # written once the store says whether it is still open (_ask_to_close)
         row = summarise(journey, self.zone, self.front_numbers)
         if self.writer and self.writing:
             self._put(journey, row)

@@ -2,9 +2,9 @@
 
 Writes are idempotent: a step is keyed on (call, step, moment), so the same AMI
 event applied twice, or replayed from Asterisk's own log after a restart, is
-one step; a call's row is replaced by its latest summary. Each thread gets its
-own connection: the recorder writes from its writer thread while reports and
-the wallboard read.
+one step; a call's row is replaced by its latest summary, an ended call's never
+by an open one. Each thread gets its own connection: the recorder writes from
+its writer thread while reports and the wallboard read.
 """
 from __future__ import annotations
 
@@ -83,9 +83,12 @@ class CallStore(ABC):
         p = self.placeholder
         self._insert_step = f"INSERT INTO steps (call_id, at, what, detail) VALUES ({p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING"
         updates = ", ".join(f"{c} = excluded.{c}" for c in _CALL_COLUMNS if c != "call_id")
+        # A row of a call still open never replaces an ended one: a stand-by taking over writes what it holds,
+        # which may be behind what another bereik closed meanwhile (its steps still go in).
         self._upsert_call = (
             f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) VALUES ({', '.join([p] * len(_CALL_COLUMNS))})"
             f" ON CONFLICT (call_id) DO UPDATE SET {updates}"
+            f" WHERE calls.ended_at IS NULL OR excluded.ended_at IS NOT NULL"
         )
         self._tables_made = False
         try:
@@ -242,19 +245,25 @@ class CallStore(ABC):
             cursor.execute(self._upsert_call, (*map(_db_value, update.call), update.extra))
             return journey
 
-    def close_open(self, call_id: str, step: Step, summary: Callable[[Journey], CallRow]) -> Journey | None:
+    def close_open(self, call_id: str, step: Step, summary: Callable[[Journey], CallRow],
+                   before: Sequence[Step]) -> Journey | None:
         """End a call the store still has open with `step`, in one transaction: of several bereiks that close the
-        same call, only the first does. The journey as the store has it afterwards; None when it has no such call."""
+        same call, only the first does. `before`: steps of the call the closing bereik knows and the store may lack,
+        added either way. The journey as the store has it afterwards; None when it has no such call."""
         with self._transaction() as cursor:
             found = self._read_journeys(cursor, f"call_id = {self.placeholder}", (call_id,), self.row_lock)
             if not found:
                 return None
             journey = found[0]
-            if journey.ended:
+            have = {(s.what, s.at) for s in journey.steps}
+            new = [s for s in before if (s.what, s.at) not in have]
+            if not journey.ended:
+                new.append(step)
+                journey.ended = True
+            if not new:
                 return journey
-            journey.steps.append(step)
-            journey.ended = True
-            update = update_for(journey, summary(journey), [step])
+            journey.steps = sorted([*journey.steps, *new], key=lambda s: s.at)
+            update = update_for(journey, summary(journey), new)
             cursor.executemany(self._insert_step, update.steps)
             cursor.execute(self._upsert_call, (*map(_db_value, update.call), update.extra))
             return journey

@@ -2,9 +2,11 @@
 import asyncio
 from pathlib import Path
 
+from bereik import facts as f
 from bereik.config import load_config
 
 from bereik.records import lost
+from bereik.records.journey import Step
 from bereik.records.recorder import Recorder
 from bereik.records.standby import CLAIM_SECONDS, Reachability, ServerWriters
 from bereik.records.summary import TRANSFER_ANSWERED, TRANSFER_ENDED, TRANSFER_STARTED, Transfer, transfers_of
@@ -143,6 +145,37 @@ async def test_the_calls_of_a_node_that_died_and_stays_dead_are_closed_once_by_a
         made.close()
 
 
+async def test_a_lost_call_closed_after_a_late_take_over_keeps_what_noord_had_not_written(store):
+    """noord dies (Asterisk and bereik) before its bereik wrote that the caller joined the queue; the stand-by cannot
+    renew its claims (the store is away) until the grace period is over, so it closes the call before it writes."""
+    now = [MONDAY_10 + 100]
+    home = recorder(store, "noord")
+    stand_by = recorder(store, "noord", writing=False)
+    seen = Reachability(lambda: now[0])
+    seen.back()
+    await ServerWriters(store, "noord", {"noord": home}, clock=lambda: now[0]).renew()
+    midden = ServerWriters(store, "midden", {"noord": stand_by}, clock=lambda: now[0], reachability={"noord": seen})
+    events = front_office_call("1795424400.1", MONDAY_10, wait=15)
+    for event in events[:2]:  # entered, answered
+        told(home, event)
+    await settled(home)
+    home.writer = None
+    for event in events[:3]:
+        told(stand_by, event)
+
+    lost_at = now[0]
+    seen.lost()
+    now[0] = lost_at + lost.GRACE_SECONDS + 1
+    midden.close_lost()
+    await midden.renew()
+    midden.close_lost()
+    await settled(stand_by)
+    journey = store.journey("noord-1795424400.1")
+    assert [s.what for s in journey.steps] == ["entered", "answered", "queued", "hung_up"]
+    assert stand_by.book.journeys["noord-1795424400.1"] == journey
+    stand_by.close()
+
+
 async def test_a_node_that_comes_back_within_the_grace_period_keeps_its_calls_open(store):
     now = [MONDAY_10 + 100]
     home = recorder(store, "noord")
@@ -197,4 +230,128 @@ async def test_a_transfer_made_from_another_nodes_console_is_in_the_calls_row_on
     journey = store.journey("noord-1795424400.5")
     assert [s.what for s in journey.steps].count(TRANSFER_STARTED) == 1
     for made in (home, console):
+        made.close()
+
+
+async def test_a_call_a_stand_by_closed_as_cut_off_is_not_closed_again_when_its_own_bereik_reconnects(store):
+    """noord's Asterisk dies while its bereik stalls (load): its claim lapses and the stand-by closes noord's call as
+    cut off. Then noord's Asterisk is back before noord's bereik ran its own check: at the reconnect, the call, open
+    in its memory and not up, is closed by the reconcile; in the store it stays closed once, by the stand-by."""
+    now = [MONDAY_10 + 100]
+    home = recorder(store, "noord")
+    stand_by = recorder(store, "noord", writing=False)
+    seen = {name: Reachability(lambda: now[0]) for name in ("noord", "midden")}
+    noord = ServerWriters(store, "noord", {"noord": home}, clock=lambda: now[0], reachability={"noord": seen["noord"]})
+    midden = ServerWriters(store, "midden", {"noord": stand_by}, clock=lambda: now[0],
+                           reachability={"noord": seen["midden"]})
+    for reachable in seen.values():
+        reachable.back()
+    await noord.renew()
+    for event in front_office_call("1795424400.1", MONDAY_10, wait=15)[:3]:  # waiting in the queue
+        told(home, event)
+        told(stand_by, event)
+    await settled(home)
+
+    lost_at = now[0]
+    for reachable in seen.values():
+        reachable.lost()
+    now[0] = lost_at + lost.GRACE_SECONDS + 1  # noord's bereik renewed nothing meanwhile
+    await midden.renew()
+    midden.close_lost()
+    await settled(stand_by)
+    assert stand_by.writing and store.journey("noord-1795424400.1").ended
+
+    seen["noord"].back()  # noord's Asterisk is back; its bereik logs in before its own check
+    home.reconcile([], [], home.open_calls(), "cel")
+    await noord.renew()
+    await midden.renew()
+    noord.close_lost()
+    await settled(home, stand_by)
+    journey = store.journey("noord-1795424400.1")
+    assert [s for s in journey.steps if s.what == "hung_up"] == [
+        Step(lost_at, "hung_up", {"from": lost.LOST, "node": "noord"})]
+    [row] = store.calls(0, 2e10)
+    assert (row.ended_at, bool(row.cut_off)) == (lost_at, True)
+    assert home.book.journeys["noord-1795424400.1"] == journey  # what the store has, whoever closed it
+    for made in (home, stand_by):
+        made.close()
+
+
+async def test_what_the_pbx_log_tells_of_a_call_another_bereik_closed_is_added_and_the_close_kept(store):
+    """As above, but no bereik saw the caller join the queue; noord's Asterisk's log tells it at the reconnect."""
+    now = [MONDAY_10 + 100]
+    home = recorder(store, "noord")
+    stand_by = recorder(store, "noord", writing=False)
+    seen = Reachability(lambda: now[0])
+    seen.back()
+    await ServerWriters(store, "noord", {"noord": home}, clock=lambda: now[0]).renew()
+    midden = ServerWriters(store, "midden", {"noord": stand_by}, clock=lambda: now[0], reachability={"noord": seen})
+    for event in front_office_call("1795424400.1", MONDAY_10, wait=15)[:2]:  # entered, answered
+        told(home, event)
+        told(stand_by, event)
+    await settled(home)
+
+    lost_at = now[0]
+    seen.lost()
+    now[0] = lost_at + lost.GRACE_SECONDS + 1
+    await midden.renew()
+    midden.close_lost()
+    await settled(stand_by)
+
+    queued_at = MONDAY_10 + 10
+    logged = [f.QueueJoined(call="1795424400.1", leg="1795424400.1", at=queued_at, queue="tic")]
+    home.reconcile([], logged, home.open_calls(), "cel")
+    await ServerWriters(store, "noord", {"noord": home}, clock=lambda: now[0]).renew()
+    await settled(home)
+    journey = store.journey("noord-1795424400.1")
+    assert [(s.what, s.at) for s in journey.steps] == [
+        ("entered", MONDAY_10), ("answered", MONDAY_10 + 0.2), ("queued", queued_at), ("hung_up", lost_at)]
+    assert journey.first("hung_up").detail["from"] == lost.LOST
+    assert home.book.journeys["noord-1795424400.1"] == journey
+    for made in (home, stand_by):
+        made.close()
+
+
+async def test_a_stand_by_that_takes_over_a_call_closed_meanwhile_neither_reopens_nor_closes_it_again(store):
+    """noord's Asterisk dies; noord's bereik closes its call as cut off, but its claim renewals fail (the store is
+    slow) and midden, which noticed the loss later, takes over with the call still open in its memory."""
+    now = [MONDAY_10 + 100]
+    home = recorder(store, "noord")
+    stand_by = recorder(store, "noord", writing=False)
+    seen = {name: Reachability(lambda: now[0]) for name in ("noord", "midden")}
+    noord = ServerWriters(store, "noord", {"noord": home}, clock=lambda: now[0], reachability={"noord": seen["noord"]})
+    midden = ServerWriters(store, "midden", {"noord": stand_by}, clock=lambda: now[0],
+                           reachability={"noord": seen["midden"]})
+    for reachable in seen.values():
+        reachable.back()
+    await noord.renew()
+    for event in front_office_call("1795424400.1", MONDAY_10, wait=15)[:3]:  # waiting in the queue
+        told(home, event)
+        told(stand_by, event)
+    await settled(home)
+
+    lost_at = now[0]
+    seen["noord"].lost()
+    now[0] += 10  # pings 10 s apart
+    seen["midden"].lost()
+    now[0] = lost_at + lost.GRACE_SECONDS + 1
+    noord.close_lost()  # its last renewal was at lost_at
+    await settled(home)
+    now[0] += 2  # noord's claim lapsed long ago; midden's grace period runs on
+    await midden.renew()
+    midden.close_lost()
+    await settled(stand_by)
+    assert stand_by.writing
+    [row] = store.calls(0, 2e10)
+    assert row.ended_at == lost_at
+    now[0] = lost_at + 10 + lost.GRACE_SECONDS
+    await midden.renew()
+    midden.close_lost()
+    await settled(stand_by)
+    journey = store.journey("noord-1795424400.1")
+    assert [s for s in journey.steps if s.what == "hung_up"] == [
+        Step(lost_at, "hung_up", {"from": lost.LOST, "node": "noord"})]
+    [row] = store.calls(0, 2e10)
+    assert (row.ended_at, bool(row.cut_off)) == (lost_at, True)
+    for made in (home, stand_by):
         made.close()
