@@ -50,6 +50,17 @@ class Spool:
         self.started.append((uniqueid, channel))
 
 
+async def waiting(spool=None):
+    """A caller waiting in the queue, and bereik's whisper handler serving FastAGI: (ami, whispers, server)."""
+    ami = Ami()
+    whispers = Whispers(ami, spool or Spool())
+    whispers.attach()
+    server = AgiServer({"whisper": whispers}, port=0)
+    await server.start()
+    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    return ami, whispers, server
+
+
 async def connected(whispers, companion, port):
     """The companion Asterisk started from the call file, connected to bereik's FastAGI."""
     session = asyncio.ensure_future(companion.call(port, "whisper"))
@@ -73,12 +84,8 @@ def read(sound):
 
 
 async def test_the_first_message_starts_the_companion_which_plays_it_and_leaving_the_queue_hangs_it_up():
-    ami, spool = Ami(), Spool()
-    whispers = Whispers(ami, spool)
-    whispers.attach()
-    server = AgiServer({"whisper": whispers}, port=0)
-    await server.start()
-    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    spool = Spool()
+    ami, whispers, server = await waiting(spool)
     assert spool.started == []  # a caller answered before its first message never has one
     assert whispers.say(CALLER, "bereik/0123abcd")
     assert whispers.say(CALLER, "bereik/4567ef01")  # said again before it connected: the newest counts
@@ -132,12 +139,7 @@ async def test_a_caller_bereik_did_not_hear_join_a_queue_gets_no_companion():
 
 
 async def test_a_companion_that_connects_after_its_caller_left_is_ended_at_once():
-    ami = Ami()
-    whispers = Whispers(ami, Spool())
-    whispers.attach()
-    server = AgiServer({"whisper": whispers}, port=0)
-    await server.start()
-    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    ami, whispers, server = await waiting()
     assert whispers.say(CALLER, "bereik/0123abcd")
     ami.emit(Event="QueueCallerLeave", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)  # an agent took it
     companion = Companion()
@@ -208,12 +210,7 @@ def test_a_companion_is_part_of_its_callers_call_never_a_call_of_its_own():
 async def test_a_caller_gone_before_bereik_heard_it_leave_ends_its_companion_too():
     """The caller hung up as its companion started: no queue event told bereik yet, but Asterisk's HANGUP on the
     line does."""
-    ami = Ami()
-    whispers = Whispers(ami, Spool())
-    whispers.attach()
-    server = AgiServer({"whisper": whispers}, port=0)
-    await server.start()
-    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    ami, whispers, server = await waiting()
     assert whispers.say(CALLER, "bereik/0123abcd")
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(Companion().environment("whisper"))
@@ -233,12 +230,7 @@ async def test_a_caller_gone_before_bereik_heard_it_leave_ends_its_companion_too
 async def test_a_newer_message_cuts_the_one_playing_short_with_a_key_the_companion_hears():
     """As main's whisper did by hanging up the old one: the caller hears the newest message at once (the number
     read back after the key, the free times after the confirmation)."""
-    ami = Ami()
-    whispers = Whispers(ami, Spool())
-    whispers.attach()
-    server = AgiServer({"whisper": whispers}, port=0)
-    await server.start()
-    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    ami, whispers, server = await waiting()
     assert whispers.say(CALLER, "bereik/idle")
     companion = Companion()
     companion.silent = True  # a Read under way (Asterisk's reply comes when it ends)
@@ -257,12 +249,7 @@ async def test_a_newer_message_cuts_the_one_playing_short_with_a_key_the_compani
 
 async def test_bereik_stopping_ends_its_companions_at_once_though_they_could_last_hours():
     """SIGTERM must not wait for every waiting caller to be answered (systemd would kill bereik after 30 s)."""
-    ami = Ami()
-    whispers = Whispers(ami, Spool())
-    whispers.attach()
-    server = AgiServer({"whisper": whispers}, port=0)
-    await server.start()
-    ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
+    ami, whispers, server = await waiting()
     assert whispers.say(CALLER, "bereik/0123abcd")
     companion = Companion()
     session = await connected(whispers, companion, server.port)
