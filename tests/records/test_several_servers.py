@@ -233,11 +233,9 @@ async def test_a_transfer_made_from_another_nodes_console_is_in_the_calls_row_on
         made.close()
 
 
-async def test_a_call_a_stand_by_closed_as_cut_off_is_not_closed_again_when_its_own_bereik_reconnects(store):
-    """noord's Asterisk dies while its bereik stalls (load): its claim lapses and the stand-by closes noord's call as
-    cut off. Then noord's Asterisk is back before noord's bereik ran its own check: at the reconnect, the call, open
-    in its memory and not up, is closed by the reconcile; in the store it stays closed once, by the stand-by."""
-    now = [MONDAY_10 + 100]
+async def a_call_on_noord_followed_by_midden(store, now: list[float]):
+    """noord's bereik writing a call waiting in its queue, midden's following it as stand-by, both reaching noord's
+    Asterisk (clocks read `now[0]`): (noord's recorder, midden's, their Reachability of noord, their writers)."""
     home = recorder(store, "noord")
     stand_by = recorder(store, "noord", writing=False)
     seen = {name: Reachability(lambda: now[0]) for name in ("noord", "midden")}
@@ -251,6 +249,15 @@ async def test_a_call_a_stand_by_closed_as_cut_off_is_not_closed_again_when_its_
         told(home, event)
         told(stand_by, event)
     await settled(home)
+    return home, stand_by, seen, noord, midden
+
+
+async def test_a_call_a_stand_by_closed_as_cut_off_is_not_closed_again_when_its_own_bereik_reconnects(store):
+    """noord's Asterisk dies while its bereik stalls (load): its claim lapses and the stand-by closes noord's call as
+    cut off. Then noord's Asterisk is back before noord's bereik ran its own check: at the reconnect, the call, open
+    in its memory and not up, is closed by the reconcile; in the store it stays closed once, by the stand-by."""
+    now = [MONDAY_10 + 100]
+    home, stand_by, seen, noord, midden = await a_call_on_noord_followed_by_midden(store, now)
 
     lost_at = now[0]
     for reachable in seen.values():
@@ -316,19 +323,7 @@ async def test_a_stand_by_that_takes_over_a_call_closed_meanwhile_neither_reopen
     """noord's Asterisk dies; noord's bereik closes its call as cut off, but its claim renewals fail (the store is
     slow) and midden, which noticed the loss later, takes over with the call still open in its memory."""
     now = [MONDAY_10 + 100]
-    home = recorder(store, "noord")
-    stand_by = recorder(store, "noord", writing=False)
-    seen = {name: Reachability(lambda: now[0]) for name in ("noord", "midden")}
-    noord = ServerWriters(store, "noord", {"noord": home}, clock=lambda: now[0], reachability={"noord": seen["noord"]})
-    midden = ServerWriters(store, "midden", {"noord": stand_by}, clock=lambda: now[0],
-                           reachability={"noord": seen["midden"]})
-    for reachable in seen.values():
-        reachable.back()
-    await noord.renew()
-    for event in front_office_call("1795424400.1", MONDAY_10, wait=15)[:3]:  # waiting in the queue
-        told(home, event)
-        told(stand_by, event)
-    await settled(home)
+    home, stand_by, seen, noord, midden = await a_call_on_noord_followed_by_midden(store, now)
 
     lost_at = now[0]
     seen["noord"].lost()
