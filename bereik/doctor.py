@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bereik.config.model import Config
+from bereik.config.model import Config, Server
 from bereik.ivr.catalogue import spoken_texts, whispered_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.dialplan import AMI_USER, FAILOPEN_DATES_CONTEXT
@@ -271,10 +271,14 @@ def _can(user: str, flag: str, path: Path) -> bool:
                           extra_groups=groups, timeout=TIMEOUT).returncode == 0
 
 
+def _each_server(config: Config, own: Callable[[Server], str | None], default: str | None) -> list[tuple[str, str | None]]:
+    """(server name, its own setting or the default) for each of pbx.servers, or ("", default) for one server."""
+    return [(server.name, own(server) or default) for server in config.pbx.servers] or [("", default)]
+
+
 def check_cel(install: Installation) -> list[Finding]:
     config = install.config
-    paths = [(s.name, s.asterisk_cel or config.records.asterisk_cel) for s in config.pbx.servers] or \
-        [("", config.records.asterisk_cel)]
+    paths = _each_server(config, lambda server: server.asterisk_cel, config.records.asterisk_cel)
     found = []
     for name, path in paths:
         check = f"CEL {name}".strip()
@@ -295,8 +299,7 @@ def check_cel(install: Installation) -> list[Finding]:
 def check_call_files(install: Installation) -> list[Finding]:
     """bereik writes each call file beside Asterisk's outgoing spool and moves it in (bereik.pbx.call_files)."""
     config = install.config
-    spools = [(s.name, s.call_files or config.pbx.call_files) for s in config.pbx.servers] or \
-        [("", config.pbx.call_files)]
+    spools = _each_server(config, lambda server: server.call_files, config.pbx.call_files)
     found = []
     for name, spool in spools:
         check, spool = f"call files {name}".strip(), Path(spool)
