@@ -229,31 +229,33 @@ class CallbackStore:
         found = self._select(f"key = {self.p}", (key,))
         return found[0] if found else None
 
-    def _update(self, note_id: int, where: str, changes: dict[str, Any], parameters: tuple = ()) -> bool:
+    def _update(self, note_id: int, where: str, changes: dict[str, Any],
+                step: tuple[str, dt.datetime, str, dict] | None = None) -> bool:
+        """`step` (what, at, actor, detail) is written in the same transaction when a row changed: nobody reads
+        a note changed without the step that says why, and a crash between the two loses neither."""
         p = self.p
         assignments = ", ".join(f"{name} = {p}" for name in changes)
         values = [_epoch(v) if isinstance(v, dt.datetime) else v for v in changes.values()]
         with self.calls._transaction() as cursor:
-            cursor.execute(f"UPDATE callback_notes SET {assignments} WHERE id = {p}{where}",
-                           (*values, note_id, *parameters))
-            return cursor.rowcount > 0
+            cursor.execute(f"UPDATE callback_notes SET {assignments} WHERE id = {p}{where}", (*values, note_id))
+            changed = cursor.rowcount > 0
+            if changed and step is not None:
+                self._insert_step(cursor, note_id, *step)
+            return changed
 
     def mark_mailed(self, note_id: int, at: dt.datetime, to: str = "") -> None:
-        self._update(note_id, "", {"mailed_at": at})
-        self.add_step(note_id, "mailed", at, "bereik", {"to": to} if to else {})
+        self._update(note_id, "", {"mailed_at": at}, ("mailed", at, "bereik", {"to": to} if to else {}))
 
     def mark_reminded(self, note_id: int, at: dt.datetime, detail: dict) -> None:
-        if self._update(note_id, " AND reminded_at IS NULL", {"reminded_at": at}):
-            self.add_step(note_id, "reminded", at, "bereik", detail)
+        self._update(note_id, " AND reminded_at IS NULL", {"reminded_at": at}, ("reminded", at, "bereik", detail))
 
     def mark_escalated(self, note_id: int, at: dt.datetime, detail: dict) -> None:
-        if self._update(note_id, " AND escalated_at IS NULL", {"escalated_at": at}):
-            self.add_step(note_id, "escalated", at, "bereik", detail)
+        self._update(note_id, " AND escalated_at IS NULL", {"escalated_at": at}, ("escalated", at, "bereik", detail))
 
     def move(self, note_id: int, owner: str, mailbox: str, at: dt.datetime, actor: str, detail: dict) -> Note | None:
         """Give an open note to someone else (an absent owner's substitute, the team): a step of the note."""
-        if self._update(note_id, " AND closed_at IS NULL", {"owner": owner, "mailbox": mailbox}):
-            self.add_step(note_id, "moved", at, actor, {"to": owner or "team", "mailbox": mailbox, **detail})
+        self._update(note_id, " AND closed_at IS NULL", {"owner": owner, "mailbox": mailbox},
+                     ("moved", at, actor, {"to": owner or "team", "mailbox": mailbox, **detail}))
         return self.get(note_id)
 
     def update_extra(self, note_id: int, changes: dict[str, Any]) -> None:
@@ -268,9 +270,9 @@ class CallbackStore:
 
     def close_note(self, note_id: int, outcome: str, by: str, at: dt.datetime, reason: str = "") -> Note | None:
         """Closed once: a second close keeps the first outcome, handler and time."""
-        if self._update(note_id, " AND closed_at IS NULL",
-                        {"closed_at": at, "closed_by": by, "outcome": outcome, "close_reason": reason}):
-            self.add_step(note_id, "closed", at, by, {"outcome": outcome, "reason": reason})
+        self._update(note_id, " AND closed_at IS NULL",
+                     {"closed_at": at, "closed_by": by, "outcome": outcome, "close_reason": reason},
+                     ("closed", at, by, {"outcome": outcome, "reason": reason}))
         return self.get(note_id)
 
     def of_team(self, team: str, limit: int = 500) -> list[Note]:

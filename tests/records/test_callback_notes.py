@@ -56,6 +56,29 @@ def test_a_note_its_steps_and_attempts_in_order_and_closed_once(store):
     assert steps[1].actor == "evasmit" and steps[1].at == first
 
 
+def test_a_note_changes_with_its_step_or_not_at_all(store, monkeypatch):
+    """A reader never sees a closed note without its closing step (the console's history, the tests that wait
+    for the close): the change and its step are one transaction."""
+    notes = CallbackStore(store, ZONE)
+    stored, _ = notes.add(note())
+
+    def step_refused(*arguments):
+        raise RuntimeError("the step could not be written")
+
+    monkeypatch.setattr(notes, "_insert_step", step_refused)
+    for change in (lambda: notes.close_note(stored.id, CALLED_BACK, "bereik", MONDAY),
+                   lambda: notes.move(stored.id, "302", "", MONDAY, "evasmit", {}),
+                   lambda: notes.mark_escalated(stored.id, MONDAY, {})):
+        try:
+            change()
+        except RuntimeError:
+            pass
+    monkeypatch.undo()
+    unchanged = notes.get(stored.id)
+    assert not unchanged.closed and unchanged.owner == "301" and unchanged.escalated_at is None
+    assert [s.what for s in notes.steps(stored.id)] == ["taken"]
+
+
 def test_the_open_request_of_a_caller_moving_and_the_wallboard_counts(store):
     notes = CallbackStore(store, ZONE)
     asked, _ = notes.add(note("q1", kind=QUEUE, team="tic", owner="", created_by="queue"))
