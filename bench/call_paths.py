@@ -215,6 +215,12 @@ class Step:
     reasons: Counter = field(default_factory=Counter)
     cpu: dict[str, float] = field(default_factory=dict)  # % of one core over the step
     retransmissions: int = 0
+    ami_tasks: int = 0  # tasks of Asterisk's AMI thread (stasis/m:manager:core) during the step
+    answered: int = 0
+
+    @property
+    def ami_tasks_per_call(self) -> float:
+        return self.ami_tasks / self.answered if self.answered else 0.0
 
     @property
     def failed_open(self) -> int:
@@ -229,8 +235,17 @@ class Step:
         cpu = " ".join(f"{name} {share:.0f}%" for name, share in self.cpu.items())
         return (f"({self.path}) {PATHS[self.path].label:<25} {self.rate:>5g}/s: achieved {self.achieved:6.1f}/s, "
                 f"failed {self.failure_share:6.1%}, answer->queue p50 {percentile(self.latencies, 0.5):6.1f} "
-                f"p99 {percentile(self.latencies, 0.99):7.1f} ms, retrans {self.retransmissions}; "
+                f"p99 {percentile(self.latencies, 0.99):7.1f} ms, retrans {self.retransmissions}, "
+                f"AMI tasks/call {self.ami_tasks_per_call:5.1f}; "
                 f"joins: {reasons or 'none'}; CPU {cpu}")
+
+
+def ami_thread_tasks(pbx: Asterisk) -> int:
+    """The tasks given to Asterisk's AMI thread since boot (run and still queued): every channel change
+    (dialplan step, variable set, state) is one, also when no event is sent for it; over its high-water mark
+    PJSIP takes no new calls."""
+    return sum(int(line.split()[1]) + int(line.split()[2]) for line in pbx.cli("core show taskprocessors").splitlines()
+               if line.startswith("stasis/m:manager:core"))
 
 
 def pooled(steps: list[Step]) -> Step:
@@ -238,7 +253,8 @@ def pooled(steps: list[Step]) -> Step:
     first = steps[0]
     total = Step(first.path, first.rate, sum(s.calls for s in steps), first.seconds,
                  achieved=sum(s.achieved for s in steps) / len(steps), failed=sum(s.failed for s in steps),
-                 retransmissions=sum(s.retransmissions for s in steps))
+                 retransmissions=sum(s.retransmissions for s in steps), ami_tasks=sum(s.ami_tasks for s in steps),
+                 answered=sum(s.answered for s in steps))
     for step in steps:
         total.latencies += step.latencies
         total.reasons += step.reasons
@@ -271,6 +287,7 @@ class Bench:
             self.bereik.check()
             watched["bereik"] = lambda: cpu_seconds(self.bereik.pid)
             sessions_before = await asyncio.to_thread(self.bereik.fastagi_sessions)
+        tasks_before = await asyncio.to_thread(ami_thread_tasks, self.pbx)
         before, began = {name: read() for name, read in watched.items()}, time.monotonic()
         load = self.sipp.load(PATHS[path].number, rate=rate, calls=calls, hold_seconds=self.hold)
         deadline = began + seconds + self.hold + 60
@@ -284,6 +301,7 @@ class Bench:
             await asyncio.sleep(0.5)  # the last events
         step.cpu = {name: 100 * (read() - before[name]) / elapsed for name, read in watched.items()}
         stats = load.stats
+        step.answered = len(self.observer.answered)
         step.retransmissions = int(stats.get("Retransmissions(C)", 0))
         answered, joined = dict(self.observer.answered), dict(self.observer.joined)
         step.reasons = Counter(reason for _, reason in joined.values())
@@ -307,6 +325,7 @@ class Bench:
                 raise BenchError(f"{decided} calls joined with bereik's reason but bereik served {sessions} "
                                  "FastAGI sessions: something else decided them")
         await asyncio.to_thread(self.pbx.hangup_all, 15)
+        step.ami_tasks = await asyncio.to_thread(ami_thread_tasks, self.pbx) - tasks_before  # hang-ups too
         return step
 
 

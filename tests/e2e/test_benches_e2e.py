@@ -28,6 +28,9 @@ async def test_call_paths_smoke_runs_every_path_and_refuses_bereiks_path_with_be
     failed = dict(re.findall(r"^\s+\((\w)\) .*?: achieved .*?, failed\s+([\d.]+)%", printed, re.M))
     assert failed == {"a": "0.0", "b": "0.0", "c": "0.0", "d": "0.0"}, printed
     assert re.search(r"^\s+\(b\) .*bereik \d+%$", printed, re.M), "bereik's CPU is measured during its own steps"
+    # Asterisk's AMI thread is counted for every path (where bereik's path saturates first): tasks a call.
+    tasks = {path: float(n) for path, n in re.findall(r"^\s+\((\w)\) .*AMI tasks/call\s+([\d.]+);", printed, re.M)}
+    assert tasks.keys() == {"a", "b", "c", "d"} and all(n > 10 for n in tasks.values()), printed
     # The smoke's check of the checks: bereik's path with bereik stopped fails open, and the bench sees it.
     assert re.search(r"^\s+\(b\) with bereik stopped: joins \{'failopen-FAILURE': 1\}: refused", printed, re.M), printed
 
