@@ -73,6 +73,7 @@ CLOSED_CONTEXT = "bereik-closed"
 WHISPER_CONTEXT = whisper.CONTEXT
 WHISPER_SCRIPT = "whisper"  # bereik.pbx.whisper
 TOPIC_RULE = "topic-fallback"
+PENALTIES_GLOBAL = "BEREIK_PENALTIES_"  # + a topic: that topic's penalty range, as MSet's arguments
 AGENT_RING_SECONDS = 20  # four Dutch rings before the next agent is tried
 # A menu option's outside organisation (bereik.routing.flow.PutThrough) or another municipality on the shared
 # 14 number (Forward): six rings, then the front office.
@@ -173,6 +174,9 @@ def _extensions(config: Config, today: dt.date) -> str:
         # bereik keeps each position's pause reason in a global (bereik.pbx.members): a reload keeps it.
         "clearglobalvars=no",
         "",
+        "[globals]",
+        *_penalty_globals(config),
+        "",
         f"[{INBOUND_CONTEXT}]",
         "; What callers from outside may dial: the 14 number, general and direct numbers. The watchdog's T and",
         "; everything else live in contexts no SIP peer reaches directly.",
@@ -258,21 +262,25 @@ def _entry(config: Config, number: str) -> list[str]:
     """A call to the 14 number or a general number: bereik decides, and the caller reaches the front office
     whatever happens to bereik."""
     kind = "the 14 number" if number == config.number else "a general number"
+    outputs = "".join(f"${{{name}}}" for name in var.OUTPUTS)
     return [
         f"; Calls to {number} ({kind}) from outside.",
-        f"exten => {number},1,NoOp(bereik entry)",
         # Control characters in caller IDs would break the AGI and AMI line protocols.
-        f" same => n,Set(CALLERID(name)=${{FILTER({_SAFE_NAME_CHARS},${{CALLERID(name)}})}})",
+        f"exten => {number},1,Set(CALLERID(name)=${{FILTER({_SAFE_NAME_CHARS},${{CALLERID(name)}})}})",
         " same => n,Set(CALLERID(num)=${FILTER(0-9+*#,${CALLERID(num)})})",
         " same => n,Answer()",
-        # Cleared here, right before the hand-over, so nothing stale is trusted.
-        f" same => n,MSet({','.join(f'{name}=' for name in var.OUTPUTS)})",
-        f" same => n,Set({var.DIALLED}=${{EXTEN}})",  # where the watchdog (T) finds the decision
-        # Asterisk has no AGI inactivity timeout: a frozen bereik must not hold the caller.
-        # bereik re-arms this before every step for as long as the step takes (pbx/voice.py);
-        # AGIEXITONHANGUP lets the watchdog pull the call out of a connection that never speaks.
-        " same => n,Set(AGIEXITONHANGUP=yes)",
+        # Cleared here, right before the hand-over, so nothing stale is trusted (a caller transferred back to
+        # this number carries its first pass's decision); a new call has none, and clearing costs Asterisk's
+        # AMI thread a task a variable (bench.call_paths).
+        f" same => n,ExecIf($[${{LEN({outputs})}} > 0]?MSet({','.join(f'{name}=' for name in var.OUTPUTS)}))",
+        # DIALLED: where the watchdog (T) finds the decision. Asterisk has no AGI inactivity timeout: a frozen
+        # bereik must not hold the caller; bereik re-arms the watchdog before every step for as long as the step
+        # takes (pbx/voice.py); AGIEXITONHANGUP lets it pull the call out of a connection that never speaks.
+        f" same => n,MSet({var.DIALLED}=${{EXTEN}},AGIEXITONHANGUP=yes)",
         *_hand_over(config, "entry"),
+        # Routed to a queue, the usual way on: one step.
+        f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1" & "${{{var.ACTION}}}" = "{var.ACTION_QUEUE}"]'
+        f'?{QUEUE_CONTEXT},${{{var.QUEUE}}},1)',
         f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?routed)',
         # Fail open: bereik unreachable (AGISTATUS=FAILURE) or gone mid-call.
         *_fell_through("failopen-${AGISTATUS}"),
@@ -400,16 +408,17 @@ def _front_office_queue(config: Config) -> list[str]:
     queue = config.front_office
     plan = penalty_plan(config)
     everyone = ",".join(f"{k}={v}" for k, v in plan.variables(None).items())
+    # The first entry's time, kept when a caller who could not be called back returns.
+    queued_at = f'${{IF($["${{{var.QUEUED_AT}}}" = ""]?${{EPOCH}}:${{{var.QUEUED_AT}}})}}'
     lines = [
-        f"exten => {queue},1,NoOp(bereik queue {queue})",
-        f" same => n,MSet({everyone})",
-        *[f' same => n,ExecIf($["${{{var.TOPIC}}}" = "{topic}"]?MSet('
-          f'{",".join(f"{k}={v}" for k, v in plan.variables(topic).items())}))' for topic in sorted(plan.ranges)],
-        # The first entry's time, kept when a caller who could not be called back returns.
-        f' same => n,ExecIf($["${{{var.QUEUED_AT}}}" = ""]?Set({var.QUEUED_AT}=${{EPOCH}}))',
+        # The topic's penalties (a global each, PENALTIES_GLOBAL), the first entry's time and the wait left in one
+        # step: every dialplan step and variable set is a task of Asterisk's one AMI thread (bench.call_paths).
+        f"exten => {queue},1,MSet(${{{PENALTIES_GLOBAL}${{{var.TOPIC}}}}},{var.QUEUED_AT}={queued_at},"
+        f"{var.WAIT_LEFT}=$[{config.waiting.max_wait_seconds} - ${{EPOCH}} + {queued_at}])",
+        # A topic the YAML no longer has (the caller was queued before a reload): every position.
+        f' same => n,ExecIf($["${{QUEUE_MAX_PENALTY}}" = ""]?MSet({everyone}))',
         # A call-back's stand-in keeps the caller's place for as long as it takes: no maximum wait.
         f' same => n,GotoIf($["${{{var.STAND_IN}}}" = "1"]?stand_in)',
-        f" same => n,Set({var.WAIT_LEFT}=$[{config.waiting.max_wait_seconds} - ${{EPOCH}} + ${{{var.QUEUED_AT}}}])",
         f" same => n,GotoIf($[${{{var.WAIT_LEFT}}} < 1]?too_long)",
         # r: ringing, not music; t: the agent may transfer; x: record. The wait left is the queue's timeout; the
         # last argument puts a returning caller at its place.
@@ -427,6 +436,14 @@ def _front_office_queue(config: Config) -> list[str]:
         *_max_wait(config),
     ]
     return lines
+
+
+def _penalty_globals(config: Config) -> list[str]:
+    """Each trained topic's penalty range, and everyone's for a caller without a topic, read by the queue's
+    first step (PENALTIES_GLOBAL): one step for every topic, where an ExecIf a topic took a step each."""
+    plan = penalty_plan(config)
+    return [f"{PENALTIES_GLOBAL}{topic}={','.join(f'{k}={v}' for k, v in plan.variables(topic or None).items())}"
+            for topic in ("", *sorted(plan.ranges))]
 
 
 def _max_wait(config: Config) -> list[str]:

@@ -109,7 +109,10 @@ class EntryHandler:
         if isinstance(decision, Hangup) and decision.callback:
             await self._after_hours_request(session.uniqueid, number)
         await self.voice.say(session, decision.say)
-        await self.voice.hand_over(session, settings(self.config, decision))
+        # The entry cleared every output (dialplan: bereik-entry): an empty one need not be set again, and each set
+        # is a task of Asterisk's one AMI thread (bench.call_paths).
+        await self.voice.hand_over(session, {name: value for name, value in settings(self.config, decision).items()
+                                             if value})
         call.step("routed", **_summary(decision))
 
     async def _callback_of(self, number: str) -> CallerCallback:

@@ -84,7 +84,7 @@ async def test_the_menu_is_one_read_with_every_option_as_a_sound(serve):
     reads = [words[2].split(",") for words in asterisk.commands if words[:2] == ["EXEC", "Read"]]
     assert len(reads) == 3  # municipality, menu, menu again after a wrong key
     assert len(reads[1][1].split("&")) == 2 + len(CONFIG.menu.options)  # welcome, intro, options
-    assert asterisk.variables[var.REASON] == "no_choice" and asterisk.variables[var.TOPIC] == ""
+    assert asterisk.variables[var.REASON] == "no_choice" and asterisk.variables.get(var.TOPIC, "") == ""
 
 
 async def test_a_caller_who_hangs_up_in_the_menu_is_not_routed(serve):

@@ -6,6 +6,8 @@ import pytest
 from bereik.cli import main
 from bereik.config import load_config
 from bereik.pbx import events
+from bereik.pbx import variables as var
+from bereik.routing.waiting import penalty_plan
 from bereik.pbx.dialplan import generate
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, LDAP_SECRET, SecretError, Secrets
 
@@ -28,8 +30,11 @@ def test_the_entry_fails_open_to_the_front_office():
     entry = section(generate(CONFIG, SECRETS)["extensions.conf"], "bereik-entry")
     agi = next(i for i, line in enumerate(entry) if "AGI(agi://127.0.0.1:4573/entry)" in line)
     after = entry[agi + 1:]
-    assert any('GotoIf($["${BEREIK_ROUTED}" = "1"]?routed)' in line for line in after[:3])
-    fallback = next(i for i, line in enumerate(after) if "GotoIf" in line and "BEREIK_ROUTED" in line) + 1
+    # Routed to a queue: straight there; routed elsewhere: to `routed`.
+    assert any('GotoIf($["${BEREIK_ROUTED}" = "1" & "${BEREIK_ACTION}" = "queue"]?bereik-queue,${BEREIK_QUEUE},1)'
+               in line for line in after[:3])
+    assert any('GotoIf($["${BEREIK_ROUTED}" = "1"]?routed)' in line for line in after[:4])
+    fallback = next(i for i, line in enumerate(after) if line.endswith('GotoIf($["${BEREIK_ROUTED}" = "1"]?routed)')) + 1
     # to the front office if it is open: the dialplan itself knows the hours (bereik-failopen)
     assert after[fallback].endswith("Set(BEREIK_REASON=failopen-${AGISTATUS})")
     # Asterisk's own event log says so too: a bereik that was away counts the call from it (/metrics).
@@ -51,15 +56,44 @@ def test_every_entry_number_is_handed_to_bereik_and_fails_open_alike():
     entry = section(conf, "bereik-entry")
     assert CONFIG.entry_numbers == ("14023", "0235115000")
     for number in CONFIG.entry_numbers:
-        start = entry.index(f"exten => {number},1,NoOp(bereik entry)")
+        start = next(i for i, line in enumerate(entry) if line.startswith(f"exten => {number},1,"))
         block = entry[start:start + 20]
-        assert " same => n,Set(BEREIK_DIALLED=${EXTEN})" in block
+        assert " same => n,MSet(BEREIK_DIALLED=${EXTEN},AGIEXITONHANGUP=yes)" in block
         assert " same => n,AGI(agi://127.0.0.1:4573/entry)" in block
         assert " same => n,Goto(bereik-failopen,tic,1)" in block  # the front office, if open now
     # From outside (the trunk's context) and from a desk phone.
     assert "exten => 0235115000,1,Goto(bereik-entry,0235115000,1)" in section(conf, "bereik-inbound")
     internal = section(conf, "bereik-internal")
     assert "exten => 0235115000,1,Goto(bereik-entry,0235115000,1)" in internal
+
+
+def test_a_call_reaches_the_queue_in_few_steps_each_a_task_of_asterisks_ami_thread():
+    """A new call sets no variable to clear it, and a topic's penalties are one step (bench.call_paths counts
+    the AMI thread's tasks); a caller back at the number with an earlier decision has it cleared first."""
+    conf = generate(CONFIG, SECRETS)["extensions.conf"]
+    entry = section(conf, "bereik-entry")
+    start = next(i for i, line in enumerate(entry) if line.startswith("exten => 14023,1,"))
+    agi = next(i for i, line in enumerate(entry) if i > start and "AGI(" in line)
+    assert agi - start == 6  # the caller ID's two filters, Answer, the clearing, DIALLED, the watchdog
+    clearing = entry[start + 3]
+    assert clearing.startswith(" same => n,ExecIf($[${LEN(") and clearing.endswith("]?MSet(" + ",".join(
+        f"{name}=" for name in var.OUTPUTS) + "))")
+    assert all(f"${{{name}}}" in clearing.split("?")[0] for name in var.OUTPUTS)  # any one left: all cleared
+
+    globals_ = dict(line.split("=", 1) for line in section(conf, "globals"))
+    plan = penalty_plan(CONFIG)
+    assert globals_["BEREIK_PENALTIES_"] == "QUEUE_MIN_PENALTY=1,QUEUE_MAX_PENALTY=4,QUEUE_RAISE_PENALTY=r4"
+    for topic in plan.ranges:
+        low, high = plan.ranges[topic]
+        assert globals_[f"BEREIK_PENALTIES_{topic}"] == (
+            f"QUEUE_MIN_PENALTY={low},QUEUE_MAX_PENALTY={high},QUEUE_RAISE_PENALTY=r{high}")
+    queue = section(conf, "bereik-queue")
+    first = next(i for i, line in enumerate(queue) if line.startswith("exten => tic,1,"))
+    assert queue[first].startswith("exten => tic,1,MSet(${BEREIK_PENALTIES_${BEREIK_TOPIC}},")
+    # A topic the YAML does not have (any more): every position, never no limits (the overflow at once).
+    assert queue[first + 1] == (' same => n,ExecIf($["${QUEUE_MAX_PENALTY}" = ""]?'
+                                'MSet(QUEUE_MIN_PENALTY=1,QUEUE_MAX_PENALTY=4,QUEUE_RAISE_PENALTY=r4))')
+    assert queue[first + 4].startswith(" same => n,Queue(tic,")
 
 
 def test_caller_ids_are_filtered_before_anything_reads_them():
