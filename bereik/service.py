@@ -32,7 +32,7 @@ from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.call_files import CallFiles
 from bereik.pbx.callback import CallbackHandler
 from bereik.pbx.camp_on import CampOnAnnouncer
-from bereik.pbx.decisions import DecisionLoop, prefer_short_switches
+from bereik.pbx.decisions import DecisionLoop, keep_collections_short, prefer_short_switches
 from bereik.pbx.dialplan import AMI_USER, WHISPER_SCRIPT
 from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
@@ -471,6 +471,7 @@ async def run(config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock |
     service = Service(config, secrets, sounds_dir, clock)
     await service.import_legacy_notes()
     await service.start()
+    keep_collections_short()
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

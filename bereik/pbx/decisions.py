@@ -13,6 +13,7 @@ what they read from it is one dict operation, which the GIL keeps whole (the cal
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import threading
 from collections.abc import Callable, Coroutine
@@ -68,3 +69,10 @@ class DecisionLoop:
 def prefer_short_switches() -> None:
     """A decision waits at most this long for the GIL when the main loop is busy."""
     sys.setswitchinterval(SWITCH_INTERVAL)
+
+
+def keep_collections_short() -> None:
+    """Everything bereik built to start (configuration, prompts, imports) out of the garbage collector's way:
+    a full collection stops every thread, a waiting decision too, for as long as it walks what is alive."""
+    gc.collect()
+    gc.freeze()

@@ -1,10 +1,11 @@
 """FastAGI on its own loop: a caller's decision is made while the main loop is busy with other work."""
 import asyncio
+import gc
 import socket
 import threading
 
 from bereik.pbx.agi import AgiServer
-from bereik.pbx.decisions import DecisionLoop
+from bereik.pbx.decisions import DecisionLoop, keep_collections_short
 
 ENTRY = b"agi_network_script: entry\nagi_channel: PJSIP/trunk-00000001\nagi_uniqueid: 1.1\n\n"
 
@@ -45,3 +46,16 @@ async def test_what_a_decision_hands_to_the_main_loop_runs_there():
         assert ran_on == [(threading.main_thread(), ("1.1", "callback_requested"))]
     finally:
         decisions.stop()
+
+
+def test_what_bereik_built_to_start_is_left_out_of_every_collection():
+    """A collection stops the decision thread too, for as long as it walks the objects it follows: after the
+    start those are only what calls make."""
+    built_at_start = [{"prompt": n} for n in range(10_000)]
+    followed_before = len(gc.get_objects())
+    try:
+        keep_collections_short()
+        assert gc.get_freeze_count() >= len(built_at_start)
+        assert len(gc.get_objects()) < followed_before - len(built_at_start)
+    finally:
+        gc.unfreeze()
