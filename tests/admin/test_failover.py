@@ -23,7 +23,7 @@ def steps(config, start: str, end: str) -> list[str]:
 
 
 def entry_steps(config) -> list[str]:
-    return steps(config, "exten => 14023,1,NoOp(bereik entry)", "\nexten => ")  # up to the next number
+    return steps(config, "[bereik-entry]\n", "\nexten => 0235115000,1,")  # the 14 number's, up to the next number
 
 
 def test_one_instance_keeps_the_plain_hand_over():
