@@ -6,10 +6,13 @@ Nothing here skips: without the chroot, sipp or root rights the tests fail loudl
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
+import re
 import shutil
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -78,7 +81,9 @@ class _Running:
         return self.current
 
     def restart(self, config_dir: Path) -> None:
-        self.stop()
+        if self.current:
+            self.current.stop(kill=True)  # nothing of this run is read again: start() begins anew
+            self.current = None
         self.current = Asterisk(config_dir, ami_login_from(config_dir), root=self.root)
         self.current.start()
         self.current.record_sip()
@@ -96,21 +101,74 @@ class _Running:
 
     def settle(self, addresses: set[str] | None = None, timeout: float = 3.0) -> bool:
         """Wait until Asterisk has no unanswered SIP request (to `addresses`, or to anyone) that may
-        still be answered, and every state is back to the one after boot. False: it will not be."""
+        still be answered, and every state is back to the one after boot. False: it will not be.
+
+        Without `addresses` (after the test, its SIPp parties gone and its channels hung up) it also puts
+        back what a test legitimately changes and nothing heals by itself: a queue member's pause (bereik
+        pauses and unpauses members), custom device states and presences (bereik's away states and each
+        person's presence), then proves every state
+        equal to boot's. It returns False at once when waiting cannot help: a request to an address of this
+        network where nothing listens, or a state that no call keeps any more."""
         deadline = time.monotonic() + timeout
+        restored = False
         while True:
             waiting = [r for r in self.current.unanswered_sip_requests() if addresses is None or r.address in addresses]
-            if any(request.age >= 2 for request in waiting):  # a live SIPp party answers in milliseconds
+            # A live SIPp party answers in milliseconds; an address where nothing listens never answers.
+            if any(request.age >= 2 or _nobody_listens(request.address) for request in waiting):
                 return False
-            if not waiting and (addresses is not None or self.current.device_states() == self.clean_states):
-                return True
+            if not waiting:
+                if addresses is not None:
+                    return True
+                states = self.current.device_states()
+                if states == self.clean_states:
+                    return True
+                if not restored:
+                    restored = True
+                    if self._restore_pauses(states) | self._restore_custom_states(states) | self._clear_presences():
+                        continue
+                if not _may_heal(states, self.clean_states):
+                    return False
             if time.monotonic() > deadline:
                 return False
-            time.sleep(0.05)
+            time.sleep(0.2)
+
+    def _restore_pauses(self, states: set[str]) -> bool:
+        """Pause or unpause each queue member whose pause differs from the one after boot; True if any did."""
+        now, boot = _member_pauses(states), _member_pauses(self.clean_states)
+        changed = False
+        for (queue, interface), paused in now.items():
+            if (queue, interface) in boot and boot[queue, interface] != paused:
+                verb = "pause" if boot[queue, interface] else "unpause"
+                self.current.cli(f"queue {verb} member {interface} queue {queue}")
+                changed = True
+        return changed
+
+    def _restore_custom_states(self, states: set[str]) -> bool:
+        """Set each custom device state (bereik's away and mobile states) back to boot's; one that did not exist
+        after boot is removed from the astdb, after NOT_INUSE, which is what Asterisk's hints and queues make of
+        a custom device that has no state (the hints, compared too, prove it). True if any was set."""
+        now, boot = _customs(states), _customs(self.clean_states)
+        for device in now.keys() - boot.keys():
+            self.current.cli(f"devstate change {device} NOT_INUSE")
+            self.current.cli(f"database del CustomDevstate {device.removeprefix('Custom:')}")
+        for device, state in boot.items():
+            if now.get(device) != state:
+                self.current.cli(f"devstate change {device} {state}")
+        return bool(now.keys() - boot.keys()) or any(now.get(d) != state for d, state in boot.items())
+
+    def _clear_presences(self) -> bool:
+        """Clear every custom presence (bereik sets each person's): after boot there is none, and the hints,
+        compared with boot's, show not_set again. True if there was one."""
+        names = _CUSTOM_PRESENCE.findall(self.current.cli("presencestate list"))
+        for name in names:
+            self.current.cli(f"presencestate change {name} NOT_SET")
+            self.current.cli(f"database del CustomPresence {name.removeprefix('CustomPresence:')}")
+        return bool(names)
 
     def wind_down(self) -> None:
-        """After a test: hang up what is still up; if Asterisk would still send something a later
-        test could receive (an INVITE to a phone that is not there) or keeps a state, restart it."""
+        """After a test: hang up what is still up, put back pauses and custom states; if Asterisk would still send
+        something a later test could receive (an INVITE to a phone that is not there) or keeps a state,
+        restart it."""
         self.current.hangup_all()
         if self.settle():
             self.current.cli("pjsip set history clear")
@@ -128,6 +186,51 @@ def stray_processes() -> list[tuple[int, str]]:
     """Processes a test starts that would disturb the next one if they outlived it: SIPp parties
     (a phone takes the next INVITE to its address) and `bereik run` (it answers FastAGI on 4573)."""
     return processes_in_my_network(programs=("sipp",), commands=("-m bereik run",))
+
+
+_CUSTOM_PRESENCE = re.compile(r"^--- Name: '(CustomPresence:[^']+)'", re.M)  # `presencestate list`
+_MEMBER_STATE = re.compile(r"queue (\S+) member (\S+) (.*)")
+# What an endpoint's or member's line says while a call is up, or while its end is still being passed on.
+_IN_A_CALL = re.compile(r"\((?:In use|Ringing|Ring\+Inuse|On Hold|Busy|in call)\)"
+                        r"|: (?:In use|Ringing|Ring\+Inuse|On Hold|Busy)$"
+                        r"|^hint \S+: (?:InUse|Ringing|Busy|Hold|InUse&Ringing|InUse&Hold) ")
+
+
+def _member_pauses(states: set[str]) -> dict[tuple[str, str], bool]:
+    return {(m.group(1), m.group(2)): "(paused" in m.group(3)
+            for state in states if (m := _MEMBER_STATE.fullmatch(state))}
+
+
+def _customs(states: set[str]) -> dict[str, str]:
+    """Custom device -> its state."""
+    return dict(state.removeprefix("custom ").rsplit(": ", 1) for state in states if state.startswith("custom "))
+
+
+def _whose(state: str) -> str:
+    """The endpoint, queue member or custom device a state line is of."""
+    if match := _MEMBER_STATE.fullmatch(state):
+        return f"queue {match.group(1)} member {match.group(2)}"
+    return state.rsplit(":", 1)[0]
+
+
+def _may_heal(states: set[str], boot: set[str]) -> bool:
+    """Whether every difference from boot is a device still shown in a call (its end is being passed on, with no
+    channel left). False: something that only a call or a command changes is gone, new or other (a pause, a
+    penalty, a custom device state), and waiting will not bring it back."""
+    new, gone = states - boot, boot - states
+    return all(_IN_A_CALL.search(state) for state in new) and {_whose(s) for s in gone} <= {_whose(s) for s in new}
+
+
+def _nobody_listens(address: str) -> bool:
+    """Whether `address` (ip:port) is on this network's loopback and no UDP socket of this network is bound
+    to it: a request to it is never answered. Addresses of other hosts (namespaces) are not known here: False."""
+    ip, _, port = address.rpartition(":")
+    if not ip.startswith("127."):
+        return False
+    wanted = {f"{socket.htonl(int(ipaddress.IPv4Address(ip))):08X}:{int(port):04X}", f"00000000:{int(port):04X}"}
+    with open("/proc/self/net/udp") as table:
+        bound = {line.split()[1] for line in table.readlines()[1:]}
+    return not wanted & bound
 
 
 def _kill(pid: int) -> None:

@@ -137,6 +137,29 @@ async def test_an_invite_to_a_phone_that_is_not_there_is_named_and_not_passed_on
     assert _running_asterisk.current.pid != first
 
 
+def test_a_paused_queue_member_is_unpaused_after_the_test_without_a_restart(asterisk, _running_asterisk):
+    pbx = asterisk(MINIMAL)
+    first = pbx.pid
+    pbx.cli("queue pause member PJSIP/201 queue tic")  # as bereik pauses a member (console, overflow switch)
+    assert any("(paused" in item for item in _running_asterisk.leftovers(with_asterisk=True))
+
+    _running_asterisk.wind_down()
+    assert _running_asterisk.leftovers(with_asterisk=True) == []
+    assert _running_asterisk.current.pid == first
+
+
+def test_custom_device_states_a_test_set_are_put_back_as_after_boot_without_a_restart(asterisk, _running_asterisk):
+    pbx = asterisk(MINIMAL)
+    first = pbx.pid
+    pbx.cli("devstate change Custom:bereik-away-201 BUSY")  # as bereik keeps a person away
+    left = _running_asterisk.leftovers(with_asterisk=True)
+    assert "state 'custom Custom:bereik-away-201: BUSY' (after boot it was not)" in left, left
+
+    _running_asterisk.wind_down()
+    assert _running_asterisk.leftovers(with_asterisk=True) == []
+    assert _running_asterisk.current.pid == first
+
+
 def test_each_test_process_has_a_network_of_its_own():
     assert network_namespace() != network_namespace(1)  # not the machine's: ports never clash
 
