@@ -23,7 +23,7 @@ from bereik.pbx.dialplan import INTERNAL_CONTEXT
 from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, Secrets, write_new_secrets_file
 
-from helpers import (OBSERVER, ended_journey, from_outside, kinds, pause, short_prompts, until, variable,
+from helpers import (OBSERVER, ended_journey, from_outside, hang_up, kinds, pause, short_prompts, until, variable,
                      write_config_with_observer)
 from test_console_e2e import bridged, music_on_hold
 
@@ -140,6 +140,7 @@ async def test_bereik_killed_in_the_menu_the_caller_still_joins_the_queue(pbx, b
     # and the dialplan fails open; the choice is lost with bereik, the caller is not.
     assert variable(joined, "BEREIK_REASON") == "failopen-SUCCESS"
     assert float(joined["Timestamp"]) - float(menu["Timestamp"]) < 4 + 2
+    await hang_up(pbx[0])
     caller.expect_success(timeout=30)
 
 

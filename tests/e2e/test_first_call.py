@@ -20,12 +20,17 @@ from bereik.routing.virtual_hold import offer_text
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
-from helpers import OBSERVER, recorded, variable, write_config_with_observer
+from helpers import OBSERVER, hang_up, recorded, variable, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 CONFIG = load_config(EXAMPLE)
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
 MONDAY_EVENING = dt.datetime(2026, 11, 23, 18, 0)
+# The example with a short closing message and after-hours offer, for the test that hears them out: what is said,
+# in which order, is tested; how long the example's sentences take is not (it waited 17 s for them).
+AFTER_HOURS = CONFIG.model_copy(update={
+    "texts": {**CONFIG.texts, "closed": "Gesloten, open {next_opening}."},
+    "waiting": CONFIG.waiting.model_copy(update={"callback_after_hours_offer": "Terugbellen: de {key}."})})
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory):
     """The example municipality's Asterisk configuration, as `bereik dialplan` writes it, plus the observer."""
@@ -47,10 +52,10 @@ async def bereik(pbx, generated, tmp_path):
     """bereik itself, in this process, with a clock that says what time it is for the caller."""
     services = []
 
-    async def start(at: dt.datetime) -> Service:
+    async def start(at: dt.datetime, config=CONFIG) -> Service:
         _, secrets = generated
         store = SqliteStore(tmp_path / "calls.sqlite3")
-        service = Service(recorded(CONFIG, pbx[0]), secrets, pbx[0].sounds_dir, clock=pretend_clock(CONFIG, at),
+        service = Service(recorded(config, pbx[0]), secrets, pbx[0].sounds_dir, clock=pretend_clock(config, at),
                           store=store)
         await service.start()
         services.append(service)
@@ -89,6 +94,7 @@ async def test_in_hours_option_two_joins_the_tic_queue_with_its_topic_and_an_age
     # The municipality choice and the menu were each a Read of bereik's own prompts.
     reads = agi_commands(events, 'EXEC "Read"')
     assert len(reads) == 2 and all("bereik/" in command for command in reads)
+    await hang_up(pbx[0])
     caller.expect_success(timeout=20)
     # The phone of the agent Asterisk connected answered the call and saw it end cleanly.
     phones[int(connected["Interface"].removeprefix("PJSIP/20")) - 1].expect_success(timeout=20)
@@ -109,23 +115,26 @@ async def test_a_call_to_the_general_number_skips_the_municipality_choice_and_jo
     library = PromptLibrary(pbx[0].sounds_dir)
     assert library.sound_name(fill(CONFIG, CONFIG.texts["welcome"])) in read
     assert library.sound_name(CONFIG.texts["municipality_choice"]) not in read
+    await hang_up(pbx[0])
     caller.expect_success(timeout=20)
 
 
 async def test_outside_hours_the_caller_hears_the_closing_message_and_asterisk_hangs_up(pbx, bereik, sipp):
     _, events = pbx
-    await bereik(MONDAY_EVENING)
+    PromptLibrary(pbx[0].sounds_dir, AFTER_HOURS.language).ensure_all(spoken_texts(AFTER_HOURS))
+    await bereik(MONDAY_EVENING, AFTER_HOURS)
     caller = sipp.call("14023", talk_seconds=40, dtmf=[("asked", "1")])
 
     hangup = await events.wait_for_event("Hangup", caller_of(events), timeout=40)
     assert variable(hangup, "BEREIK_REASON") == "outside_hours"
-    closing = fill(CONFIG, CONFIG.texts["closed"], next_opening="morgen om 8 uur 30")
+    closing = fill(AFTER_HOURS, AFTER_HOURS.texts["closed"], next_opening="morgen om 8 uur 30")
     library = PromptLibrary(pbx[0].sounds_dir)
     # The closing message, then the offer of a call-back on the next working day, in one Read; the caller
     # presses nothing, so the offer lapses and nothing more is said.
     reads = agi_commands(events, 'EXEC "Read"')
     assert len(reads) == 2, reads  # the municipality, then the closing message with the offer
-    closing_sound, offer_sound = library.sound_name(closing), library.sound_name(offer_text(CONFIG, after_hours=True))
+    closing_sound = library.sound_name(closing)
+    offer_sound = library.sound_name(offer_text(AFTER_HOURS, after_hours=True))
     assert closing_sound in reads[1] and offer_sound in reads[1]
     assert reads[1].index(closing_sound) < reads[1].index(offer_sound)
     assert agi_commands(events, 'EXEC "Playback"') == []
@@ -159,6 +168,7 @@ async def test_a_call_that_fell_open_while_bereik_was_down_is_counted_for_the_op
             break
         await asyncio.sleep(0.1)
     assert service.metrics.registry.get_sample_value("bereik_fallthrough_calls_total", fell_through) == 1
+    await hang_up(pbx[0])
     caller.expect_success(timeout=20)
 
 
@@ -171,6 +181,7 @@ async def test_an_invalid_key_twice_sends_the_caller_to_the_general_queue(pbx, b
     assert variable(joined, "BEREIK_REASON") == "no_choice"
     assert not variable(joined, "BEREIK_TOPIC")
     assert len(agi_commands(events, 'EXEC "Read"')) == 3
+    await hang_up(pbx[0])
     caller.expect_success(timeout=20)
 
 
@@ -192,6 +203,7 @@ async def test_caller_ids_with_quotes_or_line_breaks_do_not_break_agi_or_ami(pbx
     assert "\n" not in joined["CallerIDNum"] and "\r" not in joined["CallerIDNum"]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert service.ami.connected
+    await hang_up(pbx[0])
     caller.expect_success(timeout=20)
     await asyncio.sleep(0)
 
@@ -208,6 +220,7 @@ async def test_a_bereik_that_never_speaks_loses_the_caller_to_the_front_office_w
         assert variable(joined, "BEREIK_REASON") == "watchdog"
         # 5 s for bereik to speak at all, the 3 s margin is bereik's own; plus Answer's 0.5 s.
         assert float(joined["Timestamp"]) - float(entered["Timestamp"]) < 5 + 1.5
+        await hang_up(pbx[0])
         caller.expect_success(timeout=30)
     finally:
         await silent.close()

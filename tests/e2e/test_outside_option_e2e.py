@@ -20,7 +20,7 @@ from bereik.records.summary import summarise
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
-from helpers import OBSERVER, ended_journey, variable, write_config_with_observer
+from helpers import OBSERVER, ended_journey, hang_up, variable, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 CONFIG = load_config(EXAMPLE)
@@ -78,7 +78,7 @@ def to_the_carrier(event: dict) -> bool:
 
 
 async def test_key_5_puts_the_caller_through_the_trunk_to_sociale_zaken_and_the_record_says_so(running, sipp):
-    _, events, service = await running()
+    instance, events, service = await running()
     carrier = sipp.phone(*CARRIER[:1], port=CARRIER[1], behaviour="answer", ring_seconds=0.5)
     caller = sipp.call("14023", talk_seconds=25, dtmf=KEYS)
 
@@ -95,6 +95,7 @@ async def test_key_5_puts_the_caller_through_the_trunk_to_sociale_zaken_and_the_
                                            timeout=15)
     assert answered["Context"] == "bereik-outside"
 
+    await hang_up(instance)
     caller.expect_success(timeout=40)
     carrier.expect_success(timeout=10)
     [invite] = carrier.received("INVITE")  # what the carrier was asked for: Sociale Zaken's number
@@ -112,7 +113,7 @@ async def test_key_5_puts_the_caller_through_the_trunk_to_sociale_zaken_and_the_
 
 
 async def test_when_sociale_zaken_is_busy_the_caller_hears_so_and_the_front_office_answers(running, sipp):
-    _, events, service = await running()
+    instance, events, service = await running()
     sipp.phone(*CARRIER[:1], port=CARRIER[1], behaviour="busy")
     anna = sipp.phone("127.0.1.1", ring_seconds=0.5)
     caller = sipp.call("14023", talk_seconds=30, dtmf=KEYS)
@@ -129,6 +130,7 @@ async def test_when_sociale_zaken_is_busy_the_caller_hears_so_and_the_front_offi
     assert variable(joined, "BEREIK_ORGANISATION") == "Sociale Zaken Heemstede"
     connected = await events.wait_for_event("AgentConnect", lambda e: e["Queue"] == "tic", timeout=20)
     assert connected["Interface"] == "PJSIP/201"
+    await hang_up(instance)
     caller.expect_success(timeout=40)
     anna.expect_success(timeout=20)
 
@@ -163,7 +165,7 @@ async def test_when_heemstede_on_the_shared_number_is_busy_the_caller_hears_so_a
         running, sipp):
     """14023 is shared: key 2 puts the caller through to Heemstede's number, the same way as an outside
     organisation. Busy, the caller is told and our front office answers, never a hang-up."""
-    _, events, service = await running()
+    instance, events, service = await running()
     sipp.phone(*CARRIER[:1], port=CARRIER[1], behaviour="busy")
     anna = sipp.phone("127.0.1.1", ring_seconds=0.5)
     caller = sipp.call("14023", talk_seconds=30, dtmf=[("asked", "2")])
@@ -185,6 +187,7 @@ async def test_when_heemstede_on_the_shared_number_is_busy_the_caller_hears_so_a
     assert joined["Queue"] == "tic" and variable(joined, "BEREIK_FAILED") == "busy"
     connected = await events.wait_for_event("AgentConnect", lambda e: e["Queue"] == "tic", timeout=20)
     assert connected["Interface"] == "PJSIP/201"
+    await hang_up(instance)
     caller.expect_success(timeout=40)
     anna.expect_success(timeout=20)
 
