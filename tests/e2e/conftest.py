@@ -106,11 +106,12 @@ class _Running:
         Without `addresses` (after the test, its SIPp parties gone and its channels hung up) it also puts
         back what a test legitimately changes and nothing heals by itself: a queue member's pause (bereik
         pauses and unpauses members), custom device states and presences (bereik's away states and each
-        person's presence), then proves every state
-        equal to boot's. It returns False at once when waiting cannot help: a request to an address of this
-        network where nothing listens, or a state that no call keeps any more."""
+        person's presence), then proves every state equal to boot's. It returns False as soon as waiting
+        cannot help: a request to an address of this network where nothing listens, or a state that no call
+        keeps any more (a second after a put-back, which the hints follow within moments)."""
         deadline = time.monotonic() + timeout
-        restored = False
+        looked = False
+        restored = float("-inf")  # when states were put back: the hints follow them within moments
         while True:
             waiting = [r for r in self.current.unanswered_sip_requests() if addresses is None or r.address in addresses]
             # A live SIPp party answers in milliseconds; an address where nothing listens never answers.
@@ -122,11 +123,12 @@ class _Running:
                 states = self.current.device_states()
                 if states == self.clean_states:
                     return True
-                if not restored:
-                    restored = True
+                if not looked:
+                    looked = True
                     if self._restore_pauses(states) | self._restore_custom_states(states) | self._clear_presences():
+                        restored = time.monotonic()
                         continue
-                if not _may_heal(states, self.clean_states):
+                if time.monotonic() - restored > 1 and not _may_heal(states, self.clean_states):
                     return False
             if time.monotonic() > deadline:
                 return False
