@@ -157,6 +157,10 @@ async def measure(label: str, loads: list[tuple[Sipp, str, float]], calls: int, 
             reasons[reason] = reasons.get(reason, 0) + 1
     failed_open = sum(n for reason, n in reasons.items() if reason.startswith(FAILED_OPEN))
     print(f"  ({label}) queue joins by BEREIK_REASON: {dict(sorted(reasons.items()))}")
+    if sipp_failed or unfinished > 0:  # which call, and SIPp's own words on it (a smoke run that fails says why)
+        for party in parties:
+            if int(party.stats.get("FailedCall(C)", 0) or 0) or party.returncode not in (0, None):
+                print(f"  ({label}) a caller party with failed calls:\n{party.report()}")
     for instance in instances:
         await asyncio.to_thread(instance.hangup_all, 15)
     failed = sipp_failed + max(unfinished, 0) + never_joined + failed_open
