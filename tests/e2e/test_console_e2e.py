@@ -29,7 +29,7 @@ from bereik.pbx import members
 from bereik.service import Service, pretend_clock
 
 from bereik.pbx.backoff import Backoff
-from helpers import OBSERVER, Cut, call_state_shown, follow_call_states, write_config_with_observer
+from helpers import OBSERVER, Cut, call_state_shown, follow_call_states, hang_up, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
@@ -180,7 +180,7 @@ async def bridged(events, channel: str, other_prefix: str, timeout: float = 30.0
 
 
 async def test_screen_pop_then_warm_transfer_completed_bridges_caller_and_colleague(console, pbx, sipp, browser):
-    _, events = pbx
+    instance, events = pbx
     page = await agent_page(browser, console)
     eva = sipp.phone(EVA_PHONE, ring_seconds=2)
     caller, connected, ringing = await call_in(sipp, page, events)
@@ -205,6 +205,7 @@ async def test_screen_pop_then_warm_transfer_completed_bridges_caller_and_collea
     await page.wait_for_selector("#call-state.call-ended")  # the agent's part of the call is over
     pop = await page.inner_text("#screenpop")
     assert re.search(r"Beëindigd om \d\d:\d\d", pop) and "In gesprek" not in pop and "Gaat over" not in pop, pop
+    await hang_up(instance)
     caller.expect_success(timeout=40)
     eva.expect_success(timeout=10)
     steps = [s.what for s in console.recorder.book.journeys[connected["Linkedid"]].steps]
@@ -280,7 +281,7 @@ async def test_taking_a_waiting_caller_from_the_list_connects_that_caller_to_the
                                                                                            browser):
     """Every position paused, so the caller waits; the agent takes the caller from the list: Asterisk dials the
     agent's phone from the caller's channel, and the two are bridged; the records count it answered."""
-    _, events = pbx
+    instance, events = pbx
     await members.set_paused(console.ami, ["tic"], "PJSIP/201", True, "test")  # as bereik pauses (call class)
     page = await agent_page(browser, console)
     sipp.phone(AGENT_PHONE, ring_seconds=1)
@@ -299,6 +300,7 @@ async def test_taking_a_waiting_caller_from_the_list_connects_that_caller_to_the
     assert await bridged(events, joined["Channel"], "PJSIP/201-"), _current_bridges(events)
     await page.wait_for_selector("#call-state.call-connected")
     await page.wait_for_selector("#waiting li:has-text('Er wacht niemand.')")
+    await hang_up(instance)
     caller.expect_success(timeout=40)
     steps = console.recorder.book.journeys[joined["Linkedid"]].steps
     answered = next(s for s in steps if s.what == "agent_answered")

@@ -38,9 +38,9 @@ from bereik.sandbox.sipp import Sipp
 from bereik.secrets import Secrets
 from bereik.service import Service, pretend_clock
 
-from helpers import (FRONT_OFFICE, OBSERVER, bereik_run, call_state_shown, follow_call_states, pause, render_prompts,
-                     several_servers_yaml, takes_fastagi, variable, waiting_and_call_back_messages, whisper_plays,
-                     write_config_with_observer)
+from helpers import (FRONT_OFFICE, OBSERVER, bereik_run, call_state_shown, follow_call_states, hang_up, pause,
+                     render_prompts, several_servers_yaml, takes_fastagi, variable, waiting_and_call_back_messages,
+                     whisper_plays, write_config_with_observer)
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 SERVERS = {"noord": "127.0.0.1", "zuid": "127.0.0.2"}
@@ -220,7 +220,8 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
         done = await events["zuid"].wait_for_event("AttendedTransfer", timeout=15)
         assert done["Result"] == "Success" and done["TransfereeChannel"] == connected["Channel"], done
         await page.wait_for_selector("#transfer-state:has-text('Doorverbonden')")
-        await asyncio.to_thread(caller.expect_success, 40)  # the caller hangs up, talking to Eva
+        await hang_up(nodes.asterisks["zuid"])  # the caller and Eva have talked: the call ends, as a success
+        await asyncio.to_thread(caller.expect_success, 40)
         call_id = f"zuid-{connected['Linkedid']}"
 
         def transferred():
