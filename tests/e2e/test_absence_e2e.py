@@ -31,7 +31,7 @@ from bereik.presence.graph import GraphClient, GraphSettings, OutlookSource
 from bereik.presence.merge import Absence
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
-from helpers import OBSERVER, variable, write_config_with_observer
+from helpers import OBSERVER, hang_up, variable, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 _spec = importlib.util.spec_from_file_location("fake_graph", Path(__file__).parents[1] / "presence" / "fake_graph.py")
@@ -136,6 +136,7 @@ async def test_the_team_leads_absence_sends_the_call_to_the_substitute_without_r
     sentence = absence_sentence(CONFIG, "Eva Smit", BACK_MONDAY, WEDNESDAY, "Femke de Boer")
     assert "tot maandag 7 december" in sentence
     assert played(events, rang["Channel"], sentence), "the caller heard the sentence with the date, once"
+    await hang_up(pbx[0])  # each party answers Asterisk's BYE: nothing left to retransmit
     caller.stop()
     femke.stop()
     assert not events.matching("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"))
@@ -159,6 +160,7 @@ async def test_outlooks_automatic_reply_does_the_same_with_the_standing_substitu
     await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/303-")
                                 and e["DialStatus"] == "ANSWER", timeout=10)
     assert played(events, rang["Channel"], absence_sentence(CONFIG, "Eva Smit", BACK_MONDAY, WEDNESDAY, "Gijs Mulder"))
+    await hang_up(pbx[0])  # each party answers Asterisk's BYE: nothing left to retransmit
     caller.stop()
     gijs.stop()
     assert desk.invites() == [], "no INVITE reached Eva's desk"

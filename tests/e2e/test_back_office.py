@@ -27,7 +27,7 @@ from bereik.pbx.whisper import Whispers
 from bereik.routing.waiting import AnnouncementSchedule
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
-from helpers import OBSERVER, is_whisper, write_config_with_observer
+from helpers import OBSERVER, hang_up, is_whisper, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 CONFIG = load_config(EXAMPLE).model_copy(update={"back_office": BackOffice(rings=1, camp_on_seconds=8)})
@@ -121,6 +121,7 @@ async def test_busy_the_caller_waits_behind_the_call_and_is_connected_when_the_l
     connected = await events.wait_for_event("AgentConnect", lambda e: e["Queue"] == "camp-301", timeout=15)
     assert connected["Interface"] == "PJSIP/301"
     assert float(connected["Timestamp"]) > float(camped["Timestamp"])
+    await hang_up(pbx[0])  # each party answers Asterisk's BYE: nothing left to retransmit
     caller.stop()
     eva.stop()
 
@@ -180,6 +181,7 @@ async def test_a_ringing_phone_on_an_empty_desk_is_picked_up_from_another(pbx, b
     await events.wait_for_event(
         "BridgeEnter", lambda e: e.get("Uniqueid") == caller_channel and e["BridgeUniqueid"] == entered["BridgeUniqueid"],
         timeout=5)
+    await hang_up(pbx[0])  # each party answers Asterisk's BYE: nothing left to retransmit
     caller.stop()
 
 

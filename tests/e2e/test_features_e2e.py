@@ -24,7 +24,7 @@ from bereik.reports.schema import ReportRequest
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
-from helpers import OBSERVER, variable, write_config_with_observer
+from helpers import OBSERVER, hang_up, variable, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
@@ -176,7 +176,8 @@ async def test_do_not_disturb_sends_the_caller_to_the_tic_at_once_without_ringin
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=15)
     assert (variable(joined, "BEREIK_TRIED"), variable(joined, "BEREIK_FAILED")) == ("301", "dnd")
     assert not events.matching("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"))
-    await asyncio.to_thread(caller.expect_success, 20)  # the caller hangs up: the call's record is complete
+    await hang_up(pbx[0])  # the call ends, as a success for the caller: the call's record is complete
+    await asyncio.to_thread(caller.expect_success, 20)
     # The record keeps why: Eva's reachability counts the call as arranged for, not as one she missed.
     row = await recorded(bereik, "301")
     assert (row.person, row.failed, row.fallback) == ("301", "dnd", True)
@@ -209,6 +210,9 @@ async def test_forward_to_a_colleague_rings_the_colleague_not_the_desk_and_count
     rang = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/302-"),
                                        timeout=20)
     assert (variable(rang, "BEREIK_TRIED"), variable(rang, "BEREIK_TRIED_VIA")) == ("301", "302")
+    await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel") == rang["DestChannel"]
+                                and e.get("DialStatus") == "ANSWER", timeout=15)  # Femke answered
+    await hang_up(pbx[0])
     await asyncio.to_thread(caller.expect_success, 30)
     femke.stop()
     assert not events.matching("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"))
