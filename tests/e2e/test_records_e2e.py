@@ -11,7 +11,7 @@ from bereik.service import Service, pretend_clock
 
 from .test_first_call import CONFIG, MONDAY_MORNING, bereik, generated, pbx  # noqa: F401 (fixtures)
 
-from helpers import ended_journey, kinds, recorded
+from helpers import ended_journey, hang_up, kinds, recorded
 
 TOPIC_AFVAL = [("asked", "1"), ("asked", "2")]  # Bloemendaal, then option 2 (afval)
 
@@ -91,7 +91,8 @@ async def test_the_wallboard_in_chromium_shows_a_caller_joining_the_queue(pbx, b
     await events.wait_for_event("QueueCallerJoin", timeout=20)
     await expect(waiting).to_have_text("1", timeout=3000)
     assert "1 wachtende bellers" in await page.text_content("#announce")
-    await asyncio.to_thread(caller.expect_success, 20)  # SIPp waits; bereik keeps running
+    await hang_up(pbx[0])  # the caller leaves the queue: the wallboard shows it
+    await asyncio.to_thread(caller.expect_success, 20)
     await expect(waiting).to_have_text("0", timeout=5000)
     assert await page.text_content("#status") == ""  # connected to the PBX
     assert await page.text_content("#callbacks") == "0 open"  # from the call-back notes
