@@ -15,7 +15,7 @@ from bereik.pbx.direct import DirectHandler
 from bereik.pbx.entry import EntryHandler
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
-from helpers import OBSERVER, variable, write_config_with_observer
+from helpers import OBSERVER, hang_up, variable, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
@@ -78,6 +78,7 @@ async def test_one_bereik_killed_no_caller_lost_the_next_routed_by_the_other(ast
         assert routed[2] == ("menu_choice", "belastingen")  # the second bereik, with the key its caller pressed
         direct = [e for e in joined if variable(e, "BEREIK_TRIED")]
         assert [(variable(e, "BEREIK_TRIED"), variable(e, "BEREIK_FAILED")) for e in direct] == [("302", "noanswer")]
+        await hang_up(pbx)  # every caller is in the queue: their calls end, as a success
         for caller in callers:
             caller.expect_success(timeout=40)
     finally:

@@ -14,7 +14,7 @@ from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, follow_changes, pretend_clock
 
-from helpers import OBSERVER, variable, write_config_with_observer
+from helpers import OBSERVER, hang_up, variable, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
@@ -91,6 +91,7 @@ async def test_a_broken_yaml_is_refused_and_a_good_one_applied_under_load_withou
         assert (variable(fourth, "BEREIK_CHOICE"), variable(fourth, "BEREIK_TOPIC")) == ("6", "afval")
         assert "has 4 calls" in instance.cli("queue show tic")
         assert not events.matching("Hangup", lambda e: e.get("Channel") in channels)
+        await hang_up(instance)  # the four stayed through the reload: their calls end, as a success
         for caller in (*waiting, newcomer):
             caller.expect_success(timeout=40)
     finally:
