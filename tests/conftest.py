@@ -43,17 +43,17 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 # Seconds a worker spends in the end-to-end modules that take longest (fresh-clone runs on 2 cores, December
-# 2026; nodes, appointments, console, outside_option, callbacks, faults and first_call measured again serially
-# once callers stopped holding on and teardowns stopped restarting Asterisk). Handed out first, longest first,
-# so that none starts near the end while the other workers are idle: ordered by their number of tests, the
-# one-test platform module (140 s) started late and set the run's end.
+# 2026; nodes, appointments, console, outside_option, callbacks, faults, first_call and reload, now under
+# SECONDS_PER_TEST, measured again serially once callers stopped holding on and teardowns stopped restarting
+# Asterisk). Handed out first, longest first, so that none starts near the end while the other workers are
+# idle: ordered by their number of tests, the one-test platform module (140 s) started late and set the run's end.
 # Any other end-to-end module counts SECONDS_PER_TEST a test; unit tests come after them all.
 LONGEST_MODULES = {
     "test_platform_e2e.py": 140, "test_nodes_e2e.py": 120, "test_benches_e2e.py": 110,
     "test_appointments_e2e.py": 100, "test_faults.py": 100, "test_waiting_e2e.py": 90, "test_first_call.py": 50,
     "test_report_month_e2e.py": 50, "test_callbacks_e2e.py": 50, "test_console_e2e.py": 45,
-    "test_outside_option_e2e.py": 45, "test_soak_e2e.py": 40, "test_hosts_e2e.py": 36, "test_reload_e2e.py": 36,
-    "test_coordinator_e2e.py": 32, "test_two_servers_e2e.py": 30, "test_report_e2e.py": 27,
+    "test_outside_option_e2e.py": 45, "test_soak_e2e.py": 40, "test_hosts_e2e.py": 36, "test_coordinator_e2e.py": 32,
+    "test_two_servers_e2e.py": 30, "test_report_e2e.py": 27,
 }
 SECONDS_PER_TEST = 10
 
