@@ -15,6 +15,8 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bereik.pbx.variables import field_value
+
 log = logging.getLogger(__name__)
 
 MAX_ENVIRONMENT_BYTES = 64 * 1024  # also the longest reply line
@@ -137,7 +139,7 @@ class AgiSession:
         return line
 
     async def set_variable(self, name: str, value: str) -> None:
-        await self.command("SET VARIABLE", name, value)
+        await self.command("SET VARIABLE", name, field_value(name, value))
 
     async def get_variable(self, name: str) -> str | None:
         reply = await self.command("GET VARIABLE", name)

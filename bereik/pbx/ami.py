@@ -5,14 +5,15 @@
   start a second action (AMI is a line protocol and panoramisk escapes nothing).
 - After every (re)login the registered callbacks re-read state: events missed
   while disconnected must not leave stale queue, device or channel state.
-- Events reach callbacks as plain dicts; channel variables (manager.conf
-  channelvars) as keys "ChanVariable(NAME)".
+- Events reach callbacks as plain dicts; channel variables as keys "ChanVariable(NAME)",
+  also those Asterisk carries joined in one channelvar (bereik.pbx.variables.IN_AMI_EVENTS_FUNCTION).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
+import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,6 +25,7 @@ from panoramisk.message import Message
 from bereik.pbx.backoff import Backoff
 
 from bereik.pbx.events import CONSUMED
+from bereik.pbx.variables import FIELD_SEPARATOR
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +49,50 @@ def checked(value: Any) -> str:
     return text
 
 
+# A channelvar that joins variables: EVAL(${A}|${B}|...), as bereik's manager.conf has it. The names are read
+# from the line itself, so an Asterisk whose manager.conf lists other variables (a server not yet regenerated)
+# is still read right.
+_JOINED = re.compile(r"EVAL\((\$\{[A-Za-z0-9_]+\}(?:" + re.escape(FIELD_SEPARATOR) + r"\$\{[A-Za-z0-9_]+\})*)\)")
+_JOINED_MAX = 8  # distinct joined lines remembered (one per manager.conf; a bound all the same)
+_joined_keys: dict[str, tuple[str, ...] | None] = {}
+_miscounted: set[str] = set()  # joined lines whose wrong field count is logged (once each)
+
+
+def _keys_of(name: str) -> tuple[str, ...] | None:
+    """("ChanVariable(A)", "ChanVariable(B)", ...) for a joined channelvar's name, None for any other name."""
+    if name in _joined_keys:
+        return _joined_keys[name]
+    match = _JOINED.fullmatch(name)
+    keys = tuple(f"ChanVariable({field[2:-1]})" for field in match.group(1).split(FIELD_SEPARATOR)) if match else None
+    if len(_joined_keys) < _JOINED_MAX:
+        _joined_keys[name] = keys
+    return keys
+
+
+def _add_variable(event: AmiEvent, assignment: str) -> None:
+    """One "NAME=value" of a ChanVariable line into `event`; a joined one as each of its variables."""
+    name, _, content = assignment.partition("=")
+    keys = _keys_of(name) if name[-1:] == ")" else None
+    if keys is None:
+        event[f"ChanVariable({name})"] = content
+        return
+    values = content.split(FIELD_SEPARATOR)
+    if len(values) == len(keys):
+        event.update(zip(keys, values))
+    elif name not in _miscounted:
+        # A value with the separator in it, set some other way than by bereik: which field is which is not
+        # known, so the event carries none of them (as if unset), never one under another's name.
+        _miscounted.add(name)
+        log.warning("an AMI event carried %d fields in a channelvar of %d variables; such events carry none "
+                    "of them (logged once)", len(values), len(keys))
+
+
 def plain_event(message: Any) -> AmiEvent:
     event: AmiEvent = {}
     for key, value in message.items():
         if key.lower() == "chanvariable":
             for assignment in value if isinstance(value, list) else [value]:
-                name, _, content = assignment.partition("=")
-                event[f"ChanVariable({name})"] = content
+                _add_variable(event, assignment)
         elif isinstance(value, list):
             event[key] = value[-1]
         else:
@@ -69,11 +108,19 @@ def read_event(block: str) -> AmiEvent:
         if not separator:
             continue
         if key == "ChanVariable":
-            name, _, content = value.partition("=")
-            event[f"ChanVariable({name})"] = content
+            _add_variable(event, value)
         else:
             event[key] = value
     return event
+
+
+def channel_variables(assignments: Any) -> dict[str, str]:
+    """NAME -> value of an event's raw ChanVariable header (one "NAME=value" or a list of them), as read_event
+    reads them: for tests and tools that read AMI with a client of their own."""
+    event: AmiEvent = {}
+    for assignment in assignments if isinstance(assignments, list) else [assignments]:
+        _add_variable(event, assignment)
+    return {key[len("ChanVariable("):-1]: value for key, value in event.items()}
 
 
 class EventProtocol(AMIProtocol):

@@ -1,9 +1,10 @@
 """Asterisk's AMI events and replies, translated into bereik's facts (bereik.facts).
 
 Everything Asterisk-shaped stops here: event and header names, channel variables
-(manager.conf channelvars arrive as "ChanVariable(NAME)"), app_queue's member status
-codes, channel names, the dialplan's contexts and camp-on queues. A header that is
-missing, unreadable, infinite or NaN becomes None, never a crash.
+(keys "ChanVariable(NAME)", into which bereik.pbx.ami splits manager.conf's one joined
+channelvar), app_queue's member status codes, channel names, the dialplan's contexts and
+camp-on queues. A header that is missing, unreadable, infinite or NaN becomes None, never
+a crash.
 """
 from __future__ import annotations
 

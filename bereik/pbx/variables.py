@@ -1,4 +1,5 @@
 """Every channel variable bereik and its dialplan share, named once."""
+from typing import Any
 
 # Set by bereik over FastAGI once it has decided; the dialplan trusts nothing else.
 ROUTED = "BEREIK_ROUTED"
@@ -72,3 +73,24 @@ TODAY = "BEREIK_TODAY"  # YYYYMMDD where the municipality is: the key of the dat
 # about the channel (manager.conf channelvars).
 LABELLED = (TOPIC, CHOICE, MUNICIPALITY, REASON, STAGE, TRIED, TRIED_VIA, TRIED_AT, FAILED, DEPARTMENT, ORGANISATION)
 IN_AMI_EVENTS = (*LABELLED, CALLBACK, ATTEMPT, QUEUED_AT)
+
+# ...as ONE channelvar, not one each: Asterisk computes every channelvar into every channel snapshot (each
+# dialplan step, each state change) and writes each as a line of every event about the channel, all on its
+# single AMI thread, the first part of Asterisk to saturate on bereik's path (issue 18). A channelvar whose
+# name ends in ")" is a dialplan function, read at each snapshot: EVAL(${BEREIK_TOPIC}|${BEREIK_CHOICE}|...)
+# joins the real variables, so nothing that sets them changes. bereik.pbx.ami splits the one line
+# "ChanVariable: EVAL(...)=afval|2|..." back into ChanVariable(BEREIK_TOPIC), ChanVariable(BEREIK_CHOICE), ...
+# The separator is in no value: YAML ids, keys, extensions and place names cannot hold it
+# (bereik.config.model), reasons, stages and failures are bereik's own words, times and note ids numbers;
+# bereik's FastAGI takes it out of any value it sets (field_value), call files refuse it. An event with
+# more or fewer fields than names (a value set some other way) carries none of them.
+FIELD_SEPARATOR = "|"
+IN_AMI_EVENTS_FUNCTION = f"EVAL({FIELD_SEPARATOR.join(f'${{{name}}}' for name in IN_AMI_EVENTS)})"
+_JOINED = frozenset(IN_AMI_EVENTS)
+
+
+def field_value(name: str, value: Any) -> Any:
+    """`value` as bereik sets variable `name` on a channel: one carried in IN_AMI_EVENTS_FUNCTION loses the separator."""
+    if name in _JOINED and FIELD_SEPARATOR in (text := str(value)):
+        return text.replace(FIELD_SEPARATOR, "/")
+    return value

@@ -55,7 +55,8 @@ class Voice:
     async def hand_over(session: AgiSession, settings: Mapping[str, str]) -> None:
         """The decision as channel variables in one MSet, BEREIK_ROUTED last: one round trip,
         and the dialplan never sees ROUTED without the rest."""
-        await session.execute("MSet", *(f"{name}={value}" for name, value in settings.items()), f"{var.ROUTED}=1")
+        await session.execute("MSet", *(f"{name}={var.field_value(name, value)}" for name, value in settings.items()),
+                              f"{var.ROUTED}=1")
 
     @staticmethod
     async def _arm_watchdog(session: AgiSession, seconds: float) -> None:

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient, AmiError, plain_event
 from bereik.pbx.backoff import Backoff
 
@@ -143,6 +144,30 @@ async def test_events_arrive_as_plain_dicts_with_channel_variables(ami):
     [event] = seen
     assert event["Queue"] == "tic"
     assert event["ChanVariable(BEREIK_TOPIC)"] == "afval" and event["ChanVariable(BEREIK_CHOICE)"] == "2"
+
+
+async def test_the_one_joined_channelvar_arrives_as_each_variable_in_events_and_in_replies(ami):
+    joined = f"ChanVariable: {var.IN_AMI_EVENTS_FUNCTION}=" + var.FIELD_SEPARATOR.join(
+        {var.TOPIC: "afval", var.CHOICE: "2", var.CALLBACK: "17"}.get(name, "") for name in var.IN_AMI_EVENTS)
+    server, client = ami
+    seen = []
+    client.on_event("QueueCallerJoin", seen.append)
+    # Status answers with one event per channel, carrying the ActionID: panoramisk's path (plain_event).
+    server.replies["Status"] = (
+        "Response: Success\r\nEventList: start\r\nActionID: {id}\r\n\r\n"
+        f"Event: Status\r\nChannel: PJSIP/trunk-00000001\r\n{joined.replace('{', '{{').replace('}', '}}')}\r\n"
+        "ActionID: {id}\r\n\r\nEvent: StatusComplete\r\nEventList: Complete\r\nActionID: {id}\r\n\r\n")
+    await client.connect()
+    await server.push(f"Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-00000001\r\nQueue: tic\r\n{joined}\r\n\r\n")
+    status = await client.action("Status")
+    for _ in range(50):
+        if seen:
+            break
+        await asyncio.sleep(0.02)
+    for event in (seen[0], status[1]):
+        assert (event["ChanVariable(BEREIK_TOPIC)"], event["ChanVariable(BEREIK_CHOICE)"]) == ("afval", "2")
+        assert (event["ChanVariable(BEREIK_CALLBACK)"], event["ChanVariable(BEREIK_REASON)"]) == ("17", "")
+        assert not [key for key in event if "EVAL" in key]
 
 
 async def test_state_is_re_read_after_every_login_including_reconnects(ami):
