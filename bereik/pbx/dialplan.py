@@ -967,7 +967,8 @@ def _manager(config: Config, secrets: Secrets) -> str:
         "timestampevents=yes",
         "authtimeout=10",
         "authlimit=20",
-        f"channelvars={','.join(var.IN_AMI_EVENTS)}",
+        # The screen-pop's and call-backs' variables, joined in one (bereik.pbx.variables.IN_AMI_EVENTS_FUNCTION).
+        f"channelvars={var.IN_AMI_EVENTS_FUNCTION}",
         f"disabledevents={','.join(events.NOT_GENERATED)}",
         "",
         f"[{AMI_USER}]",

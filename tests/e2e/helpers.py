@@ -16,6 +16,7 @@ from bereik.config.model import Config, Records, Wallboard
 from bereik.ivr.catalogue import spoken_texts, whispered_texts
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import dialplan
+from bereik.pbx.ami import channel_variables
 from bereik.sandbox import observer_section
 from bereik.sandbox.cues import is_whisper  # noqa: F401 (the tests' name for it)
 from bereik.sandbox.hours import always_open
@@ -120,10 +121,9 @@ async def hang_up(instance) -> None:
 
 
 def variable(event: dict, name: str) -> str | None:
-    """A channel variable carried in an AMI event (manager.conf channelvars)."""
-    values = event.get("ChanVariable", [])
-    values = values if isinstance(values, list) else [values]
-    return dict(v.split("=", 1) for v in values if "=" in v).get(name)
+    """A channel variable carried in an AMI event (manager.conf channelvars), read as bereik reads it: also one
+    of those joined in a single channelvar (bereik.pbx.variables.IN_AMI_EVENTS_FUNCTION)."""
+    return channel_variables(event.get("ChanVariable", [])).get(name)
 
 
 def from_outside(event: dict) -> bool:

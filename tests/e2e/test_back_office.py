@@ -27,7 +27,7 @@ from bereik.pbx.whisper import Whispers
 from bereik.routing.waiting import AnnouncementSchedule
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
-from helpers import OBSERVER, hang_up, is_whisper, write_config_with_observer
+from helpers import OBSERVER, hang_up, is_whisper, variable, write_config_with_observer
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 CONFIG = load_config(EXAMPLE).model_copy(update={"back_office": BackOffice(rings=1, camp_on_seconds=8)})
@@ -70,12 +70,6 @@ async def bereik(pbx, tmp_path):
     yield forwarding
     await server.close()
     forwarding.close()
-
-
-def variable(event, name):
-    values = event.get("ChanVariable", [])
-    values = values if isinstance(values, list) else [values]
-    return dict(v.split("=", 1) for v in values if "=" in v).get(name)
 
 
 async def test_no_answer_after_the_rings_joins_the_tic_queue_behind_a_caller_already_waiting(pbx, bereik, sipp):

@@ -6,6 +6,7 @@ import asyncio
 
 from playwright.async_api import expect
 
+from bereik.pbx import variables as var
 from bereik.records.store import SqliteStore
 from bereik.service import Service, pretend_clock
 
@@ -31,6 +32,16 @@ async def test_a_call_placed_with_sipp_is_kept_with_its_journey(pbx, bereik, sip
     assert "hung_up" in kinds(journey)
     assert journey.first("agent_answered").detail["agent"] == connected["MemberName"]
     assert journey.labels["topic"] == "afval"
+    # Asterisk carried the labels in one line, the joined channelvar (bereik.pbx.variables.IN_AMI_EVENTS_FUNCTION),
+    # computed from the variables bereik set over FastAGI; bereik's reader split them back into each label.
+    line = entered["ChanVariable"]
+    assert isinstance(line, str), f"one ChanVariable line, not one per variable: {line}"
+    name, _, fields = line.partition("=")
+    carried = dict(zip(var.IN_AMI_EVENTS, fields.split(var.FIELD_SEPARATOR), strict=True))
+    assert name == var.IN_AMI_EVENTS_FUNCTION
+    assert (carried[var.TOPIC], carried[var.CHOICE], carried[var.MUNICIPALITY]) == ("afval", "2", "Bloemendaal")
+    assert carried[var.REASON] and not carried[var.TRIED] and not carried[var.CALLBACK]
+    assert (journey.labels["choice"], journey.labels["municipality"]) == ("2", "Bloemendaal")
     [row] = [r for r in service.store.calls(0, 2e10) if r.call_id == entered["Linkedid"]]
     assert (row.kind, row.queue, row.topic, row.agent) == ("front", "tic", "afval", connected["MemberName"])
     assert 0 < row.wait_seconds < 10 and row.talk_seconds > 1

@@ -66,7 +66,8 @@ def test_a_departments_calls_out_show_its_own_number_not_the_front_offices():
 
 
 def test_the_attempt_is_in_every_ami_event():
-    assert "BEREIK_TRIED,BEREIK_TRIED_VIA,BEREIK_TRIED_AT,BEREIK_FAILED" in FILES["manager.conf"]
+    # In the one joined channelvar (bereik.pbx.variables.IN_AMI_EVENTS_FUNCTION).
+    assert "${BEREIK_TRIED}|${BEREIK_TRIED_VIA}|${BEREIK_TRIED_AT}|${BEREIK_FAILED}" in FILES["manager.conf"]
 
 
 def test_bereik_prompts_renders_the_back_office_sentences_for_every_name():

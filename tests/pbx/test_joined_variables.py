@@ -148,6 +148,15 @@ def test_any_fields_give_all_the_variables_or_none_never_a_crash(fields):
         assert present == []
 
 
+def test_the_generated_manager_conf_has_one_channelvar_the_joined_one():
+    for config in CONFIGS:
+        manager = generate(config, SECRETS)["manager.conf"]
+        [line] = [line for line in manager.splitlines() if line.startswith("channelvars=")]
+        assert line == f"channelvars={JOINED}"
+        # Asterisk's split of the list: on commas outside parentheses. One entry, ending in ")": read as a function.
+        assert re.sub(r"\([^)]*\)", "", line).count(",") == 0
+
+
 async def test_bereiks_fastagi_takes_the_separator_out_of_any_value_it_sets_in_the_joined_variables(tmp_path):
     async def handler(session):
         await Voice.hand_over(session, {var.TOPIC: "a|b", var.MUNICIPALITY: "Bloemendaal", var.DIAL: "PJSIP/1|x"})
