@@ -144,16 +144,22 @@ def _host_port(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _hand_over(config: Config, script: str, argument: str = "", *, watchdog: bool = True) -> list[str]:
+def _hand_over(config: Config, script: str, argument: str = "", *, watchdog: bool = True,
+               also: tuple[str, ...] = ()) -> list[str]:
     """AGI to this server's bereik; with pbx.agi_fallback, the next instance when one cannot be reached.
     Only AGISTATUS=FAILURE (no connection) tries the next: a bereik that took the call and then
     failed has already spoken to the caller, so that call fails open as before. `watchdog`: each
-    try re-arms the context's TIMEOUT(absolute), cleared once a bereik has answered."""
+    try re-arms the context's TIMEOUT(absolute), cleared once a bereik has answered. `also`: assignments
+    (no commas) made in the step that arms the first try, one step fewer."""
     addresses = [config.pbx.agi, *config.pbx.agi_fallback]
     arguments = f",{argument}" if argument else ""
+    if also and not watchdog:
+        raise ValueError("`also` is made in the step that arms the watchdog")
     lines = []
     for number, address in enumerate(addresses):
-        if watchdog:
+        if watchdog and also and number == 0:
+            lines.append(f" same => n,MSet({','.join(also)},TIMEOUT(absolute)={config.pbx.watchdog_seconds})")
+        elif watchdog:
             lines.append(f" same => n,Set(TIMEOUT(absolute)={config.pbx.watchdog_seconds})")
         lines.append(f" same => n,AGI(agi://{address}/{script}{arguments})")
         if number < len(addresses) - 1:
@@ -258,6 +264,23 @@ def _fell_through(reason: str, label: str = "") -> list[str]:
             f" same => n,CELGenUserEvent({cel.FELL_THROUGH},${{{var.REASON}}})"]
 
 
+def _filtered_caller_id(first: str, clean: str) -> list[str]:
+    """Control characters in caller IDs would break the AGI and AMI line protocols: the name keeps printable
+    characters only, the number digits, + * and #. One step checks both, and they are set (each set a step and a
+    channel snapshot, tasks of Asterisk's one AMI thread: bench.call_paths) only when a filter would take something
+    out. FILTER only removes, so equal lengths mean nothing to take out; the lengths are numbers, so no caller ID
+    ever becomes part of the expression. `first`: the extension's first line up to its application; `clean`: the
+    label of the step after the filters."""
+    name = f"FILTER({_SAFE_NAME_CHARS},${{CALLERID(name)}})"
+    number = "FILTER(0-9+*#,${CALLERID(num)})"
+    return [
+        f"{first},GotoIf($[(${{LEN(${{{name}}})}} + ${{LEN(${{{number}}})}}) = "
+        f"(${{LEN(${{CALLERID(name)}})}} + ${{LEN(${{CALLERID(num)}})}})]?{clean})",
+        f" same => n,Set(CALLERID(name)=${{{name}}})",
+        f" same => n,Set(CALLERID(num)=${{{number}}})",
+    ]
+
+
 def _entry(config: Config, number: str) -> list[str]:
     """A call to the 14 number or a general number: bereik decides, and the caller reaches the front office
     whatever happens to bereik."""
@@ -265,10 +288,8 @@ def _entry(config: Config, number: str) -> list[str]:
     outputs = "".join(f"${{{name}}}" for name in var.OUTPUTS)
     return [
         f"; Calls to {number} ({kind}) from outside.",
-        # Control characters in caller IDs would break the AGI and AMI line protocols.
-        f"exten => {number},1,Set(CALLERID(name)=${{FILTER({_SAFE_NAME_CHARS},${{CALLERID(name)}})}})",
-        " same => n,Set(CALLERID(num)=${FILTER(0-9+*#,${CALLERID(num)})})",
-        " same => n,Answer()",
+        *_filtered_caller_id(f"exten => {number},1", "answer"),
+        " same => n(answer),Answer()",
         # Cleared here, right before the hand-over, so nothing stale is trusted (a caller transferred back to
         # this number carries its first pass's decision); a new call has none, and clearing costs Asterisk's
         # AMI thread a task a variable (bench.call_paths).
@@ -276,8 +297,8 @@ def _entry(config: Config, number: str) -> list[str]:
         # DIALLED: where the watchdog (T) finds the decision. Asterisk has no AGI inactivity timeout: a frozen
         # bereik must not hold the caller; bereik re-arms the watchdog before every step for as long as the step
         # takes (pbx/voice.py); AGIEXITONHANGUP lets it pull the call out of a connection that never speaks.
-        f" same => n,MSet({var.DIALLED}=${{EXTEN}},AGIEXITONHANGUP=yes)",
-        *_hand_over(config, "entry"),
+        # Both in the step that arms the watchdog for the first try.
+        *_hand_over(config, "entry", also=(f"{var.DIALLED}=${{EXTEN}}", "AGIEXITONHANGUP=yes")),
         # Routed to a queue, the usual way on: one step.
         f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1" & "${{{var.ACTION}}}" = "{var.ACTION_QUEUE}"]'
         f'?{QUEUE_CONTEXT},${{{var.QUEUE}}},1)',

@@ -26,15 +26,19 @@ def entry_steps(config) -> list[str]:
     return steps(config, "[bereik-entry]\n", "\nexten => 0235115000,1,")  # the 14 number's, up to the next number
 
 
+# The entry arms the first try's watchdog in the step that sets what the hand-over also needs.
+ARMED = "same => n,MSet(BEREIK_DIALLED=${EXTEN},AGIEXITONHANGUP=yes,TIMEOUT(absolute)=5)"
+
+
 def test_one_instance_keeps_the_plain_hand_over():
     assert entry_steps(CONFIG) == [
-        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.1:4573/entry)",
+        ARMED, "same => n,AGI(agi://127.0.0.1:4573/entry)",
         "same => n,Set(TIMEOUT(absolute)=0)", "same => n,Set(BEREIK_REASON=failopen-${AGISTATUS})"]
 
 
 def test_the_next_instance_only_when_the_one_before_could_not_be_reached():
     assert entry_steps(THREE) == [
-        "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.1:4573/entry)",
+        ARMED, "same => n,AGI(agi://127.0.0.1:4573/entry)",
         'same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)',
         "same => n,Set(TIMEOUT(absolute)=5)", "same => n,AGI(agi://127.0.0.2:4573/entry)",
         'same => n,GotoIf($["${AGISTATUS}" != "FAILURE"]?handed_over)',

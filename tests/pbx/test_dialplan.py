@@ -58,8 +58,8 @@ def test_every_entry_number_is_handed_to_bereik_and_fails_open_alike():
     for number in CONFIG.entry_numbers:
         start = next(i for i, line in enumerate(entry) if line.startswith(f"exten => {number},1,"))
         block = entry[start:start + 20]
-        assert " same => n,MSet(BEREIK_DIALLED=${EXTEN},AGIEXITONHANGUP=yes)" in block
-        assert " same => n,AGI(agi://127.0.0.1:4573/entry)" in block
+        agi = block.index(" same => n,AGI(agi://127.0.0.1:4573/entry)")
+        assert block[agi - 1] == " same => n,MSet(BEREIK_DIALLED=${EXTEN},AGIEXITONHANGUP=yes,TIMEOUT(absolute)=5)"
         assert " same => n,Goto(bereik-failopen,tic,1)" in block  # the front office, if open now
     # From outside (the trunk's context) and from a desk phone.
     assert "exten => 0235115000,1,Goto(bereik-entry,0235115000,1)" in section(conf, "bereik-inbound")
@@ -74,8 +74,12 @@ def test_a_call_reaches_the_queue_in_few_steps_each_a_task_of_asterisks_ami_thre
     entry = section(conf, "bereik-entry")
     start = next(i for i, line in enumerate(entry) if line.startswith("exten => 14023,1,"))
     agi = next(i for i, line in enumerate(entry) if i > start and "AGI(" in line)
-    assert agi - start == 6  # the caller ID's two filters, Answer, the clearing, DIALLED, the watchdog
-    clearing = entry[start + 3]
+    # The caller ID's check, its two filters (skipped when nothing is to be filtered), Answer, the clearing,
+    # DIALLED with the watchdog.
+    assert agi - start == 6
+    assert entry[start].endswith("?answer)") and entry[start + 3].startswith(" same => n(answer),Answer()")
+    assert entry[start + 5].endswith(",TIMEOUT(absolute)=5)")
+    clearing = entry[start + 4]
     assert clearing.startswith(" same => n,ExecIf($[${LEN(") and clearing.endswith("]?MSet(" + ",".join(
         f"{name}=" for name in var.OUTPUTS) + "))")
     assert all(f"${{{name}}}" in clearing.split("?")[0] for name in var.OUTPUTS)  # any one left: all cleared
