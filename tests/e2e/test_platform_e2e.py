@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import psycopg
 import pytest
 from ruamel.yaml import YAML
 
@@ -256,14 +257,22 @@ async def test_two_municipalities_through_kamailio_on_three_nodes_and_a_node_los
             expected = {f"{node}-{event['Linkedid']}" for node in NODES for event in after[node, municipality]}
             store = PostgresStore(region.config(municipality).records.store)
             try:
+                refused: list[Exception] = []
+
                 def ended() -> set[str]:
-                    return {r.call_id for r in store.calls(0, 2e10) if r.ended_at is not None}
+                    # A connection that takes longer than the store's 5 s on a starved machine (ci43, two busy loops
+                    # beside six workers) is one look less, not the end of the wait; the last one is reported.
+                    try:
+                        return {r.call_id for r in store.calls(0, 2e10) if r.ended_at is not None}
+                    except psycopg.OperationalError as error:
+                        refused.append(error)
+                        return set()
 
                 # The calls cut off on noord too, while noord's Asterisk stays dead: noord's bereik closes them
                 # as cut off once its AMI has been gone for the grace period (bereik.records.lost).
                 await until(lambda: ended() >= expected, 60,
-                            lambda: f"{municipality}'s calls stored and ended; missing {sorted(expected - ended())}, "
-                                    f"stored {sorted((r.call_id, r.ended_at) for r in store.calls(0, 2e10))}")
+                            lambda: f"{municipality}'s calls stored and ended; missing {sorted(expected - ended())}; "
+                                    f"the store refused {len(refused)} looks, the last: {refused[-1:]}", step=0.5)
                 rows = list(store.calls(0, 2e10))
             finally:
                 store.close()
