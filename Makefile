@@ -33,8 +33,8 @@ demo: setup
 	$(BIN)/python -m bereik.demo
 
 # Two pytest-xdist workers per core: an end-to-end test mostly waits in real time (rings, prompts, callers
-# holding). On a quiet 2-core machine (fresh clones, 2026-12-06) pytest took 10:04-10:25 with 4 workers and
-# 7:37-8:34 with 6 (TEST_WORKERS=6), but 6 leave the multi-node tests less room on a busy machine. Each
+# holding). On a quiet 2-core machine (fresh clones, 2026-12-06, README "Running the tests") pytest took 8:18
+# with 4 workers and 7:44 with 6 (TEST_WORKERS=6), but 6 leave the multi-node tests less room on a busy machine. Each
 # worker has its own network namespace and its own copy of the Asterisk chroot, and an end-to-end module's
 # tests stay on one worker (tests/conftest.py, bereik/sandbox/isolation.py). TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
