@@ -44,6 +44,10 @@ from bereik.routing.virtual_hold import callable_number
 
 log = logging.getLogger(__name__)
 
+# A planned call-back is read before the caller hears anything (ci45: a PostgreSQL connect over its 5 s failed
+# the whole entry, and the caller fell open past the menu); a normal store answers in milliseconds.
+CALLBACK_LOOKUP_SECONDS = 1.0
+
 Clock = Callable[[], dt.datetime]
 Steps = Callable[[str, str, float, dict], None]
 OnMain = Callable[[Coroutine[Any, Any, Any]], Awaitable[Any]]
@@ -118,7 +122,13 @@ class EntryHandler:
     async def _callback_of(self, number: str) -> CallerCallback:
         if self.callbacks is None or not self.config.waiting.callback_key or not callable_number(number, self.config):
             return CallerCallback()
-        planned = await asyncio.to_thread(self.callbacks.open_request_of, number)
+        try:
+            planned = await asyncio.wait_for(asyncio.to_thread(self.callbacks.open_request_of, number),
+                                             CALLBACK_LOOKUP_SECONDS)
+        except Exception as error:  # the store slow or away: the caller, in silence meanwhile, gets the menu
+            log.warning("call-back store did not answer whether a call-back is planned (%s); the caller is "
+                        "offered the menu as if none were", type(error).__name__)
+            return CallerCallback(number=number)
         return CallerCallback(number=number, planned=planned is not None,
                               planned_at=planned.appointment_at if planned is not None else None)
 

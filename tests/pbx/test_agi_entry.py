@@ -1,6 +1,7 @@
 """The FastAGI entry handler over a real socket, with a fake Asterisk on the other end."""
 import asyncio
 import datetime as dt
+import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -169,3 +170,32 @@ def test_the_allow_list_defaults_to_the_configured_asterisk_servers_addresses():
     with pytest.raises(ConfigError, match="neither an address nor a network"):
         parse_config(EXAMPLE.read_text().replace("  ami: 127.0.0.1:5038", "  ami: 127.0.0.1:5038\n  agi_allow: [asterisk]"),
                      "gemeente.yaml")
+
+
+class _StoreAway:
+    """A call-back store that does not answer: one that refuses (a PostgreSQL over its connect timeout), or one
+    that answers only when the test lets it, after the call."""
+
+    def __init__(self, slow: bool):
+        self.slow = slow
+        self.released = threading.Event()
+
+    def open_request_of(self, number):
+        if self.slow:
+            self.released.wait(30)
+            return None
+        raise ConnectionError("connection timeout expired")
+
+
+@pytest.mark.parametrize("slow", [False, True], ids=["refusing", "slow"])
+async def test_a_call_back_store_away_or_slow_still_gives_the_caller_the_menu(serve, tmp_path, slow, caplog):
+    store = _StoreAway(slow)
+    handler = EntryHandler(CONFIG, PromptLibrary(tmp_path / "sounds"), clock=lambda: MONDAY_MORNING, callbacks=store)
+    server = await serve(handlers={"entry": handler})
+    asterisk = FakeAsterisk(keys=["1", "2"])
+    try:
+        await asterisk.call(server.port)  # the slow store has not answered yet: the decision did not wait for it
+    finally:
+        store.released.set()
+    assert (asterisk.variables[var.QUEUE], asterisk.variables[var.TOPIC]) == ("tic", "afval")
+    assert "offered the menu as if none were" in caplog.text and "0612345678" not in caplog.text
