@@ -24,7 +24,7 @@ from bereik.ivr.phrases import feature_text, other_municipality_text, outside_te
 from bereik.ivr.prompts import SOUND_SUBDIR, PromptLibrary
 from bereik.routing import failopen
 from bereik.routing.outbound import OutboundPolicy
-from bereik.routing.waiting import max_wait_text, penalty_plan
+from bereik.routing.waiting import PenaltyPlan, max_wait_text, penalty_plan
 from bereik.secrets import AMI_SECRET, Secrets
 
 AMI_USER = "bereik"
@@ -428,7 +428,7 @@ def _front_office_queue(config: Config) -> list[str]:
     """
     queue = config.front_office
     plan = penalty_plan(config)
-    everyone = ",".join(f"{k}={v}" for k, v in plan.variables(None).items())
+    everyone = _penalty_assignments(plan, None)
     # The first entry's time, kept when a caller who could not be called back returns.
     queued_at = f'${{IF($["${{{var.QUEUED_AT}}}" = ""]?${{EPOCH}}:${{{var.QUEUED_AT}}})}}'
     lines = [
@@ -463,8 +463,12 @@ def _penalty_globals(config: Config) -> list[str]:
     """Each trained topic's penalty range, and everyone's for a caller without a topic, read by the queue's
     first step (PENALTIES_GLOBAL): one step for every topic, where an ExecIf a topic took a step each."""
     plan = penalty_plan(config)
-    return [f"{PENALTIES_GLOBAL}{topic}={','.join(f'{k}={v}' for k, v in plan.variables(topic or None).items())}"
-            for topic in ("", *sorted(plan.ranges))]
+    return [f"{PENALTIES_GLOBAL}{topic}={_penalty_assignments(plan, topic or None)}" for topic in ("", *sorted(plan.ranges))]
+
+
+def _penalty_assignments(plan: PenaltyPlan, topic: str | None) -> str:
+    """A topic's penalty range as MSet's arguments (every position's for None)."""
+    return ",".join(f"{k}={v}" for k, v in plan.variables(topic).items())
 
 
 def _max_wait(config: Config) -> list[str]:
