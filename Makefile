@@ -37,7 +37,7 @@ demo: setup
 # with 4 workers and 7:44 with 6 (TEST_WORKERS=6), but 6 leave the multi-node tests less room on a busy machine. Each
 # worker has its own network namespace and its own copy of the Asterisk chroot, and an end-to-end module's
 # tests stay on one worker (tests/conftest.py, bereik/sandbox/isolation.py). TEST_WORKERS=0 runs serially.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 4 )))
 
 test: setup wheelhouse
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
