@@ -39,8 +39,9 @@ demo: setup
 # tests stay on one worker (tests/conftest.py, bereik/sandbox/isolation.py). TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 4 )))
 
+# Every worker imports and collects the whole suite: let it keep the compiled modules and pytest's rewritten tests.
 test: setup wheelhouse
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 bench: setup
 	$(BIN)/python -m bench

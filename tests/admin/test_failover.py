@@ -1,13 +1,12 @@
 """Several bereik instances: the entry, a direct call and a call-back go to the next one when one
 cannot be reached."""
-from pathlib import Path
 
-from bereik.config import load_config
 from bereik.config.model import Pbx
 from bereik.pbx import dialplan
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 SECRETS = Secrets({AMI_SECRET: "failover-" + "x" * 24, PHONES_SECRET: "phones-" + "p" * 26})
 
 

@@ -10,16 +10,16 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from tests.examples import example_config
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "presence"))
 from fake_graph import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraph, busy, calendar  # noqa: E402
 
 from bereik.callbacks.appointments import Appointments, SlotRefused, free_slots  # noqa: E402
 from bereik.callbacks.store import APPOINTMENT, CallbackStore, Note, WorkingDays  # noqa: E402
-from bereik.config import load_config  # noqa: E402
 from bereik.presence.graph import GraphClient, GraphSettings, parse_schedule  # noqa: E402
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 ZONE = CONFIG.zone
 EVA = "eva.smit@bloemendaal.test"
 # Friday 27 March 2026; summer time starts Sunday 29 March at 02:00.

@@ -1,7 +1,6 @@
 """A note is closed by the call, not by a click; 'niet bereikt' only after unanswered attempts at different
 times; every call-back call's end becomes the note's step (CallbackOutcomes, on a real store)."""
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -19,9 +18,9 @@ from bereik.callbacks.lifecycle import (
 )
 from bereik.callbacks.outcomes import CallbackOutcomes
 from bereik.callbacks.store import CALLED_BACK, HANDLED, NOT_REACHED, Attempt, CallbackStore, Note, Status
-from bereik.config import load_config
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 SETTINGS = CONFIG.callbacks  # answered after 10 s, 'niet bereikt' after 2 attempts 60 minutes apart
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CONFIG.zone)
 

@@ -2,7 +2,6 @@
 moves to the substitute at once, the owner is reminded before the deadline, the team lead is mailed at it.
 Every move is a step of the note."""
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -10,14 +9,14 @@ from bereik.callbacks.escalation import Escalate, Move, Remind, due_now
 from bereik.callbacks.mail import Mailer
 from bereik.callbacks.store import APPOINTMENT, CallbackStore, Note, WorkingDays
 from bereik.callbacks.watch import CallbackWatch
-from bereik.config import load_config
 from bereik.forwarding.store import ForwardingStore
 from bereik.presence.absence import AbsenceStore
 from bereik.presence.book import AbsenceBook
 from bereik.presence.merge import Absence
 from bereik.routing.stand_in import StandIn, Taker
+from tests.examples import example_config
 
-EXAMPLE = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+EXAMPLE = example_config()
 PEOPLE = [p.model_copy(update={"email": f"{p.extension}@bloemendaal.test"}) for p in EXAMPLE.people]
 CONFIG = EXAMPLE.model_copy(update={
     "people": PEOPLE,

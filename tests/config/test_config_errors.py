@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from bereik.cli import main
-from bereik.config import ConfigError, load_config, parse_config
+from bereik.config import ConfigError, parse_config
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 
@@ -24,7 +25,7 @@ def line_of(text: str, fragment: str) -> int:
 
 
 def test_the_shipped_example_is_valid():
-    config = load_config(EXAMPLE)
+    config = example_config()
     assert config.number == "14023"
     assert [p.overflow for p in config.queue("tic").positions] == [False, False, False, True]
 

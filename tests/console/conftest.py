@@ -11,12 +11,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bereik.audit import AuditLog  # noqa: E402
 from bereik.records.store import SqliteStore  # noqa: E402
-from console_helpers import Clock, Console, Desk, FakeAmi, FakeDirectory, Mailer, CallbackStore, EXAMPLE, console_config, load_config, dt  # noqa: E402
+from console_helpers import Clock, Console, Desk, FakeAmi, FakeDirectory, Mailer, CallbackStore, console_config, dt  # noqa: E402
+from tests.examples import example_config  # noqa: E402
 
 
 @pytest.fixture
 def clock():
-    return Clock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=load_config(EXAMPLE).zone))
+    return Clock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=example_config().zone))
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from bereik.callbacks.mail import Mailer
 from bereik.callbacks.store import CallbackStore
-from bereik.config import load_config
 from bereik.config.model import Console as ConsoleSettings
 from bereik.config.model import ConsoleUser
 from bereik.console.auth import Verdict
 from bereik.console.desk import Desk
 from bereik.console.web import Console
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 PASSWORDS = {"anna": "anna-pw", "bram": "bram-pw", "lisa": "lisa-pw", "olaf": "olaf-pw", "root": "root-pw",
@@ -29,7 +29,7 @@ USERS = [
 
 
 def console_config(recordings: Path, smtp_port: int = 1, **changes):
-    config = load_config(EXAMPLE)
+    config = example_config()
     # Plain http on 127.0.0.1 in most tests; test_https_browser.py keeps the Secure cookie over https.
     changes = {"secure_cookies": False, **changes}
     settings = ConsoleSettings(users=USERS, recordings_dir=str(recordings),

@@ -1,15 +1,14 @@
 """Call-back notes: deadlines in Dutch working days, no duplicates, late after the deadline, mailed."""
 import datetime as dt
 import socket
-from pathlib import Path
 
 import pytest
 
 from bereik.callbacks.mail import Mailer
 from bereik.callbacks.store import CALLED_BACK, HANDLED, CallbackStore, Note, Status, WorkingDays
-from bereik.config import load_config
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 ZONE = CONFIG.zone
 
 

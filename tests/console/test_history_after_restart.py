@@ -9,13 +9,13 @@ from bereik.records.summary import WRAPPED_UP
 from tests.ami_facts import told
 from tests.records.calls import front_office_call
 
-from console_helpers import EXAMPLE, load_config
+from tests.examples import example_config
 
 MONDAY_10 = 1795424400.0  # 2026-11-23 10:00 Amsterdam
 
 
 async def test_the_days_calls_of_a_position_with_their_wrap_ups_from_the_store(tmp_path):
-    config = load_config(EXAMPLE)
+    config = example_config()
     store = SqliteStore(tmp_path / "calls.sqlite3")
     recorder = Recorder(store, ZoneInfo("Europe/Amsterdam"), frozenset({"14023"}), clock=lambda: MONDAY_10 + 3600)
     recorder.start()

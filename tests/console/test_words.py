@@ -3,12 +3,11 @@ import datetime as dt
 
 import pytest
 
-from bereik.config import load_config
 from bereik.console import words
 from bereik.console.texts import date_text
-from console_helpers import EXAMPLE
+from tests.examples import example_config
 
-CONFIG = load_config(EXAMPLE)
+CONFIG = example_config()
 
 
 @pytest.mark.parametrize(("text", "spoken"), [

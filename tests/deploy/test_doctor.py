@@ -4,11 +4,11 @@ import datetime as dt
 from pathlib import Path
 
 from bereik import doctor
-from bereik.config import load_config
 from bereik.pbx.agi import AgiServer
 from bereik.secrets import Secrets
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 
 
 def installation(config=CONFIG, sounds=Path("/nonexistent")) -> doctor.Installation:

@@ -16,7 +16,6 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bereik.config import load_config
 from bereik.config.model import BackOffice
 from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.catalogue import spoken_texts
@@ -32,6 +31,7 @@ from bereik.presence.merge import Absence
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 from helpers import OBSERVER, hang_up, variable, write_config_with_observer
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 _spec = importlib.util.spec_from_file_location("fake_graph", Path(__file__).parents[1] / "presence" / "fake_graph.py")
@@ -39,7 +39,7 @@ fake_graph = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fake_graph)
 
 EVA_MAIL = "eva.smit@bloemendaal.test"
-_example = load_config(EXAMPLE)
+_example = example_config()
 # Eva has a mailbox and a standing substitute (Gijs); one ring, so the suite stays short.
 CONFIG = _example.model_copy(update={
     "back_office": BackOffice(rings=1),

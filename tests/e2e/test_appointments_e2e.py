@@ -19,7 +19,6 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bereik.callbacks.store import APPOINTMENT, CALLED_BACK, IVR, QUEUE, CallbackStore
-from bereik.config import load_config
 from bereik.config.model import IvrAppointments, PresenceGraph
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import cel
@@ -30,13 +29,14 @@ from bereik.service import Service
 from helpers import (Clock, FRONT_OFFICE, ended_journey, generated_with_observer, observe, recorded, render_prompts, until,
                      variable,
                      waiting_and_call_back_messages, whisper_plays)
+from tests.examples import example_config
 
 _spec = importlib.util.spec_from_file_location("fake_graph", Path(__file__).parents[1] / "presence" / "fake_graph.py")
 fake_graph = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fake_graph)
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-_EXAMPLE = load_config(EXAMPLE)
+_EXAMPLE = example_config()
 EVA, GIJS = "eva.smit@bloemendaal.test", "gijs.mulder@bloemendaal.test"
 # In the queue the call-back is offered at the first waiting message, after one ring.
 CONFIG = _EXAMPLE.model_copy(update={

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.config.model import BackOffice
 from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.catalogue import spoken_texts
@@ -28,9 +27,10 @@ from bereik.routing.waiting import AnnouncementSchedule
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 from helpers import OBSERVER, hang_up, is_whisper, variable, write_config_with_observer
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-CONFIG = load_config(EXAMPLE).model_copy(update={"back_office": BackOffice(rings=1, camp_on_seconds=8)})
+CONFIG = example_config().model_copy(update={"back_office": BackOffice(rings=1, camp_on_seconds=8)})
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CONFIG.zone)
 EVA, FEMKE, HANNA = "127.0.1.11", "127.0.1.12", "127.0.1.21"
 EVA_DIRECT, FEMKE_DIRECT = "0235115301", "0235115302"

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.config.model import Console, ConsoleUser, Presence, Records, Wallboard
 from bereik.console.auth import Verdict
 from bereik.ivr.phrases import feature_text, fill
@@ -20,13 +19,14 @@ from bereik.secrets import AMI_SECRET, CALAMITY_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
 from helpers import OBSERVER, variable, write_config_with_observer
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
 EVA_DESK = "127.0.1.11"
 PIN = "802615"
 STORM = "Door een storm is het gemeentehuis vandaag gesloten. Voor spoed belt u 112."
-BASE = load_config(EXAMPLE)
+BASE = example_config()
 
 
 def config_for(root: Path, state: Path):

@@ -20,7 +20,6 @@ import pytest
 
 from bereik.callbacks.lifecycle import why_not_closable
 from bereik.callbacks.store import AFTER_HOURS, CALLED_BACK, NOT_REACHED, QUEUE, CallbackStore, Note
-from bereik.config import load_config
 from bereik.console.desk import Desk
 from bereik.ivr.catalogue import whispered_texts
 from bereik.ivr.prompts import PromptLibrary
@@ -31,9 +30,10 @@ from bereik.service import Service
 
 from helpers import (Clock, FRONT_OFFICE, ended_journey, generated_with_observer, kinds, observe, pause, recorded,
                      render_prompts, until, variable, waiting_and_call_back_messages, whisper_plays)
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-_EXAMPLE = load_config(EXAMPLE)
+_EXAMPLE = example_config()
 # The first waiting message after one ring (5 s), offering the call-back at once; a call-back answered
 # for more than 2 s closes its note.
 CONFIG = _EXAMPLE.model_copy(update={

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.config.model import Console, ConsoleUser, Presence, Records, Wallboard
 from bereik.console.auth import Verdict
 from bereik.ivr.catalogue import spoken_texts
@@ -30,6 +29,7 @@ from bereik.service import Service, pretend_clock
 
 from bereik.pbx.backoff import Backoff
 from helpers import OBSERVER, Cut, call_state_shown, follow_call_states, hang_up, write_config_with_observer
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
@@ -41,7 +41,7 @@ SOCKET_OPEN = """() => new Promise((resolve) => { const check = () =>
 
 def config_for(root: Path, state: Path):
     """`state`: where the absences of this test's presence service are kept."""
-    base = load_config(EXAMPLE)
+    base = example_config()
     (root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)
     console = Console(
         listen="127.0.0.1:0", secure_cookies=False, users=[ConsoleUser(login="anna", extension="201", may_pick=True),
@@ -60,7 +60,7 @@ def config_for(root: Path, state: Path):
 def generated(tmp_path_factory):
     directory = tmp_path_factory.mktemp("asterisk-console")
     secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})
-    return write_config_with_observer(load_config(EXAMPLE), secrets, directory, str(EXAMPLE)), secrets
+    return write_config_with_observer(example_config(), secrets, directory, str(EXAMPLE)), secrets
 
 
 def music_on_hold(root: Path) -> None:
@@ -85,7 +85,7 @@ async def pbx(sandbox_root, asterisk, ami, generated):
     directory, _ = generated
     music_on_hold(sandbox_root)  # before Asterisk starts: it reads the class's files at load
     instance = asterisk(directory)
-    PromptLibrary(instance.sounds_dir, "nl").ensure_all(spoken_texts(load_config(EXAMPLE)))
+    PromptLibrary(instance.sounds_dir, "nl").ensure_all(spoken_texts(example_config()))
     instance.ami = instance.ami.__class__(instance.ami.port, *OBSERVER)
     return instance, await ami(instance)
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.config.model import BackOffice
 from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.catalogue import spoken_texts
@@ -26,9 +25,10 @@ from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import pretend_clock
 
 from helpers import OBSERVER, variable, write_config_with_observer
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-_example = load_config(EXAMPLE)
+_example = example_config()
 CONFIG = _example.model_copy(update={
     "back_office": BackOffice(rings=1, mobile_dial_out=True),
     "people": [p.model_copy(update={"ring_mobile": True}) if p.extension == "301" else p for p in _example.people]})

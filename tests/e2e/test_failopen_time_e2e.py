@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.config.model import WEEKDAYS, ClosingDay, WeekHours
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.phrases import fill, next_opening_phrase
@@ -19,9 +18,10 @@ from bereik.routing.waiting import max_wait_text
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 from helpers import OBSERVER, always_open, variable, write_config_with_observer
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-BASE = load_config(EXAMPLE)
+BASE = example_config()
 SECRETS = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})
 MAX_WAIT = 6
 

@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bereik.config import load_config
 from bereik.config.model import BackOffice, Pbx
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
@@ -16,6 +15,7 @@ from bereik.pbx.entry import EntryHandler
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 from helpers import OBSERVER, hang_up, variable, write_config_with_observer
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
@@ -37,7 +37,7 @@ def instance(config, sounds, host: str, served: list[str]) -> AgiServer:
 
 
 async def test_one_bereik_killed_no_caller_lost_the_next_routed_by_the_other(asterisk, ami, sipp, tmp_path):
-    base = load_config(EXAMPLE)
+    base = example_config()
     config = base.model_copy(update={"pbx": Pbx.model_validate(
         {**base.pbx.model_dump(), "agi_fallback": ["127.0.0.2:4573"]}), "back_office": BackOffice(rings=1)})
     secrets = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.config.model import BackOffice, Console, ConsoleUser, Presence, Records, Wallboard
 from bereik.console.auth import Verdict
 from bereik.ivr.catalogue import spoken_texts
@@ -25,12 +24,13 @@ from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
 from helpers import OBSERVER, hang_up, variable, write_config_with_observer
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
 EVA_DESK, FEMKE_DESK, HANNA_DESK, AGENT_PHONE = "127.0.1.11", "127.0.1.12", "127.0.1.21", "127.0.1.1"
 EVA_DIRECT, EVA_MOBILE = "0235115301", "0612345678"
-_example = load_config(EXAMPLE)
+_example = example_config()
 BASE = _example.model_copy(update={
     "back_office": BackOffice(rings=1),
     "people": [p.model_copy(update={"mobile": EVA_MOBILE}) if p.extension == "301" else p for p in _example.people]})

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.phrases import fill
 from bereik.ivr.prompts import PromptLibrary
@@ -21,9 +20,10 @@ from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
 from helpers import OBSERVER, hang_up, recorded, variable, write_config_with_observer
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-CONFIG = load_config(EXAMPLE)
+CONFIG = example_config()
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
 MONDAY_EVENING = dt.datetime(2026, 11, 23, 18, 0)
 # The example with a short closing message and after-hours offer, for the test that hears them out: what is said,

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from bereik.cli import main
-from bereik.config import load_config
 from bereik.config.model import Records, Wallboard
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.phrases import other_municipality_text, outside_text
@@ -21,9 +20,10 @@ from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
 from helpers import OBSERVER, ended_journey, hang_up, variable, write_config_with_observer
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-CONFIG = load_config(EXAMPLE)
+CONFIG = example_config()
 SECRETS = Secrets({AMI_SECRET: "e2e-" + "x" * 28, PHONES_SECRET: "phones-" + "p" * 26})
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
 CARRIER = ("127.0.0.1", 5080)  # pbx.trunk: calls out arrive here

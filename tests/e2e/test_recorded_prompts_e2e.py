@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from bereik.config import load_config
 from bereik.config.model import Console, ConsoleUser, Presence, Records, Wallboard
 from bereik.console.auth import Verdict
 from bereik.ivr.phrases import fill
@@ -25,10 +24,11 @@ from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
 from helpers import OBSERVER, write_config_with_observer
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
-BASE = load_config(EXAMPLE)
+BASE = example_config()
 RATE = 16000
 
 

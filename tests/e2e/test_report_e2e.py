@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.config.model import BackOffice
 from bereik.records.store import SqliteStore
 from bereik.reports.figures import from_store
@@ -21,9 +20,10 @@ from bereik.reports.schema import ReportRequest
 from bereik.service import Service, pretend_clock
 
 from helpers import FRONT_OFFICE, generated_with_observer, is_whisper, observe, recorded, render_prompts
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-_EXAMPLE = load_config(EXAMPLE)
+_EXAMPLE = example_config()
 CONFIG = _EXAMPLE.model_copy(update={
     "back_office": BackOffice(rings=1, camp_on_seconds=6),
     "waiting": _EXAMPLE.waiting.model_copy(update={

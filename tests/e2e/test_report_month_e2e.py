@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from bereik.callbacks.store import CALLED_BACK, CallbackStore, WorkingDays
-from bereik.config import load_config
 from bereik.config.model import BackOffice
 from bereik.pbx.dialplan import INBOUND_CONTEXT
 from bereik.records.store import SqliteStore
@@ -24,9 +23,10 @@ from bereik.reports.schema import ReportRequest
 from bereik.service import Service, pretend_clock
 
 from helpers import FRONT_OFFICE, generated_with_observer, observe, pause, recorded, render_prompts, until, waiting_and_call_back_messages
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-_EXAMPLE = load_config(EXAMPLE)
+_EXAMPLE = example_config()
 CONFIG = _EXAMPLE.model_copy(update={
     "back_office": BackOffice(rings=1, camp_on_seconds=6),
     "waiting": _EXAMPLE.waiting.model_copy(update={

@@ -13,15 +13,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from bereik.config import load_config
 from bereik.pbx import dialplan
 from bereik.sandbox import AmiLogin
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 from helpers import OBSERVER, write_config_with_observer
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-_EXAMPLE = load_config(EXAMPLE)
+_EXAMPLE = example_config()
 # One position, Anna's, whose SIPp desk phone each test runs: the queue rings no address nobody answers.
 CONFIG = _EXAMPLE.model_copy(update={"queues": [_EXAMPLE.queues[0].model_copy(update={
     "positions": _EXAMPLE.queues[0].positions[:1]})], "agents": _EXAMPLE.agents[:1]})

@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from bereik.callbacks.store import CallbackStore
-from bereik.config import load_config
 from bereik.ivr.prompts import PromptLibrary
 from bereik.records.store import SqliteStore
 from bereik.service import Service, pretend_clock
 
 from helpers import generated_with_observer, is_whisper, observe, pause, recorded, render_prompts, whispered_sound
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-_EXAMPLE = load_config(EXAMPLE)
+_EXAMPLE = example_config()
 # A short topic fallback, and the overflow position at three callers, off when the queue is empty. The
 # call-back is never offered here (tests/e2e/test_callbacks_e2e.py offers it): the messages are the plain ones.
 CONFIG = _EXAMPLE.model_copy(update={"waiting": _EXAMPLE.waiting.model_copy(update={

@@ -9,13 +9,13 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bereik.audit import FORWARD_CLEARED, FORWARD_SET, AuditLog
 from bereik.cli import main
-from bereik.config import load_config
 from bereik.forwarding.http import forwarding_routes
 from bereik.forwarding.store import ForwardingError, ForwardingStore
 from bereik.records.store import SqliteStore
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-CONFIG = load_config(EXAMPLE)
+CONFIG = example_config()
 AMS = ZoneInfo("Europe/Amsterdam")
 MONDAY = dt.datetime(2026, 11, 23, 8, 0, tzinfo=AMS)
 FRIDAY = dt.datetime(2026, 11, 27, 17, 0, tzinfo=AMS)

@@ -1,7 +1,6 @@
 """Any request to the forwarding API gets an answer with a reason, never a 500."""
 import datetime as dt
 import json
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bereik.audit import AuditLog
-from bereik.config import load_config
 from bereik.forwarding.http import forwarding_routes
 from bereik.forwarding.store import ForwardingStore
 from bereik.records.store import SqliteStore
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 MONDAY = dt.datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 tricky = st.one_of(st.text(max_size=30), st.sampled_from([
     "", "301", "302", "mobile", "substitute", "2026-11-23T08:00+01:00", "2026-11-23T08:00", "0001-01-01T00:00+01:00",

@@ -6,19 +6,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bereik.config import load_config
 from bereik.freeswitch.esl import EslEntry, EslServer, variable_name
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiServer
 from bereik.pbx.entry import EntryHandler
+from tests.examples import example_config
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "pbx"))
 from fake_asterisk import FakeAsterisk  # noqa: E402
 from fake_freeswitch import UUID, FakeFreeswitch  # noqa: E402
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 AMS = ZoneInfo("Europe/Amsterdam")
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=AMS)
 MONDAY_EVENING = dt.datetime(2026, 11, 23, 18, 0, tzinfo=AMS)

@@ -12,7 +12,6 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bereik.callbacks.store import Note
-from bereik.config import load_config
 from bereik.config.model import Integrations
 from bereik.integrations import webhooks as wh
 from bereik.integrations.klantinteracties import Registration
@@ -22,6 +21,7 @@ from bereik.records.summary import CALLBACK_REQUESTED, WRAPPED_UP
 from bereik.secrets import Secrets
 from tests.ami_facts import told
 from tests.records.calls import front_office_call
+from tests.examples import example_config
 
 from .klantinteracties_server import KlantinteractiesApi
 
@@ -44,7 +44,7 @@ async def api():
 async def registered(api, tmp_path, monkeypatch):
     monkeypatch.setattr(wh, "FIRST_RETRY_SECONDS", 0.1)
     monkeypatch.setattr(wh, "LAST_RETRY_SECONDS", 0.2)
-    config = load_config(EXAMPLE).model_copy(update={"integrations": Integrations(
+    config = example_config().model_copy(update={"integrations": Integrations(
         klantinteracties={"url": api.root, "token": "BEREIK_KLANTINTERACTIES_SECRET", "wrap_up_seconds": 300})})
     registration = Registration(config, Secrets({"BEREIK_KLANTINTERACTIES_SECRET": TOKEN}),
                                 wh.Outbox(tmp_path / "outbox.sqlite3"))

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from standardwebhooks import Webhook as Verifier
 
-from bereik.config import load_config
 from bereik.config.model import Integrations
 from bereik.integrations import webhooks as wh
 from bereik.records.recorder import Recorder
@@ -22,6 +21,7 @@ from bereik.records.store import SqliteStore
 from bereik.secrets import Secrets
 from tests.ami_facts import told
 from tests.records.calls import front_office_call
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 RECEIVER = Path(__file__).parent / "receiver.py"
@@ -51,7 +51,7 @@ def kcs(hosts, tmp_path):
 
 
 def sent_to_kcs(tmp_path, max_attempts=12):
-    config = load_config(EXAMPLE).model_copy(update={"integrations": Integrations(
+    config = example_config().model_copy(update={"integrations": Integrations(
         webhooks=[{"name": "kcs", "url": "http://10.77.0.1:8090/bereik/events", "secret": "BEREIK_KCS_WEBHOOK_SECRET"}],
         max_attempts=max_attempts)})
     webhooks = wh.Webhooks(config, Secrets({"BEREIK_KCS_WEBHOOK_SECRET": SECRET}), wh.Outbox(tmp_path / "outbox.sqlite3"))

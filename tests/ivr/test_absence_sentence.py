@@ -1,14 +1,13 @@
 """What a caller to an absent colleague hears: until when, in people's words, and where the call goes."""
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bereik.config import load_config
 from bereik.ivr.phrases import absence_sentence, until_phrase
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = dt.datetime(2026, 12, 2, 10, 0, tzinfo=AMS)  # Wednesday 2 December
 

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from bereik.cli import recording_report
-from bereik.config import load_config
 from bereik.ivr.phrases import fill
 from bereik.ivr.prompts import PromptLibrary
 from bereik.ivr.recorded import RecordingError, Recordings, per_call
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=CONFIG.zone)
 WELCOME = fill(CONFIG, CONFIG.texts["welcome"])
 

@@ -3,7 +3,6 @@ never a channel variable), the choice, what is said, the lock after three wrong 
 the PIN never in bereik's log."""
 import datetime as dt
 import logging
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +10,6 @@ from fake_asterisk import FakeAsterisk
 
 from bereik.audit import AuditLog
 from bereik.calamity import CalamitySwitch
-from bereik.config import load_config
 from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.phrases import feature_text
 from bereik.ivr.prompts import PromptLibrary
@@ -21,8 +19,9 @@ from bereik.presence.book import AbsenceBook
 from bereik.records.store import SqliteStore
 from bereik.routing.calamity import Mode, default_text
 from bereik.secrets import CALAMITY_SECRET, SecretError, Secrets
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 NOW = dt.datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 PIN = "802615"
 

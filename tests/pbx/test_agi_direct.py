@@ -2,21 +2,20 @@
 import datetime as dt
 import json
 import logging
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from fake_asterisk import FakeAsterisk
 
-from bereik.config import load_config
 from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiServer
 from bereik.pbx.direct import DirectHandler
 from bereik.presence.book import AbsenceBook
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 EVA_DIRECT = "0235115301"
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bereik.config import ConfigError, load_config, parse_config
+from bereik.config import ConfigError, parse_config
 from bereik.config.model import Server
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
@@ -17,9 +17,10 @@ from bereik.pbx.agi import AgiError, AgiServer, parse_environment, quote
 from bereik.pbx.entry import EntryHandler
 
 from fake_asterisk import FakeAsterisk
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-CONFIG = load_config(EXAMPLE)
+CONFIG = example_config()
 AMS = ZoneInfo("Europe/Amsterdam")
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=AMS)
 MONDAY_EVENING = dt.datetime(2026, 11, 23, 18, 0, tzinfo=AMS)
@@ -158,7 +159,7 @@ async def test_a_peer_outside_the_allow_list_is_refused_and_logged_once_with_the
 
 
 def test_the_allow_list_defaults_to_the_configured_asterisk_servers_addresses():
-    example = load_config(EXAMPLE)
+    example = example_config()
     assert example.agi_allowed() == ["127.0.0.0/8"]  # this machine
     servers = example.model_copy(update={"pbx": example.pbx.model_copy(update={"servers": [
         Server(name="noord", sip_bind="10.0.0.11:5060", agi="10.0.0.21:4573", ami="10.0.0.11:5038"),

@@ -12,7 +12,6 @@ from aiohttp.test_utils import TestServer
 
 from bereik.callbacks.appointments import Appointments
 from bereik.callbacks.store import AFTER_HOURS, APPOINTMENT, IVR, CallbackStore
-from bereik.config import load_config
 from bereik.config.model import IvrAppointments, PresenceGraph
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
@@ -21,12 +20,13 @@ from bereik.pbx.entry import EntryHandler
 from bereik.presence.graph import GraphClient, GraphSettings
 
 from fake_asterisk import FakeAsterisk
+from tests.examples import example_config
 
 _spec = importlib.util.spec_from_file_location("fake_graph", Path(__file__).parents[1] / "presence" / "fake_graph.py")
 fake_graph = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fake_graph)
 
-EXAMPLE = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+EXAMPLE = example_config()
 EVA, GIJS = "eva.smit@bloemendaal.test", "gijs.mulder@bloemendaal.test"
 CONFIG = EXAMPLE.model_copy(update={
     "people": [p.model_copy(update={"email": {"301": EVA, "303": GIJS}.get(p.extension)}) for p in EXAMPLE.people],

@@ -1,6 +1,5 @@
 """The feature-code handler over a real FastAGI socket with a fake Asterisk: the store, what is said, refusals."""
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,7 +7,6 @@ from fake_asterisk import FakeAsterisk
 
 from bereik import audit
 from bereik.audit import AuditLog
-from bereik.config import load_config
 from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.phrases import feature_text
 from bereik.ivr.prompts import PromptLibrary
@@ -19,8 +17,9 @@ from bereik.presence.absence import AbsenceStore
 from bereik.presence.book import AbsenceBook
 from bereik.presence.merge import Absence
 from bereik.records.store import SqliteStore
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 NOW = dt.datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 
 

@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bereik.callbacks.store import CallbackStore
-from bereik.config import load_config
 from bereik.forwarding.store import ForwardingStore
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
@@ -26,8 +24,9 @@ from bereik.pbx.callback import CallbackHandler
 from bereik.pbx.direct import DirectHandler
 from bereik.presence.book import AbsenceBook
 from bereik.pbx.entry import EntryHandler
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 EVA_DIRECT = "0235115301"
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -6,13 +6,11 @@ consumer takes arbitrary events, then still reads a well-formed one correctly.
 """
 import asyncio
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bereik.config import load_config
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.ami import AmiClient, AmiError, checked
 from bereik.pbx.call_files import CallFiles
@@ -23,8 +21,9 @@ from bereik.presence.phone import PhoneState, PhoneTable, reduce
 from bereik.routing.queue_state import QueueState
 from bereik.wallboard.floor import Floor
 from tests.ami_facts import told
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 NOW = 1_795_420_800.0  # 2026-11-23 10:00 in Amsterdam
 

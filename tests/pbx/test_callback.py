@@ -2,13 +2,12 @@
 department's outgoing number, and every call is an attempt of the note."""
 import datetime as dt
 import logging
-from pathlib import Path
 
 from bereik.callbacks.store import HANDLED, QUEUE, Attempt, CallbackStore, Note
-from bereik.config import load_config
 from bereik.pbx.callback import CallbackHandler
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CONFIG.zone)
 
 

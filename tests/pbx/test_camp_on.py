@@ -1,13 +1,12 @@
 """A caller waiting behind a colleague's call hears whom they wait for, every few rings, until they leave."""
 import asyncio
-from pathlib import Path
 
-from bereik.config import load_config
 from bereik.ivr.catalogue import whispered_texts
 from bereik.pbx.camp_on import CampOnAnnouncer
 from bereik.routing.waiting import AnnouncementSchedule
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 WAITING = "Eva Smit is nog in gesprek. Blijft u aan de lijn: zodra het gesprek voorbij is, gaat de telefoon bij Eva Smit over."
 
 

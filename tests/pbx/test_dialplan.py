@@ -4,14 +4,14 @@ from pathlib import Path
 import pytest
 
 from bereik.cli import main
-from bereik.config import load_config
 from bereik.pbx import events
 from bereik.pbx import variables as var
 from bereik.routing.waiting import penalty_plan
 from bereik.pbx.dialplan import generate
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, LDAP_SECRET, SecretError, Secrets
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 SECRETS = Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26})
 
 

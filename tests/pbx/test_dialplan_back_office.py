@@ -1,13 +1,12 @@
 """The generated configuration for the back office: direct numbers, camp-on queues, pickup, caller ID."""
-from pathlib import Path
 
-from bereik.config import load_config
 from bereik.pbx.dialplan import generate
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 from test_dialplan import section  # one reading of a generated context for every dialplan test
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 FILES = generate(CONFIG, Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26}))
 
 

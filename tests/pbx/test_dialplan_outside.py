@@ -3,7 +3,7 @@ variable's) dialled through the class of service, the same way out as every call
 with why when the organisation does not answer; nothing of it without such an option."""
 from pathlib import Path
 
-from bereik.config import load_config, parse_config
+from bereik.config import parse_config
 from bereik.freeswitch.generate import generate as freeswitch
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
@@ -11,9 +11,10 @@ from bereik.pbx.dialplan import generate
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
 from test_dialplan import section  # one reading of a generated context for every dialplan test
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-CONFIG = load_config(EXAMPLE)
+CONFIG = example_config()
 SECRETS = Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26})
 NOT_REACHED = "Sociale Zaken Heemstede is nu niet bereikbaar. Een medewerker van de gemeente helpt u verder."
 SOCIALE_ZAKEN = ('    - key: "5"\n      forward_to: "0235485868"\n      organisation: Sociale Zaken Heemstede\n      text: '

@@ -1,17 +1,16 @@
 """The steps an ordinary call runs through bereik's entry and the front-office queue (issue 18): each dialplan step
 and each variable set is a task of Asterisk's one AMI thread, the first part to saturate on bereik's path."""
 import re
-from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.pbx import dialplan
 from bereik.pbx import variables as var
 from bereik.pbx.dialplan import generate
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 SECRETS = Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26})
 EXTENSIONS = generate(CONFIG, SECRETS)["extensions.conf"]
 

@@ -1,18 +1,17 @@
 """Busy lamps: what each person's hint shows, written over AMI only when it changes, and after every login."""
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bereik.config import load_config
 from bereik.pbx import dialplan
 from bereik.pbx.hints import HintPublisher, HintState, hint_state
 from bereik.presence.absence_fact import AbsenceFact, AbsenceSource, AbsenceState
 from bereik.routing.stand_in import StandIn, Taker, Why
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 NOW = dt.datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 MONDAY = dt.datetime(2026, 12, 7, tzinfo=ZoneInfo("Europe/Amsterdam"))
 

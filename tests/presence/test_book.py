@@ -3,12 +3,10 @@ against the local Graph-shaped server, and the person's own forward and do-not-d
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from test_graph import Clock, client_for, graph, session  # noqa: F401 (fixtures)
 
-from bereik.config import load_config
 from bereik.forwarding.store import ForwardingStore
 from bereik.presence.absence import AbsenceStore
 from bereik.presence.absence_fact import AbsenceSource, AbsenceState
@@ -17,8 +15,9 @@ from bereik.presence.directory import DirectoryIndex, Person
 from bereik.presence.graph import OutlookSource
 from bereik.presence.merge import Absence
 from bereik.routing.stand_in import Taker, Why
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 EVA_MAIL = "eva.smit@bloemendaal.test"
 # The directory as LDAP has it: ids that are not extensions, mailboxes from the directory.
 DIRECTORY = DirectoryIndex({

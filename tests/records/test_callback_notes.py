@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from pathlib import Path
 
 from bereik.callbacks.store import (
     CALLED_BACK,
@@ -17,9 +16,9 @@ from bereik.callbacks.store import (
     Status,
     import_legacy,
 )
-from bereik.config import load_config
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 ZONE = CONFIG.zone
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZONE)
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from bereik.callbacks.store import CallbackStore
-from bereik.config import load_config
 from bereik.records import schema
 from bereik.records.store import PostgresStore, SqliteStore
 from bereik.reports.figures import from_store
 from bereik.reports.schema import ReportRequest
+from tests.examples import example_config
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store-0.1.0.sql"
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 CALLS_IN_FIXTURE = {"c-answered-5", "c-answered-45", "c-abandoned", "c-answered-12", "c-name-quote", "c-failopen"}
 
 

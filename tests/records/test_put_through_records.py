@@ -2,9 +2,7 @@
 organisation with the menu choice, counted as put through (never as lost), and when the organisation does not
 answer, a fallback to the front office with why. From AMI events as Asterisk reports them to the month report."""
 import datetime as dt
-from pathlib import Path
 
-from bereik.config import load_config
 from bereik.console.wiring import earlier_calls
 from bereik.records.journey import JourneyBook
 from bereik.records.narrative import describe
@@ -13,8 +11,9 @@ from bereik.reports.figures import callback_outcomes, compute
 from bereik.reports.render import to_html
 from bereik.reports.schema import ReportRequest
 from tests.ami_facts import told
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 ZONE = CONFIG.zone
 START = dt.datetime(2026, 10, 5, 10, 0, tzinfo=ZONE).timestamp()
 LABELS = {"ChanVariable(BEREIK_CHOICE)": "5", "ChanVariable(BEREIK_ORGANISATION)": "Sociale Zaken Heemstede",

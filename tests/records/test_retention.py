@@ -10,7 +10,6 @@ import pytest
 
 from bereik.audit import FORWARD_SET, AuditLog
 from bereik.callbacks.store import HANDLED, CallbackStore, Note
-from bereik.config import load_config
 from bereik.console.recordings import touch_name
 from bereik.forwarding.store import ForwardingStore
 from bereik.privacy.job import RetentionJob
@@ -20,11 +19,12 @@ from bereik.reports.figures import from_store
 from bereik.reports.schema import ReportRequest
 from bereik.secrets import AMI_SECRET, PSEUDONYM_SECRET, Secrets
 from tests.ami_facts import told
+from tests.examples import example_config
 
 from ..reports.test_month import month_of_calls
 from .calls import front_office_call
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 ZONE = CONFIG.zone
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZONE)
 DAY = 86400.0

@@ -1,9 +1,7 @@
 """Two Asterisk servers, one store: calls never collide, and a stand-by bereik writes a dead one's calls."""
 import asyncio
-from pathlib import Path
 
 from bereik import facts as f
-from bereik.config import load_config
 
 from bereik.records import lost
 from bereik.records.journey import Step
@@ -13,11 +11,12 @@ from bereik.records.summary import TRANSFER_ANSWERED, TRANSFER_ENDED, TRANSFER_S
 from bereik.reports.figures import compute
 from bereik.reports.schema import ReportRequest
 from tests.ami_facts import told
+from tests.examples import example_config
 
 from .calls import front_office_call
 from .test_store import FRONT, MONDAY_10, ZONE
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 
 
 def recorder(store, server: str, writing: bool = True) -> Recorder:

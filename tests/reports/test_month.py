@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.records.journey import Journey, JourneyBook, Step
 from bereik.records.recorder import Recorder
 from bereik.records.store import SqliteStore
@@ -22,10 +21,11 @@ from bereik.reports.figures import compute, from_store
 from bereik.reports.render import to_html, write_all
 from bereik.reports.schema import PARAMETERS, Report, ReportRequest
 from tests.ami_facts import told
+from tests.examples import example_config
 
 from ..records.calls import front_office_call
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 ZONE = CONFIG.zone
 OCTOBER = ReportRequest.month("2026-10")
 WEEKDAYS = [d for d in (dt.date(2026, 10, 1) + dt.timedelta(n) for n in range(31)) if d.weekday() < 5]

@@ -1,19 +1,18 @@
 """Reachability per colleague by hour: a month written as the journeys Asterisk's events leave, counted by hand."""
 import csv
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.records.journey import Journey, Step
 from bereik.records.summary import summarise
 from bereik.reports.figures import compute
 from bereik.reports.reachability import outcome
 from bereik.reports.render import to_html, write_csv
 from bereik.reports.schema import HourReach, ReportRequest
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 ZONE = CONFIG.zone
 EVA_DIRECT, GIJS = "0235115301", "303"
 

@@ -5,20 +5,19 @@ period they fall in, and the figures a person with pencil and paper gets from th
 """
 import csv
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from babel.numbers import parse_decimal
 
 from bereik.callbacks.store import CALLED_BACK, Note
-from bereik.config import load_config
 from bereik.records.journey import Journey, Step
 from bereik.records.summary import summarise
 from bereik.reports.figures import callback_outcomes, compute
 from bereik.reports.render import to_html, write_csv
 from bereik.reports.schema import ReportRequest
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 ZONE = CONFIG.zone
 TRUNK = "PJSIP/trunk-0000001"
 EVA, FEMKE, GIJS = "301", "302", "303"

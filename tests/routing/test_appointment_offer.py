@@ -1,17 +1,16 @@
 """The appointment offer in the IVR, pure: free times in, the spoken menu and the caller's choice out; every way
 it cannot go on (no time, no key, another key, the time taken meanwhile) ends in the ordinary call-back."""
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.config.model import IvrAppointments, PresenceGraph
 from bereik.ivr.catalogue import spoken_texts
 from bereik.routing.appointment_offer import Slot, department_for, earliest, offer
 from bereik.routing.flow import Ask, CallerCallback, CallFlow, Hangup
+from tests.examples import example_config
 
-EXAMPLE = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+EXAMPLE = example_config()
 ZONE = EXAMPLE.zone
 CONFIG = EXAMPLE.model_copy(update={
     "callbacks": EXAMPLE.callbacks.model_copy(update={"appointments": IvrAppointments(

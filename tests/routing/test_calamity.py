@@ -1,15 +1,14 @@
 """The calamity switch as the routing core sees it: a message after the welcome and before the menu, or
 the lines closed with the message whatever the hours say, until the end time; and what may be set."""
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.routing.calamity import Calamity, CalamityError, Mode, checked, default_text, end_of_day
 from bereik.routing.flow import Ask, CallFlow, Enqueue, Hangup
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CONFIG.zone)
 SUNDAY = dt.datetime(2026, 11, 22, 10, 0, tzinfo=CONFIG.zone)
 STORM = "Vanwege een storing is het gemeentehuis gesloten."

@@ -1,12 +1,10 @@
 """A call to one colleague: every branch of the decision, hang-up races included."""
-from pathlib import Path
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bereik.config import load_config
 from bereik.routing.direct import (
     Attempt,
     Away,
@@ -24,8 +22,9 @@ from bereik.routing.direct import (
     TransitionError,
     attempt_for,
 )
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 AT = "2026-11-23T10:00:00+01:00"
 EVA = Attempt("301", "Eva Smit", "vergunningen", Origin.OUTSIDE, AT)
 NOT_REACHABLE = "Eva Smit is niet bereikbaar. U wordt doorverbonden met ons klantcontactcentrum."

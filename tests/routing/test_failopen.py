@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.ivr.phrases import fill, next_opening_phrase
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.dialplan import generate
 from bereik.routing import failopen
 from bereik.routing.hours import OpeningHours
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-CONFIG = load_config(EXAMPLE)
+CONFIG = example_config()
 SECRETS = Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26})
 GENERATED_ON = dt.date(2026, 10, 20)
 EXTENSIONS = generate(CONFIG, SECRETS, today=GENERATED_ON)["extensions.conf"]

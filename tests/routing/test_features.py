@@ -1,16 +1,15 @@
 """Feature codes as Dutch phone users dial them, the targets they may name, and what the person hears."""
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bereik.config import load_config
 from bereik.presence.absence_fact import AbsenceFact, AbsenceSource, AbsenceState
 from bereik.routing.features import Code, Request, effect, national, parse, target_of
 from bereik.routing.stand_in import StandIn, Taker, Why
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 NOW = dt.datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 
 

@@ -7,11 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bereik.config import load_config, parse_config
+from bereik.config import parse_config
 from bereik.routing.flow import FINAL, Ask, CallFlow, Enqueue, Forward, Hangup, PutThrough, route_with_keys
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-CONFIG = load_config(EXAMPLE)
+CONFIG = example_config()
 AMS = ZoneInfo("Europe/Amsterdam")
 OPEN = dt.datetime(2026, 11, 23, 10, 0, tzinfo=AMS)      # a Monday morning
 EVENING = dt.datetime(2026, 11, 23, 18, 0, tzinfo=AMS)

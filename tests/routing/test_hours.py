@@ -1,15 +1,14 @@
 """Opening hours at the minute, around holidays and across the DST change (Europe/Amsterdam)."""
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bereik.config import load_config
 from bereik.routing.hours import OpeningHours
+from tests.examples import example_config
 
 AMS = ZoneInfo("Europe/Amsterdam")
-HOURS = OpeningHours(load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"))
+HOURS = OpeningHours(example_config())
 
 
 def at(*args) -> dt.datetime:

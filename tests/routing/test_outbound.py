@@ -7,10 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bereik.cli import main
-from bereik.config import ConfigError, load_config, parse_config
+from bereik.config import ConfigError, parse_config
 from bereik.pbx.dialplan import generate
 from bereik.routing.outbound import OutboundPolicy, national
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 SECRETS = Secrets({AMI_SECRET: "k3Wq9-long-random-secret", PHONES_SECRET: "phones-" + "p" * 26})
@@ -63,7 +64,7 @@ def _dialplan_allows(extensions: str, number: str) -> bool:
     return any(re.fullmatch(r, number) for r in regexes)
 
 
-CONFIG = load_config(EXAMPLE)
+CONFIG = example_config()
 WIDER = CONFIG.model_copy(update={"outbound": CONFIG.outbound.model_copy(
     update={"classes": ["fixed", "premium"], "allow": ["0032*", "+4420123"]})})
 

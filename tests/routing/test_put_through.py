@@ -10,15 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bereik import facts as f
-from bereik.config import check_text, load_config
+from bereik.config import check_text
 from bereik.pbx import variables as var
 from bereik.pbx.decision import settings as channel_variables
 from bereik.routing.calamity import Calamity, Mode
 from bereik.routing.flow import FINAL, Ask, CallFlow, Enqueue, Hangup, PutThrough, route_with_keys
 from bereik.routing.outbound import OutboundPolicy
+from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
-CONFIG = load_config(EXAMPLE)
+CONFIG = example_config()
 AMS = ZoneInfo("Europe/Amsterdam")
 OPEN = dt.datetime(2026, 11, 23, 10, 0, tzinfo=AMS)  # a Monday morning
 THURSDAY_LUNCH = dt.datetime(2026, 11, 26, 12, 30, tzinfo=AMS)  # closed between two periods

@@ -3,15 +3,15 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bereik.config import load_config
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.phrases import RECORDING_NOTICE
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.dialplan import generate
 from bereik.routing.flow import Ask, Enqueue, Forward, Hangup, route_with_keys
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 AMS = ZoneInfo("Europe/Amsterdam")
 OPEN = dt.datetime(2026, 11, 23, 10, 0, tzinfo=AMS)
 EVENING = dt.datetime(2026, 11, 23, 18, 0, tzinfo=AMS)

@@ -1,15 +1,14 @@
 """Who takes a colleague's calls now: the department's policy, the substitute, the own forward, do-not-disturb."""
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bereik.config import load_config
 from bereik.presence.absence_fact import AbsenceFact, AbsenceSource, AbsenceState
 from bereik.routing.stand_in import OwnSettings, StandIn, Taker, Why, stand_in
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 MONDAY = dt.datetime(2026, 12, 7, 0, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 PRESENT = AbsenceFact(AbsenceState.PRESENT)
 

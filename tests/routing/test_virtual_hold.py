@@ -1,18 +1,17 @@
 """The call-back that keeps the caller's place: offered past a threshold, the key acts only once offered,
 and the caller leaves the queue only after confirming the number read back."""
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bereik.config import load_config
 from bereik.routing.estimate import Estimate
 from bereik.routing.flow import Ask, CallerCallback, CallFlow, Enqueue, Hangup
 from bereik.routing.virtual_hold import Act, HoldKeys, offer_due, read_back_parts, stand_in
+from tests.examples import example_config
 
-EXAMPLE = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+EXAMPLE = example_config()
 CONFIG = EXAMPLE.model_copy(update={"waiting": EXAMPLE.waiting.model_copy(update={
     "callback_offer_wait_seconds": 120, "callback_offer_callers_ahead": 3})})
 

@@ -1,15 +1,14 @@
 """Waiting for the front office: the message schedule in rings, the overflow switch, topics as penalty ranges."""
 import itertools
-from pathlib import Path
 
 import pytest
 
-from bereik.config import load_config
 from bereik.routing.waiting import (
     AnnouncementSchedule, OverflowSwitch, TopicsNotArrangeable, arrange,
     penalty_plan,
 )
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+from tests.examples import example_config
+CONFIG = example_config()
 
 
 def test_the_first_message_comes_after_four_dutch_rings_and_then_every_four_rings():

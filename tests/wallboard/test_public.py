@@ -2,7 +2,6 @@
 an embeddable widget; no personal data, cached, readable from another origin, WCAG in a real Chromium."""
 import datetime as dt
 import json
-from pathlib import Path
 
 import jsonschema
 from aiohttp import web
@@ -11,12 +10,12 @@ from axe_playwright_python.async_playwright import Axe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bereik.config import load_config
 from bereik.routing.estimate import HandledCall, QueueSnapshot
 from bereik.routing.hours import OpeningHours
 from bereik.wallboard.public import CACHE_SECONDS, PublicFigure, public_status
+from tests.examples import example_config
 
-CONFIG = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+CONFIG = example_config()
 ZONE = CONFIG.zone
 MONDAY_10 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZONE)
 SCHEMA = {
