@@ -32,9 +32,9 @@ wheelhouse: .wheelhouse/.made
 demo: setup
 	$(BIN)/python -m bereik.demo
 
-# Two pytest-xdist workers per core: an end-to-end test mostly waits in real time (rings, prompts, callers
-# holding). On a quiet 2-core machine (fresh clones, 2026-12-06, README "Running the tests") pytest took 8:18
-# with 4 workers and 7:44 with 6 (TEST_WORKERS=6), but 6 leave the multi-node tests less room on a busy machine. Each
+# Four pytest-xdist workers per core: three take the end-to-end modules first (they mostly wait in real time:
+# rings, prompts, callers holding), the fourth starts with the unit tests, which run at the lowest CPU priority
+# and fill the processor the others leave idle (tests/conftest.py). Measured in README "Running the tests". Each
 # worker has its own network namespace and its own copy of the Asterisk chroot, and an end-to-end module's
 # tests stay on one worker (tests/conftest.py, bereik/sandbox/isolation.py). TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 4 )))

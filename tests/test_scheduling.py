@@ -1,0 +1,66 @@
+"""How `make test` hands tests to pytest-xdist workers (tests/conftest.py)."""
+import os
+
+from tests.conftest import _can_renice, pytest_runtest_setup, pytest_xdist_make_scheduler
+
+pytest_plugins = ["pytester"]
+
+END_TO_END = [f"tests/e2e/test_{module}.py::test_{n}" for module in ("nodes", "faults", "first_call", "waiting", "reload")
+              for n in range(3)]
+UNIT = [f"tests/routing/test_unit.py::test_{n}" for n in range(30)]
+
+
+class Worker:
+    def __init__(self, n: int):
+        self.workerinput = {"workerid": f"gw{n}"}
+        self.gateway = type("Gateway", (), {"id": f"gw{n}"})
+        self.shutting_down = False
+        self.sent: list[int] = []
+
+    def send_runtest_some(self, indices):
+        self.sent.extend(indices)
+
+    def shutdown(self):
+        self.shutting_down = True
+
+
+def scheduled(pytester, monkeypatch, workers: int, cores: int, collection: list[str]) -> list[list[str]]:
+    """The nodeids each worker is given at the start, in the order the suite is collected."""
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    scheduler = pytest_xdist_make_scheduler(pytester.parseconfig("--tx", f"{workers}*popen"), None)
+    nodes = [Worker(n) for n in range(workers)]
+    for node in nodes:
+        scheduler.add_node(node)
+        scheduler.add_node_collection(node, collection)
+    scheduler.schedule()
+    return [[collection[i] for i in node.sent] for node in nodes]
+
+
+def test_three_workers_a_core_start_with_whole_end_to_end_modules_the_rest_with_unit_tests(pytester, monkeypatch):
+    given = scheduled(pytester, monkeypatch, workers=4, cores=1, collection=END_TO_END + UNIT)
+    modules = [{nodeid.split("::")[0] for nodeid in tests} for tests in given[:3]]
+    assert all(len(m) == 1 and next(iter(m)).startswith("tests/e2e/") for m in modules), given
+    assert len(set().union(*modules)) == 3, "each end-to-end module on one worker"
+    assert all(len(tests) == 3 for tests in given[:3]), "a module's tests together"
+    assert given[3] and all(nodeid.startswith("tests/routing/") for nodeid in given[3]), given[3]
+
+
+def test_a_worker_whose_kind_of_work_has_run_out_takes_the_other(pytester, monkeypatch):
+    only_end_to_end = scheduled(pytester, monkeypatch, workers=4, cores=1, collection=END_TO_END)
+    assert all(tests and tests[0].startswith("tests/e2e/") for tests in only_end_to_end), only_end_to_end
+    only_units = scheduled(pytester, monkeypatch, workers=4, cores=1, collection=UNIT)
+    assert all(only_units), "no worker left idle while unit tests wait"
+
+
+def test_under_xdist_unit_tests_run_at_the_lowest_priority_and_end_to_end_tests_at_the_normal_one(pytester):
+    assert _can_renice(), "make test runs as root outside a user namespace, so a worker may renice itself"
+    config = pytester.parseconfig()
+    config.workerinput = {"workerid": "gw0"}
+    unit, end_to_end = (type("Item", (), {"config": config, "nodeid": nodeid}) for nodeid in (UNIT[0], END_TO_END[0]))
+    try:
+        pytest_runtest_setup(unit)
+        assert os.getpriority(os.PRIO_PROCESS, 0) == 19
+        pytest_runtest_setup(end_to_end)
+        assert os.getpriority(os.PRIO_PROCESS, 0) == 0
+    finally:
+        os.setpriority(os.PRIO_PROCESS, 0, 0)
