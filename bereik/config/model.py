@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import ipaddress
 import re
 import string
@@ -58,6 +59,9 @@ _LOOSE_PERIOD = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*(?:-|–|tot|to)\s*(\d{
 MIDNIGHT_END = dt.time.max  # 24:00: open until the day ends
 
 
+# Cached by the text rather than on the model, where a model_copy would carry the parsed periods along stale.
+# Errors are not cached; bounded because the validator also sees every text an administrator tries.
+@functools.lru_cache(maxsize=1024)
 def _parse_period(text: str) -> tuple[dt.time, dt.time]:
     match = _PERIOD.fullmatch(text)
     if not match:
@@ -145,6 +149,7 @@ class WeekHours(Strict):
     sunday: list[Period] = Field(default=[], description="Sunday's opening periods")
 
     def periods(self, weekday: int) -> list[tuple[dt.time, dt.time]]:
+        # Asked on every call (is the office open?): each text is parsed once, then found in the cache.
         return [_parse_period(p) for p in getattr(self, WEEKDAYS[weekday])]
 
 

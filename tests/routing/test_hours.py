@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bereik.config.model import _parse_period
 from bereik.routing.hours import OpeningHours
 from tests.examples import example_config
 
@@ -69,3 +70,18 @@ def test_the_dst_change_keeps_local_opening_times():
 def test_a_naive_time_is_refused():
     with pytest.raises(ValueError):
         HOURS.status(dt.datetime(2026, 11, 23, 10, 0))
+
+
+def test_a_period_is_parsed_once_however_many_calls_ask():
+    HOURS.status(at(2026, 11, 23, 10, 0))
+    misses = _parse_period.cache_info().misses
+    for minute in range(60):
+        HOURS.status(at(2026, 11, 28, 10, minute))  # closed: the next opening looks through the week
+    assert _parse_period.cache_info().misses == misses
+
+
+def test_a_copied_week_answers_with_its_own_periods():
+    week = HOURS.config.hours
+    assert week.periods(0) == [(dt.time(8, 30), dt.time(17, 0))]
+    evenings = week.model_copy(update={"monday": ["18:00-24:00"]})
+    assert evenings.periods(0) == [(dt.time(18, 0), dt.time.max)]
