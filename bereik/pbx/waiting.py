@@ -190,10 +190,9 @@ class Announcer:
 
     # -- the overflow position --------------------------------------------------------------------
 
-    def expected_wait_of_last(self) -> float | None:
+    def expected_wait_of_last(self, now: float) -> float | None:
         if not self.state.callers:
             return 0.0
-        now = self.now()
         snapshot = self.state.snapshot(self.state.callers[-1].channel, now)
         return estimate_wait(snapshot, now).wait_seconds
 
@@ -205,7 +204,11 @@ class Announcer:
     def _overflow_decision(self) -> OverflowDecision | None:
         if not self.overflow_interfaces:
             return None
-        return self.overflow.update(len(self.state.callers), self.expected_wait_of_last(), self.now())
+        now, callers = self.now(), len(self.state.callers)
+        # The estimate costs a gap per caller in line (and a sort of the recent calls after one ended): made only
+        # when it can decide, which a line long enough to keep the position on never needs.
+        wait = self.expected_wait_of_last(now) if self.overflow.needs_wait(callers, now) else None
+        return self.overflow.update(callers, wait, now)
 
     async def _set_overflow(self, on: bool, reason: str, force: bool = False) -> None:
         for interface in self.overflow_interfaces:

@@ -56,6 +56,13 @@ class OverflowSwitch:
         o = waiting.overflow
         return cls(o.on_callers, o.on_wait_seconds, o.off_callers, o.off_wait_seconds, o.min_minutes_on * 60)
 
+    def needs_wait(self, callers: int, now: float) -> bool:
+        """Whether the expected wait can change what `update` decides now. When not, any wait (None) decides the
+        same, and the estimate need not be made: with a long line that is every queue event."""
+        if self.on:
+            return callers <= self.off_callers and now - self._since >= self.min_on_seconds
+        return callers < self.on_callers
+
     def update(self, callers: int, expected_wait: float | None, now: float) -> OverflowDecision | None:
         """The switch to make now, if any. `expected_wait`: the last caller's; None when unknown."""
         wait = expected_wait or 0.0

@@ -1,7 +1,11 @@
 """Waiting for the front office: the message schedule in rings, the overflow switch, topics as penalty ranges."""
+import copy
 import itertools
+import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bereik.routing.waiting import (
     AnnouncementSchedule, OverflowSwitch, TopicsNotArrangeable, arrange,
@@ -50,6 +54,26 @@ def test_the_overflow_position_stays_between_the_marks_and_for_its_minimum_time(
 
 def test_an_unknown_expected_wait_counts_as_no_wait():
     assert switch().update(2, None, now=0) is None
+
+
+# (callers, the last caller's expected wait, seconds since the previous update)
+moments = st.lists(st.tuples(st.integers(0, 6), st.one_of(st.none(), st.floats(0, 600)), st.floats(0, 200)),
+                   max_size=60)
+
+
+@given(moments)
+def test_a_wait_not_estimated_when_it_cannot_decide_decides_the_same(sequence):
+    """The announcer estimates the wait only when needs_wait says it can change the decision."""
+    always, lazy, now = switch(), switch(), 0.0
+    for callers, wait, elapsed in sequence:
+        now += elapsed
+        expected = always.update(callers, wait, now)
+        if lazy.needs_wait(callers, now):
+            assert lazy.update(callers, wait, now) == expected
+            continue
+        for any_wait in (0.0, math.inf):  # no wait and any wait decide alike
+            assert copy.deepcopy(lazy).update(callers, any_wait, now) == expected
+        lazy.update(callers, None, now)
 
 
 def test_every_topic_is_one_penalty_range_of_exactly_its_trained_agents():
