@@ -51,9 +51,10 @@ class QueueState:
     members: dict[str, Member] = field(default_factory=dict)
     handled: deque[HandledCall] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
     waits: deque[FinishedWait] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
-    # The same tuples for every snapshot until a call or wait ends: the estimator summarises each once.
-    _recent: tuple[tuple[HandledCall, ...], tuple[FinishedWait, ...]] | None = field(
-        default=None, init=False, repr=False, compare=False)
+    # The same tuple for every snapshot until one more call (or wait) ends: the estimator summarises each once.
+    # Apart, so that a caller leaving does not make it sort the recent calls again.
+    _recent_calls: tuple[HandledCall, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _recent_waits: tuple[FinishedWait, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def apply(self, fact: f.Fact, now: float) -> f.Fact | None:
         """Take one fact in; the fact when it changed this queue's state, else None."""
@@ -72,7 +73,7 @@ class QueueState:
                 self.members.pop(fact.member, None)
             case f.AgentCompleted():
                 self.handled.append(HandledCall(at, fact.talk_seconds or 0, self.wrapup_seconds))
-                self._recent = None
+                self._recent_calls = None
             case _:
                 return None
         return fact
@@ -124,9 +125,11 @@ class QueueState:
 
     def recent(self) -> tuple[tuple[HandledCall, ...], tuple[FinishedWait, ...]]:
         """The recent handled calls and ended waits, as one tuple each until one more ends."""
-        if self._recent is None:
-            self._recent = (tuple(self.handled), tuple(self.waits))
-        return self._recent
+        if self._recent_calls is None:
+            self._recent_calls = tuple(self.handled)
+        if self._recent_waits is None:
+            self._recent_waits = tuple(self.waits)
+        return self._recent_calls, self._recent_waits
 
     def _join(self, fact: f.QueueJoined, at: float) -> None:
         caller = Caller(fact.channel, fact.leg, at, fact.labels.get(f.TOPIC, ""), fact.caller_number)
@@ -143,7 +146,7 @@ class QueueState:
         gave_up = isinstance(fact, f.QueueAbandoned)
         waited = fact.waited_seconds if gave_up and fact.waited_seconds is not None else at - caller.joined_at
         self.waits.append(FinishedWait(at, max(0.0, waited), gave_up))
-        self._recent = None
+        self._recent_waits = None
 
     def _member(self, fact: f.MemberState) -> None:
         member = self.members.setdefault(fact.member, Member(fact.member))

@@ -78,3 +78,16 @@ def test_every_wait_that_ends_is_kept_and_only_a_caller_who_hung_up_counts_as_gi
         [(142, 42, True), (150, 50, False), (170, 70, False)]
     assert state.snapshot("PJSIP/trunk-004", now=180).recent_waits == tuple(state.waits)
     assert state.snapshot_for_new_caller(180).recent_waits == tuple(state.waits)
+
+
+def test_the_recent_calls_stay_the_same_tuple_while_callers_leave_and_each_shows_what_ended():
+    """The estimator sorts the recent calls once per tuple: a caller leaving must not make a new one."""
+    state = QueueState("tic", wrapup_seconds=10)
+    told(state, {"Event": "AgentComplete", "Queue": "tic", "TalkTime": "100"}, now=100)
+    calls, waits = state.recent()
+    told(state, join("PJSIP/trunk-001", 1, 101), now=101)
+    told(state, {"Event": "QueueCallerLeave", "Queue": "tic", "Channel": "PJSIP/trunk-001"}, now=130)
+    assert waits == () and state.recent()[1] == tuple(state.waits) and len(state.waits) == 1
+    assert state.recent()[0] is calls
+    told(state, {"Event": "AgentComplete", "Queue": "tic", "TalkTime": "50"}, now=140)
+    assert state.recent() == (tuple(state.handled), tuple(state.waits)) and len(state.recent()[0]) == 2
