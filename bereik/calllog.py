@@ -1,4 +1,10 @@
-"""One structured log line per step of a call, without personal data in full."""
+"""Structured JSON log lines of calls, without personal data in full.
+
+A FastAGI session (the entry) writes one line when bereik's part of the call ends, however it ends: that of
+its last step, carrying the earlier steps under "steps", as a PBX writes one record per call (Asterisk's CDR,
+Kamailio's acc). A line per step cost the decision thread more than the decision (bench call_paths, issue 18).
+Events outside a session (an announcement, a call-back, a direct attempt) write their line at once.
+"""
 from __future__ import annotations
 
 import json
@@ -6,6 +12,9 @@ import logging
 import time
 
 log = logging.getLogger("bereik.call")
+
+# One encoder for every line: json.dumps with options builds a new one each time.
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 def mask_number(number: str) -> str:
@@ -17,14 +26,32 @@ def mask_number(number: str) -> str:
 
 
 class CallLog:
+    """`step` writes a line; inside `with CallLog(...) as call:` the steps are kept for the session's one line."""
+
     def __init__(self, call_id: str, clock=time.monotonic):
         self.call_id = call_id
         self._clock = clock
         self._started = clock()
+        self._kept: list[dict[str, object]] | None = None
 
     def step(self, step: str, **fields: object) -> None:
-        record = {"call": self.call_id, "step": step, "t": round(self._clock() - self._started, 3), **fields}
-        log.info(json.dumps(record, ensure_ascii=False, default=str))
+        if not log.isEnabledFor(logging.INFO):
+            return
+        record = {"step": step, "t": round(self._clock() - self._started, 3), **fields}
+        if self._kept is None:
+            log.info(_encode({"call": self.call_id, **record}))
+        else:
+            self._kept.append(record)
+
+    def __enter__(self) -> CallLog:
+        self._kept = []
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        kept, self._kept = self._kept, None
+        if kept:
+            *earlier, last = kept
+            log.info(_encode({"call": self.call_id, **last, "steps": earlier}))
 
 
 # syslog priorities, as journald reads them from a "<N>" line prefix (sd-daemon(3)).

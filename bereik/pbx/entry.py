@@ -75,7 +75,10 @@ class EntryHandler:
         self.on_main = on_main
 
     async def __call__(self, session: AgiSession) -> None:
-        call = CallLog(session.uniqueid or "unknown")
+        with CallLog(session.uniqueid or "unknown") as call:
+            await self._route(session, call)
+
+    async def _route(self, session: AgiSession, call: CallLog) -> None:
         number = session.environment.get("agi_callerid", "")
         dialled = session.environment.get("agi_extension", "")
         call.step("entry", dialled=dialled, caller=mask_number(number))

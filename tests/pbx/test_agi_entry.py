@@ -1,6 +1,8 @@
 """The FastAGI entry handler over a real socket, with a fake Asterisk on the other end."""
 import asyncio
 import datetime as dt
+import json
+import logging
 import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -96,6 +98,31 @@ async def test_a_caller_who_hangs_up_in_the_menu_is_not_routed(serve):
     assert var.ROUTED not in asterisk.variables or asterisk.variables[var.ROUTED] == ""
     await asyncio.sleep(0)
     assert server.active_sessions == 0
+
+
+def call_lines(caplog) -> list[dict]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "bereik.call"]
+
+
+async def test_a_routed_call_is_one_log_line_with_its_steps_and_the_caller_masked(serve, caplog):
+    caplog.set_level(logging.INFO, logger="bereik.call")
+    server = await serve()
+    await FakeAsterisk(keys=["1", "2"]).call(server.port)
+    [line] = call_lines(caplog)
+    assert (line["call"], line["step"], line["action"], line["queue"], line["topic"]) == (
+        "1700000000.1", "routed", "queue", "tic", "afval")
+    assert [(s["step"], s.get("key")) for s in line["steps"]] == [("entry", None), ("municipality", "1"), ("menu", "2")]
+    assert line["steps"][0]["caller"] == "06******78" and "0612345678" not in caplog.text
+    assert 0 <= line["steps"][0]["t"] <= line["steps"][-1]["t"] <= line["t"]
+
+
+async def test_a_hang_up_at_a_question_is_the_line_of_its_call_with_the_stage(serve, caplog):
+    caplog.set_level(logging.INFO, logger="bereik.call")
+    server = await serve()
+    await FakeAsterisk(keys=["1"], hang_up_after=1).call(server.port)
+    [line] = call_lines(caplog)
+    assert (line["step"], line["stage"]) == ("hung_up", "municipality")
+    assert [s["step"] for s in line["steps"]] == ["entry"]
 
 
 async def test_a_crashing_handler_closes_the_connection_without_routing(serve):
