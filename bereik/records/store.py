@@ -41,12 +41,15 @@ class Update(NamedTuple):
     steps: list[StepRow]
 
 
+# One encoder each, made once: json.dumps with options makes a new one every time, and an update is made for every
+# AMI event of a call (python -m bench call_paths).
+_extra_json = json.JSONEncoder(ensure_ascii=False).encode
+_detail_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
 def update_for(journey: Journey, row: CallRow, steps: Sequence[Step]) -> Update:
-    extra = json.dumps({"caller_name": journey.caller_name, "labels": journey.labels}, ensure_ascii=False)
-    return Update(row, extra, [
-        StepRow(journey.call_id, s.at, s.what, json.dumps(s.detail, ensure_ascii=False, sort_keys=True))
-        for s in steps
-    ])
+    extra = _extra_json({"caller_name": journey.caller_name, "labels": journey.labels})
+    return Update(row, extra, [StepRow(journey.call_id, s.at, s.what, _detail_json(s.detail)) for s in steps])
 
 
 class AuditRow(NamedTuple):
