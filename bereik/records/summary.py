@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -130,44 +131,50 @@ def transfers_of(row: CallRow) -> list[Transfer]:
 REFUSED_CAUSES = frozenset({17, 21, 34, 38, 41, 42, 44, 47})
 
 
-def _refused(journey: Journey) -> bool:
-    hung_up = journey.first("hung_up")
-    if hung_up is None or journey.first("answered") is not None:
+def _refused(first: Callable[[str], Step | None]) -> bool:
+    hung_up = first("hung_up")
+    if hung_up is None or first("answered") is not None:
         return False
     code = str(hung_up.detail.get("code", ""))
     return code.isdigit() and int(code) in REFUSED_CAUSES
 
 
 def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = frozenset()) -> CallRow:
+    # Each kind's first step, found in one pass: the row is summarised again on every AMI event of a call.
+    firsts: dict[str, Step] = {}
+    for step in journey.steps:
+        firsts.setdefault(step.what, step)
+    first = firsts.get
+
     def at(what: str) -> float | None:
-        step = journey.first(what)
+        step = first(what)
         return step.at if step else None
 
     entered = at("entered") or (journey.steps[0].at if journey.steps else 0.0)
     local = dt.datetime.fromtimestamp(entered, zone)
-    queued_step = journey.first("queued")
-    answered_step = journey.first("agent_answered")
+    queued_step = first("queued")
+    answered_step = first("agent_answered")
     queued_at = queued_step.at if queued_step else None
     hung_up = at("hung_up")
     fallback_at = at(FALLBACK)
     if fallback_at is None and queued_step is not None and queued_step.detail.get("tried"):
         fallback_at = queued_step.at  # the back office's fallback: the queue step says whom the caller tried
-    forwarded = journey.first("forwarded")
+    forwarded = first("forwarded")
     if fallback_at is None and queued_step is not None and forwarded is not None and forwarded.at <= queued_step.at:
         fallback_at = queued_step.at  # a menu option's outside organisation did not answer: the front office
     answered_at = answered_step.at if answered_step else None
-    callback = journey.first(CALLBACK_REQUESTED)
+    callback = first(CALLBACK_REQUESTED)
     # A caller who left the queue for a call-back (that keeps its place) did not give up, nor one whose node died.
     cut_off = is_cut_off(journey)
     abandoned = (queued_at is not None and answered_at is None and callback is None and not cut_off
-                 and (journey.ended or journey.first("abandoned")))
-    completed = journey.first("agent_completed")
+                 and (journey.ended or first("abandoned")))
+    completed = first("agent_completed")
     talk_end = min((t for t in (completed.at if completed else None, hung_up) if t is not None), default=None)
     talk = _seconds(answered_at, talk_end)
     kind = FRONT if (journey.dialled in front_numbers or queued_at is not None and fallback_at is None) else DIRECT
     first_answer = _direct_answer(journey)
     direct_answered = kind == DIRECT and first_answer is not None and (fallback_at is None or first_answer < fallback_at)
-    kept = journey.first(CALLBACK_KEPT)
+    kept = first(CALLBACK_KEPT)
     on_time = None
     if callback is not None and kept is not None:
         on_time = kept.detail.get("on_time", "yes") == "yes"
@@ -198,8 +205,8 @@ def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = 
         department=journey.labels.get(f.DEPARTMENT, "") if kind == DIRECT else "",
         transfers=json.dumps([list(t) for t in _transfers(journey, answered_at, hung_up)]),
         left_in=_left_in(journey, queued_step, forwarded),
-        refused=_refused(journey),
-        inside=_inside(journey),
+        refused=_refused(first),
+        inside=_inside(first),
         failed=journey.labels.get(f.FAILED, "") if kind == DIRECT else "",
         via=journey.labels.get(f.TRIED_VIA, "") if kind == DIRECT else "",
         resolved=next((s.detail.get("resolved", "") for s in reversed(journey.steps) if s.what == WRAPPED_UP), ""),
@@ -207,8 +214,8 @@ def summarise(journey: Journey, zone: ZoneInfo, front_numbers: frozenset[str] = 
     )
 
 
-def _inside(journey: Journey) -> bool:
-    entered = journey.first("entered")
+def _inside(first: Callable[[str], Step | None]) -> bool:
+    entered = first("entered")
     return entered is not None and entered.detail.get("inside") == "yes"
 
 
