@@ -131,7 +131,7 @@ class Service:
         self.floor = Floor(config.zone, config.reports.answer_seconds, callbacks,
                            tuple(server.name for server in config.pbx.servers))
         self.hub = Hub()
-        self._follow(config.pbx.server or "", self.ami)
+        self._follow(config.pbx.server or "", self.ami, self.recorder)
         # Several servers: this bereik follows the others too, for one wallboard of all and the agents'
         # screen-pops of every server's calls, and stands by to write their calls when their own bereik is
         # gone (bereik.records.standby).
@@ -141,7 +141,7 @@ class Service:
             peer_recorder = Recorder(self.store, config.zone, frozenset(config.entry_numbers), server=peer.name,
                                      writing=False)
             RecordsFeed(peer_recorder, peer_ami, None, agent_names).attach()
-            self._follow(peer.name, peer_ami)
+            self._follow(peer.name, peer_ami, peer_recorder)
             self.peers.append((peer_ami, peer_recorder))
         self.writers = ServerWriters(self.store, config.pbx.server, {
             config.pbx.server: self.recorder, **{r.server: r for _, r in self.peers}},
@@ -432,13 +432,19 @@ class Service:
         ami.on_login(back)
         return reachable
 
-    def _follow(self, server: str, ami: AmiClient) -> None:
-        """Feed one server's AMI to the wallboard, its call ids qualified by the server's name."""
+    def _follow(self, server: str, ami: AmiClient, recorder: Recorder) -> None:
+        """Feed one server's AMI to its call records and to the wallboard (call ids qualified by the server's name),
+        each event translated into its fact once for both: every event of every call passes here."""
 
         def on_event(event: dict[str, str]) -> None:
             fact = fact_of(event)
-            if fact is not None and self.floor.apply(call_ids.qualified(server, fact)):
-                self.hub.notify()
+            if fact is None:
+                return
+            try:
+                recorder.apply(fact)
+            finally:  # a fault in the records (logged by the AMI client) does not keep the wallboard behind
+                if self.floor.apply(call_ids.qualified(server, fact)):
+                    self.hub.notify()
 
         async def read_floor() -> None:
             try:

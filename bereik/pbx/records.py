@@ -1,4 +1,5 @@
-"""The call records fed from one Asterisk: AMI events as facts, and after every login what bereik missed.
+"""The call records of one Asterisk: after every login, what bereik missed (its live events come through
+bereik.service, which translates each once for the records and the wallboard).
 
 After every AMI (re)login the Status action tells which calls are up, and Asterisk's own
 event log (CEL, bereik.pbx.cel) what happened while bereik was away or disconnected; both
@@ -14,9 +15,9 @@ from pathlib import Path
 
 from bereik import facts as f
 from bereik.pbx import cel
-from bereik.pbx.ami import AmiClient, AmiError, AmiEvent
+from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.dialplan import CAMP_QUEUE_PREFIX
-from bereik.pbx.facts import TRUNK_CHANNEL_PREFIX, calls_up, fact_of, inside, is_call, is_callback_leg
+from bereik.pbx.facts import TRUNK_CHANNEL_PREFIX, calls_up, inside, is_call, is_callback_leg
 from bereik.records.recorder import Recorder
 
 log = logging.getLogger(__name__)
@@ -36,13 +37,7 @@ class RecordsFeed:
         self.agent_names = dict(agent_names)
 
     def attach(self) -> None:
-        self.ami.on_event("*", self.on_event)
         self.ami.on_login(self.reconcile)
-
-    def on_event(self, event: AmiEvent) -> None:
-        fact = fact_of(event)
-        if fact is not None:
-            self.recorder.apply(fact)
 
     async def reconcile(self) -> None:
         open_at_login = self.recorder.open_calls()
