@@ -309,8 +309,10 @@ class Desk:
         self._on_QueueCallerLeave(event)
 
     def _tell_waiting(self) -> None:
-        """Every console sees who waits, per queue, oldest first."""
-        self._tell_everyone({"type": "waiting", "callers": self.waiting_callers()})
+        """Every console sees who waits, per queue, oldest first. Made only while a console listens (one opened
+        asks for the list): every caller joining or leaving sorts all who wait (python -m bench call_paths)."""
+        if any(position.listeners for position in self.positions.values()):
+            self._tell_everyone({"type": "waiting", "callers": self.waiting_callers()})
 
     def _tell_everyone(self, message: dict) -> None:
         for position in self.positions.values():

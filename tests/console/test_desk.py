@@ -382,3 +382,17 @@ async def test_the_history_names_the_organisation_an_earlier_call_was_put_throug
     history = await news(socket_, "history")
     assert history["earlier"] == [{"at": 1799990000.0, "topic": "", "organisation": "Sociale Zaken Heemstede"}]
     await socket_.close()
+
+
+async def test_the_waiting_list_is_made_only_while_a_console_listens(client, console, monkeypatch):
+    made = []
+    list_of = console.desk.waiting_callers
+    monkeypatch.setattr(console.desk, "waiting_callers", lambda: made.append(1) or list_of())
+    ring(console.ami)
+    console.ami.emit(Event="QueueCallerLeave", Queue="tic", Channel="PJSIP/trunk-00000001", Uniqueid="1700000000.1")
+    assert made == []
+    await log_in(client, "anna")
+    socket_ = await client.ws_connect("/api/stream")
+    ring(console.ami, linkedid="1700000000.2")
+    assert [c["id"] for c in (await news(socket_, "waiting"))["callers"]] == ["1700000000.2"]
+    await socket_.close()
