@@ -251,6 +251,27 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(autouse=True)
+def failure_report(request) -> dict[str, Callable[[], str]]:
+    """Report section title -> what it shows, read only when the test failed: the logs of the test's `bereik run`
+    processes (`bereik*.log` in its tmp_path), of its Asterisks, and the events each AMI connection saw, so that a
+    failure in CI tells product from test. bereik's own INFO lines (a Service in this process) reach pytest's
+    "Captured log" sections."""
+    sections: dict[str, Callable[[], str]] = {}
+    bereik = logging.getLogger("bereik")
+    level = bereik.level
+    bereik.setLevel(logging.INFO)
+    yield sections
+    bereik.setLevel(level)
+    if not getattr(request.node, "call_failed", False):
+        return
+    tmp_path = request.node.funcargs.get("tmp_path")
+    for path in sorted(tmp_path.glob("**/bereik*.log")) if tmp_path else ():
+        sections.setdefault(f"log {path.relative_to(tmp_path)}", lambda path=path: _log_since(path, 0))
+    for title, text in sections.items():
+        request.node.add_report_section("teardown", title, text())
+
+
+@pytest.fixture(autouse=True)
 async def services_stopped(monkeypatch, request):
     """Every bereik Service a test started in this process is stopped when the test ends, also when it failed
     between its own start and stop: ci18's one failure left FastAGI bound on 4573, and every later test of
@@ -304,8 +325,9 @@ def asterisk(_running_asterisk, request) -> Callable[..., Asterisk]:
         return instance
 
     yield start
-    for path, offset in log_from.items():  # shown with a failure: what Asterisk said during the test
-        request.node.add_report_section("teardown", f"Asterisk log {path.name}", _log_since(path, offset))
+    if getattr(request.node, "call_failed", False):  # what Asterisk said during the test, read before a restart
+        for path, offset in log_from.items():
+            request.node.add_report_section("teardown", f"Asterisk log {path.name}", _log_since(path, offset))
     current = _running_asterisk.current
     if used and current is not None:
         if not current.running:
@@ -384,6 +406,12 @@ class AmiRecorder:
                 raise AssertionError(f"no {name} event within {timeout} s; seen: {seen}") from None
             return self.matching(name, predicate)[0]
 
+    def summary(self, last: int = 400) -> str:
+        """The last events, one line each with the time Asterisk stamped and the fields that say what happened."""
+        shown = [e for e in self.events if e.get("Event") not in _UNSHOWN_EVENTS][-last:]
+        return "\n".join(" ".join([_clock(e.get("Timestamp")), e.get("Event", "?"), *(
+            f"{key}={e[key]}" for key in _SHOWN_FIELDS if e.get(key))]) for e in shown)
+
     async def tell(self, channel: str) -> None:
         """Cue the SIPp caller on `channel` whose next key waits for "told" (see KeyCues)."""
         await asyncio.to_thread(self.key_cues.tell, channel)
@@ -398,11 +426,28 @@ class AmiRecorder:
         return await asyncio.wait_for(self.manager.send_action(action), timeout)
 
 
+_UNSHOWN_EVENTS = {"RTCPSent", "RTCPReceived", "VarSet", "Cdr", "Registry", "FullyBooted"}
+_SHOWN_FIELDS = ("Channel", "DestChannel", "Uniqueid", "Linkedid", "CallerIDNum", "Exten", "Context", "Application",
+                 "AppData", "Queue", "Interface", "Paused", "Position", "DialStatus", "Result", "TransfereeChannel",
+                 "TransferTargetChannel", "SecondTransfererChannel", "Cause", "Response", "Message", "UserEvent",
+                 "Command", "Status", "State", "Device")
+
+
+def _clock(timestamp: str | None) -> str:
+    """An AMI Timestamp as the wall-clock time of day (as the `bereik run` logs of the test are stamped)."""
+    try:
+        milliseconds = round(float(timestamp) * 1000)
+    except (TypeError, ValueError):
+        return "--:--:--.---"
+    return f"{time.strftime('%H:%M:%S', time.localtime(milliseconds // 1000))}.{milliseconds % 1000:03d}"
+
+
 @pytest.fixture
-async def ami():
+async def ami(failure_report):
     """await ami(asterisk) -> an AmiRecorder logged in to that Asterisk's AMI.
 
-    The latest connection to each Asterisk also cues the SIPp callers' keys (KeyCues)."""
+    The latest connection to each Asterisk also cues the SIPp callers' keys (KeyCues). A failed test's report
+    shows the last events of each connection."""
     managers: list[Manager] = []
     cues: dict[tuple[str, int], KeyCues] = {}
 
@@ -414,6 +459,7 @@ async def ami():
         )
         recorder = AmiRecorder(manager)
         managers.append(manager)
+        failure_report[f"AMI events of {login.host}:{login.port} (connection {len(managers)})"] = recorder.summary
         await manager.connect()
         deadline = time.monotonic() + timeout
         while not manager.authenticated:

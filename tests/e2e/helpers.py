@@ -6,6 +6,7 @@ import datetime as dt
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -231,11 +232,24 @@ def takes_fastagi(ip: str, port: int = 4573) -> bool:
 
 def bereik_run(yaml: Path, server: str, sounds: Path, secrets: Path, log: Path,
                pretend: str = "2026-11-23T10:00") -> subprocess.Popen:
-    """`bereik run` for one of the YAML's servers, as a process of its own (a Monday morning: open)."""
-    return subprocess.Popen(
+    """`bereik run` for one of the YAML's servers, as a process of its own (a Monday morning: open). Its output
+    goes to `log`, each line after the time it came: bereik's JSON lines carry none, and a failure's report
+    (conftest.failure_report) is read beside the AMI events' times."""
+    process = subprocess.Popen(
         [sys.executable, "-m", "bereik", "run", str(yaml), "--server", server, "--sounds", str(sounds),
          "--secrets", str(secrets), "--pretend-time", pretend],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    threading.Thread(target=_stamp_lines, args=(process.stdout, log), daemon=True).start()
+    return process
+
+
+def _stamp_lines(output, log: Path) -> None:
+    with output, log.open("wb") as written:
+        for line in output:
+            now = time.time()
+            written.write(f"{time.strftime('%H:%M:%S', time.localtime(now))}.{int(now * 1000) % 1000:03d} ".encode()
+                          + line)
+            written.flush()
 
 
 def whispered_sound(event) -> str:

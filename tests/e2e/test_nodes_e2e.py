@@ -64,7 +64,7 @@ class OneLogin:
 class Nodes:
     """Both nodes' Asterisks with an observer each, their SIPp parties, and the YAML and secrets of `bereik run`."""
 
-    def __init__(self, asterisk, tmp_path: Path, dsn: str, root: Path):
+    def __init__(self, asterisk, tmp_path: Path, dsn: str, root: Path, failure_report: dict):
         # Both in this process's chroot copy (`root`); zuid, a named instance, has a spool of its own.
         outgoing = {name: root / f"var/spool/asterisk{'-zuid' if name == 'zuid' else ''}/outgoing" for name in SERVERS}
         self.yaml = several_servers_yaml(EXAMPLE, tmp_path, dsn, SERVERS, waiting=WAITING, outgoing=outgoing)
@@ -79,6 +79,7 @@ class Nodes:
         self.asterisks["zuid"] = Asterisk(directories["zuid"], ami_login_from(directories["zuid"]).__class__(
             5038, *OBSERVER, host=SERVERS["zuid"]), root=self.asterisks["noord"].root, name="zuid")
         self.asterisks["zuid"].start()
+        failure_report["Asterisk log of zuid"] = lambda: self.asterisks["zuid"].log_tail(200)
         # Each node's recordings in its own Asterisk's monitor directory, as on hosts of their own (the named
         # instance zuid has its own spool in the shared chroot); `bereik run` for zuid reads this YAML.
         self.monitors = {"noord": self.asterisks["noord"].root / "var/spool/asterisk/monitor",
@@ -118,9 +119,9 @@ def stop(process: subprocess.Popen) -> None:
 
 
 async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_on_the_calls_node(
-        asterisk, ami, browser, tmp_path, sandbox_root):
+        asterisk, ami, browser, tmp_path, sandbox_root, failure_report):
     cluster = Cluster().start()
-    nodes = Nodes(asterisk, tmp_path, cluster.dsn, sandbox_root)
+    nodes = Nodes(asterisk, tmp_path, cluster.dsn, sandbox_root, failure_report)
     zuid_bereik = bereik_run(nodes.yaml, "zuid", nodes.sounds, nodes.secrets_file, tmp_path / "bereik-zuid.log")
     service = None
     records = PostgresStore(cluster.dsn)  # what the reports read
@@ -259,9 +260,9 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
 
 
 async def test_a_node_dies_while_callers_wait_on_the_other_who_hear_their_message_are_answered_and_called_back(
-        asterisk, ami, tmp_path, sandbox_root):
+        asterisk, ami, tmp_path, sandbox_root, failure_report):
     cluster = Cluster().start()
-    nodes = Nodes(asterisk, tmp_path, cluster.dsn, sandbox_root)
+    nodes = Nodes(asterisk, tmp_path, cluster.dsn, sandbox_root, failure_report)
     bereiks = {name: bereik_run(nodes.yaml, name, nodes.sounds, nodes.secrets_file, tmp_path / f"bereik-{name}.log")
                for name in SERVERS}
     try:
@@ -328,13 +329,13 @@ async def test_a_node_dies_while_callers_wait_on_the_other_who_hear_their_messag
 
 
 async def test_a_node_that_stays_dead_has_its_calls_closed_once_by_the_survivor_whose_camp_on_goes_on(
-        asterisk, ami, tmp_path, sandbox_root):
+        asterisk, ami, tmp_path, sandbox_root, failure_report):
     """zuid dies (its Asterisk and its bereik, SIGKILL) with two callers waiting on it and stays dead, while on noord
     a caller waits behind Eva's call (camp-on). noord's bereik closes the two calls' records once, as cut off, at
     the moment zuid was lost; the caller camped on noord keeps waiting and is put through when Eva hangs up. zuid
     comes back: its bereik takes its records back and neither reopens nor closes them again."""
     cluster = Cluster().start()
-    nodes = Nodes(asterisk, tmp_path, cluster.dsn, sandbox_root)
+    nodes = Nodes(asterisk, tmp_path, cluster.dsn, sandbox_root, failure_report)
     bereiks = {name: bereik_run(nodes.yaml, name, nodes.sounds, nodes.secrets_file, tmp_path / f"bereik-{name}.log")
                for name in SERVERS}
     store = PostgresStore(cluster.dsn)
