@@ -19,11 +19,16 @@ from bereik.config.model import Config
 from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiSession
 from bereik.pbx.voice import Voice
+from bereik.records.store import CONNECT_TIMEOUT_SECONDS
 from bereik.routing.virtual_hold import callable_number
 
 Clock = Callable[[], dt.datetime]
 QUEUE_ACTOR = "queue"  # a waiting caller's call-back, taken by whichever agent was free
-AGENT_WAITS = 20  # at most a second for the AMI event that names the agent
+AGENT_WAITS, AGENT_POLL_SECONDS = 20, 0.05  # at most a second for the AMI event that names the agent
+# Before the caller is rung the note is read and its attempt written, each perhaps on a store connection made
+# first: the dialplan's watchdog (5 s by default, the store's connect timeout too) must not end the call-back
+# while bereik waits for a slow store (ci43: the agent answered the stand-in, the watchdog hung up 5 s later).
+STORE_SECONDS = 2 * CONNECT_TIMEOUT_SECONDS + AGENT_WAITS * AGENT_POLL_SECONDS
 
 
 def outgoing_id(config: Config, note: Note) -> tuple[str, str]:
@@ -46,11 +51,12 @@ class CallbackHandler:
         for _ in range(AGENT_WAITS):
             if agent := self.agent_of(str(note_id)):
                 return agent
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(AGENT_POLL_SECONDS)
         return ""
 
     async def __call__(self, session: AgiSession) -> None:
         call = CallLog(session.uniqueid or "unknown")
+        await Voice.arm_watchdog(session, STORE_SECONDS)
         argument = session.environment.get("agi_arg_1", "")
         note = await asyncio.to_thread(self.store.get, int(argument)) if argument.isdigit() else None
         if note is None or note.closed or not callable_number(note.number, self.config):

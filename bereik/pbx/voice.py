@@ -29,7 +29,7 @@ class Voice:
     async def ask(self, session: AgiSession, texts: Sequence[str], timeout: float) -> str | None:
         """Say `texts` and wait `timeout` s for one key; the key, or None."""
         sounds, seconds = await self._sounds_of(texts)
-        await self._arm_watchdog(session, seconds + timeout)
+        await self.arm_watchdog(session, seconds + timeout)
         await session.execute("Read", var.READ_RESULT, "&".join(sounds), "1", "", "1", f"{timeout:g}",
                               timeout=seconds + timeout + 2 * WATCHDOG_MARGIN)
         key = await session.get_variable(var.READ_RESULT)
@@ -39,7 +39,7 @@ class Voice:
         """Say `texts` and read up to `max_digits` keys (# ends them): the keys, "" when none. With AGI's
         GET DATA, so the keys never become a channel variable (in AMI's VarSet events or a CDR)."""
         sounds, seconds = await self._sounds_of(texts)
-        await self._arm_watchdog(session, seconds + timeout)
+        await self.arm_watchdog(session, seconds + timeout)
         reply = await session.command("GET DATA", "&".join(sounds), str(int(timeout * 1000)), str(max_digits),
                                       timeout=seconds + timeout + 2 * WATCHDOG_MARGIN)
         return "".join(c for c in reply.result or "" if c in "0123456789")
@@ -48,7 +48,7 @@ class Voice:
         if not texts:
             return
         sounds, seconds = await self._sounds_of(texts)
-        await self._arm_watchdog(session, seconds)
+        await self.arm_watchdog(session, seconds)
         await session.execute("Playback", "&".join(sounds), timeout=seconds + 2 * WATCHDOG_MARGIN)
 
     @staticmethod
@@ -59,7 +59,7 @@ class Voice:
                               f"{var.ROUTED}=1")
 
     @staticmethod
-    async def _arm_watchdog(session: AgiSession, seconds: float) -> None:
+    async def arm_watchdog(session: AgiSession, seconds: float) -> None:
         await session.set_variable(WATCHDOG, str(math.ceil(seconds) + WATCHDOG_MARGIN))
 
     async def _sounds_of(self, texts: Sequence[str]) -> tuple[list[str], float]:

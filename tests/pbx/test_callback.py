@@ -4,7 +4,8 @@ import datetime as dt
 import logging
 
 from bereik.callbacks.store import HANDLED, QUEUE, Attempt, CallbackStore, Note
-from bereik.pbx.callback import CallbackHandler
+from bereik.pbx.callback import AGENT_POLL_SECONDS, AGENT_WAITS, CallbackHandler
+from bereik.records.store import CONNECT_TIMEOUT_SECONDS
 from tests.examples import example_config
 
 CONFIG = example_config()
@@ -66,6 +67,27 @@ async def test_a_departments_note_shows_the_departments_number_and_keeps_the_att
     assert (session.variables["CALLERID(num)"], session.variables["CALLERID(name)"]) == ("0235115300", "Vergunningen")
     assert "BEREIK_ATTEMPT=n-42" in session.executed[0][1]
     assert [a.id for a in store.attempts(stored.id)] == ["n-42"]
+
+
+async def test_the_watchdog_outlasts_a_store_that_connects_at_its_timeout_while_the_note_is_read_and_its_attempt_written(
+        tmp_path):
+    """ci43: Asterisk hung the call-back up 5 s after the agent answered the stand-in (the dialplan's watchdog) while
+    the store was slow: read and written before the caller rings, each may connect first, up to its timeout."""
+    callback, store = handler(tmp_path, agent="PJSIP/202")
+    stored, _ = store.add(note("q1"))
+    session = Session(stored.id)
+    armed_when = {}
+    for method in ("get", "start_attempt"):
+        def waiting(*arguments, method=method, done=getattr(store, method)):
+            armed_when[method] = int(session.variables.get("TIMEOUT(absolute)", 0))
+            return done(*arguments)
+        setattr(store, method, waiting)
+    await callback(session)
+
+    slowest = 2 * CONNECT_TIMEOUT_SECONDS + AGENT_WAITS * AGENT_POLL_SECONDS  # and the agent's name looked for
+    assert armed_when.keys() == {"get", "start_attempt"}
+    assert all(seconds > slowest for seconds in armed_when.values()), armed_when
+    assert session.executed[-1][1][-1] == "BEREIK_ROUTED=1"  # and the caller is rung
 
 
 async def test_a_closed_note_an_unknown_one_or_a_number_that_cannot_be_called_rings_nobody(tmp_path):
