@@ -72,6 +72,7 @@ class KeyCues:
 
     def __init__(self, login: AmiLogin, timeout: float = 10.0):
         self.waiting: dict[str, list[str]] = {}  # caller's channel -> the cues it still waits for
+        self.sent: list[str] = []  # "time cue -> channel: Asterisk's response", for a failed test's report
         self.waiting_callers: dict[str, str] = {}  # a waiting caller's uniqueid -> its channel
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="key-cues", daemon=True)
@@ -129,7 +130,10 @@ class KeyCues:
                 raise AssertionError(f"told {channel} to press a key, but it waits for {waiting or 'no cue'}")
             return
         waiting.pop(0)
+        asked_at = time.time()
         reply = await self._action(Action="SendText", Channel=channel, Message=f"cue: {cue}")
+        self.sent.append(f"{time.strftime('%H:%M:%S', time.localtime(asked_at))}.{int(asked_at * 1000) % 1000:03d} "
+                         f"{cue} -> {channel}: {reply.get('Response')} after {time.time() - asked_at:.3f} s")
         if reply.get("Response") != "Success":
             log.warning("SendText of cue %s to %s: %s", cue, channel, dict(reply))
 

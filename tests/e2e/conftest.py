@@ -469,6 +469,7 @@ async def ami(failure_report):
         if (login.host, login.port) in cues:  # an Asterisk started again: the newest connection cues
             cues[login.host, login.port].close()
         cues[login.host, login.port] = recorder.key_cues = await asyncio.to_thread(KeyCues, login)
+        failure_report[f"key cues sent to {login.host}:{login.port}"] = lambda: "\n".join(recorder.key_cues.sent)
         return recorder
 
     yield connect
