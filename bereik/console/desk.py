@@ -191,6 +191,9 @@ class Desk:
                                           "event_at": call.offered_at or self.now()})
             if call.answered:
                 queue.put_nowait({"type": "connected", "event_at": call.answered_at or self.now()})
+        if isinstance(position.transfer, (tx.Ringing, tx.Talking)):  # its buttons too: complete or cancel it
+            queue.put_nowait({"type": "transfer", "state": position.transfer.name,
+                              "target": position.transfer.transfer.target, "outcome": None, "refused": None})
         return queue
 
     def leave(self, extension: str, queue: Listener) -> None:

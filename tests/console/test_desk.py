@@ -94,6 +94,20 @@ async def test_warm_transfer_from_the_console_drives_atxfer_and_completes_with_t
     assert steps[1][3]["transfer_seconds"] is not None
 
 
+async def test_a_console_opened_again_during_the_consultation_can_complete_the_transfer(client, console):
+    """A reloaded page, or a stream reconnected after a drop, learns the transfer under way, not only the call."""
+    token = await log_in(client, "anna")
+    ring(console.ami)
+    answer(console.ami)
+    await client.post("/api/transfer", json={"target": "301"}, headers={"X-CSRF-Token": token})
+    console.ami.emit(Event="DialEnd", DestChannel="PJSIP/301-00000005", DialStatus="ANSWER", Timestamp="1800000056.0")
+    socket_ = await client.ws_connect("/api/stream")
+    assert [(await news(socket_, kind))["type"] for kind in ("ringing", "connected")] == ["ringing", "connected"]
+    transfer = await news(socket_, "transfer")
+    assert (transfer["state"], transfer["target"]) == ("talking", "301")
+    await socket_.close()
+
+
 async def test_cancel_returns_to_the_caller_and_an_unanswered_colleague_is_cancelled_by_the_timer(client, console):
     token = await log_in(client, "anna")
     headers = {"X-CSRF-Token": token}
