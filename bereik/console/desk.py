@@ -627,6 +627,7 @@ class Desk:
             self._tell(position, {"type": "transfer", "state": step.state.name, "refused": step.refused})
             return step
         position.transfer_call_id, position.transfer_server = call.call_id, call.server
+        log.info("transfer at %s: started to %s on %s", extension, target, call.server or "this server")
         self.steps(call.call_id, summary.TRANSFER_STARTED, at, {"target": target})
         position.no_answer_timer = asyncio.get_running_loop().call_later(
             self.config.console.transfer_ring_seconds, self._feed, position, "target_no_answer")
