@@ -99,13 +99,17 @@ async def test_a_coordinator_changes_thursday_and_adds_a_closing_day_and_callers
 
         # 17:30 on Thursday is now after closing; tomorrow is the new closing day, so: Monday.
         caller = sipp.call("14023", talk_seconds=30, dtmf=[("asked", "1")])
+        closing = fill(service.config, service.config.texts["closed"], next_opening="op maandag om 8 uur 30")
+        sound = PromptLibrary(instance.sounds_dir).sound_name(closing)
+        # The caller hears the new closing message with the call-back offer, which it lets lapse; the 30 s for the
+        # message and the offer count from when it begins (ci54, load 16-23: 30 s from the call were not enough).
+        await events.wait_for_event("AGIExecStart", lambda e: 'EXEC "Read"' in e.get("Command", "") and sound in e["Command"],
+                                    timeout=30)
         hangup = await events.wait_for_event("Hangup", lambda e: e.get("Channel", "").startswith("PJSIP/trunk-"),
                                              timeout=30)
         assert variable(hangup, "BEREIK_REASON") == "outside_hours"
-        closing = fill(service.config, service.config.texts["closed"], next_opening="op maandag om 8 uur 30")
-        # The caller hears the new closing message (with the call-back offer, which the caller lets lapse).
         reads = [e["Command"] for e in events.matching("AGIExecStart") if 'EXEC "Read"' in e.get("Command", "")]
-        assert len(reads) == 2 and PromptLibrary(instance.sounds_dir).sound_name(closing) in reads[1], reads
+        assert len(reads) == 2 and sound in reads[1], reads
         caller.expect_success(timeout=10)
         audited = [(e.actor, e.detail.get("why")) for e in service.audit.entries(since=0)
                    if e.action == "config_changed"]
