@@ -117,6 +117,7 @@ class AgentCompleted(CallFact):
     member: str = ""
     agent: str = ""
     talk_seconds: float | None = None
+    waited_seconds: float | None = None  # in the queue before the agent answered
     reason: str = ""  # who ended the conversation: caller, agent or transfer
 
 

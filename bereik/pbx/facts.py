@@ -191,7 +191,7 @@ def _agent_connect(event: AmiEvent) -> f.AgentConnected | f.ColleagueAnswered:
 def _agent_complete(event: AmiEvent) -> f.AgentCompleted:
     return f.AgentCompleted(**_call(event), queue=event.get("Queue", ""), member=event.get("Interface", ""),
                             agent=event.get("MemberName", ""), talk_seconds=_seconds(event, "TalkTime"),
-                            reason=event.get("Reason", ""))
+                            waited_seconds=_seconds(event, "HoldTime"), reason=event.get("Reason", ""))
 
 
 def _dial_begin(event: AmiEvent) -> f.ColleagueRung | f.Forwarded | None:

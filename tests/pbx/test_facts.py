@@ -80,3 +80,10 @@ def test_a_call_back_bereik_placed_is_no_callers_call():
     for channel in ("Local/12@bereik-callback-hold-00000001;1", "Local/n-7@bereik-callback-owner-00000002;1"):
         assert fact_of({"Event": "Newchannel", **LEG, "Channel": channel, "Exten": "12"}) is None
     assert isinstance(fact_of({"Event": "Newchannel", **LEG, "Exten": "14023"}), f.CallEntered)
+
+
+def test_an_agents_completion_tells_how_long_the_caller_waited_and_talked():
+    completed = fact_of({"Event": "AgentComplete", **LEG, "Queue": "tic", "Interface": "PJSIP/201",
+                         "MemberName": "Anna", "HoldTime": "7", "TalkTime": "58", "Reason": "caller"})
+    assert completed == f.AgentCompleted(call="1700.1", leg="1700.1", at=100.5, queue="tic", member="PJSIP/201",
+                                         agent="Anna", talk_seconds=58, waited_seconds=7, reason="caller")
