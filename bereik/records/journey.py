@@ -6,9 +6,14 @@ the caller's real experience, whichever PBX carried the call.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from bereik import facts as f
+
+# A step's "from": the agent's answer was missed (bereik was away, and Asterisk's CEL log did not have it yet when
+# bereik read it) and their completion told it; TalkTime counts whole seconds, so its time is up to a second off.
+FROM_AGENT_COMPLETED = "agent_completed"
 
 
 @dataclass
@@ -81,6 +86,19 @@ def step_of(fact: f.CallFact) -> Step | None:
     return None
 
 
+def missed_answer(journey: Journey, completed: f.AgentCompleted) -> Step | None:
+    """The agent's answer told by their completion, when the journey's last wait in that queue has none."""
+    if completed.at is None or completed.talk_seconds is None:
+        return None
+    last_wait = next((s for s in reversed(journey.steps)
+                      if s.what in ("queued", "camped", "agent_answered", "colleague_answered")), None)
+    if last_wait is None or last_wait.what != "queued" or last_wait.detail.get("queue") != completed.queue:
+        return None  # answered already, or a colleague's camp-on (not an agent's answer)
+    return Step(completed.at - completed.talk_seconds, "agent_answered", {
+        **_known(agent=completed.agent, interface=completed.member, hold_seconds=completed.waited_seconds),
+        "from": FROM_AGENT_COMPLETED})
+
+
 def caller_digits(number: str) -> str:
     """Before the dialplan filters it, a caller number can hold anything (%0A arrives as a newline)."""
     return "".join(c for c in number if c.isdigit() or c in "+*#")
@@ -108,6 +126,8 @@ class JourneyBook:
         if step is not None:
             if step.what == "answered" and journey.first("answered"):
                 return journey
+            if isinstance(fact, f.AgentCompleted) and (answer := missed_answer(journey, fact)) is not None:
+                bisect.insort(journey.steps, answer, key=lambda s: s.at)  # the completion may come after the hang-up
             journey.steps.append(step)
             journey.ended = journey.ended or step.what == "hung_up"
         return journey

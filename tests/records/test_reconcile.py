@@ -2,10 +2,10 @@
 import csv
 
 from bereik.pbx import cel
-from bereik.pbx.facts import calls_up
+from bereik.pbx.facts import calls_up, fact_of
 from bereik.pbx.records import SOURCE, cel_facts
 from bereik.records import reconcile as records
-from bereik.records.journey import Journey, Step
+from bereik.records.journey import FROM_AGENT_COMPLETED, Journey, JourneyBook, Step
 
 T = 1795424400.0
 CALLER, AGENT = "1795424400.0", "1795424410.1"
@@ -153,3 +153,25 @@ def test_cel_never_overrides_the_reason_ami_reported(tmp_path):
     ]), [CALLER])
     reconcile({CALLER: journey}, live=[], cel=records, now=T + 100)
     assert journey.labels["reason"] == "menu_choice"
+
+
+def test_an_answer_cel_had_not_written_yet_when_bereik_read_it_is_told_by_the_agents_completion(tmp_path):
+    """Under load Asterisk wrote the agent's BRIDGE_ENTER to CEL a few hundred ms after AMI's AgentConnect, after a
+    restarted bereik had read the log (e2e, 2026-12-06); the live AgentComplete still tells the answer."""
+    book = JourneyBook()
+    book.journeys[CALLER] = waiting_journey()
+    not_yet_written = [r for r in story(tmp_path) if r.eventtype not in ("BRIDGE_ENTER", "HANGUP")]
+    live = [{"Event": "Status", "Uniqueid": CALLER, "Linkedid": CALLER, "Seconds": "30"}]
+    reconcile(book.journeys, live, not_yet_written, now=T + 30)
+    assert book.journeys[CALLER].first("agent_answered") is None
+    leg = {"Uniqueid": CALLER, "Linkedid": CALLER, "Channel": "PJSIP/trunk-00000000"}
+    book.apply(fact_of({"Event": "Hangup", **leg, "Timestamp": f"{T + 70.2}", "Cause": "16"}))
+    book.apply(fact_of({"Event": "AgentComplete", **leg, "Timestamp": f"{T + 70.4}", "Queue": "tic",
+                        "Interface": "PJSIP/201", "MemberName": "Anna", "HoldTime": "7", "TalkTime": "58"}))
+    journey = book.journeys[CALLER]
+    assert [s.what for s in journey.steps] == ["entered", "answered", "queued", "agent_answered", "hung_up",
+                                               "agent_completed"]
+    answered = journey.first("agent_answered")
+    assert answered.detail == {"agent": "Anna", "interface": "PJSIP/201", "hold_seconds": "7",
+                               "from": FROM_AGENT_COMPLETED}
+    assert abs(answered.at - (T + 12)) < 1, "TalkTime counts whole seconds"
