@@ -7,6 +7,8 @@ import asyncio
 from playwright.async_api import expect
 
 from bereik.pbx import variables as var
+from bereik.pbx.records import SOURCE
+from bereik.records.journey import FROM_AGENT_COMPLETED
 from bereik.records.store import SqliteStore
 from bereik.service import Service, pretend_clock
 
@@ -51,7 +53,9 @@ async def test_a_call_placed_with_sipp_is_kept_with_its_journey(pbx, bereik, sip
 
 async def test_bereik_restarted_mid_call_misses_nothing(pbx, generated, sipp, tmp_path):
     """bereik stops while the caller waits; the agent answers while it is down; a new bereik
-    picks the call up from the store, fills in the answer from Asterisk's CEL log and sees the end."""
+    picks the call up from the store, fills in the answer from Asterisk's CEL log and sees the end.
+    Under load Asterisk may write the answer to CEL after the new bereik read it (ci, 2026-12-06):
+    then the agent's completion at the end tells it, to the whole second it counts in."""
     instance, events = pbx
     _, secrets = generated
     path = tmp_path / "calls.sqlite3"
@@ -82,8 +86,11 @@ async def test_bereik_restarted_mid_call_misses_nothing(pbx, generated, sipp, tm
     assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"]
     assert sorted(kinds(journey)) == sorted(set(kinds(journey))), "a step was recorded twice"
     answered = journey.first("agent_answered")
-    assert answered.detail["from"] == "cel" and answered.detail["interface"] == connected["Interface"]
-    assert abs(answered.at - float(connected["Timestamp"])) < 1.0
+    assert answered.detail["from"] in (SOURCE, FROM_AGENT_COMPLETED)
+    assert answered.detail["interface"] == connected["Interface"] and answered.detail["agent"] == connected["MemberName"]
+    # CEL stamps the bridge to the microsecond; TalkTime counts whole seconds (and Asterisk stamps its event a moment on).
+    precision = 1.0 if answered.detail["from"] == SOURCE else 1.5
+    assert abs(answered.at - float(connected["Timestamp"])) < precision
     hung_up = journey.first("hung_up")
     assert hung_up.detail.get("from") != "gone"  # seen by the second bereik, not guessed
     [row] = [r for r in SqliteStore(path).calls(0, 2e10) if r.call_id == joined["Linkedid"]]
