@@ -32,12 +32,12 @@ wheelhouse: .wheelhouse/.made
 demo: setup
 	$(BIN)/python -m bereik.demo
 
-# Four pytest-xdist workers per core: three take the end-to-end modules first (they mostly wait in real time:
-# rings, prompts, callers holding), the fourth starts with the unit tests, which run at the lowest CPU priority
+# Three pytest-xdist workers per core: two take the end-to-end modules first (they mostly wait in real time:
+# rings, prompts, callers holding), the third starts with the unit tests, which run at the lowest CPU priority
 # and fill the processor the others leave idle (tests/conftest.py). Measured in README "Running the tests". Each
 # worker has its own network namespace and its own copy of the Asterisk chroot, and an end-to-end module's
 # tests stay on one worker (tests/conftest.py, bereik/sandbox/isolation.py). TEST_WORKERS=0 runs serially.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 4 )))
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 3 )))
 
 # Every worker imports and collects the whole suite: let it keep the compiled modules and pytest's rewritten tests.
 test: setup wheelhouse

@@ -36,19 +36,19 @@ def scheduled(pytester, monkeypatch, workers: int, cores: int, collection: list[
     return [[collection[i] for i in node.sent] for node in nodes]
 
 
-def test_three_workers_a_core_start_with_whole_end_to_end_modules_the_rest_with_unit_tests(pytester, monkeypatch):
-    given = scheduled(pytester, monkeypatch, workers=4, cores=1, collection=END_TO_END + UNIT)
-    modules = [{nodeid.split("::")[0] for nodeid in tests} for tests in given[:3]]
+def test_two_workers_a_core_start_with_whole_end_to_end_modules_the_rest_with_unit_tests(pytester, monkeypatch):
+    given = scheduled(pytester, monkeypatch, workers=3, cores=1, collection=END_TO_END + UNIT)
+    modules = [{nodeid.split("::")[0] for nodeid in tests} for tests in given[:2]]
     assert all(len(m) == 1 and next(iter(m)).startswith("tests/e2e/") for m in modules), given
-    assert len(set().union(*modules)) == 3, "each end-to-end module on one worker"
-    assert all(len(tests) == 3 for tests in given[:3]), "a module's tests together"
-    assert given[3] and all(nodeid.startswith("tests/routing/") for nodeid in given[3]), given[3]
+    assert len(set().union(*modules)) == 2, "each end-to-end module on one worker"
+    assert all(len(tests) == 3 for tests in given[:2]), "a module's tests together"
+    assert given[2] and all(nodeid.startswith("tests/routing/") for nodeid in given[2]), given[2]
 
 
 def test_a_worker_whose_kind_of_work_has_run_out_takes_the_other(pytester, monkeypatch):
-    only_end_to_end = scheduled(pytester, monkeypatch, workers=4, cores=1, collection=END_TO_END)
+    only_end_to_end = scheduled(pytester, monkeypatch, workers=3, cores=1, collection=END_TO_END)
     assert all(tests and tests[0].startswith("tests/e2e/") for tests in only_end_to_end), only_end_to_end
-    only_units = scheduled(pytester, monkeypatch, workers=4, cores=1, collection=UNIT)
+    only_units = scheduled(pytester, monkeypatch, workers=3, cores=1, collection=UNIT)
     assert all(only_units), "no worker left idle while unit tests wait"
 
 

@@ -86,6 +86,7 @@ async def test_a_coordinator_changes_thursday_and_adds_a_closing_day_and_callers
         await page.fill("#why", "Besluit MT")
         await page.click("button[name=apply]")
         await page.wait_for_selector(".done")
+        await page.wait_for_load_state("load")  # manage.css too (ci58: read while the new page had no style yet)
         # The day's number on a line of its own (manage.css), then why it is closed.
         assert (await page.inner_text("td[data-date='2026-11-27']")).split("\n") == ["27", "sluitingsdag: Personeelsdag"]
 
