@@ -7,13 +7,10 @@ consumer takes arbitrary events, then still reads a well-formed one correctly.
 import asyncio
 import datetime as dt
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx.ami import AmiClient, AmiError, checked
-from bereik.pbx.call_files import CallFiles
 from bereik.pbx.camp_on import CampOnAnnouncer
 from bereik.pbx.waiting import Announcer
 from bereik.pbx.whisper import Whispers
@@ -116,16 +113,6 @@ def test_the_wallboard_survives_any_events_and_still_counts_a_waiting_caller(seq
         told(floor, event)
     told(floor, JOIN)
     assert "9.9" in floor.waiting
-
-
-@pytest.fixture(scope="module")
-def prompts(tmp_path_factory):
-    return PromptLibrary(tmp_path_factory.mktemp("sounds"))
-
-
-@pytest.fixture(scope="module")
-def companions(tmp_path_factory):
-    return CallFiles(tmp_path_factory.mktemp("outgoing")).companion
 
 
 @FUZZ

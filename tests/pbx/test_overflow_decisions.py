@@ -1,21 +1,17 @@
 """The announcer's overflow decisions, made on every queue event without estimating the wait when it cannot
 decide, are those of estimating it every time."""
 import asyncio
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bereik.config import load_config
-from bereik.ivr.prompts import PromptLibrary
-from bereik.pbx.call_files import CallFiles
 from bereik.pbx.waiting import Announcer
 from bereik.pbx.whisper import Whispers
 from bereik.routing.estimate import estimate_wait
 from bereik.routing.waiting import OverflowSwitch
+from tests.examples import example_config
 
-BLOEMENDAAL = load_config(Path(__file__).parents[2] / "examples" / "bloemendaal.yaml")
+BLOEMENDAAL = example_config()
 # Marks close together, so that a few events switch the position on and off.
 CONFIG = BLOEMENDAAL.model_copy(update={"waiting": BLOEMENDAAL.waiting.model_copy(update={
     "overflow": BLOEMENDAAL.waiting.overflow.model_copy(update={"on_callers": 3, "min_minutes_on": 1})})})
@@ -72,16 +68,6 @@ def event(step, now: float) -> dict[str, str] | None:
             return {"Event": "QueueMemberStatus", "Queue": "tic", "Interface": f"PJSIP/{extension}",
                     "Status": status, "Paused": paused, "InCall": "0"}
     return None
-
-
-@pytest.fixture(scope="module")
-def prompts(tmp_path_factory):
-    return PromptLibrary(tmp_path_factory.mktemp("sounds"))
-
-
-@pytest.fixture(scope="module")
-def companions(tmp_path_factory):
-    return CallFiles(tmp_path_factory.mktemp("outgoing")).companion
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
