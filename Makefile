@@ -33,8 +33,8 @@ demo: setup
 	$(BIN)/python -m bereik.demo
 
 # Three pytest-xdist workers per core: two take the end-to-end modules first (they mostly wait in real time:
-# rings, prompts, callers holding), the third starts with the unit tests, which run at the lowest CPU priority
-# and fill the processor the others leave idle (tests/conftest.py). Measured in README "Running the tests". Each
+# rings, prompts, callers holding, at nice -5), the third starts with the unit tests (at nice 5), which fill the
+# processor the others leave idle (tests/conftest.py). Measured in README "Running the tests". Each
 # worker has its own network namespace and its own copy of the Asterisk chroot, and an end-to-end module's
 # tests stay on one worker (tests/conftest.py, bereik/sandbox/isolation.py). TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 3 )))

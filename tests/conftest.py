@@ -61,15 +61,22 @@ def _is_end_to_end(nodeid: str) -> bool:
     return nodeid.startswith("tests/e2e/")
 
 
+# Under -n: Asterisk, SIPp, bereik and Chromium of an end-to-end test (started by its worker, so at its priority)
+# wait in real time and must answer in it; unit tests are processor-bound and wait for nobody. The end-to-end
+# tests run above normal, so that neither the unit tests nor anything else on the machine holds them up; the unit
+# tests a little below it, but not at the lowest, or a busy machine starves them (ci61: at nice 19 beside two
+# busy loops they got 1-2% of a core each, and the run stood still).
+END_TO_END_NICE, UNIT_NICE = -5, 5
+
+
 @functools.cache
 def _can_renice() -> bool:
-    """Whether this process may raise its priority again once lowered (root outside a user namespace)."""
+    """Whether this process may raise its priority above normal (root outside a user namespace)."""
     allowed = []
 
     def probe():  # a thread of its own: on Linux a thread's niceness is its own
         try:
-            os.setpriority(os.PRIO_PROCESS, 0, 1)
-            os.setpriority(os.PRIO_PROCESS, 0, 0)
+            os.setpriority(os.PRIO_PROCESS, 0, END_TO_END_NICE)
             allowed.append(True)
         except PermissionError:
             pass
@@ -81,10 +88,8 @@ def _can_renice() -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """Under -n, unit tests (processor-bound) run at the lowest priority, so that Asterisk, SIPp and bereik
-    of another worker's end-to-end test, which wait in real time and must answer in it, never wait for them."""
     if hasattr(item.config, "workerinput") and _can_renice():
-        os.setpriority(os.PRIO_PROCESS, 0, 0 if _is_end_to_end(item.nodeid) else 19)
+        os.setpriority(os.PRIO_PROCESS, 0, END_TO_END_NICE if _is_end_to_end(item.nodeid) else UNIT_NICE)
 
 
 # Seconds a worker spends in the end-to-end modules that take longest (fresh-clone runs on 2 cores, December
