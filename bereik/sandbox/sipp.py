@@ -23,6 +23,7 @@ from typing import Literal, Sequence, get_args
 from bereik.sandbox.isolation import call_in
 
 SCENARIOS = Path(__file__).with_name("scenarios")
+CALLER_NUMBER = "0612345678"  # the From user of every caller unless a test gives its own
 # Debian's sip-tester ships RFC 4733 recordings (payload type 101, 140 ms) per digit.
 DTMF_PCAPS = Path("/usr/share/sip-tester")
 DTMF_NAMES = {**{d: d for d in "0123456789"}, "*": "star", "#": "pound"}
@@ -186,7 +187,7 @@ class Sipp:
         talk_seconds: float = 5.0,
         dtmf: Sequence[Key] = (),
         from_name: str | None = "SIPp caller",
-        from_user: str = "0612345678",
+        from_user: str = CALLER_NUMBER,
         media_port: int | None = None,
         auth: tuple[str, str] | None = None,
     ) -> SippProcess:
@@ -264,9 +265,10 @@ class Sipp:
 
     def load(self, number: str, *, rate: float, calls: int, hold_seconds: float,
              local_ip: str = "127.0.0.1") -> SippProcess:
-        """Many calls with SIPp's built-in caller: `rate` new calls a second, each held `hold_seconds`."""
+        """Many calls with SIPp's built-in caller: `rate` new calls a second, each held `hold_seconds`. Its caller
+        is a phone number, as a trunk delivers it (SIPp's own, "sipp", is no number: bereik's entry would filter it)."""
         return self._start(self._name("load"), [
-            "-sn", "uac", "-s", number, *_rate_arguments(rate), "-m", str(calls),
+            "-sf", str(self._load_scenario()), "-s", number, *_rate_arguments(rate), "-m", str(calls),
             "-d", str(int(hold_seconds * 1000)), "-l", str(max(calls, 1)),
             "-i", local_ip, "-p", str(self._free_port(local_ip)),
             self.asterisk,
@@ -302,6 +304,16 @@ class Sipp:
 
     def _free_port(self, ip: str) -> int:
         return call_in(self.netns, free_udp_port, ip) if self.netns else free_udp_port(ip)
+
+    def _load_scenario(self) -> Path:
+        path = self.workdir / "load.xml"
+        if not path.exists():
+            # -sd prints the built-in scenario and exits with 99
+            builtin = subprocess.run(["sipp", "-sd", "uac"], capture_output=True, text=True).stdout
+            if "sip:sipp@" not in builtin:
+                raise SippError(f"`sipp -sd uac` printed no scenario with a From of sip:sipp@: {builtin[:200]!r}")
+            path.write_text(builtin.replace("sip:sipp@", f"sip:{CALLER_NUMBER}@"))
+        return path
 
     def stop_all(self) -> None:
         for process in self.processes:
