@@ -97,6 +97,7 @@ def generate(config: Config, secrets: Secrets, source: str = "the YAML", today: 
         "pjsip.conf": _pjsip(config, secrets),
         "manager.conf": _manager(config, secrets),
         "modules.conf": _MODULES,
+        "stasis.conf": _stasis(),
         "indications.conf": _INDICATIONS,
         "rtp.conf": _RTP,
         "features.conf": _FEATURES,
@@ -181,6 +182,9 @@ def _extensions(config: Config, today: dt.date) -> str:
         "clearglobalvars=no",
         "",
         "[globals]",
+        # Every AGI of bereik's: the call leaves a FastAGI connection that never speaks (a frozen bereik) when the
+        # caller hangs up or the watchdog (T) fires. A global, not a channel variable set by every call.
+        "AGIEXITONHANGUP=yes",
         *_penalty_globals(config),
         "",
         f"[{INBOUND_CONTEXT}]",
@@ -296,9 +300,9 @@ def _entry(config: Config, number: str) -> list[str]:
         f" same => n,ExecIf($[${{LEN({outputs})}} > 0]?MSet({','.join(f'{name}=' for name in var.OUTPUTS)}))",
         # DIALLED: where the watchdog (T) finds the decision. Asterisk has no AGI inactivity timeout: a frozen
         # bereik must not hold the caller; bereik re-arms the watchdog before every step for as long as the step
-        # takes (pbx/voice.py); AGIEXITONHANGUP lets it pull the call out of a connection that never speaks.
-        # Both in the step that arms the watchdog for the first try.
-        *_hand_over(config, "entry", also=(f"{var.DIALLED}=${{EXTEN}}", "AGIEXITONHANGUP=yes")),
+        # takes (pbx/voice.py); AGIEXITONHANGUP (a global) lets it pull the call out of a connection that never
+        # speaks. In the step that arms the watchdog for the first try.
+        *_hand_over(config, "entry", also=(f"{var.DIALLED}=${{EXTEN}}",)),
         # Routed to a queue, the usual way on: one step.
         f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1" & "${{{var.ACTION}}}" = "{var.ACTION_QUEUE}"]'
         f'?{QUEUE_CONTEXT},${{{var.QUEUE}}},1)',
@@ -427,23 +431,23 @@ def _front_office_queue(config: Config) -> list[str]:
     range of them, the rule `topic-fallback` widens it to all after waiting.topic_fallback_seconds.
     """
     queue = config.front_office
-    plan = penalty_plan(config)
-    everyone = _penalty_assignments(plan, None)
     # The first entry's time, kept when a caller who could not be called back returns.
     queued_at = f'${{IF($["${{{var.QUEUED_AT}}}" = ""]?${{EPOCH}}:${{{var.QUEUED_AT}}})}}'
+    topic = f"{PENALTIES_GLOBAL}${{{var.TOPIC}}}"
+    # A topic the YAML no longer has (the caller was queued before a reload): every position's, as without one.
+    penalties = f"${{IF($[${{LEN(${{{topic}}})}} > 0]?${{{topic}}}:${{{PENALTIES_GLOBAL}}})}}"
+    # A call-back's stand-in keeps the caller's place for as long as it takes: no maximum wait.
+    where = f'$["${{{var.STAND_IN}}}" = "1"]?stand_in:${{IF($[${{{var.WAIT_LEFT}}} < 1]?too_long:wait)}}'
     lines = [
         # The topic's penalties (a global each, PENALTIES_GLOBAL), the first entry's time and the wait left in one
-        # step: every dialplan step and variable set is a task of Asterisk's one AMI thread (bench.call_paths).
-        f"exten => {queue},1,MSet(${{{PENALTIES_GLOBAL}${{{var.TOPIC}}}}},{var.QUEUED_AT}={queued_at},"
+        # step, and where to in one more: every dialplan step and variable set is a task of Asterisk's one AMI
+        # thread (bench.call_paths).
+        f"exten => {queue},1,MSet({penalties},{var.QUEUED_AT}={queued_at},"
         f"{var.WAIT_LEFT}=$[{config.waiting.max_wait_seconds} - ${{EPOCH}} + {queued_at}])",
-        # A topic the YAML no longer has (the caller was queued before a reload): every position.
-        f' same => n,ExecIf($["${{QUEUE_MAX_PENALTY}}" = ""]?MSet({everyone}))',
-        # A call-back's stand-in keeps the caller's place for as long as it takes: no maximum wait.
-        f' same => n,GotoIf($["${{{var.STAND_IN}}}" = "1"]?stand_in)',
-        f" same => n,GotoIf($[${{{var.WAIT_LEFT}}} < 1]?too_long)",
+        f" same => n,GotoIf({where})",
         # r: ringing, not music; t: the agent may transfer; x: record. The wait left is the queue's timeout; the
         # last argument puts a returning caller at its place.
-        f" same => n,Queue({queue},rtx,,,${{{var.WAIT_LEFT}}},,,{TOPIC_RULE},${{{var.POSITION}}})",
+        f" same => n(wait),Queue({queue},rtx,,,${{{var.WAIT_LEFT}}},,,{TOPIC_RULE},${{{var.POSITION}}})",
         ' same => n,GotoIf($["${QUEUESTATUS}" = "TIMEOUT"]?too_long)',
         # bereik took the caller out (QueueWithdrawCaller) after it confirmed a call-back.
         f' same => n,GotoIf($["${{QUEUESTATUS}}" = "WITHDRAW" & "${{{var.CALLBACK}}}" != "" & '
@@ -484,8 +488,6 @@ def _waiting_contexts(config: Config) -> list[str]:
         "; A waiting caller's companion (the exten is the caller's uniqueid), started by bereik's call file when it",
         "; first has something to say to the caller: bereik plays its messages here.",
         "exten => _X.,1,Answer()",
-        # Gone with its caller even when bereik froze holding the connection (no AGI inactivity timeout).
-        " same => n,Set(AGIEXITONHANGUP=yes)",
         f" same => n,AGI(agi://{config.pbx.agi}/{WHISPER_SCRIPT})",
         " same => n,Hangup()",
         "",
@@ -537,7 +539,6 @@ def _callback_contexts(config: Config) -> list[str]:
         f"exten => _X!,1,Set(CHANNEL(hangup_handler_push)={CALLBACK_OUT_CONTEXT},report,1)",
         # BEREIK_ATTEMPT stays: a note dialled from the console brings its attempt along.
         f" same => n,MSet({var.ROUTED}=,{var.DIAL_NUMBER}=)",
-        " same => n,Set(AGIEXITONHANGUP=yes)",  # the watchdog (T) ends the call if bereik froze
         *_hand_over(config, "callback", "${EXTEN}"),
         f' same => n,GotoIf($["${{{var.ROUTED}}}" != "1"]?done)',
         _dial_callback_number(),
@@ -652,7 +653,6 @@ def _features_context(config: Config) -> list[str]:
     return [
         f"[{FEATURES_CONTEXT}]",
         "exten => _[*#].,1,Answer()",
-        " same => n,Set(AGIEXITONHANGUP=yes)",
         f" same => n,MSet({var.ROUTED}=)",
         *_hand_over(config, "features", "${CHANNEL(endpoint)}"),
         f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?done)',
@@ -762,8 +762,6 @@ def _direct_context(config: Config) -> list[str]:
         " same => n,Set(CALLERID(num)=${FILTER(0-9+*#,${CALLERID(num)})})",
         # Answered at once: the caller hears Asterisk's Dutch ring tone, the offer and the message.
         " same => n,Answer()",
-        # The watchdog may pull the call out of a silent FastAGI connection (see bereik-entry).
-        " same => n,Set(AGIEXITONHANGUP=yes)",
         f" same => n,Set({var.DIALLED}=${{EXTEN}})",
         f" same => n,Set({var.EVENT}=start)",
         f" same => n(ask),MSet({','.join(f'{name}=' for name in var.DIRECT_OUTPUTS)})",
@@ -1014,6 +1012,10 @@ def _manager(config: Config, secrets: Secrets) -> str:
         *[f"eventfilter(name({name}))=" for name in sorted(events.CONSUMED)],
         "",
     ])
+
+
+def _stasis() -> str:
+    return "\n".join(["[declined_message_types]", *(f"decline={name}" for name in sorted(events.NOT_PUBLISHED)), ""])
 
 
 _MODULES = """[modules]

@@ -12,6 +12,17 @@ from __future__ import annotations
 # AMI thread, whose queue over its high-water mark stops PJSIP taking new calls (python -m bench call_paths).
 NOT_GENERATED = ("AGIExecEnd", "AGIExecStart", "Newexten", "VarSet")
 
+# Asterisk's internal messages behind events nobody reads (stasis.conf `declined_message_types`), by the event each
+# becomes: a declined message is never published, so it costs the AMI thread nothing, where a disabled event still
+# costs a task. Only messages turned into events by their own type can be: Asterisk's manager refuses to start if
+# a message it routes itself (VarSet, DTMFBegin) is declined, and Newexten is a channel snapshot, which all need.
+NOT_PUBLISHED = {
+    "agi_exec_start_type": "AGIExecStart",
+    "agi_exec_end_type": "AGIExecEnd",
+    "ast_rtp_rtcp_sent_type": "RTCPSent",  # every few seconds of every call leg
+    "ast_rtp_rtcp_received_type": "RTCPReceived",
+}
+
 CONSUMED = frozenset({
     # a call's journey, the wallboard and the screen-pop
     "Newchannel", "Newstate", "Hangup", "DialBegin", "DialEnd", "Pickup", "AttendedTransfer",

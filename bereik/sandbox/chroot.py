@@ -237,8 +237,8 @@ class Asterisk:
         observed: bool = True,
     ):
         """`netns`: run Asterisk on that host of bereik.sandbox.isolation.Hosts (its namespace's name).
-        `observed`: with the AMI events bereik's manager.conf has Asterisk not generate (disabledevents), on which
-        tests and the demo watch calls and cue their callers' keys; a bench of Asterisk as deployed passes False."""
+        `observed`: with the AMI events bereik's manager.conf and stasis.conf have Asterisk not generate
+        (disabledevents, declined message types), on which tests and the demo watch calls and cue their callers' keys; a bench of Asterisk as deployed passes False."""
         self.observed = observed
         self.config_dir = Path(config_dir)
         self.name = name
@@ -447,8 +447,11 @@ class Asterisk:
         shutil.rmtree(etc, ignore_errors=True)
         shutil.copytree(self.config_dir, etc)
         manager = etc / "manager.conf"
+        stasis = etc / "stasis.conf"
         if self.observed and manager.exists():
             manager.write_text(re.sub(r"^disabledevents=.*\n", "", manager.read_text(), flags=re.M))
+        if self.observed and stasis.exists():
+            stasis.write_text(re.sub(r"^decline=.*\n", "", stasis.read_text(), flags=re.M))
         if not (etc / "asterisk.conf").exists():
             conf = DEFAULT_ASTERISK_CONF.read_text()
             for own in ("etc", "run", "log", "spool"):

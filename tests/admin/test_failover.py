@@ -26,7 +26,7 @@ def entry_steps(config) -> list[str]:
 
 
 # The entry arms the first try's watchdog in the step that sets what the hand-over also needs.
-ARMED = "same => n,MSet(BEREIK_DIALLED=${EXTEN},AGIEXITONHANGUP=yes,TIMEOUT(absolute)=5)"
+ARMED = "same => n,MSet(BEREIK_DIALLED=${EXTEN},TIMEOUT(absolute)=5)"
 
 
 def test_one_instance_keeps_the_plain_hand_over():

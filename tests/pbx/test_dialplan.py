@@ -59,7 +59,7 @@ def test_every_entry_number_is_handed_to_bereik_and_fails_open_alike():
         start = next(i for i, line in enumerate(entry) if line.startswith(f"exten => {number},1,"))
         block = entry[start:start + 20]
         agi = block.index(" same => n,AGI(agi://127.0.0.1:4573/entry)")
-        assert block[agi - 1] == " same => n,MSet(BEREIK_DIALLED=${EXTEN},AGIEXITONHANGUP=yes,TIMEOUT(absolute)=5)"
+        assert block[agi - 1] == " same => n,MSet(BEREIK_DIALLED=${EXTEN},TIMEOUT(absolute)=5)"
         assert " same => n,Goto(bereik-failopen,tic,1)" in block  # the front office, if open now
     # From outside (the trunk's context) and from a desk phone.
     assert "exten => 0235115000,1,Goto(bereik-entry,0235115000,1)" in section(conf, "bereik-inbound")
@@ -93,11 +93,17 @@ def test_a_call_reaches_the_queue_in_few_steps_each_a_task_of_asterisks_ami_thre
             f"QUEUE_MIN_PENALTY={low},QUEUE_MAX_PENALTY={high},QUEUE_RAISE_PENALTY=r{high}")
     queue = section(conf, "bereik-queue")
     first = next(i for i, line in enumerate(queue) if line.startswith("exten => tic,1,"))
-    assert queue[first].startswith("exten => tic,1,MSet(${BEREIK_PENALTIES_${BEREIK_TOPIC}},")
     # A topic the YAML does not have (any more): every position, never no limits (the overflow at once).
-    assert queue[first + 1] == (' same => n,ExecIf($["${QUEUE_MAX_PENALTY}" = ""]?'
-                                'MSet(QUEUE_MIN_PENALTY=1,QUEUE_MAX_PENALTY=4,QUEUE_RAISE_PENALTY=r4))')
-    assert queue[first + 4].startswith(" same => n,Queue(tic,")
+    assert queue[first].startswith("exten => tic,1,MSet(${IF($[${LEN(${BEREIK_PENALTIES_${BEREIK_TOPIC}})} > 0]?"
+                                   "${BEREIK_PENALTIES_${BEREIK_TOPIC}}:${BEREIK_PENALTIES_})},")
+    # The stand-in, the maximum wait or the queue: one step.
+    assert queue[first + 1] == (' same => n,GotoIf($["${BEREIK_STAND_IN}" = "1"]?stand_in:'
+                                '${IF($[${BEREIK_WAIT_LEFT} < 1]?too_long:wait)})')
+    assert queue[first + 2].startswith(" same => n(wait),Queue(tic,")
+
+    # Every AGI of bereik's leaves a silent connection at hang-up: one global, no step or variable set a call.
+    assert globals_["AGIEXITONHANGUP"] == "yes"
+    assert "Set(AGIEXITONHANGUP" not in conf and ",AGIEXITONHANGUP=" not in conf
 
 
 def test_caller_ids_are_filtered_before_anything_reads_them():
@@ -125,6 +131,11 @@ def test_asterisk_generates_none_of_the_frequent_events_nobody_reads_and_every_e
     disabled = set(general["disabledevents"].split(","))
     assert disabled == {"Newexten", "VarSet", "AGIExecStart", "AGIExecEnd"}
     assert not disabled & events.CONSUMED
+    # Those whose message Asterisk can leave unpublished are not even published: no task for its AMI thread.
+    stasis = generate(CONFIG, SECRETS)["stasis.conf"]
+    declined = {line.split("=", 1)[1] for line in section(stasis, "declined_message_types")}
+    assert declined == {"agi_exec_start_type", "agi_exec_end_type", "ast_rtp_rtcp_sent_type", "ast_rtp_rtcp_received_type"}
+    assert not {events.NOT_PUBLISHED[name] for name in declined} & events.CONSUMED
 
 
 def test_the_queue_rings_dutch_style_and_the_overflow_position_has_a_penalty():
