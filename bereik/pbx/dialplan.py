@@ -436,18 +436,19 @@ def _front_office_queue(config: Config) -> list[str]:
     topic = f"{PENALTIES_GLOBAL}${{{var.TOPIC}}}"
     # A topic the YAML no longer has (the caller was queued before a reload): every position's, as without one.
     penalties = f"${{IF($[${{LEN(${{{topic}}})}} > 0]?${{{topic}}}:${{{PENALTIES_GLOBAL}}})}}"
+    # Seconds left before waiting.max_wait_seconds, computed where read: a variable set is two tasks.
+    wait_left = f"$[{config.waiting.max_wait_seconds} - ${{EPOCH}} + ${{{var.QUEUED_AT}}}]"
     # A call-back's stand-in keeps the caller's place for as long as it takes: no maximum wait.
-    where = f'$["${{{var.STAND_IN}}}" = "1"]?stand_in:${{IF($[${{{var.WAIT_LEFT}}} < 1]?too_long:wait)}}'
+    where = f'$["${{{var.STAND_IN}}}" = "1"]?stand_in:${{IF($[{wait_left} < 1]?too_long:wait)}}'
     lines = [
-        # The topic's penalties (a global each, PENALTIES_GLOBAL), the first entry's time and the wait left in one
-        # step, and where to in one more: every dialplan step and variable set is a task of Asterisk's one AMI
-        # thread (bench.call_paths).
-        f"exten => {queue},1,MSet({penalties},{var.QUEUED_AT}={queued_at},"
-        f"{var.WAIT_LEFT}=$[{config.waiting.max_wait_seconds} - ${{EPOCH}} + {queued_at}])",
+        # The topic's penalties (a global each, PENALTIES_GLOBAL) and the first entry's time in one step, and where
+        # to in one more: every dialplan step and variable set is work for Asterisk's one AMI thread
+        # (bench.call_paths).
+        f"exten => {queue},1,MSet({penalties},{var.QUEUED_AT}={queued_at})",
         f" same => n,GotoIf({where})",
         # r: ringing, not music; t: the agent may transfer; x: record. The wait left is the queue's timeout; the
         # last argument puts a returning caller at its place.
-        f" same => n(wait),Queue({queue},rtx,,,${{{var.WAIT_LEFT}}},,,{TOPIC_RULE},${{{var.POSITION}}})",
+        f" same => n(wait),Queue({queue},rtx,,,{wait_left},,,{TOPIC_RULE},${{{var.POSITION}}})",
         ' same => n,GotoIf($["${QUEUESTATUS}" = "TIMEOUT"]?too_long)',
         # bereik took the caller out (QueueWithdrawCaller) after it confirmed a call-back.
         f' same => n,GotoIf($["${{QUEUESTATUS}}" = "WITHDRAW" & "${{{var.CALLBACK}}}" != "" & '

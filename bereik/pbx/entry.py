@@ -34,6 +34,7 @@ from bereik.config.model import Config
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.decision import settings
+from bereik.pbx.dialplan import QUEUE_CONTEXT
 from bereik.pbx.agi import AgiHangup, AgiSession
 from bereik.pbx.voice import Voice
 from bereik.records.summary import CALLBACK_REQUESTED
@@ -118,8 +119,9 @@ class EntryHandler:
         await self.voice.say(session, decision.say)
         # The entry cleared every output (dialplan: bereik-entry): an empty one need not be set again, and each set
         # is a task of Asterisk's one AMI thread (bench.call_paths).
-        await self.voice.hand_over(session, {name: value for name, value in settings(self.config, decision).items()
-                                             if value})
+        outputs = {name: value for name, value in settings(self.config, decision).items() if value}
+        queue = (QUEUE_CONTEXT, outputs[var.QUEUE], "1") if outputs[var.ACTION] == var.ACTION_QUEUE else None
+        await self.voice.hand_over(session, outputs, go_to=queue)
         call.step("routed", **_summary(decision))
 
     async def _callback_of(self, number: str) -> CallerCallback:

@@ -63,7 +63,6 @@ READ_RESULT = "BEREIK_KEY"
 # Waiting in the front-office queue (bereik.pbx.waiting, bereik.pbx.virtual_hold).
 QUEUED_AT = "BEREIK_QUEUED_AT"  # set by the dialplan: epoch seconds of the first entry into the queue
 POSITION = "BEREIK_POSITION"  # set by bereik: where a stand-in or a returning caller joins (Queue()'s position argument)
-WAIT_LEFT = "BEREIK_WAIT_LEFT"  # set by the dialplan: seconds left before waiting.max_wait_seconds
 
 # The dialplan on its own, when bereik did not route a call (bereik.routing.failopen).
 FAILOPEN_QUEUE = "BEREIK_FAILOPEN_QUEUE"  # the queue the caller joins if the office is open

@@ -52,11 +52,19 @@ class Voice:
         await session.execute("Playback", "&".join(sounds), timeout=seconds + 2 * WATCHDOG_MARGIN)
 
     @staticmethod
-    async def hand_over(session: AgiSession, settings: Mapping[str, str]) -> None:
+    async def hand_over(session: AgiSession, settings: Mapping[str, str], go_to: tuple[str, str, str] | None = None
+                        ) -> None:
         """The decision as channel variables in one MSet, BEREIK_ROUTED last: one round trip,
-        and the dialplan never sees ROUTED without the rest."""
-        await session.execute("MSet", *(f"{name}={var.field_value(name, value)}" for name, value in settings.items()),
+        and the dialplan never sees ROUTED without the rest. `go_to`: (context, extension, priority) where the
+        call goes on, with the watchdog cleared in the MSet, so that the dialplan takes no step to clear it or to
+        find the place (each step a task of Asterisk's one AMI thread: bench.call_paths). Should bereik fail between
+        the two, the dialplan after the AGI clears the watchdog and finds the place from the variables."""
+        watchdog = (f"{WATCHDOG}=0",) if go_to else ()
+        await session.execute("MSet", *watchdog,
+                              *(f"{name}={var.field_value(name, value)}" for name, value in settings.items()),
                               f"{var.ROUTED}=1")
+        if go_to:
+            await session.execute("Goto", *go_to)
 
     @staticmethod
     async def arm_watchdog(session: AgiSession, seconds: float) -> None:

@@ -56,6 +56,25 @@ async def test_option_two_in_hours_sets_queue_and_topic_with_routed_last(serve):
     assert mset[2].split(",")[-1] == f"{var.ROUTED}=1"  # set last, in the same step as the rest
 
 
+async def test_a_caller_for_the_queue_is_sent_on_by_bereik_with_the_watchdog_cleared_in_the_decisions_step(serve):
+    """The dialplan then takes no step to clear the watchdog or find the queue (tasks of Asterisk's AMI thread)."""
+    server = await serve()
+    asterisk = FakeAsterisk(keys=["1", "2"])
+    await asterisk.call(server.port)
+    mset, goto = asterisk.commands[-2:]
+    assert mset[:2] == ["EXEC", "MSet"] and mset[2].split(",")[0] == "TIMEOUT(absolute)=0"
+    assert goto == ["EXEC", "Goto", "bereik-queue,tic,1"]
+
+
+async def test_a_caller_for_no_queue_is_left_to_the_dialplan(serve):
+    server = await serve(now=MONDAY_EVENING)
+    asterisk = FakeAsterisk(keys=["1"])
+    await asterisk.call(server.port)
+    assert not [words for words in asterisk.commands if words[:2] == ["EXEC", "Goto"]]
+    [mset] = [words for words in asterisk.commands if words[:2] == ["EXEC", "MSet"]]
+    assert "TIMEOUT(absolute)" not in mset[2]  # the dialplan clears the watchdog itself on its way on
+
+
 async def test_closed_plays_the_closing_message_and_asks_to_hang_up(serve, tmp_path):
     server = await serve(now=MONDAY_EVENING)
     asterisk = FakeAsterisk(keys=["1"])

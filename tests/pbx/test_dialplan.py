@@ -98,7 +98,7 @@ def test_a_call_reaches_the_queue_in_few_steps_each_a_task_of_asterisks_ami_thre
                                    "${BEREIK_PENALTIES_${BEREIK_TOPIC}}:${BEREIK_PENALTIES_})},")
     # The stand-in, the maximum wait or the queue: one step.
     assert queue[first + 1] == (' same => n,GotoIf($["${BEREIK_STAND_IN}" = "1"]?stand_in:'
-                                '${IF($[${BEREIK_WAIT_LEFT} < 1]?too_long:wait)})')
+                                '${IF($[$[600 - ${EPOCH} + ${BEREIK_QUEUED_AT}] < 1]?too_long:wait)})')
     assert queue[first + 2].startswith(" same => n(wait),Queue(tic,")
 
     # Every AGI of bereik's leaves a silent connection at hang-up: one global, no step or variable set a call.
@@ -149,7 +149,8 @@ def test_the_queue_rings_dutch_style_and_the_overflow_position_has_a_penalty():
         "member => PJSIP/203,4,Carla Bakker,PJSIP/203",
         "member => PJSIP/204,10,Daan Visser,PJSIP/204",
     ]
-    assert "Queue(tic,rtx,,,${BEREIK_WAIT_LEFT},,,topic-fallback,${BEREIK_POSITION})" in files["extensions.conf"]
+    assert "Queue(tic,rtx,,,$[600 - ${EPOCH} + ${BEREIK_QUEUED_AT}],,,topic-fallback,${BEREIK_POSITION})" in files[
+        "extensions.conf"]
     # the wrap-up after each call, kept by Asterisk
     assert f"wrapuptime={CONFIG.waiting.wrapup_seconds}" in section(files["queues.conf"], "tic")
     # Every caller with a free agent of its own is served, not only the head of the line (Asterisk's default).

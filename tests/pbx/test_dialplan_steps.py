@@ -29,18 +29,19 @@ def ordinary_path(lines: list[str], jumps: dict[str, str]) -> list[str]:
     while True:
         line = lines[i]
         path.append(re.sub(r"^(exten => [^,]+,1|\s*same => n(\(\w+\))?),", "", line).split("(", 1)[0])
-        if line.endswith("?bereik-queue,${BEREIK_QUEUE},1)") or ",Queue(" in line:
+        # bereik sends a caller it routes to a queue there itself (Voice.hand_over's go_to)
+        if line.endswith("?bereik-queue,${BEREIK_QUEUE},1)") or ",Queue(" in line or ",AGI(agi://" in line:
             return path
         label = next((label for text, label in jumps.items() if text in line), None)
         i = next(n for n, other in enumerate(lines) if f"n({label})," in other) if label else i + 1
 
 
-def test_an_ordinary_call_runs_seven_steps_in_the_entry_and_three_in_the_queue():
+def test_an_ordinary_call_runs_five_steps_in_the_entry_and_three_in_the_queue():
     """A caller whose caller ID needs no filtering, routed by bereik to the front office (12 and 12 steps before
     issue 18's work, with this municipality's five topics; also counted on the real Asterisk by its Newexten
     events)."""
     entry = ordinary_path(extension("bereik-entry", CONFIG.number), {"LEN(${FILTER(": "answer"})
-    assert entry == ["GotoIf", "Answer", "ExecIf", "MSet", "AGI", "Set", "GotoIf"]
+    assert entry == ["GotoIf", "Answer", "ExecIf", "MSet", "AGI"]
     queue = ordinary_path(extension("bereik-queue", CONFIG.front_office), {})
     assert queue == ["MSet", "GotoIf", "Queue"]
 

@@ -161,7 +161,7 @@ async def test_bereiks_fastagi_takes_the_separator_out_of_any_value_it_sets_in_t
     async def handler(session):
         await Voice.hand_over(session, {var.TOPIC: "a|b", var.MUNICIPALITY: "Bloemendaal", var.DIAL: "PJSIP/1|x"})
         await session.set_variable(var.REASON, "r|s")
-        await session.set_variable(var.WAIT_LEFT, "1|2")
+        await session.set_variable(var.TODAY, "1|2")
 
     server = AgiServer({"entry": handler}, port=0)
     await server.start()
@@ -173,7 +173,7 @@ async def test_bereiks_fastagi_takes_the_separator_out_of_any_value_it_sets_in_t
     assert (asterisk.variables[var.TOPIC], asterisk.variables[var.REASON]) == ("a/b", "r/s")
     assert asterisk.variables[var.MUNICIPALITY] == "Bloemendaal" and asterisk.variables[var.ROUTED] == "1"
     # Variables not carried in AMI events keep what bereik gave them.
-    assert (asterisk.variables[var.DIAL], asterisk.variables[var.WAIT_LEFT]) == ("PJSIP/1|x", "1|2")
+    assert (asterisk.variables[var.DIAL], asterisk.variables[var.TODAY]) == ("PJSIP/1|x", "1|2")
     assert var.field_value(var.CALLBACK, 17) == 17
 
 

@@ -104,8 +104,9 @@ def test_the_tic_queue_has_a_maximum_wait_then_what_to_do_next_but_a_stand_in_wa
 
     tic = EXTENSIONS.split("exten => tic,1,", 1)[1].split("\nexten =>", 1)[0]
     first_entry = '${IF($["${BEREIK_QUEUED_AT}" = ""]?${EPOCH}:${BEREIK_QUEUED_AT})}'  # kept by a returning caller
-    assert f"BEREIK_QUEUED_AT={first_entry},BEREIK_WAIT_LEFT=$[600 - ${{EPOCH}} + {first_entry}])" in tic
-    assert "Queue(tic,rtx,,,${BEREIK_WAIT_LEFT},,,topic-fallback,${BEREIK_POSITION})" in tic
+    assert f"BEREIK_QUEUED_AT={first_entry})" in tic
+    wait_left = "$[600 - ${EPOCH} + ${BEREIK_QUEUED_AT}]"  # seconds left of the maximum wait, from the first entry
+    assert f"Queue(tic,rtx,,,{wait_left},,,topic-fallback,${{BEREIK_POSITION}})" in tic
     assert 'GotoIf($["${QUEUESTATUS}" = "TIMEOUT"]?too_long)' in tic
     message = PromptLibrary(Path(), CONFIG.language).sound_name(max_wait_text(CONFIG))
     assert f"n(too_long),Playback({message})\n same => n,Hangup()" in tic
@@ -113,6 +114,6 @@ def test_the_tic_queue_has_a_maximum_wait_then_what_to_do_next_but_a_stand_in_wa
     lines = tic.splitlines()
     # Where to, in one step: the stand-in first, so the wait left is not even looked at.
     where = lines.index(' same => n,GotoIf($["${BEREIK_STAND_IN}" = "1"]?stand_in:'
-                        '${IF($[${BEREIK_WAIT_LEFT} < 1]?too_long:wait)})')
-    assert lines[where + 1].startswith(" same => n(wait),Queue(tic,rtx,,,${BEREIK_WAIT_LEFT},")
+                        f'${{IF($[{wait_left} < 1]?too_long:wait)}})')
+    assert lines[where + 1].startswith(f" same => n(wait),Queue(tic,rtx,,,{wait_left},")
     assert " same => n(stand_in),Queue(tic,rtx,,,,,,topic-fallback,${BEREIK_POSITION})" in lines
