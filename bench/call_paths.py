@@ -330,8 +330,13 @@ class Bench:
 
 
 async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float, paths: str = "abcd",
-              order: str = ORDER, hold: float = HOLD_SECONDS, smoke: bool = False) -> dict:
+              order: str = ORDER, hold: float = HOLD_SECONDS, smoke: bool = False,
+              asterisk_cores: frozenset[int] | None = None) -> dict:
+    """`asterisk_cores`: Asterisk on these cores alone, bereik, SIPp and this bench on the others (as with bereik
+    on a host of its own)."""
     order = [p for p in order if p in paths]
+    if asterisk_cores:
+        os.sched_setaffinity(0, set(range(os.cpu_count())) - asterisk_cores)  # inherited by all it starts
     root = build_root()
     work = Path(tempfile.mkdtemp(prefix="bereik-call-paths-"))
     secrets_file, secrets = secrets_for_bereik(work)
@@ -340,6 +345,8 @@ async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float,
     pbx = Asterisk(conf_dir, AmiLogin(5038, *OBSERVER), root=root, log_path=work / "asterisk.log",
                    observed=False)  # as deployed: its observer reads only Newstate and QueueCallerJoin
     pbx.start()
+    if asterisk_cores:
+        pin_threads(pbx.pid, asterisk_cores)
     bereik = Bereik(config_path, secrets_file, pbx.sounds_dir, work / "bereik.log")
     client = AmiClient("127.0.0.1", 5038, *OBSERVER, action_timeout=10)
     sipp = Sipp(workdir=work / "sipp")
@@ -357,6 +364,9 @@ async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float,
         live = set(order)
         print(f"load average at the start {load_at_start[0]:.2f} {load_at_start[1]:.2f} {load_at_start[2]:.2f} "
               f"on {os.cpu_count()} cores; work files in {work}", flush=True)
+        if asterisk_cores:
+            print(f"Asterisk on cores {sorted(asterisk_cores)} alone, bereik, SIPp and the bench on "
+                  f"{sorted(os.sched_getaffinity(0))}", flush=True)
         for rate in rates:
             if not live:
                 break
@@ -389,6 +399,12 @@ async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float,
             bereik.stop()
         finally:
             pbx.stop()
+
+
+def pin_threads(pid: int, cores: frozenset[int]) -> None:
+    """Every thread of `pid` onto `cores`; the threads they start later inherit it."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), cores)
 
 
 async def interleaved(bench: Bench, order: list[str], rate: float, seconds: float) -> dict[str, list[Step]]:
@@ -496,6 +512,9 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=SECONDS_PER_STEP, help="seconds of calls per step")
     parser.add_argument("--overhead-seconds", type=float, default=OVERHEAD_SECONDS)
     parser.add_argument("--paths", default="abcd", help="which paths (default abcd)")
+    parser.add_argument("--asterisk-cores", type=lambda text: frozenset(int(c) for c in text.split(",")),
+                        help="cores for Asterisk alone, e.g. 0; bereik, SIPp and the bench get the others, "
+                             "as if bereik ran on a host of its own (default: all share all cores)")
     parser.add_argument("--smoke", action="store_true",
                         help="each path once, one call until it joined, all checks, and path (b) "
                              "once more with bereik stopped, which must be refused; no figures (the suite's)")
@@ -505,7 +524,7 @@ async def main(argv: list[str] | None = None) -> int:
     try:
         outcome = await run(arguments.rates, arguments.seconds, arguments.overhead_seconds, arguments.paths,
                             "bacd" if arguments.smoke else ORDER, 20 if arguments.smoke else HOLD_SECONDS,
-                            arguments.smoke)
+                            arguments.smoke, arguments.asterisk_cores)
     except BenchError as error:
         print(f"\nERROR: {error}", file=sys.stderr)
         return 1

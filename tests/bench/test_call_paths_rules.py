@@ -1,13 +1,17 @@
 """The call-path bench's rules, without Asterisk: what counts as saturated, failed or not run, and what each
 path's dialplan is."""
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
 
 import pytest
 
 from bench._running import EXAMPLE, BenchError, secrets_for_bereik
 from bench.call_paths import (
-    AGI_DIR, PATHS, Step, asterisk_config, bench_config, expect_own_reasons, pooled, ratio_at_saturation, saturated,
-    saturation_rate, through_script,
+    AGI_DIR, PATHS, Step, asterisk_config, bench_config, expect_own_reasons, pin_threads, pooled, ratio_at_saturation,
+    saturated, saturation_rate, through_script,
 )
 from bereik.config import load_config
 from bereik.pbx import dialplan
@@ -101,3 +105,32 @@ def test_a_dialplan_whose_entry_hands_over_twice_is_refused_rather_than_half_cop
         through_script(twice, config, "14902", "routing.py")
     with pytest.raises(BenchError, match="no entry for 14903"):
         through_script(twice, config, "14903", "routing.py")
+
+
+@pytest.mark.skipif(os.cpu_count() < 2, reason="pinning to one core of two")
+def test_asterisk_pinned_to_its_cores_keeps_every_thread_there_also_those_started_after():
+    """--asterisk-cores: a process's threads that exist and those they start later stay on the given cores."""
+    script = ("import threading, time, sys\n"
+              "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+              "sys.stdin.readline()\n"  # pinned now: start one more
+              "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+              "time.sleep(30)\n")
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, text=True)
+    try:
+        tasks = f"/proc/{child.pid}/task"
+        wait_for_threads(tasks, 2)
+        pin_threads(child.pid, frozenset({1}))
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        wait_for_threads(tasks, 3)
+        assert [os.sched_getaffinity(int(tid)) for tid in os.listdir(tasks)] == [{1}] * 3
+    finally:
+        child.kill()
+        child.wait()
+
+
+def wait_for_threads(tasks: str, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while len(os.listdir(tasks)) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} threads in {tasks} after 5 s"
+        time.sleep(0.01)
