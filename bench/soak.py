@@ -14,10 +14,10 @@ baseline's joins carry none, a phase of the mix none of whose joins bereik decid
 join that failed open (failopen-*, watchdog) counts as a failed call, not a success.
 
 The transfer flow: the bench plays the agent's part as bereik's console does it
-(bereik.console.desk): AMI Atxfer of the agent's channel to a back-office colleague, whose
-SIPp desk phone answers; then the attended-transfer complete key (features.conf atxfercomplete,
-ATXFER_COMPLETE_CODE) played on the agent's channel, which completes the transfer while the agent
-is still in the consultation (a hang-up instead races Asterisk's transfer thread).
+(bereik.pbx.warm_transfer): the agent's channel transferred to a back-office colleague, whose
+SIPp desk phone answers; then the attended-transfer complete key (features.conf atxfercomplete)
+played on the agent's channel, which completes the transfer while the agent is still in the
+consultation (a hang-up instead races Asterisk's transfer thread).
 bereik records the transfer steps (transfer_started ...) only for transfers made in its
 console; for these the records show the agent's part ending with reason "transfer".
 
@@ -44,14 +44,14 @@ import urllib.request
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Awaitable, Sequence
 
 from ruamel.yaml import YAML
 
 from bench._running import EXAMPLE, PRETEND, BenchError
 from bench.call_paths import FAILED_OPEN, NO_REASON, OBSERVER, Observer, asterisk_config
 from bereik.pbx.ami import AmiClient, AmiError
-from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT
+from bereik.pbx import warm_transfer
 from bereik.records.store import SqliteStore
 from bereik.sandbox import AmiLogin, Asterisk, build_root, cues, observer_section
 from bereik.sandbox.sipp import Key, Sipp
@@ -127,8 +127,8 @@ def agent_address(extension: str) -> str:
 
 class WarmTransfers:
     """The agent's part in the transfer flow, played as bereik's console does it (bereik.console.desk):
-    a second after an agent answers one of `caller`'s calls, AMI Atxfer of the agent's channel to a
-    colleague; once the colleague answers, the complete key on the agent's channel, as the console keys it.
+    a second after an agent answers one of `caller`'s calls, the agent's channel transferred to a colleague;
+    once the colleague answers, the complete key on the agent's channel, as the console keys it.
     A transfer Asterisk has not completed COMPLETE_SECONDS after the key (the caller hung up while the agent
     consulted) the agent ends by hanging up, as an agent would: the bench's phones never hang up themselves."""
 
@@ -144,7 +144,7 @@ class WarmTransfers:
         self.started: set[str] = set()
         self.colleague_answered: set[str] = set()
         self.succeeded: set[str] = set()  # AttendedTransfer Result=Success
-        self.refused = 0  # Atxfer or PlayDTMF refused by Asterisk, or AttendedTransfer with another result
+        self.refused = 0  # an AMI action of the transfer refused by Asterisk, or AttendedTransfer with another result
         self.not_completed: set[str] = set()  # keyed, but no AttendedTransfer in time: the agent hung up
         ami.on_event("AgentConnect", self._agent_answered)
         ami.on_event("DialEnd", self._dial_ended)
@@ -158,7 +158,7 @@ class WarmTransfers:
         await asyncio.sleep(self.consult_seconds)
         self.call_of_agent[agent_channel] = call_id
         self.started.add(call_id)
-        await self._send("Atxfer", Channel=agent_channel, Exten=next(self._next_colleague), Context=INTERNAL_CONTEXT)
+        await self._send(warm_transfer.begin(self.ami, agent_channel, next(self._next_colleague)))
 
     async def _dial_ended(self, event: dict[str, str]) -> None:
         call_id = event.get("Linkedid", "")
@@ -168,8 +168,7 @@ class WarmTransfers:
             self.colleague_answered.add(call_id)
             agent_channel = next(c for c, call in self.call_of_agent.items() if call == call_id)
             await asyncio.sleep(0.5)  # the agent says who is on the line
-            for digit in ATXFER_COMPLETE_CODE:
-                await self._send("PlayDTMF", Channel=agent_channel, Digit=digit, Receive="yes")
+            await self._send(warm_transfer.complete(self.ami, agent_channel))
             await asyncio.sleep(self.COMPLETE_SECONDS)
             if call_id not in self.succeeded:
                 self.not_completed.add(call_id)
@@ -187,9 +186,9 @@ class WarmTransfers:
         else:
             self.refused += 1
 
-    async def _send(self, action: str, **headers: str) -> None:
+    async def _send(self, actions: Awaitable[None]) -> None:
         try:
-            await self.ami.action(action, **headers)  # bereik's client sets the Async header panoramisk needs
+            await actions
         except AmiError:
             self.refused += 1
 

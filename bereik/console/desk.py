@@ -30,7 +30,8 @@ from bereik.facts import OTHER_MUNICIPALITY
 from bereik.pbx import variables as var
 from bereik.pbx import members
 from bereik.pbx.ami import AmiClient, AmiError
-from bereik.pbx.dialplan import ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT, PICK_CONTEXT, PICK_QUEUE, RECORD_CODE
+from bereik.pbx import warm_transfer
+from bereik.pbx.dialplan import PICK_CONTEXT, PICK_QUEUE, RECORD_CODE
 from bereik.pbx.facts import event_time, is_callback_leg
 from bereik.records import servers, summary
 from bereik.routing.outbound import OutboundPolicy
@@ -587,6 +588,7 @@ class Desk:
             if position.no_answer_timer:
                 position.no_answer_timer.cancel()
                 position.no_answer_timer = None
+            asyncio.ensure_future(self._forget_target(position, transfer))
             self.steps(position.transfer_call_id, summary.TRANSFER_ENDED, at, {
                 "target": transfer.target, "outcome": transfer.outcome.value,
                 "wait_after_transfer_seconds": transfer.wait_after_transfer_seconds})
@@ -598,17 +600,21 @@ class Desk:
         ami = self.amis[position.transfer_server]
         try:
             if command is tx.Command.ATXFER:
-                await ami.action("Atxfer", Channel=transfer.agent_channel, Exten=transfer.target,
-                                      Context=INTERNAL_CONTEXT)
+                await warm_transfer.begin(ami, transfer.agent_channel, transfer.target)
             elif command is tx.Command.COMPLETE:
-                for digit in ATXFER_COMPLETE_CODE:  # as if the agent keyed it: Asterisk completes, the agent's leg ends
-                    await ami.action("PlayDTMF", Channel=transfer.agent_channel, Digit=digit, Receive="yes")
+                await warm_transfer.complete(ami, transfer.agent_channel)
             elif command is tx.Command.CANCEL:
                 await ami.action("CancelAtxfer", Channel=transfer.agent_channel)
         except AmiError as problem:
             log.warning("transfer %s at %s failed: %s", command.value, position.extension, problem)
             if command is tx.Command.ATXFER:
                 self._feed(position, "asterisk_refused")
+
+    async def _forget_target(self, position: Position, transfer: tx.Transfer) -> None:
+        try:
+            await warm_transfer.forget_target(self.amis[position.transfer_server], transfer.agent_channel)
+        except AmiError as problem:  # expected when the agent's leg has ended (a completed transfer)
+            log.debug("transfer target at %s not forgotten: %s", position.extension, problem)
 
     def start_transfer(self, extension: str, target: str) -> tx.Step:
         position = self.positions[extension]

@@ -22,7 +22,7 @@ from enum import Enum
 class Command(Enum):
     """What the shell must ask Asterisk to do."""
 
-    ATXFER = "atxfer"  # AMI Atxfer on the agent's channel: the caller hears music, the colleague rings
+    ATXFER = "atxfer"  # the transfer key on the agent's channel (bereik.pbx.warm_transfer): music, the colleague rings
     COMPLETE = "complete"  # the attended-transfer complete key on the agent's channel: Asterisk joins caller and colleague
     CANCEL = "cancel"  # AMI CancelAtxfer: the colleague's leg ends, the agent is back with the caller
 
@@ -36,7 +36,7 @@ class Outcome(Enum):
     DECLINED = "declined"  # the colleague rejected the ringing call: back to the caller
     TARGET_HUNG_UP = "target_hung_up"  # the colleague answered, then hung up: back to the caller
     CALLER_LEFT = "caller_left"  # the caller hung up while on hold: the agent keeps the colleague
-    REFUSED_BY_ASTERISK = "refused_by_asterisk"  # AttendedTransfer Result=Fail, or the Atxfer action failed
+    REFUSED_BY_ASTERISK = "refused_by_asterisk"  # AttendedTransfer Result=Fail, or an action starting it failed
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ RECORD_CODE = "*9"  # the console's record button: AMI MixMonitor needs `system`
 # hanging up the agent's leg, Asterisk then completes the transfer while the agent is still in the
 # consultation, so its AttendedTransfer event always names the colleague's channel (a hang-up races
 # the agent's leaving that bridge and sometimes leaves TransferTarget* out). Not *2: that is atxfer.
+ATXFER_CODE = "*2"  # an attended transfer (bereik.pbx.warm_transfer)
 ATXFER_COMPLETE_CODE = "*5"
 PICKUP_CODE = "*8"  # alone: the ringing phone of one's own department; *8<extension>: that colleague's
 TRUNK_ENDPOINT = "trunk"
@@ -1071,7 +1072,7 @@ pickupexten={PICKUP_CODE}
 atxfercomplete={ATXFER_COMPLETE_CODE}
 
 [featuremap]
-atxfer=*2
+atxfer={ATXFER_CODE}
 automixmon={RECORD_CODE}
 """
 

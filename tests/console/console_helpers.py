@@ -12,6 +12,7 @@ from bereik.config.model import ConsoleUser
 from bereik.console.auth import Verdict
 from bereik.console.desk import Desk
 from bereik.console.web import Console
+from bereik.pbx.dialplan import ATXFER_CODE
 from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
@@ -65,6 +66,23 @@ class FakeAmi:
 
     def sent(self, name):
         return [h for n, h in self.actions if n == name]
+
+    def transfers(self) -> list[dict]:
+        """Each warm transfer begun as bereik.pbx.warm_transfer begins one, once its number is set and the whole
+        transfer code pressed: its channel, number and context."""
+        begun, numbers, contexts, keys = [], {}, {}, {}
+        for name, headers in self.actions:
+            channel = headers.get("Channel")
+            if name == "Setvar" and headers["Variable"] == "TRANSFER_CONTEXT":
+                contexts[channel] = headers["Value"]
+            elif name == "Setvar" and headers["Variable"] == "TRANSFER_EXTEN" and headers["Value"]:
+                numbers[channel], keys[channel] = headers["Value"], ""
+            elif name == "PlayDTMF" and channel in keys:
+                keys[channel] += headers["Digit"]
+                if keys[channel] == ATXFER_CODE:
+                    begun.append({"Channel": channel, "Exten": numbers[channel], "Context": contexts.get(channel)})
+                    del keys[channel]
+        return begun
 
 
 class FakeDirectory:

@@ -423,10 +423,7 @@ class AmiRecorder:
     async def send_action(self, action: dict[str, str], timeout: float = 10.0):
         # panoramisk 1.4 (issue #90) drops the connection on a "successfully queued"
         # reply to an action without an Async header.
-        if action["Action"].lower() == "originate":
-            action.setdefault("Async", "true")
-        elif action["Action"].lower() == "atxfer":
-            action.setdefault("Async", "false")
+        action.setdefault("Async", "true" if action["Action"].lower() == "originate" else "false")
         return await asyncio.wait_for(self.manager.send_action(action), timeout)
 
 

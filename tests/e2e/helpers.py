@@ -85,6 +85,19 @@ async def observe(instance, ami, paused: tuple[str, ...] = ()):
     return events
 
 
+class Actions:
+    """A test's AMI connection (conftest's AmiRecorder) as bereik's AmiClient.action, for bereik code that takes one
+    (bereik.pbx.warm_transfer): an action Asterisk refuses fails the test."""
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+
+    async def action(self, name: str, timeout: float | None = None, **headers: str) -> dict:
+        reply = await self.recorder.send_action({"Action": name, **headers})
+        assert reply.get("Response") == "Success", (name, headers, dict(reply))
+        return reply
+
+
 async def pause(events, extension: str, paused: bool) -> None:
     await events.send_action({"Action": "QueuePause", "Queue": "tic", "Interface": f"PJSIP/{extension}",
                               "Paused": "true" if paused else "false"})

@@ -19,11 +19,11 @@ from bereik.callbacks.store import CallbackStore
 from bereik.config import load_config
 from bereik.ivr.catalogue import spoken_texts
 from bereik.ivr.prompts import PromptLibrary
-from bereik.pbx.dialplan import INTERNAL_CONTEXT
+from bereik.pbx import warm_transfer
 from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, Secrets, write_new_secrets_file
 
-from helpers import (OBSERVER, ended_journey, from_outside, hang_up, kinds, pause, short_prompts, until, variable,
+from helpers import (OBSERVER, Actions, ended_journey, from_outside, hang_up, kinds, pause, short_prompts, until, variable,
                      write_config_with_observer)
 from test_console_e2e import bridged, music_on_hold
 
@@ -192,8 +192,8 @@ async def test_bereik_killed_while_callers_wait_in_the_queue_agents_still_answer
 
 async def test_bereik_killed_during_a_warm_transfer_the_caller_reaches_the_colleague(
         pbx, bereik_process, sipp, store):
-    """The console asks Asterisk for the consultation (Atxfer, sent here as the console sends it);
-    with bereik gone the agent completes it by putting the handset down."""
+    """The console asks Asterisk for the consultation (sent here as the console sends it); with bereik gone the
+    agent completes it by putting the handset down."""
     _, events = pbx
     bereik = bereik_process()
     for n in (1, 3):  # Anna and Carla (burgerzaken); whom the queue rings first depends on earlier calls
@@ -202,8 +202,7 @@ async def test_bereik_killed_during_a_warm_transfer_the_caller_reaches_the_colle
     caller = sipp.call("14023", talk_seconds=16, dtmf=BURGERZAKEN)
     connected = await events.wait_for_event("AgentConnect", from_outside, timeout=25)
     agent_channel = connected["DestChannel"]
-    await events.send_action({"Action": "Atxfer", "Channel": agent_channel, "Exten": "301",
-                              "Context": INTERNAL_CONTEXT})
+    await warm_transfer.begin(Actions(events), agent_channel, "301")
     await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-")
                                 and e.get("DialStatus") == "ANSWER", timeout=10)
     bereik.send_signal(signal.SIGKILL)

@@ -4,7 +4,7 @@ SIPp sends INVITEs from an address Asterisk does not know, from a desk phone's a
 password, and as a desk phone with its password; the trunk (127.0.0.1:5080, a SIPp carrier) may only
 ever see the call the class of service allows, which is the control that the trunk is reachable at all.
 Then bereik's own AMI credentials, as if stolen: Originate into every context, QueueAdd, Setvar and
-Redirect of a waiting caller into every way out, Atxfer and BlindTransfer.
+Redirect of a waiting caller into every way out, a warm transfer as the console starts one and BlindTransfer.
 """
 import asyncio
 import re
@@ -13,11 +13,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from bereik.pbx import dialplan
+from bereik.pbx import dialplan, warm_transfer
 from bereik.sandbox import AmiLogin
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 
-from helpers import OBSERVER, write_config_with_observer
+from helpers import OBSERVER, Actions, write_config_with_observer
 from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
@@ -217,7 +217,7 @@ async def test_redirecting_a_waiting_caller_anywhere_never_dials_out_of_the_clas
                                and e.get("Application") == "Hangup" and e.get("AppData") == "21")
 
 
-@pytest.mark.parametrize("action", ["Atxfer", "BlindTransfer"])
+@pytest.mark.parametrize("action", ["warm", "BlindTransfer"])
 async def test_transferring_a_call_to_a_premium_number_is_refused(pbx, sipp, attacker, action):
     """A caller talking to Anna: her leg transferred as the console would, to 0900..."""
     _, events = pbx
@@ -226,14 +226,17 @@ async def test_transferring_a_call_to_a_premium_number_is_refused(pbx, sipp, att
     connected = await events.wait_for_event("AgentConnect", timeout=15)
     # AgentConnect may come before Anna's leg is in the bridge; a transfer needs the bridge ("Transfer invalid").
     await events.wait_for_event("BridgeEnter", lambda e: e["Channel"] == connected["DestChannel"], timeout=5)
-    reply = await attacker.send_action({"Action": action, "Channel": connected["DestChannel"],
-                                        "Exten": "0900123456", "Context": "bereik-internal"})
-    assert reply.get("Response") == "Success", dict(reply)
+    if action == "warm":
+        await warm_transfer.begin(Actions(attacker), connected["DestChannel"], "0900123456")
+    else:
+        reply = await attacker.send_action({"Action": action, "Channel": connected["DestChannel"],
+                                            "Exten": "0900123456", "Context": "bereik-internal"})
+        assert reply.get("Response") == "Success", dict(reply)
     # Asterisk carried the transfer into the dialplan, where it was refused: the consultation call (a Local
     # channel) by the class of service, the blind-transferred outside caller already as not a desk phone.
     refusal = await events.wait_for_event("Newexten", lambda e: e.get("Exten", "").startswith("09") and (
         e.get("Application") == "Hangup" or "Hangup(21)" in e.get("AppData", "")), timeout=20)
-    assert refusal["Context"] == {"Atxfer": "bereik-outbound", "BlindTransfer": "bereik-phone-out"}[action]
+    assert refusal["Context"] == {"warm": "bereik-outbound", "BlindTransfer": "bereik-phone-out"}[action]
     assert not await to_the_trunk(events)
 
 
