@@ -146,8 +146,9 @@ async def test_originate_into_every_context_and_queue_add_of_the_trunk_are_refus
 
 async def waiting_caller(sipp, events, number: str) -> str:
     """An outside caller waiting in the TIC queue (no bereik: the dialplan fails open); its channel. Anna's
-    desk phone rings meanwhile and nobody answers it."""
-    sipp.phone(ANNA_DESK, behaviour="no_answer")
+    desk phone rings meanwhile and nobody answers it, also when a redirected caller is back in the queue and rings
+    it again (a phone for one call had gone by then: the new INVITE went unanswered and outlived the test, ci78)."""
+    sipp.phone(ANNA_DESK, behaviour="no_answer", calls=5)
     sipp.call("14023", talk_seconds=30, from_user=number)
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e.get("CallerIDNum") == number, timeout=15)
     return joined["Channel"]
