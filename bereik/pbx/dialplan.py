@@ -304,7 +304,8 @@ def _entry(config: Config, number: str) -> list[str]:
         # takes (pbx/voice.py); AGIEXITONHANGUP (a global) lets it pull the call out of a connection that never
         # speaks. In the step that arms the watchdog for the first try.
         *_hand_over(config, "entry", also=(f"{var.DIALLED}=${{EXTEN}}",)),
-        # Routed to a queue, the usual way on: one step.
+        # bereik sends a caller it routes to a queue there itself (pbx.voice.Voice.hand_over's go_to); from here on
+        # only what it left to the dialplan, or a bereik that failed after deciding. Routed to a queue: one step.
         f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1" & "${{{var.ACTION}}}" = "{var.ACTION_QUEUE}"]'
         f'?{QUEUE_CONTEXT},${{{var.QUEUE}}},1)',
         f' same => n,GotoIf($["${{{var.ROUTED}}}" = "1"]?routed)',
