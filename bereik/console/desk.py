@@ -29,7 +29,7 @@ from bereik.console import transfer as tx
 from bereik.facts import OTHER_MUNICIPALITY
 from bereik.pbx import variables as var
 from bereik.pbx import members
-from bereik.pbx.ami import AmiClient, AmiError
+from bereik.pbx.ami import AmiClient, AmiError, press_keys
 from bereik.pbx import warm_transfer
 from bereik.pbx.dialplan import PICK_CONTEXT, PICK_QUEUE, RECORD_CODE
 from bereik.pbx.facts import event_time, is_callback_leg
@@ -748,8 +748,7 @@ class Desk:
             for variable, value in (("TOUCH_MIXMONITOR_PREFIX", recordings.PREFIX), ("TOUCH_MIXMONITOR", name),
                                     ("TOUCH_MIXMONITOR_MESSAGE_START", "beep")):
                 await ami.action("Setvar", Channel=call.agent_channel, Variable=variable, Value=value)
-        for digit in RECORD_CODE:
-            await ami.action("PlayDTMF", Channel=call.agent_channel, Digit=digit, Receive="yes")
+        await press_keys(ami, call.agent_channel, RECORD_CODE)
         call.recording = "" if call.recording else name
         self._tell(position, {"type": "recording", "on": bool(call.recording)})
         return {"recording": bool(call.recording)}

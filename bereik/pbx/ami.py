@@ -123,6 +123,14 @@ def channel_variables(assignments: Any) -> dict[str, str]:
     return {key[len("ChanVariable("):-1]: value for key, value in event.items()}
 
 
+async def press_keys(ami: Any, channel: str, keys: str) -> None:
+    """Keys as if pressed on `channel`'s phone (AMI PlayDTMF, received by Asterisk, not sent to the phone): the
+    feature codes the console uses (transfer, record), with the `call` class only. `ami`: anything with
+    AmiClient.action."""
+    for key in keys:
+        await ami.action("PlayDTMF", Channel=channel, Digit=key, Receive="yes")
+
+
 class EventProtocol(AMIProtocol):
     """panoramisk's protocol, with events read straight into plain dicts and handed to `deliver`.
 

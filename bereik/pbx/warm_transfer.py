@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from bereik.pbx.ami import press_keys
 from bereik.pbx.dialplan import ATXFER_CODE, ATXFER_COMPLETE_CODE, INTERNAL_CONTEXT
 
 TRANSFER_EXTEN = "TRANSFER_EXTEN"
@@ -26,20 +27,14 @@ async def begin(ami: Ami, channel: str, target: str) -> None:
     internal context, where the class of service applies as to a desk phone's own call."""
     await ami.action("Setvar", Channel=channel, Variable=TRANSFER_CONTEXT, Value=INTERNAL_CONTEXT)
     await ami.action("Setvar", Channel=channel, Variable=TRANSFER_EXTEN, Value=target)
-    await press(ami, channel, ATXFER_CODE)
+    await press_keys(ami, channel, ATXFER_CODE)
 
 
 async def complete(ami: Ami, channel: str) -> None:
     """Caller and colleague joined; the agent's leg ends."""
-    await press(ami, channel, ATXFER_COMPLETE_CODE)
+    await press_keys(ami, channel, ATXFER_COMPLETE_CODE)
 
 
 async def forget_target(ami: Ami, channel: str) -> None:
     """After the transfer: the agent's own transfer key asks for a number again."""
     await ami.action("Setvar", Channel=channel, Variable=TRANSFER_EXTEN, Value="")
-
-
-async def press(ami: Ami, channel: str, keys: str) -> None:
-    """Keys as if the agent pressed them (AMI PlayDTMF, received by Asterisk, not sent to the phone)."""
-    for key in keys:
-        await ami.action("PlayDTMF", Channel=channel, Digit=key, Receive="yes")

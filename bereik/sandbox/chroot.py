@@ -238,7 +238,8 @@ class Asterisk:
     ):
         """`netns`: run Asterisk on that host of bereik.sandbox.isolation.Hosts (its namespace's name).
         `observed`: with the AMI events bereik's manager.conf and stasis.conf have Asterisk not generate
-        (disabledevents, declined message types), on which tests and the demo watch calls and cue their callers' keys; a bench of Asterisk as deployed passes False."""
+        (disabledevents, declined message types), on which tests and the demo watch calls and cue their callers'
+        keys; a bench of Asterisk as deployed passes False."""
         self.observed = observed
         self.config_dir = Path(config_dir)
         self.name = name

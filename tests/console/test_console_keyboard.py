@@ -31,20 +31,21 @@ async def served(console, tmp_path, browser):
     forwarding.close()
 
 
-async def sent(page, ami, action, count=1):
+async def polled(page, read, enough=bool):
+    """What `read()` gives once it is `enough`, or after 3 s."""
     for _ in range(150):
-        if len(ami.sent(action)) >= count:
-            return ami.sent(action)
+        if enough(value := read()):
+            return value
         await page.wait_for_timeout(20)
-    return ami.sent(action)
+    return read()
+
+
+async def sent(page, ami, action, count=1):
+    return await polled(page, lambda: ami.sent(action), lambda actions: len(actions) >= count)
 
 
 async def transferred(page, ami):
-    for _ in range(150):
-        if ami.transfers():
-            return ami.transfers()
-        await page.wait_for_timeout(20)
-    return []
+    return await polled(page, ami.transfers)
 
 
 async def test_looking_a_colleague_up_chooses_and_only_the_transfer_button_calls(browser, served, console):

@@ -66,7 +66,8 @@ async def test_the_screen_pop_lists_open_call_backs_and_earlier_calls_of_the_num
                        "earlier": [{"at": 1799990000.0, "topic": "burgerzaken"}]}
 
 
-async def test_warm_transfer_from_the_console_drives_atxfer_and_completes_with_the_complete_key(client, console):
+async def test_warm_transfer_from_the_console_begins_with_the_number_set_and_completes_with_the_complete_key(
+        client, console):
     token = await log_in(client, "anna")
     headers = {"X-CSRF-Token": token}
     steps = []
@@ -90,7 +91,8 @@ async def test_warm_transfer_from_the_console_drives_atxfer_and_completes_with_t
     assert console.ami.sent("PlayDTMF") == [{"Channel": "PJSIP/201-00000002", "Digit": digit, "Receive": "yes"}
                                             for digit in ATXFER_CODE + ATXFER_COMPLETE_CODE]
     # Over: the agent's own transfer key asks for a number again
-    assert console.ami.sent("Setvar")[-1] == {"Channel": "PJSIP/201-00000002", "Variable": "TRANSFER_EXTEN", "Value": ""}
+    assert console.ami.sent("Setvar")[-1] == {"Channel": "PJSIP/201-00000002", "Variable": "TRANSFER_EXTEN",
+                                              "Value": ""}
     assert not console.ami.sent("Hangup")  # hanging up the agent races Asterisk's naming of the target
     assert [s[1] for s in steps] == ["transfer_started", "transfer_answered", "transfer_ended"]
     assert steps[1][3]["transfer_seconds"] is not None

@@ -23,8 +23,8 @@ from bereik.pbx import warm_transfer
 from bereik.records.store import SqliteStore
 from bereik.secrets import AMI_SECRET, Secrets, write_new_secrets_file
 
-from helpers import (OBSERVER, Actions, ended_journey, from_outside, hang_up, kinds, pause, short_prompts, until, variable,
-                     write_config_with_observer)
+from helpers import (OBSERVER, Actions, ended_journey, from_outside, hang_up, kinds, pause, short_prompts, until,
+                     variable, write_config_with_observer)
 from test_console_e2e import bridged, music_on_hold
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
