@@ -99,8 +99,8 @@ class Bereik:
                  "--secrets", str(self.secrets), "--pretend-time", PRETEND],
                 stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
 
-    async def start(self, timeout: float = 30) -> None:
-        """Launched unless it was, then waited for until it is up."""
+    async def start(self, timeout: float = 60) -> None:
+        """Launched unless it was, then waited for until it is up (beside a busy processor its start took 20 s)."""
         if self.process is None:
             self.launch()
         deadline = time.monotonic() + timeout

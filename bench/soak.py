@@ -34,13 +34,10 @@ import datetime as dt
 import itertools
 import os
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,21 +45,19 @@ from typing import Awaitable, Sequence
 
 from ruamel.yaml import YAML
 
-from bench._running import EXAMPLE, PRETEND, BenchError
+from bench._running import EXAMPLE, METRICS_PORT, BenchError, Bereik, metric, metrics, secrets_for_bereik
 from bench.call_paths import FAILED_OPEN, NO_REASON, OBSERVER, Observer, asterisk_config
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx import warm_transfer
 from bereik.records.store import SqliteStore
 from bereik.sandbox import AmiLogin, Asterisk, build_root, cues, observer_section
 from bereik.sandbox.sipp import Key, Sipp
-from bereik.secrets import Secrets, write_new_secrets_file
 
 CONTACTS_PER_YEAR, WORKING_DAYS, BUSIEST_DAY, BUSIEST_HOUR, BUSIEST_QUARTER = 150_000, 250, 1.5, 0.15, 2.0
 PEAK_RATE = CONTACTS_PER_YEAR / WORKING_DAYS * BUSIEST_DAY * BUSIEST_HOUR * BUSIEST_QUARTER / 3600
 PEAK_SECONDS = int(os.environ.get("SOAK_PEAK_SECONDS", 120))  # each of the two peak phases
 SOAK_CALLS = int(os.environ.get("SOAK_CALLS", 10_000))
 SOAK_RATE = 12.0  # 160x the peak: 10,000 calls in 14 minutes
-METRICS_PORT = 8089
 EXTRA_AGENTS = 5  # beside the example's four: the nine positions a front office may have
 SAMPLE_SECONDS = 10.0
 CALLER = "0612345678"
@@ -215,14 +210,11 @@ class Sample:
     tasks: int
 
 
-def sample(bereik: subprocess.Popen) -> Sample:
+def sample(bereik: Bereik) -> Sample:
     status = Path(f"/proc/{bereik.pid}/status").read_text()
     rss = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
     fds = len(os.listdir(f"/proc/{bereik.pid}/fd"))
-    with urllib.request.urlopen(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=10) as response:
-        metrics = response.read().decode()
-    tasks = int(float(re.search(r"^bereik_asyncio_tasks (\S+)$", metrics, re.M).group(1)))
-    return Sample(rss, fds, tasks)
+    return Sample(rss, fds, int(metric(metrics(), "bereik_asyncio_tasks")))
 
 
 def stored_calls(store_path: Path) -> tuple[int, int, int]:
@@ -248,7 +240,7 @@ async def settle(pbx: Asterisk, store_path: Path, expected_calls: int, timeout: 
 
 
 async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sipp: Sipp, pbx: Asterisk,
-                bereik: subprocess.Popen, store_path: Path, transfers: WarmTransfers, observer: Observer,
+                bereik: Bereik, store_path: Path, transfers: WarmTransfers, observer: Observer,
                 sample_seconds: float = SAMPLE_SECONDS) -> dict:
     observer.reset()
     before_recorded, before_ended, before_answered = stored_calls(store_path)
@@ -305,10 +297,11 @@ async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sip
     return outcome
 
 
-def expect_alive(bereik: subprocess.Popen, phase_name: str) -> None:
-    if bereik.poll() is not None:
-        raise BenchError(f"bereik exited (status {bereik.returncode}) during the phase '{phase_name}': "
-                         "its calls failed open; see bereik.log in the work directory")
+def expect_alive(bereik: Bereik, phase_name: str) -> None:
+    try:
+        bereik.check()
+    except BenchError as error:
+        raise BenchError(f"during the phase '{phase_name}' (its calls failed open): {error}") from None
 
 
 def expect_decided(outcome: dict, by_bereik: bool) -> None:
@@ -365,8 +358,7 @@ async def soak(soak_calls: int, peak_seconds: int, baseline_calls: int | None = 
     baseline_calls = max(soak_calls // 10, 200) if baseline_calls is None else baseline_calls
     root = build_root()
     work = Path(tempfile.mkdtemp(prefix="bereik-soak-"))
-    secrets_file = write_new_secrets_file(work / "secrets.env")  # every secret `bereik run` asks for
-    secrets = Secrets.load(secrets_file)
+    secrets_file, secrets = secrets_for_bereik(work)
     config_path = soak_config(work, root)
     conf_dir = asterisk_config(config_path, secrets, work / "asterisk", process_agi=False)
     with open(conf_dir / "manager.conf", "a") as manager:  # hears only what WarmTransfers acts on
@@ -376,17 +368,13 @@ async def soak(soak_calls: int, peak_seconds: int, baseline_calls: int | None = 
     pbx.start()
     (root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)  # Asterisk's start empties its logs
     sipp = Sipp(workdir=work / "sipp")
-    bereik = None
+    bereik = Bereik(config_path, secrets_file, pbx.sounds_dir, work / "bereik.log")
     ami = AmiClient("127.0.0.1", 5038, *AGENT_HANDS)
     watcher = AmiClient("127.0.0.1", 5038, *OBSERVER, action_timeout=10)
     key_cues = None
     try:
         key_cues = await asyncio.to_thread(cues.KeyCues, AmiLogin(5038, *KEY_CUES))
-        bereik = subprocess.Popen(
-            [sys.executable, "-m", "bereik", "run", str(config_path), "--sounds", str(pbx.sounds_dir),
-             "--secrets", str(secrets_file), "--pretend-time", PRETEND],
-            stdout=open(work / "bereik.log", "w"), stderr=subprocess.STDOUT)
-        await wait_for_metrics(bereik)
+        await bereik.start()
         for n in range(4 + EXTRA_AGENTS):
             extension = str(201 + n)
             # Answered at once: the soak measures what connected calls leave behind, not ringing.
@@ -412,22 +400,10 @@ async def soak(soak_calls: int, peak_seconds: int, baseline_calls: int | None = 
         watcher.close()
         ami.close()
         sipp.stop_all()
-        if bereik:
-            bereik.send_signal(signal.SIGTERM)
-            bereik.wait(10)
-        pbx.stop()
-
-
-async def wait_for_metrics(bereik: subprocess.Popen, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
         try:
-            sample(bereik)
-            return
-        except OSError:
-            if time.monotonic() > deadline or bereik.poll() is not None:
-                raise
-            await asyncio.sleep(0.2)
+            bereik.stop()
+        finally:
+            pbx.stop()
 
 
 def report(results: list[dict]) -> None:

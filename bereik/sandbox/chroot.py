@@ -204,6 +204,9 @@ def ami_login_from(config_dir: Path) -> AmiLogin:
     return AmiLogin(port, username, secret)
 
 
+_started_here: set[Asterisk] = set()  # started by this process and not stopped: see Asterisk.running_here
+
+
 def _die_with_parent() -> None:
     # Runs in the child before exec: if the test process dies, the kernel kills Asterisk
     # (PR_SET_PDEATHSIG survives exec), and its private mounts vanish with it.
@@ -265,6 +268,13 @@ class Asterisk:
         """Host path of this instance's outgoing spool: bereik's pbx.call_files beside it."""
         return self.root / self._directory("var/spool/asterisk") / "outgoing"
 
+    @staticmethod
+    def running_here() -> list[Asterisk]:
+        """Every Asterisk this process started and has not stopped. One whose owner lost it (a test that failed
+        before its stop, its object kept by the traceback) holds its copy's run lock and its ports: a harness
+        names and stops it."""
+        return [instance for instance in _started_here if instance.running]
+
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
@@ -304,6 +314,7 @@ class Asterisk:
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     preexec_fn=_die_with_parent,
                 )
+            _started_here.add(self)
             self._wait_until_booted()
         except BaseException:
             self.stop()
@@ -328,6 +339,7 @@ class Asterisk:
                     process.kill()
                     process.wait()
         finally:
+            _started_here.discard(self)
             if self._lock is not None:
                 self._lock.close()  # closing releases the flock
                 self._lock = None

@@ -69,13 +69,11 @@ class _Running:
         config_dir = Path(config_dir).resolve()
         reuse = self.current and self.current.running and self.current.config_dir == config_dir and not restart
         left = self.leftovers(with_asterisk=bool(reuse))
-        previous, self.last_test = self.last_test, test
+        self.last_test = test
         if left:
-            for pid, _ in stray_processes():
-                _kill(pid)
+            clear_network(self.current)
             self.restart(config_dir)
-            pytest.fail(f"{previous} left behind (cleaned up now, so that only this test fails):\n  - "
-                        + "\n  - ".join(left), pytrace=False)
+            fail_for_leftovers(left)
         if not reuse:
             self.restart(config_dir)
         return self.current
@@ -90,7 +88,7 @@ class _Running:
         self.clean_states = self.current.device_states()
 
     def leftovers(self, *, with_asterisk: bool) -> list[str]:
-        left = [f"process {pid}: {command}" for pid, command in stray_processes()]
+        left = left_in_network(self.current)
         if with_asterisk:
             left += [f"channel {line.split('!')[0]}: {line}" for line in self.current.channel_list()]
             left += [f"SIP {request} (Asterisk still retransmits it)" for request in self.current.unanswered_sip_requests()]
@@ -182,6 +180,30 @@ class _Running:
         if self.current:
             self.current.stop()
             self.current = None
+
+
+def left_in_network(fixtures_asterisk: Asterisk | None) -> list[str]:
+    """SIPp parties and `bereik run` processes in this process's network, and Asterisks a test started itself (a
+    bench, a second node) and did not stop: these hold their copy's run lock and their ports (ci88: 28 tests after
+    one failed on "AMI port 5038 is already in use")."""
+    left = [f"process {pid}: {command}" for pid, command in stray_processes()]
+    left += [f"Asterisk (pid {instance.pid}) on {instance.root} with {instance.config_dir}, never stopped"
+             for instance in Asterisk.running_here() if instance is not fixtures_asterisk]
+    return left
+
+
+def clear_network(fixtures_asterisk: Asterisk | None) -> None:
+    for pid, _ in stray_processes():
+        _kill(pid)
+    for instance in Asterisk.running_here():
+        if instance is not fixtures_asterisk:
+            instance.stop(kill=True)
+
+
+def fail_for_leftovers(left: list[str]) -> None:
+    suspects = " or ".join(_suspects) or "an earlier test"
+    pytest.fail(f"{suspects} left behind (cleaned up now, so that only this test fails):\n  - " + "\n  - ".join(left),
+                pytrace=False)
 
 
 def stray_processes() -> list[tuple[int, str]]:
@@ -305,11 +327,39 @@ async def services_stopped(monkeypatch, request):
         pytest.fail(f"{request.node.nodeid} left running (stopped now): " + ", ".join(left), pytrace=False)
 
 
+_finished_tests: list[str] = []  # every test this process ran, in order, whatever its fixtures
+_suspects: list[str] = []  # the tests that finished since the last end-to-end test began
+_checked_after = 0  # how many of _finished_tests had finished then
+_running: _Running | None = None
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    _finished_tests.append(nodeid)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_by_earlier_tests():
+    """Before every end-to-end test, whatever its fixtures: no SIPp party, `bereik run` or Asterisk of an earlier
+    test is left in this process's network. What is, is stopped, with the fixtures' Asterisk (it may still be
+    retransmitting to a stopped phone), and fails this test naming it; the tests after it start clean."""
+    global _suspects, _checked_after
+    _suspects, _checked_after = _finished_tests[_checked_after:], len(_finished_tests)
+    current = _running.current if _running else None
+    left = left_in_network(current)
+    if left:
+        clear_network(current)
+        if _running:
+            _running.stop()
+        fail_for_leftovers(left)
+
+
 @pytest.fixture(scope="session")
 def _running_asterisk(sandbox_root):
-    running = _Running(sandbox_root)
-    yield running
-    running.stop()
+    global _running
+    _running = _Running(sandbox_root)
+    yield _running
+    _running.stop()
+    _running = None
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ time, each reported as the only fault, with its fix; a fix applied clears it."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shlex
 import shutil
 import signal
 import socket

@@ -1,6 +1,7 @@
 """The harness between end-to-end tests: what one test leaves behind is named by the next test's
 fixture, instead of surfacing later as a timeout somewhere else."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,11 +57,47 @@ def test_a_desk_phone_left_running_fails_the_next_tests_fixture_naming_it(tmp_pa
     report = inner_pytest(tmp_path, LEAKY_TESTS)
 
     assert "PASSED test_leaky.py::test_leaves_a_desk_phone_running" in report, report
-    assert "FAILED test_leaky.py::test_next" in report, report
-    failure = report[report.index("_ test_next _"):]
+    assert "ERROR test_leaky.py::test_next" in report, report  # its fixture failed, before the test ran
+    failure = report[report.index("ERROR at setup of test_next"):]
     assert "test_leaky.py::test_leaves_a_desk_phone_running left behind" in failure, failure
     assert f"phone_answer.xml -i {DESK_PHONE_201} -p 5060" in failure, failure  # the sipp process, by its command
     assert "PASSED test_leaky.py::test_after_that_the_phone_is_gone_and_a_call_goes_through" in report, report
+
+
+LEAKY_ASTERISK = f'''
+from pathlib import Path
+
+from bereik.sandbox import Asterisk, ami_login_from
+
+MINIMAL = Path({str(MINIMAL)!r})
+kept = []  # as a traceback keeps a failed test's objects
+
+
+def test_starts_its_own_asterisk_and_fails_before_stopping_it(sandbox_root):
+    own = Asterisk(MINIMAL, ami_login_from(MINIMAL), root=sandbox_root, log_path=sandbox_root.parent / "own.log")
+    kept.append(own)
+    own.start()
+    assert False, "failed on purpose before its stop"
+
+
+def test_next(asterisk):
+    asterisk(MINIMAL)
+
+
+def test_after_that_the_fixtures_asterisk_starts(asterisk):
+    assert asterisk(MINIMAL).active_channels() == 0
+'''
+
+
+def test_an_asterisk_a_test_left_running_fails_the_next_tests_fixture_naming_it_and_no_later_test(tmp_path):
+    report = inner_pytest(tmp_path, LEAKY_ASTERISK)
+
+    assert "FAILED test_leaky.py::test_starts_its_own_asterisk_and_fails_before_stopping_it" in report, report
+    assert "ERROR test_leaky.py::test_next" in report, report  # its fixture failed, before the test ran
+    failure = report[report.index("ERROR at setup of test_next"):]
+    assert "test_leaky.py::test_starts_its_own_asterisk_and_fails_before_stopping_it left behind" in failure, failure
+    assert re.search(rf"Asterisk \(pid \d+\) on \S+ with {MINIMAL}, never stopped", failure), failure
+    assert "PASSED test_leaky.py::test_after_that_the_fixtures_asterisk_starts" in report, report  # lock and port free
 
 
 LEAKY_SERVICES = f'''
