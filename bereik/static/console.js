@@ -310,12 +310,18 @@
     enableCallButtons();
   }
 
+  // Typed slowly, each key starts a search; an answer that comes after a later search began would
+  // replace the newer list (and the button the agent arrowed to) with an older one.
+  let searchesBegun = 0;
   async function search() {
     const q = $("search").value.trim();
     const list = $("results");
-    if (!q) { list.replaceChildren(); return; }
+    const begun = ++searchesBegun;
+    if (!q) { list.replaceChildren(); delete list.dataset.query; return; }
     const data = await get("/api/directory?limit=20&q=" + encodeURIComponent(q));
+    if (begun !== searchesBegun) return;
     list.replaceChildren();
+    list.dataset.query = q;
     if (!data.people.length) list.append(el("li", T.no_results));
     data.people.forEach((p) => {
       const item = el("li");

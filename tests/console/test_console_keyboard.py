@@ -85,7 +85,7 @@ async def test_a_keyboard_only_warm_transfer_start_complete_and_the_visible_list
     await page.keyboard.press("Alt+Z")  # to the search
     assert await page.evaluate("() => document.activeElement.id") == "search"
     await page.keyboard.type("Eva")
-    await page.wait_for_selector("button.person[data-extension='301']")
+    await page.wait_for_selector("#results[data-query='Eva'] button.person[data-extension='301']")
     await page.keyboard.press("ArrowDown")
     await page.keyboard.press("Enter")  # chooses Eva
     await page.wait_for_selector("#transfer:not([disabled])")
@@ -143,3 +143,32 @@ async def test_cancel_by_keyboard_takes_the_caller_back(browser, served, console
     await page.keyboard.press("Alt+T")
     assert await sent(page, console.ami, "CancelAtxfer") == [{"Channel": "PJSIP/201-00000002"}]
     await page.wait_for_selector("#transfer-state:has-text('Terug bij de beller')")
+
+
+async def test_an_earlier_searchs_late_answer_leaves_the_newer_list_and_the_agents_place_in_it(browser, served, console):
+    page, _ = await logged_in_page(browser, served)
+    release = asyncio.Event()
+
+    async def answer_to_ev_late(route):
+        if route.request.url.endswith("q=Ev"):
+            reply = await route.fetch()
+            await release.wait()
+            await route.fulfill(response=reply)
+        else:
+            await route.continue_()
+
+    await page.route("**/api/directory*", answer_to_ev_late)
+    async with page.expect_request(lambda r: r.url.endswith("q=Ev")):
+        await page.fill("#search", "Ev")  # an agent who types slowly: a search a key
+    await page.fill("#search", "Eva")
+    await page.wait_for_selector("#results[data-query='Eva'] button.person[data-extension='301']")
+    await page.keyboard.press("ArrowDown")  # from the search box to Eva
+    assert await page.evaluate("() => document.activeElement.dataset.extension") == "301"
+    async with page.expect_request_finished(lambda r: r.url.endswith("q=Ev")):
+        release.set()
+    await page.wait_for_timeout(100)  # the page's handler of the late answer has run
+
+    assert await page.get_attribute("#results", "data-query") == "Eva"
+    assert await page.evaluate("() => document.activeElement.dataset.extension") == "301"
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#chosen:has-text('Gekozen: Eva Smit (301)')")

@@ -358,6 +358,13 @@ _FOLLOW_CALL_STATES = """() => {
   new MutationObserver(() => window.bereikCallStates.push(
     {state: line.className.replace("call-state call-", ""), text: pop.innerText}))
     .observe(line, {attributes: true, childList: true, characterData: true, subtree: true});
+  window.bereikMessages = [];  // what the console's stream said, for a failure's report
+  let followed = null;
+  setInterval(() => {
+    if (window.bereikSocket === followed) return;
+    followed = window.bereikSocket;  // a new socket after a reconnect
+    followed.addEventListener("message", (event) => window.bereikMessages.push(event.data.slice(0, 300)));
+  }, 20);
 }"""
 _CALL_STATE_SHOWN = """([state, containing]) =>
   (window.bereikCallStates || []).find((shown) => shown.state === state && shown.text.includes(containing))"""
@@ -366,6 +373,18 @@ _CALL_STATE_SHOWN = """([state, containing]) =>
 async def follow_call_states(page) -> None:
     """From now on, keep every state the screen-pop shows (see call_state_shown)."""
     await page.evaluate(_FOLLOW_CALL_STATES)
+
+
+async def enabled(page, button: str, timeout: float = 30.0) -> None:
+    """Wait until the console's button `#button` is enabled; AssertionError with what the console's stream said
+    since follow_call_states, and the transfer line, if it is not within `timeout` s."""
+    try:
+        await page.wait_for_selector(f"#{button}:not([disabled])", timeout=timeout * 1000)
+    except PageTimeout:
+        said = await page.evaluate("() => window.bereikMessages")
+        line = await page.inner_text("#transfer-state")
+        raise AssertionError(f"#{button} not enabled within {timeout} s; the transfer line shows {line!r}; "
+                             "the stream said:\n  " + "\n  ".join(said)) from None
 
 
 async def call_state_shown(page, state: str, containing: str = "", timeout: float = 30.0) -> str:

@@ -28,7 +28,7 @@ from bereik.pbx import members
 from bereik.service import Service, pretend_clock
 
 from bereik.pbx.backoff import Backoff
-from helpers import OBSERVER, Cut, call_state_shown, follow_call_states, hang_up, write_config_with_observer
+from helpers import OBSERVER, Cut, call_state_shown, enabled, follow_call_states, hang_up, write_config_with_observer
 from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
@@ -143,13 +143,13 @@ async def call_in(sipp, page, events, talk_seconds=30):
 async def transfer_to_eva(page, events):
     await page.press("body", "/")  # keyboard first: "/" jumps to the search
     await page.keyboard.type("Eva")
-    await page.wait_for_selector("button.person[data-extension='301']")
+    await page.wait_for_selector("#results[data-query='Eva'] button.person[data-extension='301']")
     await page.keyboard.press("ArrowDown")
     await page.keyboard.press("Enter")  # Eva is chosen: looking up is not yet transferring
-    await page.wait_for_selector("#transfer:not([disabled])")
+    await enabled(page, "transfer")
     await page.keyboard.press("Alt+D")  # transfer
     await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"), timeout=10)
-    await page.wait_for_selector("#complete:not([disabled])", timeout=15_000)
+    await enabled(page, "complete", timeout=15)
 
 
 def _current_bridges(events) -> dict[str, str]:

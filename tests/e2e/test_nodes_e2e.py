@@ -38,7 +38,7 @@ from bereik.sandbox.sipp import Sipp
 from bereik.secrets import Secrets
 from bereik.service import Service, pretend_clock
 
-from helpers import (FRONT_OFFICE, OBSERVER, bereik_run, call_state_shown, follow_call_states, hang_up, pause,
+from helpers import (FRONT_OFFICE, OBSERVER, bereik_run, call_state_shown, enabled, follow_call_states, hang_up, pause,
                      render_prompts, several_servers_yaml, takes_fastagi, variable, waiting_and_call_back_messages,
                      whisper_plays, write_config_with_observer)
 
@@ -208,15 +208,14 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
         await page.press("body", "/")
         await page.keyboard.press("Control+A")  # over the earlier search for Anna
         await page.keyboard.type("Eva")
-        await page.wait_for_selector("button.person[data-extension='301']")
-        await page.wait_for_selector("button.person[data-extension='201']", state="detached")  # Anna's result gone
+        await page.wait_for_selector("#results[data-query='Eva'] button.person[data-extension='301']")  # not Anna's
         await page.keyboard.press("ArrowDown")
         await page.keyboard.press("Enter")
-        await page.wait_for_selector("#transfer:not([disabled])")
+        await enabled(page, "transfer")
         await page.keyboard.press("Alt+D")  # transfer
         await events["zuid"].wait_for_event(
             "DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"), timeout=20)
-        await page.wait_for_selector("#complete:not([disabled])")
+        await enabled(page, "complete")
         await page.keyboard.press("Alt+V")  # complete: the caller talks to Eva
         done = await events["zuid"].wait_for_event("AttendedTransfer", timeout=15)
         assert done["Result"] == "Success" and done["TransfereeChannel"] == connected["Channel"], done
