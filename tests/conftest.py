@@ -89,7 +89,12 @@ def _can_renice() -> bool:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     if hasattr(item.config, "workerinput") and _can_renice():
-        os.setpriority(os.PRIO_PROCESS, 0, END_TO_END_NICE if _is_end_to_end(item.nodeid) else UNIT_NICE)
+        os.setpriority(os.PRIO_PROCESS, 0, END_TO_END_NICE if _waits_in_real_time(item) else UNIT_NICE)
+
+
+def _waits_in_real_time(item) -> bool:
+    """End-to-end tests, and others that drive a browser: Chromium and the server it asks must answer in time."""
+    return _is_end_to_end(item.nodeid) or "browser" in item.fixturenames or item.get_closest_marker("real_time")
 
 
 # Seconds a worker spends in the end-to-end modules that take longest (fresh-clone runs on 2 cores, December

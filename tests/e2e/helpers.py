@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -358,13 +359,6 @@ _FOLLOW_CALL_STATES = """() => {
   new MutationObserver(() => window.bereikCallStates.push(
     {state: line.className.replace("call-state call-", ""), text: pop.innerText}))
     .observe(line, {attributes: true, childList: true, characterData: true, subtree: true});
-  window.bereikMessages = [];  // what the console's stream said, for a failure's report
-  let followed = null;
-  setInterval(() => {
-    if (window.bereikSocket === followed) return;
-    followed = window.bereikSocket;  // a new socket after a reconnect
-    followed.addEventListener("message", (event) => window.bereikMessages.push(event.data.slice(0, 300)));
-  }, 20);
 }"""
 _CALL_STATE_SHOWN = """([state, containing]) =>
   (window.bereikCallStates || []).find((shown) => shown.state === state && shown.text.includes(containing))"""
@@ -375,16 +369,34 @@ async def follow_call_states(page) -> None:
     await page.evaluate(_FOLLOW_CALL_STATES)
 
 
+_frames: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # page -> what its web sockets carried
+
+
+def record_sockets(page) -> None:
+    """From now on keep, with their times, the web sockets `page` opens and closes and every frame they carry
+    (Playwright sees them as Chromium does, whatever the page's script makes of them)."""
+    frames = _frames.setdefault(page, [])
+
+    def opened(web_socket) -> None:
+        name = web_socket.url.split("/api/", 1)[-1]
+        frames.append(f"{time.strftime('%H:%M:%S')} {name} opened")
+        web_socket.on("framereceived", lambda payload: frames.append(f"{time.strftime('%H:%M:%S')} {name} <- "
+                                                                  f"{str(payload)[:300]}"))
+        web_socket.on("close", lambda _: frames.append(f"{time.strftime('%H:%M:%S')} {name} closed"))
+
+    page.on("websocket", opened)
+
+
 async def enabled(page, button: str, timeout: float = 30.0) -> None:
-    """Wait until the console's button `#button` is enabled; AssertionError with what the console's stream said
-    since follow_call_states, and the transfer line, if it is not within `timeout` s."""
+    """Wait until the console's button `#button` is enabled; AssertionError with the transfer line and what the
+    page's web sockets carried (see record_sockets) if it is not within `timeout` s."""
     try:
         await page.wait_for_selector(f"#{button}:not([disabled])", timeout=timeout * 1000)
     except PageTimeout:
-        said = await page.evaluate("() => window.bereikMessages")
         line = await page.inner_text("#transfer-state")
         raise AssertionError(f"#{button} not enabled within {timeout} s; the transfer line shows {line!r}; "
-                             "the stream said:\n  " + "\n  ".join(said)) from None
+                             "the page's web sockets:\n  " + "\n  ".join(_frames.get(page, ["(not recorded)"]))
+                             ) from None
 
 
 async def call_state_shown(page, state: str, containing: str = "", timeout: float = 30.0) -> str:

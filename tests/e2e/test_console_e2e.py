@@ -28,7 +28,8 @@ from bereik.pbx import members
 from bereik.service import Service, pretend_clock
 
 from bereik.pbx.backoff import Backoff
-from helpers import OBSERVER, Cut, call_state_shown, enabled, follow_call_states, hang_up, write_config_with_observer
+from helpers import (OBSERVER, Cut, call_state_shown, enabled, follow_call_states, hang_up, record_sockets,
+                     write_config_with_observer)
 from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
@@ -114,6 +115,7 @@ async def console(pbx, generated, tmp_path):
 
 async def agent_page(browser, service, login="anna"):
     page = await (await browser.new_context()).new_page()  # a context each: its own session cookie
+    record_sockets(page)
     base = f"http://127.0.0.1:{service.console.port}"
     await page.goto(base + "/")
     await page.fill("#login", login)

@@ -39,8 +39,8 @@ from bereik.secrets import Secrets
 from bereik.service import Service, pretend_clock
 
 from helpers import (FRONT_OFFICE, OBSERVER, bereik_run, call_state_shown, enabled, follow_call_states, hang_up, pause,
-                     render_prompts, several_servers_yaml, takes_fastagi, variable, waiting_and_call_back_messages,
-                     whisper_plays, write_config_with_observer)
+                     record_sockets, render_prompts, several_servers_yaml, takes_fastagi, variable,
+                     waiting_and_call_back_messages, whisper_plays, write_config_with_observer)
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 SERVERS = {"noord": "127.0.0.1", "zuid": "127.0.0.2"}
@@ -431,6 +431,7 @@ def writer_of(store, server: str) -> str | None:
 
 async def agent_page(browser, service):
     page = await browser.new_page()
+    record_sockets(page)
     await page.goto(f"http://127.0.0.1:{service.console.port}/")
     await page.fill("#login", "anna")
     await page.fill("#password", "anna-pw")
