@@ -157,6 +157,17 @@ def test_the_queue_rings_dutch_style_and_the_overflow_position_has_a_penalty():
     assert "autofill=yes" in section(files["queues.conf"], "general")
 
 
+def test_queues_set_only_the_channel_variables_bereik_reads():
+    """app_queue's variables cost Asterisk's AMI thread two tasks each (setqueuevar: ten at a caller's join and
+    again at its leave); only MEMBERINTERFACE, after a camp-on, is read (bereik.pbx.direct)."""
+    queues = generate(CONFIG, SECRETS)["queues.conf"]
+    for queue in CONFIG.queues:
+        assert not [line for line in section(queues, queue.id) if line.startswith("set")], queue.id
+    for person in CONFIG.people:
+        assert [line for line in section(queues, f"camp-{person.extension}") if line.startswith("set")] == [
+            "setinterfacevar=yes"]
+
+
 def test_every_position_gets_a_phone_endpoint():
     pjsip = generate(CONFIG, SECRETS)["pjsip.conf"]
     for extension, address in [("201", "127.0.1.1"), ("204", "127.0.1.4")]:
