@@ -1,6 +1,8 @@
 """How `make test` hands tests to pytest-xdist workers (tests/conftest.py)."""
 import os
 
+import pytest
+
 from tests.conftest import END_TO_END_NICE, UNIT_NICE, _can_renice, pytest_runtest_setup, pytest_xdist_make_scheduler
 
 pytest_plugins = ["pytester"]
@@ -52,15 +54,23 @@ def test_a_worker_whose_kind_of_work_has_run_out_takes_the_other(pytester, monke
     assert all(only_units), "no worker left idle while unit tests wait"
 
 
-def test_under_xdist_end_to_end_tests_run_above_normal_priority_and_unit_tests_below(pytester):
+def test_under_xdist_end_to_end_and_browser_tests_run_above_normal_priority_and_unit_tests_below(pytester):
     assert _can_renice(), "make test runs as root outside a user namespace, so a worker may raise its priority"
     config = pytester.parseconfig()
     config.workerinput = {"workerid": "gw0"}
-    unit, end_to_end = (type("Item", (), {"config": config, "nodeid": nodeid}) for nodeid in (UNIT[0], END_TO_END[0]))
+
+    def item(nodeid, fixturenames=(), marker=None):
+        return type("Item", (), {"config": config, "nodeid": nodeid, "fixturenames": fixturenames,
+                                 "get_closest_marker": lambda self, name: marker if name == "real_time" else None})()
+
     try:
-        pytest_runtest_setup(unit)
-        assert os.getpriority(os.PRIO_PROCESS, 0) == UNIT_NICE > 0
-        pytest_runtest_setup(end_to_end)
-        assert os.getpriority(os.PRIO_PROCESS, 0) == END_TO_END_NICE < 0
+        for unit in (item(UNIT[0]), item(UNIT[0], fixturenames=("tmp_path",))):
+            pytest_runtest_setup(unit)
+            assert os.getpriority(os.PRIO_PROCESS, 0) == UNIT_NICE > 0
+        for real_time in (item(END_TO_END[0]), item(UNIT[0], fixturenames=("browser",)),
+                          item(UNIT[0], marker=pytest.mark.real_time)):
+            os.setpriority(os.PRIO_PROCESS, 0, 0)
+            pytest_runtest_setup(real_time)
+            assert os.getpriority(os.PRIO_PROCESS, 0) == END_TO_END_NICE < 0
     finally:
         os.setpriority(os.PRIO_PROCESS, 0, 0)

@@ -78,7 +78,7 @@ async def test_both_ring_the_mobile_answers_and_the_desk_gets_a_cancel(pbx, bere
     _, events = pbx
     desk = sipp.phone(EVA_DESK, behaviour="no_answer")
     mobile = sipp.phone(*MOBILE_NETWORK[:1], port=MOBILE_NETWORK[1], behaviour="answer", ring_seconds=1.5)
-    caller = sipp.call(EVA_DIRECT, talk_seconds=4)
+    caller = sipp.call(EVA_DIRECT, talk_seconds=10)  # still on when the phone answers, even on a busy machine
     rang_desk = await events.wait_for_event("DialBegin", to_desk, timeout=15)
     rang_mobile = await events.wait_for_event("DialBegin", to_mobile, timeout=5)
     assert abs(float(rang_desk["Timestamp"]) - float(rang_mobile["Timestamp"])) < 0.5, "together, not one after the other"
@@ -100,7 +100,7 @@ async def test_the_desk_answers_and_the_mobile_gets_a_cancel(pbx, bereik, sipp):
     _, events = pbx
     desk = sipp.phone(EVA_DESK, behaviour="answer", ring_seconds=1.5)
     mobile = sipp.phone(*MOBILE_NETWORK[:1], port=MOBILE_NETWORK[1], behaviour="no_answer")
-    caller = sipp.call(EVA_DIRECT, talk_seconds=4)
+    caller = sipp.call(EVA_DIRECT, talk_seconds=10)  # still on when the phone answers, even on a busy machine
     await events.wait_for_event("DialEnd", lambda e: to_desk(e) and e["DialStatus"] == "ANSWER", timeout=15)
     cancelled = await events.wait_for_event("DialEnd", to_mobile, timeout=5)
     assert cancelled["DialStatus"] == "CANCEL"
