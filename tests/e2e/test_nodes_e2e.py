@@ -120,6 +120,11 @@ def stop(process: subprocess.Popen) -> None:
 
 async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_on_the_calls_node(
         asterisk, ami, browser, tmp_path, sandbox_root, failure_report):
+    # noord's bereik and the browser's driver share this loop: a callback that holds it for a second is logged with
+    # what it was (ci92: the page's sockets carried nothing for 23 s, then the transfer's news at once).
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)
+    loop.slow_callback_duration = 1.0
     cluster = Cluster().start()
     nodes = Nodes(asterisk, tmp_path, cluster.dsn, sandbox_root, failure_report)
     zuid_bereik = bereik_run(nodes.yaml, "zuid", nodes.sounds, nodes.secrets_file, tmp_path / "bereik-zuid.log")
