@@ -19,7 +19,7 @@ from bereik.routing.virtual_hold import offer_text
 from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, pretend_clock
 
-from helpers import OBSERVER, hang_up, recorded, variable, write_config_with_observer
+from helpers import OBSERVER, hang_up, recorded, until, variable, write_config_with_observer
 from tests.examples import example_config
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
@@ -165,11 +165,9 @@ async def test_a_call_that_fell_open_while_bereik_was_down_is_counted_for_the_op
 
     service = await bereik(MONDAY_MORNING)
     fell_through = {"server": "default", "reason": "failopen-FAILURE"}
-    for _ in range(300):
-        if service.metrics.registry.get_sample_value("bereik_fallthrough_calls_total", fell_through):
-            break
-        await asyncio.sleep(0.1)
-    assert service.metrics.registry.get_sample_value("bereik_fallthrough_calls_total", fell_through) == 1
+    counted = await until(lambda: service.metrics.registry.get_sample_value("bereik_fallthrough_calls_total",
+                                                                            fell_through), bool, 30)
+    assert counted == 1
     await hang_up(pbx[0])
     caller.expect_success(timeout=20)
 

@@ -53,13 +53,19 @@ def pytest_configure(config):
 '''
 
 
+def setup_error_of_test_next(report: str, left_by: str) -> str:
+    """The inner run's error report of test_next, whose fixture failed before it ran, naming the test `left_by`."""
+    assert "ERROR test_leaky.py::test_next" in report, report
+    failure = report[report.index("ERROR at setup of test_next"):]
+    assert f"test_leaky.py::{left_by} left behind" in failure, failure
+    return failure
+
+
 def test_a_desk_phone_left_running_fails_the_next_tests_fixture_naming_it(tmp_path):
     report = inner_pytest(tmp_path, LEAKY_TESTS)
 
     assert "PASSED test_leaky.py::test_leaves_a_desk_phone_running" in report, report
-    assert "ERROR test_leaky.py::test_next" in report, report  # its fixture failed, before the test ran
-    failure = report[report.index("ERROR at setup of test_next"):]
-    assert "test_leaky.py::test_leaves_a_desk_phone_running left behind" in failure, failure
+    failure = setup_error_of_test_next(report, left_by="test_leaves_a_desk_phone_running")
     assert f"phone_answer.xml -i {DESK_PHONE_201} -p 5060" in failure, failure  # the sipp process, by its command
     assert "PASSED test_leaky.py::test_after_that_the_phone_is_gone_and_a_call_goes_through" in report, report
 
@@ -93,9 +99,7 @@ def test_an_asterisk_a_test_left_running_fails_the_next_tests_fixture_naming_it_
     report = inner_pytest(tmp_path, LEAKY_ASTERISK)
 
     assert "FAILED test_leaky.py::test_starts_its_own_asterisk_and_fails_before_stopping_it" in report, report
-    assert "ERROR test_leaky.py::test_next" in report, report  # its fixture failed, before the test ran
-    failure = report[report.index("ERROR at setup of test_next"):]
-    assert "test_leaky.py::test_starts_its_own_asterisk_and_fails_before_stopping_it left behind" in failure, failure
+    failure = setup_error_of_test_next(report, left_by="test_starts_its_own_asterisk_and_fails_before_stopping_it")
     assert re.search(rf"Asterisk \(pid \d+\) on \S+ with {MINIMAL}, never stopped", failure), failure
     assert "PASSED test_leaky.py::test_after_that_the_fixtures_asterisk_starts" in report, report  # lock and port free
 
