@@ -97,18 +97,21 @@ def _waits_in_real_time(item) -> bool:
     return _is_end_to_end(item.nodeid) or "browser" in item.fixturenames or item.get_closest_marker("real_time")
 
 
-# Seconds a worker spends in the end-to-end modules that take longest (fresh-clone runs on 2 cores, December
-# 2026; nodes, appointments, console, outside_option, callbacks, faults, first_call and reload, now under
-# SECONDS_PER_TEST, measured again serially once callers stopped holding on and teardowns stopped restarting
-# Asterisk). Handed out first, longest first, so that none starts near the end while the other workers are
-# idle: ordered by their number of tests, the one-test platform module (140 s) started late and set the run's end.
-# Any other end-to-end module counts SECONDS_PER_TEST a test; unit tests come after them all.
-LONGEST_MODULES = {
-    "test_platform_e2e.py": 140, "test_nodes_e2e.py": 120, "test_benches_e2e.py": 110,
-    "test_appointments_e2e.py": 100, "test_faults.py": 100, "test_waiting_e2e.py": 90, "test_first_call.py": 50,
-    "test_report_month_e2e.py": 50, "test_callbacks_e2e.py": 50, "test_console_e2e.py": 45,
-    "test_outside_option_e2e.py": 45, "test_soak_e2e.py": 40, "test_hosts_e2e.py": 36, "test_coordinator_e2e.py": 32,
-    "test_two_servers_e2e.py": 30, "test_report_e2e.py": 27,
+# Seconds each end-to-end module takes (setup, tests and teardown; a quiet run on 2 cores, 7 December 2026).
+# Handed out longest first, so that none starts near the end while the other workers are idle. A module not
+# listed counts SECONDS_PER_TEST a test: ordered by their number of tests (35 short ones in toll fraud: 43 s)
+# the long modules started late and set the run's end. Unit tests come after them all.
+MODULE_SECONDS = {
+    "test_nodes_e2e.py": 160, "test_platform_e2e.py": 128, "test_faults.py": 115, "test_appointments_e2e.py": 106,
+    "test_benches_e2e.py": 102, "test_waiting_e2e.py": 92, "test_back_office.py": 74, "test_console_e2e.py": 59,
+    "test_records_e2e.py": 58, "test_report_month_e2e.py": 51, "test_callbacks_e2e.py": 48,
+    "test_desk_and_mobile_e2e.py": 47, "test_isolation.py": 45, "test_failopen_time_e2e.py": 43,
+    "test_toll_fraud_e2e.py": 43, "test_outside_option_e2e.py": 42, "test_sandbox.py": 41,
+    "test_features_e2e.py": 41, "test_soak_e2e.py": 40, "test_doctor_e2e.py": 40, "test_first_call.py": 37,
+    "test_coordinator_e2e.py": 31, "test_absence_e2e.py": 31, "test_dependency_faults_e2e.py": 29,
+    "test_report_e2e.py": 28, "test_calamity_e2e.py": 21, "test_two_servers_e2e.py": 20, "test_installed_e2e.py": 20,
+    "test_failover_e2e.py": 15, "test_presence_e2e.py": 10, "test_hosts_e2e.py": 9,
+    "test_recorded_prompts_e2e.py": 8, "test_reload_e2e.py": 5,
 }
 SECONDS_PER_TEST = 10
 
@@ -124,7 +127,7 @@ def pytest_collection_modifyitems(items):
         module = item.fspath.basename
         if module not in tests_in:
             return 0.0
-        return max(LONGEST_MODULES.get(module, 0), SECONDS_PER_TEST * tests_in[module])
+        return MODULE_SECONDS.get(module, SECONDS_PER_TEST * tests_in[module])
 
     items.sort(key=lambda item: -seconds(item))  # stable: a module's tests stay in their order
 
