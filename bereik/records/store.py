@@ -3,8 +3,9 @@
 Writes are idempotent: a step is keyed on (call, step, moment), so the same AMI
 event applied twice, or replayed from Asterisk's own log after a restart, is
 one step; a call's row is replaced by its latest summary, an ended call's never
-by an open one. Each thread gets its own connection: the recorder writes from
-its writer thread while reports and the wallboard read.
+by an open one. The recorder writes from its writer thread while reports, the wallboard and the calls' own
+questions (a planned call-back?) read from others: with SQLite each thread has its own connection; PostgreSQL's
+come from a pool made ahead, so that no call waits for a connection to be made (seconds on a loaded server).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import sqlite3
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -24,6 +26,9 @@ from bereik.records.summary import COLUMNS, CallRow
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_SECONDS = 5  # PostgreSQL
+# Connections kept open to PostgreSQL: enough for the recorder, a report and the calls' own reads at once; more are
+# made while the threads asking for one at the same moment outnumber them, up to the most there are threads.
+POOL_SIZE, POOL_MAX = 4, 16
 
 
 class StepRow(NamedTuple):
@@ -80,9 +85,6 @@ class CallStore(ABC):
     placeholder = "?"
 
     def __init__(self) -> None:
-        self._local = threading.local()
-        self._connections: list[Any] = []
-        self._lock = threading.Lock()
         p = self.placeholder
         self._insert_step = f"INSERT INTO steps (call_id, at, what, detail) VALUES ({p}, {p}, {p}, {p}) ON CONFLICT DO NOTHING"
         updates = ", ".join(f"{c} = excluded.{c}" for c in _CALL_COLUMNS if c != "call_id")
@@ -119,51 +121,12 @@ class CallStore(ABC):
     def _has_table(self, cursor: Any, name: str) -> bool: ...
 
     @abstractmethod
-    def _connect(self) -> Any: ...
+    def _transaction(self) -> AbstractContextManager[Any]:
+        """A cursor in a transaction: committed when the block ends, rolled back when it raises."""
 
-    def _connection(self) -> Any:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None and self._broken(connection):
-            self._forget(connection)  # a read that failed on it already told the reader
-            connection = None
-        if connection is None:
-            connection = self._local.connection = self._connect()
-            with self._lock:
-                self._connections.append(connection)
-        return connection
-
-    def _transaction(self):
-        store = self
-
-        class _Tx:
-            def __enter__(self):
-                self.connection = store._connection()
-                self.cursor = self.connection.cursor()
-                return self.cursor
-
-            def __exit__(self, kind, *_):
-                if kind is None:
-                    self.connection.commit()
-                elif store._broken(self.connection):
-                    store._forget(self.connection)  # the next write connects again (PostgreSQL restarted)
-                else:
-                    self.connection.rollback()
-                    self.cursor.close()
-
-        return _Tx()
-
-    def _broken(self, connection: Any) -> bool:
-        return False
-
-    def _forget(self, connection: Any) -> None:
-        with self._lock:
-            if connection in self._connections:
-                self._connections.remove(connection)
-        self._local.connection = None
-        try:
-            connection.close()
-        except Exception:
-            pass  # already lost
+    @abstractmethod
+    def _stream(self, query: str, parameters: tuple) -> Iterator[tuple]:
+        """The rows of a query, fetched a batch at a time."""
 
     def write(self, updates: Iterable[Update]) -> None:
         """Write a batch in one transaction; safe to repeat."""
@@ -186,16 +149,6 @@ class CallStore(ABC):
         query = f"SELECT {', '.join(COLUMNS)} FROM calls WHERE started_at >= {p} AND started_at < {p} ORDER BY started_at"
         for row in self._stream(query, (start, end)):
             yield CallRow._make(row)
-
-    def _stream(self, query: str, parameters: tuple) -> Iterator[tuple]:
-        cursor = self._connection().cursor()
-        try:
-            cursor.execute(query, parameters)
-            while batch := cursor.fetchmany(5000):
-                yield from batch
-        finally:
-            cursor.close()
-            self._connection().commit()  # end the read transaction
 
     def count(self) -> int:
         with self._transaction() as cursor:
@@ -358,12 +311,8 @@ class CallStore(ABC):
         with self._transaction() as cursor:
             cursor.execute(f"DELETE FROM recordings WHERE name = {self.placeholder}", (name,))
 
-    def close(self) -> None:
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = threading.local()
+    @abstractmethod
+    def close(self) -> None: ...
 
 
 class SqliteStore(CallStore):
@@ -372,6 +321,9 @@ class SqliteStore(CallStore):
         self.path = Path(path)
         self.busy_seconds = busy_seconds
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()  # each thread its own connection
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
         super().__init__()
 
     def _connect(self) -> sqlite3.Connection:
@@ -380,6 +332,43 @@ class SqliteStore(CallStore):
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")  # durable across a crash of bereik; WAL keeps it consistent
         return connection
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self._connect()
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        connection = self._connection()
+        cursor = connection.cursor()
+        try:
+            yield cursor
+        except BaseException:
+            connection.rollback()
+            cursor.close()
+            raise
+        connection.commit()
+
+    def _stream(self, query: str, parameters: tuple) -> Iterator[tuple]:
+        cursor = self._connection().cursor()
+        try:
+            cursor.execute(query, parameters)
+            while batch := cursor.fetchmany(5000):
+                yield from batch
+        finally:
+            cursor.close()
+            self._connection().commit()  # end the read transaction
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
 
     @property
     def location(self) -> str:
@@ -398,25 +387,33 @@ class PostgresStore(CallStore):
     row_lock = " FOR UPDATE"
 
     def __init__(self, dsn: str):
+        from psycopg_pool import ConnectionPool
+
         self.dsn = dsn
+        # A server that does not answer (not even refuses) fails the write in seconds, and the recorder spools. A
+        # connection broken under it (PostgreSQL restarted) fails its transaction and is dropped; the next gets a
+        # new one.
+        self._pool = ConnectionPool(dsn, min_size=POOL_SIZE, max_size=POOL_MAX, timeout=CONNECT_TIMEOUT_SECONDS,
+                                    kwargs={"connect_timeout": CONNECT_TIMEOUT_SECONDS}, open=True,
+                                    name="bereik-records")
         super().__init__()
 
-    def _connect(self):
-        import psycopg
-
-        # A server that does not answer (not even refuses) fails the write in seconds, and the recorder spools.
-        return psycopg.connect(self.dsn, connect_timeout=CONNECT_TIMEOUT_SECONDS)
-
-    def _broken(self, connection) -> bool:
-        return connection.broken or connection.closed
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        # The pool commits when the block ends and rolls back when it raises.
+        with self._pool.connection() as connection, connection.cursor() as cursor:
+            yield cursor
 
     def _stream(self, query: str, parameters: tuple) -> Iterator[tuple]:
         # A server-side cursor: a month of a million calls never sits in memory at once.
-        connection = self._connection()
-        with connection.transaction(), connection.cursor(name="bereik_calls") as cursor:
+        with self._pool.connection() as connection, connection.transaction(), \
+                connection.cursor(name="bereik_calls") as cursor:
             cursor.itersize = 5000
             cursor.execute(query, parameters)
             yield from cursor
+
+    def close(self) -> None:
+        self._pool.close()
 
     @property
     def location(self) -> str:
