@@ -285,6 +285,9 @@ def check_cel(install: Installation) -> list[Finding]:
         if path is None:
             found.append(Finding(check, WARN, "records.asterisk_cel is off: calls missed while bereik was away stay "
                                  "missing", "set records.asterisk_cel to Asterisk's cel-custom/bereik.csv"))
+        elif not Path(path).parent.is_dir():
+            found.append(Finding(check, FAULT, f"{Path(path).parent} does not exist: Asterisk writes no event there",
+                                 "systemd-tmpfiles --create bereik.conf (written by bereik systemd)"))
         elif not Path(path).exists():
             found.append(Finding(check, WARN, f"{path} does not exist (yet)", "is cel_custom.so loaded and "
                                  "cel.conf written by bereik dialplan? Asterisk makes the file at its first call"))

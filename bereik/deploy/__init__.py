@@ -1,5 +1,6 @@
-"""What a production host needs beside the package: systemd units, the service user, log rotation, and the
-Prometheus alert rules and Grafana dashboard for the operator. `bereik systemd` writes the first three."""
+"""What a production host needs beside the package: systemd units, the service user, the directory of Asterisk's
+event log, log rotation, and the Prometheus alert rules and Grafana dashboard for the operator. `bereik systemd`
+writes all but the last two."""
 from __future__ import annotations
 
 import shutil
@@ -37,7 +38,8 @@ class Layout:
     def fill(self, text: str) -> str:
         for token, value in (("@BEREIK@", self.bereik), ("@YAML@", self.yaml), ("@SECRETS@", self.secrets),
                              ("@SOUNDS@", self.sounds), ("@ASTERISK_CONFIG@", self.asterisk_config),
-                             ("@CEL@", self.cel), ("@CALL_SPOOL@", self.call_spool)):
+                             ("@CEL@", self.cel), ("@CEL_DIR@", str(Path(self.cel).parent)),
+                             ("@CALL_SPOOL@", self.call_spool)):
             if any(c.isspace() for c in value):
                 raise ValueError(f"{value!r}: a path with spaces cannot go into a systemd unit unquoted; "
                                  "choose another path")
@@ -52,6 +54,7 @@ def files(layout: Layout) -> dict[str, str]:
     """Path under the root -> contents, for every file `bereik systemd` installs."""
     made = {f"etc/systemd/system/{unit}": layout.fill(shipped(f"systemd/{unit}")) for unit in UNITS}
     made["etc/sysusers.d/bereik.conf"] = shipped("systemd/bereik.sysusers")
+    made["etc/tmpfiles.d/bereik.conf"] = layout.fill(shipped("systemd/bereik.tmpfiles"))
     made["etc/logrotate.d/bereik"] = layout.fill(shipped("logrotate/bereik"))
     return made
 
@@ -70,6 +73,7 @@ def install(layout: Layout, root: Path = Path("/")) -> list[Path]:
 NEXT_STEPS = """\
 Next, as root:
   systemd-sysusers                      # the user bereik, in the group asterisk
+  systemd-tmpfiles --create bereik.conf # the directory of Asterisk's event log for bereik (CEL)
   install -d -o root -g root -m 755 {etc}
   bereik secrets --new {secrets}        # if you have none yet (mode 600, read by systemd for bereik)
   bereik migrate {yaml}                 # optional: bereik run does it at start

@@ -480,7 +480,7 @@ class Asterisk:
             (self.root / self._directory(leftover)).unlink(missing_ok=True)
         log_dir = self.root / self._directory("var/log/asterisk")
         shutil.rmtree(log_dir, ignore_errors=True)
-        log_dir.mkdir()
+        (log_dir / "cel-custom").mkdir(parents=True)  # as on a host (bereik systemd's tmpfiles.d)
         (self.root / SOUNDS_SUBDIR).mkdir(parents=True, exist_ok=True)
         link = self.root / SOUNDS_LINK
         if not link.is_symlink():

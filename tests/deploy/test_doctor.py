@@ -68,3 +68,13 @@ def test_the_fail_open_closing_days_are_a_fault_when_they_ran_out_and_a_warning_
     over = finding(today - dt.timedelta(days=300), today - dt.timedelta(days=1))
     assert over.level == doctor.FAULT and "empty office" in over.said
     assert finding().level == doctor.FAULT  # no table loaded at all
+
+
+def test_a_cel_file_in_a_directory_that_does_not_exist_is_a_fault_with_the_command_that_makes_it(tmp_path):
+    records = CONFIG.records.model_copy(update={"asterisk_cel": str(tmp_path / "cel-custom" / "bereik.csv")})
+    config = CONFIG.model_copy(update={"records": records})
+    [missing] = doctor.check_cel(installation(config))
+    assert missing.level == doctor.FAULT and missing.fix.startswith("systemd-tmpfiles --create bereik.conf")
+    (tmp_path / "cel-custom").mkdir()
+    [not_yet] = doctor.check_cel(installation(config))
+    assert not_yet.level == doctor.WARN and "does not exist (yet)" in not_yet.said
