@@ -98,9 +98,9 @@ def _waits_in_real_time(item) -> bool:
 
 
 # Seconds each end-to-end module takes (setup, tests and teardown; a quiet run on 2 cores, 7 December 2026).
-# Handed out longest first, so that none starts near the end while the other workers are idle. A module not
-# listed counts SECONDS_PER_TEST a test: ordered by their number of tests (35 short ones in toll fraud: 43 s)
-# the long modules started late and set the run's end. Unit tests come after them all.
+# Handed out longest first, so that none starts near the end while the other workers are idle; unit tests come
+# after them all. A module not listed counts SECONDS_PER_TEST a test (counting every module so put toll fraud,
+# 35 short tests in 43 s, first and the long modules late).
 MODULE_SECONDS = {
     "test_nodes_e2e.py": 160, "test_platform_e2e.py": 128, "test_faults.py": 115, "test_appointments_e2e.py": 106,
     "test_benches_e2e.py": 102, "test_waiting_e2e.py": 92, "test_back_office.py": 74, "test_console_e2e.py": 59,

@@ -1,4 +1,5 @@
-"""The service unit bereik systemd writes: what it may write under ProtectSystem=strict."""
+"""What bereik systemd writes: what the service may write under ProtectSystem=strict, and the directories
+made for it."""
 from bereik import deploy
 
 
