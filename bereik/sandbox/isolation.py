@@ -221,7 +221,18 @@ class Hosts:
         name = self.namespace(host)
         _ip("netns", "add", name)
         self._made.append(name)
+        call_in(name, _addresses_valid_at_once)
         return name
+
+
+def _addresses_valid_at_once() -> None:
+    """No duplicate-address check for IPv6 in this namespace: it makes a link's address valid a second or two after
+    the link comes up, and a browser started meanwhile takes that for a changed network and drops the page it is
+    loading (net::ERR_NETWORK_CHANGED, ci112). Each host has its own addresses on its own bridge: none is taken."""
+    for scope in ("all", "default"):
+        setting = Path(f"/proc/sys/net/ipv6/conf/{scope}/accept_dad")
+        if setting.exists():  # a kernel without IPv6 has nothing to check
+            setting.write_text("0")
 
 
 def _ip(*arguments: str) -> None:
