@@ -24,7 +24,9 @@ async def test_eva_calls_back_from_her_note_and_may_close_it_only_with_a_reason(
     await page.wait_for_selector("#callbacks li")
     mine = await page.inner_text("#callbacks")
     assert "J. de Wit: Dakkapel" in mine and "open" in mine
-    assert "J. de Wit: Dakkapel" in await page.inner_text("#team-callbacks")  # her team's, not only a lead's
+    # Her team's too, not only a lead's: a list of its own, which may come a moment after hers.
+    await page.wait_for_selector("#team-callbacks li")
+    assert "J. de Wit: Dakkapel" in await page.inner_text("#team-callbacks")
 
     await page.click("#callbacks button:has-text('Bellen')")
     await page.wait_for_selector("#callbacks-state:has-text('Uw toestel')")
