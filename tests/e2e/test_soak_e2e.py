@@ -76,5 +76,12 @@ async def back_to(bereik, before, files_before: list[str], seconds: float = 15):
 
 
 def open_files(bereik) -> list[str]:
+    """What bereik's open descriptors point at; one closed between the listing and its reading is not open."""
     folder = f"/proc/{bereik.pid}/fd"
-    return sorted(os.readlink(f"{folder}/{fd}") for fd in os.listdir(folder))
+    files = []
+    for fd in os.listdir(folder):
+        try:
+            files.append(os.readlink(f"{folder}/{fd}"))
+        except FileNotFoundError:
+            continue
+    return sorted(files)
