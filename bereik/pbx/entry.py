@@ -7,9 +7,9 @@ The story of one call, top to bottom:
 3. Questions (municipality, menu) are asked with Read(); the key goes back to the core.
    A caller who hangs up meanwhile is logged, and the stage left on the channel tells the records.
 4. The final decision is written to channel variables, BEREIK_ROUTED last,
-   and the dialplan carries it out (queue, forward, or hang up after the
-   closing message). If bereik fails anywhere before that, the dialplan
-   sends the caller to the front office.
+   and the dialplan carries it out (forward, or hang up after the closing
+   message); a caller for a queue bereik sends there itself. If bereik fails
+   anywhere before that, the dialplan sends the caller to the front office.
 
 A caller whose call-back is still planned hears so and is offered no second one; outside opening hours
 a caller may ask for a call-back on the next working day (bereik.pbx.virtual_hold starts it then), or,

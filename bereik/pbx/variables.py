@@ -20,6 +20,7 @@ ACTION_HANGUP = "hangup"
 
 # What bereik sets on a call; the dialplan clears them all before the hand-over.
 OUTPUTS = (ROUTED, ACTION, QUEUE, TOPIC, CHOICE, MUNICIPALITY, FORWARD_TO, ORGANISATION, REASON, STAGE)
+PLACE = (ACTION, QUEUE)  # read only by the dialplan right after the hand-over, to find where the call goes
 
 # A call to one colleague (bereik.routing.direct), handed to bereik before and after each step.
 EVENT = "BEREIK_EVENT"  # set by the dialplan: what just happened (start, rang, waited, hungup)

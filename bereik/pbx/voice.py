@@ -54,17 +54,21 @@ class Voice:
     @staticmethod
     async def hand_over(session: AgiSession, settings: Mapping[str, str], go_to: tuple[str, str, str] | None = None
                         ) -> None:
-        """The decision as channel variables in one MSet, BEREIK_ROUTED last: one round trip,
-        and the dialplan never sees ROUTED without the rest. `go_to`: (context, extension, priority) where the
-        call goes on, with the watchdog cleared in the MSet, so that the dialplan takes no step to clear it or to
-        find the place (each step a task of Asterisk's one AMI thread: bench.call_paths). Should bereik fail between
-        the two, the dialplan after the AGI clears the watchdog and finds the place from the variables."""
-        watchdog = (f"{WATCHDOG}=0",) if go_to else ()
-        await session.execute("MSet", *watchdog,
-                              *(f"{name}={var.field_value(name, value)}" for name, value in settings.items()),
-                              f"{var.ROUTED}=1")
+        """The decision as channel variables in one MSet, BEREIK_ROUTED last: one round trip, and the dialplan never
+        sees ROUTED without the rest.
+
+        `go_to`: (context, extension, priority) where bereik sends the call on itself. The MSet then clears the
+        watchdog and leaves out what only the dialplan after the AGI reads to find that place (the action, the queue
+        and ROUTED): each step and each variable set is work for Asterisk's one AMI thread (bench.call_paths), where
+        bereik's path saturates first. Should bereik fail between the two, that dialplan finds no ROUTED and sends
+        the caller to the front office, as for any failure before the decision."""
+        values = (f"{name}={var.field_value(name, value)}" for name, value in settings.items()
+                  if not (go_to and name in var.PLACE))
         if go_to:
+            await session.execute("MSet", f"{WATCHDOG}=0", *values)
             await session.execute("Goto", *go_to)
+        else:
+            await session.execute("MSet", *values, f"{var.ROUTED}=1")
 
     @staticmethod
     async def arm_watchdog(session: AgiSession, seconds: float) -> None:

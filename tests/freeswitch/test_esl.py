@@ -10,6 +10,7 @@ from bereik.freeswitch.esl import EslEntry, EslServer, variable_name
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
 from bereik.pbx.agi import AgiServer
+from bereik.pbx.dialplan import QUEUE_CONTEXT
 from bereik.pbx.entry import EntryHandler
 from tests.examples import example_config
 
@@ -45,7 +46,11 @@ async def asterisk_decision(tmp_path, now, keys) -> dict[str, str]:
         await asterisk.call(server.port)
     finally:
         await server.close()
-    return {name: asterisk.variables.get(name, "") for name in (*var.OUTPUTS,)}
+    decision = {name: asterisk.variables.get(name, "") for name in (*var.OUTPUTS,)}
+    match asterisk.commands[-1]:  # a caller for a queue bereik sends there itself, without the place's variables
+        case ["EXEC", "Goto", place] if place.startswith(f"{QUEUE_CONTEXT},"):
+            decision |= {var.ROUTED: "1", var.ACTION: var.ACTION_QUEUE, var.QUEUE: place.split(",")[1]}
+    return decision
 
 
 async def freeswitch_call(tmp_path, now, keys) -> FakeFreeswitch:

@@ -44,16 +44,24 @@ async def serve(tmp_path):
         await server.close()
 
 
-async def test_option_two_in_hours_sets_queue_and_topic_with_routed_last(serve):
+async def test_option_two_in_hours_sends_the_caller_to_the_queue_with_the_topic_and_no_place_variables(serve):
+    """The action, the queue and ROUTED are read only by the dialplan after the AGI, which a caller sent on never
+    reaches: each set would be work for Asterisk's one AMI thread."""
     server = await serve()
     asterisk = FakeAsterisk(keys=["1", "2"])
     await asterisk.call(server.port)
-    assert asterisk.variables[var.ACTION] == "queue"
-    assert asterisk.variables[var.QUEUE] == "tic"
-    assert asterisk.variables[var.TOPIC] == "afval"
-    assert asterisk.variables[var.CHOICE] == "2"
+    assert (asterisk.variables[var.TOPIC], asterisk.variables[var.CHOICE]) == ("afval", "2")
+    assert {var.ACTION, var.QUEUE, var.ROUTED}.isdisjoint(asterisk.variables)
+    assert asterisk.commands[-1] == ["EXEC", "Goto", "bereik-queue,tic,1"]
+
+
+async def test_a_decision_the_dialplan_carries_out_sets_routed_last_in_the_same_step_as_the_rest(serve):
+    server = await serve(now=MONDAY_EVENING)
+    asterisk = FakeAsterisk(keys=["1"])
+    await asterisk.call(server.port)
     [mset] = [words for words in asterisk.commands if words[:2] == ["EXEC", "MSet"]]
-    assert mset[2].split(",")[-1] == f"{var.ROUTED}=1"  # set last, in the same step as the rest
+    assert mset[2].split(",")[-1] == f"{var.ROUTED}=1"
+    assert f"{var.ACTION}=hangup" in mset[2].split(",")
 
 
 async def test_a_caller_for_the_queue_is_sent_on_by_bereik_with_the_watchdog_cleared_in_the_decisions_step(serve):
@@ -158,7 +166,7 @@ async def test_caller_ids_with_quotes_and_backslashes_travel_quoted(serve):
     server = await serve()
     asterisk = FakeAsterisk(keys=["1", "1"], caller_name='Jan "de Baas" \\ Jansen')
     await asterisk.call(server.port)
-    assert asterisk.variables[var.ROUTED] == "1"
+    assert asterisk.commands[-1][:2] == ["EXEC", "Goto"]  # routed
     for raw in asterisk.raw_commands:
         assert "\n" not in raw
 
@@ -244,5 +252,5 @@ async def test_a_call_back_store_away_or_slow_still_gives_the_caller_the_menu(se
         await asterisk.call(server.port)  # the slow store has not answered yet: the decision did not wait for it
     finally:
         store.released.set()
-    assert (asterisk.variables[var.QUEUE], asterisk.variables[var.TOPIC]) == ("tic", "afval")
+    assert (asterisk.commands[-1], asterisk.variables[var.TOPIC]) == (["EXEC", "Goto", "bereik-queue,tic,1"], "afval")
     assert "offered the menu as if none were" in caplog.text and "0612345678" not in caplog.text

@@ -152,4 +152,4 @@ async def test_a_usage_error_is_read_whole_and_logged_and_the_next_call_is_serve
     assert "520" in caplog.text and "FastAGI handler failed" not in caplog.text
     again = FakeAsterisk(keys=["1", "1"])
     await one_call(handlers, again, "entry")
-    assert again.variables[var.ROUTED] == "1"
+    assert again.commands[-1] == ["EXEC", "Goto", "bereik-queue,tic,1"]
