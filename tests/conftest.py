@@ -1,5 +1,6 @@
 """Fixtures shared by every test folder, and a network of its own for every process that runs tests."""
 import email
+import fcntl
 import functools
 import email.policy
 import os
@@ -71,23 +72,55 @@ def _is_end_to_end(nodeid: str) -> bool:
 END_TO_END_NICE, UNIT_NICE = -5, 5
 
 
-AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
+class AutogroupsOff:
+    """The kernel's autogroups off while test runs go on, and back on after the last of them (runs side by side share
+    the lock's directory; a run killed before its end leaves the mark, and the next run to end puts them back).
+
+    With autogroups on (Debian's default) each session is scheduled as one group and a niceness counts only within its
+    session; PostgreSQL's backends and Playwright's Chromium each start a session of their own, and beside busy
+    sessions they waited seconds for a processor while the tests at the same niceness ran (ci116 beside two busy
+    loops: a PostgreSQL process runnable for 0.8 s of every second without running; a probe's wake-up p99 57 ms in a
+    session of its own, 1 ms in the tests', 5-13 ms in its own with autogroups off)."""
+
+    def __init__(self, setting: Path = Path("/proc/sys/kernel/sched_autogroup_enabled"),
+                 runs: Path = Path("/run/bereik-tests")):
+        self.setting, self.runs = setting, runs
+        self._lock = None
+
+    @property
+    def _were_on(self) -> Path:
+        return self.runs / "autogroups-were-on"
+
+    def start(self) -> bool:
+        """Whether this run holds a share of the setting (False: no autogroups in this kernel, or not root)."""
+        try:
+            self.runs.mkdir(parents=True, exist_ok=True)
+            self._lock = open(self.runs / "lock", "a")
+            fcntl.flock(self._lock, fcntl.LOCK_SH)
+            if self.setting.read_text().strip() == "1":
+                self._were_on.touch()
+                self.setting.write_text("0")
+        except OSError:
+            return False
+        return True
+
+    def end(self) -> None:
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another run goes on: the last to end puts them back
+            pass
+        else:
+            if self._were_on.exists():
+                self.setting.write_text("1")
+                self._were_on.unlink()
+        self._lock.close()
 
 
 def _schedule_by_niceness_alone(config) -> None:
-    """Switch the kernel's autogroups off for the run (back on after it). With them on (Debian's default) each
-    session is scheduled as one group and a niceness counts only within its session; PostgreSQL's backends and
-    Playwright's Chromium each start a session of their own, and beside busy sessions they waited seconds for a
-    processor while the tests at the same niceness ran (ci116 beside two busy loops: a PostgreSQL process runnable
-    for 0.8 s of every second without running; a probe's wake-up p99 57 ms in a session of its own, 1 ms in the
-    tests', 5-13 ms in its own with autogroups off)."""
-    try:
-        if AUTOGROUP.read_text().strip() != "1":
-            return
-        AUTOGROUP.write_text("0")
-    except OSError:  # no autogroups in this kernel, or not root
-        return
-    config.add_cleanup(lambda: AUTOGROUP.write_text("1"))
+    autogroups = AutogroupsOff()
+    if autogroups.start():
+        config.add_cleanup(autogroups.end)
 
 
 @functools.cache

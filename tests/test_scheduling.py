@@ -1,11 +1,13 @@
 """How `make test` hands tests to pytest-xdist workers (tests/conftest.py)."""
 import os
 import threading
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import (AUTOGROUP, END_TO_END_NICE, UNIT_NICE, _can_renice, _renice_every_thread, pytest_runtest_setup,
-                            pytest_xdist_make_scheduler)
+from tests.conftest import (END_TO_END_NICE, UNIT_NICE, AutogroupsOff, _can_renice, _renice_every_thread,
+                            pytest_runtest_setup, pytest_xdist_make_scheduler)
 
 pytest_plugins = ["pytester"]
 
@@ -91,4 +93,40 @@ def test_during_the_run_a_program_in_a_session_of_its_own_is_scheduled_by_its_ni
     """PostgreSQL's backends and Chromium start sessions of their own: with the kernel's autogroups they would be
     scheduled as groups apart, whatever their niceness."""
     assert _can_renice(), "make test runs as root"
-    assert not AUTOGROUP.exists() or AUTOGROUP.read_text().strip() == "0"
+    setting = AutogroupsOff().setting
+    assert not setting.exists() or setting.read_text().strip() == "0"
+
+
+def runs_side_by_side(tmp_path, first: str = "1") -> tuple[Path, Callable[[], AutogroupsOff]]:
+    setting = tmp_path / "sched_autogroup_enabled"
+    setting.write_text(f"{first}\n")
+    return setting, lambda: AutogroupsOff(setting, tmp_path / "runs")
+
+
+def test_autogroups_come_back_on_when_the_last_of_two_runs_side_by_side_ends(tmp_path):
+    setting, run = runs_side_by_side(tmp_path)
+    first, second = run(), run()
+    assert first.start() and second.start() and setting.read_text() == "0"
+    first.end()
+    assert setting.read_text() == "0", "switched on under the second run"
+    second.end()
+    assert setting.read_text() == "1"
+
+
+def test_autogroups_an_administrator_switched_off_stay_off(tmp_path):
+    setting, run = runs_side_by_side(tmp_path, first="0")
+    only = run()
+    assert only.start()
+    only.end()
+    assert setting.read_text().strip() == "0"
+
+
+def test_after_a_run_killed_before_its_end_the_next_run_puts_autogroups_back(tmp_path):
+    setting, run = runs_side_by_side(tmp_path)
+    killed = run()
+    assert killed.start()
+    killed._lock.close()  # as the kernel does for a killed process: its lock is gone, the mark stays
+    after = run()
+    assert after.start() and setting.read_text() == "0"
+    after.end()
+    assert setting.read_text() == "1"
