@@ -226,7 +226,7 @@ class AmiClient:
         self._manager.close()
         self._logged_in.clear()
 
-    async def action(self, name: str, timeout: float | None = None, **headers: Any) -> list[AmiEvent]:
+    async def action(self, name: str, /, timeout: float | None = None, **headers: Any) -> list[AmiEvent]:
         """Send an action; its response followed by any events of its list."""
         if not self.connected:
             raise AmiError(f"AMI is not connected; cannot send {name}")
