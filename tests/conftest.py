@@ -101,6 +101,8 @@ class AutogroupsOff:
                 self._were_on.touch()
                 self.setting.write_text("0")
         except OSError:
+            if self._lock is not None:  # no share held: a later run that ends alone must not wait for this one
+                self._lock.close()
             return False
         return True
 

@@ -130,3 +130,13 @@ def test_after_a_run_killed_before_its_end_the_next_run_puts_autogroups_back(tmp
     assert after.start() and setting.read_text() == "0"
     after.end()
     assert setting.read_text() == "1"
+
+
+def test_a_kernel_without_autogroups_is_left_alone_and_holds_up_no_other_run(tmp_path):
+    setting, run = runs_side_by_side(tmp_path)
+    missing = AutogroupsOff(tmp_path / "no-such-setting", tmp_path / "runs")
+    assert not missing.start()
+    other = run()
+    assert other.start() and setting.read_text() == "0"
+    other.end()
+    assert setting.read_text() == "1", "the run that failed to start still held a share"
