@@ -36,6 +36,9 @@ LoginCallback = Callable[[], Awaitable[None]]
 DEFAULT_ACTION_TIMEOUT = 5.0
 READY_TIMEOUT = 60.0  # Asterisk's boot, at most
 READY_POLL_SECONDS = 0.2
+# Asterisk may still drop a session that looks ready (seen 0.1 s into a restart's boot: the actions listed, the
+# next one "Permission denied", the connection closed 2 ms later): ready twice, this far apart, is ready.
+READY_SETTLE_SECONDS = 0.25
 
 
 class AmiError(Exception):
@@ -268,30 +271,38 @@ class AmiClient:
         self._attempt = 0
         self._manager.reconnect_timeout = self.backoff.delay(0, self._jitter())
         self._logged_in.set()
-        asyncio.ensure_future(self._after_login())
+        asyncio.ensure_future(self._after_login(self.logins))
 
-    async def _after_login(self) -> None:
-        await self._until_ready()
+    async def _after_login(self, login: int) -> None:
+        if not await self._until_ready(login):
+            return  # that session is gone; the next login re-reads
         for callback in self._login_callbacks:
             asyncio.ensure_future(self._run_login_callback(callback))
 
-    async def _until_ready(self) -> None:
-        """Asterisk takes logins before it has loaded its modules (just after a restart): a re-read
-        then would be refused ("Invalid/unknown command") and leave stale state."""
+    async def _until_ready(self, login: int) -> bool:
+        """Whether login number `login` is still this client's session once Asterisk is ready for it.
+
+        Asterisk takes logins before it has loaded its modules (just after a restart): a re-read then would be
+        refused ("Invalid/unknown command") and leave stale state."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + READY_TIMEOUT
+        settled = False
         while self.ready_actions:
             try:
                 offered = (await self.action("ListCommands"))[0]
                 missing = [name for name in self.ready_actions if name not in offered]
             except AmiError as error:
                 missing = [str(error)]
-            if not missing:
-                return
+            if self.logins != login or not self.connected:
+                return False
+            if not missing and settled:
+                return True
             if loop.time() > deadline:
                 log.warning("Asterisk does not offer %s; re-reading state without", ", ".join(missing))
-                return
-            await asyncio.sleep(READY_POLL_SECONDS)
+                return True
+            settled = not missing
+            await asyncio.sleep(READY_SETTLE_SECONDS if settled else READY_POLL_SECONDS)
+        return True
 
     async def _run_login_callback(self, callback: LoginCallback) -> None:
         try:

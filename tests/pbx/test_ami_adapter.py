@@ -20,6 +20,7 @@ class RecordedAmi:
         self.writers: list[asyncio.StreamWriter] = []
         self.hanging_up = False  # like an Asterisk still starting: accept, then close at once
         self.hung_up = 0
+        self.drop_after: str | None = None  # like Asterisk resetting a session during its boot: once, after this reply
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -48,6 +49,10 @@ class RecordedAmi:
             else:
                 writer.write(self.replies[name].format(id=action_id).encode())
             await writer.drain()
+            if name == self.drop_after:
+                self.drop_after = None
+                self.drop_connections()
+                return
 
     async def push(self, text: str) -> None:
         for writer in self.writers:
@@ -250,6 +255,29 @@ async def test_state_is_re_read_only_once_asterisk_offers_the_actions_after_a_re
             break
         await asyncio.sleep(0.02)
     assert summaries == ["1"]
+
+
+async def test_a_session_dropped_just_after_it_looked_ready_is_not_re_read_the_next_one_is(ami, caplog):
+    server, client = ami
+    server.replies["ListCommands"] = LISTING.format(
+        actions="QueueSummary: Show queue summary. (Priv: <none>)\r\n", id="{id}")
+    server.drop_after = "ListCommands"
+    client.ready_actions = ("QueueSummary",)
+    summaries = []
+
+    async def reread():
+        summaries.append((await client.action("QueueSummary"))[1]["Callers"])
+
+    client.on_login(reread)
+    await client.connect()
+    for _ in range(100):
+        if summaries:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.3)
+    assert (server.logins, summaries) == (2, ["1"]), "re-read once, on the session that stayed"
+    assert [a["Action"] for a in server.received].count("QueueSummary") == 1
+    assert "failed" not in caplog.text
 
 
 def test_plain_event_keeps_the_last_of_repeated_headers():
