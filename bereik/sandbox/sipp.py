@@ -8,6 +8,7 @@ are answered.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import itertools
@@ -74,6 +75,14 @@ def free_udp_port(ip: str = "127.0.0.1") -> int:
     raise SippError(f"no four consecutive free UDP ports on {ip} between {PORT_BLOCKS.start} and {PORT_BLOCKS.stop}")
 
 
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def sip_quoted(text: str) -> str:
     """A SIP quoted-string (RFC 3261 25.1): backslash-escape backslashes and quotes."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -114,8 +123,17 @@ class SippProcess:
             raise SippError(f"sipp {self.name} still running after {timeout} s\n{self.report()}") from None
 
     def expect_success(self, timeout: float) -> None:
+        """Wait for every call of this sipp to succeed, blocking the thread; in a coroutine, `await succeeds`."""
+        if _in_event_loop():
+            # A bereik in the same event loop would stand still meanwhile: a console click that ends the call
+            # was then never served (ci111, ci123), and the call never ended.
+            raise SippError(f"sipp {self.name}: expect_success would block the event loop; await succeeds()")
         if self.wait(timeout) != 0:
             raise SippError(f"sipp {self.name} failed (exit status {self.returncode})\n{self.report()}")
+
+    async def succeeds(self, timeout: float) -> None:
+        """`expect_success` while the event loop, and whatever runs in it, goes on."""
+        await asyncio.to_thread(self.expect_success, timeout)
 
     def stop(self) -> None:
         """Kill sipp if it is still running."""

@@ -130,7 +130,7 @@ def short_prompts(document) -> None:
 
 async def hang_up(instance) -> None:
     """Asterisk hangs up every call now that the test has seen what it asserts: each SIPp caller and desk phone
-    then ends on Asterisk's BYE, which its scenario takes as a success (`expect_success` still proves the call
+    then ends on Asterisk's BYE, which its scenario takes as a success (`succeeds` still proves the call
     was clean), instead of holding on for the rest of a talk time that nothing asserts."""
     await asyncio.to_thread(instance.hangup_all)
 

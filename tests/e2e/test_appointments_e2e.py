@@ -113,7 +113,7 @@ async def test_a_time_chosen_after_hours_is_booked_and_at_that_time_the_colleagu
     asker = sipp.call("14023", talk_seconds=60, dtmf=[("asked", "1"), ("asked", "9"), ("asked", "1"), ("asked", "1")],
                       from_user=CALLER)
     entered = await events.wait_for_event("AGIExecStart", lambda e: e.get("CallerIDNum") == CALLER, timeout=20)
-    await asyncio.to_thread(asker.expect_success, 60)  # the goodbye, then Asterisk hangs up
+    await asker.succeeds(60)  # the goodbye, then Asterisk hangs up
     library = PromptLibrary(Path(), CONFIG.language)
     menu = reads(events, entered["Channel"])[-1]
     assert menu[1:] == [library.sound_name(t) for t in (
@@ -176,7 +176,7 @@ async def test_in_the_queue_the_confirmed_caller_chooses_a_time_and_leaves_witho
                       from_user=CALLER)
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == CALLER, timeout=25)
     left = await events.wait_for_event("QueueCallerLeave", lambda e: e["Channel"] == joined["Channel"], timeout=60)
-    await asyncio.to_thread(asker.expect_success, 30)  # the time said, then Asterisk hangs up
+    await asker.succeeds(30)  # the time said, then Asterisk hangs up
 
     whispered = PromptLibrary(Path(), CONFIG.language, over_ring=True)
     plays = [sound for when, sound in whisper_plays(events, joined) if when < float(left["Timestamp"])]
@@ -224,7 +224,7 @@ async def test_in_the_queue_no_time_read_or_none_chosen_the_stand_in_keeps_the_p
     ordinary = whispered.sound_name("Druk 3 voor een gewone terugbelafspraak.")
     heard = [sound for when, sound in whisper_plays(events, joined) if when < float(left["Timestamp"])]
     assert any(ordinary in sound for sound in heard) is (way == "no_key")  # the times were said, or none read
-    await asyncio.to_thread(asker.expect_success, 30)
+    await asker.succeeds(30)
 
 
 async def test_in_the_queue_a_caller_who_hangs_up_before_choosing_a_time_keeps_the_call_back_and_the_place(

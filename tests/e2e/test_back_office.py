@@ -112,7 +112,7 @@ async def test_busy_the_caller_waits_behind_the_call_and_is_connected_when_the_l
 
     camped = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "camp-301", timeout=15)
     assert not events.matching("AgentConnect", lambda e: e["Queue"] == "camp-301")  # Eva is still busy
-    colleague.expect_success(timeout=10)
+    await colleague.succeeds(timeout=10)
     connected = await events.wait_for_event("AgentConnect", lambda e: e["Queue"] == "camp-301", timeout=15)
     assert connected["Interface"] == "PJSIP/301"
     assert float(connected["Timestamp"]) > float(camped["Timestamp"])
@@ -191,7 +191,7 @@ async def test_forwarded_to_the_mobile_and_not_answered_there_the_call_goes_to_t
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=20)
     assert (variable(joined, "BEREIK_TRIED"), variable(joined, "BEREIK_TRIED_VIA")) == ("301", "mobile")
     assert variable(joined, "BEREIK_FAILED") == "noanswer"
-    mobile.expect_success(timeout=5)  # the mobile saw the CANCEL: no ringing left behind
+    await mobile.succeeds(timeout=5)  # the mobile saw the CANCEL: no ringing left behind
     caller.stop()
 
 
@@ -202,4 +202,4 @@ async def test_a_call_back_from_a_department_shows_the_departments_number(pbx, b
     sipp.call("0612345678", local_ip=FEMKE, talk_seconds=2, from_user="302", auth=phone_login("302"))
     out = await events.wait_for_event("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/trunk-"))
     assert out["DestConnectedLineNum"] == "0235115300"  # the From the mobile network sees
-    citizen.expect_success(timeout=10)
+    await citizen.succeeds(timeout=10)

@@ -135,4 +135,4 @@ async def test_from_a_desk_phone_with_the_pin_the_lines_close_and_a_caller_hears
                                          timeout=40)
     assert variable(hangup, "BEREIK_REASON") == "calamity"
     assert played(events, "Playback") == [f'EXEC "Playback" "{sounds.sound_name(closed)}"']
-    caller.expect_success(timeout=10)
+    await caller.succeeds(timeout=10)

@@ -121,7 +121,7 @@ async def test_the_call_back_keeps_the_place_rings_the_agent_first_and_closes_by
     assert note.kind == QUEUE and variable(stand_in, "BEREIK_CALLBACK") == str(note.id)
     assert not events.matching("QueueCallerAbandon", lambda e: e["Channel"] == asked["Channel"]
                                and not variable(e, "BEREIK_CALLBACK"))  # withdrawn for a call-back, not given up
-    await asyncio.to_thread(asker.expect_success, 20)  # Asterisk said goodbye and hung up: the caller is gone
+    await asker.succeeds(20)  # Asterisk said goodbye and hung up: the caller is gone
     # Before the key, the waiting message whispered to the caller offered the call-back.
     whispered = PromptLibrary(Path(), CONFIG.language, over_ring=True)
     offers = {whispered.sound_name(t) for t in whispered_texts(CONFIG) if t.endswith(offer_text(CONFIG))}
@@ -183,7 +183,7 @@ async def test_asked_for_after_hours_the_call_back_takes_its_turn_at_the_opening
     _, events = pbx
     bereik.clock.set(dt.datetime(2026, 11, 23, 7, 0, tzinfo=CONFIG.zone))  # Monday before 08:30
     asker = sipp.call("14023", talk_seconds=40, dtmf=[("asked", "1"), ("asked", "9"), ("asked", "1")], from_user="0616666666")
-    await asyncio.to_thread(asker.expect_success, 40)  # the closing message, the offer, the read-back, the goodbye
+    await asker.succeeds(40)  # the closing message, the offer, the read-back, the goodbye
     [note] = bereik.callback_store.open_for_number("0616666666")
     assert note.kind == AFTER_HOURS
     assert await bereik.virtual_hold.place_waiting_requests() == []  # still closed: nothing starts
@@ -267,7 +267,7 @@ async def test_a_busy_caller_twice_at_different_times_lets_the_owner_close_the_n
     assert [a.outcome for a in attempts] == ["busy", "busy"] and refusal is None
     assert not bereik.callback_store.get(note.id).closed  # a busy line closes nothing by itself
     for party in (eva, caller_phone):
-        party.expect_success(timeout=10)
+        await party.succeeds(timeout=10)
 
 
 async def next_of(listener, kind):

@@ -208,8 +208,8 @@ async def test_screen_pop_then_warm_transfer_completed_bridges_caller_and_collea
     pop = await page.inner_text("#screenpop")
     assert re.search(r"Beëindigd om \d\d:\d\d", pop) and "In gesprek" not in pop and "Gaat over" not in pop, pop
     await hang_up(instance)
-    caller.expect_success(timeout=40)
-    eva.expect_success(timeout=10)
+    await caller.succeeds(timeout=40)
+    await eva.succeeds(timeout=10)
     steps = [s.what for s in console.recorder.book.journeys[connected["Linkedid"]].steps]
     assert "transfer_started" in steps and "transfer_answered" in steps and "transfer_ended" in steps
 
@@ -253,7 +253,7 @@ async def test_recording_then_cancel_returns_the_caller(console, pbx, sipp, brow
     response = await page.request.get(f"http://127.0.0.1:{console.console.port}{url}")
     assert response.status == 200 and response.headers["content-type"] == "audio/wav"
     await page.click("#hangup")
-    caller.expect_success(timeout=40)  # Asterisk's BYE ends the call
+    await caller.succeeds(timeout=40)  # Asterisk's BYE ends the call
 
 
 async def member(service, interface="PJSIP/201") -> dict:
@@ -303,7 +303,7 @@ async def test_taking_a_waiting_caller_from_the_list_connects_that_caller_to_the
     await page.wait_for_selector("#call-state.call-connected")
     await page.wait_for_selector("#waiting li:has-text('Er wacht niemand.')")
     await hang_up(instance)
-    caller.expect_success(timeout=40)
+    await caller.succeeds(timeout=40)
     steps = console.recorder.book.journeys[joined["Linkedid"]].steps
     answered = next(s for s in steps if s.what == "agent_answered")
     assert answered.detail["picked"] == "yes" and answered.detail["interface"] == "PJSIP/201"
@@ -347,8 +347,8 @@ async def test_opnemen_in_the_browser_makes_the_ringing_desk_phone_answer_and_op
     await events.wait_for_event("Hangup", lambda e: e.get("Channel") == dialled["DestChannel"], timeout=10)
     await events.wait_for_event("Hangup", lambda e: e.get("Channel") == called["Channel"], timeout=10)
     await page.wait_for_selector("#call-state.call-ended")
-    phone.expect_success(timeout=10)
-    caller.expect_success(timeout=10)  # Asterisk's BYE ended it
+    await phone.succeeds(timeout=10)
+    await caller.succeeds(timeout=10)  # Asterisk's BYE ended it
     journey = console.recorder.book.journeys[called["Linkedid"]]
     answered = journey.first("agent_answered")
     assert answered.detail["interface"] == "PJSIP/201", answered

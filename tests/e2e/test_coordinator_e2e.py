@@ -111,7 +111,7 @@ async def test_a_coordinator_changes_thursday_and_adds_a_closing_day_and_callers
         assert variable(hangup, "BEREIK_REASON") == "outside_hours"
         reads = [e["Command"] for e in events.matching("AGIExecStart") if 'EXEC "Read"' in e.get("Command", "")]
         assert len(reads) == 2 and sound in reads[1], reads
-        caller.expect_success(timeout=10)
+        await caller.succeeds(timeout=10)
         audited = [(e.actor, e.detail.get("why")) for e in service.audit.entries(since=0)
                    if e.action == "config_changed"]
         assert audited == [("coco", "Besluit MT"), ("coco", "Geen avondopenstelling meer")]

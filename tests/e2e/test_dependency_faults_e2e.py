@@ -97,11 +97,11 @@ async def test_the_ami_connection_cut_while_calls_go_on_leaves_no_gap_in_the_rec
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == "0687654321", timeout=30)
     await events.wait_for_event("AgentConnect", lambda e: e["Channel"] == joined["Channel"], timeout=20)
     await events.send_action({"Action": "Hangup", "Channel": joined["Channel"]})
-    await asyncio.to_thread(unseen.expect_success, 30)
+    await unseen.succeeds(30)
     await service.relay.mend()
 
     await until(lambda: service.ami.connected, 10, "bereik did not reconnect")
-    await asyncio.to_thread(talking.expect_success, 30)
+    await talking.succeeds(30)
     journeys = await every_call_once(service.store, joined_calls(events))
     assert len(journeys) == 2
     for journey in journeys.values():
@@ -153,7 +153,7 @@ async def test_the_store_locked_while_a_caller_calls_routing_goes_on_and_the_cal
         sipp.phone("127.0.1.2", ring_seconds=1)
         caller = sipp.call("14023", talk_seconds=4, dtmf=TOPIC_AFVAL)
         connected = await events.wait_for_event("AgentConnect", timeout=20)  # routed as ever
-        await asyncio.to_thread(caller.expect_success, 20)
+        await caller.succeeds(20)
 
         def spooled_and_ended() -> bool:
             return any(u.call.call_id == connected["Linkedid"] and u.call.ended_at is not None

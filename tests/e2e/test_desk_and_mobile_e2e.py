@@ -87,11 +87,11 @@ async def test_both_ring_the_mobile_answers_and_the_desk_gets_a_cancel(pbx, bere
     await events.wait_for_event("DialEnd", lambda e: to_mobile(e) and e["DialStatus"] == "ANSWER", timeout=15)
     cancelled = await events.wait_for_event("DialEnd", to_desk, timeout=5)
     assert cancelled["DialStatus"] == "CANCEL"
-    desk.expect_success(timeout=5)  # the desk phone got its CANCEL and stopped ringing
+    await desk.succeeds(timeout=5)  # the desk phone got its CANCEL and stopped ringing
     # Eva is on the phone, on her mobile, as the PBX sees it: her busy lamp burns.
     await events.wait_for_event("ExtensionStatus", lambda e: e["Exten"] == "301" and e["Status"] == "1", timeout=5)
-    caller.expect_success(timeout=15)
-    mobile.expect_success(timeout=5)
+    await caller.succeeds(timeout=15)
+    await mobile.succeeds(timeout=5)
     await events.wait_for_event("DeviceStateChange", lambda e: e["Device"] == "Custom:bereik-mobile-301"
                                 and e["State"] == "NOT_INUSE", timeout=5)
 
@@ -104,9 +104,9 @@ async def test_the_desk_answers_and_the_mobile_gets_a_cancel(pbx, bereik, sipp):
     await events.wait_for_event("DialEnd", lambda e: to_desk(e) and e["DialStatus"] == "ANSWER", timeout=15)
     cancelled = await events.wait_for_event("DialEnd", to_mobile, timeout=5)
     assert cancelled["DialStatus"] == "CANCEL"
-    mobile.expect_success(timeout=5)  # the mobile network got the CANCEL: the mobile stopped ringing
-    caller.expect_success(timeout=15)
-    desk.expect_success(timeout=5)
+    await mobile.succeeds(timeout=5)  # the mobile network got the CANCEL: the mobile stopped ringing
+    await caller.succeeds(timeout=15)
+    await desk.succeeds(timeout=5)
 
 
 async def test_neither_answers_and_the_caller_goes_to_the_tic(pbx, bereik, sipp):
@@ -116,8 +116,8 @@ async def test_neither_answers_and_the_caller_goes_to_the_tic(pbx, bereik, sipp)
     caller = sipp.call(EVA_DIRECT, talk_seconds=20)
     joined = await events.wait_for_event("QueueCallerJoin", lambda e: e["Queue"] == "tic", timeout=20)
     assert (variable(joined, "BEREIK_TRIED"), variable(joined, "BEREIK_FAILED")) == ("301", "noanswer")
-    desk.expect_success(timeout=5)
-    mobile.expect_success(timeout=5)
+    await desk.succeeds(timeout=5)
+    await mobile.succeeds(timeout=5)
     caller.stop()
 
 
@@ -130,8 +130,8 @@ async def test_a_call_from_the_mobile_through_the_pbx_shows_the_departments_numb
     assert out["DialString"] == "0201234567@trunk"
     assert out["DestConnectedLineNum"] == "0235115300"  # Vergunningen's number, not Eva's private mobile
     await events.wait_for_event("ExtensionStatus", lambda e: e["Exten"] == "301" and e["Status"] == "1", timeout=5)
-    call.expect_success(timeout=15)
-    far_end.expect_success(timeout=5)
+    await call.succeeds(timeout=15)
+    await far_end.succeeds(timeout=5)
 
 
 async def test_a_number_that_is_no_colleagues_mobile_cannot_call_out(pbx, sipp):

@@ -66,7 +66,7 @@ async def test_closed_with_bereik_stopped_the_caller_hears_the_closing_message_a
     assert played["AppData"] == sound(config, expected)  # with the next opening, as bereik would say it
     hangup = await events.wait_for_event("Hangup", lambda e: e["Channel"] == played["Channel"], timeout=30)
     assert variable(hangup, "BEREIK_REASON") == "failopen-FAILURE-closed"
-    await asyncio.to_thread(caller.expect_success, 10)  # Asterisk ended the call (BYE), long before 60 s
+    await caller.succeeds(10)  # Asterisk ended the call (BYE), long before 60 s
     assert not events.matching("QueueCallerJoin")
 
 
@@ -92,4 +92,4 @@ async def test_by_day_with_nobody_at_a_position_the_caller_leaves_the_queue_at_t
                                        and e.get("Application") == "Playback", timeout=5)
     assert told["AppData"] == sound(config, message)
     await events.wait_for_event("Hangup", lambda e: e["Channel"] == joined["Channel"], timeout=20)
-    await asyncio.to_thread(caller.expect_success, 10)  # the call ended: nobody rings on
+    await caller.succeeds(10)  # the call ended: nobody rings on

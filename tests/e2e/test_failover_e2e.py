@@ -81,7 +81,7 @@ async def test_one_bereik_killed_no_caller_lost_the_next_routed_by_the_other(ast
         assert [(variable(e, "BEREIK_TRIED"), variable(e, "BEREIK_FAILED")) for e in direct] == [("302", "noanswer")]
         await hang_up(pbx)  # every caller is in the queue: their calls end, as a success
         for caller in callers:
-            caller.expect_success(timeout=40)
+            await caller.succeeds(timeout=40)
     finally:
         await a.close()
         await b.close()

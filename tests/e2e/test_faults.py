@@ -141,7 +141,7 @@ async def test_bereik_killed_in_the_menu_the_caller_still_joins_the_queue(pbx, b
     assert variable(joined, "BEREIK_REASON") == "failopen-SUCCESS"
     assert float(joined["Timestamp"]) - float(menu["Timestamp"]) < 4 + 2
     await hang_up(pbx[0])
-    caller.expect_success(timeout=30)
+    await caller.succeeds(timeout=30)
 
 
 async def test_bereik_frozen_in_the_menu_the_watchdog_sends_the_caller_on(pbx, bereik_process, sipp):
@@ -160,7 +160,7 @@ async def test_bereik_frozen_in_the_menu_the_watchdog_sends_the_caller_on(pbx, b
     assert float(joined["Timestamp"]) - float(menu["Timestamp"]) < menu_budget + 2
     # Waiting in the queue is proven; the front office hangs up instead of the caller waiting out the 60 s.
     await events.send_action({"Action": "Hangup", "Channel": joined["Channel"]})
-    caller.expect_success(timeout=10)
+    await caller.succeeds(timeout=10)
 
 
 async def test_bereik_killed_while_callers_wait_in_the_queue_agents_still_answer_them(
@@ -181,7 +181,7 @@ async def test_bereik_killed_while_callers_wait_in_the_queue_agents_still_answer
     assert not events.matching("QueueCallerAbandon")
     bereik_process()  # back, while they talk
     for caller in callers:
-        await asyncio.to_thread(caller.expect_success, 20)
+        await caller.succeeds(20)
 
     for join, answer in zip(sorted(joined, key=lambda e: e["Linkedid"]), sorted(connected, key=lambda e: e["Linkedid"])):
         journey = await ended_journey(store, join["Linkedid"], timeout=15)
@@ -213,8 +213,8 @@ async def test_bereik_killed_during_a_warm_transfer_the_caller_reaches_the_colle
     assert done["Result"] == "Success" and done["TransfereeChannel"] == connected["Channel"], done
     assert await bridged(events, connected["Channel"], "PJSIP/301-")
     bereik_process()
-    caller.expect_success(timeout=30)  # the caller hung up after talking to Eva: nobody dropped them
-    eva.expect_success(timeout=10)
+    await caller.succeeds(timeout=30)  # the caller hung up after talking to Eva: nobody dropped them
+    await eva.succeeds(timeout=10)
     caller_hangup = await events.wait_for_event("Hangup", lambda e: e["Channel"] == connected["Channel"])
     assert caller_hangup["Cause"] == "16"  # normal clearing, by the caller
 
@@ -242,7 +242,7 @@ async def test_bereik_killed_while_a_caller_waits_behind_a_colleagues_call_the_t
     assert variable(joined, "BEREIK_REASON") == "failopen-FAILURE"  # bereik could not be asked again
     assert float(joined["Timestamp"]) - float(camped["Timestamp"]) < CAMP_ON_SECONDS + 3
     bereik_process()
-    caller.expect_success(timeout=20)
+    await caller.succeeds(timeout=20)
     colleague.stop()
 
     journey = await ended_journey(store, camped["Linkedid"], timeout=15)
@@ -272,7 +272,7 @@ async def test_bereik_restarted_mid_day_the_waiting_caller_stays_and_forwarding_
     # Another topic (Anna 201 and Carla 203): Bram takes the asker's stand-in, ahead of it in the queue.
     waiting = sipp.call("14023", talk_seconds=120, dtmf=BURGERZAKEN, from_user="0613333333")
     joined = await all_of(events, "QueueCallerJoin", from_outside, 2, timeout=20)
-    await asyncio.to_thread(asker.expect_success, 40)  # Asterisk ended the call after the confirmation
+    await asker.succeeds(40)  # Asterisk ended the call after the confirmation
     # A stand-in keeps the asker's place in the queue: Asterisk's, so it outlives bereik.
     await events.wait_for_event("QueueCallerJoin", lambda e: e["Channel"].startswith("Local/"), timeout=10)
     first.send_signal(signal.SIGTERM)
@@ -292,7 +292,7 @@ async def test_bereik_restarted_mid_day_the_waiting_caller_stays_and_forwarding_
     assert answered["DialStatus"] == "ANSWER"
     await asyncio.sleep(3)  # they talk
     await events.send_action({"Action": "Hangup", "Channel": called_back["DestChannel"]})
-    asker_phone.expect_success(timeout=10)
+    await asker_phone.succeeds(timeout=10)
     await events.wait_for_event("UserEvent", lambda e: e.get("UserEvent") == "BereikCallback", timeout=10)
     mobile = sipp.phone(*MOBILE_NETWORK[:1], port=MOBILE_NETWORK[1], ring_seconds=0.5)
     direct = sipp.call(EVA_DIRECT, talk_seconds=3)
@@ -300,9 +300,9 @@ async def test_bereik_restarted_mid_day_the_waiting_caller_stays_and_forwarding_
                                        and e.get("DialString", "").startswith("0612340301@"), timeout=15)
     assert rang["DestChannel"].startswith("PJSIP/trunk-")  # Eva's forward to her mobile survived
     await events.send_action({"Action": "Hangup", "Channel": stayed["Channel"]})
-    waiting.expect_success(timeout=20)
-    direct.expect_success(timeout=15)
-    mobile.expect_success(timeout=10)
+    await waiting.succeeds(timeout=20)
+    await direct.succeeds(timeout=15)
+    await mobile.succeeds(timeout=10)
 
     notes = CallbackStore(store)
     [note] = [n for n in notes.of_team("tic") if n.number == "0612222222"]  # once

@@ -177,7 +177,7 @@ async def test_do_not_disturb_sends_the_caller_to_the_tic_at_once_without_ringin
     assert (variable(joined, "BEREIK_TRIED"), variable(joined, "BEREIK_FAILED")) == ("301", "dnd")
     assert not events.matching("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"))
     await hang_up(pbx[0])  # the call ends, as a success for the caller: the call's record is complete
-    await asyncio.to_thread(caller.expect_success, 20)
+    await caller.succeeds(20)
     # The record keeps why: Eva's reachability counts the call as arranged for, not as one she missed.
     row = await recorded(bereik, "301")
     assert (row.person, row.failed, row.fallback) == ("301", "dnd", True)
@@ -198,8 +198,8 @@ async def test_the_lamp_blinks_while_the_desk_rings_and_burns_while_in_a_call(be
     in_use = await events.wait_for_event("ExtensionStatus", lambda e: e["Exten"] == "301" and e["Status"] == "1",
                                          timeout=10)
     assert in_use["StatusText"] == "InUse" and float(in_use["Timestamp"]) > float(ringing["Timestamp"])
-    caller.expect_success(timeout=15)
-    eva.expect_success(timeout=5)
+    await caller.succeeds(timeout=15)
+    await eva.succeeds(timeout=5)
 
 
 async def test_forward_to_a_colleague_rings_the_colleague_not_the_desk_and_counts_as_arranged(bereik, pbx, sipp):
@@ -213,7 +213,7 @@ async def test_forward_to_a_colleague_rings_the_colleague_not_the_desk_and_count
     await events.wait_for_event("DialEnd", lambda e: e.get("DestChannel") == rang["DestChannel"]
                                 and e.get("DialStatus") == "ANSWER", timeout=15)  # Femke answered
     await hang_up(pbx[0])
-    await asyncio.to_thread(caller.expect_success, 30)
+    await caller.succeeds(30)
     femke.stop()
     assert not events.matching("DialBegin", lambda e: e.get("DestChannel", "").startswith("PJSIP/301-"))
     row = await recorded(bereik, "301")

@@ -95,9 +95,9 @@ async def test_in_hours_option_two_joins_the_tic_queue_with_its_topic_and_an_age
     reads = agi_commands(events, 'EXEC "Read"')
     assert len(reads) == 2 and all("bereik/" in command for command in reads)
     await hang_up(pbx[0])
-    caller.expect_success(timeout=20)
+    await caller.succeeds(timeout=20)
     # The phone of the agent Asterisk connected answered the call and saw it end cleanly.
-    phones[int(connected["Interface"].removeprefix("PJSIP/20")) - 1].expect_success(timeout=20)
+    await phones[int(connected["Interface"].removeprefix("PJSIP/20")) - 1].succeeds(timeout=20)
 
 
 async def test_a_call_to_the_general_number_skips_the_municipality_choice_and_joins_the_queue(pbx, bereik, sipp):
@@ -116,7 +116,7 @@ async def test_a_call_to_the_general_number_skips_the_municipality_choice_and_jo
     assert library.sound_name(fill(CONFIG, CONFIG.texts["welcome"])) in read
     assert library.sound_name(CONFIG.texts["municipality_choice"]) not in read
     await hang_up(pbx[0])
-    caller.expect_success(timeout=20)
+    await caller.succeeds(timeout=20)
 
 
 async def test_outside_hours_the_caller_hears_the_closing_message_and_asterisk_hangs_up(pbx, bereik, sipp):
@@ -139,7 +139,7 @@ async def test_outside_hours_the_caller_hears_the_closing_message_and_asterisk_h
     assert reads[1].index(closing_sound) < reads[1].index(offer_sound)
     assert agi_commands(events, 'EXEC "Playback"') == []
     assert not events.matching("QueueCallerJoin")
-    caller.expect_success(timeout=10)  # Asterisk sent the BYE well before the caller's 40 s
+    await caller.succeeds(timeout=10)  # Asterisk sent the BYE well before the caller's 40 s
 
 
 async def test_with_bereik_stopped_the_call_still_joins_the_tic_queue(pbx, sipp):
@@ -149,7 +149,7 @@ async def test_with_bereik_stopped_the_call_still_joins_the_tic_queue(pbx, sipp)
     joined = await events.wait_for_event("QueueCallerJoin", timeout=10)
     assert joined["Queue"] == "tic"
     assert variable(joined, "BEREIK_REASON") == "failopen-FAILURE"
-    caller.expect_success(timeout=10)
+    await caller.succeeds(timeout=10)
 
 
 async def test_a_call_that_fell_open_while_bereik_was_down_is_counted_for_the_operator_once_bereik_is_back(
@@ -169,7 +169,7 @@ async def test_a_call_that_fell_open_while_bereik_was_down_is_counted_for_the_op
                                                                             fell_through), bool, 30)
     assert counted == 1
     await hang_up(pbx[0])
-    caller.expect_success(timeout=20)
+    await caller.succeeds(timeout=20)
 
 
 async def test_an_invalid_key_twice_sends_the_caller_to_the_general_queue(pbx, bereik, sipp):
@@ -182,7 +182,7 @@ async def test_an_invalid_key_twice_sends_the_caller_to_the_general_queue(pbx, b
     assert not variable(joined, "BEREIK_TOPIC")
     assert len(agi_commands(events, 'EXEC "Read"')) == 3
     await hang_up(pbx[0])
-    caller.expect_success(timeout=20)
+    await caller.succeeds(timeout=20)
 
 
 @pytest.mark.parametrize(("name", "number"), [
@@ -204,7 +204,7 @@ async def test_caller_ids_with_quotes_or_line_breaks_do_not_break_agi_or_ami(pbx
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert service.ami.connected
     await hang_up(pbx[0])
-    caller.expect_success(timeout=20)
+    await caller.succeeds(timeout=20)
     await asyncio.sleep(0)
 
 
@@ -221,6 +221,6 @@ async def test_a_bereik_that_never_speaks_loses_the_caller_to_the_front_office_w
         # 5 s for bereik to speak at all, the 3 s margin is bereik's own; plus Answer's 0.5 s.
         assert float(joined["Timestamp"]) - float(entered["Timestamp"]) < 5 + 1.5
         await hang_up(pbx[0])
-        caller.expect_success(timeout=30)
+        await caller.succeeds(timeout=30)
     finally:
         await silent.close()

@@ -124,7 +124,7 @@ async def test_the_installed_bereik_runs_and_routes_a_call_through_asterisk(bin_
         joined = await events.wait_for_event("QueueCallerJoin", timeout=20)
         assert joined["Queue"] == "tic" and variable(joined, "BEREIK_TOPIC") == "afval"
         assert variable(joined, "BEREIK_REASON") == "menu_choice"
-        caller.expect_success(timeout=20)
+        await caller.succeeds(timeout=20)
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{WALLBOARD_PORT}/metrics", timeout=5).read().decode()
         assert re.search(rf'^bereik_build_info{{[^}}]*version="{re.escape(VERSION)}"[^}}]*}} 1.0$', metrics, re.M)
         assert 'bereik_queue_offered_today{queue="tic"}' in metrics

@@ -33,8 +33,8 @@ async def test_after_that_the_phone_is_gone_and_a_call_goes_through(asterisk, si
     asterisk(MINIMAL)
     phone = sipp.phone("{DESK_PHONE_201}", ring_seconds=0.2)
     # Asterisk answers the caller before it dials: a caller gone after 1 s cancelled the ring on a busy machine.
-    sipp.call("201", talk_seconds=5).expect_success(timeout=20)
-    phone.expect_success(timeout=5)
+    await sipp.call("201", talk_seconds=5).succeeds(timeout=20)
+    await phone.succeeds(timeout=5)
 '''
 
 # The e2e fixtures as they are, in a pytest of its own with a network of its own (a subprocess, so
@@ -167,7 +167,7 @@ def test_a_bereik_left_running_by_a_test_is_stopped_and_a_passing_test_that_left
 async def test_an_invite_to_a_phone_that_is_not_there_is_named_and_not_passed_on(asterisk, sipp, _running_asterisk):
     pbx = asterisk(MINIMAL)
     first = pbx.pid
-    sipp.call("201", talk_seconds=1).expect_success(timeout=20)  # Dial(PJSIP/201,3): nobody at 127.0.1.1
+    await sipp.call("201", talk_seconds=1).succeeds(timeout=20)  # Dial(PJSIP/201,3): nobody at 127.0.1.1
 
     assert pbx.active_channels() == 0  # the call is over, yet Asterisk still retransmits its INVITE
     left = _running_asterisk.leftovers(with_asterisk=True)

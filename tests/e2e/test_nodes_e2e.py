@@ -198,7 +198,7 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
         await call_state_shown(page, "ringing", "0612340002")
         await events["noord"].wait_for_event("AgentConnect", lambda e: e["Interface"] == "PJSIP/201", timeout=15)
         await call_state_shown(page, "connected", "0612340002")  # for the 4 s the caller talks
-        await asyncio.to_thread(caller.expect_success, 30)  # the caller hangs up
+        await caller.succeeds(30)  # the caller hangs up
         await call_state_shown(page, "ended", "0612340002")
         # What Anna sees: the list of her recordings, with the one made on zuid.
         await page.wait_for_selector(f"#recordings audio[src='{url[0]}']", state="attached")
@@ -226,7 +226,7 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
         assert done["Result"] == "Success" and done["TransfereeChannel"] == connected["Channel"], done
         await page.wait_for_selector("#transfer-state:has-text('Doorverbonden')")
         await hang_up(nodes.asterisks["zuid"])  # the caller and Eva have talked: the call ends, as a success
-        await asyncio.to_thread(caller.expect_success, 40)
+        await caller.succeeds(40)
         call_id = f"zuid-{connected['Linkedid']}"
 
         def transferred():
@@ -240,7 +240,7 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
         report = compute(list(records.calls(0, 2e10)), config, ReportRequest(start=day, end=day))
         assert sum(agent.transfers for agent in report.by_agent) == 1
         assert [s.what for s in records.journey(call_id).steps].count("transfer_started") == 1
-        await asyncio.to_thread(eva.expect_success, 20)
+        await eva.succeeds(20)
         await asyncio.to_thread(phone.wait, 20)
 
         # A pause from the browser reaches Anna's position in both nodes' queues.
@@ -302,7 +302,7 @@ async def test_a_node_dies_while_callers_wait_on_the_other_who_hear_their_messag
         assert whisper_plays(events, asked) and all(killed < at < float(left["Timestamp"])
                                                     for at, _ in whisper_plays(events, asked))
         assert stand_in["CallerIDNum"] == "0644444444" and variable(stand_in, "BEREIK_CALLBACK")
-        await asyncio.to_thread(asker.expect_success, 20)  # told goodbye: the caller is gone
+        await asker.succeeds(20)  # told goodbye: the caller is gone
 
         # Agents free up on noord: Anna answers the one who waited; Bram gets the stand-in, then the caller's own
         # phone is rung and answered.

@@ -96,8 +96,8 @@ async def test_key_5_puts_the_caller_through_the_trunk_to_sociale_zaken_and_the_
     assert answered["Context"] == "bereik-outside"
 
     await hang_up(instance)
-    caller.expect_success(timeout=40)
-    carrier.expect_success(timeout=10)
+    await caller.succeeds(timeout=40)
+    await carrier.succeeds(timeout=10)
     [invite] = carrier.received("INVITE")  # what the carrier was asked for: Sociale Zaken's number
     assert f"sip:{SOCIALE_ZAKEN}@" in invite["To"]
     # bereik told the caller where the call goes before it went.
@@ -131,8 +131,8 @@ async def test_when_sociale_zaken_is_busy_the_caller_hears_so_and_the_front_offi
     connected = await events.wait_for_event("AgentConnect", lambda e: e["Queue"] == "tic", timeout=20)
     assert connected["Interface"] == "PJSIP/201"
     await hang_up(instance)
-    caller.expect_success(timeout=40)
-    anna.expect_success(timeout=20)
+    await caller.succeeds(timeout=40)
+    await anna.succeeds(timeout=20)
 
     journey = await ended_journey(service.store, joined["Linkedid"])
     row = summarise(journey, CONFIG.zone, frozenset(CONFIG.entry_numbers))
@@ -188,8 +188,8 @@ async def test_when_heemstede_on_the_shared_number_is_busy_the_caller_hears_so_a
     connected = await events.wait_for_event("AgentConnect", lambda e: e["Queue"] == "tic", timeout=20)
     assert connected["Interface"] == "PJSIP/201"
     await hang_up(instance)
-    caller.expect_success(timeout=40)
-    anna.expect_success(timeout=20)
+    await caller.succeeds(timeout=40)
+    await anna.succeeds(timeout=20)
 
     journey = await ended_journey(service.store, joined["Linkedid"])
     assert journey.first("forwarded").detail == {"to": SOCIALE_ZAKEN}

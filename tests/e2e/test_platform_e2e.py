@@ -348,7 +348,7 @@ async def test_two_municipalities_through_kamailio_on_three_nodes_and_a_node_los
         # channel is not the caller's: no cue reaches the caller from there, so it keeps its old timing.
         caller = sipp.call("14023", local_ip=TRUNK, talk_seconds=25, dtmf=[("asked", "2"), (7.0, "2")])
         await until(lambda: new_joins("heemstede"), 30, "the caller who chose Heemstede in Heemstede's queue")
-        await asyncio.to_thread(caller.expect_success, 40)
+        await caller.succeeds(40)
         [put_through] = new_joins("heemstede")
         assert put_through["Channel"].startswith("PJSIP/trunk-")  # from Kamailio, as a call from outside
         assert (put_through["Queue"], variable(put_through, "BEREIK_TOPIC")) == ("kcc", "openbare_ruimte")
@@ -382,7 +382,7 @@ async def calls(sipp: Sipp, *, per_municipality: int, rate: float) -> None:
                             from_user=CALLER_NUMBERS[municipality])
                for municipality, (number, keys, _, _) in CALLERS.items()]
     for party in callers:
-        await asyncio.to_thread(party.expect_success, 60)
+        await party.succeeds(60)
 
 
 def joined(instances) -> dict[tuple[str, str], list[dict]]:

@@ -80,8 +80,8 @@ async def test_a_desk_phone_ringing_and_answering_changes_the_persons_state(pres
     caller = sipp.call("201", talk_seconds=6)
     await until(lambda: Status.RINGING in seen, "ringing")
     await until(lambda: Status.ON_THE_PHONE in seen, f"on the phone; seen {seen}, devices {phone.table.devices}")
-    caller.expect_success(timeout=15)
-    desk.expect_success(timeout=5)
+    await caller.succeeds(timeout=15)
+    await desk.succeeds(timeout=5)
     await until(lambda: status(service) is Status.AVAILABLE, "available again after the call")
 
     changes = [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] is not s]

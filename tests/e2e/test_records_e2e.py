@@ -29,7 +29,7 @@ async def test_a_call_placed_with_sipp_is_kept_with_its_journey(pbx, bereik, sip
 
     entered = await events.wait_for_event("QueueCallerJoin", timeout=20)
     connected = await events.wait_for_event("AgentConnect", timeout=20)
-    await asyncio.to_thread(caller.expect_success, 20)  # SIPp waits; bereik keeps running
+    await caller.succeeds(20)  # SIPp waits; bereik keeps running
     journey = await ended_journey(service.store, entered["Linkedid"])
 
     assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"]
@@ -83,7 +83,7 @@ async def test_bereik_restarted_mid_call_misses_nothing(pbx, generated, sipp, tm
     second = new_service()
     await second.start()
     try:
-        await asyncio.to_thread(caller.expect_success, 30)  # SIPp waits; bereik keeps running
+        await caller.succeeds(30)  # SIPp waits; bereik keeps running
         journey = await ended_journey(second.store, joined["Linkedid"])
     finally:
         await second.stop()
@@ -119,7 +119,7 @@ async def test_the_wallboard_in_chromium_shows_a_caller_joining_the_queue(pbx, b
     await expect(waiting).to_have_text("1", timeout=3000)
     assert "1 wachtende bellers" in await page.text_content("#announce")
     await hang_up(pbx[0])  # the caller leaves the queue: the wallboard shows it
-    await asyncio.to_thread(caller.expect_success, 20)
+    await caller.succeeds(20)
     await expect(waiting).to_have_text("0", timeout=5000)
     assert await page.text_content("#status") == ""  # connected to the PBX
     assert await page.text_content("#callbacks") == "0 open"  # from the call-back notes

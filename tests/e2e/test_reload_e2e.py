@@ -93,7 +93,7 @@ async def test_a_broken_yaml_is_refused_and_a_good_one_applied_under_load_withou
         assert not events.matching("Hangup", lambda e: e.get("Channel") in channels)
         await hang_up(instance)  # the four stayed through the reload: their calls end, as a success
         for caller in (*waiting, newcomer):
-            caller.expect_success(timeout=40)
+            await caller.succeeds(timeout=40)
     finally:
         reloader.stop()
         await service.stop()

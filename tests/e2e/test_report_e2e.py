@@ -98,7 +98,7 @@ async def test_whispers_camp_on_hang_ups_in_the_menu_and_while_ringing_are_count
         sipp.call("14023", talk_seconds=5, dtmf=[("asked", "1")], from_user="0611000007"),  # and in the menu
     ]
     for caller in callers:
-        await asyncio.to_thread(caller.expect_success, 40)
+        await caller.succeeds(40)
     colleague.stop()
     for phone in (eva, gijs):
         phone.stop()

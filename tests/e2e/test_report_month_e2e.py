@@ -166,7 +166,7 @@ async def test_a_month_in_miniature_gives_the_successful_contact_and_technical_r
 
     for caller in (answered_direct, calls_back, gives_up_fallen_back, gives_up_in_queue, taken_by_front_office,
                    answered_front, inside):
-        await asyncio.to_thread(caller.expect_success, 70)
+        await caller.succeeds(70)
     try:
         await asyncio.wait_for(all_ended.wait(), 30)
     except TimeoutError:

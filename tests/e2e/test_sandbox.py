@@ -32,8 +32,8 @@ async def test_a_caller_in_queue_tic_is_connected_to_the_desk_phone_that_answers
 
     assert joined["Position"] == "1"
     assert connected["MemberName"] == "PJSIP/201"
-    caller.expect_success(timeout=10)
-    phone.expect_success(timeout=5)
+    await caller.succeeds(timeout=10)
+    await phone.succeeds(timeout=5)
 
 
 async def test_a_dtmf_digit_from_the_caller_reaches_the_dialplan(pbx, sipp):
@@ -43,7 +43,7 @@ async def test_a_dtmf_digit_from_the_caller_reaches_the_dialplan(pbx, sipp):
     read = await events.wait_for_event("UserEvent", lambda e: e["UserEvent"] == "DigitRead")
 
     assert read["Digit"] == "7"
-    caller.expect_success(timeout=10)
+    await caller.succeeds(timeout=10)
 
 
 async def test_a_desk_phone_that_does_not_answer_is_cancelled_cleanly(pbx, sipp):
@@ -54,8 +54,8 @@ async def test_a_desk_phone_that_does_not_answer_is_cancelled_cleanly(pbx, sipp)
     result = await events.wait_for_event("UserEvent", lambda e: e["UserEvent"] == "DialResult")
 
     assert result["Status"] == "NOANSWER"
-    phone.expect_success(timeout=5)  # 200 to the CANCEL, 487, ACK
-    caller.expect_success(timeout=5)  # Asterisk hangs up after the Dial
+    await phone.succeeds(timeout=5)  # 200 to the CANCEL, 487, ACK
+    await caller.succeeds(timeout=5)  # Asterisk hangs up after the Dial
 
 
 async def test_an_answering_desk_phone_cancelled_while_it_rings_ends_that_call_and_rings_again(pbx, sipp):
@@ -69,9 +69,9 @@ async def test_an_answering_desk_phone_cancelled_while_it_rings_ends_that_call_a
             "UserEvent", lambda e: e["UserEvent"] == "DialResult" and e["Uniqueid"] not in seen)
         seen.append(result["Uniqueid"])
         assert result["Status"] == "NOANSWER"
-        caller.expect_success(timeout=5)
+        await caller.succeeds(timeout=5)
 
-    phone.expect_success(timeout=5)  # both calls ended as a phone ends them: 200 to the CANCEL, 487, ACK
+    await phone.succeeds(timeout=5)  # both calls ended as a phone ends them: 200 to the CANCEL, 487, ACK
 
 
 async def test_a_busy_desk_phone_gives_dialstatus_busy(pbx, sipp):
@@ -82,8 +82,8 @@ async def test_a_busy_desk_phone_gives_dialstatus_busy(pbx, sipp):
     result = await events.wait_for_event("UserEvent", lambda e: e["UserEvent"] == "DialResult")
 
     assert result["Status"] == "BUSY"
-    phone.expect_success(timeout=5)
-    caller.expect_success(timeout=5)
+    await phone.succeeds(timeout=5)
+    await caller.succeeds(timeout=5)
 
 
 async def test_caller_ids_reach_asterisk_as_sent_quotes_and_escapes_included(pbx, sipp):
@@ -98,7 +98,7 @@ async def test_caller_ids_reach_asterisk_as_sent_quotes_and_escapes_included(pbx
 
     assert channel["CallerIDName"] == r'Jan \\\"de\\\" Vries'  # CALLERID(name) is Jan \"de\" Vries
     assert channel["CallerIDNum"] == "06\n12"
-    caller.expect_success(timeout=10)
+    await caller.succeeds(timeout=10)
 
 
 async def test_asterisk_plays_a_prompt_put_in_the_sounds_dir(pbx, sipp):
@@ -115,7 +115,7 @@ async def test_asterisk_plays_a_prompt_put_in_the_sounds_dir(pbx, sipp):
     played = await events.wait_for_event("UserEvent", lambda e: e["UserEvent"] == "Played")
 
     assert played["Status"] == "SUCCESS"
-    caller.expect_success(timeout=10)
+    await caller.succeeds(timeout=10)
 
 
 def _mounts_under(root: Path) -> list[str]:

@@ -21,7 +21,7 @@ async def test_two_hundred_calls_leak_no_channel_lose_no_record_and_grow_no_task
     for n in (1, 2, 3, 4):
         sipp.phone(f"127.0.1.{n}", ring_seconds=0, calls=CALLS)  # answered at once, as in bench.soak
     warm_up = sipp.callers("14023", rate=RATE, calls=10, talk_seconds=5, dtmf=AFVAL)
-    await asyncio.to_thread(warm_up.expect_success, 30)
+    await warm_up.succeeds(30)
     recorded_before = stored_calls(store_path)[0]
     await settle(instance, store_path, recorded_before, timeout=15)
     before, files_before = sample(bereik), open_files(bereik)
@@ -29,7 +29,7 @@ async def test_two_hundred_calls_leak_no_channel_lose_no_record_and_grow_no_task
     menu = sipp.callers("14023", rate=RATE * 0.75, calls=CALLS * 3 // 4, talk_seconds=6, dtmf=AFVAL)
     direct = sipp.callers(DIRECT_TO_NOBODY, rate=RATE * 0.25, calls=CALLS // 4, talk_seconds=8)
     for callers in (menu, direct):
-        await asyncio.to_thread(callers.expect_success, CALLS / RATE + 30)
+        await callers.succeeds(CALLS / RATE + 30)
     channels, recorded, ended, _ = await settle(instance, store_path, recorded_before + CALLS, timeout=20)
     after, files = await back_to(bereik, before, files_before)
 

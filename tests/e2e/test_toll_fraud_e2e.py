@@ -89,7 +89,7 @@ async def test_a_desk_phone_with_its_password_calls_a_dutch_mobile_through_the_t
     carrier = sipp.phone(CARRIER[0], port=CARRIER[1], behaviour="answer", ring_seconds=0.2)
     assert await probe(sipp, "0612345678", local_ip=ANNA_DESK, from_user="201", auth=ANNA) == 200
     assert [e["DialString"] for e in await to_the_trunk(events)] == ["0612345678@trunk"]
-    carrier.expect_success(timeout=10)
+    await carrier.succeeds(timeout=10)
 
 
 @pytest.mark.parametrize("number", ["T", "h", "0900123456", "0612345678"])

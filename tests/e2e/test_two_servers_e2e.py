@@ -75,7 +75,7 @@ async def _two_servers(asterisk, ami, tmp_path, cluster):
         bereiks["noord"].send_signal(signal.SIGKILL)  # mid-load: callers in its menu, records not yet written
         bereiks["noord"].wait()
         for callers in load:
-            await asyncio.to_thread(callers.expect_success, 40)
+            await callers.succeeds(40)
 
         joined = {name: recorder.matching("QueueCallerJoin") for name, recorder in events.items()}
         assert {name: len(j) for name, j in joined.items()} == {"noord": CALLS_PER_SERVER, "zuid": CALLS_PER_SERVER}
