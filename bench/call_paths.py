@@ -363,7 +363,7 @@ async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float,
         results: dict[str, list[Step]] = {path: [] for path in order}
         live = set(order)
         print(f"load average at the start {load_at_start[0]:.2f} {load_at_start[1]:.2f} {load_at_start[2]:.2f} "
-              f"on {os.cpu_count()} cores; work files in {work}", flush=True)
+              f"on {os.cpu_count()} cores; work files in {work} (kept if the run fails)", flush=True)
         if asterisk_cores:
             print(f"Asterisk on cores {sorted(asterisk_cores)} alone, bereik, SIPp and the bench on "
                   f"{sorted(os.sched_getaffinity(0))}", flush=True)
@@ -390,8 +390,8 @@ async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float,
                         for path, steps in (await interleaved(bench, ["a", "b", "b", "a"], half, overhead_seconds)).items()}
             for step in overhead.values():
                 expect_own_reasons(step)
-        return {"results": results, "saturation": saturation, "overhead": overhead, "rates": rates,
-                "load": (load_at_start, os.getloadavg()), "seconds": seconds, "hold": hold, "smoke": smoke}
+        outcome = {"results": results, "saturation": saturation, "overhead": overhead, "rates": rates,
+                   "load": (load_at_start, os.getloadavg()), "seconds": seconds, "hold": hold, "smoke": smoke}
     finally:
         client.close()
         sipp.stop_all()
@@ -399,6 +399,8 @@ async def run(rates: tuple[float, ...], seconds: float, overhead_seconds: float,
             bereik.stop()
         finally:
             pbx.stop()
+    shutil.rmtree(work, ignore_errors=True)  # a run that ended well leaves nothing; a failed one keeps its logs
+    return outcome
 
 
 def pin_threads(pid: int, cores: frozenset[int]) -> None:

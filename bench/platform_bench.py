@@ -203,7 +203,7 @@ async def run(rate: int, seconds: int, smoke: bool) -> int:
         platform_yaml = bench_platform(work / "regio", cluster)
         region = check_platform(platform_yaml)
         print(f"  platform: Kamailio, {len(NODES)} nodes, {len(NUMBERS)} municipalities "
-              f"({len(NODES) * len(NUMBERS)} Asterisk instances and bereiks); work files in {work}", flush=True)
+              f"({len(NODES) * len(NUMBERS)} Asterisk instances and bereiks); work files in {work} (kept if the run fails)", flush=True)
         observers: dict[tuple[str, str], Observer] = {}
         for municipality in NUMBERS:
             # What `bereik secrets --new` writes: bereik refuses to start without its pseudonym key.
@@ -272,8 +272,9 @@ async def run(rate: int, seconds: int, smoke: bool) -> int:
                              f"Kamailio, {direct['failed_open']} straight; see {work}/bereik-*.log")
         report(rate, seconds, through, direct, smoke, load_before)
         if smoke:  # the smoke checks that what it measured happened: every call answered, decided and queued
-            return 0 if all(row["failed"] == 0 and row["joined"] == row["calls"] for row in (through, direct)) else 1
-        return 0 if through["share"] < FAILURE_LIMIT else 1
+            status = 0 if all(row["failed"] == 0 and row["joined"] == row["calls"] for row in (through, direct)) else 1
+        else:
+            status = 0 if through["share"] < FAILURE_LIMIT else 1
     finally:
         if kamailio:
             kamailio.stop()
@@ -290,6 +291,9 @@ async def run(rate: int, seconds: int, smoke: bool) -> int:
             instance.stop()
         cluster.stop()
         network.close()
+    if status == 0:
+        shutil.rmtree(work, ignore_errors=True)  # a run that ended well leaves nothing; a failed one keeps its logs
+    return status
 
 
 async def every_bereik_listens(region: Region, bereiks: list[subprocess.Popen], work: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import shutil
 import sys
 import tempfile
 import time
@@ -199,6 +200,7 @@ async def console_run(rounds: int, agents: int = AGENTS) -> list[float]:
     client.close()
     ami.close()
     store.close()
+    shutil.rmtree(workdir, ignore_errors=True)
     return latencies
 
 

@@ -34,6 +34,7 @@ import datetime as dt
 import itertools
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -365,6 +366,7 @@ async def soak(soak_calls: int, peak_seconds: int, baseline_calls: int | None = 
         manager.write(observer_section(*AGENT_HANDS, events=("AgentConnect", "DialEnd", "AttendedTransfer")))
         manager.write(cues.ami_user(*KEY_CUES))  # the callers' keys, each when Asterisk listens for it
     pbx = Asterisk(conf_dir, AmiLogin(5038, *OBSERVER), root=root, log_path=work / "asterisk.log")
+    print(f"work files in {work} (kept if the run fails)", flush=True)
     pbx.start()
     (root / "var/log/asterisk/cel-custom").mkdir(parents=True, exist_ok=True)  # Asterisk's start empties its logs
     sipp = Sipp(workdir=work / "sipp")
@@ -393,7 +395,6 @@ async def soak(soak_calls: int, peak_seconds: int, baseline_calls: int | None = 
         results = [await phase(name, flows, rate, calls, sipp, pbx, bereik, store, transfers, observer, sample_seconds)
                    for name, flows, rate, calls in (phases if peaks else phases[::3])]
         report(results)
-        return 0
     finally:
         if key_cues:
             key_cues.close()
@@ -404,6 +405,8 @@ async def soak(soak_calls: int, peak_seconds: int, baseline_calls: int | None = 
             bereik.stop()
         finally:
             pbx.stop()
+    shutil.rmtree(work, ignore_errors=True)  # a run that ended well leaves nothing; a failed one keeps its logs
+    return 0
 
 
 def report(results: list[dict]) -> None:

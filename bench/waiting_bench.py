@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 import tempfile
 import time
@@ -163,6 +164,7 @@ async def measure(load: Load, smoke: bool = False) -> list[dict]:
     files["manager.conf"] += observer_section(*OBSERVER, write="call,agent", events=tuple(sorted(OBSERVED)))
     dialplan.write(files, work / "asterisk")
     pbx = Asterisk(work / "asterisk", AmiLogin(5038, *OBSERVER), root=build_root(), log_path=work / "asterisk.log")
+    print(f"work files in {work} (kept if the run fails)", flush=True)
     pbx.start()
     with_messages = bereik_for(load, True, work, pbx, secrets_file)
     try:
@@ -175,10 +177,11 @@ async def measure(load: Load, smoke: bool = False) -> list[dict]:
         results = [await run("messages", load, True, pbx, with_messages)]
         if not smoke:
             results.append(await run("no messages", load, False, pbx, bereik_for(load, False, work, pbx, secrets_file)))
-        return results
     finally:
         with_messages.stop()
         pbx.stop()
+    shutil.rmtree(work, ignore_errors=True)  # a run that ended well leaves nothing; a failed one keeps its logs
+    return results
 
 
 async def main(argv: list[str] | None = None) -> int:

@@ -3,10 +3,17 @@ it does not write, an observer Asterisk refuses, a path that fails open, a scrip
 chroot) fails here, not in the README."""
 import ast
 import re
+from pathlib import Path
 
 import pytest
 
 from bench import call_paths, platform_bench, soak, waiting_bench
+
+
+def left_no_work_files(printed: str) -> bool:
+    """A run that ended well removes its folder (a failed one keeps it, with its logs)."""
+    folder, = re.findall(r"work files in (\S+) \(kept if the run fails\)", printed)
+    return not Path(folder).exists()
 
 
 @pytest.fixture
@@ -33,12 +40,14 @@ async def test_call_paths_smoke_runs_every_path_and_refuses_bereiks_path_with_be
     assert tasks.keys() == {"a", "b", "c", "d"} and all(n > 10 for n in tasks.values()), printed
     # The smoke's check of the checks: bereik's path with bereik stopped fails open, and the bench sees it.
     assert re.search(r"^\s+\(b\) with bereik stopped: joins \{'failopen-FAILURE': 1\}: refused", printed, re.M), printed
+    assert left_no_work_files(printed)
 
 
 async def test_waiting_bench_smoke_plays_every_message_due(sandbox_to_itself, capsys):
     assert await waiting_bench.main(["--smoke"]) == 0
     printed = capsys.readouterr().out
     assert re.search(r"^messages\s+5\s+5\s", printed, re.M), printed
+    assert left_no_work_files(printed)
 
 
 async def test_soak_smoke_has_bereik_decide_the_mix_and_leaves_nothing_behind(sandbox_to_itself, capsys):
@@ -51,6 +60,7 @@ async def test_soak_smoke_has_bereik_decide_the_mix_and_leaves_nothing_behind(sa
     for phase in ("baseline (pure dialplan)", "soak"):
         # placed, failed, failed open, leaked channels, lost records
         assert re.search(rf"^{re.escape(phase)}\s+\d+\s+0\s+0\s+0\s+0\s", printed, re.M), printed
+    assert left_no_work_files(printed)
 
 
 async def test_platform_bench_smoke_has_bereik_decide_every_call_through_kamailio_and_straight(
@@ -63,3 +73,4 @@ async def test_platform_bench_smoke_has_bereik_decide_every_call_through_kamaili
     # Every call decided by bereik (no failed-open join), in both rows.
     assert re.findall(r"queue joins by BEREIK_REASON: (\{.*\})", printed) == ["{'no_menu': 10}"] * 2, printed
     assert re.search(r"^\(p\) through Kamailio, 3 nodes\s+10\s+0\s", printed, re.M), printed
+    assert left_no_work_files(printed)
