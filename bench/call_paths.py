@@ -459,11 +459,12 @@ def saturation_rate(steps: list[Step]) -> float | None:
     return passing
 
 
-def ratio_at_saturation(a: float | None, b: float | None, rates: tuple[float, ...]) -> str:
-    """b/a as text; a path that still held at the highest rate tried has no saturation rate, only a bound."""
+def ratio_at_saturation(a: float | None, b: float | None, rates: tuple[float, ...], names: str = "ab") -> str:
+    """b/a as text, `names` the paths of a and b; a path that still held at the highest rate tried has no
+    saturation rate, only a bound."""
     if a is None or b is None:
-        return (f"not given: ({'a' if a is None else 'b'}) saturated at the first rate tried, {rates[0]:g} "
-                "calls/s; try lower rates")
+        return (f"not given: ({names[0] if a is None else names[1]}) saturated at the first rate tried, "
+                f"{rates[0]:g} calls/s; try lower rates")
     top = rates[-1]
     if a == top and b == top:
         return f"not given: both held at the highest rate tried, {top:g} calls/s; try higher rates"
@@ -481,7 +482,7 @@ def report(outcome: dict) -> None:
     for path, steps in results.items():
         for step in steps:
             print(f"  {'SATURATED ' if saturated(step) else '          '}" + step.line())
-    print("\npath                             saturation rate")
+    print("\npath                             saturation rate (the highest rate it held)")
     for path, steps in results.items():
         top = saturation[path]
         text = "none (saturated at the first rate)" if top is None else f"{top:g} calls/s"
@@ -492,7 +493,7 @@ def report(outcome: dict) -> None:
         print(f"\nb/a at saturation: {ratio_at_saturation(saturation['a'], saturation['b'], rates)}  (target >= 0.90)")
     for other in "cd":
         if "b" in saturation and other in saturation:
-            print(f"b/{other} at saturation: {ratio_at_saturation(saturation[other], saturation['b'], rates)}")
+            print(f"b/{other} at saturation: {ratio_at_saturation(saturation[other], saturation['b'], rates, other + 'b')}")
     overhead = outcome["overhead"]
     if overhead:
         pa, pb = overhead["a"], overhead["b"]

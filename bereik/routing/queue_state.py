@@ -55,6 +55,12 @@ class QueueState:
     # Apart, so that a caller leaving does not make it sort the recent calls again.
     _recent_calls: tuple[HandledCall, ...] | None = field(default=None, init=False, repr=False, compare=False)
     _recent_waits: tuple[FinishedWait, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    # The callers by channel: app_queue tells every caller who hangs up twice (Abandon, then Leave), and the
+    # second look-up scanned the whole line, once per abandoned call.
+    _waiting: dict[str, Caller] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._waiting = {c.channel: c for c in self.callers}
 
     def apply(self, fact: f.Fact, now: float) -> f.Fact | None:
         """Take one fact in; the fact when it changed this queue's state, else None."""
@@ -93,9 +99,10 @@ class QueueState:
         known = {c.channel: c for c in self.callers}
         # A caller already known keeps its topic; the list carries no labels.
         self.callers = [_merged(known.get(c.channel), c) for _, c in sorted(callers, key=lambda pc: pc[0])]
+        self._waiting = {c.channel: c for c in self.callers}
 
     def caller(self, channel: str) -> Caller | None:
-        return next((c for c in self.callers if c.channel == channel), None)
+        return self._waiting.get(channel)
 
     def position(self, channel: str) -> int | None:
         return next((i + 1 for i, c in enumerate(self.callers) if c.channel == channel), None)
@@ -133,13 +140,15 @@ class QueueState:
 
     def _join(self, fact: f.QueueJoined, at: float) -> None:
         caller = Caller(fact.channel, fact.leg, at, fact.labels.get(f.TOPIC, ""), fact.caller_number)
-        self.callers = [c for c in self.callers if c.channel != caller.channel]
+        if caller.channel in self._waiting:  # joined again: its old place goes
+            self.callers = [c for c in self.callers if c.channel != caller.channel]
+        self._waiting[caller.channel] = caller
         # A caller put back at its place (Queue()'s position argument) joins mid-line.
         position = fact.position if fact.position is not None else len(self.callers) + 1
         self.callers.insert(max(0, min(position - 1, len(self.callers))), caller)
 
     def _leave(self, fact: f.QueueLeft | f.QueueAbandoned, at: float) -> None:
-        caller = self.caller(fact.channel)
+        caller = self._waiting.pop(fact.channel, None)
         if caller is None:  # app_queue tells a caller who hung up twice: QueueCallerAbandon, then QueueCallerLeave
             return
         self.callers.remove(caller)

@@ -68,6 +68,7 @@ def test_b_over_a_is_a_bound_where_a_path_held_at_the_highest_rate_and_absent_wh
     assert ratio_at_saturation(150, 100, rates) == "0.67"
     assert ratio_at_saturation(200, 200, rates).startswith("not given: both held")
     assert ratio_at_saturation(150, None, rates).startswith("not given: (b) saturated at the first rate tried, 50")
+    assert ratio_at_saturation(None, 150, rates, "cb").startswith("not given: (c) saturated at the first rate")
 
 
 def test_interleaved_samples_pool_their_calls_failures_and_latencies():

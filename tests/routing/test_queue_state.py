@@ -57,7 +57,19 @@ def test_a_re_read_replaces_everything_but_keeps_what_only_events_told():
     assert [c.channel for c in state.callers] == ["PJSIP/trunk-001", "PJSIP/trunk-003"]
     assert state.callers[0].topic == "afval" and state.callers[0].joined_at == 100
     assert state.callers[1].joined_at == 125
+    assert state.caller("PJSIP/trunk-002") is None and state.caller("PJSIP/trunk-003") is state.callers[1]
     assert list(state.members) == ["PJSIP/201"]
+
+
+def test_a_caller_who_joins_again_is_in_the_line_once_at_the_new_place():
+    state = QueueState("tic")
+    for n in (1, 2, 3):
+        told(state, join(f"PJSIP/trunk-00{n}", n, 100 + n), now=103)
+    told(state, join("PJSIP/trunk-001", 3, 110), now=110)  # back from a transfer, put at the end
+    assert [c.channel for c in state.callers] == ["PJSIP/trunk-002", "PJSIP/trunk-003", "PJSIP/trunk-001"]
+    assert state.caller("PJSIP/trunk-001").joined_at == 110
+    told(state, {"Event": "QueueCallerLeave", "Queue": "tic", "Channel": "PJSIP/trunk-001"}, now=111)
+    assert state.caller("PJSIP/trunk-001") is None and len(state.callers) == 2
 
 
 def test_every_wait_that_ends_is_kept_and_only_a_caller_who_hung_up_counts_as_giving_up():
