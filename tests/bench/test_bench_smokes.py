@@ -26,7 +26,19 @@ def test_records_bench_smoke_ingests_and_reports(capsys):
 
 def test_simulate_bench_smoke_simulates_a_month(capsys):
     assert simulate_bench.main(["--smoke"]) == 0
-    assert re.search(r"bereik simulate, .*: \d+ calls", capsys.readouterr().out)
+    printed = capsys.readouterr().out
+    assert re.search(r"bereik simulate, .*: \d+ calls", printed)
+    assert re.search(r"^process peak RSS during the month \d+ MB", printed, re.M), printed
+
+
+def test_the_months_peak_memory_leaves_out_what_ran_before_it_in_the_process():
+    # `python -m bench a b c` runs the benches in one process: the records bench's 400 MB counted as the month's.
+    earlier = bytearray(200 * 2**20)
+    earlier[::4096] = b"x" * len(earlier[::4096])  # touched, so resident
+    del earlier
+    before = simulate_bench._peak_rss_mb()
+    simulate_bench._restart_peak_rss()
+    assert simulate_bench._peak_rss_mb() < before - 150
 
 
 async def test_presence_bench_smoke_searches_and_follows_phone_state(capsys):
