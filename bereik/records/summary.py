@@ -8,6 +8,7 @@ recorded, the report says "geen gegevens" for the parameters that need them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from typing import NamedTuple
@@ -123,8 +124,15 @@ def _transfers(journey: Journey, answered_at: float | None, hung_up: float | Non
     return found
 
 
-def transfers_of(row: CallRow) -> list[Transfer]:
-    return [Transfer(*t) for t in json.loads(row.transfers or "[]")]
+def transfers_of(row: CallRow) -> tuple[Transfer, ...]:
+    return _parsed_transfers(row.transfers) if row.transfers not in ("", "[]") else ()
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_transfers(text: str) -> tuple[Transfer, ...]:
+    # The month's report reads a row's transfers four times (the colleague, the contact, the transfer times, the
+    # person's reachability): parsed once.
+    return tuple(Transfer(*t) for t in json.loads(text))
 
 
 # Hang-up causes (Q.850) with which the PBX turns a call away before answering it.

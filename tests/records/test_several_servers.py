@@ -223,7 +223,7 @@ async def test_a_transfer_made_from_another_nodes_console_is_in_the_calls_row_on
         told(console, event)
     await settled(home, console)
     [row] = store.calls(0, 2e10)
-    assert transfers_of(row) == [Transfer("301", 5.0, 6.0, True)]
+    assert transfers_of(row) == (Transfer("301", 5.0, 6.0, True),)
     report = compute([row], CONFIG, ReportRequest.month("2026-11"))
     assert [(a.agent, a.transfers) for a in report.by_agent] == [("Anna", 1)]
     journey = store.journey("noord-1795424400.5")
