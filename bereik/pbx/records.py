@@ -35,9 +35,16 @@ class RecordsFeed:
         self.ami = ami
         self.cel_path = cel_path
         self.agent_names = dict(agent_names)
+        self._seen_until: float | None = None  # the PBX's clock when the connection went: newest event seen
 
     def attach(self) -> None:
+        self.ami.on_disconnect(self._connection_lost)
         self.ami.on_login(self.reconcile)
+
+    def _connection_lost(self) -> None:
+        # Taken now: the next session's events may come in before Asterisk is ready for the re-read, and would
+        # hide the calls that began while bereik was away.
+        self._seen_until = self.recorder.last_event_at
 
     async def reconcile(self) -> None:
         open_at_login = self.recorder.open_calls()
@@ -47,8 +54,7 @@ class RecordsFeed:
             log.warning("could not list Asterisk's channels to reconcile call records: %s", error)
             return
         # Calls that began after the last event bereik saw may have ended unseen (AMI disconnected).
-        last = self.recorder.last_event_at
-        since = last - SEEN_MARGIN_SECONDS if last else None
+        since = self._seen_until - SEEN_MARGIN_SECONDS if self._seen_until else None
         wanted = open_at_login | {call.call for call in live}
         records = await asyncio.to_thread(cel.read, self.cel_path, wanted, since) if self.cel_path else []
         self.recorder.reconcile(live, cel_facts(records, self.agent_names), open_at_login, SOURCE)

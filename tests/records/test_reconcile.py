@@ -3,7 +3,7 @@ import csv
 
 from bereik.pbx import cel
 from bereik.pbx.facts import calls_up, fact_of
-from bereik.pbx.records import SOURCE, cel_facts
+from bereik.pbx.records import SOURCE, RecordsFeed, cel_facts
 from bereik.records import reconcile as records
 from bereik.records.journey import FROM_AGENT_COMPLETED, Journey, JourneyBook, Step
 
@@ -175,3 +175,61 @@ def test_an_answer_cel_had_not_written_yet_when_bereik_read_it_is_told_by_the_ag
     assert answered.detail == {"agent": "Anna", "interface": "PJSIP/201", "hold_seconds": "7",
                                "from": FROM_AGENT_COMPLETED}
     assert abs(answered.at - (T + 12)) < 1, "TalkTime counts whole seconds"
+
+
+class SeenRecorder:
+    """What RecordsFeed asks of the recorder (the newest event seen, the open calls) and what it hands over."""
+
+    def __init__(self):
+        self.last_event_at, self.missed = 0.0, None
+
+    def open_calls(self):
+        return set()
+
+    def reconcile(self, live, missed, open_at_login, source):
+        self.missed = list(missed)
+
+
+class LoginsAndLosses:
+    """An AMI client's callbacks, run by the test; Asterisk has no call up."""
+
+    def __init__(self):
+        self.logins, self.losses = [], []
+
+    def on_login(self, callback):
+        self.logins.append(callback)
+
+    def on_disconnect(self, callback):
+        self.losses.append(callback)
+
+    async def action(self, name, **headers):
+        return [{"Response": "Success"}]
+
+
+def a_call_from_10_to_12_s(tmp_path):
+    return cel_file(tmp_path, [
+        ("CHAN_START", 10, CALLER, "PJSIP/trunk-00000000", "", "", ""),
+        ("ANSWER", 10.1, CALLER, "PJSIP/trunk-00000000", "Answer", "", ""),
+        ("HANGUP", 12, CALLER, "PJSIP/trunk-00000000", "", "", '{"hangupcause":16}'),
+    ])
+
+
+async def test_a_call_made_while_ami_was_away_is_read_though_the_next_sessions_events_came_first(tmp_path):
+    recorder, ami = SeenRecorder(), LoginsAndLosses()
+    RecordsFeed(recorder, ami, a_call_from_10_to_12_s(tmp_path)).attach()
+    recorder.last_event_at = T + 1  # the last event before the connection went
+    for lost in ami.losses:
+        lost()
+    recorder.last_event_at = T + 50  # the next session's first events, before Asterisk was ready for the re-read
+    for reread in ami.logins:
+        await reread()
+    assert {fact.call for fact in recorder.missed} == {CALLER}
+
+
+async def test_at_bereiks_start_no_call_of_before_is_read_from_cel_though_events_came_first(tmp_path):
+    recorder, ami = SeenRecorder(), LoginsAndLosses()
+    RecordsFeed(recorder, ami, a_call_from_10_to_12_s(tmp_path)).attach()
+    recorder.last_event_at = T + 13  # a new call's events, before Asterisk was ready for the re-read
+    for reread in ami.logins:
+        await reread()
+    assert recorder.missed == [], "a call of before bereik started (another test's, another run's) is not ours"
