@@ -79,6 +79,25 @@ LISTING = "Response: Success\r\nActionID: {id}\r\n{actions}\r\n"
 ERROR = "Response: Error\r\nMessage: No such channel\r\nActionID: {id}\r\n\r\n"
 
 
+def rereads(client: AmiClient) -> list[str]:
+    """The queue's callers as re-read after each login (as bereik's service re-reads its queues), in order."""
+    summaries = []
+
+    async def reread():
+        summaries.append((await client.action("QueueSummary"))[1]["Callers"])
+
+    client.on_login(reread)
+    return summaries
+
+
+async def until(condition, seconds: float) -> None:
+    """Wait until `condition()` holds, at most `seconds`; the test's assertions say what did not happen."""
+    for _ in range(round(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+
+
 @pytest.fixture
 async def ami():
     server = RecordedAmi({"QueueSummary": QUEUE_SUMMARY, "Atxfer": ATXFER_QUEUED, "Hangup": ERROR,
@@ -142,10 +161,7 @@ async def test_events_arrive_as_plain_dicts_with_channel_variables(ami):
         "Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-00000001\r\nQueue: tic\r\nPosition: 1\r\n"
         "ChanVariable: BEREIK_TOPIC=afval\r\nChanVariable: BEREIK_CHOICE=2\r\n\r\n"
     )
-    for _ in range(50):
-        if seen:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: seen, 1)
     [event] = seen
     assert event["Queue"] == "tic"
     assert event["ChanVariable(BEREIK_TOPIC)"] == "afval" and event["ChanVariable(BEREIK_CHOICE)"] == "2"
@@ -165,10 +181,7 @@ async def test_the_one_joined_channelvar_arrives_as_each_variable_in_events_and_
     await client.connect()
     await server.push(f"Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-00000001\r\nQueue: tic\r\n{joined}\r\n\r\n")
     status = await client.action("Status")
-    for _ in range(50):
-        if seen:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: seen, 1)
     for event in (seen[0], status[1]):
         assert (event["ChanVariable(BEREIK_TOPIC)"], event["ChanVariable(BEREIK_CHOICE)"]) == ("afval", "2")
         assert (event["ChanVariable(BEREIK_CALLBACK)"], event["ChanVariable(BEREIK_REASON)"]) == ("17", "")
@@ -177,22 +190,11 @@ async def test_the_one_joined_channelvar_arrives_as_each_variable_in_events_and_
 
 async def test_state_is_re_read_after_every_login_including_reconnects(ami):
     server, client = ami
-    summaries = []
-
-    async def reread():
-        summaries.append((await client.action("QueueSummary"))[1]["Callers"])
-
-    client.on_login(reread)
+    summaries = rereads(client)
     await client.connect()
-    for _ in range(50):
-        if summaries:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: summaries, 1)
     server.drop_connections()
-    for _ in range(200):
-        if server.logins >= 2 and len(summaries) >= 2:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: server.logins >= 2 and len(summaries) >= 2, 4)
     assert server.logins == 2
     assert summaries == ["1", "1"]
 
@@ -204,10 +206,7 @@ async def test_a_lost_connection_is_told_at_once_so_a_screen_can_say_it_may_be_s
     await client.connect()
     assert lost == []
     server.drop_connections()
-    for _ in range(100):
-        if lost:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: lost, 2)
     assert lost[:1] == [False], "told, and no longer counted as connected"
 
 
@@ -216,22 +215,14 @@ async def test_an_asterisk_that_keeps_hanging_up_is_tried_less_and_less_often_th
     server, client = ami
     client.backoff = Backoff(first=0.05, cap=0.4)
     client._jitter = lambda: 0.0  # waits of 0.025, 0.05, 0.1, 0.2, 0.2, ... s
-    summaries = []
-
-    async def reread():
-        summaries.append((await client.action("QueueSummary"))[1]["Callers"])
-
-    client.on_login(reread)
+    summaries = rereads(client)
     await client.connect()
     server.hanging_up = True
     server.drop_connections()
     await asyncio.sleep(1.0)
     assert 3 <= server.hung_up <= 9, f"{server.hung_up} tries in a second"
     server.hanging_up = False
-    for _ in range(100):
-        if len(summaries) >= 2:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: len(summaries) >= 2, 2)
     assert server.logins == 2 and summaries == ["1", "1"], "logged in again and re-read the state"
 
 
@@ -239,21 +230,13 @@ async def test_state_is_re_read_only_once_asterisk_offers_the_actions_after_a_re
     server, client = ami
     server.replies["ListCommands"] = LISTING.format(actions="Ping: Ping (Priv: <none>)\r\n", id="{id}")
     client.ready_actions = ("QueueSummary",)
-    summaries = []
-
-    async def reread():
-        summaries.append((await client.action("QueueSummary"))[1]["Callers"])
-
-    client.on_login(reread)
+    summaries = rereads(client)
     await client.connect()
     await asyncio.sleep(0.5)
     assert summaries == [], "app_queue not loaded yet: nothing re-read, nothing refused"
     server.replies["ListCommands"] = LISTING.format(
         actions="Ping: Ping (Priv: <none>)\r\nQueueSummary: Show queue summary. (Priv: <none>)\r\n", id="{id}")
-    for _ in range(100):
-        if summaries:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: summaries, 2)
     assert summaries == ["1"]
 
 
@@ -263,17 +246,9 @@ async def test_a_session_dropped_just_after_it_looked_ready_is_not_re_read_the_n
         actions="QueueSummary: Show queue summary. (Priv: <none>)\r\n", id="{id}")
     server.drop_after = "ListCommands"
     client.ready_actions = ("QueueSummary",)
-    summaries = []
-
-    async def reread():
-        summaries.append((await client.action("QueueSummary"))[1]["Callers"])
-
-    client.on_login(reread)
+    summaries = rereads(client)
     await client.connect()
-    for _ in range(100):
-        if summaries:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: summaries, 2)
     await asyncio.sleep(0.3)
     assert (server.logins, summaries) == (2, ["1"]), "re-read once, on the session that stayed"
     assert [a["Action"] for a in server.received].count("QueueSummary") == 1
