@@ -3,6 +3,7 @@
 (`systemd-analyze verify` and `security`), and a short `bereik run` routing a real call through the sandbox."""
 from __future__ import annotations
 
+import fcntl
 import re
 import signal
 import socket
@@ -21,7 +22,7 @@ from bereik.ivr.prompts import PromptLibrary
 from bereik.sandbox import observer_section
 
 from helpers import OBSERVER, variable
-from installed import REPO, clean_environment, installed_bereik
+from installed import REPO, clean_environment, installed_bereik, remove_unused
 
 EXAMPLE = REPO / "examples" / "bloemendaal.yaml"
 VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
@@ -32,6 +33,20 @@ EXPOSURE_AT_MOST = 2.0  # systemd-analyze's "OK" band starts below 4.0; the unit
 @pytest.fixture(scope="module")
 def bin_dir() -> Path:
     return installed_bereik()
+
+
+def test_another_source_trees_virtualenv_goes_once_no_run_holds_it(tmp_path):
+    """385 MB a tree, one tree per change to the sources: they piled up in /tmp."""
+    trees = {name: tmp_path / f"bereik-installed-{name}" for name in ("mine", "in-use", "old")}
+    for folder in trees.values():
+        (folder / "venv").mkdir(parents=True)
+    held = open(trees["in-use"] / ".lock", "a")  # a run of that tree uses it (a lock of its own, as another process)
+    fcntl.flock(held, fcntl.LOCK_SH)
+    remove_unused(tmp_path, keep=trees["mine"])
+    assert (trees["mine"].exists(), trees["in-use"].exists(), trees["old"].exists()) == (True, True, False)
+    held.close()
+    remove_unused(tmp_path, keep=trees["mine"])
+    assert not trees["in-use"].exists()
 
 
 def bereik(bin_dir: Path, *args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
