@@ -121,22 +121,20 @@ def fill(location: str, calls: int) -> float:
 
 
 REPORT_CHILD = r"""
-import re, sys, time
+import sys, time
+from bench._memory import peak_rss_mb
 from bereik.config import load_config
 from bereik.records.store import open_store
 from bereik.reports.figures import from_store
 from bereik.reports.schema import ReportRequest
 
-def peak_mb():  # VmHWM: this process's own peak (ru_maxrss would include the parent's, kept across exec)
-    return int(re.search(r"VmHWM:\s+(\d+)", open("/proc/self/status").read()).group(1)) / 1024
-
 config = load_config(sys.argv[1])
 store = open_store(sys.argv[2])
-before = peak_mb()
+before = peak_rss_mb()
 began = time.perf_counter()
 report = from_store(store, config, ReportRequest.month("2026-10"))
 elapsed = time.perf_counter() - began
-after = peak_mb()
+after = peak_rss_mb()
 began = time.perf_counter()  # the baseline: only reading the same rows out of the store
 read = sum(1 for _ in store.calls(0, 2e10))
 print(elapsed, after - before, after, report.calls, time.perf_counter() - began, read)

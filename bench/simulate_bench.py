@@ -12,6 +12,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from bench._memory import peak_rss_mb, restart_peak_rss
 from bereik.config import load_config
 from bereik.reports.figures import compute
 from bereik.simulation import queue_sim
@@ -35,17 +36,6 @@ def _municipality(contacts_per_year: int = CONTACTS_PER_YEAR):
     return config, profile.model_copy(update={"arrivals": profile.arrivals.model_copy(update={"scale": scale})})
 
 
-def _restart_peak_rss() -> None:
-    """The process's peak RSS counts from now (Linux): benches run before this one in the same process
-    (`python -m bench` runs them one after another) do not count."""
-    Path("/proc/self/clear_refs").write_text("5")
-
-
-def _peak_rss_mb() -> float:
-    status = Path("/proc/self/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
-
-
 def _measure(work):
     tracemalloc.start()
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -66,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         run = simulate(config, profile, 0)
         return run, compute(run.rows, config, run.request)
 
-    _restart_peak_rss()
+    restart_peak_rss()
     (run, report), seconds, cpu, peak = _measure(month)
-    max_rss = _peak_rss_mb()
+    max_rss = peak_rss_mb()
     print(f"bereik simulate, {profile.month}: {len(run.rows)} calls ({contacts:,} a year), "
           f"{run.events:,} events in {seconds:.1f} s ({cpu:.1f} s of CPU) = {run.events / seconds:,.0f} events/s; "
           f"peak traced memory {peak:.0f} MB; report grade {report.average_grade}")

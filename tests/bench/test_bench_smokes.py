@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from bench import estimator_bench, presence_bench, records_bench, screenpop_bench, simulate_bench
+from bench import _memory, estimator_bench, presence_bench, records_bench, screenpop_bench, simulate_bench
 
 
 def test_estimator_bench_smoke_prints_the_error_of_every_estimator(capsys):
@@ -36,9 +36,9 @@ def test_the_months_peak_memory_leaves_out_what_ran_before_it_in_the_process():
     earlier = bytearray(200 * 2**20)
     earlier[::4096] = b"x" * len(earlier[::4096])  # touched, so resident
     del earlier
-    before = simulate_bench._peak_rss_mb()
-    simulate_bench._restart_peak_rss()
-    assert simulate_bench._peak_rss_mb() < before - 150
+    before = _memory.peak_rss_mb()
+    _memory.restart_peak_rss()
+    assert _memory.peak_rss_mb() < before - 150
 
 
 async def test_presence_bench_smoke_searches_and_follows_phone_state(capsys):
