@@ -37,6 +37,10 @@ KEEP_ENDED_SECONDS = 60.0
 class StoreWriter:
     """Writes queued updates in batches on its own thread.
 
+    A batch is what arrives within `gather_seconds` of its first update: under load a transaction per update, and
+    the writer woken for each, cost more than the rest of recording (bench call_paths); a call's updates in one
+    batch are one row written. A flush or close cuts that moment short.
+
     A batch the store refuses (locked, disk full, PostgreSQL down) goes to the
     spool, and everything after it too, so the order holds; the spool is written
     to the store when it is back. When even the spool cannot be written (the
@@ -44,16 +48,18 @@ class StoreWriter:
     """
 
     def __init__(self, store: CallStore, spool: Spool | None = None, *, batch: int = 2000,
-                 retry_seconds: float = 1.0, held_limit: int = 200_000):
+                 gather_seconds: float = 0.05, retry_seconds: float = 1.0, held_limit: int = 200_000):
         self.store = store
         self.spool = spool
         self.batch = batch
+        self.gather_seconds = gather_seconds
         self.retry_seconds = retry_seconds
         self.held_limit = held_limit
         self._held: deque[Update] = deque()
         self._dropped = 0
         self._next_attempt = 0.0
         self._queue: queue.Queue = queue.Queue()
+        self._urgent = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bereik-store-writer", daemon=True)
         self._thread.start()
 
@@ -78,11 +84,13 @@ class StoreWriter:
         """Wait until what was put is in the store or, when the store is unavailable, in the spool."""
         done = threading.Event()
         self._queue.put(done)
+        self._urgent.set()
         if not done.wait(timeout):
             raise TimeoutError("the call-record store did not keep up")
 
     def close(self) -> None:
         self._queue.put(None)
+        self._urgent.set()
         self._thread.join()
         if self._held:
             log.error("bereik stops with %d call updates neither in the store nor in the spool; they are lost",
@@ -95,6 +103,9 @@ class StoreWriter:
             except queue.Empty:
                 self._catch_up()
                 continue
+            if isinstance(item, Update):
+                self._urgent.wait(self.gather_seconds)
+                self._urgent.clear()
             pending: list[Update] = []
             signals: list = []
             stop = False
