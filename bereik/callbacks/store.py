@@ -182,6 +182,7 @@ class CallbackStore:
         self.calls: CallStore = open_store(str(store)) if self._own else store
         self.zone = zone
         self.p = self.calls.placeholder
+        self.changes = 0  # notes added, changed or purged through this object (bereik.callbacks.planned)
 
     # --- notes -------------------------------------------------------------------------------
 
@@ -219,6 +220,7 @@ class CallbackStore:
             if inserted:
                 self._insert_step(cursor, stored.id, "taken", note.created_at, note.created_by,
                                   {"kind": note.kind, "team": note.team, "owner": note.owner, **(step_detail or {})})
+        self.changes += 1 if inserted else 0
         return stored, inserted
 
     def get(self, note_id: int) -> Note | None:
@@ -241,7 +243,8 @@ class CallbackStore:
             changed = cursor.rowcount > 0
             if changed and step is not None:
                 self._insert_step(cursor, note_id, *step)
-            return changed
+        self.changes += 1 if changed else 0
+        return changed
 
     def mark_mailed(self, note_id: int, at: dt.datetime, to: str = "") -> None:
         self._update(note_id, "", {"mailed_at": at}, ("mailed", at, "bereik", {"to": to} if to else {}))
@@ -290,11 +293,22 @@ class CallbackStore:
     def open_request_of(self, number: str) -> Note | None:
         """The call-back this caller asked for (in the queue, after hours, or a time chosen in the menu) and is
         still waiting for."""
-        p = self.p
-        found = self._select(f"number = {p} AND closed_at IS NULL AND (kind IN ({p}, {p}) "
-                             f"OR (kind = {p} AND created_by = {p}))",
-                             (number, *REQUESTED_BY_CALLER, APPOINTMENT, IVR), "id", 1)
+        found = self._select(f"number = {self.p} AND {self._requested}", (number, *self._requested_by), "id", 1)
         return found[0] if found else None
+
+    def open_requests(self) -> dict[str, Note]:
+        """Every caller's open request, by number: what `open_request_of` finds for each."""
+        requests: dict[str, Note] = {}
+        for note in self._select(self._requested, self._requested_by, "id", 1_000_000):
+            requests.setdefault(note.number, note)
+        return requests
+
+    @property
+    def _requested(self) -> str:
+        p = self.p
+        return f"closed_at IS NULL AND (kind IN ({p}, {p}) OR (kind = {p} AND created_by = {p}))"
+
+    _requested_by = (*REQUESTED_BY_CALLER, APPOINTMENT, IVR)
 
     def open_notes(self, limit: int = 10_000) -> list[Note]:
         return self._select("closed_at IS NULL", (), "due_at", limit)
@@ -345,7 +359,9 @@ class CallbackStore:
             cursor.execute(f"DELETE FROM callback_steps WHERE note_id IN ({old})", (before.timestamp(),))
             cursor.execute(f"DELETE FROM callback_attempts WHERE note_id IN ({old})", (before.timestamp(),))
             cursor.execute(f"DELETE FROM callback_notes WHERE COALESCE(closed_at, due_at) < {p}", (before.timestamp(),))
-            return cursor.rowcount
+            purged = cursor.rowcount
+        self.changes += 1 if purged else 0
+        return purged
 
     # --- steps -------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from bereik.calamity import CalamitySwitch
 from bereik.callbacks.appointments import CALENDAR_FAULTS, Appointments
+from bereik.callbacks.planned import PlannedCallbacks
 from bereik.callbacks.store import AFTER_HOURS, IVR, CallbackStore, Note, WorkingDays
 from bereik.calllog import CallLog, mask_number
 from bereik.config.model import Config
@@ -71,6 +72,7 @@ class EntryHandler:
         self.hours = OpeningHours(config)
         self.voice = Voice(prompts)
         self.callbacks = callbacks
+        self.planned = PlannedCallbacks(callbacks) if callbacks is not None else None
         self.steps = steps
         self.appointments = appointments
         self.on_main = on_main
@@ -125,15 +127,17 @@ class EntryHandler:
         call.step("routed", **_summary(decision))
 
     async def _callback_of(self, number: str) -> CallerCallback:
-        if self.callbacks is None or not self.config.waiting.callback_key or not callable_number(number, self.config):
+        if self.planned is None or not self.config.waiting.callback_key or not callable_number(number, self.config):
             return CallerCallback()
         try:
-            planned = await asyncio.wait_for(asyncio.to_thread(self.callbacks.open_request_of, number),
-                                             CALLBACK_LOOKUP_SECONDS)
+            if self.planned.due():
+                async with asyncio.timeout(CALLBACK_LOOKUP_SECONDS):
+                    await self.planned.read()
         except Exception as error:  # the store slow or away: the caller, in silence meanwhile, gets the menu
             log.warning("call-back store did not answer whether a call-back is planned (%s); the caller is "
                         "offered the menu as if none were", type(error).__name__)
             return CallerCallback(number=number)
+        planned = self.planned.of(number)
         return CallerCallback(number=number, planned=planned is not None,
                               planned_at=planned.appointment_at if planned is not None else None)
 

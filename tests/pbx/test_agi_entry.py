@@ -231,14 +231,16 @@ class _StoreAway:
     """A call-back store that does not answer: one that refuses (a PostgreSQL over its connect timeout), or one
     that answers only when the test lets it, after the call."""
 
+    changes = 0
+
     def __init__(self, slow: bool):
         self.slow = slow
         self.released = threading.Event()
 
-    def open_request_of(self, number):
+    def open_requests(self):
         if self.slow:
             self.released.wait(30)
-            return None
+            return {}
         raise ConnectionError("connection timeout expired")
 
 
