@@ -107,7 +107,8 @@ class AgiSession:
         try:
             self.writer.write(line.encode() + b"\n")
             await self.writer.drain()
-            reply = await asyncio.wait_for(self._reply(), timeout)
+            async with asyncio.timeout(timeout):  # wait_for would make a task for every command
+                reply = await self._reply()
         except ConnectionError as error:
             raise AgiHangup(str(error) or "connection closed") from None
         except TimeoutError:
@@ -220,7 +221,8 @@ class AgiServer:
         try:
             if not self._peer_allowed(writer):
                 return
-            block = await asyncio.wait_for(reader.readuntil(b"\n\n"), ENVIRONMENT_TIMEOUT)
+            async with asyncio.timeout(ENVIRONMENT_TIMEOUT):  # not wait_for: no task of its own per call
+                block = await reader.readuntil(b"\n\n")
             environment = parse_environment(block)
             session = AgiSession(environment, reader, writer)
             handler = self.handlers.get(session.script.strip("/"))
@@ -228,7 +230,8 @@ class AgiServer:
                 log.error("no FastAGI handler for script %r", session.script[:40])
                 return
             # A handler may say how long its sessions last (a waiting caller's companion: hours).
-            await asyncio.wait_for(handler(session), getattr(handler, "session_timeout", self.session_timeout))
+            async with asyncio.timeout(getattr(handler, "session_timeout", self.session_timeout)):
+                await handler(session)
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             log.warning("FastAGI connection ended before the call was handled")
         except AgiHangup:
