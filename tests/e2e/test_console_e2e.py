@@ -31,6 +31,7 @@ from bereik.pbx.backoff import Backoff
 from helpers import (OBSERVER, Cut, call_state_shown, enabled, follow_call_states, hang_up, record_sockets,
                      write_config_with_observer)
 from tests.examples import example_config
+from tests.polling import until
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
@@ -378,14 +379,6 @@ async def console_behind_a_relay(pbx, generated, tmp_path):
     service.store.close()
 
 
-async def until_true(condition, timeout: float, what: str) -> None:
-    for _ in range(int(timeout * 10)):
-        if condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(what)
-
-
 async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk_has_again(
         console_behind_a_relay, pbx, sipp, browser):
     """Two callers wait; bereik's AMI connection is cut. The console says its view may be stale while one caller
@@ -418,7 +411,7 @@ async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk
     assert "presence-on_the_phone" not in await eva_presence.get_attribute("class")
 
     await service.relay.cut()
-    await until_true(lambda: not service.ami.connected, 20, "bereik did not notice the cut")
+    await until(lambda: not service.ami.connected, 20, "bereik did not notice the cut")
     await banner.wait_for(state="visible", timeout=15_000)
     assert "Geen verbinding met de telefooncentrale" in await banner.inner_text()
     await page.wait_for_selector("#state:has-text('Gepauzeerd (test)')")
@@ -434,7 +427,7 @@ async def test_after_the_ami_connection_is_cut_the_waiting_list_is_what_asterisk
     assert await row(jan_joined).count() == 1 and await row(kees_joined).count() == 0  # what bereik last knew
 
     await service.relay.mend()
-    await until_true(lambda: service.ami.connected, 30, "bereik did not reconnect")
+    await until(lambda: service.ami.connected, 30, "bereik did not reconnect")
     await row(kees_joined).wait_for(timeout=20_000)
     text = await row(kees_joined).inner_text()
     assert text.startswith("Klantcontactcentrum · Kees de Boer 0633333333 · Burgerzaken: een paspoort, "

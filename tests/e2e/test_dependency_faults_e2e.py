@@ -5,7 +5,6 @@ and is written once the store is free."""
 import asyncio
 import logging
 import sqlite3
-import time
 
 import pytest
 
@@ -16,6 +15,7 @@ from bereik.sandbox import SandboxError
 from bereik.service import Service, pretend_clock
 
 from helpers import Cut, recorded
+from tests.polling import until
 
 from .test_first_call import CONFIG, MONDAY_MORNING, generated, pbx  # noqa: F401 (fixtures)
 from .test_records_e2e import TOPIC_AFVAL, kinds
@@ -39,25 +39,13 @@ async def service(pbx, generated, tmp_path):
     running.store.close()
 
 
-async def until(condition, timeout: float, what: str) -> None:
-    """Wait until `condition()` (a bool, or a coroutine of one) holds."""
-    deadline = time.monotonic() + timeout
-    while not await _value(condition()):
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.2)
-
-
-async def _value(result):
-    return await result if asyncio.iscoroutine(result) else result
-
-
 async def every_call_once(store, call_ids: set[str], timeout: float = 15.0) -> dict:
     """The journeys of these calls once all have ended; no other call, no step twice."""
     async def all_ended():
         journeys = {c: await asyncio.to_thread(store.journey, c) for c in call_ids}
         return all(j is not None and j.ended for j in journeys.values())
 
-    await until(all_ended, timeout, "a call is missing from the records, or never ended")
+    await until(all_ended, timeout, "a call is missing from the records, or never ended", step=0.2)
     rows = await asyncio.to_thread(lambda: list(store.calls(0, 2e10)))
     assert sorted(r.call_id for r in rows) == sorted(call_ids), "a call recorded that was not made, or twice"
     journeys = {c: await asyncio.to_thread(store.journey, c) for c in call_ids}
@@ -90,7 +78,7 @@ async def test_the_ami_connection_cut_while_calls_go_on_leaves_no_gap_in_the_rec
     await events.wait_for_event("AgentConnect", timeout=20)
 
     await service.relay.cut()
-    await until(lambda: not service.ami.connected, 5, "bereik did not notice the cut")
+    await until(lambda: not service.ami.connected, 5, "bereik did not notice the cut", step=0.2)
     # begins and ends while bereik is blind: it is answered by Anna, then hangs up (seen by the test's own
     # AMI; a fixed hold time would, on a loaded machine, sometimes end the call before an agent answers)
     unseen = sipp.call("14023", talk_seconds=60, dtmf=TOPIC_BURGERZAKEN, from_user="0687654321")
@@ -100,7 +88,7 @@ async def test_the_ami_connection_cut_while_calls_go_on_leaves_no_gap_in_the_rec
     await unseen.succeeds(30)
     await service.relay.mend()
 
-    await until(lambda: service.ami.connected, 10, "bereik did not reconnect")
+    await until(lambda: service.ami.connected, 10, "bereik did not reconnect", step=0.2)
     await talking.succeeds(30)
     journeys = await every_call_once(service.store, joined_calls(events))
     assert len(journeys) == 2
@@ -120,18 +108,18 @@ async def test_asterisk_restarted_with_callers_in_the_queue_every_call_is_record
                                 {c["Linkedid"] for c in events.matching("AgentConnect")}, timeout=20)
     before = joined_calls(events)
     # bereik's own AMI connection may read the join a moment after the test's
-    await until(lambda: service.board()["waiting"] >= 1, 5, "the wallboard does not show the waiting caller")
+    await until(lambda: service.board()["waiting"] >= 1, 5, "the wallboard does not show the waiting caller", step=0.2)
 
     service.ami.backoff = Backoff(first=0.05, cap=0.2)  # knock often: log in while Asterisk still boots
     instance.cli("core restart now")  # Asterisk hangs up every channel and starts again
-    await until(lambda: not service.ami.connected, 10, "bereik did not notice the restart")
+    await until(lambda: not service.ami.connected, 10, "bereik did not notice the restart", step=0.2)
     with caplog.at_level(logging.WARNING):
-        await until(lambda: service.ami.connected, 30, "bereik did not reconnect")
-        await until(lambda: asyncio.to_thread(booted, instance), 30, "Asterisk did not boot again")
+        await until(lambda: service.ami.connected, 30, "bereik did not reconnect", step=0.2)
+        await until(lambda: asyncio.to_thread(booted, instance), 30, "Asterisk did not boot again", step=0.2)
         talking.stop()
         waiting.stop()
         await until(lambda: service.board()["waiting"] == 0, 5,
-                    "the wallboard still shows callers that Asterisk no longer has")
+                    "the wallboard still shows callers that Asterisk no longer has", step=0.2)
         journeys = await every_call_once(service.store, before)
     assert len(journeys) == 2
     assert "could not read" not in caplog.text, "the re-read came before Asterisk had loaded its queues"
@@ -158,11 +146,11 @@ async def test_the_store_locked_while_a_caller_calls_routing_goes_on_and_the_cal
         def spooled_and_ended() -> bool:
             return any(u.call.call_id == connected["Linkedid"] and u.call.ended_at is not None
                        for batch in spool.batches() for u in batch)
-        await until(spooled_and_ended, 15, "the ended call is not in the spool while the store is locked")
+        await until(spooled_and_ended, 15, "the ended call is not in the spool while the store is locked", step=0.2)
         other.execute("ROLLBACK")
         [journey] = (await every_call_once(running.store, {connected["Linkedid"]})).values()
         assert kinds(journey)[:4] == ["entered", "answered", "queued", "agent_answered"]
-        await until(lambda: not spool, 5, "the spool was not emptied once the store took it")
+        await until(lambda: not spool, 5, "the spool was not emptied once the store took it", step=0.2)
     finally:
         other.close()
         await running.stop()

@@ -14,7 +14,6 @@ import asyncio
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from bereik.config import load_config
@@ -28,6 +27,7 @@ from bereik.sandbox.sipp import Sipp
 from bereik.secrets import Secrets, write_new_secrets_file
 
 from helpers import OBSERVER, AmiTap, variable, write_config_with_observer
+from tests.polling import until
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 NAMES = ("asterisk", "b", "c", "carrier", "stranger")  # the hosts fixture numbers them 10.77.0.1, .2, ...
@@ -56,14 +56,6 @@ waiting:
   callback_store: {tmp_path / 'callbacks.sqlite3'}
 """)
     return yaml
-
-
-async def until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.1)
 
 
 def listening(hosts: Hosts, host: str) -> bool:

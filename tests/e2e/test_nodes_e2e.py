@@ -41,6 +41,7 @@ from bereik.service import Service, pretend_clock
 from helpers import (FRONT_OFFICE, OBSERVER, bereik_run, call_state_shown, enabled, follow_call_states, hang_up, pause,
                      record_sockets, render_prompts, several_servers_yaml, takes_fastagi, variable,
                      waiting_and_call_back_messages, whisper_plays, write_config_with_observer)
+from tests.polling import until
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 SERVERS = {"noord": "127.0.0.1", "zuid": "127.0.0.2"}
@@ -104,14 +105,6 @@ class Nodes:
         self.asterisks["zuid"].stop()
 
 
-async def until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.2)
-
-
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
@@ -145,7 +138,7 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
         await service.start()
         zuid_ami = {recorder.server: client for client, recorder in service.peers}["zuid"]
         await until(lambda: zuid_ami.connected and takes_fastagi(SERVERS["zuid"]), 30,
-                    "noord's bereik follows zuid's AMI and zuid's bereik takes FastAGI")
+                    "noord's bereik follows zuid's AMI and zuid's bereik takes FastAGI", step=0.2)
         for name in SERVERS:  # Anna's is the only free position on both nodes
             for extension in FRONT_OFFICE[1:]:
                 await pause(events[name], extension, True)
@@ -165,7 +158,7 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
         earlier = recorded(nodes.monitors["zuid"])
         await page.click("#record")
         await page.wait_for_selector("#record[aria-pressed='true']")
-        await until(lambda: recorded(nodes.monitors["zuid"]) - earlier, 10, "zuid records the call")
+        await until(lambda: recorded(nodes.monitors["zuid"]) - earlier, 10, "zuid records the call", step=0.2)
         # The directory says Anna is on the phone: her phone is in a call on zuid, though idle for noord.
         await page.press("body", "/")
         await page.keyboard.type("Anna")
@@ -233,7 +226,7 @@ async def test_one_browser_gets_the_screen_pops_of_calls_on_both_nodes_and_acts_
             row = next((r for r in records.calls(0, 2e10) if r.call_id == call_id), None)
             return row if row is not None and row.ended_at is not None and transfers_of(row) else None
 
-        await until(lambda: transferred() is not None, 20, "the call's row, ended, with its transfer")
+        await until(lambda: transferred() is not None, 20, "the call's row, ended, with its transfer", step=0.2)
         row = transferred()
         assert [(t.to, t.answered) for t in transfers_of(row)] == [("301", True)]
         day = dt.datetime.fromtimestamp(row.started_at, config.zone).date()
@@ -275,7 +268,8 @@ async def test_a_node_dies_while_callers_wait_on_the_other_who_hear_their_messag
         for name in SERVERS:  # nobody free: the callers wait
             for extension in FRONT_OFFICE:
                 await pause(nodes.events[name], extension, True)
-        await until(lambda: all(takes_fastagi(ip) for ip in SERVERS.values()), 30, "both bereiks take FastAGI")
+        await until(lambda: all(takes_fastagi(ip) for ip in SERVERS.values()), 30, "both bereiks take FastAGI",
+                    step=0.2)
         # On noord: one caller asks for a call-back when it is offered (9, then 1 to confirm the number read
         # back), one waits to be answered.
         asker = noord.call("14023", talk_seconds=60, dtmf=[*AFVAL, ("whispered", "9"), ("whispered", "1")], from_user="0644444444")
@@ -349,7 +343,8 @@ async def test_a_node_that_stays_dead_has_its_calls_closed_once_by_the_survivor_
         for name in SERVERS:  # nobody free in the front office: the callers on zuid wait
             for extension in FRONT_OFFICE:
                 await pause(nodes.events[name], extension, True)
-        await until(lambda: all(takes_fastagi(ip) for ip in SERVERS.values()), 30, "both bereiks take FastAGI")
+        await until(lambda: all(takes_fastagi(ip) for ip in SERVERS.values()), 30, "both bereiks take FastAGI",
+                    step=0.2)
         # On noord: Femke calls Eva from her desk phone; a caller dials Eva directly and waits behind that call.
         eva = noord.phone(EVA_PHONE, ring_seconds=0.5, calls=2)
         femke = noord.call("301", local_ip=FEMKE_PHONE, talk_seconds=300, from_user="302",
@@ -367,7 +362,7 @@ async def test_a_node_that_stays_dead_has_its_calls_closed_once_by_the_survivor_
         def rows() -> dict:
             return {row.call_id: row for row in store.calls(0, 2e10) if row.call_id in on_zuid}
 
-        await until(lambda: set(rows()) == on_zuid, 20, "zuid's bereik wrote its callers' calls")
+        await until(lambda: set(rows()) == on_zuid, 20, "zuid's bereik wrote its callers' calls", step=0.2)
         assert all(row.ended_at is None for row in rows().values())
 
         # zuid dies and stays dead.
@@ -376,7 +371,7 @@ async def test_a_node_that_stays_dead_has_its_calls_closed_once_by_the_survivor_
         nodes.asterisks["zuid"]._process.send_signal(signal.SIGKILL)
         await asyncio.to_thread(bereiks["zuid"].wait, 10)
         await until(lambda: all(row.ended_at is not None for row in rows().values()), lost.GRACE_SECONDS + 30,
-                    "noord's bereik closes the calls that were on zuid")
+                    "noord's bereik closes the calls that were on zuid", step=0.2)
         closed_after = time.time() - killed
         print(f"\nnodes: zuid killed -> its calls closed by noord's bereik after {closed_after:.1f} s "
               f"(grace {lost.GRACE_SECONDS:.0f} s, claim {CLAIM_SECONDS:.0f} s)")
@@ -402,12 +397,12 @@ async def test_a_node_that_stays_dead_has_its_calls_closed_once_by_the_survivor_
         bereiks["zuid"] = bereik_run(nodes.yaml, "zuid", nodes.sounds, nodes.secrets_file,
                                      tmp_path / "bereik-zuid-back.log")
         await until(lambda: takes_fastagi(SERVERS["zuid"]) and writer_of(store, "zuid") == "zuid", 40,
-                    "zuid's bereik is back and writes zuid's calls")
+                    "zuid's bereik is back and writes zuid's calls", step=0.2)
         back = await ami(nodes.asterisks["zuid"])
         fresh = zuid.call("14023", talk_seconds=5, dtmf=BURGERZAKEN, from_user="0633333339")
         joined = await back.wait_for_event("QueueCallerJoin", lambda e: e["CallerIDNum"] == "0633333339", timeout=30)
         await until(lambda: f"zuid-{joined['Linkedid']}" in {r.call_id for r in store.calls(0, 2e10)}, 20,
-                    "zuid's bereik records a new call")  # it has reconnected and reconciled
+                    "zuid's bereik records a new call", step=0.2)  # it has reconnected and reconciled
         assert {call_id: row.ended_at for call_id, row in rows().items()} == closed
         for call_id in on_zuid:
             assert [s.what for s in store.journey(call_id).steps].count("hung_up") == 1

@@ -50,6 +50,7 @@ from bereik.sandbox.sipp import Sipp
 from bereik.secrets import Secrets
 
 from helpers import OBSERVER, variable, write_config_with_observer
+from tests.polling import until
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "presence"))
 from presence_slapd import Slapd  # noqa: E402  (the directory the console tests use)
@@ -116,15 +117,6 @@ def staff(config) -> set[str]:
 
 def phones_of(config) -> list[str]:
     return [position.address for queue in config.queues for position in queue.positions]
-
-
-async def until(condition, timeout: float, what, step: float = 0.1) -> None:
-    """Wait for `condition`. `what`: words, or a function that gives them."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what() if callable(what) else what}")
-        await asyncio.sleep(step)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from bereik.presence.merge import SourceStatus
 from bereik.presence.phone import PhoneWatcher
 from bereik.presence.service import PresenceService
 from bereik.presence.vocabulary import Status
+from tests.polling import until
 
 MINIMAL = Path(__file__).with_name("configs") / "minimal"
 DESK_PHONE_201 = "127.0.1.1"
@@ -51,19 +52,11 @@ async def presence(asterisk, tmp_path):
             seen.append(view.status)
     recorder = asyncio.ensure_future(record())
     await ami.connect()
-    await until(lambda: phone.table.synced_at is not None, "the first re-read after login")
+    await until(lambda: phone.table.synced_at is not None, 15, "the first re-read after login", step=0.02)
     yield service, phone, ami, seen
     recorder.cancel()
     ami.close()
     store.close()
-
-
-async def until(condition, what: str, timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what}")
-        await asyncio.sleep(0.02)
 
 
 def status(service) -> Status:
@@ -78,11 +71,12 @@ async def test_a_desk_phone_ringing_and_answering_changes_the_persons_state(pres
     # talk time runs from then, so it must outlast the desk phone's ringing by far.
     desk = sipp.phone(DESK_PHONE_201, ring_seconds=1)
     caller = sipp.call("201", talk_seconds=6)
-    await until(lambda: Status.RINGING in seen, "ringing")
-    await until(lambda: Status.ON_THE_PHONE in seen, f"on the phone; seen {seen}, devices {phone.table.devices}")
+    await until(lambda: Status.RINGING in seen, 15, "ringing", step=0.02)
+    await until(lambda: Status.ON_THE_PHONE in seen, 15,
+                lambda: f"on the phone; seen {seen}, devices {phone.table.devices}", step=0.02)
     await caller.succeeds(timeout=15)
     await desk.succeeds(timeout=5)
-    await until(lambda: status(service) is Status.AVAILABLE, "available again after the call")
+    await until(lambda: status(service) is Status.AVAILABLE, 15, "available again after the call", step=0.02)
 
     changes = [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] is not s]
     assert changes[-3:] == [Status.RINGING, Status.ON_THE_PHONE, Status.AVAILABLE]
@@ -92,7 +86,8 @@ async def test_after_an_asterisk_restart_the_states_are_read_again(presence, ast
     service, phone, ami, seen = presence
     first_sync = phone.table.synced_at
     asterisk(MINIMAL, restart=True)
-    await until(lambda: not ami.connected or phone.table.synced_at != first_sync, "the AMI connection to drop")
-    await until(lambda: ami.connected and phone.table.synced_at != first_sync, "login and re-read", timeout=30)
+    await until(lambda: not ami.connected or phone.table.synced_at != first_sync, 15, "the AMI connection to drop",
+                step=0.02)
+    await until(lambda: ami.connected and phone.table.synced_at != first_sync, 30, "login and re-read", step=0.02)
     assert phone.table.devices["PJSIP/201"].state.value == "idle"
     assert status(service) is Status.AVAILABLE

@@ -1,6 +1,5 @@
 """Safe reload on the real Asterisk: a broken YAML is refused while calls arrive; the fixed one is applied
 (dialplan, pjsip and queues reloaded) with callers waiting in the queue, who stay; a new caller meets the new menu."""
-import asyncio
 import datetime as dt
 import logging
 import os
@@ -15,6 +14,7 @@ from bereik.secrets import AMI_SECRET, PHONES_SECRET, Secrets
 from bereik.service import Service, follow_changes, pretend_clock
 
 from helpers import OBSERVER, hang_up, variable, write_config_with_observer
+from tests.polling import until
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 0)
@@ -29,14 +29,6 @@ def edited(text: str, *replacements: tuple[str, str]) -> str:
         assert before in text
         text = text.replace(before, after, 1)
     return text
-
-
-async def until(condition, timeout: float, what: str) -> None:
-    for _ in range(int(timeout / 0.1)):
-        if condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 async def test_a_broken_yaml_is_refused_and_a_good_one_applied_under_load_without_dropping_a_call(

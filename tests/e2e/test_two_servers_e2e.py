@@ -4,12 +4,10 @@ Each server's dialplan tries its own bereik first and the other second. Callers 
 noord's bereik is killed (SIGKILL) in the middle. Every caller still reaches the TIC queue (told by both
 Asterisks' AMI), and every call is in the shared store exactly once: zuid's bereik took over noord's
 records, including what noord's had not written when it died. The report counts both servers' calls."""
-import asyncio
 import datetime as dt
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from bereik.config import load_config
@@ -25,19 +23,12 @@ from bereik.sandbox.sipp import Sipp
 from bereik.secrets import Secrets
 
 from helpers import OBSERVER, bereik_run, several_servers_yaml, takes_fastagi, write_config_with_observer
+from tests.polling import until
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "bloemendaal.yaml"
 SERVERS = {"noord": "127.0.0.1", "zuid": "127.0.0.2"}
 CALLS_PER_SERVER = 6
 AFVAL = [("asked", "1"), ("asked", "2")]
-
-
-async def until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.2)
 
 
 async def test_one_bereik_killed_under_load_loses_no_call_and_no_record(asterisk, ami, tmp_path):
@@ -68,10 +59,11 @@ async def _two_servers(asterisk, ami, tmp_path, cluster):
         events = {"noord": await ami(noord), "zuid": await ami(zuid)}
         for name in SERVERS:
             bereiks[name] = bereik_run(yaml, name, noord.sounds_dir, secrets_file, tmp_path / f"bereik-{name}.log")
-        await until(lambda: all(takes_fastagi(ip) for ip in SERVERS.values()), 20, "both bereiks listen")
+        await until(lambda: all(takes_fastagi(ip) for ip in SERVERS.values()), 20, "both bereiks listen", step=0.2)
 
         load = [sipp.callers("14023", rate=1, calls=CALLS_PER_SERVER, talk_seconds=6, dtmf=AFVAL) for sipp in parties]
-        await until(lambda: len(events["noord"].matching("QueueCallerJoin")) >= 2, 20, "noord's first callers queued")
+        await until(lambda: len(events["noord"].matching("QueueCallerJoin")) >= 2, 20, "noord's first callers queued",
+                    step=0.2)
         bereiks["noord"].send_signal(signal.SIGKILL)  # mid-load: callers in its menu, records not yet written
         bereiks["noord"].wait()
         for callers in load:
@@ -86,7 +78,7 @@ async def _two_servers(asterisk, ami, tmp_path, cluster):
             return [r for r in store.calls(0, 2e10) if r.ended_at is not None]
 
         # zuid's bereik takes noord's records over once noord's claim lapsed (bereik.records.standby).
-        await until(lambda: {r.call_id for r in stored()} >= expected, 25, "every call stored and ended")
+        await until(lambda: {r.call_id for r in stored()} >= expected, 25, "every call stored and ended", step=0.2)
         assert "taking over the call records of server noord" in (tmp_path / "bereik-zuid.log").read_text()
         rows = list(store.calls(0, 2e10))
         assert sorted(r.call_id for r in rows) == sorted(expected), "a call lost or stored twice"

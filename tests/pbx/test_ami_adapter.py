@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from bereik.pbx import variables as var
 from bereik.pbx.ami import AmiClient, AmiError, plain_event
 from bereik.pbx.backoff import Backoff
+from tests.polling import until
 
 
 class RecordedAmi:
@@ -90,14 +91,6 @@ def rereads(client: AmiClient) -> list[str]:
     return summaries
 
 
-async def until(condition, seconds: float) -> None:
-    """Wait until `condition()` holds, at most `seconds`; the test's assertions say what did not happen."""
-    for _ in range(round(seconds / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-
-
 @pytest.fixture
 async def ami():
     server = RecordedAmi({"QueueSummary": QUEUE_SUMMARY, "Atxfer": ATXFER_QUEUED, "Hangup": ERROR,
@@ -161,7 +154,7 @@ async def test_events_arrive_as_plain_dicts_with_channel_variables(ami):
         "Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-00000001\r\nQueue: tic\r\nPosition: 1\r\n"
         "ChanVariable: BEREIK_TOPIC=afval\r\nChanVariable: BEREIK_CHOICE=2\r\n\r\n"
     )
-    await until(lambda: seen, 1)
+    await until(lambda: seen, 1, "the pushed QueueCallerJoin event delivered", step=0.02)
     [event] = seen
     assert event["Queue"] == "tic"
     assert event["ChanVariable(BEREIK_TOPIC)"] == "afval" and event["ChanVariable(BEREIK_CHOICE)"] == "2"
@@ -181,7 +174,7 @@ async def test_the_one_joined_channelvar_arrives_as_each_variable_in_events_and_
     await client.connect()
     await server.push(f"Event: QueueCallerJoin\r\nChannel: PJSIP/trunk-00000001\r\nQueue: tic\r\n{joined}\r\n\r\n")
     status = await client.action("Status")
-    await until(lambda: seen, 1)
+    await until(lambda: seen, 1, "the pushed QueueCallerJoin event delivered", step=0.02)
     for event in (seen[0], status[1]):
         assert (event["ChanVariable(BEREIK_TOPIC)"], event["ChanVariable(BEREIK_CHOICE)"]) == ("afval", "2")
         assert (event["ChanVariable(BEREIK_CALLBACK)"], event["ChanVariable(BEREIK_REASON)"]) == ("17", "")
@@ -192,9 +185,10 @@ async def test_state_is_re_read_after_every_login_including_reconnects(ami):
     server, client = ami
     summaries = rereads(client)
     await client.connect()
-    await until(lambda: summaries, 1)
+    await until(lambda: summaries, 1, "the queues re-read after the first login", step=0.02)
     server.drop_connections()
-    await until(lambda: server.logins >= 2 and len(summaries) >= 2, 4)
+    await until(lambda: server.logins >= 2 and len(summaries) >= 2, 4,
+                "a second login after the drop, and the queues re-read again", step=0.02)
     assert server.logins == 2
     assert summaries == ["1", "1"]
 
@@ -206,7 +200,7 @@ async def test_a_lost_connection_is_told_at_once_so_a_screen_can_say_it_may_be_s
     await client.connect()
     assert lost == []
     server.drop_connections()
-    await until(lambda: lost, 2)
+    await until(lambda: lost, 2, "the lost connection told", step=0.02)
     assert lost[:1] == [False], "told, and no longer counted as connected"
 
 
@@ -222,7 +216,7 @@ async def test_an_asterisk_that_keeps_hanging_up_is_tried_less_and_less_often_th
     await asyncio.sleep(1.0)
     assert 3 <= server.hung_up <= 9, f"{server.hung_up} tries in a second"
     server.hanging_up = False
-    await until(lambda: len(summaries) >= 2, 2)
+    await until(lambda: len(summaries) >= 2, 2, "logged in again and the queues re-read", step=0.02)
     assert server.logins == 2 and summaries == ["1", "1"], "logged in again and re-read the state"
 
 
@@ -236,7 +230,7 @@ async def test_state_is_re_read_only_once_asterisk_offers_the_actions_after_a_re
     assert summaries == [], "app_queue not loaded yet: nothing re-read, nothing refused"
     server.replies["ListCommands"] = LISTING.format(
         actions="Ping: Ping (Priv: <none>)\r\nQueueSummary: Show queue summary. (Priv: <none>)\r\n", id="{id}")
-    await until(lambda: summaries, 2)
+    await until(lambda: summaries, 2, "the queues re-read once QueueSummary is offered", step=0.02)
     assert summaries == ["1"]
 
 
@@ -248,7 +242,7 @@ async def test_a_session_dropped_just_after_it_looked_ready_is_not_re_read_the_n
     client.ready_actions = ("QueueSummary",)
     summaries = rereads(client)
     await client.connect()
-    await until(lambda: summaries, 2)
+    await until(lambda: summaries, 2, "the queues re-read on the session that stayed", step=0.02)
     await asyncio.sleep(0.3)
     assert (server.logins, summaries) == (2, ["1"]), "re-read once, on the session that stayed"
     assert [a["Action"] for a in server.received].count("QueueSummary") == 1

@@ -23,6 +23,7 @@ from bereik.presence.directory import OPENLDAP, Person
 from bereik.presence.graph import GraphClient, GraphSettings, OutlookSource
 from bereik.presence.ldap import LdapDirectory, LdapSettings
 from bereik.presence.merge import Inputs, Source, merge
+from tests.polling import until
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -143,14 +144,6 @@ socket_messages = st.lists(st.one_of(
 ), min_size=1, max_size=30)
 
 
-async def until(condition, seconds=2.0):
-    for _ in range(int(seconds / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    assert condition()
-
-
 @FUZZ
 @given(messages=socket_messages)
 async def test_any_message_on_the_presence_stream_leaves_the_server_and_other_consoles_going(  # noqa: F811
@@ -158,7 +151,7 @@ async def test_any_message_on_the_presence_stream_leaves_the_server_and_other_co
     service, ami, client, _, _ = world
     watcher = await client.ws_connect("/api/presence/stream")
     attacker = await client.ws_connect("/api/presence/stream")
-    await until(lambda: len(service._subscribers) == 2)
+    await until(lambda: len(service._subscribers) == 2, 2, "both consoles subscribed", step=0.01)
     for message in messages:  # all at once, without waiting for an answer
         try:
             await (attacker.send_bytes if isinstance(message, bytes) else attacker.send_str)(message)
@@ -177,4 +170,4 @@ async def test_any_message_on_the_presence_stream_leaves_the_server_and_other_co
     ami.emit(device("PJSIP/2003", "NOT_INUSE"))
     assert (await asyncio.wait_for(watcher.receive_json(), 2))["presence"]["status"] == "available"
     await watcher.close()
-    await until(lambda: not service._subscribers)  # both unsubscribed: nothing leaks
+    await until(lambda: not service._subscribers, 2, "both consoles unsubscribed: nothing leaks", step=0.01)
