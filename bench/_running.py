@@ -125,8 +125,15 @@ class Bereik:
             raise BenchError(f"bereik is not running (exit status {code}); its log: {self.log}\n"
                              + "\n".join(self.log.read_text(errors="replace").splitlines()[-15:]))
 
-    def fastagi_sessions(self) -> int:
-        return int(metric(metrics(), "bereik_fastagi_session_seconds_count"))
+    def fastagi_sessions(self) -> dict[str, int]:
+        """How many FastAGI sessions bereik served ("all") and how many took at most each bucket's bound ("0.005",
+        ...): its own histogram, from the hand-over to the decision handed back."""
+        text = metrics()
+        counts = {"all": int(metric(text, "bereik_fastagi_session_seconds_count"))}
+        for bound, count in re.findall(r'^bereik_fastagi_session_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$',
+                                       text, re.M):
+            counts[bound] = counts.get(bound, 0) + int(float(count))
+        return counts
 
     def stop(self) -> None:
         """SIGTERM; a bereik that does not stop cleanly within 15 s is an error."""

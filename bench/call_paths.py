@@ -73,6 +73,7 @@ ACHIEVED_SHARE, FAILURE_LIMIT, P99_LIMIT_MS = 0.95, 0.01, 1000.0
 OVERHEAD_SECONDS = 20.0  # at half saturation: enough calls for a p99 that means something
 NO_REASON = "(none)"
 FAILED_OPEN = ("failopen-", "watchdog")
+SESSION_BOUNDS = (0.005, 0.025, 0.1)  # seconds; bounds of bereik's session histogram (wallboard.metrics.AGI_BUCKETS)
 AGI_DIR = "/opt/bereik-bench"
 
 
@@ -217,6 +218,15 @@ class Step:
     retransmissions: int = 0
     ami_tasks: int = 0  # tasks of Asterisk's AMI thread (stasis/m:manager:core) during the step
     answered: int = 0
+    sessions: int = 0  # bereik's FastAGI sessions in the step
+    sessions_longer: Counter = field(default_factory=Counter)  # of those, how many took longer than each bound (s)
+
+    def session_tail(self) -> str:
+        """Where a slow call's time went: bereik's own session (its histogram), or Asterisk around it."""
+        if not self.sessions:
+            return ""
+        shares = "/".join(f"{self.sessions_longer[bound] / self.sessions:.1%}" for bound in SESSION_BOUNDS)
+        return f"bereik's sessions over {'/'.join(f'{1000 * b:g}' for b in SESSION_BOUNDS)} ms: {shares}"
 
     @property
     def ami_tasks_per_call(self) -> float:
@@ -237,7 +247,7 @@ class Step:
                 f"failed {self.failure_share:6.1%}, answer->queue p50 {percentile(self.latencies, 0.5):6.1f} "
                 f"p99 {percentile(self.latencies, 0.99):7.1f} ms, retrans {self.retransmissions}, "
                 f"AMI tasks/call {self.ami_tasks_per_call:5.1f}; "
-                f"joins: {reasons or 'none'}; CPU {cpu}")
+                f"joins: {reasons or 'none'}; CPU {cpu}" + (f"; {self.session_tail()}" if self.sessions else ""))
 
 
 def ami_thread_tasks(pbx: Asterisk) -> int:
@@ -254,10 +264,11 @@ def pooled(steps: list[Step]) -> Step:
     total = Step(first.path, first.rate, sum(s.calls for s in steps), first.seconds,
                  achieved=sum(s.achieved for s in steps) / len(steps), failed=sum(s.failed for s in steps),
                  retransmissions=sum(s.retransmissions for s in steps), ami_tasks=sum(s.ami_tasks for s in steps),
-                 answered=sum(s.answered for s in steps))
+                 answered=sum(s.answered for s in steps), sessions=sum(s.sessions for s in steps))
     for step in steps:
         total.latencies += step.latencies
         total.reasons += step.reasons
+        total.sessions_longer += step.sessions_longer
     total.cpu = {name: sum(s.cpu.get(name, 0) for s in steps) / len(steps) for name in first.cpu}
     return total
 
@@ -319,7 +330,11 @@ class Bench:
         step.failed = min(calls, sipp_failed + never_joined + step.failed_open)
         if with_bereik:
             self.bereik.check()
-            sessions = await asyncio.to_thread(self.bereik.fastagi_sessions) - sessions_before
+            sessions_after = await asyncio.to_thread(self.bereik.fastagi_sessions)
+            sessions = step.sessions = sessions_after["all"] - sessions_before["all"]
+            for bound in SESSION_BOUNDS:
+                within = sessions_after[f"{bound:g}"] - sessions_before[f"{bound:g}"]
+                step.sessions_longer[bound] = sessions - within
             decided = step.reasons[PATHS[path].reason]
             if sessions < decided:
                 raise BenchError(f"{decided} calls joined with bereik's reason but bereik served {sessions} "
@@ -501,7 +516,7 @@ def report(outcome: dict) -> None:
         d99 = percentile(pb.latencies, 0.99) - percentile(pa.latencies, 0.99)
         print(f"b's overhead over a at {pa.rate:g} calls/s (half of a's saturation), {pb.calls} calls each: "
               f"p50 {d50:+.1f} ms, p99 {d99:+.1f} ms  (target p99 < 5 ms); bereik CPU {pb.cpu.get('bereik', 0):.0f}% "
-              f"of a core, failed a {pa.failure_share:.1%} b {pb.failure_share:.1%}")
+              f"of a core, failed a {pa.failure_share:.1%} b {pb.failure_share:.1%}; {pb.session_tail()}")
     start, end = outcome["load"]
     print(f"\n(measured {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, load average "
           f"{start[0]:.2f} at the start and {end[0]:.2f} at the end; calls held {outcome['hold']:g} s, steady window "
