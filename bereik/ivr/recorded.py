@@ -19,9 +19,10 @@ import re
 import wave
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 RATE = 8000
 MAX_SECONDS = 60
@@ -97,6 +98,10 @@ class Recordings:
 
 def decoded(audio: bytes) -> np.ndarray:
     """Any audio FFmpeg reads, as 8 kHz mono float samples in [-1, 1]."""
+    # Imported when a recording comes in: FFmpeg's and numpy's 32 MB were a quarter of `bereik run`'s memory.
+    import av
+    import numpy as np
+
     if len(audio) > MAX_BYTES:
         raise RecordingError(f"Het bestand is groter dan {MAX_BYTES // 2**20} MB; een melding duurt geen minuten.")
     try:
@@ -121,6 +126,8 @@ def decoded(audio: bytes) -> np.ndarray:
 
 def normalised(samples: np.ndarray) -> np.ndarray:
     """RMS to -20 dBFS, but never a peak above -1 dBFS; as 16-bit integers."""
+    import numpy as np
+
     rms, peak = float(np.sqrt(np.mean(samples ** 2))), float(np.max(np.abs(samples)))
     if rms < 1e-4:
         raise RecordingError("De opname is stil; is de microfoon aan?")

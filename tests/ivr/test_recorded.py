@@ -109,3 +109,15 @@ def test_bereik_prompts_says_per_text_what_plays(tmp_path):
     assert "  closed: espeak-ng (changes per call)" in lines
     assert "  invalid_choice: espeak-ng (no recording)" in lines
     assert per_call("Wij zijn er weer {next_opening}.") and not per_call("Welkom bij {municipality}.")
+
+
+def test_bereik_run_loads_ffmpeg_and_numpy_only_when_a_recording_comes_in():
+    """Their 32 MB were a quarter of a running bereik's memory, for what a coordinator does a few times a year."""
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, bereik.cli, bereik.service, bereik.console.manage; "
+                               "print(sorted(m for m in ('av', 'numpy') if m in sys.modules))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
