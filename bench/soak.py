@@ -140,7 +140,8 @@ class WarmTransfers:
         self.started: set[str] = set()
         self.colleague_answered: set[str] = set()
         self.succeeded: set[str] = set()  # AttendedTransfer Result=Success
-        self.refused = 0  # an AMI action of the transfer refused by Asterisk, or AttendedTransfer with another result
+        # Why Asterisk refused a transfer: an AMI action's error, or AttendedTransfer's Result other than Success.
+        self.refused: Counter[str] = Counter()
         self.not_completed: set[str] = set()  # keyed, but no AttendedTransfer in time: the agent hung up
         ami.on_event("AgentConnect", self._agent_answered)
         ami.on_event("DialEnd", self._dial_ended)
@@ -180,13 +181,13 @@ class WarmTransfers:
         if event.get("Result") == "Success":
             self.succeeded.add(call_id)
         else:
-            self.refused += 1
+            self.refused[f"AttendedTransfer Result={event.get('Result', '')[:40]}"] += 1
 
     async def _send(self, actions: Awaitable[None]) -> None:
         try:
             await actions
-        except AmiError:
-            self.refused += 1
+        except AmiError as error:
+            self.refused[str(error)[:80]] += 1
 
 
 def stored_transfers(store_path: Path, call_ids: set[str]) -> tuple[int, int]:
@@ -245,7 +246,7 @@ async def phase(name: str, flows: tuple[Flow, ...], rate: float, calls: int, sip
                 sample_seconds: float = SAMPLE_SECONDS) -> dict:
     observer.reset()
     before_recorded, before_ended, before_answered = stored_calls(store_path)
-    transfers_before = (set(transfers.started), set(transfers.succeeded), transfers.refused,
+    transfers_before = (set(transfers.started), set(transfers.succeeded), Counter(transfers.refused),
                         set(transfers.not_completed))
     started = time.monotonic()
     counts = [max(round(calls * flow.share), 1) for flow in flows]
@@ -326,11 +327,18 @@ def growth(samples: list[Sample]) -> dict[str, float]:
             for field in ("rss_kib", "fds", "tasks")}
 
 
+def refused_line(refused: Counter[str]) -> str:
+    """How many transfers Asterisk refused, and why (its words, most frequent first)."""
+    total = sum(refused.values())
+    return f"{total} ({'; '.join(f'{why}: {n}' for why, n in refused.most_common())})" if total else "0"
+
+
 def flow_line(row: dict) -> str:
     line = f"{row['flow']:<40} placed {row['placed']:>6}  completed {row['completed']:>6}  failed {row['failed']:>4}"
     if "transferred" in row:
         line += (f"  transfers: started {row['transfers_started']}, succeeded {row['transferred']}, "
-                 f"refused {row['transfers_refused']}, not completed within {WarmTransfers.COMPLETE_SECONDS:g} s "
+                 f"refused {refused_line(row['transfers_refused'])}, "
+                 f"not completed within {WarmTransfers.COMPLETE_SECONDS:g} s "
                  f"of the key {row['transfers_not_completed']}; recorded as ended by a transfer {row['recorded_by_transfer']}, "
                  f"with bereik's transfer steps {row['recorded_transfer_steps']}")
     return line
