@@ -41,6 +41,20 @@ def quote(argument: str) -> str:
     return '"' + argument.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def command_line(*words: str) -> bytes:
+    """One command as res_agi reads it: the first word is the verb, the rest are quoted arguments."""
+    verb, *arguments = words
+    return " ".join([verb, *(quote(a) for a in arguments)]).encode() + b"\n"
+
+
+def exec_words(application: str, *arguments: str) -> tuple[str, ...]:
+    """EXEC of a dialplan application; EXEC takes the application's arguments as one string, comma-separated."""
+    for argument in arguments:
+        if "," in argument or any(c in argument for c in "\r\n\0"):
+            raise AgiError(f"refusing a separator or control character in {application} argument {argument!r}")
+    return ("EXEC", application, ",".join(arguments))
+
+
 def parse_environment(block: bytes) -> dict[str, str]:
     """The agi_* lines Asterisk sends first. Malformed lines are dropped, never fatal."""
     environment: dict[str, str] = {}
@@ -99,14 +113,31 @@ class AgiSession:
         return self.environment.get("agi_uniqueid", "")
 
     async def command(self, *words: str, timeout: float = DEFAULT_COMMAND_TIMEOUT) -> AgiReply:
-        """Send one command; the first word is the verb, the rest are quoted arguments.
+        """Send one command (`command_line`) and wait for its reply. Only a success (200, result not -1) comes
+        back; anything else raises."""
+        await self._send(command_line(*words))
+        return await self._checked_reply(words[0], timeout)
 
-        Only a success (200, result not -1) comes back; anything else raises."""
-        verb, *arguments = words
-        line = " ".join([verb, *(quote(a) for a in arguments)])
+    async def last_word(self, *commands: tuple[str, ...], timeout: float = DEFAULT_COMMAND_TIMEOUT
+                        ) -> list[AgiReply]:
+        """The session's last commands, written at once and followed by the end of bereik's side of the
+        connection: res_agi carries them out in order and takes that end as the script's, so the caller moves on
+        without waiting for bereik to run again (under load, each time a wait for a processor). The replies are
+        read after, as `command` reads them."""
+        await self._send(b"".join(command_line(*words) for words in commands), last=True)
+        return [await self._checked_reply(words[0], timeout) for words in commands]
+
+    async def _send(self, lines: bytes, last: bool = False) -> None:
         try:
-            self.writer.write(line.encode() + b"\n")
+            self.writer.write(lines)
+            if last:
+                self.writer.write_eof()
             await self.writer.drain()
+        except ConnectionError as error:
+            raise AgiHangup(str(error) or "connection closed") from None
+
+    async def _checked_reply(self, verb: str, timeout: float) -> AgiReply:
+        try:
             async with asyncio.timeout(timeout):  # wait_for would make a task for every command
                 reply = await self._reply()
         except ConnectionError as error:
@@ -148,11 +179,7 @@ class AgiSession:
 
     async def execute(self, application: str, *arguments: str,
                       timeout: float = DEFAULT_COMMAND_TIMEOUT) -> AgiReply:
-        # EXEC takes the application's arguments as one string, comma-separated.
-        for argument in arguments:
-            if "," in argument or any(c in argument for c in "\r\n\0"):
-                raise AgiError(f"refusing a separator or control character in {application} argument {argument!r}")
-        return await self.command("EXEC", application, ",".join(arguments), timeout=timeout)
+        return await self.command(*exec_words(application, *arguments), timeout=timeout)
 
 
 Handler = Callable[[AgiSession], Awaitable[None]]

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from bereik.ivr.prompts import PromptLibrary
 from bereik.pbx import variables as var
-from bereik.pbx.agi import AgiSession
+from bereik.pbx.agi import AgiSession, exec_words
 
 WATCHDOG_MARGIN = 3  # seconds
 WATCHDOG = "TIMEOUT(absolute)"
@@ -54,21 +54,20 @@ class Voice:
     @staticmethod
     async def hand_over(session: AgiSession, settings: Mapping[str, str], go_to: tuple[str, str, str] | None = None
                         ) -> None:
-        """The decision as channel variables in one MSet, BEREIK_ROUTED last: one round trip, and the dialplan never
-        sees ROUTED without the rest.
+        """The decision as channel variables in one MSet, BEREIK_ROUTED last, as the session's last word (the
+        caller moves on without waiting for bereik to run again): the dialplan never sees ROUTED without the rest.
 
         `go_to`: (context, extension, priority) where bereik sends the call on itself. The MSet then clears the
         watchdog and leaves out what only the dialplan after the AGI reads to find that place (the action, the queue
-        and ROUTED): each step and each variable set is work for Asterisk's one AMI thread (bench.call_paths), where
-        bereik's path saturates first. Should bereik fail between the two, that dialplan finds no ROUTED and sends
-        the caller to the front office, as for any failure before the decision."""
+        and ROUTED): each step and each variable set is work for Asterisk's one AMI thread. Should Asterisk not
+        carry out the Goto, that dialplan finds no ROUTED and sends the caller to the front office, as for any
+        failure before the decision."""
         values = (f"{name}={var.field_value(name, value)}" for name, value in settings.items()
                   if not (go_to and name in var.PLACE))
         if go_to:
-            await session.execute("MSet", f"{WATCHDOG}=0", *values)
-            await session.execute("Goto", *go_to)
+            await session.last_word(exec_words("MSet", f"{WATCHDOG}=0", *values), exec_words("Goto", *go_to))
         else:
-            await session.execute("MSet", *values, f"{var.ROUTED}=1")
+            await session.last_word(exec_words("MSet", *values, f"{var.ROUTED}=1"))
 
     @staticmethod
     async def arm_watchdog(session: AgiSession, seconds: float) -> None:

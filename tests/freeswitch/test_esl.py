@@ -43,7 +43,7 @@ async def asterisk_decision(tmp_path, now, keys) -> dict[str, str]:
     await server.start()
     try:
         asterisk = FakeAsterisk(keys=list(keys))
-        await asterisk.call(server.port)
+        await asterisk.call(server)
     finally:
         await server.close()
     decision = {name: asterisk.variables.get(name, "") for name in (*var.OUTPUTS,)}

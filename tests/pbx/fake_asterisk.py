@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import shlex
 
+from bereik.pbx.agi import AgiServer
+from tests.polling import until
+
 
 class FakeAsterisk:
     def __init__(self, keys: list[str | None] | None = None, caller_name: str = "Jan Jansen",
@@ -40,8 +43,10 @@ class FakeAsterisk:
         }
         return "".join(f"{k}: {v}\n" for k, v in lines.items()).encode() + b"\n"
 
-    async def call(self, port: int, script: str = "entry") -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async def call(self, server: AgiServer, script: str = "entry") -> None:
+        """One call to bereik's `server`, until bereik ended its session (it may read Asterisk's last replies and
+        write the call's log line after Asterisk has moved on)."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         writer.write(self.environment(script))
         await writer.drain()
         while True:
@@ -67,6 +72,7 @@ class FakeAsterisk:
             if self.silent:
                 writer.write_eof()
         writer.close()
+        await until(lambda: server.active_sessions == 0, 10, "bereik to end its FastAGI session", step=0.005)
 
     def _reply(self, words: list[str]) -> str:
         verb = " ".join(words[:2]).upper()

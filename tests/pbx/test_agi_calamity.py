@@ -60,7 +60,7 @@ async def world(tmp_path):
 
     async def dial(typed: str, *keys: str) -> DeskPhone:
         phone = DeskPhone(typed, keys)
-        await phone.call(server.port, "features")
+        await phone.call(server, "features")
         return phone
 
     def sounds(*texts: str) -> str:

@@ -78,7 +78,7 @@ def records(caplog) -> list[dict]:
 async def test_a_free_colleague_is_rung_for_four_rings_with_the_attempt_on_the_channel(serve, caplog):
     caplog.set_level(logging.INFO)
     asterisk = DirectAsterisk(EVA_DIRECT, "start")
-    await asterisk.call((await serve()).port, "direct")
+    await asterisk.call(await serve(), "direct")
     [mset] = asterisk.executed("MSet")
     assert mset[2].split(",")[-1] == f"{var.ROUTED}=1"
     assert asterisk.variables[var.ACTION] == "ring"
@@ -96,7 +96,7 @@ async def test_no_answer_plays_one_message_and_sends_the_caller_to_the_tic_with_
     asterisk = DirectAsterisk(EVA_DIRECT, "rang", {
         "DIALSTATUS": "NOANSWER", var.DIAL_BEGAN: "1795430380.250", var.DIAL_ENDED: "1795430400.250",
         var.TRIED_AT: "2026-11-23T09:59:40+01:00"})
-    await asterisk.call((await serve()).port, "direct")
+    await asterisk.call(await serve(), "direct")
     assert len(asterisk.executed("Playback")) == 1
     assert asterisk.variables[var.ACTION] == "queue" and asterisk.variables[var.QUEUE] == "tic"
     assert asterisk.variables[var.FAILED] == "noanswer"
@@ -108,7 +108,7 @@ async def test_no_answer_plays_one_message_and_sends_the_caller_to_the_tic_with_
 @pytest.mark.parametrize(("key", "action", "outcome"), [("1", "camp", None), ("2", "queue", "busy")])
 async def test_a_colleague_on_the_phone_the_caller_chooses_to_wait_or_go_to_the_tic(serve, key, action, outcome):
     asterisk = DirectAsterisk(EVA_DIRECT, "start", {"DEVICE_STATE(PJSIP/301)": "INUSE"}, keys=[key])
-    await asterisk.call((await serve()).port, "direct")
+    await asterisk.call(await serve(), "direct")
     assert len(asterisk.executed("Read")) == 1
     assert asterisk.variables[var.ACTION] == action
     if action == "camp":
@@ -122,7 +122,7 @@ async def test_forwarding_to_the_mobile_rings_it_through_the_trunk(serve, store)
     """Through the dialplan's bereik-mobile, which knows Eva's mobile number from the YAML and dials the trunk."""
     store.set("301", "mobile", starts=MONDAY_MORNING - dt.timedelta(hours=1), ends=None, set_by="eva")
     asterisk = DirectAsterisk(EVA_DIRECT, "start")
-    await asterisk.call((await serve()).port, "direct")
+    await asterisk.call(await serve(), "direct")
     assert asterisk.variables[var.DIAL] == "Local/301@bereik-mobile/n"
     assert asterisk.variables[var.TRIED_VIA] == "mobile"
 
@@ -130,7 +130,7 @@ async def test_forwarding_to_the_mobile_rings_it_through_the_trunk(serve, store)
 async def test_the_caller_hangs_up_during_the_message_on_the_way_to_the_queue(serve, caplog):
     caplog.set_level(logging.INFO)
     asterisk = DirectAsterisk(EVA_DIRECT, "rang", {"DIALSTATUS": "NOANSWER"}, hang_up_at="Playback")
-    await asterisk.call((await serve()).port, "direct")
+    await asterisk.call(await serve(), "direct")
     assert asterisk.executed("Playback") and var.ROUTED not in asterisk.variables
     [record] = records(caplog)
     assert record["outcome"] == "caller_hung_up_before_queue"
@@ -146,7 +146,7 @@ async def test_the_caller_hangs_up_during_the_message_on_the_way_to_the_queue(se
 async def test_a_hang_up_while_ringing_or_waiting_is_recorded(serve, caplog, stage, variables, outcome):
     caplog.set_level(logging.INFO)
     asterisk = DirectAsterisk(EVA_DIRECT, "hungup", {var.DIRECT_STAGE: stage, **variables})
-    await asterisk.call((await serve()).port, "direct")
+    await asterisk.call(await serve(), "direct")
     [record] = records(caplog)
     assert record["outcome"] == outcome
     if outcome == "answered":
@@ -155,5 +155,5 @@ async def test_a_hang_up_while_ringing_or_waiting_is_recorded(serve, caplog, sta
 
 async def test_a_number_bereik_does_not_know_fails_open(serve):
     asterisk = DirectAsterisk("0235119999", "start")
-    await asterisk.call((await serve()).port, "direct")
+    await asterisk.call(await serve(), "direct")
     assert var.ROUTED not in asterisk.variables

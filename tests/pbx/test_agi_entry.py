@@ -49,7 +49,7 @@ async def test_option_two_in_hours_sends_the_caller_to_the_queue_with_the_topic_
     reaches: each set would be work for Asterisk's one AMI thread."""
     server = await serve()
     asterisk = FakeAsterisk(keys=["1", "2"])
-    await asterisk.call(server.port)
+    await asterisk.call(server)
     assert (asterisk.variables[var.TOPIC], asterisk.variables[var.CHOICE]) == ("afval", "2")
     assert {var.ACTION, var.QUEUE, var.ROUTED}.isdisjoint(asterisk.variables)
     assert asterisk.commands[-1] == ["EXEC", "Goto", "bereik-queue,tic,1"]
@@ -58,7 +58,7 @@ async def test_option_two_in_hours_sends_the_caller_to_the_queue_with_the_topic_
 async def test_a_decision_the_dialplan_carries_out_sets_routed_last_in_the_same_step_as_the_rest(serve):
     server = await serve(now=MONDAY_EVENING)
     asterisk = FakeAsterisk(keys=["1"])
-    await asterisk.call(server.port)
+    await asterisk.call(server)
     [mset] = [words for words in asterisk.commands if words[:2] == ["EXEC", "MSet"]]
     assert mset[2].split(",")[-1] == f"{var.ROUTED}=1"
     assert f"{var.ACTION}=hangup" in mset[2].split(",")
@@ -68,7 +68,7 @@ async def test_a_caller_for_the_queue_is_sent_on_by_bereik_with_the_watchdog_cle
     """The dialplan then takes no step to clear the watchdog or find the queue (tasks of Asterisk's AMI thread)."""
     server = await serve()
     asterisk = FakeAsterisk(keys=["1", "2"])
-    await asterisk.call(server.port)
+    await asterisk.call(server)
     mset, goto = asterisk.commands[-2:]
     assert mset[:2] == ["EXEC", "MSet"] and mset[2].split(",")[0] == "TIMEOUT(absolute)=0"
     assert goto == ["EXEC", "Goto", "bereik-queue,tic,1"]
@@ -77,7 +77,7 @@ async def test_a_caller_for_the_queue_is_sent_on_by_bereik_with_the_watchdog_cle
 async def test_a_caller_for_no_queue_is_left_to_the_dialplan(serve):
     server = await serve(now=MONDAY_EVENING)
     asterisk = FakeAsterisk(keys=["1"])
-    await asterisk.call(server.port)
+    await asterisk.call(server)
     assert not [words for words in asterisk.commands if words[:2] == ["EXEC", "Goto"]]
     [mset] = [words for words in asterisk.commands if words[:2] == ["EXEC", "MSet"]]
     assert "TIMEOUT(absolute)" not in mset[2]  # the dialplan clears the watchdog itself on its way on
@@ -86,7 +86,7 @@ async def test_a_caller_for_no_queue_is_left_to_the_dialplan(serve):
 async def test_closed_plays_the_closing_message_and_asks_to_hang_up(serve, tmp_path):
     server = await serve(now=MONDAY_EVENING)
     asterisk = FakeAsterisk(keys=["1"])
-    await asterisk.call(server.port)
+    await asterisk.call(server)
     assert asterisk.variables[var.ACTION] == "hangup"
     assert asterisk.variables[var.REASON] == "outside_hours"
     [playback] = [words for words in asterisk.commands if words[:2] == ["EXEC", "Playback"]]
@@ -97,7 +97,7 @@ async def test_closed_plays_the_closing_message_and_asks_to_hang_up(serve, tmp_p
 async def test_every_step_re_arms_the_watchdog_for_as_long_as_it_takes(serve, tmp_path):
     server = await serve()
     asterisk = FakeAsterisk(keys=["1", "2"])
-    await asterisk.call(server.port)
+    await asterisk.call(server)
     steps = [words for words in asterisk.commands if words[:2] in (["EXEC", "Read"], ["SET", "VARIABLE"])]
     arms = [i for i, words in enumerate(steps) if words[2:3] == ["TIMEOUT(absolute)"]]
     reads = [i for i, words in enumerate(steps) if words[1] == "Read"]
@@ -111,7 +111,7 @@ async def test_every_step_re_arms_the_watchdog_for_as_long_as_it_takes(serve, tm
 async def test_the_menu_is_one_read_with_every_option_as_a_sound(serve):
     server = await serve()
     asterisk = FakeAsterisk(keys=["1", "9", "9"])
-    await asterisk.call(server.port)
+    await asterisk.call(server)
     reads = [words[2].split(",") for words in asterisk.commands if words[:2] == ["EXEC", "Read"]]
     assert len(reads) == 3  # municipality, menu, menu again after a wrong key
     assert len(reads[1][1].split("&")) == 2 + len(CONFIG.menu.options)  # welcome, intro, options
@@ -121,7 +121,7 @@ async def test_the_menu_is_one_read_with_every_option_as_a_sound(serve):
 async def test_a_caller_who_hangs_up_in_the_menu_is_not_routed(serve):
     server = await serve()
     asterisk = FakeAsterisk(keys=["1"], hang_up_after=1)
-    await asterisk.call(server.port)
+    await asterisk.call(server)
     assert var.ROUTED not in asterisk.variables or asterisk.variables[var.ROUTED] == ""
     await asyncio.sleep(0)
     assert server.active_sessions == 0
@@ -134,7 +134,7 @@ def call_lines(caplog) -> list[dict]:
 async def test_a_routed_call_is_one_log_line_with_its_steps_and_the_caller_masked(serve, caplog):
     caplog.set_level(logging.INFO, logger="bereik.call")
     server = await serve()
-    await FakeAsterisk(keys=["1", "2"]).call(server.port)
+    await FakeAsterisk(keys=["1", "2"]).call(server)
     [line] = call_lines(caplog)
     assert (line["call"], line["step"], line["action"], line["queue"], line["topic"]) == (
         "1700000000.1", "routed", "queue", "tic", "afval")
@@ -146,7 +146,7 @@ async def test_a_routed_call_is_one_log_line_with_its_steps_and_the_caller_maske
 async def test_a_hang_up_at_a_question_is_the_line_of_its_call_with_the_stage(serve, caplog):
     caplog.set_level(logging.INFO, logger="bereik.call")
     server = await serve()
-    await FakeAsterisk(keys=["1"], hang_up_after=1).call(server.port)
+    await FakeAsterisk(keys=["1"], hang_up_after=1).call(server)
     [line] = call_lines(caplog)
     assert (line["step"], line["stage"]) == ("hung_up", "municipality")
     assert [s["step"] for s in line["steps"]] == ["entry"]
@@ -158,14 +158,14 @@ async def test_a_crashing_handler_closes_the_connection_without_routing(serve):
 
     server = await serve(handlers={"entry": broken})
     asterisk = FakeAsterisk()
-    await asyncio.wait_for(asterisk.call(server.port), 5)
+    await asyncio.wait_for(asterisk.call(server), 5)
     assert asterisk.variables == {}  # the dialplan sees no BEREIK_ROUTED and fails open
 
 
 async def test_caller_ids_with_quotes_and_backslashes_travel_quoted(serve):
     server = await serve()
     asterisk = FakeAsterisk(keys=["1", "1"], caller_name='Jan "de Baas" \\ Jansen')
-    await asterisk.call(server.port)
+    await asterisk.call(server)
     assert asterisk.commands[-1][:2] == ["EXEC", "Goto"]  # routed
     for raw in asterisk.raw_commands:
         assert "\n" not in raw
@@ -203,7 +203,7 @@ async def test_a_peer_outside_the_allow_list_is_refused_and_logged_once_with_the
     try:
         for _ in range(3):
             asterisk = FakeAsterisk()
-            await asyncio.wait_for(asterisk.call(server.port), 5)
+            await asyncio.wait_for(asterisk.call(server), 5)
             assert asterisk.commands == []
         [refusal] = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
         assert "from 127.0.0.1 refused: not in the allow-list (10.0.0.0/8)" in refusal
@@ -251,7 +251,7 @@ async def test_a_call_back_store_away_or_slow_still_gives_the_caller_the_menu(se
     server = await serve(handlers={"entry": handler})
     asterisk = FakeAsterisk(keys=["1", "2"])
     try:
-        await asterisk.call(server.port)  # the slow store has not answered yet: the decision did not wait for it
+        await asterisk.call(server)  # the slow store has not answered yet: the decision did not wait for it
     finally:
         store.released.set()
     assert (asterisk.commands[-1], asterisk.variables[var.TOPIC]) == (["EXEC", "Goto", "bereik-queue,tic,1"], "afval")

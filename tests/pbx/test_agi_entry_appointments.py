@@ -77,7 +77,7 @@ async def test_the_caller_chooses_tuesdays_time_and_it_is_booked_in_the_colleagu
     graph.calendars[EVA] = fake_graph.calendar(fake_graph.busy("2026-11-24T07:00:00", "2026-11-24T11:00:00"))
     graph.calendars[GIJS] = fake_graph.calendar(fake_graph.busy("2026-11-24T07:00:00", "2026-11-24T09:30:00"))
     asterisk = FakeAsterisk(keys=[*ASKED, "1"])
-    await asterisk.call(server.port)
+    await asterisk.call(server)
 
     menu = [words for words in asterisk.commands if words[:2] == ["EXEC", "Read"]][-1][2].split(",")[1].split("&")
     assert menu[1:] == [sound(tmp_path, "Druk 1 voor morgen 10 uur 30."), sound(tmp_path, "Druk 2 voor morgen 12 uur 30."),
@@ -101,7 +101,7 @@ async def test_the_ordinary_key_gives_the_next_working_days_call_back(graph, ent
     server, store = entry
     graph.calendars[EVA] = fake_graph.calendar()
     asterisk = FakeAsterisk(keys=[*ASKED, "3"])
-    await asterisk.call(server.port)
+    await asterisk.call(server)
     [note] = store.open_for_number("0612345678")
     assert note.kind == AFTER_HOURS and graph.events == {}
 
@@ -118,7 +118,7 @@ async def test_a_time_taken_between_the_offer_and_the_key_is_told_and_the_ordina
             return super()._reply(words)
 
     asterisk = TakenWhileChoosing(keys=[*ASKED, "1"])
-    await asterisk.call(server.port)
+    await asterisk.call(server)
     [note] = store.open_for_number("0612345678")
     assert note.kind == AFTER_HOURS and graph.events == {}
     [goodbye] = [words for words in asterisk.commands if words[:2] == ["EXEC", "Playback"]]
@@ -132,7 +132,7 @@ async def test_graph_down_or_no_free_time_is_the_ordinary_call_back_without_an_o
     if fault == "down":
         graph.fail(20)  # every Graph call answers 503; the caller does not wait for the retries
     asterisk = FakeAsterisk(keys=[*ASKED, "1"])
-    await asterisk.call(server.port)
+    await asterisk.call(server)
     reads = [words for words in asterisk.commands if words[:2] == ["EXEC", "Read"]]
     assert len(reads) == 3  # the municipality, the offer, the read-back: no menu of times
     [note] = store.open_for_number("0612345678")
@@ -150,6 +150,6 @@ async def test_a_caller_who_hangs_up_while_hearing_the_times_keeps_the_confirmed
             return super()._reply(words)
 
     asterisk = HangsUpAtTheTimes(keys=ASKED)
-    await asterisk.call(server.port)
+    await asterisk.call(server)
     [note] = store.open_for_number("0612345678")
     assert note.kind == AFTER_HOURS and graph.events == {}

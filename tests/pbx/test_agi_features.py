@@ -57,7 +57,7 @@ async def world(tmp_path):
 
     async def dial(endpoint: str, code: str, **kwargs) -> DeskPhone:
         phone = DeskPhone(endpoint, code, **kwargs)
-        await phone.call(server.port, "features")
+        await phone.call(server, "features")
         return phone
 
     def sounds(*keys: str, **values) -> str:

@@ -2,7 +2,9 @@
 
 A reply bereik cannot read as success ends the conversation: bereik sends no further
 command, so it never routes a caller on an answer it did not understand, and the
-dialplan, seeing no BEREIK_ROUTED, sends the caller to the front office.
+dialplan, seeing no BEREIK_ROUTED, sends the caller to the front office. The one exception
+is the hand-over, bereik's last word: its MSet and Goto go together, decided before either
+reply came, so a bad reply to the MSet finds the Goto already sent.
 """
 import asyncio
 import datetime as dt
@@ -96,7 +98,7 @@ async def one_call(handlers, asterisk, script):
     server = AgiServer(handlers, port=0)
     await server.start()
     try:
-        await asyncio.wait_for(asterisk.call(server.port, script), 30)
+        await asyncio.wait_for(asterisk.call(server, script), 30)
     finally:
         await server.close()
 
@@ -113,7 +115,10 @@ def test_a_garbled_reply_ends_the_call_unrouted_and_the_handler_never_fails(
     assert not [r for r in caplog.records if r.getMessage() == "FastAGI handler failed"], \
         "a bad reply is an expected failure, not a crash of the handler"
     if asterisk.silent and not succeeds(reply):
-        assert len(asterisk.commands) == at + 1, "no command after a reply bereik could not read as success"
+        after = asterisk.commands[at + 1:]
+        rest_of_last_word = asterisk.commands[at][:2] == ["EXEC", "MSet"] and [words[:2] for words in after] == [
+            ["EXEC", "Goto"]]
+        assert not after or rest_of_last_word, "no command after a reply bereik could not read as success"
         assert not any(f"{var.ROUTED}=1" in " ".join(words) for words in asterisk.commands[:at])
 
 

@@ -30,6 +30,11 @@ class Session:
     async def execute(self, application, *arguments, timeout=10):
         self.executed.append((application, arguments))
 
+    async def last_word(self, *commands, timeout=10):
+        for verb, application, arguments in commands:
+            assert verb == "EXEC"
+            self.executed.append((application, tuple(arguments.split(","))))
+
 
 def note(key, **changes):
     values = dict(key=key, number="0612345678", name="", question="Terugbelverzoek uit de wachtrij.", team="tic",

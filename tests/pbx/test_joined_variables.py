@@ -159,15 +159,15 @@ def test_the_generated_manager_conf_has_one_channelvar_the_joined_one():
 
 async def test_bereiks_fastagi_takes_the_separator_out_of_any_value_it_sets_in_the_joined_variables(tmp_path):
     async def handler(session):
-        await Voice.hand_over(session, {var.TOPIC: "a|b", var.MUNICIPALITY: "Bloemendaal", var.DIAL: "PJSIP/1|x"})
         await session.set_variable(var.REASON, "r|s")
         await session.set_variable(var.TODAY, "1|2")
+        await Voice.hand_over(session, {var.TOPIC: "a|b", var.MUNICIPALITY: "Bloemendaal", var.DIAL: "PJSIP/1|x"})
 
     server = AgiServer({"entry": handler}, port=0)
     await server.start()
     try:
         asterisk = FakeAsterisk()
-        await asterisk.call(server.port)
+        await asterisk.call(server)
     finally:
         await server.close()
     assert (asterisk.variables[var.TOPIC], asterisk.variables[var.REASON]) == ("a/b", "r/s")
@@ -206,7 +206,7 @@ async def test_an_ordinary_call_decided_by_bereik_reads_back_through_the_joined_
     await server.start()
     try:
         asterisk = FakeAsterisk(keys=["1", "2"])
-        await asterisk.call(server.port)
+        await asterisk.call(server)
     finally:
         await server.close()
     line = var.FIELD_SEPARATOR.join(asterisk.variables.get(name, "") for name in var.IN_AMI_EVENTS)

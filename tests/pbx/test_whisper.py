@@ -61,9 +61,9 @@ async def waiting(spool=None):
     return ami, whispers, server
 
 
-async def connected(whispers, companion, port):
+async def connected(whispers, companion, server):
     """The companion Asterisk started from the call file, connected to bereik's FastAGI."""
-    session = asyncio.ensure_future(companion.call(port, "whisper"))
+    session = asyncio.ensure_future(companion.call(server, "whisper"))
     for _ in range(200):
         if whispers._companions or session.done():
             break
@@ -91,7 +91,7 @@ async def test_the_first_message_starts_the_companion_which_plays_it_and_leaving
     assert whispers.say(CALLER, "bereik/4567ef01")  # said again before it connected: the newest counts
     assert spool.started == [(UNIQUEID, CALLER)]  # one companion
     companion = Companion()
-    session = await connected(whispers, companion, server.port)
+    session = await connected(whispers, companion, server)
     # Read, so that a newer message can cut it short (bereik sends the companion a key, AMI PlayDTMF).
     assert await commands(companion, 1) == [read("bereik/4567ef01")]
     assert server.session_timeout < whispers.session_timeout  # a caller may wait longer than any call step
@@ -118,7 +118,7 @@ async def test_messages_reach_a_companion_on_fastagis_own_loop_as_bereik_run_has
     ami.emit(Event="QueueCallerJoin", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)
     assert whispers.say(CALLER, "bereik/message0")
     companion = Companion()
-    session = await connected(whispers, companion, server.port)
+    session = await connected(whispers, companion, server)
     for n in range(3):
         if n:
             assert whispers.say(CALLER, f"bereik/message{n}")
@@ -143,7 +143,7 @@ async def test_a_companion_that_connects_after_its_caller_left_is_ended_at_once(
     assert whispers.say(CALLER, "bereik/0123abcd")
     ami.emit(Event="QueueCallerLeave", Queue="tic", Channel=CALLER, Uniqueid=UNIQUEID)  # an agent took it
     companion = Companion()
-    await asyncio.wait_for(companion.call(server.port, "whisper"), 2)  # bereik closed the session
+    await asyncio.wait_for(companion.call(server, "whisper"), 2)  # bereik closed the session
     assert companion.commands == [] and not whispers._companions  # the agent hears nothing
     await server.close()
 
@@ -234,7 +234,7 @@ async def test_a_newer_message_cuts_the_one_playing_short_with_a_key_the_compani
     assert whispers.say(CALLER, "bereik/idle")
     companion = Companion()
     companion.silent = True  # a Read under way (Asterisk's reply comes when it ends)
-    session = await connected(whispers, companion, server.port)
+    session = await connected(whispers, companion, server)
     [playing] = whispers._companions.values()
     await commands(companion, 1)
     assert ami.actions == []  # the first message starts nothing to cut short
@@ -252,7 +252,7 @@ async def test_bereik_stopping_ends_its_companions_at_once_though_they_could_las
     ami, whispers, server = await waiting()
     assert whispers.say(CALLER, "bereik/0123abcd")
     companion = Companion()
-    session = await connected(whispers, companion, server.port)
+    session = await connected(whispers, companion, server)
     await commands(companion, 1)
     await asyncio.wait_for(server.close(), 2)
     await asyncio.wait_for(session, 2)  # Asterisk saw the connection close: the companion hangs up
