@@ -71,8 +71,14 @@ class FakeAsterisk:
             await writer.drain()
             if self.silent:
                 writer.write_eof()
+        if held := self.at_the_end():
+            writer.write(held)
         writer.close()
         await until(lambda: server.active_sessions == 0, 10, "bereik to end its FastAGI session", step=0.005)
+
+    def at_the_end(self) -> bytes:
+        """What this Asterisk writes once bereik's side of the line has ended (a subclass's held replies)."""
+        return b""
 
     def _reply(self, words: list[str]) -> str:
         verb = " ".join(words[:2]).upper()

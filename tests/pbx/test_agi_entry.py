@@ -143,6 +143,38 @@ async def test_a_routed_call_is_one_log_line_with_its_steps_and_the_caller_maske
     assert 0 <= line["steps"][0]["t"] <= line["steps"][-1]["t"] <= line["t"]
 
 
+class RepliesAfterTheEnd(FakeAsterisk):
+    """Holds its replies to the hand-over's commands until bereik's side of the line has ended: a bereik that waited
+    for a reply before ending it would wait for ever."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.held: list[str] = []
+
+    def _reply(self, words):
+        reply = super()._reply(words)
+        if words[:2] in (["EXEC", "MSet"], ["EXEC", "Goto"]):
+            self.held.append(reply)
+            return ""
+        return reply
+
+    def at_the_end(self):
+        return "".join(self.held).encode()
+
+
+async def test_the_caller_is_sent_on_without_waiting_for_bereik_to_read_a_reply_to_the_hand_over(serve, caplog):
+    """The hand-over's commands and the end of bereik's side come in one go (res_agi then carries them out and ends
+    the script without waiting for bereik to run again); bereik reads the replies after, for the call's line."""
+    caplog.set_level(logging.INFO, logger="bereik.call")
+    server = await serve()
+    asterisk = RepliesAfterTheEnd(keys=["1", "2"])
+    await asyncio.wait_for(asterisk.call(server), 5)
+    assert [words[:2] for words in asterisk.commands[-2:]] == [["EXEC", "MSet"], ["EXEC", "Goto"]]
+    assert len(asterisk.held) == 2
+    [line] = call_lines(caplog)
+    assert (line["step"], line["queue"]) == ("routed", "tic")
+
+
 async def test_a_hang_up_at_a_question_is_the_line_of_its_call_with_the_stage(serve, caplog):
     caplog.set_level(logging.INFO, logger="bereik.call")
     server = await serve()
