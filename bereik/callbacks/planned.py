@@ -2,16 +2,21 @@
 
 A query per call cost the decision thread two thread hops and the query itself (bench call_paths, issue 18). The
 callers with an open request are few, so they are read all at once: again as soon as this bereik changed a note,
-and otherwise once the last read is `fresh_seconds` old, for what another bereik sharing the store wrote.
+and otherwise once the last read is `fresh_seconds` old, for what another bereik sharing the store wrote. Only the
+first kind is waited for: under load a read waits for a thread and a processor, and every caller meanwhile would
+wait with it, where a request another bereik took a second ago can as well be seen a moment later.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections.abc import Callable
 
 from bereik.callbacks.store import CallbackStore, Note
+
+log = logging.getLogger(__name__)
 
 
 class PlannedCallbacks:
@@ -26,16 +31,29 @@ class PlannedCallbacks:
         self._reading: asyncio.Future | None = None
 
     def due(self) -> bool:
-        return (self.store.changes != self._changes_read
-                or self.clock() - self._read_at >= self.fresh_seconds)
+        return self._changed_here() or self.clock() - self._read_at >= self.fresh_seconds
+
+    async def refresh(self) -> None:
+        """Up to date for the next caller: waits for a read after a change through this bereik (or before the
+        first); a read that is merely old is done again in the background, callers answered from it meanwhile."""
+        if self._changed_here():
+            await self.read()
+        elif self.due() and self._reading is None:
+            self._start().add_done_callback(_logged)
 
     async def read(self) -> None:
         """Read the open requests; calls that come in meanwhile wait for the same read. A caller that stops
         waiting (a time-out) leaves it running for the others."""
+        await asyncio.shield(self._start())
+
+    def _changed_here(self) -> bool:
+        return self.store.changes != self._changes_read
+
+    def _start(self) -> asyncio.Future:
         if self._reading is None:
             self._reading = asyncio.ensure_future(self._read())
             self._reading.add_done_callback(_seen)  # its failure is not "never retrieved" when every caller timed out
-        await asyncio.shield(self._reading)
+        return self._reading
 
     def of(self, number: str) -> Note | None:
         """The caller's open request as last read."""
@@ -53,3 +71,10 @@ class PlannedCallbacks:
 def _seen(reading: asyncio.Future) -> None:
     if not reading.cancelled():
         reading.exception()
+
+
+def _logged(reading: asyncio.Future) -> None:
+    """A read nobody waited for says itself when it failed; the next caller tries again."""
+    if not reading.cancelled() and reading.exception() is not None:
+        log.warning("call-back store could not be read (%s); callers hear about their planned call-backs as last "
+                    "read until it answers again", type(reading.exception()).__name__)

@@ -130,9 +130,8 @@ class EntryHandler:
         if self.planned is None or not self.config.waiting.callback_key or not callable_number(number, self.config):
             return CallerCallback()
         try:
-            if self.planned.due():
-                async with asyncio.timeout(CALLBACK_LOOKUP_SECONDS):
-                    await self.planned.read()
+            async with asyncio.timeout(CALLBACK_LOOKUP_SECONDS):
+                await self.planned.refresh()
         except Exception as error:  # the store slow or away: the caller, in silence meanwhile, gets the menu
             log.warning("call-back store did not answer whether a call-back is planned (%s); the caller is "
                         "offered the menu as if none were", type(error).__name__)

@@ -12,6 +12,7 @@ from bereik.callbacks.planned import PlannedCallbacks
 from bereik.callbacks.store import AFTER_HOURS, APPOINTMENT, IVR, QUEUE, CallbackStore, Note
 from bereik.records.store import SqliteStore
 from tests.examples import example_config
+from tests.polling import until
 
 ZONE = example_config().zone
 MONDAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZONE)
@@ -116,3 +117,72 @@ async def test_a_failed_read_is_tried_again_by_the_next_caller():
     assert planned.due()
     await planned.read()
     assert store.reads == 2 and not planned.due()
+
+
+class ChangingStore(SlowStore):
+    """Blocks in `open_requests` while `released` is clear; answers with `requests` at the time."""
+
+    def __init__(self, requests):
+        super().__init__()
+        self.requests = requests
+
+    def open_requests(self):
+        self.reads += 1
+        self.released.wait(30)
+        return dict(self.requests)
+
+
+async def test_a_read_that_is_merely_old_is_done_again_while_callers_are_answered_from_the_last():
+    store = ChangingStore({"0611111111": "the first request"})
+    store.released.set()
+    clock = Clock()
+    planned = PlannedCallbacks(store, fresh_seconds=1.0, clock=clock)
+    await planned.refresh()  # the first read is waited for
+    assert planned.of("0611111111") == "the first request"
+
+    store.released.clear()
+    store.requests = {"0622222222": "another bereik's request"}
+    clock.now += 1.0
+    await asyncio.wait_for(planned.refresh(), 1)  # does not wait for the store, which does not answer
+    await asyncio.wait_for(planned.refresh(), 1)  # nor starts a second read
+    assert planned.of("0611111111") == "the first request" and planned.of("0622222222") is None
+    store.released.set()
+    await until(lambda: planned.of("0622222222") is not None, 5, "the background read")
+    assert store.reads == 2 and planned.of("0611111111") is None
+
+
+async def test_after_a_change_here_the_next_caller_waits_for_the_read():
+    store = ChangingStore({})
+    store.released.set()
+    planned = PlannedCallbacks(store, fresh_seconds=60.0, clock=Clock())
+    await planned.refresh()
+    store.released.clear()
+    store.requests, store.changes = {"0611111111": "asked just now"}, 1
+    waiting = asyncio.ensure_future(planned.refresh())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    store.released.set()
+    await asyncio.wait_for(waiting, 5)
+    assert planned.of("0611111111") == "asked just now"
+
+
+async def test_a_background_read_that_fails_is_logged_and_tried_again_by_the_next_caller(caplog):
+    class FailingOnce(ChangingStore):
+        def open_requests(self):
+            if self.reads == 1:
+                self.reads += 1
+                raise ConnectionError("connection timeout expired")
+            return super().open_requests()
+
+    store = FailingOnce({"0611111111": "the request"})
+    store.released.set()
+    clock = Clock()
+    planned = PlannedCallbacks(store, fresh_seconds=1.0, clock=clock)
+    await planned.refresh()
+    clock.now += 1.0
+    await planned.refresh()
+    await until(lambda: "call-back store could not be read (ConnectionError)" in caplog.text, 5, "the warning")
+    assert planned.of("0611111111") == "the request"  # the last read stands
+    await planned.refresh()
+    await until(lambda: store.reads == 3, 5, "the second background read")
+    assert caplog.text.count("could not be read") == 1
