@@ -118,14 +118,14 @@ class AgiSession:
         await self._send(command_line(*words))
         return await self._checked_reply(words[0], timeout)
 
-    async def last_word(self, *commands: tuple[str, ...], timeout: float = DEFAULT_COMMAND_TIMEOUT
-                        ) -> list[AgiReply]:
+    async def last_word(self, *commands: tuple[str, ...], timeout: float = DEFAULT_COMMAND_TIMEOUT) -> None:
         """The session's last commands, written at once and followed by the end of bereik's side of the
         connection: res_agi carries them out in order and takes that end as the script's, so the caller moves on
         without waiting for bereik to run again (under load, each time a wait for a processor). The replies are
-        read after, as `command` reads them."""
+        read after and checked as `command` checks them."""
         await self._send(b"".join(command_line(*words) for words in commands), last=True)
-        return [await self._checked_reply(words[0], timeout) for words in commands]
+        for words in commands:
+            await self._checked_reply(words[0], timeout)
 
     async def _send(self, lines: bytes, last: bool = False) -> None:
         try:
