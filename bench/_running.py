@@ -127,7 +127,7 @@ class Bereik:
 
     def fastagi_sessions(self) -> dict[str, int]:
         """How many FastAGI sessions bereik served ("all") and how many took at most each bucket's bound ("0.005",
-        ...): its own histogram, from the hand-over to the decision handed back."""
+        ...): its own histogram, from Asterisk's connection to bereik's last word."""
         text = metrics()
         counts = {"all": int(metric(text, "bereik_fastagi_session_seconds_count"))}
         for bound, count in re.findall(r'^bereik_fastagi_session_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$',

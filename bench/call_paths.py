@@ -222,8 +222,8 @@ class Step:
     sessions_longer: Counter = field(default_factory=Counter)  # of those, how many took longer than each bound (s)
 
     def session_tail(self) -> str:
-        """Where a slow call's time went: in the FastAGI conversation (bereik's histogram; Asterisk carrying out the
-        hand-over's two commands included), or in Asterisk before or after it."""
+        """Where a slow call's time went: in the FastAGI conversation (bereik's histogram, from Asterisk's connection
+        to bereik's last word), or in Asterisk before or after it."""
         if not self.sessions:
             return ""
         shares = "/".join(f"{self.sessions_longer[bound] / self.sessions:.1%}" for bound in SESSION_BOUNDS)

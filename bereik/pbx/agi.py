@@ -12,6 +12,7 @@ import asyncio
 import ipaddress
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -99,6 +100,7 @@ class AgiSession:
     environment: dict[str, str]
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
+    last_word_at: float | None = None  # time.perf_counter() when the last word went: the caller's wait ended
 
     @property
     def script(self) -> str:
@@ -124,6 +126,7 @@ class AgiSession:
         without waiting for bereik to run again (under load, each time a wait for a processor). The replies are
         read after and checked as `command` checks them."""
         await self._send(b"".join(command_line(*words) for words in commands), last=True)
+        self.last_word_at = time.perf_counter()
         for words in commands:
             await self._checked_reply(words[0], timeout)
 

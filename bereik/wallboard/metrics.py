@@ -186,8 +186,12 @@ class Metrics:
                                      buckets=AGI_BUCKETS, registry=self.registry)
 
     def timed(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-        """The handler, with its duration observed (also when it fails or the caller hangs up)."""
+        """The handler, with the caller's wait on it observed (also when it fails or the caller hangs up): up to
+        its last word (AgiSession.last_word), not the reading of Asterisk's replies after it, which nobody waits for."""
         async def observed(session) -> None:
-            with self.agi_seconds.time():
+            started = time.perf_counter()
+            try:
                 await handler(session)
+            finally:
+                self.agi_seconds.observe((session.last_word_at or time.perf_counter()) - started)
         return observed

@@ -1,5 +1,6 @@
 """The wallboard in a real headless Chromium: live over WebSocket, readable on a wall, WCAG 2.1 AA."""
 import asyncio
+import time
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -7,6 +8,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
+from bereik.pbx.agi import AgiSession
 from bereik.wallboard.floor import CallbackCounts, Floor
 from bereik.wallboard.metrics import Metrics
 from bereik.wallboard.web import Hub, WebServer, metrics_routes, wallboard_routes
@@ -171,8 +173,20 @@ async def test_fastagi_latency_is_observed_even_when_the_caller_hangs_up():
         raise ConnectionError
 
     with pytest.raises(ConnectionError):
-        await metrics.timed(hangs_up)(None)
+        await metrics.timed(hangs_up)(AgiSession({}, None, None))
     assert metrics.registry.get_sample_value("bereik_fastagi_session_seconds_count") == 1
+
+
+async def test_fastagi_latency_ends_with_the_last_word_not_with_the_replies_read_after_it():
+    metrics = Metrics(Floor(ZONE, 30), lambda: False)
+
+    async def hands_over_then_reads_slowly(session):
+        session.last_word_at = time.perf_counter()
+        await asyncio.sleep(0.2)
+
+    await metrics.timed(hands_over_then_reads_slowly)(AgiSession({}, None, None))
+    assert metrics.registry.get_sample_value("bereik_fastagi_session_seconds_count") == 1
+    assert metrics.registry.get_sample_value("bereik_fastagi_session_seconds_bucket", {"le": "0.1"}) == 1
 
 
 async def test_metrics_count_the_loops_tasks_and_the_process_open_files():
