@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from bereik.pbx.agi import DEFAULT_COMMAND_TIMEOUT
 from bereik.secrets import Secrets, write_new_secrets_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -125,11 +126,18 @@ class Bereik:
             raise BenchError(f"bereik is not running (exit status {code}); its log: {self.log}\n"
                              + "\n".join(self.log.read_text(errors="replace").splitlines()[-15:]))
 
-    def fastagi_sessions(self) -> dict[str, int]:
+    def fastagi_sessions(self, at_least: int = 0, timeout: float = DEFAULT_COMMAND_TIMEOUT) -> dict[str, int]:
         """How many FastAGI sessions bereik served ("all") and how many took at most each bucket's bound ("0.005",
-        ...): its own histogram, from Asterisk's connection to bereik's last word."""
-        text = metrics()
-        counts = {"all": int(metric(text, "bereik_fastagi_session_seconds_count"))}
+        ...): its own histogram, from Asterisk's connection to bereik's last word. bereik counts a session when
+        its handler ends, after it read Asterisk's replies to that last word, which may be after the caller moved
+        on: read again until "all" is `at_least`, for at most the `timeout` in which bereik reads a reply."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = metrics()
+            counts = {"all": int(metric(text, "bereik_fastagi_session_seconds_count"))}
+            if counts["all"] >= at_least or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         for bound, count in re.findall(r'^bereik_fastagi_session_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$',
                                        text, re.M):
             counts[bound] = counts.get(bound, 0) + int(float(count))

@@ -331,12 +331,12 @@ class Bench:
         step.failed = min(calls, sipp_failed + never_joined + step.failed_open)
         if with_bereik:
             self.bereik.check()
-            sessions_after = await asyncio.to_thread(self.bereik.fastagi_sessions)
+            decided = step.reasons[PATHS[path].reason]
+            sessions_after = await asyncio.to_thread(self.bereik.fastagi_sessions, sessions_before["all"] + decided)
             sessions = step.sessions = sessions_after["all"] - sessions_before["all"]
             for bound in SESSION_BOUNDS:
                 within = sessions_after[f"{bound:g}"] - sessions_before[f"{bound:g}"]
                 step.sessions_longer[bound] = sessions - within
-            decided = step.reasons[PATHS[path].reason]
             if sessions < decided:
                 raise BenchError(f"{decided} calls joined with bereik's reason but bereik served {sessions} "
                                  "FastAGI sessions: something else decided them")
