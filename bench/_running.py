@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,6 +143,14 @@ class Bereik:
                                        text, re.M):
             counts[bound] = counts.get(bound, 0) + int(float(count))
         return counts
+
+    def ami_events(self) -> Counter:
+        """The AMI events bereik read since it started, by event name: its own counter on /metrics."""
+        read = Counter()
+        for event, count in re.findall(r'^bereik_ami_events_total\{[^}]*event="([^"]+)"[^}]*\} (\S+)$', metrics(),
+                                       re.M):
+            read[event] += int(float(count))
+        return read
 
     def stop(self) -> None:
         """SIGTERM; a bereik that does not stop cleanly within 15 s is an error."""

@@ -220,6 +220,7 @@ class Step:
     answered: int = 0
     sessions: int = 0  # bereik's FastAGI sessions in the step
     sessions_longer: Counter = field(default_factory=Counter)  # of those, how many took longer than each bound (s)
+    ami_events: Counter = field(default_factory=Counter)  # AMI events bereik read in the step, by name
 
     def session_tail(self) -> str:
         """Where a slow call's time went: in the FastAGI conversation (bereik's histogram, from Asterisk's connection
@@ -232,6 +233,13 @@ class Step:
     @property
     def ami_tasks_per_call(self) -> float:
         return self.ami_tasks / self.answered if self.answered else 0.0
+
+    def bereik_events(self) -> str:
+        """The AMI events bereik read a call, the most frequent named: each is work for Asterisk and for bereik."""
+        if not self.answered:
+            return ""
+        most = ", ".join(f"{name} {n / self.answered:.1f}" for name, n in self.ami_events.most_common(4))
+        return f"bereik read {self.ami_events.total() / self.answered:.1f} AMI events/call ({most})"
 
     @property
     def failed_open(self) -> int:
@@ -248,7 +256,8 @@ class Step:
                 f"failed {self.failure_share:6.1%}, answer->queue p50 {percentile(self.latencies, 0.5):6.1f} "
                 f"p99 {percentile(self.latencies, 0.99):7.1f} ms, retrans {self.retransmissions}, "
                 f"AMI tasks/call {self.ami_tasks_per_call:5.1f}; "
-                f"joins: {reasons or 'none'}; CPU {cpu}" + (f"; {self.session_tail()}" if self.sessions else ""))
+                f"joins: {reasons or 'none'}; CPU {cpu}" + (f"; {self.session_tail()}" if self.sessions else "")
+                + (f"; {self.bereik_events()}" if self.ami_events else ""))
 
 
 def ami_thread_tasks(pbx: Asterisk) -> int:
@@ -270,6 +279,7 @@ def pooled(steps: list[Step]) -> Step:
         total.latencies += step.latencies
         total.reasons += step.reasons
         total.sessions_longer += step.sessions_longer
+        total.ami_events += step.ami_events
     total.cpu = {name: sum(s.cpu.get(name, 0) for s in steps) / len(steps) for name in first.cpu}
     return total
 
@@ -299,6 +309,7 @@ class Bench:
             self.bereik.check()
             watched["bereik"] = lambda: cpu_seconds(self.bereik.pid)
             sessions_before = await asyncio.to_thread(self.bereik.fastagi_sessions)
+            events_before = await asyncio.to_thread(self.bereik.ami_events)
         tasks_before = await asyncio.to_thread(ami_thread_tasks, self.pbx)
         before, began = {name: read() for name, read in watched.items()}, time.monotonic()
         load = self.sipp.load(PATHS[path].number, rate=rate, calls=calls, hold_seconds=self.hold)
@@ -342,6 +353,8 @@ class Bench:
                                  "FastAGI sessions: something else decided them")
         await asyncio.to_thread(self.pbx.hangup_all, 15)
         step.ami_tasks = await asyncio.to_thread(ami_thread_tasks, self.pbx) - tasks_before  # hang-ups too
+        if with_bereik:
+            step.ami_events = await asyncio.to_thread(self.bereik.ami_events) - events_before  # hang-ups too
         return step
 
 

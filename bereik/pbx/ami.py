@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -183,6 +183,7 @@ class AmiClient:
         self._jitter = jitter
         self._attempt = 0
         self.logins = 0  # each after the first is a reconnect (/metrics)
+        self.events_read: Counter[str] = Counter()  # by event name (/metrics: each costs Asterisk and bereik)
         self._closed = False
         self._event_callbacks: dict[str, list[EventCallback]] = defaultdict(list)
         self._login_callbacks: list[LoginCallback] = []
@@ -250,7 +251,9 @@ class AmiClient:
         self._deliver(plain_event(message))
 
     def _deliver(self, event: AmiEvent) -> None:
-        for callback in (*self._event_callbacks.get(event.get("Event", ""), ()), *self._event_callbacks.get("*", ())):
+        name = event.get("Event", "")
+        self.events_read[name] += 1
+        for callback in (*self._event_callbacks.get(name, ()), *self._event_callbacks.get("*", ())):
             try:
                 result = callback(event)
                 if asyncio.iscoroutine(result):

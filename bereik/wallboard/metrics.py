@@ -58,6 +58,7 @@ class FallThrough:
 class AmiLike(Protocol):
     connected: bool
     logins: int
+    events_read: Mapping[str, int]
 
 
 @dataclass
@@ -154,13 +155,18 @@ class _Collector:
                                       labels=["server"])
         logins = CounterMetricFamily("bereik_ami_logins", "AMI logins since bereik started (each after the "
                                      "first is a reconnect)", labels=["server"])
+        events = CounterMetricFamily("bereik_ami_events", "AMI events bereik read, per server and event (each is "
+                                     "work for Asterisk's AMI and for bereik)", labels=["server", "event"])
         servers = sources.servers or {SINGLE_SERVER: None}
         for name, ami in servers.items():
             connected.add_metric([name], 1.0 if (ami.connected if ami else self.ami_connected()) else 0.0)
             if ami is not None:
                 logins.add_metric([name], ami.logins)
+                for event, count in sorted(ami.events_read.items()):
+                    events.add_metric([name, event], count)
         yield connected
         yield logins
+        yield events
         if sources.spool_bytes is not None:
             yield GaugeMetricFamily("bereik_spool_bytes", "Call records waiting on disk until the store takes "
                                     "them", value=sources.spool_bytes())

@@ -36,9 +36,13 @@ async def test_call_paths_smoke_runs_every_path_and_refuses_bereiks_path_with_be
     assert failed == {"a": "0.0", "b": "0.0", "c": "0.0", "d": "0.0"}, printed
     assert re.search(r"^\s+\(b\) .*bereik \d+%;", printed, re.M), "bereik's CPU is measured during its own steps"
     # Its own sessions' times too (its histogram), only on its path: over 5, 25 and 100 ms, of its one session.
-    tails = re.findall(r"^\s+\((\w)\) .*bereik's sessions over 5/25/100 ms: ([\d.]+)%/([\d.]+)%/([\d.]+)%$",
+    tails = re.findall(r"^\s+\((\w)\) .*bereik's sessions over 5/25/100 ms: ([\d.]+)%/([\d.]+)%/([\d.]+)%;",
                        printed, re.M)
     assert [path for path, *_ in tails] == ["b"] and all(share in ("0.0", "100.0") for share in tails[0][1:]), printed
+    # And the AMI events it read for its one call (its counter), the call's own among them.
+    [(path, events, most)] = re.findall(r"^\s+\((\w)\) .*; bereik read ([\d.]+) AMI events/call \((.*)\)$", printed,
+                                        re.M)
+    assert path == "b" and float(events) >= 3 and {"QueueCallerJoin", "Hangup"} <= set(re.findall(r"[A-Za-z]+", most))
     # Asterisk's AMI thread is counted for every path (where bereik's path saturates first): tasks a call.
     tasks = {path: float(n) for path, n in re.findall(r"^\s+\((\w)\) .*AMI tasks/call\s+([\d.]+);", printed, re.M)}
     assert tasks.keys() == {"a", "b", "c", "d"} and all(n > 10 for n in tasks.values()), printed

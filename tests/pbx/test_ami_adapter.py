@@ -158,6 +158,8 @@ async def test_events_arrive_as_plain_dicts_with_channel_variables(ami):
     [event] = seen
     assert event["Queue"] == "tic"
     assert event["ChanVariable(BEREIK_TOPIC)"] == "afval" and event["ChanVariable(BEREIK_CHOICE)"] == "2"
+    # /metrics: bereik_ami_events_total; FullyBooted (after the login) took panoramisk's own path
+    assert client.events_read == {"FullyBooted": 1, "QueueCallerJoin": 1}
 
 
 async def test_the_one_joined_channelvar_arrives_as_each_variable_in_events_and_in_replies(ami):

@@ -1,5 +1,5 @@
 """What an operator alarms on, read from /metrics' registry: calls that went on without bereik, per queue and
-per server, a service level on a day without calls, call-backs, presence sources, the spool, AMI logins.
+per server, a service level on a day without calls, call-backs, presence sources, the spool, AMI logins and events.
 Scraped inside the event loop, as bereik serves them (one metric counts the loop's tasks)."""
 from zoneinfo import ZoneInfo
 
@@ -15,8 +15,8 @@ T = 1795424400.0  # Monday 2026-11-23 10:00
 
 
 class Ami:
-    def __init__(self, connected: bool, logins: int):
-        self.connected, self.logins = connected, logins
+    def __init__(self, connected: bool, logins: int, events_read: dict[str, int] | None = None):
+        self.connected, self.logins, self.events_read = connected, logins, events_read or {}
 
 
 def row(call_id: str, reason: str):
@@ -79,10 +79,12 @@ async def test_health_of_ami_spool_presence_call_backs_and_opening_hours():
     up = {"directory": True, "outlook": False}
     floor = Floor(ZONE, 30, callbacks=lambda: CallbackCounts(open=4, late=1))
     metrics = Metrics(floor, lambda: True, clock=lambda: T, sources=Sources(
-        servers={"noord": Ami(True, 3), "zuid": Ami(False, 1)}, open_now=lambda: True,
+        servers={"noord": Ami(True, 3, {"Newchannel": 7, "Hangup": 6}), "zuid": Ami(False, 1)}, open_now=lambda: True,
         spool_bytes=lambda: spool[0], held_updates=lambda: 0, presence=lambda: up))
     assert value(metrics, "bereik_ami_connected", server="zuid") == 0
     assert value(metrics, "bereik_ami_logins_total", server="noord") == 3
+    assert value(metrics, "bereik_ami_events_total", server="noord", event="Hangup") == 6
+    assert value(metrics, "bereik_ami_events_total", server="zuid", event="Hangup") is None
     assert value(metrics, "bereik_presence_source_up", source="outlook") == 0
     assert value(metrics, "bereik_presence_source_up", source="directory") == 1
     assert (value(metrics, "bereik_callbacks_open"), value(metrics, "bereik_callbacks_late")) == (4, 1)
