@@ -144,13 +144,19 @@ class Bereik:
             counts[bound] = counts.get(bound, 0) + int(float(count))
         return counts
 
-    def ami_events(self) -> Counter:
-        """The AMI events bereik read since it started, by event name: its own counter on /metrics."""
-        read = Counter()
-        for event, count in re.findall(r'^bereik_ami_events_total\{[^}]*event="([^"]+)"[^}]*\} (\S+)$', metrics(),
-                                       re.M):
-            read[event] += int(float(count))
-        return read
+    def ami_events(self, hangups_at_least: int = 0, timeout: float = DEFAULT_COMMAND_TIMEOUT) -> Counter:
+        """The AMI events bereik read since it started, by event name: its own counter on /metrics. bereik may
+        read a call's last events after Asterisk ended the call: read again until it read `hangups_at_least`
+        Hangup events, for at most `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            read = Counter()
+            for event, count in re.findall(r'^bereik_ami_events_total\{[^}]*event="([^"]+)"[^}]*\} (\S+)$',
+                                           metrics(), re.M):
+                read[event] += int(float(count))
+            if read["Hangup"] >= hangups_at_least or time.monotonic() > deadline:
+                return read
+            time.sleep(0.1)
 
     def stop(self) -> None:
         """SIGTERM; a bereik that does not stop cleanly within 15 s is an error."""

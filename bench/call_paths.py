@@ -235,11 +235,11 @@ class Step:
         return self.ami_tasks / self.answered if self.answered else 0.0
 
     def bereik_events(self) -> str:
-        """The AMI events bereik read a call, the most frequent named: each is work for Asterisk and for bereik."""
+        """The AMI events bereik read a call, by name: each is work for Asterisk and for bereik."""
         if not self.answered:
             return ""
-        most = ", ".join(f"{name} {n / self.answered:.1f}" for name, n in self.ami_events.most_common(4))
-        return f"bereik read {self.ami_events.total() / self.answered:.1f} AMI events/call ({most})"
+        each = ", ".join(f"{name} {n / self.answered:.1f}" for name, n in self.ami_events.most_common())
+        return f"bereik read {self.ami_events.total() / self.answered:.1f} AMI events/call ({each})"
 
     @property
     def failed_open(self) -> int:
@@ -354,7 +354,8 @@ class Bench:
         await asyncio.to_thread(self.pbx.hangup_all, 15)
         step.ami_tasks = await asyncio.to_thread(ami_thread_tasks, self.pbx) - tasks_before  # hang-ups too
         if with_bereik:
-            step.ami_events = await asyncio.to_thread(self.bereik.ami_events) - events_before  # hang-ups too
+            step.ami_events = await asyncio.to_thread(  # hang-ups too
+                self.bereik.ami_events, events_before["Hangup"] + step.answered) - events_before
         return step
 
 

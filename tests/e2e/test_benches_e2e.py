@@ -40,9 +40,12 @@ async def test_call_paths_smoke_runs_every_path_and_refuses_bereiks_path_with_be
                        printed, re.M)
     assert [path for path, *_ in tails] == ["b"] and all(share in ("0.0", "100.0") for share in tails[0][1:]), printed
     # And the AMI events it read for its one call (its counter), the call's own among them.
-    [(path, events, most)] = re.findall(r"^\s+\((\w)\) .*; bereik read ([\d.]+) AMI events/call \((.*)\)$", printed,
+    [(path, events, each)] = re.findall(r"^\s+\((\w)\) .*; bereik read ([\d.]+) AMI events/call \((.*)\)$", printed,
                                         re.M)
-    assert path == "b" and float(events) >= 3 and {"QueueCallerJoin", "Hangup"} <= set(re.findall(r"[A-Za-z]+", most))
+    read = dict(re.findall(r"(\w+) ([\d.]+)", each))
+    assert path == "b" and float(events) == sum(float(n) for n in read.values()), printed
+    assert {name: read.get(name) for name in ("Newchannel", "QueueCallerJoin", "Hangup")} == {
+        "Newchannel": "1.0", "QueueCallerJoin": "1.0", "Hangup": "1.0"}, printed
     # Asterisk's AMI thread is counted for every path (where bereik's path saturates first): tasks a call.
     tasks = {path: float(n) for path, n in re.findall(r"^\s+\((\w)\) .*AMI tasks/call\s+([\d.]+);", printed, re.M)}
     assert tasks.keys() == {"a", "b", "c", "d"} and all(n > 10 for n in tasks.values()), printed
