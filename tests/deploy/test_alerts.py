@@ -121,8 +121,10 @@ def test_the_rules_are_valid_and_each_alert_has_a_case():
 
 async def test_every_metric_the_rules_and_the_dashboard_use_is_one_bereik_exports():
     """So that a renamed metric cannot leave an alarm that never fires or a panel that stays empty."""
+    ami = AmiClient("127.0.0.1", 5038, "bereik", "x")
+    ami.events_read["Newchannel"] = 1  # a counter per event is there once bereik read one
     metrics = Metrics(Floor(ZoneInfo("Europe/Amsterdam"), 30, callbacks=lambda: CallbackCounts(0, 0)),
-                      lambda: True, sources=Sources(servers={"default": AmiClient("127.0.0.1", 5038, "bereik", "x")},
+                      lambda: True, sources=Sources(servers={"default": ami},
                                                     queues=("tic",), open_now=lambda: True, spool_bytes=lambda: 0,
                                                     held_updates=lambda: 0, presence=lambda: {"directory": True},
                                                     fallthrough=FallThrough()))
