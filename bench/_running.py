@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +76,17 @@ def metrics() -> str:
         return response.read().decode()
 
 
+def metrics_once(ready: Callable[[str], bool], timeout: float) -> str:
+    """bereik's /metrics once `ready(text)`, read again every 0.1 s for at most `timeout` s (then as it is):
+    for counts bereik makes a moment after what the bench saw."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = metrics()
+        if ready(text) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.1)
+
+
 def metric(text: str, name: str) -> float:
     """The sum of a metric's series, whatever their labels (one server, one script: the value)."""
     found = re.findall(rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$", text, re.M)
@@ -131,14 +143,11 @@ class Bereik:
         """How many FastAGI sessions bereik served ("all") and how many took at most each bucket's bound ("0.005",
         ...): its own histogram, from Asterisk's connection to bereik's last word. bereik counts a session when
         its handler ends, after it read Asterisk's replies to that last word, which may be after the caller moved
-        on: read again until "all" is `at_least`, for at most the `timeout` in which bereik reads a reply."""
-        deadline = time.monotonic() + timeout
-        while True:
-            text = metrics()
-            counts = {"all": int(metric(text, "bereik_fastagi_session_seconds_count"))}
-            if counts["all"] >= at_least or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
+        on: waits until "all" is `at_least`."""
+        def served(text: str) -> int:
+            return int(metric(text, "bereik_fastagi_session_seconds_count"))
+        text = metrics_once(lambda text: served(text) >= at_least, timeout)
+        counts = {"all": served(text)}
         for bound, count in re.findall(r'^bereik_fastagi_session_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$',
                                        text, re.M):
             counts[bound] = counts.get(bound, 0) + int(float(count))
@@ -146,17 +155,14 @@ class Bereik:
 
     def ami_events(self, hangups_at_least: int = 0, timeout: float = DEFAULT_COMMAND_TIMEOUT) -> Counter:
         """The AMI events bereik read since it started, by event name: its own counter on /metrics. bereik may
-        read a call's last events after Asterisk ended the call: read again until it read `hangups_at_least`
-        Hangup events, for at most `timeout`."""
-        deadline = time.monotonic() + timeout
-        while True:
-            read = Counter()
-            for event, count in re.findall(r'^bereik_ami_events_total\{[^}]*event="([^"]+)"[^}]*\} (\S+)$',
-                                           metrics(), re.M):
-                read[event] += int(float(count))
-            if read["Hangup"] >= hangups_at_least or time.monotonic() > deadline:
-                return read
-            time.sleep(0.1)
+        read a call's last events after Asterisk ended the call: waits until it read `hangups_at_least` Hangups."""
+        def read(text: str) -> Counter:
+            found = Counter()
+            for event, count in re.findall(r'^bereik_ami_events_total\{[^}]*event="([^"]+)"[^}]*\} (\S+)$', text,
+                                           re.M):
+                found[event] += int(float(count))
+            return found
+        return read(metrics_once(lambda text: read(text)["Hangup"] >= hangups_at_least, timeout))
 
     def stop(self) -> None:
         """SIGTERM; a bereik that does not stop cleanly within 15 s is an error."""
