@@ -16,7 +16,8 @@ alike, and bereik runs only during its own steps. Per path and rate:
   joined after failing open (BEREIK_REASON failopen-* or watchdog: bereik did not decide them);
 - answer to queue join, p50 / p99, from Asterisk's AMI timestamps;
 - the reasons of the queue joins (BEREIK_REASON, counted);
-- CPU per process, in % of one core: Asterisk, the AGI scripts it started, bereik, SIPp, this bench.
+- CPU per process, in % of one core: Asterisk, the AGI scripts it started, bereik and its decision process, SIPp,
+  this bench.
 A path is saturated at the first rate where it answers less than 95% of the offered rate, fails
 1% or more, or its p99 answer-to-queue passes P99_LIMIT_MS; its saturation rate is the highest rate
 before that. The bench stops with an error, printing no ratio, when what it measures did not run:
@@ -307,7 +308,9 @@ class Bench:
         with_bereik = PATHS[path].bereik and not bereik_stopped
         if with_bereik:
             self.bereik.check()
+            decider = self.bereik.decider_pid()
             watched["bereik"] = lambda: cpu_seconds(self.bereik.pid)
+            watched["bereik decisions"] = lambda: cpu_seconds(decider)
             sessions_before = await asyncio.to_thread(self.bereik.fastagi_sessions)
             events_before = await asyncio.to_thread(self.bereik.ami_events)
         tasks_before = await asyncio.to_thread(ami_thread_tasks, self.pbx)
@@ -531,7 +534,7 @@ def report(outcome: dict) -> None:
         d99 = percentile(pb.latencies, 0.99) - percentile(pa.latencies, 0.99)
         print(f"b's overhead over a at {pa.rate:g} calls/s (half of a's saturation), {pb.calls} calls each: "
               f"p50 {d50:+.1f} ms, p99 {d99:+.1f} ms  (target p99 < 5 ms); bereik CPU {pb.cpu.get('bereik', 0):.0f}% "
-              f"of a core, failed a {pa.failure_share:.1%} b {pb.failure_share:.1%}; {pb.session_tail()}")
+              f"+ {pb.cpu.get('bereik decisions', 0):.0f}% (decisions) of a core, failed a {pa.failure_share:.1%} b {pb.failure_share:.1%}; {pb.session_tail()}")
     start, end = outcome["load"]
     print(f"\n(measured {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, load average "
           f"{start[0]:.2f} at the start and {end[0]:.2f} at the end; calls held {outcome['hold']:g} s, steady window "

@@ -118,7 +118,7 @@ async def run(label: str, load: Load, messages: bool, pbx: Asterisk, bereik: Ber
         await bereik.start()
         observer = Observer(client, load.due())
         await client.connect()
-        cpu_bereik, cpu_asterisk = cpu_seconds(bereik.pid), cpu_seconds(pbx.pid)
+        cpu_bereik, cpu_asterisk = bereik.cpu_seconds(), cpu_seconds(pbx.pid)
         callers = sipp.load(load_config(bereik.config).number, rate=load.rate, calls=load.callers,
                             hold_seconds=load.window + load.callers / load.rate + 10)
         deadline = time.monotonic() + load.callers / load.rate + 30
@@ -130,7 +130,7 @@ async def run(label: str, load: Load, messages: bool, pbx: Asterisk, bereik: Ber
                 len(observer.errors()) < expected and time.monotonic() < window_ends + load.late):
             await asyncio.sleep(0.2)
         bereik.check()
-        cpu_bereik, cpu_asterisk = cpu_seconds(bereik.pid) - cpu_bereik, cpu_seconds(pbx.pid) - cpu_asterisk
+        cpu_bereik, cpu_asterisk = bereik.cpu_seconds() - cpu_bereik, cpu_seconds(pbx.pid) - cpu_asterisk
         callers.stop()
         reasons = sorted({reason for _, reason in observer.joined.values()})
         if len(observer.joined) < load.callers or reasons != [REASON]:

@@ -48,6 +48,10 @@ class CalamitySwitch:
     def _read_due(self) -> bool:
         return self._read_at is None or self.monotonic() - self._read_at >= self.refresh_seconds
 
+    def stale(self) -> None:
+        """Switched elsewhere in this server (bereik.pbx.decider): read the store at the next call."""
+        self._read_at = None
+
     def known(self, now: dt.datetime) -> Calamity | None:
         """As `current`, without reading the store: for the wallboard's every-second snapshot."""
         return self._known if self._known and self._known.in_force(now) else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 
 log = logging.getLogger("bereik.call")
@@ -79,3 +80,11 @@ class JsonLineFormatter(logging.Formatter):
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+def log_to_stderr() -> None:
+    """`bereik run`'s logging (and its decision process's): JSON lines on stderr, journald's priorities under
+    systemd."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLineFormatter(journald="JOURNAL_STREAM" in os.environ))  # set by systemd
+    logging.basicConfig(level=logging.INFO, handlers=[handler])

@@ -7,13 +7,12 @@ import datetime as dt
 import getpass
 import json
 import logging
-import os
 import shlex
 import sys
 from pathlib import Path
 
 from bereik import version
-from bereik.calllog import JsonLineFormatter
+from bereik.calllog import log_to_stderr
 from bereik.config import Config, ConfigError, check_file, load_config
 from bereik.platform import command as platform_command
 from bereik.platform.load import is_platform
@@ -325,9 +324,7 @@ def _run(args) -> int:
     from bereik.privacy.job import pseudonym_key
     from bereik.service import pretend_clock, run
 
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonLineFormatter(journald="JOURNAL_STREAM" in os.environ))  # set by systemd
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    log_to_stderr()
     config = _config_for_server(args)
     secrets = Secrets.load(args.secrets)
     secrets.get("BEREIK_AMI_SECRET")  # refuse to start with a missing or sample secret

@@ -6,9 +6,11 @@ import datetime as dt
 import functools
 import logging
 import signal
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from bereik.audit import AuditLog
@@ -32,6 +34,7 @@ from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx.call_files import CallFiles
 from bereik.pbx.callback import CallbackHandler
 from bereik.pbx.camp_on import CampOnAnnouncer
+from bereik.pbx.decider import DecisionProcess, Start
 from bereik.pbx.decisions import DecisionLoop, keep_collections_short, prefer_short_switches
 from bereik.pbx.dialplan import AMI_USER, WHISPER_SCRIPT
 from bereik.pbx.direct import DirectHandler
@@ -81,16 +84,35 @@ def _host_port(value: str) -> tuple[str, int]:
 Clock = Callable[[], dt.datetime]
 
 
+@dataclass(frozen=True)
+class WallClock:
+    """The time in the municipality's zone. The clocks are values, so the decision process gets the same one."""
+
+    zone: dt.tzinfo
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(self.zone)
+
+
 def wall_clock(config: Config) -> Clock:
-    zone = config.zone
-    return lambda: dt.datetime.now(zone)
+    return WallClock(config.zone)
+
+
+@dataclass(frozen=True)
+class PretendClock:
+    """A clock that started at `start` at monotonic time `began` and runs on (CLOCK_MONOTONIC is one clock for
+    every process on the host)."""
+
+    start: dt.datetime
+    began: float
+
+    def __call__(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=time.monotonic() - self.began)
 
 
 def pretend_clock(config: Config, start: dt.datetime) -> Clock:
     """A clock that starts at `start` and runs on: to demonstrate a holiday or the evening."""
-    start = start if start.tzinfo else start.replace(tzinfo=config.zone)
-    began = time.monotonic()
-    return lambda: start + dt.timedelta(seconds=time.monotonic() - began)
+    return PretendClock(start if start.tzinfo else start.replace(tzinfo=config.zone), time.monotonic())
 
 
 class Service:
@@ -98,12 +120,14 @@ class Service:
                  store: CallStore | None = None, callbacks: CallbackSource = no_callbacks,
                  web_middlewares: Sequence[Callable] = (), forwarding: ForwardingStore | None = None,
                  callback_store: CallbackStore | None = None, overflow_observers: Sequence[OverflowObserver] = (),
-                 now: Callable[[], float] = time.time):
+                 now: Callable[[], float] = time.time, decision_process: bool = False):
         """`store`: the call records (default: records.store in the YAML, closed on stop);
         `callbacks`: open and late call-backs for the wallboard; `web_middlewares`: the console's login;
         `forwarding`: absence forwarding (default: back_office.forwarding_store in the YAML);
         `callback_store`: call-back notes (default: beside the call records in `store`);
-        `overflow_observers`: told when the overflow position joins or leaves; `now`: epoch seconds, as AMI's."""
+        `overflow_observers`: told when the overflow position joins or leaves; `now`: epoch seconds, as AMI's;
+        `decision_process`: the entry's decisions in a process of their own, as `bereik run` makes them (its
+        stores are the YAML's then, and `clock` a value: WallClock or PretendClock)."""
         self.config = config
         clock = clock or wall_clock(config)
         self._clock, self._sounds_dir = clock, sounds_dir
@@ -160,16 +184,23 @@ class Service:
             recorder.on_row(functools.partial(self.metrics.sources.fallthrough.observe, recorder.server))
         # FastAGI on its own loop and thread: a caller's decision never waits behind AMI events.
         self.decisions = DecisionLoop()
-        # Switched from a desk phone (*28) on the decision loop: the wallboards wake on the main loop.
-        self.calamity.changed = self.decisions.soon_on_main(self.hub.notify)
+        # In `bereik run` the entry's decisions in a process of their own, with an interpreter of its own; the
+        # other scripts it passes back to be served here, where their state is.
+        self.decider = DecisionProcess(Start(config, secrets, sounds_dir, clock),
+                                       on_step=self.decisions.soon_on_main(self.recorder.add_step),
+                                       on_session=self.metrics.agi_seconds.observe,
+                                       on_passed=lambda connection, block: self.agi.serve_passed(connection, block)) \
+            if decision_process else None
+        self.calamity.changed = self._calamity_changed
         self.forwarding = forwarding or ForwardingStore(config.back_office.forwarding_store, config)
         # The directory with presence, and the absence book that routes direct calls: always, since who stands
         # in for an absent colleague depends on it; the console shows it when the YAML names its users.
         self.presence = ConfiguredPresence(config, self.ami, clock, secrets, self.forwarding,
                                            peers=[peer_ami for peer_ami, _ in self.peers])
-        self.entry = self._entry(config, PromptLibrary(sounds_dir, config.language))
-        self.agi = AgiServer({"entry": self.metrics.timed(self.entry)}, agi_host, agi_port,
-                             allowed_peers=config.agi_allowed())
+        self.agi = AgiServer({}, agi_host, agi_port, allowed_peers=config.agi_allowed())
+        if self.decider is None:
+            self.agi.handlers["entry"] = self.metrics.timed(self._entry(config, PromptLibrary(sounds_dir,
+                                                                                               config.language)))
         web_host, web_port = _host_port(config.wallboard.listen)
         # https on the console and the wallboard port alike: the session cookie is Secure and per host.
         tls = config.console
@@ -278,6 +309,13 @@ class Service:
         return FeatureHandler(config, prompts, self._clock, self.forwarding, self.presence.book, self._own_changed,
                               self.audit, self.calamity, self._calamity_pin)
 
+    def _calamity_changed(self) -> None:
+        """Switched here, or read as switched by another server: the wallboards (on the main loop; *28 switches on
+        the decision loop) and the decision process follow."""
+        self.decisions.soon_on_main(self.hub.notify)()
+        if self.decider:
+            self.decider.calamity_changed()
+
     def _own_changed(self, extension: str) -> None:
         """Someone changed their own forward or do-not-disturb: the lamps and the consoles follow at once."""
         self.hints.changed(extension)
@@ -288,7 +326,10 @@ class Service:
         connection, so a call in progress keeps the handler, and the configuration, it started with."""
         prompts = PromptLibrary(self._sounds_dir, config.language)
         self.config = config
-        self.entry = self._entry(config, prompts)
+        if self.decider:
+            self.decider.use_config(config)
+        else:
+            self.agi.handlers["entry"] = self.metrics.timed(self._entry(config, prompts))
         self.presence.book.config = config
         self.direct = DirectHandler(config, prompts, self._clock, self.presence.book)
         self.features = self._features(config, prompts)
@@ -302,7 +343,7 @@ class Service:
         if self.report_mailer:
             self.report_mailer.config = config
         self.agi.allow(config.agi_allowed())
-        self.agi.handlers.update({"entry": self.metrics.timed(self.entry), "direct": self.metrics.timed(self.direct),
+        self.agi.handlers.update({"direct": self.metrics.timed(self.direct),
                                   "callback": self.metrics.timed(self.callback),
                                   "features": self.metrics.timed(self.features)})
 
@@ -325,7 +366,13 @@ class Service:
             await self.public.start()
         log.info("wallboard on %s://%s:%d/wallboard/", self.web.scheme, self.web.host, self.web.port)
         self.decisions.start()
-        await self.decisions.run(self.agi.start())
+        if self.decider:
+            listening = socket.create_server((self.agi.host, self.agi.port), backlog=socket.SOMAXCONN,
+                                             family=socket.AF_INET6 if ":" in self.agi.host else socket.AF_INET)
+            self.agi.port = listening.getsockname()[1]
+            await self.decisions.run(self.decider.start(listening))
+        else:
+            await self.decisions.run(self.agi.start())
         log.info("FastAGI listening on %s:%d", self.agi.host, self.agi.port)
         await self.presence.start()
         self.hints.start()
@@ -366,6 +413,8 @@ class Service:
         for peer_ami, peer_recorder in self.peers:
             peer_ami.close()
             await asyncio.to_thread(peer_recorder.close)
+        if self.decider:
+            await self.decisions.run(self.decider.stop())
         await self.decisions.run(self.agi.close())
         self.decisions.stop()
         await self.web.close()
@@ -474,7 +523,7 @@ async def run(config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock |
               reload_command: Sequence[str] | None = None) -> None:
     """`source`: the YAML, re-read on SIGHUP and when it changes (bereik.admin.reload)."""
     prefer_short_switches()
-    service = Service(config, secrets, sounds_dir, clock)
+    service = Service(config, secrets, sounds_dir, clock, decision_process=True)
     await service.import_legacy_notes()
     await service.start()
     keep_collections_short()

@@ -12,6 +12,7 @@ import asyncio
 import ipaddress
 import logging
 import re
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -186,6 +187,19 @@ class AgiSession:
 
 
 Handler = Callable[[AgiSession], Awaitable[None]]
+Elsewhere = Callable[[asyncio.StreamWriter, bytes], None]
+
+
+def timed(handler: Handler, observe: Callable[[float], None]) -> Handler:
+    """The handler, with the caller's wait on it observed (also when it fails or the caller hangs up): up to its
+    last word (AgiSession.last_word), not the reading of Asterisk's replies after it, which nobody waits for."""
+    async def observed(session: AgiSession) -> None:
+        started = time.perf_counter()
+        try:
+            await handler(session)
+        finally:
+            observe((session.last_word_at or time.perf_counter()) - started)
+    return observed
 
 
 class AgiServer:
@@ -201,15 +215,32 @@ class AgiServer:
         self.session_timeout = session_timeout
         self._server: asyncio.Server | None = None
         self._sessions: set[asyncio.Task] = set()
+        # Where a connection for a script without a handler here goes, with the block read (bereik.pbx.decider).
+        self.elsewhere: Elsewhere | None = None
 
     def allow(self, peers: tuple[str, ...] | list[str]) -> None:
         """Set the allow-list (at start, and when a reloaded YAML changes it)."""
         self.allowed = [ipaddress.ip_network(net, strict=False) for net in peers]
         self._refused.clear()
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port, limit=MAX_ENVIRONMENT_BYTES)
+    async def start(self, listening: socket.socket | None = None) -> None:
+        """Listen on host and port, or on `listening`, a socket bound by another process (bereik.pbx.decider)."""
+        if listening is None:
+            self._server = await asyncio.start_server(self._serve, self.host, self.port, limit=MAX_ENVIRONMENT_BYTES)
+        else:
+            self._server = await asyncio.start_server(self._serve, sock=listening, limit=MAX_ENVIRONMENT_BYTES)
         self.port = self._server.sockets[0].getsockname()[1]
+
+    async def serve_passed(self, connection: socket.socket, block: bytes) -> None:
+        """A connection another process accepted and read the start-up `block` of (bereik.pbx.decider)."""
+        reader, writer = await asyncio.open_connection(sock=connection, limit=MAX_ENVIRONMENT_BYTES)
+        task = asyncio.current_task()
+        self._sessions.add(task)
+        try:
+            await self._converse(block, reader, writer)
+        finally:
+            self._sessions.discard(task)
+            writer.close()
 
     async def close(self) -> None:
         """Stop listening and end every session now (Asterisk sends its callers on through the dialplan's fail-open):
@@ -253,9 +284,22 @@ class AgiServer:
                 return
             async with asyncio.timeout(ENVIRONMENT_TIMEOUT):  # not wait_for: no task of its own per call
                 block = await reader.readuntil(b"\n\n")
-            environment = parse_environment(block)
-            session = AgiSession(environment, reader, writer)
+            await self._converse(block, reader, writer)
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            log.warning("FastAGI connection ended before the call was handled")
+        except TimeoutError:
+            log.error("FastAGI session timed out; the dialplan sends the caller on")
+        finally:
+            self._sessions.discard(task)
+            writer.close()
+
+    async def _converse(self, block: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            session = AgiSession(parse_environment(block), reader, writer)
             handler = self.handlers.get(session.script.strip("/"))
+            if handler is None and self.elsewhere is not None:
+                self.elsewhere(writer, block)
+                return
             if handler is None:
                 log.error("no FastAGI handler for script %r", session.script[:40])
                 return
@@ -273,6 +317,3 @@ class AgiServer:
         except Exception:
             # The dialplan fails open; the call goes to the front office.
             log.exception("FastAGI handler failed")
-        finally:
-            self._sessions.discard(task)
-            writer.close()

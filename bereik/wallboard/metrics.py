@@ -15,7 +15,7 @@ import platform
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -23,9 +23,11 @@ from prometheus_client import CollectorRegistry, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 
 from bereik import version
+from bereik.pbx.agi import Handler, timed
 from bereik.records import servers as call_ids
 from bereik.records.summary import CallRow
 from bereik.wallboard.floor import AWAY, STATES, Floor
+
 
 # FastAGI sessions last from milliseconds (a routing decision) to a minute (a caller in the menu).
 AGI_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -191,13 +193,6 @@ class Metrics:
         self.agi_seconds = Histogram("bereik_fastagi_session_seconds", "Duration of a FastAGI entry session",
                                      buckets=AGI_BUCKETS, registry=self.registry)
 
-    def timed(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-        """The handler, with the caller's wait on it observed (also when it fails or the caller hangs up): up to
-        its last word (AgiSession.last_word), not the reading of Asterisk's replies after it, which nobody waits for."""
-        async def observed(session) -> None:
-            started = time.perf_counter()
-            try:
-                await handler(session)
-            finally:
-                self.agi_seconds.observe((session.last_word_at or time.perf_counter()) - started)
-        return observed
+    def timed(self, handler: Handler) -> Handler:
+        """The handler, with the caller's wait on it observed (bereik.pbx.agi.timed)."""
+        return timed(handler, self.agi_seconds.observe)

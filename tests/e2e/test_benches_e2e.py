@@ -34,7 +34,8 @@ async def test_call_paths_smoke_runs_every_path_and_refuses_bereiks_path_with_be
     # Each path's one call answered once and joined: nothing else counted as a call (a whisper companion did).
     failed = dict(re.findall(r"^\s+\((\w)\) .*?: achieved .*?, failed\s+([\d.]+)%", printed, re.M))
     assert failed == {"a": "0.0", "b": "0.0", "c": "0.0", "d": "0.0"}, printed
-    assert re.search(r"^\s+\(b\) .*bereik \d+%;", printed, re.M), "bereik's CPU is measured during its own steps"
+    assert re.search(r"^\s+\(b\) .*bereik \d+% bereik decisions \d+%;", printed, re.M), \
+        "bereik's CPU and its decision process's are measured during its own steps"
     # Its own sessions' times too (its histogram), only on its path: over 5, 25 and 100 ms, of its one session.
     tails = re.findall(r"^\s+\((\w)\) .*bereik's sessions over 5/25/100 ms: ([\d.]+)%/([\d.]+)%/([\d.]+)%;",
                        printed, re.M)

@@ -104,9 +104,16 @@ def bereik_process(pbx, generated, tmp_path):
     yield start
     for process in processes:
         if process.poll() is None:
-            process.send_signal(signal.SIGCONT)
-            process.kill()
+            signal_all(process, signal.SIGCONT)
+            process.kill()  # its decision process ends with it
         process.wait(10)
+
+
+def signal_all(bereik: subprocess.Popen, number: int) -> None:
+    """`bereik run` and its decision process (bereik.pbx.decider), which decides the callers in the menu."""
+    children = [pid for task in Path(f"/proc/{bereik.pid}/task").iterdir() for pid in (task / "children").read_text().split()]
+    for pid in [bereik.pid, *map(int, children)]:
+        os.kill(pid, number)
 
 
 async def all_of(events, name, predicate, count, timeout):
@@ -150,7 +157,7 @@ async def test_bereik_frozen_in_the_menu_the_watchdog_sends_the_caller_on(pbx, b
     caller = sipp.call("14023", talk_seconds=60, dtmf=[("asked", "1")])
     menu = await wait_for_menu(events)
     await asyncio.sleep(0.5)  # let the Read begin, with the watchdog armed for it
-    bereik.send_signal(signal.SIGSTOP)
+    signal_all(bereik, signal.SIGSTOP)
 
     joined = await events.wait_for_event("QueueCallerJoin", from_outside, timeout=60)
     assert variable(joined, "BEREIK_REASON") == "watchdog"
