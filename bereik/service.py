@@ -366,11 +366,14 @@ class Service:
             await self.public.start()
         log.info("wallboard on %s://%s:%d/wallboard/", self.web.scheme, self.web.host, self.web.port)
         self.decisions.start()
+        deciding: asyncio.Future | None = None
         if self.decider:
             listening = socket.create_server((self.agi.host, self.agi.port), backlog=socket.SOMAXCONN,
                                              family=socket.AF_INET6 if ":" in self.agi.host else socket.AF_INET)
             self.agi.port = listening.getsockname()[1]
-            await self.decisions.run(self.decider.start(listening))
+            # Its imports take seconds, which the AMI login must not wait for: what Asterisk tells meanwhile (an
+            # agent answering a waiting caller's stand-in) would be missed. Calls wait in the listening queue.
+            deciding = asyncio.ensure_future(self.decisions.run(self.decider.start(listening)))
         else:
             await self.decisions.run(self.agi.start())
         log.info("FastAGI listening on %s:%d", self.agi.host, self.agi.port)
@@ -392,6 +395,8 @@ class Service:
                             peer_recorder.server)
         if self.writers:
             self._claiming = asyncio.create_task(self.writers.run())
+        if deciding:
+            await deciding
 
     async def stop(self) -> None:
         if self._following_calamity:

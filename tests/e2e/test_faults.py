@@ -109,10 +109,14 @@ def bereik_process(pbx, generated, tmp_path):
         process.wait(10)
 
 
+def decision_processes(bereik: subprocess.Popen) -> list[int]:
+    """`bereik run`'s children: its decision process (bereik.pbx.decider), started from another thread of it."""
+    return [int(pid) for task in Path(f"/proc/{bereik.pid}/task").iterdir() for pid in (task / "children").read_text().split()]
+
+
 def signal_all(bereik: subprocess.Popen, number: int) -> None:
-    """`bereik run` and its decision process (bereik.pbx.decider), which decides the callers in the menu."""
-    children = [pid for task in Path(f"/proc/{bereik.pid}/task").iterdir() for pid in (task / "children").read_text().split()]
-    for pid in [bereik.pid, *map(int, children)]:
+    """`bereik run` and its decision process, which decides the callers in the menu."""
+    for pid in [bereik.pid, *decision_processes(bereik)]:
         os.kill(pid, number)
 
 
@@ -149,6 +153,30 @@ async def test_bereik_killed_in_the_menu_the_caller_still_joins_the_queue(pbx, b
     assert float(joined["Timestamp"]) - float(menu["Timestamp"]) < 4 + 2
     await hang_up(pbx[0])
     await caller.succeeds(timeout=30)
+
+
+async def test_the_decision_process_killed_in_the_menu_the_caller_joins_and_the_next_is_decided_by_a_new_one(
+        pbx, bereik_process, sipp):
+    _, events = pbx
+    bereik = bereik_process()
+    caller = sipp.call("14023", talk_seconds=10, dtmf=[("asked", "1"), ("told", "2")])
+    menu = await wait_for_menu(events)
+    [decider] = decision_processes(bereik)
+    os.kill(decider, signal.SIGKILL)
+    await events.tell(menu["Channel"])
+
+    first = await events.wait_for_event("QueueCallerJoin", from_outside, timeout=45)
+    assert variable(first, "BEREIK_REASON") == "failopen-SUCCESS"  # as with all of bereik killed
+    await hang_up(pbx[0])
+    await caller.succeeds(timeout=30)
+
+    second = sipp.call("14023", talk_seconds=10, dtmf=AFVAL, from_user="0611111119")
+    joined = await events.wait_for_event(
+        "QueueCallerJoin", lambda e: from_outside(e) and e["Channel"] != first["Channel"], timeout=45)
+    assert (variable(joined, "BEREIK_REASON"), variable(joined, "BEREIK_TOPIC")) == ("menu_choice", "afval")
+    assert bereik.poll() is None and decision_processes(bereik) not in ([], [decider])
+    await hang_up(pbx[0])
+    await second.succeeds(timeout=30)
 
 
 async def test_bereik_frozen_in_the_menu_the_watchdog_sends_the_caller_on(pbx, bereik_process, sipp):
