@@ -118,15 +118,16 @@ class Bereik:
         if self.process is None:
             self.launch()
         deadline = time.monotonic() + timeout
-        while True:  # up when its wallboard answers and it is logged in to AMI
+        while True:  # up when its wallboard answers, it is logged in to AMI and its decision process serves calls
             self.check()
             try:
-                if metric(await asyncio.to_thread(metrics), "bereik_ami_connected") == 1:
+                text = await asyncio.to_thread(metrics)
+                if metric(text, "bereik_ami_connected") == 1 and metric(text, "bereik_decision_process_up") == 1:
                     return
             except (OSError, BenchError):
                 pass
             if time.monotonic() > deadline:
-                raise BenchError(f"bereik did not log in to AMI within {timeout:.0f} s; see {self.log}")
+                raise BenchError(f"bereik did not log in to AMI and decide within {timeout:.0f} s; see {self.log}")
             await asyncio.sleep(0.2)
 
     @property

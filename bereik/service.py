@@ -179,6 +179,7 @@ class Service:
             open_now=lambda: OpeningHours(self.config).status(self._clock()).open,
             spool_bytes=lambda: self.recorder.spool.size if self.recorder.spool else 0,
             held_updates=lambda: self.recorder.writer.held if self.recorder.writer else 0,
+            decisions_up=lambda: self.decider.up if self.decider else True,
         ))
         for recorder in (self.recorder, *(r for _, r in self.peers)):
             recorder.on_row(functools.partial(self.metrics.sources.fallthrough.observe, recorder.server))
@@ -368,11 +369,14 @@ class Service:
         self.decisions.start()
         deciding: asyncio.Future | None = None
         if self.decider:
-            listening = socket.create_server((self.agi.host, self.agi.port), backlog=socket.SOMAXCONN,
-                                             family=socket.AF_INET6 if ":" in self.agi.host else socket.AF_INET)
+            # Bound here, listened on by the decision process once it is ready: until then Asterisk's connection is
+            # refused and the caller fails open at once, and a port that accepts means a bereik that decides.
+            listening = socket.socket(socket.AF_INET6 if ":" in self.agi.host else socket.AF_INET)
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listening.bind((self.agi.host, self.agi.port))
             self.agi.port = listening.getsockname()[1]
             # Its imports take seconds, which the AMI login must not wait for: what Asterisk tells meanwhile (an
-            # agent answering a waiting caller's stand-in) would be missed. Calls wait in the listening queue.
+            # agent answering a waiting caller's stand-in) would be missed.
             deciding = asyncio.ensure_future(self.decisions.run(self.decider.start(listening)))
         else:
             await self.decisions.run(self.agi.start())

@@ -224,11 +224,13 @@ class AgiServer:
         self._refused.clear()
 
     async def start(self, listening: socket.socket | None = None) -> None:
-        """Listen on host and port, or on `listening`, a socket bound by another process (bereik.pbx.decider)."""
+        """Listen on host and port, or on `listening`, a socket another process bound (bereik.pbx.decider)."""
         if listening is None:
             self._server = await asyncio.start_server(self._serve, self.host, self.port, limit=MAX_ENVIRONMENT_BYTES)
         else:
-            self._server = await asyncio.start_server(self._serve, sock=listening, limit=MAX_ENVIRONMENT_BYTES)
+            # A long queue: while a new decision process starts, Asterisk's connections wait in it.
+            self._server = await asyncio.start_server(self._serve, sock=listening, limit=MAX_ENVIRONMENT_BYTES,
+                                                      backlog=socket.SOMAXCONN)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def serve_passed(self, connection: socket.socket, block: bytes) -> None:

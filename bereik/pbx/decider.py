@@ -11,7 +11,8 @@ entry's FastAGI sessions run in a child process with an interpreter of its own:
   books appointments with a Graph client of its own; a call-back request and each session's duration it
   sends to `bereik run` (the call records, /metrics). A new YAML and a switched calamity reach it from
   `bereik run`.
-- A child that dies is started again; meanwhile Asterisk's connections wait in the listening backlog.
+- The child listens once it is ready (until then Asterisk's connections are refused and the callers fail open at
+  once). A child that dies is started again; meanwhile Asterisk's connections wait in the listening queue.
 
 The two talk over a Unix socket pair, one pickled message a packet (SOCK_SEQPACKET keeps packets whole and
 carries a passed socket with its packet); a parent and its own child only.
@@ -88,6 +89,11 @@ class DecisionProcess:
         self._stopping = False
         self._restarting: asyncio.Task | None = None
         self._served: set[asyncio.Task] = set()
+
+    @property
+    def up(self) -> bool:
+        """Whether a child serves calls (/metrics)."""
+        return self._channel is not None and self._ready is not None and self._ready.done()
 
     async def start(self, listening: socket.socket) -> None:
         """The child started and serving on `listening` (bound, kept here to start a child again), or RuntimeError."""

@@ -73,6 +73,7 @@ class Sources:
     spool_bytes: Callable[[], int] | None = None  # call records waiting on disk for the store
     held_updates: Callable[[], int] | None = None  # ... and in memory, when even the spool is full
     presence: Callable[[], Mapping[str, bool]] | None = None  # presence source -> up
+    decisions_up: Callable[[], bool] | None = None  # a decision process serves calls (bereik.pbx.decider)
     fallthrough: FallThrough = field(default_factory=FallThrough)
 
 
@@ -175,6 +176,9 @@ class _Collector:
         if sources.held_updates is not None:
             yield GaugeMetricFamily("bereik_records_held_in_memory", "Call updates waiting in memory (store and "
                                     "spool both unwritable); lost if bereik stops", value=sources.held_updates())
+        if sources.decisions_up is not None:
+            yield GaugeMetricFamily("bereik_decision_process_up", "1 while bereik's decision process serves calls",
+                                    value=1.0 if sources.decisions_up() else 0.0)
         if sources.presence is not None:
             up = GaugeMetricFamily("bereik_presence_source_up", "1 while the presence source answers",
                                    labels=["source"])

@@ -54,6 +54,11 @@ CASES = {
          (5, [({"server": "default", "severity": "critical"},
                {"summary": "bereik is niet verbonden met de AMI van Asterisk default"})]),
          (8, [])]),
+    "BereikDecisionProcessDown": (
+        {f"bereik_decision_process_up{{{BEREIK}}}": "1 1 0 1 1 0 0 0 0 1 1"},
+        [(2, []),  # started again within the minute: quiet
+         (7, [({"severity": "critical"}, {"summary": "Het beslisproces van bereik op tic-1:8080 beantwoordt geen gesprekken"})]),
+         (10, [])]),
     "BereikNoAgentsDuringOpeningHours": (
         {f"bereik_open{{{BEREIK}}}": "0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1",
          f"bereik_agents_logged_in{{{BEREIK}}}": "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 2 2 2"},
@@ -127,6 +132,7 @@ async def test_every_metric_the_rules_and_the_dashboard_use_is_one_bereik_export
                       lambda: True, sources=Sources(servers={"default": ami},
                                                     queues=("tic",), open_now=lambda: True, spool_bytes=lambda: 0,
                                                     held_updates=lambda: 0, presence=lambda: {"directory": True},
+                                                    decisions_up=lambda: True,
                                                     fallthrough=FallThrough()))
     exported = {sample.name for family in metrics.registry.collect() for sample in family.samples}
     expressions = [rule["expr"] for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]]

@@ -48,12 +48,17 @@ class Bereik:
         return self.here.active_sessions
 
 
+def stored_in(directory, config=EXAMPLE):
+    """`config` with its call records (and the call-back notes beside them) in `directory`."""
+    return config.model_copy(update={"records": config.records.model_copy(
+        update={"store": str(directory / "calls.sqlite3")})})
+
+
 @pytest.fixture
 async def bereik(tmp_path):
     """`start(now)`: the decision process, its call-back steps and session times, and this process's server for
     the scripts passed back (`direct`, which answers with the pid that served it)."""
-    config = EXAMPLE.model_copy(update={"records": EXAMPLE.records.model_copy(
-        update={"store": str(tmp_path / "calls.sqlite3")})})
+    config = stored_in(tmp_path)
     steps, sessions, running = [], [], []
 
     async def answered_here(session):
@@ -65,7 +70,9 @@ async def bereik(tmp_path):
                                   on_step=lambda *step: steps.append(step), on_session=sessions.append,
                                   on_passed=here.serve_passed)
         running.append((process, here))
-        await process.start(socket.create_server(("127.0.0.1", 0)))
+        listening = socket.socket()
+        listening.bind(("127.0.0.1", 0))
+        await process.start(listening)
         return Bereik(process, here), steps, sessions
 
     yield start
@@ -76,6 +83,7 @@ async def bereik(tmp_path):
 
 async def test_a_caller_is_decided_in_the_decision_process_and_its_session_timed_here(bereik):
     server, _, sessions = await bereik()
+    assert server.process.up
     asterisk = FakeAsterisk(keys=TO_THE_QUEUE)
     await asterisk.call(server)
     assert "entry" not in server.here.handlers  # nobody here could have decided
@@ -109,8 +117,7 @@ async def test_a_call_back_asked_after_hours_is_noted_in_the_store_and_its_step_
 
 async def test_a_new_yaml_reaches_the_decision_process_which_then_says_what_bereik_run_would(bereik, tmp_path):
     server, _, _ = await bereik()
-    english = EXAMPLE.model_copy(update={"language": "en", "records": EXAMPLE.records.model_copy(
-        update={"store": str(tmp_path / "calls.sqlite3")})})
+    english = stored_in(tmp_path, EXAMPLE.model_copy(update={"language": "en"}))
     in_process = AgiServer({"entry": EntryHandler(english, PromptLibrary(tmp_path / "sounds", "en"),
                                                   lambda: MONDAY_MORNING)}, port=0)
     await in_process.start()
@@ -154,14 +161,14 @@ async def test_a_decision_process_that_dies_is_started_again_and_the_call_meanwh
     asterisk = FakeAsterisk(keys=TO_THE_QUEUE)
     await asyncio.wait_for(asterisk.call(server), 60)
     assert asterisk.commands[-1] == ["EXEC", "Goto", "bereik-queue,tic,1"]
-    assert server.process.process.pid != first
+    assert server.process.process.pid != first and server.process.up
 
 
 async def test_the_decision_process_ends_with_bereik_run_and_nobody_listens_after(bereik):
     server, _, _ = await bereik()
     port, child = server.port, server.process.process
     await server.process.stop()
-    assert child.poll() is not None
+    assert child.poll() is not None and not server.process.up
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
@@ -172,3 +179,23 @@ async def said(server) -> list[str]:
     await asterisk.call(server)
     return [name for words in asterisk.commands if words[:2] in (["EXEC", "Read"], ["EXEC", "Playback"])
             for name in (words[2].split(",")[1] if words[1] == "Read" else words[2]).split("&")]
+
+
+async def test_nobody_listens_until_the_decision_process_is_ready_so_asterisk_fails_open_at_once(tmp_path):
+    """A port that accepts means a bereik that decides; before, Asterisk's connection is refused."""
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    process = DecisionProcess(Start(stored_in(tmp_path), Secrets({}), tmp_path / "sounds",
+                                    PretendClock(MONDAY_MORNING, 0.0)),
+                              on_step=lambda *step: None, on_session=lambda seconds: None,
+                              on_passed=AgiServer({}).serve_passed)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(listening.getsockname(), timeout=2).close()
+    starting = asyncio.ensure_future(process.start(listening))
+    try:
+        assert not process.up
+        await starting
+        socket.create_connection(listening.getsockname(), timeout=2).close()
+        assert process.up
+    finally:
+        await process.stop()

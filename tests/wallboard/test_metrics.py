@@ -74,13 +74,14 @@ async def test_waiting_callers_and_the_longest_wait_per_queue_and_server():
     assert value(metrics, "bereik_longest_wait_seconds", queue="tic", server="noord") == 40
 
 
-async def test_health_of_ami_spool_presence_call_backs_and_opening_hours():
+async def test_health_of_ami_spool_presence_decisions_call_backs_and_opening_hours():
     spool = [0]
     up = {"directory": True, "outlook": False}
+    deciding = [False]
     floor = Floor(ZONE, 30, callbacks=lambda: CallbackCounts(open=4, late=1))
     metrics = Metrics(floor, lambda: True, clock=lambda: T, sources=Sources(
         servers={"noord": Ami(True, 3, {"Newchannel": 7, "Hangup": 6}), "zuid": Ami(False, 1)}, open_now=lambda: True,
-        spool_bytes=lambda: spool[0], held_updates=lambda: 0, presence=lambda: up))
+        spool_bytes=lambda: spool[0], held_updates=lambda: 0, presence=lambda: up, decisions_up=lambda: deciding[0]))
     assert value(metrics, "bereik_ami_connected", server="zuid") == 0
     assert value(metrics, "bereik_ami_logins_total", server="noord") == 3
     assert value(metrics, "bereik_ami_events_total", server="noord", event="Hangup") == 6
@@ -91,4 +92,7 @@ async def test_health_of_ami_spool_presence_call_backs_and_opening_hours():
     assert value(metrics, "bereik_open") == 1
     spool[0] = 5120
     assert value(metrics, "bereik_spool_bytes") == 5120
+    assert value(metrics, "bereik_decision_process_up") == 0
+    deciding[0] = True
+    assert value(metrics, "bereik_decision_process_up") == 1
     assert value(metrics, "bereik_build_info", version=version(), python=__import__("platform").python_version()) == 1
