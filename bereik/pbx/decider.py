@@ -113,6 +113,8 @@ class DecisionProcess:
             async with asyncio.timeout(START_SECONDS):
                 await self._ready
         except TimeoutError:
+            self._close_channel()
+            self.process.kill()
             raise RuntimeError(f"the decision process did not start within {START_SECONDS:.0f} s; its log "
                                "lines are bereik's") from None
 
@@ -181,7 +183,10 @@ class DecisionProcess:
 
     def _lost(self) -> None:
         self._close_channel()
-        if not self._stopping:
+        if self._ready is not None and not self._ready.done():  # it ended while starting: start() says so
+            self._ready.set_exception(RuntimeError(
+                "the decision process ended while it started; what it could not do is in bereik's log lines"))
+        elif not self._stopping:
             self._restarting = asyncio.ensure_future(self._restart())
 
     async def _restart(self) -> None:
@@ -196,6 +201,7 @@ class DecisionProcess:
                 return
             except (RuntimeError, OSError) as error:
                 log.error("the decision process did not start again: %s", error)
+                await asyncio.to_thread(self.process.wait)
 
     def _close_channel(self) -> None:
         if self._channel is not None:

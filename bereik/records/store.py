@@ -324,6 +324,8 @@ class SqliteStore(CallStore):
         self._local = threading.local()  # each thread its own connection
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._in_use = 0  # transactions and streams under way, which close() waits for
+        self._idle = threading.Condition(self._lock)
         super().__init__()
 
     def _connect(self) -> sqlite3.Connection:
@@ -342,29 +344,46 @@ class SqliteStore(CallStore):
         return connection
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+    def _using(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, which close() does not close under it (a read of the calamity switch in a
+        worker thread while bereik stops crashed the interpreter)."""
         connection = self._connection()
-        cursor = connection.cursor()
+        with self._lock:
+            self._in_use += 1
         try:
-            yield cursor
-        except BaseException:
-            connection.rollback()
-            cursor.close()
-            raise
-        connection.commit()
+            yield connection
+        finally:
+            with self._lock:
+                self._in_use -= 1
+                self._idle.notify_all()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        with self._using() as connection:
+            cursor = connection.cursor()
+            try:
+                yield cursor
+            except BaseException:
+                connection.rollback()
+                cursor.close()
+                raise
+            connection.commit()
 
     def _stream(self, query: str, parameters: tuple) -> Iterator[tuple]:
-        cursor = self._connection().cursor()
-        try:
-            cursor.execute(query, parameters)
-            while batch := cursor.fetchmany(5000):
-                yield from batch
-        finally:
-            cursor.close()
-            self._connection().commit()  # end the read transaction
+        with self._using() as connection:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(query, parameters)
+                while batch := cursor.fetchmany(5000):
+                    yield from batch
+            finally:
+                cursor.close()
+                connection.commit()  # end the read transaction
 
     def close(self) -> None:
+        """Once the reads and writes under way are done (at most `busy_seconds` more)."""
         with self._lock:
+            self._idle.wait_for(lambda: self._in_use == 0, self.busy_seconds)
             for connection in self._connections:
                 connection.close()
             self._connections.clear()

@@ -199,3 +199,20 @@ async def test_nobody_listens_until_the_decision_process_is_ready_so_asterisk_fa
         assert process.up
     finally:
         await process.stop()
+
+
+async def test_a_decision_process_that_cannot_start_makes_bereik_run_say_so(tmp_path):
+    """Here its store cannot be opened (a file where its folder should be): the child ends as it starts."""
+    (tmp_path / "not-a-folder").write_text("")
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    process = DecisionProcess(Start(stored_in(tmp_path / "not-a-folder"), Secrets({}), tmp_path / "sounds",
+                                    PretendClock(MONDAY_MORNING, 0.0)),
+                              on_step=lambda *step: None, on_session=lambda seconds: None,
+                              on_passed=AgiServer({}).serve_passed)
+    try:
+        with pytest.raises(RuntimeError, match="ended while it started"):
+            await process.start(listening)
+        assert not process.up and process.process.wait(10) != 0
+    finally:
+        await process.stop()

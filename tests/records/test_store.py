@@ -1,9 +1,10 @@
 """The call-record store, the same tests against SQLite and a real PostgreSQL."""
+import threading
 from zoneinfo import ZoneInfo
 
 from bereik.records.journey import JourneyBook
 from bereik.records.recorder import Recorder
-from bereik.records.store import update_for
+from bereik.records.store import SqliteStore, update_for
 from bereik.records.summary import summarise
 from tests.ami_facts import told
 
@@ -111,3 +112,30 @@ def test_a_direct_call_is_reached_when_the_colleague_or_a_pickup_answers_not_whe
         ("direct", True, False), ("direct", True, False), ("direct", False, True), ("direct", True, False),
         ("direct", False, True)]
     assert fell_back.wait_seconds == 5 and fell_back.agent == "Anna"  # and it counts for the TIC's queue
+
+
+def test_the_sqlite_store_closes_once_a_read_under_way_in_another_thread_is_done(tmp_path):
+    """Closed under a read in another thread, sqlite3 crashed the interpreter (a calamity read while bereik stopped)."""
+    store = SqliteStore(tmp_path / "calls.sqlite3")
+    for n in range(3):
+        recorded(store, front_office_call(f"c{n}", MONDAY_10 + n, wait=5))
+    reading, first_read, read_on = store.calls(MONDAY_10 - 1, MONDAY_10 + 10), threading.Event(), threading.Event()
+    rows = []
+
+    def read() -> None:
+        rows.append(next(reading))
+        first_read.set()
+        read_on.wait(10)
+        rows.extend(reading)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    assert first_read.wait(10)
+    closing = threading.Thread(target=store.close)
+    closing.start()
+    closing.join(0.3)
+    assert closing.is_alive(), "closed under the read"
+    read_on.set()
+    reader.join(10)
+    closing.join(10)
+    assert [row.call_id for row in rows] == ["c0", "c1", "c2"] and not closing.is_alive()
