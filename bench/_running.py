@@ -134,17 +134,19 @@ class Bereik:
     def pid(self) -> int:
         return self.process.pid
 
-    def decider_pid(self) -> int:
-        """bereik's decision process (bereik.pbx.decider), its one child."""
+    def decider_pid(self) -> int | None:
+        """bereik's decision process (bereik.pbx.decider), its one child; None where bereik runs on one core and
+        decides on a thread."""
         children = [pid for task in Path(f"/proc/{self.pid}/task").iterdir()  # started from another thread
                     for pid in (task / "children").read_text().split()]
-        if len(children) != 1:
+        if len(children) > 1:
             raise BenchError(f"bereik runs {len(children)} child processes, not its one decision process")
-        return int(children[0])
+        return int(children[0]) if children else None
 
     def cpu_seconds(self) -> float:
         """bereik's CPU time and its decision process's."""
-        return cpu_seconds(self.pid) + cpu_seconds(self.decider_pid())
+        decider = self.decider_pid()
+        return cpu_seconds(self.pid) + (cpu_seconds(decider) if decider else 0.0)
 
     def check(self) -> None:
         if self.process is None or self.process.poll() is not None:

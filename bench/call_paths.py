@@ -308,9 +308,9 @@ class Bench:
         with_bereik = PATHS[path].bereik and not bereik_stopped
         if with_bereik:
             self.bereik.check()
-            decider = self.bereik.decider_pid()
             watched["bereik"] = lambda: cpu_seconds(self.bereik.pid)
-            watched["bereik decisions"] = lambda: cpu_seconds(decider)
+            if decider := self.bereik.decider_pid():
+                watched["bereik decisions"] = lambda: cpu_seconds(decider)
             sessions_before = await asyncio.to_thread(self.bereik.fastagi_sessions)
             events_before = await asyncio.to_thread(self.bereik.ami_events)
         tasks_before = await asyncio.to_thread(ami_thread_tasks, self.pbx)
@@ -534,7 +534,8 @@ def report(outcome: dict) -> None:
         d99 = percentile(pb.latencies, 0.99) - percentile(pa.latencies, 0.99)
         print(f"b's overhead over a at {pa.rate:g} calls/s (half of a's saturation), {pb.calls} calls each: "
               f"p50 {d50:+.1f} ms, p99 {d99:+.1f} ms  (target p99 < 5 ms); bereik CPU {pb.cpu.get('bereik', 0):.0f}% "
-              f"+ {pb.cpu.get('bereik decisions', 0):.0f}% (decisions) of a core, failed a {pa.failure_share:.1%} b {pb.failure_share:.1%}; {pb.session_tail()}")
+              + (f"+ {pb.cpu['bereik decisions']:.0f}% (decisions) " if 'bereik decisions' in pb.cpu else "")
+              + f"of a core, failed a {pa.failure_share:.1%} b {pb.failure_share:.1%}; {pb.session_tail()}")
     start, end = outcome["load"]
     print(f"\n(measured {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, load average "
           f"{start[0]:.2f} at the start and {end[0]:.2f} at the end; calls held {outcome['hold']:g} s, steady window "

@@ -5,6 +5,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
+import os
 import signal
 import socket
 import tempfile
@@ -527,12 +528,21 @@ class Service:
                      summary.get("LoggedIn"), summary.get("Available"), summary.get("Callers"))
 
 
+def decisions_apart(cores: set[int]) -> bool:
+    """The callers' decisions in a process of their own when bereik may run on more than one core: then the two run
+    side by side. On one core they take turns anyway, and a thread of `bereik run` gets its turn sooner (the
+    interpreter's switch interval against the scheduler's; docs/benchmarks.md)."""
+    apart = len(cores) > 1
+    log.info("the callers' decisions: %s", "in a process of their own" if apart else "on a thread (one core)")
+    return apart
+
+
 async def run(config: Config, secrets: Secrets, sounds_dir: Path, clock: Clock | None = None, *,
               source: Path | None = None, asterisk_dir: Path | None = None,
               reload_command: Sequence[str] | None = None) -> None:
     """`source`: the YAML, re-read on SIGHUP and when it changes (bereik.admin.reload)."""
     prefer_short_switches()
-    service = Service(config, secrets, sounds_dir, clock, decision_process=True)
+    service = Service(config, secrets, sounds_dir, clock, decision_process=decisions_apart(os.sched_getaffinity(0)))
     await service.import_legacy_notes()
     await service.start()
     keep_collections_short()

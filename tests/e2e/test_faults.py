@@ -86,12 +86,14 @@ def bereik_process(pbx, generated, tmp_path):
     processes = []
     log = tmp_path / "bereik.log"
 
-    def start() -> subprocess.Popen:
+    def start(cores: set[int] | None = None) -> subprocess.Popen:
+        """`cores`: the only cores it may run on."""
         process = subprocess.Popen(
             [sys.executable, "-m", "bereik", "run", str(generated[2]), "--sounds", str(pbx[0].sounds_dir),
              "--secrets", str(generated[1]), "--pretend-time", MONDAY_MORNING],
             stdout=open(log, "a"), stderr=subprocess.STDOUT,
-            env={**os.environ, AMI_SECRET: Secrets.load(generated[1]).get(AMI_SECRET)})
+            env={**os.environ, AMI_SECRET: Secrets.load(generated[1]).get(AMI_SECRET)},
+            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
         processes.append(process)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -180,6 +182,18 @@ async def test_the_decision_process_killed_in_the_menu_the_caller_joins_and_the_
     assert bereik.poll() is None and decision_processes(bereik) not in ([], [decider])
     await hang_up(pbx[0])
     await second.succeeds(timeout=30)
+
+
+async def test_on_one_core_bereik_decides_on_a_thread_of_its_own_process(pbx, bereik_process, sipp):
+    """Two processes on one core take turns by the scheduler's, a thread by the interpreter's shorter switch."""
+    _, events = pbx
+    bereik = bereik_process(cores={0})
+    caller = sipp.call("14023", talk_seconds=10, dtmf=AFVAL)
+    joined = await events.wait_for_event("QueueCallerJoin", from_outside, timeout=45)
+    assert (variable(joined, "BEREIK_REASON"), variable(joined, "BEREIK_TOPIC")) == ("menu_choice", "afval")
+    assert decision_processes(bereik) == []
+    await hang_up(pbx[0])
+    await caller.succeeds(timeout=30)
 
 
 async def test_bereik_frozen_in_the_menu_the_watchdog_sends_the_caller_on(pbx, bereik_process, sipp):
