@@ -213,9 +213,11 @@ class Sample:
 
 
 def sample(bereik: Bereik) -> Sample:
-    status = Path(f"/proc/{bereik.pid}/status").read_text()
-    rss = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
-    fds = len(os.listdir(f"/proc/{bereik.pid}/fd"))
+    """Memory and open files of bereik and its decision process together; bereik's asyncio tasks."""
+    processes = [bereik.pid, *filter(None, [bereik.decider_pid()])]
+    rss = sum(int(re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1))
+              for pid in processes)
+    fds = sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in processes)
     return Sample(rss, fds, int(metric(metrics(), "bereik_asyncio_tasks")))
 
 

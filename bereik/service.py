@@ -186,8 +186,8 @@ class Service:
             recorder.on_row(functools.partial(self.metrics.sources.fallthrough.observe, recorder.server))
         # FastAGI on its own loop and thread: a caller's decision never waits behind AMI events.
         self.decisions = DecisionLoop()
-        # In `bereik run` the entry's decisions in a process of their own, with an interpreter of its own; the
-        # other scripts it passes back to be served here, where their state is.
+        # In `bereik run` on more than one core the entry's decisions in a process of their own, with an
+        # interpreter of its own; the other scripts it passes back to be served here, where their state is.
         self.decider = DecisionProcess(Start(config, secrets, sounds_dir, clock),
                                        on_step=self.decisions.soon_on_main(self.recorder.add_step),
                                        on_session=self.metrics.agi_seconds.observe,

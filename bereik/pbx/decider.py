@@ -1,4 +1,4 @@
-"""The callers' decisions in a process of their own (`bereik run`).
+"""The callers' decisions in a process of their own (`bereik run` on more than one core).
 
 bereik reads every AMI event of every call (records, wallboard, announcements); on two shared cores that
 work, in the same interpreter as the decisions, held callers in silence (docs/benchmarks.md). Here the
@@ -13,6 +13,9 @@ entry's FastAGI sessions run in a child process with an interpreter of its own:
   `bereik run`.
 - The child listens once it is ready (until then Asterisk's connections are refused and the callers fail open at
   once). A child that dies is started again; meanwhile Asterisk's connections wait in the listening queue.
+
+On one core the two would only take turns, by the scheduler's clock, where a thread of `bereik run` takes its
+turn sooner (bereik.service.decisions_apart).
 
 The two talk over a Unix socket pair, one pickled message a packet (SOCK_SEQPACKET keeps packets whole and
 carries a passed socket with its packet); a parent and its own child only.
