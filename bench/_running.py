@@ -95,6 +95,16 @@ def metric(text: str, name: str) -> float:
     return sum(float(value) for value in found)
 
 
+def decision_process_of(bereik: int) -> int | None:
+    """The pid of `bereik run`'s decision process (bereik.pbx.decider), its one child; None where it runs on one core
+    and decides on a thread."""
+    children = [pid for task in Path(f"/proc/{bereik}/task").iterdir()  # started from another thread
+                for pid in (task / "children").read_text().split()]
+    if len(children) > 1:
+        raise BenchError(f"bereik runs {len(children)} child processes, not its one decision process")
+    return int(children[0]) if children else None
+
+
 @dataclass
 class Bereik:
     """`bereik run` as its own process, as deployed; `check()` raises unless it is alive and the same process."""
@@ -134,18 +144,9 @@ class Bereik:
     def pid(self) -> int:
         return self.process.pid
 
-    def decider_pid(self) -> int | None:
-        """bereik's decision process (bereik.pbx.decider), its one child; None where bereik runs on one core and
-        decides on a thread."""
-        children = [pid for task in Path(f"/proc/{self.pid}/task").iterdir()  # started from another thread
-                    for pid in (task / "children").read_text().split()]
-        if len(children) > 1:
-            raise BenchError(f"bereik runs {len(children)} child processes, not its one decision process")
-        return int(children[0]) if children else None
-
     def cpu_seconds(self) -> float:
         """bereik's CPU time and its decision process's."""
-        decider = self.decider_pid()
+        decider = decision_process_of(self.pid)
         return cpu_seconds(self.pid) + (cpu_seconds(decider) if decider else 0.0)
 
     def check(self) -> None:

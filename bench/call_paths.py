@@ -52,7 +52,7 @@ import pyasn1
 import six
 
 from bench._running import (
-    PRETEND, REPO, Bereik, BenchError, cpu_seconds, percentile, secrets_for_bereik, write_config,
+    PRETEND, REPO, Bereik, BenchError, cpu_seconds, decision_process_of, percentile, secrets_for_bereik, write_config,
 )
 from bereik.config import load_config
 from bereik.pbx import dialplan
@@ -309,7 +309,7 @@ class Bench:
         if with_bereik:
             self.bereik.check()
             watched["bereik"] = lambda: cpu_seconds(self.bereik.pid)
-            if decider := self.bereik.decider_pid():
+            if decider := decision_process_of(self.bereik.pid):
                 watched["bereik decisions"] = lambda: cpu_seconds(decider)
             sessions_before = await asyncio.to_thread(self.bereik.fastagi_sessions)
             events_before = await asyncio.to_thread(self.bereik.ami_events)

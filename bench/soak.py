@@ -2,8 +2,8 @@
 
 Phases, one run: the pure dialplan (Answer, Queue: the baseline), the expected peak, ten
 times the peak, and a soak of at least 10,000 calls. After each phase: channels Asterisk
-still holds once the callers are gone (leaked), bereik's memory, open files and asyncio
-tasks (its /metrics), calls recorded against calls placed, and calls that failed.
+still holds once the callers are gone (leaked), bereik's memory and open files (with its decision
+process's) and asyncio tasks (its /metrics), calls recorded against calls placed, and calls that failed.
 Run: `python -m bench soak`; a shorter run while developing: `python -m bench soak --calls 500
 --peak-seconds 30` (or SOAK_CALLS=500 SOAK_PEAK_SECONDS=30 python -m bench soak); `--smoke` (the suite's):
 a few calls of the baseline and of the mix, every check, no figures worth reading.
@@ -36,6 +36,7 @@ import os
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +47,8 @@ from typing import Awaitable, Sequence
 
 from ruamel.yaml import YAML
 
-from bench._running import EXAMPLE, METRICS_PORT, BenchError, Bereik, metric, metrics, secrets_for_bereik
+from bench._running import (EXAMPLE, METRICS_PORT, BenchError, Bereik, decision_process_of, metric, metrics,
+                            secrets_for_bereik)
 from bench.call_paths import FAILED_OPEN, NO_REASON, OBSERVER, Observer, asterisk_config
 from bereik.pbx.ami import AmiClient, AmiError
 from bereik.pbx import warm_transfer
@@ -212,9 +214,9 @@ class Sample:
     tasks: int
 
 
-def sample(bereik: Bereik) -> Sample:
+def sample(bereik: Bereik | subprocess.Popen) -> Sample:
     """Memory and open files of bereik and its decision process together; bereik's asyncio tasks."""
-    processes = [bereik.pid, *filter(None, [bereik.decider_pid()])]
+    processes = [bereik.pid, *filter(None, [decision_process_of(bereik.pid)])]
     rss = sum(int(re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1))
               for pid in processes)
     fds = sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in processes)

@@ -91,7 +91,6 @@ class DecisionProcess:
         self._ready: asyncio.Future | None = None
         self._stopping = False
         self._restarting: asyncio.Task | None = None
-        self._served: set[asyncio.Task] = set()
 
     @property
     def up(self) -> bool:
@@ -141,9 +140,6 @@ class DecisionProcess:
                 await asyncio.to_thread(self.process.wait, 10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        for task in list(self._served):
-            task.cancel()
-        await asyncio.gather(*self._served, return_exceptions=True)
         if self.listening:
             self.listening.close()
 
@@ -177,10 +173,8 @@ class DecisionProcess:
             self.on_session(*rest)
         elif kind == STEP:
             self.on_step(*rest)
-        elif kind == PASS and fds:
-            task = asyncio.ensure_future(self.on_passed(socket.socket(fileno=fds[0]), *rest))
-            self._served.add(task)
-            task.add_done_callback(self._served.discard)
+        elif kind == PASS and fds:  # served, and ended at stop, by bereik run's AgiServer
+            asyncio.ensure_future(self.on_passed(socket.socket(fileno=fds[0]), *rest))
         elif kind == READY and self._ready and not self._ready.done():
             self._ready.set_result(None)
 

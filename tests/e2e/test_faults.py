@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from bench._running import decision_process_of
 from bench.soak import METRICS_PORT
 from bereik.callbacks.store import CallbackStore
 from bereik.config import load_config
@@ -111,14 +112,9 @@ def bereik_process(pbx, generated, tmp_path):
         process.wait(10)
 
 
-def decision_processes(bereik: subprocess.Popen) -> list[int]:
-    """`bereik run`'s children: its decision process (bereik.pbx.decider), started from another thread of it."""
-    return [int(pid) for task in Path(f"/proc/{bereik.pid}/task").iterdir() for pid in (task / "children").read_text().split()]
-
-
 def signal_all(bereik: subprocess.Popen, number: int) -> None:
     """`bereik run` and its decision process, which decides the callers in the menu."""
-    for pid in [bereik.pid, *decision_processes(bereik)]:
+    for pid in filter(None, [bereik.pid, decision_process_of(bereik.pid)]):
         os.kill(pid, number)
 
 
@@ -163,7 +159,7 @@ async def test_the_decision_process_killed_in_the_menu_the_caller_joins_and_the_
     bereik = bereik_process()
     caller = sipp.call("14023", talk_seconds=10, dtmf=[("asked", "1"), ("told", "2")])
     menu = await wait_for_menu(events)
-    [decider] = decision_processes(bereik)
+    decider = decision_process_of(bereik.pid)
     os.kill(decider, signal.SIGKILL)
     await events.tell(menu["Channel"])
 
@@ -179,7 +175,7 @@ async def test_the_decision_process_killed_in_the_menu_the_caller_joins_and_the_
     joined = await events.wait_for_event(
         "QueueCallerJoin", lambda e: from_outside(e) and e["Channel"] != first["Channel"], timeout=45)
     assert (variable(joined, "BEREIK_REASON"), variable(joined, "BEREIK_TOPIC")) == ("menu_choice", "afval")
-    assert bereik.poll() is None and decision_processes(bereik) not in ([], [decider])
+    assert bereik.poll() is None and decision_process_of(bereik.pid) not in (None, decider)
     await hang_up(pbx[0])
     await second.succeeds(timeout=30)
 
@@ -191,7 +187,7 @@ async def test_on_one_core_bereik_decides_on_a_thread_of_its_own_process(pbx, be
     caller = sipp.call("14023", talk_seconds=10, dtmf=AFVAL)
     joined = await events.wait_for_event("QueueCallerJoin", from_outside, timeout=45)
     assert (variable(joined, "BEREIK_REASON"), variable(joined, "BEREIK_TOPIC")) == ("menu_choice", "afval")
-    assert decision_processes(bereik) == []
+    assert decision_process_of(bereik.pid) is None
     await hang_up(pbx[0])
     await caller.succeeds(timeout=30)
 
