@@ -105,6 +105,11 @@ def decision_process_of(bereik: int) -> int | None:
     return int(children[0]) if children else None
 
 
+def processes_of(bereik: int) -> list[int]:
+    """`bereik run` and, where it has one, its decision process."""
+    return [bereik, *filter(None, [decision_process_of(bereik)])]
+
+
 @dataclass
 class Bereik:
     """`bereik run` as its own process, as deployed; `check()` raises unless it is alive and the same process."""
@@ -146,8 +151,7 @@ class Bereik:
 
     def cpu_seconds(self) -> float:
         """bereik's CPU time and its decision process's."""
-        decider = decision_process_of(self.pid)
-        return cpu_seconds(self.pid) + (cpu_seconds(decider) if decider else 0.0)
+        return sum(cpu_seconds(pid) for pid in processes_of(self.pid))
 
     def check(self) -> None:
         if self.process is None or self.process.poll() is not None:

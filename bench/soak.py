@@ -47,7 +47,7 @@ from typing import Awaitable, Sequence
 
 from ruamel.yaml import YAML
 
-from bench._running import (EXAMPLE, METRICS_PORT, BenchError, Bereik, decision_process_of, metric, metrics,
+from bench._running import (EXAMPLE, METRICS_PORT, BenchError, Bereik, metric, metrics, processes_of,
                             secrets_for_bereik)
 from bench.call_paths import FAILED_OPEN, NO_REASON, OBSERVER, Observer, asterisk_config
 from bereik.pbx.ami import AmiClient, AmiError
@@ -216,7 +216,7 @@ class Sample:
 
 def sample(bereik: Bereik | subprocess.Popen) -> Sample:
     """Memory and open files of bereik and its decision process together; bereik's asyncio tasks."""
-    processes = [bereik.pid, *filter(None, [decision_process_of(bereik.pid)])]
+    processes = processes_of(bereik.pid)
     rss = sum(int(re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1))
               for pid in processes)
     fds = sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in processes)

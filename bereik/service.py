@@ -186,20 +186,19 @@ class Service:
             recorder.on_row(functools.partial(self.metrics.sources.fallthrough.observe, recorder.server))
         # FastAGI on its own loop and thread: a caller's decision never waits behind AMI events.
         self.decisions = DecisionLoop()
+        self.agi = AgiServer({}, agi_host, agi_port, allowed_peers=config.agi_allowed())
         # In `bereik run` on more than one core the entry's decisions in a process of their own, with an
         # interpreter of its own; the other scripts it passes back to be served here, where their state is.
         self.decider = DecisionProcess(Start(config, secrets, sounds_dir, clock),
                                        on_step=self.decisions.soon_on_main(self.recorder.add_step),
                                        on_session=self.metrics.agi_seconds.observe,
-                                       on_passed=lambda connection, block: self.agi.serve_passed(connection, block)) \
-            if decision_process else None
+                                       on_passed=self.agi.serve_passed) if decision_process else None
         self.calamity.changed = self._calamity_changed
         self.forwarding = forwarding or ForwardingStore(config.back_office.forwarding_store, config)
         # The directory with presence, and the absence book that routes direct calls: always, since who stands
         # in for an absent colleague depends on it; the console shows it when the YAML names its users.
         self.presence = ConfiguredPresence(config, self.ami, clock, secrets, self.forwarding,
                                            peers=[peer_ami for peer_ami, _ in self.peers])
-        self.agi = AgiServer({}, agi_host, agi_port, allowed_peers=config.agi_allowed())
         if self.decider is None:
             self.agi.handlers["entry"] = self.metrics.timed(self._entry(config, PromptLibrary(sounds_dir,
                                                                                                config.language)))

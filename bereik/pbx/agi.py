@@ -235,14 +235,7 @@ class AgiServer:
 
     async def serve_passed(self, connection: socket.socket, block: bytes) -> None:
         """A connection another process accepted and read the start-up `block` of (bereik.pbx.decider)."""
-        reader, writer = await asyncio.open_connection(sock=connection, limit=MAX_ENVIRONMENT_BYTES)
-        task = asyncio.current_task()
-        self._sessions.add(task)
-        try:
-            await self._converse(block, reader, writer)
-        finally:
-            self._sessions.discard(task)
-            writer.close()
+        await self._serve(*await asyncio.open_connection(sock=connection, limit=MAX_ENVIRONMENT_BYTES), block)
 
     async def close(self) -> None:
         """Stop listening and end every session now (Asterisk sends its callers on through the dialplan's fail-open):
@@ -278,25 +271,17 @@ class AgiServer:
         log.warning("FastAGI connection from %s refused: not in the allow-list (%s). If that is an Asterisk of "
                     "yours, add it to pbx.agi_allow or pbx.servers in the YAML", address, allowed or "nobody")
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                     block: bytes | None = None) -> None:
+        """`block`: the start-up block, when another process read it (serve_passed)."""
         task = asyncio.current_task()
         self._sessions.add(task)
         try:
             if not self._peer_allowed(writer):
                 return
-            async with asyncio.timeout(ENVIRONMENT_TIMEOUT):  # not wait_for: no task of its own per call
-                block = await reader.readuntil(b"\n\n")
-            await self._converse(block, reader, writer)
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-            log.warning("FastAGI connection ended before the call was handled")
-        except TimeoutError:
-            log.error("FastAGI session timed out; the dialplan sends the caller on")
-        finally:
-            self._sessions.discard(task)
-            writer.close()
-
-    async def _converse(self, block: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
+            if block is None:
+                async with asyncio.timeout(ENVIRONMENT_TIMEOUT):  # not wait_for: no task of its own per call
+                    block = await reader.readuntil(b"\n\n")
             session = AgiSession(parse_environment(block), reader, writer)
             handler = self.handlers.get(session.script.strip("/"))
             if handler is None and self.elsewhere is not None:
@@ -319,3 +304,6 @@ class AgiServer:
         except Exception:
             # The dialplan fails open; the call goes to the front office.
             log.exception("FastAGI handler failed")
+        finally:
+            self._sessions.discard(task)
+            writer.close()

@@ -31,7 +31,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +121,7 @@ class DecisionProcess:
                                "lines are bereik's") from None
 
     def use_config(self, config: Config) -> None:
-        self.start_message = Start(config, self.start_message.secrets, self.start_message.sounds_dir,
-                                   self.start_message.clock)
+        self.start_message = replace(self.start_message, config=config)  # for a child started again
         self._tell((CONFIG, config))
 
     def calamity_changed(self) -> None:
@@ -254,7 +253,6 @@ class Decider:
                 return
             kind, *rest = pickle.loads(data)
             if kind == CONFIG:
-                self.start = Start(rest[0], self.start.secrets, self.start.sounds_dir, self.start.clock)
                 self.use_config(rest[0])
             elif kind == CALAMITY:
                 self.calamity.stale()

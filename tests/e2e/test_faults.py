@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from bench._running import decision_process_of
+from bench._running import decision_process_of, processes_of
 from bench.soak import METRICS_PORT
 from bereik.callbacks.store import CallbackStore
 from bereik.config import load_config
@@ -114,7 +114,7 @@ def bereik_process(pbx, generated, tmp_path):
 
 def signal_all(bereik: subprocess.Popen, number: int) -> None:
     """`bereik run` and its decision process, which decides the callers in the menu."""
-    for pid in filter(None, [bereik.pid, decision_process_of(bereik.pid)]):
+    for pid in processes_of(bereik.pid):
         os.kill(pid, number)
 
 

@@ -48,6 +48,13 @@ class Bereik:
         return self.here.active_sessions
 
 
+def bound() -> socket.socket:
+    """A port as `bereik run` hands it over: bound, listened on by the decision process once it is ready."""
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    return listening
+
+
 def stored_in(directory, config=EXAMPLE):
     """`config` with its call records (and the call-back notes beside them) in `directory`."""
     return config.model_copy(update={"records": config.records.model_copy(
@@ -70,9 +77,7 @@ async def bereik(tmp_path):
                                   on_step=lambda *step: steps.append(step), on_session=sessions.append,
                                   on_passed=here.serve_passed)
         running.append((process, here))
-        listening = socket.socket()
-        listening.bind(("127.0.0.1", 0))
-        await process.start(listening)
+        await process.start(bound())
         return Bereik(process, here), steps, sessions
 
     yield start
@@ -183,8 +188,7 @@ async def said(server) -> list[str]:
 
 async def test_nobody_listens_until_the_decision_process_is_ready_so_asterisk_fails_open_at_once(tmp_path):
     """A port that accepts means a bereik that decides; before, Asterisk's connection is refused."""
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))
+    listening = bound()
     process = DecisionProcess(Start(stored_in(tmp_path), Secrets({}), tmp_path / "sounds",
                                     PretendClock(MONDAY_MORNING, 0.0)),
                               on_step=lambda *step: None, on_session=lambda seconds: None,
@@ -204,8 +208,7 @@ async def test_nobody_listens_until_the_decision_process_is_ready_so_asterisk_fa
 async def test_a_decision_process_that_cannot_start_makes_bereik_run_say_so(tmp_path):
     """Here its store cannot be opened (a file where its folder should be): the child ends as it starts."""
     (tmp_path / "not-a-folder").write_text("")
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))
+    listening = bound()
     process = DecisionProcess(Start(stored_in(tmp_path / "not-a-folder"), Secrets({}), tmp_path / "sounds",
                                     PretendClock(MONDAY_MORNING, 0.0)),
                               on_step=lambda *step: None, on_session=lambda seconds: None,
