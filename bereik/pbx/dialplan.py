@@ -107,6 +107,7 @@ def generate(config: Config, secrets: Secrets, source: str = "the YAML", today: 
         # Asterisk's own record of every call, for bereik to fill in what it missed while away.
         "cel.conf": cel.cel_conf(),
         "cel_custom.conf": cel.cel_custom_conf(),
+        "cdr.conf": _CDR,
     }
     return {name: header + body for name, body in files.items()}
 
@@ -1039,6 +1040,13 @@ noload => cel_radius.so
 noload => res_config_ldap.so
 noload => res_phoneprov.so
 noload => res_pjsip_phoneprov_provider.so
+"""
+
+# bereik's call records are the record of every call, with their retention; a CDR would be a second copy of every
+# caller's number without one. And the CDR engine reads every change of every channel (34 tasks a call on bereik's
+# path, on a thread of its own), for nothing when nobody writes its records (python -m bench call_paths).
+_CDR = """[general]
+enable=no
 """
 
 _INDICATIONS = """[general]

@@ -3,6 +3,7 @@
 The store is asserted on: what bereik kept, after the call, must be the journey Asterisk reported.
 """
 import asyncio
+import re
 
 import pytest
 from playwright.async_api import expect
@@ -49,6 +50,8 @@ async def test_a_call_placed_with_sipp_is_kept_with_its_journey(pbx, bereik, sip
     [row] = [r for r in service.store.calls(0, 2e10) if r.call_id == entered["Linkedid"]]
     assert (row.kind, row.queue, row.topic, row.agent) == ("front", "tic", "afval", connected["MemberName"])
     assert 0 < row.wait_seconds < 10 and row.talk_seconds > 1
+    # Asterisk's own log of the call is its CEL file (bereik's after a restart); it keeps no CDR of it.
+    assert re.search(r"Logging:\s+Disabled", pbx[0].cli("cdr show status"))
     for phone in phones:
         phone.stop()
 

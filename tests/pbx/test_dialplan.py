@@ -138,6 +138,13 @@ def test_asterisk_generates_none_of_the_frequent_events_nobody_reads_and_every_e
     assert not {events.NOT_PUBLISHED[name] for name in declined} & events.CONSUMED
 
 
+def test_asterisk_keeps_no_call_detail_records():
+    """bereik's call records are the record, with their retention (docs/privacy.md); Asterisk's CDR engine would
+    keep another copy of every number and read every change of every channel for it."""
+    general = dict(line.split("=", 1) for line in section(generate(CONFIG, SECRETS)["cdr.conf"], "general"))
+    assert general == {"enable": "no"}
+
+
 def test_the_queue_rings_dutch_style_and_the_overflow_position_has_a_penalty():
     files = generate(CONFIG, SECRETS)
     assert "ring = 425/1000,0/4000" in files["indications.conf"] and "country=nl" in files["indications.conf"]
