@@ -181,6 +181,7 @@ class Service:
             spool_bytes=lambda: self.recorder.spool.size if self.recorder.spool else 0,
             held_updates=lambda: self.recorder.writer.held if self.recorder.writer else 0,
             decisions_up=lambda: self.decider.up if self.decider else True,
+            decisions_pid=lambda: self.decider.pid if self.decider else None,
         ))
         for recorder in (self.recorder, *(r for _, r in self.peers)):
             recorder.on_row(functools.partial(self.metrics.sources.fallthrough.observe, recorder.server))

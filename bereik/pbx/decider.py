@@ -97,6 +97,11 @@ class DecisionProcess:
         """Whether a child serves calls (/metrics)."""
         return self._channel is not None and self._ready is not None and self._ready.done()
 
+    @property
+    def pid(self) -> int | None:
+        """The serving child's (/metrics: its memory and processor)."""
+        return self.process.pid if self.up and self.process else None
+
     async def start(self, listening: socket.socket) -> None:
         """The child started and serving on `listening` (bound, kept here to start a child again), or RuntimeError."""
         self.listening = listening

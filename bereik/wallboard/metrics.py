@@ -74,6 +74,7 @@ class Sources:
     held_updates: Callable[[], int] | None = None  # ... and in memory, when even the spool is full
     presence: Callable[[], Mapping[str, bool]] | None = None  # presence source -> up
     decisions_up: Callable[[], bool] | None = None  # a decision process serves calls (bereik.pbx.decider)
+    decisions_pid: Callable[[], int | None] | None = None  # ... its pid while it does
     fallthrough: FallThrough = field(default_factory=FallThrough)
 
 
@@ -187,6 +188,18 @@ class _Collector:
             yield up
 
 
+class _ChildCollector(ProcessCollector):
+    """A child process's memory, processor and open files, as `process_*` are `bereik run`'s own; nothing while there
+    is none (between a death and its restart)."""
+
+    def __init__(self, namespace: str, pid: Callable[[], int | None], registry: CollectorRegistry):
+        self._child = pid
+        super().__init__(namespace=namespace, pid=pid, registry=registry)
+
+    def collect(self):
+        return super().collect() if self._child() is not None else []
+
+
 class Metrics:
     def __init__(self, floor: Floor, ami_connected: Callable[[], bool], clock: Callable[[], float] = time.time,
                  sources: Sources | None = None):
@@ -194,6 +207,8 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.registry.register(_Collector(floor, ami_connected, clock, self.sources))
         ProcessCollector(registry=self.registry)  # process_resident_memory_bytes, process_open_fds
+        if self.sources.decisions_pid is not None:
+            _ChildCollector("bereik_decisions", self.sources.decisions_pid, self.registry)
         self.agi_seconds = Histogram("bereik_fastagi_session_seconds", "Duration of a FastAGI entry session",
                                      buckets=AGI_BUCKETS, registry=self.registry)
 

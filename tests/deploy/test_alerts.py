@@ -3,6 +3,7 @@ against series this test writes: each alert fires on the situation it names and 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -133,6 +134,7 @@ async def test_every_metric_the_rules_and_the_dashboard_use_is_one_bereik_export
                                                     queues=("tic",), open_now=lambda: True, spool_bytes=lambda: 0,
                                                     held_updates=lambda: 0, presence=lambda: {"directory": True},
                                                     decisions_up=lambda: True,
+                                                    decisions_pid=os.getpid,
                                                     fallthrough=FallThrough()))
     exported = {sample.name for family in metrics.registry.collect() for sample in family.samples}
     expressions = [rule["expr"] for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]]

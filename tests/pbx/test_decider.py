@@ -167,13 +167,14 @@ async def test_a_decision_process_that_dies_is_started_again_and_the_call_meanwh
     await asyncio.wait_for(asterisk.call(server), 60)
     assert asterisk.commands[-1] == ["EXEC", "Goto", "bereik-queue,tic,1"]
     assert server.process.process.pid != first and server.process.up
+    assert server.process.pid == server.process.process.pid  # /metrics follows the new child
 
 
 async def test_the_decision_process_ends_with_bereik_run_and_nobody_listens_after(bereik):
     server, _, _ = await bereik()
     port, child = server.port, server.process.process
     await server.process.stop()
-    assert child.poll() is not None and not server.process.up
+    assert child.poll() is not None and not server.process.up and server.process.pid is None
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 

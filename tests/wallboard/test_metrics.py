@@ -1,6 +1,9 @@
 """What an operator alarms on, read from /metrics' registry: calls that went on without bereik, per queue and
 per server, a service level on a day without calls, call-backs, presence sources, the spool, AMI logins and events.
 Scraped inside the event loop, as bereik serves them (one metric counts the loop's tasks)."""
+import asyncio
+import subprocess
+import sys
 from zoneinfo import ZoneInfo
 
 from bereik import version
@@ -96,3 +99,25 @@ async def test_health_of_ami_spool_presence_decisions_call_backs_and_opening_hou
     deciding[0] = True
     assert value(metrics, "bereik_decision_process_up") == 1
     assert value(metrics, "bereik_build_info", version=version(), python=__import__("platform").python_version()) == 1
+
+
+async def test_the_decision_process_memory_and_processor_are_exported_beside_bereik_runs_own():
+    child = subprocess.Popen([sys.executable, "-c", "import sys; held = b\"x\" * (96 << 20); sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    serving: list[int | None] = [None]
+    metrics = Metrics(Floor(ZONE, 30), lambda: True, clock=lambda: T, sources=Sources(decisions_pid=lambda: serving[0]))
+    try:
+        assert value(metrics, "bereik_decisions_process_resident_memory_bytes") is None  # none serves yet
+        serving[0] = child.pid
+        for _ in range(100):  # until the child has touched its 96 MiB
+            if (value(metrics, "bereik_decisions_process_resident_memory_bytes") or 0) > 96 << 20:
+                break
+            await asyncio.sleep(0.05)
+        assert value(metrics, "bereik_decisions_process_resident_memory_bytes") > 96 << 20
+        assert value(metrics, "bereik_decisions_process_cpu_seconds_total") >= 0
+        assert value(metrics, "process_resident_memory_bytes") != value(
+            metrics, "bereik_decisions_process_resident_memory_bytes")  # this process's own, as before
+    finally:
+        child.communicate(b"")
+    serving[0] = None
+    assert value(metrics, "bereik_decisions_process_resident_memory_bytes") is None
