@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from bench._running import decision_process_of, processes_of
+from bench._running import decision_process_of, metric, metrics, processes_of
 from bench.soak import METRICS_PORT
 from bereik.callbacks.store import CallbackStore
 from bereik.config import load_config
@@ -160,6 +160,7 @@ async def test_the_decision_process_killed_in_the_menu_the_caller_joins_and_the_
     caller = sipp.call("14023", talk_seconds=10, dtmf=[("asked", "1"), ("told", "2")])
     menu = await wait_for_menu(events)
     decider = decision_process_of(bereik.pid)
+    started = metric(metrics(), "bereik_decisions_process_start_time_seconds")  # /metrics tells of this child
     os.kill(decider, signal.SIGKILL)
     await events.tell(menu["Channel"])
 
@@ -176,6 +177,7 @@ async def test_the_decision_process_killed_in_the_menu_the_caller_joins_and_the_
         "QueueCallerJoin", lambda e: from_outside(e) and e["Channel"] != first["Channel"], timeout=45)
     assert (variable(joined, "BEREIK_REASON"), variable(joined, "BEREIK_TOPIC")) == ("menu_choice", "afval")
     assert bereik.poll() is None and decision_process_of(bereik.pid) not in (None, decider)
+    assert metric(metrics(), "bereik_decisions_process_start_time_seconds") > started  # ... and then of the new one
     await hang_up(pbx[0])
     await second.succeeds(timeout=30)
 
