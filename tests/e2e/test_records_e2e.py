@@ -2,7 +2,6 @@
 
 The store is asserted on: what bereik kept, after the call, must be the journey Asterisk reported.
 """
-import asyncio
 import re
 
 import pytest
@@ -17,7 +16,7 @@ from bereik.service import Service, pretend_clock
 
 from .test_first_call import CONFIG, MONDAY_MORNING, bereik, generated, pbx  # noqa: F401 (fixtures)
 
-from helpers import ended_journey, hang_up, kinds, recorded
+from helpers import ended_journey, hang_up, kinds, recorded, until
 
 TOPIC_AFVAL = [("asked", "1"), ("asked", "2")]  # Bloemendaal, then option 2 (afval)
 
@@ -87,7 +86,9 @@ async def test_bereik_restarted_mid_call_misses_nothing(pbx, generated, sipp, tm
     await second.start()
     try:
         await caller.succeeds(30)  # SIPp waits; bereik keeps running
-        journey = await ended_journey(second.store, joined["Linkedid"])
+        # Asterisk may send the agent's completion after the caller's hang-up, which the store may have first.
+        journey = await until(lambda: second.store.journey(joined["Linkedid"]),
+                              lambda journey: journey is not None and journey.ended and journey.first("agent_completed"))
     finally:
         await second.stop()
         second.store.close()
