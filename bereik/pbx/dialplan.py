@@ -1044,7 +1044,7 @@ noload => res_pjsip_phoneprov_provider.so
 
 # bereik's call records are the record of every call, with their retention; a CDR would be a second copy of every
 # caller's number without one. And the CDR engine reads every change of every channel (34 tasks a call on bereik's
-# path, on a thread of its own), for nothing when nobody writes its records (python -m bench call_paths).
+# path, counted with `core show taskprocessors`: docs/benchmarks.md), for nothing when nobody writes its records.
 _CDR = """[general]
 enable=no
 """
