@@ -90,12 +90,15 @@ async def test_a_caller_is_decided_in_the_decision_process_and_its_session_timed
     server, _, sessions = await bereik()
     assert server.process.up
     asterisk = FakeAsterisk(keys=TO_THE_QUEUE)
+    began = time.monotonic()
     await asterisk.call(server)
+    took = time.monotonic() - began
     assert "entry" not in server.here.handlers  # nobody here could have decided
     assert asterisk.variables[var.TOPIC] == "afval"
     assert asterisk.commands[-1] == ["EXEC", "Goto", "bereik-queue,tic,1"]
     await until(lambda: sessions, 5, "the session's duration")
-    assert len(sessions) == 1 and 0 < sessions[0] < 5
+    # The first call renders its prompts (seconds beside a busy suite, ci154): within the call as Asterisk saw it.
+    assert len(sessions) == 1 and 0 < sessions[0] <= took
 
 
 async def test_every_other_script_is_passed_back_and_served_here(bereik):
