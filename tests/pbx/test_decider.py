@@ -190,13 +190,17 @@ async def said(server) -> list[str]:
             for name in (words[2].split(",")[1] if words[1] == "Read" else words[2]).split("&")]
 
 
+def unheard(config, sounds) -> DecisionProcess:
+    """A decision process whose call-back steps, session times and passed connections no test here reads."""
+    return DecisionProcess(Start(config, Secrets({}), sounds, PretendClock(MONDAY_MORNING, 0.0)),
+                           on_step=lambda *step: None, on_session=lambda seconds: None,
+                           on_passed=AgiServer({}).serve_passed)
+
+
 async def test_nobody_listens_until_the_decision_process_is_ready_so_asterisk_fails_open_at_once(tmp_path):
     """A port that accepts means a bereik that decides; before, Asterisk's connection is refused."""
     listening = bound()
-    process = DecisionProcess(Start(stored_in(tmp_path), Secrets({}), tmp_path / "sounds",
-                                    PretendClock(MONDAY_MORNING, 0.0)),
-                              on_step=lambda *step: None, on_session=lambda seconds: None,
-                              on_passed=AgiServer({}).serve_passed)
+    process = unheard(stored_in(tmp_path), tmp_path / "sounds")
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(listening.getsockname(), timeout=2).close()
     starting = asyncio.ensure_future(process.start(listening))
@@ -213,10 +217,7 @@ async def test_a_decision_process_that_cannot_start_makes_bereik_run_say_so(tmp_
     """Here its store cannot be opened (a file where its folder should be): the child ends as it starts."""
     (tmp_path / "not-a-folder").write_text("")
     listening = bound()
-    process = DecisionProcess(Start(stored_in(tmp_path / "not-a-folder"), Secrets({}), tmp_path / "sounds",
-                                    PretendClock(MONDAY_MORNING, 0.0)),
-                              on_step=lambda *step: None, on_session=lambda seconds: None,
-                              on_passed=AgiServer({}).serve_passed)
+    process = unheard(stored_in(tmp_path / "not-a-folder"), tmp_path / "sounds")
     try:
         with pytest.raises(RuntimeError, match="ended while it started"):
             await process.start(listening)
